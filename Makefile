@@ -1,0 +1,51 @@
+# pvkit top-level build. `make` builds everything into build/; `make check`
+# runs every test level; `make run` boots the hypervisor with a guest.
+#
+# The hypervisor, its host unit tests and the PV test guests are built by the
+# fragments included below. xenstore-lite and the split-driver toolkit are
+# self-contained components with their own Makefiles, driven through sub-makes
+# with BUILD pointing at the shared build directory.
+
+BUILD   := $(CURDIR)/build
+export BUILD
+
+.PHONY: all check run bench clean xenstore drivers check-xenstore check-drivers \
+        bench-xenstore bench-drivers fuzz-xenstore fuzz-drivers
+
+all:
+
+include hypervisor/hypervisor.mk
+include tests/unit/unit.mk
+include tests/guests/guests.mk
+include tools/tools.mk
+
+SUBDIR_COMPONENTS := $(wildcard xenstore-lite/Makefile backends/Makefile)
+
+xenstore:
+	$(MAKE) -C xenstore-lite all
+drivers: xenstore
+	$(MAKE) -C backends all
+check-xenstore:
+	$(MAKE) -C xenstore-lite check
+check-drivers: xenstore
+	$(MAKE) -C backends check
+bench-xenstore:
+	$(MAKE) -C xenstore-lite bench
+bench-drivers: xenstore
+	$(MAKE) -C backends bench
+fuzz-xenstore:
+	$(MAKE) -C xenstore-lite fuzz
+fuzz-drivers:
+	$(MAKE) -C backends fuzz
+
+ifneq ($(findstring xenstore-lite,$(SUBDIR_COMPONENTS)),)
+all: xenstore
+check: check-xenstore
+endif
+ifneq ($(findstring backends,$(SUBDIR_COMPONENTS)),)
+all: drivers
+check: check-drivers
+endif
+
+clean:
+	rm -rf $(BUILD)
