@@ -1,0 +1,66 @@
+# Make fragment for the PV test kernels (included by the top-level Makefile,
+# which sets BUILD). `make guests` builds every kernel in kernels/*.c into
+# $(BUILD)/guests/<name>.elf; `make check-guests` runs them on pvkit and
+# `make check-guests-xen` on real Xen 4.17 (fetched by tools/fetch-xen).
+#
+# Kernels listed in GUEST_HCPAGE_KERNELS are linked against the framework
+# built with -DGUEST_HYPERCALL_PAGE (hypercalls through the hypercall page);
+# every other kernel uses inline SYSCALL. Only GUEST_-prefixed variables.
+
+GUEST_DIR      := tests/guests
+GUEST_BUILD    := $(BUILD)/guests
+GUEST_CC       := gcc
+GUEST_CFLAGS   := -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -nostdlib \
+                  -mno-red-zone -mcmodel=kernel -fno-pic -fno-pie -fno-stack-protector \
+                  -mgeneral-regs-only -fno-asynchronous-unwind-tables -fno-builtin \
+                  -D__XEN_INTERFACE_VERSION__=0x00040e00 -I$(GUEST_DIR)/lib -MMD -MP
+GUEST_LDFLAGS  := -nostdlib -static -no-pie -Wl,-T,$(GUEST_DIR)/lib/guest.ld \
+                  -Wl,-z,max-page-size=4096 -Wl,--build-id=none -Wl,-z,noexecstack
+GUEST_KERNELS  := $(basename $(notdir $(wildcard $(GUEST_DIR)/kernels/*.c)))
+GUEST_HCPAGE_KERNELS := hypercall_page
+GUEST_ELFS     := $(GUEST_KERNELS:%=$(GUEST_BUILD)/%.elf)
+GUEST_LIB_SRCS := $(wildcard $(GUEST_DIR)/lib/*.c $(GUEST_DIR)/lib/*.S)
+GUEST_LIB_NAMES := $(basename $(notdir $(GUEST_LIB_SRCS)))
+GUEST_LIB_SYSCALL := $(GUEST_LIB_NAMES:%=$(GUEST_BUILD)/obj/syscall/%.o)
+GUEST_LIB_HCPAGE  := $(GUEST_LIB_NAMES:%=$(GUEST_BUILD)/obj/hcpage/%.o)
+
+.PHONY: guests check-guests check-guests-xen
+all: guests
+check: check-guests
+
+guests: $(GUEST_ELFS)
+
+$(GUEST_BUILD)/obj/syscall/%.o: $(GUEST_DIR)/lib/%.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+$(GUEST_BUILD)/obj/syscall/%.o: $(GUEST_DIR)/lib/%.S
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+$(GUEST_BUILD)/obj/hcpage/%.o: $(GUEST_DIR)/lib/%.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) -DGUEST_HYPERCALL_PAGE -c $< -o $@
+$(GUEST_BUILD)/obj/hcpage/%.o: $(GUEST_DIR)/lib/%.S
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) -DGUEST_HYPERCALL_PAGE -c $< -o $@
+$(GUEST_BUILD)/obj/kernels/%.o: $(GUEST_DIR)/kernels/%.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(if $(filter $*,$(GUEST_HCPAGE_KERNELS)),-DGUEST_HYPERCALL_PAGE) -c $< -o $@
+
+# Each kernel links its own object with the framework variant it needs.
+define GUEST_LINK_RULE
+$(GUEST_BUILD)/$(1).elf: $(GUEST_BUILD)/obj/kernels/$(1).o \
+    $(if $(filter $(1),$(GUEST_HCPAGE_KERNELS)),$(GUEST_LIB_HCPAGE),$(GUEST_LIB_SYSCALL)) \
+    $(GUEST_DIR)/lib/guest.ld
+	$(GUEST_CC) $(GUEST_LDFLAGS) -o $$@ $$(filter %.o,$$^)
+endef
+$(foreach k,$(GUEST_KERNELS),$(eval $(call GUEST_LINK_RULE,$(k))))
+
+-include $(wildcard $(GUEST_BUILD)/obj/*/*.d)
+
+check-guests: guests $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
+	$(GUEST_DIR)/run --hypervisor $(BUILD)/pvkit.elf --launcher $(BUILD)/bin/pvkit-run \
+	    $(GUEST_ELFS)
+
+check-guests-xen: guests $(BUILD)/bin/pvkit-run $(BUILD)/xen/xen
+	$(GUEST_DIR)/run --xen $(BUILD)/xen/xen --launcher $(BUILD)/bin/pvkit-run \
+	    $(GUEST_ELFS)
