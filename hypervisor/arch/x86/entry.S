@@ -1,0 +1,180 @@
+/*
+ * Entry and exit: exception vectors, the SYSCALL entry, and the return to the
+ * guest. This is the only place the CPU crosses between guest and hypervisor.
+ *
+ * Every entry builds a struct cpu_regs (pvkit/cpu.h) and calls C with a
+ * pointer to it. Entries from a guest land in cpu_info.guest_regs (TSS.rsp0
+ * points there); entries from the hypervisor itself (a fault in a guest-access
+ * helper, or a bug) push the frame on the current stack and, if C returns,
+ * resume where they were. The guest's GS base stays live in MSR_GS_BASE the
+ * whole time; SWAPGS is used only for the few instructions in which the
+ * SYSCALL entry finds its stack through the per-CPU pointer kept in the
+ * shadow GS base.
+ */
+#include "pvkit/layout.h"
+
+#define FLAT_RING3_CS64 0xe033
+#define FLAT_RING3_SS64 0xe02b
+
+.macro SAVE_GPRS
+        push    %rdi
+        push    %rsi
+        push    %rdx
+        push    %rcx
+        push    %rax
+        push    %r8
+        push    %r9
+        push    %r10
+        push    %r11
+        push    %rbx
+        push    %rbp
+        push    %r12
+        push    %r13
+        push    %r14
+        push    %r15
+.endm
+
+.macro RESTORE_GPRS
+        pop     %r15
+        pop     %r14
+        pop     %r13
+        pop     %r12
+        pop     %rbp
+        pop     %rbx
+        pop     %r11
+        pop     %r10
+        pop     %r9
+        pop     %r8
+        pop     %rax
+        pop     %rcx
+        pop     %rdx
+        pop     %rsi
+        pop     %rdi
+.endm
+
+        .text
+
+/* Exception vector stubs: normalise the frame (error code slot, vector). */
+.macro VECTOR vec, has_error_code
+        .balign 16
+vector_\vec:
+        .if \has_error_code == 0
+        push    $0
+        .endif
+        movl    $\vec, 4(%rsp)
+        jmp     exception_common
+.endm
+
+VECTOR 0, 0
+VECTOR 1, 0
+VECTOR 2, 0
+VECTOR 3, 0
+VECTOR 4, 0
+VECTOR 5, 0
+VECTOR 6, 0
+VECTOR 7, 0
+VECTOR 8, 1
+VECTOR 9, 0
+VECTOR 10, 1
+VECTOR 11, 1
+VECTOR 12, 1
+VECTOR 13, 1
+VECTOR 14, 1
+VECTOR 15, 0
+VECTOR 16, 0
+VECTOR 17, 1
+VECTOR 18, 0
+VECTOR 19, 0
+VECTOR 20, 0
+VECTOR 21, 1
+VECTOR 22, 0
+VECTOR 23, 0
+VECTOR 24, 0
+VECTOR 25, 0
+VECTOR 26, 0
+VECTOR 27, 0
+VECTOR 28, 0
+VECTOR 29, 1
+VECTOR 30, 1
+VECTOR 31, 0
+/* Vectors 32-255: external interrupts and software INTs; one shared stub. */
+        .balign 16
+vector_other:
+        push    $0
+        movl    $0xff, 4(%rsp)
+        jmp     exception_common
+
+        .section .rodata
+        .balign 8
+        .globl exception_vectors
+exception_vectors:
+        .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+        .quad   vector_\n
+        .endr
+        .globl exception_vector_other
+exception_vector_other:
+        .quad   vector_other
+        .text
+
+exception_common:
+        cld
+        SAVE_GPRS
+        mov     %rsp, %rdi
+        call    handle_exception
+        testb   $3, CPU_REGS_SIZE - 32(%rsp)   /* frame CS: back to a guest? */
+        jnz     exit_to_guest
+        RESTORE_GPRS
+        add     $8, %rsp                        /* error code, vector */
+        iretq
+
+/*
+ * SYSCALL from the guest (kernel mode: a hypercall; user mode: a system
+ * call for the guest kernel). RCX holds the guest RIP, R11 its RFLAGS.
+ */
+        .globl syscall_entry
+syscall_entry:
+        swapgs
+        mov     %rsp, %gs:CPUINFO_SCRATCH_RSP
+        mov     %gs:CPUINFO_SYSCALL_STACK, %rsp
+        push    $FLAT_RING3_SS64
+        push    %gs:CPUINFO_SCRATCH_RSP
+        swapgs
+        push    %r11
+        push    $FLAT_RING3_CS64
+        push    %rcx
+        push    $0
+        movl    $VECTOR_SYSCALL, 4(%rsp)
+        cld
+        SAVE_GPRS
+        mov     %rsp, %rdi
+        call    handle_syscall
+        /* fall through */
+
+/* Leaves to the guest whose registers are in cpu_info.guest_regs. */
+        .globl exit_to_guest
+exit_to_guest:
+        cli
+        mov     %rsp, %rdi
+        and     $~(STACK_SIZE - 1), %rdi
+        add     $(STACK_SIZE - CPU_INFO_RESERVED), %rdi  /* &cpu_info->guest_regs */
+        mov     %rdi, %rsp
+        call    prepare_exit_to_guest
+        RESTORE_GPRS
+        add     $8, %rsp
+        iretq
+
+/* SYSCALL from 32-bit compatibility mode: not supported, treated as #UD. */
+        .globl syscall32_entry
+syscall32_entry:
+        swapgs
+        mov     %rsp, %gs:CPUINFO_SCRATCH_RSP
+        mov     %gs:CPUINFO_SYSCALL_STACK, %rsp
+        push    $FLAT_RING3_SS64
+        push    %gs:CPUINFO_SCRATCH_RSP
+        swapgs
+        push    %r11
+        push    $0xe023
+        push    %rcx
+        push    $0
+        movl    $6, 4(%rsp)
+        jmp     exception_common

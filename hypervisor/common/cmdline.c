@@ -1,0 +1,146 @@
+/*
+ * Hypervisor command-line parsing.
+ *
+ * Words are separated by spaces; each is "key=value" or a bare flag. Parsing
+ * never fails as a whole: a bad word is reported and skipped so that a typo
+ * cannot stop the machine from booting.
+ */
+#include "pvkit/bootinfo.h"
+
+const char *cmdline_skip_first_word(const char *cmdline)
+{
+    while (*cmdline == ' ')
+        cmdline++;
+    while (*cmdline && *cmdline != ' ')
+        cmdline++;
+    while (*cmdline == ' ')
+        cmdline++;
+    return cmdline;
+}
+
+bool parse_size(const char **s, uint64_t *bytes)
+{
+    uint64_t v;
+    unsigned int shift = 10;
+
+    if (!parse_u64(s, &v))
+        return false;
+    switch (**s) {
+    case 'T': case 't': shift = 40; (*s)++; break;
+    case 'G': case 'g': shift = 30; (*s)++; break;
+    case 'M': case 'm': shift = 20; (*s)++; break;
+    case 'K': case 'k': shift = 10; (*s)++; break;
+    case 'B': case 'b': shift = 0;  (*s)++; break;
+    default: break;
+    }
+    if (shift && v > (UINT64_MAX >> shift))
+        return false;
+    *bytes = v << shift;
+    return true;
+}
+
+static bool word_is(const char *word, size_t len, const char *key, const char **value)
+{
+    size_t klen = strlen(key);
+    if (len <= klen || strncmp(word, key, klen) != 0 || word[klen] != '=')
+        return false;
+    *value = word + klen + 1;
+    return true;
+}
+
+static bool at_word_end(const char *p, const char *end)
+{
+    return p == end;
+}
+
+static bool parse_console(const char *v, const char *end, struct hv_options *opt)
+{
+    size_t n = (size_t)(end - v);
+    if (n == 4 && !strncmp(v, "com1", 4))
+        opt->serial_port = 0x3f8;
+    else if (n == 4 && !strncmp(v, "com2", 4))
+        opt->serial_port = 0x2f8;
+    else if (n == 4 && !strncmp(v, "none", 4))
+        opt->serial_port = 0;
+    else
+        return false;
+    return true;
+}
+
+static bool parse_loglvl(const char *v, const char *end, struct hv_options *opt)
+{
+    static const struct { const char *name; enum log_level lvl; } levels[] = {
+        { "error", LOG_ERR }, { "warning", LOG_WARN }, { "info", LOG_INFO },
+        { "debug", LOG_DEBUG }, { "all", LOG_DEBUG },
+    };
+    size_t n = (size_t)(end - v);
+    for (size_t i = 0; i < ARRAY_SIZE(levels); i++) {
+        if (strlen(levels[i].name) == n && !strncmp(v, levels[i].name, n)) {
+            opt->loglvl = levels[i].lvl;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* dom0_mem=<size>[,max:<size>]: the maximum is accepted and ignored for now. */
+static bool parse_dom0_mem(const char *v, const char *end, struct hv_options *opt)
+{
+    uint64_t bytes, max;
+    if (!parse_size(&v, &bytes) || bytes == 0)
+        return false;
+    if (v < end && !strncmp(v, ",max:", 5)) {
+        v += 5;
+        if (!parse_size(&v, &max))
+            return false;
+    }
+    if (!at_word_end(v, end))
+        return false;
+    opt->dom0_mem = bytes;
+    return true;
+}
+
+static bool parse_dom0_vcpus(const char *v, const char *end, struct hv_options *opt)
+{
+    uint64_t n;
+    if (!parse_u64(&v, &n) || !at_word_end(v, end) || n == 0 || n > 128)
+        return false;
+    opt->dom0_vcpus = (unsigned int)n;
+    return true;
+}
+
+static bool parse_word(const char *word, size_t len, struct hv_options *opt)
+{
+    const char *end = word + len, *v;
+    if (word_is(word, len, "console", &v))
+        return parse_console(v, end, opt);
+    if (word_is(word, len, "loglvl", &v))
+        return parse_loglvl(v, end, opt);
+    if (word_is(word, len, "dom0_mem", &v))
+        return parse_dom0_mem(v, end, opt);
+    if (word_is(word, len, "dom0_max_vcpus", &v))
+        return parse_dom0_vcpus(v, end, opt);
+    return false;
+}
+
+int cmdline_parse(const char *cmdline, struct hv_options *opt,
+                  void (*bad)(const char *word, size_t len))
+{
+    int nr_bad = 0;
+    const char *p = cmdline;
+
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        const char *word = p;
+        while (*p && *p != ' ')
+            p++;
+        size_t len = (size_t)(p - word);
+        if (len && !parse_word(word, len, opt)) {
+            nr_bad++;
+            if (bad)
+                bad(word, len);
+        }
+    }
+    return nr_bad;
+}

@@ -1,0 +1,75 @@
+/*
+ * console_io: guest access to the hypervisor console.
+ *
+ * Any domain may write (the output of domains other than 0 is prefixed with
+ * "(dN) " at each line start, so interleaved output stays attributable); only
+ * a privileged domain may read, since input belongs to the console owner.
+ * Writes are copied in bounded chunks; a bad buffer stops the write with
+ * -EFAULT after the part that was readable has been printed, as Xen does.
+ */
+#include "pvkit/console.h"
+#include "pvkit/guest_access.h"
+#include "pvkit/hypercall.h"
+
+#define CHUNK 256
+
+static void emit_guest_text(struct domain *d, const char *buf, size_t n)
+{
+    char prefix[16];
+    int plen = snprintf(prefix, sizeof(prefix), "(d%u) ", d->id);
+
+    for (size_t i = 0; i < n; i++) {
+        if (d->id != 0 && d->console_at_line_start)
+            console_write(prefix, (size_t)plen);
+        console_write(&buf[i], 1);
+        d->console_at_line_start = buf[i] == '\n';
+    }
+}
+
+static long console_write_from_guest(struct domain *d, uint64_t count, uint64_t buf_va)
+{
+    char chunk[CHUNK];
+
+    for (uint64_t done = 0; done < count;) {
+        size_t n = (size_t)MIN(count - done, (uint64_t)CHUNK);
+        if (copy_from_guest(chunk, buf_va + done, n))
+            return -XEN_EFAULT;
+        emit_guest_text(d, chunk, n);
+        done += n;
+    }
+    return 0;
+}
+
+static long console_read_to_guest(struct domain *d, uint64_t count, uint64_t buf_va)
+{
+    char chunk[CHUNK];
+    long total = 0;
+
+    if (!d->privileged)
+        return -XEN_EPERM;
+    if (!guest_range_ok(buf_va, count))
+        return -XEN_EFAULT;
+    while ((uint64_t)total < count) {
+        size_t n = console_read(chunk, (size_t)MIN(count - (uint64_t)total, (uint64_t)CHUNK));
+        if (n == 0)
+            break;
+        if (copy_to_guest(buf_va + (uint64_t)total, chunk, n))
+            return -XEN_EFAULT;
+        total += (long)n;
+    }
+    return total;
+}
+
+long do_console_io(struct vcpu *v, const uint64_t args[5])
+{
+    uint64_t cmd = args[0], count = (uint32_t)args[1], buf = args[2];
+
+    switch (cmd) {
+    case CONSOLEIO_write:
+        return console_write_from_guest(v->domain, count, buf);
+    case CONSOLEIO_read:
+        return console_read_to_guest(v->domain, count, buf);
+    default:
+        return -XEN_ENOSYS;
+    }
+}

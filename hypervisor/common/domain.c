@@ -1,0 +1,158 @@
+/*
+ * Domain life cycle, the (for now trivial) scheduler, and the last checks on
+ * the way back into a guest.
+ *
+ * Scheduling: each domain has one vCPU and the machine runs on one physical
+ * CPU, so the only decision is what happens when the running vCPU may not
+ * continue: run another running domain if there is one, else power off with
+ * the reason of the domain that ended last.
+ */
+#include "pvkit/domain.h"
+#include "pvkit/mm.h"
+#include "pvkit/x86.h"
+
+static struct domain domain_pool[MAX_DOMAINS];
+static bool domain_used[MAX_DOMAINS];
+static unsigned int last_shutdown_reason = SHUTDOWN_poweroff;
+
+struct domain *domain_alloc(domid_t id)
+{
+    if (domain_find(id))
+        return NULL;
+    for (unsigned int i = 0; i < MAX_DOMAINS; i++) {
+        if (domain_used[i])
+            continue;
+        struct domain *d = &domain_pool[i];
+        memset(d, 0, sizeof(*d));
+        domain_used[i] = true;
+        d->id = id;
+        d->state = DOMAIN_RUNNING;
+        d->shutdown_code = -1;
+        d->console_at_line_start = true;
+        return d;
+    }
+    return NULL;
+}
+
+struct domain *domain_find(domid_t id)
+{
+    for (unsigned int i = 0; i < MAX_DOMAINS; i++)
+        if (domain_used[i] && domain_pool[i].id == id)
+            return &domain_pool[i];
+    return NULL;
+}
+
+void domain_free(struct domain *d)
+{
+    for (uint64_t mfn = 0; mfn < frame_table.nr_frames; mfn++) {
+        struct frame *f = &frame_table.frames[mfn];
+        if (f->owner != d->id)
+            continue;
+        f->type_count = f->ref_count = 0;
+        m2p_set(mfn, INVALID_M2P_ENTRY);
+        frame_free(&frame_table, mfn);
+    }
+    domain_used[d - domain_pool] = false;
+}
+
+static const char *shutdown_reason_name(unsigned int reason)
+{
+    static const char *const names[] = {
+        [SHUTDOWN_poweroff] = "poweroff", [SHUTDOWN_reboot] = "reboot",
+        [SHUTDOWN_suspend] = "suspend",   [SHUTDOWN_crash] = "crash",
+        [SHUTDOWN_watchdog] = "watchdog", [SHUTDOWN_soft_reset] = "soft_reset",
+    };
+    return reason < ARRAY_SIZE(names) ? names[reason] : "unknown";
+}
+
+void domain_shutdown(struct domain *d, unsigned int reason)
+{
+    if (d->state != DOMAIN_RUNNING)
+        return;
+    d->state = DOMAIN_SHUTDOWN;
+    d->shutdown_reason = reason;
+    last_shutdown_reason = reason;
+    printk(LOG_INFO, "(pvkit) d%u: shut down: %s\n", d->id, shutdown_reason_name(reason));
+    domain_print_stats(d);
+}
+
+void domain_crash(struct domain *d, const char *why, const struct cpu_regs *regs)
+{
+    if (d->state != DOMAIN_RUNNING)
+        return;
+    printk(LOG_ERR, "(pvkit) d%u: crashed: %s\n", d->id, why);
+    if (regs) {
+        char who[16];
+        snprintf(who, sizeof(who), "(d%u)", d->id);
+        dump_regs(LOG_ERR, who, regs);
+    }
+    domain_shutdown(d, SHUTDOWN_crash);
+}
+
+static uint8_t exit_code_for(unsigned int reason)
+{
+    switch (reason) {
+    case SHUTDOWN_poweroff: return EXIT_POWEROFF;
+    case SHUTDOWN_reboot: return EXIT_REBOOT;
+    case SHUTDOWN_crash: return EXIT_CRASH;
+    default: return EXIT_OTHER;
+    }
+}
+
+static struct vcpu *pick_next_vcpu(void)
+{
+    for (unsigned int i = 0; i < MAX_DOMAINS; i++) {
+        struct domain *d = &domain_pool[i];
+        if (domain_used[i] && d->state == DOMAIN_RUNNING && d->nr_vcpus)
+            return &d->vcpus[0];
+    }
+    return NULL;
+}
+
+static __attribute__((noreturn)) void schedule(void)
+{
+    struct vcpu *next = pick_next_vcpu();
+    if (!next) {
+        printk(LOG_INFO, "(pvkit) no domain left running: machine off (%s)\n",
+               shutdown_reason_name(last_shutdown_reason));
+        machine_exit(exit_code_for(last_shutdown_reason));
+    }
+    vcpu_load(next);
+    exit_to_guest();
+}
+
+void vcpu_load(struct vcpu *v)
+{
+    struct cpu_info *ci = get_cpu_info();
+    ci->current = v;
+    ci->guest_regs = v->regs;
+    write_cr3((v->in_kernel ? v->kernel_l4_mfn : v->user_l4_mfn) << PAGE_SHIFT);
+}
+
+void prepare_exit_to_guest(struct cpu_regs *regs)
+{
+    struct vcpu *v = current_vcpu();
+
+    if (v->domain->state != DOMAIN_RUNNING)
+        schedule();
+    /* The guest never runs with its own IOPL, NT or VM, and always with IF. */
+    regs->rflags = (regs->rflags & ~(RFLAGS_IOPL | RFLAGS_NT | RFLAGS_VM)) | RFLAGS_IF;
+    regs->cs |= 3;
+    regs->ss |= 3;
+}
+
+void domain_print_stats(const struct domain *d)
+{
+    const struct hypercall_stats *hs = &d->hc_stats;
+    const struct emulation_stats *es = &d->emu_stats;
+
+    printk(LOG_INFO, "(pvkit) d%u stats: hypercalls", d->id);
+    for (unsigned int i = 0; i < NR_HYPERCALLS; i++)
+        if (hs->calls[i])
+            printk(LOG_INFO, " %u:%lu/%lu", i, (unsigned long)hs->calls[i],
+                   (unsigned long)hs->errors[i]);
+    printk(LOG_INFO, " unknown:%lu; emulated cpuid:%lu rdmsr:%lu wrmsr:%lu;"
+           " fatal exceptions:%lu\n", (unsigned long)hs->unknown,
+           (unsigned long)es->cpuid, (unsigned long)es->rdmsr, (unsigned long)es->wrmsr,
+           (unsigned long)es->exceptions_fatal);
+}

@@ -1,0 +1,327 @@
+/*
+ * The PV domain builder: from an ELF64 kernel with Xen notes to a domain whose
+ * first vCPU is ready to enter it, laid out as research/linux-pv-bootpath.md
+ * §1 describes (the layout itself is computed in boot_layout.c).
+ *
+ * Steps: parse and check the kernel; lay out the boot region; allocate the
+ * domain's memory (pseudo-physical frame pfn -> machine frame p2m[pfn], and
+ * the M2P the other way); copy the kernel and initrd; write the p2m list,
+ * start_info, shared_info and (if asked for) the hypercall page; build the
+ * initial page tables -- every page of the boot region mapped read-write
+ * except the page-table pages themselves, which are mapped read-only and
+ * typed in the frame table; then set up vCPU 0 to start at the kernel's entry
+ * with RSI pointing at start_info.
+ *
+ * Frame-table state left behind (the contract the MMU code builds on): the L4
+ * is pinned and is the current kernel CR3 (type count 2); each other table
+ * page is referenced once by its parent (type count 1); every other mapped
+ * page is typed writable with one mapping. Every frame holds one reference
+ * per mapping of it.
+ */
+#include "pvkit/domain_build.h"
+#include "pvkit/boot_layout.h"
+#include "pvkit/elf.h"
+#include "pvkit/guest_access.h"
+#include "pvkit/mm.h"
+#include "pvkit/x86.h"
+
+#define BOOT_PTE_FLAGS   (PTE_P | PTE_US | PTE_A)
+#define BOOT_TABLE_FLAGS (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D)
+
+#define P2M_DIR_ENTRIES 4096  /* p2m list pages: up to 8 GiB per domain */
+#define P2M_PER_PAGE    (PAGE_SIZE / sizeof(uint64_t))
+
+struct builder {
+    struct domain *d;
+    const struct domain_config *cfg;
+    struct pv_kernel_info kinfo;
+    struct boot_layout layout;
+};
+
+/* Machine frames of the p2m list pages of the domain being built. */
+static uint64_t p2m_dir[P2M_DIR_ENTRIES];
+
+static uint64_t p2m_get(uint64_t pfn)
+{
+    return ((uint64_t *)mfn_to_virt(p2m_dir[pfn / P2M_PER_PAGE]))[pfn % P2M_PER_PAGE];
+}
+
+static void *pfn_ptr(uint64_t pfn)
+{
+    return mfn_to_virt(p2m_get(pfn));
+}
+
+/* Copies n bytes to pseudo-physical address pa of the domain being built. */
+static void copy_to_pseudo_phys(uint64_t pa, const void *src, uint64_t n)
+{
+    const uint8_t *s = src;
+    while (n) {
+        uint64_t off = pa & (PAGE_SIZE - 1), chunk = MIN(n, PAGE_SIZE - off);
+        memcpy((uint8_t *)pfn_ptr(pa >> PAGE_SHIFT) + off, s, chunk);
+        pa += chunk;
+        s += chunk;
+        n -= chunk;
+    }
+}
+
+static void load_segment(uint64_t pa, const void *src, uint64_t filesz, uint64_t memsz,
+                         void *ctx)
+{
+    /* Frames arrive zeroed, so only the file part needs copying. */
+    (void)memsz;
+    (void)ctx;
+    copy_to_pseudo_phys(pa, src, filesz);
+}
+
+/*
+ * Allocates the domain's nr_pages frames. The p2m list lives in the domain's
+ * own memory (at p2m_pfn), so its pages are allocated first and every
+ * pfn -> mfn entry is written straight into them.
+ */
+static int allocate_memory(struct builder *b)
+{
+    const struct boot_layout *l = &b->layout;
+
+    for (uint64_t i = 0; i < l->p2m_pages; i++) {
+        int64_t mfn = alloc_zeroed_frame(b->d->id);
+        if (mfn < 0)
+            return -XEN_ENOMEM;
+        p2m_dir[i] = (uint64_t)mfn;
+    }
+    for (uint64_t pfn = 0; pfn < l->nr_pages; pfn++) {
+        uint64_t mfn;
+        if (pfn >= l->p2m_pfn && pfn - l->p2m_pfn < l->p2m_pages) {
+            mfn = p2m_dir[pfn - l->p2m_pfn];
+        } else {
+            int64_t m = alloc_zeroed_frame(b->d->id);
+            if (m < 0)
+                return -XEN_ENOMEM;
+            mfn = (uint64_t)m;
+        }
+        ((uint64_t *)mfn_to_virt(p2m_dir[pfn / P2M_PER_PAGE]))[pfn % P2M_PER_PAGE] = mfn;
+        m2p_set(mfn, pfn);
+    }
+    return 0;
+}
+
+static void set_frame_state(uint64_t mfn, enum frame_type type, uint32_t type_count,
+                            uint32_t ref_count, uint8_t flags)
+{
+    struct frame *f = frame_get(&frame_table, mfn);
+    f->type = (uint8_t)type;
+    f->type_count = type_count;
+    f->ref_count = ref_count;
+    f->flags = flags;
+}
+
+/* Returns the table below entry *e, creating it at the next pfn of its level. */
+static uint64_t *next_level(uint64_t *e, uint64_t *next_pfn, enum frame_type type)
+{
+    if (!(*e & PTE_P)) {
+        uint64_t mfn = p2m_get((*next_pfn)++);
+        *e = (mfn << PAGE_SHIFT) | BOOT_TABLE_FLAGS;
+        /* Referenced by its parent entry and by its read-only mapping. */
+        set_frame_state(mfn, type, 1, 2, FRAME_VALIDATED);
+    }
+    return mfn_to_virt((*e & PTE_ADDR_MASK) >> PAGE_SHIFT);
+}
+
+static void build_page_tables(struct builder *b)
+{
+    const struct boot_layout *l = &b->layout;
+    uint64_t next_l3 = l->pt_pfn + 1;
+    uint64_t next_l2 = next_l3 + l->nr_l3;
+    uint64_t next_l1 = next_l2 + l->nr_l2;
+    uint64_t l4_mfn = p2m_get(l->pt_pfn);
+    uint64_t *l4 = mfn_to_virt(l4_mfn);
+
+    install_hv_l4_slots(l4);
+    /* Pinned, and the current CR3: two type references, plus its mapping. */
+    set_frame_state(l4_mfn, FRAME_TYPE_L4, 2, 3, FRAME_PINNED | FRAME_VALIDATED);
+
+    for (uint64_t pfn = 0; pfn < l->mapped_pages; pfn++) {
+        uint64_t va = l->virt_base + (pfn << PAGE_SHIFT);
+        uint64_t *l3 = next_level(&l4[L4_INDEX(va)], &next_l3, FRAME_TYPE_L3);
+        uint64_t *l2 = next_level(&l3[L3_INDEX(va)], &next_l2, FRAME_TYPE_L2);
+        uint64_t *l1 = next_level(&l2[L2_INDEX(va)], &next_l1, FRAME_TYPE_L1);
+        uint64_t mfn = p2m_get(pfn);
+        bool is_table = pfn >= l->pt_pfn && pfn - l->pt_pfn < l->nr_pt_frames;
+
+        l1[L1_INDEX(va)] = (mfn << PAGE_SHIFT) | BOOT_PTE_FLAGS | (is_table ? 0 : PTE_RW);
+        if (!is_table)
+            set_frame_state(mfn, FRAME_TYPE_WRITABLE, 1, 1, 0);
+    }
+}
+
+/*
+ * Hypercall page: 32-byte stubs that enter the hypervisor as Linux's inline
+ * hypercalls do (RCX and R11 preserved around SYSCALL). The iret stub pushes
+ * RCX, R11 and RAX to complete the iret frame and does not return.
+ */
+static void write_hypercall_page(struct builder *b)
+{
+    uint8_t *page = pfn_ptr((b->kinfo.hypercall_page - b->kinfo.virt_base) >> PAGE_SHIFT);
+
+    memset(page, 0xcc, PAGE_SIZE); /* int3 between stubs */
+    for (unsigned int nr = 0; nr < PAGE_SIZE / 32; nr++) {
+        uint8_t *p = page + nr * 32;
+        *p++ = 0x51;                                    /* push %rcx */
+        *p++ = 0x41; *p++ = 0x53;                       /* push %r11 */
+        if (nr == __HYPERVISOR_iret)
+            *p++ = 0x50;                                /* push %rax */
+        *p++ = 0xb8;                                    /* mov $nr, %eax */
+        memcpy(p, &nr, 4);
+        p += 4;
+        *p++ = 0x0f; *p++ = 0x05;                       /* syscall */
+        if (nr == __HYPERVISOR_iret) {
+            *p++ = 0x0f; *p++ = 0x0b;                   /* ud2 */
+            continue;
+        }
+        *p++ = 0x41; *p++ = 0x5b;                       /* pop %r11 */
+        *p++ = 0x59;                                    /* pop %rcx */
+        *p++ = 0xc3;                                    /* ret */
+    }
+}
+
+static uint64_t pfn_va(const struct boot_layout *l, uint64_t pfn)
+{
+    return l->virt_base + (pfn << PAGE_SHIFT);
+}
+
+static void write_start_info(struct builder *b)
+{
+    const struct boot_layout *l = &b->layout;
+    struct start_info *si = pfn_ptr(l->start_info_pfn);
+
+    strlcpy(si->magic, "xen-3.0-x86_64", sizeof(si->magic));
+    si->nr_pages = l->nr_pages;
+    si->shared_info = b->d->shared_info_mfn << PAGE_SHIFT;
+    si->flags = b->cfg->privileged ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0;
+    if (l->store_pfn) {
+        si->store_mfn = p2m_get(l->store_pfn);
+        si->console.domU.mfn = p2m_get(l->console_pfn);
+    }
+    si->pt_base = pfn_va(l, l->pt_pfn);
+    si->nr_pt_frames = l->nr_pt_frames;
+    si->mfn_list = pfn_va(l, l->p2m_pfn);
+    if (l->initrd_pages) {
+        si->mod_start = pfn_va(l, l->initrd_pfn);
+        si->mod_len = b->cfg->initrd_size;
+    }
+    strlcpy((char *)si->cmd_line, b->cfg->cmdline ? b->cfg->cmdline : "",
+            sizeof(si->cmd_line));
+}
+
+static int setup_shared_info(struct domain *d)
+{
+    int64_t mfn = alloc_zeroed_frame(d->id);
+    if (mfn < 0)
+        return -XEN_ENOMEM;
+    d->shared_info_mfn = (uint64_t)mfn;
+    d->shared_info = mfn_to_virt((uint64_t)mfn);
+    for (unsigned int i = 0; i < XEN_LEGACY_MAX_VCPUS; i++)
+        d->shared_info->vcpu_info[i].evtchn_upcall_mask = 1;
+    return 0;
+}
+
+static void setup_vcpu0(struct builder *b)
+{
+    const struct boot_layout *l = &b->layout;
+    struct domain *d = b->d;
+    struct vcpu *v = &d->vcpus[0];
+
+    d->nr_vcpus = 1;
+    v->domain = d;
+    v->id = 0;
+    v->in_kernel = true;
+    v->kernel_l4_mfn = p2m_get(l->pt_pfn);
+    v->vcpu_info = &d->shared_info->vcpu_info[0];
+    memset(&v->regs, 0, sizeof(v->regs));
+    v->regs.rip = b->kinfo.entry;
+    v->regs.rsp = pfn_va(l, l->stack_pfn + 1);
+    v->regs.rsi = pfn_va(l, l->start_info_pfn);
+    v->regs.rflags = RFLAGS_IF | 2;
+    v->regs.cs = FLAT_KERNEL_CS;
+    v->regs.ss = FLAT_KERNEL_SS;
+}
+
+static bool guest_range_ok_for_layout(const struct boot_layout *l)
+{
+    return guest_range_ok(l->virt_base, l->mapped_pages << PAGE_SHIFT);
+}
+
+static int check_config(struct builder *b, const char **why)
+{
+    const struct domain_config *cfg = b->cfg;
+    uint64_t nr_pages = cfg->mem_bytes >> PAGE_SHIFT;
+    int rc;
+
+    if ((rc = pv_kernel_parse(cfg->kernel, cfg->kernel_size, &b->kinfo, why)))
+        return rc;
+    rc = boot_layout_compute(b->kinfo.virt_base, b->kinfo.pend, cfg->initrd_size, nr_pages,
+                             !cfg->privileged, &b->layout);
+    if (rc == -XEN_ENOMEM)
+        *why = "memory too small for the kernel's boot layout";
+    else if (rc)
+        *why = "kernel, initrd and boot tables do not fit in 1 GiB";
+    else if (!guest_range_ok_for_layout(&b->layout))
+        *why = "VIRT_BASE places the boot mapping over the hypervisor's slots", rc = -XEN_EINVAL;
+    else if (b->layout.p2m_pages > P2M_DIR_ENTRIES)
+        *why = "domain larger than 8 GiB", rc = -XEN_EINVAL;
+    else if (nr_pages > frame_table.nr_free)
+        *why = "not enough free memory", rc = -XEN_ENOMEM;
+    return rc;
+}
+
+static int populate(struct builder *b)
+{
+    const struct domain_config *cfg = b->cfg;
+    const struct boot_layout *l = &b->layout;
+    int rc;
+
+    if ((rc = allocate_memory(b)) || (rc = setup_shared_info(b->d)))
+        return rc;
+    pv_kernel_load(cfg->kernel, &b->kinfo, load_segment, b);
+    if (l->initrd_pages)
+        copy_to_pseudo_phys(l->initrd_pfn << PAGE_SHIFT, cfg->initrd, cfg->initrd_size);
+    if (b->kinfo.has_hypercall_page)
+        write_hypercall_page(b);
+    write_start_info(b);
+    build_page_tables(b);
+    setup_vcpu0(b);
+    return 0;
+}
+
+struct domain *domain_build(const struct domain_config *cfg)
+{
+    struct builder b = { .cfg = cfg };
+    const char *why = "";
+    int rc;
+
+    if ((rc = check_config(&b, &why))) {
+        printk(LOG_ERR, "(pvkit) d%u: kernel refused: %s\n", cfg->id, why);
+        return NULL;
+    }
+    b.d = domain_alloc(cfg->id);
+    if (!b.d) {
+        printk(LOG_ERR, "(pvkit) d%u: no domain slot free\n", cfg->id);
+        return NULL;
+    }
+    b.d->privileged = cfg->privileged;
+    b.d->nr_pages = b.layout.nr_pages;
+    if ((rc = populate(&b))) {
+        printk(LOG_ERR, "(pvkit) d%u: build failed: out of memory\n", cfg->id);
+        domain_free(b.d);
+        return NULL;
+    }
+    printk(LOG_INFO, "(pvkit) d%u: %s kernel, entry %lx, %lu MiB, boot map %lu KiB "
+           "(start_info %lx, page tables %lx+%lu)%s\n", cfg->id,
+           b.kinfo.guest_os[0] ? b.kinfo.guest_os : "PV", (unsigned long)b.kinfo.entry,
+           (unsigned long)(b.layout.nr_pages >> 8),
+           (unsigned long)(b.layout.mapped_pages << 2),
+           (unsigned long)pfn_va(&b.layout, b.layout.start_info_pfn),
+           (unsigned long)pfn_va(&b.layout, b.layout.pt_pfn),
+           (unsigned long)b.layout.nr_pt_frames,
+           b.kinfo.has_hypercall_page ? ", hypercall page" : "");
+    return b.d;
+}

@@ -1,0 +1,228 @@
+/*
+ * PV kernel image parsing (see pvkit/elf.h).
+ *
+ * Segments are placed by p_paddr, never p_vaddr: Linux's per-CPU segment is
+ * linked at virtual address 0 but has a proper physical address. The
+ * pseudo-physical address of a segment is p_paddr - PADDR_OFFSET, and the
+ * kernel sees it at VIRT_BASE + that. A kernel must carry the Xen notes, say
+ * it speaks "xen-3.0", and use the "generic" loader (or be Linux), as Xen's
+ * own builder requires.
+ */
+#include <elf.h>
+#include "pvkit/elf.h"
+#include "pvkit/xenabi.h"
+
+#define MAX_IMAGE_SPAN (1ull << 30) /* everything must fit the 1 GiB boot map */
+
+struct note_ctx {
+    struct pv_kernel_info *info;
+    bool seen_xen_note, has_virt_base, has_paddr_offset, has_entry;
+};
+
+static uint64_t note_value(const uint8_t *desc, uint32_t descsz)
+{
+    uint64_t v = 0;
+    memcpy(&v, desc, MIN(descsz, (uint32_t)sizeof(v)));
+    return v;
+}
+
+static void note_string(char *dst, size_t size, const uint8_t *desc, uint32_t descsz)
+{
+    size_t n = MIN((size_t)descsz, size - 1);
+    memcpy(dst, desc, n);
+    dst[n] = 0;
+    dst[strnlen(dst, n)] = 0;
+}
+
+static void apply_note(struct note_ctx *c, uint32_t type, const uint8_t *desc, uint32_t descsz)
+{
+    struct pv_kernel_info *info = c->info;
+    switch (type) {
+    case XEN_ELFNOTE_VIRT_BASE:
+        info->virt_base = note_value(desc, descsz);
+        c->has_virt_base = true;
+        break;
+    case XEN_ELFNOTE_PADDR_OFFSET:
+        info->paddr_offset = note_value(desc, descsz);
+        c->has_paddr_offset = true;
+        break;
+    case XEN_ELFNOTE_ENTRY:
+        info->entry = note_value(desc, descsz);
+        c->has_entry = true;
+        break;
+    case XEN_ELFNOTE_HYPERCALL_PAGE:
+        info->hypercall_page = note_value(desc, descsz);
+        info->has_hypercall_page = true;
+        break;
+    case XEN_ELFNOTE_GUEST_OS:
+        note_string(info->guest_os, sizeof(info->guest_os), desc, descsz);
+        break;
+    case XEN_ELFNOTE_XEN_VERSION:
+        note_string(info->xen_version, sizeof(info->xen_version), desc, descsz);
+        break;
+    case XEN_ELFNOTE_LOADER:
+        note_string(info->loader, sizeof(info->loader), desc, descsz);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Walks one PT_NOTE segment; returns false if it is malformed. */
+static bool parse_notes(const uint8_t *p, uint64_t size, struct note_ctx *c)
+{
+    while (size >= 12) {
+        uint32_t namesz, descsz, type;
+        memcpy(&namesz, p, 4);
+        memcpy(&descsz, p + 4, 4);
+        memcpy(&type, p + 8, 4);
+        uint64_t name_len = ALIGN_UP((uint64_t)namesz, 4);
+        uint64_t desc_len = ALIGN_UP((uint64_t)descsz, 4);
+        if (12 + name_len + desc_len > size)
+            return false;
+        const uint8_t *name = p + 12, *desc = name + name_len;
+        if (namesz == 4 && !memcmp(name, "Xen", 4)) {
+            c->seen_xen_note = true;
+            apply_note(c, type, desc, descsz);
+        }
+        p += 12 + name_len + desc_len;
+        size -= 12 + name_len + desc_len;
+    }
+    return true;
+}
+
+static int fail(const char **why, const char *reason)
+{
+    *why = reason;
+    return -XEN_EINVAL;
+}
+
+static int check_header(const Elf64_Ehdr *eh, size_t size, const char **why)
+{
+    if (size < sizeof(Elf64_Ehdr) || memcmp(eh->e_ident, ELFMAG, SELFMAG))
+        return fail(why, "not an ELF image");
+    if (eh->e_ident[EI_CLASS] != ELFCLASS64)
+        return fail(why, "not a 64-bit ELF image (32-bit PV is not supported)");
+    if (eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_machine != EM_X86_64)
+        return fail(why, "not an x86-64 ELF image");
+    if (eh->e_type != ET_EXEC && eh->e_type != ET_DYN)
+        return fail(why, "not an executable ELF image");
+    if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 ||
+        eh->e_phoff > size || (size - eh->e_phoff) / sizeof(Elf64_Phdr) < eh->e_phnum)
+        return fail(why, "malformed ELF program headers");
+    return 0;
+}
+
+static const Elf64_Phdr *phdr(const void *img, unsigned int i)
+{
+    const Elf64_Ehdr *eh = img;
+    return (const Elf64_Phdr *)((const uint8_t *)img + eh->e_phoff) + i;
+}
+
+static bool segment_in_file(const Elf64_Phdr *ph, size_t size)
+{
+    return ph->p_offset <= size && ph->p_filesz <= size - ph->p_offset;
+}
+
+static int scan_segments(const void *img, size_t size, struct note_ctx *c, const char **why)
+{
+    const Elf64_Ehdr *eh = img;
+    bool have_load = false;
+
+    for (unsigned int i = 0; i < eh->e_phnum; i++) {
+        const Elf64_Phdr *ph = phdr(img, i);
+        if (ph->p_type != PT_NOTE && ph->p_type != PT_LOAD)
+            continue;
+        if (!segment_in_file(ph, size))
+            return fail(why, "ELF segment outside the file");
+        if (ph->p_type == PT_NOTE) {
+            if (!parse_notes((const uint8_t *)img + ph->p_offset, ph->p_filesz, c))
+                return fail(why, "malformed ELF note");
+            continue;
+        }
+        if (ph->p_filesz > ph->p_memsz || ph->p_paddr + ph->p_memsz < ph->p_paddr)
+            return fail(why, "malformed ELF load segment");
+        have_load = true;
+    }
+    return have_load ? 0 : fail(why, "no loadable ELF segment");
+}
+
+static int compute_span(const void *img, struct pv_kernel_info *info, const char **why)
+{
+    const Elf64_Ehdr *eh = img;
+    uint64_t lo = UINT64_MAX, hi = 0;
+
+    for (unsigned int i = 0; i < eh->e_phnum; i++) {
+        const Elf64_Phdr *ph = phdr(img, i);
+        if (ph->p_type != PT_LOAD || ph->p_memsz == 0)
+            continue;
+        if (ph->p_paddr < info->paddr_offset)
+            return fail(why, "ELF segment below PADDR_OFFSET");
+        lo = MIN(lo, ph->p_paddr - info->paddr_offset);
+        hi = MAX(hi, ph->p_paddr - info->paddr_offset + ph->p_memsz);
+    }
+    if (lo >= hi || hi > MAX_IMAGE_SPAN)
+        return fail(why, "kernel image does not fit the 1 GiB initial mapping");
+    info->pstart = lo;
+    info->pend = hi;
+    return 0;
+}
+
+static int check_notes(const struct note_ctx *c, const struct pv_kernel_info *info,
+                       const char **why)
+{
+    if (!c->seen_xen_note)
+        return fail(why, "no Xen ELF notes: not a PV kernel");
+    if (strncmp(info->xen_version, "xen-3.0", 7))
+        return fail(why, "kernel does not speak the xen-3.0 ABI (XEN_VERSION note)");
+    if (strcmp(info->loader, "generic") && strcmp(info->guest_os, "linux"))
+        return fail(why, "kernel asks for an unknown loader (LOADER note)");
+    if (!c->has_virt_base)
+        return fail(why, "no VIRT_BASE note");
+    return 0;
+}
+
+static bool va_in_image(const struct pv_kernel_info *info, uint64_t va, uint64_t len)
+{
+    return va >= info->virt_base + info->pstart && va - info->virt_base <= info->pend &&
+           len <= info->pend - (va - info->virt_base);
+}
+
+int pv_kernel_parse(const void *img, size_t size, struct pv_kernel_info *info,
+                    const char **why)
+{
+    const Elf64_Ehdr *eh = img;
+    struct note_ctx c = { .info = info };
+    int rc;
+
+    memset(info, 0, sizeof(*info));
+    if ((rc = check_header(eh, size, why)) || (rc = scan_segments(img, size, &c, why)) ||
+        (rc = check_notes(&c, info, why)))
+        return rc;
+    if (!c.has_paddr_offset)
+        info->paddr_offset = info->virt_base;
+    if (!c.has_entry)
+        info->entry = eh->e_entry;
+    if ((rc = compute_span(img, info, why)))
+        return rc;
+    if (!va_in_image(info, info->entry, 1))
+        return fail(why, "entry point outside the kernel image");
+    if (info->has_hypercall_page &&
+        (!IS_ALIGNED(info->hypercall_page, 4096) ||
+         !va_in_image(info, info->hypercall_page, 4096)))
+        return fail(why, "hypercall page outside the kernel image or unaligned");
+    return 0;
+}
+
+void pv_kernel_load(const void *img, const struct pv_kernel_info *info,
+                    pv_segment_loader *load, void *ctx)
+{
+    const Elf64_Ehdr *eh = img;
+    for (unsigned int i = 0; i < eh->e_phnum; i++) {
+        const Elf64_Phdr *ph = phdr(img, i);
+        if (ph->p_type != PT_LOAD || ph->p_memsz == 0)
+            continue;
+        load(ph->p_paddr - info->paddr_offset, (const uint8_t *)img + ph->p_offset,
+             ph->p_filesz, ph->p_memsz, ctx);
+    }
+}

@@ -1,0 +1,101 @@
+/*
+ * start_hypervisor(): the boot sequence, from the loader's hand-off to the
+ * first instruction of the initial domain. A guided reading order of the
+ * hypervisor starts here (docs/reading-order.md).
+ *
+ *   loader info -> console -> options -> CPU tables -> memory -> dom0 -> run
+ *
+ * The initial domain (domain 0, privileged) is built from multiboot module 1
+ * with module 2 as its initrd, as under Xen.
+ */
+#include "pvkit/bootinfo.h"
+#include "pvkit/cpu.h"
+#include "pvkit/domain_build.h"
+#include "pvkit/mm.h"
+#include "pvkit/x86.h"
+
+#define DEFAULT_SERIAL_PORT 0x3f8
+#define HV_RESERVE_BYTES    (16ull << 20)
+
+char hypervisor_cmdline[BOOT_CMDLINE_MAX];
+static struct boot_info boot_info;
+static struct hv_options options = {
+    .serial_port = DEFAULT_SERIAL_PORT,
+    .loglvl = LOG_INFO,
+};
+
+static const void *boot_phys_reader(uint64_t phys)
+{
+    return phys_to_virt(phys);
+}
+
+static void report_bad_option(const char *word, size_t len)
+{
+    printk(LOG_WARN, "(pvkit) ignoring unknown or malformed option '%.*s'\n", (int)len, word);
+}
+
+static void parse_options(void)
+{
+    /* Loaders put the image's own file name first (QEMU and GRUB alike). */
+    strlcpy(hypervisor_cmdline, cmdline_skip_first_word(boot_info.cmdline),
+            sizeof(hypervisor_cmdline));
+    cmdline_parse(hypervisor_cmdline, &options, NULL);
+    console_init(options.serial_port);
+    console_set_level(options.loglvl);
+    cmdline_parse(hypervisor_cmdline, &options, report_bad_option);
+}
+
+static uint64_t dom0_memory(void)
+{
+    uint64_t free_bytes = frame_table.nr_free << PAGE_SHIFT;
+    uint64_t want = options.dom0_mem;
+    if (!want)
+        want = free_bytes > 2 * HV_RESERVE_BYTES ? free_bytes - HV_RESERVE_BYTES : free_bytes / 2;
+    return ALIGN_DOWN(want, PAGE_SIZE);
+}
+
+static struct domain *build_dom0(void)
+{
+    if (boot_info.nr_modules == 0) {
+        printk(LOG_ERR, "(pvkit) no initial domain: pass its kernel as the first "
+               "multiboot module (QEMU: -initrd \"kernel args\")\n");
+        return NULL;
+    }
+    const struct boot_module *kernel = &boot_info.modules[0];
+    const struct boot_module *initrd = boot_info.nr_modules > 1 ? &boot_info.modules[1] : NULL;
+    struct domain_config cfg = {
+        .id = 0,
+        .privileged = true,
+        .mem_bytes = dom0_memory(),
+        .kernel = phys_to_virt(kernel->start),
+        .kernel_size = kernel->end - kernel->start,
+        .initrd = initrd ? phys_to_virt(initrd->start) : NULL,
+        .initrd_size = initrd ? initrd->end - initrd->start : 0,
+        .cmdline = kernel->cmdline,
+    };
+    return domain_build(&cfg);
+}
+
+void start_hypervisor(uint32_t magic, uint32_t info_phys);
+
+void start_hypervisor(uint32_t magic, uint32_t info_phys)
+{
+    console_init(DEFAULT_SERIAL_PORT);
+    if (multiboot_parse(magic, info_phys, boot_phys_reader, &boot_info))
+        panic("not started by a multiboot loader, or no memory map (magic %x)", magic);
+    parse_options();
+    printk(LOG_INFO, "(pvkit) pvkit hypervisor, Xen PV ABI %u.%u, started by %s\n", 4, 17,
+           boot_info.loader);
+    printk(LOG_INFO, "(pvkit) command line: %s\n", hypervisor_cmdline);
+
+    cpu_init();
+    mm_init(&boot_info);
+
+    struct domain *dom0 = build_dom0();
+    if (!dom0) {
+        printk(LOG_ERR, "(pvkit) no domain to run: machine off\n");
+        machine_exit(EXIT_CRASH);
+    }
+    vcpu_load(&dom0->vcpus[0]);
+    exit_to_guest();
+}

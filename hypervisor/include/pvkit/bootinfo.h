@@ -1,0 +1,75 @@
+/*
+ * What the boot loader told us, in one loader-independent form: the
+ * hypervisor command line, RAM ranges and modules (multiboot1 from QEMU's
+ * -kernel, multiboot2 from GRUB), plus the parsed hypervisor options.
+ *
+ * Module command lines are stored with the loader's leading file name
+ * removed, as Xen does: QEMU passes "<file> <args>", and GRUB users write a
+ * placeholder first word.
+ */
+#ifndef PVKIT_BOOTINFO_H
+#define PVKIT_BOOTINFO_H
+
+#include "pvkit/console.h"
+#include "pvkit/lib.h"
+
+#define MULTIBOOT1_LOADER_MAGIC 0x2BADB002
+#define MULTIBOOT2_LOADER_MAGIC 0x36D76289
+#define BOOT_CMDLINE_MAX        1024
+#define BOOT_MAX_RAM_RANGES     64
+#define BOOT_MAX_MODULES        16
+
+struct mem_range {
+    uint64_t start, end; /* [start, end), bytes */
+};
+
+struct boot_module {
+    uint64_t start, end; /* physical, [start, end) */
+    char cmdline[BOOT_CMDLINE_MAX];
+};
+
+struct boot_info {
+    const char *loader;  /* "multiboot1" or "multiboot2" */
+    char cmdline[BOOT_CMDLINE_MAX];
+    size_t nr_ram;
+    struct mem_range ram[BOOT_MAX_RAM_RANGES];
+    size_t nr_modules;
+    struct boot_module modules[BOOT_MAX_MODULES];
+};
+
+/* Translates a physical address of loader data to a pointer we can read. */
+typedef const void *(*phys_reader_fn)(uint64_t phys);
+
+/*
+ * Fills *out from a multiboot1 or multiboot2 information structure at
+ * info_phys, according to magic. Returns 0, or -EINVAL for an unknown magic
+ * or a structure without a memory map. Ranges beyond the table sizes are
+ * dropped (and counted in the return of the caller's checks, not silently:
+ * see boot_info_dropped).
+ */
+int multiboot_parse(uint32_t magic, uint64_t info_phys, phys_reader_fn read,
+                    struct boot_info *out);
+
+struct hv_options {
+    uint16_t serial_port;      /* 0: no serial console */
+    enum log_level loglvl;
+    uint64_t dom0_mem;         /* bytes; 0: the default */
+    unsigned int dom0_vcpus;   /* 0: the default */
+};
+
+/*
+ * Parses the hypervisor command line (space-separated key=value words, after
+ * the loader's file name has been removed). Unknown or malformed words are
+ * reported through bad(word, len) and otherwise ignored; returns how many there
+ * were. Options not on the line keep the values *opt had on entry.
+ */
+int cmdline_parse(const char *cmdline, struct hv_options *opt,
+                  void (*bad)(const char *word, size_t len));
+
+/* Returns the command line without its first word (the loader's file name). */
+const char *cmdline_skip_first_word(const char *cmdline);
+
+/* Parses "<n>[KMGT]" (no unit means KiB, as Xen). Returns false if malformed. */
+bool parse_size(const char **s, uint64_t *bytes);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * The hypervisor's console: formatted, levelled log output to the serial
+ * port, and the input side the initial domain reads through console_io.
+ * Messages below the configured level (loglvl=) are dropped. Guest-triggered
+ * messages go through printk_ratelimited() so a hostile guest cannot flood it.
+ */
+#ifndef PVKIT_CONSOLE_H
+#define PVKIT_CONSOLE_H
+
+#include "pvkit/lib.h"
+
+enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+void console_init(uint16_t serial_port);
+void console_set_level(enum log_level lvl);
+void console_write(const char *s, size_t n);
+/* Returns up to n characters of pending input without blocking. */
+size_t console_read(char *buf, size_t n);
+
+void printk(enum log_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* As printk, but at most a burst of messages per second of TSC time per call site. */
+#define printk_ratelimited(lvl, ...)                                          \
+    do {                                                                      \
+        static struct ratelimit rl_state_;                                    \
+        if (ratelimit_ok(&rl_state_))                                         \
+            printk(lvl, __VA_ARGS__);                                         \
+    } while (0)
+
+struct ratelimit {
+    uint64_t window_start;
+    unsigned int count;
+};
+bool ratelimit_ok(struct ratelimit *rl);
+
+__attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * Per-CPU state and the guest register frame.
+ *
+ * Each physical CPU runs on a STACK_SIZE-aligned stack with struct cpu_info
+ * in its top CPU_INFO_RESERVED bytes. guest_regs comes first: TSS.rsp0 points
+ * just past it, so when the CPU enters the hypervisor from a guest (exception,
+ * interrupt) the hardware frame lands in guest_regs' tail, and entry.S pushes
+ * the general registers below it, completing the frame in place. SYSCALL,
+ * which does not switch stacks, builds the same frame by hand. So while a
+ * vCPU runs, its live registers are always cpu_info.guest_regs.
+ */
+#ifndef PVKIT_CPU_H
+#define PVKIT_CPU_H
+
+#include "pvkit/layout.h"
+#include "pvkit/console.h"
+#include "pvkit/lib.h"
+
+struct cpu_regs {
+    uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
+    uint64_t rax, rcx, rdx, rsi, rdi;
+    uint32_t error_code;
+    uint32_t vector;        /* exception vector, or VECTOR_SYSCALL */
+    uint64_t rip, cs, rflags, rsp, ss;  /* the hardware frame */
+};
+
+struct vcpu;
+
+struct cpu_info {
+    struct cpu_regs guest_regs;
+    struct vcpu *current;
+    uint64_t syscall_scratch_rsp;   /* guest RSP while SYSCALL entry switches stacks */
+    uint64_t syscall_stack;         /* == (uint64_t)(&guest_regs + 1) */
+    unsigned int cpu_id;
+};
+
+static inline struct cpu_info *get_cpu_info(void)
+{
+    uint64_t rsp;
+    __asm__("mov %%rsp, %0" : "=r"(rsp));
+    return (struct cpu_info *)(ALIGN_DOWN(rsp, STACK_SIZE) + STACK_SIZE - CPU_INFO_RESERVED);
+}
+
+static inline struct vcpu *current_vcpu(void)
+{
+    return get_cpu_info()->current;
+}
+
+/* Loads the GDT, TSS, IDT and SYSCALL MSRs on the boot CPU. */
+void cpu_init(void);
+
+/* Enters the guest with the registers in cpu_info.guest_regs; never returns. */
+__attribute__((noreturn)) void exit_to_guest(void);
+
+/* Prints a register dump at the given level. */
+void dump_regs(enum log_level lvl, const char *who, const struct cpu_regs *r);
+
+/* Machine power-off (or reset) with a QEMU exit code; see layout.h. */
+__attribute__((noreturn)) void machine_exit(uint8_t code);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * Parsing a PV kernel: an ELF64 x86-64 executable carrying Xen ELF notes
+ * (research/linux-pv-bootpath.md §1.1-1.2). Pure functions over a buffer; the
+ * domain builder and host unit tests use them alike.
+ */
+#ifndef PVKIT_ELF_H
+#define PVKIT_ELF_H
+
+#include "pvkit/lib.h"
+
+struct pv_kernel_info {
+    uint64_t virt_base;         /* XEN_ELFNOTE_VIRT_BASE */
+    uint64_t paddr_offset;      /* XEN_ELFNOTE_PADDR_OFFSET (default virt_base) */
+    uint64_t entry;             /* XEN_ELFNOTE_ENTRY (default e_entry) */
+    uint64_t hypercall_page;    /* XEN_ELFNOTE_HYPERCALL_PAGE, if has_hypercall_page */
+    bool has_hypercall_page;
+    uint64_t pstart, pend;      /* pseudo-physical span of the PT_LOAD segments */
+    char guest_os[32];
+    char xen_version[32];
+    char loader[32];
+};
+
+/*
+ * Validates img as a PV kernel and fills *info. Returns 0, or -XEN_EINVAL
+ * with *why set to a short human-readable reason. Every offset and size in
+ * the image is bounds-checked; nothing is trusted.
+ */
+int pv_kernel_parse(const void *img, size_t size, struct pv_kernel_info *info,
+                    const char **why);
+
+/*
+ * Calls load(pseudo_phys, src, filesz, memsz, ctx) for each PT_LOAD segment
+ * of an image pv_kernel_parse() accepted. The callback copies filesz bytes
+ * and zero-fills up to memsz.
+ */
+typedef void pv_segment_loader(uint64_t pseudo_phys, const void *src, uint64_t filesz,
+                               uint64_t memsz, void *ctx);
+void pv_kernel_load(const void *img, const struct pv_kernel_info *info,
+                    pv_segment_loader *load, void *ctx);
+
+#endif

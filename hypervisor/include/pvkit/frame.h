@@ -1,0 +1,70 @@
+/*
+ * The frame table: one entry per machine frame, recording who owns it and,
+ * for guest frames, its page type and counts. It is the basis of PV memory
+ * safety: a guest may only map frames it owns, and a frame typed as a page
+ * table is never mapped writable (enforced by mm/ validation, issue 3).
+ *
+ * Invariants:
+ *  - a frame on the free list has owner OWNER_FREE, type FRAME_TYPE_NONE and
+ *    zero counts; every free frame is on the list exactly once;
+ *  - frames that are not RAM, or that hold the hypervisor, boot modules or the
+ *    tables themselves, are never on the list (owner OWNER_NONE / OWNER_HV);
+ *  - frame_alloc() returns a zeroed-count frame now owned by its caller.
+ */
+#ifndef PVKIT_FRAME_H
+#define PVKIT_FRAME_H
+
+#include "pvkit/lib.h"
+
+#define OWNER_NONE  0xFFFFFFFFu /* not RAM, or reserved at boot */
+#define OWNER_FREE  0xFFFFFFFEu
+#define OWNER_HV    0xFFFFFFFDu /* hypervisor-private */
+#define FRAME_NO_NEXT 0xFFFFFFFFu
+
+enum frame_type {
+    FRAME_TYPE_NONE,
+    FRAME_TYPE_L1,
+    FRAME_TYPE_L2,
+    FRAME_TYPE_L3,
+    FRAME_TYPE_L4,
+    FRAME_TYPE_SEG_DESC,
+    FRAME_TYPE_WRITABLE,
+};
+
+#define FRAME_PINNED    (1u << 0)
+#define FRAME_VALIDATED (1u << 1)
+
+struct frame {
+    uint32_t owner;       /* domain id, or one of OWNER_* */
+    uint8_t type;         /* enum frame_type */
+    uint8_t flags;        /* FRAME_PINNED | FRAME_VALIDATED */
+    uint16_t reserved;
+    uint32_t type_count;  /* references that depend on the current type */
+    uint32_t ref_count;   /* all references (mappings, pins, CR3, ...) */
+    uint32_t next_free;   /* free-list link while owner == OWNER_FREE */
+};
+
+struct frame_table {
+    struct frame *frames;
+    uint64_t nr_frames;   /* entries; machine frames [0, nr_frames) */
+    uint32_t free_head;
+    uint64_t nr_free;
+};
+
+/* Sets up a table over caller-provided storage; every frame starts OWNER_NONE. */
+void frames_init(struct frame_table *ft, struct frame *storage, uint64_t nr_frames);
+/* Puts frames [first, end) on the free list; frames past the table are ignored. */
+void frames_add_free(struct frame_table *ft, uint64_t first, uint64_t end);
+/* Marks frames [first, end) as owned by the hypervisor, taking them off the free list. */
+void frames_reserve(struct frame_table *ft, uint64_t first, uint64_t end);
+/* Takes a free frame for owner. Returns its number, or -XEN_ENOMEM. */
+int64_t frame_alloc(struct frame_table *ft, uint32_t owner);
+/*
+ * Returns a frame to the free list. Returns -XEN_EINVAL (and changes nothing)
+ * if the frame is out of range, already free, not RAM, or still referenced.
+ */
+int frame_free(struct frame_table *ft, uint64_t mfn);
+/* Returns the entry for mfn, or NULL if mfn is outside the table. */
+struct frame *frame_get(struct frame_table *ft, uint64_t mfn);
+
+#endif

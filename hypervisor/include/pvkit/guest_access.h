@@ -1,0 +1,24 @@
+/*
+ * Reading and writing guest memory by guest virtual address, through the
+ * page tables of the vCPU being served (its CR3 is live while the hypervisor
+ * runs on its behalf). Every access is range-checked first -- the address
+ * range must be canonical and must not touch the hypervisor's L4 slots -- and
+ * then performed with fault recovery, so a bad pointer yields -XEN_EFAULT and
+ * never a hypervisor fault. Read-only guest mappings stay read-only (CR0.WP).
+ */
+#ifndef PVKIT_GUEST_ACCESS_H
+#define PVKIT_GUEST_ACCESS_H
+
+#include "pvkit/lib.h"
+
+/* True if [va, va+n) is entirely guest-addressable (not necessarily mapped). */
+bool guest_range_ok(uint64_t va, uint64_t n);
+/* Returns 0 or -XEN_EFAULT; on failure *dst may be partly written. */
+int copy_from_guest(void *dst, uint64_t src_va, size_t n);
+/* Returns 0 or -XEN_EFAULT; on failure guest memory may be partly written. */
+int copy_to_guest(uint64_t dst_va, const void *src, size_t n);
+
+/* Returns the fixup address for a faulting hypervisor rip, or 0 if none. */
+uint64_t search_exception_table(uint64_t rip);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * The hypervisor's virtual address space and fixed constants, shared by C and
+ * assembly.
+ *
+ * Every PV address space carries the hypervisor's L4 slots 256-271
+ * (0xFFFF800000000000-0xFFFF87FFFFFFFFFF, Xen's HYPERVISOR_VIRT_START..END).
+ * Inside them:
+ *   slot 256  0xFFFF800000000000  machine-to-phys table, read-only, guest-visible
+ *   slot 262  0xFFFF830000000000  direct map of all machine memory (supervisor)
+ * The hypervisor image is linked inside the direct map, at the address that
+ * maps the physical address it is loaded at (1 MiB), so one mapping serves
+ * both; virt_to_phys() is a subtraction.
+ */
+#ifndef PVKIT_LAYOUT_H
+#define PVKIT_LAYOUT_H
+
+#define PAGE_SHIFT          12
+#define PAGE_SIZE           4096
+#define L2_PAGE_SIZE        0x200000
+
+#define HV_SLOT_FIRST       256
+#define HV_SLOT_LAST        271
+#define M2P_VIRT_START      0xFFFF800000000000
+#define M2P_VIRT_END        0xFFFF804000000000
+#define DIRECTMAP_SLOT      262
+#define DIRECTMAP_BASE      0xFFFF830000000000
+#define DIRECTMAP_SIZE      0x0000008000000000 /* one L4 slot: 512 GiB */
+#define HV_LOAD_PHYS        0x100000
+#define HV_LINK_BASE        (DIRECTMAP_BASE + HV_LOAD_PHYS)
+
+/* Per-CPU stacks: STACK_SIZE bytes, STACK_SIZE-aligned, struct cpu_info on top. */
+#define STACK_ORDER         3
+#define STACK_SIZE          (PAGE_SIZE << STACK_ORDER)
+#define CPU_INFO_RESERVED   512 /* bytes at the top of each stack for struct cpu_info */
+
+/* Hypervisor selectors in Xen's reserved GDT range (entries 7168+). */
+#define GDT_FIRST_RESERVED  7168
+#define HV_CS               0xe008
+#define HV_DS               0xe010
+#define HV_TSS_SEL          0xe040
+#define GDT_ENTRIES_TOTAL   (GDT_FIRST_RESERVED + 10)
+
+/* Exit codes written to QEMU's isa-debug-exit port (QEMU exits with 2*code+1). */
+#define DEBUG_EXIT_PORT     0xf4
+#define EXIT_POWEROFF       0x10
+#define EXIT_REBOOT         0x11
+#define EXIT_CRASH          0x12
+#define EXIT_OTHER          0x13
+#define EXIT_PANIC          0x1e
+
+/* Pseudo vector recorded in the register frame for SYSCALL entries. */
+#define VECTOR_SYSCALL      0x100
+
+
+
+/* struct cpu_info layout, used by entry.S (checked in arch/x86/cpu.c). */
+#define CPU_REGS_SIZE           168
+#define CPUINFO_SCRATCH_RSP     (CPU_REGS_SIZE + 8)
+#define CPUINFO_SYSCALL_STACK   (CPU_REGS_SIZE + 16)
+#endif

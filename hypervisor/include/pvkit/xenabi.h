@@ -1,0 +1,23 @@
+/*
+ * The Xen public ABI, from Debian's libxen-dev headers, as the hypervisor
+ * sees it. The build fixes __XEN_INTERFACE_VERSION__ (see hypervisor.mk) so
+ * the headers describe one ABI. Never copy definitions out of these headers.
+ */
+#ifndef PVKIT_XENABI_H
+#define PVKIT_XENABI_H
+
+#include <stdint.h>
+#include <xen/xen.h>
+#include <xen/errno.h>
+#include <xen/elfnote.h>
+#include <xen/version.h>
+#include <xen/features.h>
+#include <xen/sched.h>
+#include <xen/vcpu.h>
+#include <xen/memory.h>
+#include <xen/event_channel.h>
+#include <xen/callback.h>
+#include <xen/physdev.h>
+#include <xen/grant_table.h>
+
+#endif

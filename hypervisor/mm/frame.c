@@ -1,0 +1,85 @@
+/*
+ * Frame table and machine-frame allocator (see pvkit/frame.h).
+ *
+ * Free frames form a singly linked list threaded through the table by index,
+ * so allocation and freeing are O(1) and need no memory of their own. Freed
+ * frames go to the head: recently used frames are likely still in cache.
+ */
+#include "pvkit/frame.h"
+#include "pvkit/xenabi.h"
+
+void frames_init(struct frame_table *ft, struct frame *storage, uint64_t nr_frames)
+{
+    ft->frames = storage;
+    ft->nr_frames = nr_frames;
+    ft->free_head = FRAME_NO_NEXT;
+    ft->nr_free = 0;
+    for (uint64_t i = 0; i < nr_frames; i++) {
+        storage[i] = (struct frame){ .owner = OWNER_NONE, .next_free = FRAME_NO_NEXT };
+    }
+}
+
+struct frame *frame_get(struct frame_table *ft, uint64_t mfn)
+{
+    return mfn < ft->nr_frames ? &ft->frames[mfn] : NULL;
+}
+
+static void push_free(struct frame_table *ft, uint64_t mfn)
+{
+    struct frame *f = &ft->frames[mfn];
+    *f = (struct frame){ .owner = OWNER_FREE, .next_free = ft->free_head };
+    ft->free_head = (uint32_t)mfn;
+    ft->nr_free++;
+}
+
+void frames_add_free(struct frame_table *ft, uint64_t first, uint64_t end)
+{
+    end = MIN(end, ft->nr_frames);
+    /* Push in reverse so allocation hands out ascending frame numbers. */
+    for (uint64_t mfn = end; mfn-- > first;)
+        if (ft->frames[mfn].owner == OWNER_NONE)
+            push_free(ft, mfn);
+}
+
+static void unlink_free(struct frame_table *ft, uint64_t mfn)
+{
+    uint32_t *link = &ft->free_head;
+    while (*link != FRAME_NO_NEXT && *link != mfn)
+        link = &ft->frames[*link].next_free;
+    if (*link == mfn) {
+        *link = ft->frames[mfn].next_free;
+        ft->nr_free--;
+    }
+}
+
+void frames_reserve(struct frame_table *ft, uint64_t first, uint64_t end)
+{
+    end = MIN(end, ft->nr_frames);
+    for (uint64_t mfn = first; mfn < end; mfn++) {
+        if (ft->frames[mfn].owner == OWNER_FREE)
+            unlink_free(ft, mfn);
+        ft->frames[mfn] = (struct frame){ .owner = OWNER_HV, .next_free = FRAME_NO_NEXT };
+    }
+}
+
+int64_t frame_alloc(struct frame_table *ft, uint32_t owner)
+{
+    uint32_t mfn = ft->free_head;
+    if (mfn == FRAME_NO_NEXT)
+        return -XEN_ENOMEM;
+    struct frame *f = &ft->frames[mfn];
+    ft->free_head = f->next_free;
+    ft->nr_free--;
+    *f = (struct frame){ .owner = owner, .next_free = FRAME_NO_NEXT };
+    return mfn;
+}
+
+int frame_free(struct frame_table *ft, uint64_t mfn)
+{
+    struct frame *f = frame_get(ft, mfn);
+    if (!f || f->owner == OWNER_FREE || f->owner == OWNER_NONE ||
+        f->ref_count || f->type_count)
+        return -XEN_EINVAL;
+    push_free(ft, mfn);
+    return 0;
+}

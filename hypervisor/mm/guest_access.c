@@ -1,0 +1,48 @@
+/*
+ * Guest memory access with checks and fault recovery (see pvkit/guest_access.h).
+ */
+#include "pvkit/guest_access.h"
+#include "pvkit/layout.h"
+#include "pvkit/xenabi.h"
+
+#define LOWER_HALF_END   0x0000800000000000ull
+
+uint64_t raw_copy(void *dst, const void *src, uint64_t n);
+
+struct exception_table_entry {
+    uint64_t insn, fixup;
+};
+extern const struct exception_table_entry __ex_table_start[], __ex_table_end[];
+
+bool guest_range_ok(uint64_t va, uint64_t n)
+{
+    uint64_t end = va + n;
+    if (end < va)
+        return false;
+    if (end <= LOWER_HALF_END)
+        return true;
+    /* Upper half: canonical, and above the hypervisor's slots. */
+    return va >= HYPERVISOR_VIRT_END;
+}
+
+int copy_from_guest(void *dst, uint64_t src_va, size_t n)
+{
+    if (!guest_range_ok(src_va, n))
+        return -XEN_EFAULT;
+    return raw_copy(dst, (const void *)(uintptr_t)src_va, n) ? -XEN_EFAULT : 0;
+}
+
+int copy_to_guest(uint64_t dst_va, const void *src, size_t n)
+{
+    if (!guest_range_ok(dst_va, n))
+        return -XEN_EFAULT;
+    return raw_copy((void *)(uintptr_t)dst_va, src, n) ? -XEN_EFAULT : 0;
+}
+
+uint64_t search_exception_table(uint64_t rip)
+{
+    for (const struct exception_table_entry *e = __ex_table_start; e < __ex_table_end; e++)
+        if (e->insn == rip)
+            return e->fixup;
+    return 0;
+}
