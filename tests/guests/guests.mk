@@ -3,6 +3,9 @@
 # $(BUILD)/guests/<name>.elf; `make check-guests` runs them on pvkit and
 # `make check-guests-xen` on real Xen 4.17 (fetched by tools/fetch-xen).
 #
+# `make check-launcher` (part of `make check`) tests pvkit-run's exit-status
+# mapping against fake multiboot hypervisors from launcher/fakehv.S.
+#
 # Kernels listed in GUEST_HCPAGE_KERNELS are linked against the framework
 # built with -DGUEST_HYPERCALL_PAGE (hypercalls through the hypercall page);
 # every other kernel uses inline SYSCALL. Only GUEST_-prefixed variables.
@@ -24,9 +27,9 @@ GUEST_LIB_NAMES := $(basename $(notdir $(GUEST_LIB_SRCS)))
 GUEST_LIB_SYSCALL := $(GUEST_LIB_NAMES:%=$(GUEST_BUILD)/obj/syscall/%.o)
 GUEST_LIB_HCPAGE  := $(GUEST_LIB_NAMES:%=$(GUEST_BUILD)/obj/hcpage/%.o)
 
-.PHONY: guests check-guests check-guests-xen
+.PHONY: guests check-guests check-guests-xen check-launcher
 all: guests
-check: check-guests
+check: check-launcher check-guests
 
 guests: $(GUEST_ELFS)
 
@@ -64,3 +67,24 @@ check-guests: guests $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
 check-guests-xen: guests $(BUILD)/bin/pvkit-run $(BUILD)/xen/xen
 	$(GUEST_DIR)/run --xen $(BUILD)/xen/xen --launcher $(BUILD)/bin/pvkit-run \
 	    $(GUEST_ELFS)
+
+# Fake hypervisors: one per exit byte of the protocol, a triple fault, a hang.
+GUEST_FAKEHV_DIR   := $(GUEST_BUILD)/fakehv
+GUEST_FAKEHV_BYTES := 10 11 12 13 1e
+GUEST_FAKEHV       := $(GUEST_FAKEHV_BYTES:%=$(GUEST_FAKEHV_DIR)/exit_%.elf) \
+                      $(GUEST_FAKEHV_DIR)/triple.elf $(GUEST_FAKEHV_DIR)/hang.elf
+GUEST_FAKEHV_LINK  := -m32 -nostdlib -static -no-pie -Wl,-Ttext=0x100000 -Wl,--build-id=none
+
+$(GUEST_FAKEHV_DIR)/exit_%.elf: $(GUEST_DIR)/launcher/fakehv.S
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_FAKEHV_LINK) -DFAKEHV_EXIT=0x$* $< -o $@
+$(GUEST_FAKEHV_DIR)/triple.elf: $(GUEST_DIR)/launcher/fakehv.S
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_FAKEHV_LINK) -DFAKEHV_TRIPLE $< -o $@
+$(GUEST_FAKEHV_DIR)/hang.elf: $(GUEST_DIR)/launcher/fakehv.S
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_FAKEHV_LINK) -DFAKEHV_HANG $< -o $@
+
+check-launcher: $(GUEST_FAKEHV) $(BUILD)/bin/pvkit-run $(GUEST_BUILD)/hello.elf
+	$(GUEST_DIR)/launcher/selftest $(BUILD)/bin/pvkit-run $(GUEST_FAKEHV_DIR) \
+	    $(GUEST_BUILD)/hello.elf
