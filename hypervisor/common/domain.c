@@ -69,6 +69,9 @@ void domain_shutdown(struct domain *d, unsigned int reason)
 {
     if (d->state != DOMAIN_RUNNING)
         return;
+    /* A code declared earlier with SCHEDOP_shutdown_code takes precedence. */
+    if (d->shutdown_code >= 0)
+        reason = (unsigned int)d->shutdown_code;
     d->state = DOMAIN_SHUTDOWN;
     d->shutdown_reason = reason;
     last_shutdown_reason = reason;

@@ -6,7 +6,8 @@
  * SCHEDOP_block does what Xen does first -- re-enable event delivery -- and
  * returns at once (a guest must treat block as "may return spuriously").
  * Shutdown stops the domain for good; the reason becomes the machine's exit
- * status when it was the last one running.
+ * status when it was the last one running. As in Xen, a reason outside the
+ * SHUTDOWN_* set is accepted and reported as "unknown" (an "other" exit).
  */
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
@@ -16,8 +17,6 @@ static long sched_shutdown(struct vcpu *v, uint64_t arg)
     struct sched_shutdown sd;
     if (copy_from_guest(&sd, arg, sizeof(sd)))
         return -XEN_EFAULT;
-    if (sd.reason > SHUTDOWN_MAX)
-        return -XEN_EINVAL;
     domain_shutdown(v->domain, sd.reason);
     return 0;
 }
@@ -40,8 +39,6 @@ static long sched_remote_shutdown(struct vcpu *v, uint64_t arg)
         return -XEN_EPERM;
     if (copy_from_guest(&rs, arg, sizeof(rs)))
         return -XEN_EFAULT;
-    if (rs.reason > SHUTDOWN_MAX)
-        return -XEN_EINVAL;
     struct domain *target = domain_find(rs.domain_id);
     if (!target)
         return -XEN_ESRCH;

@@ -17,10 +17,8 @@
 
 extern char hypervisor_cmdline[];
 
-static uint32_t feature_submap(const struct domain *d, uint32_t index)
+static uint32_t feature_submap(const struct domain *d)
 {
-    if (index != 0)
-        return 0;
     uint32_t map = (1u << XENFEAT_mmu_pt_update_preserve_ad) |
                    (1u << XENFEAT_highmem_assist) |
                    (1u << XENFEAT_gnttab_map_avail_bits);
@@ -34,7 +32,9 @@ static long get_features(struct vcpu *v, uint64_t arg)
     struct xen_feature_info fi;
     if (copy_from_guest(&fi, arg, sizeof(fi)))
         return -XEN_EFAULT;
-    fi.submap = feature_submap(v->domain, fi.submap_idx);
+    if (fi.submap_idx >= XENFEAT_NR_SUBMAPS)
+        return -XEN_EINVAL;
+    fi.submap = feature_submap(v->domain);
     return copy_to_guest(arg, &fi, sizeof(fi));
 }
 

@@ -14,6 +14,8 @@
 #include "pvkit/xenabi.h"
 
 BUILD_BUG_ON(sizeof(struct cpu_regs) != CPU_REGS_SIZE);
+BUILD_BUG_ON(__builtin_offsetof(struct cpu_info, guest_regs) != CPUINFO_GUEST_REGS);
+BUILD_BUG_ON((CPUINFO_GUEST_REGS + CPU_REGS_SIZE) % 16 != 0);
 BUILD_BUG_ON(__builtin_offsetof(struct cpu_info, syscall_scratch_rsp) != CPUINFO_SCRATCH_RSP);
 BUILD_BUG_ON(__builtin_offsetof(struct cpu_info, syscall_stack) != CPUINFO_SYSCALL_STACK);
 BUILD_BUG_ON(sizeof(struct cpu_info) > CPU_INFO_RESERVED);

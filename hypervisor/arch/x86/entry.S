@@ -156,7 +156,7 @@ exit_to_guest:
         cli
         mov     %rsp, %rdi
         and     $~(STACK_SIZE - 1), %rdi
-        add     $(STACK_SIZE - CPU_INFO_RESERVED), %rdi  /* &cpu_info->guest_regs */
+        add     $(STACK_SIZE - CPU_INFO_RESERVED + CPUINFO_GUEST_REGS), %rdi /* &guest_regs */
         mov     %rdi, %rsp
         call    prepare_exit_to_guest
         RESTORE_GPRS

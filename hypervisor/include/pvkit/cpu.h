@@ -2,7 +2,7 @@
  * Per-CPU state and the guest register frame.
  *
  * Each physical CPU runs on a STACK_SIZE-aligned stack with struct cpu_info
- * in its top CPU_INFO_RESERVED bytes. guest_regs comes first: TSS.rsp0 points
+ * in its top CPU_INFO_RESERVED bytes. guest_regs comes (nearly) first: TSS.rsp0 points
  * just past it, so when the CPU enters the hypervisor from a guest (exception,
  * interrupt) the hardware frame lands in guest_regs' tail, and entry.S pushes
  * the general registers below it, completing the frame in place. SYSCALL,
@@ -27,6 +27,11 @@ struct cpu_regs {
 struct vcpu;
 
 struct cpu_info {
+    /*
+     * Exceptions align the stack to 16 bytes before pushing their frame, so
+     * the end of guest_regs (TSS.rsp0) must be 16-byte aligned.
+     */
+    uint64_t pad;
     struct cpu_regs guest_regs;
     struct vcpu *current;
     uint64_t syscall_scratch_rsp;   /* guest RSP while SYSCALL entry switches stacks */

@@ -55,6 +55,7 @@
 
 /* struct cpu_info layout, used by entry.S (checked in arch/x86/cpu.c). */
 #define CPU_REGS_SIZE           168
-#define CPUINFO_SCRATCH_RSP     (CPU_REGS_SIZE + 8)
-#define CPUINFO_SYSCALL_STACK   (CPU_REGS_SIZE + 16)
+#define CPUINFO_GUEST_REGS      8   /* so that the frame ends 16-byte aligned */
+#define CPUINFO_SCRATCH_RSP     (CPUINFO_GUEST_REGS + CPU_REGS_SIZE + 8)
+#define CPUINFO_SYSCALL_STACK   (CPUINFO_GUEST_REGS + CPU_REGS_SIZE + 16)
 #endif
