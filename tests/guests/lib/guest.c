@@ -200,12 +200,14 @@ void test_finish(void)
 void guest_shutdown(unsigned int reason)
 {
     struct sched_shutdown sd = { .reason = reason };
+    long rc = hyp_sched_op(SCHEDOP_shutdown, &sd);
 
-    for (;;) {
-        long rc = hyp_sched_op(SCHEDOP_shutdown, &sd);
-        guest_printf("shutdown(%u) returned %ld\n", reason, rc);
+    guest_printf("shutdown(%u) returned %ld\n", reason, rc);
+    sd.reason = SHUTDOWN_crash;
+    rc = hyp_sched_op(SCHEDOP_shutdown, &sd);
+    guest_printf("shutdown(crash) returned %ld\n", rc);
+    for (;;)
         hyp_sched_op(SCHEDOP_yield, NULL);
-    }
 }
 
 void guest_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t regs[4])

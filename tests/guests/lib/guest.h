@@ -48,7 +48,11 @@ int test_check_eq(long got, long want, const char *expr, const char *file, int l
 /* Prints the summary and verdict and shuts down; never returns. */
 void test_finish(void) __attribute__((noreturn));
 
-/* Issues SCHEDOP_shutdown(REASON); loops on yield if it ever returns. */
+/*
+ * Issues SCHEDOP_shutdown(REASON). If that returns (refused), reports it and
+ * falls back to SHUTDOWN_crash so the run ends visibly; if even that
+ * returns, yields forever (the launcher's timeout ends the run).
+ */
 void guest_shutdown(unsigned int reason) __attribute__((noreturn));
 
 /* CPUID through the PV forced-emulation prefix (ud2; "xen"; cpuid). */
