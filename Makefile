@@ -18,6 +18,7 @@ include hypervisor/hypervisor.mk
 include tests/unit/unit.mk
 include tests/guests/guests.mk
 include tools/tools.mk
+include tests/integration/integration.mk
 
 SUBDIR_COMPONENTS := $(wildcard xenstore-lite/Makefile backends/Makefile)
 
