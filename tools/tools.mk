@@ -1,14 +1,15 @@
 # Make fragment for the launcher and the reference-Xen fetcher (included by
 # the top-level Makefile, which sets BUILD). `make tools` installs
-# tools/pvkit-run as $(BUILD)/bin/pvkit-run; $(BUILD)/xen/xen is real Xen
-# 4.17 from tools/fetch-xen; `make run` boots build/pvkit.elf with the
+# tools/pvkit-run as $(BUILD)/bin/pvkit-run; `make fetch-xen` puts real
+# Xen 4.17 at $(BUILD)/xen/xen (tools/fetch-xen, once: the image is never
+# refetched while it exists); `make run` boots build/pvkit.elf with the
 # default test guest. Only TOOLS_-prefixed variables.
 
 TOOLS_DIR       := tools
 TOOLS_BIN       := $(BUILD)/bin
 TOOLS_RUN_GUEST := $(BUILD)/guests/hello.elf
 
-.PHONY: tools run
+.PHONY: tools run fetch-xen
 all: tools
 
 tools: $(TOOLS_BIN)/pvkit-run
@@ -17,7 +18,9 @@ $(TOOLS_BIN)/pvkit-run: $(TOOLS_DIR)/pvkit-run
 	@mkdir -p $(@D)
 	install -m 755 $< $@
 
-$(BUILD)/xen/xen: $(TOOLS_DIR)/fetch-xen
+fetch-xen: $(BUILD)/xen/xen
+
+$(BUILD)/xen/xen:
 	$(TOOLS_DIR)/fetch-xen $(BUILD)
 
 run: $(BUILD)/pvkit.elf $(TOOLS_BIN)/pvkit-run $(TOOLS_RUN_GUEST)
