@@ -52,6 +52,7 @@ static unsigned long null_hypercalls(unsigned long n)
     return failed;
 }
 
+/* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
     uint64_t entry = rdtsc(), t0, t1, per_call;

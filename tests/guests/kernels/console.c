@@ -7,6 +7,7 @@
  */
 #include "guest.h"
 
+/* Checks CONSOLEIO_write; counts one result per EXPECT. */
 static void test_write(void)
 {
     static const char line[] = "console: a short line\n";
@@ -25,6 +26,7 @@ static void test_write(void)
     EXPECT(rc >= 0);
 }
 
+/* Checks CONSOLEIO_read; counts one result per EXPECT. */
 static void test_read(void)
 {
     static char buf[64];
@@ -36,12 +38,14 @@ static void test_read(void)
     EXPECT_EQ(hyp_console_io(CONSOLEIO_read, 0, buf), 0);
 }
 
+/* Checks console_io unknown command; counts one result per EXPECT. */
 static void test_unknown(void)
 {
     TEST("console_io unknown command");
     EXPECT_EQ(hyp_console_io(99, 4, "xxxx"), -XEN_ENOSYS);
 }
 
+/* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
     test_write();

@@ -12,6 +12,7 @@
 
 enum { EAX, EBX, ECX, EDX };
 
+/* Checks leaf 0x40000000 signature; counts one result per EXPECT. */
 static void test_signature(void)
 {
     uint32_t r[4];
@@ -28,6 +29,7 @@ static void test_signature(void)
     EXPECT(r[EAX] >= 0x40000002 && r[EAX] < 0x40000100);
 }
 
+/* Checks leaves 0x40000001-2; counts one result per EXPECT. */
 static void test_version_leaves(void)
 {
     uint32_t r[4];
@@ -40,6 +42,7 @@ static void test_version_leaves(void)
     EXPECT(r[EAX] >= 1);
 }
 
+/* Checks leaf 0 and leaf 1; counts one result per EXPECT. */
 static void test_basic_leaves(void)
 {
     uint32_t r[4];
@@ -57,6 +60,7 @@ static void test_basic_leaves(void)
     EXPECT(!(r[EDX] & (1u << 17)));         /* PSE36 */
 }
 
+/* Checks hidden extended features; counts one result per EXPECT. */
 static void test_hidden_extended(void)
 {
     uint32_t r[4];
@@ -70,6 +74,7 @@ static void test_hidden_extended(void)
     EXPECT(!(r[ECX] & (1u << 2)));          /* SVM */
 }
 
+/* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
     test_signature();

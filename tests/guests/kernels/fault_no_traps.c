@@ -7,6 +7,7 @@
  */
 #include "guest.h"
 
+/* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
     TEST("fault with no trap table");

@@ -6,6 +6,7 @@
  */
 #include "guest.h"
 
+/* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
     static const char msg[] = "hello from a pvkit test kernel\n";

@@ -26,6 +26,7 @@ static const struct {
 
 #define N_BAD (sizeof(bad_ptrs) / sizeof(bad_ptrs[0]))
 
+/* Checks CONSOLEIO_write with bad pointers; counts one result per EXPECT. */
 static void test_bad_writes(void)
 {
     TEST("CONSOLEIO_write with bad pointers");
@@ -37,6 +38,7 @@ static void test_bad_writes(void)
     }
 }
 
+/* Checks CONSOLEIO_read with bad pointers; counts one result per EXPECT. */
 static void test_bad_reads(void)
 {
     TEST("CONSOLEIO_read with bad pointers");
@@ -48,6 +50,7 @@ static void test_bad_reads(void)
     }
 }
 
+/* Checks console works after the bad calls; counts one result per EXPECT. */
 static void test_still_alive(void)
 {
     static const char line[] = "hostile_console: still alive\n";
@@ -56,6 +59,7 @@ static void test_still_alive(void)
     EXPECT(hyp_console_io(CONSOLEIO_write, sizeof(line) - 1, line) >= 0);
 }
 
+/* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
     test_bad_writes();

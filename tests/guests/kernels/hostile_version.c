@@ -9,12 +9,13 @@
  */
 #include "guest.h"
 
-/* Outputs we ask for: extraversion (16 bytes) and the feature submap. */
+/* Asks for the 16-byte extraversion at ADDR; returns the hypercall result. */
 static long write_extraversion(unsigned long addr)
 {
     return hyp_xen_version(XENVER_extraversion, (void *)addr);
 }
 
+/* Asks for feature submap 0 at ADDR (read, then written); returns the result. */
 static long write_features(unsigned long addr)
 {
     return hyp_xen_version(XENVER_get_features, (void *)addr);
@@ -54,6 +55,7 @@ static void expect_efault_extraversion(const char *what, unsigned long addr)
     EXPECT_EQ(rc, -XEN_EFAULT);
 }
 
+/* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
     unsigned long before = l4_checksum();

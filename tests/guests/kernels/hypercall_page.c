@@ -9,6 +9,7 @@
  */
 #include "guest.h"
 
+/* Checks hypercall page filled; counts one result per EXPECT. */
 static void test_page_filled(void)
 {
     TEST("hypercall page filled");
@@ -18,6 +19,7 @@ static void test_page_filled(void)
     EXPECT((unsigned char)hypercall_page[__HYPERVISOR_sched_op * 32] != 0xcc);
 }
 
+/* Checks calls through the page; counts one result per EXPECT. */
 static void test_calls(void)
 {
     static const char line[] = "hypercall_page: written through the page\n";
@@ -33,6 +35,7 @@ static void test_calls(void)
     EXPECT_EQ(hypercall_stub(63, 0, 0, 0, 0, 0), -XEN_ENOSYS);
 }
 
+/* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
     test_page_filled();

@@ -12,6 +12,7 @@ static const unsigned long unknown_nrs[] = {
 
 #define N_UNKNOWN (sizeof(unknown_nrs) / sizeof(unknown_nrs[0]))
 
+/* Checks unknown hypercall numbers; counts one result per EXPECT. */
 static void test_unknown(void)
 {
     TEST("unknown hypercall numbers");
@@ -23,6 +24,7 @@ static void test_unknown(void)
     }
 }
 
+/* Checks hypercall number with upper bits set; counts one result per EXPECT. */
 static void test_high_bits(void)
 {
     long rc = hypercall5((1UL << 32) | __HYPERVISOR_xen_version, XENVER_version, 0, 0, 0, 0);
@@ -32,12 +34,14 @@ static void test_high_bits(void)
     EXPECT_EQ(rc, -XEN_ENOSYS);
 }
 
+/* Checks known hypercall afterwards; counts one result per EXPECT. */
 static void test_still_works(void)
 {
     TEST("known hypercall afterwards");
     EXPECT(hyp_xen_version(XENVER_version, NULL) > 0);
 }
 
+/* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
     test_unknown();

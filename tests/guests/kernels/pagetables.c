@@ -56,6 +56,7 @@ static unsigned long walk(unsigned long va)
     return 0;
 }
 
+/* Checks L4 at pt_base; counts one result per EXPECT. */
 static void test_l4(void)
 {
     const start_info_t *si = guest_start_info;
@@ -71,6 +72,7 @@ static void test_l4(void)
             guest_printf("     guest L4 slot %d present\n", slot);
 }
 
+/* Checks page-table frames mapped read-only; counts one result per EXPECT. */
 static void test_pt_frames_readonly(void)
 {
     const start_info_t *si = guest_start_info;
@@ -100,6 +102,7 @@ static void expect_writable(const char *what, unsigned long va)
     EXPECT((pte & (PTE_P | PTE_RW)) == (PTE_P | PTE_RW));
 }
 
+/* Checks ordinary pages mapped writable; counts one result per EXPECT. */
 static void test_data_writable(void)
 {
     static unsigned long probe;
@@ -112,6 +115,7 @@ static void test_data_writable(void)
     EXPECT_EQ(probe, 1);
 }
 
+/* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
     test_l4();

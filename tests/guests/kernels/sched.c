@@ -8,6 +8,7 @@
  */
 #include "guest.h"
 
+/* Checks SCHEDOP_yield; counts one result per EXPECT. */
 static void test_yield(void)
 {
     long rc = 0;
@@ -18,6 +19,7 @@ static void test_yield(void)
     EXPECT_EQ(rc, 0);
 }
 
+/* Checks sched_op unknown commands; counts one result per EXPECT. */
 static void test_unknown(void)
 {
     TEST("sched_op unknown commands");
@@ -25,6 +27,7 @@ static void test_unknown(void)
     EXPECT_EQ(hyp_sched_op(0x7fffffff, NULL), -XEN_ENOSYS);
 }
 
+/* Checks SCHEDOP_shutdown with a bad argument pointer; counts one result per EXPECT. */
 static void test_bad_shutdown(void)
 {
     TEST("SCHEDOP_shutdown with a bad argument pointer");
@@ -32,6 +35,7 @@ static void test_bad_shutdown(void)
     EXPECT_EQ(hyp_sched_op(SCHEDOP_shutdown, (void *)0xFFFF830000000000UL), -XEN_EFAULT);
 }
 
+/* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
     test_yield();

@@ -5,6 +5,7 @@
  */
 #include "guest.h"
 
+/* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
     TEST("shutdown with SHUTDOWN_crash");

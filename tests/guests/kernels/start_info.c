@@ -14,6 +14,7 @@ static int in_initial_mapping(unsigned long va)
     return va >= GUEST_VIRT_BASE && va < GUEST_VIRT_BASE + (1UL << 30);
 }
 
+/* Checks magic, nr_pages, shared_info, flags; counts one result per EXPECT. */
 static void test_header(const start_info_t *si)
 {
     TEST("magic, nr_pages, shared_info, flags");
@@ -29,6 +30,7 @@ static void test_header(const start_info_t *si)
     EXPECT(in_initial_mapping((unsigned long)si));
 }
 
+/* Checks pt_base, nr_pt_frames, mfn_list, modules; counts one result per EXPECT. */
 static void test_layout(const start_info_t *si)
 {
     TEST("pt_base, nr_pt_frames, mfn_list, modules");
@@ -43,6 +45,7 @@ static void test_layout(const start_info_t *si)
     EXPECT_EQ(si->mod_len, 0);
 }
 
+/* Checks p2m agrees with M2P; counts one result per EXPECT. */
 static void test_p2m_m2p(const start_info_t *si)
 {
     const unsigned long *p2m = (const unsigned long *)si->mfn_list;
@@ -62,6 +65,7 @@ static void test_p2m_m2p(const start_info_t *si)
     EXPECT_EQ(bad, 0);
 }
 
+/* Checks cmd_line; counts one result per EXPECT. */
 static void test_cmdline(const start_info_t *si)
 {
     static const char want[] = "start_info pvkit-guest-test a=1,b=2";
@@ -72,6 +76,7 @@ static void test_cmdline(const start_info_t *si)
     EXPECT(guest_strncmp((const char *)si->cmd_line, want, sizeof(want) - 1) == 0);
 }
 
+/* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
     const start_info_t *si = guest_start_info;

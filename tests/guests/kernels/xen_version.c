@@ -26,6 +26,7 @@ static void expect_string(const char *what, const char *s, size_t n)
         guest_printf("     %s = \"%s\"\n", what, s);
 }
 
+/* Checks XENVER_version; counts one result per EXPECT. */
 static void test_version(void)
 {
     long v = hyp_xen_version(XENVER_version, NULL);
@@ -36,6 +37,7 @@ static void test_version(void)
     EXPECT((v >> 16) < 0x100);
 }
 
+/* Checks XENVER_extraversion/compile_info/capabilities/changeset; counts one result per EXPECT. */
 static void test_strings(void)
 {
     static xen_extraversion_t extra;
@@ -62,6 +64,7 @@ static void test_strings(void)
     expect_string("changeset", cs, sizeof(cs));
 }
 
+/* Checks XENVER_platform_parameters/pagesize/guest_handle/commandline; counts one result per EXPECT. */
 static void test_platform(void)
 {
     static xen_platform_parameters_t pp;
@@ -83,6 +86,7 @@ static void test_platform(void)
     EXPECT(guest_strstr(cmdline, "dom0_mem=") != NULL);
 }
 
+/* Checks XENVER_get_features; counts one result per EXPECT. */
 static void test_features(void)
 {
     static xen_feature_info_t fi;
@@ -101,6 +105,7 @@ static void test_features(void)
     EXPECT_EQ(hyp_xen_version(XENVER_get_features, &fi), -XEN_EINVAL);
 }
 
+/* Checks xen_version errors; counts one result per EXPECT. */
 static void test_errors(void)
 {
     TEST("xen_version errors");
@@ -109,6 +114,7 @@ static void test_errors(void)
     EXPECT_EQ(hyp_xen_version(XENVER_get_features, NULL), -XEN_EFAULT);
 }
 
+/* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
     test_version();
