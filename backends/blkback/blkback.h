@@ -1,0 +1,119 @@
+/*
+ * blkback.h - internal interfaces of pvkit-blkback.
+ *
+ * Structure: main.c watches the store and owns every `struct vbd`
+ * (vbd.c: backing file, xenbus handshake); each connected vbd runs one
+ * `struct vbd_queue` thread per ring (queue.c: ring consumer, grant mapping
+ * through pcache.c, asynchronous I/O with io_uring).  Only the queue thread
+ * touches its ring, its io_uring and its persistent-grant cache; the main
+ * thread only starts and stops queues.  A queue that detects a frontend
+ * protocol violation it cannot answer with an error response (garbage ring
+ * indices) marks its vbd failed and wakes the main thread, which drops the
+ * device (state Closing) while every other device keeps being served.
+ */
+#ifndef PVK_BLKBACK_H
+#define PVK_BLKBACK_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/uio.h>
+#include <liburing.h>
+
+#include "../common/transport.h"
+#include "../proto/blkreq.h"
+
+struct xs_handle;
+
+/* Process-wide options and shared objects. */
+struct blkback {
+    struct pvk_transport *t;
+    struct xs_handle *xs;
+    char root[64];              /* /local/domain/<self>/backend/vbd */
+    unsigned max_queues;
+    unsigned max_ring_order;
+    unsigned max_indirect;      /* 0 disables indirect segments */
+    unsigned max_persistent;    /* persistent grants per queue, 0 = off */
+    int wake_fd;                /* eventfd: a queue wants main's attention */
+    struct vbd *vbds;
+};
+
+/* Persistent grant cache: gref -> page mapped writable, per queue. */
+struct pcache_ent {
+    grant_ref_t gref;
+    void *page;                 /* NULL = free slot */
+};
+struct pcache {
+    struct pcache_ent *ents;    /* open addressing, capacity power of 2 */
+    unsigned cap, used, max;
+};
+
+/* One request between decode and response. */
+struct inflight {
+    uint64_t id;
+    uint8_t op;                 /* operation echoed in the response */
+    int16_t status;
+    unsigned pending;           /* io_uring completions still expected */
+    uint64_t expect;            /* bytes the data op must transfer */
+    void *batch;                /* non-persistent mapping to release */
+    uint32_t batch_count;
+    struct iovec iov[PVK_BLK_MAX_INDIRECT_SEGS];
+    struct inflight *next_free;
+};
+
+struct vbd_queue {
+    struct vbd *vbd;
+    unsigned idx;
+    unsigned nr_ring_pages;
+    grant_ref_t ring_refs[PVK_MAX_RING_PAGES];
+    evtchn_port_t port;
+    void *sring;
+    blkif_back_ring_t ring;
+    struct pvk_evtchn *ev;
+    struct io_uring uring;
+    int stop_fd;
+    pthread_t thread;
+    int running;
+    struct pcache pc;
+    struct inflight *slots, *free;
+    unsigned nr_slots, busy;
+    struct blkreq req;          /* decode scratch */
+    struct blkreq deferred;     /* a flush waiting for earlier requests */
+    struct inflight *deferred_slot;
+};
+
+struct vbd {
+    struct vbd *next;
+    struct blkback *bb;
+    char path[128];             /* backend node */
+    char fepath[128];           /* frontend node */
+    domid_t fe_domid;
+    unsigned devid;
+    int state;                  /* our xenbus state as last written */
+    int probed;
+    int fd;                     /* backing file or block device */
+    int is_blkdev;
+    struct blkreq_limits lim;
+    unsigned phys_sector;
+    int persistent;             /* negotiated for the current connection */
+    unsigned nr_queues;
+    struct vbd_queue *queues;
+    atomic_int failed;
+    int watching;
+};
+
+/* pcache.c */
+int pcache_init(struct pcache *pc, unsigned max);
+void *pcache_get(struct pcache *pc, grant_ref_t gref);
+int pcache_put(struct pcache *pc, grant_ref_t gref, void *page);
+void pcache_release(struct pcache *pc, struct pvk_transport *t);
+
+/* queue.c */
+int queue_start(struct vbd_queue *q);
+void queue_stop(struct vbd_queue *q);
+
+/* vbd.c */
+struct vbd *vbd_create(struct blkback *bb, domid_t fe, unsigned devid);
+void vbd_update(struct vbd *v);
+void vbd_destroy(struct vbd *v);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * transport.c - run-time selection of a transport and dispatch of the
+ * transport.h calls through its operations table.
+ */
+#include "transport_impl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct pvk_transport_ops *const all_ops[] = {
+    &pvk_transport_xen_ops,
+    &pvk_transport_hosted_ops,
+};
+
+/* Contract: see transport.h. */
+struct pvk_transport *pvk_transport_open(const char *kind)
+{
+    for (size_t i = 0; i < sizeof(all_ops) / sizeof(all_ops[0]); i++) {
+        struct pvk_transport *t;
+
+        if (strcmp(all_ops[i]->name, kind) != 0)
+            continue;
+        t = calloc(1, sizeof(*t));
+        if (!t)
+            return NULL;
+        t->ops = all_ops[i];
+        if (t->ops->open(t) < 0) {
+            int e = errno;
+
+            free(t);
+            errno = e;
+            return NULL;
+        }
+        return t;
+    }
+    errno = EINVAL;
+    return NULL;
+}
+
+void pvk_transport_close(struct pvk_transport *t)
+{
+    if (!t)
+        return;
+    t->ops->close(t);
+    free(t);
+}
+
+const char *pvk_transport_kind(const struct pvk_transport *t)
+{
+    return t->ops->name;
+}
+
+domid_t pvk_transport_self(const struct pvk_transport *t)
+{
+    return t->self;
+}
+
+void *pvk_grant_map(struct pvk_transport *t, domid_t domid, uint32_t count,
+                    const grant_ref_t *refs, int writable)
+{
+    if (count == 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return t->ops->map(t, domid, count, refs, writable);
+}
+
+int pvk_grant_unmap(struct pvk_transport *t, void *addr, uint32_t count)
+{
+    return t->ops->unmap(t, addr, count);
+}
+
+int pvk_grant_copy(struct pvk_transport *t, uint32_t count,
+                   struct pvk_copy_seg *segs)
+{
+    return t->ops->copy(t, count, segs);
+}
+
+struct pvk_evtchn *pvk_evtchn_bind(struct pvk_transport *t, domid_t domid,
+                                   evtchn_port_t remote_port)
+{
+    return t->ops->bind(t, domid, remote_port);
+}
+
+int pvk_evtchn_fd(struct pvk_evtchn *ev)
+{
+    return ((struct pvk_evtchn_hdr *)ev)->ops->ev_fd(ev);
+}
+
+void pvk_evtchn_notify(struct pvk_evtchn *ev)
+{
+    ((struct pvk_evtchn_hdr *)ev)->ops->ev_notify(ev);
+}
+
+void pvk_evtchn_ack(struct pvk_evtchn *ev)
+{
+    ((struct pvk_evtchn_hdr *)ev)->ops->ev_ack(ev);
+}
+
+void pvk_evtchn_unbind(struct pvk_evtchn *ev)
+{
+    if (ev)
+        ((struct pvk_evtchn_hdr *)ev)->ops->ev_unbind(ev);
+}
+
+struct xs_handle *pvk_store_open(struct pvk_transport *t)
+{
+    return t->ops->store_open(t);
+}

@@ -1,0 +1,166 @@
+/*
+ * transport_xen.c - the "xen" transport for a backend running in the
+ * management domain: grants through libxengnttab (/dev/xen/gntdev), event
+ * channels through libxenevtchn (/dev/xen/evtchn), the store through
+ * libxenstore (socket or /dev/xen/xenbus).  Each bound channel owns its own
+ * xenevtchn handle so that every queue thread can poll its own fd.
+ * Cannot run without a Xen-ABI hypervisor and dom0 kernel drivers; on a
+ * plain host pvk_transport_open("xen") fails with the library's errno.
+ */
+#include "transport_impl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <xenevtchn.h>
+#include <xengnttab.h>
+#include <xenstore.h>
+
+struct xen_ev {
+    struct pvk_evtchn_hdr hdr;
+    xenevtchn_handle *xce;
+    evtchn_port_t local;
+};
+
+static int xen_open(struct pvk_transport *t)
+{
+    xengnttab_handle *xgt = xengnttab_open(NULL, 0);
+
+    if (!xgt)
+        return -1;
+    t->priv = xgt;
+    t->self = 0;
+    return 0;
+}
+
+static void xen_close(struct pvk_transport *t)
+{
+    xengnttab_close(t->priv);
+}
+
+static void *xen_map(struct pvk_transport *t, domid_t domid, uint32_t count,
+                     const grant_ref_t *refs, int writable)
+{
+    return xengnttab_map_domain_grant_refs(t->priv, count, domid,
+                                           (uint32_t *)refs,
+                                           PROT_READ | (writable ? PROT_WRITE : 0));
+}
+
+static int xen_unmap(struct pvk_transport *t, void *addr, uint32_t count)
+{
+    return xengnttab_unmap(t->priv, addr, count) < 0 ? -errno : 0;
+}
+
+/* Contract: translates one pvkit copy segment to libxengnttab's form. */
+static void to_xen_seg(const struct pvk_copy_seg *s,
+                       xengnttab_grant_copy_segment_t *x)
+{
+    if (s->to_foreign) {
+        x->source.virt = s->local;
+        x->dest.foreign.ref = s->ref;
+        x->dest.foreign.offset = s->offset;
+        x->dest.foreign.domid = s->domid;
+        x->flags = GNTCOPY_dest_gref;
+    } else {
+        x->source.foreign.ref = s->ref;
+        x->source.foreign.offset = s->offset;
+        x->source.foreign.domid = s->domid;
+        x->dest.virt = s->local;
+        x->flags = GNTCOPY_source_gref;
+    }
+    x->len = s->len;
+}
+
+static int xen_copy(struct pvk_transport *t, uint32_t count,
+                    struct pvk_copy_seg *segs)
+{
+    xengnttab_grant_copy_segment_t *x = calloc(count, sizeof(*x));
+    int rc;
+
+    if (!x)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < count; i++)
+        to_xen_seg(&segs[i], &x[i]);
+    rc = xengnttab_grant_copy(t->priv, count, x);
+    for (uint32_t i = 0; i < count; i++)
+        segs[i].status = rc < 0 ? GNTST_general_error : x[i].status;
+    free(x);
+    return rc < 0 ? -errno : 0;
+}
+
+static struct pvk_evtchn *xen_bind(struct pvk_transport *t, domid_t domid,
+                                   evtchn_port_t remote)
+{
+    struct xen_ev *ev = calloc(1, sizeof(*ev));
+    xenevtchn_port_or_error_t port;
+
+    (void)t;
+    if (!ev)
+        return NULL;
+    ev->hdr.ops = &pvk_transport_xen_ops;
+    ev->xce = xenevtchn_open(NULL, 0);
+    if (!ev->xce)
+        goto fail;
+    port = xenevtchn_bind_interdomain(ev->xce, domid, remote);
+    if (port < 0) {
+        xenevtchn_close(ev->xce);
+        goto fail;
+    }
+    ev->local = (evtchn_port_t)port;
+    return (struct pvk_evtchn *)ev;
+fail:
+    free(ev);
+    return NULL;
+}
+
+static int xen_ev_fd(struct pvk_evtchn *e)
+{
+    return xenevtchn_fd(((struct xen_ev *)e)->xce);
+}
+
+static void xen_ev_notify(struct pvk_evtchn *e)
+{
+    struct xen_ev *ev = (struct xen_ev *)e;
+
+    xenevtchn_notify(ev->xce, ev->local);
+}
+
+/* Contract: reads every pending port of this handle and unmasks it. */
+static void xen_ev_ack(struct pvk_evtchn *e)
+{
+    struct xen_ev *ev = (struct xen_ev *)e;
+    xenevtchn_port_or_error_t p;
+
+    while ((p = xenevtchn_pending(ev->xce)) >= 0)
+        xenevtchn_unmask(ev->xce, (evtchn_port_t)p);
+}
+
+static void xen_ev_unbind(struct pvk_evtchn *e)
+{
+    struct xen_ev *ev = (struct xen_ev *)e;
+
+    xenevtchn_unbind(ev->xce, ev->local);
+    xenevtchn_close(ev->xce);
+    free(ev);
+}
+
+static struct xs_handle *xen_store_open(struct pvk_transport *t)
+{
+    (void)t;
+    return xs_open(0);
+}
+
+const struct pvk_transport_ops pvk_transport_xen_ops = {
+    .name = "xen",
+    .open = xen_open,
+    .close = xen_close,
+    .map = xen_map,
+    .unmap = xen_unmap,
+    .copy = xen_copy,
+    .bind = xen_bind,
+    .ev_fd = xen_ev_fd,
+    .ev_notify = xen_ev_notify,
+    .ev_ack = xen_ev_ack,
+    .ev_unbind = xen_ev_unbind,
+    .store_open = xen_store_open,
+};

@@ -1,0 +1,210 @@
+/*
+ * blkfront_xs.c - the xenstore side of the portable block frontend:
+ * reads the toolstack's keys, negotiates queues / ring order / indirect
+ * segments from the backend's features, publishes ring references and event
+ * channels in one transaction, and walks the XenbusState machine
+ * (research/linux-pv-io-dom0.md §2.2-2.3) exactly as Linux's blkfront does:
+ * wait for backend InitWait, publish and go Initialised, wait for backend
+ * Connected, read the disk geometry, go Connected.  Freestanding.
+ */
+#include "blkfront.h"
+#include "pvf_util.h"
+#include "proto/keys.h"
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+
+int blkfront_init(struct blkfront_dev *dev, const struct pvf_os *os,
+                  const char *node, const struct blkfront_opts *opts)
+{
+    char path[160];
+    uint64_t v;
+    int rc;
+
+    __builtin_memset(dev, 0, sizeof(*dev));
+    dev->os = os;
+    dev->opts = *opts;
+    rc = pvf_join(dev->node, sizeof(dev->node), node, 0);
+    if (rc < 0)
+        return rc;
+    if (pvf_join(path, sizeof(path), node, PVK_KEY_BACKEND) < 0 ||
+        os->store_read(os->ctx, 0, path, dev->backend, sizeof(dev->backend)) <= 0)
+        return -XEN_ENOENT;
+    rc = pvf_get_u64(os, 0, node, PVK_KEY_BACKEND_ID, &v);
+    if (rc < 0 || v >= DOMID_FIRST_RESERVED)
+        return -XEN_EINVAL;
+    dev->backend_id = (domid_t)v;
+    rc = pvf_get_u64(os, 0, node, PVK_VBD_VIRTUAL_DEVICE, &v);
+    if (rc < 0 || v > UINT32_MAX)
+        return -XEN_EINVAL;
+    dev->vdev = (uint32_t)v;
+    return 0;
+}
+
+/* Contract: writes one queue's ring refs and port under `dir`. */
+static int publish_queue(struct blkfront_dev *dev, uint32_t tx, const char *dir,
+                         const struct blkfront_queue *q)
+{
+    const struct pvf_os *os = dev->os;
+    int rc = 0;
+
+    if (dev->ring_order == 0) {
+        rc = pvf_write_u64(os, tx, dir, PVK_KEY_RING_REF, q->ring_ref[0]);
+    } else {
+        for (unsigned i = 0; rc == 0 && i < q->nr_ring_pages; i++) {
+            char key[16] = PVK_KEY_RING_REF;
+
+            pvf_utoa(i, key + sizeof(PVK_KEY_RING_REF) - 1,
+                     sizeof(key) - (sizeof(PVK_KEY_RING_REF) - 1));
+            rc = pvf_write_u64(os, tx, dir, key, q->ring_ref[i]);
+        }
+    }
+    return rc < 0 ? rc : pvf_write_u64(os, tx, dir, PVK_KEY_EVENT_CHANNEL, q->port);
+}
+
+/* Contract: writes every frontend key of the connection in transaction tx. */
+static int publish(struct blkfront_dev *dev, uint32_t tx)
+{
+    const struct pvf_os *os = dev->os;
+    int rc = 0;
+
+    if (dev->ring_order)
+        rc = pvf_write_u64(os, tx, dev->node, PVK_VBD_RING_PAGE_ORDER, dev->ring_order);
+    if (rc == 0 && dev->nr_queues > 1)
+        rc = pvf_write_u64(os, tx, dev->node, PVK_KEY_MQ_NUM_QUEUES, dev->nr_queues);
+    for (unsigned i = 0; rc == 0 && i < dev->nr_queues; i++) {
+        char dir[160], name[16] = "queue-";
+
+        if (dev->nr_queues == 1) {
+            rc = publish_queue(dev, tx, dev->node, &dev->q[i]);
+            break;
+        }
+        pvf_utoa(i, name + 6, sizeof(name) - 6);
+        rc = pvf_join(dir, sizeof(dir), dev->node, name);
+        if (rc == 0)
+            rc = publish_queue(dev, tx, dir, &dev->q[i]);
+    }
+    if (rc == 0)
+        rc = pvf_write_str(os, tx, dev->node, PVK_KEY_PROTOCOL, XEN_IO_PROTO_ABI_X86_64);
+    if (rc == 0)
+        rc = pvf_write_u64(os, tx, dev->node, PVK_VBD_FEAT_PERSISTENT, 1);
+    if (rc == 0)
+        rc = pvf_write_u64(os, tx, dev->node, PVK_KEY_STATE, XenbusStateInitialised);
+    return rc;
+}
+
+/* Contract: runs publish in a transaction, retrying on conflicts. */
+static int publish_tx(struct blkfront_dev *dev)
+{
+    const struct pvf_os *os = dev->os;
+
+    for (int tries = 0; tries < 100; tries++) {
+        uint32_t tx;
+        int rc = os->store_tx_start(os->ctx, &tx);
+
+        if (rc < 0)
+            return rc;
+        rc = publish(dev, tx);
+        if (rc < 0) {
+            os->store_tx_end(os->ctx, tx, 1);
+            return rc;
+        }
+        rc = os->store_tx_end(os->ctx, tx, 0);
+        if (rc != -XEN_EAGAIN)
+            return rc;
+    }
+    return -XEN_EAGAIN;
+}
+
+/* Contract: chooses queues and ring order from the backend's offer. */
+static void negotiate(struct blkfront_dev *dev)
+{
+    const struct pvf_os *os = dev->os;
+
+    dev->be_max_queues = (uint32_t)pvf_read_u64(os, 0, dev->backend,
+                                                PVK_KEY_MQ_MAX_QUEUES, 1);
+    dev->be_max_order = (uint32_t)pvf_read_u64(os, 0, dev->backend,
+                                               PVK_VBD_MAX_RING_ORDER, 0);
+    dev->nr_queues = MIN(MIN(dev->opts.max_queues, dev->be_max_queues),
+                         BLKFRONT_MAX_QUEUES);
+    if (dev->nr_queues == 0)
+        dev->nr_queues = 1;
+    dev->ring_order = MIN(MIN(dev->opts.ring_order, dev->be_max_order),
+                          PVK_MAX_RING_ORDER);
+}
+
+/* Contract: reads geometry and features once the backend is Connected. */
+static int read_backend(struct blkfront_dev *dev)
+{
+    const struct pvf_os *os = dev->os;
+    uint64_t v;
+    unsigned segs;
+
+    if (pvf_get_u64(os, 0, dev->backend, PVK_VBD_SECTORS, &dev->sectors) < 0)
+        return -XEN_EIO;
+    dev->info = (uint32_t)pvf_read_u64(os, 0, dev->backend, PVK_VBD_INFO, 0);
+    v = pvf_read_u64(os, 0, dev->backend, PVK_VBD_SECTOR_SIZE, 512);
+    dev->sector_size = (uint32_t)v;
+    dev->feat_flush = pvf_read_u64(os, 0, dev->backend, PVK_VBD_FEAT_FLUSH, 0) == 1;
+    dev->feat_barrier = pvf_read_u64(os, 0, dev->backend, PVK_VBD_FEAT_BARRIER, 0) == 1;
+    dev->feat_discard = pvf_read_u64(os, 0, dev->backend, PVK_VBD_FEAT_DISCARD, 0) == 1;
+    dev->feat_persistent =
+        pvf_read_u64(os, 0, dev->backend, PVK_VBD_FEAT_PERSISTENT, 0) == 1;
+    dev->be_indirect = (uint32_t)pvf_read_u64(os, 0, dev->backend,
+                                              PVK_VBD_FEAT_INDIRECT, 0);
+    segs = dev->be_indirect > BLKIF_MAX_SEGMENTS_PER_REQUEST
+               ? MIN(dev->be_indirect, PVK_SEGS_PER_INDIRECT_PAGE)
+               : BLKIF_MAX_SEGMENTS_PER_REQUEST;
+    dev->max_segs = MIN(MIN(segs, dev->opts.max_segs ? dev->opts.max_segs : segs),
+                        BLKFRONT_MAX_SEGS);
+    return 0;
+}
+
+int blkfront_connect(struct blkfront_dev *dev, unsigned ms)
+{
+    const struct pvf_os *os = dev->os;
+    char bstate[160];
+    int rc, st;
+
+    rc = pvf_join(bstate, sizeof(bstate), dev->backend, PVK_KEY_STATE);
+    if (rc < 0 || (rc = os->store_watch(os->ctx, bstate)) < 0)
+        return rc;
+    if (pvf_read_state(os, dev->node) != XenbusStateInitialising)
+        pvf_switch_state(os, dev->node, XenbusStateInitialising);
+    /* A backend still Closed from an earlier connection is on its way back
+     * to InitWait, so only a timeout ends this wait. */
+    st = pvf_wait_state(os, dev->backend, XenbusStateInitWait,
+                        XenbusStateInitWait, 0, ms);
+    if (st != XenbusStateInitWait)
+        return st < 0 ? st : -XEN_EIO;
+    negotiate(dev);
+    rc = blkfront_rings_alloc(dev);
+    if (rc < 0 || (rc = publish_tx(dev)) < 0)
+        return rc;
+    st = pvf_wait_state(os, dev->backend, XenbusStateConnected,
+                        XenbusStateConnected, XenbusStateClosing, ms);
+    if (st != XenbusStateConnected)
+        return st < 0 ? st : -XEN_EIO;
+    rc = read_backend(dev);
+    if (rc < 0)
+        return rc;
+    return pvf_switch_state(os, dev->node, XenbusStateConnected);
+}
+
+int blkfront_disconnect(struct blkfront_dev *dev, unsigned ms)
+{
+    const struct pvf_os *os = dev->os;
+    char bstate[160];
+    int st;
+
+    pvf_switch_state(os, dev->node, XenbusStateClosing);
+    st = pvf_wait_state(os, dev->backend, XenbusStateClosing, XenbusStateClosed,
+                        0, ms);
+    pvf_switch_state(os, dev->node, XenbusStateClosed);
+    if (st >= 0)
+        st = pvf_wait_state(os, dev->backend, XenbusStateClosed,
+                            XenbusStateClosed, 0, ms);
+    blkfront_rings_free(dev);
+    if (pvf_join(bstate, sizeof(bstate), dev->backend, PVK_KEY_STATE) == 0)
+        os->store_unwatch(os->ctx, bstate);
+    return st < 0 ? st : 0;
+}

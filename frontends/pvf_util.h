@@ -1,0 +1,47 @@
+/*
+ * pvf_util.h - freestanding helpers shared by the frontend cores: bounded
+ * string building, decimal conversion and typed store access on top of
+ * struct pvf_os.  No libc.  Every function that writes into a buffer is
+ * bounded by its length argument and always NUL-terminates.
+ */
+#ifndef PVF_UTIL_H
+#define PVF_UTIL_H
+
+#include "pvf_os.h"
+
+/* Length of a NUL-terminated string. */
+unsigned pvf_strlen(const char *s);
+/* Compares two strings; 0 if equal. */
+int pvf_strcmp(const char *a, const char *b);
+/* Builds "a/b" (or "a" if b is NULL) into buf; -XEN_E2BIG if too long. */
+int pvf_join(char *buf, unsigned len, const char *a, const char *b);
+/* Writes the decimal form of v; returns the number of digits. */
+unsigned pvf_utoa(uint64_t v, char *buf, unsigned len);
+/* Parses an unsigned decimal; 0 or -XEN_EINVAL. */
+int pvf_parse_u64(const char *s, uint64_t *v);
+
+/* Reads "<dir>/<key>" as an unsigned decimal; `def` when absent. */
+uint64_t pvf_read_u64(const struct pvf_os *os, uint32_t tx, const char *dir,
+                      const char *key, uint64_t def);
+/* Reads "<dir>/<key>" as an unsigned decimal; 0 or -errno. */
+int pvf_get_u64(const struct pvf_os *os, uint32_t tx, const char *dir,
+                const char *key, uint64_t *v);
+/* Writes "<dir>/<key>" = decimal v. */
+int pvf_write_u64(const struct pvf_os *os, uint32_t tx, const char *dir,
+                  const char *key, uint64_t v);
+/* Writes "<dir>/<key>" = s. */
+int pvf_write_str(const struct pvf_os *os, uint32_t tx, const char *dir,
+                  const char *key, const char *s);
+/* Reads "<dir>/state"; XenbusStateUnknown if absent. */
+int pvf_read_state(const struct pvf_os *os, const char *dir);
+/* Writes "<dir>/state" in a transaction, retrying on conflicts. */
+int pvf_switch_state(const struct pvf_os *os, const char *dir, int state);
+/*
+ * Waits until the state at "<dir>/state" satisfies lo <= state <= hi, or
+ * the state is at or beyond `fail_from` (if non-zero).  Returns the state,
+ * or -XEN_ETIMEDOUT after `ms`.  Contract: "<dir>/state" is being watched.
+ */
+int pvf_wait_state(const struct pvf_os *os, const char *dir, int lo, int hi,
+                   int fail_from, unsigned ms);
+
+#endif

@@ -1,0 +1,116 @@
+#!/bin/bash
+# run.sh - end-to-end tests of the split-driver toolkit over the hosted
+# transport: xenstore-lite, pvkit-blkback (ASan/UBSan build) and frontend
+# processes on this host.  Every test prints PASS/FAIL; the last line is
+# "N passed, N failed"; the exit status is non-zero if anything failed or
+# if a needed facility (the store daemon) is missing.  All processes and
+# temporary files are removed on exit, whatever happens.
+# Environment: BUILD (build dir), OUT (the component's object dir).
+set -u
+BUILD=${BUILD:?BUILD must be set}
+OUT=${OUT:-$BUILD/drivers}
+SAN=$OUT/san/bin
+XSD=$BUILD/bin/xenstore-lite
+
+tmp=$(mktemp -d /tmp/pvk-e2e.XXXXXX)
+pids=()
+pass=0
+fail=0
+
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+export XENSTORED_PATH=$tmp/xs.sock
+export PVKIT_HOSTED_DIR=$tmp/hosted
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+ok()  { pass=$((pass + 1)); echo "PASS $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -f "$tmp/$1.log" ] && sed 's/^/    /' "$tmp/$1.log"; }
+
+# Runs "$@" as test $1 (output kept in $tmp/$1.log).
+t() {
+    local name=$1
+    shift
+    if timeout 120 "$@" >"$tmp/$name.log" 2>&1; then ok "$name"; else bad "$name"; fi
+}
+
+finish() {
+    echo "$pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+    exit $?
+}
+
+if [ ! -x "$XSD" ]; then
+    fail=$((fail + 1))
+    echo "FAIL setup: $XSD not built; the hosted tests need the store daemon"
+    finish
+fi
+for b in pvkit-blkback blkfront-test mkvbd; do
+    if [ ! -x "$SAN/$b" ]; then
+        fail=$((fail + 1))
+        echo "FAIL setup: $SAN/$b missing"
+        finish
+    fi
+done
+
+mkdir -p "$PVKIT_HOSTED_DIR"
+"$XSD" --socket "$XENSTORED_PATH" >"$tmp/xenstored.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -S "$XENSTORED_PATH" ] && break; sleep 0.05; done
+if [ ! -S "$XENSTORED_PATH" ]; then
+    fail=$((fail + 1))
+    echo "FAIL setup: xenstore-lite did not start"
+    cat "$tmp/xenstored.log"
+    finish
+fi
+
+"$SAN/pvkit-blkback" --transport hosted >"$tmp/blkback.log" 2>&1 &
+bbpid=$!
+pids+=($bbpid)
+
+mkvbd() { "$SAN/mkvbd" "$@"; }
+disk() { truncate -s "$2" "$tmp/$1"; }
+
+# 1. Random I/O, one queue, one-page ring; image compared with a direct copy.
+disk d5.img 64M; disk r5.img 64M
+mkvbd add 5 51712 "$tmp/d5.img" w
+t verify-1q "$SAN/blkfront-test" verify 5 51712 "$tmp/r5.img" 30
+t image-cmp-1q cmp "$tmp/d5.img" "$tmp/r5.img"
+
+# 2. Two queues, four-page rings.
+disk d6.img 32M; disk r6.img 32M
+mkvbd add 6 51728 "$tmp/d6.img" w
+t verify-mq "$SAN/blkfront-test" verify 6 51728 "$tmp/r6.img" 20 2 2
+t image-cmp-mq cmp "$tmp/d6.img" "$tmp/r6.img"
+t backend-keys "$SAN/mkvbd" wait /local/domain/0/backend/vbd/6/51728/feature-persistent 1 1000
+
+# 3. Flush ordering, discard, read-only, reconnect.
+disk d7.img 16M
+mkvbd add 7 51712 "$tmp/d7.img" w
+t flush "$SAN/blkfront-test" flush 7 51712 "$tmp/d7.img"
+disk d8.img 16M
+mkvbd add 8 51712 "$tmp/d8.img" w
+t discard "$SAN/blkfront-test" discard 8 51712 "$tmp/d8.img"
+disk d9.img 16M
+mkvbd add 9 51712 "$tmp/d9.img" r
+t readonly "$SAN/blkfront-test" readonly 9 51712
+disk d10.img 16M
+mkvbd add 10 51712 "$tmp/d10.img" w
+t reconnect "$SAN/blkfront-test" reconnect 10 51712
+
+# 4. Device removal is noticed and the daemon survives everything above.
+mkvbd del 5 51712
+t backend-alive kill -0 "$bbpid"
+kill -TERM "$bbpid"
+if wait "$bbpid"; then ok blkback-clean-exit; else bad blkback-clean-exit; cat "$tmp/blkback.log"; fi
+if grep -qE "AddressSanitizer|runtime error|LeakSanitizer" "$tmp/blkback.log"; then
+    bad blkback-sanitizers; cat "$tmp/blkback.log"
+else
+    ok blkback-sanitizers
+fi
+finish

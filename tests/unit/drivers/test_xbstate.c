@@ -1,0 +1,59 @@
+/*
+ * test_xbstate.c - cmocka tests of the XenbusState table
+ * (backends/proto/xbstate.c): names, parsing of store values, and the
+ * backend's reaction to each frontend state (connect, close, reconnect).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "proto/xbstate.h"
+
+static void names(void **state)
+{
+    (void)state;
+    assert_string_equal(xbstate_name(XenbusStateInitWait), "InitWait");
+    assert_string_equal(xbstate_name(XenbusStateClosed), "Closed");
+    assert_string_equal(xbstate_name(9), "Invalid");
+    assert_string_equal(xbstate_name(-1), "Invalid");
+}
+
+static void parse(void **state)
+{
+    (void)state;
+    assert_int_equal(xbstate_parse("4", 1), 4);
+    assert_int_equal(xbstate_parse("08", 2), 8);
+    assert_int_equal(xbstate_parse("9", 1), -1);
+    assert_int_equal(xbstate_parse("", 0), -1);
+    assert_int_equal(xbstate_parse("4x", 2), -1);
+    assert_int_equal(xbstate_parse("123", 3), -1);
+}
+
+static void backend_reactions(void **state)
+{
+    (void)state;
+    assert_int_equal(xbstate_backend_action(XenbusStateInitWait, XenbusStateInitialising), XBACT_NONE);
+    assert_int_equal(xbstate_backend_action(XenbusStateInitWait, XenbusStateInitialised), XBACT_CONNECT);
+    assert_int_equal(xbstate_backend_action(XenbusStateInitWait, XenbusStateConnected), XBACT_CONNECT);
+    assert_int_equal(xbstate_backend_action(XenbusStateConnected, XenbusStateConnected), XBACT_NONE);
+    assert_int_equal(xbstate_backend_action(XenbusStateConnected, XenbusStateClosing), XBACT_CLOSING);
+    assert_int_equal(xbstate_backend_action(XenbusStateClosing, XenbusStateClosed), XBACT_CLOSED);
+    assert_int_equal(xbstate_backend_action(XenbusStateConnected, XenbusStateUnknown), XBACT_CLOSED);
+    assert_int_equal(xbstate_backend_action(XenbusStateClosed, XenbusStateClosed), XBACT_NONE);
+    assert_int_equal(xbstate_backend_action(XenbusStateClosed, XenbusStateInitialising), XBACT_RESET);
+    assert_int_equal(xbstate_backend_action(XenbusStateClosing, XenbusStateInitialising), XBACT_RESET);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(names),
+        cmocka_unit_test(parse),
+        cmocka_unit_test(backend_reactions),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
