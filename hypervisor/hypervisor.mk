@@ -10,7 +10,7 @@ XEN_INTERFACE := -D__XEN_INTERFACE_VERSION__=0x00040e00
 HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-builtin \
 	-fno-stack-protector -fpie -mno-red-zone -mgeneral-regs-only \
 	-fno-asynchronous-unwind-tables -fno-omit-frame-pointer -fno-common \
-	-Ihypervisor/include $(XEN_INTERFACE) -DPVKIT_CHANGESET='"$(HV_CHANGESET)"' -MMD -MP
+	-Ihypervisor/include $(XEN_INTERFACE) -MMD -MP
 HV_ASFLAGS := -Ihypervisor/include -D__ASSEMBLY__ -MMD -MP
 
 .PHONY: hypervisor
@@ -19,11 +19,15 @@ hypervisor: $(BUILD)/pvkit.elf
 
 $(BUILD)/hv/%.c.o: hypervisor/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(HV_CFLAGS) -c $< -o $@
+
+$(BUILD)/hv/common/version.c.o: HV_CFLAGS += -DPVKIT_CHANGESET='"$(HV_CHANGESET)"'
 
 $(BUILD)/hv/%.S.o: hypervisor/%.S
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_ASFLAGS) -c $< -o $@
+	@echo "  AS      $<"
+	@$(CC) $(HV_ASFLAGS) -c $< -o $@
 
 # The 64-bit image with symbols (for gdb), linked at its high address.
 $(BUILD)/pvkit-syms.elf: $(HV_OBJ) hypervisor/arch/x86/linker.ld

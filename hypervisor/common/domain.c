@@ -144,18 +144,45 @@ void prepare_exit_to_guest(struct cpu_regs *regs)
     regs->ss |= 3;
 }
 
+static void print_histogram(const char *name, const uint64_t *buckets)
+{
+    printk(LOG_INFO, "(pvkit)   %s batches (log2 size: count):", name);
+    for (unsigned int b = 0; b < BATCH_BUCKETS; b++)
+        if (buckets[b])
+            printk(LOG_INFO, " %u:%lu", b, (unsigned long)buckets[b]);
+    printk(LOG_INFO, "\n");
+}
+
 void domain_print_stats(const struct domain *d)
 {
+    static const char *const emul_names[EMUL_COUNT] = {
+        "cpuid", "rdmsr", "wrmsr", "cr-read", "cr-write", "port-io", "wbinvd", "pt-write",
+    };
+    static const char *const reject_names[PT_REJECT_KINDS] = {
+        "not-owned", "hv-frame", "reserved-bits", "superpage", "writable-pt",
+        "wrong-type", "hv-slot", "bad-descriptor",
+    };
     const struct hypercall_stats *hs = &d->hc_stats;
     const struct emulation_stats *es = &d->emu_stats;
+    const struct mm_stats *ms = &d->mm_stats;
 
-    printk(LOG_INFO, "(pvkit) d%u stats: hypercalls", d->id);
+    printk(LOG_INFO, "(pvkit) d%u stats: hypercalls (nr:calls/errors)", d->id);
     for (unsigned int i = 0; i < NR_HYPERCALLS; i++)
         if (hs->calls[i])
             printk(LOG_INFO, " %u:%lu/%lu", i, (unsigned long)hs->calls[i],
                    (unsigned long)hs->errors[i]);
-    printk(LOG_INFO, " unknown:%lu; emulated cpuid:%lu rdmsr:%lu wrmsr:%lu;"
-           " fatal exceptions:%lu\n", (unsigned long)hs->unknown,
-           (unsigned long)es->cpuid, (unsigned long)es->rdmsr, (unsigned long)es->wrmsr,
-           (unsigned long)es->exceptions_fatal);
+    printk(LOG_INFO, " unknown:%lu\n", (unsigned long)hs->unknown);
+    printk(LOG_INFO, "(pvkit)   emulated:");
+    for (unsigned int i = 0; i < EMUL_COUNT; i++)
+        printk(LOG_INFO, " %s:%lu", emul_names[i], (unsigned long)es->done[i]);
+    printk(LOG_INFO, "; exceptions bounced:%lu fatal:%lu\n",
+           (unsigned long)es->exceptions_bounced, (unsigned long)es->exceptions_fatal);
+    printk(LOG_INFO, "(pvkit)   mm: validations:%lu pte-updates:%lu rejected:",
+           (unsigned long)ms->validations, (unsigned long)ms->pte_updates);
+    for (unsigned int i = 0; i < PT_REJECT_KINDS; i++)
+        printk(LOG_INFO, " %s:%lu", reject_names[i], (unsigned long)ms->rejects[i]);
+    printk(LOG_INFO, "\n");
+    print_histogram("mmu_update", ms->mmu_update_batches);
+    print_histogram("mmuext_op", ms->mmuext_batches);
+    print_histogram("multicall", ms->multicall_batches);
 }

@@ -10,6 +10,7 @@
  * L4 slots 0-255 belong entirely to guests.
  */
 #include "pvkit/mm.h"
+#include "pvkit/pagetype.h"
 #include "pvkit/x86.h"
 #include "pvkit/xenabi.h"
 
@@ -56,6 +57,11 @@ static uint64_t find_free(const struct boot_info *bi, const struct reservations 
     }
     panic("cannot find %lu KiB of free memory for the hypervisor's tables",
           (unsigned long)(size >> 10));
+}
+
+void *frame_page(uint64_t mfn)
+{
+    return mfn_to_virt(mfn);
 }
 
 uint64_t max_mfn(void)
@@ -144,7 +150,7 @@ static void init_frame_table(const struct boot_info *bi, struct reservations *re
     map_2m_range(idle_l4, DIRECTMAP_BASE, 0, top, PTE_P | PTE_RW,
                  PTE_P | PTE_RW | PTE_A | PTE_D | PTE_G);
     map_2m_range(idle_l4, M2P_VIRT_START, m2p_phys, m2p_bytes,
-                 PTE_P | PTE_RW | PTE_US, PTE_P | PTE_US | PTE_A | PTE_NX);
+                 PTE_P | PTE_RW | PTE_US, PTE_P | PTE_US | PTE_A | pte_nx_mask);
 }
 
 void mm_init(const struct boot_info *bi)
@@ -162,6 +168,8 @@ void mm_init(const struct boot_info *bi)
     for (size_t i = 0; i < bi->nr_modules; i++)
         reserve(&res, bi->modules[i].start, bi->modules[i].end);
 
+    if (rdmsr(MSR_EFER) & EFER_NXE)
+        pte_nx_mask = PTE_NX;
     init_frame_table(bi, &res, top >> PAGE_SHIFT);
     write_cr4(read_cr4() | CR4_PGE);
     write_cr3(virt_to_phys(idle_l4));

@@ -161,6 +161,12 @@ void cpu_init(void)
     write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
 }
 
+void gdt_set_guest_entry(unsigned int index, uint64_t desc)
+{
+    if (index < GDT_FIRST_RESERVED)
+        gdt[index] = desc;
+}
+
 void dump_regs(enum log_level lvl, const char *who, const struct cpu_regs *r)
 {
     printk(lvl, "%s: vector %u error %x rip %04lx:%016lx rflags %lx\n", who,

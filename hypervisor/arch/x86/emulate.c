@@ -1,21 +1,152 @@
 /*
- * Emulation of the few instructions a PV guest kernel executes natively but
- * that fault at CPL 3 (research/linux-pv-bootpath.md §4.2), from an explicit
- * allow-list: the forced-emulation CPUID (#UD) and RDMSR/WRMSR of the segment
- * base registers and a handful of read-only MSRs (#GP). Anything else is not
- * emulated and the exception stands.
- *
- * Instruction bytes are fetched from the guest with copy_from_guest(), so a
- * bogus RIP is just "not emulated".
+ * Emulation of the instructions a PV guest kernel executes natively but that
+ * fault at CPL 3 (research/linux-pv-bootpath.md §4), from an explicit
+ * allow-list:
+ *   #UD  forced-emulation CPUID;
+ *   #GP  RDMSR/WRMSR of the segment bases and a few read-only MSRs, MOV
+ *        from/to CR0/CR2/CR3/CR4, port I/O (reads all-ones, writes dropped),
+ *        WBINVD (ignored), HLT (a yield);
+ *   #PF  stores into the guest's own page tables (writable-pagetable
+ *        emulation): MOV, XCHG, CMPXCHG, AND/OR m8,imm8 and BTR/BTS m64,imm8,
+ *        each validated exactly as mmu_update would validate it.
+ * Anything else is not emulated and the exception stands. Instruction bytes
+ * are fetched through the guest's own mappings with copy_from_guest(), so a
+ * bogus RIP is simply "not emulated".
  */
 #include "pvkit/cpuid.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/mm.h"
+#include "pvkit/pagetype.h"
 #include "pvkit/traps.h"
 #include "pvkit/x86.h"
 
+#define MAX_INSN 15
+
 /* ud2; .ascii "xen"; cpuid */
 static const uint8_t forced_cpuid[7] = { 0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f, 0xa2 };
+
+struct insn {
+    uint8_t bytes[MAX_INSN];
+    unsigned int avail, pos;
+    bool opsize16, rep;
+    uint8_t rex;
+    uint8_t mod, reg, rm;
+    uint64_t ea;            /* memory operand's effective address */
+};
+
+static bool fetch(struct insn *in, uint64_t rip)
+{
+    uint64_t to_page_end = PAGE_SIZE - (rip & (PAGE_SIZE - 1));
+    memset(in, 0, sizeof(*in));
+    in->avail = (unsigned int)MIN((uint64_t)MAX_INSN, to_page_end);
+    if (copy_from_guest(in->bytes, rip, in->avail))
+        return false;
+    if (in->avail < MAX_INSN &&
+        !copy_from_guest(in->bytes + in->avail, rip + in->avail, MAX_INSN - in->avail))
+        in->avail = MAX_INSN;
+    return true;
+}
+
+static bool next_byte(struct insn *in, uint8_t *b)
+{
+    if (in->pos >= in->avail)
+        return false;
+    *b = in->bytes[in->pos++];
+    return true;
+}
+
+/* Skips legacy prefixes (LOCK, DS and other segment overrides, 66, F3) and REX. */
+static bool decode_prefixes(struct insn *in, uint8_t *opcode)
+{
+    uint8_t b;
+    for (;;) {
+        if (!next_byte(in, &b))
+            return false;
+        if (b == 0xf0 || b == 0x2e || b == 0x3e || b == 0x26 || b == 0x36)
+            continue;
+        if (b == 0x66) {
+            in->opsize16 = true;
+            continue;
+        }
+        if (b == 0xf3) {
+            in->rep = true;
+            continue;
+        }
+        if ((b & 0xf0) == 0x40) {
+            in->rex = b;
+            if (!next_byte(in, &b))
+                return false;
+        }
+        *opcode = b;
+        return true;
+    }
+}
+
+static uint64_t *gpr(struct cpu_regs *r, unsigned int n)
+{
+    uint64_t *const map[16] = { &r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp,
+                                &r->rsi, &r->rdi, &r->r8, &r->r9, &r->r10, &r->r11,
+                                &r->r12, &r->r13, &r->r14, &r->r15 };
+    return map[n & 15];
+}
+
+static bool fetch_disp(struct insn *in, unsigned int size, int64_t *disp)
+{
+    uint8_t b[4];
+    for (unsigned int i = 0; i < size; i++)
+        if (!next_byte(in, &b[i]))
+            return false;
+    *disp = size == 1 ? (int8_t)b[0] : (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 |
+                                                (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
+    return true;
+}
+
+/*
+ * Decodes ModRM (and SIB, displacement). For a memory operand computes ea;
+ * RIP-relative addresses are finished by the caller once the length is known
+ * (rip_relative set).
+ */
+static bool decode_modrm(struct insn *in, struct cpu_regs *regs, bool *rip_relative)
+{
+    uint8_t modrm, sib;
+    int64_t disp = 0;
+
+    *rip_relative = false;
+    if (!next_byte(in, &modrm))
+        return false;
+    in->mod = modrm >> 6;
+    in->reg = ((modrm >> 3) & 7) | ((in->rex & 4) << 1);
+    in->rm = (modrm & 7) | ((in->rex & 1) << 3);
+    if (in->mod == 3)
+        return true;
+    if ((modrm & 7) == 4) {
+        if (!next_byte(in, &sib))
+            return false;
+        unsigned int base = (sib & 7) | ((in->rex & 1) << 3);
+        unsigned int index = ((sib >> 3) & 7) | ((in->rex & 2) << 2);
+        in->ea = index == 4 ? 0 : *gpr(regs, index) << (sib >> 6);
+        if ((sib & 7) == 5 && in->mod == 0) {
+            if (!fetch_disp(in, 4, &disp))
+                return false;
+        } else {
+            in->ea += *gpr(regs, base);
+        }
+    } else if ((modrm & 7) == 5 && in->mod == 0) {
+        *rip_relative = true;
+        if (!fetch_disp(in, 4, &disp))
+            return false;
+    } else {
+        in->ea = *gpr(regs, in->rm);
+    }
+    if (in->mod == 1 && !fetch_disp(in, 1, &disp))
+        return false;
+    if (in->mod == 2 && !fetch_disp(in, 4, &disp))
+        return false;
+    in->ea += (uint64_t)disp;
+    return true;
+}
+
+/* --- #UD: forced-emulation CPUID ---------------------------------------- */
 
 static unsigned int host_phys_addr_bits(void)
 {
@@ -43,9 +174,11 @@ bool emulate_invalid_op(struct vcpu *v, struct cpu_regs *regs)
     regs->rcx = out[CPUID_ECX];
     regs->rdx = out[CPUID_EDX];
     regs->rip += sizeof(forced_cpuid);
-    v->domain->emu_stats.cpuid++;
+    v->domain->emu_stats.done[EMUL_CPUID]++;
     return true;
 }
+
+/* --- #GP: privileged instructions --------------------------------------- */
 
 static bool is_canonical(uint64_t va)
 {
@@ -56,10 +189,9 @@ static bool emulate_wrmsr(struct vcpu *v, uint32_t msr, uint64_t value)
 {
     switch (msr) {
     case MSR_FS_BASE:
-    case MSR_GS_BASE:
+    case MSR_GS_BASE: /* the active (kernel) GS base is live in the MSR */
         if (!is_canonical(value))
             return false;
-        /* The active GS base is the guest's current mode's: live in the MSR. */
         wrmsr(msr, value);
         return true;
     case MSR_SHADOW_GS_BASE:
@@ -91,28 +223,251 @@ static bool emulate_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *value)
     }
 }
 
-bool emulate_privileged_op(struct vcpu *v, struct cpu_regs *regs)
-{
-    uint8_t insn[2];
-    uint32_t msr = (uint32_t)regs->rcx;
-    uint64_t value;
+#define CR4_GUEST_VISIBLE (CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | (1ul << 6) /* MCE */)
 
-    if (copy_from_guest(insn, regs->rip, sizeof(insn)) || insn[0] != 0x0f)
+static uint64_t guest_cr0(const struct vcpu *v)
+{
+    return (read_cr0() & ~CR0_TS) | (v->fpu_ts ? CR0_TS : 0);
+}
+
+static bool emulate_mov_cr(struct vcpu *v, struct cpu_regs *regs, struct insn *in, bool to_cr)
+{
+    bool rip_relative;
+    if (!decode_modrm(in, regs, &rip_relative) || in->mod != 3)
         return false;
-    if (insn[1] == 0x30) { /* wrmsr */
-        value = (regs->rdx << 32) | (uint32_t)regs->rax;
-        if (!emulate_wrmsr(v, msr, value))
+    uint64_t *reg = gpr(regs, in->rm);
+    unsigned int cr = in->reg;
+
+    if (to_cr) {
+        if (cr == 0) {
+            v->fpu_ts = (*reg & CR0_TS) != 0; /* only TS is the guest's */
+            write_cr0(guest_cr0(v));
+        } else if (cr == 4) {
+            v->guest_cr4 = *reg & CR4_GUEST_VISIBLE & read_cr4();
+        } else {
             return false;
-        v->domain->emu_stats.wrmsr++;
-    } else if (insn[1] == 0x32) { /* rdmsr */
+        }
+        v->domain->emu_stats.done[EMUL_CR_WRITE]++;
+        return true;
+    }
+    switch (cr) {
+    case 0: *reg = guest_cr0(v); break;
+    case 2: *reg = v->cr2; break;
+    case 3: *reg = (v->in_kernel ? v->kernel_l4_mfn : v->user_l4_mfn) << PAGE_SHIFT; break;
+    case 4: *reg = v->guest_cr4 ? v->guest_cr4 : read_cr4() & CR4_GUEST_VISIBLE; break;
+    default: return false;
+    }
+    v->domain->emu_stats.done[EMUL_CR_READ]++;
+    return true;
+}
+
+/* Port I/O: no domain owns a port yet, so reads give all-ones, writes vanish. */
+static bool emulate_port_io(struct vcpu *v, struct cpu_regs *regs, struct insn *in, uint8_t op)
+{
+    unsigned int size = (op & 1) ? (in->opsize16 ? 2 : 4) : 1;
+    uint8_t imm;
+
+    if ((op & 0xf6) == 0xe4 && !next_byte(in, &imm)) /* E4-E7 take an imm8 port */
+        return false;
+    if (op == 0xe4 || op == 0xe5 || op == 0xec || op == 0xed) {
+        uint64_t ones = size == 4 ? 0xffffffffull : (1ull << (size * 8)) - 1;
+        regs->rax = size == 4 ? ones : (regs->rax & ~ones) | ones;
+    } else if (op >= 0x6c && op <= 0x6f) {
+        uint64_t count = in->rep ? regs->rcx : 1;
+        int64_t step = (regs->rflags & RFLAGS_DF) ? -(int64_t)size : (int64_t)size;
+        for (; count; count--) {
+            if (op <= 0x6d) { /* INS: store all-ones at RDI */
+                uint32_t ones = 0xffffffff;
+                if (copy_to_guest(regs->rdi, &ones, size))
+                    return false;
+                regs->rdi += (uint64_t)step;
+            } else {
+                regs->rsi += (uint64_t)step;
+            }
+            if (in->rep)
+                regs->rcx--;
+        }
+    }
+    v->domain->emu_stats.done[EMUL_PORT_IO]++;
+    return true;
+}
+
+static bool emulate_two_byte(struct vcpu *v, struct cpu_regs *regs, struct insn *in)
+{
+    uint8_t op;
+    uint64_t value;
+    uint32_t msr = (uint32_t)regs->rcx;
+
+    if (!next_byte(in, &op))
+        return false;
+    switch (op) {
+    case 0x30: /* wrmsr */
+        if (!emulate_wrmsr(v, msr, (regs->rdx << 32) | (uint32_t)regs->rax))
+            return false;
+        v->domain->emu_stats.done[EMUL_WRMSR]++;
+        return true;
+    case 0x32: /* rdmsr */
         if (!emulate_rdmsr(v, msr, &value))
             return false;
         regs->rax = (uint32_t)value;
         regs->rdx = value >> 32;
-        v->domain->emu_stats.rdmsr++;
-    } else {
+        v->domain->emu_stats.done[EMUL_RDMSR]++;
+        return true;
+    case 0x09: /* wbinvd: caches are coherent for a guest that owns no devices */
+        v->domain->emu_stats.done[EMUL_WBINVD]++;
+        return true;
+    case 0x20:
+    case 0x22:
+        return emulate_mov_cr(v, regs, in, op == 0x22);
+    default:
         return false;
     }
-    regs->rip += 2;
+}
+
+bool emulate_privileged_op(struct vcpu *v, struct cpu_regs *regs)
+{
+    struct insn in;
+    uint8_t op;
+    bool done;
+
+    if (!v->in_kernel || !fetch(&in, regs->rip) || !decode_prefixes(&in, &op))
+        return false;
+    if (op == 0x0f)
+        done = emulate_two_byte(v, regs, &in);
+    else if ((op >= 0xe4 && op <= 0xe7) || (op >= 0xec && op <= 0xef) ||
+             (op >= 0x6c && op <= 0x6f))
+        done = emulate_port_io(v, regs, &in, op);
+    else if (op == 0xf4) /* hlt: nothing to wait for without events; a yield */
+        done = true;
+    else
+        done = false;
+    if (done)
+        regs->rip += in.pos;
+    return done;
+}
+
+/* --- #PF: stores into the guest's own page tables ------------------------ */
+
+/* The frame mapped at va in the current guest page tables, or ~0. */
+static uint64_t guest_frame_of(struct vcpu *v, uint64_t va)
+{
+    uint64_t mfn = v->kernel_l4_mfn;
+    static const unsigned int shifts[4] = { 39, 30, 21, 12 };
+
+    for (unsigned int i = 0; i < 4; i++) {
+        uint64_t e = ((uint64_t *)frame_page(mfn))[(va >> shifts[i]) & 511];
+        if (!(e & PTE_P))
+            return ~0ull;
+        mfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
+    }
+    return mfn;
+}
+
+static void set_logic_flags(struct cpu_regs *regs, uint64_t result, unsigned int bits)
+{
+    const uint64_t cf = 1, pf = 1 << 2, zf = 1 << 6, sf = 1 << 7, of = 1 << 11;
+    uint64_t masked = bits == 64 ? result : result & ((1ull << bits) - 1);
+    regs->rflags &= ~(cf | pf | zf | sf | of);
+    if (!masked)
+        regs->rflags |= zf;
+    if ((masked >> (bits - 1)) & 1)
+        regs->rflags |= sf;
+    if (!(__builtin_popcount((unsigned int)(masked & 0xff)) & 1))
+        regs->rflags |= pf;
+}
+
+/* Computes the new 8-byte entry for the decoded store; false if unsupported. */
+static bool compute_store(struct cpu_regs *regs, struct insn *in, uint8_t op, uint8_t op2,
+                          uint64_t old, uint64_t *new_val, uint64_t *imm_out)
+{
+    unsigned int byte = in->ea & 7;
+    uint8_t imm = 0;
+
+    switch (op) {
+    case 0x89: /* mov r/m64, r64 */
+    case 0x87: /* xchg r/m64, r64 */
+        *new_val = *gpr(regs, in->reg);
+        return (in->rex & 8) && byte == 0;
+    case 0xc7: { /* mov r/m64, imm32 */
+        int64_t disp;
+        if (!(in->rex & 8) || byte != 0 || in->reg != 0 || !fetch_disp(in, 4, &disp))
+            return false;
+        *new_val = (uint64_t)disp;
+        return true;
+    }
+    case 0x80: /* and/or r/m8, imm8 */
+        if (!next_byte(in, &imm) || (in->reg != 4 && in->reg != 1))
+            return false;
+        {
+            uint64_t shifted = (uint64_t)imm << (byte * 8), lane = 0xffull << (byte * 8);
+            *new_val = in->reg == 4 ? old & (shifted | ~lane) : old | shifted;
+        }
+        *imm_out = imm;
+        return true;
+    case 0x0f:
+        if (op2 == 0xb1) { /* cmpxchg r/m64, r64 */
+            *new_val = regs->rax == old ? *gpr(regs, in->reg) : old;
+            return (in->rex & 8) && byte == 0;
+        }
+        if (op2 == 0xba && (in->reg == 6 || in->reg == 5)) { /* btr/bts r/m64, imm8 */
+            if (!(in->rex & 8) || byte != 0 || !next_byte(in, &imm))
+                return false;
+            uint64_t bit = 1ull << (imm & 63);
+            *new_val = in->reg == 6 ? old & ~bit : old | bit;
+            *imm_out = imm & 63;
+            return true;
+        }
+        return false;
+    default:
+        return false;
+    }
+}
+
+static void apply_side_effects(struct cpu_regs *regs, struct insn *in, uint8_t op, uint8_t op2,
+                               uint64_t old, uint64_t new_val, uint64_t imm)
+{
+    if (op == 0x87)
+        *gpr(regs, in->reg) = old;
+    else if (op == 0x80)
+        set_logic_flags(regs, new_val >> ((in->ea & 7) * 8), 8);
+    else if (op == 0x0f && op2 == 0xba)
+        regs->rflags = (regs->rflags & ~1ull) | ((old >> imm) & 1);
+    else if (op == 0x0f && op2 == 0xb1) {
+        regs->rflags &= ~(1ull << 6);
+        if (regs->rax == old)
+            regs->rflags |= 1ull << 6;
+        else
+            regs->rax = old;
+    }
+}
+
+bool emulate_pt_write(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2)
+{
+    struct insn in;
+    uint8_t op, op2 = 0;
+    bool rip_relative;
+    uint64_t table = guest_frame_of(v, cr2), old, new_val, imm = 0;
+    struct frame *f = frame_get(&frame_table, table);
+
+    if (!f || f->owner != v->domain->id || f->type != FRAME_TYPE_L1 || !f->type_count)
+        return false;
+    if (!fetch(&in, regs->rip) || !decode_prefixes(&in, &op))
+        return false;
+    if (op == 0x0f && !next_byte(&in, &op2))
+        return false;
+    if (!decode_modrm(&in, regs, &rip_relative) || in.mod == 3 || rip_relative)
+        return false;
+    if ((in.ea & ~7ull) != (cr2 & ~7ull))
+        return false;
+    unsigned int index = (unsigned int)((cr2 & (PAGE_SIZE - 1)) / 8);
+    old = ((uint64_t *)frame_page(table))[index];
+    if (!compute_store(regs, &in, op, op2, old, &new_val, &imm))
+        return false;
+    if (new_val != old && mod_pte(v->domain, v->domain, table, 1, index, new_val, false))
+        return false; /* refused: the guest takes the #PF */
+    apply_side_effects(regs, &in, op, op2, old, new_val, imm);
+    regs->rip += in.pos;
+    v->domain->emu_stats.done[EMUL_PT_WRITE]++;
+    v->domain->mm_stats.pte_updates++;
     return true;
 }

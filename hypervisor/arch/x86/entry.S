@@ -161,7 +161,19 @@ exit_to_guest:
         call    prepare_exit_to_guest
         RESTORE_GPRS
         add     $8, %rsp
+guest_iret:
         iretq
+
+/* IRET faulted on guest-supplied state: crash that guest, then leave again. */
+guest_iret_fixup:
+        and     $~15, %rsp
+        call    bad_guest_iret
+        jmp     exit_to_guest
+
+        .section __ex_table, "a"
+        .balign 8
+        .quad   guest_iret, guest_iret_fixup
+        .text
 
 /* SYSCALL from 32-bit compatibility mode: not supported, treated as #UD. */
         .globl syscall32_entry

@@ -1,21 +1,30 @@
 /*
  * What happens when the CPU enters the hypervisor: exceptions (from a guest or
- * from the hypervisor itself) and SYSCALL.
+ * from the hypervisor itself) and SYSCALL, and how guest exceptions reach the
+ * guest kernel.
  *
- * A fault in the hypervisor is either an expected one in a guest-access
- * helper (resumed at its fixup) or a bug (panic). A guest exception is first
- * offered to emulation; if that does not apply, the guest would need a trap
- * table to take it. Trap tables arrive with the PV CPU work (issue 3); until
- * then such a fault kills the guest, with a register dump, and only the guest.
+ * A fault in the hypervisor is either expected (a guest-access helper, a
+ * segment load or IRET with guest-supplied values: resumed at its fixup), a
+ * debug trap from a guest's breakpoint registers (ignored), or a bug (panic).
+ * A guest exception is first offered to emulation (forced CPUID, privileged
+ * instructions, stores into page tables); otherwise it is bounced to the
+ * guest kernel's handler from its trap table, in Xen's frame format
+ * (research/linux-pv-bootpath.md §3.4). A guest with no handler for it dies.
  */
 #include "pvkit/traps.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/x86.h"
 
+#define VEC_DB 1
+#define VEC_NM 7
 #define VEC_UD 6
 #define VEC_GP 13
 #define VEC_PF 14
 #define VEC_EXTERNAL 0xff
+#define PF_PRESENT 1u
+#define PF_WRITE   2u
+
+#define FLAT_KERNEL_CS_RPL0 (FLAT_KERNEL_CS & ~3u)
 
 static const char *const exception_names[32] = {
     "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
@@ -30,37 +39,164 @@ static const char *exception_name(unsigned int vector)
 {
     if (vector < 32 && exception_names[vector])
         return exception_names[vector];
-    return "unexpected vector";
+    return "software interrupt";
+}
+
+static bool vector_has_error_code(unsigned int vector)
+{
+    return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 ||
+           vector == 21 || vector == 29 || vector == 30;
 }
 
 static void hypervisor_fault(struct cpu_regs *regs)
 {
     uint64_t fixup = search_exception_table(regs->rip);
-    if (fixup && (regs->vector == VEC_PF || regs->vector == VEC_GP)) {
+    if (fixup && regs->vector != VEC_DB && regs->vector < 32) {
         regs->rip = fixup;
         return;
     }
+    /* A guest data breakpoint hit while we copied guest memory: not ours. */
+    if (regs->vector == VEC_DB)
+        return;
     dump_regs(LOG_ERR, "(pvkit)", regs);
     panic("%s in the hypervisor at %lx", exception_name(regs->vector),
           (unsigned long)regs->rip);
 }
 
-static void guest_exception(struct vcpu *v, struct cpu_regs *regs)
+void toggle_guest_mode(struct vcpu *v)
 {
+    uint64_t active = rdmsr(MSR_GS_BASE);
+
+    if (v->in_kernel) {
+        v->gs_base_kernel = active;
+        wrmsr(MSR_GS_BASE, v->gs_base_user);
+        write_cr3(v->user_l4_mfn << PAGE_SHIFT);
+    } else {
+        v->gs_base_user = active;
+        wrmsr(MSR_GS_BASE, v->gs_base_kernel);
+        write_cr3(v->kernel_l4_mfn << PAGE_SHIFT);
+    }
+    v->in_kernel = !v->in_kernel;
+}
+
+bool bounce_to_guest(struct vcpu *v, struct cpu_regs *regs, uint64_t handler,
+                     bool has_error_code, uint32_t error_code, bool mask_events)
+{
+    uint8_t saved_mask = v->vcpu_info ? v->vcpu_info->evtchn_upcall_mask : 1;
+    bool from_user = !v->in_kernel;
+    uint64_t frame[8], n = 0, sp;
+    uint64_t flags = regs->rflags & ~RFLAGS_IF;
+
+    if (!saved_mask)
+        flags |= RFLAGS_IF; /* the guest sees its virtual interrupt flag */
+    frame[n++] = regs->rcx;
+    frame[n++] = regs->r11;
+    if (has_error_code)
+        frame[n++] = error_code;
+    frame[n++] = regs->rip;
+    /* CS with RPL 0 tells the guest the interrupted code was its kernel. */
+    frame[n++] = (from_user ? regs->cs : (regs->cs & ~3ull)) | ((uint64_t)saved_mask << 32);
+    frame[n++] = flags;
+    frame[n++] = regs->rsp;
+    frame[n++] = regs->ss;
+
+    if (from_user) {
+        toggle_guest_mode(v);
+        sp = v->kernel_sp;
+    } else {
+        sp = regs->rsp;
+    }
+    sp = ALIGN_DOWN(sp, 16) - n * 8;
+    if (copy_to_guest(sp, frame, n * 8)) {
+        domain_crash(v->domain, "cannot write an exception frame on the guest kernel stack",
+                     regs);
+        return false;
+    }
+    regs->rsp = sp;
+    regs->rip = handler;
+    regs->cs = FLAT_KERNEL_CS;
+    regs->ss = from_user ? (v->kernel_ss ? v->kernel_ss : FLAT_KERNEL_SS) : regs->ss;
+    regs->rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_VM | (1ul << 16) /* RF */);
+    if (mask_events && v->vcpu_info)
+        v->vcpu_info->evtchn_upcall_mask = 1;
+    return true;
+}
+
+void inject_exception(struct vcpu *v, struct cpu_regs *regs, unsigned int vector,
+                      bool has_error_code, uint32_t error_code)
+{
+    const struct trap_info *ti = &v->trap_table[vector & 0xff];
     char why[96];
 
-    if (regs->vector == VEC_EXTERNAL)
+    if (vector == VEC_PF && v->vcpu_info)
+        v->vcpu_info->arch.cr2 = v->cr2;
+    if (!ti->address) {
+        v->domain->emu_stats.exceptions_fatal++;
+        snprintf(why, sizeof(why), "%s (error %x) in guest %s mode with no handler",
+                 exception_name(vector), error_code, v->in_kernel ? "kernel" : "user");
+        domain_crash(v->domain, why, regs);
+        return;
+    }
+    v->domain->emu_stats.exceptions_bounced++;
+    bounce_to_guest(v, regs, ti->address, has_error_code, error_code, ti->flags & 4);
+}
+
+/* INT n from the guest arrives as #GP(n<<3 | 2) through a DPL-0 gate. */
+static bool software_interrupt(struct vcpu *v, struct cpu_regs *regs)
+{
+    if ((regs->error_code & 7) != 2)
+        return false;
+    unsigned int vector = regs->error_code >> 3;
+    const struct trap_info *ti = &v->trap_table[vector & 0xff];
+    if (!ti->address || (ti->flags & 3) != 3)
+        return false; /* not permitted from CPL 3: a #GP for the guest */
+    regs->rip += 2;   /* CD ib */
+    v->domain->emu_stats.exceptions_bounced++;
+    bounce_to_guest(v, regs, ti->address, false, 0, ti->flags & 4);
+    return true;
+}
+
+/* The guest set CR0.TS (fpu_taskswitch): its first FPU use is its #NM. */
+static bool device_not_available(struct vcpu *v)
+{
+    if (!v->fpu_ts)
+        return false;
+    write_cr0(read_cr0() & ~CR0_TS);
+    v->fpu_ts = false;
+    return true;
+}
+
+static void guest_exception(struct vcpu *v, struct cpu_regs *regs)
+{
+    unsigned int vector = regs->vector;
+
+    switch (vector) {
+    case VEC_EXTERNAL:
         return; /* a stray external interrupt: nothing to deliver yet */
-    if (regs->vector == VEC_UD && emulate_invalid_op(v, regs))
-        return;
-    if (regs->vector == VEC_GP && emulate_privileged_op(v, regs))
-        return;
-    if (regs->vector == VEC_PF && v->vcpu_info)
-        v->vcpu_info->arch.cr2 = read_cr2();
-    v->domain->emu_stats.exceptions_fatal++;
-    snprintf(why, sizeof(why), "%s in guest %s mode with no trap handler",
-             exception_name(regs->vector), v->in_kernel ? "kernel" : "user");
-    domain_crash(v->domain, why, regs);
+    case VEC_UD:
+        if (emulate_invalid_op(v, regs))
+            return;
+        break;
+    case VEC_GP:
+        if (software_interrupt(v, regs) || emulate_privileged_op(v, regs))
+            return;
+        break;
+    case VEC_PF:
+        v->cr2 = read_cr2();
+        if ((regs->error_code & (PF_PRESENT | PF_WRITE)) == (PF_PRESENT | PF_WRITE) &&
+            v->in_kernel && emulate_pt_write(v, regs, v->cr2))
+            return;
+        break;
+    case VEC_NM:
+        if (!device_not_available(v)) {
+            domain_crash(v->domain, "#NM without a virtual CR0.TS", regs);
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    inject_exception(v, regs, vector, vector_has_error_code(vector), regs->error_code);
 }
 
 void handle_exception(struct cpu_regs *regs)
@@ -72,15 +208,33 @@ void handle_exception(struct cpu_regs *regs)
     guest_exception(current_vcpu(), regs);
 }
 
+/* SYSCALL from guest user mode: the guest kernel's syscall callback. */
+static void user_syscall(struct vcpu *v, struct cpu_regs *regs)
+{
+    if (!v->syscall_cb.address || !v->user_l4_mfn) {
+        v->domain->emu_stats.exceptions_fatal++;
+        domain_crash(v->domain, "system call from guest user mode with no syscall callback",
+                     regs);
+        return;
+    }
+    bounce_to_guest(v, regs, v->syscall_cb.address, false, 0, v->syscall_cb.mask_events);
+}
+
 void handle_syscall(struct cpu_regs *regs)
 {
     struct vcpu *v = current_vcpu();
 
-    if (v->in_kernel) {
+    if (v->in_kernel)
         do_hypercall(v, regs);
-        return;
-    }
-    v->domain->emu_stats.exceptions_fatal++;
-    domain_crash(v->domain, "system call from guest user mode with no syscall callback",
-                 regs);
+    else
+        user_syscall(v, regs);
+}
+
+/* The IRET back to the guest faulted (bad selector or frame): the guest dies. */
+void bad_guest_iret(void);
+void bad_guest_iret(void)
+{
+    struct vcpu *v = current_vcpu();
+    domain_crash(v->domain, "IRET to the guest faulted (invalid selectors or RIP)",
+                 &get_cpu_info()->guest_regs);
 }

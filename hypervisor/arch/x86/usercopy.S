@@ -6,6 +6,9 @@
  *
  * uint64_t raw_copy(void *dst, const void *src, uint64_t n)
  *   returns 0 on success, else the number of bytes not copied.
+ * int load_gs_selector(uint16_t sel)
+ *   loads %gs (a guest-supplied selector); returns 0, or -1 if the load
+ *   faulted, in which case the null selector is loaded instead.
  */
         .text
         .globl raw_copy
@@ -20,3 +23,18 @@ raw_copy:
         .section __ex_table, "a"
         .balign 8
         .quad   1b, 2b
+
+        .text
+        .globl load_gs_selector
+load_gs_selector:
+3:      mov     %edi, %gs
+        xor     %eax, %eax
+        ret
+4:      xor     %eax, %eax
+        mov     %eax, %gs
+        mov     $-1, %eax
+        ret
+
+        .section __ex_table, "a"
+        .balign 8
+        .quad   3b, 4b

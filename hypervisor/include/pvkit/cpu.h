@@ -57,6 +57,9 @@ void cpu_init(void);
 /* Enters the guest with the registers in cpu_info.guest_regs; never returns. */
 __attribute__((noreturn)) void exit_to_guest(void);
 
+/* Sets entry index (< GDT_FIRST_RESERVED) of this CPU's GDT: a guest descriptor. */
+void gdt_set_guest_entry(unsigned int index, uint64_t desc);
+
 /* Prints a register dump at the given level. */
 void dump_regs(enum log_level lvl, const char *who, const struct cpu_regs *r);
 

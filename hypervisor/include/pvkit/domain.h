@@ -12,23 +12,18 @@
 #define PVKIT_DOMAIN_H
 
 #include "pvkit/cpu.h"
+#include "pvkit/stats.h"
 #include "pvkit/xenabi.h"
 
 #define MAX_DOMAINS         16
 #define MAX_VCPUS_PER_DOM   1
-#define NR_HYPERCALLS       64
 
 enum domain_state { DOMAIN_RUNNING, DOMAIN_SHUTDOWN };
 
-struct hypercall_stats {
-    uint64_t calls[NR_HYPERCALLS];
-    uint64_t errors[NR_HYPERCALLS];
-    uint64_t unknown;           /* hypercall numbers we do not implement */
-};
-
-struct emulation_stats {
-    uint64_t cpuid, rdmsr, wrmsr;
-    uint64_t exceptions_fatal;
+/* A guest callback: where to enter the guest kernel, and whether to mask events. */
+struct guest_callback {
+    uint64_t address;           /* 0: not registered */
+    bool mask_events;
 };
 
 struct vcpu {
@@ -37,8 +32,23 @@ struct vcpu {
     bool in_kernel;             /* guest kernel mode (else guest user mode) */
     uint64_t kernel_l4_mfn;     /* CR3 in guest kernel mode */
     uint64_t user_l4_mfn;       /* CR3 in guest user mode; 0 if none */
-    uint64_t gs_base_user;      /* the inactive (user) GS base, swapped on mode changes */
+    /*
+     * GS bases: the active mode's base is live in MSR_GS_BASE; the other
+     * mode's is kept here and swapped in when the mode changes.
+     */
+    uint64_t gs_base_kernel;
+    uint64_t gs_base_user;
     struct vcpu_info *vcpu_info;
+    uint64_t cr2;               /* last guest page-fault address */
+    struct trap_info trap_table[256];   /* vector -> handler; address 0: none */
+    struct guest_callback event_cb, failsafe_cb, syscall_cb, syscall32_cb, sysenter_cb, nmi_cb;
+    uint64_t kernel_ss, kernel_sp;      /* stack for bounces from user mode */
+    uint64_t gdt_frames[FIRST_RESERVED_GDT_PAGE];
+    unsigned int gdt_entries;
+    unsigned int ldt_entries;
+    bool fpu_ts;                /* the guest's virtual CR0.TS */
+    uint64_t guest_cr4;         /* the CR4 value the guest reads back */
+    uint64_t debugreg[8];
     struct cpu_regs regs;       /* saved registers while not running */
 };
 
@@ -56,6 +66,8 @@ struct domain {
     struct vcpu vcpus[MAX_VCPUS_PER_DOM];
     struct hypercall_stats hc_stats;
     struct emulation_stats emu_stats;
+    struct mm_stats mm_stats;
+    uint64_t vm_assist;                 /* enabled VMASST_TYPE_* bits */
 };
 
 /* Allocates a domain slot with the given id; NULL if the id is taken or no slot is left. */

@@ -2,7 +2,8 @@
  * Hypercall handlers. Each takes the calling vCPU and the five argument
  * registers (RDI, RSI, RDX, R10, R8) and returns the value for RAX: >= 0 on
  * success, a negative XEN_E* errno on failure. Handlers are decode-then-
- * invoke: every argument is read and checked before anything changes.
+ * invoke: every argument is read and checked before anything changes, or
+ * (for batches) they report exactly how much completed.
  */
 #ifndef PVKIT_HYPERCALL_H
 #define PVKIT_HYPERCALL_H
@@ -11,8 +12,27 @@
 
 typedef long hypercall_fn(struct vcpu *v, const uint64_t args[5]);
 
+/* The handler for a hypercall number, or NULL if it is not implemented. */
+hypercall_fn *hypercall_handler(uint64_t nr);
+
 hypercall_fn do_console_io;
 hypercall_fn do_sched_op;
 hypercall_fn do_xen_version;
+hypercall_fn do_mmu_update;
+hypercall_fn do_mmuext_op;
+hypercall_fn do_update_va_mapping;
+hypercall_fn do_vm_assist;
+hypercall_fn do_multicall;
+hypercall_fn do_set_trap_table;
+hypercall_fn do_set_callbacks;
+hypercall_fn do_callback_op;
+hypercall_fn do_stack_switch;
+hypercall_fn do_iret;
+hypercall_fn do_set_segment_base;
+hypercall_fn do_set_gdt;
+hypercall_fn do_update_descriptor;
+hypercall_fn do_fpu_taskswitch;
+hypercall_fn do_set_debugreg;
+hypercall_fn do_get_debugreg;
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * Exceptions, SYSCALL and emulation entry points called from entry.S.
+ * Exceptions, SYSCALL, bouncing into the guest kernel, and emulation entry
+ * points (arch/x86/traps.c, arch/x86/emulate.c).
  */
 #ifndef PVKIT_TRAPS_H
 #define PVKIT_TRAPS_H
@@ -13,11 +14,34 @@ void handle_syscall(struct cpu_regs *regs);
 void do_hypercall(struct vcpu *v, struct cpu_regs *regs);
 
 /*
- * Tries to emulate the instruction that raised #UD (forced-emulation CPUID)
- * or #GP (privileged instructions from the allow-list). Returns true if it
- * was emulated and regs now describe the state after it.
+ * Switches the vCPU between guest kernel and guest user mode: page tables
+ * and GS base. The caller updates the register frame.
+ */
+void toggle_guest_mode(struct vcpu *v);
+
+/*
+ * Enters a guest kernel handler with Xen's bounce frame on the guest kernel
+ * stack (RCX, R11, [error code], RIP, CS, RFLAGS, RSP, SS), switching from
+ * user mode first if needed. Returns false (after crashing the domain) if the
+ * frame cannot be written.
+ */
+bool bounce_to_guest(struct vcpu *v, struct cpu_regs *regs, uint64_t handler,
+                     bool has_error_code, uint32_t error_code, bool mask_events);
+
+/*
+ * Delivers exception `vector` to the guest through its trap table; crashes
+ * the domain if it has no handler for it.
+ */
+void inject_exception(struct vcpu *v, struct cpu_regs *regs, unsigned int vector,
+                      bool has_error_code, uint32_t error_code);
+
+/*
+ * Emulation (arch/x86/emulate.c). Each returns true if the faulting
+ * instruction was handled (emulated, or turned into an exception for the
+ * guest) and regs describe what the guest sees next.
  */
 bool emulate_invalid_op(struct vcpu *v, struct cpu_regs *regs);
 bool emulate_privileged_op(struct vcpu *v, struct cpu_regs *regs);
+bool emulate_pt_write(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2);
 
 #endif

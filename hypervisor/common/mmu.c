@@ -1,0 +1,330 @@
+/*
+ * The PV MMU hypercalls: mmu_update, mmuext_op, update_va_mapping, vm_assist.
+ *
+ * Each request names page-table entries by machine address and is checked by
+ * the rules in mm/pagetype.c before it reaches a table. Batches stop at the
+ * first failing element and report how many completed through the guest's
+ * `done` pointer, so the guest knows exactly what took effect. TLB work is
+ * done on this CPU only: guests have one vCPU for now, and every vCPU mask
+ * therefore means "this CPU".
+ */
+#include "pvkit/guest_access.h"
+#include "pvkit/hypercall.h"
+#include "pvkit/mm.h"
+#include "pvkit/pagetype.h"
+#include "pvkit/x86.h"
+
+#define MMU_CMD_MASK 3ull
+
+void flush_tlb_local(void)
+{
+    write_cr3(read_cr3());
+}
+
+/* The domain whose frames a batch maps: the caller, or (privileged) another. */
+static struct domain *foreign_domain(struct vcpu *v, uint64_t domid)
+{
+    if (domid == DOMID_SELF || domid == v->domain->id)
+        return v->domain;
+    if (!v->domain->privileged)
+        return NULL;
+    return domain_find((domid_t)domid);
+}
+
+static int write_done(uint64_t pdone, uint64_t done)
+{
+    if (!pdone)
+        return 0;
+    uint32_t n = (uint32_t)done;
+    return copy_to_guest(pdone, &n, sizeof(n));
+}
+
+/* mmu_update on a frame that is not a page table: a plain store, if writable. */
+static int write_plain(struct domain *d, uint64_t mfn, uint64_t offset, uint64_t val)
+{
+    int rc = get_page_and_type(d, mfn, FRAME_TYPE_WRITABLE);
+    if (rc)
+        return rc;
+    *(uint64_t *)((uint8_t *)frame_page(mfn) + offset) = val;
+    put_page_and_type(d, mfn);
+    return 0;
+}
+
+static int pt_update(struct domain *d, struct domain *pg_owner, uint64_t ptr, uint64_t val,
+                     bool preserve_ad)
+{
+    uint64_t mfn = ptr >> PAGE_SHIFT, offset = ptr & (PAGE_SIZE - 1) & ~7ull;
+    struct frame *f = frame_get(&frame_table, mfn);
+
+    if (!f || f->owner != d->id)
+        return -XEN_EINVAL;
+    unsigned int level = frame_type_level(f->type);
+    if (!level || !f->type_count)
+        return write_plain(d, mfn, offset, val);
+    int rc = mod_pte(d, pg_owner, mfn, level, (unsigned int)(offset / 8), val, preserve_ad);
+    if (!rc)
+        d->mm_stats.pte_updates++;
+    return rc;
+}
+
+static int machphys_update(struct domain *d, uint64_t ptr, uint64_t pfn)
+{
+    uint64_t mfn = ptr >> PAGE_SHIFT;
+    struct frame *f = frame_get(&frame_table, mfn);
+    if (!f || f->owner != d->id)
+        return -XEN_EINVAL;
+    m2p_set(mfn, pfn);
+    return 0;
+}
+
+static int one_mmu_update(struct domain *d, struct domain *pg_owner, const struct mmu_update *req)
+{
+    switch (req->ptr & MMU_CMD_MASK) {
+    case MMU_NORMAL_PT_UPDATE:
+        return pt_update(d, pg_owner, req->ptr, req->val, false);
+    case MMU_PT_UPDATE_PRESERVE_AD:
+        return pt_update(d, pg_owner, req->ptr, req->val, true);
+    case MMU_MACHPHYS_UPDATE:
+        return machphys_update(d, req->ptr, req->val);
+    default:
+        return -XEN_ENOSYS;
+    }
+}
+
+long do_mmu_update(struct vcpu *v, const uint64_t args[5])
+{
+    uint64_t list = args[0], count = (uint32_t)args[1], pdone = args[2];
+    struct domain *d = v->domain, *pg_owner = foreign_domain(v, args[3] & 0xffff);
+    uint64_t done = 0;
+    int rc = 0;
+
+    if (!pg_owner)
+        return -XEN_ESRCH;
+    if (count)
+        d->mm_stats.mmu_update_batches[batch_bucket(count)]++;
+    for (; done < count; done++) {
+        struct mmu_update req;
+        if ((rc = copy_from_guest(&req, list + done * sizeof(req), sizeof(req))))
+            break;
+        if ((rc = one_mmu_update(d, pg_owner, &req)))
+            break;
+    }
+    int wrc = write_done(pdone, done);
+    return rc ? rc : wrc;
+}
+
+/* Finds the L1 table and index that map va in the vCPU's kernel page tables. */
+static int find_l1(struct vcpu *v, uint64_t va, uint64_t *l1_mfn, unsigned int *index)
+{
+    uint64_t mfn = v->kernel_l4_mfn;
+    static const unsigned int shifts[3] = { 39, 30, 21 };
+
+    for (unsigned int i = 0; i < 3; i++) {
+        uint64_t e = ((uint64_t *)frame_page(mfn))[(va >> shifts[i]) & 511];
+        if (!(e & PTE_P) || (e & PTE_PS))
+            return -XEN_EINVAL;
+        mfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
+    }
+    struct frame *f = frame_get(&frame_table, mfn);
+    if (!f || f->owner != v->domain->id || f->type != FRAME_TYPE_L1 || !f->type_count)
+        return -XEN_EINVAL;
+    *l1_mfn = mfn;
+    *index = L1_INDEX(va);
+    return 0;
+}
+
+static int flush_by_flags(uint64_t flags, uint64_t va)
+{
+    switch (flags & UVMF_FLUSHTYPE_MASK) {
+    case UVMF_NONE:
+        return 0;
+    case UVMF_TLB_FLUSH:
+        flush_tlb_local();
+        return 0;
+    case UVMF_INVLPG:
+        invlpg(va);
+        return 0;
+    default:
+        return -XEN_EINVAL;
+    }
+}
+
+long do_update_va_mapping(struct vcpu *v, const uint64_t args[5])
+{
+    uint64_t va = args[0], val = args[1], flags = args[2];
+    uint64_t l1_mfn;
+    unsigned int index;
+
+    if (!guest_range_ok(va, 1) || (flags & UVMF_FLUSHTYPE_MASK) > UVMF_INVLPG)
+        return -XEN_EINVAL;
+    int rc = find_l1(v, va, &l1_mfn, &index);
+    if (!rc)
+        rc = mod_pte(v->domain, v->domain, l1_mfn, 1, index, val, false);
+    if (rc)
+        return rc;
+    v->domain->mm_stats.pte_updates++;
+    return flush_by_flags(flags, va);
+}
+
+/* --- mmuext_op ---------------------------------------------------------- */
+
+static int pin_table(struct domain *d, uint64_t mfn, enum frame_type type)
+{
+    struct frame *f = frame_get(&frame_table, mfn);
+    if (!f || f->owner != d->id)
+        return -XEN_EINVAL;
+    if (f->flags & FRAME_PINNED)
+        return -XEN_EINVAL;
+    int rc = get_page_and_type(d, mfn, type);
+    if (!rc)
+        f->flags |= FRAME_PINNED;
+    return rc;
+}
+
+static int unpin_table(struct domain *d, uint64_t mfn)
+{
+    struct frame *f = frame_get(&frame_table, mfn);
+    if (!f || f->owner != d->id || !(f->flags & FRAME_PINNED))
+        return -XEN_EINVAL;
+    f->flags &= (uint8_t)~FRAME_PINNED;
+    put_page_and_type(d, mfn);
+    return 0;
+}
+
+static int new_baseptr(struct vcpu *v, uint64_t mfn, bool user)
+{
+    uint64_t *slot = user ? &v->user_l4_mfn : &v->kernel_l4_mfn;
+
+    if (user && mfn == 0) {
+        if (*slot)
+            put_page_and_type(v->domain, *slot);
+        *slot = 0;
+        return 0;
+    }
+    int rc = get_page_and_type(v->domain, mfn, FRAME_TYPE_L4);
+    if (rc)
+        return rc;
+    if (*slot)
+        put_page_and_type(v->domain, *slot);
+    *slot = mfn;
+    if (!user)
+        write_cr3(mfn << PAGE_SHIFT);
+    return 0;
+}
+
+static int copy_or_clear_page(struct domain *d, uint64_t dst, uint64_t src, bool copy)
+{
+    int rc = get_page_and_type(d, dst, FRAME_TYPE_WRITABLE);
+    if (rc)
+        return rc;
+    if (copy && (rc = get_page(d, src))) {
+        put_page_and_type(d, dst);
+        return rc;
+    }
+    if (copy) {
+        memcpy(frame_page(dst), frame_page(src), PAGE_SIZE);
+        put_page(src);
+    } else {
+        memset(frame_page(dst), 0, PAGE_SIZE);
+    }
+    put_page_and_type(d, dst);
+    return 0;
+}
+
+static int set_ldt(struct vcpu *v, uint64_t base, uint64_t entries)
+{
+    if (entries != 0)
+        return -XEN_ENOSYS; /* a non-empty LDT needs the LDT shadow area: not yet */
+    (void)base;
+    v->ldt_entries = 0;
+    __asm__ volatile("lldt %w0" : : "r"(0));
+    return 0;
+}
+
+static int one_mmuext_op(struct vcpu *v, const struct mmuext_op *op)
+{
+    struct domain *d = v->domain;
+    uint64_t mfn = op->arg1.mfn;
+
+    switch (op->cmd) {
+    case MMUEXT_PIN_L1_TABLE: return pin_table(d, mfn, FRAME_TYPE_L1);
+    case MMUEXT_PIN_L2_TABLE: return pin_table(d, mfn, FRAME_TYPE_L2);
+    case MMUEXT_PIN_L3_TABLE: return pin_table(d, mfn, FRAME_TYPE_L3);
+    case MMUEXT_PIN_L4_TABLE: return pin_table(d, mfn, FRAME_TYPE_L4);
+    case MMUEXT_UNPIN_TABLE: return unpin_table(d, mfn);
+    case MMUEXT_NEW_BASEPTR: return new_baseptr(v, mfn, false);
+    case MMUEXT_NEW_USER_BASEPTR: return new_baseptr(v, mfn, true);
+    case MMUEXT_TLB_FLUSH_LOCAL:
+    case MMUEXT_TLB_FLUSH_MULTI:
+    case MMUEXT_TLB_FLUSH_ALL:
+        flush_tlb_local();
+        return 0;
+    case MMUEXT_INVLPG_LOCAL:
+    case MMUEXT_INVLPG_MULTI:
+    case MMUEXT_INVLPG_ALL:
+        if (!guest_range_ok(op->arg1.linear_addr, 1))
+            return -XEN_EINVAL;
+        invlpg(op->arg1.linear_addr);
+        return 0;
+    case MMUEXT_FLUSH_CACHE:
+    case MMUEXT_FLUSH_CACHE_GLOBAL:
+        if (!d->privileged)
+            return -XEN_EPERM;
+        __asm__ volatile("wbinvd" ::: "memory");
+        return 0;
+    case MMUEXT_SET_LDT:
+        return set_ldt(v, op->arg1.linear_addr, op->arg2.nr_ents);
+    case MMUEXT_COPY_PAGE:
+        return copy_or_clear_page(d, mfn, op->arg2.src_mfn, true);
+    case MMUEXT_CLEAR_PAGE:
+        return copy_or_clear_page(d, mfn, 0, false);
+    default:
+        return -XEN_ENOSYS;
+    }
+}
+
+long do_mmuext_op(struct vcpu *v, const uint64_t args[5])
+{
+    uint64_t list = args[0], count = (uint32_t)args[1], pdone = args[2];
+    uint64_t done = 0;
+    int rc = 0;
+
+    if ((args[3] & 0xffff) != DOMID_SELF && (args[3] & 0xffff) != v->domain->id)
+        return -XEN_EPERM; /* foreign mmuext ops are not supported */
+    if (count)
+        v->domain->mm_stats.mmuext_batches[batch_bucket(count)]++;
+    for (; done < count; done++) {
+        struct mmuext_op op;
+        if ((rc = copy_from_guest(&op, list + done * sizeof(op), sizeof(op))))
+            break;
+        if ((rc = one_mmuext_op(v, &op)))
+            break;
+    }
+    int wrc = write_done(pdone, done);
+    return rc ? rc : wrc;
+}
+
+/* vm_assist: the assists Linux may enable; the others are refused. */
+#define VM_ASSIST_KNOWN ((1ull << VMASST_TYPE_4gb_segments) |              \
+                         (1ull << VMASST_TYPE_4gb_segments_notify) |       \
+                         (1ull << VMASST_TYPE_writable_pagetables) |       \
+                         (1ull << VMASST_TYPE_pae_extended_cr3) |          \
+                         (1ull << VMASST_TYPE_runstate_update_flag))
+
+long do_vm_assist(struct vcpu *v, const uint64_t args[5])
+{
+    uint64_t cmd = args[0], type = args[1];
+
+    if (type >= 64 || !(VM_ASSIST_KNOWN & (1ull << type)))
+        return -XEN_EINVAL;
+    switch (cmd) {
+    case VMASST_CMD_enable:
+        v->domain->vm_assist |= 1ull << type;
+        return 0;
+    case VMASST_CMD_disable:
+        v->domain->vm_assist &= ~(1ull << type);
+        return 0;
+    default:
+        return -XEN_EINVAL;
+    }
+}

@@ -1,0 +1,86 @@
+/*
+ * Page references, page types and page-table validation: the rules that keep
+ * a PV guest from reaching memory it does not own (DESIGN.md §4).
+ *
+ * Every frame has a reference count (all references: mappings, page-table
+ * entries, pins, CR3s, descriptor-table uses) and a type count (references
+ * that depend on the frame's current type). The type may change only while
+ * the type count is zero. Making a frame an Ln page table or a descriptor
+ * page validates its whole contents first, taking a reference for every
+ * present entry; when its type count returns to zero those references are
+ * released and the frame is untyped again. Hence:
+ *  - a frame in use as a page table or descriptor table has no writable
+ *    mapping, and can get none (a writable mapping needs the WRITABLE type);
+ *  - every present entry of a validated table satisfies the entry rules
+ *    (owner, flags, level), and the hypervisor's L4 slots are always ours;
+ *  - a failed operation leaves every count and every table as it found them.
+ *
+ * The hypervisor is single-threaded per domain for now (one vCPU on one
+ * CPU); these operations will need a per-domain lock with SMP guests.
+ */
+#ifndef PVKIT_PAGETYPE_H
+#define PVKIT_PAGETYPE_H
+
+#include "pvkit/domain.h"
+#include "pvkit/frame.h"
+
+/* Why an entry or a type change was refused (counted per domain). */
+enum pt_reject {
+    PT_REJECT_NOT_OWNED,       /* frame of another domain, free, or out of range */
+    PT_REJECT_HV_FRAME,        /* frame belongs to the hypervisor */
+    PT_REJECT_RESERVED_BITS,   /* flags that level does not allow */
+    PT_REJECT_SUPERPAGE,       /* PSE in an L2/L3 entry */
+    PT_REJECT_WRITABLE_PT,     /* writable mapping of a page table or descriptor page */
+    PT_REJECT_WRONG_TYPE,      /* frame already used as another type */
+    PT_REJECT_HV_SLOT,         /* update of an L4 slot the hypervisor owns */
+    PT_REJECT_BAD_DESCRIPTOR,  /* descriptor the guest may not install */
+    PT_REJECT_COUNT
+};
+_Static_assert(PT_REJECT_COUNT == PT_REJECT_KINDS, "stats.h PT_REJECT_KINDS");
+
+/* The page-table level of a type (1-4), or 0 if it is not a page table. */
+static inline unsigned int frame_type_level(enum frame_type t)
+{
+    return t >= FRAME_TYPE_L1 && t <= FRAME_TYPE_L4 ? (unsigned int)t : 0;
+}
+
+/* Takes a general reference on a frame owned by d. 0 or -XEN_EINVAL. */
+int get_page(struct domain *d, uint64_t mfn);
+void put_page(uint64_t mfn);
+/*
+ * Takes a reference and a type reference of type on a frame owned by d,
+ * validating its contents if its type changes. 0, or -XEN_EINVAL with
+ * nothing taken.
+ */
+int get_page_and_type(struct domain *d, uint64_t mfn, enum frame_type type);
+void put_page_and_type(struct domain *d, uint64_t mfn);
+
+/*
+ * Validates new_val as entry index of a level-`level` table owned by pt_dom,
+ * mapping frames of pg_dom, and takes the references it needs. On success
+ * *adjusted is the value to store (with _PAGE_USER forced). 0 or -XEN_EINVAL.
+ */
+int get_pte_refs(struct domain *pt_dom, struct domain *pg_dom, unsigned int level,
+                 unsigned int index, uint64_t new_val, uint64_t *adjusted);
+/* Releases the references an entry of a level-`level` table holds. */
+void put_pte_refs(struct domain *d, unsigned int level, uint64_t val);
+
+/*
+ * Replaces entry index of the validated level-`level` table in frame
+ * table_mfn: validates and references the new value, stores it (keeping the
+ * old accessed/dirty bits if preserve_ad), then releases the old one.
+ */
+int mod_pte(struct domain *pt_dom, struct domain *pg_dom, uint64_t table_mfn,
+            unsigned int level, unsigned int index, uint64_t new_val, bool preserve_ad);
+
+/* Checks (and DPL-fixes into *out) one descriptor a guest wants in its GDT/LDT. */
+int check_descriptor(struct domain *d, uint64_t desc, uint64_t *out);
+
+/* The direct-map pointer to a frame's contents (mm/paging.c; tests provide their own). */
+void *frame_page(uint64_t mfn);
+/* Set by mm_init: PTE_NX if the CPU has NX, else 0 (then bit 63 is reserved). */
+extern uint64_t pte_nx_mask;
+/* Flushes this CPU's non-global TLB entries (a type changed: no stale writable mapping). */
+void flush_tlb_local(void);
+
+#endif

@@ -1,0 +1,288 @@
+/*
+ * Page references, types and page-table validation (see pvkit/pagetype.h).
+ *
+ * Validation takes the type first (count 1, the provisional reference of the
+ * caller) and then validates the contents, so that a table which maps itself
+ * writable, or names itself as a lower-level table, is refused: the child
+ * check finds the frame already typed. On failure everything taken so far is
+ * released in reverse and the frame is untyped again.
+ */
+#include "pvkit/pagetype.h"
+#include "pvkit/mm.h"
+#include "pvkit/x86.h"
+
+/* Flags each level accepts (bits 12-51 are the address, checked separately). */
+#define PTE_AVAIL_LOW   (7ull << 9)
+#define PTE_AVAIL_HIGH  (0x7FFull << 52)
+#define L1_ALLOWED      (PTE_P | PTE_RW | PTE_US | PTE_PWT | PTE_PCD | PTE_A | PTE_D | \
+                         (1ull << 7) /* PAT */ | PTE_AVAIL_LOW | PTE_AVAIL_HIGH)
+#define UPPER_ALLOWED   (PTE_P | PTE_RW | PTE_US | PTE_PWT | PTE_PCD | PTE_A | PTE_D | \
+                         PTE_AVAIL_LOW | PTE_AVAIL_HIGH)
+
+uint64_t pte_nx_mask;
+
+static void count_reject(struct domain *d, enum pt_reject why)
+{
+    d->mm_stats.rejects[why]++;
+}
+
+static struct frame *frame_of(uint64_t mfn)
+{
+    return frame_get(&frame_table, mfn);
+}
+
+int get_page(struct domain *d, uint64_t mfn)
+{
+    struct frame *f = frame_of(mfn);
+    if (!f || f->owner != d->id) {
+        count_reject(d, f && f->owner == OWNER_HV ? PT_REJECT_HV_FRAME : PT_REJECT_NOT_OWNED);
+        return -XEN_EINVAL;
+    }
+    f->ref_count++;
+    return 0;
+}
+
+void put_page(uint64_t mfn)
+{
+    struct frame *f = frame_of(mfn);
+    if (f && f->ref_count)
+        f->ref_count--;
+}
+
+static int validate_table(struct domain *d, uint64_t mfn, unsigned int level);
+static void release_table(struct domain *d, uint64_t mfn, unsigned int level);
+static int validate_descriptor_page(struct domain *d, uint64_t mfn);
+
+static int change_type(struct domain *d, uint64_t mfn, struct frame *f, enum frame_type type)
+{
+    enum frame_type old = f->type;
+    int rc = 0;
+
+    f->type = (uint8_t)type;
+    f->type_count = 1;
+    if (frame_type_level(type))
+        rc = validate_table(d, mfn, frame_type_level(type));
+    else if (type == FRAME_TYPE_SEG_DESC)
+        rc = validate_descriptor_page(d, mfn);
+    if (rc) {
+        f->type = FRAME_TYPE_NONE;
+        f->type_count = 0;
+        return rc;
+    }
+    f->flags |= FRAME_VALIDATED;
+    d->mm_stats.validations++;
+    /* No stale writable translation may survive a frame becoming a table. */
+    if (old != type && type != FRAME_TYPE_WRITABLE)
+        flush_tlb_local();
+    return 0;
+}
+
+static int get_page_type(struct domain *d, uint64_t mfn, enum frame_type type)
+{
+    struct frame *f = frame_of(mfn);
+
+    if (f->type_count) {
+        if (f->type != type) {
+            count_reject(d, type == FRAME_TYPE_WRITABLE ? PT_REJECT_WRITABLE_PT
+                                                        : PT_REJECT_WRONG_TYPE);
+            return -XEN_EINVAL;
+        }
+        f->type_count++;
+        return 0;
+    }
+    return change_type(d, mfn, f, type);
+}
+
+static void put_page_type(struct domain *d, uint64_t mfn)
+{
+    struct frame *f = frame_of(mfn);
+
+    if (!f || !f->type_count)
+        return;
+    if (--f->type_count)
+        return;
+    if (frame_type_level(f->type))
+        release_table(d, mfn, frame_type_level(f->type));
+    f->type = FRAME_TYPE_NONE;
+    f->flags &= (uint8_t)~(FRAME_VALIDATED | FRAME_PINNED);
+}
+
+int get_page_and_type(struct domain *d, uint64_t mfn, enum frame_type type)
+{
+    int rc = get_page(d, mfn);
+    if (rc)
+        return rc;
+    if ((rc = get_page_type(d, mfn, type)))
+        put_page(mfn);
+    return rc;
+}
+
+void put_page_and_type(struct domain *d, uint64_t mfn)
+{
+    put_page_type(d, mfn);
+    put_page(mfn);
+}
+
+static bool is_hv_l4_slot(unsigned int level, unsigned int index)
+{
+    return level == 4 && index >= HV_SLOT_FIRST && index <= HV_SLOT_LAST;
+}
+
+static uint64_t entry_mfn(uint64_t val)
+{
+    return (val & PTE_ADDR_MASK) >> PAGE_SHIFT;
+}
+
+/* A privileged domain may map frames that are not RAM (device memory). */
+static bool is_io_frame(struct domain *d, uint64_t mfn)
+{
+    struct frame *f = frame_of(mfn);
+    return d->privileged && (!f || f->owner == OWNER_NONE);
+}
+
+static int get_l1e_refs(struct domain *pt_dom, struct domain *pg_dom, uint64_t val)
+{
+    uint64_t mfn = entry_mfn(val);
+
+    if (is_io_frame(pg_dom, mfn))
+        return 0;
+    if (get_page(pg_dom, mfn)) {
+        if (pg_dom != pt_dom)
+            count_reject(pt_dom, PT_REJECT_NOT_OWNED);
+        return -XEN_EINVAL;
+    }
+    if ((val & PTE_RW) && get_page_type(pg_dom, mfn, FRAME_TYPE_WRITABLE)) {
+        put_page(mfn);
+        return -XEN_EINVAL;
+    }
+    return 0;
+}
+
+int get_pte_refs(struct domain *pt_dom, struct domain *pg_dom, unsigned int level,
+                 unsigned int index, uint64_t new_val, uint64_t *adjusted)
+{
+    uint64_t allowed = (level == 1 ? L1_ALLOWED : UPPER_ALLOWED) | pte_nx_mask | PTE_ADDR_MASK;
+
+    *adjusted = new_val;
+    if (!(new_val & PTE_P))
+        return 0;
+    if (level > 1 && (new_val & PTE_PS)) {
+        count_reject(pt_dom, PT_REJECT_SUPERPAGE);
+        return -XEN_EINVAL;
+    }
+    if (new_val & ~allowed) {
+        count_reject(pt_dom, PT_REJECT_RESERVED_BITS);
+        return -XEN_EINVAL;
+    }
+    *adjusted = new_val | PTE_US; /* the guest kernel runs at CPL 3 */
+    if (level == 1)
+        return get_l1e_refs(pt_dom, pg_dom, new_val);
+    (void)index;
+    return get_page_and_type(pt_dom, entry_mfn(new_val), (enum frame_type)(level - 1));
+}
+
+void put_pte_refs(struct domain *d, unsigned int level, uint64_t val)
+{
+    uint64_t mfn = entry_mfn(val);
+
+    if (!(val & PTE_P))
+        return;
+    if (level > 1) {
+        put_page_and_type(d, mfn);
+        return;
+    }
+    struct frame *f = frame_of(mfn);
+    if (!f || f->owner == OWNER_NONE)
+        return;
+    if (val & PTE_RW)
+        put_page_type(d, mfn);
+    put_page(mfn);
+}
+
+static int validate_table(struct domain *d, uint64_t mfn, unsigned int level)
+{
+    uint64_t *table = frame_page(mfn);
+    unsigned int i;
+    uint64_t adjusted;
+    int rc = 0;
+
+    for (i = 0; i < PT_ENTRIES; i++) {
+        if (is_hv_l4_slot(level, i))
+            continue;
+        if ((rc = get_pte_refs(d, d, level, i, table[i], &adjusted)))
+            break;
+    }
+    if (rc) {
+        while (i-- > 0)
+            if (!is_hv_l4_slot(level, i))
+                put_pte_refs(d, level, table[i]);
+        return rc;
+    }
+    /* All entries are acceptable: now apply the adjustments. */
+    for (i = 0; i < PT_ENTRIES; i++)
+        if (table[i] & PTE_P)
+            table[i] |= PTE_US;
+    if (level == 4)
+        install_hv_l4_slots(table);
+    return 0;
+}
+
+static void release_table(struct domain *d, uint64_t mfn, unsigned int level)
+{
+    uint64_t *table = frame_page(mfn);
+    for (unsigned int i = 0; i < PT_ENTRIES; i++)
+        if (!is_hv_l4_slot(level, i))
+            put_pte_refs(d, level, table[i]);
+}
+
+int mod_pte(struct domain *pt_dom, struct domain *pg_dom, uint64_t table_mfn,
+            unsigned int level, unsigned int index, uint64_t new_val, bool preserve_ad)
+{
+    uint64_t *entry = (uint64_t *)frame_page(table_mfn) + index;
+    uint64_t old = *entry, adjusted;
+
+    if (is_hv_l4_slot(level, index)) {
+        count_reject(pt_dom, PT_REJECT_HV_SLOT);
+        return -XEN_EINVAL;
+    }
+    if (preserve_ad)
+        new_val |= old & (PTE_A | PTE_D);
+    int rc = get_pte_refs(pt_dom, pg_dom, level, index, new_val, &adjusted);
+    if (rc)
+        return rc;
+    *entry = adjusted;
+    put_pte_refs(pt_dom, level, old);
+    return 0;
+}
+
+/*
+ * Descriptors: code and data segments (DPL raised to 3: the guest kernel runs
+ * at CPL 3), and not-present entries. System descriptors (TSS, LDT, gates)
+ * could reach ring 0 and are refused.
+ */
+int check_descriptor(struct domain *d, uint64_t desc, uint64_t *out)
+{
+    const uint64_t present = 1ull << 47, code_or_data = 1ull << 44;
+    const uint64_t dpl_mask = 3ull << 45;
+
+    if (!(desc & present)) {
+        *out = desc;
+        return 0;
+    }
+    if (!(desc & code_or_data)) {
+        count_reject(d, PT_REJECT_BAD_DESCRIPTOR);
+        return -XEN_EINVAL;
+    }
+    *out = desc | dpl_mask;
+    return 0;
+}
+
+static int validate_descriptor_page(struct domain *d, uint64_t mfn)
+{
+    const uint64_t *descs = frame_page(mfn);
+    uint64_t fixed;
+    for (unsigned int i = 0; i < PAGE_SIZE / 8; i++)
+        if (check_descriptor(d, descs[i], &fixed))
+            return -XEN_EINVAL;
+    return 0;
+}
