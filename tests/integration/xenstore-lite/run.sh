@@ -1,0 +1,116 @@
+#!/bin/sh
+# Interop and hostile-client tests for xenstore-lite. Starts the daemon on a
+# socket in a fresh temporary directory, points XENSTORED_PATH at it, runs
+# Debian's xenstore-utils, the libxenstore API test (linked against our
+# library and against Debian's), and the hostile client; always kills the
+# daemon at the end. Prints "N passed, N failed" and exits non-zero on any
+# failure. Needs BUILD (build root) and OBJ (xenstore-lite objects).
+set -u
+: "${BUILD:?}" "${OBJ:?}"
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d /tmp/xenstore-lite-test.XXXXXX)
+daemon_pid=""
+pass=0
+fail=0
+
+cleanup() {
+	if [ -n "$daemon_pid" ]; then
+		kill "$daemon_pid" 2>/dev/null
+		wait "$daemon_pid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+ok() { pass=$((pass + 1)); echo "PASS $1"; }
+ko() { fail=$((fail + 1)); echo "FAIL $1${2:+: $2}"; }
+
+# expect NAME WANTED COMMAND...: the command's stdout must equal WANTED.
+expect() {
+	name=$1 want=$2
+	shift 2
+	got=$("$@" 2>&1)
+	if [ "$got" = "$want" ]; then ok "$name"; else ko "$name" "got '$got', want '$want'"; fi
+}
+# expect_rc NAME RC COMMAND...: the command must exit with RC.
+expect_rc() {
+	name=$1 want=$2
+	shift 2
+	"$@" >/dev/null 2>&1
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then ok "$name"; else ko "$name" "exit $rc, want $want"; fi
+}
+# count the PASS/FAIL lines of a test program's output; its exit status
+# must agree with them.
+run_prog() {
+	name=$1
+	shift
+	"$@" > "$tmp/out" 2>&1
+	rc=$?
+	cat "$tmp/out"
+	p=$(grep -c '^PASS' "$tmp/out")
+	f=$(grep -c '^FAIL' "$tmp/out")
+	pass=$((pass + p))
+	fail=$((fail + f))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then ko "$name" "exit status $rc"; fi
+	if [ "$p" -eq 0 ]; then ko "$name" "ran no checks"; fi
+}
+
+export XENSTORED_PATH="$tmp/socket"
+"$BUILD/bin/xenstore-lite" --socket "$XENSTORED_PATH" --log "$tmp/daemon.log" &
+daemon_pid=$!
+i=0
+while [ ! -S "$XENSTORED_PATH" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+[ -S "$XENSTORED_PATH" ] || { echo "xenstore-lite did not start"; cat "$tmp/daemon.log"; exit 1; }
+
+echo "== xenstore-utils"
+expect_rc write-parents 0 xenstore-write /u/a/b hello /u/a/c world
+expect read hello xenstore-read /u/a/b
+expect read-many "hello
+world" xenstore-read /u/a/b /u/a/c
+expect list "b
+c" xenstore-list /u/a
+expect ls 'a = ""
+ b = "hello"
+ c = "world"' xenstore-ls /u
+expect_rc exists 0 xenstore-exists /u/a/b
+expect_rc exists-missing 1 xenstore-exists /u/nope
+expect_rc read-missing 1 xenstore-read /u/nope
+expect_rc chmod 0 xenstore-chmod /u/a/b r5 b6
+expect ls-perms 'b = "hello"  . . . . . . . . . . . . . . . . . . . . . . . .  (r5,b6)' \
+	sh -c 'xenstore-ls -p /u/a | head -n 1'
+expect_rc rm 0 xenstore-rm /u/a/b
+expect list-after-rm "c" xenstore-list /u/a
+expect_rc rm-missing-ok 0 xenstore-rm /u/a/nope
+xenstore-watch -n 3 /u/w > "$tmp/watch.out" 2>&1 &
+watch_pid=$!
+sleep 0.3
+xenstore-write /u/w/x 1
+xenstore-rm /u/w
+i=0
+while kill -0 "$watch_pid" 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+kill "$watch_pid" 2>/dev/null
+wait "$watch_pid" 2>/dev/null
+expect watch "/u/w
+/u/w/x
+/u/w" cat "$tmp/watch.out"
+expect_rc write-bad-path 1 xenstore-write /u//bad x
+expect_rc rm-tree 0 xenstore-rm /u
+
+echo "== libxenstore API, our library"
+run_prog api-ours "$OBJ/tests/api-ours" /api-ours
+echo "== libxenstore API, Debian's libxenstore"
+run_prog api-debian "$OBJ/tests/api-debian" /api-debian
+echo "== hostile clients"
+run_prog hostile "$OBJ/tests/hostile"
+
+if kill -0 "$daemon_pid" 2>/dev/null; then ok daemon-survived; else ko daemon-survived "daemon died"; fi
+kill "$daemon_pid"
+wait "$daemon_pid"
+rc=$?
+daemon_pid=""
+if [ "$rc" -eq 0 ] && [ ! -e "$XENSTORED_PATH" ]; then ok clean-sigterm-shutdown
+else ko clean-sigterm-shutdown "exit $rc or socket left behind"; fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,135 @@
+/*
+ * main: the xenstore-lite daemon's entry point. Parses the command line,
+ * sets up logging, the socket and signal handling, and runs the libevent
+ * loop in the foreground until SIGTERM or SIGINT, then shuts down cleanly
+ * (clients closed, socket file removed).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/event.h>
+#include "socket.h"
+#include "xsd.h"
+
+#define DEFAULT_SOCKET "/var/run/xenstored/socket"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: xenstore-lite [options]\n"
+		"  -s, --socket PATH    listen on PATH (default $XENSTORED_PATH or "
+		DEFAULT_SOCKET ")\n"
+		"  -l, --log FILE       log to FILE instead of stderr\n"
+		"  -v, --verbose        more logging (repeatable, up to 3)\n"
+		"  -Q, --quota N=V      set a quota (nodes, watches, transactions,\n"
+		"                       transaction-nodes, node-size, permissions,\n"
+		"                       memory, outstanding, output-buffer)\n"
+		"  -h, --help           this text\n");
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig; (void)what;
+	event_base_loopbreak(arg);
+}
+
+/* Parse options into d and *sock. Returns 0, 1 (help shown) or -1. */
+static int parse_args(int argc, char **argv, struct xsd *d, const char **sock)
+{
+	static const struct option lo[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quota", required_argument, NULL, 'Q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int o;
+
+	while ((o = getopt_long(argc, argv, "s:l:vQ:h", lo, NULL)) != -1) {
+		switch (o) {
+		case 's': *sock = optarg; break;
+		case 'v': d->loglevel += d->loglevel < LOG_DEBUG; break;
+		case 'h': usage(stdout); return 1;
+		case 'l':
+			if (!(d->logf = fopen(optarg, "a"))) {
+				fprintf(stderr, "xenstore-lite: %s: %s\n", optarg, strerror(errno));
+				return -1;
+			}
+			break;
+		case 'Q':
+			if (quota_assign(d, optarg) == 0)
+				break;
+			fprintf(stderr, "xenstore-lite: bad quota '%s'\n", optarg);
+			return -1;
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Run the event loop on an initialised daemon; returns the exit status. */
+static int run(struct xsd *d, const char *sock)
+{
+	struct event_base *base = event_base_new();
+	struct event *sigterm = NULL, *sigint = NULL;
+	struct sock_server *srv = NULL;
+	int rc = 1;
+
+	if (!base)
+		goto out;
+	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
+	sigint = evsignal_new(base, SIGINT, on_signal, base);
+	if (!sigterm || !sigint || event_add(sigterm, NULL) || event_add(sigint, NULL))
+		goto out;
+	srv = sock_listen(d, base, sock);
+	if (!srv) {
+		fprintf(stderr, "xenstore-lite: %s: %s\n", sock, strerror(errno));
+		goto out;
+	}
+	xsd_log(d, LOG_WARN, "listening on %s", sock);
+	rc = event_base_dispatch(base) < 0;
+	xsd_log(d, LOG_WARN, "shutting down");
+	sock_shutdown(srv);
+out:
+	if (sigterm)
+		event_free(sigterm);
+	if (sigint)
+		event_free(sigint);
+	if (base)
+		event_base_free(base);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = getenv("XENSTORED_PATH");
+	struct xsd d;
+	int rc;
+
+	if (!sock)
+		sock = DEFAULT_SOCKET;
+	if (xsd_init(&d)) {
+		fprintf(stderr, "xenstore-lite: out of memory\n");
+		return 1;
+	}
+	rc = parse_args(argc, argv, &d, &sock);
+	if (rc == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		rc = run(&d, sock);
+	} else {
+		rc = rc > 0 ? 0 : 1;
+	}
+	if (d.logf && d.logf != stderr)
+		fclose(d.logf);
+	d.logf = NULL;
+	xsd_fini(&d);
+	return rc;
+}

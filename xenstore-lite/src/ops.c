@@ -1,0 +1,613 @@
+/*
+ * ops: request handlers (see ops.h). Every handler parses and checks all of
+ * its arguments before changing anything, returns -errno on failure (the
+ * dispatcher turns that into the XS_ERROR reply) and replies itself on
+ * success. Reads and changes go through the view of txn.h, so the same code
+ * serves plain requests and requests inside a transaction.
+ */
+#include "ops.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "control.h"
+#include "domain.h"
+#include "path.h"
+#include "txn.h"
+#include "watch.h"
+
+struct req {
+	const struct xsd_sockmsg *h;
+	char *p;
+	uint32_t len;
+	struct txn *t;
+};
+
+/* Reply to r with body. */
+static int reply(struct conn *c, const struct req *r, const void *body, uint32_t len)
+{
+	conn_send(c, r->h->type, r->h->req_id, r->h->tx_id, body, len);
+	return 0;
+}
+
+/* Reply with a NUL-terminated string (the NUL is sent). */
+static int reply_str(struct conn *c, const struct req *r, const char *s)
+{
+	return reply(c, r, s, (uint32_t)strlen(s) + 1);
+}
+
+static int reply_ok(struct conn *c, const struct req *r)
+{
+	return reply_str(c, r, "OK");
+}
+
+/* Split the payload into its first n NUL-terminated strings.
+ * Returns 0, or -EINVAL if fewer than n are present. */
+static int req_args(const struct req *r, const char **v, unsigned n)
+{
+	uint32_t off = 0;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		const char *z = memchr(r->p + off, '\0', r->len - off);
+
+		if (off >= r->len || !z)
+			return -EINVAL;
+		v[i] = r->p + off;
+		off = (uint32_t)(z - r->p) + 1;
+	}
+	return 0;
+}
+
+/* Number of NUL-terminated strings in the payload from offset off. */
+static unsigned req_count(const struct req *r, uint32_t off)
+{
+	unsigned n = 0;
+
+	for (; off < r->len; off++)
+		n += r->p[off] == '\0';
+	return n;
+}
+
+/* Canonical path from the first argument. */
+static int req_path(struct conn *c, const struct req *r, bool special, char *out)
+{
+	const char *a;
+
+	if (req_args(r, &a, 1))
+		return -EINVAL;
+	return path_canon(c->home, a, special, out);
+}
+
+/* The node at path in the request's view, checked for access bits.
+ * Returns it, or NULL with *err set (-ENOENT if absent). */
+static const struct node *req_node(struct conn *c, const struct req *r,
+				   const char *path, bool kids, unsigned bits, int *err)
+{
+	const struct node *n = view_get(c, r->t, path, kids, err);
+
+	if (!n) {
+		*err = *err ? *err : -ENOENT;
+		return NULL;
+	}
+	if ((perms_access(&n->perms, &c->who) & bits) != bits) {
+		*err = -EACCES;
+		return NULL;
+	}
+	return n;
+}
+
+static int op_read(struct conn *c, struct req *r)
+{
+	char path[PATH_BUF];
+	const struct node *n;
+	int err;
+
+	if ((err = req_path(c, r, false, path)))
+		return err;
+	if (!(n = req_node(c, r, path, false, XS_PERM_READ, &err)))
+		return err;
+	return reply(c, r, n->value, n->vlen);
+}
+
+static int op_directory(struct conn *c, struct req *r)
+{
+	char path[PATH_BUF];
+	const struct node *n;
+	int err;
+
+	if ((err = req_path(c, r, false, path)))
+		return err;
+	if (!(n = req_node(c, r, path, true, XS_PERM_READ, &err)))
+		return err;
+	if (n->klen > XENSTORE_PAYLOAD_MAX)
+		return -E2BIG;
+	return reply(c, r, n->kids, n->klen);
+}
+
+/* Parse a decimal unsigned number that fits in max. */
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (*s == '\0' || strlen(s) > 20)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (max - (unsigned long)(*s - '0')) / 10)
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int op_directory_part(struct conn *c, struct req *r)
+{
+	char path[PATH_BUF], buf[XENSTORE_PAYLOAD_MAX];
+	const struct node *n;
+	const char *a[2];
+	unsigned long off;
+	int err, len;
+
+	if (req_args(r, a, 2) || parse_uint(a[1], UINT32_MAX, &off))
+		return -EINVAL;
+	if ((err = path_canon(c->home, a[0], false, path)))
+		return err;
+	if (!(n = req_node(c, r, path, true, XS_PERM_READ, &err)))
+		return err;
+	len = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)n->cgen) + 1;
+	while (off < n->klen) {
+		size_t kl = strlen(n->kids + off) + 1;
+
+		if ((size_t)len + kl + 1 > sizeof(buf))
+			break;
+		memcpy(buf + len, n->kids + off, kl);
+		len += (int)kl;
+		off += kl;
+	}
+	if (off >= n->klen)
+		buf[len++] = '\0';
+	return reply(c, r, buf, (uint32_t)len);
+}
+
+static int op_get_perms(struct conn *c, struct req *r)
+{
+	char path[PATH_BUF], buf[XENSTORE_PAYLOAD_MAX];
+	const struct node *n;
+	int err, len;
+
+	if ((err = req_path(c, r, false, path)))
+		return err;
+	if (!(n = req_node(c, r, path, false, XS_PERM_READ, &err)))
+		return err;
+	if ((len = perms_format(&n->perms, buf, sizeof(buf))) < 0)
+		return len;
+	return reply(c, r, buf, (uint32_t)len);
+}
+
+/* Quotas that apply when c stores vlen bytes in a node at path, creating
+ * nnew nodes. Privileged connections are exempt. */
+static int check_store_quota(struct conn *c, const struct req *r, const char *path,
+			     uint32_t vlen, unsigned nperms, unsigned nnew)
+{
+	const struct store *s = &c->d->store;
+	unsigned id = c->who.domid;
+
+	if (c->who.privileged)
+		return 0;
+	if (vlen + nperms * sizeof(struct xs_permissions) > (unsigned long)quota_get(c->d, id, Q_NODE_SIZE))
+		return quota_refuse(c->d, id, Q_NODE_SIZE, -ENOSPC);
+	if (s->owned[id] + txn_created(r->t) + nnew > quota_get(c->d, id, Q_NODES))
+		return quota_refuse(c->d, id, Q_NODES, -ENOSPC);
+	if (s->bytes[id] + vlen + (uint64_t)nnew * strlen(path) > (uint64_t)quota_get(c->d, id, Q_MEMORY))
+		return quota_refuse(c->d, id, Q_MEMORY, -ENOSPC);
+	return 0;
+}
+
+/* Create path and its missing ancestors (path is absent in the view), the
+ * new nodes inheriting the permissions of the nearest existing ancestor
+ * (owned by c's domain if c is unprivileged); the leaf gets val. */
+static int create_path(struct conn *c, struct req *r, const char *path,
+		       const void *val, uint32_t vlen)
+{
+	char anc[PATH_BUF], sub[PATH_BUF];
+	const struct node *a = NULL;
+	struct perms pm;
+	size_t pos;
+	int err = 0;
+
+	strcpy(anc, path);
+	while (!a) {
+		path_parent(anc, anc);
+		if (!(a = view_get(c, r->t, anc, false, &err)) && err)
+			return err;
+	}
+	if (!(perms_access(&a->perms, &c->who) & XS_PERM_WRITE))
+		return -EACCES;
+	err = check_store_quota(c, r, path, vlen, a->perms.n,
+				path_depth(path) - path_depth(anc));
+	if (err)
+		return err;
+	if (perms_dup(&a->perms, &pm))
+		return -ENOMEM;
+	if (!c->who.privileged)
+		pm.p[0].id = c->who.domid;
+	/* Every prefix of path longer than anc is absent: create them in order. */
+	for (pos = strlen(anc) == 1 ? 1 : strlen(anc) + 1; !err; pos++) {
+		bool leaf = path[pos] == '\0';
+
+		if (path[pos] != '/' && !leaf)
+			continue;
+		memcpy(sub, path, pos);
+		sub[pos] = '\0';
+		err = view_create(c, r->t, sub, leaf ? val : NULL, leaf ? vlen : 0, &pm);
+		if (leaf)
+			break;
+	}
+	if (!err)
+		view_event(c, r->t, path, false, &pm);
+	free(pm.p);
+	return err;
+}
+
+static int op_write(struct conn *c, struct req *r)
+{
+	char path[PATH_BUF];
+	const struct node *n;
+	uint32_t vlen;
+	const char *val;
+	int err;
+
+	if ((err = req_path(c, r, false, path)))
+		return err;
+	val = r->p + strlen(r->p) + 1;
+	vlen = r->len - (uint32_t)strlen(r->p) - 1;
+	n = view_get(c, r->t, path, false, &err);
+	if (err)
+		return err;
+	if (!n)
+		err = create_path(c, r, path, val, vlen);
+	else if (!(perms_access(&n->perms, &c->who) & XS_PERM_WRITE))
+		err = -EACCES;
+	else if (!(err = check_store_quota(c, r, path, vlen, n->perms.n, 0)) &&
+		 !(err = view_set_value(c, r->t, path, val, vlen)))
+		view_event(c, r->t, path, false, &n->perms);
+	return err ? err : reply_ok(c, r);
+}
+
+static int op_mkdir(struct conn *c, struct req *r)
+{
+	char path[PATH_BUF];
+	int err;
+
+	if ((err = req_path(c, r, false, path)))
+		return err;
+	if (view_get(c, r->t, path, false, &err) == NULL && !err)
+		err = create_path(c, r, path, NULL, 0);
+	return err ? err : reply_ok(c, r);
+}
+
+static int op_rm(struct conn *c, struct req *r)
+{
+	char path[PATH_BUF], parent[PATH_BUF];
+	const struct node *n;
+	struct perms pm;
+	int err;
+
+	if ((err = req_path(c, r, false, path)))
+		return err;
+	if (strcmp(path, "/") == 0)
+		return -EINVAL;
+	n = view_get(c, r->t, path, false, &err);
+	if (err)
+		return err;
+	if (!n) {
+		path_parent(path, parent);
+		if (!view_get(c, r->t, parent, false, &err))
+			return err ? err : -ENOENT;
+		return reply_ok(c, r);
+	}
+	if (!(perms_access(&n->perms, &c->who) & XS_PERM_WRITE))
+		return -EACCES;
+	if (perms_dup(&n->perms, &pm))
+		return -ENOMEM;
+	if (!(err = view_remove(c, r->t, path)))
+		view_event(c, r->t, path, true, &pm);
+	free(pm.p);
+	return err ? err : reply_ok(c, r);
+}
+
+static int op_set_perms(struct conn *c, struct req *r)
+{
+	char path[PATH_BUF];
+	const struct node *n;
+	struct perms pm;
+	uint32_t off;
+	int err;
+
+	if ((err = req_path(c, r, false, path)))
+		return err;
+	off = (uint32_t)strlen(r->p) + 1;
+	if ((err = perms_parse(r->p + off, req_count(r, off), &pm)))
+		return err;
+	if (!(n = req_node(c, r, path, false, XS_PERM_OWNER, &err)))
+		goto out;
+	if (!c->who.privileged && pm.n > (unsigned long)quota_get(c->d, c->who.domid, Q_PERMS))
+		err = quota_refuse(c->d, c->who.domid, Q_PERMS, -ENOSPC);
+	else if (!c->who.privileged && perms_owner(&pm) != perms_owner(&n->perms))
+		err = -EPERM;
+	else if (!(err = view_set_perms(c, r->t, path, &pm)))
+		view_event(c, r->t, path, false, &pm);
+out:
+	free(pm.p);
+	return err ? err : reply_ok(c, r);
+}
+
+static int op_watch(struct conn *c, struct req *r)
+{
+	char path[PATH_BUF];
+	const char *a[2];
+	int err;
+
+	if (req_args(r, a, 2))
+		return -EINVAL;
+	if ((err = path_canon(c->home, a[0], true, path)))
+		return err;
+	if ((err = watch_add(c, path, a[0][0] != '/' && a[0][0] != '@', a[1])))
+		return err;
+	reply_ok(c, r);
+	conn_send_event(c, a[0], a[1]);
+	return 0;
+}
+
+static int op_unwatch(struct conn *c, struct req *r)
+{
+	char path[PATH_BUF];
+	const char *a[2];
+	int err;
+
+	if (req_args(r, a, 2))
+		return -EINVAL;
+	if ((err = path_canon(c->home, a[0], true, path)))
+		return err;
+	if ((err = watch_del(c, path, a[1])))
+		return err;
+	return reply_ok(c, r);
+}
+
+static int op_reset_watches(struct conn *c, struct req *r)
+{
+	watch_clear(c);
+	txn_clear(c);
+	return reply_ok(c, r);
+}
+
+static int op_transaction_start(struct conn *c, struct req *r)
+{
+	char buf[16];
+	uint32_t id;
+	int err;
+
+	if (r->h->tx_id)
+		return -EBUSY;
+	if ((err = txn_start(c, &id)))
+		return err;
+	snprintf(buf, sizeof(buf), "%u", id);
+	return reply_str(c, r, buf);
+}
+
+static int op_transaction_end(struct conn *c, struct req *r)
+{
+	const char *a;
+	int err;
+
+	if (req_args(r, &a, 1) || (strcmp(a, "T") && strcmp(a, "F")))
+		return -EINVAL;
+	if (!r->t)
+		return -ENOENT;
+	if ((err = txn_end(c, r->t, a[0] == 'T')))
+		return err;
+	return reply_ok(c, r);
+}
+
+/* Parse the domid in the first argument. */
+static int req_domid(const struct req *r)
+{
+	const char *a;
+
+	return req_args(r, &a, 1) ? -EINVAL : domid_parse(a);
+}
+
+static int op_introduce(struct conn *c, struct req *r)
+{
+	unsigned long mfn, port;
+	const char *a[3];
+	int domid, err;
+
+	if (req_args(r, a, 3) || (domid = domid_parse(a[0])) < 0 ||
+	    parse_uint(a[1], ~0UL, &mfn) || parse_uint(a[2], UINT32_MAX, &port))
+		return -EINVAL;
+	if ((err = domain_introduce(c->d, (unsigned)domid, mfn, (unsigned)port)))
+		return err;
+	return reply_ok(c, r);
+}
+
+static int op_release(struct conn *c, struct req *r)
+{
+	int domid = req_domid(r), err;
+
+	if (domid < 0)
+		return domid;
+	if ((err = domain_release(c->d, (unsigned)domid)))
+		return err;
+	return reply_ok(c, r);
+}
+
+static int op_is_domain_introduced(struct conn *c, struct req *r)
+{
+	int domid = req_domid(r);
+
+	if (domid < 0)
+		return domid;
+	return reply_str(c, r, domain_find(c->d, (unsigned)domid) ? "T" : "F");
+}
+
+static int op_get_domain_path(struct conn *c, struct req *r)
+{
+	char buf[32];
+	int domid = req_domid(r);
+
+	if (domid < 0)
+		return domid;
+	snprintf(buf, sizeof(buf), "/local/domain/%d", domid);
+	return reply_str(c, r, buf);
+}
+
+static int op_resume(struct conn *c, struct req *r)
+{
+	int domid = req_domid(r), err;
+
+	if (domid < 0)
+		return domid;
+	if ((err = domain_resume(c->d, (unsigned)domid)))
+		return err;
+	return reply_ok(c, r);
+}
+
+static int op_set_target(struct conn *c, struct req *r)
+{
+	const char *a[2];
+	int domid, target, err;
+
+	if (req_args(r, a, 2) || (domid = domid_parse(a[0])) < 0 ||
+	    (target = domid_parse(a[1])) < 0)
+		return -EINVAL;
+	if ((err = domain_set_target(c->d, (unsigned)domid, (unsigned)target)))
+		return err;
+	return reply_ok(c, r);
+}
+
+static int op_control(struct conn *c, struct req *r)
+{
+	char out[XENSTORE_PAYLOAD_MAX];
+	const char *argv[8];
+	unsigned argc = req_count(r, 0);
+	int err;
+
+	if (argc == 0 || argc > 8 || req_args(r, argv, argc))
+		return -EINVAL;
+	if ((err = control_run(c->d, argv, argc, out, sizeof(out))))
+		return err;
+	return reply_str(c, r, out);
+}
+
+/* Domain named by a quota request: "" means the global table. */
+static int quota_domain(struct conn *c, const char *s, struct domain **dom)
+{
+	int domid;
+
+	*dom = NULL;
+	if (*s == '\0')
+		return 0;
+	if ((domid = domid_parse(s)) < 0)
+		return domid;
+	*dom = domain_find(c->d, (unsigned)domid);
+	return *dom ? 0 : -ENOENT;
+}
+
+static int op_get_quota(struct conn *c, struct req *r)
+{
+	struct domain *dom;
+	const char *a[2];
+	char buf[32];
+	int q, err;
+
+	if (req_args(r, a, 2) || (q = quota_lookup(a[1])) < 0)
+		return -EINVAL;
+	if ((err = quota_domain(c, a[0], &dom)))
+		return err;
+	snprintf(buf, sizeof(buf), "%ld", dom ? quota_get(c->d, dom->domid, q) : c->d->quota[q]);
+	return reply_str(c, r, buf);
+}
+
+static int op_set_quota(struct conn *c, struct req *r)
+{
+	unsigned long v;
+	struct domain *dom;
+	const char *a[3];
+	int q, err;
+
+	if (req_args(r, a, 3) || (q = quota_lookup(a[1])) < 0 ||
+	    parse_uint(a[2], LONG_MAX, &v))
+		return -EINVAL;
+	if ((err = quota_domain(c, a[0], &dom)))
+		return err;
+	if (dom)
+		dom->quota[q] = (long)v;
+	else
+		c->d->quota[q] = (long)v;
+	return reply_ok(c, r);
+}
+
+enum { F_TXN = 1, F_PRIV = 2 };
+
+struct op {
+	int (*fn)(struct conn *c, struct req *r);
+	unsigned flags;
+};
+
+static const struct op ops[] = {
+	[XS_CONTROL] = { op_control, F_PRIV },
+	[XS_DIRECTORY] = { op_directory, F_TXN },
+	[XS_READ] = { op_read, F_TXN },
+	[XS_GET_PERMS] = { op_get_perms, F_TXN },
+	[XS_WATCH] = { op_watch, 0 },
+	[XS_UNWATCH] = { op_unwatch, 0 },
+	[XS_TRANSACTION_START] = { op_transaction_start, 0 },
+	[XS_TRANSACTION_END] = { op_transaction_end, F_TXN },
+	[XS_INTRODUCE] = { op_introduce, F_PRIV },
+	[XS_RELEASE] = { op_release, F_PRIV },
+	[XS_GET_DOMAIN_PATH] = { op_get_domain_path, 0 },
+	[XS_WRITE] = { op_write, F_TXN },
+	[XS_MKDIR] = { op_mkdir, F_TXN },
+	[XS_RM] = { op_rm, F_TXN },
+	[XS_SET_PERMS] = { op_set_perms, F_TXN },
+	[XS_IS_DOMAIN_INTRODUCED] = { op_is_domain_introduced, 0 },
+	[XS_RESUME] = { op_resume, F_PRIV },
+	[XS_SET_TARGET] = { op_set_target, F_PRIV },
+	[XS_RESET_WATCHES] = { op_reset_watches, 0 },
+	[XS_DIRECTORY_PART] = { op_directory_part, F_TXN },
+	[XSL_GET_QUOTA] = { op_get_quota, F_PRIV },
+	[XSL_SET_QUOTA] = { op_set_quota, F_PRIV },
+};
+
+/* Look up the handler and transaction for a request; 0 or -errno. */
+static int ops_prepare(struct conn *c, struct req *r, const struct op **op)
+{
+	if (r->h->type >= sizeof(ops) / sizeof(ops[0]) || !ops[r->h->type].fn)
+		return -EINVAL;
+	*op = &ops[r->h->type];
+	if (((*op)->flags & F_PRIV) && !c->who.privileged)
+		return -EACCES;
+	if (((*op)->flags & F_TXN) && r->h->tx_id && !(r->t = txn_find(c, r->h->tx_id)))
+		return -ENOENT;
+	return 0;
+}
+
+void ops_dispatch(struct conn *c, const struct xsd_sockmsg *hdr, char *payload)
+{
+	struct req r = { .h = hdr, .p = payload, .len = hdr->len };
+	const struct op *op = NULL;
+	int err = ops_prepare(c, &r, &op);
+
+	if (!err)
+		err = op->fn(c, &r);
+	if (err) {
+		xsd_log(c->d, LOG_DEBUG, "d%u: request type %u failed: %s",
+			c->who.domid, hdr->type, xs_errname(err));
+		conn_send_error(c, hdr, err);
+	}
+}
