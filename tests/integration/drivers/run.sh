@@ -50,7 +50,7 @@ if [ ! -x "$XSD" ]; then
     echo "FAIL setup: $XSD not built; the hosted tests need the store daemon"
     finish
 fi
-for b in pvkit-blkback blkfront-test mkvbd; do
+for b in pvkit-blkback blkfront-test hostile-blk mkvbd; do
     if [ ! -x "$SAN/$b" ]; then
         fail=$((fail + 1))
         echo "FAIL setup: $SAN/$b missing"
@@ -103,7 +103,21 @@ disk d10.img 16M
 mkvbd add 10 51712 "$tmp/d10.img" w
 t reconnect "$SAN/blkfront-test" reconnect 10 51712
 
-# 4. Device removal is noticed and the daemon survives everything above.
+# 4. A hostile frontend on one disk while a well-behaved one uses another.
+disk d11.img 16M; disk d12.img 32M; disk r12.img 32M
+mkvbd add 11 51712 "$tmp/d11.img" w
+mkvbd add 12 51712 "$tmp/d12.img" w
+"$SAN/blkfront-test" verify 12 51712 "$tmp/r12.img" 40 >"$tmp/bystander.log" 2>&1 &
+bystander=$!
+t hostile "$SAN/hostile-blk" 11 51712
+sed 's/^/    /' "$tmp/hostile.log"
+if wait "$bystander"; then ok bystander; else bad bystander; fi
+t bystander-image-cmp cmp "$tmp/d12.img" "$tmp/r12.img"
+disk d13.img 16M; disk r13.img 16M
+mkvbd add 13 51712 "$tmp/d13.img" w
+t served-after-hostile "$SAN/blkfront-test" verify 13 51712 "$tmp/r13.img" 5
+
+# 5. Device removal is noticed and the daemon survives everything above.
 mkvbd del 5 51712
 t backend-alive kill -0 "$bbpid"
 kill -TERM "$bbpid"
