@@ -1,0 +1,109 @@
+/*
+ * Page-table helpers for the PV MMU test kernels.
+ *
+ * A PV guest sees its page tables with machine frame numbers in them and
+ * may read (never write) them directly; every change goes through
+ * hypercalls. These helpers translate between our virtual addresses,
+ * pseudo-physical frames (pfn = (va - VIRT_BASE) >> 12, our PADDR_OFFSET is
+ * 0) and machine frames (p2m = start_info->mfn_list, M2P at
+ * MACH2PHYS_VIRT_START), walk the current kernel page tables to find the
+ * entry (and its machine address) for a VA, and hand out zeroed pages from
+ * a pool that the kernel provides (so kernels that do not need one pay
+ * nothing). Only frames inside our image and page-table area have a VA; the
+ * helpers return 0/NULL for anything else rather than dereference it.
+ */
+#ifndef GUEST_PT_H
+#define GUEST_PT_H
+
+#include "guest.h"
+#include "hyp.h"
+
+#define PTE_P    0x001UL
+#define PTE_RW   0x002UL
+#define PTE_US   0x004UL
+#define PTE_PWT  0x008UL
+#define PTE_PCD  0x010UL
+#define PTE_A    0x020UL
+#define PTE_D    0x040UL
+#define PTE_PS   0x080UL
+#define PTE_G    0x100UL
+#define PTE_NX   (1UL << 63)
+#define PTE_MFN  0x000ffffffffff000UL
+
+/* Flags of an ordinary data mapping, RW and RO. */
+#define PTE_DATA_RW (PTE_P | PTE_RW | PTE_A | PTE_D)
+#define PTE_DATA_RO (PTE_P | PTE_A)
+/* Flags of an entry pointing to a lower-level table. */
+#define PTE_TABLE   (PTE_P | PTE_RW | PTE_US | PTE_A)
+
+/* The machine frame of the kernel L4 we run on (NEW_BASEPTR updates it). */
+extern unsigned long pt_cur_l4_mfn;
+
+/* Pseudo-physical frame of our virtual address VA. */
+unsigned long pt_pfn_of(const void *va);
+
+/* Machine frame of our virtual address VA, from the p2m. */
+unsigned long pt_mfn_of(const void *va);
+
+/* Our VA of machine frame MFN through the M2P, or NULL if not ours/mapped. */
+void *pt_va_of_mfn(unsigned long mfn);
+
+/* Machine address of the byte at VA (mfn << 12 | offset). */
+uint64_t pt_ma_of(const void *va);
+
+/*
+ * The LEVEL (1..4) entry that maps VA in the current kernel tables, or NULL
+ * if a level above it is absent, a superpage, or outside our reach.
+ */
+uint64_t *pt_entry(unsigned long va, int level);
+
+/* Machine address of that entry, or 0. */
+uint64_t pt_entry_ma(unsigned long va, int level);
+
+/* Hands POOL (N page-aligned pages, mapped RW) to pt_alloc. */
+void pt_pool_init(void *pool, unsigned int n);
+
+/* A zeroed, RW-mapped page from the pool; stops the test if none is left. */
+void *pt_alloc(void);
+
+/* Remaps our page PAGE read-only / read-write (update_va_mapping INVLPG). */
+long pt_map_ro(void *page);
+long pt_map_rw(void *page);
+
+/* Pins PAGE (already RO) as a LEVEL table / unpins it; mmuext_op result. */
+long pt_pin(int level, void *page);
+long pt_unpin(void *page);
+
+/*
+ * Maps start_info->shared_info (a machine address) at a pool page with
+ * update_va_mapping and returns it; NULL on failure.
+ */
+shared_info_t *pt_map_shared_info(void);
+
+/* The pin command for LEVEL (1..4). */
+static inline unsigned int pt_pin_cmd(int level)
+{
+    return MMUEXT_PIN_L1_TABLE + (unsigned int)(level - 1);
+}
+
+/* Index of VA in a LEVEL table. */
+static inline unsigned int pt_index(unsigned long va, int level)
+{
+    return (unsigned int)(va >> (12 + 9 * (level - 1))) & 511;
+}
+
+/* Invalidates the TLB entry for VA on this vCPU (MMUEXT_INVLPG_LOCAL). */
+static inline long pt_invlpg(unsigned long va)
+{
+    return hyp_mmuext1(MMUEXT_INVLPG_LOCAL, va);
+}
+
+/* One mmu_update request, done count ignored; returns the result. */
+static inline long pt_mmu1(uint64_t ptr, uint64_t val)
+{
+    mmu_update_t req = { .ptr = ptr, .val = val };
+
+    return hyp_mmu_update(&req, 1, NULL, DOMID_SELF);
+}
+
+#endif
