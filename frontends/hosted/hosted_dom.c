@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -46,6 +47,7 @@ struct hosted_dom {
     int port_fd[MAX_PORTS];
     struct xs_handle *xs;
     char link[256];
+    int console;                /* console keys were published */
 };
 
 static void *g_zalloc(void *ctx, unsigned long size)
@@ -375,6 +377,12 @@ void hosted_dom_destroy(struct hosted_dom *d)
         return;
     for (unsigned p = 1; p < MAX_PORTS; p++)
         g_evtchn_close(d, p);
+    if (d->xs && d->console) {
+        char dir[64];
+
+        snprintf(dir, sizeof(dir), "/local/domain/%u/console", d->domid);
+        xs_rm(d->xs, XBT_NULL, dir);
+    }
     if (d->xs)
         xs_close(d->xs);
     if (d->link[0])
@@ -411,6 +419,43 @@ int hosted_dom_wait(struct hosted_dom *d, int ms)
             got = 1;
     }
     return got;
+}
+
+/* Contract: writes "<dir>/<key>" = val through the glue's store. */
+static int put_key(struct hosted_dom *d, const char *dir, const char *key,
+                   const char *val)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, key);
+    return g_store_write(d, 0, path, val);
+}
+
+int hosted_dom_console(struct hosted_dom *d, struct xencons_interface **intf,
+                       evtchn_port_t *port)
+{
+    grant_entry_v1_t *e = &d->gnt[GNTTAB_RESERVED_CONSOLE];
+    char dir[64], val[24];
+    uint64_t frame;
+    int rc;
+
+    *intf = g_pages_alloc(d, 1, &frame);
+    if (!*intf)
+        return -XEN_ENOMEM;
+    e->domid = 0;
+    e->frame = (uint32_t)frame;
+    __atomic_store_n(&e->flags, (uint16_t)GTF_permit_access, __ATOMIC_RELEASE);
+    rc = g_evtchn_alloc(d, 0, port);
+    if (rc < 0)
+        return rc;
+    snprintf(dir, sizeof(dir), "/local/domain/%u/console", d->domid);
+    snprintf(val, sizeof(val), "%llu", (unsigned long long)frame);
+    rc = put_key(d, dir, "ring-ref", val);
+    snprintf(val, sizeof(val), "%u", *port);
+    if (rc == 0)
+        rc = put_key(d, dir, "port", val);
+    d->console = 1;
+    return rc == 0 ? put_key(d, dir, "type", "xenconsoled") : rc;
 }
 
 struct xs_handle *hosted_dom_xs(struct hosted_dom *d)

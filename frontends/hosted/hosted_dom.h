@@ -27,6 +27,13 @@ void hosted_dom_destroy(struct hosted_dom *d);
 const struct pvf_os *hosted_dom_os(struct hosted_dom *d);
 /* Waits up to `ms` for any event channel notification; 1 if one came. */
 int hosted_dom_wait(struct hosted_dom *d, int ms);
+/*
+ * Does the domain builder's part of the primary console: a ring page
+ * granted to domain 0 as GNTTAB_RESERVED_CONSOLE, an unbound port, and the
+ * keys console/{ring-ref,port,type} under the domain's home.  0 or -errno.
+ */
+int hosted_dom_console(struct hosted_dom *d, struct xencons_interface **intf,
+                       evtchn_port_t *port);
 /* The store handle (for tests that write toolstack keys). */
 struct xs_handle *hosted_dom_xs(struct hosted_dom *d);
 /* Grant table entry `ref` (for tests that forge grants). */

@@ -50,7 +50,7 @@ if [ ! -x "$XSD" ]; then
     echo "FAIL setup: $XSD not built; the hosted tests need the store daemon"
     finish
 fi
-for b in pvkit-blkback blkfront-test hostile-blk mkvbd; do
+for b in pvkit-blkback blkfront-test hostile-blk mkvbd pvkit-consoled console-test; do
     if [ ! -x "$SAN/$b" ]; then
         fail=$((fail + 1))
         echo "FAIL setup: $SAN/$b missing"
@@ -117,7 +117,25 @@ disk d13.img 16M; disk r13.img 16M
 mkvbd add 13 51712 "$tmp/d13.img" w
 t served-after-hostile "$SAN/blkfront-test" verify 13 51712 "$tmp/r13.img" 5
 
-# 5. Device removal is noticed and the daemon survives everything above.
+# 5. Console daemon: log file, attached client both ways, teardown.
+mkdir -p "$tmp/logs" "$tmp/socks"
+"$SAN/pvkit-consoled" --transport hosted --log-dir "$tmp/logs" \
+    --sock-dir "$tmp/socks" >"$tmp/consoled.log" 2>&1 &
+cdpid=$!
+pids+=($cdpid)
+t console "$SAN/console-test" 20 "$tmp/expect20.txt"
+t console-log cmp "$tmp/logs/guest-20.log" "$tmp/expect20.txt"
+gone=1
+for _ in $(seq 100); do [ -e "$tmp/socks/console-20.sock" ] || { gone=0; break; }; sleep 0.05; done
+if [ "$gone" -eq 0 ]; then ok console-teardown; else bad console-teardown; fi
+kill -TERM "$cdpid"
+if wait "$cdpid" && ! grep -qE "AddressSanitizer|runtime error" "$tmp/consoled.log"; then
+    ok consoled-clean-exit
+else
+    bad consoled-clean-exit; cat "$tmp/consoled.log"
+fi
+
+# 6. Device removal is noticed and the daemon survives everything above.
 mkvbd del 5 51712
 t backend-alive kill -0 "$bbpid"
 kill -TERM "$bbpid"
