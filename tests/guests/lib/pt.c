@@ -84,6 +84,7 @@ void pt_pool_init(void *pool, unsigned int n)
 {
     pool_next = pool;
     pool_left = n;
+    cur_l4();
 }
 
 void *pt_alloc(void)

@@ -60,7 +60,8 @@ uint64_t *pt_entry(unsigned long va, int level);
 /* Machine address of that entry, or 0. */
 uint64_t pt_entry_ma(unsigned long va, int level);
 
-/* Hands POOL (N page-aligned pages, mapped RW) to pt_alloc. */
+/* Hands POOL (N page-aligned pages, mapped RW) to pt_alloc and sets
+ * pt_cur_l4_mfn from start_info; call it first. */
 void pt_pool_init(void *pool, unsigned int n);
 
 /* A zeroed, RW-mapped page from the pool; stops the test if none is left. */
