@@ -34,6 +34,11 @@ struct xs_msg {
 
 struct xs_handle {
 	int fd;
+	/* Bytes read but not yet parsed. Only one thread reads at a time: the
+	 * requester (holding req_lock) before the reader thread exists, the
+	 * reader thread afterwards. */
+	char rbuf[2 * (sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX)];
+	size_t roff, rlen;
 	pthread_mutex_t req_lock;	/* one request in flight */
 	pthread_mutex_t lock;		/* protects everything below */
 	pthread_cond_t cond;
@@ -123,13 +128,17 @@ bool xs_strings_to_perms(struct xs_permissions *perms, unsigned int num,
 	return true;
 }
 
-/* Read exactly len bytes; false on EOF or error. */
-static bool read_full(int fd, void *buf, size_t len)
+/* Make at least len unparsed bytes available in h->rbuf; false on EOF or
+ * error. */
+static bool fill(struct xs_handle *h, size_t len)
 {
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = read(fd, p, len);
+	if (h->rlen - h->roff >= len)
+		return true;
+	memmove(h->rbuf, h->rbuf + h->roff, h->rlen - h->roff);
+	h->rlen -= h->roff;
+	h->roff = 0;
+	while (h->rlen < len) {
+		ssize_t n = read(h->fd, h->rbuf + h->rlen, sizeof(h->rbuf) - h->rlen);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -138,29 +147,31 @@ static bool read_full(int fd, void *buf, size_t len)
 				errno = ECONNRESET;
 			return false;
 		}
-		p += n;
-		len -= (size_t)n;
+		h->rlen += (size_t)n;
 	}
 	return true;
 }
 
 /* Read one message from the connection; NULL with errno on failure. */
-static struct xs_msg *msg_read(int fd)
+static struct xs_msg *msg_read(struct xs_handle *h)
 {
 	struct xs_msg *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		return NULL;
-	if (!read_full(fd, &m->h, sizeof(m->h)))
+	if (!fill(h, sizeof(m->h)))
 		goto fail;
+	memcpy(&m->h, h->rbuf + h->roff, sizeof(m->h));
 	if (m->h.len > XENSTORE_PAYLOAD_MAX) {
 		errno = EBADMSG;
 		goto fail;
 	}
 	m->body = malloc(m->h.len + 1);
-	if (!m->body || !read_full(fd, m->body, m->h.len))
+	if (!m->body || !fill(h, sizeof(m->h) + m->h.len))
 		goto fail;
+	memcpy(m->body, h->rbuf + h->roff + sizeof(m->h), m->h.len);
 	m->body[m->h.len] = '\0';
+	h->roff += sizeof(m->h) + m->h.len;
 	return m;
 fail:
 	free(m->body);
@@ -220,7 +231,7 @@ static void *reader_main(void *arg)
 	struct xs_handle *h = arg;
 	struct xs_msg *m;
 
-	while ((m = msg_read(h->fd)))
+	while ((m = msg_read(h)))
 		msg_route(h, m);
 	pthread_mutex_lock(&h->lock);
 	h->broken = true;
@@ -256,7 +267,7 @@ static struct xs_msg *reply_wait(struct xs_handle *h)
 	struct xs_msg *m = NULL;
 
 	if (!h->threaded) {
-		while ((m = msg_read(h->fd)) && m->h.type == XS_WATCH_EVENT)
+		while ((m = msg_read(h)) && m->h.type == XS_WATCH_EVENT)
 			msg_route(h, m);
 		return m;
 	}
@@ -282,6 +293,29 @@ static int errno_from_name(const char *name)
 	return EINVAL;
 }
 
+/* Write all of v[0..n) (modified); false on error. */
+static bool write_iov(int fd, struct iovec *v, unsigned n)
+{
+	while (n) {
+		ssize_t k = writev(fd, v, (int)n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return false;
+		while (n && (size_t)k >= v->iov_len) {
+			k -= (ssize_t)v->iov_len;
+			v++;
+			n--;
+		}
+		if (n) {
+			v->iov_base = (char *)v->iov_base + k;
+			v->iov_len -= (size_t)k;
+		}
+	}
+	return true;
+}
+
 /* Send a request made of iov[0..n) after a header and return the reply
  * body (malloc'd, NUL-terminated) and its length; NULL with errno set. */
 static void *xs_talk(struct xs_handle *h, uint32_t type, xs_transaction_t t,
@@ -304,12 +338,7 @@ static void *xs_talk(struct xs_handle *h, uint32_t type, xs_transaction_t t,
 		return NULL;
 	}
 	pthread_mutex_lock(&h->req_lock);
-	m = NULL;
-	for (i = 0; i <= n; i++)
-		if (!xs_write_all(h->fd, v[i].iov_base, (unsigned)v[i].iov_len))
-			break;
-	if (i > n)
-		m = reply_wait(h);
+	m = write_iov(h->fd, v, n + 1) ? reply_wait(h) : NULL;
 	pthread_mutex_unlock(&h->req_lock);
 	if (!m)
 		return NULL;

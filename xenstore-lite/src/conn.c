@@ -260,15 +260,31 @@ const uint8_t *conn_out_front(const struct conn *c, size_t *len)
 
 void conn_out_advance(struct conn *c, size_t n)
 {
-	struct outmsg *m = c->oh;
+	while (n) {
+		struct outmsg *m = c->oh;
+		size_t k = m->len - m->off < n ? m->len - m->off : n;
 
-	m->off += (uint32_t)n;
-	c->obytes -= n;
-	if (m->off < m->len)
-		return;
-	c->oh = m->next;
-	if (!c->oh)
-		c->ot = NULL;
-	c->oreplies -= m->reply;
-	free(m);
+		m->off += (uint32_t)k;
+		c->obytes -= k;
+		n -= k;
+		if (m->off < m->len)
+			return;
+		c->oh = m->next;
+		if (!c->oh)
+			c->ot = NULL;
+		c->oreplies -= m->reply;
+		free(m);
+	}
+}
+
+int conn_out_iov(const struct conn *c, struct iovec *v, int max)
+{
+	const struct outmsg *m;
+	int n = 0;
+
+	for (m = c->oh; m && n < max; m = m->next, n++) {
+		v[n].iov_base = (void *)(m->data + m->off);
+		v[n].iov_len = m->len - m->off;
+	}
+	return n;
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 #include "wire.h"
 #include "perms.h"
 #include "xsd.h"
@@ -99,8 +100,10 @@ int conn_send_error(struct conn *c, const struct xsd_sockmsg *req, int err);
 int conn_send_event(struct conn *c, const char *path, const char *token);
 /* Bytes at the head of the output queue (NULL if empty). */
 const uint8_t *conn_out_front(const struct conn *c, size_t *len);
-/* Mark n bytes of the head message sent. */
+/* Mark n bytes of queued output sent (may span messages). */
 void conn_out_advance(struct conn *c, size_t n);
+/* Describe up to max queued messages as iovecs; returns how many. */
+int conn_out_iov(const struct conn *c, struct iovec *v, int max);
 
 /* errno name as xs_wire.h spells it ("EINVAL" for anything unknown). */
 const char *xs_errname(int err);

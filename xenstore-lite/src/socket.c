@@ -1,11 +1,14 @@
 /*
- * socket: Unix-socket listener and per-client bufferevents (see socket.h).
- * Input is handed to conn_feed in contiguous chunks; what conn_feed does not
- * consume (input paused for unread replies) stays in the bufferevent, and
- * reading resumes from the write callback once the client has taken its
- * replies. Output is moved from the connection's queue into the bufferevent
- * while the bufferevent holds less than SOCK_OUT_HIGH bytes. A connection is
- * destroyed from a deferred callback, never inside its own request.
+ * socket: Unix-socket listener and clients (see socket.h), on plain libevent
+ * events so that a request costs one read and one write system call.
+ *
+ * Each client has a small input buffer. Whatever conn_feed does not consume
+ * (input paused for unread replies) stays there, reading stops, and it
+ * resumes once output has drained. Output is written with writev straight
+ * from the connection's queue: after a batch of input, from the write event
+ * when the socket was full, and from a deferred "flush" event when another
+ * connection's request queued watch events here. A connection is destroyed
+ * from a deferred callback, never inside its own request.
  */
 #include "socket.h"
 
@@ -14,15 +17,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/listener.h>
 #include "conn.h"
 
-#define SOCK_OUT_HIGH (256 * 1024)
-#define SOCK_READ_CHUNK (64 * 1024)
+#define SOCK_INBUF (16 * 1024)
+#define SOCK_IOV 64
 
 struct sock_server {
 	struct xsd *d;
@@ -32,80 +34,107 @@ struct sock_server {
 };
 
 struct sock_client {
-	struct sock_server *srv;
-	struct bufferevent *bev;
 	struct conn *c;
-	struct event *reaper;
+	evutil_socket_t fd;
+	struct event *rev, *wev, *flusher, *reaper;
+	bool reading, feeding, flush_queued;
+	size_t ioff, ilen;
+	uint8_t in[SOCK_INBUF];
 };
 
-/* Move queued output into the bufferevent while it has room. */
+static void sock_feed(struct sock_client *sc);
+
+/* Write as much queued output as the socket takes; arm the write event if
+ * some is left. */
 static void sock_flush(struct sock_client *sc)
 {
-	struct evbuffer *out = bufferevent_get_output(sc->bev);
-	const uint8_t *p;
-	size_t len;
+	struct iovec v[SOCK_IOV];
+	int n;
 
-	while (evbuffer_get_length(out) < SOCK_OUT_HIGH &&
-	       (p = conn_out_front(sc->c, &len))) {
-		if (evbuffer_add(out, p, len))
-			break;
-		conn_out_advance(sc->c, len);
-	}
-}
+	while (!sc->c->closing && (n = conn_out_iov(sc->c, v, SOCK_IOV)) > 0) {
+		ssize_t k = writev(sc->fd, v, n);
 
-/* Feed buffered input to the connection until it is consumed or paused. */
-static void sock_feed(struct sock_client *sc)
-{
-	struct evbuffer *in = bufferevent_get_input(sc->bev);
-	size_t len;
-
-	while (!sc->c->closing && !conn_paused(sc->c) &&
-	       (len = evbuffer_get_length(in)) > 0) {
-		size_t n = len < SOCK_READ_CHUNK ? len : SOCK_READ_CHUNK;
-		uint8_t *p = evbuffer_pullup(in, (ssize_t)n);
-		long used = p ? conn_feed(sc->c, p, n) : -ENOMEM;
-
-		if (used <= 0) {
-			if (used < 0)
-				conn_close(sc->c);
-			break;
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			event_add(sc->wev, NULL);
+			return;
 		}
-		evbuffer_drain(in, (size_t)used);
+		if (k < 0) {
+			conn_close(sc->c);
+			return;
+		}
+		conn_out_advance(sc->c, (size_t)k);
 	}
-	if (sc->c->closing || conn_paused(sc->c))
-		bufferevent_disable(sc->bev, EV_READ);
-	sock_flush(sc);
-}
-
-static void sock_read_cb(struct bufferevent *bev, void *arg)
-{
-	(void)bev;
-	sock_feed(arg);
-}
-
-/* Output drained below the low watermark: send more, maybe read again. */
-static void sock_write_cb(struct bufferevent *bev, void *arg)
-{
-	struct sock_client *sc = arg;
-
-	sock_flush(sc);
-	if (!sc->c->closing && !conn_paused(sc->c) &&
-	    !(bufferevent_get_enabled(bev) & EV_READ)) {
-		bufferevent_enable(bev, EV_READ);
+	event_del(sc->wev);
+	/* Output drained: a paused client may send again. */
+	if (!sc->reading && !sc->c->closing && !conn_paused(sc->c)) {
+		sc->reading = true;
+		event_add(sc->rev, NULL);
 		sock_feed(sc);
 	}
 }
 
-static void sock_event_cb(struct bufferevent *bev, short what, void *arg)
+/* Feed buffered input until it is consumed or input pauses, then flush. */
+static void sock_feed(struct sock_client *sc)
+{
+	sc->feeding = true;
+	while (sc->ioff < sc->ilen && !sc->c->closing && !conn_paused(sc->c)) {
+		long used = conn_feed(sc->c, sc->in + sc->ioff, sc->ilen - sc->ioff);
+
+		if (used < 0)
+			conn_close(sc->c);
+		if (used <= 0)
+			break;
+		sc->ioff += (size_t)used;
+	}
+	sc->feeding = false;
+	if (sc->ioff == sc->ilen)
+		sc->ioff = sc->ilen = 0;
+	if (sc->reading && (sc->c->closing || conn_paused(sc->c))) {
+		sc->reading = false;
+		event_del(sc->rev);
+	}
+	sock_flush(sc);
+}
+
+static void sock_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sock_client *sc = arg;
+	ssize_t n;
+
+	(void)what;
+	if (sc->ioff) {
+		memmove(sc->in, sc->in + sc->ioff, sc->ilen - sc->ioff);
+		sc->ilen -= sc->ioff;
+		sc->ioff = 0;
+	}
+	n = read(fd, sc->in + sc->ilen, sizeof(sc->in) - sc->ilen);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(sc->c);
+		return;
+	}
+	sc->ilen += (size_t)n;
+	sock_feed(sc);
+}
+
+static void sock_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what;
+	sock_flush(arg);
+}
+
+static void sock_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sock_client *sc = arg;
 
-	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		conn_close(sc->c);
+	(void)fd; (void)what;
+	sc->flush_queued = false;
+	sock_flush(sc);
 }
 
-/* Deferred destruction of a closing client. */
 static void sock_reap_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sock_client *sc = arg;
@@ -114,10 +143,16 @@ static void sock_reap_cb(evutil_socket_t fd, short what, void *arg)
 	conn_destroy(sc->c);
 }
 
-/* Transport hook: output was queued. */
+/* Transport hook: output was queued; flush it soon unless this client's
+ * own input is being handled (sock_feed flushes then). */
 static void sock_kick(struct conn *c)
 {
-	sock_flush(c->tp_data);
+	struct sock_client *sc = c->tp_data;
+
+	if (!sc->feeding && !sc->flush_queued) {
+		sc->flush_queued = true;
+		event_active(sc->flusher, EV_TIMEOUT, 0);
+	}
 }
 
 /* Transport hook: schedule destruction. */
@@ -133,8 +168,11 @@ static void sock_destroy(struct conn *c)
 {
 	struct sock_client *sc = c->tp_data;
 
-	bufferevent_free(sc->bev);
+	event_free(sc->rev);
+	event_free(sc->wev);
+	event_free(sc->flusher);
 	event_free(sc->reaper);
+	evutil_closesocket(sc->fd);
 	free(sc);
 }
 
@@ -144,6 +182,20 @@ static const struct transport sock_transport = {
 	.destroy = sock_destroy,
 };
 
+/* Free a half-built client (no connection yet). */
+static void sock_client_free(struct sock_client *sc)
+{
+	if (sc->rev)
+		event_free(sc->rev);
+	if (sc->wev)
+		event_free(sc->wev);
+	if (sc->flusher)
+		event_free(sc->flusher);
+	if (sc->reaper)
+		event_free(sc->reaper);
+	free(sc);
+}
+
 static void sock_accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 			   struct sockaddr *sa, int salen, void *arg)
 {
@@ -152,26 +204,22 @@ static void sock_accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 
 	(void)lis; (void)sa; (void)salen;
 	if (sc) {
-		sc->srv = srv;
-		sc->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+		sc->fd = fd;
+		sc->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, sock_read_cb, sc);
+		sc->wev = event_new(srv->base, fd, EV_WRITE, sock_write_cb, sc);
+		sc->flusher = event_new(srv->base, -1, 0, sock_flush_cb, sc);
 		sc->reaper = event_new(srv->base, -1, 0, sock_reap_cb, sc);
 	}
-	if (!sc || !sc->bev || !sc->reaper ||
+	if (!sc || !sc->rev || !sc->wev || !sc->flusher || !sc->reaper ||
 	    !(sc->c = conn_new(srv->d, 0, &sock_transport, sc))) {
 		xsd_log(srv->d, LOG_ERR, "out of memory accepting a client");
-		if (sc && sc->bev)
-			bufferevent_free(sc->bev);
-		else
-			evutil_closesocket(fd);
-		if (sc && sc->reaper)
-			event_free(sc->reaper);
-		free(sc);
+		if (sc)
+			sock_client_free(sc);
+		evutil_closesocket(fd);
 		return;
 	}
-	bufferevent_setcb(sc->bev, sock_read_cb, sock_write_cb, sock_event_cb, sc);
-	bufferevent_setwatermark(sc->bev, EV_WRITE, SOCK_OUT_HIGH / 2, 0);
-	bufferevent_setwatermark(sc->bev, EV_READ, 0, SOCK_READ_CHUNK);
-	bufferevent_enable(sc->bev, EV_READ | EV_WRITE);
+	sc->reading = true;
+	event_add(sc->rev, NULL);
 }
 
 struct sock_server *sock_listen(struct xsd *d, struct event_base *base, const char *path)
