@@ -6,6 +6,7 @@
  *   mkvbd add FE VDEV PARAMS MODE     (backend domain 0)
  *   mkvbd del FE VDEV
  *   mkvbd wait PATH VALUE MS          (exit 0 once PATH reads VALUE)
+ *   mkvbd addvif FE HANDLE MAC        (a vif, backend domain 0)
  * Talks to the store through libxenstore (XENSTORED_PATH).
  */
 #define _GNU_SOURCE
@@ -61,6 +62,37 @@ static int add(struct xs_handle *xs, const char *fe, const char *vdev,
     }
 }
 
+/* Contract: writes both nodes of vif (fe, handle); 0 on commit. */
+static int addvif(struct xs_handle *xs, const char *fe, const char *handle,
+                  const char *mac)
+{
+    char fpath[128], bpath[128];
+
+    snprintf(fpath, sizeof(fpath), "/local/domain/%s/device/vif/%s", fe, handle);
+    snprintf(bpath, sizeof(bpath), "/local/domain/0/backend/vif/%s/%s", fe, handle);
+    for (;;) {
+        xs_transaction_t t = xs_transaction_start(xs);
+
+        put(xs, t, fpath, "backend", bpath);
+        put(xs, t, fpath, "backend-id", "0");
+        put(xs, t, fpath, "handle", handle);
+        put(xs, t, fpath, "mac", mac);
+        put(xs, t, fpath, "state", "1");
+        put(xs, t, bpath, "frontend", fpath);
+        put(xs, t, bpath, "frontend-id", fe);
+        put(xs, t, bpath, "online", "1");
+        put(xs, t, bpath, "handle", handle);
+        put(xs, t, bpath, "mac", mac);
+        put(xs, t, bpath, "script", "vif-pvkit");
+        put(xs, t, bpath, "type", "vif");
+        put(xs, t, bpath, "state", "1");
+        if (xs_transaction_end(xs, t, false))
+            return 0;
+        if (errno != EAGAIN)
+            return -1;
+    }
+}
+
 /* Contract: removes both nodes of disk (fe, vdev). */
 static int del(struct xs_handle *xs, const char *fe, const char *vdev)
 {
@@ -102,13 +134,15 @@ int main(int argc, char **argv)
     }
     if (argc == 6 && strcmp(argv[1], "add") == 0)
         rc = add(xs, argv[2], argv[3], argv[4], argv[5]);
+    else if (argc == 5 && strcmp(argv[1], "addvif") == 0)
+        rc = addvif(xs, argv[2], argv[3], argv[4]);
     else if (argc == 4 && strcmp(argv[1], "del") == 0)
         rc = del(xs, argv[2], argv[3]);
     else if (argc == 5 && strcmp(argv[1], "wait") == 0)
         rc = wait_value(xs, argv[2], argv[3], strtol(argv[4], NULL, 10));
     else
         fprintf(stderr, "usage: mkvbd add FE VDEV PARAMS MODE | del FE VDEV | "
-                        "wait PATH VALUE MS\n");
+                        "wait PATH VALUE MS | addvif FE HANDLE MAC\n");
     xs_close(xs);
     return rc == 0 ? 0 : 1;
 }

@@ -17,9 +17,11 @@ pids=()
 pass=0
 fail=0
 
+netns=""
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+    [ -n "$netns" ] && ip netns del "$netns" 2>/dev/null
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -50,7 +52,8 @@ if [ ! -x "$XSD" ]; then
     echo "FAIL setup: $XSD not built; the hosted tests need the store daemon"
     finish
 fi
-for b in pvkit-blkback blkfront-test hostile-blk mkvbd pvkit-consoled console-test; do
+for b in pvkit-blkback blkfront-test hostile-blk mkvbd pvkit-consoled console-test \
+         pvkit-netback net-test; do
     if [ ! -x "$SAN/$b" ]; then
         fail=$((fail + 1))
         echo "FAIL setup: $SAN/$b missing"
@@ -135,7 +138,32 @@ else
     bad consoled-clean-exit; cat "$tmp/consoled.log"
 fi
 
-# 6. Device removal is noticed and the daemon survives everything above.
+# 6. Network: netback in a fresh network namespace, two vifs.
+netns=pvk-e2e-$$
+if ! ip netns add "$netns"; then
+    netns=""
+    bad netns-create
+else
+    ip netns exec "$netns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+        net.ipv6.conf.default.disable_ipv6=1
+    ip netns exec "$netns" "$SAN/pvkit-netback" --transport hosted \
+        >"$tmp/netback.log" 2>&1 &
+    nbpid=$!
+    pids+=($nbpid)
+    "$SAN/mkvbd" addvif 30 0 00:16:3e:00:00:1e
+    "$SAN/mkvbd" addvif 31 0 00:16:3e:00:00:1f
+    t net ip netns exec "$netns" "$SAN/net-test"
+    sed 's/^/    /' "$tmp/net.log"
+    t vif-closed-hotplug-removed sh -c "\"$SAN/mkvbd\" wait /local/domain/0/backend/vif/30/0/state 6 3000 && ! xenstore-read -s /local/domain/0/backend/vif/30/0/hotplug-status"
+    kill -TERM "$nbpid"
+    if wait "$nbpid" && ! grep -qE "AddressSanitizer|runtime error" "$tmp/netback.log"; then
+        ok netback-clean-exit
+    else
+        bad netback-clean-exit; cat "$tmp/netback.log"
+    fi
+fi
+
+# 7. Device removal is noticed and the daemon survives everything above.
 mkvbd del 5 51712
 t backend-alive kill -0 "$bbpid"
 kill -TERM "$bbpid"

@@ -1,0 +1,306 @@
+/*
+ * nqueue.c - the data path of one netif queue (a TX ring, an RX ring, one
+ * event channel, one tap queue), run by its own thread.
+ *
+ * TX (guest -> tap): requests are copied out of the shared ring; the slots
+ * of one packet (first slot carries the total length, NETTXF_more_data
+ * chains the rest, NETTXF_extra_info inserts netif_extra_info slots) are
+ * checked by netpkt_check_tx, gathered with grant copies into a local
+ * buffer, their checksum completed if NETTXF_csum_blank, and written to the
+ * tap.  Every data slot gets a response (OKAY or ERROR), every extra slot
+ * NETIF_RSP_NULL.  A packet cut short by req_prod, or more than
+ * PVK_NET_MAX_SLOTS long, or a producer index out of range, is a protocol
+ * violation: the vif is dropped.
+ * RX (tap -> guest): one packet is read from the tap and held until the
+ * guest has posted enough RX requests (one per 4 KiB; multi-slot only if
+ * the frontend offered feature-sg), then grant-copied into the posted
+ * pages at offset 0, with NETRXF_more_data on all but the last slot.
+ */
+#define _GNU_SOURCE
+#include "netback.h"
+#include "../common/log.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+/* Contract: the guest broke the ring protocol; drop the vif. */
+static void nq_fail(struct nqueue *q, const char *why)
+{
+    uint64_t one = 1;
+
+    pvk_log_guest("%s: queue %u: %s, dropping vif", q->vif->path, q->idx, why);
+    atomic_store(&q->vif->failed, 1);
+    if (write(q->vif->nb->wake_fd, &one, sizeof(one)) < 0)
+        pvk_err("wake main thread: %s", strerror(errno));
+}
+
+/* Contract: writes one TX response at rsp_prod_pvt. */
+static void tx_respond(struct nqueue *q, uint16_t id, int16_t st)
+{
+    netif_tx_response_t *r = RING_GET_RESPONSE(&q->tx, q->tx.rsp_prod_pvt);
+
+    r->id = id;
+    r->status = st;
+    q->tx.rsp_prod_pvt++;
+}
+
+/* Contract: copies the data of checked slots into q->pkt; 0 or -1. */
+static int tx_gather(struct nqueue *q, const netif_tx_request_t *s, unsigned n,
+                     int first_len)
+{
+    struct pvk_copy_seg seg[PVK_NET_MAX_SLOTS];
+    unsigned off = 0;
+
+    for (unsigned i = 0; i < n; i++) {
+        uint16_t len = i == 0 ? (uint16_t)first_len : s[i].size;
+
+        seg[i] = (struct pvk_copy_seg){ .to_foreign = 0,
+            .domid = q->vif->fe_domid, .ref = s[i].gref,
+            .offset = s[i].offset, .len = len, .local = q->pkt + off };
+        off += len;
+    }
+    if (pvk_grant_copy(q->vif->nb->t, n, seg) < 0)
+        return -1;
+    for (unsigned i = 0; i < n; i++)
+        if (seg[i].status != GNTST_okay)
+            return -1;
+    return 0;
+}
+
+/* Contract: sends one gathered, checked packet to the tap; 0 or -1. */
+static int tx_deliver(struct nqueue *q, const netif_tx_request_t *first)
+{
+    unsigned len = first->size;
+
+    if ((first->flags & NETTXF_csum_blank) && netpkt_fill_csum(q->pkt, len) < 0)
+        return -1;
+    if (write(q->tap_fd, q->pkt, len) < 0) {
+        pvk_dbg("%s: tap write of %u bytes: %s", q->vif->ifname, len,
+                strerror(errno));
+        q->tx_errors++;
+    }
+    else
+        q->tx_packets++;
+    return 0;
+}
+
+/*
+ * Contract: consumes one packet starting at req_cons (at least one request
+ * is available before rp); returns -1 on a protocol violation.
+ */
+static int tx_packet(struct nqueue *q, RING_IDX rp)
+{
+    netif_tx_request_t s[PVK_NET_MAX_SLOTS], cur;
+    unsigned n = 0, nextra = 0;
+    int more, extra, first_len, st;
+
+    RING_COPY_REQUEST(&q->tx, q->tx.req_cons++, &cur);
+    s[n++] = cur;
+    extra = cur.flags & NETTXF_extra_info;
+    more = cur.flags & NETTXF_more_data;
+    while (extra) {
+        netif_extra_info_t x;
+
+        if (q->tx.req_cons == rp || nextra == PVK_NET_MAX_SLOTS)
+            return -1;
+        RING_COPY_REQUEST(&q->tx, q->tx.req_cons++, &x);
+        nextra++;
+        extra = x.flags & XEN_NETIF_EXTRA_FLAG_MORE;
+    }
+    while (more) {
+        if (q->tx.req_cons == rp || n == PVK_NET_MAX_SLOTS)
+            return -1;
+        RING_COPY_REQUEST(&q->tx, q->tx.req_cons++, &cur);
+        s[n++] = cur;
+        more = cur.flags & NETTXF_more_data;
+    }
+    first_len = netpkt_check_tx(s, n);
+    st = first_len >= 0 && tx_gather(q, s, n, first_len) == 0 &&
+         tx_deliver(q, &s[0]) == 0 ? NETIF_RSP_OKAY : NETIF_RSP_ERROR;
+    tx_respond(q, s[0].id, (int16_t)st);
+    for (unsigned i = 0; i < nextra; i++)
+        tx_respond(q, 0, NETIF_RSP_NULL);
+    for (unsigned i = 1; i < n; i++)
+        tx_respond(q, s[i].id, (int16_t)st);
+    return 0;
+}
+
+/* Contract: processes every queued TX packet; -1 if the ring is bad. */
+static int tx_process(struct nqueue *q)
+{
+    int more, notify;
+
+    do {
+        RING_IDX rp = __atomic_load_n(&q->tx.sring->req_prod, __ATOMIC_ACQUIRE);
+
+        if (RING_REQUEST_PROD_OVERFLOW(&q->tx, rp))
+            return -1;
+        while (q->tx.req_cons != rp)
+            if (tx_packet(q, rp) < 0)
+                return -1;
+        RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->tx, notify);
+        if (notify)
+            pvk_evtchn_notify(q->ev);
+        RING_FINAL_CHECK_FOR_REQUESTS(&q->tx, more);
+    } while (more);
+    return 0;
+}
+
+/* Contract: copies the held packet into posted RX buffers; 1 if sent. */
+static int rx_send(struct nqueue *q, RING_IDX rp)
+{
+    unsigned slots = (q->rx_len + PVK_PAGE_SIZE - 1) / PVK_PAGE_SIZE;
+    struct pvk_copy_seg seg[(XEN_NETIF_MAX_TX_SIZE + PVK_PAGE_SIZE) / PVK_PAGE_SIZE];
+    netif_rx_request_t req[sizeof(seg) / sizeof(seg[0])];
+
+    if (rp - q->rx.req_cons < slots)
+        return 0;
+    for (unsigned i = 0; i < slots; i++) {
+        unsigned off = i * PVK_PAGE_SIZE, left = q->rx_len - off;
+
+        RING_COPY_REQUEST(&q->rx, q->rx.req_cons++, &req[i]);
+        seg[i] = (struct pvk_copy_seg){ .to_foreign = 1,
+            .domid = q->vif->fe_domid, .ref = req[i].gref, .offset = 0,
+            .len = (uint16_t)(left < PVK_PAGE_SIZE ? left : PVK_PAGE_SIZE),
+            .local = q->rxpkt + off };
+    }
+    if (pvk_grant_copy(q->vif->nb->t, slots, seg) < 0)
+        for (unsigned i = 0; i < slots; i++)
+            seg[i].status = GNTST_general_error;
+    for (unsigned i = 0; i < slots; i++) {
+        netif_rx_response_t *r = RING_GET_RESPONSE(&q->rx, q->rx.rsp_prod_pvt++);
+
+        r->id = req[i].id;
+        r->offset = 0;
+        r->flags = i + 1 < slots ? NETRXF_more_data : 0;
+        r->status = seg[i].status == GNTST_okay ? (int16_t)seg[i].len
+                                                : NETIF_RSP_ERROR;
+    }
+    q->rx_packets++;
+    q->rx_len = 0;
+    return 1;
+}
+
+/* Contract: moves tap packets to the guest while RX buffers last. */
+static int rx_process(struct nqueue *q)
+{
+    int notify, sent = 0;
+
+    for (;;) {
+        RING_IDX rp = __atomic_load_n(&q->rx.sring->req_prod, __ATOMIC_ACQUIRE);
+        ssize_t n;
+        int more;
+
+        if (RING_REQUEST_PROD_OVERFLOW(&q->rx, rp))
+            return -1;
+        if (!q->rx_len) {
+            n = read(q->tap_fd, q->rxpkt, sizeof(q->rxpkt));
+            if (n <= 0)
+                break;
+            q->rx_len = (unsigned)n;
+            if (!q->vif->fe_sg && q->rx_len > PVK_PAGE_SIZE) {
+                q->rx_len = 0;
+                continue;
+            }
+        }
+        if (rx_send(q, rp)) {
+            sent = 1;
+            continue;
+        }
+        RING_FINAL_CHECK_FOR_REQUESTS(&q->rx, more);
+        if (!more || rx_send(q, __atomic_load_n(&q->rx.sring->req_prod,
+                                                __ATOMIC_ACQUIRE)) == 0)
+            break;
+        sent = 1;
+    }
+    RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->rx, notify);
+    if (notify || sent)
+        pvk_evtchn_notify(q->ev);
+    return 0;
+}
+
+/* Contract: the queue thread; runs until stopped or the rings go bad. */
+static void *nqueue_main(void *arg)
+{
+    struct nqueue *q = arg;
+    int dead = 0;
+
+    for (;;) {
+        struct pollfd p[3] = {
+            { .fd = pvk_evtchn_fd(q->ev), .events = POLLIN },
+            { .fd = q->stop_fd, .events = POLLIN },
+            { .fd = q->tap_fd, .events = q->rx_len || dead ? 0 : POLLIN },
+        };
+
+        if (poll(p, 3, -1) < 0 && errno != EINTR)
+            break;
+        if (p[1].revents)
+            break;
+        if (p[0].revents)
+            pvk_evtchn_ack(q->ev);
+        if (dead)
+            continue;
+        if (tx_process(q) < 0 || rx_process(q) < 0) {
+            nq_fail(q, "ring index out of range or malformed packet chain");
+            dead = 1;
+        }
+    }
+    return NULL;
+}
+
+/* Contract: releases what nqueue_start acquired (partial setup safe). */
+static void nqueue_release(struct nqueue *q)
+{
+    struct pvk_transport *t = q->vif->nb->t;
+
+    pvk_evtchn_unbind(q->ev);
+    q->ev = NULL;
+    if (q->tx_sring)
+        pvk_grant_unmap(t, q->tx_sring, 1);
+    if (q->rx_sring)
+        pvk_grant_unmap(t, q->rx_sring, 1);
+    q->tx_sring = q->rx_sring = NULL;
+    if (q->stop_fd >= 0)
+        close(q->stop_fd);
+    q->stop_fd = -1;
+}
+
+/* Contract: see netback.h; the tap fd is owned by the caller. */
+int nqueue_start(struct nqueue *q)
+{
+    struct vif *v = q->vif;
+    struct pvk_transport *t = v->nb->t;
+
+    q->stop_fd = eventfd(0, EFD_CLOEXEC);
+    q->tx_sring = pvk_grant_map(t, v->fe_domid, 1, &q->tx_ref, 1);
+    q->rx_sring = pvk_grant_map(t, v->fe_domid, 1, &q->rx_ref, 1);
+    if (q->tx_sring && q->rx_sring) {
+        BACK_RING_INIT(&q->tx, (netif_tx_sring_t *)q->tx_sring, PVK_PAGE_SIZE);
+        BACK_RING_INIT(&q->rx, (netif_rx_sring_t *)q->rx_sring, PVK_PAGE_SIZE);
+        q->ev = pvk_evtchn_bind(t, v->fe_domid, q->port);
+    }
+    if (q->stop_fd < 0 || !q->ev ||
+        pthread_create(&q->thread, NULL, nqueue_main, q) != 0) {
+        nqueue_release(q);
+        return -1;
+    }
+    q->running = 1;
+    return 0;
+}
+
+void nqueue_stop(struct nqueue *q)
+{
+    uint64_t one = 1;
+
+    if (!q->running)
+        return;
+    if (write(q->stop_fd, &one, sizeof(one)) < 0)
+        pvk_err("stop queue: %s", strerror(errno));
+    pthread_join(q->thread, NULL);
+    q->running = 0;
+    nqueue_release(q);
+}

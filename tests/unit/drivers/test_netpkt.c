@@ -1,0 +1,122 @@
+/*
+ * test_netpkt.c - cmocka tests of the netif packet helpers
+ * (backends/proto/netpkt.c): slot-chain validation and software completion
+ * of TCP/UDP checksums for NETTXF_csum_blank packets (IPv4 and IPv6),
+ * checked against an independent verification of the result.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "proto/netpkt.h"
+
+static void tx_slot_rules(void **state)
+{
+    netif_tx_request_t s[3] = {
+        { .gref = 1, .offset = 0, .size = 9000 },
+        { .gref = 2, .offset = 0, .size = 4096 },
+        { .gref = 3, .offset = 0, .size = 808 },
+    };
+
+    (void)state;
+    assert_int_equal(netpkt_check_tx(s, 3), 4096);
+    s[2].offset = 3500;
+    assert_int_equal(netpkt_check_tx(s, 3), -1);       /* crosses its page */
+    s[2].offset = 0;
+    s[0].size = 4000;                                   /* less than the rest */
+    assert_int_equal(netpkt_check_tx(s, 3), -1);
+    s[0].size = 10;
+    assert_int_equal(netpkt_check_tx(s, 1), -1);        /* runt */
+    s[0].size = 1514;
+    s[0].offset = 3000;
+    assert_int_equal(netpkt_check_tx(s, 1), -1);        /* first slot overflows */
+    s[0].offset = 2582;
+    assert_int_equal(netpkt_check_tx(s, 1), 1514);
+    assert_int_equal(netpkt_check_tx(s, 0), -1);
+    assert_int_equal(netpkt_check_tx(s, PVK_NET_MAX_SLOTS + 1), -1);
+}
+
+/* Contract: one's-complement sum of the L4 segment with its pseudo-header. */
+static uint16_t verify(const uint8_t *ip, const uint8_t *l4, unsigned l4len,
+                       uint8_t proto, int v6)
+{
+    uint32_t sum = proto + l4len;
+    unsigned a = v6 ? 8 : 12, alen = v6 ? 32 : 8;
+
+    for (unsigned i = 0; i < alen; i += 2)
+        sum += (uint32_t)(ip[a + i] << 8 | ip[a + i + 1]);
+    for (unsigned i = 0; i < l4len; i += 2)
+        sum += (uint32_t)(l4[i] << 8 | (i + 1 < l4len ? l4[i + 1] : 0));
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)sum;
+}
+
+static void ipv4_tcp_and_udp(void **state)
+{
+    uint8_t f[14 + 20 + 20 + 101];
+    uint8_t *ip = f + 14;
+
+    (void)state;
+    memset(f, 0, sizeof(f));
+    f[12] = 0x08;
+    ip[0] = 0x45;
+    ip[2] = 0;
+    ip[3] = (uint8_t)(sizeof(f) - 14);
+    ip[9] = 6;
+    ip[12] = 192; ip[13] = 168; ip[15] = 1; ip[16] = 10; ip[19] = 7;
+    for (unsigned i = 34; i < sizeof(f); i++)
+        f[i] = (uint8_t)(i * 13);
+    assert_int_equal(netpkt_fill_csum(f, sizeof(f)), 0);
+    assert_int_equal(verify(ip, ip + 20, sizeof(f) - 34, 6, 0), 0xffff);
+    ip[9] = 17;
+    f[38] = 0;
+    f[39] = (uint8_t)(sizeof(f) - 34);
+    assert_int_equal(netpkt_fill_csum(f, sizeof(f)), 0);
+    assert_int_equal(verify(ip, ip + 20, sizeof(f) - 34, 17, 0), 0xffff);
+    ip[6] = 0x20;                                       /* a fragment */
+    assert_int_equal(netpkt_fill_csum(f, sizeof(f)), -1);
+    ip[6] = 0;
+    ip[3] = 0xff;                                       /* longer than frame */
+    assert_int_equal(netpkt_fill_csum(f, sizeof(f)), -1);
+    ip[3] = (uint8_t)(sizeof(f) - 14);
+    ip[9] = 1;                                          /* ICMP: no */
+    assert_int_equal(netpkt_fill_csum(f, sizeof(f)), -1);
+}
+
+static void ipv6_udp(void **state)
+{
+    uint8_t f[14 + 40 + 8 + 64];
+    uint8_t *ip = f + 14;
+
+    (void)state;
+    memset(f, 0, sizeof(f));
+    f[12] = 0x86;
+    f[13] = 0xdd;
+    ip[0] = 0x60;
+    ip[5] = 8 + 64;
+    ip[6] = 17;
+    ip[8] = 0xfe; ip[9] = 0x80; ip[23] = 1; ip[24] = 0xfe; ip[25] = 0x80; ip[39] = 2;
+    ip[44] = 0; ip[45] = 8 + 64;
+    for (unsigned i = 62; i < sizeof(f); i++)
+        f[i] = (uint8_t)i;
+    assert_int_equal(netpkt_fill_csum(f, sizeof(f)), 0);
+    assert_int_equal(verify(ip, ip + 40, 72, 17, 1), 0xffff);
+    assert_int_equal(netpkt_fill_csum(f, 40), -1);
+    f[12] = 0x12;
+    assert_int_equal(netpkt_fill_csum(f, sizeof(f)), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(tx_slot_rules),
+        cmocka_unit_test(ipv4_tcp_and_udp),
+        cmocka_unit_test(ipv6_udp),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
