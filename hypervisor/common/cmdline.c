@@ -109,9 +109,23 @@ static bool parse_dom0_vcpus(const char *v, const char *end, struct hv_options *
     return true;
 }
 
+static bool parse_initial_domain(const char *v, const char *end, struct hv_options *opt)
+{
+    size_t n = (size_t)(end - v);
+    if (n == 4 && !strncmp(v, "dom0", 4))
+        opt->initial_domain_unprivileged = false;
+    else if (n == 4 && !strncmp(v, "domU", 4))
+        opt->initial_domain_unprivileged = true;
+    else
+        return false;
+    return true;
+}
+
 static bool parse_word(const char *word, size_t len, struct hv_options *opt)
 {
     const char *end = word + len, *v;
+    if (word_is(word, len, "initial_domain", &v))
+        return parse_initial_domain(v, end, opt);
     if (word_is(word, len, "console", &v))
         return parse_console(v, end, opt);
     if (word_is(word, len, "loglvl", &v))

@@ -13,7 +13,7 @@
 
 #define CHUNK 256
 
-static void emit_guest_text(struct domain *d, const char *buf, size_t n)
+void console_emit_guest_text(struct domain *d, const char *buf, size_t n)
 {
     char prefix[16];
     int plen = snprintf(prefix, sizeof(prefix), "(d%u) ", d->id);
@@ -34,7 +34,7 @@ static long console_write_from_guest(struct domain *d, uint64_t count, uint64_t 
         size_t n = (size_t)MIN(count - done, (uint64_t)CHUNK);
         if (copy_from_guest(chunk, buf_va + done, n))
             return -XEN_EFAULT;
-        emit_guest_text(d, chunk, n);
+        console_emit_guest_text(d, chunk, n);
         done += n;
     }
     return 0;

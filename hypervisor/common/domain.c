@@ -9,6 +9,7 @@
  */
 #include "pvkit/domain.h"
 #include "pvkit/mm.h"
+#include "pvkit/traps.h"
 #include "pvkit/x86.h"
 
 static struct domain domain_pool[MAX_DOMAINS];
@@ -32,6 +33,11 @@ struct domain *domain_alloc(domid_t id)
         return d;
     }
     return NULL;
+}
+
+struct domain *domain_slot(unsigned int i)
+{
+    return i < MAX_DOMAINS && domain_used[i] ? &domain_pool[i] : NULL;
 }
 
 struct domain *domain_find(domid_t id)
@@ -130,12 +136,18 @@ void vcpu_load(struct vcpu *v)
     ci->current = v;
     ci->guest_regs = v->regs;
     write_cr3((v->in_kernel ? v->kernel_l4_mfn : v->user_l4_mfn) << PAGE_SHIFT);
+    update_vcpu_time(v);
 }
 
 void prepare_exit_to_guest(struct cpu_regs *regs)
 {
     struct vcpu *v = current_vcpu();
 
+    if (v->domain->state != DOMAIN_RUNNING)
+        schedule();
+    /* An event is due: enter the guest's event callback instead. */
+    if (vcpu_event_pending(v) && v->event_cb.address)
+        bounce_to_guest(v, regs, v->event_cb.address, false, 0, true);
     if (v->domain->state != DOMAIN_RUNNING)
         schedule();
     /* The guest never runs with its own IOPL, NT or VM, and always with IF. */

@@ -23,6 +23,7 @@
 #include "pvkit/elf.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/mm.h"
+#include "pvkit/time.h"
 #include "pvkit/x86.h"
 
 #define BOOT_PTE_FLAGS   (PTE_P | PTE_US | PTE_A)
@@ -200,6 +201,7 @@ static void write_start_info(struct builder *b)
     if (l->store_pfn) {
         si->store_mfn = p2m_get(l->store_pfn);
         si->console.domU.mfn = p2m_get(l->console_pfn);
+        si->console.domU.evtchn = b->d->console_port;
     }
     si->pt_base = pfn_va(l, l->pt_pfn);
     si->nr_pt_frames = l->nr_pt_frames;
@@ -221,6 +223,9 @@ static int setup_shared_info(struct domain *d)
     d->shared_info = mfn_to_virt((uint64_t)mfn);
     for (unsigned int i = 0; i < XEN_LEGACY_MAX_VCPUS; i++)
         d->shared_info->vcpu_info[i].evtchn_upcall_mask = 1;
+    /* Wall-clock time at system time 0, version-protected (even: stable). */
+    time_boot_wallclock(&d->shared_info->wc_sec, &d->shared_info->wc_nsec);
+    d->shared_info->wc_version = 2;
     return 0;
 }
 
@@ -236,6 +241,7 @@ static void setup_vcpu0(struct builder *b)
     v->in_kernel = true;
     v->kernel_l4_mfn = p2m_get(l->pt_pfn);
     v->vcpu_info = &d->shared_info->vcpu_info[0];
+    v->runstate.state = RUNSTATE_running;
     memset(&v->regs, 0, sizeof(v->regs));
     v->regs.rip = b->kinfo.entry;
     v->regs.rsp = pfn_va(l, l->stack_pfn + 1);
@@ -281,6 +287,8 @@ static int populate(struct builder *b)
 
     if ((rc = allocate_memory(b)) || (rc = setup_shared_info(b->d)))
         return rc;
+    if (l->console_pfn && (rc = console_ring_attach(b->d, p2m_get(l->console_pfn))) < 0)
+        return rc;
     pv_kernel_load(cfg->kernel, &b->kinfo, load_segment, b);
     if (l->initrd_pages)
         copy_to_pseudo_phys(l->initrd_pfn << PAGE_SHIFT, cfg->initrd, cfg->initrd_size);
@@ -308,7 +316,7 @@ struct domain *domain_build(const struct domain_config *cfg)
         return NULL;
     }
     b.d->privileged = cfg->privileged;
-    b.d->nr_pages = b.layout.nr_pages;
+    b.d->nr_pages = b.d->max_pages = b.layout.nr_pages;
     if ((rc = populate(&b))) {
         printk(LOG_ERR, "(pvkit) d%u: build failed: out of memory\n", cfg->id);
         domain_free(b.d);

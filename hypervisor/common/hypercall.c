@@ -32,6 +32,11 @@ static hypercall_fn *const hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_mmuext_op] = do_mmuext_op,
     [__HYPERVISOR_sched_op] = do_sched_op,
     [__HYPERVISOR_callback_op] = do_callback_op,
+    [__HYPERVISOR_vcpu_op] = do_vcpu_op,
+    [__HYPERVISOR_event_channel_op] = do_event_channel_op,
+    [__HYPERVISOR_set_timer_op] = do_set_timer_op,
+    [__HYPERVISOR_memory_op] = do_memory_op,
+    [__HYPERVISOR_physdev_op] = do_physdev_op,
 };
 
 hypercall_fn *hypercall_handler(uint64_t nr)

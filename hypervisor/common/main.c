@@ -12,6 +12,7 @@
 #include "pvkit/cpu.h"
 #include "pvkit/domain_build.h"
 #include "pvkit/mm.h"
+#include "pvkit/time.h"
 #include "pvkit/x86.h"
 
 #define DEFAULT_SERIAL_PORT 0x3f8
@@ -64,8 +65,8 @@ static struct domain *build_dom0(void)
     const struct boot_module *kernel = &boot_info.modules[0];
     const struct boot_module *initrd = boot_info.nr_modules > 1 ? &boot_info.modules[1] : NULL;
     struct domain_config cfg = {
-        .id = 0,
-        .privileged = true,
+        .id = options.initial_domain_unprivileged ? 1 : 0,
+        .privileged = !options.initial_domain_unprivileged,
         .mem_bytes = dom0_memory(),
         .kernel = phys_to_virt(kernel->start),
         .kernel_size = kernel->end - kernel->start,
@@ -90,6 +91,7 @@ void start_hypervisor(uint32_t magic, uint32_t info_phys)
 
     cpu_init();
     mm_init(&boot_info);
+    time_init();
 
     struct domain *dom0 = build_dom0();
     if (!dom0) {

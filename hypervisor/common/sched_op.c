@@ -11,6 +11,7 @@
  */
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
+#include "pvkit/time.h"
 
 static long sched_shutdown(struct vcpu *v, uint64_t arg)
 {
@@ -46,6 +47,40 @@ static long sched_remote_shutdown(struct vcpu *v, uint64_t arg)
     return 0;
 }
 
+static bool any_port_pending(struct domain *d, const evtchn_port_t *ports, unsigned int n)
+{
+    const uint64_t *pending = (const uint64_t *)d->shared_info->evtchn_pending;
+    for (unsigned int i = 0; i < n; i++)
+        if (__atomic_load_n(&pending[ports[i] / 64], __ATOMIC_SEQ_CST) & (1ull << (ports[i] % 64)))
+            return true;
+    return false;
+}
+
+/* Waits until one of the ports is pending or the timeout (system time) passes. */
+static long sched_poll(struct vcpu *v, uint64_t arg)
+{
+    struct sched_poll poll;
+    evtchn_port_t ports[128];
+
+    if (copy_from_guest(&poll, arg, sizeof(poll)))
+        return -XEN_EFAULT;
+    if (poll.nr_ports > ARRAY_SIZE(ports))
+        return -XEN_EINVAL;
+    if (copy_from_guest(ports, GUEST_HANDLE_VA(poll.ports), poll.nr_ports * sizeof(ports[0])))
+        return -XEN_EFAULT;
+    for (unsigned int i = 0; i < poll.nr_ports; i++)
+        if (ports[i] == 0 || ports[i] >= NR_EVTCHN_PORTS)
+            return -XEN_EINVAL;
+    while (!any_port_pending(v->domain, ports, poll.nr_ports)) {
+        if (poll.timeout && system_time_ns() >= poll.timeout)
+            return 0;
+        idle_once(poll.timeout);
+        if (v->domain->state != DOMAIN_RUNNING)
+            return 0;
+    }
+    return 0;
+}
+
 long do_sched_op(struct vcpu *v, const uint64_t args[5])
 {
     switch (args[0]) {
@@ -54,7 +89,10 @@ long do_sched_op(struct vcpu *v, const uint64_t args[5])
     case SCHEDOP_block:
         if (v->vcpu_info)
             v->vcpu_info->evtchn_upcall_mask = 0;
+        vcpu_block(v, 0);
         return 0;
+    case SCHEDOP_poll:
+        return sched_poll(v, args[1]);
     case SCHEDOP_shutdown:
         return sched_shutdown(v, args[1]);
     case SCHEDOP_shutdown_code:

@@ -149,6 +149,9 @@ static void init_frame_table(const struct boot_info *bi, struct reservations *re
         panic("more than 512 GiB of memory is not supported");
     map_2m_range(idle_l4, DIRECTMAP_BASE, 0, top, PTE_P | PTE_RW,
                  PTE_P | PTE_RW | PTE_A | PTE_D | PTE_G);
+    /* The local APIC's registers: uncached, in the direct map like RAM. */
+    map_2m_range(idle_l4, DIRECTMAP_BASE + LAPIC_PHYS, LAPIC_PHYS, L2_PAGE_SIZE, PTE_P | PTE_RW,
+                 PTE_P | PTE_RW | PTE_PCD | PTE_PWT | PTE_A | PTE_D | PTE_G);
     map_2m_range(idle_l4, M2P_VIRT_START, m2p_phys, m2p_bytes,
                  PTE_P | PTE_RW | PTE_US, PTE_P | PTE_US | PTE_A | pte_nx_mask);
 }

@@ -53,7 +53,7 @@ static struct tss tss __attribute__((aligned(64)));
 static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
 
 extern const uint64_t exception_vectors[32];
-extern const uint64_t exception_vector_other;
+extern const uint64_t interrupt_stubs[1];   /* address of the stub for vector 32 */
 extern char syscall_entry[], syscall32_entry[], cpu0_stack[];
 
 #define GDT_INDEX(sel) ((sel) >> 3)
@@ -113,7 +113,7 @@ static void init_idt(void)
     for (unsigned int v = 0; v < 32; v++)
         set_gate(v, exception_vectors[v], 0, 0);
     for (unsigned int v = 32; v < 256; v++)
-        set_gate(v, exception_vector_other, 0, 0);
+        set_gate(v, interrupt_stubs[0] + (v - 32) * 16, 0, 0);
     set_gate(2, exception_vectors[2], 0, IST_NMI);
     set_gate(8, exception_vectors[8], 0, IST_DF);
     set_gate(18, exception_vectors[18], 0, IST_MC);

@@ -199,6 +199,12 @@ static bool emulate_wrmsr(struct vcpu *v, uint32_t msr, uint64_t value)
             return false;
         v->gs_base_user = value;
         return true;
+    case MSR_TSC_AUX: /* read by RDTSCP/RDPID: the guest's CPU number */
+        if (value >> 32)
+            return false;
+        v->tsc_aux = value;
+        wrmsr(MSR_TSC_AUX, value);
+        return true;
     default:
         return false;
     }
@@ -214,6 +220,9 @@ static bool emulate_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *value)
         return true;
     case MSR_SHADOW_GS_BASE:
         *value = v->gs_base_user;
+        return true;
+    case MSR_TSC_AUX:
+        *value = v->tsc_aux;
         return true;
     case MSR_APIC_BASE:
         *value = 0xfee00000 | (1u << 11) | (v->id == 0 ? 1u << 8 : 0);
@@ -267,7 +276,7 @@ static bool emulate_port_io(struct vcpu *v, struct cpu_regs *regs, struct insn *
     unsigned int size = (op & 1) ? (in->opsize16 ? 2 : 4) : 1;
     uint8_t imm;
 
-    if ((op & 0xf6) == 0xe4 && !next_byte(in, &imm)) /* E4-E7 take an imm8 port */
+    if (op >= 0xe4 && op <= 0xe7 && !next_byte(in, &imm)) /* E4-E7 take an imm8 port */
         return false;
     if (op == 0xe4 || op == 0xe5 || op == 0xec || op == 0xed) {
         uint64_t ones = size == 4 ? 0xffffffffull : (1ull << (size * 8)) - 1;
@@ -339,6 +348,8 @@ bool emulate_privileged_op(struct vcpu *v, struct cpu_regs *regs)
         done = emulate_port_io(v, regs, &in, op);
     else if (op == 0xf4) /* hlt: nothing to wait for without events; a yield */
         done = true;
+    else if (op == 0xfa || op == 0xfb) /* cli/sti: no-ops with a virtual IOPL, as Xen */
+        done = v->iopl >= 1;
     else
         done = false;
     if (done)

@@ -97,12 +97,15 @@ VECTOR 28, 0
 VECTOR 29, 1
 VECTOR 30, 1
 VECTOR 31, 0
-/* Vectors 32-255: external interrupts and software INTs; one shared stub. */
+/* Vectors 32-255: interrupts and software INTs, each recording its number. */
+        .set    vec, 32
+        .rept   224
         .balign 16
-vector_other:
         push    $0
-        movl    $0xff, 4(%rsp)
+        movl    $vec, 4(%rsp)
         jmp     exception_common
+        .set    vec, vec + 1
+        .endr
 
         .section .rodata
         .balign 8
@@ -111,9 +114,9 @@ exception_vectors:
         .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
         .quad   vector_\n
         .endr
-        .globl exception_vector_other
-exception_vector_other:
-        .quad   vector_other
+        .globl interrupt_stubs
+interrupt_stubs:
+        .quad   vector_31 + 16          /* the first of the 224 stubs above */
         .text
 
 exception_common:

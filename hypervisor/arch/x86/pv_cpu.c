@@ -21,24 +21,34 @@ static bool is_canonical(uint64_t va)
     return (uint64_t)((int64_t)(va << 16) >> 16) == va;
 }
 
+/*
+ * set_trap_table: a NULL list clears the table; otherwise each listed entry
+ * (up to one ending in address 0) replaces the handler for its vector and
+ * the others stay as they are. The whole list is checked before any entry
+ * is applied.
+ */
 long do_set_trap_table(struct vcpu *v, const uint64_t args[5])
 {
-    struct trap_info table[256], ti;
-    uint64_t list = args[0];
+    struct trap_info list[256];
+    uint64_t va = args[0];
+    unsigned int n = 0;
 
-    memset(table, 0, sizeof(table));
-    /* A NULL list clears the table. Otherwise it ends at an entry with address 0. */
-    for (unsigned int i = 0; list && i < 256; i++) {
-        if (copy_from_guest(&ti, list + i * sizeof(ti), sizeof(ti)))
-            return -XEN_EFAULT;
-        if (ti.address == 0)
-            break;
-        if (!guest_range_ok(ti.address, 1))
-            return -XEN_EINVAL;
-        ti.cs |= 3;
-        table[ti.vector] = ti;
+    if (!va) {
+        memset(v->trap_table, 0, sizeof(v->trap_table));
+        return 0;
     }
-    memcpy(v->trap_table, table, sizeof(table));
+    for (; n < ARRAY_SIZE(list); n++) {
+        if (copy_from_guest(&list[n], va + n * sizeof(list[0]), sizeof(list[0])))
+            return -XEN_EFAULT;
+        if (list[n].address == 0)
+            break;
+        if (!guest_range_ok(list[n].address, 1))
+            return -XEN_EINVAL;
+    }
+    for (unsigned int i = 0; i < n; i++) {
+        list[i].cs |= 3;
+        v->trap_table[list[i].vector] = list[i];
+    }
     return 0;
 }
 

@@ -13,6 +13,7 @@
  */
 #include "pvkit/traps.h"
 #include "pvkit/guest_access.h"
+#include "pvkit/time.h"
 #include "pvkit/x86.h"
 
 #define VEC_DB 1
@@ -20,7 +21,6 @@
 #define VEC_UD 6
 #define VEC_GP 13
 #define VEC_PF 14
-#define VEC_EXTERNAL 0xff
 #define PF_PRESENT 1u
 #define PF_WRITE   2u
 
@@ -171,8 +171,6 @@ static void guest_exception(struct vcpu *v, struct cpu_regs *regs)
     unsigned int vector = regs->vector;
 
     switch (vector) {
-    case VEC_EXTERNAL:
-        return; /* a stray external interrupt: nothing to deliver yet */
     case VEC_UD:
         if (emulate_invalid_op(v, regs))
             return;
@@ -199,8 +197,22 @@ static void guest_exception(struct vcpu *v, struct cpu_regs *regs)
     inject_exception(v, regs, vector, vector_has_error_code(vector), regs->error_code);
 }
 
+/* A hardware interrupt, from guest or hypervisor context alike. */
+static void handle_interrupt(unsigned int vector)
+{
+    if (vector == SPURIOUS_VECTOR)
+        return;
+    apic_eoi();
+    if (vector == TIMER_VECTOR)
+        timer_interrupt();
+}
+
 void handle_exception(struct cpu_regs *regs)
 {
+    if (regs->vector >= 32 && regs->vector < 256) {
+        handle_interrupt(regs->vector);
+        return;
+    }
     if ((regs->cs & 3) == 0) {
         hypervisor_fault(regs);
         return;

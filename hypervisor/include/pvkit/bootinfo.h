@@ -55,6 +55,7 @@ struct hv_options {
     enum log_level loglvl;
     uint64_t dom0_mem;         /* bytes; 0: the default */
     unsigned int dom0_vcpus;   /* 0: the default */
+    bool initial_domain_unprivileged; /* initial_domain=domU: build module 1 as domain 1 */
 };
 
 /*

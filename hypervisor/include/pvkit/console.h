@@ -17,6 +17,10 @@ void console_write(const char *s, size_t n);
 /* Returns up to n characters of pending input without blocking. */
 size_t console_read(char *buf, size_t n);
 
+struct domain;
+/* Prints guest output, prefixed "(dN) " at line starts for domains other than 0. */
+void console_emit_guest_text(struct domain *d, const char *buf, size_t n);
+
 void printk(enum log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* As printk, but at most a burst of messages per second of TSC time per call site. */

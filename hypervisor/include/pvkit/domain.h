@@ -12,6 +12,7 @@
 #define PVKIT_DOMAIN_H
 
 #include "pvkit/cpu.h"
+#include "pvkit/event.h"
 #include "pvkit/stats.h"
 #include "pvkit/xenabi.h"
 
@@ -48,7 +49,16 @@ struct vcpu {
     unsigned int ldt_entries;
     bool fpu_ts;                /* the guest's virtual CR0.TS */
     uint64_t guest_cr4;         /* the CR4 value the guest reads back */
+    uint64_t tsc_aux;           /* MSR_TSC_AUX as the guest set it */
+    unsigned int iopl;          /* virtual I/O privilege level (physdev_op set_iopl) */
     uint64_t debugreg[8];
+    uint16_t virq_port[NR_VIRQS];       /* bound VIRQ ports; 0: not bound */
+    uint64_t timer_deadline;            /* single-shot timer, system time ns; 0: off */
+    uint64_t timer_period;              /* periodic timer period ns; 0: off */
+    uint64_t periodic_next;
+    bool vcpu_info_registered;
+    uint64_t runstate_va;               /* guest copy of the runstate; 0: none */
+    struct vcpu_runstate_info runstate;
     struct cpu_regs regs;       /* saved registers while not running */
 };
 
@@ -67,11 +77,22 @@ struct domain {
     struct hypercall_stats hc_stats;
     struct emulation_stats emu_stats;
     struct mm_stats mm_stats;
+    struct { uint64_t sent, delivered, timer_fires; } event_stats;
     uint64_t vm_assist;                 /* enabled VMASST_TYPE_* bits */
+    uint64_t max_pages;
+    struct evtchn evtchn[NR_EVTCHN_PORTS];
+    uint64_t console_ring_mfn;          /* domU console ring; 0: none */
+    unsigned int console_port;
 };
 
 /* Allocates a domain slot with the given id; NULL if the id is taken or no slot is left. */
 struct domain *domain_alloc(domid_t id);
+/* The domain in pool slot i (0 <= i < MAX_DOMAINS), or NULL if the slot is free. */
+struct domain *domain_slot(unsigned int i);
+#define for_each_domain(d, i) \
+    for (unsigned int i = 0; i < MAX_DOMAINS; i++) \
+        if (((d) = domain_slot(i)) != NULL)
+
 /* Returns the running-or-not domain with this id, or NULL. */
 struct domain *domain_find(domid_t id);
 /* Releases a domain that never ran (a failed build), returning its frames. */
@@ -90,6 +111,18 @@ void vcpu_load(struct vcpu *v);
 
 /* Called on every exit to the guest; never returns if the current vCPU may not run. */
 void prepare_exit_to_guest(struct cpu_regs *regs);
+
+/* Blocks the current vCPU until an event is due for it (or `until_ns` passes, if not 0). */
+void vcpu_block(struct vcpu *v, uint64_t until_ns);
+/* Waits for one interrupt, with the hardware timer armed no later than until_ns (if not 0). */
+void idle_once(uint64_t until_ns);
+/* Publishes the current pvclock parameters in the vCPU's vcpu_info. */
+void update_vcpu_time(struct vcpu *v);
+/* Runs expired guest timers and re-arms the hardware timer. */
+void timer_interrupt(void);
+
+/* Makes the hypervisor the backend of a domU console ring; returns the guest's port. */
+int console_ring_attach(struct domain *d, uint64_t ring_mfn);
 
 /* Prints per-domain statistics. */
 void domain_print_stats(const struct domain *d);

@@ -11,6 +11,9 @@
 
 #include "pvkit/lib.h"
 
+/* The guest virtual address a XEN_GUEST_HANDLE holds. */
+#define GUEST_HANDLE_VA(h) ((uint64_t)(uintptr_t)(h).p)
+
 /* True if [va, va+n) is entirely guest-addressable (not necessarily mapped). */
 bool guest_range_ok(uint64_t va, uint64_t n);
 /* Returns 0 or -XEN_EFAULT; on failure *dst may be partly written. */

@@ -34,5 +34,10 @@ hypercall_fn do_update_descriptor;
 hypercall_fn do_fpu_taskswitch;
 hypercall_fn do_set_debugreg;
 hypercall_fn do_get_debugreg;
+hypercall_fn do_vcpu_op;
+hypercall_fn do_event_channel_op;
+hypercall_fn do_set_timer_op;
+hypercall_fn do_memory_op;
+hypercall_fn do_physdev_op;
 
 #endif

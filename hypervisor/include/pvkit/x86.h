@@ -15,6 +15,7 @@
 #define MSR_FS_BASE         0xC0000100
 #define MSR_GS_BASE         0xC0000101
 #define MSR_SHADOW_GS_BASE  0xC0000102
+#define MSR_TSC_AUX         0xC0000103
 #define MSR_PAT             0x00000277
 #define MSR_APIC_BASE       0x0000001B
 

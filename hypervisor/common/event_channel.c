@@ -1,0 +1,320 @@
+/*
+ * Event channels (see pvkit/event.h) and the event_channel_op hypercall.
+ *
+ * Pending and mask bits are set with atomic operations because the guest
+ * changes the same words concurrently on other vCPUs (and Linux clears
+ * pending bits while the hypervisor may set others).
+ */
+#include "pvkit/event.h"
+#include "pvkit/guest_access.h"
+#include "pvkit/hypercall.h"
+
+#define BITS_PER_WORD 64
+
+static bool test_and_set(uint64_t *word, unsigned int bit)
+{
+    return __atomic_fetch_or(word, 1ull << bit, __ATOMIC_SEQ_CST) & (1ull << bit);
+}
+
+static bool test(const uint64_t *word, unsigned int bit)
+{
+    return __atomic_load_n(word, __ATOMIC_SEQ_CST) & (1ull << bit);
+}
+
+static struct evtchn *port_of(struct domain *d, uint64_t port)
+{
+    return port && port < NR_EVTCHN_PORTS ? &d->evtchn[port] : NULL;
+}
+
+static void raise_upcall(struct vcpu *v, unsigned int port)
+{
+    if (!v->vcpu_info)
+        return;
+    if (!test_and_set(&v->vcpu_info->evtchn_pending_sel, port / BITS_PER_WORD))
+        __atomic_store_n(&v->vcpu_info->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+    v->domain->event_stats.delivered++;
+}
+
+void evtchn_set_pending(struct domain *d, unsigned int port)
+{
+    struct shared_info *s = d->shared_info;
+    uint64_t *pending = (uint64_t *)s->evtchn_pending, *mask = (uint64_t *)s->evtchn_mask;
+
+    if (test_and_set(&pending[port / BITS_PER_WORD], port % BITS_PER_WORD))
+        return;
+    if (test(&mask[port / BITS_PER_WORD], port % BITS_PER_WORD))
+        return;
+    raise_upcall(&d->vcpus[d->evtchn[port].notify_vcpu], port);
+}
+
+void send_virq(struct vcpu *v, unsigned int virq)
+{
+    unsigned int port = v->virq_port[virq];
+    if (port)
+        evtchn_set_pending(v->domain, port);
+}
+
+bool vcpu_event_pending(const struct vcpu *v)
+{
+    return v->vcpu_info && v->vcpu_info->evtchn_upcall_pending &&
+           !v->vcpu_info->evtchn_upcall_mask;
+}
+
+static int alloc_port(struct domain *d)
+{
+    for (unsigned int p = 1; p < NR_EVTCHN_PORTS; p++)
+        if (d->evtchn[p].state == EVTCHNSTAT_closed)
+            return (int)p;
+    return -XEN_ENOSPC;
+}
+
+int evtchn_alloc_xen_port(struct domain *d, xen_port_handler *handler)
+{
+    int port = alloc_port(d);
+    if (port < 0)
+        return port;
+    d->evtchn[port] = (struct evtchn){ .state = EVTCHNSTAT_interdomain,
+                                       .remote_dom = DOMID_XEN, .xen_handler = handler };
+    return port;
+}
+
+/* The domain an op names: DOMID_SELF or ourselves; others only if privileged. */
+static struct domain *target_domain(struct vcpu *v, domid_t dom)
+{
+    if (dom == DOMID_SELF || dom == v->domain->id)
+        return v->domain;
+    return v->domain->privileged ? domain_find(dom) : NULL;
+}
+
+static long alloc_unbound(struct vcpu *v, uint64_t arg)
+{
+    struct evtchn_alloc_unbound op;
+    if (copy_from_guest(&op, arg, sizeof(op)))
+        return -XEN_EFAULT;
+    struct domain *d = target_domain(v, op.dom);
+    if (!d)
+        return op.dom == DOMID_SELF || v->domain->privileged ? -XEN_ESRCH : -XEN_EPERM;
+    int port = alloc_port(d);
+    if (port < 0)
+        return port;
+    domid_t remote = op.remote_dom == DOMID_SELF ? d->id : op.remote_dom;
+    op.port = (evtchn_port_t)port;
+    if (copy_to_guest(arg, &op, sizeof(op)))
+        return -XEN_EFAULT;
+    d->evtchn[port] = (struct evtchn){ .state = EVTCHNSTAT_unbound, .remote_dom = remote };
+    return 0;
+}
+
+static long bind_interdomain(struct vcpu *v, uint64_t arg)
+{
+    struct evtchn_bind_interdomain op;
+    struct domain *d = v->domain;
+
+    if (copy_from_guest(&op, arg, sizeof(op)))
+        return -XEN_EFAULT;
+    struct domain *rd = op.remote_dom == DOMID_SELF ? d : domain_find(op.remote_dom);
+    if (!rd)
+        return -XEN_ESRCH;
+    struct evtchn *rc = port_of(rd, op.remote_port);
+    if (!rc || rc->state != EVTCHNSTAT_unbound || rc->remote_dom != d->id)
+        return -XEN_EINVAL;
+    int port = alloc_port(d);
+    if (port < 0)
+        return port;
+    op.local_port = (evtchn_port_t)port;
+    if (copy_to_guest(arg, &op, sizeof(op)))
+        return -XEN_EFAULT;
+    d->evtchn[port] = (struct evtchn){ .state = EVTCHNSTAT_interdomain, .remote_dom = rd->id,
+                                       .remote_port = op.remote_port };
+    *rc = (struct evtchn){ .state = EVTCHNSTAT_interdomain, .remote_dom = d->id,
+                           .remote_port = (uint32_t)port, .notify_vcpu = rc->notify_vcpu };
+    /* As Xen: the new channel starts pending so neither side misses an event. */
+    evtchn_set_pending(d, (unsigned int)port);
+    return 0;
+}
+
+static bool virq_is_global(uint32_t virq)
+{
+    return virq != VIRQ_TIMER && virq != VIRQ_DEBUG && virq != VIRQ_XENOPROF &&
+           virq != VIRQ_XENPMU;
+}
+
+static long bind_virq(struct vcpu *v, uint64_t arg)
+{
+    struct evtchn_bind_virq op;
+    struct domain *d = v->domain;
+
+    if (copy_from_guest(&op, arg, sizeof(op)))
+        return -XEN_EFAULT;
+    if (op.virq >= NR_VIRQS || op.vcpu >= d->nr_vcpus ||
+        (virq_is_global(op.virq) && op.vcpu != 0))
+        return -XEN_EINVAL;
+    struct vcpu *target = &d->vcpus[op.vcpu];
+    if (target->virq_port[op.virq])
+        return -XEN_EEXIST;
+    int port = alloc_port(d);
+    if (port < 0)
+        return port;
+    op.port = (evtchn_port_t)port;
+    if (copy_to_guest(arg, &op, sizeof(op)))
+        return -XEN_EFAULT;
+    d->evtchn[port] = (struct evtchn){ .state = EVTCHNSTAT_virq, .virq = op.virq,
+                                       .notify_vcpu = (uint16_t)op.vcpu };
+    target->virq_port[op.virq] = (uint16_t)port;
+    return 0;
+}
+
+static long bind_ipi(struct vcpu *v, uint64_t arg)
+{
+    struct evtchn_bind_ipi op;
+    struct domain *d = v->domain;
+
+    if (copy_from_guest(&op, arg, sizeof(op)))
+        return -XEN_EFAULT;
+    if (op.vcpu >= d->nr_vcpus)
+        return -XEN_ENOENT;
+    int port = alloc_port(d);
+    if (port < 0)
+        return port;
+    op.port = (evtchn_port_t)port;
+    if (copy_to_guest(arg, &op, sizeof(op)))
+        return -XEN_EFAULT;
+    d->evtchn[port] = (struct evtchn){ .state = EVTCHNSTAT_ipi,
+                                       .notify_vcpu = (uint16_t)op.vcpu };
+    return 0;
+}
+
+static void close_port(struct domain *d, unsigned int port)
+{
+    struct evtchn *c = &d->evtchn[port];
+
+    if (c->state == EVTCHNSTAT_virq)
+        d->vcpus[c->notify_vcpu].virq_port[c->virq] = 0;
+    if (c->state == EVTCHNSTAT_interdomain && !c->xen_handler) {
+        struct domain *rd = domain_find(c->remote_dom);
+        struct evtchn *rc = rd ? port_of(rd, c->remote_port) : NULL;
+        /* The peer's end goes back to waiting for us. */
+        if (rc && rc->state == EVTCHNSTAT_interdomain && rc->remote_port == port)
+            *rc = (struct evtchn){ .state = EVTCHNSTAT_unbound, .remote_dom = d->id,
+                                   .notify_vcpu = rc->notify_vcpu };
+    }
+    *c = (struct evtchn){ .state = EVTCHNSTAT_closed };
+}
+
+static long send(struct vcpu *v, uint64_t arg)
+{
+    struct evtchn_send op;
+    struct domain *d = v->domain;
+
+    if (copy_from_guest(&op, arg, sizeof(op)))
+        return -XEN_EFAULT;
+    struct evtchn *c = port_of(d, op.port);
+    if (!c)
+        return -XEN_EINVAL;
+    d->event_stats.sent++;
+    switch (c->state) {
+    case EVTCHNSTAT_interdomain:
+        if (c->xen_handler) {
+            c->xen_handler(d);
+            return 0;
+        }
+        {
+            struct domain *rd = domain_find(c->remote_dom);
+            if (rd && rd->state == DOMAIN_RUNNING)
+                evtchn_set_pending(rd, c->remote_port);
+        }
+        return 0;
+    case EVTCHNSTAT_ipi:
+        evtchn_set_pending(d, op.port);
+        return 0;
+    case EVTCHNSTAT_unbound:
+        return 0; /* nobody listens yet: dropped, as Xen does */
+    default:
+        return -XEN_EINVAL;
+    }
+}
+
+static long status(struct vcpu *v, uint64_t arg)
+{
+    struct evtchn_status op;
+    if (copy_from_guest(&op, arg, sizeof(op)))
+        return -XEN_EFAULT;
+    struct domain *d = target_domain(v, op.dom);
+    if (!d)
+        return -XEN_ESRCH;
+    struct evtchn *c = port_of(d, op.port);
+    if (!c)
+        return -XEN_EINVAL;
+    op.status = c->state;
+    op.vcpu = c->notify_vcpu;
+    if (c->state == EVTCHNSTAT_unbound)
+        op.u.unbound.dom = c->remote_dom;
+    else if (c->state == EVTCHNSTAT_interdomain) {
+        op.u.interdomain.dom = c->remote_dom;
+        op.u.interdomain.port = c->remote_port;
+    } else if (c->state == EVTCHNSTAT_virq)
+        op.u.virq = c->virq;
+    return copy_to_guest(arg, &op, sizeof(op));
+}
+
+static long bind_vcpu(struct vcpu *v, uint64_t arg)
+{
+    struct evtchn_bind_vcpu op;
+    struct domain *d = v->domain;
+    if (copy_from_guest(&op, arg, sizeof(op)))
+        return -XEN_EFAULT;
+    struct evtchn *c = port_of(d, op.port);
+    if (!c || op.vcpu >= d->nr_vcpus)
+        return -XEN_ENOENT;
+    if (c->state == EVTCHNSTAT_virq ? !virq_is_global(c->virq)
+                                    : c->state != EVTCHNSTAT_unbound &&
+                                      c->state != EVTCHNSTAT_interdomain)
+        return -XEN_EINVAL;
+    c->notify_vcpu = (uint16_t)op.vcpu;
+    return 0;
+}
+
+static long unmask(struct vcpu *v, uint64_t arg)
+{
+    struct evtchn_unmask op;
+    struct domain *d = v->domain;
+    if (copy_from_guest(&op, arg, sizeof(op)))
+        return -XEN_EFAULT;
+    if (!port_of(d, op.port))
+        return -XEN_EINVAL;
+    uint64_t *mask = (uint64_t *)d->shared_info->evtchn_mask;
+    uint64_t *pending = (uint64_t *)d->shared_info->evtchn_pending;
+    unsigned int w = op.port / BITS_PER_WORD, b = op.port % BITS_PER_WORD;
+    __atomic_fetch_and(&mask[w], ~(1ull << b), __ATOMIC_SEQ_CST);
+    if (test(&pending[w], b))
+        raise_upcall(&d->vcpus[d->evtchn[op.port].notify_vcpu], op.port);
+    return 0;
+}
+
+static long close_op(struct vcpu *v, uint64_t arg)
+{
+    struct evtchn_close op;
+    if (copy_from_guest(&op, arg, sizeof(op)))
+        return -XEN_EFAULT;
+    struct evtchn *c = port_of(v->domain, op.port);
+    if (!c || c->xen_handler)
+        return -XEN_EINVAL;
+    close_port(v->domain, op.port);
+    return 0;
+}
+
+long do_event_channel_op(struct vcpu *v, const uint64_t args[5])
+{
+    switch (args[0]) {
+    case EVTCHNOP_alloc_unbound: return alloc_unbound(v, args[1]);
+    case EVTCHNOP_bind_interdomain: return bind_interdomain(v, args[1]);
+    case EVTCHNOP_bind_virq: return bind_virq(v, args[1]);
+    case EVTCHNOP_bind_ipi: return bind_ipi(v, args[1]);
+    case EVTCHNOP_close: return close_op(v, args[1]);
+    case EVTCHNOP_send: return send(v, args[1]);
+    case EVTCHNOP_status: return status(v, args[1]);
+    case EVTCHNOP_bind_vcpu: return bind_vcpu(v, args[1]);
+    case EVTCHNOP_unmask: return unmask(v, args[1]);
+    default: return -XEN_ENOSYS; /* incl. init_control: FIFO is not supported */
+    }
+}

@@ -1,0 +1,143 @@
+/*
+ * memory_op: the domain's view of its memory, and ballooning.
+ *
+ * A PV domain's pseudo-physical memory is one RAM range [0, nr_pages); the
+ * M2P table is visible at M2P_VIRT_START. Ballooning moves frames between a
+ * domain and the hypervisor: decrease_reservation gives back frames the guest
+ * no longer references anywhere (named by machine frame number, as PV guests
+ * do), populate_physmap and increase_reservation hand out fresh zeroed frames
+ * up to the domain's maximum. Only order-0 extents are supported; a partial
+ * batch returns how many extents were done, as Xen does.
+ */
+#include "pvkit/guest_access.h"
+#include "pvkit/hypercall.h"
+#include "pvkit/mm.h"
+
+#define E820_RAM 1
+
+struct e820_entry {
+    uint64_t addr, size;
+    uint32_t type;
+} __attribute__((packed));
+
+static long memory_map(struct domain *d, uint64_t arg)
+{
+    struct xen_memory_map map;
+    struct e820_entry ram = { 0, d->max_pages << PAGE_SHIFT, E820_RAM };
+
+    if (copy_from_guest(&map, arg, sizeof(map)))
+        return -XEN_EFAULT;
+    if (map.nr_entries < 1)
+        return -XEN_EINVAL;
+    if (copy_to_guest(GUEST_HANDLE_VA(map.buffer), &ram, sizeof(ram)))
+        return -XEN_EFAULT;
+    map.nr_entries = 1;
+    return copy_to_guest(arg, &map, sizeof(map));
+}
+
+static long machphys_mapping(uint64_t arg)
+{
+    struct xen_machphys_mapping m = {
+        .v_start = M2P_VIRT_START,
+        .v_end = M2P_VIRT_START + ALIGN_UP(max_mfn() * 8, L2_PAGE_SIZE),
+        .max_mfn = max_mfn() - 1,
+    };
+    return copy_to_guest(arg, &m, sizeof(m));
+}
+
+static struct domain *reservation_domain(struct vcpu *v, domid_t domid)
+{
+    if (domid == DOMID_SELF || domid == v->domain->id)
+        return v->domain;
+    return v->domain->privileged ? domain_find(domid) : NULL;
+}
+
+static long decrease(struct domain *d, const struct xen_memory_reservation *r)
+{
+    uint64_t done;
+    for (done = 0; done < r->nr_extents; done++) {
+        uint64_t mfn;
+        if (copy_from_guest(&mfn, GUEST_HANDLE_VA(r->extent_start) + done * 8, 8))
+            return done ? (long)done : -XEN_EFAULT;
+        struct frame *f = frame_get(&frame_table, mfn);
+        if (!f || f->owner != d->id || f->ref_count || f->type_count ||
+            mfn == d->shared_info_mfn || mfn == d->console_ring_mfn)
+            break;
+        m2p_set(mfn, INVALID_M2P_ENTRY);
+        frame_free(&frame_table, mfn);
+        d->nr_pages--;
+    }
+    return (long)done;
+}
+
+/* populate_physmap (pfns in, mfns out) and increase_reservation (mfns out). */
+static long populate(struct domain *d, const struct xen_memory_reservation *r, bool with_pfns)
+{
+    uint64_t done;
+    for (done = 0; done < r->nr_extents && d->nr_pages < d->max_pages; done++) {
+        uint64_t pfn = 0, slot = GUEST_HANDLE_VA(r->extent_start) + done * 8;
+        if (with_pfns && copy_from_guest(&pfn, slot, 8))
+            break;
+        int64_t mfn = alloc_zeroed_frame(d->id);
+        if (mfn < 0)
+            break;
+        if (copy_to_guest(slot, &mfn, 8)) {
+            frame_free(&frame_table, (uint64_t)mfn);
+            break;
+        }
+        m2p_set((uint64_t)mfn, with_pfns ? pfn : INVALID_M2P_ENTRY);
+        d->nr_pages++;
+    }
+    return (long)done;
+}
+
+static long reservation_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
+{
+    struct xen_memory_reservation r;
+    if (copy_from_guest(&r, arg, sizeof(r)))
+        return -XEN_EFAULT;
+    struct domain *d = reservation_domain(v, r.domid);
+    if (!d)
+        return -XEN_ESRCH;
+    if (r.extent_order != 0)
+        return 0;
+    if (cmd == XENMEM_decrease_reservation)
+        return decrease(d, &r);
+    return populate(d, &r, cmd == XENMEM_populate_physmap);
+}
+
+static long reservation_size(struct vcpu *v, uint64_t cmd, uint64_t arg)
+{
+    domid_t domid;
+    if (copy_from_guest(&domid, arg, sizeof(domid)))
+        return -XEN_EFAULT;
+    struct domain *d = reservation_domain(v, domid);
+    if (!d)
+        return -XEN_ESRCH;
+    return (long)(cmd == XENMEM_current_reservation ? d->nr_pages : d->max_pages);
+}
+
+long do_memory_op(struct vcpu *v, const uint64_t args[5])
+{
+    uint64_t cmd = args[0] & 0x3f, arg = args[1]; /* upper bits: continuation */
+
+    switch (cmd) {
+    case XENMEM_increase_reservation:
+    case XENMEM_decrease_reservation:
+    case XENMEM_populate_physmap:
+        return reservation_op(v, cmd, arg);
+    case XENMEM_maximum_ram_page:
+        return (long)max_mfn() - 1;
+    case XENMEM_current_reservation:
+    case XENMEM_maximum_reservation:
+        return reservation_size(v, cmd, arg);
+    case XENMEM_maximum_gpfn:
+        return (long)v->domain->max_pages - 1;
+    case XENMEM_machphys_mapping:
+        return machphys_mapping(arg);
+    case XENMEM_memory_map:
+        return memory_map(v->domain, arg);
+    default:
+        return -XEN_ENOSYS;
+    }
+}

@@ -1,0 +1,249 @@
+/*
+ * Per-vCPU services: vcpu_op, guest timers, time information, runstate,
+ * blocking.
+ *
+ * Time: each vCPU's vcpu_info carries pvclock parameters (version-protected:
+ * odd while we write), refreshed whenever the vCPU starts running or asks.
+ * Timers: each vCPU has one single-shot deadline and an optional period; the
+ * APIC timer is always armed for the earliest deadline of all vCPUs, and an
+ * expiry raises VIRQ_TIMER. Blocking: with one vCPU per physical CPU, a
+ * blocked vCPU waits in place with interrupts enabled until an event is due.
+ */
+#include "pvkit/guest_access.h"
+#include "pvkit/hypercall.h"
+#include "pvkit/mm.h"
+#include "pvkit/pagetype.h"
+#include "pvkit/time.h"
+#include "pvkit/x86.h"
+
+void update_vcpu_time(struct vcpu *v)
+{
+    struct vcpu_time_info *t;
+    uint32_t mul;
+    int8_t shift;
+
+    if (!v->vcpu_info)
+        return;
+    t = &v->vcpu_info->time;
+    time_scale(&mul, &shift);
+    t->version++;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    t->tsc_timestamp = rdtsc();
+    t->system_time = system_time_ns();
+    t->tsc_to_system_mul = mul;
+    t->tsc_shift = shift;
+    t->flags = XEN_PVCLOCK_TSC_STABLE_BIT;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    t->version++;
+}
+
+/* Writes the runstate to the guest's registered copy (if it can be reached). */
+static void publish_runstate(struct vcpu *v)
+{
+    if (v->runstate_va && v == current_vcpu())
+        copy_to_guest(v->runstate_va, &v->runstate, sizeof(v->runstate));
+}
+
+static void set_runstate(struct vcpu *v, int state)
+{
+    uint64_t now = system_time_ns();
+    v->runstate.time[v->runstate.state] += now - v->runstate.state_entry_time;
+    v->runstate.state = state;
+    v->runstate.state_entry_time = now;
+    publish_runstate(v);
+}
+
+/* --- timers --------------------------------------------------------------- */
+
+static uint64_t earliest_deadline(void)
+{
+    uint64_t next = 0;
+    struct domain *d;
+
+    for_each_domain(d, slot) {
+        if (d->state != DOMAIN_RUNNING)
+            continue;
+        for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+            uint64_t t = d->vcpus[i].timer_deadline, p = d->vcpus[i].periodic_next;
+            if (t && (!next || t < next))
+                next = t;
+            if (p && (!next || p < next))
+                next = p;
+        }
+    }
+    return next;
+}
+
+static void rearm_hardware_timer(void)
+{
+    timer_program(earliest_deadline());
+}
+
+void idle_once(uint64_t until_ns)
+{
+    uint64_t next = earliest_deadline();
+    if (until_ns && (!next || until_ns < next))
+        next = until_ns;
+    timer_program(next);
+    __asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+static void fire_vcpu_timers(struct vcpu *v, uint64_t now)
+{
+    bool fire = false;
+    if (v->timer_deadline && v->timer_deadline <= now) {
+        v->timer_deadline = 0;
+        fire = true;
+    }
+    if (v->periodic_next && v->periodic_next <= now) {
+        while (v->periodic_next <= now)
+            v->periodic_next += v->timer_period;
+        fire = true;
+    }
+    if (fire) {
+        v->domain->event_stats.timer_fires++;
+        send_virq(v, VIRQ_TIMER);
+    }
+}
+
+void timer_interrupt(void)
+{
+    uint64_t now = system_time_ns();
+    struct domain *d;
+
+    for_each_domain(d, slot) {
+        if (d->state != DOMAIN_RUNNING)
+            continue;
+        for (unsigned int i = 0; i < d->nr_vcpus; i++)
+            fire_vcpu_timers(&d->vcpus[i], now);
+    }
+    rearm_hardware_timer();
+}
+
+static long set_singleshot(struct vcpu *v, uint64_t timeout_ns, bool future_only)
+{
+    if (future_only && timeout_ns < system_time_ns())
+        return -XEN_ETIME;
+    v->timer_deadline = timeout_ns ? MAX(timeout_ns, 1) : 0;
+    if (timeout_ns && timeout_ns <= system_time_ns()) {
+        v->timer_deadline = 0;
+        send_virq(v, VIRQ_TIMER);
+    }
+    rearm_hardware_timer();
+    return 0;
+}
+
+long do_set_timer_op(struct vcpu *v, const uint64_t args[5])
+{
+    return set_singleshot(v, args[0], false);
+}
+
+/* --- blocking ------------------------------------------------------------ */
+
+void vcpu_block(struct vcpu *v, uint64_t until_ns)
+{
+    if (vcpu_event_pending(v))
+        return;
+    set_runstate(v, RUNSTATE_blocked);
+    while (!vcpu_event_pending(v) && v->domain->state == DOMAIN_RUNNING &&
+           (!until_ns || system_time_ns() < until_ns))
+        idle_once(until_ns);
+    rearm_hardware_timer();
+    set_runstate(v, RUNSTATE_running);
+}
+
+/* --- vcpu_op --------------------------------------------------------------- */
+
+static long register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg)
+{
+    struct vcpu_register_vcpu_info info;
+
+    if (copy_from_guest(&info, arg, sizeof(info)))
+        return -XEN_EFAULT;
+    if (target->vcpu_info_registered)
+        return -XEN_EINVAL;
+    if (info.offset > PAGE_SIZE - sizeof(struct vcpu_info) || info.rsvd)
+        return -XEN_EINVAL;
+    if (get_page_and_type(v->domain, info.mfn, FRAME_TYPE_WRITABLE))
+        return -XEN_EINVAL;
+    struct vcpu_info *new_info = (struct vcpu_info *)((uint8_t *)frame_page(info.mfn) +
+                                                      info.offset);
+    if (target->vcpu_info)
+        memcpy(new_info, target->vcpu_info, sizeof(*new_info));
+    target->vcpu_info = new_info;
+    target->vcpu_info_registered = true;
+    /* Have the guest rescan every selector: events may have moved with us. */
+    new_info->evtchn_pending_sel = ~0ull;
+    new_info->evtchn_upcall_pending = 1;
+    update_vcpu_time(target);
+    return 0;
+}
+
+static long register_runstate(struct vcpu *target, uint64_t arg)
+{
+    struct vcpu_register_runstate_memory_area area;
+    if (copy_from_guest(&area, arg, sizeof(area)))
+        return -XEN_EFAULT;
+    if (area.addr.v && !guest_range_ok(area.addr.p, sizeof(struct vcpu_runstate_info)))
+        return -XEN_EINVAL;
+    target->runstate_va = area.addr.p;
+    publish_runstate(target);
+    return 0;
+}
+
+long do_vcpu_op(struct vcpu *v, const uint64_t args[5])
+{
+    uint64_t cmd = args[0], vcpuid = args[1], arg = args[2];
+    struct domain *d = v->domain;
+
+    if (vcpuid >= d->nr_vcpus)
+        return -XEN_ENOENT;
+    struct vcpu *target = &d->vcpus[vcpuid];
+    switch (cmd) {
+    case VCPUOP_is_up:
+        return 1;
+    case VCPUOP_register_vcpu_info:
+        return register_vcpu_info(v, target, arg);
+    case VCPUOP_register_runstate_memory_area:
+        return register_runstate(target, arg);
+    case VCPUOP_get_runstate_info:
+        return copy_to_guest(arg, &target->runstate, sizeof(target->runstate));
+    case VCPUOP_set_singleshot_timer: {
+        struct vcpu_set_singleshot_timer t;
+        if (target != v)
+            return -XEN_EINVAL;
+        if (copy_from_guest(&t, arg, sizeof(t)))
+            return -XEN_EFAULT;
+        return set_singleshot(v, t.timeout_abs_ns, t.flags & VCPU_SSHOTTMR_future);
+    }
+    case VCPUOP_stop_singleshot_timer:
+        if (target != v)
+            return -XEN_EINVAL;
+        v->timer_deadline = 0;
+        rearm_hardware_timer();
+        return 0;
+    case VCPUOP_set_periodic_timer: {
+        struct vcpu_set_periodic_timer p;
+        if (target != v)
+            return -XEN_EINVAL;
+        if (copy_from_guest(&p, arg, sizeof(p)))
+            return -XEN_EFAULT;
+        if (p.period_ns < 1000000)
+            return -XEN_EINVAL; /* as Xen: at most 1 kHz */
+        v->timer_period = p.period_ns;
+        v->periodic_next = system_time_ns() + p.period_ns;
+        rearm_hardware_timer();
+        return 0;
+    }
+    case VCPUOP_stop_periodic_timer:
+        if (target != v)
+            return -XEN_EINVAL;
+        v->timer_period = v->periodic_next = 0;
+        rearm_hardware_timer();
+        return 0;
+    case VCPUOP_up:
+        return 0; /* every vCPU is up from the start (one per domain for now) */
+    default:
+        return -XEN_ENOSYS;
+    }
+}

@@ -1,0 +1,29 @@
+/*
+ * Time: the TSC, calibrated once at boot, is the clock. System time is
+ * nanoseconds since boot; guests compute it themselves from the TSC with the
+ * pvclock parameters we publish (vcpu_time_info). One-shot hypervisor timers
+ * run on the local APIC timer (TSC-deadline mode when the CPU has it).
+ */
+#ifndef PVKIT_TIME_H
+#define PVKIT_TIME_H
+
+#include "pvkit/lib.h"
+
+#define TIMER_VECTOR    0xf0
+#define SPURIOUS_VECTOR 0xff
+
+/* Calibrates the TSC and the APIC timer, reads the wall clock, enables the APIC. */
+void time_init(void);
+/* Nanoseconds since boot. */
+uint64_t system_time_ns(void);
+/* The pvclock scale: ns = ((tsc_delta << shift or >> -shift) * mul) >> 32. */
+void time_scale(uint32_t *mul, int8_t *shift);
+/* TSC value at system time 0, and the wall-clock time then (seconds, ns). */
+uint64_t time_boot_tsc(void);
+void time_boot_wallclock(uint32_t *sec, uint32_t *nsec);
+/* Arms the APIC timer to fire at system time `deadline_ns` (0: disarm). */
+void timer_program(uint64_t deadline_ns);
+/* Acknowledges the current APIC interrupt. */
+void apic_eoi(void);
+
+#endif
