@@ -15,6 +15,7 @@
 #include "hypercall.h"
 #include <xen/callback.h>
 #include <xen/memory.h>
+#include <xen/physdev.h>
 
 /* HYPERVISOR_mmu_update(reqs, count, done, foreigndom). */
 static inline long hyp_mmu_update(mmu_update_t *req, unsigned int count,
@@ -118,6 +119,12 @@ static inline long hyp_get_debugreg(int reg)
 static inline long hyp_memory_op(unsigned int cmd, void *arg)
 {
     return hypercall3(__HYPERVISOR_memory_op, cmd, (unsigned long)arg, 0);
+}
+
+/* HYPERVISOR_physdev_op(cmd, arg). */
+static inline long hyp_physdev_op(int cmd, void *arg)
+{
+    return hypercall3(__HYPERVISOR_physdev_op, (unsigned long)cmd, (unsigned long)arg, 0);
 }
 
 /* Fills multicall entry E with hypercall OP and up to three arguments. */

@@ -77,4 +77,12 @@ extern char trap_stub_syscall[], trap_stub_128[];
     trap_last.count - before_;                                          \
 })
 
+/* Like TRAP_PROBE with RAX = VAL on entry (INSN may use and change it). */
+#define TRAP_PROBE_RAX(insn, val) ({                                    \
+    unsigned long before_ = trap_last.count, rax_ = (unsigned long)(val); \
+    __asm__ volatile(TRAP_PROBE_ASM(insn) : "+a"(rax_) : : "r11", "memory"); \
+    trap_resume = 0;                                                    \
+    trap_last.count - before_;                                          \
+})
+
 #endif
