@@ -1,13 +1,15 @@
 /*
  * fuzz_conn: libFuzzer target for the request parser and every handler.
  *
- * Input: byte 0 picks the client (0 = dom0 over a socket-like stream,
- * otherwise an unprivileged domain with that domid on a strict ring-like
- * stream), byte 1 picks a chunk size; the rest is fed to a fresh daemon as
- * the client's byte stream, in chunks. A second, privileged connection
- * watches "/" so every change also exercises watch delivery. After the
- * input, the tree's invariants must hold (store_check) and both output
- * queues are drained message by message, checking their framing.
+ * Input: byte 0 picks the client under test (0 = dom0 over a socket-like
+ * stream, otherwise an unprivileged domain with that domid on a strict
+ * ring-like stream). The rest is a sequence of records <sel> <len> <bytes>:
+ * the bytes go to the client under test, or (odd sel) to a second,
+ * privileged connection that also watches "/", so requests of two clients
+ * interleave (transactions meet concurrent changes) and every change
+ * exercises watch delivery. Both byte streams may split messages anywhere.
+ * After each record both output queues are drained and their framing
+ * checked; at the end the tree's invariants must hold (store_check).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -60,9 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct xsd d;
 	struct conn *c, *w;
-	size_t chunk, off;
+	size_t off;
 
-	if (size < 2 || xsd_init(&d))
+	if (size < 1 || xsd_init(&d))
 		return 0;
 	d.logf = NULL;
 	w = conn_new(&d, 0, NULL, NULL);
@@ -74,16 +76,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	drain(w);
 	c = conn_new(&d, data[0], NULL, NULL);
 	c->strict = data[0] != 0;
-	chunk = data[1] ? data[1] : 1;
-	for (off = 2; off < size && !c->closing; ) {
-		size_t n = size - off < chunk ? size - off : chunk;
-		long used = conn_feed(c, data + off, n);
+	for (off = 1; off + 2 <= size && !c->closing; ) {
+		struct conn *to = data[off] & 1 ? w : c;
+		size_t n = data[off + 1];
 
-		if (used < 0)
+		off += 2;
+		n = n < size - off ? n : size - off;
+		if (conn_feed(to, data + off, n) < 0)
 			break;
-		if ((size_t)used < n)
-			drain(c);
-		off += (size_t)used;
+		off += n;
+		drain(c);
 		drain(w);
 	}
 	drain(c);

@@ -34,6 +34,7 @@ static void out_add(struct outbuf *o, const char *fmt, ...)
 		o->len += (size_t)k < o->cap - o->len ? (size_t)k : o->cap - o->len - 1;
 }
 
+/* help: the command list. */
 static int ctl_help(struct xsd *d, const char **argv, unsigned argc, struct outbuf *o)
 {
 	(void)d; (void)argv; (void)argc;
@@ -42,6 +43,7 @@ static int ctl_help(struct xsd *d, const char **argv, unsigned argc, struct outb
 	return 0;
 }
 
+/* check: verify the tree invariants; -EIO if broken. */
 static int ctl_check(struct xsd *d, const char **argv, unsigned argc, struct outbuf *o)
 {
 	(void)argv; (void)argc;
@@ -51,6 +53,7 @@ static int ctl_check(struct xsd *d, const char **argv, unsigned argc, struct out
 	return 0;
 }
 
+/* log <0-3>: set the log level. */
 static int ctl_log(struct xsd *d, const char **argv, unsigned argc, struct outbuf *o)
 {
 	if (argc != 2 || strlen(argv[1]) != 1 || argv[1][0] < '0' || argv[1][0] > '3')
@@ -60,6 +63,7 @@ static int ctl_log(struct xsd *d, const char **argv, unsigned argc, struct outbu
 	return 0;
 }
 
+/* memreport: node count, data bytes and counters. */
 static int ctl_memreport(struct xsd *d, const char **argv, unsigned argc, struct outbuf *o)
 {
 	(void)argv; (void)argc;
@@ -69,6 +73,7 @@ static int ctl_memreport(struct xsd *d, const char **argv, unsigned argc, struct
 	return 0;
 }
 
+/* print <text>: write text to the log. */
 static int ctl_print(struct xsd *d, const char **argv, unsigned argc, struct outbuf *o)
 {
 	if (argc != 2)
@@ -91,6 +96,7 @@ static void ctl_quota_list(struct xsd *d, const struct domain *dom, struct outbu
 			"memory-used", (unsigned long long)d->store.bytes[dom->domid]);
 }
 
+/* quota [<name> <value> | <domid>]: list or set quotas. */
 static int ctl_quota(struct xsd *d, const char **argv, unsigned argc, struct outbuf *o)
 {
 	char arg[64];

@@ -16,6 +16,7 @@
 
 #define DEFAULT_SOCKET "/var/run/xenstored/socket"
 
+/* Print the option summary to f. */
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -30,6 +31,7 @@ static void usage(FILE *f)
 		"  -h, --help           this text\n");
 }
 
+/* SIGTERM/SIGINT: leave the event loop for a clean shutdown. */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig; (void)what;

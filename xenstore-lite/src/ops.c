@@ -39,6 +39,7 @@ static int reply_str(struct conn *c, const struct req *r, const char *s)
 	return reply(c, r, s, (uint32_t)strlen(s) + 1);
 }
 
+/* Reply with the "OK" acknowledgement. */
 static int reply_ok(struct conn *c, const struct req *r)
 {
 	return reply_str(c, r, "OK");
@@ -100,6 +101,7 @@ static const struct node *req_node(struct conn *c, const struct req *r,
 	return n;
 }
 
+/* READ <path>: the value (read permission). */
 static int op_read(struct conn *c, struct req *r)
 {
 	char path[PATH_BUF];
@@ -113,6 +115,8 @@ static int op_read(struct conn *c, struct req *r)
 	return reply(c, r, n->value, n->vlen);
 }
 
+/* DIRECTORY <path>: child leaf names (read permission); E2BIG if they
+ * do not fit one message, so clients switch to DIRECTORY_PART. */
 static int op_directory(struct conn *c, struct req *r)
 {
 	char path[PATH_BUF];
@@ -144,6 +148,8 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
+/* DIRECTORY_PART <path> <offset>: the child-list generation, then the
+ * names from byte offset on that fit; the last part ends with an empty name. */
 static int op_directory_part(struct conn *c, struct req *r)
 {
 	char path[PATH_BUF], buf[XENSTORE_PAYLOAD_MAX];
@@ -173,6 +179,7 @@ static int op_directory_part(struct conn *c, struct req *r)
 	return reply(c, r, buf, (uint32_t)len);
 }
 
+/* GET_PERMS <path>: the permission strings (read permission). */
 static int op_get_perms(struct conn *c, struct req *r)
 {
 	char path[PATH_BUF], buf[XENSTORE_PAYLOAD_MAX];
@@ -253,6 +260,7 @@ static int create_path(struct conn *c, struct req *r, const char *path,
 	return err;
 }
 
+/* WRITE <path> <value>: set the value, creating missing parents. */
 static int op_write(struct conn *c, struct req *r)
 {
 	char path[PATH_BUF];
@@ -278,6 +286,7 @@ static int op_write(struct conn *c, struct req *r)
 	return err ? err : reply_ok(c, r);
 }
 
+/* MKDIR <path>: create path and parents if missing; no-op if present. */
 static int op_mkdir(struct conn *c, struct req *r)
 {
 	char path[PATH_BUF];
@@ -290,6 +299,7 @@ static int op_mkdir(struct conn *c, struct req *r)
 	return err ? err : reply_ok(c, r);
 }
 
+/* RM <path>: remove the subtree; fine if absent but the parent exists. */
 static int op_rm(struct conn *c, struct req *r)
 {
 	char path[PATH_BUF], parent[PATH_BUF];
@@ -320,6 +330,8 @@ static int op_rm(struct conn *c, struct req *r)
 	return err ? err : reply_ok(c, r);
 }
 
+/* SET_PERMS <path> <perm>+: replace the ACL (owner, dom0 or the
+ * owner's targeter); only dom0 may hand the node to another owner. */
 static int op_set_perms(struct conn *c, struct req *r)
 {
 	char path[PATH_BUF];
@@ -346,6 +358,7 @@ out:
 	return err ? err : reply_ok(c, r);
 }
 
+/* WATCH <path> <token>: register, ack, then fire once at once. */
 static int op_watch(struct conn *c, struct req *r)
 {
 	char path[PATH_BUF];
@@ -363,6 +376,7 @@ static int op_watch(struct conn *c, struct req *r)
 	return 0;
 }
 
+/* UNWATCH <path> <token>: remove the matching watch. */
 static int op_unwatch(struct conn *c, struct req *r)
 {
 	char path[PATH_BUF];
@@ -378,6 +392,7 @@ static int op_unwatch(struct conn *c, struct req *r)
 	return reply_ok(c, r);
 }
 
+/* RESET_WATCHES: drop every watch and transaction of the caller. */
 static int op_reset_watches(struct conn *c, struct req *r)
 {
 	watch_clear(c);
@@ -385,6 +400,7 @@ static int op_reset_watches(struct conn *c, struct req *r)
 	return reply_ok(c, r);
 }
 
+/* TRANSACTION_START: open a transaction, reply with its id. */
 static int op_transaction_start(struct conn *c, struct req *r)
 {
 	char buf[16];
@@ -399,6 +415,7 @@ static int op_transaction_start(struct conn *c, struct req *r)
 	return reply_str(c, r, buf);
 }
 
+/* TRANSACTION_END T|F: commit (maybe EAGAIN) or abort. */
 static int op_transaction_end(struct conn *c, struct req *r)
 {
 	const char *a;
@@ -421,6 +438,7 @@ static int req_domid(const struct req *r)
 	return req_args(r, &a, 1) ? -EINVAL : domid_parse(a);
 }
 
+/* INTRODUCE <domid> <mfn> <port> (dom0 only). */
 static int op_introduce(struct conn *c, struct req *r)
 {
 	unsigned long mfn, port;
@@ -435,6 +453,7 @@ static int op_introduce(struct conn *c, struct req *r)
 	return reply_ok(c, r);
 }
 
+/* RELEASE <domid> (dom0 only). */
 static int op_release(struct conn *c, struct req *r)
 {
 	int domid = req_domid(r), err;
@@ -446,6 +465,7 @@ static int op_release(struct conn *c, struct req *r)
 	return reply_ok(c, r);
 }
 
+/* IS_DOMAIN_INTRODUCED <domid>: "T" or "F". */
 static int op_is_domain_introduced(struct conn *c, struct req *r)
 {
 	int domid = req_domid(r);
@@ -455,6 +475,7 @@ static int op_is_domain_introduced(struct conn *c, struct req *r)
 	return reply_str(c, r, domain_find(c->d, (unsigned)domid) ? "T" : "F");
 }
 
+/* GET_DOMAIN_PATH <domid>: /local/domain/<domid>. */
 static int op_get_domain_path(struct conn *c, struct req *r)
 {
 	char buf[32];
@@ -466,6 +487,7 @@ static int op_get_domain_path(struct conn *c, struct req *r)
 	return reply_str(c, r, buf);
 }
 
+/* RESUME <domid> (dom0 only). */
 static int op_resume(struct conn *c, struct req *r)
 {
 	int domid = req_domid(r), err;
@@ -477,6 +499,7 @@ static int op_resume(struct conn *c, struct req *r)
 	return reply_ok(c, r);
 }
 
+/* SET_TARGET <domid> <target> (dom0 only). */
 static int op_set_target(struct conn *c, struct req *r)
 {
 	const char *a[2];
@@ -490,6 +513,7 @@ static int op_set_target(struct conn *c, struct req *r)
 	return reply_ok(c, r);
 }
 
+/* CONTROL <command> [<arg>...] (dom0 only), see control.h. */
 static int op_control(struct conn *c, struct req *r)
 {
 	char out[XENSTORE_PAYLOAD_MAX];
@@ -518,6 +542,7 @@ static int quota_domain(struct conn *c, const char *s, struct domain **dom)
 	return *dom ? 0 : -ENOENT;
 }
 
+/* GET_QUOTA <domid or empty> <quota> (dom0 only). */
 static int op_get_quota(struct conn *c, struct req *r)
 {
 	struct domain *dom;
@@ -533,6 +558,7 @@ static int op_get_quota(struct conn *c, struct req *r)
 	return reply_str(c, r, buf);
 }
 
+/* SET_QUOTA <domid or empty> <quota> <value> (dom0 only). */
 static int op_set_quota(struct conn *c, struct req *r)
 {
 	unsigned long v;

@@ -98,6 +98,7 @@ static void sock_feed(struct sock_client *sc)
 	sock_flush(sc);
 }
 
+/* Input is ready: read one buffer's worth and handle it. */
 static void sock_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sock_client *sc = arg;
@@ -120,12 +121,14 @@ static void sock_read_cb(evutil_socket_t fd, short what, void *arg)
 	sock_feed(sc);
 }
 
+/* The socket has room again: continue writing. */
 static void sock_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd; (void)what;
 	sock_flush(arg);
 }
 
+/* Deferred flush requested by sock_kick. */
 static void sock_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sock_client *sc = arg;
@@ -135,6 +138,7 @@ static void sock_flush_cb(evutil_socket_t fd, short what, void *arg)
 	sock_flush(sc);
 }
 
+/* Deferred destruction requested by sock_close. */
 static void sock_reap_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sock_client *sc = arg;

@@ -5,6 +5,11 @@
  * the nearest touched ancestor is absent in the view (it was removed in the
  * transaction). Commit first checks every entry, then applies removals, then
  * creations and updates parents first, then fires the queued events.
+ *
+ * First touches happen at different times, so a view can be inconsistent
+ * (a node present whose parent vanished from the live tree later). That
+ * only happens when a touched node changed, so the commit is certain to
+ * fail with EAGAIN; the view functions merely stay safe meanwhile.
  */
 #include "txn.h"
 
@@ -216,6 +221,8 @@ int view_create(struct conn *c, struct txn *t, const char *path,
 	pe = e ? tent_get(c, t, pp, &err) : NULL;
 	if (!pe)
 		return err;
+	if (!pe->copy)
+		return -ENOENT;	/* see view_remove: a view already doomed to EAGAIN */
 	e->copy = node_new(path, val, vlen, pm);
 	if (!e->copy || node_kid_add(pe->copy, path_base(path))) {
 		node_free(e->copy);
@@ -307,7 +314,11 @@ int view_remove(struct conn *c, struct txn *t, const char *path)
 	pe = tent_get(c, t, pp, &err);
 	if (!pe || (err = txn_touch_subtree(c, t, e)))
 		return err;
-	node_kid_del(pe->copy, path_base(path));
+	/* The parent can be absent in the view if it vanished from the live
+	 * tree between the touches of child and parent; the commit is then
+	 * certain to fail, so only the view needs to stay sane. */
+	if (pe->copy)
+		node_kid_del(pe->copy, path_base(path));
 	txn_drop_subtree(t, e);
 	t->removed++;
 	return 0;

@@ -150,6 +150,107 @@ static void store_random_ops(void **state)
 	world_free(w);
 }
 
+/* Compare two stores node by node: same paths, values, perms, children. */
+struct cmp_arg {
+	const struct store *other;
+	int diff;
+};
+
+static void cmp_node(struct hentry *h, void *arg)
+{
+	const struct node *a = (const struct node *)h;
+	struct cmp_arg *c = arg;
+	const struct node *b = store_get(c->other, a->path);
+
+	if (!b || a->vlen != b->vlen || (a->vlen && memcmp(a->value, b->value, a->vlen)) ||
+	    a->perms.n != b->perms.n ||
+	    memcmp(a->perms.p, b->perms.p, a->perms.n * sizeof(*a->perms.p)) ||
+	    a->klen != b->klen)
+		c->diff = 1;
+}
+
+static int stores_equal(const struct store *a, const struct store *b)
+{
+	struct cmp_arg c = { .other = b };
+
+	htab_each(&a->tab, cmp_node, &c);
+	return !c.diff && store_count(a) == store_count(b);
+}
+
+struct logged {
+	uint32_t type, len;
+	char body[128];
+};
+
+/* A committed transaction must leave exactly the state that replaying its
+ * requests, without a transaction, at commit time would leave: the
+ * transaction is serialisable at its commit. A model daemon receives every
+ * plain request at once and a transaction's requests only when the real
+ * commit succeeds. */
+static void transactions_match_serial_model(void **state)
+{
+	static const char *const names[] = { "a", "b" };
+	struct world *w = world_new(), *m = world_new();
+	struct logged log[8];
+	unsigned commits = 0;
+	uint32_t seed = 777, round;
+	struct reply r;
+
+	(void)state;
+	for (round = 0; round < 3000; round++) {
+		uint32_t tx, nlog = 0, k, steps = 1 + rnd(&seed) % 6;
+
+		send_req(w->c[0], XS_TRANSACTION_START, 0, "", 1);
+		assert_true(pop(w->c[0], &r));
+		tx = (uint32_t)atoi(r.body);
+		for (k = 0; k < steps; k++) {
+			struct logged *l = &log[nlog];
+			uint32_t d, depth = 1 + rnd(&seed) % 3, op = rnd(&seed) % 5;
+			int n = 0;
+			bool plain = rnd(&seed) % 3 == 0;
+
+			for (d = 0; d < depth; d++)
+				n += snprintf(l->body + n, sizeof(l->body) - (size_t)n, "/%s",
+					      names[rnd(&seed) % 2]);
+			l->len = (uint32_t)n + 1;
+			l->type = op < 2 ? XS_WRITE : op == 2 ? XS_RM : op == 3 ? XS_MKDIR : XS_READ;
+			if (l->type == XS_WRITE)
+				l->len += (uint32_t)snprintf(l->body + l->len, 16, "%u.%u", round, k);
+			if (plain) {
+				/* Another client changes the live tree meanwhile. */
+				send_req(w->c[1], l->type, 0, l->body, l->len);
+				send_req(m->c[1], l->type, 0, l->body, l->len);
+				while (pop(w->c[1], &r) || pop(m->c[1], &r))
+					;
+				continue;
+			}
+			send_req(w->c[0], l->type, tx, l->body, l->len);
+			while (pop(w->c[0], &r))
+				;
+			nlog++;
+		}
+		send_req(w->c[0], XS_TRANSACTION_END, tx, "T", 2);
+		assert_true(pop(w->c[0], &r));
+		commits += r.h.type == XS_TRANSACTION_END;
+		if (r.h.type == XS_TRANSACTION_END) {
+			for (k = 0; k < nlog; k++) {
+				send_req(m->c[0], log[k].type, 0, log[k].body, log[k].len);
+				while (pop(m->c[0], &r))
+					;
+			}
+		} else {
+			assert_string_equal(r.body, "EAGAIN");
+		}
+		if (!stores_equal(&w->d.store, &m->d.store) || !stores_equal(&m->d.store, &w->d.store))
+			fail_msg("round %u: live tree differs from the serial model", round);
+	}
+	/* Both outcomes must be exercised for the comparison to mean much. */
+	printf("transactions: %u committed, %u conflicted\n", commits, round - commits);
+	assert_true(commits > 500 && round - commits > 100);
+	world_free(w);
+	world_free(m);
+}
+
 struct item {
 	struct hentry h;
 	char key[16];
@@ -237,6 +338,7 @@ int main(void)
 		cmocka_unit_test(path_rules),
 		cmocka_unit_test(perms_rules),
 		cmocka_unit_test(store_random_ops),
+		cmocka_unit_test(transactions_match_serial_model),
 		cmocka_unit_test(htab_grows),
 		cmocka_unit_test(throttle_unread_replies),
 		cmocka_unit_test(oversized_output_drops_client),
