@@ -285,7 +285,8 @@ static int populate(struct builder *b)
     const struct boot_layout *l = &b->layout;
     int rc;
 
-    if ((rc = allocate_memory(b)) || (rc = setup_shared_info(b->d)))
+    /* shared_info first: it is the domain's but outside its p2m. */
+    if ((rc = setup_shared_info(b->d)) || (rc = allocate_memory(b)))
         return rc;
     if (l->console_pfn && (rc = console_ring_attach(b->d, p2m_get(l->console_pfn))) < 0)
         return rc;

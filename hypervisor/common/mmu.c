@@ -81,6 +81,7 @@ static int one_mmu_update(struct domain *d, struct domain *pg_owner, const struc
 {
     switch (req->ptr & MMU_CMD_MASK) {
     case MMU_NORMAL_PT_UPDATE:
+    case MMU_PT_UPDATE_NO_TRANSLATE: /* a PV guest's addresses are untranslated anyway */
         return pt_update(d, pg_owner, req->ptr, req->val, false);
     case MMU_PT_UPDATE_PRESERVE_AD:
         return pt_update(d, pg_owner, req->ptr, req->val, true);
@@ -133,8 +134,18 @@ static int find_l1(struct vcpu *v, uint64_t va, uint64_t *l1_mfn, unsigned int *
     return 0;
 }
 
+/* Reads a guest vCPU mask (the only vCPU is ours, so its contents do not matter). */
+static int read_vcpumask(uint64_t va)
+{
+    uint64_t mask;
+    return copy_from_guest(&mask, va, sizeof(mask));
+}
+
 static int flush_by_flags(uint64_t flags, uint64_t va)
 {
+    uint64_t mask_va = flags & ~(UVMF_FLUSHTYPE_MASK | UVMF_ALL);
+    if (!(flags & UVMF_ALL) && mask_va && read_vcpumask(mask_va))
+        return -XEN_EFAULT;
     switch (flags & UVMF_FLUSHTYPE_MASK) {
     case UVMF_NONE:
         return 0;
@@ -145,7 +156,7 @@ static int flush_by_flags(uint64_t flags, uint64_t va)
         invlpg(va);
         return 0;
     default:
-        return -XEN_EINVAL;
+        return -XEN_ENOSYS;
     }
 }
 
@@ -155,7 +166,8 @@ long do_update_va_mapping(struct vcpu *v, const uint64_t args[5])
     uint64_t l1_mfn;
     unsigned int index;
 
-    if (!guest_range_ok(va, 1) || (flags & UVMF_FLUSHTYPE_MASK) > UVMF_INVLPG)
+    if (!guest_range_ok(va, 1) || (va >= M2P_VIRT_START && va < HYPERVISOR_VIRT_END) ||
+        (flags & UVMF_FLUSHTYPE_MASK) > UVMF_INVLPG)
         return -XEN_EINVAL;
     int rc = find_l1(v, va, &l1_mfn, &index);
     if (!rc)
@@ -214,9 +226,9 @@ static int new_baseptr(struct vcpu *v, uint64_t mfn, bool user)
 
 static int copy_or_clear_page(struct domain *d, uint64_t dst, uint64_t src, bool copy)
 {
-    int rc = get_page_and_type(d, dst, FRAME_TYPE_WRITABLE);
-    if (rc)
-        return rc;
+    if (get_page_and_type(d, dst, FRAME_TYPE_WRITABLE))
+        return -XEN_EINVAL; /* as Xen: the target must be an ordinary page */
+    int rc;
     if (copy && (rc = get_page(d, src))) {
         put_page_and_type(d, dst);
         return rc;
@@ -255,12 +267,19 @@ static int one_mmuext_op(struct vcpu *v, const struct mmuext_op *op)
     case MMUEXT_NEW_BASEPTR: return new_baseptr(v, mfn, false);
     case MMUEXT_NEW_USER_BASEPTR: return new_baseptr(v, mfn, true);
     case MMUEXT_TLB_FLUSH_LOCAL:
-    case MMUEXT_TLB_FLUSH_MULTI:
     case MMUEXT_TLB_FLUSH_ALL:
         flush_tlb_local();
         return 0;
-    case MMUEXT_INVLPG_LOCAL:
+    case MMUEXT_TLB_FLUSH_MULTI:
     case MMUEXT_INVLPG_MULTI:
+        if (read_vcpumask(GUEST_HANDLE_VA(op->arg2.vcpumask)))
+            return -XEN_EINVAL;
+        if (op->cmd == MMUEXT_TLB_FLUSH_MULTI) {
+            flush_tlb_local();
+            return 0;
+        }
+        __attribute__((fallthrough)); /* INVLPG_MULTI */
+    case MMUEXT_INVLPG_LOCAL:
     case MMUEXT_INVLPG_ALL:
         if (!guest_range_ok(op->arg1.linear_addr, 1))
             return -XEN_EINVAL;
@@ -309,7 +328,9 @@ long do_mmuext_op(struct vcpu *v, const uint64_t args[5])
                          (1ull << VMASST_TYPE_4gb_segments_notify) |       \
                          (1ull << VMASST_TYPE_writable_pagetables) |       \
                          (1ull << VMASST_TYPE_pae_extended_cr3) |          \
-                         (1ull << VMASST_TYPE_runstate_update_flag))
+                         (1ull << VMASST_TYPE_architectural_iopl) |        \
+                         (1ull << VMASST_TYPE_runstate_update_flag) |      \
+                         (1ull << VMASST_TYPE_m2p_strict))
 
 long do_vm_assist(struct vcpu *v, const uint64_t args[5])
 {
@@ -325,6 +346,6 @@ long do_vm_assist(struct vcpu *v, const uint64_t args[5])
         v->domain->vm_assist &= ~(1ull << type);
         return 0;
     default:
-        return -XEN_EINVAL;
+        return -XEN_ENOSYS;
     }
 }

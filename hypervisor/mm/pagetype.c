@@ -20,6 +20,7 @@
                          PTE_AVAIL_LOW | PTE_AVAIL_HIGH)
 
 uint64_t pte_nx_mask;
+unsigned int phys_addr_bits = 36;
 
 static void count_reject(struct domain *d, enum pt_reject why)
 {
@@ -36,7 +37,7 @@ int get_page(struct domain *d, uint64_t mfn)
     struct frame *f = frame_of(mfn);
     if (!f || f->owner != d->id) {
         count_reject(d, f && f->owner == OWNER_HV ? PT_REJECT_HV_FRAME : PT_REJECT_NOT_OWNED);
-        return -XEN_EINVAL;
+        return -XEN_EBUSY;
     }
     f->ref_count++;
     return 0;
@@ -82,9 +83,13 @@ static int get_page_type(struct domain *d, uint64_t mfn, enum frame_type type)
     struct frame *f = frame_of(mfn);
 
     if (f->type_count) {
+        /* As Xen: a writable mapping of a typed frame is -EBUSY, a retype -EINVAL. */
         if (f->type != type) {
-            count_reject(d, type == FRAME_TYPE_WRITABLE ? PT_REJECT_WRITABLE_PT
-                                                        : PT_REJECT_WRONG_TYPE);
+            if (type == FRAME_TYPE_WRITABLE) {
+                count_reject(d, PT_REJECT_WRITABLE_PT);
+                return -XEN_EBUSY;
+            }
+            count_reject(d, PT_REJECT_WRONG_TYPE);
             return -XEN_EINVAL;
         }
         f->type_count++;
@@ -146,14 +151,15 @@ static int get_l1e_refs(struct domain *pt_dom, struct domain *pg_dom, uint64_t v
 
     if (is_io_frame(pg_dom, mfn))
         return 0;
-    if (get_page(pg_dom, mfn)) {
+    int rc = get_page(pg_dom, mfn);
+    if (rc) {
         if (pg_dom != pt_dom)
             count_reject(pt_dom, PT_REJECT_NOT_OWNED);
-        return -XEN_EINVAL;
+        return rc;
     }
-    if ((val & PTE_RW) && get_page_type(pg_dom, mfn, FRAME_TYPE_WRITABLE)) {
+    if ((val & PTE_RW) && (rc = get_page_type(pg_dom, mfn, FRAME_TYPE_WRITABLE))) {
         put_page(mfn);
-        return -XEN_EINVAL;
+        return rc;
     }
     return 0;
 }
@@ -173,6 +179,10 @@ int get_pte_refs(struct domain *pt_dom, struct domain *pg_dom, unsigned int leve
     if (new_val & ~allowed) {
         count_reject(pt_dom, PT_REJECT_RESERVED_BITS);
         return -XEN_EINVAL;
+    }
+    if (entry_mfn(new_val) >> (phys_addr_bits - PAGE_SHIFT)) {
+        count_reject(pt_dom, PT_REJECT_RESERVED_BITS);
+        return -XEN_EPERM; /* address bits the CPU does not have */
     }
     *adjusted = new_val | PTE_US; /* the guest kernel runs at CPL 3 */
     if (level == 1)
@@ -277,12 +287,17 @@ int check_descriptor(struct domain *d, uint64_t desc, uint64_t *out)
     return 0;
 }
 
+/* Checks every descriptor of a page, then applies the DPL fix-ups in place (as Xen). */
 static int validate_descriptor_page(struct domain *d, uint64_t mfn)
 {
-    const uint64_t *descs = frame_page(mfn);
+    uint64_t *descs = frame_page(mfn);
     uint64_t fixed;
     for (unsigned int i = 0; i < PAGE_SIZE / 8; i++)
         if (check_descriptor(d, descs[i], &fixed))
             return -XEN_EINVAL;
+    for (unsigned int i = 0; i < PAGE_SIZE / 8; i++) {
+        check_descriptor(d, descs[i], &fixed);
+        descs[i] = fixed;
+    }
     return 0;
 }

@@ -173,6 +173,12 @@ void mm_init(const struct boot_info *bi)
 
     if (rdmsr(MSR_EFER) & EFER_NXE)
         pte_nx_mask = PTE_NX;
+    uint32_t r[4];
+    cpuid_count(0x80000000, 0, r);
+    if (r[0] >= 0x80000008) {
+        cpuid_count(0x80000008, 0, r);
+        phys_addr_bits = r[0] & 0xff;
+    }
     init_frame_table(bi, &res, top >> PAGE_SHIFT);
     write_cr4(read_cr4() | CR4_PGE);
     write_cr3(virt_to_phys(idle_l4));

@@ -15,12 +15,15 @@
  */
 #include "pvkit/cpuid.h"
 #include "pvkit/guest_access.h"
+#include "pvkit/hypercall.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/traps.h"
 #include "pvkit/x86.h"
 
 #define MAX_INSN 15
+/* The PAT a PV guest sees (Xen's layout: WB, WT, UC-, UC, WC, WP, ...). */
+#define GUEST_PAT 0x0000050100070406ull
 
 /* ud2; .ascii "xen"; cpuid */
 static const uint8_t forced_cpuid[7] = { 0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f, 0xa2 };
@@ -215,8 +218,10 @@ static bool emulate_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *value)
     switch (msr) {
     case MSR_FS_BASE:
     case MSR_GS_BASE:
-    case MSR_PAT:
         *value = rdmsr(msr);
+        return true;
+    case MSR_PAT:
+        *value = GUEST_PAT;
         return true;
     case MSR_SHADOW_GS_BASE:
         *value = v->gs_base_user;
@@ -267,6 +272,22 @@ static bool emulate_mov_cr(struct vcpu *v, struct cpu_regs *regs, struct insn *i
     default: return false;
     }
     v->domain->emu_stats.done[EMUL_CR_READ]++;
+    return true;
+}
+
+/* MOV to/from DRn: the same checks as set_debugreg/get_debugreg. */
+static bool emulate_mov_dr(struct vcpu *v, struct cpu_regs *regs, struct insn *in, bool to_dr)
+{
+    bool rip_relative;
+    if (!decode_modrm(in, regs, &rip_relative) || in->mod != 3)
+        return false;
+    uint64_t *reg = gpr(regs, in->rm);
+    const uint64_t args[5] = { in->reg, *reg };
+    long rc = to_dr ? do_set_debugreg(v, args) : do_get_debugreg(v, args);
+    if (to_dr ? rc != 0 : rc < -4095)
+        return false;
+    if (!to_dr)
+        *reg = (uint64_t)rc;
     return true;
 }
 
@@ -322,12 +343,20 @@ static bool emulate_two_byte(struct vcpu *v, struct cpu_regs *regs, struct insn 
         regs->rdx = value >> 32;
         v->domain->emu_stats.done[EMUL_RDMSR]++;
         return true;
+    case 0x06: /* clts: clears the virtual CR0.TS */
+        v->fpu_ts = false;
+        write_cr0(read_cr0() & ~CR0_TS);
+        v->domain->emu_stats.done[EMUL_CR_WRITE]++;
+        return true;
     case 0x09: /* wbinvd: caches are coherent for a guest that owns no devices */
         v->domain->emu_stats.done[EMUL_WBINVD]++;
         return true;
     case 0x20:
     case 0x22:
         return emulate_mov_cr(v, regs, in, op == 0x22);
+    case 0x21:
+    case 0x23:
+        return emulate_mov_dr(v, regs, in, op == 0x23);
     default:
         return false;
     }
@@ -345,7 +374,7 @@ bool emulate_privileged_op(struct vcpu *v, struct cpu_regs *regs)
         done = emulate_two_byte(v, regs, &in);
     else if ((op >= 0xe4 && op <= 0xe7) || (op >= 0xec && op <= 0xef) ||
              (op >= 0x6c && op <= 0x6f))
-        done = emulate_port_io(v, regs, &in, op);
+        done = v->iopl >= 1 && emulate_port_io(v, regs, &in, op); /* else #GP, as Xen */
     else if (op == 0xf4) /* hlt: nothing to wait for without events; a yield */
         done = true;
     else if (op == 0xfa || op == 0xfb) /* cli/sti: no-ops with a virtual IOPL, as Xen */

@@ -268,7 +268,7 @@ long do_fpu_taskswitch(struct vcpu *v, const uint64_t args[5])
 }
 
 #define DR7_GD          (1ull << 13)
-#define DR7_RESERVED    (0xFFFFFFFF0000D400ull) /* bits 10, 12, 14-15 and 32-63 */
+#define DR7_RESERVED    (0xFFFFFFFF0000D000ull) /* bits 12, 14-15 and 32-63 */
 #define DR7_IO_BREAK(dr7, n) ((((dr7) >> (16 + 4 * (n))) & 3) == 2)
 
 static void write_hw_debugreg(unsigned int reg, uint64_t value)
@@ -283,9 +283,22 @@ static void write_hw_debugreg(unsigned int reg, uint64_t value)
     }
 }
 
+/* DR4 and DR5 are DR6 and DR7 (CR4.DE is clear); DR8 and up do not exist. */
+static long debugreg_index(uint64_t reg)
+{
+    if (reg > 7)
+        return -XEN_ENODEV;
+    return reg == 4 || reg == 5 ? (long)reg + 2 : (long)reg;
+}
+
 long do_set_debugreg(struct vcpu *v, const uint64_t args[5])
 {
-    uint64_t reg = args[0], value = args[1];
+    long index = debugreg_index(args[0]);
+    uint64_t value = args[1];
+
+    if (index < 0)
+        return index;
+    uint64_t reg = (uint64_t)index;
 
     switch (reg) {
     case 0: case 1: case 2: case 3:
@@ -313,8 +326,6 @@ long do_set_debugreg(struct vcpu *v, const uint64_t args[5])
 
 long do_get_debugreg(struct vcpu *v, const uint64_t args[5])
 {
-    uint64_t reg = args[0];
-    if (reg > 7 || reg == 4 || reg == 5)
-        return -XEN_EINVAL;
-    return (long)v->debugreg[reg];
+    long index = debugreg_index(args[0]);
+    return index < 0 ? index : (long)v->debugreg[index];
 }

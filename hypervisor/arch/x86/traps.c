@@ -130,6 +130,9 @@ void inject_exception(struct vcpu *v, struct cpu_regs *regs, unsigned int vector
 
     if (vector == VEC_PF && v->vcpu_info)
         v->vcpu_info->arch.cr2 = v->cr2;
+    /* The guest kernel believes it runs in supervisor mode: no U bit for it. */
+    if (vector == VEC_PF && v->in_kernel)
+        error_code &= ~4u;
     if (!ti->address) {
         v->domain->emu_stats.exceptions_fatal++;
         snprintf(why, sizeof(why), "%s (error %x) in guest %s mode with no handler",
@@ -141,13 +144,20 @@ void inject_exception(struct vcpu *v, struct cpu_regs *regs, unsigned int vector
     bounce_to_guest(v, regs, ti->address, has_error_code, error_code, ti->flags & 4);
 }
 
-/* INT n from the guest arrives as #GP(n<<3 | 2) through a DPL-0 gate. */
+/*
+ * INT n from the guest arrives as #GP through a DPL-0 gate. The instruction
+ * is decoded rather than the error code trusted (emulators differ in the
+ * index they report). A vector the guest's trap table permits at DPL 3 is
+ * delivered there; otherwise the guest gets #GP(n<<3 | 2).
+ */
 static bool software_interrupt(struct vcpu *v, struct cpu_regs *regs)
 {
-    if ((regs->error_code & 7) != 2)
+    uint8_t insn[2];
+    if (copy_from_guest(insn, regs->rip, sizeof(insn)) || insn[0] != 0xcd)
         return false;
-    unsigned int vector = regs->error_code >> 3;
-    const struct trap_info *ti = &v->trap_table[vector & 0xff];
+    unsigned int vector = insn[1];
+    const struct trap_info *ti = &v->trap_table[vector];
+    regs->error_code = (vector << 3) | 2;
     if (!ti->address || (ti->flags & 3) != 3)
         return false; /* not permitted from CPL 3: a #GP for the guest */
     regs->rip += 2;   /* CD ib */
@@ -223,10 +233,10 @@ void handle_exception(struct cpu_regs *regs)
 /* SYSCALL from guest user mode: the guest kernel's syscall callback. */
 static void user_syscall(struct vcpu *v, struct cpu_regs *regs)
 {
-    if (!v->syscall_cb.address || !v->user_l4_mfn) {
-        v->domain->emu_stats.exceptions_fatal++;
-        domain_crash(v->domain, "system call from guest user mode with no syscall callback",
-                     regs);
+    if (!v->syscall_cb.address) {
+        /* As Xen: no callback makes SYSCALL an invalid opcode, at the instruction. */
+        regs->rip -= 2;
+        inject_exception(v, regs, VEC_UD, false, 0);
         return;
     }
     bounce_to_guest(v, regs, v->syscall_cb.address, false, 0, v->syscall_cb.mask_events);

@@ -80,6 +80,8 @@ int check_descriptor(struct domain *d, uint64_t desc, uint64_t *out);
 void *frame_page(uint64_t mfn);
 /* Set by mm_init: PTE_NX if the CPU has NX, else 0 (then bit 63 is reserved). */
 extern uint64_t pte_nx_mask;
+/* Set by mm_init: the CPU's physical address width (frames above it are refused). */
+extern unsigned int phys_addr_bits;
 /* Flushes this CPU's non-global TLB entries (a type changed: no stale writable mapping). */
 void flush_tlb_local(void);
 
