@@ -22,6 +22,9 @@
  * trap 0x80 with DPL 3 and is #GP(0x402) when 0x80 is not in the table
  * (with DPL 0 Xen 4.17 still delivers it: printed, not checked); int $0x81
  * is #GP; int3 reaches trap 3; cli, hlt and wrmsr at user level are #GP(0).
+ * callback_op: unregistering the syscall callback is refused, a null one
+ * makes SYSCALL #UD, set_callbacks installs it again; NMI register and
+ * unregister, syscall32/sysenter register; unknown type/command, bad arg.
  */
 #include "traps.h"
 #include "pt.h"
@@ -294,6 +297,42 @@ static void test_privileged(void)
     EXPECT_EQ(exit_frame.error, 0);
 }
 
+/* callback_op register/unregister, set_callbacks, seen from user SYSCALL. */
+static void test_callback_ops(void)
+{
+    struct callback_unregister un = { .type = CALLBACKTYPE_syscall };
+    struct callback_register cb = { .type = CALLBACKTYPE_syscall, .address = 0 };
+    long rc;
+
+    TEST("callback_op and set_callbacks");
+    rc = hyp_callback_op(CALLBACKOP_unregister, &un);
+    guest_printf("     unregister syscall: %ld\n", rc);
+    EXPECT_EQ(rc, -XEN_EINVAL);
+    EXPECT_EQ(hyp_callback_op(CALLBACKOP_register, &cb), 0);
+    EXPECT_EQ(user_run(U_SYSCALL), 6);              /* null callback: #UD */
+    EXPECT_EQ(hypercall3(__HYPERVISOR_set_callbacks, 0, 0, (unsigned long)trap_stub_syscall), 0);
+    EXPECT_EQ(user_run(U_SYSCALL), TRAP_SYSCALL);
+    EXPECT_EQ(exit_frame.rbx, SYS_REPLY);
+    cb = (struct callback_register){ .type = CALLBACKTYPE_nmi,
+                                     .address = (unsigned long)trap_stub_syscall };
+    EXPECT_EQ(hyp_callback_op(CALLBACKOP_register, &cb), 0);
+    un.type = CALLBACKTYPE_nmi;
+    EXPECT_EQ(hyp_callback_op(CALLBACKOP_unregister, &un), 0);
+    cb.type = CALLBACKTYPE_syscall32;
+    EXPECT_EQ(hyp_callback_op(CALLBACKOP_register, &cb), 0);
+    cb.type = CALLBACKTYPE_sysenter;
+    EXPECT_EQ(hyp_callback_op(CALLBACKOP_register, &cb), 0);
+    cb.type = 99;
+    rc = hyp_callback_op(CALLBACKOP_register, &cb);
+    guest_printf("     register type 99: %ld\n", rc);
+    EXPECT_EQ(rc, -XEN_ENOSYS);
+    un.type = 99;
+    EXPECT_EQ(hyp_callback_op(CALLBACKOP_unregister, &un), -XEN_ENOSYS);
+    EXPECT_EQ(hyp_callback_op(99, &cb), -XEN_ENOSYS);
+    EXPECT_EQ(hyp_callback_op(CALLBACKOP_register, (void *)0xFFFF830000000000UL), -XEN_EFAULT);
+    EXPECT_EQ(user_run(U_SYSCALL), TRAP_SYSCALL);
+}
+
 /* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
@@ -304,4 +343,5 @@ void test_main(void)
     test_user_pf();
     test_soft_ints();
     test_privileged();
+    test_callback_ops();
 }
