@@ -194,8 +194,36 @@ static void test_watches(struct xs_handle *h)
 	xs_unwatch(h, "@releaseDomain", "rel");
 }
 
+/* Every function of xenstore.h and xenstore_lib.h, so that linking this
+ * program proves the library provides the whole API. */
+static void *const api[] = {
+	(void *)xs_open, (void *)xs_close, (void *)xs_daemon_open, (void *)xs_domain_open,
+	(void *)xs_daemon_open_readonly, (void *)xs_daemon_close,
+	(void *)xs_daemon_destroy_postfork, (void *)xs_directory, (void *)xs_read,
+	(void *)xs_write, (void *)xs_mkdir, (void *)xs_rm, (void *)xs_restrict,
+	(void *)xs_get_permissions, (void *)xs_set_permissions, (void *)xs_watch,
+	(void *)xs_fileno, (void *)xs_check_watch, (void *)xs_read_watch, (void *)xs_unwatch,
+	(void *)xs_transaction_start, (void *)xs_transaction_end, (void *)xs_introduce_domain,
+	(void *)xs_set_target, (void *)xs_resume_domain, (void *)xs_release_domain,
+	(void *)xs_get_domain_path, (void *)xs_path_is_subpath, (void *)xs_is_domain_introduced,
+	(void *)xs_control_command, (void *)xs_debug_command, (void *)xs_suspend_evtchn_port,
+	(void *)xs_daemon_rundir, (void *)xs_daemon_socket, (void *)xs_daemon_socket_ro,
+	(void *)xs_write_all, (void *)xs_strings_to_perms,
+};
+
 static void test_misc(struct xs_handle *h)
 {
+	struct xs_permissions pm[2];
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(api) / sizeof(api[0]); i++)
+		n += api[i] != NULL;
+	check(n == 37, "whole-api-linked", "missing function");
+	check(strcmp(xs_daemon_socket(), getenv("XENSTORED_PATH")) == 0, "daemon-socket-env",
+	      "XENSTORED_PATH not honoured");
+	check(xs_strings_to_perms(pm, 2, "r3\0b0") && pm[0].id == 3 && pm[0].perms == XS_PERM_READ &&
+	      pm[1].perms == (XS_PERM_READ | XS_PERM_WRITE) && !xs_strings_to_perms(pm, 1, "x1"),
+	      "strings-to-perms", "wrong parse");
 	char *p = xs_get_domain_path(h, 5);
 	char *r;
 

@@ -205,7 +205,7 @@ static void transactions_match_serial_model(void **state)
 		tx = (uint32_t)atoi(r.body);
 		for (k = 0; k < steps; k++) {
 			struct logged *l = &log[nlog];
-			uint32_t d, depth = 1 + rnd(&seed) % 3, op = rnd(&seed) % 5;
+			uint32_t d, depth = 1 + rnd(&seed) % 3, op = rnd(&seed) % 7;
 			int n = 0;
 			bool plain = rnd(&seed) % 3 == 0;
 
@@ -213,9 +213,14 @@ static void transactions_match_serial_model(void **state)
 				n += snprintf(l->body + n, sizeof(l->body) - (size_t)n, "/%s",
 					      names[rnd(&seed) % 2]);
 			l->len = (uint32_t)n + 1;
-			l->type = op < 2 ? XS_WRITE : op == 2 ? XS_RM : op == 3 ? XS_MKDIR : XS_READ;
+			static const uint32_t types[7] = { XS_WRITE, XS_WRITE, XS_RM, XS_MKDIR,
+							   XS_READ, XS_DIRECTORY, XS_SET_PERMS };
+
+			l->type = types[op];
 			if (l->type == XS_WRITE)
 				l->len += (uint32_t)snprintf(l->body + l->len, 16, "%u.%u", round, k);
+			if (l->type == XS_SET_PERMS)
+				l->len += (uint32_t)snprintf(l->body + l->len, 16, "n%u", k % 3) + 1;
 			if (plain) {
 				/* Another client changes the live tree meanwhile. */
 				send_req(w->c[1], l->type, 0, l->body, l->len);
