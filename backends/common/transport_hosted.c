@@ -9,9 +9,12 @@
  * checks the same way and copies through one whole-memory mapping per
  * domain.  Known difference from Xen: the granter's GTF_reading/GTF_writing
  * bits are not maintained (only the hypervisor could do so atomically).
- * Domains are cached by domid; a domain whose memfd changed (the frontend
- * process restarted) is reloaded, and the old memory stays mapped until the
- * transport closes because in-flight mappings may still point into it.
+ * Domains are cached by domid and trusted without a system call while their
+ * header's magic is intact (a hosted domain clears it when it goes away);
+ * any failed grant check is retried once against a fresh lookup of the
+ * published memfd, which picks up a frontend that restarted (even after a
+ * crash).  Old memory stays mapped until the transport closes because
+ * in-flight mappings may still point into it.
  */
 #define _GNU_SOURCE
 #include "transport_impl.h"
@@ -97,13 +100,41 @@ fail:
     return NULL;
 }
 
-/* Contract: returns the current memory of `domid`, loading it if needed. */
-static struct hosted_dom *dom_get(struct hosted_priv *p, domid_t domid)
+/* Contract: 1 while the owner of d's memory has not retired it (a hosted
+ * domain clears its magic when it goes away). */
+static int dom_live(const struct hosted_dom *d)
+{
+    const struct pvk_hosted_hdr *h = (const struct pvk_hosted_hdr *)d->mem;
+
+    return __atomic_load_n(&h->magic, __ATOMIC_RELAXED) == PVK_HOSTED_MAGIC;
+}
+
+/* Contract: the newest cached, still live memory of domid, or NULL. */
+static struct hosted_dom *dom_cached(struct hosted_priv *p, domid_t domid)
+{
+    struct hosted_dom *d;
+
+    pthread_mutex_lock(&p->lock);
+    for (d = p->doms; d; d = d->next)
+        if (d->domid == domid && dom_live(d))
+            break;
+    pthread_mutex_unlock(&p->lock);
+    return d;
+}
+
+/*
+ * Contract: returns the memory of `domid`.  Without `fresh` a cached, live
+ * one is trusted (no system call); with `fresh` the published memfd is
+ * looked up again and loaded if it changed (a restarted frontend).
+ */
+static struct hosted_dom *dom_get(struct hosted_priv *p, domid_t domid, int fresh)
 {
     char path[256];
     struct stat st;
-    struct hosted_dom *d;
+    struct hosted_dom *d = fresh ? NULL : dom_cached(p, domid);
 
+    if (d)
+        return d;
     if (pvk_hosted_mem_path(path, sizeof(path), domid) < 0 ||
         stat(path, &st) < 0) {
         errno = ESRCH;
@@ -188,12 +219,33 @@ static void hosted_close(struct pvk_transport *t)
     free(p);
 }
 
-/* Contract: see pvk_grant_map. */
+/* Contract: maps every grant of refs from d at base; 0 or -1. */
+static int map_all(struct pvk_transport *t, struct hosted_dom *d, uint8_t *base,
+                   uint32_t count, const grant_ref_t *refs, int writable)
+{
+    int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+
+    for (uint32_t i = 0; i < count; i++) {
+        int16_t st;
+        int64_t frame = grant_frame(d, t->self, refs[i], writable, &st);
+
+        if (frame < 0 ||
+            mmap(base + (size_t)i * PVK_PAGE_SIZE, PVK_PAGE_SIZE, prot,
+                 MAP_SHARED | MAP_FIXED, d->fd,
+                 (off_t)frame * PVK_PAGE_SIZE) == MAP_FAILED)
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * Contract: see pvk_grant_map.  A failure with the cached memory is retried
+ * once against a fresh lookup, so a restarted frontend is picked up.
+ */
 static void *hosted_map(struct pvk_transport *t, domid_t domid, uint32_t count,
                         const grant_ref_t *refs, int writable)
 {
-    struct hosted_dom *d = dom_get(t->priv, domid);
-    int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+    struct hosted_dom *d = dom_get(t->priv, domid, 0), *fresh;
     uint8_t *base;
 
     if (!d)
@@ -202,20 +254,14 @@ static void *hosted_map(struct pvk_transport *t, domid_t domid, uint32_t count,
                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED)
         return NULL;
-    for (uint32_t i = 0; i < count; i++) {
-        int16_t st;
-        int64_t frame = grant_frame(d, t->self, refs[i], writable, &st);
-
-        if (frame < 0 ||
-            mmap(base + (size_t)i * PVK_PAGE_SIZE, PVK_PAGE_SIZE, prot,
-                 MAP_SHARED | MAP_FIXED, d->fd,
-                 (off_t)frame * PVK_PAGE_SIZE) == MAP_FAILED) {
-            munmap(base, (size_t)count * PVK_PAGE_SIZE);
-            errno = EINVAL;
-            return NULL;
-        }
-    }
-    return base;
+    if (map_all(t, d, base, count, refs, writable) == 0)
+        return base;
+    fresh = dom_get(t->priv, domid, 1);
+    if (fresh && fresh != d && map_all(t, fresh, base, count, refs, writable) == 0)
+        return base;
+    munmap(base, (size_t)count * PVK_PAGE_SIZE);
+    errno = EINVAL;
+    return NULL;
 }
 
 static int hosted_unmap(struct pvk_transport *t, void *addr, uint32_t count)
@@ -224,7 +270,8 @@ static int hosted_unmap(struct pvk_transport *t, void *addr, uint32_t count)
     return munmap(addr, (size_t)count * PVK_PAGE_SIZE) < 0 ? -errno : 0;
 }
 
-/* Contract: performs one copy segment against domain `d`. */
+/* Contract: performs one copy segment against domain `d` (retrying once
+ * against a fresh lookup of the domain, as hosted_map does). */
 static void copy_one(struct pvk_transport *t, struct hosted_dom *d,
                      struct pvk_copy_seg *s)
 {
@@ -236,8 +283,16 @@ static void copy_one(struct pvk_transport *t, struct hosted_dom *d,
         return;
     }
     frame = grant_frame(d, t->self, s->ref, s->to_foreign, &s->status);
-    if (frame < 0)
-        return;
+    if (frame < 0) {
+        struct hosted_dom *fresh = dom_get(t->priv, s->domid, 1);
+
+        if (!fresh || fresh == d)
+            return;
+        d = fresh;
+        frame = grant_frame(d, t->self, s->ref, s->to_foreign, &s->status);
+        if (frame < 0)
+            return;
+    }
     page = d->mem + (size_t)frame * PVK_PAGE_SIZE;
     if (s->to_foreign)
         memcpy(page + s->offset, s->local, s->len);
@@ -252,7 +307,7 @@ static int hosted_copy(struct pvk_transport *t, uint32_t count,
 
     for (uint32_t i = 0; i < count; i++) {
         if (!d || d->domid != segs[i].domid)
-            d = dom_get(t->priv, segs[i].domid);
+            d = dom_get(t->priv, segs[i].domid, 0);
         if (!d) {
             segs[i].status = GNTST_bad_domain;
             continue;

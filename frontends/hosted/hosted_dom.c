@@ -387,6 +387,8 @@ void hosted_dom_destroy(struct hosted_dom *d)
         xs_close(d->xs);
     if (d->link[0])
         unlink(d->link);
+    if (d->hdr)
+        __atomic_store_n(&d->hdr->magic, 0, __ATOMIC_RELEASE);
     if (d->mem)
         munmap(d->mem, d->size);
     if (d->memfd >= 0)

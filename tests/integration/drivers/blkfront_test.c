@@ -3,10 +3,10 @@
  * portable blkfront core on the hosted glue, talking to pvkit-blkback in
  * another process through xenstore-lite.
  *   blkfront-test verify FE VDEV REF ROUNDS [QUEUES ORDER]
- *       random writes of random sizes at random offsets (queue depth 8,
- *       spread over the queues), each also written with pwrite to the
- *       reference image REF; then the whole disk is read back through the
- *       frontend and compared with the expected bytes.
+ *       REF must start as a copy of the disk.  Random writes of random
+ *       sizes at random offsets (queue depth 8, spread over the queues),
+ *       each also written with pwrite to REF; then the whole disk is read
+ *       back through the frontend and compared with the expected bytes.
  *   blkfront-test flush FE VDEV DISK    write + flush back to back; after the
  *       flush is answered the data must already be in DISK.
  *   blkfront-test discard FE VDEV DISK  discard frees blocks and reads zero.
@@ -119,9 +119,10 @@ static void verify(const char *ref, int rounds)
     static uint8_t bufs[8][MAXREQ];
     uint64_t bytes = dev.sectors * 512;
     uint8_t *expect = calloc(1, bytes), *got = malloc(MAXREQ);
-    int fd = open(ref, O_WRONLY);
+    int fd = open(ref, O_RDWR);
 
     CHECK(expect && got && fd >= 0, "cannot open %s", ref);
+    CHECK(pread(fd, expect, bytes, 0) == (ssize_t)bytes, "reading %s", ref);
     for (int r = 0; r < rounds; r++) {
         uint64_t span = dev.sectors / 8;
 

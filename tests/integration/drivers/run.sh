@@ -105,6 +105,10 @@ t readonly "$SAN/blkfront-test" readonly 9 51712
 disk d10.img 16M
 mkvbd add 10 51712 "$tmp/d10.img" w
 t reconnect "$SAN/blkfront-test" reconnect 10 51712
+disk r10.img 16M
+cp "$tmp/d10.img" "$tmp/r10.img"
+t restarted-frontend "$SAN/blkfront-test" verify 10 51712 "$tmp/r10.img" 5
+t restarted-image-cmp cmp "$tmp/d10.img" "$tmp/r10.img"
 
 # 4. A hostile frontend on one disk while a well-behaved one uses another.
 disk d11.img 16M; disk d12.img 32M; disk r12.img 32M
