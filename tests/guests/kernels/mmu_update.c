@@ -21,7 +21,9 @@
  * not. Hostile: PT frame mapped RW, unowned RAM frame, hypervisor frame,
  * L4 slots 256-271, PSE in L2 and L3, an address bit beyond the machine's
  * width, an L2 entry to a table mapped RW, a ptr into a frame we do not
- * own, command 3, a bad request array, a bad domain.
+ * own, command 3, a bad request array, a bad domain and our own domid as
+ * foreigndom. Flag rules: L1 accepts G, PCD|PWT, NX and software bits
+ * 9-11/52-58; G in L2/L3 is refused.
  */
 #include "traps.h"
 #include "pt.h"
@@ -30,7 +32,7 @@
 #define TEST_BASE  (GUEST_VIRT_BASE + (64UL << 20))
 #define BATCH_MAX  2048
 
-static char pool[12][4096] __attribute__((aligned(4096)));
+static char pool[13][4096] __attribute__((aligned(4096)));
 static uint64_t *l1[NR_L1];
 static char *data;
 static mmu_update_t reqs[BATCH_MAX];
@@ -265,6 +267,39 @@ static void test_hostile_upper(void)
                    -XEN_EINVAL);
 }
 
+/* Tries entry VAL at MA (entry E); prints and checks the result, undoes it. */
+static void try_flags(const char *what, uint64_t ma, uint64_t val, volatile uint64_t *e, long want)
+{
+    long rc = pt_mmu1(ma, val);
+
+    guest_printf("     %s: rc %ld, entry 0x%lx\n", what, rc, (unsigned long)*e);
+    EXPECT_EQ(rc, want);
+    if (rc == 0)
+        EXPECT_EQ(pt_mmu1(ma, 0), 0);
+}
+
+/* Which flag bits each level accepts. */
+static void test_flag_rules(void)
+{
+    uint64_t *spare = pt_alloc();
+    uint64_t l2e_ma = pt_entry_ma(tva(NR_L1, 0), 2);
+    volatile uint64_t *l2e = pt_entry(tva(NR_L1, 0), 2);
+    uint64_t l3e_ma = pt_entry_ma(GUEST_VIRT_BASE - (1UL << 30), 3);
+    volatile uint64_t *l3e = pt_entry(GUEST_VIRT_BASE - (1UL << 30), 3);
+
+    TEST("flag rules per level");
+    EXPECT_EQ(pt_map_ro(spare), 0);
+    try_flags("L1 + G", l1e_ma(0, 30), pte_of(data, PTE_DATA_RO | PTE_G), &l1[0][30], 0);
+    try_flags("L1 + PCD|PWT", l1e_ma(0, 30), pte_of(data, PTE_DATA_RO | PTE_PCD | PTE_PWT),
+              &l1[0][30], 0);
+    try_flags("L1 + software bits 9-11, 52-58", l1e_ma(0, 30),
+              pte_of(data, PTE_DATA_RO | 0xe00UL | (0x7fUL << 52)), &l1[0][30], 0);
+    try_flags("L1 + NX", l1e_ma(0, 30), pte_of(data, PTE_DATA_RO | PTE_NX), &l1[0][30], 0);
+    try_flags("L2 + G", l2e_ma, pte_of(spare, PTE_TABLE | PTE_G), l2e, -XEN_EINVAL);
+    try_flags("L2 plain", l2e_ma, pte_of(spare, PTE_TABLE), l2e, 0);
+    try_flags("L3 + G", l3e_ma, pte_of(spare, PTE_TABLE | PTE_G), l3e, -XEN_EINVAL);
+}
+
 /* Bad ptr values, commands, arrays and domains. */
 static void test_hostile_args(void)
 {
@@ -289,13 +324,15 @@ static void test_hostile_args(void)
     req.ptr = l1e_ma(0, 21);
     req.val = pte_of(data, PTE_DATA_RO);
     EXPECT_EQ(hyp_mmu_update(&req, 1, &done, 0x1234), -XEN_ESRCH);
+    /* Naming yourself as the foreign domain is refused (use DOMID_SELF). */
+    EXPECT_EQ(hyp_mmu_update(&req, 1, &done, 0), -XEN_ESRCH);
     EXPECT_EQ(l1[0][21], 0);
 }
 
 /* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
-    pt_pool_init(pool, 12);
+    pt_pool_init(pool, 13);
     EXPECT_EQ(trap_install(-1), 0);
     setup();
     test_normal();
@@ -304,5 +341,6 @@ void test_main(void)
     test_batches();
     test_hostile_l1();
     test_hostile_upper();
+    test_flag_rules();
     test_hostile_args();
 }
