@@ -3,7 +3,9 @@
  * daemon has no hypervisor to map a domain's ring with, so INTRODUCE only
  * records the domain and announces it; a dom0 build attaches the ring
  * transport (ring.c) to the same record. Connections cache their target,
- * so SET_TARGET updates every connection of the domain at once.
+ * so SET_TARGET updates every connection of the domain at once. Lookups by
+ * domid go through an index (quota checks do one per request); the list is
+ * for iteration.
  */
 #include "domain.h"
 
@@ -15,9 +17,12 @@
 
 struct domain *domain_add(struct xsd *d, unsigned domid)
 {
-	struct domain *dom = calloc(1, sizeof(*dom));
+	struct domain *dom;
 	int q;
 
+	if (!d->dom_by_id && !(d->dom_by_id = calloc(DOMID_LIMIT, sizeof(*d->dom_by_id))))
+		return NULL;
+	dom = calloc(1, sizeof(*dom));
 	if (!dom)
 		return NULL;
 	dom->domid = domid;
@@ -26,17 +31,13 @@ struct domain *domain_add(struct xsd *d, unsigned domid)
 		dom->quota[q] = -1;
 	dom->next = d->doms;
 	d->doms = dom;
+	d->dom_by_id[domid] = dom;
 	return dom;
 }
 
 struct domain *domain_find(const struct xsd *d, unsigned domid)
 {
-	struct domain *dom;
-
-	for (dom = d->doms; dom; dom = dom->next)
-		if (dom->domid == domid)
-			return dom;
-	return NULL;
+	return d->dom_by_id && domid < DOMID_LIMIT ? d->dom_by_id[domid] : NULL;
 }
 
 void domain_clear(struct xsd *d)
@@ -47,6 +48,8 @@ void domain_clear(struct xsd *d)
 		free(d->doms);
 		d->doms = next;
 	}
+	free(d->dom_by_id);
+	d->dom_by_id = NULL;
 }
 
 int domain_introduce(struct xsd *d, unsigned domid, unsigned long mfn, unsigned port)
@@ -93,6 +96,7 @@ int domain_release(struct xsd *d, unsigned domid)
 		struct domain *dom = *pp;
 
 		*pp = dom->next;
+		d->dom_by_id[domid] = NULL;
 		free(dom);
 	}
 	domain_drop_conns(d, domid);

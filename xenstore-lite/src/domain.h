@@ -20,7 +20,7 @@ struct domain {
 	long quota[Q_COUNT];	/* overrides, -1 = global */
 };
 
-/* Record domid (must be unknown). NULL on -ENOMEM. */
+/* Record domid (must be unknown, < DOMID_LIMIT). NULL on -ENOMEM. */
 struct domain *domain_add(struct xsd *d, unsigned domid);
 /* Known domain domid or NULL. */
 struct domain *domain_find(const struct xsd *d, unsigned domid);

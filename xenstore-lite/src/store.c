@@ -233,17 +233,18 @@ int store_set_perms(struct store *s, struct node *n, const struct perms *pm)
 }
 
 /* Remove n and its descendants from the table and free them; the caller
- * unlinks n from its parent. */
-static void store_drop_subtree(struct store *s, struct node *n)
+ * unlinks n from its parent. cp is a PATH_BUF scratch buffer shared by all
+ * levels (each level rebuilds child paths from its node's own path), so a
+ * maximally deep tree costs little stack. */
+static void store_drop_subtree(struct store *s, struct node *n, char *cp)
 {
-	char cp[PATH_BUF];
 	uint32_t off;
 
 	for (off = 0; off < n->klen; off += (uint32_t)strlen(n->kids + off) + 1) {
 		struct node *c;
 
 		if (path_join(n->path, n->kids + off, cp) == 0 && (c = store_get(s, cp)))
-			store_drop_subtree(s, c);
+			store_drop_subtree(s, c, cp);
 	}
 	store_account(s, n, -1);
 	htab_remove(&s->tab, &n->h);
@@ -259,7 +260,7 @@ void store_remove(struct store *s, struct node *n)
 	parent = store_get(s, pp);
 	node_kid_del(parent, path_base(n->path));
 	parent->cgen = ++s->gen;
-	store_drop_subtree(s, n);
+	store_drop_subtree(s, n, pp);
 }
 
 struct check_state {

@@ -259,10 +259,10 @@ int view_set_perms(struct conn *c, struct txn *t, const char *path,
 }
 
 /* Touch every node of the subtree at e (present in the view) so removal
- * cannot fail half way. 0 or *err. */
-static int txn_touch_subtree(struct conn *c, struct txn *t, struct tent *e)
+ * cannot fail half way. 0 or *err. cp is a PATH_BUF scratch buffer shared
+ * by all levels, so deep trees cost little stack. */
+static int txn_touch_subtree(struct conn *c, struct txn *t, struct tent *e, char *cp)
 {
-	char cp[PATH_BUF];
 	uint32_t off;
 	int err = 0;
 
@@ -275,16 +275,15 @@ static int txn_touch_subtree(struct conn *c, struct txn *t, struct tent *e)
 		ce = tent_get(c, t, cp, &err);
 		if (!ce)
 			return err;
-		if (ce->copy && (err = txn_touch_subtree(c, t, ce)))
+		if (ce->copy && (err = txn_touch_subtree(c, t, ce, cp)))
 			return err;
 	}
 	return 0;
 }
 
-/* Mark the (fully touched) subtree at e absent in the view. */
-static void txn_drop_subtree(struct txn *t, struct tent *e)
+/* Mark the (fully touched) subtree at e absent in the view; cp as above. */
+static void txn_drop_subtree(struct txn *t, struct tent *e, char *cp)
 {
-	char cp[PATH_BUF];
 	uint32_t off;
 
 	for (off = 0; off < e->copy->klen; off += (uint32_t)strlen(e->copy->kids + off) + 1) {
@@ -292,7 +291,7 @@ static void txn_drop_subtree(struct txn *t, struct tent *e)
 
 		if (path_join(e->path, e->copy->kids + off, cp) == 0 &&
 		    (ce = tent_find(t, cp)) && ce->copy)
-			txn_drop_subtree(t, ce);
+			txn_drop_subtree(t, ce, cp);
 	}
 	node_free(e->copy);
 	e->copy = NULL;
@@ -312,14 +311,14 @@ int view_remove(struct conn *c, struct txn *t, const char *path)
 	path_parent(path, pp);
 	e = tent_find(t, path);
 	pe = tent_get(c, t, pp, &err);
-	if (!pe || (err = txn_touch_subtree(c, t, e)))
+	if (!pe || (err = txn_touch_subtree(c, t, e, pp)))
 		return err;
 	/* The parent can be absent in the view if it vanished from the live
 	 * tree between the touches of child and parent; the commit is then
 	 * certain to fail, so only the view needs to stay sane. */
 	if (pe->copy)
 		node_kid_del(pe->copy, path_base(path));
-	txn_drop_subtree(t, e);
+	txn_drop_subtree(t, e, pp);
 	t->removed++;
 	return 0;
 }

@@ -46,6 +46,7 @@ int xsd_init(struct xsd *d)
 	if (store_init(&d->store))
 		return -ENOMEM;
 	if (domain_add(d, 0) == NULL) {
+		domain_clear(d);
 		store_fini(&d->store);
 		return -ENOMEM;
 	}

@@ -34,6 +34,7 @@ struct xsd {
 	long quota[Q_COUNT];
 	struct conn *conns;
 	struct domain *doms;
+	struct domain **dom_by_id;	/* DOMID_LIMIT slots, indexes doms */
 	int loglevel;		/* 0 errors, 1 warnings, 2 info, 3 debug */
 	FILE *logf;
 	uint64_t requests;

@@ -256,6 +256,39 @@ static void transactions_match_serial_model(void **state)
 	world_free(m);
 }
 
+/* The deepest legal path (1536 levels): creating and removing it, plain
+ * and in a transaction, must not exhaust the stack. */
+static void deepest_paths(void **state)
+{
+	struct world *w = world_new();
+	char body[XENSTORE_ABS_PATH_MAX + 8];
+	struct reply r;
+	uint32_t tx, i;
+
+	(void)state;
+	for (i = 0; i < XENSTORE_ABS_PATH_MAX / 2; i++)
+		memcpy(body + 2 * i, "/a", 2);
+	body[XENSTORE_ABS_PATH_MAX] = '\0';
+	memcpy(body + XENSTORE_ABS_PATH_MAX + 1, "v", 1);
+	send_req(w->c[0], XS_WRITE, 0, body, XENSTORE_ABS_PATH_MAX + 2);
+	assert_true(pop(w->c[0], &r));
+	assert_int_equal(r.h.type, XS_WRITE);
+	assert_int_equal(store_count(&w->d.store), 5 + XENSTORE_ABS_PATH_MAX / 2);
+	send_req(w->c[0], XS_TRANSACTION_START, 0, "", 1);
+	assert_true(pop(w->c[0], &r));
+	tx = (uint32_t)atoi(r.body);
+	send_req(w->c[0], XS_RM, tx, "/a", 3);
+	assert_true(pop(w->c[0], &r));
+	assert_int_equal(r.h.type, XS_RM);
+	send_req(w->c[0], XS_TRANSACTION_END, tx, "F", 2);
+	assert_true(pop(w->c[0], &r));
+	send_req(w->c[0], XS_RM, 0, "/a", 3);
+	assert_true(pop(w->c[0], &r));
+	assert_int_equal(r.h.type, XS_RM);
+	assert_int_equal(store_count(&w->d.store), 5);
+	world_free(w);
+}
+
 struct item {
 	struct hentry h;
 	char key[16];
@@ -344,6 +377,7 @@ int main(void)
 		cmocka_unit_test(perms_rules),
 		cmocka_unit_test(store_random_ops),
 		cmocka_unit_test(transactions_match_serial_model),
+		cmocka_unit_test(deepest_paths),
 		cmocka_unit_test(htab_grows),
 		cmocka_unit_test(throttle_unread_replies),
 		cmocka_unit_test(oversized_output_drops_client),
