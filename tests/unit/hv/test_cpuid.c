@@ -1,0 +1,227 @@
+/*
+ * Tests hypervisor/arch/x86/cpuid.c, the CPUID a PV guest sees. Linux
+ * decides at boot, from these bits, whether it runs on Xen (the
+ * "XenVMMXenVMM" leaves) and which CPU features it may use; a feature leaked
+ * to a ring-3 PV kernel (global pages, superpages, SMEP/SMAP, FSGSBASE, PKU,
+ * XSAVE, ...) makes it execute something that faults or misbehaves. The tests
+ * feed all-ones and all-zeros host values and check exactly which bits go,
+ * which are forced, and that everything else passes through untouched.
+ */
+#include <string.h>
+#include "unit.h"
+#include "pvkit/cpuid.h"
+
+#define BIT(n) (1u << (n))
+
+static const uint32_t ones[4] = { 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu };
+static const uint32_t zeros[4] = { 0, 0, 0, 0 };
+static const uint32_t pattern[4] = { 0x12345678u, 0x9abcdef0u, 0x0f1e2d3cu, 0x4b5a6978u };
+
+static void view(uint32_t leaf, uint32_t subleaf, const uint32_t host[4], uint32_t out[4])
+{
+    memset(out, 0xcc, 4 * sizeof(uint32_t));
+    cpuid_guest_view(leaf, subleaf, host, 46, out);
+}
+
+static void xen_signature_leaf(void **state)
+{
+    (void)state;
+    uint32_t out[4];
+    view(0x40000000, 0, ones, out);
+    assert_int_equal(out[CPUID_EAX], 0x40000005);
+    char sig[13];
+    memcpy(sig, &out[CPUID_EBX], 4);
+    memcpy(sig + 4, &out[CPUID_ECX], 4);
+    memcpy(sig + 8, &out[CPUID_EDX], 4);
+    sig[12] = 0;
+    assert_string_equal(sig, "XenVMMXenVMM");
+    /* The host's values (say, KVM's own leaves) do not matter. */
+    uint32_t out2[4];
+    view(0x40000000, 7, pattern, out2);
+    assert_memory_equal(out, out2, sizeof(out));
+}
+
+static void xen_version_leaf(void **state)
+{
+    (void)state;
+    uint32_t out[4];
+    view(0x40000001, 0, ones, out);
+    assert_int_equal(out[CPUID_EAX], (4u << 16) | 17u); /* 4.17 */
+    assert_int_equal(out[CPUID_EBX], 0);
+    assert_int_equal(out[CPUID_ECX], 0);
+    assert_int_equal(out[CPUID_EDX], 0);
+}
+
+static void xen_hypercall_page_leaf(void **state)
+{
+    (void)state;
+    uint32_t out[4];
+    view(0x40000002, 0, ones, out);
+    assert_int_equal(out[CPUID_EAX], 1);
+    assert_int_equal(out[CPUID_EBX], 0x40000000);
+    assert_int_equal(out[CPUID_ECX], 1);
+    assert_int_equal(out[CPUID_EDX], 0);
+}
+
+static void xen_leaf5_address_bits(void **state)
+{
+    (void)state;
+    uint32_t out[4];
+    memset(out, 0xcc, sizeof(out));
+    cpuid_guest_view(0x40000005, 0, ones, 46, out);
+    assert_int_equal(out[CPUID_EAX], 0);
+    assert_int_equal(out[CPUID_EBX], 46);
+    assert_int_equal(out[CPUID_ECX], 0);
+    assert_int_equal(out[CPUID_EDX], 0);
+    cpuid_guest_view(0x40000005, 0, ones, 52, out);
+    assert_int_equal(out[CPUID_EBX], 52);
+}
+
+static void other_xen_range_leaves_zero(void **state)
+{
+    (void)state;
+    static const uint32_t leaves[] = { 0x40000003, 0x40000004, 0x40000006, 0x40000010,
+                                       0x40000100, 0x40000105, 0x4000ffff };
+    for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
+        uint32_t out[4];
+        view(leaves[i], 0, ones, out);
+        assert_memory_equal(out, zeros, sizeof(out));
+    }
+}
+
+static void leaf1_hides_features_and_sets_hypervisor(void **state)
+{
+    (void)state;
+    uint32_t out[4];
+    view(1, 0, ones, out);
+    static const uint32_t ecx_hidden = BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) |
+                                       BIT(8) | BIT(15) | BIT(17) | BIT(21) | BIT(24) |
+                                       BIT(26) | BIT(27);
+    static const uint32_t edx_hidden = BIT(1) | BIT(3) | BIT(7) | BIT(12) | BIT(13) |
+                                       BIT(14) | BIT(17) | BIT(21) | BIT(22) | BIT(29) |
+                                       BIT(31);
+    assert_int_equal(out[CPUID_EAX], 0xffffffffu);
+    assert_int_equal(out[CPUID_EBX], 0xffffffffu);
+    assert_int_equal(out[CPUID_ECX], ~ecx_hidden);
+    assert_int_equal(out[CPUID_EDX], ~edx_hidden);
+    /* By name, the ones a PV kernel would trip over first. */
+    assert_false(out[CPUID_EDX] & BIT(3));  /* PSE */
+    assert_false(out[CPUID_EDX] & BIT(13)); /* PGE */
+    assert_false(out[CPUID_EDX] & BIT(12)); /* MTRR */
+    assert_false(out[CPUID_ECX] & BIT(26)); /* XSAVE */
+    assert_false(out[CPUID_ECX] & BIT(27)); /* OSXSAVE */
+    assert_false(out[CPUID_ECX] & BIT(5));  /* VMX */
+    assert_false(out[CPUID_ECX] & BIT(21)); /* X2APIC */
+    assert_false(out[CPUID_ECX] & BIT(17)); /* PCID */
+    /* Features a PV guest keeps. */
+    assert_true(out[CPUID_EDX] & BIT(0));   /* FPU */
+    assert_true(out[CPUID_EDX] & BIT(25));  /* SSE */
+    assert_true(out[CPUID_ECX] & BIT(0));   /* SSE3 */
+
+    /* The hypervisor bit is set even when the host does not set it. */
+    view(1, 0, zeros, out);
+    assert_int_equal(out[CPUID_ECX], BIT(31));
+    assert_int_equal(out[CPUID_EDX], 0);
+    assert_int_equal(out[CPUID_EAX], 0);
+}
+
+static void leaf7_hides_supervisor_features(void **state)
+{
+    (void)state;
+    uint32_t out[4];
+    view(7, 0, ones, out);
+    static const uint32_t ebx_hidden = BIT(0) | BIT(1) | BIT(2) | BIT(7) | BIT(10) |
+                                       BIT(14) | BIT(20) | BIT(25);
+    static const uint32_t ecx_hidden = BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(7) | BIT(16);
+    static const uint32_t edx_hidden = BIT(20) | BIT(26) | BIT(27) | BIT(28) | BIT(29) |
+                                       BIT(31);
+    assert_int_equal(out[CPUID_EAX], 0xffffffffu);   /* max subleaf passes through */
+    assert_int_equal(out[CPUID_EBX], ~ebx_hidden);
+    assert_int_equal(out[CPUID_ECX], ~ecx_hidden);
+    assert_int_equal(out[CPUID_EDX], ~edx_hidden);
+    assert_false(out[CPUID_EBX] & BIT(20)); /* SMAP */
+    assert_false(out[CPUID_EBX] & BIT(0));  /* FSGSBASE */
+    assert_false(out[CPUID_EBX] & BIT(7));  /* SMEP */
+    assert_false(out[CPUID_ECX] & BIT(3));  /* PKU */
+    assert_false(out[CPUID_ECX] & BIT(16)); /* LA57 */
+    assert_false(out[CPUID_EDX] & BIT(26)); /* IBRS/IBPB: spec-ctrl MSRs not emulated */
+    assert_false(out[CPUID_EDX] & BIT(27)); /* STIBP */
+    assert_false(out[CPUID_EDX] & BIT(31)); /* SSBD */
+    assert_true(out[CPUID_EBX] & BIT(3));   /* BMI1 stays */
+    assert_true(out[CPUID_EBX] & BIT(5));   /* AVX2 stays */
+
+    view(7, 0, zeros, out);
+    assert_memory_equal(out, zeros, sizeof(out));
+}
+
+static void leaf7_other_subleaves_zero(void **state)
+{
+    (void)state;
+    uint32_t out[4];
+    view(7, 1, ones, out);
+    assert_memory_equal(out, zeros, sizeof(out));
+    view(7, 2, pattern, out);
+    assert_memory_equal(out, zeros, sizeof(out));
+}
+
+static void hidden_whole_leaves(void **state)
+{
+    (void)state;
+    static const uint32_t leaves[] = { 5, 0xa, 0xd };
+    for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
+        uint32_t out[4];
+        view(leaves[i], 0, ones, out);
+        assert_memory_equal(out, zeros, sizeof(out));
+        view(leaves[i], 1, pattern, out);
+        assert_memory_equal(out, zeros, sizeof(out));
+    }
+}
+
+static void ext_leaf_hides_1g_pages_and_svm(void **state)
+{
+    (void)state;
+    uint32_t out[4];
+    view(0x80000001, 0, ones, out);
+    assert_int_equal(out[CPUID_EAX], 0xffffffffu);
+    assert_int_equal(out[CPUID_EBX], 0xffffffffu);
+    assert_int_equal(out[CPUID_ECX], ~(BIT(2) | BIT(29)));
+    assert_int_equal(out[CPUID_EDX], ~BIT(26));
+    assert_false(out[CPUID_EDX] & BIT(26)); /* PDPE1GB */
+    assert_false(out[CPUID_ECX] & BIT(2));  /* SVM */
+    assert_true(out[CPUID_EDX] & BIT(29));  /* LM stays: this is a 64-bit guest */
+    assert_true(out[CPUID_EDX] & BIT(20));  /* NX stays */
+}
+
+static void unknown_leaves_pass_through(void **state)
+{
+    (void)state;
+    static const uint32_t leaves[] = { 0, 2, 4, 6, 0xb, 0x80000000, 0x80000002, 0x80000008,
+                                       0x3fffffff, 0x40010000, 0xc0000000 };
+    for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
+        for (uint32_t sub = 0; sub < 3; sub++) {
+            uint32_t out[4];
+            view(leaves[i], sub, pattern, out);
+            assert_memory_equal(out, pattern, sizeof(out));
+            view(leaves[i], sub, ones, out);
+            assert_memory_equal(out, ones, sizeof(out));
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(xen_signature_leaf),
+        cmocka_unit_test(xen_version_leaf),
+        cmocka_unit_test(xen_hypercall_page_leaf),
+        cmocka_unit_test(xen_leaf5_address_bits),
+        cmocka_unit_test(other_xen_range_leaves_zero),
+        cmocka_unit_test(leaf1_hides_features_and_sets_hypervisor),
+        cmocka_unit_test(leaf7_hides_supervisor_features),
+        cmocka_unit_test(leaf7_other_subleaves_zero),
+        cmocka_unit_test(hidden_whole_leaves),
+        cmocka_unit_test(ext_leaf_hides_1g_pages_and_svm),
+        cmocka_unit_test(unknown_leaves_pass_through),
+    };
+    return UNIT_RUN("cpuid", tests);
+}
