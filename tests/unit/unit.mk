@@ -48,9 +48,11 @@ check: check-unit
 unit-tests: $(UNIT_BINS)
 
 check-unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do \
-		echo "== $$t"; $(UNIT_RUNENV) $$t; \
-	done; echo "unit tests: all $(words $(UNIT_BINS)) binaries passed"
+	@failed=; for t in $(UNIT_BINS); do \
+		echo "== $$t"; $(UNIT_RUNENV) $$t || failed="$$failed $${t##*/}"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "unit tests FAILED:$$failed"; exit 1; fi; \
+	echo "unit tests: all $(words $(UNIT_BINS)) binaries passed"
 
 check-unit-bugs: $(UNIT_BUG_BINS)
 	@rc=0; for t in $(UNIT_BUG_BINS); do \
