@@ -10,7 +10,9 @@
  * a UDP frame sent with NETTXF_csum_blank comes out with a valid checksum;
  * frames injected on vif30.0 arrive through A's netfront bit-exact (and not
  * through B's); malformed TX requests (bad grant, slot outside its page,
- * runt packet) are answered with errors; B still works afterwards.
+ * runt packet) are answered with errors; B still works afterwards, and
+ * after a disconnect and reconnect; a corrupt TX producer index on A gets
+ * vif A dropped.
  * Prints one line per check; exit 0 and "net-test: ok" if all held.
  */
 #define _GNU_SOURCE
@@ -28,6 +30,7 @@
 
 #include "hosted/hosted_dom.h"
 #include "netfront/netfront.h"
+#include "pvf_util.h"
 
 #define ETHTYPE 0x88b5
 #define MAGIC 0x50564b54u   /* "PVKT" */
@@ -54,20 +57,14 @@ static void __attribute__((noreturn)) die(const char *why)
     exit(1);
 }
 
-/* Contract: connects vif (domid, 0) and opens a packet socket on its tap. */
-static void nic_open(struct nic *n, unsigned domid, unsigned queues)
+/* Contract: (re)opens the packet socket on the vif's current tap. */
+static void nic_sock(struct nic *n)
 {
-    struct netfront_opts o = { .max_queues = queues };
     struct sockaddr_ll a = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-    char node[64];
     int big = 4 << 20;
 
-    n->dom = hosted_dom_create((domid_t)domid, 4096, 1);
-    snprintf(node, sizeof(node), "/local/domain/%u/device/vif/0", domid);
-    if (!n->dom || netfront_init(&n->dev, hosted_dom_os(n->dom), node, &o) < 0 ||
-        netfront_connect(&n->dev, 15000) < 0)
-        die("cannot connect a vif");
-    snprintf(n->ifname, sizeof(n->ifname), "vif%u.0", domid);
+    if (n->sock > 0)
+        close(n->sock);
     n->ifindex = (int)if_nametoindex(n->ifname);
     n->sock = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, htons(ETH_P_ALL));
     a.sll_ifindex = n->ifindex;
@@ -75,6 +72,21 @@ static void nic_open(struct nic *n, unsigned domid, unsigned queues)
         bind(n->sock, (struct sockaddr *)&a, sizeof(a)) < 0)
         die("cannot open a packet socket on the tap (run as root in a netns)");
     setsockopt(n->sock, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+}
+
+/* Contract: connects vif (domid, 0) and opens a packet socket on its tap. */
+static void nic_open(struct nic *n, unsigned domid, unsigned queues)
+{
+    struct netfront_opts o = { .max_queues = queues };
+    char node[64];
+
+    n->dom = hosted_dom_create((domid_t)domid, 4096, 1);
+    snprintf(node, sizeof(node), "/local/domain/%u/device/vif/0", domid);
+    if (!n->dom || netfront_init(&n->dev, hosted_dom_os(n->dom), node, &o) < 0 ||
+        netfront_connect(&n->dev, 15000) < 0)
+        die("cannot connect a vif");
+    snprintf(n->ifname, sizeof(n->ifname), "vif%u.0", domid);
+    nic_sock(n);
 }
 
 /* Contract: builds test frame `seq` of `len` bytes from `src`. */
@@ -267,6 +279,20 @@ static void malformed(struct nic *a)
     check("ring ids all returned", q->tx_nfree == NETFRONT_RING_SIZE);
 }
 
+/* A corrupt TX producer index must get vif A dropped (backend Closing). */
+static void garbage_index(struct nic *a)
+{
+    struct netfront_queue *q = &a->dev.q[0];
+    const struct pvf_os *os = hosted_dom_os(a->dom);
+
+    q->tx.sring->req_prod += 1000;
+    os->evtchn_notify(os->ctx, q->port);
+    check("garbage TX producer index drops the vif",
+          pvf_wait_state(os, a->dev.backend, XenbusStateClosing,
+                         XenbusStateClosed, 0, 5000) >= XenbusStateClosing);
+    pvf_switch_state(os, a->dev.node, XenbusStateClosed);
+}
+
 int main(void)
 {
     struct nic a, b;
@@ -281,8 +307,12 @@ int main(void)
     rx_frames(&a, &b);
     malformed(&a);
     tx_frames(&b, &a);
-    check("disconnect A", netfront_disconnect(&a.dev, 15000) == 0);
     check("disconnect B", netfront_disconnect(&b.dev, 15000) == 0);
+    check("reconnect B", netfront_connect(&b.dev, 15000) == 0);
+    nic_sock(&b);
+    tx_frames(&b, &a);
+    garbage_index(&a);
+    check("disconnect B again", netfront_disconnect(&b.dev, 15000) == 0);
     close(a.sock);
     close(b.sock);
     hosted_dom_destroy(a.dom);
