@@ -286,16 +286,23 @@ static int op_write(struct conn *c, struct req *r)
 	return err ? err : reply_ok(c, r);
 }
 
-/* MKDIR <path>: create path and parents if missing; no-op if present. */
+/* MKDIR <path>: create path and parents if missing; if present, nothing
+ * changes but write permission is still required (as xenstored does). */
 static int op_mkdir(struct conn *c, struct req *r)
 {
 	char path[PATH_BUF];
+	const struct node *n;
 	int err;
 
 	if ((err = req_path(c, r, false, path)))
 		return err;
-	if (view_get(c, r->t, path, false, &err) == NULL && !err)
+	n = view_get(c, r->t, path, false, &err);
+	if (err)
+		return err;
+	if (!n)
 		err = create_path(c, r, path, NULL, 0);
+	else if (!(perms_access(&n->perms, &c->who) & XS_PERM_WRITE))
+		err = -EACCES;
 	return err ? err : reply_ok(c, r);
 }
 

@@ -169,6 +169,8 @@ T(unprivileged_permission_denial)
 		{ 2, XS_DIRECTORY, 0, "/local/domain/2", "E:EACCES" },
 		{ 2, XS_GET_PERMS, 0, "/local/domain/2/secret", "E:EACCES" },
 		{ 2, XS_WRITE, 0, "/top|x", "E:EACCES" },
+		{ 2, XS_MKDIR, 0, "/local/domain/2", "E:EACCES" },
+		{ 2, XS_MKDIR, 0, "/local/domain/1", "OK" },
 		{ 2, XS_INTRODUCE, 0, "5|0|0", "E:EACCES" },
 		{ 2, XS_CONTROL, 0, "check", "E:EACCES" },
 		{ 2, XS_GET_DOMAIN_PATH, 0, "2", "/local/domain/2|" },
