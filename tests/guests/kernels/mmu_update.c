@@ -18,7 +18,8 @@
  * MACHPHYS_UPDATE changes the M2P entry seen at MACH2PHYS_VIRT_START;
  * batches of 1, 8, 64, 512 and 2048 report done = count; a batch whose
  * k-th entry is bad reports done = k with entries < k applied and > k
- * not. Hostile: PT frame mapped RW, unowned RAM frame, hypervisor frame,
+ * not. L4 and L3 entries of the live tables hook a new chain in and out
+ * (the L2 stays typed while hooked). Hostile: PT frame mapped RW, unowned RAM frame, hypervisor frame,
  * L4 slots 256-271, PSE in L2 and L3, an address bit beyond the machine's
  * width, an L2 entry to a table mapped RW, a ptr into a frame we do not
  * own, command 3, a bad request array, a bad domain and our own domid as
@@ -32,7 +33,7 @@
 #define TEST_BASE  (GUEST_VIRT_BASE + (64UL << 20))
 #define BATCH_MAX  2048
 
-static char pool[13][4096] __attribute__((aligned(4096)));
+static char pool[16][4096] __attribute__((aligned(4096)));
 static uint64_t *l1[NR_L1];
 static char *data;
 static mmu_update_t reqs[BATCH_MAX];
@@ -257,7 +258,7 @@ static void test_hostile_upper(void)
     expect_refused("PSE in L2", l2e_ma, pte_of(data, PTE_DATA_RW | PTE_PS),
                    pt_entry(tva(NR_L1, 0), 2), -XEN_EINVAL);
     expect_refused("L2 -> an 'L1' that is mapped RW", l2e_ma,
-                   pte_of(pool[11], PTE_TABLE), pt_entry(tva(NR_L1, 0), 2), -XEN_EINVAL);
+                   pte_of(pt_alloc(), PTE_TABLE), pt_entry(tva(NR_L1, 0), 2), -XEN_EINVAL);
     expect_refused("PSE in L3", l3e_ma, pte_of(data, PTE_DATA_RW | PTE_PS),
                    pt_entry(GUEST_VIRT_BASE - (1UL << 30), 3), -XEN_EINVAL);
     for (int slot = 256; slot < 272; slot += 5)
@@ -265,6 +266,37 @@ static void test_hostile_upper(void)
                        &l4[slot], -XEN_EINVAL);
     expect_refused("write to L4 slot 271", pt_ma_of(&l4[271]), l4[511], &l4[271],
                    -XEN_EINVAL);
+}
+
+/* L4 and L3 updates on the live tables: a new chain at L4 slot 1. */
+static void test_upper_levels(void)
+{
+    uint64_t *l4 = pt_va_of_mfn(pt_cur_l4_mfn);
+    uint64_t *nl1 = pt_alloc(), *nl2 = pt_alloc(), *nl3 = pt_alloc();
+    volatile char *v = (volatile char *)((1UL << 39) + (3UL << 30) + (5UL << 21) + (7UL << 12));
+    unsigned long before;
+
+    TEST("L4 and L3 entries of the live tables");
+    nl1[7] = pte_of(data, PTE_DATA_RO);
+    EXPECT_EQ(pt_map_ro(nl1), 0);
+    nl2[5] = pte_of(nl1, PTE_TABLE);
+    EXPECT_EQ(pt_map_ro(nl2), 0);
+    EXPECT_EQ(pt_map_ro(nl3), 0);
+    EXPECT_EQ(l4[1], 0);
+    EXPECT_EQ(pt_mmu1(pt_ma_of(&l4[1]), pte_of(nl3, PTE_TABLE)), 0);
+    EXPECT_EQ(pt_mmu1(pt_ma_of(&nl3[3]), pte_of(nl2, PTE_TABLE)), 0);
+    data[0] = 0x3c;
+    EXPECT_EQ(v[0], 0x3c);
+    EXPECT_EQ(pt_map_rw(nl2), -XEN_EBUSY);
+    EXPECT_EQ(pt_mmu1(pt_ma_of(&l4[1]), 0), 0);
+    EXPECT_EQ(hyp_mmuext1(MMUEXT_TLB_FLUSH_LOCAL, 0), 0);
+    before = trap_last.count;
+    __asm__ volatile(TRAP_PROBE_ASM("movb (%0), %%al") : : "r"(v) : "rax", "r11", "memory");
+    trap_resume = 0;
+    EXPECT_EQ(trap_last.count - before, 1);
+    EXPECT_EQ(pt_map_rw(nl3), 0);
+    EXPECT_EQ(pt_map_rw(nl2), 0);
+    EXPECT_EQ(pt_map_rw(nl1), 0);
 }
 
 /* Tries entry VAL at MA (entry E); prints and checks the result, undoes it. */
@@ -303,12 +335,13 @@ static void test_flag_rules(void)
 /* Bad ptr values, commands, arrays and domains. */
 static void test_hostile_args(void)
 {
-    mmu_update_t req = { .ptr = pt_ma_of(&pool[10][8]), .val = 0x1122334455667788UL };
+    uint64_t *plain = pt_alloc();
+    mmu_update_t req = { .ptr = pt_ma_of(&plain[1]), .val = 0x1122334455667788UL };
     unsigned int done = 0xdead;
 
     TEST("hostile ptr, command, array, domain");
     EXPECT_EQ(hyp_mmu_update(&req, 1, NULL, DOMID_SELF), 0);
-    EXPECT_EQ(*(uint64_t *)&pool[10][8], 0x1122334455667788UL);
+    EXPECT_EQ(plain[1], 0x1122334455667788UL);
     guest_printf("     (a NORMAL update of a plain writable page is a plain store)\n");
     expect_refused("ptr into a hypervisor frame", ((uint64_t)xen_frame() << 12) | 8, 0,
                    &l1[0][21], -XEN_EINVAL);
@@ -332,7 +365,7 @@ static void test_hostile_args(void)
 /* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
-    pt_pool_init(pool, 13);
+    pt_pool_init(pool, 16);
     EXPECT_EQ(trap_install(-1), 0);
     setup();
     test_normal();
@@ -341,6 +374,7 @@ void test_main(void)
     test_batches();
     test_hostile_l1();
     test_hostile_upper();
+    test_upper_levels();
     test_flag_rules();
     test_hostile_args();
 }
