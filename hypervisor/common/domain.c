@@ -9,6 +9,7 @@
  */
 #include "pvkit/domain.h"
 #include "pvkit/mm.h"
+#include "pvkit/time.h"
 #include "pvkit/traps.h"
 #include "pvkit/x86.h"
 
@@ -80,6 +81,9 @@ void domain_shutdown(struct domain *d, unsigned int reason)
         reason = (unsigned int)d->shutdown_code;
     d->state = DOMAIN_SHUTDOWN;
     d->shutdown_reason = reason;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        d->vcpus[i].state = VCPU_DOWN;
+    raise_resched();
     last_shutdown_reason = reason;
     printk(LOG_INFO, "(pvkit) d%u: shut down: %s\n", d->id, shutdown_reason_name(reason));
     domain_print_stats(d);
@@ -108,48 +112,34 @@ static uint8_t exit_code_for(unsigned int reason)
     }
 }
 
-static struct vcpu *pick_next_vcpu(void)
+void power_off_machine(void)
 {
-    for (unsigned int i = 0; i < MAX_DOMAINS; i++) {
-        struct domain *d = &domain_pool[i];
-        if (domain_used[i] && d->state == DOMAIN_RUNNING && d->nr_vcpus)
-            return &d->vcpus[0];
-    }
-    return NULL;
-}
-
-static __attribute__((noreturn)) void schedule(void)
-{
-    struct vcpu *next = pick_next_vcpu();
-    if (!next) {
-        printk(LOG_INFO, "(pvkit) no domain left running: machine off (%s)\n",
-               shutdown_reason_name(last_shutdown_reason));
-        machine_exit(exit_code_for(last_shutdown_reason));
-    }
-    vcpu_load(next);
-    exit_to_guest();
+    schedule_print_stats();
+    printk(LOG_INFO, "(pvkit) no domain left running: machine off (%s)\n",
+           shutdown_reason_name(last_shutdown_reason));
+    machine_exit(exit_code_for(last_shutdown_reason));
 }
 
 void vcpu_load(struct vcpu *v)
 {
-    struct cpu_info *ci = get_cpu_info();
-    ci->current = v;
-    ci->guest_regs = v->regs;
-    write_cr3((v->in_kernel ? v->kernel_l4_mfn : v->user_l4_mfn) << PAGE_SHIFT);
-    update_vcpu_time(v);
+    v->runstate.state_entry_time = system_time_ns();
+    context_restore(NULL, v);
 }
 
 void prepare_exit_to_guest(struct cpu_regs *regs)
 {
-    struct vcpu *v = current_vcpu();
+    struct vcpu *v;
 
-    if (v->domain->state != DOMAIN_RUNNING)
-        schedule();
+    schedule();
+    v = current_vcpu();
+    regs = &get_cpu_info()->guest_regs;
     /* An event is due: enter the guest's event callback instead. */
     if (vcpu_event_pending(v) && v->event_cb.address)
         bounce_to_guest(v, regs, v->event_cb.address, false, 0, true);
-    if (v->domain->state != DOMAIN_RUNNING)
+    if (v->domain->state != DOMAIN_RUNNING) {
         schedule();
+        v = current_vcpu();
+    }
     /* The guest never runs with its own IOPL, NT or VM, and always with IF. */
     regs->rflags = (regs->rflags & ~(RFLAGS_IOPL | RFLAGS_NT | RFLAGS_VM)) | RFLAGS_IF;
     regs->cs |= 3;

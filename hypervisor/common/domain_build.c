@@ -229,15 +229,33 @@ static int setup_shared_info(struct domain *d)
     return 0;
 }
 
+/* vCPUs 1..n-1 exist from the start but stay down until VCPUOP_initialise/up. */
+static void setup_secondary_vcpus(struct domain *d, unsigned int n)
+{
+    for (unsigned int i = 1; i < n; i++) {
+        struct vcpu *v = &d->vcpus[i];
+        v->domain = d;
+        v->id = i;
+        v->state = VCPU_DOWN;
+        v->vcpu_info = &d->shared_info->vcpu_info[i];
+        v->runstate.state = RUNSTATE_offline;
+        fpu_init_state(v);
+    }
+}
+
 static void setup_vcpu0(struct builder *b)
 {
     const struct boot_layout *l = &b->layout;
     struct domain *d = b->d;
     struct vcpu *v = &d->vcpus[0];
 
-    d->nr_vcpus = 1;
+    d->nr_vcpus = b->cfg->nr_vcpus ? b->cfg->nr_vcpus : 1;
     v->domain = d;
     v->id = 0;
+    v->state = VCPU_RUNNABLE;
+    v->initialised = true;
+    fpu_init_state(v);
+    setup_secondary_vcpus(d, d->nr_vcpus);
     v->in_kernel = true;
     v->kernel_l4_mfn = p2m_get(l->pt_pfn);
     v->vcpu_info = &d->shared_info->vcpu_info[0];
@@ -272,6 +290,8 @@ static int check_config(struct builder *b, const char **why)
         *why = "kernel, initrd and boot tables do not fit in 1 GiB";
     else if (!guest_range_ok_for_layout(&b->layout))
         *why = "VIRT_BASE places the boot mapping over the hypervisor's slots", rc = -XEN_EINVAL;
+    else if (cfg->nr_vcpus > MAX_VCPUS_PER_DOM)
+        *why = "too many vCPUs", rc = -XEN_EINVAL;
     else if (b->layout.p2m_pages > P2M_DIR_ENTRIES)
         *why = "domain larger than 8 GiB", rc = -XEN_EINVAL;
     else if (nr_pages > frame_table.nr_free)

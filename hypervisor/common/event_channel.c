@@ -33,6 +33,7 @@ static void raise_upcall(struct vcpu *v, unsigned int port)
     if (!test_and_set(&v->vcpu_info->evtchn_pending_sel, port / BITS_PER_WORD))
         __atomic_store_n(&v->vcpu_info->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
     v->domain->event_stats.delivered++;
+    vcpu_wake(v);
 }
 
 void evtchn_set_pending(struct domain *d, unsigned int port)
@@ -42,6 +43,9 @@ void evtchn_set_pending(struct domain *d, unsigned int port)
 
     if (test_and_set(&pending[port / BITS_PER_WORD], port % BITS_PER_WORD))
         return;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i].nr_poll_ports)
+            vcpu_wake(&d->vcpus[i]); /* polls see masked ports too */
     if (test(&mask[port / BITS_PER_WORD], port % BITS_PER_WORD))
         return;
     raise_upcall(&d->vcpus[d->evtchn[port].notify_vcpu], port);
@@ -286,7 +290,7 @@ static long unmask(struct vcpu *v, uint64_t arg)
     uint64_t *pending = (uint64_t *)d->shared_info->evtchn_pending;
     unsigned int w = op.port / BITS_PER_WORD, b = op.port % BITS_PER_WORD;
     __atomic_fetch_and(&mask[w], ~(1ull << b), __ATOMIC_SEQ_CST);
-    if (test(&pending[w], b))
+    if (test(&pending[w], b) && d->vcpus[d->evtchn[op.port].notify_vcpu].vcpu_info)
         raise_upcall(&d->vcpus[d->evtchn[op.port].notify_vcpu], op.port);
     return 0;
 }

@@ -68,6 +68,7 @@ static struct domain *build_dom0(void)
         .id = options.initial_domain_unprivileged ? 1 : 0,
         .privileged = !options.initial_domain_unprivileged,
         .mem_bytes = dom0_memory(),
+        .nr_vcpus = options.dom0_vcpus ? options.dom0_vcpus : 1,
         .kernel = phys_to_virt(kernel->start),
         .kernel_size = kernel->end - kernel->start,
         .initrd = initrd ? phys_to_virt(initrd->start) : NULL,

@@ -1,10 +1,9 @@
 /*
  * sched_op: yield, block, shutdown.
  *
- * With one vCPU per machine there is nothing to yield to, and nothing can
- * wake a blocked vCPU but an event; events arrive with issue 4, so until then
- * SCHEDOP_block does what Xen does first -- re-enable event delivery -- and
- * returns at once (a guest must treat block as "may return spuriously").
+ * yield, block and poll hand the decision to the scheduler, which switches
+ * on the way back to the guest (common/schedule.c); block re-enables event
+ * delivery first, as Linux expects.
  * Shutdown stops the domain for good; the reason becomes the machine's exit
  * status when it was the last one running. As in Xen, a reason outside the
  * SHUTDOWN_* set is accepted and reported as "unknown" (an "other" exit).
@@ -47,20 +46,11 @@ static long sched_remote_shutdown(struct vcpu *v, uint64_t arg)
     return 0;
 }
 
-static bool any_port_pending(struct domain *d, const evtchn_port_t *ports, unsigned int n)
-{
-    const uint64_t *pending = (const uint64_t *)d->shared_info->evtchn_pending;
-    for (unsigned int i = 0; i < n; i++)
-        if (__atomic_load_n(&pending[ports[i] / 64], __ATOMIC_SEQ_CST) & (1ull << (ports[i] % 64)))
-            return true;
-    return false;
-}
-
 /* Waits until one of the ports is pending or the timeout (system time) passes. */
 static long sched_poll(struct vcpu *v, uint64_t arg)
 {
     struct sched_poll poll;
-    evtchn_port_t ports[128];
+    evtchn_port_t ports[MAX_POLL_PORTS];
 
     if (copy_from_guest(&poll, arg, sizeof(poll)))
         return -XEN_EFAULT;
@@ -71,13 +61,9 @@ static long sched_poll(struct vcpu *v, uint64_t arg)
     for (unsigned int i = 0; i < poll.nr_ports; i++)
         if (ports[i] == 0 || ports[i] >= NR_EVTCHN_PORTS)
             return -XEN_EINVAL;
-    while (!any_port_pending(v->domain, ports, poll.nr_ports)) {
-        if (poll.timeout && system_time_ns() >= poll.timeout)
-            return 0;
-        idle_once(poll.timeout);
-        if (v->domain->state != DOMAIN_RUNNING)
-            return 0;
-    }
+    if (poll.timeout && system_time_ns() >= poll.timeout)
+        return 0;
+    vcpu_poll(v, ports, poll.nr_ports, poll.timeout);
     return 0;
 }
 
@@ -85,11 +71,12 @@ long do_sched_op(struct vcpu *v, const uint64_t args[5])
 {
     switch (args[0]) {
     case SCHEDOP_yield:
+        raise_resched();
         return 0;
     case SCHEDOP_block:
         if (v->vcpu_info)
             v->vcpu_info->evtchn_upcall_mask = 0;
-        vcpu_block(v, 0);
+        vcpu_block(v);
         return 0;
     case SCHEDOP_poll:
         return sched_poll(v, args[1]);

@@ -14,10 +14,14 @@
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/time.h"
+#include "pvkit/traps.h"
 #include "pvkit/x86.h"
+
+static void publish_runstate(struct vcpu *v);
 
 void update_vcpu_time(struct vcpu *v)
 {
+    publish_runstate(v);
     struct vcpu_time_info *t;
     uint32_t mul;
     int8_t shift;
@@ -57,7 +61,7 @@ static void set_runstate(struct vcpu *v, int state)
 
 static uint64_t earliest_deadline(void)
 {
-    uint64_t next = 0;
+    uint64_t next = schedule_next_deadline();
     struct domain *d;
 
     for_each_domain(d, slot) {
@@ -109,6 +113,7 @@ static void fire_vcpu_timers(struct vcpu *v, uint64_t now)
 void timer_interrupt(void)
 {
     uint64_t now = system_time_ns();
+    schedule_tick(now);
     struct domain *d;
 
     for_each_domain(d, slot) {
@@ -138,18 +143,18 @@ long do_set_timer_op(struct vcpu *v, const uint64_t args[5])
     return set_singleshot(v, args[0], false);
 }
 
-/* --- blocking ------------------------------------------------------------ */
+/* --- runstate on switches ------------------------------------------------ */
 
-void vcpu_block(struct vcpu *v, uint64_t until_ns)
+void vcpu_switch_runstate(struct vcpu *prev, struct vcpu *next)
 {
-    if (vcpu_event_pending(v))
-        return;
-    set_runstate(v, RUNSTATE_blocked);
-    while (!vcpu_event_pending(v) && v->domain->state == DOMAIN_RUNNING &&
-           (!until_ns || system_time_ns() < until_ns))
-        idle_once(until_ns);
-    rearm_hardware_timer();
-    set_runstate(v, RUNSTATE_running);
+    if (prev && prev->domain->state == DOMAIN_RUNNING)
+        set_runstate(prev, prev->state == VCPU_BLOCKED ? RUNSTATE_blocked :
+                           prev->state == VCPU_DOWN ? RUNSTATE_offline : RUNSTATE_runnable);
+    next->runstate.time[next->runstate.state] += system_time_ns() -
+                                                 next->runstate.state_entry_time;
+    next->runstate.state = RUNSTATE_running;
+    next->runstate.state_entry_time = system_time_ns();
+    /* Published once next's page tables are live (context_restore -> update). */
 }
 
 /* --- vcpu_op --------------------------------------------------------------- */
@@ -191,6 +196,78 @@ static long register_runstate(struct vcpu *target, uint64_t arg)
     return 0;
 }
 
+/*
+ * VCPUOP_initialise: the complete context a vCPU starts from (Linux fills it
+ * in smp_pv.c:cpu_initialize_context). Page tables and GDT are validated and
+ * referenced like NEW_BASEPTR and set_gdt; on any failure nothing changes.
+ */
+static struct vcpu_guest_context init_ctx;
+
+static void set_callback_from_ctx(struct guest_callback *cb, uint64_t address)
+{
+    cb->address = guest_range_ok(address, 1) ? address : 0;
+    cb->mask_events = true;
+}
+
+static long vcpu_initialise(struct vcpu *v, uint64_t arg)
+{
+    struct vcpu_guest_context *c = &init_ctx;
+    struct domain *d = v->domain;
+
+    if (v->initialised)
+        return -XEN_EEXIST;
+    if (copy_from_guest(c, arg, sizeof(*c)))
+        return -XEN_EFAULT;
+    uint64_t l4 = xen_cr3_to_pfn(c->ctrlreg[3]), user_l4 = xen_cr3_to_pfn(c->ctrlreg[1]);
+    if (c->gdt_ents > FIRST_RESERVED_GDT_ENTRY || c->ldt_ents ||
+        !guest_range_ok(c->user_regs.rip, 1) || !guest_range_ok(c->kernel_sp, 1))
+        return -XEN_EINVAL;
+    if (get_page_and_type(d, l4, FRAME_TYPE_L4))
+        return -XEN_EINVAL;
+    if (user_l4 && get_page_and_type(d, user_l4, FRAME_TYPE_L4)) {
+        put_page_and_type(d, l4);
+        return -XEN_EINVAL;
+    }
+    if (vcpu_set_gdt(v, c->gdt_frames, c->gdt_ents)) {
+        put_page_and_type(d, l4);
+        if (user_l4)
+            put_page_and_type(d, user_l4);
+        return -XEN_EINVAL;
+    }
+    const struct cpu_user_regs *u = &c->user_regs;
+    v->regs = (struct cpu_regs){
+        .r15 = u->r15, .r14 = u->r14, .r13 = u->r13, .r12 = u->r12, .rbp = u->rbp,
+        .rbx = u->rbx, .r11 = u->r11, .r10 = u->r10, .r9 = u->r9, .r8 = u->r8,
+        .rax = u->rax, .rcx = u->rcx, .rdx = u->rdx, .rsi = u->rsi, .rdi = u->rdi,
+        .rip = u->rip, .cs = u->cs | 3u, .rflags = u->rflags, .rsp = u->rsp, .ss = u->ss | 3u,
+    };
+    v->sel_ds = u->ds;
+    v->sel_es = u->es;
+    v->sel_fs = u->fs;
+    v->sel_gs = u->gs;
+    v->iopl = (unsigned int)((u->rflags >> 12) & 3);
+    v->kernel_l4_mfn = l4;
+    v->user_l4_mfn = user_l4;
+    v->in_kernel = true; /* 64-bit PV vCPUs start in kernel mode (VGCF_in_kernel) */
+    for (unsigned int i = 0; i < 256; i++) {
+        v->trap_table[i] = c->trap_ctxt[i];
+        if (!guest_range_ok(v->trap_table[i].address, 1))
+            v->trap_table[i].address = 0;
+    }
+    v->kernel_ss = c->kernel_ss | 3;
+    v->kernel_sp = c->kernel_sp;
+    set_callback_from_ctx(&v->event_cb, c->event_callback_eip);
+    set_callback_from_ctx(&v->failsafe_cb, c->failsafe_callback_eip);
+    set_callback_from_ctx(&v->syscall_cb, c->syscall_callback_eip);
+    v->syscall_cb.mask_events = !!(c->flags & VGCF_syscall_disables_events);
+    v->fs_base = c->fs_base;
+    v->gs_base_kernel = c->gs_base_kernel;
+    v->gs_base_user = c->gs_base_user;
+    fpu_init_state(v);
+    v->initialised = true;
+    return 0;
+}
+
 long do_vcpu_op(struct vcpu *v, const uint64_t args[5])
 {
     uint64_t cmd = args[0], vcpuid = args[1], arg = args[2];
@@ -201,7 +278,21 @@ long do_vcpu_op(struct vcpu *v, const uint64_t args[5])
     struct vcpu *target = &d->vcpus[vcpuid];
     switch (cmd) {
     case VCPUOP_is_up:
-        return 1;
+        return target->state != VCPU_DOWN;
+    case VCPUOP_initialise:
+        return vcpu_initialise(target, arg);
+    case VCPUOP_up:
+        if (!target->initialised)
+            return -XEN_EINVAL;
+        if (target->state == VCPU_DOWN) {
+            target->state = VCPU_RUNNABLE;
+            raise_resched();
+        }
+        return 0;
+    case VCPUOP_down:
+        target->state = VCPU_DOWN;
+        raise_resched();
+        return 0;
     case VCPUOP_register_vcpu_info:
         return register_vcpu_info(v, target, arg);
     case VCPUOP_register_runstate_memory_area:
@@ -241,8 +332,6 @@ long do_vcpu_op(struct vcpu *v, const uint64_t args[5])
         v->timer_period = v->periodic_next = 0;
         rearm_hardware_timer();
         return 0;
-    case VCPUOP_up:
-        return 0; /* every vCPU is up from the start (one per domain for now) */
     default:
         return -XEN_ENOSYS;
     }

@@ -191,26 +191,21 @@ long do_set_segment_base(struct vcpu *v, const uint64_t args[5])
     }
 }
 
+/* Copies validated (already DPL-fixed) descriptors into this CPU's GDT. */
 static void load_gdt_frame(uint64_t mfn, unsigned int first, unsigned int count)
 {
     const uint64_t *descs = frame_page(mfn);
-    uint64_t fixed;
-    for (unsigned int i = 0; i < count; i++) {
-        check_descriptor(current_vcpu()->domain, descs[i], &fixed);
-        gdt_set_guest_entry(first + i, fixed);
-    }
+    for (unsigned int i = 0; i < count; i++)
+        gdt_set_guest_entry(first + i, descs[i]);
 }
 
-long do_set_gdt(struct vcpu *v, const uint64_t args[5])
+int vcpu_set_gdt(struct vcpu *v, const uint64_t *frames, uint64_t entries)
 {
-    uint64_t list = args[0], entries = args[1], frames[FIRST_RESERVED_GDT_PAGE];
     unsigned int nr, i;
 
     if (entries > FIRST_RESERVED_GDT_ENTRY)
         return -XEN_EINVAL;
     nr = (unsigned int)((entries + ENTRIES_PER_GDT_PAGE - 1) / ENTRIES_PER_GDT_PAGE);
-    if (nr && copy_from_guest(frames, list, nr * sizeof(uint64_t)))
-        return -XEN_EFAULT;
     for (i = 0; i < nr; i++)
         if (get_page_and_type(v->domain, frames[i], FRAME_TYPE_SEG_DESC))
             break;
@@ -221,16 +216,31 @@ long do_set_gdt(struct vcpu *v, const uint64_t args[5])
     }
     for (i = 0; i < (v->gdt_entries + ENTRIES_PER_GDT_PAGE - 1) / ENTRIES_PER_GDT_PAGE; i++)
         put_page_and_type(v->domain, v->gdt_frames[i]);
-    for (i = (unsigned int)entries; i < v->gdt_entries; i++)
+    bool live = v == current_vcpu();
+    for (i = (unsigned int)entries; live && i < v->gdt_entries; i++)
         gdt_set_guest_entry(i, 0);
     for (i = 0; i < nr; i++) {
         v->gdt_frames[i] = frames[i];
-        load_gdt_frame(frames[i], i * ENTRIES_PER_GDT_PAGE,
-                       (unsigned int)MIN(entries - i * ENTRIES_PER_GDT_PAGE,
-                                         (uint64_t)ENTRIES_PER_GDT_PAGE));
+        if (live)
+            load_gdt_frame(frames[i], i * ENTRIES_PER_GDT_PAGE,
+                           (unsigned int)MIN(entries - i * ENTRIES_PER_GDT_PAGE,
+                                             (uint64_t)ENTRIES_PER_GDT_PAGE));
     }
     v->gdt_entries = (unsigned int)entries;
     return 0;
+}
+
+long do_set_gdt(struct vcpu *v, const uint64_t args[5])
+{
+    uint64_t list = args[0], entries = args[1], frames[FIRST_RESERVED_GDT_PAGE];
+    unsigned int nr;
+
+    if (entries > FIRST_RESERVED_GDT_ENTRY)
+        return -XEN_EINVAL;
+    nr = (unsigned int)((entries + ENTRIES_PER_GDT_PAGE - 1) / ENTRIES_PER_GDT_PAGE);
+    if (nr && copy_from_guest(frames, list, nr * sizeof(uint64_t)))
+        return -XEN_EFAULT;
+    return vcpu_set_gdt(v, frames, entries);
 }
 
 long do_update_descriptor(struct vcpu *v, const uint64_t args[5])

@@ -9,6 +9,8 @@
  * int load_gs_selector(uint16_t sel)
  *   loads %gs (a guest-supplied selector); returns 0, or -1 if the load
  *   faulted, in which case the null selector is loaded instead.
+ * int load_data_selectors(uint16_t ds, uint16_t es, uint16_t fs)
+ *   the same for %ds, %es and %fs (the FS base is reloaded by the caller).
  */
         .text
         .globl raw_copy
@@ -38,3 +40,30 @@ load_gs_selector:
         .section __ex_table, "a"
         .balign 8
         .quad   3b, 4b
+
+        .text
+        .globl load_data_selectors
+load_data_selectors:
+        xor     %eax, %eax
+5:      mov     %edi, %ds
+6:      mov     %esi, %es
+7:      mov     %edx, %fs
+        ret
+8:      xor     %ecx, %ecx          /* a selector faulted: null for that one */
+        mov     %ecx, %ds
+        mov     $-1, %eax
+        jmp     6b
+9:      xor     %ecx, %ecx
+        mov     %ecx, %es
+        mov     $-1, %eax
+        jmp     7b
+10:     xor     %ecx, %ecx
+        mov     %ecx, %fs
+        mov     $-1, %eax
+        ret
+
+        .section __ex_table, "a"
+        .balign 8
+        .quad   5b, 8b
+        .quad   6b, 9b
+        .quad   7b, 10b

@@ -17,7 +17,8 @@
 #include "pvkit/xenabi.h"
 
 #define MAX_DOMAINS         16
-#define MAX_VCPUS_PER_DOM   1
+#define MAX_VCPUS_PER_DOM   8
+#define MAX_POLL_PORTS      16
 
 enum domain_state { DOMAIN_RUNNING, DOMAIN_SHUTDOWN };
 
@@ -27,9 +28,24 @@ struct guest_callback {
     bool mask_events;
 };
 
+enum vcpu_state {
+    VCPU_DOWN,                  /* not started, or taken down (VCPUOP_down) */
+    VCPU_RUNNABLE,              /* running, or waiting for the CPU */
+    VCPU_BLOCKED,               /* waiting for an event (block, poll) */
+};
+
 struct vcpu {
     struct domain *domain;
     unsigned int id;
+    enum vcpu_state state;
+    bool initialised;           /* has a context (the builder's, or VCPUOP_initialise) */
+    unsigned int nr_poll_ports; /* SCHEDOP_poll in progress: wake on these */
+    evtchn_port_t poll_ports[MAX_POLL_PORTS];
+    uint64_t poll_deadline;     /* system time ns; 0: none */
+    /* Saved while not running (see arch/x86/context.c). */
+    uint8_t fpu[512] __attribute__((aligned(16)));
+    uint16_t sel_ds, sel_es, sel_fs, sel_gs;
+    uint64_t fs_base;
     bool in_kernel;             /* guest kernel mode (else guest user mode) */
     uint64_t kernel_l4_mfn;     /* CR3 in guest kernel mode */
     uint64_t user_l4_mfn;       /* CR3 in guest user mode; 0 if none */
@@ -112,10 +128,37 @@ void vcpu_load(struct vcpu *v);
 /* Called on every exit to the guest; never returns if the current vCPU may not run. */
 void prepare_exit_to_guest(struct cpu_regs *regs);
 
-/* Blocks the current vCPU until an event is due for it (or `until_ns` passes, if not 0). */
-void vcpu_block(struct vcpu *v, uint64_t until_ns);
-/* Waits for one interrupt, with the hardware timer armed no later than until_ns (if not 0). */
+/*
+ * Scheduling (common/schedule.c). A vCPU that blocks or polls is marked and
+ * the switch happens on the way out of the hypervisor, so hypercalls that
+ * block still return normally (their result is in RAX when the vCPU runs
+ * again).
+ */
+void vcpu_block(struct vcpu *v);
+/* Blocks until one of the ports is pending or until_ns (if not 0) passes. */
+void vcpu_poll(struct vcpu *v, const evtchn_port_t *ports, unsigned int n, uint64_t until_ns);
+/* Waits for one interrupt, the hardware timer armed no later than until_ns (if not 0). */
 void idle_once(uint64_t until_ns);
+/* Makes a blocked vCPU runnable if what it waits for has happened. */
+void vcpu_wake(struct vcpu *v);
+/* Asks for a scheduling decision on the next exit to a guest. */
+void raise_resched(void);
+/* Picks what runs next (on every exit to a guest); idles or powers off if nothing can. */
+void schedule(void);
+void schedule_print_stats(void);
+/* Powers the machine off with the last shut-down domain's reason. */
+__attribute__((noreturn)) void power_off_machine(void);
+/* Runstate bookkeeping for a switch from prev (may be NULL) to next. */
+void vcpu_switch_runstate(struct vcpu *prev, struct vcpu *next);
+/* The timer interrupt's scheduling work: time slices, poll timeouts. */
+void schedule_tick(uint64_t now);
+/* The earliest time the scheduler needs the timer (0: none). */
+uint64_t schedule_next_deadline(void);
+/* Saves the running vCPU's CPU state / loads a vCPU's (arch/x86/context.c). */
+void context_save(struct vcpu *v);
+void context_restore(struct vcpu *prev, struct vcpu *next);
+/* Fills a vCPU's FPU area with the reset state. */
+void fpu_init_state(struct vcpu *v);
 /* Publishes the current pvclock parameters in the vCPU's vcpu_info. */
 void update_vcpu_time(struct vcpu *v);
 /* Runs expired guest timers and re-arms the hardware timer. */

@@ -10,6 +10,7 @@ struct domain_config {
     domid_t id;
     bool privileged;            /* the initial domain: SIF_INITDOMAIN | SIF_PRIVILEGED */
     uint64_t mem_bytes;
+    unsigned int nr_vcpus;      /* 1..MAX_VCPUS_PER_DOM */
     const void *kernel;         /* ELF64 image with Xen notes */
     size_t kernel_size;
     const void *initrd;         /* NULL: none */

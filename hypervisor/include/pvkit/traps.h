@@ -44,4 +44,7 @@ bool emulate_invalid_op(struct vcpu *v, struct cpu_regs *regs);
 bool emulate_privileged_op(struct vcpu *v, struct cpu_regs *regs);
 bool emulate_pt_write(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2);
 
+/* Installs a GDT (validated descriptor frames) for a vCPU; 0 or -errno. */
+int vcpu_set_gdt(struct vcpu *v, const uint64_t *frames, uint64_t entries);
+
 #endif

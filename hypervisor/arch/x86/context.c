@@ -1,0 +1,116 @@
+/*
+ * Switching the physical CPU from one vCPU to another: everything a PV guest
+ * can leave in the CPU that is not in the register frame.
+ *
+ * Saved and restored: the register frame (cpu_info.guest_regs), page tables
+ * (kernel or user L4 by mode), FS base and the active GS base, the data
+ * segment selectors, the guest's GDT entries (shadowed into this CPU's GDT
+ * from the guest's validated descriptor frames), FPU/SSE state (FXSAVE),
+ * the virtual CR0.TS, TSC_AUX and the debug registers. Selector loads use
+ * guest-supplied values, so they go through fault-safe helpers: a selector
+ * that no longer loads becomes the null selector, as under Xen.
+ */
+#include "pvkit/domain.h"
+#include "pvkit/mm.h"
+#include "pvkit/pagetype.h"
+#include "pvkit/time.h"
+#include "pvkit/x86.h"
+
+int load_gs_selector(uint16_t sel);
+int load_data_selectors(uint16_t ds, uint16_t es, uint16_t fs);
+
+static uint8_t reset_fpu[512] __attribute__((aligned(16)));
+static bool reset_fpu_ready;
+
+static void fxsave(uint8_t *area)
+{
+    __asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t (*)[512])area));
+}
+
+static void fxrstor(const uint8_t *area)
+{
+    __asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t (*)[512])area));
+}
+
+void fpu_init_state(struct vcpu *v)
+{
+    if (!reset_fpu_ready) {
+        uint32_t mxcsr = 0x1f80;
+        write_cr0(read_cr0() & ~CR0_TS);
+        __asm__ volatile("fninit; ldmxcsr %0" : : "m"(mxcsr));
+        fxsave(reset_fpu);
+        reset_fpu_ready = true;
+    }
+    memcpy(v->fpu, reset_fpu, sizeof(v->fpu));
+}
+
+static uint16_t read_selector(unsigned int which)
+{
+    uint16_t sel = 0;
+    switch (which) {
+    case 0: __asm__ volatile("mov %%ds, %0" : "=r"(sel)); break;
+    case 1: __asm__ volatile("mov %%es, %0" : "=r"(sel)); break;
+    case 2: __asm__ volatile("mov %%fs, %0" : "=r"(sel)); break;
+    default: __asm__ volatile("mov %%gs, %0" : "=r"(sel)); break;
+    }
+    return sel;
+}
+
+void context_save(struct vcpu *v)
+{
+    v->regs = get_cpu_info()->guest_regs;
+    v->fs_base = rdmsr(MSR_FS_BASE);
+    if (v->in_kernel)
+        v->gs_base_kernel = rdmsr(MSR_GS_BASE);
+    else
+        v->gs_base_user = rdmsr(MSR_GS_BASE);
+    v->sel_ds = read_selector(0);
+    v->sel_es = read_selector(1);
+    v->sel_fs = read_selector(2);
+    v->sel_gs = read_selector(3);
+    write_cr0(read_cr0() & ~CR0_TS);
+    fxsave(v->fpu);
+}
+
+static void load_gdt_of(const struct vcpu *prev, const struct vcpu *next)
+{
+    unsigned int per_page = PAGE_SIZE / 8;
+
+    if (prev)
+        for (unsigned int i = next->gdt_entries; i < prev->gdt_entries; i++)
+            gdt_set_guest_entry(i, 0);
+    for (unsigned int i = 0; i < next->gdt_entries; i++) {
+        const uint64_t *frame = frame_page(next->gdt_frames[i / per_page]);
+        gdt_set_guest_entry(i, frame[i % per_page]);
+    }
+}
+
+static void write_debugregs(const struct vcpu *v)
+{
+    __asm__ volatile("mov %0, %%dr0" : : "r"(v->debugreg[0]));
+    __asm__ volatile("mov %0, %%dr1" : : "r"(v->debugreg[1]));
+    __asm__ volatile("mov %0, %%dr2" : : "r"(v->debugreg[2]));
+    __asm__ volatile("mov %0, %%dr3" : : "r"(v->debugreg[3]));
+    __asm__ volatile("mov %0, %%dr7" : : "r"(v->debugreg[7] ? v->debugreg[7] : 0x400));
+}
+
+void context_restore(struct vcpu *prev, struct vcpu *next)
+{
+    struct cpu_info *ci = get_cpu_info();
+
+    ci->current = next;
+    ci->guest_regs = next->regs;
+    write_cr3((next->in_kernel ? next->kernel_l4_mfn : next->user_l4_mfn) << PAGE_SHIFT);
+    load_gdt_of(prev, next);
+    load_data_selectors(next->sel_ds, next->sel_es, next->sel_fs);
+    load_gs_selector(next->sel_gs);
+    wrmsr(MSR_FS_BASE, next->fs_base);
+    wrmsr(MSR_GS_BASE, next->in_kernel ? next->gs_base_kernel : next->gs_base_user);
+    wrmsr(MSR_TSC_AUX, next->tsc_aux);
+    write_cr0(read_cr0() & ~CR0_TS);
+    fxrstor(next->fpu);
+    if (next->fpu_ts)
+        write_cr0(read_cr0() | CR0_TS);
+    write_debugregs(next);
+    update_vcpu_time(next);
+}
