@@ -14,10 +14,14 @@
  * page (error codes, CR2 from vcpu_info), #GP on a non-canonical access,
  * #UD on ud2, #DE on a divide by zero (faults: RIP at the instruction);
  * callee-saved registers survive the round trip. Hostile: set_trap_table
- * with pointers Xen cannot read.
+ * with pointers Xen cannot read. Event mask: evtchn_upcall_mask follows the
+ * IF bit of an iret frame; a bounce saves it in CS bits 32-39 and RFLAGS.IF
+ * and sets it only for trap entries with flag bit 2.
  */
 #include "traps.h"
 #include "pt.h"
+
+extern char trap_stub_3[];
 
 static char pool[4][4096] __attribute__((aligned(4096)));
 
@@ -142,6 +146,67 @@ static void test_hostile_table(void)
     EXPECT_EQ(trap_last.vector, 3);
 }
 
+/* Iret-hypercalls to the next instruction in kernel mode with RFLAGS. */
+static void iret_self(unsigned long rflags)
+{
+    __asm__ volatile("mov %%rsp, %%r11\n\t"
+                     "pushq %[ss]\n\t"
+                     "pushq %%r11\n\t"
+                     "pushq %[fl]\n\t"
+                     "pushq %[cs]\n\t"
+                     "leaq 1f(%%rip), %%rax\n\t"
+                     "pushq %%rax\n\t"
+                     "jmp trap_iret\n"
+                     "1:\n"
+                     :
+                     : [fl] "r"(rflags), [cs] "i"(FLAT_KERNEL_CS & ~3), [ss] "i"(FLAT_KERNEL_SS)
+                     : "rax", "rcx", "r11", "memory");
+}
+
+static unsigned long mask_in_handler;
+
+/* Trap 3: notes the event mask while the handler runs. */
+static int note_mask(struct trap_frame *f)
+{
+    if (f->vector == 3)
+        mask_in_handler = trap_shared_info->vcpu_info[0].evtchn_upcall_mask;
+    return 0;
+}
+
+/* The upcall mask follows iret's RFLAGS.IF; delivery saves and sets it. */
+static void test_event_mask(void)
+{
+    static const struct trap_info masking_int3[2] = {
+        { .vector = 3, .flags = 3 | 4, .cs = FLAT_KERNEL_CS,
+          .address = (unsigned long)trap_stub_3 },
+        { 0 },
+    };
+    volatile vcpu_info_t *vi = &trap_shared_info->vcpu_info[0];
+
+    TEST("event mask: iret RFLAGS.IF, bounce frame, trap flag bit 2");
+    EXPECT_EQ(vi->evtchn_upcall_pending, 0);
+    EXPECT_EQ(vi->evtchn_upcall_mask, 1);
+    iret_self(0x202);
+    EXPECT_EQ(vi->evtchn_upcall_mask, 0);
+    trap_kernel_hook = note_mask;
+    EXPECT_EQ(TRAP_PROBE("int3"), 1);
+    EXPECT_EQ(trap_last.cs >> 32, 0);
+    EXPECT_EQ(trap_last.rflags & 0x200, 0x200);
+    EXPECT_EQ(mask_in_handler, 0);
+    EXPECT_EQ(vi->evtchn_upcall_mask, 0);
+    EXPECT_EQ(hyp_set_trap_table(masking_int3), 0);
+    EXPECT_EQ(TRAP_PROBE("int3"), 1);
+    EXPECT_EQ(trap_last.cs >> 32, 0);
+    EXPECT_EQ(mask_in_handler, 1);
+    EXPECT_EQ(vi->evtchn_upcall_mask, 0);
+    iret_self(0x2);
+    EXPECT_EQ(vi->evtchn_upcall_mask, 1);
+    EXPECT_EQ(TRAP_PROBE("int3"), 1);
+    EXPECT_EQ(trap_last.cs >> 32, 1);
+    EXPECT_EQ(trap_last.rflags & 0x200, 0);
+    trap_kernel_hook = NULL;
+}
+
 /* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
@@ -152,4 +217,5 @@ void test_main(void)
     test_page_fault();
     test_gp_ud_de();
     test_hostile_table();
+    test_event_mask();
 }
