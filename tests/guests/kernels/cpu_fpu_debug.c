@@ -15,6 +15,8 @@
  * after the handler and XMM0 keeps its value; no #NM with TS clear.
  * DR0-DR3 and DR7 round trips, DR6 readable; DR0 in the hypervisor range,
  * non-canonical and DR7 with GD (-EPERM); DR4 aliases DR6; DR8 is -ENODEV.
+ * #DB: single-stepping (TF) traps after one instruction with DR6.BS, a
+ * DR0/DR7 instruction breakpoint faults at the instruction with DR6.B0.
  */
 #include "traps.h"
 #include "pt.h"
@@ -148,10 +150,54 @@ static void test_debugreg(void)
         EXPECT_EQ(hyp_set_debugreg(r, 0), 0);
 }
 
+static unsigned long db_count, db_rip, db_dr6;
+
+/* Trap 1: records, clears TF and disables breakpoints, resumes. */
+static int db_hook(struct trap_frame *f)
+{
+    if (f->vector != 1)
+        return 0;
+    db_count++;
+    db_rip = f->rip;
+    db_dr6 = (unsigned long)hyp_get_debugreg(6);
+    f->rflags &= ~0x100UL;
+    hyp_set_debugreg(7, 0x400);
+    hyp_set_debugreg(6, 0xffff0ff0);
+    return 1;
+}
+
+/* #DB from single-stepping and from an instruction breakpoint; DR6 bits. */
+static void test_db(void)
+{
+    unsigned long after, bp;
+
+    TEST("#DB: single step and DR0 breakpoint, DR6");
+    trap_kernel_hook = db_hook;
+    __asm__ volatile("pushfq\n\torq $0x100, (%%rsp)\n\tpopfq\n\t"
+                     "nop\n"
+                     "1:\tleaq 1b(%%rip), %0"
+                     : "=r"(after) : : "memory", "cc");
+    EXPECT_EQ(db_count, 1);
+    EXPECT_EQ(db_rip, after);
+    guest_printf("     DR6 after single step: 0x%lx\n", db_dr6);
+    EXPECT_EQ(db_dr6 & 0x4000, 0x4000);
+    __asm__ volatile("leaq 2f(%%rip), %0" : "=r"(bp));
+    EXPECT_EQ(hyp_set_debugreg(0, bp), 0);
+    EXPECT_EQ(hyp_set_debugreg(7, 0x401), 0);
+    __asm__ volatile("2:\tnop" ::: "memory");
+    EXPECT_EQ(db_count, 2);
+    EXPECT_EQ(db_rip, bp);
+    guest_printf("     DR6 after the DR0 breakpoint: 0x%lx\n", db_dr6);
+    EXPECT_EQ(db_dr6 & 0xf, 1);
+    EXPECT_EQ(hyp_get_debugreg(7), 0x400);
+    trap_kernel_hook = NULL;
+}
+
 /* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
     EXPECT_EQ(trap_install(-1), 0);
     test_fpu();
     test_debugreg();
+    test_db();
 }
