@@ -11,7 +11,8 @@
  * earlier request of the ring has completed; then it runs as fsync(DATASYNC)
  * (a flush carrying data: its write linked to the fsync), so the response is
  * sent only once the data is on stable storage.  (IOSQE_IO_DRAIN cannot do
- * this: it would also wait for the never-ending event-channel poll.)  Discards punch holes (files) or BLKDISCARD (devices).
+ * this: it would also wait for the never-ending event-channel poll.)
+ * Discards punch holes (files) or BLKDISCARD (devices).
  * Invariants: at most RING_SIZE requests are in flight (one slot each), so
  * req_prod may never run more than RING_SIZE ahead of our responses; a
  * frontend that violates that gets its device dropped, not served; every

@@ -190,6 +190,7 @@ static int64_t grant_frame(const struct hosted_dom *d, domid_t self,
     return frame;
 }
 
+/* Contract: transport open; own domid from PVKIT_HOSTED_DOMID (default 0). */
 static int hosted_open(struct pvk_transport *t)
 {
     struct hosted_priv *p = calloc(1, sizeof(*p));
@@ -203,6 +204,7 @@ static int hosted_open(struct pvk_transport *t)
     return 0;
 }
 
+/* Contract: unmaps and closes every domain memory ever loaded. */
 static void hosted_close(struct pvk_transport *t)
 {
     struct hosted_priv *p = t->priv;
@@ -264,6 +266,7 @@ static void *hosted_map(struct pvk_transport *t, domid_t domid, uint32_t count,
     return NULL;
 }
 
+/* Contract: that of pvk_grant_unmap (transport.h). */
 static int hosted_unmap(struct pvk_transport *t, void *addr, uint32_t count)
 {
     (void)t;
@@ -300,6 +303,7 @@ static void copy_one(struct pvk_transport *t, struct hosted_dom *d,
         memcpy(s->local, page + s->offset, s->len);
 }
 
+/* Contract: that of pvk_grant_copy; per-segment status, always returns 0. */
 static int hosted_copy(struct pvk_transport *t, uint32_t count,
                        struct pvk_copy_seg *segs)
 {
@@ -369,6 +373,7 @@ static struct pvk_evtchn *hosted_bind(struct pvk_transport *t, domid_t domid,
     return (struct pvk_evtchn *)ev;
 }
 
+/* Contract: that of pvk_evtchn_fd: the datagram socket. */
 static int hosted_ev_fd(struct pvk_evtchn *e)
 {
     return ((struct hosted_ev *)e)->fd;
@@ -383,6 +388,7 @@ static void hosted_ev_notify(struct pvk_evtchn *e)
            sizeof(ev->peer));
 }
 
+/* Contract: that of pvk_evtchn_ack: drains queued datagrams. */
 static void hosted_ev_ack(struct pvk_evtchn *e)
 {
     struct hosted_ev *ev = (struct hosted_ev *)e;
@@ -392,6 +398,7 @@ static void hosted_ev_ack(struct pvk_evtchn *e)
         ;
 }
 
+/* Contract: closes and unlinks our end; the frontend end stays. */
 static void hosted_ev_unbind(struct pvk_evtchn *e)
 {
     struct hosted_ev *ev = (struct hosted_ev *)e;
@@ -401,6 +408,7 @@ static void hosted_ev_unbind(struct pvk_evtchn *e)
     free(ev);
 }
 
+/* Contract: a socket-only libxenstore connection (XENSTORED_PATH). */
 static struct xs_handle *hosted_store_open(struct pvk_transport *t)
 {
     (void)t;

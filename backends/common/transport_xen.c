@@ -22,6 +22,7 @@ struct xen_ev {
     evtchn_port_t local;
 };
 
+/* Contract: opens /dev/xen/gntdev through libxengnttab; dom0 is domain 0. */
 static int xen_open(struct pvk_transport *t)
 {
     xengnttab_handle *xgt = xengnttab_open(NULL, 0);
@@ -33,11 +34,13 @@ static int xen_open(struct pvk_transport *t)
     return 0;
 }
 
+/* Contract: closes the gnttab handle. */
 static void xen_close(struct pvk_transport *t)
 {
     xengnttab_close(t->priv);
 }
 
+/* Contract: that of pvk_grant_map (xengnttab_map_domain_grant_refs). */
 static void *xen_map(struct pvk_transport *t, domid_t domid, uint32_t count,
                      const grant_ref_t *refs, int writable)
 {
@@ -46,6 +49,7 @@ static void *xen_map(struct pvk_transport *t, domid_t domid, uint32_t count,
                                            PROT_READ | (writable ? PROT_WRITE : 0));
 }
 
+/* Contract: that of pvk_grant_unmap. */
 static int xen_unmap(struct pvk_transport *t, void *addr, uint32_t count)
 {
     return xengnttab_unmap(t->priv, addr, count) < 0 ? -errno : 0;
@@ -71,6 +75,7 @@ static void to_xen_seg(const struct pvk_copy_seg *s,
     x->len = s->len;
 }
 
+/* Contract: that of pvk_grant_copy (xengnttab_grant_copy). */
 static int xen_copy(struct pvk_transport *t, uint32_t count,
                     struct pvk_copy_seg *segs)
 {
@@ -88,6 +93,7 @@ static int xen_copy(struct pvk_transport *t, uint32_t count,
     return rc < 0 ? -errno : 0;
 }
 
+/* Contract: that of pvk_evtchn_bind, one xenevtchn handle per channel. */
 static struct pvk_evtchn *xen_bind(struct pvk_transport *t, domid_t domid,
                                    evtchn_port_t remote)
 {
@@ -113,11 +119,13 @@ fail:
     return NULL;
 }
 
+/* Contract: that of pvk_evtchn_fd. */
 static int xen_ev_fd(struct pvk_evtchn *e)
 {
     return xenevtchn_fd(((struct xen_ev *)e)->xce);
 }
 
+/* Contract: that of pvk_evtchn_notify. */
 static void xen_ev_notify(struct pvk_evtchn *e)
 {
     struct xen_ev *ev = (struct xen_ev *)e;
@@ -135,6 +143,7 @@ static void xen_ev_ack(struct pvk_evtchn *e)
         xenevtchn_unmask(ev->xce, (evtchn_port_t)p);
 }
 
+/* Contract: that of pvk_evtchn_unbind. */
 static void xen_ev_unbind(struct pvk_evtchn *e)
 {
     struct xen_ev *ev = (struct xen_ev *)e;
@@ -144,6 +153,7 @@ static void xen_ev_unbind(struct pvk_evtchn *e)
     free(ev);
 }
 
+/* Contract: xs_open(0): the socket if present, else /dev/xen/xenbus. */
 static struct xs_handle *xen_store_open(struct pvk_transport *t)
 {
     (void)t;

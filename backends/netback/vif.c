@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* Contract: records the state both locally and in the store. */
 static void set_state(struct vif *v, int state)
 {
     if (xsu_switch_state(v->nb->xs, v->path, state) < 0)
@@ -60,6 +61,7 @@ static int mac_ok(const char *s)
                        &b[3], &b[4], &b[5], &tail) == 6;
 }
 
+/* Contract: checks toolstack keys, publishes features, goes InitWait; -1 if refused. */
 static int probe(struct vif *v)
 {
     struct xs_handle *xs = v->nb->xs;
@@ -143,6 +145,7 @@ static int read_queue(struct vif *v, struct nqueue *q, const char *dir)
     return 0;
 }
 
+/* Contract: stops every queue, closes its tap fd (idempotent). */
 static void stop_queues(struct vif *v)
 {
     for (unsigned i = 0; i < v->nr_queues; i++) {
@@ -188,6 +191,7 @@ static int start_queues(struct vif *v)
     return tap_up(v->ifname, v->fe_sg ? 9000 : 1500);
 }
 
+/* Contract: connects the data path or reports why not and closes. */
 static void vif_connect(struct vif *v)
 {
     if (start_queues(v) < 0) {

@@ -50,12 +50,14 @@ struct hosted_dom {
     int console;                /* console keys were published */
 };
 
+/* Contract: pvf_os.zalloc: calloc. */
 static void *g_zalloc(void *ctx, unsigned long size)
 {
     (void)ctx;
     return calloc(1, size);
 }
 
+/* Contract: pvf_os.free: free (NULL allowed). */
 static void g_free(void *ctx, void *p)
 {
     (void)ctx;
@@ -68,6 +70,7 @@ static uint32_t frame_of(struct hosted_dom *d, void *va)
     return (uint32_t)(((uint8_t *)va - d->mem) / PVK_PAGE_SIZE);
 }
 
+/* Contract: pvf_os.pages_alloc; NULL when the memfd is exhausted. */
 static void *g_pages_alloc(void *ctx, unsigned n, uint64_t *frames)
 {
     struct hosted_dom *d = ctx;
@@ -87,6 +90,7 @@ static void *g_pages_alloc(void *ctx, unsigned n, uint64_t *frames)
     return d->mem + (size_t)first * PVK_PAGE_SIZE;
 }
 
+/* Contract: pvf_os.pages_free: pages go to the single-page free list. */
 static void g_pages_free(void *ctx, void *va, unsigned n)
 {
     struct hosted_dom *d = ctx;
@@ -95,6 +99,7 @@ static void g_pages_free(void *ctx, void *va, unsigned n)
         d->free_pages[d->nr_free_pages++] = frame_of(d, va) + i;
 }
 
+/* Contract: pvf_os.grant: fills a v1 entry, flags last; -XEN_ENOSPC if full. */
 static int g_grant(void *ctx, domid_t to, uint64_t frame, int ro, grant_ref_t *ref)
 {
     struct hosted_dom *d = ctx;
@@ -115,6 +120,7 @@ static int g_grant(void *ctx, domid_t to, uint64_t frame, int ro, grant_ref_t *r
     return 0;
 }
 
+/* Contract: pvf_os.ungrant: clears the entry and recycles the ref. */
 static int g_ungrant(void *ctx, grant_ref_t ref)
 {
     struct hosted_dom *d = ctx;
@@ -136,6 +142,7 @@ static int port_addr(struct hosted_dom *d, unsigned port, int be,
                                 port, be);
 }
 
+/* Contract: pvf_os.evtchn_alloc: binds dom<D>.port<P>.fe. */
 static int g_evtchn_alloc(void *ctx, domid_t remote, evtchn_port_t *port)
 {
     struct hosted_dom *d = ctx;
@@ -162,6 +169,7 @@ static int g_evtchn_alloc(void *ctx, domid_t remote, evtchn_port_t *port)
     return -XEN_ENOSPC;
 }
 
+/* Contract: pvf_os.evtchn_notify: one datagram to the backend end. */
 static void g_evtchn_notify(void *ctx, evtchn_port_t port)
 {
     struct hosted_dom *d = ctx;
@@ -172,6 +180,7 @@ static void g_evtchn_notify(void *ctx, evtchn_port_t port)
     sendto(d->port_fd[port], "", 1, MSG_DONTWAIT, (struct sockaddr *)&a, sizeof(a));
 }
 
+/* Contract: pvf_os.evtchn_close: closes and unlinks our end. */
 static void g_evtchn_close(void *ctx, evtchn_port_t port)
 {
     struct hosted_dom *d = ctx;
@@ -197,6 +206,7 @@ static int xs_err(void)
     }
 }
 
+/* Contract: pvf_os.store_read (value truncated to len - 1 bytes). */
 static int g_store_read(void *ctx, uint32_t tx, const char *path, char *buf,
                         unsigned len)
 {
@@ -217,6 +227,7 @@ static int g_store_read(void *ctx, uint32_t tx, const char *path, char *buf,
     return (int)n;
 }
 
+/* Contract: pvf_os.store_write. */
 static int g_store_write(void *ctx, uint32_t tx, const char *path, const char *val)
 {
     struct hosted_dom *d = ctx;
@@ -226,6 +237,7 @@ static int g_store_write(void *ctx, uint32_t tx, const char *path, const char *v
     return xs_write(d->xs, tx, path, val, (unsigned)strlen(val)) ? 0 : xs_err();
 }
 
+/* Contract: pvf_os.store_tx_start. */
 static int g_tx_start(void *ctx, uint32_t *tx)
 {
     struct hosted_dom *d = ctx;
@@ -236,6 +248,7 @@ static int g_tx_start(void *ctx, uint32_t *tx)
     return *tx ? 0 : xs_err();
 }
 
+/* Contract: pvf_os.store_tx_end; -XEN_EAGAIN on conflict. */
 static int g_tx_end(void *ctx, uint32_t tx, int abort)
 {
     struct hosted_dom *d = ctx;
@@ -245,6 +258,7 @@ static int g_tx_end(void *ctx, uint32_t tx, int abort)
     return xs_transaction_end(d->xs, tx, abort != 0) ? 0 : xs_err();
 }
 
+/* Contract: pvf_os.store_watch; the token is the path. */
 static int g_watch(void *ctx, const char *path)
 {
     struct hosted_dom *d = ctx;
@@ -254,6 +268,7 @@ static int g_watch(void *ctx, const char *path)
     return xs_watch(d->xs, path, path) ? 0 : xs_err();
 }
 
+/* Contract: pvf_os.store_unwatch. */
 static int g_unwatch(void *ctx, const char *path)
 {
     struct hosted_dom *d = ctx;
@@ -282,6 +297,7 @@ static int g_store_wait(void *ctx, unsigned ms)
     return got ? 0 : -XEN_ETIMEDOUT;
 }
 
+/* Contract: pvf_os.now_ms: CLOCK_MONOTONIC in milliseconds. */
 static uint64_t g_now_ms(void *ctx)
 {
     struct timespec ts;

@@ -23,6 +23,7 @@ static int grant_page(struct netfront_dev *dev, int ro, void **va,
     return rc;
 }
 
+/* Contract: revokes and frees a page from grant_page (NULL allowed). */
 static void ungrant_page(struct netfront_dev *dev, void **va, grant_ref_t ref)
 {
     if (!*va)
@@ -69,6 +70,7 @@ static int queue_alloc(struct netfront_dev *dev, struct netfront_queue *q)
     return dev->os->evtchn_alloc(dev->os->ctx, dev->backend_id, &q->port);
 }
 
+/* Contract: releases what queue_alloc set up (safe on partial setup). */
 static void queue_free(struct netfront_dev *dev, struct netfront_queue *q)
 {
     for (unsigned i = 0; i < NETFRONT_RING_SIZE; i++) {

@@ -75,6 +75,7 @@ static int publish_queue(struct netfront_dev *dev, uint32_t tx, const char *dir,
     return rc < 0 ? rc : pvf_write_u64(os, tx, dir, PVK_KEY_EVENT_CHANNEL, q->port);
 }
 
+/* Contract: writes every frontend key and state Connected in tx. */
 static int publish(struct netfront_dev *dev, uint32_t tx, int mq_key)
 {
     const struct pvf_os *os = dev->os;
@@ -105,6 +106,7 @@ static int publish(struct netfront_dev *dev, uint32_t tx, int mq_key)
     return rc;
 }
 
+/* Contract: runs publish in a transaction, retrying on conflicts. */
 static int publish_tx(struct netfront_dev *dev, int mq_key)
 {
     const struct pvf_os *os = dev->os;

@@ -46,6 +46,7 @@ static uint64_t disk_sectors, next_seq;
 static unsigned done;
 static uint8_t *bufs[MAXQD];
 
+/* Contract: monotonic seconds. */
 static double now(void)
 {
     struct timespec ts;
@@ -68,6 +69,7 @@ static uint64_t next_sector(const struct workload *w)
     return ((uint64_t)rand() % (span / 8)) * 8;
 }
 
+/* Contract: counts a completion; any failed request aborts the run. */
 static void on_done(void *arg, uint64_t cookie, int status)
 {
     (void)arg;
@@ -147,6 +149,7 @@ static double run_raw(const struct workload *w, int fd, double secs)
     return count / (now() - t0);
 }
 
+/* Contract: prints one "blk" line (MB/s for 1 MiB, IOPS otherwise). */
 static void report(const struct workload *w, double pv, double raw)
 {
     if (w->bytes >= (1u << 20))

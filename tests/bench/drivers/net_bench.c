@@ -26,6 +26,7 @@ static struct hosted_dom *dom;
 static struct netfront_dev dev;
 static uint8_t frame[1514];
 
+/* Contract: monotonic seconds. */
 static double now(void)
 {
     struct timespec ts;

@@ -38,6 +38,7 @@ static int done_count, bad_status;
 
 #define CHECK(cond, ...) do { if (!(cond)) { fail(__VA_ARGS__); } } while (0)
 
+/* Contract: prints the FAIL line and exits 1. */
 static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt, ...)
 {
     va_list ap;
@@ -50,6 +51,7 @@ static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt
     exit(1);
 }
 
+/* Contract: counts a completion, remembering the last bad status. */
 static void on_done(void *arg, uint64_t cookie, int status)
 {
     (void)arg;
@@ -101,12 +103,14 @@ static void start(const char *fe, const char *vdev, unsigned queues, unsigned or
     CHECK(rc == 0, "connect %s: %d", node, rc);
 }
 
+/* Contract: disconnects (must succeed) and releases the domain. */
 static void stop(void)
 {
     CHECK(blkfront_disconnect(&dev, TIMEOUT_MS) == 0, "disconnect timed out");
     hosted_dom_destroy(dom);
 }
 
+/* Contract: pseudo-random bytes. */
 static void fill(uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -154,6 +158,7 @@ static void verify(const char *ref, int rounds)
     free(got);
 }
 
+/* Write then flush back to back: the data is in DISK when the flush answers. */
 static void flush_test(const char *disk)
 {
     static uint8_t data[MAXREQ], back[MAXREQ];
@@ -175,6 +180,7 @@ static void flush_test(const char *disk)
     close(fd);
 }
 
+/* Discard frees blocks, reads back zero, and is refused past the end. */
 static void discard_test(const char *disk)
 {
     static uint8_t data[MAXREQ], zero[MAXREQ];
@@ -195,6 +201,7 @@ static void discard_test(const char *disk)
           "discard past the end accepted");
 }
 
+/* A read-only disk says so, refuses writes and discard, serves reads. */
 static void readonly_test(void)
 {
     static uint8_t data[65536];
@@ -207,6 +214,7 @@ static void readonly_test(void)
           -XEN_EOPNOTSUPP, "read-only disk offers discard");
 }
 
+/* Data written before a disconnect is read back after reconnecting. */
 static void reconnect_test(void)
 {
     static uint8_t data[MAXREQ], back[MAXREQ];

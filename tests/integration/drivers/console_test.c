@@ -23,6 +23,7 @@
 #include "console/consfront.h"
 #include "hosted/hosted_dom.h"
 
+/* Contract: prints the FAIL line and exits 1. */
 static void __attribute__((noreturn)) die(const char *why)
 {
     printf("console-test: FAIL: %s\n", why);
@@ -46,6 +47,7 @@ static char *wait_tty(struct xs_handle *xs, unsigned domid)
     die("the daemon never attached the console");
 }
 
+/* Contract: a stream socket connected to path, or exits. */
 static int connect_to(const char *path)
 {
     struct sockaddr_un a = { .sun_family = AF_UNIX };

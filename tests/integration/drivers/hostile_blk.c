@@ -57,6 +57,7 @@ static int next_response(blkif_response_t *rsp)
     return -1;
 }
 
+/* Contract: prints one check and counts failures. */
 static void verdict(const char *what, int ok)
 {
     printf("%s %s\n", ok ? "ok  " : "FAIL", what);
@@ -114,6 +115,7 @@ static grant_ref_t grant_new(domid_t to, int ro, void **va)
     return ref;
 }
 
+/* Unknown ops, bad segment counts and sectors outside page or disk. */
 static void simple_cases(void)
 {
     blkif_request_t r = rd(1, 0, rw_ref);
@@ -141,6 +143,7 @@ static void simple_cases(void)
     expect("sector number overflow", &r, sizeof(r), BLKIF_RSP_ERROR);
 }
 
+/* Grants out of the table, never granted, to another domain, read-only. */
 static void grant_cases(void)
 {
     blkif_request_t r = rd(10, 0, 0x7fffffff);
@@ -171,6 +174,7 @@ static blkif_request_indirect_t ind(uint64_t id, unsigned n, grant_ref_t page_re
     return r;
 }
 
+/* Broken indirect requests and an out-of-range discard. */
 static void indirect_cases(void)
 {
     blkif_request_indirect_t r;
@@ -223,6 +227,7 @@ static void race_case(void)
             next_response(&rsp) == 0);
 }
 
+/* A whole ring of valid requests at once is served completely. */
 static void full_ring_case(void)
 {
     unsigned n = RING_SIZE(&q->ring), good = 0;
@@ -249,6 +254,7 @@ static void full_ring_case(void)
     verdict("a full ring of valid requests is served", good == n);
 }
 
+/* A producer index far ahead of the ring gets the device dropped. */
 static void garbage_index_case(void)
 {
     int st;

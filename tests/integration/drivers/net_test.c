@@ -45,12 +45,14 @@ struct nic {
 static int failures;
 static uint8_t frame[16384], got[16384];
 
+/* Contract: prints one check and counts failures. */
 static void check(const char *what, int ok)
 {
     printf("%s %s\n", ok ? "ok  " : "FAIL", what);
     failures += !ok;
 }
 
+/* Contract: prints the FAIL line and exits 1. */
 static void __attribute__((noreturn)) die(const char *why)
 {
     printf("net-test: FAIL: %s\n", why);
@@ -147,6 +149,7 @@ static int front_wait(struct nic *n, uint32_t seq, int ms)
     return -1;
 }
 
+/* Guest frames of 1 to 3 slots leave a's tap intact and never b's. */
 static void tx_frames(struct nic *a, struct nic *b)
 {
     static const unsigned sizes[] = { 60, 100, 1514, 4000, 4096, 5000, 8000, 9014 };
@@ -187,6 +190,7 @@ static int udp_ok(const uint8_t *f, unsigned len)
     return sum == 0xffff && (udp[6] | udp[7]) != 0;
 }
 
+/* A csum_blank UDP frame leaves the tap with a valid checksum. */
 static void csum_offload(struct nic *a)
 {
     static const uint8_t ipudp[] = {
@@ -218,6 +222,7 @@ static void csum_offload(struct nic *a)
     check("csum_blank UDP frame leaves the tap with a valid checksum", ok);
 }
 
+/* Frames sent on a's tap reach a's guest intact and never b's. */
 static void rx_frames(struct nic *a, struct nic *b)
 {
     static const unsigned sizes[] = { 60, 1514, 4200, 9014 };
@@ -267,6 +272,7 @@ static int raw_tx(struct nic *a, grant_ref_t gref, uint16_t off, uint16_t size)
     return q->tx_errors > errs ? -1 : 0;
 }
 
+/* Malformed TX slots are answered with errors and ids come back. */
 static void malformed(struct nic *a)
 {
     struct netfront_queue *q = &a->dev.q[0];

@@ -38,6 +38,7 @@ static blkif_request_t rw(uint8_t op, uint64_t sector, unsigned n)
     return r;
 }
 
+/* Contract: decodes r into a scratch request, returning the status. */
 static int decode(const blkif_request_t *r, const struct blkreq_limits *lim)
 {
     static struct blkreq out;
@@ -45,6 +46,7 @@ static int decode(const blkif_request_t *r, const struct blkreq_limits *lim)
     return blkreq_decode(r, lim, &out);
 }
 
+/* A direct read decodes to its range, id and operation. */
 static void valid_read(void **state)
 {
     struct blkreq out;
@@ -59,6 +61,7 @@ static void valid_read(void **state)
     assert_false(out.write);
 }
 
+/* Reserved and unknown operations get EOPNOTSUPP. */
 static void unknown_ops(void **state)
 {
     blkif_request_t r = rw(BLKIF_OP_RESERVED_1, 0, 1);
@@ -69,6 +72,7 @@ static void unknown_ops(void **state)
     assert_int_equal(decode(&r, &rw_lim), BLKIF_RSP_EOPNOTSUPP);
 }
 
+/* 0 and more than 11 direct segments are refused. */
 static void bad_segment_counts(void **state)
 {
     blkif_request_t r = rw(BLKIF_OP_READ, 0, 0);
@@ -83,6 +87,7 @@ static void bad_segment_counts(void **state)
     assert_int_equal(decode(&r, &rw_lim), BLKIF_RSP_ERROR);
 }
 
+/* first_sect > last_sect and last_sect > 7 are refused. */
 static void bad_sectors_in_page(void **state)
 {
     blkif_request_t r = rw(BLKIF_OP_READ, 0, 2);
@@ -99,6 +104,7 @@ static void bad_sectors_in_page(void **state)
     assert_int_equal(decode(&r, &rw_lim), BLKIF_RSP_OKAY);
 }
 
+/* Ranges ending past the disk, or overflowing, are refused. */
 static void out_of_disk(void **state)
 {
     blkif_request_t r = rw(BLKIF_OP_READ, 992, 1);
@@ -113,6 +119,7 @@ static void out_of_disk(void **state)
     assert_int_equal(decode(&r, &rw_lim), BLKIF_RSP_ERROR);
 }
 
+/* A read-only disk refuses data-carrying writes only. */
 static void readonly_refuses_writes(void **state)
 {
     struct blkreq_limits ro = rw_lim;
@@ -129,6 +136,7 @@ static void readonly_refuses_writes(void **state)
     assert_int_equal(decode(&r, &ro), BLKIF_RSP_OKAY);
 }
 
+/* Flush needs the feature; a pure flush ignores its sector. */
 static void flush_rules(void **state)
 {
     struct blkreq_limits noflush = rw_lim;
@@ -146,6 +154,7 @@ static void flush_rules(void **state)
     assert_true(out.flush && out.write);
 }
 
+/* Discard range, feature and read-only rules. */
 static void discard_rules(void **state)
 {
     struct blkreq_limits lim = rw_lim;
@@ -193,6 +202,7 @@ static blkif_request_t indirect(uint8_t op, unsigned n, uint64_t sector)
     return r;
 }
 
+/* Indirect header, segment loading and range rules. */
 static void indirect_rules(void **state)
 {
     static struct blkif_request_segment page[PVK_SEGS_PER_INDIRECT_PAGE];

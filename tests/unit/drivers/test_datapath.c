@@ -82,6 +82,7 @@ static struct rig *rig_new(int persistent, unsigned order, int readonly)
     return r;
 }
 
+/* Contract: stops the queue and removes everything rig_new made. */
 static void rig_free(struct rig *r)
 {
     char cmd[128];
@@ -98,6 +99,7 @@ static void rig_free(struct rig *r)
     free(r);
 }
 
+/* Contract: counts a completion, remembering a bad status. */
 static void on_done(void *arg, uint64_t cookie, int status)
 {
     struct rig *r = arg;
@@ -168,6 +170,7 @@ static void random_io(struct rig *r, int rounds, unsigned depth)
     free(file);
 }
 
+/* Random I/O with persistent grants on a one-page ring. */
 static void rw_persistent_one_page(void **state)
 {
     struct rig *r = rig_new(1, 0, 0);
@@ -180,6 +183,7 @@ static void rw_persistent_one_page(void **state)
     rig_free(r);
 }
 
+/* Random I/O with per-request mappings on a four-page ring. */
 static void rw_mapped_multipage(void **state)
 {
     struct rig *r = rig_new(0, 2, 0);
@@ -216,6 +220,7 @@ static void flush_orders_writes(void **state)
     rig_free(r);
 }
 
+/* Discard frees blocks and reads back zero. */
 static void discard_punches_hole(void **state)
 {
     struct rig *r = rig_new(1, 0, 0);
@@ -237,6 +242,7 @@ static void discard_punches_hole(void **state)
     rig_free(r);
 }
 
+/* A read-only vbd refuses writes and out-of-range reads. */
 static void readonly_refuses(void **state)
 {
     struct rig *r = rig_new(1, 0, 1);
@@ -250,6 +256,7 @@ static void readonly_refuses(void **state)
     rig_free(r);
 }
 
+/* A corrupt producer index marks the vbd failed. */
 static void garbage_index_drops_device(void **state)
 {
     struct rig *r = rig_new(1, 0, 0);

@@ -13,6 +13,7 @@
 
 #include "proto/netpkt.h"
 
+/* Slot chains: page bounds, size accounting, runts, limits. */
 static void tx_slot_rules(void **state)
 {
     netif_tx_request_t s[3] = {
@@ -55,6 +56,7 @@ static uint16_t verify(const uint8_t *ip, const uint8_t *l4, unsigned l4len,
     return (uint16_t)sum;
 }
 
+/* IPv4 TCP and UDP checksums verify; fragments and bad lengths refused. */
 static void ipv4_tcp_and_udp(void **state)
 {
     uint8_t f[14 + 20 + 20 + 101];
@@ -87,6 +89,7 @@ static void ipv4_tcp_and_udp(void **state)
     assert_int_equal(netpkt_fill_csum(f, sizeof(f)), -1);
 }
 
+/* IPv6 UDP checksum verifies; short or non-IP frames refused. */
 static void ipv6_udp(void **state)
 {
     uint8_t f[14 + 40 + 8 + 64];

@@ -12,6 +12,7 @@
 
 #include "proto/xbstate.h"
 
+/* State names, including out-of-range values. */
 static void names(void **state)
 {
     (void)state;
@@ -21,6 +22,7 @@ static void names(void **state)
     assert_string_equal(xbstate_name(-1), "Invalid");
 }
 
+/* Store values that are and are not states. */
 static void parse(void **state)
 {
     (void)state;
@@ -32,6 +34,7 @@ static void parse(void **state)
     assert_int_equal(xbstate_parse("123", 3), -1);
 }
 
+/* The backend action for each (backend, frontend) pair. */
 static void backend_reactions(void **state)
 {
     (void)state;
