@@ -20,7 +20,10 @@
  * hostile: set_gdt of a writable frame, of a page with a TSS descriptor,
  * of 7169 entries, with a bad frame list; update_descriptor with a TSS, a
  * call gate to Xen's ring-0 CS, an interrupt gate, misaligned, or outside
- * our memory.
+ * our memory. MMUEXT_SET_LDT with a real one-descriptor LDT: selector
+ * 0x0f loads, 0x17 (beyond the entries) is #GP; misaligned base, 8193
+ * entries and a hypervisor address are refused; an LDT page that is still
+ * mapped writable is accepted but a load from it is a #PF.
  */
 #include "traps.h"
 #include "pt.h"
@@ -41,7 +44,7 @@
 #define DESC_DATA_NP   0x00cf73000000ffffUL   /* data, DPL 3, not present */
 #define DESC_DPL_MASK  (3UL << 45)
 
-static char pool[8][4096] __attribute__((aligned(4096)));
+static char pool[10][4096] __attribute__((aligned(4096)));
 
 /* RDMSR (emulated for a PV kernel). */
 static uint64_t rdmsr(uint32_t msr)
@@ -232,16 +235,57 @@ static void test_gdt_hostile(uint64_t *gdt)
     EXPECT_EQ(load_ds_es(0x2b), 0);
 }
 
+/* MMUEXT_SET_LDT with one real descriptor; LDT selectors load. */
+static void test_ldt(void)
+{
+    uint64_t *ldt = pt_alloc(), *rw_ldt = pt_alloc();
+    struct mmuext_op op = { .cmd = MMUEXT_SET_LDT };
+    long rc;
+
+    TEST("MMUEXT_SET_LDT with entries");
+    ldt[1] = DESC_USER_DS;
+    EXPECT_EQ(pt_map_ro(ldt), 0);
+    op.arg1.linear_addr = (unsigned long)ldt;
+    op.arg2.nr_ents = 2;
+    EXPECT_EQ(hyp_mmuext_op(&op, 1, NULL, DOMID_SELF), 0);
+    EXPECT_EQ(load_ds_es(1 * 8 + 4 + 3), 0);
+    EXPECT_EQ(load_ds_es(2 * 8 + 4 + 3), 1);           /* beyond nr_ents */
+    EXPECT_EQ(trap_last.vector, 13);
+    EXPECT_EQ(load_ds_es(0x2b), 0);
+    op.arg1.linear_addr = (unsigned long)ldt + 8;
+    EXPECT_EQ(hyp_mmuext_op(&op, 1, NULL, DOMID_SELF), -XEN_EINVAL);
+    op.arg1.linear_addr = (unsigned long)ldt;
+    op.arg2.nr_ents = 8193;
+    EXPECT_EQ(hyp_mmuext_op(&op, 1, NULL, DOMID_SELF), -XEN_EINVAL);
+    op.arg1.linear_addr = 0xFFFF830000000000UL;
+    op.arg2.nr_ents = 2;
+    EXPECT_EQ(hyp_mmuext_op(&op, 1, NULL, DOMID_SELF), -XEN_EINVAL);
+    rw_ldt[1] = DESC_USER_DS;
+    op.arg1.linear_addr = (unsigned long)rw_ldt;
+    EXPECT_EQ(hyp_mmuext_op(&op, 1, NULL, DOMID_SELF), 0);   /* mapped lazily */
+    rc = (long)load_ds_es(1 * 8 + 4 + 3);
+    guest_printf("     load from a writable LDT page: %ld trap(s), vector %lu error 0x%lx cr2 0x%lx\n",
+                 rc, trap_last.vector, trap_last.error, trap_last.cr2);
+    EXPECT_EQ(rc, 1);
+    EXPECT_EQ(trap_last.vector, 14);
+    EXPECT_EQ(load_ds_es(0x2b), 0);
+    op.arg1.linear_addr = 0;
+    op.arg2.nr_ents = 0;
+    EXPECT_EQ(hyp_mmuext_op(&op, 1, NULL, DOMID_SELF), 0);
+    EXPECT_EQ(pt_map_rw(ldt), 0);
+}
+
 /* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
     uint64_t *gdt;
 
-    pt_pool_init(pool, 8);
+    pt_pool_init(pool, 10);
     EXPECT_EQ(trap_install(-1), 0);
     trap_shared_info = pt_map_shared_info();
     test_segment_bases();
     gdt = pt_alloc();
     test_gdt(gdt);
     test_gdt_hostile(gdt);
+    test_ldt();
 }
