@@ -107,7 +107,7 @@ static int check_header(const Elf64_Ehdr *eh, size_t size, const char **why)
         return fail(why, "not an x86-64 ELF image");
     if (eh->e_type != ET_EXEC && eh->e_type != ET_DYN)
         return fail(why, "not an executable ELF image");
-    if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 ||
+    if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 || (eh->e_phoff & 7) ||
         eh->e_phoff > size || (size - eh->e_phoff) / sizeof(Elf64_Phdr) < eh->e_phnum)
         return fail(why, "malformed ELF program headers");
     return 0;

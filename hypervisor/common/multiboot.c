@@ -67,9 +67,10 @@ static void add_module(struct boot_info *bi, uint64_t start, uint64_t end,
             sizeof(m->cmdline));
 }
 
+/* A loader string, or "" when the loader gave a null address. */
 static const char *read_string(phys_reader_fn read, uint64_t phys)
 {
-    return phys ? read(phys) : NULL;
+    return phys ? read(phys) : "";
 }
 
 static int parse_mb1(uint64_t info_phys, phys_reader_fn read, struct boot_info *bi)
@@ -81,11 +82,13 @@ static int parse_mb1(uint64_t info_phys, phys_reader_fn read, struct boot_info *
         strlcpy(bi->cmdline, read_string(read, mbi->cmdline), sizeof(bi->cmdline));
     if (!(mbi->flags & MB1_INFO_MMAP))
         return -XEN_EINVAL;
-    for (uint32_t off = 0; off + sizeof(struct mb1_mmap_entry) <= mbi->mmap_length;) {
+    for (uint64_t off = 0; off + sizeof(struct mb1_mmap_entry) <= mbi->mmap_length;) {
         const struct mb1_mmap_entry *e = read(mbi->mmap_addr + off);
+        if (e->size < sizeof(*e) - sizeof(e->size))
+            break; /* malformed: an entry smaller than its own fields */
         if (e->type == MB_MEMORY_AVAILABLE)
             add_ram(bi, e->addr, e->len);
-        off += e->size + sizeof(e->size);
+        off += (uint64_t)e->size + sizeof(e->size);
     }
     if (mbi->flags & MB1_INFO_MODS) {
         for (uint32_t i = 0; i < mbi->mods_count; i++) {
@@ -99,6 +102,8 @@ static int parse_mb1(uint64_t info_phys, phys_reader_fn read, struct boot_info *
 static void parse_mb2_mmap(const struct mb2_tag *tag, struct boot_info *bi)
 {
     const uint32_t *hdr = (const uint32_t *)(tag + 1); /* entry_size, version */
+    if (tag->size < sizeof(*tag) + 8)
+        return;
     uint32_t entry_size = hdr[0];
     const uint8_t *p = (const uint8_t *)(hdr + 2);
     const uint8_t *end = (const uint8_t *)tag + tag->size;
@@ -120,8 +125,8 @@ static int parse_mb2(uint64_t info_phys, phys_reader_fn read, struct boot_info *
     bi->loader = "multiboot2";
     for (uint64_t off = 8; off + sizeof(struct mb2_tag) <= *total;) {
         const struct mb2_tag *tag = read(info_phys + off);
-        if (tag->type == MB2_TAG_END || tag->size < sizeof(*tag))
-            break;
+        if (tag->type == MB2_TAG_END || tag->size < sizeof(*tag) || tag->size > *total - off)
+            break; /* a tag running past the structure ends the walk */
         switch (tag->type) {
         case MB2_TAG_CMDLINE:
             strlcpy(bi->cmdline, (const char *)(tag + 1), sizeof(bi->cmdline));

@@ -58,7 +58,7 @@ void frames_reserve(struct frame_table *ft, uint64_t first, uint64_t end)
     for (uint64_t mfn = first; mfn < end; mfn++) {
         if (ft->frames[mfn].owner == OWNER_FREE)
             unlink_free(ft, mfn);
-        ft->frames[mfn] = (struct frame){ .owner = OWNER_HV, .next_free = FRAME_NO_NEXT };
+        ft->frames[mfn] = (struct frame){ .owner = OWNER_RESERVED, .next_free = FRAME_NO_NEXT };
     }
 }
 
@@ -78,7 +78,7 @@ int frame_free(struct frame_table *ft, uint64_t mfn)
 {
     struct frame *f = frame_get(ft, mfn);
     if (!f || f->owner == OWNER_FREE || f->owner == OWNER_NONE ||
-        f->ref_count || f->type_count)
+        f->owner == OWNER_RESERVED || f->ref_count || f->type_count)
         return -XEN_EINVAL;
     push_free(ft, mfn);
     return 0;

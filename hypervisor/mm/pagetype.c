@@ -36,7 +36,8 @@ int get_page(struct domain *d, uint64_t mfn)
 {
     struct frame *f = frame_of(mfn);
     if (!f || f->owner != d->id) {
-        count_reject(d, f && f->owner == OWNER_HV ? PT_REJECT_HV_FRAME : PT_REJECT_NOT_OWNED);
+        count_reject(d, f && (f->owner == OWNER_HV || f->owner == OWNER_RESERVED)
+                            ? PT_REJECT_HV_FRAME : PT_REJECT_NOT_OWNED);
         return -XEN_EBUSY;
     }
     f->ref_count++;

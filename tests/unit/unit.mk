@@ -4,8 +4,6 @@
 #   make unit-tests          builds $(BUILD)/unit/test_<unit> for every
 #                            tests/unit/hv/test_<unit>.c
 #   make check-unit          builds and runs them all; fails on any failure
-#   make check-unit-bugs     builds and runs the tests of known, still open
-#                            hypervisor bugs (expected to fail until fixed)
 #
 # Each test binary links its test file, the hypervisor sources listed in
 # UNIT_SRCS_<unit>, and lib_host.o (hypervisor/common/lib.c with its
@@ -28,10 +26,6 @@ UNIT_RUNENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 
 UNIT_NAMES    := $(patsubst $(UNIT_DIR)/test_%.c,%,$(wildcard $(UNIT_DIR)/test_*.c))
 UNIT_BINS     := $(UNIT_NAMES:%=$(UNIT_BUILD)/test_%)
-# Units whose test file has a section of known, still open hypervisor bugs.
-UNIT_BUG_NAMES := $(patsubst $(UNIT_DIR)/test_%.c,%,\
-                  $(shell grep -l UNIT_KNOWN_BUGS $(UNIT_DIR)/test_*.c 2>/dev/null))
-UNIT_BUG_BINS := $(UNIT_BUG_NAMES:%=$(UNIT_BUILD)/bugs/test_%)
 
 # The hypervisor sources each test exercises (lib.c comes via lib_host.o).
 UNIT_SRCS_lib        :=
@@ -42,7 +36,7 @@ UNIT_SRCS_elf        := hypervisor/common/elf.c
 UNIT_SRCS_boot_layout := hypervisor/common/boot_layout.c
 UNIT_SRCS_cpuid      := hypervisor/arch/x86/cpuid.c
 
-.PHONY: unit-tests check-unit check-unit-bugs
+.PHONY: unit-tests check-unit
 check: check-unit
 
 unit-tests: $(UNIT_BINS)
@@ -53,11 +47,6 @@ check-unit: $(UNIT_BINS)
 	done; \
 	if [ -n "$$failed" ]; then echo "unit tests FAILED:$$failed"; exit 1; fi; \
 	echo "unit tests: all $(words $(UNIT_BINS)) binaries passed"
-
-check-unit-bugs: $(UNIT_BUG_BINS)
-	@rc=0; for t in $(UNIT_BUG_BINS); do \
-		echo "== $$t"; $(UNIT_RUNENV) $$t || rc=1; \
-	done; exit $$rc
 
 $(UNIT_BUILD)/obj/lib_host.o: $(UNIT_DIR)/lib_host.c
 	@mkdir -p $(@D)
@@ -71,20 +60,15 @@ $(UNIT_BUILD)/obj/test_%.o: $(UNIT_DIR)/test_%.c
 	@mkdir -p $(@D)
 	$(UNIT_CC) $(UNIT_CFLAGS) -c $< -o $@
 
-$(UNIT_BUILD)/obj/bugs/test_%.o: $(UNIT_DIR)/test_%.c
-	@mkdir -p $(@D)
-	$(UNIT_CC) $(UNIT_CFLAGS) -DUNIT_KNOWN_BUGS -Wno-unused-function -c $< -o $@
-
 # One link rule per unit; generated rather than written with secondary
 # expansion, which would change how every later fragment's rules are read.
 define UNIT_LINK_RULE
-$$(UNIT_BUILD)/$(2)test_$(1): $$(UNIT_BUILD)/obj/$(2)test_$(1).o $$(UNIT_BUILD)/obj/lib_host.o \
+$$(UNIT_BUILD)/test_$(1): $$(UNIT_BUILD)/obj/test_$(1).o $$(UNIT_BUILD)/obj/lib_host.o \
 		$$(patsubst hypervisor/%.c,$$(UNIT_BUILD)/obj/hv/%.o,$$(UNIT_SRCS_$(1)))
 	@mkdir -p $$(@D)
 	$$(UNIT_CC) $$(UNIT_LDFLAGS) $$^ $$(UNIT_LDLIBS) -o $$@
 endef
-$(foreach u,$(UNIT_NAMES),$(eval $(call UNIT_LINK_RULE,$(u),)))
-$(foreach u,$(UNIT_BUG_NAMES),$(eval $(call UNIT_LINK_RULE,$(u),bugs/)))
+$(foreach u,$(UNIT_NAMES),$(eval $(call UNIT_LINK_RULE,$(u))))
 
 -include $(wildcard $(UNIT_BUILD)/obj/*.d $(UNIT_BUILD)/obj/*/*.d $(UNIT_BUILD)/obj/hv/*/*.d \
                     $(UNIT_BUILD)/obj/hv/*/*/*.d)

@@ -70,7 +70,7 @@ static long register_callback(struct vcpu *v, unsigned int type, uint64_t addres
 {
     struct guest_callback *cb = callback_slot(v, type);
     if (!cb)
-        return -XEN_EINVAL;
+        return -XEN_ENOSYS;
     if (address && !guest_range_ok(address, 1))
         return -XEN_EINVAL;
     cb->address = address;
@@ -104,8 +104,11 @@ long do_callback_op(struct vcpu *v, const uint64_t args[5])
         struct callback_unregister unreg;
         if (copy_from_guest(&unreg, args[1], sizeof(unreg)))
             return -XEN_EFAULT;
-        if (unreg.type == CALLBACKTYPE_nmi)
-            return -XEN_EINVAL; /* as Xen: the NMI callback cannot be removed */
+        /* As Xen: only the NMI callback can be removed; unknown types are -ENOSYS. */
+        if (!callback_slot(v, unreg.type))
+            return -XEN_ENOSYS;
+        if (unreg.type != CALLBACKTYPE_nmi)
+            return -XEN_EINVAL;
         return register_callback(v, unreg.type, 0, false);
     }
     default:

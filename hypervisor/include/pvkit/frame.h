@@ -18,7 +18,8 @@
 
 #define OWNER_NONE  0xFFFFFFFFu /* not RAM, or reserved at boot */
 #define OWNER_FREE  0xFFFFFFFEu
-#define OWNER_HV    0xFFFFFFFDu /* hypervisor-private */
+#define OWNER_HV    0xFFFFFFFDu /* hypervisor-private, allocated at run time */
+#define OWNER_RESERVED 0xFFFFFFFCu /* reserved at boot: image, modules, tables; never freed */
 #define FRAME_NO_NEXT 0xFFFFFFFFu
 
 enum frame_type {
@@ -55,7 +56,7 @@ struct frame_table {
 void frames_init(struct frame_table *ft, struct frame *storage, uint64_t nr_frames);
 /* Puts frames [first, end) on the free list; frames past the table are ignored. */
 void frames_add_free(struct frame_table *ft, uint64_t first, uint64_t end);
-/* Marks frames [first, end) as owned by the hypervisor, taking them off the free list. */
+/* Marks frames [first, end) as reserved for good, taking them off the free list. */
 void frames_reserve(struct frame_table *ft, uint64_t first, uint64_t end);
 /* Takes a free frame for owner. Returns its number, or -XEN_ENOMEM. */
 int64_t frame_alloc(struct frame_table *ft, uint32_t owner);

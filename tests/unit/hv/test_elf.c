@@ -738,9 +738,8 @@ static void fuzz_byte_flips(void **state)
     free(good);
 }
 
-#ifdef UNIT_KNOWN_BUGS
 /*
- * KNOWN BUG (common/elf.c:108-113 check_header, used at elf.c:121 phdr() and
+ * Regression (fixed; common/elf.c:108-113 check_header, used at elf.c:121 phdr() and
  * elf.c:134): e_phoff is checked against the file size but not for
  * alignment, and the program headers are then read through a
  * const Elf64_Phdr * at img + e_phoff. Input: the good image with e_phoff
@@ -761,12 +760,10 @@ static void misaligned_phoff_refused(void **state)
     assert_int_equal(pv_kernel_parse(img, size, &info, &why), -XEN_EINVAL);
     free(img);
 }
-#endif
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#ifndef UNIT_KNOWN_BUGS
         cmocka_unit_test(good_image_accepted),
         cmocka_unit_test(linux_style_notes_accepted),
         cmocka_unit_test(note_strings_bounded),
@@ -782,9 +779,7 @@ int main(void)
         cmocka_unit_test(refuses_span_and_placement),
         cmocka_unit_test(real_guest_kernels_parse),
         cmocka_unit_test(fuzz_byte_flips),
-#else
         cmocka_unit_test(misaligned_phoff_refused),
-#endif
     };
     return UNIT_RUN("elf", tests);
 }

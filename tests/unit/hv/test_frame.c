@@ -95,7 +95,7 @@ static void add_free_clips_and_skips_owned(void **state)
     frames_reserve(&ft, 40, 41);
     frames_add_free(&ft, 38, 43);             /* 40 is the hypervisor's */
     assert_int_equal(ft.nr_free, 8);
-    assert_int_equal(storage[40].owner, OWNER_HV);
+    assert_int_equal(storage[40].owner, OWNER_RESERVED);
     int64_t m = frame_alloc(&ft, 3);
     assert_int_equal(m, 38);
     assert_int_equal(frame_alloc(&ft, 3), 39);
@@ -116,7 +116,7 @@ static void reserve_takes_frames_off_the_list(void **state)
     for (int m = 0; m < 70; m++) {
         bool reserved = m == 0 || (m >= 30 && m < 34) || m >= 63;
         if (reserved)
-            assert_int_equal(storage[m].owner, OWNER_HV);
+            assert_int_equal(storage[m].owner, OWNER_RESERVED);
     }
     int64_t m;
     while ((m = frame_alloc(&ft, 1)) >= 0)
@@ -245,13 +245,9 @@ static void random_sequences_match_model(void **state)
                     assert_int_equal(rc, 0);
                     model[m] = M_FREE;
                     nr_free++;
-                } else if (m >= NR || model[m] != M_HV) {
+                } else {
+                    /* Out of range, not RAM, already free, or reserved at boot. */
                     assert_int_equal(rc, -XEN_EINVAL);
-                } else if (rc == 0) {
-                    /* See free_of_reserved_frame: reserved and hypervisor-allocated
-                     * frames share OWNER_HV, so this may succeed; follow it. */
-                    model[m] = M_FREE;
-                    nr_free++;
                 }
             }
             assert_int_equal(ft.nr_free, nr_free);
@@ -262,15 +258,11 @@ static void random_sequences_match_model(void **state)
     }
 }
 
-#ifdef UNIT_KNOWN_BUGS
 /*
- * KNOWN ISSUE (mm/frame.c:78-80, frame_free): frames taken by
- * frames_reserve() (the hypervisor image, frame table, M2P, boot modules)
- * get owner OWNER_HV, the same owner frame_alloc(OWNER_HV) gives the
- * hypervisor's own allocations, and frame_free() only refuses OWNER_FREE and
- * OWNER_NONE. So frame_free() of a reserved frame succeeds and puts, say, the
- * frame table itself on the free list, against frame.h's invariant that such
- * frames are never on the list. Expected: -XEN_EINVAL. Actual: 0.
+ * Regression (fixed): frames taken by frames_reserve() (the hypervisor image,
+ * frame table, M2P, boot modules) once shared the owner of the hypervisor's
+ * run-time allocations, so frame_free() would put, say, the frame table on
+ * the free list. They are OWNER_RESERVED now and frame_free() refuses them.
  */
 static void free_of_reserved_frame(void **state)
 {
@@ -280,12 +272,10 @@ static void free_of_reserved_frame(void **state)
     assert_int_equal(frame_free(&ft, 4), -XEN_EINVAL);
     assert_int_equal(ft.nr_free, 15);
 }
-#endif
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#ifndef UNIT_KNOWN_BUGS
         cmocka_unit_test_setup(init_state, setup),
         cmocka_unit_test_setup(alloc_ascending_then_enomem, setup),
         cmocka_unit_test_setup(add_free_clips_and_skips_owned, setup),
@@ -294,9 +284,7 @@ int main(void)
         cmocka_unit_test_setup(free_refusals_change_nothing, setup),
         cmocka_unit_test_setup(frame_get_bounds, setup),
         cmocka_unit_test_setup(random_sequences_match_model, setup),
-#else
         cmocka_unit_test_setup(free_of_reserved_frame, setup),
-#endif
     };
     return UNIT_RUN("frame", tests);
 }

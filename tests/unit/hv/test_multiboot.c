@@ -243,9 +243,8 @@ static void mb1_long_cmdlines_truncated(void **state)
     free(long_line);
 }
 
-#ifdef UNIT_KNOWN_BUGS
 /*
- * KNOWN BUG (multiboot.c:81): with MB1_INFO_CMDLINE set and the cmdline
+ * Regression (fixed; multiboot.c:81): with MB1_INFO_CMDLINE set and the cmdline
  * address 0, read_string() returns NULL (its convention for "no string",
  * which add_module() handles) and parse_mb1() passes it to strlcpy(), which
  * dereferences it. Expected: an empty command line. Actual: NULL dereference.
@@ -269,7 +268,7 @@ static void on_alarm(int sig)
 }
 
 /*
- * KNOWN BUG (multiboot.c:88, parse_mb1): the walk advances with
+ * Regression (fixed; multiboot.c:88, parse_mb1): the walk advances with
  * off += e->size + 4 in 32 bits and never checks the step against
  * mmap_length. Input: a 48-byte map whose first entry has size 0xFFFFFFFC.
  * Expected: the walk stops (the entry runs past the map). Actual: off wraps
@@ -288,7 +287,6 @@ static void mb1_mmap_entry_size_wraps(void **state)
     alarm(0);
     assert_true(bi.nr_ram <= 1);
 }
-#endif
 
 /* ---- multiboot2 ------------------------------------------------------ */
 
@@ -492,9 +490,8 @@ static void mb2_last_tag_fills_total_size(void **state)
     assert_string_equal(bi.cmdline, "abc");
 }
 
-#ifdef UNIT_KNOWN_BUGS
 /*
- * KNOWN BUG (multiboot.c:121-136 and 101-106, parse_mb2/parse_mb2_mmap): a tag is
+ * Regression (fixed; multiboot.c:121-136 and 101-106, parse_mb2/parse_mb2_mmap): a tag is
  * trusted as soon as its 8-byte header fits in total_size; its payload is
  * read up to tag->size without checking that against total_size. Input: a
  * multiboot2 structure whose total_size ends right after an mmap tag's
@@ -513,7 +510,6 @@ static void mb2_truncated_tag_stops(void **state)
     assert_int_equal(parse2(), -XEN_EINVAL);
     assert_int_equal(bi.nr_ram, 0);
 }
-#endif
 
 static void unknown_magic_is_refused(void **state)
 {
@@ -531,7 +527,6 @@ static void unknown_magic_is_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#ifndef UNIT_KNOWN_BUGS
         cmocka_unit_test_setup_teardown(mb1_qemu_style, mb1_setup, teardown),
         cmocka_unit_test_setup_teardown(mb1_without_mmap_is_refused, mb1_setup, teardown),
         cmocka_unit_test_setup_teardown(mb1_flags_gate_optional_fields, mb1_setup, teardown),
@@ -551,13 +546,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(mb2_zero_size_tag_stops, mb2_setup, teardown),
         cmocka_unit_test_setup_teardown(mb2_last_tag_fills_total_size, mb2_setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_magic_is_refused, mb2_setup, teardown),
-#else
         /* Known, still open bugs: each of these fails (or aborts) until fixed. */
         cmocka_unit_test_setup_teardown(mb1_cmdline_flag_with_null_address, mb1_setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(mb2_truncated_tag_stops, mb2_setup, teardown),
         cmocka_unit_test_setup_teardown(mb1_mmap_entry_size_wraps, mb1_setup, teardown),
-#endif
     };
     return UNIT_RUN("multiboot", tests);
 }
