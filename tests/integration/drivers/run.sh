@@ -18,7 +18,9 @@ pass=0
 fail=0
 
 netns=""
+loopdev=""
 cleanup() {
+    [ -n "$loopdev" ] && losetup -d "$loopdev" 2>/dev/null
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
     [ -n "$netns" ] && ip netns del "$netns" 2>/dev/null
@@ -109,6 +111,19 @@ disk r10.img 16M
 cp "$tmp/d10.img" "$tmp/r10.img"
 t restarted-frontend "$SAN/blkfront-test" verify 10 51712 "$tmp/r10.img" 5
 t restarted-image-cmp cmp "$tmp/d10.img" "$tmp/r10.img"
+
+# 3b. A block device (loop) as backing store: size, physical-device, discard.
+disk loop.img 32M; disk rloop.img 32M
+if loopdev=$(losetup -f --show "$tmp/loop.img"); then
+    mkvbd add 14 51712 "$loopdev" w
+    t blkdev-verify "$SAN/blkfront-test" verify 14 51712 "$tmp/rloop.img" 10
+    t blkdev-image-cmp cmp "$loopdev" "$tmp/rloop.img"
+    want="$(stat -c %t "$loopdev"):$(stat -c %T "$loopdev")"   # major:minor, hex
+    t blkdev-physical-device "$SAN/mkvbd" wait /local/domain/0/backend/vbd/14/51712/physical-device "$want" 1000
+else
+    loopdev=""
+    bad blkdev-losetup
+fi
 
 # 4. A hostile frontend on one disk while a well-behaved one uses another.
 disk d11.img 16M; disk d12.img 32M; disk r12.img 32M
