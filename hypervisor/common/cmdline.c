@@ -121,9 +121,46 @@ static bool parse_initial_domain(const char *v, const char *end, struct hv_optio
     return true;
 }
 
+/* domU=K[+I][,mem=<size>][,vcpus=<n>] */
+static bool parse_domu(const char *v, const char *end, struct hv_options *opt)
+{
+    struct domu_spec spec = { .mem_bytes = 64ull << 20, .vcpus = 1 };
+    uint64_t n;
+
+    if (opt->nr_domus == MAX_BOOT_DOMUS || !parse_u64(&v, &n) || n == 0 || n > BOOT_MAX_MODULES)
+        return false;
+    spec.kernel_module = (unsigned int)n;
+    if (v < end && *v == '+') {
+        v++;
+        if (!parse_u64(&v, &n) || n == 0 || n > BOOT_MAX_MODULES)
+            return false;
+        spec.initrd_module = (unsigned int)n;
+    }
+    while (v < end) {
+        if (*v++ != ',')
+            return false;
+        if ((size_t)(end - v) > 4 && !strncmp(v, "mem=", 4)) {
+            v += 4;
+            if (!parse_size(&v, &spec.mem_bytes) || spec.mem_bytes == 0)
+                return false;
+        } else if ((size_t)(end - v) > 6 && !strncmp(v, "vcpus=", 6)) {
+            v += 6;
+            if (!parse_u64(&v, &n) || n == 0 || n > 128)
+                return false;
+            spec.vcpus = (unsigned int)n;
+        } else {
+            return false;
+        }
+    }
+    opt->domus[opt->nr_domus++] = spec;
+    return true;
+}
+
 static bool parse_word(const char *word, size_t len, struct hv_options *opt)
 {
     const char *end = word + len, *v;
+    if (word_is(word, len, "domU", &v))
+        return parse_domu(v, end, opt);
     if (word_is(word, len, "initial_domain", &v))
         return parse_initial_domain(v, end, opt);
     if (word_is(word, len, "console", &v))

@@ -40,15 +40,20 @@ static void parse_options(void)
     /* Loaders put the image's own file name first (QEMU and GRUB alike). */
     strlcpy(hypervisor_cmdline, cmdline_skip_first_word(boot_info.cmdline),
             sizeof(hypervisor_cmdline));
+    /* Parse quietly to learn the console settings, then for real to report. */
+    struct hv_options defaults = options;
     cmdline_parse(hypervisor_cmdline, &options, NULL);
     console_init(options.serial_port);
     console_set_level(options.loglvl);
+    options = defaults;
     cmdline_parse(hypervisor_cmdline, &options, report_bad_option);
 }
 
 static uint64_t dom0_memory(void)
 {
     uint64_t free_bytes = frame_table.nr_free << PAGE_SHIFT;
+    for (unsigned int i = 0; i < options.nr_domus; i++)
+        free_bytes -= MIN(free_bytes, options.domus[i].mem_bytes);
     uint64_t want = options.dom0_mem;
     if (!want)
         want = free_bytes > 2 * HV_RESERVE_BYTES ? free_bytes - HV_RESERVE_BYTES : free_bytes / 2;
@@ -63,7 +68,12 @@ static struct domain *build_dom0(void)
         return NULL;
     }
     const struct boot_module *kernel = &boot_info.modules[0];
-    const struct boot_module *initrd = boot_info.nr_modules > 1 ? &boot_info.modules[1] : NULL;
+    /* Module 2 is the initial domain's initrd unless a domU= claims it. */
+    bool module2_free = boot_info.nr_modules > 1;
+    for (unsigned int i = 0; i < options.nr_domus; i++)
+        if (options.domus[i].kernel_module == 2 || options.domus[i].initrd_module == 2)
+            module2_free = false;
+    const struct boot_module *initrd = module2_free ? &boot_info.modules[1] : NULL;
     struct domain_config cfg = {
         .id = options.initial_domain_unprivileged ? 1 : 0,
         .privileged = !options.initial_domain_unprivileged,
@@ -76,6 +86,34 @@ static struct domain *build_dom0(void)
         .cmdline = kernel->cmdline,
     };
     return domain_build(&cfg);
+}
+
+/* Builds the domU= domains; one that cannot be built is reported and skipped. */
+static void build_boot_domus(domid_t first_id)
+{
+    for (unsigned int i = 0; i < options.nr_domus; i++) {
+        const struct domu_spec *s = &options.domus[i];
+        if (s->kernel_module > boot_info.nr_modules ||
+            s->initrd_module > boot_info.nr_modules) {
+            printk(LOG_ERR, "(pvkit) domU=%u: no such boot module\n", s->kernel_module);
+            continue;
+        }
+        const struct boot_module *k = &boot_info.modules[s->kernel_module - 1];
+        const struct boot_module *ird =
+            s->initrd_module ? &boot_info.modules[s->initrd_module - 1] : NULL;
+        struct domain_config cfg = {
+            .id = (domid_t)(first_id + i),
+            .privileged = false,
+            .mem_bytes = ALIGN_DOWN(s->mem_bytes, PAGE_SIZE),
+            .nr_vcpus = s->vcpus,
+            .kernel = phys_to_virt(k->start),
+            .kernel_size = k->end - k->start,
+            .initrd = ird ? phys_to_virt(ird->start) : NULL,
+            .initrd_size = ird ? ird->end - ird->start : 0,
+            .cmdline = k->cmdline,
+        };
+        domain_build(&cfg);
+    }
 }
 
 void start_hypervisor(uint32_t magic, uint32_t info_phys);
@@ -99,6 +137,7 @@ void start_hypervisor(uint32_t magic, uint32_t info_phys)
         printk(LOG_ERR, "(pvkit) no domain to run: machine off\n");
         machine_exit(EXIT_CRASH);
     }
+    build_boot_domus(dom0->id + 1);
     vcpu_load(&dom0->vcpus[0]);
     exit_to_guest();
 }

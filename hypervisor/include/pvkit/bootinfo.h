@@ -50,12 +50,24 @@ typedef const void *(*phys_reader_fn)(uint64_t phys);
 int multiboot_parse(uint32_t magic, uint64_t info_phys, phys_reader_fn read,
                     struct boot_info *out);
 
+#define MAX_BOOT_DOMUS 8
+
+/* An extra domain built at boot from boot modules (domU=K[+I][,mem=S][,vcpus=N]). */
+struct domu_spec {
+    unsigned int kernel_module;     /* 1-based module index */
+    unsigned int initrd_module;     /* 0: none */
+    uint64_t mem_bytes;
+    unsigned int vcpus;
+};
+
 struct hv_options {
     uint16_t serial_port;      /* 0: no serial console */
     enum log_level loglvl;
     uint64_t dom0_mem;         /* bytes; 0: the default */
     unsigned int dom0_vcpus;   /* 0: the default */
     bool initial_domain_unprivileged; /* initial_domain=domU: build module 1 as domain 1 */
+    unsigned int nr_domus;
+    struct domu_spec domus[MAX_BOOT_DOMUS];
 };
 
 /*
