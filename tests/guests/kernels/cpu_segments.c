@@ -228,7 +228,7 @@ static void test_gdt_hostile(uint64_t *gdt)
     expect_bad_desc(gdt, "call gate to Xen's CS", DESC_GATE_XEN);
     expect_bad_desc(gdt, "interrupt gate", DESC_INT_GATE);
     EXPECT_EQ(hyp_update_descriptor(pt_ma_of(&gdt[9]) + 4, DESC_USER_DS), -XEN_EINVAL);
-    EXPECT_EQ(hyp_update_descriptor(0xb400000UL, DESC_USER_DS), -XEN_EINVAL);
+    EXPECT_EQ(hyp_update_descriptor(pt_foreign_mfn() << 12, DESC_USER_DS), -XEN_EINVAL);
     EXPECT_EQ(hyp_update_descriptor(pt_ma_of(&plain[5]), DESC_USER_DS), 0);
     EXPECT_EQ(plain[5], DESC_USER_DS);
     EXPECT_EQ(load_ds_es(0x18 | 3), 0);

@@ -126,7 +126,7 @@ static void test_pin_hostile(void)
     guest_printf("     unpin of an unpinned table: %ld\n", rc);
     EXPECT_EQ(rc, -XEN_EINVAL);
     EXPECT_EQ(pt_pin(4, (void *)guest_start_info->pt_base), -XEN_EINVAL);
-    rc = hyp_mmuext1(MMUEXT_PIN_L1_TABLE, 0xb400);
+    rc = hyp_mmuext1(MMUEXT_PIN_L1_TABLE, pt_foreign_mfn());
     guest_printf("     pin of an unowned frame: %ld\n", rc);
     EXPECT_EQ(rc, -XEN_EINVAL);
 }

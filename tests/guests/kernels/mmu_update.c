@@ -19,8 +19,8 @@
  * batches of 1, 8, 64, 512 and 2048 report done = count; a batch whose
  * k-th entry is bad reports done = k with entries < k applied and > k
  * not. L4 and L3 entries of the live tables hook a new chain in and out
- * (the L2 stays typed while hooked). Hostile: PT frame mapped RW, unowned RAM frame, hypervisor frame,
- * L4 slots 256-271, PSE in L2 and L3, an address bit beyond the machine's
+ * (the L2 stays typed while hooked). Hostile: PT frame mapped RW, unowned
+ * RAM frame (pt_foreign_mfn), hypervisor frame, L4 slots 256-271, PSE in L2 and L3, an address bit beyond the machine's
  * width, an L2 entry to a table mapped RW, a ptr into a frame we do not
  * own, command 3, a bad request array, a bad domain and our own domid as
  * foreigndom. Flag rules: L1 accepts G, PCD|PWT, NX and software bits
@@ -211,26 +211,12 @@ static unsigned long xen_frame(void)
     return (unsigned long)((*pt_entry(MACH2PHYS_VIRT_START, 4) & PTE_MFN) >> 12);
 }
 
-/* The smallest RAM frame above ours that is not in our p2m. */
-static unsigned long unowned_ram_frame(void)
-{
-    unsigned long top = 0;
-
-    for (unsigned long pfn = 0; pfn < guest_start_info->nr_pages; pfn++) {
-        unsigned long mfn = ((unsigned long *)guest_start_info->mfn_list)[pfn];
-
-        if (mfn > top)
-            top = mfn;
-    }
-    return top + 1;
-}
-
 /* Entries that must not be installed in an L1. */
 static void test_hostile_l1(void)
 {
     uint64_t ma = l1e_ma(0, 20);
     const volatile uint64_t *e = &l1[0][20];
-    unsigned long unowned = unowned_ram_frame(), max_ram;
+    unsigned long unowned = pt_foreign_mfn(), max_ram;
 
     TEST("hostile L1 entries");
     expect_refused("own L1 mapped RW", ma, pte_of(l1[1], PTE_DATA_RW), e, -XEN_EBUSY);
@@ -346,7 +332,7 @@ static void test_hostile_args(void)
     expect_refused("ptr into a hypervisor frame", ((uint64_t)xen_frame() << 12) | 8, 0,
                    &l1[0][21], -XEN_EINVAL);
     expect_refused("ptr into an unowned RAM frame",
-                   ((uint64_t)unowned_ram_frame() << 12) | 8, 0, &l1[0][21], -XEN_EINVAL);
+                   ((uint64_t)pt_foreign_mfn() << 12) | 8, 0, &l1[0][21], -XEN_EINVAL);
     /* All four values of ptr[1:0] are commands; for a PV caller Xen treats
      * MMU_PT_UPDATE_NO_TRANSLATE (3) like MMU_NORMAL_PT_UPDATE. */
     EXPECT_EQ(pt_mmu1(l1e_ma(0, 21) | MMU_PT_UPDATE_NO_TRANSLATE, pte_of(data, PTE_DATA_RO)), 0);

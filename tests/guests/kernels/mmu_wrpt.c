@@ -181,10 +181,10 @@ static void test_hostile(void)
     EXPECT_EQ(l1[8], before);
     EXPECT_EQ(store(8, ((uint64_t)pt_cur_l4_mfn << 12) | PTE_DATA_RW), 1);
     EXPECT_EQ(trap_last.vector, 14);
-    EXPECT_EQ(store(8, (0xb400UL << 12) | PTE_DATA_RO), 1);
+    EXPECT_EQ(store(8, ((uint64_t)pt_foreign_mfn() << 12) | PTE_DATA_RO), 1);
     EXPECT_EQ(trap_last.vector, 14);
     EXPECT_EQ(l1[8], before);
-    EXPECT_EQ(store(4, (0xb400UL << 12) | PTE_DATA_RO), 1);
+    EXPECT_EQ(store(4, ((uint64_t)pt_foreign_mfn() << 12) | PTE_DATA_RO), 1);
     EXPECT_EQ(core(l1[4]), pte_of(data, PTE_P));
 }
 

@@ -125,6 +125,35 @@ long pt_unpin(void *page)
     return hyp_mmuext1(MMUEXT_UNPIN_TABLE, pt_mfn_of(page));
 }
 
+/* 1 if machine frame MFN is in our p2m. */
+static int ours(unsigned long mfn)
+{
+    unsigned long pfn;
+
+    if (mfn >= MACH2PHYS_NR_ENTRIES)
+        return 0;
+    pfn = GUEST_M2P[mfn];
+    return pfn < guest_start_info->nr_pages &&
+           ((const unsigned long *)guest_start_info->mfn_list)[pfn] == mfn;
+}
+
+unsigned long pt_foreign_mfn(void)
+{
+    const unsigned long *p2m = (const unsigned long *)guest_start_info->mfn_list;
+    unsigned long lo = ~0UL, hi = 0;
+    long max_ram = hyp_memory_op(XENMEM_maximum_ram_page, NULL);
+
+    for (unsigned long pfn = 0; pfn < guest_start_info->nr_pages; pfn++) {
+        if (p2m[pfn] < lo)
+            lo = p2m[pfn];
+        if (p2m[pfn] > hi)
+            hi = p2m[pfn];
+    }
+    if (max_ram > 0 && hi + 1 < (unsigned long)max_ram && !ours(hi + 1))
+        return hi + 1;
+    return lo - 1;
+}
+
 shared_info_t *pt_map_shared_info(void)
 {
     void *win = pt_alloc();

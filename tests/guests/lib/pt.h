@@ -76,6 +76,14 @@ long pt_pin(int level, void *page);
 long pt_unpin(void *page);
 
 /*
+ * A RAM frame that is not ours: the one after the highest machine frame in
+ * our p2m (the builder hands out a contiguous run on Xen and pvkit), if it
+ * is below XENMEM_maximum_ram_page and not in our p2m; else the one before
+ * the lowest. Hostile tests map, pin or write it and expect a refusal.
+ */
+unsigned long pt_foreign_mfn(void);
+
+/*
  * Maps start_info->shared_info (a machine address) at a pool page with
  * update_va_mapping and returns it; NULL on failure.
  */
