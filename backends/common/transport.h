@@ -68,7 +68,8 @@ struct pvk_evtchn *pvk_evtchn_bind(struct pvk_transport *t, domid_t domid,
 int pvk_evtchn_fd(struct pvk_evtchn *ev);
 /* Sends a notification to the remote end. */
 void pvk_evtchn_notify(struct pvk_evtchn *ev);
-/* Consumes pending notifications and re-arms the channel. */
+/* Consumes pending notifications and re-arms the channel; call it only
+ * after pvk_evtchn_fd polled readable. */
 void pvk_evtchn_ack(struct pvk_evtchn *ev);
 /* Closes the local end; the remote port reverts to unbound. */
 void pvk_evtchn_unbind(struct pvk_evtchn *ev);

@@ -133,13 +133,17 @@ static void xen_ev_notify(struct pvk_evtchn *e)
     xenevtchn_notify(ev->xce, ev->local);
 }
 
-/* Contract: reads every pending port of this handle and unmasks it. */
+/*
+ * Contract: called once the fd polled readable: reads the pending port and
+ * unmasks it.  The handle holds exactly one port, and its fd is blocking,
+ * so exactly one read is made (a second would block until the next event).
+ */
 static void xen_ev_ack(struct pvk_evtchn *e)
 {
     struct xen_ev *ev = (struct xen_ev *)e;
-    xenevtchn_port_or_error_t p;
+    xenevtchn_port_or_error_t p = xenevtchn_pending(ev->xce);
 
-    while ((p = xenevtchn_pending(ev->xce)) >= 0)
+    if (p >= 0)
         xenevtchn_unmask(ev->xce, (evtchn_port_t)p);
 }
 

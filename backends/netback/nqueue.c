@@ -212,8 +212,10 @@ static int rx_process(struct nqueue *q)
             continue;
         }
         RING_FINAL_CHECK_FOR_REQUESTS(&q->rx, more);
-        if (!more || rx_send(q, __atomic_load_n(&q->rx.sring->req_prod,
-                                                __ATOMIC_ACQUIRE)) == 0)
+        rp = __atomic_load_n(&q->rx.sring->req_prod, __ATOMIC_ACQUIRE);
+        if (RING_REQUEST_PROD_OVERFLOW(&q->rx, rp))
+            return -1;
+        if (!more || rx_send(q, rp) == 0)
             break;
         sent = 1;
     }
