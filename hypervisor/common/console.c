@@ -24,20 +24,13 @@ void console_set_level(enum log_level lvl)
 
 void console_write(const char *s, size_t n)
 {
+    static char last;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\n')
+        if (s[i] == '\n' && last != '\r')
             serial_putc('\r');
         serial_putc(s[i]);
+        last = s[i];
     }
-}
-
-size_t console_read(char *buf, size_t n)
-{
-    size_t got = 0;
-    int c;
-    while (got < n && (c = serial_getc()) >= 0)
-        buf[got++] = (char)c;
-    return got;
 }
 
 static void vprintk(const char *fmt, va_list ap)

@@ -138,6 +138,8 @@ void start_hypervisor(uint32_t magic, uint32_t info_phys)
         machine_exit(EXIT_CRASH);
     }
     build_boot_domus(dom0->id + 1);
+    console_set_focus(dom0->id);
+    rearm_hardware_timer();
     vcpu_load(&dom0->vcpus[0]);
     exit_to_guest();
 }

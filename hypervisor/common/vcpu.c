@@ -59,9 +59,15 @@ static void set_runstate(struct vcpu *v, int state)
 
 /* --- timers --------------------------------------------------------------- */
 
+static uint64_t next_console_poll;
+
 static uint64_t earliest_deadline(void)
 {
     uint64_t next = schedule_next_deadline();
+    if (!next_console_poll)
+        next_console_poll = system_time_ns() + CONSOLE_POLL_NS;
+    if (!next || next_console_poll < next)
+        next = next_console_poll;
     struct domain *d;
 
     for_each_domain(d, slot) {
@@ -78,7 +84,7 @@ static uint64_t earliest_deadline(void)
     return next;
 }
 
-static void rearm_hardware_timer(void)
+void rearm_hardware_timer(void)
 {
     timer_program(earliest_deadline());
 }
@@ -114,6 +120,10 @@ void timer_interrupt(void)
 {
     uint64_t now = system_time_ns();
     schedule_tick(now);
+    if (now >= next_console_poll) {
+        console_poll();
+        next_console_poll = now + CONSOLE_POLL_NS;
+    }
     struct domain *d;
 
     for_each_domain(d, slot) {

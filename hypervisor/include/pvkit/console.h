@@ -14,8 +14,14 @@ enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 void console_init(uint16_t serial_port);
 void console_set_level(enum log_level lvl);
 void console_write(const char *s, size_t n);
-/* Returns up to n characters of pending input without blocking. */
+/* Returns up to n characters of input for the privileged domain, without blocking. */
 size_t console_read(char *buf, size_t n);
+/* Reads the serial port and routes what arrived (common/console_input.c). */
+void console_poll(void);
+/* Gives the console input to a domain. */
+void console_set_focus(uint16_t domid);
+
+#define CONSOLE_POLL_NS 20000000ull /* 20 ms */
 
 struct domain;
 /* Prints guest output, prefixed "(dN) " at line starts for domains other than 0. */

@@ -161,6 +161,8 @@ void context_restore(struct vcpu *prev, struct vcpu *next);
 void fpu_init_state(struct vcpu *v);
 /* Publishes the current pvclock parameters in the vCPU's vcpu_info. */
 void update_vcpu_time(struct vcpu *v);
+/* Arms the hardware timer for the earliest guest, scheduler or console deadline. */
+void rearm_hardware_timer(void);
 /* Runs expired guest timers and re-arms the hardware timer. */
 void timer_interrupt(void);
 
