@@ -93,7 +93,7 @@ void path_parent(const char *p, char *out)
 
 	if (n == 0)
 		n = 1;
-	memcpy(out, p, n);
+	memmove(out, p, n);	/* out may be p itself */
 	out[n] = '\0';
 }
 

@@ -23,7 +23,8 @@ int path_canon(const char *home, const char *in, bool allow_special, char *out);
 bool path_is_child(const char *parent, const char *child);
 /* Last component of a canonical non-root path (pointer into p). */
 const char *path_base(const char *p);
-/* Write the parent of canonical non-root p into out[PATH_BUF]. */
+/* Write the parent of canonical non-root p into out[PATH_BUF] (out may
+ * be p). */
 void path_parent(const char *p, char *out);
 /* Join canonical parent and a child leaf name into out[PATH_BUF].
  * Returns 0 or -EINVAL if the result would be too long. */

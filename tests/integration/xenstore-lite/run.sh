@@ -84,11 +84,13 @@ expect list-after-rm "c" xenstore-list /u/a
 expect_rc rm-missing-ok 0 xenstore-rm /u/a/nope
 xenstore-watch -n 3 /u/w > "$tmp/watch.out" 2>&1 &
 watch_pid=$!
-sleep 0.3
+# The initial event shows that the watch is registered.
+i=0
+while [ ! -s "$tmp/watch.out" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 xenstore-write /u/w/x 1
 xenstore-rm /u/w
 i=0
-while kill -0 "$watch_pid" 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+while kill -0 "$watch_pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 kill "$watch_pid" 2>/dev/null
 wait "$watch_pid" 2>/dev/null
 expect watch "/u/w
