@@ -21,12 +21,15 @@ void flush_tlb_local(void)
     write_cr3(read_cr3());
 }
 
-/* The domain whose frames a batch maps: the caller, or (privileged) another. */
+/*
+ * The domain whose frames a batch maps: DOMID_SELF, or (privileged callers
+ * only) another domain. Naming oneself by number is refused, as Xen does.
+ */
 static struct domain *foreign_domain(struct vcpu *v, uint64_t domid)
 {
-    if (domid == DOMID_SELF || domid == v->domain->id)
+    if (domid == DOMID_SELF)
         return v->domain;
-    if (!v->domain->privileged)
+    if (!v->domain->privileged || domid == v->domain->id)
         return NULL;
     return domain_find((domid_t)domid);
 }

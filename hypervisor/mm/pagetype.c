@@ -15,7 +15,7 @@
 #define PTE_AVAIL_LOW   (7ull << 9)
 #define PTE_AVAIL_HIGH  (0x7FFull << 52)
 #define L1_ALLOWED      (PTE_P | PTE_RW | PTE_US | PTE_PWT | PTE_PCD | PTE_A | PTE_D | \
-                         (1ull << 7) /* PAT */ | PTE_AVAIL_LOW | PTE_AVAIL_HIGH)
+                         (1ull << 7) /* PAT */ | PTE_G | PTE_AVAIL_LOW | PTE_AVAIL_HIGH)
 #define UPPER_ALLOWED   (PTE_P | PTE_RW | PTE_US | PTE_PWT | PTE_PCD | PTE_A | PTE_D | \
                          PTE_AVAIL_LOW | PTE_AVAIL_HIGH)
 
@@ -185,7 +185,12 @@ int get_pte_refs(struct domain *pt_dom, struct domain *pg_dom, unsigned int leve
         count_reject(pt_dom, PT_REJECT_RESERVED_BITS);
         return -XEN_EPERM; /* address bits the CPU does not have */
     }
-    *adjusted = new_val | PTE_US; /* the guest kernel runs at CPL 3 */
+    /*
+     * The guest kernel runs at CPL 3: U on every level. G is accepted (as Xen)
+     * but never reaches the hardware: a global guest mapping would outlive the
+     * switch to the user page tables, and to another domain.
+     */
+    *adjusted = (new_val | PTE_US) & ~(level == 1 ? PTE_G : 0);
     if (level == 1)
         return get_l1e_refs(pt_dom, pg_dom, new_val);
     (void)index;
@@ -232,7 +237,7 @@ static int validate_table(struct domain *d, uint64_t mfn, unsigned int level)
     /* All entries are acceptable: now apply the adjustments. */
     for (i = 0; i < PT_ENTRIES; i++)
         if (table[i] & PTE_P)
-            table[i] |= PTE_US;
+            table[i] = (table[i] | PTE_US) & ~(level == 1 ? PTE_G : 0);
     if (level == 4)
         install_hv_l4_slots(table);
     return 0;

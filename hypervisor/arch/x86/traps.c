@@ -195,6 +195,11 @@ static void guest_exception(struct vcpu *v, struct cpu_regs *regs)
             v->in_kernel && emulate_pt_write(v, regs, v->cr2))
             return;
         break;
+    case VEC_DB:
+        /* The guest reads DR6 with get_debugreg; hardware DR6 is reset for the next #DB. */
+        __asm__ volatile("mov %%dr6, %0" : "=r"(v->debugreg[6]));
+        __asm__ volatile("mov %0, %%dr6" : : "r"(0xffff0ff0ul));
+        break;
     case VEC_NM:
         if (!device_not_available(v)) {
             domain_crash(v->domain, "#NM without a virtual CR0.TS", regs);
