@@ -4,9 +4,12 @@
 # Debian's xenstore-utils, the libxenstore API test (linked against our
 # library and against Debian's), and the hostile client; always kills the
 # daemon at the end. Prints "N passed, N failed" and exits non-zero on any
-# failure. Needs BUILD (build root) and OBJ (xenstore-lite objects).
+# failure. Needs BUILD (build root) and OBJ (xenstore-lite objects); DAEMON
+# picks the daemon binary (the Makefile passes its ASan/UBSan build, whose
+# exit status then also reports leaks and undefined behaviour).
 set -u
 : "${BUILD:?}" "${OBJ:?}"
+DAEMON=${DAEMON:-$BUILD/bin/xenstore-lite}
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d /tmp/xenstore-lite-test.XXXXXX)
 daemon_pid=""
@@ -57,7 +60,7 @@ run_prog() {
 }
 
 export XENSTORED_PATH="$tmp/socket"
-"$BUILD/bin/xenstore-lite" --socket "$XENSTORED_PATH" --log "$tmp/daemon.log" &
+"$DAEMON" --socket "$XENSTORED_PATH" --log "$tmp/daemon.log" 2>"$tmp/daemon.err" &
 daemon_pid=$!
 i=0
 while [ ! -S "$XENSTORED_PATH" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -112,7 +115,7 @@ wait "$daemon_pid"
 rc=$?
 daemon_pid=""
 if [ "$rc" -eq 0 ] && [ ! -e "$XENSTORED_PATH" ]; then ok clean-sigterm-shutdown
-else ko clean-sigterm-shutdown "exit $rc or socket left behind"; fi
+else ko clean-sigterm-shutdown "exit $rc or socket left behind"; cat "$tmp/daemon.err"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
