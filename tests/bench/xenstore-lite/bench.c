@@ -3,13 +3,20 @@
  * library), against the daemon at XENSTORED_PATH.
  *
  *   bench OP CLIENTS SECONDS   OP = read | write | directory | watch | txrmw
+ *                                   | pipelined
  *   bench fill N               write N nodes, print their path+value bytes
  *
  * Each client is a thread with its own connection. Prints one line:
  * "OP CLIENTS ops/s". For watch, one extra connection writes and every
  * client watches the written node; the rate is events delivered per second.
+ * "pipelined" bypasses the library: each client writes PIPE_DEPTH READ
+ * requests at once on a raw socket and then reads their replies, which
+ * measures the daemon rather than process wake-ups.
  */
 #include <errno.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -93,6 +100,59 @@ static void *client_main(void *arg)
 		}
 		c->ops++;
 	}
+	return NULL;
+}
+
+#define PIPE_DEPTH 32
+
+/* Raw connection to the daemon at XENSTORED_PATH. */
+static int raw_connect(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strncpy(sun.sun_path, getenv("XENSTORED_PATH"), sizeof(sun.sun_path) - 1);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)))
+		die("connect");
+	return fd;
+}
+
+/* Read exactly len bytes. */
+static void raw_read(int fd, char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n <= 0)
+			die("read");
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void *pipelined_main(void *arg)
+{
+	static const char path[] = "/bench/dir/k0";
+	struct client *c = arg;
+	struct xsd_sockmsg h = { .type = XS_READ, .len = sizeof(path) };
+	char batch[PIPE_DEPTH * (sizeof(h) + sizeof(path))], reply[64];
+	int fd = raw_connect(), i;
+	size_t off = 0;
+
+	for (i = 0; i < PIPE_DEPTH; i++) {
+		memcpy(batch + off, &h, sizeof(h));
+		memcpy(batch + off + sizeof(h), path, sizeof(path));
+		off += sizeof(h) + sizeof(path);
+	}
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		if (write(fd, batch, off) != (ssize_t)off)
+			die("write");
+		/* Each reply: header plus the 10-byte value. */
+		for (i = 0; i < PIPE_DEPTH; i++)
+			raw_read(fd, reply, sizeof(h) + 10);
+		c->ops += PIPE_DEPTH;
+	}
+	close(fd);
 	return NULL;
 }
 
@@ -204,7 +264,8 @@ int main(int argc, char **argv)
 	}
 	t0 = now();
 	for (i = 0; i < nc; i++)
-		pthread_create(&cl[i].thr, NULL, watch ? watcher_main : client_main, &cl[i]);
+		pthread_create(&cl[i].thr, NULL, watch ? watcher_main :
+			       strcmp(op, "pipelined") == 0 ? pipelined_main : client_main, &cl[i]);
 	if (watch) {
 		if (!(wh = xs_open(0)))
 			die("xs_open");

@@ -41,6 +41,11 @@ for op in read write directory watch txrmw; do
 	printf 'any CPU:  '
 	"$OBJ/bench" "$op" 64 "$secs"
 done
+# Daemon capacity without process wake-ups: 32 requests in flight per client.
+for n in 1 8; do
+	printf 'any CPU:  '
+	"$OBJ/bench" pipelined "$n" "$secs"
+done
 stop
 
 start
