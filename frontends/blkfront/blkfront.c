@@ -129,8 +129,8 @@ void blkfront_rings_free(struct blkfront_dev *dev)
         ring_free(dev, &dev->q[i]);
 }
 
-/* Contract: fills a direct read/write request for slot `id`. */
-static void build_direct(struct blkfront_dev *dev, struct blkfront_slot *s,
+/* Contract: fills a direct read/write request over pages `grefs`. */
+static void build_direct(struct blkfront_dev *dev, const grant_ref_t *grefs,
                          blkif_request_t *r, uint8_t op, uint64_t sector,
                          unsigned nsegs, uint32_t nbytes)
 {
@@ -142,16 +142,18 @@ static void build_direct(struct blkfront_dev *dev, struct blkfront_slot *s,
         uint32_t left = nbytes - i * PVK_PAGE_SIZE;
         uint32_t bytes = left < PVK_PAGE_SIZE ? left : PVK_PAGE_SIZE;
 
-        r->seg[i].gref = s->grefs[i];
+        r->seg[i].gref = grefs[i];
         r->seg[i].first_sect = 0;
         r->seg[i].last_sect = (uint8_t)(bytes / PVK_SECTOR_SIZE - 1);
     }
 }
 
-/* Contract: fills an indirect request for slot s; 0 or -errno. */
+/* Contract: fills an indirect request over pages `grefs`, describing them
+ * in slot s's indirect page; 0 or -errno. */
 static int build_indirect(struct blkfront_dev *dev, struct blkfront_slot *s,
-                          blkif_request_indirect_t *r, uint8_t op,
-                          uint64_t sector, unsigned nsegs, uint32_t nbytes)
+                          const grant_ref_t *grefs, blkif_request_indirect_t *r,
+                          uint8_t op, uint64_t sector, unsigned nsegs,
+                          uint32_t nbytes)
 {
     struct blkif_request_segment *d;
 
@@ -162,7 +164,7 @@ static int build_indirect(struct blkfront_dev *dev, struct blkfront_slot *s,
         uint32_t left = nbytes - i * PVK_PAGE_SIZE;
         uint32_t bytes = left < PVK_PAGE_SIZE ? left : PVK_PAGE_SIZE;
 
-        d[i].gref = s->grefs[i];
+        d[i].gref = grefs[i];
         d[i].first_sect = 0;
         d[i].last_sect = (uint8_t)(bytes / PVK_SECTOR_SIZE - 1);
     }
@@ -175,36 +177,55 @@ static int build_indirect(struct blkfront_dev *dev, struct blkfront_slot *s,
     return 0;
 }
 
-/* Contract: builds the data request of slot `id` into the ring slot. */
+/* Contract: copies a write's data into slot s's bounce pages. */
+static int bounce_in(struct blkfront_dev *dev, struct blkfront_slot *s,
+                     const void *buf, uint32_t nbytes, uint8_t op)
+{
+    unsigned nsegs = (nbytes + PVK_PAGE_SIZE - 1) / PVK_PAGE_SIZE;
+    int rc = slot_pages(dev, s, nsegs);
+
+    if (rc < 0 || op != BLKIF_OP_WRITE)
+        return rc;
+    for (unsigned i = 0; i < nsegs; i++) {
+        uint32_t left = nbytes - i * PVK_PAGE_SIZE;
+
+        __builtin_memcpy(s->pages[i], (const uint8_t *)buf + i * PVK_PAGE_SIZE,
+                         left < PVK_PAGE_SIZE ? left : PVK_PAGE_SIZE);
+    }
+    return 0;
+}
+
+/*
+ * Contract: builds the data request of slot `id` into the ring slot, over
+ * the caller's granted pages `grefs` (zero copy) or, if NULL, over the
+ * slot's bounce pages filled from `buf`.
+ */
 static int build_rw(struct blkfront_dev *dev, struct blkfront_queue *q,
-                    uint16_t id, uint8_t op, uint64_t sector, void *buf,
-                    uint32_t nbytes)
+                    uint16_t id, uint8_t op, uint64_t sector, const void *buf,
+                    const grant_ref_t *grefs, uint32_t nbytes)
 {
     struct blkfront_slot *s = &q->slots[id];
     unsigned nsegs = (nbytes + PVK_PAGE_SIZE - 1) / PVK_PAGE_SIZE;
     void *slotp = RING_GET_REQUEST(&q->ring, q->ring.req_prod_pvt);
-    int rc = slot_pages(dev, s, nsegs);
+    int rc;
 
-    if (rc < 0)
-        return rc;
-    if (op == BLKIF_OP_WRITE)
-        for (unsigned i = 0; i < nsegs; i++) {
-            uint32_t left = nbytes - i * PVK_PAGE_SIZE;
-
-            __builtin_memcpy(s->pages[i], (uint8_t *)buf + i * PVK_PAGE_SIZE,
-                             left < PVK_PAGE_SIZE ? left : PVK_PAGE_SIZE);
-        }
+    if (!grefs) {
+        rc = bounce_in(dev, s, buf, nbytes, op);
+        if (rc < 0)
+            return rc;
+        grefs = s->grefs;
+    }
     if (nsegs <= BLKIF_MAX_SEGMENTS_PER_REQUEST) {
         blkif_request_t r = { 0 };
 
-        build_direct(dev, s, &r, op, sector, nsegs, nbytes);
+        build_direct(dev, grefs, &r, op, sector, nsegs, nbytes);
         r.id = id;
         __builtin_memcpy(slotp, &r, sizeof(r));
         return 0;
     } else {
         blkif_request_indirect_t r = { 0 };
 
-        rc = build_indirect(dev, s, &r, op, sector, nsegs, nbytes);
+        rc = build_indirect(dev, s, grefs, &r, op, sector, nsegs, nbytes);
         r.id = id;
         __builtin_memcpy(slotp, &r, sizeof(r));
         return rc;
@@ -258,9 +279,13 @@ static int check_request(const struct blkfront_dev *dev, uint8_t op,
     return op == BLKIF_OP_FLUSH_DISKCACHE ? 0 : -XEN_EINVAL;
 }
 
-int blkfront_submit(struct blkfront_dev *dev, unsigned qi, uint8_t op,
-                    uint64_t sector, void *buf, uint32_t nbytes,
-                    uint64_t cookie)
+/*
+ * Contract: the common part of both submit calls; `grefs` non-NULL means
+ * zero copy over the caller's granted pages (then buf is not touched).
+ */
+static int submit(struct blkfront_dev *dev, unsigned qi, uint8_t op,
+                  uint64_t sector, void *buf, const grant_ref_t *grefs,
+                  uint32_t nbytes, uint64_t cookie)
 {
     struct blkfront_queue *q = &dev->q[qi];
     uint16_t id;
@@ -275,7 +300,7 @@ int blkfront_submit(struct blkfront_dev *dev, unsigned qi, uint8_t op,
         return -XEN_EBUSY;
     id = q->free_ids[q->nr_free - 1];
     if (op == BLKIF_OP_READ || op == BLKIF_OP_WRITE)
-        rc = build_rw(dev, q, id, op, sector, buf, nbytes);
+        rc = build_rw(dev, q, id, op, sector, buf, grefs, nbytes);
     else
         rc = build_other(dev, q, id, op, sector, nbytes);
     if (rc < 0)
@@ -284,13 +309,69 @@ int blkfront_submit(struct blkfront_dev *dev, unsigned qi, uint8_t op,
     q->slots[id].busy = 1;
     q->slots[id].op = op;
     q->slots[id].cookie = cookie;
-    q->slots[id].buf = buf;
+    q->slots[id].buf = grefs ? 0 : buf;
     q->slots[id].nbytes = nbytes;
     q->ring.req_prod_pvt++;
     RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->ring, notify);
     if (notify)
         dev->os->evtchn_notify(dev->os->ctx, q->port);
     return 0;
+}
+
+int blkfront_submit(struct blkfront_dev *dev, unsigned qi, uint8_t op,
+                    uint64_t sector, void *buf, uint32_t nbytes,
+                    uint64_t cookie)
+{
+    return submit(dev, qi, op, sector, buf, 0, nbytes, cookie);
+}
+
+int blkfront_submit_buf(struct blkfront_dev *dev, unsigned qi, uint8_t op,
+                        uint64_t sector, const struct blkfront_buf *b,
+                        uint32_t nbytes, uint64_t cookie)
+{
+    if ((op != BLKIF_OP_READ && op != BLKIF_OP_WRITE) ||
+        nbytes > b->npages * PVK_PAGE_SIZE)
+        return -XEN_EINVAL;
+    return submit(dev, qi, op, sector, b->va, b->grefs, nbytes, cookie);
+}
+
+int blkfront_buf_alloc(struct blkfront_dev *dev, struct blkfront_buf *b,
+                       unsigned npages)
+{
+    const struct pvf_os *os = dev->os;
+    uint64_t *frames = os->zalloc(os->ctx, npages * sizeof(*frames));
+    unsigned granted = 0;
+
+    b->npages = npages;
+    b->grefs = os->zalloc(os->ctx, npages * sizeof(*b->grefs));
+    b->va = frames && b->grefs ? os->pages_alloc(os->ctx, npages, frames) : 0;
+    while (b->va && granted < npages &&
+           os->grant(os->ctx, dev->backend_id, frames[granted], 0,
+                     &b->grefs[granted]) == 0)
+        granted++;
+    os->free(os->ctx, frames);
+    if (b->va && granted == npages)
+        return 0;
+    for (unsigned i = 0; i < granted; i++)
+        os->ungrant(os->ctx, b->grefs[i]);
+    if (b->va)
+        os->pages_free(os->ctx, b->va, npages);
+    os->free(os->ctx, b->grefs);
+    b->va = 0;
+    b->grefs = 0;
+    return -XEN_ENOMEM;
+}
+
+void blkfront_buf_free(struct blkfront_dev *dev, struct blkfront_buf *b)
+{
+    const struct pvf_os *os = dev->os;
+
+    for (unsigned i = 0; i < b->npages; i++)
+        os->ungrant(os->ctx, b->grefs[i]);
+    os->pages_free(os->ctx, b->va, b->npages);
+    os->free(os->ctx, b->grefs);
+    b->va = 0;
+    b->grefs = 0;
 }
 
 /* Contract: completes the slot named by one response. */
@@ -304,7 +385,7 @@ static void complete(struct blkfront_dev *dev, struct blkfront_queue *q,
         return;
     }
     s = &q->slots[rsp->id];
-    if (s->op == BLKIF_OP_READ && rsp->status == BLKIF_RSP_OKAY)
+    if (s->op == BLKIF_OP_READ && rsp->status == BLKIF_RSP_OKAY && s->buf)
         for (unsigned i = 0; i * PVK_PAGE_SIZE < s->nbytes; i++) {
             uint32_t left = s->nbytes - i * PVK_PAGE_SIZE;
 

@@ -96,6 +96,26 @@ int blkfront_disconnect(struct blkfront_dev *dev, unsigned ms);
 int blkfront_submit(struct blkfront_dev *dev, unsigned qi, uint8_t op,
                     uint64_t sector, void *buf, uint32_t nbytes,
                     uint64_t cookie);
+/*
+ * Zero-copy buffers: npages virtually contiguous pages granted once to the
+ * backend.  I/O submitted with blkfront_submit_buf reads or writes them
+ * directly (no bounce copy); the caller must not touch a buffer while a
+ * request on it is in flight.
+ */
+struct blkfront_buf {
+    void *va;
+    unsigned npages;
+    grant_ref_t *grefs;
+};
+/* Allocates and grants a buffer of npages; 0 or -XEN_ENOMEM. */
+int blkfront_buf_alloc(struct blkfront_dev *dev, struct blkfront_buf *b,
+                       unsigned npages);
+/* Revokes and frees a buffer (no request on it may be in flight). */
+void blkfront_buf_free(struct blkfront_dev *dev, struct blkfront_buf *b);
+/* Like blkfront_submit for READ/WRITE, over the first nbytes of b. */
+int blkfront_submit_buf(struct blkfront_dev *dev, unsigned qi, uint8_t op,
+                        uint64_t sector, const struct blkfront_buf *b,
+                        uint32_t nbytes, uint64_t cookie);
 /* Consumes responses of queue `qi`, calling fn for each; returns the count. */
 int blkfront_poll(struct blkfront_dev *dev, unsigned qi, blkfront_done_fn fn,
                   void *arg);
