@@ -12,6 +12,7 @@
 #include "pvkit/hypercall.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
+#include "pvkit/traps.h"
 #include "pvkit/x86.h"
 
 #define MMU_CMD_MASK 3ull
@@ -246,16 +247,6 @@ static int copy_or_clear_page(struct domain *d, uint64_t dst, uint64_t src, bool
     return 0;
 }
 
-static int set_ldt(struct vcpu *v, uint64_t base, uint64_t entries)
-{
-    if (entries != 0)
-        return -XEN_ENOSYS; /* a non-empty LDT needs the LDT shadow area: not yet */
-    (void)base;
-    v->ldt_entries = 0;
-    __asm__ volatile("lldt %w0" : : "r"(0));
-    return 0;
-}
-
 static int one_mmuext_op(struct vcpu *v, const struct mmuext_op *op)
 {
     struct domain *d = v->domain;
@@ -295,7 +286,7 @@ static int one_mmuext_op(struct vcpu *v, const struct mmuext_op *op)
         __asm__ volatile("wbinvd" ::: "memory");
         return 0;
     case MMUEXT_SET_LDT:
-        return set_ldt(v, op->arg1.linear_addr, op->arg2.nr_ents);
+        return vcpu_set_ldt(v, op->arg1.linear_addr, op->arg2.nr_ents);
     case MMUEXT_COPY_PAGE:
         return copy_or_clear_page(d, mfn, op->arg2.src_mfn, true);
     case MMUEXT_CLEAR_PAGE:

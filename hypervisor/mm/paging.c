@@ -11,6 +11,7 @@
  */
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
+#include "pvkit/traps.h"
 #include "pvkit/x86.h"
 #include "pvkit/xenabi.h"
 
@@ -149,6 +150,12 @@ static void init_frame_table(const struct boot_info *bi, struct reservations *re
         panic("more than 512 GiB of memory is not supported");
     map_2m_range(idle_l4, DIRECTMAP_BASE, 0, top, PTE_P | PTE_RW,
                  PTE_P | PTE_RW | PTE_A | PTE_D | PTE_G);
+    /* The LDT window: a page-table chain whose L1 the LDT code fills on demand. */
+    uint64_t *l3 = alloc_table(), *l2 = alloc_table(), *l1 = alloc_table();
+    idle_l4[L4_INDEX(LDT_VIRT_START)] = virt_to_phys(l3) | PTE_P | PTE_RW;
+    l3[L3_INDEX(LDT_VIRT_START)] = virt_to_phys(l2) | PTE_P | PTE_RW;
+    l2[L2_INDEX(LDT_VIRT_START)] = virt_to_phys(l1) | PTE_P | PTE_RW;
+    ldt_window_init(l1);
     /* The local APIC's registers: uncached, in the direct map like RAM. */
     map_2m_range(idle_l4, DIRECTMAP_BASE + LAPIC_PHYS, LAPIC_PHYS, L2_PAGE_SIZE, PTE_P | PTE_RW,
                  PTE_P | PTE_RW | PTE_PCD | PTE_PWT | PTE_A | PTE_D | PTE_G);

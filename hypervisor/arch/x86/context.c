@@ -14,6 +14,7 @@
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/time.h"
+#include "pvkit/traps.h"
 #include "pvkit/x86.h"
 
 int load_gs_selector(uint16_t sel);
@@ -102,6 +103,7 @@ void context_restore(struct vcpu *prev, struct vcpu *next)
     ci->guest_regs = next->regs;
     write_cr3((next->in_kernel ? next->kernel_l4_mfn : next->user_l4_mfn) << PAGE_SHIFT);
     load_gdt_of(prev, next);
+    ldt_switch(prev, next);
     load_data_selectors(next->sel_ds, next->sel_es, next->sel_fs);
     load_gs_selector(next->sel_gs);
     wrmsr(MSR_FS_BASE, next->fs_base);

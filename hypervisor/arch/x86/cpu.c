@@ -79,10 +79,7 @@ static void init_gdt(void)
     gdt[GDT_INDEX(FLAT_RING3_CS32)] = 0x00cffb000000ffffull;    /* 32-bit code, DPL 3 */
     gdt[GDT_INDEX(FLAT_RING3_DS32)] = 0x00cff3000000ffffull;    /* data, DPL 3 */
     gdt[GDT_INDEX(FLAT_RING3_CS64)] = 0x00affb000000ffffull;    /* 64-bit code, DPL 3 */
-    gdt[GDT_INDEX(HV_TSS_SEL)] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
-                                 (0x89ull << 40) | (((limit >> 16) & 0xf) << 48) |
-                                 (((base >> 24) & 0xff) << 56);
-    gdt[GDT_INDEX(HV_TSS_SEL) + 1] = base >> 32;
+    gdt_set_system_descriptor(HV_TSS_SEL, base, limit, 0x89 /* present 64-bit TSS */);
 
     struct table_pointer gdtr = { sizeof(gdt) - 1, (uint64_t)gdt };
     __asm__ volatile(
@@ -159,6 +156,15 @@ void cpu_init(void)
     mask_legacy_pic();
     write_cr0((read_cr0() & ~(CR0_TS | (1ul << 2))) | (1ul << 1) | (1ul << 5)); /* !EM, MP, NE */
     write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+}
+
+void gdt_set_system_descriptor(unsigned int selector, uint64_t base, uint64_t limit,
+                               unsigned int type)
+{
+    unsigned int i = selector >> 3;
+    gdt[i] = (limit & 0xffff) | ((base & 0xffffff) << 16) | ((uint64_t)type << 40) |
+             (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+    gdt[i + 1] = base >> 32;
 }
 
 void gdt_set_guest_entry(unsigned int index, uint64_t desc)

@@ -388,10 +388,9 @@ bool emulate_privileged_op(struct vcpu *v, struct cpu_regs *regs)
 
 /* --- #PF: stores into the guest's own page tables ------------------------ */
 
-/* The frame mapped at va in the current guest page tables, or ~0. */
-static uint64_t guest_frame_of(struct vcpu *v, uint64_t va)
+uint64_t guest_frame_of(struct vcpu *v, uint64_t va)
 {
-    uint64_t mfn = v->kernel_l4_mfn;
+    uint64_t mfn = v->in_kernel ? v->kernel_l4_mfn : v->user_l4_mfn;
     static const unsigned int shifts[4] = { 39, 30, 21, 12 };
 
     for (unsigned int i = 0; i < 4; i++) {

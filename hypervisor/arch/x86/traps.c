@@ -191,6 +191,8 @@ static void guest_exception(struct vcpu *v, struct cpu_regs *regs)
         break;
     case VEC_PF:
         v->cr2 = read_cr2();
+        if (ldt_fault(v, regs, v->cr2))
+            return;
         if ((regs->error_code & (PF_PRESENT | PF_WRITE)) == (PF_PRESENT | PF_WRITE) &&
             v->in_kernel && emulate_pt_write(v, regs, v->cr2))
             return;

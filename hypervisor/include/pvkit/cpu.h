@@ -57,6 +57,9 @@ void cpu_init(void);
 /* Enters the guest with the registers in cpu_info.guest_regs; never returns. */
 __attribute__((noreturn)) void exit_to_guest(void);
 
+/* Writes a 16-byte system descriptor (TSS, LDT) at a hypervisor selector. */
+void gdt_set_system_descriptor(unsigned int selector, uint64_t base, uint64_t limit,
+                               unsigned int type);
 /* Sets entry index (< GDT_FIRST_RESERVED) of this CPU's GDT: a guest descriptor. */
 void gdt_set_guest_entry(unsigned int index, uint64_t desc);
 

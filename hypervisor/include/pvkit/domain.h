@@ -62,6 +62,7 @@ struct vcpu {
     uint64_t kernel_ss, kernel_sp;      /* stack for bounces from user mode */
     uint64_t gdt_frames[FIRST_RESERVED_GDT_PAGE];
     unsigned int gdt_entries;
+    uint64_t ldt_base;          /* guest address of the LDT (MMUEXT_SET_LDT) */
     unsigned int ldt_entries;
     bool fpu_ts;                /* the guest's virtual CR0.TS */
     uint64_t guest_cr4;         /* the CR4 value the guest reads back */

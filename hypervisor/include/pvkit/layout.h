@@ -39,7 +39,13 @@
 #define HV_CS               0xe008
 #define HV_DS               0xe010
 #define HV_TSS_SEL          0xe040
-#define GDT_ENTRIES_TOTAL   (GDT_FIRST_RESERVED + 10)
+#define HV_LDT_SEL          0xe050
+#define GDT_ENTRIES_TOTAL   (GDT_FIRST_RESERVED + 12)
+
+/* The LDT window (slot 261): the current vCPU's LDT frames, mapped on demand. */
+#define LDT_VIRT_START      0xFFFF828000000000
+#define LDT_MAX_ENTRIES     8192
+#define LDT_PAGES           16
 
 /* Exit codes written to QEMU's isa-debug-exit port (QEMU exits with 2*code+1). */
 #define DEBUG_EXIT_PORT     0xf4

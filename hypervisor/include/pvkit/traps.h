@@ -44,6 +44,15 @@ bool emulate_invalid_op(struct vcpu *v, struct cpu_regs *regs);
 bool emulate_privileged_op(struct vcpu *v, struct cpu_regs *regs);
 bool emulate_pt_write(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2);
 
+/* The frame mapped at va in the vCPU's current page tables, or ~0 if none. */
+uint64_t guest_frame_of(struct vcpu *v, uint64_t va);
+
+/* LDT (arch/x86/ldt.c): MMUEXT_SET_LDT, the on-demand window, switches. */
+int vcpu_set_ldt(struct vcpu *v, uint64_t base, uint64_t entries);
+bool ldt_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2);
+void ldt_switch(struct vcpu *prev, struct vcpu *next);
+void ldt_window_init(uint64_t *l1);
+
 /* Installs a GDT (validated descriptor frames) for a vCPU; 0 or -errno. */
 int vcpu_set_gdt(struct vcpu *v, const uint64_t *frames, uint64_t entries);
 
