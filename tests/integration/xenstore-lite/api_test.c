@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +212,63 @@ static void *const api[] = {
 	(void *)xs_write_all, (void *)xs_strings_to_perms,
 };
 
+struct hammer {
+	pthread_t thr;
+	struct xs_handle *h;
+	int id, ok;
+};
+
+/* One of several threads sharing a handle: write and read back its own
+ * key many times. */
+static void *hammer_main(void *arg)
+{
+	struct hammer *hm = arg;
+	char path[256], val[32];
+	int i;
+
+	hm->ok = 1;
+	for (i = 0; i < 300 && hm->ok; i++) {
+		snprintf(path, sizeof(path), "%s/threads/t%d", pfx, hm->id);
+		snprintf(val, sizeof(val), "%d-%d", hm->id, i);
+		hm->ok = xs_write(hm->h, XBT_NULL, path, val, (unsigned)strlen(val)) &&
+			 value_is(hm->h, XBT_NULL, path, val);
+	}
+	return NULL;
+}
+
+/* Several threads share one handle while watch events arrive: every reply
+ * must reach the thread that asked, and every event the event queue. */
+static void test_threads(struct xs_handle *h)
+{
+	struct hammer hm[4];
+	struct pollfd pfd = { .fd = xs_fileno(h), .events = POLLIN };
+	unsigned events = 0;
+	char **e;
+	int i, ok = 1;
+
+	check(xs_watch(h, P("/threads"), "thr") && event_is(h, P("/threads"), "thr"),
+	      "threads-watch", "no initial event");
+	for (i = 0; i < 4; i++) {
+		hm[i].h = h;
+		hm[i].id = i;
+		pthread_create(&hm[i].thr, NULL, hammer_main, &hm[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(hm[i].thr, NULL);
+		ok &= hm[i].ok;
+	}
+	check(ok, "threads-share-handle", "a thread got a wrong reply");
+	/* The last events may still be on their way: wait for the fd. */
+	while (events < 1200 && poll(&pfd, 1, 3000) == 1) {
+		while ((e = xs_check_watch(h))) {
+			events++;
+			free(e);
+		}
+	}
+	check(events == 1200, "threads-all-events-queued", "events lost");
+	xs_unwatch(h, P("/threads"), "thr");
+}
+
 static void test_misc(struct xs_handle *h)
 {
 	struct xs_permissions pm[2];
@@ -254,6 +312,7 @@ int main(int argc, char **argv)
 	test_perms(h);
 	test_transactions(h);
 	test_watches(h);
+	test_threads(h);
 	test_misc(h);
 	xs_rm(h, XBT_NULL, pfx);
 	xs_close(h);
