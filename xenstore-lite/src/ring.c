@@ -21,12 +21,6 @@ struct ring_conn {
 	bool closed;
 };
 
-/* Transport hook: output was queued; ring_service flushes it. */
-static void ring_kick(struct conn *c)
-{
-	(void)c;
-}
-
 /* Transport hook: the daemon wants the connection gone (RELEASE). */
 static void ring_close(struct conn *c)
 {
@@ -41,6 +35,19 @@ static void ring_destroy(struct conn *c)
 	struct ring_conn *r = c->tp_data;
 
 	r->c = NULL;
+}
+
+static long ring_push(struct ring_conn *r);
+
+/* Transport hook: output was queued (a reply, or a watch event caused by
+ * another connection): move what fits into the response ring now and
+ * notify the guest. */
+static void ring_kick(struct conn *c)
+{
+	struct ring_conn *r = c->tp_data;
+
+	if (!r->broken && ring_push(r) > 0 && r->notify)
+		r->notify(r->arg);
 }
 
 static const struct transport ring_transport = {

@@ -25,9 +25,11 @@ struct ring_conn;
 struct ring_conn *ring_attach(struct xsd *d, unsigned domid,
 			      struct xenstore_domain_interface *intf,
 			      void (*notify)(void *arg), void *arg);
-/* Move everything that can move in both directions (call on every event
- * from the guest). Handles a guest-requested reconnection. Returns 0, or
- * -EIO once the ring is broken or the connection was closed. */
+/* Move everything that can move in both directions; call on every event
+ * from the guest. (Output queued by other connections' requests, such as
+ * watch events, is pushed and notified at once; what did not fit waits for
+ * the guest to consume and notify.) Handles a guest-requested reconnection.
+ * Returns 0, or -EIO once the ring is broken or the connection was closed. */
 int ring_service(struct ring_conn *r);
 /* Destroy the connection and forget the ring. */
 void ring_detach(struct ring_conn *r);

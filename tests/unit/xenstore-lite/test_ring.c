@@ -235,8 +235,10 @@ static void watch_event_on_ring(void **state)
 	g_reply(&f->g, &r);
 	assert_int_equal(r.h.type, XS_WATCH_EVENT);
 	assert_memory_equal(r.body, "control/shutdown\0tok", 21);
+	f->g.notified = 0;
 	RUN(f->w, poweroff);
-	ring_service(f->r);
+	/* Another connection's change reaches the ring without a guest event. */
+	assert_true(f->g.notified > 0);
 	g_reply(&f->g, &r);
 	assert_int_equal(r.h.type, XS_WATCH_EVENT);
 	assert_memory_equal(r.body, "control/shutdown\0tok", 21);
