@@ -50,3 +50,7 @@ endif
 
 clean:
 	rm -rf $(BUILD)
+
+# Runs after every suite above has passed (each is a prerequisite of check).
+check:
+	@echo "make check: $(words $^) passed, 0 failed"
