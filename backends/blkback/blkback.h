@@ -94,6 +94,7 @@ struct vbd {
     int is_blkdev;
     struct blkreq_limits lim;
     unsigned phys_sector;
+    int cdrom;                  /* frontend's device-type is "cdrom" */
     int persistent;             /* negotiated for the current connection */
     unsigned nr_queues;
     struct vbd_queue *queues;

@@ -50,15 +50,22 @@ static void report_error(struct vbd *v, const char *msg)
     pvk_log_guest("%s: %s", v->path, msg);
 }
 
-/* Contract: opens the backing named by `params`; fills size and limits. */
+/* Contract: opens the backing named by `params` (read-only unless `mode`
+ * has 'w' and the frontend's device-type is not cdrom); fills size and
+ * limits. */
 static int open_backing(struct vbd *v)
 {
     struct xs_handle *xs = v->bb->xs;
     char *params = xsu_read(xs, XBT_NULL, v->path, PVK_VBD_PARAMS);
     char *mode = xsu_read(xs, XBT_NULL, v->path, PVK_VBD_MODE);
+    char *type = xsu_read(xs, XBT_NULL, v->fepath, PVK_VBD_DEVICE_TYPE);
     struct stat st;
     uint64_t bytes = 0;
-    int rw = mode && strchr(mode, 'w');
+    int rw;
+
+    v->cdrom = type && strcmp(type, "cdrom") == 0;
+    rw = mode && strchr(mode, 'w') && !v->cdrom;
+    free(type);
 
     v->fd = params ? open(params, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC) : -1;
     if (v->fd < 0 || fstat(v->fd, &st) < 0) {
@@ -199,7 +206,8 @@ static int publish_connect(struct vbd *v)
 
     for (int tries = 0; tries < 100; tries++) {
         xs_transaction_t t = xs_transaction_start(xs);
-        unsigned info = v->lim.readonly ? VDISK_READONLY : 0;
+        unsigned info = (v->lim.readonly ? VDISK_READONLY : 0) |
+                        (v->cdrom ? VDISK_CDROM : 0);
 
         if (t == XBT_NULL)
             return -1;

@@ -3,7 +3,8 @@
  * the frontend and backend nodes of one disk in a single transaction, with
  * both states at Initialising (research/linux-pv-io-dom0.md §2.1, §2.3), or
  * removes them.  Also waits for a key to take a value.
- *   mkvbd add FE VDEV PARAMS MODE     (backend domain 0)
+ *   mkvbd add FE VDEV PARAMS MODE [DEVICE-TYPE]   (backend domain 0;
+ *                                     device-type defaults to "disk")
  *   mkvbd del FE VDEV
  *   mkvbd wait PATH VALUE MS          (exit 0 once PATH reads VALUE)
  *   mkvbd addvif FE HANDLE MAC        (a vif, backend domain 0)
@@ -31,7 +32,7 @@ static void put(struct xs_handle *xs, xs_transaction_t t, const char *dir,
 
 /* Contract: writes both nodes of disk (fe, vdev); 0 on commit. */
 static int add(struct xs_handle *xs, const char *fe, const char *vdev,
-               const char *params, const char *mode)
+               const char *params, const char *mode, const char *devtype)
 {
     char fpath[128], bpath[128], dev[16];
     unsigned minor = (unsigned)strtoul(vdev, NULL, 10) & 0xff;
@@ -45,7 +46,7 @@ static int add(struct xs_handle *xs, const char *fe, const char *vdev,
         put(xs, t, fpath, "backend", bpath);
         put(xs, t, fpath, "backend-id", "0");
         put(xs, t, fpath, "virtual-device", vdev);
-        put(xs, t, fpath, "device-type", "disk");
+        put(xs, t, fpath, "device-type", devtype);
         put(xs, t, fpath, "state", "1");
         put(xs, t, bpath, "frontend", fpath);
         put(xs, t, bpath, "frontend-id", fe);
@@ -132,8 +133,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "mkvbd: cannot reach xenstore: %s\n", strerror(errno));
         return 1;
     }
-    if (argc == 6 && strcmp(argv[1], "add") == 0)
-        rc = add(xs, argv[2], argv[3], argv[4], argv[5]);
+    if ((argc == 6 || argc == 7) && strcmp(argv[1], "add") == 0)
+        rc = add(xs, argv[2], argv[3], argv[4], argv[5], argc == 7 ? argv[6] : "disk");
     else if (argc == 5 && strcmp(argv[1], "addvif") == 0)
         rc = addvif(xs, argv[2], argv[3], argv[4]);
     else if (argc == 4 && strcmp(argv[1], "del") == 0)
@@ -141,7 +142,7 @@ int main(int argc, char **argv)
     else if (argc == 5 && strcmp(argv[1], "wait") == 0)
         rc = wait_value(xs, argv[2], argv[3], strtol(argv[4], NULL, 10));
     else
-        fprintf(stderr, "usage: mkvbd add FE VDEV PARAMS MODE | del FE VDEV | "
+        fprintf(stderr, "usage: mkvbd add FE VDEV PARAMS MODE [TYPE] | del FE VDEV | "
                         "wait PATH VALUE MS | addvif FE HANDLE MAC\n");
     xs_close(xs);
     return rc == 0 ? 0 : 1;

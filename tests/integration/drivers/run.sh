@@ -104,6 +104,10 @@ t discard "$SAN/blkfront-test" discard 8 51712 "$tmp/d8.img"
 disk d9.img 16M
 mkvbd add 9 51712 "$tmp/d9.img" r
 t readonly "$SAN/blkfront-test" readonly 9 51712
+disk d15.img 16M
+mkvbd add 15 51712 "$tmp/d15.img" w cdrom
+t cdrom-readonly "$SAN/blkfront-test" readonly 15 51712
+t cdrom-info "$SAN/mkvbd" wait /local/domain/0/backend/vbd/15/51712/info 5 1000
 disk d10.img 16M
 mkvbd add 10 51712 "$tmp/d10.img" w
 t reconnect "$SAN/blkfront-test" reconnect 10 51712
