@@ -126,7 +126,21 @@ void vcpu_load(struct vcpu *v)
     context_restore(NULL, v);
 }
 
-void prepare_exit_to_guest(struct cpu_regs *regs)
+/*
+ * SYSRET may return to the guest when it restores exactly the frame: a
+ * hypercall that changed nothing but RAX (RCX and R11 still hold the return
+ * RIP and RFLAGS the SYSCALL put there), to the flat kernel selectors, at a
+ * canonical RIP (SYSRET to a non-canonical RIP faults in ring 0 on Intel).
+ */
+static bool sysret_possible(const struct cpu_regs *regs)
+{
+    bool canonical = regs->rip < 0x0000800000000000ull || regs->rip >= HYPERVISOR_VIRT_END;
+    return regs->vector == VECTOR_SYSCALL && regs->rcx == regs->rip &&
+           regs->r11 == regs->rflags && regs->cs == FLAT_KERNEL_CS &&
+           regs->ss == FLAT_KERNEL_SS && canonical;
+}
+
+bool prepare_exit_to_guest(struct cpu_regs *regs)
 {
     struct vcpu *v;
 
@@ -141,9 +155,10 @@ void prepare_exit_to_guest(struct cpu_regs *regs)
         v = current_vcpu();
     }
     /* The guest never runs with its own IOPL, NT or VM, and always with IF. */
-    regs->rflags = (regs->rflags & ~(RFLAGS_IOPL | RFLAGS_NT | RFLAGS_VM)) | RFLAGS_IF;
+    regs->rflags = (regs->rflags & ~(RFLAGS_IOPL | RFLAGS_NT | RFLAGS_VM)) | RFLAGS_IF | 2;
     regs->cs |= 3;
     regs->ss |= 3;
+    return sysret_possible(regs);
 }
 
 static void print_histogram(const char *name, const uint64_t *buckets)

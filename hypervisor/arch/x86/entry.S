@@ -162,7 +162,13 @@ exit_to_guest:
         add     $(STACK_SIZE - CPU_INFO_RESERVED + CPUINFO_GUEST_REGS), %rdi /* &guest_regs */
         mov     %rdi, %rsp
         call    prepare_exit_to_guest
+        test    %al, %al
+        jz      1f
+        /* Fast return from a hypercall: RCX and R11 already hold RIP and RFLAGS. */
         RESTORE_GPRS
+        mov     32(%rsp), %rsp                  /* the guest's RSP (IST covers NMI) */
+        sysretq
+1:      RESTORE_GPRS
         add     $8, %rsp
 guest_iret:
         iretq

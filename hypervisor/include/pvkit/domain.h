@@ -126,8 +126,11 @@ void domain_crash(struct domain *d, const char *why, const struct cpu_regs *regs
  */
 void vcpu_load(struct vcpu *v);
 
-/* Called on every exit to the guest; never returns if the current vCPU may not run. */
-void prepare_exit_to_guest(struct cpu_regs *regs);
+/*
+ * Called on every exit to the guest: schedules, delivers a due event, and
+ * sanitises the frame. Returns true if SYSRET can be used to leave.
+ */
+bool prepare_exit_to_guest(struct cpu_regs *regs);
 
 /*
  * Scheduling (common/schedule.c). A vCPU that blocks or polls is marked and
