@@ -44,6 +44,26 @@ hypercall_fn *hypercall_handler(uint64_t nr)
     return nr < NR_HYPERCALLS ? hypercall_table[nr] : NULL;
 }
 
+static bool in_multicall;
+static long multicall_one(struct vcpu *v, uint64_t entry_va);
+
+bool hypercall_preemptible(void)
+{
+    return !in_multicall;
+}
+
+long hypercall_continue(uint64_t nr, const uint64_t args[5])
+{
+    struct cpu_regs *regs = &get_cpu_info()->guest_regs;
+    regs->rip -= 2; /* the SYSCALL instruction */
+    regs->rdi = args[0];
+    regs->rsi = args[1];
+    regs->rdx = args[2];
+    regs->r10 = args[3];
+    regs->r8 = args[4];
+    return (long)nr;
+}
+
 static long call_counted(struct vcpu *v, uint64_t nr, const uint64_t args[5])
 {
     struct hypercall_stats *stats = &v->domain->hc_stats;
@@ -69,23 +89,39 @@ void do_hypercall(struct vcpu *v, struct cpu_regs *regs)
 long do_multicall(struct vcpu *v, const uint64_t args[5])
 {
     uint64_t list = args[0], nr = (uint32_t)args[1];
+    long rc = 0;
 
     if (nr)
         v->domain->mm_stats.multicall_batches[batch_bucket(nr)]++;
+    in_multicall = true;
     for (uint64_t i = 0; i < nr && v->domain->state == DOMAIN_RUNNING; i++) {
-        uint64_t entry_va = list + i * sizeof(struct multicall_entry);
-        struct multicall_entry call;
-        if (copy_from_guest(&call, entry_va, sizeof(call)))
-            return -XEN_EFAULT;
-        long rc;
-        /* iret needs the live frame and a multicall cannot nest. */
-        if (call.op == __HYPERVISOR_iret || call.op == __HYPERVISOR_multicall)
-            rc = -XEN_EINVAL;
-        else
-            rc = call_counted(v, call.op, call.args);
-        if (copy_to_guest(entry_va + __builtin_offsetof(struct multicall_entry, result),
-                          &rc, sizeof(rc)))
-            return -XEN_EFAULT;
+        if (i == BATCH_PER_CALL) {
+            const uint64_t rest[5] = { list + i * sizeof(struct multicall_entry), nr - i };
+            in_multicall = false;
+            return hypercall_continue(__HYPERVISOR_multicall, rest);
+        }
+        if ((rc = multicall_one(v, list + i * sizeof(struct multicall_entry))))
+            break;
     }
+    in_multicall = false;
+    return rc;
+}
+
+/* Runs one multicall entry and stores its result in it. 0 or -EFAULT. */
+static long multicall_one(struct vcpu *v, uint64_t entry_va)
+{
+    struct multicall_entry call;
+    long rc;
+
+    if (copy_from_guest(&call, entry_va, sizeof(call)))
+        return -XEN_EFAULT;
+    /* iret needs the live frame and a multicall cannot nest. */
+    if (call.op == __HYPERVISOR_iret || call.op == __HYPERVISOR_multicall)
+        rc = -XEN_EINVAL;
+    else
+        rc = call_counted(v, call.op, call.args);
+    if (copy_to_guest(entry_va + __builtin_offsetof(struct multicall_entry, result),
+                      &rc, sizeof(rc)))
+        return -XEN_EFAULT;
     return 0;
 }

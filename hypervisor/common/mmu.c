@@ -14,6 +14,7 @@
 #include "pvkit/pagetype.h"
 #include "pvkit/traps.h"
 #include "pvkit/x86.h"
+#include "public/pvkit.h"
 
 #define MMU_CMD_MASK 3ull
 
@@ -41,6 +42,36 @@ static int write_done(uint64_t pdone, uint64_t done)
         return 0;
     uint32_t n = (uint32_t)done;
     return copy_to_guest(pdone, &n, sizeof(n));
+}
+
+/*
+ * A batch's count as the guest passed it: the number of elements left, and
+ * (if a previous piece was preempted) what the earlier pieces completed.
+ */
+static int batch_start(uint64_t count_arg, uint64_t pdone, uint64_t *count, uint64_t *done_before)
+{
+    uint32_t earlier = 0;
+    *count = (uint32_t)count_arg & ~PVKIT_BATCH_PREEMPTED;
+    *done_before = 0;
+    if (!((uint32_t)count_arg & PVKIT_BATCH_PREEMPTED) || !pdone)
+        return 0;
+    if (copy_from_guest(&earlier, pdone, sizeof(earlier)))
+        return -XEN_EFAULT;
+    *done_before = earlier;
+    return 0;
+}
+
+/* Ends a piece of a batch: re-issues the rest if work remains and nothing failed. */
+static long batch_end(uint64_t nr, const uint64_t args[5], uint64_t elem_size, uint64_t count,
+                      uint64_t done, uint64_t done_before, int rc)
+{
+    int wrc = write_done(args[2], done_before + done);
+    if (!rc && !wrc && done < count) {
+        const uint64_t rest[5] = { args[0] + done * elem_size,
+                                   (count - done) | PVKIT_BATCH_PREEMPTED, args[2], args[3] };
+        return hypercall_continue(nr, rest);
+    }
+    return rc ? rc : wrc;
 }
 
 /* mmu_update on a frame that is not a page table: a plain store, if writable. */
@@ -98,24 +129,26 @@ static int one_mmu_update(struct domain *d, struct domain *pg_owner, const struc
 
 long do_mmu_update(struct vcpu *v, const uint64_t args[5])
 {
-    uint64_t list = args[0], count = (uint32_t)args[1], pdone = args[2];
     struct domain *d = v->domain, *pg_owner = foreign_domain(v, args[3] & 0xffff);
-    uint64_t done = 0;
-    int rc = 0;
+    uint64_t count, done_before, done = 0, limit;
+    int rc;
 
     if (!pg_owner)
         return -XEN_ESRCH;
-    if (count)
+    if ((rc = batch_start(args[1], args[2], &count, &done_before)))
+        return rc;
+    if (count && !done_before)
         d->mm_stats.mmu_update_batches[batch_bucket(count)]++;
-    for (; done < count; done++) {
+    limit = hypercall_preemptible() ? MIN(count, (uint64_t)BATCH_PER_CALL) : count;
+    for (; done < limit; done++) {
         struct mmu_update req;
-        if ((rc = copy_from_guest(&req, list + done * sizeof(req), sizeof(req))))
+        if ((rc = copy_from_guest(&req, args[0] + done * sizeof(req), sizeof(req))))
             break;
         if ((rc = one_mmu_update(d, pg_owner, &req)))
             break;
     }
-    int wrc = write_done(pdone, done);
-    return rc ? rc : wrc;
+    return batch_end(__HYPERVISOR_mmu_update, args, sizeof(struct mmu_update), count, done,
+                     done_before, rc);
 }
 
 /* Finds the L1 table and index that map va in the vCPU's kernel page tables. */
@@ -298,23 +331,25 @@ static int one_mmuext_op(struct vcpu *v, const struct mmuext_op *op)
 
 long do_mmuext_op(struct vcpu *v, const uint64_t args[5])
 {
-    uint64_t list = args[0], count = (uint32_t)args[1], pdone = args[2];
-    uint64_t done = 0;
-    int rc = 0;
+    uint64_t count, done_before, done = 0, limit;
+    int rc;
 
     if ((args[3] & 0xffff) != DOMID_SELF && (args[3] & 0xffff) != v->domain->id)
         return -XEN_EPERM; /* foreign mmuext ops are not supported */
-    if (count)
+    if ((rc = batch_start(args[1], args[2], &count, &done_before)))
+        return rc;
+    if (count && !done_before)
         v->domain->mm_stats.mmuext_batches[batch_bucket(count)]++;
-    for (; done < count; done++) {
+    limit = hypercall_preemptible() ? MIN(count, (uint64_t)BATCH_PER_CALL) : count;
+    for (; done < limit; done++) {
         struct mmuext_op op;
-        if ((rc = copy_from_guest(&op, list + done * sizeof(op), sizeof(op))))
+        if ((rc = copy_from_guest(&op, args[0] + done * sizeof(op), sizeof(op))))
             break;
         if ((rc = one_mmuext_op(v, &op)))
             break;
     }
-    int wrc = write_done(pdone, done);
-    return rc ? rc : wrc;
+    return batch_end(__HYPERVISOR_mmuext_op, args, sizeof(struct mmuext_op), count, done,
+                     done_before, rc);
 }
 
 /* vm_assist: the assists Linux may enable; the others are refused. */

@@ -12,6 +12,19 @@
 
 typedef long hypercall_fn(struct vcpu *v, const uint64_t args[5]);
 
+/* Work units a batch hypercall does before it lets other vCPUs run. */
+#define BATCH_PER_CALL 1024
+
+/*
+ * Arranges for the running hypercall to be issued again with new arguments
+ * (the guest is rewound to its SYSCALL). Returns the value the handler must
+ * return (the hypercall number, which RAX must hold for the re-issue).
+ * Only for direct calls: see hypercall_preemptible().
+ */
+long hypercall_continue(uint64_t nr, const uint64_t args[5]);
+/* True unless the handler runs inside a multicall (which cannot be re-issued). */
+bool hypercall_preemptible(void);
+
 /* The handler for a hypercall number, or NULL if it is not implemented. */
 hypercall_fn *hypercall_handler(uint64_t nr);
 
