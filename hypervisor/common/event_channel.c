@@ -132,8 +132,6 @@ static long bind_interdomain(struct vcpu *v, uint64_t arg)
                                        .remote_port = op.remote_port };
     *rc = (struct evtchn){ .state = EVTCHNSTAT_interdomain, .remote_dom = d->id,
                            .remote_port = (uint32_t)port, .notify_vcpu = rc->notify_vcpu };
-    /* As Xen: the new channel starts pending so neither side misses an event. */
-    evtchn_set_pending(d, (unsigned int)port);
     return 0;
 }
 
@@ -150,9 +148,10 @@ static long bind_virq(struct vcpu *v, uint64_t arg)
 
     if (copy_from_guest(&op, arg, sizeof(op)))
         return -XEN_EFAULT;
-    if (op.virq >= NR_VIRQS || op.vcpu >= d->nr_vcpus ||
-        (virq_is_global(op.virq) && op.vcpu != 0))
+    if (op.virq >= NR_VIRQS || (virq_is_global(op.virq) && op.vcpu != 0))
         return -XEN_EINVAL;
+    if (op.vcpu >= d->nr_vcpus)
+        return -XEN_ENOENT;
     struct vcpu *target = &d->vcpus[op.vcpu];
     if (target->virq_port[op.virq])
         return -XEN_EEXIST;
@@ -246,9 +245,9 @@ static long status(struct vcpu *v, uint64_t arg)
     struct domain *d = target_domain(v, op.dom);
     if (!d)
         return -XEN_ESRCH;
-    struct evtchn *c = port_of(d, op.port);
-    if (!c)
+    if (op.port >= NR_EVTCHN_PORTS)
         return -XEN_EINVAL;
+    struct evtchn *c = &d->evtchn[op.port]; /* port 0 exists, always closed */
     op.status = c->state;
     op.vcpu = c->notify_vcpu;
     if (c->state == EVTCHNSTAT_unbound)
@@ -268,7 +267,9 @@ static long bind_vcpu(struct vcpu *v, uint64_t arg)
     if (copy_from_guest(&op, arg, sizeof(op)))
         return -XEN_EFAULT;
     struct evtchn *c = port_of(d, op.port);
-    if (!c || op.vcpu >= d->nr_vcpus)
+    if (!c)
+        return -XEN_EINVAL;
+    if (op.vcpu >= d->nr_vcpus)
         return -XEN_ENOENT;
     if (c->state == EVTCHNSTAT_virq ? !virq_is_global(c->virq)
                                     : c->state != EVTCHNSTAT_unbound &&
@@ -284,8 +285,10 @@ static long unmask(struct vcpu *v, uint64_t arg)
     struct domain *d = v->domain;
     if (copy_from_guest(&op, arg, sizeof(op)))
         return -XEN_EFAULT;
-    if (!port_of(d, op.port))
+    if (op.port >= NR_EVTCHN_PORTS)
         return -XEN_EINVAL;
+    if (op.port == 0)
+        return 0; /* as Xen: port 0 is never in use, unmasking it is harmless */
     uint64_t *mask = (uint64_t *)d->shared_info->evtchn_mask;
     uint64_t *pending = (uint64_t *)d->shared_info->evtchn_pending;
     unsigned int w = op.port / BITS_PER_WORD, b = op.port % BITS_PER_WORD;
@@ -301,7 +304,7 @@ static long close_op(struct vcpu *v, uint64_t arg)
     if (copy_from_guest(&op, arg, sizeof(op)))
         return -XEN_EFAULT;
     struct evtchn *c = port_of(v->domain, op.port);
-    if (!c || c->xen_handler)
+    if (!c || c->xen_handler || c->state == EVTCHNSTAT_closed)
         return -XEN_EINVAL;
     close_port(v->domain, op.port);
     return 0;
