@@ -11,8 +11,8 @@
  * frames injected on vif30.0 arrive through A's netfront bit-exact (and not
  * through B's); malformed TX requests (bad grant, slot outside its page,
  * runt packet) are answered with errors; B still works afterwards, and
- * after a disconnect and reconnect; a corrupt TX producer index on A gets
- * vif A dropped.
+ * after a disconnect and reconnect; a corrupt TX producer index on A and a
+ * packet chain cut short on B get those vifs dropped.
  * Prints one line per check; exit 0 and "net-test: ok" if all held.
  */
 #define _GNU_SOURCE
@@ -299,6 +299,27 @@ static void garbage_index(struct nic *a)
     pvf_switch_state(os, a->dev.node, XenbusStateClosed);
 }
 
+/* A packet whose last slot still says "more data" must get vif B dropped. */
+static void truncated_chain(struct nic *b)
+{
+    struct netfront_queue *q = &b->dev.q[0];
+    const struct pvf_os *os = hosted_dom_os(b->dom);
+    uint16_t id = q->tx_free[--q->tx_nfree];
+    netif_tx_request_t *r = RING_GET_REQUEST(&q->tx, q->tx.req_prod_pvt);
+    int notify;
+
+    *r = (netif_tx_request_t){ .gref = q->tx_gref[id], .offset = 0,
+                               .flags = NETTXF_more_data, .id = id, .size = 200 };
+    q->tx.req_prod_pvt++;
+    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->tx, notify);
+    (void)notify;
+    os->evtchn_notify(os->ctx, q->port);
+    check("a packet chain cut short drops the vif",
+          pvf_wait_state(os, b->dev.backend, XenbusStateClosing,
+                         XenbusStateClosed, 0, 5000) >= XenbusStateClosing);
+    pvf_switch_state(os, b->dev.node, XenbusStateClosed);
+}
+
 int main(void)
 {
     struct nic a, b;
@@ -318,7 +339,7 @@ int main(void)
     nic_sock(&b);
     tx_frames(&b, &a);
     garbage_index(&a);
-    check("disconnect B again", netfront_disconnect(&b.dev, 15000) == 0);
+    truncated_chain(&b);
     close(a.sock);
     close(b.sock);
     hosted_dom_destroy(a.dom);

@@ -300,6 +300,31 @@ static void readonly_refuses(void **state)
 }
 
 /* A corrupt producer index marks the vbd failed. */
+/* Responses naming unknown or idle slots are counted and ignored. */
+static void bogus_responses_ignored(void **state)
+{
+    struct rig *r = rig_new(1, 0, 0);
+    struct blkfront_queue *q = &r->dev.q[0];
+    static uint8_t data[4096];
+
+    (void)state;
+    assert_int_equal(io(r, BLKIF_OP_READ, 0, data, sizeof(data)), 0);
+    for (unsigned i = 0; i < 2; i++) {
+        blkif_response_t *rsp = RING_GET_RESPONSE(&q->ring, q->ring.sring->rsp_prod);
+
+        rsp->id = i == 0 ? 9999 : 3;      /* out of range, then an idle slot */
+        rsp->operation = BLKIF_OP_READ;
+        rsp->status = BLKIF_RSP_OKAY;
+        q->ring.sring->rsp_prod++;
+    }
+    r->done = 0;
+    assert_int_equal(blkfront_poll(&r->dev, 0, on_done, r), 2);
+    assert_int_equal(r->done, 0);
+    assert_int_equal(r->dev.bad_responses, 2);
+    assert_int_equal(blkfront_inflight(&r->dev, 0), 0);
+    rig_free(r);
+}
+
 static void garbage_index_drops_device(void **state)
 {
     struct rig *r = rig_new(1, 0, 0);
@@ -324,6 +349,7 @@ int main(void)
         cmocka_unit_test_teardown(discard_punches_hole, teardown),
         cmocka_unit_test_teardown(zero_copy_buffers, teardown),
         cmocka_unit_test_teardown(readonly_refuses, teardown),
+        cmocka_unit_test_teardown(bogus_responses_ignored, teardown),
         cmocka_unit_test_teardown(garbage_index_drops_device, teardown),
     };
 
