@@ -72,6 +72,25 @@ static int alloc_port(struct domain *d)
     return -XEN_ENOSPC;
 }
 
+/*
+ * The last step of every bind: finds a free port, reports it to the guest
+ * (writing `*port_field` inside the op structure `op` of `size` bytes back to
+ * `arg`), and only then gives it its state -- so a bad pointer leaves no
+ * half-made channel. Returns the port, or -errno.
+ */
+static int commit_new_port(struct domain *d, uint64_t arg, void *op, size_t size,
+                           evtchn_port_t *port_field, struct evtchn state)
+{
+    int port = alloc_port(d);
+    if (port < 0)
+        return port;
+    *port_field = (evtchn_port_t)port;
+    if (copy_to_guest(arg, op, size))
+        return -XEN_EFAULT;
+    d->evtchn[port] = state;
+    return port;
+}
+
 int evtchn_alloc_xen_port(struct domain *d, xen_port_handler *handler)
 {
     int port = alloc_port(d);
@@ -98,15 +117,11 @@ static long alloc_unbound(struct vcpu *v, uint64_t arg)
     struct domain *d = target_domain(v, op.dom);
     if (!d)
         return op.dom == DOMID_SELF || v->domain->privileged ? -XEN_ESRCH : -XEN_EPERM;
-    int port = alloc_port(d);
-    if (port < 0)
-        return port;
     domid_t remote = op.remote_dom == DOMID_SELF ? d->id : op.remote_dom;
-    op.port = (evtchn_port_t)port;
-    if (copy_to_guest(arg, &op, sizeof(op)))
-        return -XEN_EFAULT;
-    d->evtchn[port] = (struct evtchn){ .state = EVTCHNSTAT_unbound, .remote_dom = remote };
-    return 0;
+    int port = commit_new_port(d, arg, &op, sizeof(op), &op.port,
+                               (struct evtchn){ .state = EVTCHNSTAT_unbound,
+                                                .remote_dom = remote });
+    return port < 0 ? port : 0;
 }
 
 static long bind_interdomain(struct vcpu *v, uint64_t arg)
@@ -122,14 +137,12 @@ static long bind_interdomain(struct vcpu *v, uint64_t arg)
     struct evtchn *rc = port_of(rd, op.remote_port);
     if (!rc || rc->state != EVTCHNSTAT_unbound || rc->remote_dom != d->id)
         return -XEN_EINVAL;
-    int port = alloc_port(d);
+    int port = commit_new_port(d, arg, &op, sizeof(op), &op.local_port,
+                               (struct evtchn){ .state = EVTCHNSTAT_interdomain,
+                                                .remote_dom = rd->id,
+                                                .remote_port = op.remote_port });
     if (port < 0)
         return port;
-    op.local_port = (evtchn_port_t)port;
-    if (copy_to_guest(arg, &op, sizeof(op)))
-        return -XEN_EFAULT;
-    d->evtchn[port] = (struct evtchn){ .state = EVTCHNSTAT_interdomain, .remote_dom = rd->id,
-                                       .remote_port = op.remote_port };
     *rc = (struct evtchn){ .state = EVTCHNSTAT_interdomain, .remote_dom = d->id,
                            .remote_port = (uint32_t)port, .notify_vcpu = rc->notify_vcpu };
     return 0;
@@ -155,14 +168,11 @@ static long bind_virq(struct vcpu *v, uint64_t arg)
     struct vcpu *target = &d->vcpus[op.vcpu];
     if (target->virq_port[op.virq])
         return -XEN_EEXIST;
-    int port = alloc_port(d);
+    int port = commit_new_port(d, arg, &op, sizeof(op), &op.port,
+                               (struct evtchn){ .state = EVTCHNSTAT_virq, .virq = op.virq,
+                                                .notify_vcpu = (uint16_t)op.vcpu });
     if (port < 0)
         return port;
-    op.port = (evtchn_port_t)port;
-    if (copy_to_guest(arg, &op, sizeof(op)))
-        return -XEN_EFAULT;
-    d->evtchn[port] = (struct evtchn){ .state = EVTCHNSTAT_virq, .virq = op.virq,
-                                       .notify_vcpu = (uint16_t)op.vcpu };
     target->virq_port[op.virq] = (uint16_t)port;
     return 0;
 }
@@ -176,15 +186,10 @@ static long bind_ipi(struct vcpu *v, uint64_t arg)
         return -XEN_EFAULT;
     if (op.vcpu >= d->nr_vcpus)
         return -XEN_ENOENT;
-    int port = alloc_port(d);
-    if (port < 0)
-        return port;
-    op.port = (evtchn_port_t)port;
-    if (copy_to_guest(arg, &op, sizeof(op)))
-        return -XEN_EFAULT;
-    d->evtchn[port] = (struct evtchn){ .state = EVTCHNSTAT_ipi,
-                                       .notify_vcpu = (uint16_t)op.vcpu };
-    return 0;
+    int port = commit_new_port(d, arg, &op, sizeof(op), &op.port,
+                               (struct evtchn){ .state = EVTCHNSTAT_ipi,
+                                                .notify_vcpu = (uint16_t)op.vcpu });
+    return port < 0 ? port : 0;
 }
 
 static void close_port(struct domain *d, unsigned int port)

@@ -52,6 +52,25 @@
         pop     %rdi
 .endm
 
+/*
+ * SYSCALL does not switch stacks: find this CPU's guest frame through the
+ * per-CPU pointer in the shadow GS base and push the hardware-style frame
+ * (SS, RSP, RFLAGS from R11, CS, RIP from RCX, error code 0 and `vector`).
+ */
+.macro SYSCALL_FRAME cs, vector
+        swapgs
+        mov     %rsp, %gs:CPUINFO_SCRATCH_RSP
+        mov     %gs:CPUINFO_SYSCALL_STACK, %rsp
+        push    $FLAT_RING3_SS64
+        push    %gs:CPUINFO_SCRATCH_RSP
+        swapgs
+        push    %r11
+        push    $\cs
+        push    %rcx
+        push    $0
+        movl    $\vector, 4(%rsp)
+.endm
+
         .text
 
 /* Exception vector stubs: normalise the frame (error code slot, vector). */
@@ -136,17 +155,7 @@ exception_common:
  */
         .globl syscall_entry
 syscall_entry:
-        swapgs
-        mov     %rsp, %gs:CPUINFO_SCRATCH_RSP
-        mov     %gs:CPUINFO_SYSCALL_STACK, %rsp
-        push    $FLAT_RING3_SS64
-        push    %gs:CPUINFO_SCRATCH_RSP
-        swapgs
-        push    %r11
-        push    $FLAT_RING3_CS64
-        push    %rcx
-        push    $0
-        movl    $VECTOR_SYSCALL, 4(%rsp)
+        SYSCALL_FRAME FLAT_RING3_CS64, VECTOR_SYSCALL
         cld
         SAVE_GPRS
         mov     %rsp, %rdi
@@ -187,15 +196,5 @@ guest_iret_fixup:
 /* SYSCALL from 32-bit compatibility mode: not supported, treated as #UD. */
         .globl syscall32_entry
 syscall32_entry:
-        swapgs
-        mov     %rsp, %gs:CPUINFO_SCRATCH_RSP
-        mov     %gs:CPUINFO_SYSCALL_STACK, %rsp
-        push    $FLAT_RING3_SS64
-        push    %gs:CPUINFO_SCRATCH_RSP
-        swapgs
-        push    %r11
-        push    $0xe023
-        push    %rcx
-        push    $0
-        movl    $6, 4(%rsp)
+        SYSCALL_FRAME 0xe023, 6
         jmp     exception_common
