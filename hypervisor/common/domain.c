@@ -199,6 +199,9 @@ void domain_print_stats(const struct domain *d)
     for (unsigned int i = 0; i < PT_REJECT_KINDS; i++)
         printk(LOG_INFO, " %s:%lu", reject_names[i], (unsigned long)ms->rejects[i]);
     printk(LOG_INFO, "\n");
+    printk(LOG_INFO, "(pvkit)   events: sent:%lu delivered:%lu timer-fires:%lu\n",
+           (unsigned long)d->event_stats.sent, (unsigned long)d->event_stats.delivered,
+           (unsigned long)d->event_stats.timer_fires);
     print_histogram("mmu_update", ms->mmu_update_batches);
     print_histogram("mmuext_op", ms->mmuext_batches);
     print_histogram("multicall", ms->multicall_batches);

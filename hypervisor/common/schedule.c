@@ -182,6 +182,6 @@ void schedule(void)
 void schedule_print_stats(void)
 {
     printk(LOG_INFO, "(pvkit) scheduler: %lu context switches, %lu idle waits, "
-           "%u runnable vCPUs\n", (unsigned long)context_switches,
-           (unsigned long)idle_waits, runnable_count());
+           "%u runnable vCPUs, %lu timer programmings\n", (unsigned long)context_switches,
+           (unsigned long)idle_waits, runnable_count(), (unsigned long)timer_program_count());
 }

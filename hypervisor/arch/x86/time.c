@@ -30,6 +30,12 @@ static int8_t scale_shift;
 static uint32_t boot_wc_sec;
 static bool tsc_deadline;
 static volatile uint32_t *apic;
+static uint64_t timer_programmings;
+
+uint64_t timer_program_count(void)
+{
+    return timer_programmings;
+}
 
 static void apic_write(unsigned int reg, uint32_t v)
 {
@@ -152,6 +158,7 @@ static void apic_init(void)
 
 void timer_program(uint64_t deadline_ns)
 {
+    timer_programmings++;
     if (tsc_deadline) {
         if (!deadline_ns) {
             wrmsr(MSR_TSC_DEADLINE, 0);

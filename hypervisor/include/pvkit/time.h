@@ -23,6 +23,8 @@ uint64_t time_boot_tsc(void);
 void time_boot_wallclock(uint32_t *sec, uint32_t *nsec);
 /* Arms the APIC timer to fire at system time `deadline_ns` (0: disarm). */
 void timer_program(uint64_t deadline_ns);
+/* How many times the APIC timer was programmed (statistics). */
+uint64_t timer_program_count(void);
 /* Acknowledges the current APIC interrupt. */
 void apic_eoi(void);
 
