@@ -1,0 +1,191 @@
+#!/bin/bash
+# run-workload.sh: issue-5 integration test. Fetches Debian's kernel
+# (tools/linux-kernels), builds pvstress (gcc -static) and an initramfs
+# (tools/mkinitramfs), boots Linux as a PV domU on pvkit under QEMU with
+# build/bin/pvkit-run (the bzImage is passed as it is: pvkit-run extracts
+# the ELF) and checks what the guest printed and how the run ended.
+#
+# Variants (--variant):
+#   workload  (default) /init runs workload.sh: every RESULT line it must
+#             print is checked, "WORKLOAD DONE 0 failed", pvkit-run status 0
+#             (the guest powered off) and a hypervisor log free of panics,
+#             assertion failures and fatal exceptions
+#   panic     rdinit=/nonexistent: the kernel panics; pvkit-run must report
+#             status 11 (crashed) and the hypervisor must still print after
+#             the guest's panic (it stayed up to report the crash)
+#   reboot    a payload that only prints, then /init runs `reboot -f`;
+#             pvkit-run must report status 10 (rebooted)
+#   shell     no check: boots the interactive busybox shell (make run-linux)
+#
+# Options: --kernel cloud|generic|PATH (default cloud), --vcpus N (default 1),
+#   --mem MiB (default 512), --timeout SEC (default 3600), --log FILE (keep the
+#   console log; default build/linux/<variant>-<kernel>-<vcpus>.log),
+#   --cmdline-extra "WORDS" (appended to the kernel command line; also
+#   $LINUX_CMDLINE_EXTRA), --hv-args ARGS (default initial_domain=domU),
+#   --no-build (use build/pvkit.elf and build/bin as they are).
+# Prints one "PASS/FAIL <check>" line per check, then "N passed, N failed";
+# exits 0 only if nothing failed.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+build=${BUILD:-$root/build}
+prog=run-workload
+
+build_hv=1 variant=workload kernel=cloud vcpus=1 mem=512 timeout=3600 log=""
+extra=${LINUX_CMDLINE_EXTRA:-} hv_args="initial_domain=domU"
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --variant|--kernel|--vcpus|--mem|--timeout|--log|--cmdline-extra|--hv-args)
+        [ $# -ge 2 ] || { echo "$prog: $1 needs a value" >&2; exit 2; }
+        case "$1" in
+        --variant) variant=$2 ;;
+        --kernel) kernel=$2 ;;
+        --vcpus) vcpus=$2 ;;
+        --mem) mem=$2 ;;
+        --timeout) timeout=$2 ;;
+        --log) log=$2 ;;
+        --cmdline-extra) extra="$extra $2" ;;
+        --hv-args) hv_args=$2 ;;
+        esac
+        shift 2 ;;
+    --no-build) build_hv=0; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "$prog: unknown argument '$1'" >&2; exit 2 ;;
+    esac
+done
+case "$variant" in workload|panic|reboot|shell) ;; *)
+    echo "$prog: unknown variant '$variant'" >&2; exit 2 ;;
+esac
+
+passed=0 failed=0
+# check NAME COMMAND...: records one check, passed if COMMAND succeeds.
+check() {
+    local name=$1
+    shift
+    if "$@"; then
+        echo "PASS $name"; passed=$((passed + 1))
+    else
+        echo "FAIL $name"; failed=$((failed + 1))
+    fi
+}
+
+# ---- build and fetch everything ------------------------------------------
+dir=$build/linux
+mkdir -p "$dir"
+if [ "$build_hv" = 1 ]; then
+    make -C "$root" --no-print-directory -s "$build/pvkit.elf" tools >&2
+fi
+pvkit_run=$build/bin/pvkit-run
+case "$kernel" in
+cloud) "$root/tools/linux-kernels" --build "$build" cloud-amd64
+       kimage=$dir/vmlinuz-cloud-amd64 ;;
+generic) "$root/tools/linux-kernels" --build "$build" amd64
+       kimage=$dir/vmlinuz-amd64 ;;
+*) kimage=$kernel ;;
+esac
+kimage=$(readlink -f "$kimage")
+[ -r "$kimage" ] || { echo "$prog: no kernel image $kimage" >&2; exit 2; }
+kname=$(basename "$kimage")
+
+# Per-run names, so that runs in parallel (make -j) do not share files.
+stem=$dir/$variant-$kernel-$vcpus
+[ -n "$log" ] || log=$stem.log
+pvstress=$dir/pvstress
+if [ ! -x "$pvstress" ] || [ "$here/pvstress.c" -nt "$pvstress" ]; then
+    gcc -std=c11 -O2 -Wall -Wextra -Werror -static -o "$stem.pvstress" "$here/pvstress.c"
+    mv "$stem.pvstress" "$pvstress"
+fi
+"$here/expected.sh" "$pvstress" >"$stem.expected"
+
+cmdline="console=hvc0 loglevel=7"
+case "$variant" in
+workload)
+    initrd=$stem.cpio.gz
+    "$root/tools/mkinitramfs" -o "$initrd" --script "$here/workload.sh" \
+        --add "$pvstress:/bin/pvstress" --add "$stem.expected:/etc/pvkit/expected"
+    cmdline+=" pvkit.cpus=$vcpus" ;;
+reboot)
+    initrd=$stem.cpio.gz
+    printf '#!/bin/sh\n# payload of the reboot variant\necho "REBOOT PAYLOAD ran"\n' >"$stem.payload"
+    "$root/tools/mkinitramfs" -o "$initrd" --script "$stem.payload"
+    cmdline+=" pvkit.after=reboot" ;;
+panic|shell)
+    initrd=$stem.cpio.gz
+    "$root/tools/mkinitramfs" -o "$initrd"
+    [ "$variant" = panic ] && cmdline+=" rdinit=/nonexistent" ;;
+esac
+cmdline+=" $extra"
+cmdline=$(echo "$cmdline" | tr -s ' ')
+
+run_args=(--kernel "$kimage" --initrd "$initrd" --mem "$mem" --hv-args "$hv_args"
+          --cmdline "$cmdline")
+[ "$vcpus" = 1 ] || run_args+=(--vcpus "$vcpus")
+
+if [ "$variant" = shell ]; then
+    exec "$pvkit_run" "${run_args[@]}" --timeout 0 -- -net none
+fi
+
+# ---- boot ------------------------------------------------------------------
+echo "$prog: booting $kname ($variant, $vcpus vCPU, $mem MiB): $cmdline" >&2
+start=$(date +%s%N)
+set +e
+"$pvkit_run" "${run_args[@]}" --timeout "$timeout" -- -net none </dev/null >"$log" 2>&1
+status=$?
+set -e
+wall_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "$prog: pvkit-run ended with status $status after $wall_ms ms; console log $log" >&2
+
+# ---- report ----------------------------------------------------------------
+# The guest's console lines, without the "(dN) " prefix pvkit (and Xen with
+# guest_loglvl) puts in front of them; the checks read this copy.
+glog=$stem.guest
+sed -E 's/^\(d[0-9]+\) //' "$log" >"$glog"
+echo "--- last guest console lines ---"
+grep -a '^(d[0-9]*)\|^RESULT\|^PHASE\|^WORKLOAD\|^pvkit-init\|^pvstress' "$log" | tail -n 15 || true
+echo "--- results ---"
+grep -a '^RESULT \|^WORKLOAD ' "$glog" || true
+echo "--- hypervisor lines after the guest started ---"
+grep -a '^(pvkit)' "$log" | tail -n 12 || true
+grep -a '^pvkit-run:' "$log" || true
+init_s=$(grep -a -o 'pvkit-init: /init running on [^,]*, [0-9.]* s after boot' "$glog" |
+         grep -o '[0-9.]* s after' | cut -d' ' -f1 || true)
+echo "TIMING wall ${wall_ms} ms (QEMU start to end), guest uptime at /init: ${init_s:-never} s"
+grep -a '^PHASE ' "$glog" | sed 's/^/TIMING /' || true
+
+# Prints the line number of the first line matching $1 (0 if none).
+first_line() { grep -a -n -m1 -E "$1" "$glog" | cut -d: -f1 || true; }
+
+# ---- checks ----------------------------------------------------------------
+hv_alarm=$(grep -a '^(pvkit)' "$log" | grep -E 'panic|PANIC|assert|BUG|WARNING|fatal:[1-9]' || true)
+# Helpers for check: succeed if the log has a line matching $1 / if $1 = $2.
+has() { grep -aqE "$1" "$glog"; }
+is() { [ "$1" = "$2" ]; }
+case "$variant" in
+workload)
+    check "/init ran" has 'pvkit-init: /init running'
+    for phase in uname sys_hypervisor cpuinfo dmesg_xen dmesg_clean fork_exec \
+                 pipeline processes tmpfs mmap_churn hostile dmesg_final; do
+        line=$(grep -a -m1 "^RESULT $phase " "$glog" || true)
+        check "result $phase: ${line:-missing}" is "${line:0:$((11 + ${#phase}))}" "RESULT $phase ok "
+    done
+    check "workload finished with 0 failed phases" has '^WORKLOAD DONE 0 failed'
+    check "pvkit-run status 0 (guest powered off), got $status" is "$status" 0
+    check "hypervisor log free of panic/assert/BUG/fatal${hv_alarm:+: $hv_alarm}" is "$hv_alarm" ""
+    ;;
+panic)
+    p=$(first_line 'Kernel panic - not syncing')
+    check "guest kernel panicked" has 'Kernel panic - not syncing'
+    check "pvkit-run status 11 (crashed), got $status" is "$status" 11
+    after=0
+    [ -z "$p" ] || after=$(tail -n +"$p" "$log" | grep -a -c '^(pvkit)' || true)
+    check "hypervisor still reporting after the panic ($after lines)" is "$(( after > 0 ))" 1
+    ;;
+reboot)
+    check "payload ran" has '^REBOOT PAYLOAD ran'
+    check "pvkit-run status 10 (rebooted), got $status" is "$status" 10
+    check "hypervisor log free of panic/assert/BUG/fatal${hv_alarm:+: $hv_alarm}" is "$hv_alarm" ""
+    ;;
+esac
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

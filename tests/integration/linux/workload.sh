@@ -1,0 +1,220 @@
+#!/bin/sh
+# workload.sh: the issue-5 workload, run by the initramfs /init as its payload
+# on a Linux guest of pvkit (busybox sh). It checks that the guest looks like
+# a Xen PV domU and then runs real user space, one phase at a time. Every
+# phase prints
+#   RESULT <phase> ok|fail <detail>
+#   PHASE <phase> <milliseconds>
+# and the script ends with "WORKLOAD DONE <failed phases>"; /init then
+# powers off. tests/integration/linux/run-workload.sh checks the lines.
+#
+# Expected values computed on the host (by run-workload.sh / linux.mk) are
+# read from /etc/pvkit/expected (shell assignments):
+#   PIPE_MD5     md5 of: seq 1 100000 | sort -r | gzip | gunzip
+#   TMPFS_SHA256 sha256 of: pvstress pattern 1 256
+# Tunables, from the kernel command line (pvkit.NAME=VALUE):
+#   pvkit.forks (500) pvkit.procs (64) pvkit.mib (256) pvkit.churn (3000)
+#   pvkit.cpus (expected number of CPUs in /proc/cpuinfo; unchecked if unset)
+export PATH=/sbin:/usr/sbin:/bin:/usr/bin
+
+FORKS=500 PROCS=64 MIB=256 CHURN=3000 CPUS=""
+for w in $(cat /proc/cmdline); do
+    case "$w" in
+    pvkit.forks=*) FORKS=${w#*=} ;;
+    pvkit.procs=*) PROCS=${w#*=} ;;
+    pvkit.mib=*) MIB=${w#*=} ;;
+    pvkit.churn=*) CHURN=${w#*=} ;;
+    pvkit.cpus=*) CPUS=${w#*=} ;;
+    esac
+done
+PIPE_MD5=unknown TMPFS_SHA256=unknown
+[ -r /etc/pvkit/expected ] && . /etc/pvkit/expected
+
+failed=0
+
+# Milliseconds since boot, from /proc/uptime (10 ms resolution).
+now_ms() {
+    read -r up _ </proc/uptime
+    echo $(( ${up%.*} * 1000 + 10#${up#*.} * 10 ))
+}
+
+# result PHASE STATUS DETAIL...: prints the RESULT line, counts failures.
+result() {
+    phase=$1 status=$2
+    shift 2
+    echo "RESULT $phase $status $*"
+    [ "$status" = ok ] || failed=$((failed + 1))
+}
+
+# Matches dmesg lines that mean the kernel complained (warnings, bugs,
+# oopses, panics, lockups); prints them.
+kernel_complaints() {
+    dmesg | grep -E 'WARNING: CPU|WARNING: at|BUG:|kernel BUG|Oops|general protection fault, probably|Call Trace|soft lockup|hard LOCKUP|self-detected stall|rcu: INFO'
+}
+
+echo "WORKLOAD START $(now_ms) ms after boot"
+
+# ---- identity: uname, /sys/hypervisor, cpuinfo, dmesg ---------------------
+t0=$(now_ms)
+uname -a
+if [ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ]; then
+    result uname ok "$(uname -r)"
+else
+    result uname fail "$(uname -s) $(uname -m)"
+fi
+if [ -r /sys/hypervisor/type ]; then
+    ht=$(cat /sys/hypervisor/type)
+    hv=""
+    [ -r /sys/hypervisor/version/major ] &&
+        hv="$(cat /sys/hypervisor/version/major).$(cat /sys/hypervisor/version/minor)$(cat /sys/hypervisor/version/extra 2>/dev/null)"
+    if [ "$ht" = xen ]; then
+        result sys_hypervisor ok "type=$ht version=$hv"
+    else
+        result sys_hypervisor fail "type=$ht"
+    fi
+else
+    result sys_hypervisor fail "no /sys/hypervisor/type"
+fi
+ncpu=$(grep -c '^processor' /proc/cpuinfo)
+online=$(cat /sys/devices/system/cpu/online 2>/dev/null)
+if ! grep -q '^flags.* hypervisor' /proc/cpuinfo; then
+    result cpuinfo fail "no hypervisor flag in /proc/cpuinfo"
+elif [ -n "$CPUS" ] && [ "$ncpu" != "$CPUS" ]; then
+    result cpuinfo fail "$ncpu cpu(s) in /proc/cpuinfo, expected $CPUS (online: $online)"
+else
+    result cpuinfo ok "hypervisor flag, $ncpu cpu(s), online $online"
+fi
+grep -m1 '^model name' /proc/cpuinfo
+if dmesg | grep -q 'Booting kernel on Xen\|paravirtualized kernel on Xen'; then
+    result dmesg_xen ok "$(dmesg | grep -m1 -o 'Xen version: .*')"
+else
+    result dmesg_xen fail "dmesg does not say the kernel booted on Xen PV"
+fi
+bad=$(kernel_complaints)
+if [ -z "$bad" ]; then
+    result dmesg_clean ok "no WARNING/BUG/Oops"
+else
+    echo "$bad" | head -20
+    result dmesg_clean fail "$(echo "$bad" | wc -l) complaint line(s)"
+fi
+echo "PHASE identity $(( $(now_ms) - t0 ))"
+
+# ---- fork+exec -------------------------------------------------------------
+t0=$(now_ms)
+i=0 okc=0
+while [ $i -lt "$FORKS" ]; do
+    # a path, so busybox sh forks and execs instead of running the applet
+    /bin/true && okc=$((okc + 1))
+    i=$((i + 1))
+done
+# a non-busybox static binary too, and a failing exec status must be seen
+/bin/pvstress >/dev/null 2>&1; usage_rc=$?
+/bin/false; false_rc=$?
+if [ "$okc" = "$FORKS" ] && [ "$usage_rc" = 2 ] && [ "$false_rc" = 1 ]; then
+    result fork_exec ok "$okc"
+else
+    result fork_exec fail "$okc of $FORKS, pvstress usage rc $usage_rc, false rc $false_rc"
+fi
+echo "PHASE fork_exec $(( $(now_ms) - t0 ))"
+
+# ---- pipeline --------------------------------------------------------------
+t0=$(now_ms)
+sum=$(seq 1 100000 | sort -r | gzip -1 -c | gunzip -c | md5sum | cut -d' ' -f1)
+if [ "$sum" = "$PIPE_MD5" ]; then
+    result pipeline ok "$sum"
+else
+    result pipeline fail "md5 $sum, expected $PIPE_MD5"
+fi
+echo "PHASE pipeline $(( $(now_ms) - t0 ))"
+
+# ---- many concurrent processes ----------------------------------------------
+t0=$(now_ms)
+mkdir -p /tmp/procs
+n=0
+while [ $n -lt "$PROCS" ]; do
+    (
+        j=0 acc=$n
+        while [ $j -lt 300 ]; do
+            acc=$(( (acc * 31 + j) % 1000003 ))
+            j=$((j + 1))
+        done
+        sleep 1
+        echo "$acc" >/tmp/procs/$n
+    ) &
+    n=$((n + 1))
+done
+running=$(ls /proc | grep -c '^[0-9]')
+wait
+n=0 good=0
+while [ $n -lt "$PROCS" ]; do
+    j=0 acc=$n
+    while [ $j -lt 300 ]; do
+        acc=$(( (acc * 31 + j) % 1000003 ))
+        j=$((j + 1))
+    done
+    [ "$(cat /tmp/procs/$n 2>/dev/null)" = "$acc" ] && good=$((good + 1))
+    n=$((n + 1))
+done
+rm -rf /tmp/procs
+if [ "$good" = "$PROCS" ]; then
+    result processes ok "$good (up to $running pids seen at once)"
+else
+    result processes fail "$good of $PROCS workers gave the right answer"
+fi
+echo "PHASE processes $(( $(now_ms) - t0 ))"
+
+# ---- tmpfs: MIB MiB written and checksummed ---------------------------------
+t0=$(now_ms)
+mkdir -p /mnt/big
+if mount -t tmpfs -o size=$((MIB + 16))m tmpfs /mnt/big; then
+    pvstress pattern 1 "$MIB" >/mnt/big/data; wrc=$?
+    size=$(stat -c %s /mnt/big/data 2>/dev/null)
+    s1=$(sha256sum /mnt/big/data | cut -d' ' -f1)
+    s2=$(pvstress pattern 1 "$MIB" | sha256sum | cut -d' ' -f1)
+    rm -f /mnt/big/data
+    umount /mnt/big
+    if [ "$wrc" = 0 ] && [ "$size" = $((MIB * 1048576)) ] && [ "$s1" = "$s2" ] &&
+       { [ "$MIB" != 256 ] || [ "$s1" = "$TMPFS_SHA256" ]; }; then
+        result tmpfs ok "$MIB MiB sha256 $s1"
+    else
+        result tmpfs fail "write rc $wrc, size $size, file $s1, stream $s2, expected $TMPFS_SHA256"
+    fi
+else
+    result tmpfs fail "cannot mount a $((MIB + 16)) MiB tmpfs"
+fi
+echo "PHASE tmpfs $(( $(now_ms) - t0 ))"
+
+# ---- mmap/munmap/mprotect churn ---------------------------------------------
+t0=$(now_ms)
+out=$(pvstress churn "$CHURN" 2>&1); rc=$?
+echo "$out"
+if [ "$rc" = 0 ]; then
+    result mmap_churn ok "$CHURN"
+else
+    result mmap_churn fail "pvstress churn exit $rc"
+fi
+echo "PHASE mmap_churn $(( $(now_ms) - t0 ))"
+
+# ---- hostile user process ---------------------------------------------------
+t0=$(now_ms)
+pvstress hostile; rc=$?
+after=$(echo alive)
+segv=$(dmesg | grep -c 'pvstress.*\(segfault\|general protection\|trap\)')
+if [ "$rc" = 0 ] && [ "$after" = alive ]; then
+    result hostile ok "all killed, system alive, $segv kernel trap line(s)"
+else
+    result hostile fail "pvstress hostile exit $rc"
+fi
+echo "PHASE hostile $(( $(now_ms) - t0 ))"
+
+# ---- dmesg again, after all that --------------------------------------------
+bad=$(kernel_complaints)
+if [ -z "$bad" ]; then
+    result dmesg_final ok "no WARNING/BUG/Oops"
+else
+    echo "$bad" | head -20
+    result dmesg_final fail "$(echo "$bad" | wc -l) complaint line(s)"
+fi
+
+echo "WORKLOAD DONE $failed failed, $(now_ms) ms after boot"
+exit 0
