@@ -22,7 +22,9 @@
 #   console log; default build/linux/<variant>-<kernel>-<vcpus>.log),
 #   --cmdline-extra "WORDS" (appended to the kernel command line; also
 #   $LINUX_CMDLINE_EXTRA), --hv-args ARGS (default initial_domain=domU),
-#   --no-build (use build/pvkit.elf and build/bin as they are).
+#   --no-build (use build/pvkit.elf and build/bin as they are),
+#   --recheck LOG (no build, no boot: apply the checks of --variant to the
+#   console log of an earlier run, e.g. to test the checks themselves).
 # Prints one "PASS/FAIL <check>" line per check, then "N passed, N failed";
 # exits 0 only if nothing failed.
 set -euo pipefail
@@ -32,11 +34,11 @@ root=$(cd "$here/../../.." && pwd)
 build=${BUILD:-$root/build}
 prog=run-workload
 
-build_hv=1 variant=workload kernel=cloud vcpus=1 mem=512 timeout=3600 log=""
+recheck="" build_hv=1 variant=workload kernel=cloud vcpus=1 mem=512 timeout=3600 log=""
 extra=${LINUX_CMDLINE_EXTRA:-} hv_args="initial_domain=domU"
 while [ $# -gt 0 ]; do
     case "$1" in
-    --variant|--kernel|--vcpus|--mem|--timeout|--log|--cmdline-extra|--hv-args)
+    --variant|--kernel|--vcpus|--mem|--timeout|--log|--cmdline-extra|--hv-args|--recheck)
         [ $# -ge 2 ] || { echo "$prog: $1 needs a value" >&2; exit 2; }
         case "$1" in
         --variant) variant=$2 ;;
@@ -47,6 +49,7 @@ while [ $# -gt 0 ]; do
         --log) log=$2 ;;
         --cmdline-extra) extra="$extra $2" ;;
         --hv-args) hv_args=$2 ;;
+        --recheck) recheck=$2 ;;
         esac
         shift 2 ;;
     --no-build) build_hv=0; shift ;;
@@ -70,71 +73,91 @@ check() {
     fi
 }
 
-# ---- build and fetch everything ------------------------------------------
-dir=$build/linux
-mkdir -p "$dir"
-if [ "$build_hv" = 1 ]; then
-    make -C "$root" --no-print-directory -s "$build/pvkit.elf" tools >&2
+# Builds and fetches everything, boots the guest; sets log, stem, status and
+# wall_ms (a shell variant does not return).
+build_and_boot() {
+    # ---- build and fetch everything ------------------------------------------
+    dir=$build/linux
+    mkdir -p "$dir"
+    if [ "$build_hv" = 1 ]; then
+        make -C "$root" --no-print-directory -s "$build/pvkit.elf" tools >&2
+    fi
+    pvkit_run=$build/bin/pvkit-run
+    case "$kernel" in
+    cloud) "$root/tools/linux-kernels" --build "$build" cloud-amd64
+           kimage=$dir/vmlinuz-cloud-amd64 ;;
+    generic) "$root/tools/linux-kernels" --build "$build" amd64
+           kimage=$dir/vmlinuz-amd64 ;;
+    *) kimage=$kernel ;;
+    esac
+    kimage=$(readlink -f "$kimage")
+    [ -r "$kimage" ] || { echo "$prog: no kernel image $kimage" >&2; exit 2; }
+    kname=$(basename "$kimage")
+
+    # Per-run names, so that runs in parallel (make -j) do not share files.
+    stem=$dir/$variant-$ktag-$vcpus
+    [ -n "$log" ] || log=$stem.log
+    pvstress=$dir/pvstress
+    if [ ! -x "$pvstress" ] || [ "$here/pvstress.c" -nt "$pvstress" ]; then
+        gcc -std=c11 -O2 -Wall -Wextra -Werror -static -o "$stem.pvstress" "$here/pvstress.c"
+        mv "$stem.pvstress" "$pvstress"
+    fi
+    "$here/expected.sh" "$pvstress" >"$stem.expected"
+
+    cmdline="console=hvc0 loglevel=7"
+    case "$variant" in
+    workload)
+        initrd=$stem.cpio.gz
+        "$root/tools/mkinitramfs" -o "$initrd" --script "$here/workload.sh" \
+            --add "$pvstress:/bin/pvstress" --add "$stem.expected:/etc/pvkit/expected"
+        cmdline+=" pvkit.cpus=$vcpus" ;;
+    reboot)
+        initrd=$stem.cpio.gz
+        printf '#!/bin/sh\n# payload of the reboot variant\necho "REBOOT PAYLOAD ran"\n' >"$stem.payload"
+        "$root/tools/mkinitramfs" -o "$initrd" --script "$stem.payload"
+        cmdline+=" pvkit.after=reboot" ;;
+    panic|shell)
+        initrd=$stem.cpio.gz
+        "$root/tools/mkinitramfs" -o "$initrd"
+        [ "$variant" = panic ] && cmdline+=" rdinit=/nonexistent" ;;
+    esac
+    cmdline+=" $extra"
+    cmdline=$(echo "$cmdline" | tr -s ' ')
+
+    run_args=(--kernel "$kimage" --initrd "$initrd" --mem "$mem" --hv-args "$hv_args"
+              --cmdline "$cmdline")
+    [ "$vcpus" = 1 ] || run_args+=(--vcpus "$vcpus")
+
+    if [ "$variant" = shell ]; then
+        exec "$pvkit_run" "${run_args[@]}" --timeout 0 -- -net none
+    fi
+
+    # ---- boot ------------------------------------------------------------------
+    echo "$prog: booting $kname ($variant, $vcpus vCPU, $mem MiB): $cmdline" >&2
+    start=$(date +%s%N)
+    set +e
+    "$pvkit_run" "${run_args[@]}" --timeout "$timeout" -- -net none </dev/null >"$log" 2>&1
+    status=$?
+    set -e
+    wall_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    echo "$prog: pvkit-run ended with status $status after $wall_ms ms; console log $log" >&2
+}
+
+# Takes log, stem and status from an earlier run's console log $1.
+from_log() {
+    log=$1
+    stem=${log%.log}
+    status=$(sed -n 's/^pvkit-run: .*(status \([0-9]*\),.*/\1/p' "$log" | tail -n 1)
+    status=${status:-none} wall_ms=unknown
+}
+
+ktag=$kernel
+case "$kernel" in cloud|generic) ;; *) ktag=$(basename "$kernel") ;; esac
+if [ -n "$recheck" ]; then
+    from_log "$recheck"
+else
+    build_and_boot
 fi
-pvkit_run=$build/bin/pvkit-run
-case "$kernel" in
-cloud) "$root/tools/linux-kernels" --build "$build" cloud-amd64
-       kimage=$dir/vmlinuz-cloud-amd64 ;;
-generic) "$root/tools/linux-kernels" --build "$build" amd64
-       kimage=$dir/vmlinuz-amd64 ;;
-*) kimage=$kernel ;;
-esac
-kimage=$(readlink -f "$kimage")
-[ -r "$kimage" ] || { echo "$prog: no kernel image $kimage" >&2; exit 2; }
-kname=$(basename "$kimage")
-
-# Per-run names, so that runs in parallel (make -j) do not share files.
-stem=$dir/$variant-$kernel-$vcpus
-[ -n "$log" ] || log=$stem.log
-pvstress=$dir/pvstress
-if [ ! -x "$pvstress" ] || [ "$here/pvstress.c" -nt "$pvstress" ]; then
-    gcc -std=c11 -O2 -Wall -Wextra -Werror -static -o "$stem.pvstress" "$here/pvstress.c"
-    mv "$stem.pvstress" "$pvstress"
-fi
-"$here/expected.sh" "$pvstress" >"$stem.expected"
-
-cmdline="console=hvc0 loglevel=7"
-case "$variant" in
-workload)
-    initrd=$stem.cpio.gz
-    "$root/tools/mkinitramfs" -o "$initrd" --script "$here/workload.sh" \
-        --add "$pvstress:/bin/pvstress" --add "$stem.expected:/etc/pvkit/expected"
-    cmdline+=" pvkit.cpus=$vcpus" ;;
-reboot)
-    initrd=$stem.cpio.gz
-    printf '#!/bin/sh\n# payload of the reboot variant\necho "REBOOT PAYLOAD ran"\n' >"$stem.payload"
-    "$root/tools/mkinitramfs" -o "$initrd" --script "$stem.payload"
-    cmdline+=" pvkit.after=reboot" ;;
-panic|shell)
-    initrd=$stem.cpio.gz
-    "$root/tools/mkinitramfs" -o "$initrd"
-    [ "$variant" = panic ] && cmdline+=" rdinit=/nonexistent" ;;
-esac
-cmdline+=" $extra"
-cmdline=$(echo "$cmdline" | tr -s ' ')
-
-run_args=(--kernel "$kimage" --initrd "$initrd" --mem "$mem" --hv-args "$hv_args"
-          --cmdline "$cmdline")
-[ "$vcpus" = 1 ] || run_args+=(--vcpus "$vcpus")
-
-if [ "$variant" = shell ]; then
-    exec "$pvkit_run" "${run_args[@]}" --timeout 0 -- -net none
-fi
-
-# ---- boot ------------------------------------------------------------------
-echo "$prog: booting $kname ($variant, $vcpus vCPU, $mem MiB): $cmdline" >&2
-start=$(date +%s%N)
-set +e
-"$pvkit_run" "${run_args[@]}" --timeout "$timeout" -- -net none </dev/null >"$log" 2>&1
-status=$?
-set -e
-wall_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-echo "$prog: pvkit-run ended with status $status after $wall_ms ms; console log $log" >&2
 
 # ---- report ----------------------------------------------------------------
 # The guest's console lines, without the "(dN) " prefix pvkit (and Xen with
@@ -158,14 +181,17 @@ first_line() { grep -a -n -m1 -E "$1" "$glog" | cut -d: -f1 || true; }
 
 # ---- checks ----------------------------------------------------------------
 hv_alarm=$(grep -a '^(pvkit)' "$log" | grep -E 'panic|PANIC|assert|BUG|WARNING|fatal:[1-9]' || true)
+# Kernel complaints on the guest console (before any expected panic).
+kwarn=$(grep -a -m3 -E '^\[ *[0-9.]+\] .*(WARNING: CPU|WARNING: at|BUG:|kernel BUG|Oops)' "$glog" | tr -s ' ' | cut -c1-160 | tr '\n' '|' || true)
 # Helpers for check: succeed if the log has a line matching $1 / if $1 = $2.
 has() { grep -aqE "$1" "$glog"; }
 is() { [ "$1" = "$2" ]; }
+check "guest console free of kernel WARNING/BUG/Oops${kwarn:+: $kwarn}" is "$kwarn" ""
 case "$variant" in
 workload)
     check "/init ran" has 'pvkit-init: /init running'
     for phase in uname sys_hypervisor cpuinfo dmesg_xen dmesg_clean fork_exec \
-                 pipeline processes tmpfs mmap_churn hostile dmesg_final; do
+                 pipeline processes tmpfs mmap_churn balloon hostile dmesg_final; do
         line=$(grep -a -m1 "^RESULT $phase " "$glog" || true)
         check "result $phase: ${line:-missing}" is "${line:0:$((11 + ${#phase}))}" "RESULT $phase ok "
     done

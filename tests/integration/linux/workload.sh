@@ -2,7 +2,8 @@
 # workload.sh: the issue-5 workload, run by the initramfs /init as its payload
 # on a Linux guest of pvkit (busybox sh). It checks that the guest looks like
 # a Xen PV domU and then runs real user space, one phase at a time. Every
-# phase prints
+# phase (identity, fork_exec, pipeline, processes, tmpfs, mmap_churn,
+# balloon, hostile) prints
 #   RESULT <phase> ok|fail <detail>
 #   PHASE <phase> <milliseconds>
 # and the script ends with "WORKLOAD DONE <failed phases>"; /init then
@@ -92,7 +93,7 @@ else
 fi
 bad=$(kernel_complaints)
 if [ -z "$bad" ]; then
-    result dmesg_clean ok "no WARNING/BUG/Oops"
+    result dmesg_clean ok "no kernel complaints"
 else
     echo "$bad" | head -20
     result dmesg_clean fail "$(echo "$bad" | wc -l) complaint line(s)"
@@ -195,6 +196,40 @@ else
 fi
 echo "PHASE mmap_churn $(( $(now_ms) - t0 ))"
 
+# ---- balloon: give 64 MiB back to the hypervisor, then take it again -------
+t0=$(now_ms)
+bd=/sys/devices/system/xen_memory/xen_memory0
+# memtotal_kb: prints MemTotal from /proc/meminfo in KiB.
+memtotal_kb() { awk '/^MemTotal:/ {print $2}' /proc/meminfo; }
+# wait_current KB: waits up to 60 s until the balloon's current_kb is KB.
+wait_current() {
+    k=0
+    while [ "$(cat $bd/info/current_kb)" != "$1" ] && [ $k -lt 600 ]; do
+        sleep 0.1
+        k=$((k + 1))
+    done
+    [ "$(cat $bd/info/current_kb)" = "$1" ]
+}
+if [ -w $bd/target_kb ] && [ -r $bd/info/current_kb ]; then
+    cur0=$(cat $bd/info/current_kb) tgt0=$(cat $bd/target_kb) mt0=$(memtotal_kb)
+    low=$((cur0 - 65536))
+    echo "$low" >$bd/target_kb
+    wait_current "$low"; down=$?
+    mt1=$(memtotal_kb) t1=$(now_ms)
+    echo "$tgt0" >$bd/target_kb
+    wait_current "$cur0"; up=$?
+    mt2=$(memtotal_kb)
+    echo "balloon: current $cur0 -> $(cat $bd/info/current_kb) KiB, MemTotal $mt0 -> $mt1 -> $mt2 KiB"
+    if [ "$down" = 0 ] && [ "$up" = 0 ] && [ $((mt0 - mt1)) -ge 60000 ] && [ "$mt2" = "$mt0" ]; then
+        result balloon ok "64 MiB out in $((t1 - t0)) ms and back in $(( $(now_ms) - t1 )) ms"
+    else
+        result balloon fail "shrink reached: $down, grow reached: $up, MemTotal $mt0 -> $mt1 -> $mt2"
+    fi
+else
+    result balloon fail "no $bd/target_kb"
+fi
+echo "PHASE balloon $(( $(now_ms) - t0 ))"
+
 # ---- hostile user process ---------------------------------------------------
 t0=$(now_ms)
 pvstress hostile; rc=$?
@@ -210,7 +245,7 @@ echo "PHASE hostile $(( $(now_ms) - t0 ))"
 # ---- dmesg again, after all that --------------------------------------------
 bad=$(kernel_complaints)
 if [ -z "$bad" ]; then
-    result dmesg_final ok "no WARNING/BUG/Oops"
+    result dmesg_final ok "no kernel complaints"
 else
     echo "$bad" | head -20
     result dmesg_final fail "$(echo "$bad" | wc -l) complaint line(s)"
