@@ -11,16 +11,22 @@
 #                           generic kernel, LINUX_RUN_VCPUS, LINUX_RUN_MEM,
 #                           LINUX_CMDLINE_EXTRA="..." to add kernel options
 #   make check-linux        the issue-5 tests: workload on the cloud kernel,
-#                           on the generic kernel, with 2 vCPUs, a panicking
-#                           guest reported as crashed, reboot status
+#                           on the generic kernel, with 2 vCPUs, with 4 vCPUs
+#                           on 2 QEMU CPUs, in 128 MiB and 2 GiB domains, a
+#                           panicking guest reported as crashed, reboot status,
+#                           commands typed at the interactive shell
 #   make check-linux-quick  the cloud-kernel workload and the panic variant
-# Not yet part of `make check` (add `check: check-linux` when the hypervisor
-# boots Linux to user space).
+#   make check-linux-tools  host-only tests of extract-pv-elf, mkinitramfs and
+#                           pvkit-run's bzImage handling (part of `make check`)
+# The boots are not yet part of `make check`: add `check: check-linux` once
+# they pass on every machine that runs it.
 
 include tools/linux-version.mk
 
 LINUX_DIR      := tests/integration/linux
-LINUX_RUNNER   := $(LINUX_DIR)/run-workload.sh
+# make has built the hypervisor and the tools already (and fetched the
+# kernels), so parallel runners (make -j) do not build concurrently.
+LINUX_RUNNER   := $(LINUX_DIR)/run-workload.sh --no-build
 LINUX_BUILD    := $(BUILD)/linux
 LINUX_CLOUD    := $(LINUX_BUILD)/vmlinuz-$(LINUX_ABI)-cloud-amd64
 LINUX_GENERIC  := $(LINUX_BUILD)/vmlinuz-$(LINUX_ABI)-amd64
@@ -30,7 +36,11 @@ LINUX_RUN_MEM    ?= 256
 
 .PHONY: linux-kernels run-linux check-linux check-linux-quick \
         check-linux-cloud check-linux-generic check-linux-smp \
-        check-linux-panic check-linux-reboot
+        check-linux-smp4 check-linux-mem128 check-linux-mem2g \
+        check-linux-panic check-linux-reboot check-linux-interactive \
+        check-linux-tools
+
+check: check-linux-tools
 
 tools: $(TOOLS_BIN)/extract-pv-elf
 
@@ -46,21 +56,33 @@ $(LINUX_CLOUD): tools/linux-version.mk
 $(LINUX_GENERIC): tools/linux-version.mk
 	tools/linux-kernels --build $(BUILD) amd64
 
-run-linux: $(BUILD)/pvkit.elf tools
+run-linux: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
 	$(LINUX_RUNNER) --variant shell --kernel $(LINUX_RUN_KERNEL) \
 	    --vcpus $(LINUX_RUN_VCPUS) --mem $(LINUX_RUN_MEM)
 
 check-linux: check-linux-cloud check-linux-generic check-linux-smp \
-             check-linux-panic check-linux-reboot
+             check-linux-smp4 check-linux-mem128 check-linux-mem2g \
+             check-linux-panic check-linux-reboot check-linux-interactive
 check-linux-quick: check-linux-cloud check-linux-panic
 
-check-linux-cloud: $(BUILD)/pvkit.elf tools
+check-linux-cloud: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
 	$(LINUX_RUNNER) --kernel cloud
-check-linux-generic: $(BUILD)/pvkit.elf tools
+check-linux-generic: $(BUILD)/pvkit.elf tools $(LINUX_GENERIC)
 	$(LINUX_RUNNER) --kernel generic
-check-linux-smp: $(BUILD)/pvkit.elf tools
+check-linux-smp: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
 	$(LINUX_RUNNER) --kernel cloud --vcpus 2
-check-linux-panic: $(BUILD)/pvkit.elf tools
+check-linux-smp4: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
+	$(LINUX_RUNNER) --kernel cloud --vcpus 4 --qemu-cpus 2
+check-linux-mem128: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
+	$(LINUX_RUNNER) --kernel cloud --mem 128 --cmdline-extra pvkit.mib=32
+check-linux-mem2g: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
+	$(LINUX_RUNNER) --kernel cloud --mem 2048
+check-linux-panic: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
 	$(LINUX_RUNNER) --variant panic --kernel cloud --mem 256
-check-linux-reboot: $(BUILD)/pvkit.elf tools
+check-linux-reboot: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
 	$(LINUX_RUNNER) --variant reboot --kernel cloud --mem 256
+check-linux-interactive: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
+	$(LINUX_RUNNER) --variant interactive --kernel cloud --mem 256
+
+check-linux-tools:
+	$(LINUX_DIR)/tools-test.sh

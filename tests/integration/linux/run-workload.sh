@@ -15,13 +15,18 @@
 #             the guest's panic (it stayed up to report the crash)
 #   reboot    a payload that only prints, then /init runs `reboot -f`;
 #             pvkit-run must report status 10 (rebooted)
+#   interactive  the busybox shell of `make run-linux`, typed at: once /init
+#             says the shell is up, "echo MAGIC-$((6*7))" and "exit" are
+#             written to the console; MAGIC-42 must come back and the exit
+#             must power off (status 0)
 #   shell     no check: boots the interactive busybox shell (make run-linux)
 #
 # Options: --kernel cloud|generic|PATH (default cloud), --vcpus N (default 1),
 #   --mem MiB (default 512), --timeout SEC (default 3600), --log FILE (keep the
-#   console log; default build/linux/<variant>-<kernel>-<vcpus>.log),
+#   console log; default build/linux/<variant>-<kernel>-<N>vcpu-<MiB>M.log),
 #   --cmdline-extra "WORDS" (appended to the kernel command line; also
 #   $LINUX_CMDLINE_EXTRA), --hv-args ARGS (default initial_domain=domU),
+#   --qemu-cpus N (QEMU CPUs; pvkit-run's default is max(2, vCPUs)),
 #   --no-build (use build/pvkit.elf and build/bin as they are),
 #   --recheck LOG (no build, no boot: apply the checks of --variant to the
 #   console log of an earlier run, e.g. to test the checks themselves).
@@ -34,11 +39,11 @@ root=$(cd "$here/../../.." && pwd)
 build=${BUILD:-$root/build}
 prog=run-workload
 
-recheck="" build_hv=1 variant=workload kernel=cloud vcpus=1 mem=512 timeout=3600 log=""
+qemu_cpus="" recheck="" build_hv=1 variant=workload kernel=cloud vcpus=1 mem=512 timeout=3600 log=""
 extra=${LINUX_CMDLINE_EXTRA:-} hv_args="initial_domain=domU"
 while [ $# -gt 0 ]; do
     case "$1" in
-    --variant|--kernel|--vcpus|--mem|--timeout|--log|--cmdline-extra|--hv-args|--recheck)
+    --variant|--kernel|--vcpus|--mem|--timeout|--log|--cmdline-extra|--hv-args|--recheck|--qemu-cpus)
         [ $# -ge 2 ] || { echo "$prog: $1 needs a value" >&2; exit 2; }
         case "$1" in
         --variant) variant=$2 ;;
@@ -50,6 +55,7 @@ while [ $# -gt 0 ]; do
         --cmdline-extra) extra="$extra $2" ;;
         --hv-args) hv_args=$2 ;;
         --recheck) recheck=$2 ;;
+        --qemu-cpus) qemu_cpus=$2 ;;
         esac
         shift 2 ;;
     --no-build) build_hv=0; shift ;;
@@ -57,7 +63,7 @@ while [ $# -gt 0 ]; do
     *) echo "$prog: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
-case "$variant" in workload|panic|reboot|shell) ;; *)
+case "$variant" in workload|panic|reboot|interactive|shell) ;; *)
     echo "$prog: unknown variant '$variant'" >&2; exit 2 ;;
 esac
 
@@ -71,6 +77,23 @@ check() {
     else
         echo "FAIL $name"; failed=$((failed + 1))
     fi
+}
+
+# Interactive variant: holds the console FIFO open, waits (up to the timeout)
+# for /init to announce the shell, then types two commands into it.
+type_at_shell() {
+    local waited=0
+    exec 4>"$stem.fifo"
+    while ! grep -aq 'pvkit-init: busybox shell' "$log" 2>/dev/null; do
+        sleep 1
+        waited=$((waited + 1))
+        [ "$timeout" = 0 ] || [ "$waited" -lt "$timeout" ] || return 0
+    done
+    sleep 2
+    printf 'echo MAGIC-$((6*7))\n' >&4
+    sleep 3
+    printf 'exit\n' >&4
+    while kill -0 "$$" 2>/dev/null; do sleep 1; done   # until killed
 }
 
 # Builds and fetches everything, boots the guest; sets log, stem, status and
@@ -95,7 +118,7 @@ build_and_boot() {
     kname=$(basename "$kimage")
 
     # Per-run names, so that runs in parallel (make -j) do not share files.
-    stem=$dir/$variant-$ktag-$vcpus
+    stem=$dir/$variant-$ktag-${vcpus}vcpu-${mem}M
     [ -n "$log" ] || log=$stem.log
     pvstress=$dir/pvstress
     if [ ! -x "$pvstress" ] || [ "$here/pvstress.c" -nt "$pvstress" ]; then
@@ -116,7 +139,7 @@ build_and_boot() {
         printf '#!/bin/sh\n# payload of the reboot variant\necho "REBOOT PAYLOAD ran"\n' >"$stem.payload"
         "$root/tools/mkinitramfs" -o "$initrd" --script "$stem.payload"
         cmdline+=" pvkit.after=reboot" ;;
-    panic|shell)
+    panic|shell|interactive)
         initrd=$stem.cpio.gz
         "$root/tools/mkinitramfs" -o "$initrd"
         [ "$variant" = panic ] && cmdline+=" rdinit=/nonexistent" ;;
@@ -127,17 +150,31 @@ build_and_boot() {
     run_args=(--kernel "$kimage" --initrd "$initrd" --mem "$mem" --hv-args "$hv_args"
               --cmdline "$cmdline")
     [ "$vcpus" = 1 ] || run_args+=(--vcpus "$vcpus")
+    qemu_extra=(-net none)
+    [ -z "$qemu_cpus" ] || qemu_extra+=(-smp "$qemu_cpus")   # the last -smp wins
 
     if [ "$variant" = shell ]; then
-        exec "$pvkit_run" "${run_args[@]}" --timeout 0 -- -net none
+        exec "$pvkit_run" "${run_args[@]}" --timeout 0 -- "${qemu_extra[@]}"
     fi
 
     # ---- boot ------------------------------------------------------------------
-    echo "$prog: booting $kname ($variant, $vcpus vCPU, $mem MiB): $cmdline" >&2
+    echo "$prog: booting $kname ($variant, $vcpus vCPU${qemu_cpus:+ on $qemu_cpus QEMU CPUs}, $mem MiB): $cmdline" >&2
     start=$(date +%s%N)
     set +e
-    "$pvkit_run" "${run_args[@]}" --timeout "$timeout" -- -net none </dev/null >"$log" 2>&1
-    status=$?
+    if [ "$variant" = interactive ]; then
+        rm -f "$stem.fifo" "$log"
+        mkfifo "$stem.fifo"
+        type_at_shell &
+        feeder=$!
+        "$pvkit_run" "${run_args[@]}" --timeout "$timeout" -- "${qemu_extra[@]}" <"$stem.fifo" >"$log" 2>&1
+        status=$?
+        kill "$feeder" 2>/dev/null
+        wait "$feeder" 2>/dev/null
+        rm -f "$stem.fifo"
+    else
+        "$pvkit_run" "${run_args[@]}" --timeout "$timeout" -- "${qemu_extra[@]}" </dev/null >"$log" 2>&1
+        status=$?
+    fi
     set -e
     wall_ms=$(( ($(date +%s%N) - start) / 1000000 ))
     echo "$prog: pvkit-run ended with status $status after $wall_ms ms; console log $log" >&2
@@ -206,6 +243,12 @@ panic)
     after=0
     [ -z "$p" ] || after=$(tail -n +"$p" "$log" | grep -a -c '^(pvkit)' || true)
     check "hypervisor still reporting after the panic ($after lines)" is "$(( after > 0 ))" 1
+    ;;
+interactive)
+    check "shell started" has 'pvkit-init: busybox shell'
+    check "typed command ran (MAGIC-42 echoed back)" has '^MAGIC-42'
+    check "pvkit-run status 0 (exit powered off), got $status" is "$status" 0
+    check "hypervisor log free of panic/assert/BUG/fatal${hv_alarm:+: $hv_alarm}" is "$hv_alarm" ""
     ;;
 reboot)
     check "payload ran" has '^REBOOT PAYLOAD ran'

@@ -144,7 +144,7 @@ while [ $n -lt "$PROCS" ]; do
     ) &
     n=$((n + 1))
 done
-running=$(ls /proc | grep -c '^[0-9]')
+running=$(ls /proc 2>/dev/null | grep -c '^[0-9]')
 wait
 n=0 good=0
 while [ $n -lt "$PROCS" ]; do
