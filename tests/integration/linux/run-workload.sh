@@ -219,7 +219,7 @@ first_line() { grep -a -n -m1 -E "$1" "$glog" | cut -d: -f1 || true; }
 # ---- checks ----------------------------------------------------------------
 hv_alarm=$(grep -a '^(pvkit)' "$log" | grep -E 'panic|PANIC|assert|BUG|WARNING|fatal:[1-9]' || true)
 # Kernel complaints on the guest console (before any expected panic).
-kwarn=$(grep -a -m3 -E '^\[ *[0-9.]+\] .*(WARNING: CPU|WARNING: at|BUG:|kernel BUG|Oops)' "$glog" | tr -s ' ' | cut -c1-160 | tr '\n' '|' || true)
+kwarn=$(grep -a -E '^\[ *[0-9.]+\] .*(WARNING: CPU|WARNING: at|BUG:|kernel BUG|Oops)' "$glog" | awk '!seen[$0]++' | head -n 3 | tr -s ' ' | cut -c1-160 | tr '\n' '|' || true)
 # Helpers for check: succeed if the log has a line matching $1 / if $1 = $2.
 has() { grep -aqE "$1" "$glog"; }
 is() { [ "$1" = "$2" ]; }
