@@ -4,7 +4,8 @@
  * awkward and requires the proper error reply, that the same connection
  * still works afterwards where the protocol allows it, and that other
  * connections are unaffected. Prints "PASS name" / "FAIL name: why";
- * exits 1 if any check failed.
+ * exits 1 if any check failed. "hostile watch-quota N" instead checks a
+ * watch quota of N set on the daemon's command line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -299,8 +300,28 @@ static void test_abusers(void)
 	close(other);
 }
 
-int main(void)
+/* With "watch-quota N": the daemon was started with -Q watches=N; the
+ * (N+1)th watch on one connection must be refused with E2BIG. */
+static int watch_quota(int n)
 {
+	int fd = conn_open(), i, ok = 1;
+	char body[32];
+
+	for (i = 0; i < n; i++) {
+		int len = snprintf(body, sizeof(body), "/q%d%ct", i, 0) + 1;
+
+		ok &= expect(fd, XS_WATCH, 0, body, (uint32_t)len, NULL);
+	}
+	check(ok && expect(fd, XS_WATCH, 0, "/q\0t", 5, "E2BIG"), "cmdline-watch-quota",
+	      "quota from the command line not applied");
+	close(fd);
+	return failed;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "watch-quota") == 0)
+		return watch_quota(atoi(argv[2]));
 	test_framing();
 	test_paths();
 	test_args();

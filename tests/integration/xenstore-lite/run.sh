@@ -117,5 +117,21 @@ daemon_pid=""
 if [ "$rc" -eq 0 ] && [ ! -e "$XENSTORED_PATH" ]; then ok clean-sigterm-shutdown
 else ko clean-sigterm-shutdown "exit $rc or socket left behind"; cat "$tmp/daemon.err"; fi
 
+echo "== command line"
+expect_rc help-exit-0 0 "$DAEMON" --help
+expect_rc bad-option-exit-1 1 "$DAEMON" --frobnicate
+expect_rc bad-quota-exit-1 1 "$DAEMON" -Q nosuch=1
+expect_rc bad-socket-dir-exit-1 1 "$DAEMON" --socket "$tmp/no/such/dir/sock"
+"$DAEMON" --socket "$XENSTORED_PATH" -Q watches=2 --log "$tmp/quota.log" 2>>"$tmp/daemon.err" &
+daemon_pid=$!
+i=0
+while [ ! -S "$XENSTORED_PATH" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+run_prog cmdline-quota "$OBJ/tests/hostile" watch-quota 2
+if grep -q "quota watches (2) exceeded" "$tmp/quota.log"; then ok quota-refusal-logged
+else ko quota-refusal-logged "no log line"; fi
+kill "$daemon_pid"
+wait "$daemon_pid"
+daemon_pid=""
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
