@@ -19,6 +19,7 @@ include tests/unit/unit.mk
 include tests/guests/guests.mk
 include tools/tools.mk
 include tests/integration/integration.mk
+include tests/integration/linux.mk
 
 SUBDIR_COMPONENTS := $(wildcard xenstore-lite/Makefile backends/Makefile)
 

@@ -2,14 +2,14 @@
 # the top-level Makefile, which sets BUILD). `make tools` installs
 # tools/pvkit-run as $(BUILD)/bin/pvkit-run; `make fetch-xen` puts real
 # Xen 4.17 at $(BUILD)/xen/xen (tools/fetch-xen, once: the image is never
-# refetched while it exists); `make run` boots build/pvkit.elf with the
-# default test guest. Only TOOLS_-prefixed variables.
+# refetched while it exists); `make run` boots Linux on pvkit,
+# `make run-hello` the default test guest. Only TOOLS_-prefixed variables.
 
 TOOLS_DIR       := tools
 TOOLS_BIN       := $(BUILD)/bin
 TOOLS_RUN_GUEST := $(BUILD)/guests/hello.elf
 
-.PHONY: tools run fetch-xen
+.PHONY: tools run run-hello fetch-xen
 all: tools
 
 tools: $(TOOLS_BIN)/pvkit-run
@@ -23,5 +23,9 @@ fetch-xen: $(BUILD)/xen/xen
 $(BUILD)/xen/xen:
 	$(TOOLS_DIR)/fetch-xen $(BUILD)
 
-run: $(BUILD)/pvkit.elf $(TOOLS_BIN)/pvkit-run $(TOOLS_RUN_GUEST)
-	$(TOOLS_BIN)/pvkit-run --kernel $(TOOLS_RUN_GUEST) --cmdline "make run"
+# `make run` boots Debian's Linux to a busybox shell (run-linux, in
+# tests/integration/linux.mk); `make run-hello` boots the hello test kernel.
+run: run-linux
+
+run-hello: $(BUILD)/pvkit.elf $(TOOLS_BIN)/pvkit-run $(TOOLS_RUN_GUEST)
+	$(TOOLS_BIN)/pvkit-run --kernel $(TOOLS_RUN_GUEST) --cmdline "make run-hello"

@@ -40,7 +40,7 @@ LINUX_RUN_MEM    ?= 256
         check-linux-panic check-linux-reboot check-linux-interactive \
         check-linux-tools
 
-check: check-linux-tools
+check: check-linux-tools check-linux-cloud check-linux-smp check-linux-panic
 
 tools: $(TOOLS_BIN)/extract-pv-elf
 
