@@ -14,6 +14,8 @@
  */
 #include "evt/evt.h"
 
+extern char _start[], guest_image_end[];   /* entry.S, guest.ld */
+
 static const evtchn_port_t bad_ports[] = { 0, 4096, 0xffffffffu };
 
 /* Checks that PORT's status is STATE; returns the status for more checks. */
@@ -68,6 +70,23 @@ static void test_loopback(evtchn_port_t *a_out, evtchn_port_t *b_out)
     EXPECT_EQ(evt_send((evtchn_port_t)b), 0);
     EXPECT_EQ(evt_count[a], 1);
     EXPECT_EQ(evt_count[b], 2);
+
+    TEST("the bounce frame of the upcall");
+    {
+        volatile struct evt_frame *f = &evt_last_frame[0];
+        unsigned long here = (unsigned long)__builtin_frame_address(0);
+
+        guest_printf("     rip %lx cs %lx rflags %lx rsp %lx ss %lx mask %u\n",
+                     (unsigned long)f->rip, (unsigned long)f->cs, (unsigned long)f->rflags,
+                     (unsigned long)f->rsp, (unsigned long)f->ss, f->mask);
+        EXPECT(f->rip >= (unsigned long)_start && f->rip < (unsigned long)guest_image_end);
+        EXPECT_EQ(f->cs & 0xffff, FLAT_KERNEL_CS & ~3);   /* RPL 0 shown */
+        EXPECT_EQ(f->cs >> 32, 0);            /* saved upcall mask: was clear */
+        EXPECT_EQ(f->ss & 0xffff, FLAT_KERNEL_SS);
+        EXPECT(f->rflags & 0x200);            /* IF: events were enabled */
+        EXPECT(f->rsp < here + 4096 && f->rsp > here - 4096);   /* our stack */
+        EXPECT_EQ(f->mask, 1);                /* masked while in the callback */
+    }
     EXPECT_EQ(vi->evtchn_upcall_pending, 0);
     EXPECT_EQ(vi->evtchn_upcall_mask, 0);     /* iret with IF=1 re-enabled */
     EXPECT(!evt_is_pending((evtchn_port_t)a) && !evt_is_pending((evtchn_port_t)b));

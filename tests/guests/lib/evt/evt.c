@@ -13,6 +13,7 @@ volatile unsigned int evt_count[EVT_NR_PORTS];
 volatile unsigned char evt_last_cpu[EVT_NR_PORTS];
 volatile unsigned char evt_owner[EVT_NR_PORTS];
 volatile unsigned long evt_upcalls[EVT_MAX_CPUS];
+volatile struct evt_frame evt_last_frame[EVT_MAX_CPUS];
 void (*volatile evt_hook)(unsigned int port, unsigned int cpu);
 unsigned char evt_stacks[EVT_MAX_CPUS][EVT_STACK_SIZE] __attribute__((aligned(4096)));
 
@@ -213,13 +214,21 @@ static void dispatch_word(unsigned int cpu, unsigned int w)
     }
 }
 
-/* C side of evt_callback_entry: one upcall. */
-void evt_dispatch(void);
-void evt_dispatch(void)
+/* C side of evt_callback_entry: one upcall. REGS points at the 10 saved
+ * registers (R11 first, RAX last), followed by the frame's RIP..SS. */
+void evt_dispatch(const uint64_t *regs);
+void evt_dispatch(const uint64_t *regs)
 {
     unsigned int cpu = evt_cpu();
     vcpu_info_t *vi = evt_vcpu_info(cpu);
+    volatile struct evt_frame *f = &evt_last_frame[cpu];
 
+    f->rip = regs[10];
+    f->cs = regs[11];
+    f->rflags = regs[12];
+    f->rsp = regs[13];
+    f->ss = regs[14];
+    f->mask = vi->evtchn_upcall_mask;
     evt_upcalls[cpu]++;
     do {
         vi->evtchn_upcall_pending = 0;

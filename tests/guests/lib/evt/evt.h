@@ -41,6 +41,10 @@ extern volatile unsigned char evt_last_cpu[EVT_NR_PORTS];
 extern volatile unsigned char evt_owner[EVT_NR_PORTS];
 /* Upcalls (callback entries) per vCPU. */
 extern volatile unsigned long evt_upcalls[EVT_MAX_CPUS];
+/* The bounce frame of the last upcall per vCPU, and the vCPU's
+ * evtchn_upcall_mask as the callback found it. */
+struct evt_frame { uint64_t rip, cs, rflags, rsp, ss; uint8_t mask; };
+extern volatile struct evt_frame evt_last_frame[EVT_MAX_CPUS];
 /* If set, called for each delivered port, on the handling vCPU. */
 extern void (*volatile evt_hook)(unsigned int port, unsigned int cpu);
 /* Stacks of vCPUs 1..EVT_MAX_CPUS-1 (index 0 unused). */

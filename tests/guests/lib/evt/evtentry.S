@@ -6,7 +6,7 @@
  * RCX, R11, RIP, CS, RFLAGS, RSP, SS on the current kernel stack (RCX at
  * RSP) and events masked. It restores RCX and R11 from the frame, saves the
  * caller-saved registers (and RBX, used to realign the stack), calls
- * evt_dispatch in C, restores them and leaves through trap_iret
+ * evt_dispatch(saved registers) in C (which records the frame's RIP..SS), restores them and leaves through trap_iret
  * (trapentry.S), which issues the iret hypercall with RIP..SS from the frame
  * so that RFLAGS.IF (set: events were enabled when we were entered)
  * re-enables delivery.
@@ -31,6 +31,7 @@ evt_callback_entry:
     push %r10
     push %r11
     mov %rsp, %rbx
+    mov %rsp, %rdi              /* saved registers, then RIP..SS */
     and $-16, %rsp
     cld
     call evt_dispatch
