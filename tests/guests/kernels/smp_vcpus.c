@@ -8,6 +8,9 @@
  * callback, binds an IPI port to itself and signals vCPU 0 through vCPU 0's
  * IPI port; vCPU 0 sends each of them IPIs, which must be handled on the
  * right vCPU; initialise of a vCPU already initialised fails with -EEXIST;
+ * EVTCHNOP_bind_vcpu moves a port's events to vCPU 2; vCPUs 1 and 3 sleep
+ * on their own single-shot timers; a SCHEDOP_poll on vCPU 0 is woken by an
+ * event vCPU 2 sends;
  * VCPUOP_down of oneself and of another vCPU stops it (is_up 0, IPIs wait
  * pending), VCPUOP_up resumes it where it stopped; every vcpu_op on vCPU 4
  * fails with -ENOENT.
@@ -23,6 +26,41 @@ static evtchn_port_t port0;                       /* vCPU 0's IPI port */
 static volatile long ap_rc_vi[NCPU], ap_rc_cb[NCPU], ap_port[NCPU];
 static volatile int ap_ready[NCPU], ap_quit[NCPU], ap_downed[NCPU], ap_resumed[NCPU];
 static volatile unsigned int ap_cpu_seen[NCPU];
+/* Work vCPU 0 hands an AP: 1 = a 10 ms timer sleep on its own VIRQ_TIMER,
+ * 2 = spin 20 ms and then send on vCPU 0's port. */
+static volatile int ap_cmd[NCPU], ap_cmd_done[NCPU];
+static volatile uint64_t ap_timer_ns[NCPU];
+static volatile long ap_timer_rc[NCPU];
+
+/* Runs command CMD on the AP CPU; events enabled. */
+static void ap_run(unsigned int cpu, int cmd)
+{
+    uint64_t t0 = evt_now();
+
+    if (cmd == 1) {
+        long tp = evt_timer_port();
+        struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = t0 + 10 * MS };
+        unsigned int c;
+
+        ap_timer_rc[cpu] = tp;
+        if (tp > 0) {
+            c = evt_count[tp];
+            ap_timer_rc[cpu] = hyp_vcpu_op(VCPUOP_set_singleshot_timer, cpu, &t);
+            while (ap_timer_rc[cpu] == 0 && evt_count[tp] == c) {
+                evt_disable();
+                if (evt_count[tp] == c)
+                    hyp_sched_op(SCHEDOP_block, NULL);
+                evt_enable();
+            }
+            ap_timer_ns[cpu] = evt_now() - t0;
+        }
+    } else if (cmd == 2) {
+        while (evt_now() < t0 + 20 * MS)
+            __asm__ volatile("pause");
+        evt_send(port0);
+    }
+    __atomic_store_n(&ap_cmd_done[cpu], cmd, __ATOMIC_SEQ_CST);
+}
 
 /* A secondary vCPU: set up events, report, sleep until told to stop. */
 void evt_ap_main(unsigned long cpu)
@@ -41,9 +79,18 @@ void evt_ap_main(unsigned long cpu)
     evt_enable();
     evt_send(port0);
     for (;;) {
+        int cmd;
+
         evt_disable();
         if (ap_quit[cpu])
             break;
+        cmd = ap_cmd[cpu];
+        if (cmd) {
+            ap_cmd[cpu] = 0;
+            evt_enable();
+            ap_run((unsigned int)cpu, cmd);
+            continue;
+        }
         hyp_sched_op(SCHEDOP_block, NULL);
     }
     evt_enable();
@@ -152,6 +199,78 @@ static void test_ipis(void)
     }
 }
 
+/* Hands CMD to AP CPU, wakes it with an IPI, waits until it is done. */
+static int ap_do(unsigned int cpu, int cmd)
+{
+    ap_cmd_done[cpu] = 0;
+    ap_cmd[cpu] = cmd;
+    evt_send((evtchn_port_t)ap_port[cpu]);
+    return spin_until(&ap_cmd_done[cpu], 5000 * MS);
+}
+
+static void test_cross_vcpu(void)
+{
+    long a, b;
+    evtchn_status_t st;
+    uint64_t t0, t1;
+
+    TEST("EVTCHNOP_bind_vcpu moves an interdomain port's events to vCPU 2");
+    evt_disable();
+    a = evt_alloc_unbound(DOMID_SELF);
+    b = evt_bind_interdomain(DOMID_SELF, (evtchn_port_t)a);
+    EXPECT(a > 0 && b > 0);
+    if (a > 0 && b > 0) {
+        evt_clear_pending((evtchn_port_t)b);     /* Xen's bind-time event */
+        evt_owner[b] = 2;
+        EXPECT_EQ(evt_bind_vcpu((evtchn_port_t)b, 2), 0);
+        EXPECT_EQ(evt_status(DOMID_SELF, (evtchn_port_t)b, &st), 0);
+        EXPECT_EQ(st.vcpu, 2);
+    }
+    evt_enable();
+    if (a > 0 && b > 0) {
+        for (unsigned int i = 1; i <= 5; i++) {
+            EXPECT_EQ(evt_send((evtchn_port_t)a), 0);
+            EXPECT(spin_count((evtchn_port_t)b, i, 5000 * MS));
+        }
+        EXPECT_EQ(evt_count[b], 5);
+        EXPECT_EQ(evt_last_cpu[b], 2);
+        EXPECT_EQ(evt_close((evtchn_port_t)a), 0);
+        EXPECT_EQ(evt_close((evtchn_port_t)b), 0);
+    }
+
+    TEST("a vCPU's own single-shot timer (VIRQ_TIMER bound on vCPU 1 and 3)");
+    for (unsigned int n = 1; n < NCPU; n += 2) {
+        EXPECT(ap_do(n, 1));
+        EXPECT_EQ(ap_timer_rc[n], 0);
+        EXPECT(ap_timer_ns[n] >= 10 * MS);
+        EXPECT(ap_timer_ns[n] < 1000 * MS);
+        guest_printf("     vCPU %u: timer after %lu us\n", n,
+                     (unsigned long)(ap_timer_ns[n] / 1000));
+    }
+
+    TEST("SCHEDOP_poll on vCPU 0 woken by an event from vCPU 2");
+    evtchn_port_t ports[1] = { port0 };
+    struct sched_poll poll = { .nr_ports = 1 };
+    unsigned int c = evt_count[port0];
+
+    set_xen_guest_handle(poll.ports, ports);
+    evt_disable();
+    t0 = evt_now();
+    poll.timeout = t0 + 5000 * MS;
+    ap_cmd_done[2] = 0;
+    ap_cmd[2] = 2;
+    evt_send((evtchn_port_t)ap_port[2]);
+    EXPECT_EQ(hyp_sched_op(SCHEDOP_poll, &poll), 0);
+    t1 = evt_now();
+    EXPECT(evt_is_pending(port0));
+    EXPECT(t1 - t0 >= 10 * MS);
+    EXPECT(t1 - t0 < 4000 * MS);
+    guest_printf("     poll returned after %lu us\n", (unsigned long)((t1 - t0) / 1000));
+    evt_enable();
+    EXPECT_EQ(evt_count[port0], c + 1);
+    EXPECT(spin_until(&ap_cmd_done[2], 5000 * MS));
+}
+
 static void test_down_up(void)
 {
     evtchn_port_t p3 = (evtchn_port_t)ap_port[3];
@@ -205,6 +324,7 @@ void test_main(void)
     test_enumerate();
     test_bringup();
     test_ipis();
+    test_cross_vcpu();
     test_down_up();
     evt_disable();
 }
