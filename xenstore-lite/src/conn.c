@@ -91,7 +91,7 @@ void conn_close(struct conn *c)
 
 bool conn_paused(const struct conn *c)
 {
-	return c->oreplies >= (unsigned long)quota_get(c->d, c->who.domid, Q_OUTSTANDING);
+	return c->oreplies >= (unsigned long)quota_limit(c->d, c->who.domid, Q_OUTSTANDING);
 }
 
 /* A complete header is in hbuf: validate it and set up payload reception.
@@ -208,7 +208,7 @@ int conn_send(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
 		return 0;
 	}
 	conn_enqueue(c, m);
-	if (c->obytes > (unsigned long)quota_get(c->d, c->who.domid, Q_OUTPUT)) {
+	if (c->obytes > (unsigned long)quota_limit(c->d, c->who.domid, Q_OUTPUT)) {
 		quota_refuse(c->d, c->who.domid, Q_OUTPUT, -ENOSPC);
 		conn_close(c);
 		return -ENOSPC;

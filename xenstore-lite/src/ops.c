@@ -205,11 +205,11 @@ static int check_store_quota(struct conn *c, const struct req *r, const char *pa
 
 	if (c->who.privileged)
 		return 0;
-	if (vlen + nperms * sizeof(struct xs_permissions) > (unsigned long)quota_get(c->d, id, Q_NODE_SIZE))
+	if (vlen + nperms * sizeof(struct xs_permissions) > (unsigned long)quota_limit(c->d, id, Q_NODE_SIZE))
 		return quota_refuse(c->d, id, Q_NODE_SIZE, -ENOSPC);
-	if (s->owned[id] + txn_created(r->t) + nnew > quota_get(c->d, id, Q_NODES))
+	if (s->owned[id] + txn_created(r->t) + nnew > quota_limit(c->d, id, Q_NODES))
 		return quota_refuse(c->d, id, Q_NODES, -ENOSPC);
-	if (s->bytes[id] + vlen + (uint64_t)nnew * strlen(path) > (uint64_t)quota_get(c->d, id, Q_MEMORY))
+	if (s->bytes[id] + vlen + (uint64_t)nnew * strlen(path) > (uint64_t)quota_limit(c->d, id, Q_MEMORY))
 		return quota_refuse(c->d, id, Q_MEMORY, -ENOSPC);
 	return 0;
 }
@@ -354,7 +354,7 @@ static int op_set_perms(struct conn *c, struct req *r)
 		return err;
 	if (!(n = req_node(c, r, path, false, XS_PERM_OWNER, &err)))
 		goto out;
-	if (!c->who.privileged && pm.n > (unsigned long)quota_get(c->d, c->who.domid, Q_PERMS))
+	if (!c->who.privileged && pm.n > (unsigned long)quota_limit(c->d, c->who.domid, Q_PERMS))
 		err = quota_refuse(c->d, c->who.domid, Q_PERMS, -ENOSPC);
 	else if (!c->who.privileged && perms_owner(&pm) != perms_owner(&n->perms))
 		err = -EPERM;
@@ -535,49 +535,52 @@ static int op_control(struct conn *c, struct req *r)
 	return reply_str(c, r, out);
 }
 
-/* Domain named by a quota request: "" means the global table. */
-static int quota_domain(struct conn *c, const char *s, struct domain **dom)
-{
-	int domid;
-
-	*dom = NULL;
-	if (*s == '\0')
-		return 0;
-	if ((domid = domid_parse(s)) < 0)
-		return domid;
-	*dom = domain_find(c->d, (unsigned)domid);
-	return *dom ? 0 : -ENOENT;
-}
-
-/* GET_QUOTA <domid or empty> <quota> (dom0 only). */
+/* GET_QUOTA [[<domid>] <quota>] (dom0 only): no argument lists the quota
+ * names separated by blanks; <quota> alone gives the global value. */
 static int op_get_quota(struct conn *c, struct req *r)
 {
-	struct domain *dom;
+	char buf[256];
 	const char *a[2];
-	char buf[32];
-	int q, err;
+	unsigned n = req_count(r, 0);
+	int q, domid = -1;
+	size_t len = 0;
 
-	if (req_args(r, a, 2) || (q = quota_lookup(a[1])) < 0)
+	if (n > 2 || req_args(r, a, n))
 		return -EINVAL;
-	if ((err = quota_domain(c, a[0], &dom)))
-		return err;
-	snprintf(buf, sizeof(buf), "%ld", dom ? quota_get(c->d, dom->domid, q) : c->d->quota[q]);
+	if (n == 0 || (n == 1 && a[0][0] == '\0')) {
+		for (q = 0; q < Q_COUNT; q++)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
+						q ? " " : "", quota_name(q));
+		return reply_str(c, r, buf);
+	}
+	if ((q = quota_lookup(a[n - 1])) < 0 || (n == 2 && (domid = domid_parse(a[0])) < 0))
+		return -EINVAL;
+	if (domid >= 0 && !domain_find(c->d, (unsigned)domid))
+		return -ENOENT;
+	snprintf(buf, sizeof(buf), "%ld",
+		 domid >= 0 ? quota_get(c->d, (unsigned)domid, q) : c->d->quota[q]);
 	return reply_str(c, r, buf);
 }
 
-/* SET_QUOTA <domid or empty> <quota> <value> (dom0 only). */
+/* SET_QUOTA [<domid>] <quota> <value> (dom0 only): without <domid> the
+ * global value, the default of every domain without its own. */
 static int op_set_quota(struct conn *c, struct req *r)
 {
+	unsigned n = req_count(r, 0);
+	struct domain *dom = NULL;
 	unsigned long v;
-	struct domain *dom;
 	const char *a[3];
-	int q, err;
+	int q, domid;
 
-	if (req_args(r, a, 3) || (q = quota_lookup(a[1])) < 0 ||
-	    parse_uint(a[2], LONG_MAX, &v))
+	if (n < 2 || n > 3 || req_args(r, a, n) || (q = quota_lookup(a[n - 2])) < 0 ||
+	    parse_uint(a[n - 1], LONG_MAX, &v))
 		return -EINVAL;
-	if ((err = quota_domain(c, a[0], &dom)))
-		return err;
+	if (n == 3) {
+		if ((domid = domid_parse(a[0])) < 0)
+			return -EINVAL;
+		if (!(dom = domain_find(c->d, (unsigned)domid)))
+			return -ENOENT;
+	}
 	if (dom)
 		dom->quota[q] = (long)v;
 	else

@@ -11,8 +11,8 @@
 #include "conn.h"
 
 /* GET_QUOTA / SET_QUOTA are newer than the installed 4.17 xs_wire.h; these
- * are the numbers later Xen releases assign, used only if the header lacks
- * them. */
+ * are the numbers later Xen releases assign (xenstore.txt: 25 and 26), used
+ * only if the header lacks them. */
 #ifndef XS_GET_QUOTA
 #define XSL_GET_QUOTA (XS_DIRECTORY_PART + 3)
 #define XSL_SET_QUOTA (XS_DIRECTORY_PART + 4)

@@ -49,7 +49,7 @@ int txn_start(struct conn *c, uint32_t *id)
 {
 	struct txn *t;
 
-	if (c->ntxns >= (unsigned long)quota_get(c->d, c->who.domid, Q_TRANSACTIONS))
+	if (c->ntxns >= (unsigned long)quota_limit(c->d, c->who.domid, Q_TRANSACTIONS))
 		return quota_refuse(c->d, c->who.domid, Q_TRANSACTIONS, -ENOSPC);
 	t = calloc(1, sizeof(*t));
 	if (!t || htab_init(&t->ents)) {
@@ -160,7 +160,7 @@ static struct tent *tent_touch(struct conn *c, struct txn *t, const char *path, 
 	struct tent *e;
 
 	if (!c->who.privileged &&
-	    t->ents.n >= (unsigned long)quota_get(c->d, c->who.domid, Q_TXN_NODES)) {
+	    t->ents.n >= (unsigned long)quota_limit(c->d, c->who.domid, Q_TXN_NODES)) {
 		*err = quota_refuse(c->d, c->who.domid, Q_TXN_NODES, -ENOSPC);
 		return NULL;
 	}

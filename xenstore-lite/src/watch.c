@@ -31,7 +31,7 @@ int watch_add(struct conn *c, const char *abs, bool relative, const char *token)
 		if (strcmp(w->abs, abs) == 0 && strcmp(w->token, token) == 0)
 			break;
 	if (!w) {
-		if (c->nwatches >= (unsigned long)quota_get(c->d, c->who.domid, Q_WATCHES))
+		if (c->nwatches >= (unsigned long)quota_limit(c->d, c->who.domid, Q_WATCHES))
 			return quota_refuse(c->d, c->who.domid, Q_WATCHES, -E2BIG);
 		w = calloc(1, sizeof(*w));
 		if (!w || !(w->abs = strdup(abs)) || !(w->token = strdup(token))) {

@@ -7,6 +7,7 @@
 #include "xsd.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -121,6 +122,13 @@ long quota_get(const struct xsd *d, unsigned domid, int q)
 	if (dom && dom->quota[q] >= 0)
 		return dom->quota[q];
 	return d->quota[q];
+}
+
+long quota_limit(const struct xsd *d, unsigned domid, int q)
+{
+	long v = quota_get(d, domid, q);
+
+	return v ? v : LONG_MAX;
 }
 
 int quota_refuse(struct xsd *d, unsigned domid, int q, int err)

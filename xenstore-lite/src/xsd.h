@@ -58,8 +58,11 @@ const char *quota_name(int q);
 int quota_lookup(const char *name);
 /* Parse "name=value" and set the global quota. 0 or -EINVAL. */
 int quota_assign(struct xsd *d, const char *arg);
-/* Effective quota q for domid (domain override, else global). */
+/* Quota q for domid as configured (domain override, else global); 0
+ * means the check is disabled. */
 long quota_get(const struct xsd *d, unsigned domid, int q);
+/* The limit to enforce: quota_get, or LONG_MAX when that is 0. */
+long quota_limit(const struct xsd *d, unsigned domid, int q);
 /* Record and log a quota refusal for domid; returns err. */
 int quota_refuse(struct xsd *d, unsigned domid, int q, int err);
 

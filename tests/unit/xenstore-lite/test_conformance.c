@@ -318,7 +318,9 @@ T(quotas_answer_with_errors)
 		{ 2, XSL_SET_QUOTA, 0, "1|nodes|3", "E:EACCES" },
 		{ 0, XSL_SET_QUOTA, 0, "1|nodes|3", "OK" },
 		{ 0, XSL_GET_QUOTA, 0, "1|nodes", "3|" },
-		{ 0, XSL_GET_QUOTA, 0, "|nodes", "1000|" },
+		{ 0, XSL_GET_QUOTA, 0, "nodes", "1000|" },
+		{ 0, XSL_GET_QUOTA, 0, "", "nodes watches transactions transaction-nodes node-size "
+					  "permissions memory outstanding output-buffer|" },
 		{ 2, XS_WRITE, 0, "q/x|1", "OK" },
 		{ 2, XS_WRITE, 0, "q/y|1", "E:ENOSPC" },
 		{ 2, XS_WRITE, 0, "q/x|2", "OK" },
@@ -338,7 +340,12 @@ T(quotas_answer_with_errors)
 		{ 0, XSL_GET_QUOTA, 0, "9|nodes", "E:ENOENT" },
 		{ 0, XS_WRITE, 0, "/local/domain/1/q/big|0123456789abcdefghijklmnop", "OK" },
 		{ 0, XS_CONTROL, 0, "quota|watches|5", "OK|" },
-		{ 0, XSL_GET_QUOTA, 0, "|watches", "5|" },
+		{ 0, XSL_GET_QUOTA, 0, "watches", "5|" },
+		{ 0, XSL_SET_QUOTA, 0, "watches|0", "OK" },
+		{ 0, XSL_SET_QUOTA, 0, "1|watches|0", "OK" },
+		{ 2, EV, 0, "q/big|1", NULL },
+		{ 2, XS_WATCH, 0, "q|3", "OK" },
+		{ 2, EV, 0, "q|3", NULL },
 	};
 	struct world *w = world_new();
 
