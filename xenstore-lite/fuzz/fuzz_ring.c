@@ -65,9 +65,14 @@ static size_t act(struct xenstore_domain_interface *in, const uint8_t *d, size_t
 		off += n;
 		break;
 	}
-	case 1:
-		in->rsp_cons += (off < size ? d[off++] : 0) % (in->rsp_prod - in->rsp_cons + 1);
+	case 1: {
+		uint32_t avail = in->rsp_prod - in->rsp_cons;
+
+		/* Consume part of what is there, if the indices make sense. */
+		if (avail <= XENSTORE_RING_SIZE)
+			in->rsp_cons += (off < size ? d[off++] : 0) % (avail + 1);
 		break;
+	}
 	case 2: in->req_prod = take32(d, size, &off); break;
 	case 3: in->rsp_cons = take32(d, size, &off); break;
 	case 4: in->req_cons = take32(d, size, &off); break;
