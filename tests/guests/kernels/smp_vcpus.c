@@ -8,7 +8,9 @@
  * callback, binds an IPI port to itself and signals vCPU 0 through vCPU 0's
  * IPI port; vCPU 0 sends each of them IPIs, which must be handled on the
  * right vCPU; initialise of a vCPU already initialised fails with -EEXIST;
- * EVTCHNOP_bind_vcpu moves a port's events to vCPU 2; vCPUs 1 and 3 sleep
+ * VIRQ_DEBUG binds on vCPU 1 but cannot be moved, global VIRQs (CONSOLE,
+ * DOM_EXC) only bind on vCPU 0; EVTCHNOP_bind_vcpu moves a port's events
+ * to vCPU 2; vCPUs 1 and 3 sleep
  * on their own single-shot timers; a SCHEDOP_poll on vCPU 0 is woken by an
  * event vCPU 2 sends;
  * VCPUOP_down of oneself and of another vCPU stops it (is_up 0, IPIs wait
@@ -170,6 +172,17 @@ static void test_bringup(void)
         EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, n, NULL), 1);
         EXPECT_EQ(hyp_vcpu_op(VCPUOP_initialise, n, &ctx), -XEN_EEXIST);
     }
+    TEST("VIRQs: per-vCPU ones on any vCPU, global ones only on vCPU 0");
+    long dbg1 = evt_bind_virq(VIRQ_DEBUG, 1);
+    EXPECT(dbg1 > 0);
+    if (dbg1 > 0) {
+        evt_owner[dbg1] = 1;
+        EXPECT_EQ(evt_bind_vcpu((evtchn_port_t)dbg1, 2), -XEN_EINVAL);  /* per-vCPU VIRQ */
+        EXPECT_EQ(evt_close((evtchn_port_t)dbg1), 0);
+    }
+    EXPECT_EQ(evt_bind_virq(VIRQ_CONSOLE, 1), -XEN_EINVAL);
+    EXPECT_EQ(evt_bind_virq(VIRQ_DOM_EXC, 2), -XEN_EINVAL);
+
     TEST("every AP's signal reached vCPU 0");
     EXPECT_EQ(evt_count[port0], NCPU - 1);
     EXPECT_EQ(evt_last_cpu[port0], 0);
