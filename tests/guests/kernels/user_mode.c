@@ -17,7 +17,8 @@
  * Checks: SYSCALL without a callback; SYSCALL reaches the callback on the
  * kernel stack, with RIP = RCX = the return address and R11 = user flags,
  * the kernel L4 active (the user page faults there) and the kernel GS base;
- * iret back to user mode delivers RAX and the user GS base is back; user
+ * iret back to user mode delivers RAX and the user GS base is back (also
+ * with VGCF_in_syscall in the iret flags); user
  * #PF (not present / write to RO) with the U bit and CR2; int $0x80 reaches
  * trap 0x80 with DPL 3 and is #GP(0x402) when 0x80 is not in the table
  * (with DPL 0 Xen 4.17 still delivers it: printed, not checked); int $0x81
@@ -185,9 +186,29 @@ static int read_faults(unsigned long va)
     return trap_last.count == before + 1 && trap_last.vector == 14;
 }
 
+static int reply_in_syscall;
+
+/* Returns to user mode at RIP/RSP/RFLAGS with RAX through an iret whose
+ * flags carry VGCF_in_syscall (RCX and R11 are then not restored). */
+static void __attribute__((noreturn)) iret_in_syscall(unsigned long rip, unsigned long rsp,
+                                                      unsigned long rflags, unsigned long rax)
+{
+    __asm__ volatile("pushq %[ss]\n\tpushq %[rsp]\n\tpushq %[fl]\n\tpushq %[cs]\n\t"
+                     "pushq %[rip]\n\tpushq %[flags]\n\tpushq $0\n\tpushq $0\n\t"
+                     "pushq %[rax]\n\tmov %[nr], %%eax\n\tsyscall\n\tud2"
+                     :
+                     : [ss] "i"(FLAT_USER_SS | 3), [rsp] "r"(rsp), [fl] "r"(rflags),
+                       [cs] "i"(FLAT_USER_CS | 3), [rip] "r"(rip), [flags] "i"(VGCF_in_syscall),
+                       [rax] "r"(rax), [nr] "i"(__HYPERVISOR_iret)
+                     : "memory");
+    __builtin_unreachable();
+}
+
 /* Handles traps from user mode: answers SYS_MAGIC, ends the run otherwise. */
 static void user_hook(struct trap_frame *f)
 {
+    if (f->vector == TRAP_SYSCALL && f->rax == SYS_MAGIC && reply_in_syscall)
+        iret_in_syscall(f->rcx, f->rsp, f->r11, SYS_REPLY);
     if (f->vector == TRAP_SYSCALL && f->rax == SYS_MAGIC) {
         sys_frame = *f;
         sys_frame_addr = (unsigned long)f;
@@ -237,6 +258,12 @@ static void test_syscall(void)
     EXPECT_EQ(exit_frame.rbx, SYS_REPLY);
     EXPECT_EQ(exit_frame.rdx, UGS_MAGIC);
     EXPECT_EQ(read_gs0(), KGS_MAGIC);
+    reply_in_syscall = 1;
+    EXPECT_EQ(user_run(U_SYSCALL), TRAP_SYSCALL);
+    EXPECT_EQ(exit_frame.rip, uva(u_sys2) + 2);
+    EXPECT_EQ(exit_frame.rbx, SYS_REPLY);
+    EXPECT_EQ(exit_frame.rdx, UGS_MAGIC);
+    reply_in_syscall = 0;
 }
 
 /* User page faults: U bit and CR2. */
