@@ -23,6 +23,7 @@
 #include "pvkit/elf.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/mm.h"
+#include "pvkit/pagetype.h"
 #include "pvkit/time.h"
 #include "pvkit/x86.h"
 
@@ -148,7 +149,13 @@ static void build_page_tables(struct builder *b)
         uint64_t mfn = p2m_get(pfn);
         bool is_table = pfn >= l->pt_pfn && pfn - l->pt_pfn < l->nr_pt_frames;
 
-        l1[L1_INDEX(va)] = (mfn << PAGE_SHIFT) | BOOT_PTE_FLAGS | (is_table ? 0 : PTE_RW);
+        /*
+         * Nothing past the kernel image is code: map it no-execute, so the
+         * part of the boot map the guest does not tear down (padding beyond
+         * the 4 MiB its clean-up rounds to) is not writable and executable.
+         */
+        uint64_t nx = pfn >= l->kernel_end_pfn ? pte_nx_mask : 0;
+        l1[L1_INDEX(va)] = (mfn << PAGE_SHIFT) | BOOT_PTE_FLAGS | (is_table ? 0 : PTE_RW) | nx;
         if (!is_table)
             set_frame_state(mfn, FRAME_TYPE_WRITABLE, 1, 1, 0);
     }

@@ -145,6 +145,9 @@ static long bind_interdomain(struct vcpu *v, uint64_t arg)
         return port;
     *rc = (struct evtchn){ .state = EVTCHNSTAT_interdomain, .remote_dom = d->id,
                            .remote_port = (uint32_t)port, .notify_vcpu = rc->notify_vcpu };
+    /* As Xen: the new local end starts pending, so a notification sent
+     * before the bind completed is not lost. */
+    evtchn_set_pending(d, (unsigned int)port);
     return 0;
 }
 
@@ -249,7 +252,7 @@ static long status(struct vcpu *v, uint64_t arg)
         return -XEN_EFAULT;
     struct domain *d = target_domain(v, op.dom);
     if (!d)
-        return -XEN_ESRCH;
+        return v->domain->privileged ? -XEN_ESRCH : -XEN_EPERM;
     if (op.port >= NR_EVTCHN_PORTS)
         return -XEN_EINVAL;
     struct evtchn *c = &d->evtchn[op.port]; /* port 0 exists, always closed */

@@ -131,6 +131,7 @@ void vcpu_block(struct vcpu *v)
     if (vcpu_event_pending(v))
         return;
     v->state = VCPU_BLOCKED;
+    vcpu_set_runstate(v, RUNSTATE_blocked);
     need_resched = true;
 }
 
@@ -144,6 +145,7 @@ void vcpu_poll(struct vcpu *v, const evtchn_port_t *ports, unsigned int n, uint6
     }
     v->poll_deadline = until_ns;
     v->state = VCPU_BLOCKED;
+    vcpu_set_runstate(v, RUNSTATE_blocked);
     need_resched = true;
 }
 
@@ -169,6 +171,8 @@ void schedule(void)
                 vcpu_switch_runstate(cur, next);
                 context_restore(cur, next);
                 context_switches++;
+            } else if (cur->runstate.state != RUNSTATE_running) {
+                vcpu_set_runstate(cur, RUNSTATE_running); /* woke up where it blocked */
             }
             slice_end = system_time_ns() + TIME_SLICE_NS;
             return;

@@ -48,7 +48,7 @@ static void publish_runstate(struct vcpu *v)
         copy_to_guest(v->runstate_va, &v->runstate, sizeof(v->runstate));
 }
 
-static void set_runstate(struct vcpu *v, int state)
+void vcpu_set_runstate(struct vcpu *v, int state)
 {
     uint64_t now = system_time_ns();
     v->runstate.time[v->runstate.state] += now - v->runstate.state_entry_time;
@@ -158,7 +158,7 @@ long do_set_timer_op(struct vcpu *v, const uint64_t args[5])
 void vcpu_switch_runstate(struct vcpu *prev, struct vcpu *next)
 {
     if (prev && prev->domain->state == DOMAIN_RUNNING)
-        set_runstate(prev, prev->state == VCPU_BLOCKED ? RUNSTATE_blocked :
+        vcpu_set_runstate(prev, prev->state == VCPU_BLOCKED ? RUNSTATE_blocked :
                            prev->state == VCPU_DOWN ? RUNSTATE_offline : RUNSTATE_runnable);
     next->runstate.time[next->runstate.state] += system_time_ns() -
                                                  next->runstate.state_entry_time;
@@ -177,8 +177,10 @@ static long register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg
         return -XEN_EFAULT;
     if (target->vcpu_info_registered)
         return -XEN_EINVAL;
-    if (info.offset > PAGE_SIZE - sizeof(struct vcpu_info) || info.rsvd)
+    if (info.rsvd)
         return -XEN_EINVAL;
+    if (info.offset > PAGE_SIZE - sizeof(struct vcpu_info))
+        return -XEN_ENXIO; /* as Xen: the area would cross the page end */
     if (get_page_and_type(v->domain, info.mfn, FRAME_TYPE_WRITABLE))
         return -XEN_EINVAL;
     struct vcpu_info *new_info = (struct vcpu_info *)((uint8_t *)frame_page(info.mfn) +
@@ -215,8 +217,14 @@ static struct vcpu_guest_context init_ctx;
 
 static void set_callback_from_ctx(struct guest_callback *cb, uint64_t address)
 {
-    cb->address = guest_range_ok(address, 1) ? address : 0;
+    cb->address = address;
     cb->mask_events = true;
+}
+
+/* A callback address in a context: 0 (none) or a guest address. */
+static bool callback_ok(uint64_t address)
+{
+    return address == 0 || guest_range_ok(address, 1);
 }
 
 static long vcpu_initialise(struct vcpu *v, uint64_t arg)
@@ -230,7 +238,9 @@ static long vcpu_initialise(struct vcpu *v, uint64_t arg)
         return -XEN_EFAULT;
     uint64_t l4 = xen_cr3_to_pfn(c->ctrlreg[3]), user_l4 = xen_cr3_to_pfn(c->ctrlreg[1]);
     if (c->gdt_ents > FIRST_RESERVED_GDT_ENTRY || c->ldt_ents ||
-        !guest_range_ok(c->user_regs.rip, 1) || !guest_range_ok(c->kernel_sp, 1))
+        !guest_range_ok(c->user_regs.rip, 1) || !guest_range_ok(c->kernel_sp, 1) ||
+        !callback_ok(c->event_callback_eip) || !callback_ok(c->failsafe_callback_eip) ||
+        !callback_ok(c->syscall_callback_eip))
         return -XEN_EINVAL;
     if (get_page_and_type(d, l4, FRAME_TYPE_L4))
         return -XEN_EINVAL;

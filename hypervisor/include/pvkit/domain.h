@@ -152,6 +152,8 @@ void schedule(void);
 void schedule_print_stats(void);
 /* Powers the machine off with the last shut-down domain's reason. */
 __attribute__((noreturn)) void power_off_machine(void);
+/* Moves a vCPU to a RUNSTATE_*, accounting the time and publishing it (if current). */
+void vcpu_set_runstate(struct vcpu *v, int state);
 /* Runstate bookkeeping for a switch from prev (may be NULL) to next. */
 void vcpu_switch_runstate(struct vcpu *prev, struct vcpu *next);
 /* The timer interrupt's scheduling work: time slices, poll timeouts. */
