@@ -20,6 +20,7 @@ include tests/guests/guests.mk
 include tools/tools.mk
 include tests/integration/integration.mk
 include tests/integration/linux.mk
+include tests/bench/hv/bench.mk
 
 SUBDIR_COMPONENTS := $(wildcard xenstore-lite/Makefile backends/Makefile)
 
@@ -48,6 +49,9 @@ ifneq ($(findstring backends,$(SUBDIR_COMPONENTS)),)
 all: drivers
 check: check-drivers
 endif
+
+# Every benchmark (the Linux comparison is `bench-linux`, in tests/bench/linux).
+bench: bench-hv bench-xenstore bench-drivers
 
 clean:
 	rm -rf $(BUILD)

@@ -34,7 +34,15 @@
 #define LX1_ECX_HIDDEN (BIT(2) /* SVM */ | BIT(29) /* MONITORX */)
 #define LX1_EDX_HIDDEN (BIT(26) /* PDPE1GB */)
 
-static void xen_leaf(uint32_t index, unsigned int phys_addr_bits, uint32_t out[4])
+static uint32_t guest_tsc_khz;
+
+void cpuid_set_tsc_khz(uint32_t khz)
+{
+    guest_tsc_khz = khz;
+}
+
+static void xen_leaf(uint32_t index, uint32_t subleaf, unsigned int phys_addr_bits,
+                     uint32_t out[4])
 {
     switch (index) {
     case 0:
@@ -51,11 +59,15 @@ static void xen_leaf(uint32_t index, unsigned int phys_addr_bits, uint32_t out[4
         out[CPUID_EBX] = CPUID_XEN_BASE; /* the MSR that would install it */
         out[CPUID_ECX] = BIT(0);         /* MMU_PT_UPDATE_PRESERVE_AD */
         break;
+    case 3: /* time: subleaf 2 gives the host TSC frequency, as Xen */
+        if (subleaf == 2)
+            out[CPUID_ECX] = guest_tsc_khz;
+        break;
     case 5:
         out[CPUID_EBX] = phys_addr_bits & 0xff;
         break;
     default:
-        break; /* 3 (time) and 4 (HVM) are all zero for a PV guest */
+        break; /* 4 (HVM) is all zero for a PV guest */
     }
 }
 
@@ -69,7 +81,7 @@ void cpuid_guest_view(uint32_t leaf, uint32_t subleaf, const uint32_t host[4],
         for (int i = 0; i < 4; i++)
             out[i] = 0;
         if (leaf - CPUID_XEN_BASE <= 5)
-            xen_leaf(leaf - CPUID_XEN_BASE, phys_addr_bits, out);
+            xen_leaf(leaf - CPUID_XEN_BASE, subleaf, phys_addr_bits, out);
         return;
     }
 

@@ -189,6 +189,7 @@ void time_init(void)
     tsc_hz = pit_wait_tsc(CALIBRATE_MS) * (1000 / CALIBRATE_MS);
     boot_tsc = rdtsc();
     compute_scale();
+    cpuid_set_tsc_khz((uint32_t)(tsc_hz / 1000));
     read_rtc();
     apic_init();
     printk(LOG_INFO, "(pvkit) time: TSC %lu kHz, APIC timer %s, wall clock %u\n",

@@ -16,15 +16,22 @@
         .globl raw_copy
 raw_copy:
         mov     %rdx, %rcx
-1:      rep movsb
+        shr     $3, %rcx
+        and     $7, %edx
+1:      rep movsq                   /* whole quadwords first (much cheaper than bytes) */
+        mov     %edx, %ecx
+2:      rep movsb
         xor     %eax, %eax
         ret
-2:      mov     %rcx, %rax
+11:     lea     (%rdx,%rcx,8), %rax /* fault among the quadwords: those left + tail */
+        ret
+12:     mov     %rcx, %rax          /* fault in the tail */
         ret
 
         .section __ex_table, "a"
         .balign 8
-        .quad   1b, 2b
+        .quad   1b, 11b
+        .quad   2b, 12b
 
         .text
         .globl load_gs_selector

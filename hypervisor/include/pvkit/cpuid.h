@@ -18,6 +18,9 @@ enum { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
  * the same leaf) into out[]. phys_addr_bits is the host's physical address
  * width (for the Xen leaf 5 grant-table hint).
  */
+/* The TSC frequency reported in the Xen time leaf (0x40000003, subleaf 2). */
+void cpuid_set_tsc_khz(uint32_t khz);
+
 void cpuid_guest_view(uint32_t leaf, uint32_t subleaf, const uint32_t host[4],
                       unsigned int phys_addr_bits, uint32_t out[4]);
 
