@@ -1,11 +1,8 @@
 /*
- * Domain life cycle, the (for now trivial) scheduler, and the last checks on
- * the way back into a guest.
- *
- * Scheduling: each domain has one vCPU and the machine runs on one physical
- * CPU, so the only decision is what happens when the running vCPU may not
- * continue: run another running domain if there is one, else power off with
- * the reason of the domain that ended last.
+ * Domain life cycle (allocation, shutdown, crash, statistics), and the last
+ * checks on the way back into a guest: scheduling (common/schedule.c), a due
+ * event upcall, a sane register frame. When no domain is left running the
+ * machine powers off with the reason of the domain that ended last.
  */
 #include "pvkit/domain.h"
 #include "pvkit/mm.h"

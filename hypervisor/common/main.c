@@ -1,12 +1,13 @@
 /*
  * start_hypervisor(): the boot sequence, from the loader's hand-off to the
  * first instruction of the initial domain. A guided reading order of the
- * hypervisor starts here (docs/reading-order.md).
+ * hypervisor starts here (hypervisor/README.md has the whole order).
  *
  *   loader info -> console -> options -> CPU tables -> memory -> dom0 -> run
  *
- * The initial domain (domain 0, privileged) is built from multiboot module 1
- * with module 2 as its initrd, as under Xen.
+ * The initial domain (domain 0, privileged; or domain 1, unprivileged, with
+ * initial_domain=domU) is built from multiboot module 1 with module 2 as its
+ * initrd, as under Xen; domU= options add further domains from other modules.
  */
 #include "pvkit/bootinfo.h"
 #include "pvkit/cpu.h"

@@ -5,8 +5,8 @@
  * the rules in mm/pagetype.c before it reaches a table. Batches stop at the
  * first failing element and report how many completed through the guest's
  * `done` pointer, so the guest knows exactly what took effect. TLB work is
- * done on this CPU only: guests have one vCPU for now, and every vCPU mask
- * therefore means "this CPU".
+ * done on this CPU only: every vCPU runs on the one physical CPU (switches
+ * reload CR3), so every vCPU mask means "this CPU".
  */
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"

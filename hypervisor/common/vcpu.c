@@ -6,8 +6,8 @@
  * odd while we write), refreshed whenever the vCPU starts running or asks.
  * Timers: each vCPU has one single-shot deadline and an optional period; the
  * APIC timer is always armed for the earliest deadline of all vCPUs, and an
- * expiry raises VIRQ_TIMER. Blocking: with one vCPU per physical CPU, a
- * blocked vCPU waits in place with interrupts enabled until an event is due.
+ * expiry raises VIRQ_TIMER, as does the scheduler's time slice and the
+ * console poll. Blocking itself is the scheduler's (common/schedule.c).
  */
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"

@@ -2,7 +2,7 @@
  * The frame table: one entry per machine frame, recording who owns it and,
  * for guest frames, its page type and counts. It is the basis of PV memory
  * safety: a guest may only map frames it owns, and a frame typed as a page
- * table is never mapped writable (enforced by mm/ validation, issue 3).
+ * table is never mapped writable (enforced by mm/pagetype.c).
  *
  * Invariants:
  *  - a frame on the free list has owner OWNER_FREE, type FRAME_TYPE_NONE and

@@ -15,8 +15,9 @@
  *    (owner, flags, level), and the hypervisor's L4 slots are always ours;
  *  - a failed operation leaves every count and every table as it found them.
  *
- * The hypervisor is single-threaded per domain for now (one vCPU on one
- * CPU); these operations will need a per-domain lock with SMP guests.
+ * The hypervisor runs on one physical CPU with interrupts off, so these
+ * operations need no locks; running guests on several physical CPUs will
+ * need a per-domain lock here (and TLB shootdowns).
  */
 #ifndef PVKIT_PAGETYPE_H
 #define PVKIT_PAGETYPE_H
