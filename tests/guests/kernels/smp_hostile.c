@@ -1,22 +1,28 @@
 /*
- * smp_hostile (run with --vcpus 2): VCPUOP_initialise with contexts a
- * hostile kernel might pass. Each bad context must be refused (NULL or
- * unreadable pointer, non-canonical RIP / kernel stack / callbacks, a CR3
- * that is not an L4 of ours: an ordinary writable page, a frame we do not
- * own; a GDT frame that is writable), and a refusal must leave vCPU 1
- * uninitialised (is_up 0, VCPUOP_up still -EINVAL) so that a correct
- * context afterwards brings it up and it runs. The exact codes are those
- * Xen 4.17 returns (tests/guests/README).
+ * smp_hostile (run with --vcpus 6): VCPUOP_initialise with contexts a
+ * hostile kernel might pass. Each bad context must be refused: NULL or
+ * unreadable pointer (-EFAULT); non-canonical RIP, RSP, kernel stack,
+ * event / failsafe / syscall callbacks, FS/GS bases, LDT base or trap-table
+ * address; a CR3 that is not an L4 of ours (an ordinary writable page, a
+ * frame we do not own); a writable GDT frame (-EINVAL each). A refusal must
+ * leave the vCPU uninitialised (is_up 0, VCPUOP_up still -EINVAL) so that a
+ * correct context afterwards brings it up and it runs. A hypervisor that
+ * wrongly accepts a case has initialised its target vCPU for good, so the
+ * following cases move on to the next vCPU (1..5) and each case is judged
+ * on its own; the accepted vCPU is never brought up. The exact codes are
+ * those Xen 4.17 returns (tests/guests/README).
  */
 #include "evt/evt.h"
 #include "pt.h"
 
 #define MS 1000000ULL
 #define NONCANON 0x0000800000000000UL
+#define NCPU 6
 
 static struct vcpu_guest_context ctx;
 static unsigned char data_page[4096] __attribute__((aligned(4096)));
 static volatile int ap_ran;
+static unsigned int target = 1;           /* the vCPU the next case uses */
 
 void evt_ap_main(unsigned long cpu)
 {
@@ -25,13 +31,26 @@ void evt_ap_main(unsigned long cpu)
         hyp_vcpu_op(VCPUOP_down, (unsigned int)cpu, NULL);
 }
 
-/* Tries CTX on vCPU 1; returns initialise's result, printing it. */
+/* Tries CTX on the target vCPU; returns initialise's result, printing it.
+ * If a bad context was accepted (GOOD == 0), later cases use the next vCPU. */
+static long try_init_on(const char *what, int good)
+{
+    long rc;
+
+    if (target >= NCPU) {
+        guest_printf("     %s: no vCPU left to try\n", what);
+        return -1;
+    }
+    rc = hyp_vcpu_op(VCPUOP_initialise, target, &ctx);
+    guest_printf("     %s (vCPU %u): %ld\n", what, target, rc);
+    if (rc == 0 && !good)
+        target++;
+    return rc;
+}
+
 static long try_init(const char *what)
 {
-    long rc = hyp_vcpu_op(VCPUOP_initialise, 1, &ctx);
-
-    guest_printf("     %s: %ld\n", what, rc);
-    return rc;
+    return try_init_on(what, 0);
 }
 
 void test_main(void)
@@ -42,7 +61,8 @@ void test_main(void)
     EXPECT_EQ(evt_init(), 0);
     if (!evt_shared)
         return;
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
+    for (unsigned int n = 1; n < NCPU; n++)
+        EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, n, NULL), 0);
 
     TEST("hostile: bad pointers");
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_initialise, 1, NULL), -XEN_EFAULT);
@@ -86,20 +106,49 @@ void test_main(void)
     ctx.event_callback_eip = NONCANON;
     EXPECT_EQ(try_init("event_callback_eip non-canonical"), -XEN_EINVAL);
 
-    TEST("after the refusals vCPU 1 is still uninitialised");
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_up, 1, NULL), -XEN_EINVAL);
+    TEST("hostile: the other addresses Xen checks");
+    evt_ap_context(&ctx, 1);
+    ctx.syscall_callback_eip = NONCANON;
+    EXPECT_EQ(try_init("syscall_callback_eip non-canonical"), -XEN_EINVAL);
+    evt_ap_context(&ctx, 1);
+    ctx.user_regs.rsp = NONCANON;
+    EXPECT_EQ(try_init("rsp non-canonical"), -XEN_EINVAL);
+    evt_ap_context(&ctx, 1);
+    ctx.fs_base = NONCANON;
+    EXPECT_EQ(try_init("fs_base non-canonical"), -XEN_EINVAL);
+    evt_ap_context(&ctx, 1);
+    ctx.gs_base_kernel = NONCANON;
+    EXPECT_EQ(try_init("gs_base_kernel non-canonical"), -XEN_EINVAL);
+    evt_ap_context(&ctx, 1);
+    ctx.gs_base_user = NONCANON;
+    EXPECT_EQ(try_init("gs_base_user non-canonical"), -XEN_EINVAL);
+    evt_ap_context(&ctx, 1);
+    ctx.ldt_base = NONCANON;
+    ctx.ldt_ents = 1;
+    EXPECT_EQ(try_init("ldt_base non-canonical"), -XEN_EINVAL);
+    evt_ap_context(&ctx, 1);
+    ctx.trap_ctxt[3].vector = 3;
+    ctx.trap_ctxt[3].cs = FLAT_KERNEL_CS;
+    ctx.trap_ctxt[3].address = NONCANON;
+    EXPECT_EQ(try_init("trap_ctxt[3].address non-canonical"), -XEN_EINVAL);
+
+    TEST("after the refusals the vCPU is still uninitialised");
+    EXPECT_EQ(target, 1);                     /* no bad context accepted */
+    if (target >= NCPU)
+        return;
+    EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, target, NULL), 0);
+    EXPECT_EQ(hyp_vcpu_op(VCPUOP_up, target, NULL), -XEN_EINVAL);
 
     TEST("a correct context brings it up");
-    evt_ap_context(&ctx, 1);
-    EXPECT_EQ(try_init("correct context"), 0);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_up, 1, NULL), 0);
+    evt_ap_context(&ctx, target);
+    EXPECT_EQ(try_init_on("correct context", 1), 0);
+    EXPECT_EQ(hyp_vcpu_op(VCPUOP_up, target, NULL), 0);
     uint64_t end = evt_now() + 5000 * MS;
     while (!ap_ran && evt_now() < end)
         hyp_sched_op(SCHEDOP_yield, NULL);
-    EXPECT_EQ(ap_ran, 1);
+    EXPECT_EQ(ap_ran, (int)target);
     end = evt_now() + 5000 * MS;
-    while (hyp_vcpu_op(VCPUOP_is_up, 1, NULL) != 0 && evt_now() < end)
+    while (hyp_vcpu_op(VCPUOP_is_up, target, NULL) != 0 && evt_now() < end)
         hyp_sched_op(SCHEDOP_yield, NULL);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
+    EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, target, NULL), 0);
 }
