@@ -9,7 +9,10 @@
  * VCPU_SSHOTTMR_future (Xen 4.17.7 ignores that flag and fires); stop_singleshot_timer and set_timer_op(0) cancel;
  * set_timer_op arms the same timer; SCHEDOP_block sleeps until the timer;
  * SCHEDOP_poll returns when the polled port becomes pending (events masked)
- * and at its timeout when it does not, and refuses bad ports.
+ * and at its timeout when it does not, and refuses bad ports. Hostile:
+ * deadlines of 1000 s and ~0 (singleshot and set_timer_op) leave a working
+ * clock (Xen 4.17 fires a ~0 single-shot deadline at once: its time is
+ * signed); SCHEDOP_block with an event already pending returns at once.
  */
 #include "evt/evt.h"
 
@@ -246,6 +249,60 @@ static void test_poll(void)
     evt_enable();
 }
 
+/* Deadlines and timeouts a hostile guest passes; the clock must survive. */
+static void test_hostile_timers(void)
+{
+    uint64_t t0, t1;
+    unsigned int c;
+    long a, b, rc;
+
+    TEST("hostile: far and absurd deadlines, then a normal timer still works");
+    EXPECT_EQ(singleshot(evt_now() + 1000000 * MS, 0), 0);    /* 1000 s */
+    EXPECT_EQ(hyp_vcpu_op(VCPUOP_stop_singleshot_timer, 0, NULL), 0);
+    c = evt_count[tport];
+    rc = singleshot(~0ULL, 0);
+    guest_printf("     singleshot(~0): %ld\n", rc);
+    EXPECT_EQ(rc, 0);
+    spin_ns(50 * MS);
+    guest_printf("     fired within 50 ms: %u\n", evt_count[tport] - c);
+    EXPECT_EQ(hyp_vcpu_op(VCPUOP_stop_singleshot_timer, 0, NULL), 0);
+    rc = hyp_set_timer_op(~0UL);
+    guest_printf("     set_timer_op(~0): %ld\n", rc);
+    EXPECT_EQ(rc, 0);
+    EXPECT_EQ(hyp_set_timer_op(0), 0);
+    spin_ns(20 * MS);
+    c = evt_count[tport];
+    timer_seen_at = 0;
+    t0 = evt_now();
+    EXPECT_EQ(singleshot(t0 + 10 * MS, 0), 0);
+    EXPECT(evt_wait(tport, c + 1, 2000 * MS));
+    EXPECT(timer_seen_at >= t0 + 10 * MS);
+    EXPECT(timer_seen_at < t0 + 10 * MS + LATE_BOUND);
+
+    a = evt_alloc_unbound(DOMID_SELF);
+    EXPECT(a > 0);
+    if (a <= 0)
+        return;
+    evt_disable();
+
+    TEST("SCHEDOP_block with an event already pending returns at once");
+    b = evt_bind_interdomain(DOMID_SELF, (evtchn_port_t)a);
+    EXPECT(b > 0);
+    if (b > 0) {
+        evt_clear_pending((evtchn_port_t)b);
+        c = evt_count[b];
+        EXPECT_EQ(evt_send((evtchn_port_t)a), 0);
+        t0 = evt_now();
+        EXPECT_EQ(hyp_sched_op(SCHEDOP_block, NULL), 0);   /* no timer armed */
+        t1 = evt_now();
+        EXPECT_EQ(evt_count[b], c + 1);
+        EXPECT(t1 - t0 < LATE_BOUND);
+        EXPECT_EQ(evt_close((evtchn_port_t)b), 0);
+    }
+    evt_enable();
+    EXPECT_EQ(evt_close((evtchn_port_t)a), 0);
+}
+
 void test_main(void)
 {
     long p;
@@ -271,5 +328,6 @@ void test_main(void)
     test_set_timer_op();
     test_block();
     test_poll();
+    test_hostile_timers();
     evt_disable();
 }
