@@ -59,7 +59,8 @@ static long sched_poll(struct vcpu *v, uint64_t arg)
     if (copy_from_guest(ports, GUEST_HANDLE_VA(poll.ports), poll.nr_ports * sizeof(ports[0])))
         return -XEN_EFAULT;
     for (unsigned int i = 0; i < poll.nr_ports; i++)
-        if (ports[i] == 0 || ports[i] >= NR_EVTCHN_PORTS)
+        if (ports[i] == 0 || ports[i] >= NR_EVTCHN_PORTS ||
+            v->domain->evtchn[ports[i]].state == EVTCHNSTAT_closed)
             return -XEN_EINVAL;
     if (poll.timeout && system_time_ns() >= poll.timeout)
         return 0;

@@ -227,6 +227,26 @@ static bool callback_ok(uint64_t address)
     return address == 0 || guest_range_ok(address, 1);
 }
 
+static bool canonical(uint64_t va)
+{
+    return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
+
+/* Every address in a context the hardware would load or the guest jump to. */
+static bool context_addresses_ok(const struct vcpu_guest_context *c)
+{
+    if (!guest_range_ok(c->user_regs.rip, 1) || !guest_range_ok(c->kernel_sp, 1) ||
+        !canonical(c->user_regs.rsp) || !canonical(c->fs_base) ||
+        !canonical(c->gs_base_kernel) || !canonical(c->gs_base_user) ||
+        !callback_ok(c->event_callback_eip) || !callback_ok(c->failsafe_callback_eip) ||
+        !callback_ok(c->syscall_callback_eip))
+        return false;
+    for (unsigned int i = 0; i < 256; i++)
+        if (!callback_ok(c->trap_ctxt[i].address))
+            return false;
+    return true;
+}
+
 static long vcpu_initialise(struct vcpu *v, uint64_t arg)
 {
     struct vcpu_guest_context *c = &init_ctx;
@@ -237,10 +257,7 @@ static long vcpu_initialise(struct vcpu *v, uint64_t arg)
     if (copy_from_guest(c, arg, sizeof(*c)))
         return -XEN_EFAULT;
     uint64_t l4 = xen_cr3_to_pfn(c->ctrlreg[3]), user_l4 = xen_cr3_to_pfn(c->ctrlreg[1]);
-    if (c->gdt_ents > FIRST_RESERVED_GDT_ENTRY || c->ldt_ents ||
-        !guest_range_ok(c->user_regs.rip, 1) || !guest_range_ok(c->kernel_sp, 1) ||
-        !callback_ok(c->event_callback_eip) || !callback_ok(c->failsafe_callback_eip) ||
-        !callback_ok(c->syscall_callback_eip))
+    if (c->gdt_ents > FIRST_RESERVED_GDT_ENTRY || c->ldt_ents || !context_addresses_ok(c))
         return -XEN_EINVAL;
     if (get_page_and_type(d, l4, FRAME_TYPE_L4))
         return -XEN_EINVAL;
@@ -269,11 +286,8 @@ static long vcpu_initialise(struct vcpu *v, uint64_t arg)
     v->kernel_l4_mfn = l4;
     v->user_l4_mfn = user_l4;
     v->in_kernel = true; /* 64-bit PV vCPUs start in kernel mode (VGCF_in_kernel) */
-    for (unsigned int i = 0; i < 256; i++) {
+    for (unsigned int i = 0; i < 256; i++)
         v->trap_table[i] = c->trap_ctxt[i];
-        if (!guest_range_ok(v->trap_table[i].address, 1))
-            v->trap_table[i].address = 0;
-    }
     v->kernel_ss = c->kernel_ss | 3;
     v->kernel_sp = c->kernel_sp;
     set_callback_from_ctx(&v->event_cb, c->event_callback_eip);

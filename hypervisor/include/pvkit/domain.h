@@ -18,7 +18,7 @@
 
 #define MAX_DOMAINS         16
 #define MAX_VCPUS_PER_DOM   8
-#define MAX_POLL_PORTS      16
+#define MAX_POLL_PORTS      128 /* as Xen */
 
 enum domain_state { DOMAIN_RUNNING, DOMAIN_SHUTDOWN };
 
