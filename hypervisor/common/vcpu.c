@@ -135,15 +135,23 @@ void timer_interrupt(void)
     rearm_hardware_timer();
 }
 
+/*
+ * Arms the vCPU's single-shot timer (0 disarms). Deadlines are signed system
+ * times, as in Xen: one in the past (including "negative" ones such as ~0)
+ * fires at once.
+ */
 static long set_singleshot(struct vcpu *v, uint64_t timeout_ns, bool future_only)
 {
-    if (future_only && timeout_ns < system_time_ns())
+    int64_t now = (int64_t)system_time_ns();
+    bool past = (int64_t)timeout_ns <= now;
+
+    if (future_only && past)
         return -XEN_ETIME;
-    v->timer_deadline = timeout_ns ? MAX(timeout_ns, 1) : 0;
-    if (timeout_ns && timeout_ns <= system_time_ns()) {
-        v->timer_deadline = 0;
+    v->timer_deadline = 0;
+    if (timeout_ns && past)
         send_virq(v, VIRQ_TIMER);
-    }
+    else if (timeout_ns)
+        v->timer_deadline = timeout_ns;
     rearm_hardware_timer();
     return 0;
 }
