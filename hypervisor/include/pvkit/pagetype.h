@@ -13,7 +13,12 @@
  *    mapping, and can get none (a writable mapping needs the WRITABLE type);
  *  - every present entry of a validated table satisfies the entry rules
  *    (owner, flags, level), and the hypervisor's L4 slots are always ours;
- *  - a failed operation leaves every count and every table as it found them.
+ *  - a failed operation leaves every count and every table as it found them,
+ *    with one exception, as in Xen: a lower-level table validated (and
+ *    released again) during a failed validation keeps the adjustments made to
+ *    its entries (U added, G removed on present entries) -- adjustments that
+ *    would be made again whenever the table is used, and that change nothing
+ *    the guest relies on (tests/unit/hv/test_pagetype.c documents it).
  *
  * The hypervisor runs on one physical CPU with interrupts off, so these
  * operations need no locks; running guests on several physical CPUs will
@@ -45,13 +50,14 @@ static inline unsigned int frame_type_level(enum frame_type t)
     return t >= FRAME_TYPE_L1 && t <= FRAME_TYPE_L4 ? (unsigned int)t : 0;
 }
 
-/* Takes a general reference on a frame owned by d. 0 or -XEN_EINVAL. */
+/* Takes a general reference on a frame owned by d. 0 or -XEN_EBUSY. */
 int get_page(struct domain *d, uint64_t mfn);
 void put_page(uint64_t mfn);
 /*
  * Takes a reference and a type reference of type on a frame owned by d,
- * validating its contents if its type changes. 0, or -XEN_EINVAL with
- * nothing taken.
+ * validating its contents if its type changes. 0, or with nothing taken:
+ * -XEN_EBUSY (not d's frame; a writable mapping of a typed frame), -XEN_EINVAL
+ * (a retype, a bad entry), -XEN_EPERM (an address beyond the CPU's width).
  */
 int get_page_and_type(struct domain *d, uint64_t mfn, enum frame_type type);
 void put_page_and_type(struct domain *d, uint64_t mfn);
@@ -59,7 +65,8 @@ void put_page_and_type(struct domain *d, uint64_t mfn);
 /*
  * Validates new_val as entry index of a level-`level` table owned by pt_dom,
  * mapping frames of pg_dom, and takes the references it needs. On success
- * *adjusted is the value to store (with _PAGE_USER forced). 0 or -XEN_EINVAL.
+ * *adjusted is the value to store (_PAGE_USER forced, G removed on L1).
+ * 0 or -errno as get_page_and_type.
  */
 int get_pte_refs(struct domain *pt_dom, struct domain *pg_dom, unsigned int level,
                  unsigned int index, uint64_t new_val, uint64_t *adjusted);
