@@ -9,8 +9,11 @@
 # (e.g. --boot-runs 3 --runs 1). Only BENCH_HV_-prefixed variables.
 
 BENCH_HV_DIR    := tests/bench/hv
-BENCH_HV_GUESTS := $(addprefix $(BUILD)/guests/,bench_hypercall.elf bench_mmu.elf bench_cpu.elf)
+BENCH_HV_GUESTS := $(addprefix $(BUILD)/guests/,bench_hypercall.elf bench_mmu.elf bench_cpu.elf \
+                   bench_evt.elf bench_pingpong.elf)
 BENCH_HV_ARGS   ?=
+# The issue-4 bench guests use the event library (tests/guests/lib/evt).
+$(BUILD)/guests/bench_evt.elf $(BUILD)/guests/bench_pingpong.elf: $(GUEST_EVT_OBJS)
 
 .PHONY: bench-hv
 bench-hv: $(BENCH_HV_GUESTS) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
