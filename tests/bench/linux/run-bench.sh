@@ -248,7 +248,7 @@ if command -v gnuplot >/dev/null; then
     gnuplot <<EOF
 set terminal pngcairo size 900,500 noenhanced
 set output '$out/linux.png'
-set title 'Linux ${kver} under QEMU TCG (-cpu $cpu): time relative to native, target phases (lower is better)'
+set title 'Linux ${kver}, QEMU TCG -cpu $cpu: time / native time (lower is better)'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
