@@ -21,6 +21,7 @@ include tools/tools.mk
 include tests/integration/integration.mk
 include tests/integration/linux.mk
 include tests/bench/hv/bench.mk
+include tests/bench/linux/bench.mk
 
 SUBDIR_COMPONENTS := $(wildcard xenstore-lite/Makefile backends/Makefile)
 
@@ -50,7 +51,7 @@ all: drivers
 check: check-drivers
 endif
 
-# Every benchmark (the Linux comparison is `bench-linux`, in tests/bench/linux).
+# Every benchmark; tests/bench/linux adds bench-linux (native vs pvkit vs Xen).
 bench: bench-hv bench-xenstore bench-drivers
 
 clean:

@@ -202,6 +202,8 @@ static bool emulate_wrmsr(struct vcpu *v, uint32_t msr, uint64_t value)
             return false;
         v->gs_base_user = value;
         return true;
+    case MSR_UCODE_REV: /* Intel: write 0, CPUID, read back the microcode revision */
+        return true;  /* dropped: the guest sees revision 0 */
     case MSR_TSC_AUX: /* read by RDTSCP/RDPID: the guest's CPU number */
         if (value >> 32)
             return false;
@@ -228,6 +230,9 @@ static bool emulate_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *value)
         return true;
     case MSR_TSC_AUX:
         *value = v->tsc_aux;
+        return true;
+    case MSR_UCODE_REV:
+        *value = 0;
         return true;
     case MSR_APIC_BASE:
         *value = 0xfee00000 | (1u << 11) | (v->id == 0 ? 1u << 8 : 0);

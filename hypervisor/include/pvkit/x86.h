@@ -18,6 +18,7 @@
 #define MSR_TSC_AUX         0xC0000103
 #define MSR_PAT             0x00000277
 #define MSR_APIC_BASE       0x0000001B
+#define MSR_UCODE_REV       0x0000008B
 
 #define EFER_SCE            (1u << 0)
 #define EFER_NXE            (1u << 11)
