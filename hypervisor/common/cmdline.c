@@ -109,6 +109,15 @@ static bool parse_dom0_vcpus(const char *v, const char *end, struct hv_options *
     return true;
 }
 
+static bool parse_maxcpus(const char *v, const char *end, struct hv_options *opt)
+{
+    uint64_t n;
+    if (!parse_u64(&v, &n) || !at_word_end(v, end) || n == 0 || n > 4096)
+        return false;
+    opt->max_cpus = (unsigned int)n;
+    return true;
+}
+
 static bool parse_initial_domain(const char *v, const char *end, struct hv_options *opt)
 {
     size_t n = (size_t)(end - v);
@@ -171,6 +180,8 @@ static bool parse_word(const char *word, size_t len, struct hv_options *opt)
         return parse_dom0_mem(v, end, opt);
     if (word_is(word, len, "dom0_max_vcpus", &v))
         return parse_dom0_vcpus(v, end, opt);
+    if (word_is(word, len, "maxcpus", &v))
+        return parse_maxcpus(v, end, opt);
     return false;
 }
 

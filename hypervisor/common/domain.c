@@ -1,11 +1,13 @@
 /*
  * Domain life cycle (allocation, shutdown, crash, statistics), and the last
  * checks on the way back into a guest: scheduling (common/schedule.c), a due
- * event upcall, a sane register frame. When no domain is left running the
+ * event upcall, a sane register frame, and the release of the hypervisor
+ * lock (pvkit/smp.h). When no domain is left running the
  * machine powers off with the reason of the domain that ended last.
  */
 #include "pvkit/domain.h"
 #include "pvkit/mm.h"
+#include "pvkit/smp.h"
 #include "pvkit/time.h"
 #include "pvkit/traps.h"
 #include "pvkit/x86.h"
@@ -78,9 +80,10 @@ void domain_shutdown(struct domain *d, unsigned int reason)
         reason = (unsigned int)d->shutdown_code;
     d->state = DOMAIN_SHUTDOWN;
     d->shutdown_reason = reason;
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
         d->vcpus[i].state = VCPU_DOWN;
-    raise_resched();
+        vcpu_force_reschedule(&d->vcpus[i]);
+    }
     last_shutdown_reason = reason;
     printk(LOG_INFO, "(pvkit) d%u: shut down: %s\n", d->id, shutdown_reason_name(reason));
     domain_print_stats(d);
@@ -155,7 +158,9 @@ bool prepare_exit_to_guest(struct cpu_regs *regs)
     regs->rflags = (regs->rflags & ~(RFLAGS_IOPL | RFLAGS_NT | RFLAGS_VM)) | RFLAGS_IF | 2;
     regs->cs |= 3;
     regs->ss |= 3;
-    return sysret_possible(regs);
+    bool sysret = sysret_possible(regs);
+    hv_unlock();
+    return sysret;
 }
 
 static void print_histogram(const char *name, const uint64_t *buckets)

@@ -3,7 +3,9 @@
  *
  * Pending and mask bits are set with atomic operations because the guest
  * changes the same words concurrently on other vCPUs (and Linux clears
- * pending bits while the hypervisor may set others).
+ * pending bits while the hypervisor may set others). An upcall for a vCPU
+ * running on another physical CPU kicks that CPU, whose exit path enters the
+ * event callback.
  */
 #include "pvkit/event.h"
 #include "pvkit/guest_access.h"
@@ -34,6 +36,7 @@ static void raise_upcall(struct vcpu *v, unsigned int port)
         __atomic_store_n(&v->vcpu_info->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
     v->domain->event_stats.delivered++;
     vcpu_wake(v);
+    vcpu_kick(v); /* running on another CPU: make it look */
 }
 
 void evtchn_set_pending(struct domain *d, unsigned int port)

@@ -3,7 +3,8 @@
  * first instruction of the initial domain. A guided reading order of the
  * hypervisor starts here (hypervisor/README.md has the whole order).
  *
- *   loader info -> console -> options -> CPU tables -> memory -> dom0 -> run
+ *   loader info -> console -> options -> CPU tables -> memory -> time
+ *   -> domains -> other CPUs -> run
  *
  * The initial domain (domain 0, privileged; or domain 1, unprivileged, with
  * initial_domain=domU) is built from multiboot module 1 with module 2 as its
@@ -13,6 +14,7 @@
 #include "pvkit/cpu.h"
 #include "pvkit/domain_build.h"
 #include "pvkit/mm.h"
+#include "pvkit/smp.h"
 #include "pvkit/time.h"
 #include "pvkit/x86.h"
 
@@ -118,6 +120,7 @@ static void build_boot_domus(domid_t first_id)
 }
 
 void start_hypervisor(uint32_t magic, uint32_t info_phys);
+extern char cpu0_stack[]; /* arch/x86/boot.S */
 
 void start_hypervisor(uint32_t magic, uint32_t info_phys)
 {
@@ -129,9 +132,11 @@ void start_hypervisor(uint32_t magic, uint32_t info_phys)
            boot_info.loader);
     printk(LOG_INFO, "(pvkit) command line: %s\n", hypervisor_cmdline);
 
-    cpu_init();
+    cpu_init(0, cpu_info_of_stack(cpu0_stack));
     mm_init(&boot_info);
     time_init();
+    smp_init_boot_cpu();
+    hv_lock(); /* held from here to the first exit to a guest */
 
     struct domain *dom0 = build_dom0();
     if (!dom0) {
@@ -140,7 +145,8 @@ void start_hypervisor(uint32_t magic, uint32_t info_phys)
     }
     build_boot_domus(dom0->id + 1);
     console_set_focus(dom0->id);
-    rearm_hardware_timer();
+    smp_boot_aps(options.max_cpus ? options.max_cpus : MAX_CPUS);
     vcpu_load(&dom0->vcpus[0]);
+    rearm_hardware_timer();
     exit_to_guest();
 }

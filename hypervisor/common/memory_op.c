@@ -12,6 +12,7 @@
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
 #include "pvkit/mm.h"
+#include "pvkit/smp.h"
 
 #define E820_RAM 1
 
@@ -52,13 +53,21 @@ static struct domain *reservation_domain(struct vcpu *v, domid_t domid)
     return v->domain->privileged ? domain_find(domid) : NULL;
 }
 
+/*
+ * Gives frames back. Other CPUs may still hold TLB entries for them from
+ * mappings the guest removed without a flush: they are flushed before the
+ * frames can be handed out again (which needs the lock we hold).
+ */
 static long decrease(struct domain *d, const struct xen_memory_reservation *r)
 {
     uint64_t done;
+    bool fault = false;
     for (done = 0; done < r->nr_extents; done++) {
         uint64_t mfn;
-        if (copy_from_guest(&mfn, GUEST_HANDLE_VA(r->extent_start) + done * 8, 8))
-            return done ? (long)done : -XEN_EFAULT;
+        if (copy_from_guest(&mfn, GUEST_HANDLE_VA(r->extent_start) + done * 8, 8)) {
+            fault = true;
+            break;
+        }
         struct frame *f = frame_get(&frame_table, mfn);
         if (!f || f->owner != d->id || f->ref_count || f->type_count ||
             mfn == d->shared_info_mfn || mfn == d->console_ring_mfn)
@@ -67,7 +76,9 @@ static long decrease(struct domain *d, const struct xen_memory_reservation *r)
         frame_free(&frame_table, mfn);
         d->nr_pages--;
     }
-    return (long)done;
+    if (done)
+        flush_tlb_domain(d);
+    return !done && fault ? -XEN_EFAULT : (long)done;
 }
 
 /* populate_physmap (pfns in, mfns out) and increase_reservation (mfns out). */

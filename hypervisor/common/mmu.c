@@ -4,14 +4,15 @@
  * Each request names page-table entries by machine address and is checked by
  * the rules in mm/pagetype.c before it reaches a table. Batches stop at the
  * first failing element and report how many completed through the guest's
- * `done` pointer, so the guest knows exactly what took effect. TLB work is
- * done on this CPU only: every vCPU runs on the one physical CPU (switches
- * reload CR3), so every vCPU mask means "this CPU".
+ * `done` pointer, so the guest knows exactly what took effect. TLB flushes
+ * for other vCPUs (masks, _ALL) reach every CPU that has the domain loaded
+ * (flush_tlb_domain); the _LOCAL ones touch this CPU only.
  */
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
+#include "pvkit/smp.h"
 #include "pvkit/traps.h"
 #include "pvkit/x86.h"
 #include "public/pvkit.h"
@@ -171,26 +172,37 @@ static int find_l1(struct vcpu *v, uint64_t va, uint64_t *l1_mfn, unsigned int *
     return 0;
 }
 
-/* Reads a guest vCPU mask (the only vCPU is ours, so its contents do not matter). */
+/*
+ * Reads a guest vCPU mask. Flushes for other vCPUs go to every CPU that has
+ * the domain loaded (flush_tlb_domain), a superset of the mask's, so only
+ * the mask's readability matters.
+ */
 static int read_vcpumask(uint64_t va)
 {
     uint64_t mask;
     return copy_from_guest(&mask, va, sizeof(mask));
 }
 
-static int flush_by_flags(uint64_t flags, uint64_t va)
+static int flush_by_flags(struct domain *d, uint64_t flags, uint64_t va)
 {
     uint64_t mask_va = flags & ~(UVMF_FLUSHTYPE_MASK | UVMF_ALL);
+    bool others = (flags & UVMF_ALL) || mask_va;
     if (!(flags & UVMF_ALL) && mask_va && read_vcpumask(mask_va))
         return -XEN_EFAULT;
     switch (flags & UVMF_FLUSHTYPE_MASK) {
     case UVMF_NONE:
         return 0;
     case UVMF_TLB_FLUSH:
-        flush_tlb_local();
+        if (others)
+            flush_tlb_domain(d);
+        else
+            flush_tlb_local();
         return 0;
     case UVMF_INVLPG:
-        invlpg(va);
+        if (others)
+            flush_tlb_domain(d);
+        else
+            invlpg(va);
         return 0;
     default:
         return -XEN_ENOSYS;
@@ -212,7 +224,7 @@ long do_update_va_mapping(struct vcpu *v, const uint64_t args[5])
     if (rc)
         return rc;
     v->domain->mm_stats.pte_updates++;
-    return flush_by_flags(flags, va);
+    return flush_by_flags(v->domain, flags, va);
 }
 
 /* --- mmuext_op ---------------------------------------------------------- */
@@ -294,20 +306,26 @@ static int one_mmuext_op(struct vcpu *v, const struct mmuext_op *op)
     case MMUEXT_NEW_BASEPTR: return new_baseptr(v, mfn, false);
     case MMUEXT_NEW_USER_BASEPTR: return new_baseptr(v, mfn, true);
     case MMUEXT_TLB_FLUSH_LOCAL:
-    case MMUEXT_TLB_FLUSH_ALL:
         flush_tlb_local();
         return 0;
+    case MMUEXT_TLB_FLUSH_ALL:
+        flush_tlb_domain(d);
+        return 0;
     case MMUEXT_TLB_FLUSH_MULTI:
+        if (read_vcpumask(GUEST_HANDLE_VA(op->arg2.vcpumask)))
+            return -XEN_EINVAL;
+        flush_tlb_domain(d);
+        return 0;
     case MMUEXT_INVLPG_MULTI:
         if (read_vcpumask(GUEST_HANDLE_VA(op->arg2.vcpumask)))
             return -XEN_EINVAL;
-        if (op->cmd == MMUEXT_TLB_FLUSH_MULTI) {
-            flush_tlb_local();
-            return 0;
-        }
-        __attribute__((fallthrough)); /* INVLPG_MULTI */
-    case MMUEXT_INVLPG_LOCAL:
+        __attribute__((fallthrough));
     case MMUEXT_INVLPG_ALL:
+        if (!guest_range_ok(op->arg1.linear_addr, 1))
+            return -XEN_EINVAL;
+        flush_tlb_domain(d);
+        return 0;
+    case MMUEXT_INVLPG_LOCAL:
         if (!guest_range_ok(op->arg1.linear_addr, 1))
             return -XEN_EINVAL;
         invlpg(op->arg1.linear_addr);

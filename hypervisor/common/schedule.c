@@ -1,30 +1,37 @@
 /*
  * The scheduler: round robin over the runnable vCPUs of all running domains,
- * with a fixed time slice, on one physical CPU.
+ * with a fixed time slice, on every physical CPU.
  *
  * Decisions are taken at one place, the exit to a guest: a vCPU that
  * blocked, polled, yielded, went down or used up its slice is switched away
- * from there, and an idle CPU waits there (interrupts on, HLT) until a
- * timer or an event makes a vCPU runnable. A vCPU spinning in the guest
- * cannot starve the others: the APIC timer ends its slice. When no domain is
- * left running the machine powers off.
+ * from there, and an idle CPU waits there (lock dropped, interrupts on, HLT)
+ * until a timer or a kick makes a vCPU runnable. Each CPU walks the one
+ * global round-robin order from its own vCPU and takes the next runnable one
+ * that no other CPU has loaded. A vCPU spinning in the guest cannot starve
+ * the others: when more vCPUs are runnable than CPUs are online, every CPU's
+ * APIC timer ends its slice. When no domain is left running the machine
+ * powers off.
  *
- * Invariant: the current vCPU's registers are in cpu_info.guest_regs; every
- * other vCPU's are in its struct vcpu (context_save / context_restore).
+ * Waking: a vCPU that becomes runnable is handed to the CPU that has it
+ * loaded (idle there), else to this CPU if it has nothing to run, else to an
+ * idle CPU, else to the CPU it last ran on, which switches to it at once;
+ * remote CPUs are kicked.
+ *
+ * Invariant: a loaded vCPU's registers are in its CPU's cpu_info.guest_regs;
+ * every other vCPU's are in its struct vcpu (context_save/context_restore).
  */
 #include "pvkit/domain.h"
+#include "pvkit/smp.h"
 #include "pvkit/time.h"
 #include "pvkit/x86.h"
 
 #define TIME_SLICE_NS 10000000ull  /* 10 ms */
 
-static bool need_resched;
-static uint64_t slice_end;
-static uint64_t context_switches, idle_waits;
+static uint64_t context_switches, idle_waits, migrations, wakeups;
 
 void raise_resched(void)
 {
-    need_resched = true;
+    this_cpu()->need_resched = true;
 }
 
 static bool can_run(const struct vcpu *v)
@@ -32,8 +39,14 @@ static bool can_run(const struct vcpu *v)
     return v->state == VCPU_RUNNABLE && v->domain->state == DOMAIN_RUNNING;
 }
 
-/* The next runnable vCPU after `after` in (domain slot, vcpu) order, wrapping. */
-static struct vcpu *next_runnable(const struct vcpu *after)
+/* Runnable and not loaded on a CPU other than `cpu`. */
+static bool can_run_on(const struct vcpu *v, unsigned int cpu)
+{
+    return can_run(v) && (!v->loaded || v->cpu == cpu);
+}
+
+/* The next vCPU after `after` in (domain slot, vcpu) order, wrapping, that CPU `cpu` may run. */
+static struct vcpu *next_runnable(const struct vcpu *after, unsigned int cpu)
 {
     unsigned int total = MAX_DOMAINS * MAX_VCPUS_PER_DOM, start = 0;
 
@@ -47,7 +60,7 @@ static struct vcpu *next_runnable(const struct vcpu *after)
         unsigned int idx = (start + k) % total;
         struct domain *d = domain_slot(idx / MAX_VCPUS_PER_DOM);
         unsigned int id = idx % MAX_VCPUS_PER_DOM;
-        if (d && id < d->nr_vcpus && can_run(&d->vcpus[id]))
+        if (d && id < d->nr_vcpus && can_run_on(&d->vcpus[id], cpu))
             return &d->vcpus[id];
     }
     return NULL;
@@ -63,34 +76,58 @@ static unsigned int runnable_count(void)
     return n;
 }
 
-static bool any_domain_running(unsigned int *last_reason)
+static bool any_domain_running(void)
 {
     struct domain *d;
-    bool running = false;
     for_each_domain(d, slot)
-        running |= d->state == DOMAIN_RUNNING;
-    (void)last_reason;
-    return running;
+        if (d->state == DOMAIN_RUNNING)
+            return true;
+    return false;
 }
 
-uint64_t schedule_next_deadline(void)
+uint64_t schedule_next_deadline(unsigned int cpu)
 {
-    uint64_t next = runnable_count() > 1 ? slice_end : 0;
+    uint64_t next = runnable_count() > nr_cpus_online ? percpu[cpu].slice_end : 0;
     struct domain *d;
     for_each_domain(d, slot)
         for (unsigned int i = 0; i < d->nr_vcpus; i++) {
-            uint64_t t = d->vcpus[i].state == VCPU_BLOCKED ? d->vcpus[i].poll_deadline : 0;
+            const struct vcpu *v = &d->vcpus[i];
+            uint64_t t = v->state == VCPU_BLOCKED && v->cpu == cpu ? v->poll_deadline : 0;
             if (t && (!next || t < next))
                 next = t;
         }
     return next;
 }
 
+/* Hands a vCPU that just became runnable to a CPU (see the file comment). */
+static void place_woken(struct vcpu *v)
+{
+    struct vcpu *cur = current_vcpu();
+
+    wakeups++;
+    if (v->loaded) {
+        cpu_raise_resched(v->cpu);
+        return;
+    }
+    if (!cur || !can_run(cur)) { /* this CPU is idle (a timer woke it) */
+        raise_resched();
+        return;
+    }
+    for (unsigned int c = 0; c < nr_cpus_online; c++)
+        if (percpu[c].in_idle) {
+            cpu_raise_resched(c);
+            return;
+        }
+    cpu_raise_resched(v->cpu);
+}
+
 void schedule_tick(uint64_t now)
 {
+    struct percpu *pc = this_cpu();
     struct domain *d;
-    if (slice_end && now >= slice_end)
-        need_resched = true;
+
+    if (pc->slice_end && now >= pc->slice_end)
+        pc->need_resched = true;
     for_each_domain(d, slot)
         for (unsigned int i = 0; i < d->nr_vcpus; i++) {
             struct vcpu *v = &d->vcpus[i];
@@ -98,7 +135,7 @@ void schedule_tick(uint64_t now)
                 v->nr_poll_ports = 0;
                 v->poll_deadline = 0;
                 v->state = VCPU_RUNNABLE;
-                need_resched = true;
+                place_woken(v);
             }
         }
 }
@@ -123,7 +160,27 @@ void vcpu_wake(struct vcpu *v)
     v->nr_poll_ports = 0;
     v->poll_deadline = 0;
     v->state = VCPU_RUNNABLE;
-    need_resched = true;
+    place_woken(v);
+}
+
+void vcpu_make_runnable(struct vcpu *v)
+{
+    if (v->state == VCPU_RUNNABLE)
+        return;
+    v->state = VCPU_RUNNABLE;
+    place_woken(v);
+}
+
+void vcpu_force_reschedule(struct vcpu *v)
+{
+    if (v->loaded)
+        cpu_raise_resched(v->cpu);
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+    if (v->loaded && v->cpu != this_cpu_id() && v->state == VCPU_RUNNABLE)
+        cpu_kick(v->cpu);
 }
 
 void vcpu_block(struct vcpu *v)
@@ -132,7 +189,7 @@ void vcpu_block(struct vcpu *v)
         return;
     v->state = VCPU_BLOCKED;
     vcpu_set_runstate(v, RUNSTATE_blocked);
-    need_resched = true;
+    raise_resched();
 }
 
 void vcpu_poll(struct vcpu *v, const evtchn_port_t *ports, unsigned int n, uint64_t until_ns)
@@ -146,46 +203,56 @@ void vcpu_poll(struct vcpu *v, const evtchn_port_t *ports, unsigned int n, uint6
     v->poll_deadline = until_ns;
     v->state = VCPU_BLOCKED;
     vcpu_set_runstate(v, RUNSTATE_blocked);
-    need_resched = true;
+    raise_resched();
 }
 
-static void wait_for_work(void)
+/* Takes `cur` (may be NULL) off this CPU and loads `next`. */
+static void switch_to(struct vcpu *cur, struct vcpu *next)
 {
-    idle_waits++;
-    idle_once(0);
+    if (cur) {
+        if (cur->domain->state == DOMAIN_RUNNING)
+            context_save(cur);
+        cur->loaded = false;
+    }
+    if (next->cpu != this_cpu_id())
+        migrations++;
+    vcpu_switch_runstate(cur, next);
+    context_restore(cur, next);
+    context_switches++;
 }
 
 void schedule(void)
 {
+    struct percpu *pc = this_cpu();
     struct vcpu *cur = current_vcpu();
 
-    if (cur && can_run(cur) && !need_resched)
+    if (cur && can_run(cur) && !pc->need_resched)
         return;
     for (;;) {
-        need_resched = false;
-        struct vcpu *next = next_runnable(cur);
+        pc->need_resched = false;
+        struct vcpu *next = next_runnable(cur, pc->id);
         if (next) {
-            if (next != cur) {
-                if (cur && cur->domain->state == DOMAIN_RUNNING)
-                    context_save(cur);
-                vcpu_switch_runstate(cur, next);
-                context_restore(cur, next);
-                context_switches++;
-            } else if (cur->runstate.state != RUNSTATE_running) {
+            if (next != cur)
+                switch_to(cur, next);
+            else if (cur->runstate.state != RUNSTATE_running)
                 vcpu_set_runstate(cur, RUNSTATE_running); /* woke up where it blocked */
-            }
-            slice_end = system_time_ns() + TIME_SLICE_NS;
+            pc->slice_end = system_time_ns() + TIME_SLICE_NS;
+            rearm_hardware_timer();
             return;
         }
-        if (!any_domain_running(NULL))
+        if (!any_domain_running())
             power_off_machine();
-        wait_for_work();
+        idle_waits++;
+        idle_once(0);
     }
 }
 
 void schedule_print_stats(void)
 {
-    printk(LOG_INFO, "(pvkit) scheduler: %lu context switches, %lu idle waits, "
-           "%u runnable vCPUs, %lu timer programmings\n", (unsigned long)context_switches,
-           (unsigned long)idle_waits, runnable_count(), (unsigned long)timer_program_count());
+    printk(LOG_INFO, "(pvkit) scheduler: %u CPUs, %lu context switches, %lu migrations, "
+           "%lu wake-ups, %lu idle waits, %u runnable vCPUs, %lu timer programmings\n",
+           nr_cpus_online, (unsigned long)context_switches, (unsigned long)migrations,
+           (unsigned long)wakeups, (unsigned long)idle_waits, runnable_count(),
+           (unsigned long)timer_program_count());
+    smp_print_stats();
 }

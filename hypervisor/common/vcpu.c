@@ -4,15 +4,18 @@
  *
  * Time: each vCPU's vcpu_info carries pvclock parameters (version-protected:
  * odd while we write), refreshed whenever the vCPU starts running or asks.
- * Timers: each vCPU has one single-shot deadline and an optional period; the
- * APIC timer is always armed for the earliest deadline of all vCPUs, and an
- * expiry raises VIRQ_TIMER, as does the scheduler's time slice and the
- * console poll. Blocking itself is the scheduler's (common/schedule.c).
+ * Timers: each vCPU has one single-shot deadline and an optional period,
+ * served by the APIC timer of the CPU it last ran on (vcpu.cpu): each CPU's
+ * timer is armed for the earliest deadline it serves (its vCPUs' timers, its
+ * time slice, on CPU 0 the console poll). Any CPU's timer interrupt fires
+ * every expired vCPU timer (VIRQ_TIMER). Blocking itself is the scheduler's
+ * (common/schedule.c).
  */
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
+#include "pvkit/smp.h"
 #include "pvkit/time.h"
 #include "pvkit/traps.h"
 #include "pvkit/x86.h"
@@ -61,19 +64,27 @@ void vcpu_set_runstate(struct vcpu *v, int state)
 
 static uint64_t next_console_poll;
 
-static uint64_t earliest_deadline(void)
+/*
+ * The earliest deadline CPU `cpu` serves: its scheduler's, the timers of the
+ * vCPUs that last ran there, and (CPU 0) the console poll.
+ */
+static uint64_t earliest_deadline(unsigned int cpu)
 {
-    uint64_t next = schedule_next_deadline();
-    if (!next_console_poll)
-        next_console_poll = system_time_ns() + CONSOLE_POLL_NS;
-    if (!next || next_console_poll < next)
-        next = next_console_poll;
+    uint64_t next = schedule_next_deadline(cpu);
+    if (cpu == 0) {
+        if (!next_console_poll)
+            next_console_poll = system_time_ns() + CONSOLE_POLL_NS;
+        if (!next || next_console_poll < next)
+            next = next_console_poll;
+    }
     struct domain *d;
 
     for_each_domain(d, slot) {
         if (d->state != DOMAIN_RUNNING)
             continue;
         for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+            if (d->vcpus[i].cpu != cpu)
+                continue;
             uint64_t t = d->vcpus[i].timer_deadline, p = d->vcpus[i].periodic_next;
             if (t && (!next || t < next))
                 next = t;
@@ -86,16 +97,28 @@ static uint64_t earliest_deadline(void)
 
 void rearm_hardware_timer(void)
 {
-    timer_program(earliest_deadline());
+    timer_program(earliest_deadline(this_cpu_id()));
 }
 
 void idle_once(uint64_t until_ns)
 {
-    uint64_t next = earliest_deadline();
+    struct percpu *pc = this_cpu();
+    uint64_t next = earliest_deadline(pc->id);
     if (until_ns && (!next || until_ns < next))
         next = until_ns;
     timer_program(next);
+    uint64_t start = system_time_ns();
+    pc->in_idle = true;
+    hv_unlock();
     __asm__ volatile("sti; hlt; cli" ::: "memory");
+    hv_lock();
+    pc->in_idle = false;
+    serve_flush_request(); /* left for us while we were halted */
+    pc->stats.idle_ns += system_time_ns() - start;
+    if (pc->timer_pending) {
+        pc->timer_pending = false;
+        timer_interrupt();
+    }
 }
 
 static void fire_vcpu_timers(struct vcpu *v, uint64_t now)
@@ -120,7 +143,7 @@ void timer_interrupt(void)
 {
     uint64_t now = system_time_ns();
     schedule_tick(now);
-    if (now >= next_console_poll) {
+    if (this_cpu_id() == 0 && now >= next_console_poll) {
         console_poll();
         next_console_poll = now + CONSOLE_POLL_NS;
     }
@@ -326,14 +349,12 @@ long do_vcpu_op(struct vcpu *v, const uint64_t args[5])
     case VCPUOP_up:
         if (!target->initialised)
             return -XEN_EINVAL;
-        if (target->state == VCPU_DOWN) {
-            target->state = VCPU_RUNNABLE;
-            raise_resched();
-        }
+        if (target->state == VCPU_DOWN)
+            vcpu_make_runnable(target);
         return 0;
     case VCPUOP_down:
         target->state = VCPU_DOWN;
-        raise_resched();
+        vcpu_force_reschedule(target);
         return 0;
     case VCPUOP_register_vcpu_info:
         return register_vcpu_info(v, target, arg);

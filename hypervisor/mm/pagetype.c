@@ -9,6 +9,7 @@
  */
 #include "pvkit/pagetype.h"
 #include "pvkit/mm.h"
+#include "pvkit/smp.h"
 #include "pvkit/x86.h"
 
 /* Flags each level accepts (bits 12-51 are the address, checked separately). */
@@ -55,11 +56,21 @@ static int validate_table(struct domain *d, uint64_t mfn, unsigned int level);
 static void release_table(struct domain *d, uint64_t mfn, unsigned int level);
 static int validate_descriptor_page(struct domain *d, uint64_t mfn);
 
+/*
+ * Gives an untyped frame `type`, validating it. TLBs are flushed first (on
+ * every CPU that may hold the domain's translations) when the frame becomes
+ * a table or descriptor page, so that no stale writable translation can
+ * change it during or after validation, and when a former table becomes
+ * writable, so that no stale table walk can use what the guest writes.
+ */
 static int change_type(struct domain *d, uint64_t mfn, struct frame *f, enum frame_type type)
 {
-    enum frame_type old = f->type;
     int rc = 0;
 
+    if (type != FRAME_TYPE_WRITABLE || (f->flags & FRAME_WAS_TABLE)) {
+        f->flags &= (uint8_t)~FRAME_WAS_TABLE;
+        flush_tlb_domain(d);
+    }
     f->type = (uint8_t)type;
     f->type_count = 1;
     if (frame_type_level(type))
@@ -73,9 +84,6 @@ static int change_type(struct domain *d, uint64_t mfn, struct frame *f, enum fra
     }
     f->flags |= FRAME_VALIDATED;
     d->mm_stats.validations++;
-    /* No stale writable translation may survive a frame becoming a table. */
-    if (old != type && type != FRAME_TYPE_WRITABLE)
-        flush_tlb_local();
     return 0;
 }
 
@@ -109,6 +117,8 @@ static void put_page_type(struct domain *d, uint64_t mfn)
         return;
     if (frame_type_level(f->type))
         release_table(d, mfn, frame_type_level(f->type));
+    if (f->type != FRAME_TYPE_WRITABLE)
+        f->flags |= FRAME_WAS_TABLE;
     f->type = FRAME_TYPE_NONE;
     f->flags &= (uint8_t)~(FRAME_VALIDATED | FRAME_PINNED);
 }

@@ -10,6 +10,7 @@
  * L4 slots 0-255 belong entirely to guests.
  */
 #include "pvkit/mm.h"
+#include "pvkit/smp.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/traps.h"
 #include "pvkit/x86.h"
@@ -150,12 +151,15 @@ static void init_frame_table(const struct boot_info *bi, struct reservations *re
         panic("more than 512 GiB of memory is not supported");
     map_2m_range(idle_l4, DIRECTMAP_BASE, 0, top, PTE_P | PTE_RW,
                  PTE_P | PTE_RW | PTE_A | PTE_D | PTE_G);
-    /* The LDT window: a page-table chain whose L1 the LDT code fills on demand. */
-    uint64_t *l3 = alloc_table(), *l2 = alloc_table(), *l1 = alloc_table();
+    /* The LDT windows, one per CPU, 2 MiB apart: L1s the LDT code fills on demand. */
+    uint64_t *l3 = alloc_table(), *l2 = alloc_table();
     idle_l4[L4_INDEX(LDT_VIRT_START)] = virt_to_phys(l3) | PTE_P | PTE_RW;
     l3[L3_INDEX(LDT_VIRT_START)] = virt_to_phys(l2) | PTE_P | PTE_RW;
-    l2[L2_INDEX(LDT_VIRT_START)] = virt_to_phys(l1) | PTE_P | PTE_RW;
-    ldt_window_init(l1);
+    for (unsigned int cpu = 0; cpu < MAX_CPUS; cpu++) {
+        uint64_t *l1 = alloc_table();
+        l2[L2_INDEX(LDT_VIRT_START) + cpu] = virt_to_phys(l1) | PTE_P | PTE_RW;
+        ldt_window_init(cpu, l1);
+    }
     /* The local APIC's registers: uncached, in the direct map like RAM. */
     map_2m_range(idle_l4, DIRECTMAP_BASE + LAPIC_PHYS, LAPIC_PHYS, L2_PAGE_SIZE, PTE_P | PTE_RW,
                  PTE_P | PTE_RW | PTE_PCD | PTE_PWT | PTE_A | PTE_D | PTE_G);

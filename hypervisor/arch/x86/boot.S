@@ -10,6 +10,12 @@
  * paging still executes) and in the direct-map slot (where the image is
  * linked). C replaces them with the real tables as soon as it knows the memory
  * map. Symbols are linked high; 32-bit code uses their physical addresses.
+ *
+ * Application processors start in real mode at AP_TRAMPOLINE_PHYS, where the
+ * boot CPU copies ap_trampoline (arch/x86/smp.c) with the CR3, EFER and stack
+ * for the AP filled in; the trampoline takes the AP through protected mode to
+ * long mode on the boot page tables and jumps to ap_start64, which calls
+ * ap_start() in C.
  */
 #include "pvkit/layout.h"
 
@@ -144,6 +150,85 @@ start64:
 6:      hlt
         jmp     6b
 
+/* An application processor, in long mode on the boot page tables and its stack. */
+ap_start64:
+        mov     $0x10, %eax
+        mov     %eax, %ds
+        mov     %eax, %es
+        mov     %eax, %ss
+        xor     %eax, %eax
+        mov     %eax, %fs
+        mov     %eax, %gs
+        xor     %ebp, %ebp
+        call    ap_start
+7:      hlt
+        jmp     7b
+
+/*
+ * The AP trampoline, position-dependent: it runs from its copy at
+ * AP_TRAMPOLINE_PHYS, so addresses inside it are computed with TRAMP().
+ */
+#define TRAMP(sym) ((sym) - ap_trampoline + AP_TRAMPOLINE_PHYS)
+
+        .code16
+        .balign 16
+        .globl ap_trampoline, ap_trampoline_end, ap_trampoline_cr3
+        .globl ap_trampoline_efer, ap_trampoline_stack
+ap_trampoline:
+        cli
+        cld
+        xor     %ax, %ax
+        mov     %ax, %ds
+        lgdtl   TRAMP(ap_gdtr)
+        mov     %cr0, %eax
+        or      $1, %eax                /* PE */
+        mov     %eax, %cr0
+        ljmpl   $0x08, $TRAMP(ap_protected)
+
+        .code32
+ap_protected:
+        mov     $0x10, %eax
+        mov     %eax, %ds
+        mov     %eax, %es
+        mov     %eax, %ss
+        mov     %cr4, %eax
+        or      $(1 << 5), %eax         /* PAE */
+        mov     %eax, %cr4
+        mov     TRAMP(ap_trampoline_cr3), %eax
+        mov     %eax, %cr3
+        mov     $MSR_EFER, %ecx
+        mov     TRAMP(ap_trampoline_efer), %eax
+        xor     %edx, %edx
+        wrmsr
+        mov     %cr0, %eax
+        or      $0x80010001, %eax       /* PG | WP | PE */
+        mov     %eax, %cr0
+        ljmp    $0x18, $TRAMP(ap_long)
+
+        .code64
+ap_long:
+        mov     TRAMP(ap_trampoline_stack), %rsp
+        movabs  $ap_start64, %rax
+        jmp     *%rax
+
+        .balign 8
+ap_gdt:
+        .quad   0
+        .quad   0x00cf9a000000ffff      /* 0x08: 32-bit code */
+        .quad   0x00cf92000000ffff      /* 0x10: data */
+        .quad   0x00af9a000000ffff      /* 0x18: 64-bit code */
+ap_gdtr:
+        .short  ap_gdtr - ap_gdt - 1
+        .long   TRAMP(ap_gdt)
+        .balign 8
+ap_trampoline_stack:                    /* filled in by the boot CPU */
+        .quad   0
+ap_trampoline_cr3:
+        .long   0
+ap_trampoline_efer:
+        .long   0
+ap_trampoline_end:
+
         .section .rodata
 no_lm_msg:
         .asciz  "pvkit: this CPU has no long mode\r\n"
@@ -160,6 +245,7 @@ boot_gdtr:
 
         .section .bss.page_aligned, "aw", @nobits
         .balign PAGE_SIZE
+        .globl boot_l4
 boot_l4:
         .skip   PAGE_SIZE
 boot_l3:

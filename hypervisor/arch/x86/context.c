@@ -13,6 +13,7 @@
 #include "pvkit/domain.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
+#include "pvkit/smp.h"
 #include "pvkit/time.h"
 #include "pvkit/traps.h"
 #include "pvkit/x86.h"
@@ -98,9 +99,13 @@ static void write_debugregs(const struct vcpu *v)
 void context_restore(struct vcpu *prev, struct vcpu *next)
 {
     struct cpu_info *ci = get_cpu_info();
+    struct percpu *pc = this_cpu();
 
     ci->current = next;
+    next->loaded = true;
+    next->cpu = pc->id;
     ci->guest_regs = next->regs;
+    pc->loaded_domain = next->domain;
     write_cr3((next->in_kernel ? next->kernel_l4_mfn : next->user_l4_mfn) << PAGE_SHIFT);
     load_gdt_of(prev, next);
     ldt_switch(prev, next);

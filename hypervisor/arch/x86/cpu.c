@@ -1,6 +1,7 @@
 /*
  * Processor set-up: GDT with Xen's reserved flat selectors, TSS with IST
- * stacks, IDT, SYSCALL MSRs, control registers.
+ * stacks, IDT, SYSCALL MSRs, control registers. Every CPU has its own GDT,
+ * TSS and IST stacks (indexed by cpu_info.cpu_id); the IDT is shared.
  *
  * The GDT has Xen's shape: entries below GDT_FIRST_RESERVED (7168) belong to
  * the guest (all not-present until a guest installs its own with set_gdt), the
@@ -10,6 +11,7 @@
  */
 #include "pvkit/cpu.h"
 #include "pvkit/mm.h"
+#include "pvkit/smp.h"
 #include "pvkit/x86.h"
 #include "pvkit/xenabi.h"
 
@@ -47,14 +49,20 @@ struct table_pointer {
 #define IST_MC  3
 #define IST_STACK_SIZE PAGE_SIZE
 
-static uint64_t gdt[GDT_ENTRIES_TOTAL] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t gdts[MAX_CPUS][GDT_ENTRIES_TOTAL] __attribute__((aligned(PAGE_SIZE)));
 static struct idt_entry idt[256] __attribute__((aligned(16)));
-static struct tss tss __attribute__((aligned(64)));
-static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
+static struct tss tsses[MAX_CPUS] __attribute__((aligned(64)));
+static uint8_t ist_stacks[MAX_CPUS][3][IST_STACK_SIZE] __attribute__((aligned(16)));
+
+/* This CPU's GDT. */
+static uint64_t *this_gdt(void)
+{
+    return gdts[get_cpu_info()->cpu_id];
+}
 
 extern const uint64_t exception_vectors[32];
 extern const uint64_t interrupt_stubs[1];   /* address of the stub for vector 32 */
-extern char syscall_entry[], syscall32_entry[], cpu0_stack[];
+extern char syscall_entry[], syscall32_entry[];
 
 #define GDT_INDEX(sel) ((sel) >> 3)
 
@@ -70,9 +78,10 @@ static void set_gate(unsigned int vec, uint64_t handler, unsigned int dpl, unsig
     };
 }
 
-static void init_gdt(void)
+static void init_gdt(unsigned int cpu)
 {
-    uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
+    uint64_t *gdt = gdts[cpu];
+    uint64_t base = (uint64_t)&tsses[cpu], limit = sizeof(struct tss) - 1;
 
     gdt[GDT_INDEX(HV_CS)] = 0x00af9b000000ffffull;              /* 64-bit code, DPL 0 */
     gdt[GDT_INDEX(HV_DS)] = 0x00cf93000000ffffull;              /* data, DPL 0 */
@@ -81,7 +90,7 @@ static void init_gdt(void)
     gdt[GDT_INDEX(FLAT_RING3_CS64)] = 0x00affb000000ffffull;    /* 64-bit code, DPL 3 */
     gdt_set_system_descriptor(HV_TSS_SEL, base, limit, 0x89 /* present 64-bit TSS */);
 
-    struct table_pointer gdtr = { sizeof(gdt) - 1, (uint64_t)gdt };
+    struct table_pointer gdtr = { sizeof(gdts[cpu]) - 1, (uint64_t)gdt };
     __asm__ volatile(
         "lgdt %0\n\t"
         "mov %1, %%ds\n\t"
@@ -96,16 +105,18 @@ static void init_gdt(void)
     __asm__ volatile("ltr %w0" : : "r"(HV_TSS_SEL));
 }
 
-static void init_tss(struct cpu_info *ci)
+static void init_tss(unsigned int cpu, struct cpu_info *ci)
 {
-    tss.rsp[0] = ci->syscall_stack;
-    tss.ist[IST_NMI - 1] = (uint64_t)ist_stacks[0] + IST_STACK_SIZE;
-    tss.ist[IST_DF - 1] = (uint64_t)ist_stacks[1] + IST_STACK_SIZE;
-    tss.ist[IST_MC - 1] = (uint64_t)ist_stacks[2] + IST_STACK_SIZE;
-    tss.iomap_base = sizeof(tss); /* no I/O bitmap: all ports trap at CPL 3 */
+    struct tss *tss = &tsses[cpu];
+    tss->rsp[0] = ci->syscall_stack;
+    tss->ist[IST_NMI - 1] = (uint64_t)ist_stacks[cpu][0] + IST_STACK_SIZE;
+    tss->ist[IST_DF - 1] = (uint64_t)ist_stacks[cpu][1] + IST_STACK_SIZE;
+    tss->ist[IST_MC - 1] = (uint64_t)ist_stacks[cpu][2] + IST_STACK_SIZE;
+    tss->iomap_base = sizeof(*tss); /* no I/O bitmap: all ports trap at CPL 3 */
 }
 
-static void init_idt(void)
+/* Fills the shared IDT (once, on the boot CPU). */
+static void build_idt(void)
 {
     for (unsigned int v = 0; v < 32; v++)
         set_gate(v, exception_vectors[v], 0, 0);
@@ -117,7 +128,10 @@ static void init_idt(void)
     /* INT3 and INTO may be executed by the guest on purpose. */
     set_gate(3, exception_vectors[3], 3, 0);
     set_gate(4, exception_vectors[4], 3, 0);
+}
 
+static void load_idt(void)
+{
     struct table_pointer idtr = { sizeof(idt) - 1, (uint64_t)idt };
     __asm__ volatile("lidt %0" : : "m"(idtr));
 }
@@ -143,17 +157,24 @@ static void mask_legacy_pic(void)
     outb(0xa1, 0xff);
 }
 
-void cpu_init(void)
+struct cpu_info *cpu_info_of_stack(void *stack)
 {
-    struct cpu_info *ci = (struct cpu_info *)(cpu0_stack + STACK_SIZE - CPU_INFO_RESERVED);
+    return (struct cpu_info *)((uint8_t *)stack + STACK_SIZE - CPU_INFO_RESERVED);
+}
 
+void cpu_init(unsigned int cpu, struct cpu_info *ci)
+{
     memset(ci, 0, sizeof(*ci));
+    ci->cpu_id = cpu;
     ci->syscall_stack = (uint64_t)(&ci->guest_regs + 1);
-    init_tss(ci);
-    init_gdt();
-    init_idt();
+    init_tss(cpu, ci);
+    init_gdt(cpu);
+    if (cpu == 0) {
+        build_idt();
+        mask_legacy_pic();
+    }
+    load_idt();
     init_syscall_msrs(ci);
-    mask_legacy_pic();
     write_cr0((read_cr0() & ~(CR0_TS | (1ul << 2))) | (1ul << 1) | (1ul << 5)); /* !EM, MP, NE */
     write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
 }
@@ -161,6 +182,7 @@ void cpu_init(void)
 void gdt_set_system_descriptor(unsigned int selector, uint64_t base, uint64_t limit,
                                unsigned int type)
 {
+    uint64_t *gdt = this_gdt();
     unsigned int i = selector >> 3;
     gdt[i] = (limit & 0xffff) | ((base & 0xffffff) << 16) | ((uint64_t)type << 40) |
              (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
@@ -170,7 +192,7 @@ void gdt_set_system_descriptor(unsigned int selector, uint64_t base, uint64_t li
 void gdt_set_guest_entry(unsigned int index, uint64_t desc)
 {
     if (index < GDT_FIRST_RESERVED)
-        gdt[index] = desc;
+        this_gdt()[index] = desc;
 }
 
 void dump_regs(enum log_level lvl, const char *who, const struct cpu_regs *r)

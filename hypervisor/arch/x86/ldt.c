@@ -7,30 +7,39 @@
  * a descriptor page (which needs it to have no writable mapping) and mapped
  * into the window; if that fails, the guest gets the page fault at its own
  * address. Switching vCPUs unmaps the window and drops the references, so a
- * window only ever shows the current vCPU's LDT.
+ * window only ever shows the current vCPU's LDT. Every CPU has its own
+ * window, 2 MiB apart (ldt_window), touched only by that CPU.
  */
 #include "pvkit/cpu.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
+#include "pvkit/smp.h"
 #include "pvkit/traps.h"
 #include "pvkit/x86.h"
 
-static uint64_t *ldt_l1; /* the window's page-table entries (LDT_PAGES used) */
+static uint64_t *ldt_l1[MAX_CPUS]; /* each window's page-table entries (LDT_PAGES used) */
 
-void ldt_window_init(uint64_t *l1)
+void ldt_window_init(unsigned int cpu, uint64_t *l1)
 {
-    ldt_l1 = l1;
+    ldt_l1[cpu] = l1;
+}
+
+/* This CPU's window. */
+static uint64_t ldt_window(void)
+{
+    return LDT_VIRT_START + (uint64_t)this_cpu_id() * L2_PAGE_SIZE;
 }
 
 static void unmap_window(struct domain *d)
 {
+    uint64_t *l1 = ldt_l1[this_cpu_id()];
     for (unsigned int i = 0; i < LDT_PAGES; i++) {
-        if (!(ldt_l1[i] & PTE_P))
+        if (!(l1[i] & PTE_P))
             continue;
-        put_page_and_type(d, (ldt_l1[i] & PTE_ADDR_MASK) >> PAGE_SHIFT);
-        ldt_l1[i] = 0;
-        invlpg(LDT_VIRT_START + i * PAGE_SIZE);
+        put_page_and_type(d, (l1[i] & PTE_ADDR_MASK) >> PAGE_SHIFT);
+        l1[i] = 0;
+        invlpg(ldt_window() + i * PAGE_SIZE);
     }
 }
 
@@ -40,7 +49,7 @@ static void load_ldt_register(const struct vcpu *v)
         __asm__ volatile("lldt %w0" : : "r"(0));
         return;
     }
-    uint64_t base = LDT_VIRT_START, limit = v->ldt_entries * 8 - 1;
+    uint64_t base = ldt_window(), limit = v->ldt_entries * 8 - 1;
     gdt_set_system_descriptor(HV_LDT_SEL, base, limit, 0x82 /* present LDT, DPL 0 */);
     __asm__ volatile("lldt %w0" : : "r"(HV_LDT_SEL));
 }
@@ -59,9 +68,10 @@ int vcpu_set_ldt(struct vcpu *v, uint64_t base, uint64_t entries)
 
 bool ldt_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2)
 {
-    if (cr2 < LDT_VIRT_START || cr2 >= LDT_VIRT_START + LDT_PAGES * PAGE_SIZE)
+    uint64_t window = ldt_window();
+    if (cr2 < window || cr2 >= window + LDT_PAGES * PAGE_SIZE)
         return false;
-    unsigned int page = (unsigned int)((cr2 - LDT_VIRT_START) >> PAGE_SHIFT);
+    unsigned int page = (unsigned int)((cr2 - window) >> PAGE_SHIFT);
     uint64_t guest_va = v->ldt_base + ((uint64_t)page << PAGE_SHIFT);
     uint64_t mfn = guest_frame_of(v, guest_va);
 
@@ -71,7 +81,8 @@ bool ldt_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2)
         inject_exception(v, regs, 14, true, regs->error_code & 3);
         return true;
     }
-    ldt_l1[page] = (mfn << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A | PTE_D | pte_nx_mask;
+    ldt_l1[this_cpu_id()][page] = (mfn << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A | PTE_D |
+                                  pte_nx_mask;
     return true;
 }
 

@@ -14,7 +14,11 @@
 
 #define PIT_HZ              1193182u
 #define CALIBRATE_MS        20u
+#define APIC_ID             0x020
 #define APIC_SVR            0x0f0
+#define APIC_ICR_LOW        0x300
+#define APIC_ICR_HIGH       0x310
+#define ICR_PENDING         (1u << 12)
 #define APIC_EOI            0x0b0
 #define APIC_LVT_TIMER      0x320
 #define APIC_TIMER_INIT     0x380
@@ -30,7 +34,7 @@ static int8_t scale_shift;
 static uint32_t boot_wc_sec;
 static bool tsc_deadline;
 static volatile uint32_t *apic;
-static uint64_t timer_programmings;
+static uint64_t timer_programmings; /* all CPUs; counted under the hypervisor lock */
 
 uint64_t timer_program_count(void)
 {
@@ -134,26 +138,45 @@ void time_boot_wallclock(uint32_t *sec, uint32_t *nsec)
     *nsec = 0;
 }
 
-static void apic_init(void)
+/* Enables this CPU's local APIC and puts its timer in the calibrated mode. */
+void apic_init_cpu(void)
+{
+    wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | (1u << 11));
+    apic_write(APIC_SVR, 0x100 | SPURIOUS_VECTOR);   /* software-enable */
+    apic_write(APIC_TIMER_DIVIDE, 0x3);                /* divide by 16 */
+    apic_write(APIC_LVT_TIMER, tsc_deadline ? LVT_TSC_DEADLINE | TIMER_VECTOR : TIMER_VECTOR);
+}
+
+/* Finds the APIC timer mode and, for one-shot mode, its rate (boot CPU). */
+static void apic_calibrate(void)
 {
     uint32_t r[4];
 
-    wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | (1u << 11));
     apic = phys_to_virt(LAPIC_PHYS);
-    apic_write(APIC_SVR, 0x100 | SPURIOUS_VECTOR);   /* software-enable */
     cpuid_count(1, 0, r);
     tsc_deadline = r[CPUID_ECX] & (1u << 24);
-    if (tsc_deadline) {
-        apic_write(APIC_LVT_TIMER, LVT_TSC_DEADLINE | TIMER_VECTOR);
+    apic_init_cpu();
+    if (tsc_deadline)
         return;
-    }
-    apic_write(APIC_TIMER_DIVIDE, 0x3);                /* divide by 16 */
     apic_write(APIC_LVT_TIMER, LVT_MASKED | TIMER_VECTOR);
     apic_write(APIC_TIMER_INIT, 0xffffffff);
     pit_wait_tsc(CALIBRATE_MS);
     apic_ticks_per_ms = (0xffffffffu - apic_read(APIC_TIMER_CURRENT)) / CALIBRATE_MS;
     apic_write(APIC_TIMER_INIT, 0);
     apic_write(APIC_LVT_TIMER, TIMER_VECTOR);          /* one-shot */
+}
+
+uint32_t apic_self_id(void)
+{
+    return apic_read(APIC_ID) >> 24;
+}
+
+void apic_send_ipi(uint32_t apic_id, uint32_t icr_low)
+{
+    while (apic_read(APIC_ICR_LOW) & ICR_PENDING)
+        cpu_relax();
+    apic_write(APIC_ICR_HIGH, apic_id << 24);
+    apic_write(APIC_ICR_LOW, icr_low);
 }
 
 void timer_program(uint64_t deadline_ns)
@@ -191,7 +214,7 @@ void time_init(void)
     compute_scale();
     cpuid_set_tsc_khz((uint32_t)(tsc_hz / 1000));
     read_rtc();
-    apic_init();
+    apic_calibrate();
     printk(LOG_INFO, "(pvkit) time: TSC %lu kHz, APIC timer %s, wall clock %u\n",
            (unsigned long)(tsc_hz / 1000), tsc_deadline ? "TSC-deadline" : "one-shot",
            boot_wc_sec);

@@ -6,6 +6,9 @@
  * A fault in the hypervisor is either expected (a guest-access helper, a
  * segment load or IRET with guest-supplied values: resumed at its fixup), a
  * debug trap from a guest's breakpoint registers (ignored), or a bug (panic).
+ * Every entry from a guest takes the hypervisor lock (pvkit/smp.h); the exit
+ * path drops it.
+ *
  * A guest exception is first offered to emulation (forced CPUID, privileged
  * instructions, stores into page tables); otherwise it is bounced to the
  * guest kernel's handler from its trap table, in Xen's frame format
@@ -13,6 +16,7 @@
  */
 #include "pvkit/traps.h"
 #include "pvkit/guest_access.h"
+#include "pvkit/smp.h"
 #include "pvkit/time.h"
 #include "pvkit/x86.h"
 
@@ -214,27 +218,44 @@ static void guest_exception(struct vcpu *v, struct cpu_regs *regs)
     inject_exception(v, regs, vector, vector_has_error_code(vector), regs->error_code);
 }
 
-/* A hardware interrupt, from guest or hypervisor context alike. */
-static void handle_interrupt(unsigned int vector)
+/*
+ * A hardware interrupt. From a guest (lock held) the timer's work runs now;
+ * a kick needs nothing more than the exit path it leads to. In the
+ * hypervisor, interrupts are on only in the idle halt, without the lock: the
+ * idle loop runs the timer's work once it has the lock again.
+ */
+static void handle_interrupt(unsigned int vector, bool from_guest)
 {
     if (vector == SPURIOUS_VECTOR)
         return;
     apic_eoi();
-    if (vector == TIMER_VECTOR)
+    if (vector != TIMER_VECTOR)
+        return;
+    if (from_guest)
         timer_interrupt();
+    else
+        this_cpu()->timer_pending = true;
 }
 
 void handle_exception(struct cpu_regs *regs)
 {
+    bool from_guest = regs->cs & 3;
+
     if (regs->vector >= 32 && regs->vector < 256) {
-        handle_interrupt(regs->vector);
+        if (from_guest)
+            hv_lock();
+        handle_interrupt(regs->vector, from_guest);
         return;
     }
-    if ((regs->cs & 3) == 0) {
+    if (!from_guest) {
         hypervisor_fault(regs);
         return;
     }
-    guest_exception(current_vcpu(), regs);
+    hv_lock();
+    struct vcpu *v = current_vcpu();
+    /* Its domain may have been shut down from another CPU: just leave (reschedule). */
+    if (v->domain->state == DOMAIN_RUNNING)
+        guest_exception(v, regs);
 }
 
 /* SYSCALL from guest user mode: the guest kernel's syscall callback. */
@@ -251,8 +272,11 @@ static void user_syscall(struct vcpu *v, struct cpu_regs *regs)
 
 void handle_syscall(struct cpu_regs *regs)
 {
+    hv_lock();
     struct vcpu *v = current_vcpu();
 
+    if (v->domain->state != DOMAIN_RUNNING)
+        return;
     if (v->in_kernel)
         do_hypercall(v, regs);
     else
@@ -263,6 +287,7 @@ void handle_syscall(struct cpu_regs *regs)
 void bad_guest_iret(void);
 void bad_guest_iret(void)
 {
+    hv_lock(); /* dropped on the way out, which failed */
     struct vcpu *v = current_vcpu();
     domain_crash(v->domain, "IRET to the guest faulted (invalid selectors or RIP)",
                  &get_cpu_info()->guest_regs);

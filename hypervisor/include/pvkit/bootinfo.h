@@ -65,6 +65,7 @@ struct hv_options {
     enum log_level loglvl;
     uint64_t dom0_mem;         /* bytes; 0: the default */
     unsigned int dom0_vcpus;   /* 0: the default */
+    unsigned int max_cpus;     /* maxcpus=: physical CPUs to use; 0: all (up to MAX_CPUS) */
     bool initial_domain_unprivileged; /* initial_domain=domU: build module 1 as domain 1 */
     unsigned int nr_domus;
     struct domu_spec domus[MAX_BOOT_DOMUS];

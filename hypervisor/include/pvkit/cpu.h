@@ -1,7 +1,7 @@
 /*
  * Per-CPU state and the guest register frame.
  *
- * Each physical CPU runs on a STACK_SIZE-aligned stack with struct cpu_info
+ * Each physical CPU runs on its own STACK_SIZE-aligned stack with struct cpu_info
  * in its top CPU_INFO_RESERVED bytes. guest_regs comes (nearly) first: TSS.rsp0 points
  * just past it, so when the CPU enters the hypervisor from a guest (exception,
  * interrupt) the hardware frame lands in guest_regs' tail, and entry.S pushes
@@ -51,8 +51,13 @@ static inline struct vcpu *current_vcpu(void)
     return get_cpu_info()->current;
 }
 
-/* Loads the GDT, TSS, IDT and SYSCALL MSRs on the boot CPU. */
-void cpu_init(void);
+/* The cpu_info at the top of a STACK_SIZE stack starting at `stack`. */
+struct cpu_info *cpu_info_of_stack(void *stack);
+/*
+ * Sets up CPU `cpu` (0: the boot CPU) running on the stack whose cpu_info is
+ * ci: its GDT, TSS, the IDT, SYSCALL MSRs, CR0/CR4 bits.
+ */
+void cpu_init(unsigned int cpu, struct cpu_info *ci);
 
 /* Enters the guest with the registers in cpu_info.guest_regs; never returns. */
 __attribute__((noreturn)) void exit_to_guest(void);

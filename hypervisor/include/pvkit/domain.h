@@ -38,6 +38,13 @@ struct vcpu {
     struct domain *domain;
     unsigned int id;
     enum vcpu_state state;
+    /*
+     * Loaded: its state is live on physical CPU `cpu` (running there, or that
+     * CPU idles with it). Otherwise `cpu` is where it ran last. That CPU's
+     * APIC timer serves its timers and poll deadline.
+     */
+    bool loaded;
+    unsigned int cpu;
     bool initialised;           /* has a context (the builder's, or VCPUOP_initialise) */
     unsigned int nr_poll_ports; /* SCHEDOP_poll in progress: wake on these */
     evtchn_port_t poll_ports[MAX_POLL_PORTS];
@@ -122,13 +129,14 @@ void domain_crash(struct domain *d, const char *why, const struct cpu_regs *regs
 
 /*
  * Makes v the vCPU this CPU runs: loads its page tables and registers into
- * cpu_info.guest_regs. Call exit_to_guest() afterwards to enter it.
+ * cpu_info.guest_regs. Call exit_to_guest() afterwards (lock held) to enter it.
  */
 void vcpu_load(struct vcpu *v);
 
 /*
- * Called on every exit to the guest: schedules, delivers a due event, and
- * sanitises the frame. Returns true if SYSRET can be used to leave.
+ * Called on every exit to the guest, with the hypervisor lock held: schedules,
+ * delivers a due event, sanitises the frame and drops the lock. Returns true
+ * if SYSRET can be used to leave.
  */
 bool prepare_exit_to_guest(struct cpu_regs *regs);
 
@@ -141,11 +149,21 @@ bool prepare_exit_to_guest(struct cpu_regs *regs);
 void vcpu_block(struct vcpu *v);
 /* Blocks until one of the ports is pending or until_ns (if not 0) passes. */
 void vcpu_poll(struct vcpu *v, const evtchn_port_t *ports, unsigned int n, uint64_t until_ns);
-/* Waits for one interrupt, the hardware timer armed no later than until_ns (if not 0). */
+/*
+ * Waits for one interrupt with the hypervisor lock dropped, this CPU's
+ * timer armed no later than until_ns (if not 0); runs the timer work if the
+ * timer fired. Lock held on entry and return.
+ */
 void idle_once(uint64_t until_ns);
 /* Makes a blocked vCPU runnable if what it waits for has happened. */
 void vcpu_wake(struct vcpu *v);
-/* Asks for a scheduling decision on the next exit to a guest. */
+/* Makes a down or blocked vCPU runnable (VCPUOP_up) and finds it a CPU. */
+void vcpu_make_runnable(struct vcpu *v);
+/* Has the CPU that has v loaded (if any) take a scheduling decision soon. */
+void vcpu_force_reschedule(struct vcpu *v);
+/* Kicks the remote CPU running v, so that it notices a new event. */
+void vcpu_kick(struct vcpu *v);
+/* Asks for a scheduling decision on this CPU's next exit to a guest. */
 void raise_resched(void);
 /* Picks what runs next (on every exit to a guest); idles or powers off if nothing can. */
 void schedule(void);
@@ -158,8 +176,8 @@ void vcpu_set_runstate(struct vcpu *v, int state);
 void vcpu_switch_runstate(struct vcpu *prev, struct vcpu *next);
 /* The timer interrupt's scheduling work: time slices, poll timeouts. */
 void schedule_tick(uint64_t now);
-/* The earliest time the scheduler needs the timer (0: none). */
-uint64_t schedule_next_deadline(void);
+/* The earliest time the scheduler needs CPU `cpu`'s timer (0: none). */
+uint64_t schedule_next_deadline(unsigned int cpu);
 /* Saves the running vCPU's CPU state / loads a vCPU's (arch/x86/context.c). */
 void context_save(struct vcpu *v);
 void context_restore(struct vcpu *prev, struct vcpu *next);
@@ -167,9 +185,9 @@ void context_restore(struct vcpu *prev, struct vcpu *next);
 void fpu_init_state(struct vcpu *v);
 /* Publishes the current pvclock parameters in the vCPU's vcpu_info. */
 void update_vcpu_time(struct vcpu *v);
-/* Arms the hardware timer for the earliest guest, scheduler or console deadline. */
+/* Arms this CPU's timer for the earliest guest, scheduler or console deadline it serves. */
 void rearm_hardware_timer(void);
-/* Runs expired guest timers and re-arms the hardware timer. */
+/* Runs expired guest timers (of every vCPU) and re-arms this CPU's timer. */
 void timer_interrupt(void);
 
 /* Makes the hypervisor the backend of a domU console ring; returns the guest's port. */

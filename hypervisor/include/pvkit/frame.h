@@ -34,11 +34,12 @@ enum frame_type {
 
 #define FRAME_PINNED    (1u << 0)
 #define FRAME_VALIDATED (1u << 1)
+#define FRAME_WAS_TABLE (1u << 2) /* a table or descriptor page since the last flush */
 
 struct frame {
     uint32_t owner;       /* domain id, or one of OWNER_* */
     uint8_t type;         /* enum frame_type */
-    uint8_t flags;        /* FRAME_PINNED | FRAME_VALIDATED */
+    uint8_t flags;        /* FRAME_PINNED | FRAME_VALIDATED | FRAME_WAS_TABLE */
     uint16_t reserved;
     uint32_t type_count;  /* references that depend on the current type */
     uint32_t ref_count;   /* all references (mappings, pins, CR3, ...) */

@@ -42,10 +42,13 @@
 #define HV_LDT_SEL          0xe050
 #define GDT_ENTRIES_TOTAL   (GDT_FIRST_RESERVED + 12)
 
-/* The LDT window (slot 261): the current vCPU's LDT frames, mapped on demand. */
+/* The LDT windows (slot 261), one per CPU 2 MiB apart: the loaded vCPU's LDT frames, mapped on demand. */
 #define LDT_VIRT_START      0xFFFF828000000000
 #define LDT_MAX_ENTRIES     8192
 #define LDT_PAGES           16
+
+/* The real-mode page application processors start at (SIPI vector 8). */
+#define AP_TRAMPOLINE_PHYS  0x8000
 
 /* Exit codes written to QEMU's isa-debug-exit port (QEMU exits with 2*code+1). */
 #define DEBUG_EXIT_PORT     0xf4

@@ -20,9 +20,9 @@
  *    would be made again whenever the table is used, and that change nothing
  *    the guest relies on (tests/unit/hv/test_pagetype.c documents it).
  *
- * The hypervisor runs on one physical CPU with interrupts off, so these
- * operations need no locks; running guests on several physical CPUs will
- * need a per-domain lock here (and TLB shootdowns).
+ * These operations run under the hypervisor lock (pvkit/smp.h); type changes
+ * that could let a stale TLB entry on another CPU bypass the rules flush
+ * those CPUs first (flush_tlb_domain).
  */
 #ifndef PVKIT_PAGETYPE_H
 #define PVKIT_PAGETYPE_H

@@ -2,7 +2,7 @@
  * Time: the TSC, calibrated once at boot, is the clock. System time is
  * nanoseconds since boot; guests compute it themselves from the TSC with the
  * pvclock parameters we publish (vcpu_time_info). One-shot hypervisor timers
- * run on the local APIC timer (TSC-deadline mode when the CPU has it).
+ * run on each CPU's local APIC timer (TSC-deadline mode when the CPU has it).
  */
 #ifndef PVKIT_TIME_H
 #define PVKIT_TIME_H
@@ -27,5 +27,11 @@ void timer_program(uint64_t deadline_ns);
 uint64_t timer_program_count(void);
 /* Acknowledges the current APIC interrupt. */
 void apic_eoi(void);
+/* Enables this CPU's local APIC and its timer (application processors). */
+void apic_init_cpu(void);
+/* This CPU's local APIC ID. */
+uint32_t apic_self_id(void);
+/* Writes the interrupt command register: an IPI to the CPU with this APIC ID. */
+void apic_send_ipi(uint32_t apic_id, uint32_t icr_low);
 
 #endif

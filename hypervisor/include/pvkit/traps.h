@@ -51,7 +51,7 @@ uint64_t guest_frame_of(struct vcpu *v, uint64_t va);
 int vcpu_set_ldt(struct vcpu *v, uint64_t base, uint64_t entries);
 bool ldt_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2);
 void ldt_switch(struct vcpu *prev, struct vcpu *next);
-void ldt_window_init(uint64_t *l1);
+void ldt_window_init(unsigned int cpu, uint64_t *l1);
 
 /* Installs a GDT (validated descriptor frames) for a vCPU; 0 or -errno. */
 int vcpu_set_gdt(struct vcpu *v, const uint64_t *frames, uint64_t entries);

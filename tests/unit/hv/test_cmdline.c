@@ -1,6 +1,6 @@
 /*
  * Tests hypervisor/common/cmdline.c: the hypervisor command line (console=,
- * loglvl=, dom0_mem=, dom0_max_vcpus=), the size parser, and the helper that
+ * loglvl=, dom0_mem=, dom0_max_vcpus=, maxcpus=), the size parser, and the helper that
  * drops the loader's file name. The parser must never fail as a whole: a
  * typo is reported through the callback, with the exact word, and skipped,
  * while every good word still takes effect and options not on the line keep
@@ -165,6 +165,26 @@ static void dom0_mem_refused(void **state)
     assert_true(o.dom0_mem == 16777215ull << 40);
 }
 
+static void maxcpus_values(void **state)
+{
+    (void)state;
+    struct hv_options o = parse("maxcpus=1");
+    assert_int_equal(o.max_cpus, 1);
+    o = parse("maxcpus=2 maxcpus=64");
+    assert_int_equal(o.max_cpus, 64);
+    assert_int_equal(nr_bad_calls, 0);
+
+    static const char *const bad[] = { "maxcpus=0", "maxcpus=", "maxcpus=2x", "maxcpus=4097",
+                                       "maxcpus=-1" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        reset(NULL);
+        o = parse(bad[i]);
+        assert_int_equal(nr_bad_calls, 1);
+        assert_string_equal(bad_words[0], bad[i]);
+        assert_int_equal(o.max_cpus, 0);
+    }
+}
+
 static void dom0_max_vcpus_values(void **state)
 {
     (void)state;
@@ -273,6 +293,7 @@ int main(void)
         cmocka_unit_test_setup(dom0_mem_sizes, reset),
         cmocka_unit_test_setup(dom0_mem_refused, reset),
         cmocka_unit_test_setup(dom0_max_vcpus_values, reset),
+        cmocka_unit_test_setup(maxcpus_values, reset),
         cmocka_unit_test_setup(unknown_words_reported_exactly, reset),
         cmocka_unit_test_setup(key_prefixes_are_not_keys, reset),
         cmocka_unit_test_setup(no_callback_still_counts, reset),
