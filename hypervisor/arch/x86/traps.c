@@ -241,6 +241,14 @@ void handle_exception(struct cpu_regs *regs)
 {
     bool from_guest = regs->cs & 3;
 
+    /*
+     * NMI, #DF and #MC arrive on IST stacks, where neither the per-CPU data
+     * nor the exit path can be found: none is expected, each is fatal.
+     */
+    if (regs->vector == 2 || regs->vector == 8 || regs->vector == 18) {
+        dump_regs(LOG_ERR, "(pvkit)", regs);
+        panic("%s (%s)", exception_name(regs->vector), from_guest ? "guest" : "hypervisor");
+    }
     if (regs->vector >= 32 && regs->vector < 256) {
         if (from_guest)
             hv_lock();
