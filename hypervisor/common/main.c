@@ -145,7 +145,8 @@ void start_hypervisor(uint32_t magic, uint32_t info_phys)
     }
     build_boot_domus(dom0->id + 1);
     console_set_focus(dom0->id);
-    smp_boot_aps(options.max_cpus ? options.max_cpus : MAX_CPUS);
+    smp_boot_aps(options.max_cpus ? options.max_cpus : MAX_CPUS,
+                 boot_info.rsdp_phys ? virt_to_phys(boot_info.rsdp) : 0);
     vcpu_load(&dom0->vcpus[0]);
     rearm_hardware_timer();
     exit_to_guest();

@@ -6,6 +6,10 @@
  * unit tests (over buffers). Only RAM ("available") ranges are kept; every
  * string is copied and truncated to the table's size, and each module's
  * command line loses its first word (the file name the loader puts there).
+ * The multiboot2 ACPI tags give the RSDP for the MADT search (UEFI machines
+ * have none in the BIOS areas; GRUB hands over a copy of it): its address and
+ * a copy of its bytes are kept, the copy because the loader's lies in RAM
+ * that domains get, zeroed, before the MADT is read.
  */
 #include "pvkit/bootinfo.h"
 #include "pvkit/xenabi.h"
@@ -36,6 +40,10 @@ struct mb1_mmap_entry {
 #define MB2_TAG_CMDLINE 1
 #define MB2_TAG_MODULE  3
 #define MB2_TAG_MMAP    6
+#define MB2_TAG_ACPI_OLD 14     /* payload: a copy of the RSDP, ACPI 1.0 (20 bytes) */
+#define MB2_TAG_ACPI_NEW 15     /* payload: a copy of the RSDP, ACPI 2.0+ (36 bytes) */
+#define RSDP_V1_LEN     20
+#define RSDP_V2_LEN     BOOT_RSDP_LEN
 
 struct mb2_tag {
     uint32_t type, size;
@@ -117,10 +125,26 @@ static void parse_mb2_mmap(const struct mb2_tag *tag, struct boot_info *bi)
     }
 }
 
+/* Does an ACPI tag hold a whole RSDP of its kind? A shorter one is ignored. */
+static bool mb2_rsdp_fits(const struct mb2_tag *tag, uint32_t rsdp_len)
+{
+    return tag->size >= sizeof(*tag) + rsdp_len;
+}
+
+/* Records the RSDP in an ACPI tag at tag_phys: its address and a copy of it. */
+static void mb2_take_rsdp(uint64_t tag_phys, const struct mb2_tag *tag, struct boot_info *bi)
+{
+    size_t len = MIN((size_t)tag->size - sizeof(*tag), sizeof(bi->rsdp));
+
+    bi->rsdp_phys = tag_phys + sizeof(*tag);
+    memcpy(bi->rsdp, tag + 1, len);
+}
+
 static int parse_mb2(uint64_t info_phys, phys_reader_fn read, struct boot_info *bi)
 {
     const uint32_t *total = read(info_phys);
     bool have_mmap = false;
+    uint64_t rsdp_old = 0, rsdp_new = 0; /* offsets of usable ACPI tags; 0: none */
 
     bi->loader = "multiboot2";
     for (uint64_t off = 8; off + sizeof(struct mb2_tag) <= *total;) {
@@ -140,8 +164,21 @@ static int parse_mb2(uint64_t info_phys, phys_reader_fn read, struct boot_info *
             parse_mb2_mmap(tag, bi);
             have_mmap = true;
             break;
+        case MB2_TAG_ACPI_OLD:
+            if (!rsdp_old && mb2_rsdp_fits(tag, RSDP_V1_LEN))
+                rsdp_old = off;
+            break;
+        case MB2_TAG_ACPI_NEW:
+            if (!rsdp_new && mb2_rsdp_fits(tag, RSDP_V2_LEN))
+                rsdp_new = off;
+            break;
         }
         off += ALIGN_UP((uint64_t)tag->size, 8);
+    }
+    /* The new RSDP is preferred: only it can point to the XSDT. */
+    if (rsdp_new || rsdp_old) {
+        uint64_t at = info_phys + (rsdp_new ? rsdp_new : rsdp_old);
+        mb2_take_rsdp(at, read(at), bi);
     }
     return have_mmap ? 0 : -XEN_EINVAL;
 }

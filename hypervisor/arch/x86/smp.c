@@ -197,15 +197,26 @@ static bool start_ap(unsigned int cpu, uint32_t apic_id)
     return true;
 }
 
-void smp_boot_aps(unsigned int max_cpus)
+void smp_boot_aps(unsigned int max_cpus, uint64_t rsdp_phys)
 {
     static struct acpi_cpus cpus;
+    int found = -1;
 
     if (max_cpus > MAX_CPUS)
         max_cpus = MAX_CPUS;
     if (max_cpus <= 1)
         return;
-    if (acpi_find_cpus(acpi_reader, &cpus)) {
+    /* The loader's RSDP copy first (the only one on UEFI), then the BIOS areas. */
+    if (rsdp_phys) {
+        found = acpi_find_cpus_from_rsdp(acpi_reader, rsdp_phys, &cpus);
+        if (found)
+            printk(LOG_WARN, "(pvkit) smp: no valid RSDP or MADT at the boot loader's RSDP "
+                   "0x%lx: searching the BIOS areas\n", (unsigned long)rsdp_phys);
+        else
+            printk(LOG_DEBUG, "(pvkit) smp: MADT found from the boot loader's RSDP 0x%lx\n",
+                   (unsigned long)rsdp_phys);
+    }
+    if (found && acpi_find_cpus(acpi_reader, &cpus)) {
         printk(LOG_WARN, "(pvkit) smp: no ACPI MADT found: running on one CPU\n");
         return;
     }

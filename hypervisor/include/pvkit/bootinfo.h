@@ -1,7 +1,8 @@
 /*
  * What the boot loader told us, in one loader-independent form: the
- * hypervisor command line, RAM ranges and modules (multiboot1 from QEMU's
- * -kernel, multiboot2 from GRUB), plus the parsed hypervisor options.
+ * hypervisor command line, RAM ranges, modules and the ACPI RSDP copy
+ * (multiboot1 from QEMU's -kernel, multiboot2 from GRUB), plus the parsed
+ * hypervisor options.
  *
  * Module command lines are stored with the loader's leading file name
  * removed, as Xen does: QEMU passes "<file> <args>", and GRUB users write a
@@ -18,6 +19,7 @@
 #define BOOT_CMDLINE_MAX        1024
 #define BOOT_MAX_RAM_RANGES     64
 #define BOOT_MAX_MODULES        16
+#define BOOT_RSDP_LEN           36      /* an ACPI 2.0+ RSDP */
 
 struct mem_range {
     uint64_t start, end; /* [start, end), bytes */
@@ -35,6 +37,17 @@ struct boot_info {
     struct mem_range ram[BOOT_MAX_RAM_RANGES];
     size_t nr_modules;
     struct boot_module modules[BOOT_MAX_MODULES];
+    /*
+     * The ACPI RSDP from the multiboot2 information: the address of the
+     * loader's copy (the payload of the ACPI new-RSDP tag, type 15, else of
+     * the old-RSDP tag, type 14), 0 if the loader gave none (always for
+     * multiboot1); and a copy of its first bytes (zero-filled beyond a v1
+     * RSDP). A tag too short for its whole RSDP (36 / 20 bytes) is ignored;
+     * the RSDP itself is not checked here. The loader's copy lies in RAM the
+     * hypervisor hands out (zeroed) to domains; the copy here lasts.
+     */
+    uint64_t rsdp_phys;
+    uint8_t rsdp[BOOT_RSDP_LEN];
 };
 
 /* Translates a physical address of loader data to a pointer we can read. */

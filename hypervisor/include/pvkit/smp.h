@@ -79,8 +79,13 @@ void smp_init_boot_cpu(void);
  * Starts up to max_cpus - 1 application processors found in the ACPI MADT
  * and waits until each is online (in its idle loop, waiting for the lock
  * the caller holds). Called once, by the boot CPU, with the lock held.
+ * rsdp_phys: the physical address of an RSDP the boot loader gave, or 0.
+ * The MADT is looked for from it first, then (none given, or no valid RSDP
+ * and MADT behind it) from an RSDP found in the BIOS areas. It must still
+ * hold the RSDP: pass boot_info's copy (boot_info.rsdp, in the hypervisor
+ * image), not the loader's, which domain memory has overwritten by now.
  */
-void smp_boot_aps(unsigned int max_cpus);
+void smp_boot_aps(unsigned int max_cpus, uint64_t rsdp_phys);
 
 /* Sends a kick to CPU `cpu` (not this one). */
 void cpu_kick(unsigned int cpu);

@@ -5,7 +5,10 @@
  * the tests check that only available RAM survives, module command lines lose
  * the loader's file name, tables are capped instead of overflowed, a missing
  * memory map or unknown magic is an error, and a malformed multiboot2 tag
- * list stops the walk instead of running off the structure.
+ * list stops the walk instead of running off the structure. The ACPI RSDP
+ * tags (14: old, 15: new) give the RSDP the MADT search starts from, so the
+ * tests check the address and copy taken, that 15 wins over 14, that a tag
+ * too short for its RSDP is ignored, and that multiboot1 gives none.
  *
  * The "physical memory" is a buffer: physical address P maps to buffer
  * offset P - PHYS_BASE. Each test builds the loader's structures there by
@@ -511,6 +514,148 @@ static void mb2_truncated_tag_stops(void **state)
     assert_int_equal(bi.nr_ram, 0);
 }
 
+/* ---- multiboot2 ACPI RSDP tags ---------------------------------------- */
+
+#define MB2_ACPI_OLD 14     /* payload: a copy of the ACPI 1.0 RSDP, 20 bytes */
+#define MB2_ACPI_NEW 15     /* payload: a copy of the ACPI 2.0+ RSDP, 36 bytes */
+
+/* Payload byte i of an ACPI tag of the given type: tells the two kinds apart. */
+static uint8_t rsdp_byte(uint32_t type, uint32_t i)
+{
+    return (uint8_t)(type << 4 ^ (i + 1));
+}
+
+/* Appends an ACPI tag with a payload of len bytes; returns the payload's physical address. */
+static uint64_t mb2_acpi(uint32_t type, uint32_t len)
+{
+    uint32_t off = mb2_tag(type, 8 + len);
+    for (uint32_t i = 0; i < len; i++)
+        mem[off + 8 + i] = rsdp_byte(type, i);
+    return PHYS_BASE + off + 8;
+}
+
+/* bi.rsdp holds the first len payload bytes of a tag of this type, zeros after. */
+static void assert_rsdp_copy(uint32_t type, uint32_t len)
+{
+    for (uint32_t i = 0; i < BOOT_RSDP_LEN; i++)
+        assert_int_equal(bi.rsdp[i], i < len ? rsdp_byte(type, i) : 0);
+}
+
+static const struct mb2_range one_range[] = { { 0x100000, 0x1000, 1 } };
+
+static void mb2_acpi_old_only(void **state)
+{
+    (void)state;
+    mb2_mmap(one_range, 1, 24);
+    uint64_t rsdp = mb2_acpi(MB2_ACPI_OLD, 20);
+    mb2_acpi(MB2_ACPI_OLD, 20);         /* a second one: the first is kept */
+    mb2_cmdline(1, "after");
+    mb2_end();
+    assert_int_equal(parse2(), 0);
+    assert_int_equal(bi.rsdp_phys, rsdp);
+    assert_rsdp_copy(MB2_ACPI_OLD, 20);
+    assert_string_equal(bi.cmdline, "after"); /* the walk goes on past it */
+}
+
+static void mb2_acpi_new_only(void **state)
+{
+    (void)state;
+    uint64_t rsdp = mb2_acpi(MB2_ACPI_NEW, 36);
+    mb2_mmap(one_range, 1, 24);
+    mb2_acpi(MB2_ACPI_NEW, 36);         /* a second one: the first is kept */
+    mb2_end();
+    assert_int_equal(parse2(), 0);
+    assert_int_equal(bi.rsdp_phys, rsdp);
+    assert_rsdp_copy(MB2_ACPI_NEW, 36);
+    assert_int_equal(bi.nr_ram, 1);
+}
+
+/* GRUB on UEFI gives both (old first); the new one wins, wherever it is. */
+static void mb2_acpi_new_wins_over_old(void **state)
+{
+    (void)state;
+    mb2_mmap(one_range, 1, 24);
+    mb2_acpi(MB2_ACPI_OLD, 20);
+    uint64_t rsdp = mb2_acpi(MB2_ACPI_NEW, 36);
+    mb2_acpi(MB2_ACPI_OLD, 20);
+    mb2_end();
+    assert_int_equal(parse2(), 0);
+    assert_int_equal(bi.rsdp_phys, rsdp);
+    assert_rsdp_copy(MB2_ACPI_NEW, 36);
+
+    /* Start over with the new tag first. */
+    memset(mem, 0, mem_size);
+    mb2_off = 8;
+    rsdp = mb2_acpi(MB2_ACPI_NEW, 36);
+    mb2_acpi(MB2_ACPI_OLD, 20);
+    mb2_mmap(one_range, 1, 24);
+    mb2_end();
+    assert_int_equal(parse2(), 0);
+    assert_int_equal(bi.rsdp_phys, rsdp);
+    assert_rsdp_copy(MB2_ACPI_NEW, 36);
+}
+
+/*
+ * A tag too short for the whole RSDP of its kind is ignored. Each short tag
+ * ends the structure and lies in an allocation of exactly its size, so a
+ * copy of the RSDP's full length would be an ASan report.
+ */
+static void mb2_acpi_truncated_tag_ignored(void **state)
+{
+    (void)state;
+    mb2_mmap(one_range, 1, 24);
+    uint32_t tag = mb2_off;
+    mb2_acpi(MB2_ACPI_OLD, 19);
+    put32(0, tag + 8 + 19);     /* total_size: the short tag is the last byte */
+    use_exact_copy(tag + 8 + 19);
+    assert_int_equal(parse2(), 0);
+    assert_int_equal(bi.rsdp_phys, 0);
+    assert_rsdp_copy(MB2_ACPI_OLD, 0);
+}
+
+/* A new tag that holds only a v1 RSDP (20 of 36 bytes) is ignored: the old one is used. */
+static void mb2_acpi_truncated_new_falls_back_to_old(void **state)
+{
+    (void)state;
+    mb2_mmap(one_range, 1, 24);
+    uint64_t rsdp = mb2_acpi(MB2_ACPI_OLD, 20);
+    uint32_t tag = mb2_off;
+    mb2_acpi(MB2_ACPI_NEW, 35);
+    put32(0, tag + 8 + 35);
+    use_exact_copy(tag + 8 + 35);
+    assert_int_equal(parse2(), 0);
+    assert_int_equal(bi.rsdp_phys, rsdp);
+    assert_rsdp_copy(MB2_ACPI_OLD, 20);
+}
+
+/* No ACPI tag, and multiboot1 (which has none): 0, and the copy is cleared. */
+static void no_acpi_tag_gives_no_rsdp(void **state)
+{
+    (void)state;
+    mb2_mmap(one_range, 1, 24);
+    mb2_cmdline(1, "x");
+    mb2_end();
+    assert_int_equal(parse2(), 0);
+    assert_int_equal(bi.rsdp_phys, 0);
+    assert_rsdp_copy(MB2_ACPI_OLD, 0);
+
+    /* The same buffer read as multiboot1, after an mb2 parse that found an RSDP. */
+    memset(mem, 0, mem_size);
+    mb2_off = 8;
+    mb2_mmap(one_range, 1, 24);
+    mb2_acpi(MB2_ACPI_NEW, 36);
+    mb2_end();
+    assert_int_equal(parse2(), 0);
+    assert_int_not_equal(bi.rsdp_phys, 0);
+    memset(mem, 0, mem_size);
+    mb1_mmap_len = 0;
+    mb1_add_mmap(0x100000, 0x1000, 1);
+    mb1_finish(MB1_MMAP, NULL, 0);
+    assert_int_equal(multiboot_parse(MULTIBOOT1_LOADER_MAGIC, PHYS_BASE, reader, &bi), 0);
+    assert_int_equal(bi.rsdp_phys, 0);
+    assert_rsdp_copy(MB2_ACPI_OLD, 0);
+}
+
 static void unknown_magic_is_refused(void **state)
 {
     (void)state;
@@ -546,6 +691,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(mb2_zero_size_tag_stops, mb2_setup, teardown),
         cmocka_unit_test_setup_teardown(mb2_last_tag_fills_total_size, mb2_setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_magic_is_refused, mb2_setup, teardown),
+        cmocka_unit_test_setup_teardown(mb2_acpi_old_only, mb2_setup, teardown),
+        cmocka_unit_test_setup_teardown(mb2_acpi_new_only, mb2_setup, teardown),
+        cmocka_unit_test_setup_teardown(mb2_acpi_new_wins_over_old, mb2_setup, teardown),
+        cmocka_unit_test_setup_teardown(mb2_acpi_truncated_tag_ignored, mb2_setup, teardown),
+        cmocka_unit_test_setup_teardown(mb2_acpi_truncated_new_falls_back_to_old, mb2_setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(no_acpi_tag_gives_no_rsdp, mb2_setup, teardown),
         /* Known, still open bugs: each of these fails (or aborts) until fixed. */
         cmocka_unit_test_setup_teardown(mb1_cmdline_flag_with_null_address, mb1_setup,
                                         teardown),
