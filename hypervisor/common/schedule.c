@@ -99,6 +99,17 @@ uint64_t schedule_next_deadline(unsigned int cpu)
     return next;
 }
 
+/* Has a CPU halted in the idle loop (if any) look for work; true if one was found. */
+static bool wake_idle_cpu(void)
+{
+    for (unsigned int c = 0; c < nr_cpus_online; c++)
+        if (percpu[c].in_idle) {
+            cpu_raise_resched(c);
+            return true;
+        }
+    return false;
+}
+
 /* Hands a vCPU that just became runnable to a CPU (see the file comment). */
 static void place_woken(struct vcpu *v)
 {
@@ -113,12 +124,8 @@ static void place_woken(struct vcpu *v)
         raise_resched();
         return;
     }
-    for (unsigned int c = 0; c < nr_cpus_online; c++)
-        if (percpu[c].in_idle) {
-            cpu_raise_resched(c);
-            return;
-        }
-    cpu_raise_resched(v->cpu);
+    if (!wake_idle_cpu())
+        cpu_raise_resched(v->cpu);
 }
 
 void schedule_tick(uint64_t now)
@@ -206,13 +213,18 @@ void vcpu_poll(struct vcpu *v, const evtchn_port_t *ports, unsigned int n, uint6
     raise_resched();
 }
 
-/* Takes `cur` (may be NULL) off this CPU and loads `next`. */
+/*
+ * Takes `cur` (may be NULL) off this CPU and loads `next`. A `cur` that
+ * could still run (its slice ended) is offered to an idle CPU.
+ */
 static void switch_to(struct vcpu *cur, struct vcpu *next)
 {
     if (cur) {
         if (cur->domain->state == DOMAIN_RUNNING)
             context_save(cur);
         cur->loaded = false;
+        if (can_run(cur))
+            wake_idle_cpu();
     }
     if (next->cpu != this_cpu_id())
         migrations++;
