@@ -698,7 +698,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(mb2_acpi_truncated_new_falls_back_to_old, mb2_setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(no_acpi_tag_gives_no_rsdp, mb2_setup, teardown),
-        /* Known, still open bugs: each of these fails (or aborts) until fixed. */
+        /* Regression tests for parsing bugs found by these tests (fixed). */
         cmocka_unit_test_setup_teardown(mb1_cmdline_flag_with_null_address, mb1_setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(mb2_truncated_tag_stops, mb2_setup, teardown),
