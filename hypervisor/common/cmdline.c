@@ -100,21 +100,13 @@ static bool parse_dom0_mem(const char *v, const char *end, struct hv_options *op
     return true;
 }
 
-static bool parse_dom0_vcpus(const char *v, const char *end, struct hv_options *opt)
+/* A whole word that is a count in [1, max]. */
+static bool parse_count(const char *v, const char *end, uint64_t max, unsigned int *out)
 {
     uint64_t n;
-    if (!parse_u64(&v, &n) || !at_word_end(v, end) || n == 0 || n > 128)
+    if (!parse_u64(&v, &n) || !at_word_end(v, end) || n == 0 || n > max)
         return false;
-    opt->dom0_vcpus = (unsigned int)n;
-    return true;
-}
-
-static bool parse_maxcpus(const char *v, const char *end, struct hv_options *opt)
-{
-    uint64_t n;
-    if (!parse_u64(&v, &n) || !at_word_end(v, end) || n == 0 || n > 4096)
-        return false;
-    opt->max_cpus = (unsigned int)n;
+    *out = (unsigned int)n;
     return true;
 }
 
@@ -179,9 +171,9 @@ static bool parse_word(const char *word, size_t len, struct hv_options *opt)
     if (word_is(word, len, "dom0_mem", &v))
         return parse_dom0_mem(v, end, opt);
     if (word_is(word, len, "dom0_max_vcpus", &v))
-        return parse_dom0_vcpus(v, end, opt);
+        return parse_count(v, end, 128, &opt->dom0_vcpus);
     if (word_is(word, len, "maxcpus", &v))
-        return parse_maxcpus(v, end, opt);
+        return parse_count(v, end, 4096, &opt->max_cpus);
     return false;
 }
 

@@ -135,8 +135,8 @@ start64_low:
         movabs  $start64, %rax
         jmp     *%rax
 
-        .text
-start64:
+/* Flat data segments of the boot GDT, null FS/GS (64-bit entry of every CPU). */
+.macro LOAD_BOOT_SEGMENTS
         mov     $0x10, %eax
         mov     %eax, %ds
         mov     %eax, %es
@@ -144,6 +144,11 @@ start64:
         xor     %eax, %eax
         mov     %eax, %fs
         mov     %eax, %gs
+.endm
+
+        .text
+start64:
+        LOAD_BOOT_SEGMENTS
         lea     cpu0_stack + STACK_SIZE - CPU_INFO_RESERVED(%rip), %rsp
         xor     %ebp, %ebp
         call    start_hypervisor
@@ -152,13 +157,7 @@ start64:
 
 /* An application processor, in long mode on the boot page tables and its stack. */
 ap_start64:
-        mov     $0x10, %eax
-        mov     %eax, %ds
-        mov     %eax, %es
-        mov     %eax, %ss
-        xor     %eax, %eax
-        mov     %eax, %fs
-        mov     %eax, %gs
+        LOAD_BOOT_SEGMENTS
         xor     %ebp, %ebp
         call    ap_start
 7:      hlt
