@@ -179,6 +179,12 @@ void apic_send_ipi(uint32_t apic_id, uint32_t icr_low)
     apic_write(APIC_ICR_LOW, icr_low);
 }
 
+/* TSC ticks in ns nanoseconds, without overflow for deadlines seconds or years away. */
+static uint64_t ns_to_tsc(uint64_t ns)
+{
+    return ns / 1000000000ull * tsc_hz + ns % 1000000000ull * tsc_hz / 1000000000ull;
+}
+
 void timer_program(uint64_t deadline_ns)
 {
     timer_programmings++;
@@ -189,7 +195,7 @@ void timer_program(uint64_t deadline_ns)
         }
         uint64_t now = system_time_ns();
         uint64_t delta_ns = deadline_ns > now ? deadline_ns - now : 0;
-        wrmsr(MSR_TSC_DEADLINE, rdtsc() + delta_ns * tsc_hz / 1000000000ull + 1);
+        wrmsr(MSR_TSC_DEADLINE, rdtsc() + ns_to_tsc(delta_ns) + 1);
         return;
     }
     if (!deadline_ns) {
@@ -198,6 +204,7 @@ void timer_program(uint64_t deadline_ns)
     }
     uint64_t now = system_time_ns();
     uint64_t delta_ns = deadline_ns > now ? deadline_ns - now : 0;
+    delta_ns = MIN(delta_ns, 1ull << 40); /* ~18 minutes: keeps the product in 64 bits */
     uint64_t ticks = delta_ns * apic_ticks_per_ms / 1000000ull + 1;
     apic_write(APIC_TIMER_INIT, (uint32_t)MIN(ticks, 0xffffffffull));
 }
