@@ -95,9 +95,26 @@ static uint64_t earliest_deadline(unsigned int cpu)
     return next;
 }
 
+/* Programs this CPU's timer and remembers the deadline (0: disarmed). */
+static void program_timer(struct percpu *pc, uint64_t deadline)
+{
+    pc->timer_armed = deadline;
+    timer_program(deadline);
+}
+
+/*
+ * A deadline that is not earlier than the one armed is left to the armed
+ * one: it fires first, and timer_interrupt re-arms from scratch. So moving
+ * a deadline later (a new time slice, a stopped timer) costs no timer write,
+ * at the price of at most one early interrupt.
+ */
 void rearm_hardware_timer(void)
 {
-    timer_program(earliest_deadline(this_cpu_id()));
+    struct percpu *pc = this_cpu();
+    uint64_t next = earliest_deadline(pc->id);
+    if (pc->timer_armed && (!next || next >= pc->timer_armed))
+        return;
+    program_timer(pc, next);
 }
 
 void idle_once(uint64_t until_ns)
@@ -106,7 +123,7 @@ void idle_once(uint64_t until_ns)
     uint64_t next = earliest_deadline(pc->id);
     if (until_ns && (!next || until_ns < next))
         next = until_ns;
-    timer_program(next);
+    program_timer(pc, next);
     uint64_t start = system_time_ns();
     pc->in_idle = true;
     hv_unlock();
@@ -142,6 +159,7 @@ static void fire_vcpu_timers(struct vcpu *v, uint64_t now)
 void timer_interrupt(void)
 {
     uint64_t now = system_time_ns();
+    this_cpu()->timer_armed = 0; /* it fired: re-armed below from scratch */
     schedule_tick(now);
     if (this_cpu_id() == 0 && now >= next_console_poll) {
         console_poll();

@@ -52,6 +52,7 @@ struct percpu {
     bool in_idle;               /* halted in the idle loop, lock dropped */
     bool timer_pending;         /* the APIC timer fired while idle */
     uint64_t slice_end;         /* system time the running vCPU's slice ends; 0: none */
+    uint64_t timer_armed;       /* deadline the APIC timer is armed for; 0: none */
     uint32_t flush_request;     /* another CPU wants our TLB flushed (atomic) */
     struct cpu_stats stats;
 };
