@@ -261,24 +261,55 @@ static void release_table(struct domain *d, uint64_t mfn, unsigned int level)
             put_pte_refs(d, level, table[i]);
 }
 
-int mod_pte(struct domain *pt_dom, struct domain *pg_dom, uint64_t table_mfn,
-            unsigned int level, unsigned int index, uint64_t new_val, bool preserve_ad)
+/*
+ * Other CPUs' page walks may set the accessed and dirty bits of a live entry
+ * at any moment (nothing else changes it: the table is read-only to the
+ * guest and we hold the lock), so entries are replaced with compare-exchange
+ * and such bits are never lost where they are to be kept. They do not affect
+ * the references an entry holds.
+ */
+static int replace_pte(struct domain *pt_dom, struct domain *pg_dom, uint64_t table_mfn,
+                       unsigned int level, unsigned int index, uint64_t expected,
+                       uint64_t new_val, bool preserve_ad, bool exact)
 {
     uint64_t *entry = (uint64_t *)frame_page(table_mfn) + index;
-    uint64_t old = *entry, adjusted;
+    uint64_t seen = __atomic_load_n(entry, __ATOMIC_RELAXED), adjusted;
 
     if (is_hv_l4_slot(level, index)) {
         count_reject(pt_dom, PT_REJECT_HV_SLOT);
         return -XEN_EINVAL;
     }
+    if (exact && seen != expected)
+        return -XEN_EAGAIN;
     if (preserve_ad)
-        new_val |= old & (PTE_A | PTE_D);
+        new_val |= seen & (PTE_A | PTE_D);
     int rc = get_pte_refs(pt_dom, pg_dom, level, index, new_val, &adjusted);
     if (rc)
         return rc;
-    *entry = adjusted;
-    put_pte_refs(pt_dom, level, old);
+    for (;;) {
+        uint64_t want = preserve_ad ? adjusted | (seen & (PTE_A | PTE_D)) : adjusted;
+        if (__atomic_compare_exchange_n(entry, &seen, want, false, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_RELAXED))
+            break;
+        if (exact) { /* the hardware changed it since the caller read it */
+            put_pte_refs(pt_dom, level, adjusted);
+            return -XEN_EAGAIN;
+        }
+    }
+    put_pte_refs(pt_dom, level, seen);
     return 0;
+}
+
+int mod_pte(struct domain *pt_dom, struct domain *pg_dom, uint64_t table_mfn,
+            unsigned int level, unsigned int index, uint64_t new_val, bool preserve_ad)
+{
+    return replace_pte(pt_dom, pg_dom, table_mfn, level, index, 0, new_val, preserve_ad, false);
+}
+
+int mod_pte_if(struct domain *d, uint64_t table_mfn, unsigned int level, unsigned int index,
+               uint64_t expected, uint64_t new_val)
+{
+    return replace_pte(d, d, table_mfn, level, index, expected, new_val, false, true);
 }
 
 /*

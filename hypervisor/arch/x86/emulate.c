@@ -504,10 +504,18 @@ bool emulate_pt_write(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2)
     if ((in.ea & ~7ull) != (cr2 & ~7ull))
         return false;
     unsigned int index = (unsigned int)((cr2 & (PAGE_SIZE - 1)) / 8);
-    old = ((uint64_t *)frame_page(table))[index];
-    if (!compute_store(regs, &in, op, op2, old, &new_val, &imm))
-        return false;
-    if (new_val != old && mod_pte(v->domain, v->domain, table, 1, index, new_val, false))
+    const uint64_t *entry = (const uint64_t *)frame_page(table) + index;
+    const struct insn decoded = in; /* compute_store reads immediates: each try restarts here */
+    int rc;
+    /* Atomic, as the instruction: redone if another CPU set A/D meanwhile. */
+    do {
+        in = decoded;
+        old = __atomic_load_n(entry, __ATOMIC_RELAXED);
+        if (!compute_store(regs, &in, op, op2, old, &new_val, &imm))
+            return false;
+        rc = new_val == old ? 0 : mod_pte_if(v->domain, table, 1, index, old, new_val);
+    } while (rc == -XEN_EAGAIN);
+    if (rc)
         return false; /* refused: the guest takes the #PF */
     apply_side_effects(regs, &in, op, op2, old, new_val, imm);
     regs->rip += in.pos;

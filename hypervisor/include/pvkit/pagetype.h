@@ -76,10 +76,19 @@ void put_pte_refs(struct domain *d, unsigned int level, uint64_t val);
 /*
  * Replaces entry index of the validated level-`level` table in frame
  * table_mfn: validates and references the new value, stores it (keeping the
- * old accessed/dirty bits if preserve_ad), then releases the old one.
+ * accessed/dirty bits the entry has at the moment of the store if
+ * preserve_ad), then releases the old one.
  */
 int mod_pte(struct domain *pt_dom, struct domain *pg_dom, uint64_t table_mfn,
             unsigned int level, unsigned int index, uint64_t new_val, bool preserve_ad);
+/*
+ * The same, for an entry of d's own table, only if it still equals
+ * `expected` at the moment of the store (an atomic read-modify-write for the
+ * writable-page-table emulation); -XEN_EAGAIN, with nothing changed, if
+ * another CPU's page walk has set accessed/dirty bits since.
+ */
+int mod_pte_if(struct domain *d, uint64_t table_mfn, unsigned int level, unsigned int index,
+               uint64_t expected, uint64_t new_val);
 
 /* Checks (and DPL-fixes into *out) one descriptor a guest wants in its GDT/LDT. */
 int check_descriptor(struct domain *d, uint64_t desc, uint64_t *out);

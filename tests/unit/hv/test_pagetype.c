@@ -485,6 +485,31 @@ static void mod_pte_refs_and_ad(void **state)
     assert_int_equal(F(y)->ref_count, 0);
 }
 
+/*
+ * mod_pte_if: applied only while the entry still holds the expected value
+ * (what the writable-page-table emulation read); a mismatch (another CPU's
+ * walk set A/D) gives -EAGAIN with every count and the entry untouched.
+ */
+static void mod_pte_if_compares(void **state)
+{
+    (void)state;
+    const uint64_t l1 = 10, x = 20, y = 21;
+    assert_int_equal(get_page_and_type(&d, l1, FRAME_TYPE_L1), 0);
+    assert_int_equal(mod_pte(&d, &d, l1, 1, 0, pte(x, PTE_P | PTE_RW), false), 0);
+    const uint64_t live = pages[l1][0];
+    pages[l1][0] |= PTE_A | PTE_D; /* as a page walk on another CPU would */
+    take_snap(&snap_before);
+    assert_int_equal(mod_pte_if(&d, l1, 1, 0, live, pte(y, PTE_P)), -XEN_EAGAIN);
+    assert_unchanged(&snap_before);
+    assert_int_equal(mod_pte_if(&d, l1, 1, 0, live | PTE_A | PTE_D, pte(y, PTE_P)), 0);
+    assert_int_equal(pages[l1][0], pte(y, PTE_P | PTE_US));
+    assert_int_equal(F(x)->ref_count, 0);
+    assert_int_equal(F(x)->type_count, 0);
+    assert_int_equal(F(y)->ref_count, 1);
+    put_page_and_type(&d, l1);
+    assert_int_equal(F(y)->ref_count, 0);
+}
+
 /* Descriptor pages: system descriptors refused, DPL raised to 3. */
 static void descriptors(void **state)
 {
@@ -800,6 +825,7 @@ int main(void)
         cmocka_unit_test_setup(type_change_flushes, setup),
         cmocka_unit_test_setup(hv_l4_slots, setup),
         cmocka_unit_test_setup(mod_pte_refs_and_ad, setup),
+        cmocka_unit_test_setup(mod_pte_if_compares, setup),
         cmocka_unit_test_setup(descriptors, setup),
         cmocka_unit_test_setup(random_sequences, setup),
     };
