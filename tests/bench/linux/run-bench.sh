@@ -10,10 +10,12 @@
 #           kernel as dom0, console hvc0
 # All three get the same QEMU CPU model (--cpu, default Haswell-noTSX: with
 # -cpu max the generic kernel as dom0 dies early on Xen 4.17 with "d0v0
-# Unhandled: vec 14, #PF" in create_bounce_frame) and one guest CPU (native:
-# QEMU -smp 1; pvkit and Xen: --vcpus 1, i.e. dom0_max_vcpus=1, on the 2-CPU
-# machine pvkit-run starts), and --mem MiB for the guest (native: the
-# machine's RAM; pvkit-run gives the machine 128 MiB more for the hypervisor).
+# Unhandled: vec 14, #PF" in create_bounce_frame) and --vcpus N guest CPUs
+# (default 1; native: QEMU -smp N; pvkit and Xen: pvkit-run --vcpus N, i.e.
+# dom0_max_vcpus=N, on the max(2, N)-CPU machine pvkit-run starts), and --mem
+# MiB for the guest (native: the machine's RAM; pvkit-run gives the machine
+# 128 MiB more for the hypervisor). All three kernel command lines carry
+# pvkit.cpus=N, so the workload's cpuinfo phase checks the guest saw N CPUs.
 #
 # Per phase: "boot" is QEMU start (host clock, taken just before the
 # launcher runs) to the first line the initramfs prints ("pvkit-init: /init
@@ -26,14 +28,17 @@
 # native/pvkit/Xen ms, ratios to native and whether pvkit meets the target:
 # pvkit/native <= Xen/native for every phase, boot no slower than Xen's) and
 # OUT/linux.png (gnuplot), keeps the console logs and a results.tsv in
-# build/bench/linux/. Exits 0 when all three runs produced every phase (the
-# target verdict is reported, not turned into an exit status).
+# build/bench/linux/. With --vcpus N > 1 the files are OUT/linux-smpN.md and
+# OUT/linux-smpN.png and the logs go to build/bench/linux/smpN/. Exits 0 when
+# all three runs produced every phase (the target verdict is reported, not
+# turned into an exit status).
 #
 # Options: --out DIR (docs/bench), --cpu MODEL (Haswell-noTSX), --mem MiB
 #   (512), --params "WORDS" (workload sizes on the kernel command line;
 #   default "pvkit.forks=500 pvkit.procs=64 pvkit.mib=128 pvkit.churn=3000"),
-#   --timeout SEC per boot (600), --no-build (use build/ as it is), --no-run
-#   (no build, no boot: only the report, from the logs of the last run).
+#   --vcpus N guest CPUs (1), --timeout SEC per boot (600), --no-build (use
+#   build/ as it is), --no-run (no build, no boot: only the report, from the
+#   logs of the last run with the same --vcpus).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -42,14 +47,14 @@ build=${BUILD:-$root/build}
 prog=run-bench
 wl=$root/tests/integration/linux
 
-out=$root/docs/bench cpu=Haswell-noTSX mem=512 timeout=600 do_build=1 do_run=1
+out=$root/docs/bench cpu=Haswell-noTSX mem=512 vcpus=1 timeout=600 do_build=1 do_run=1
 params="pvkit.forks=500 pvkit.procs=64 pvkit.mib=128 pvkit.churn=3000"
 while [ $# -gt 0 ]; do
     case "$1" in
-    --out|--cpu|--mem|--params|--timeout)
+    --out|--cpu|--mem|--vcpus|--params|--timeout)
         [ $# -ge 2 ] || { echo "$prog: $1 needs a value" >&2; exit 2; }
         case "$1" in
-        --out) out=$2 ;; --cpu) cpu=$2 ;; --mem) mem=$2 ;;
+        --out) out=$2 ;; --cpu) cpu=$2 ;; --mem) mem=$2 ;; --vcpus) vcpus=$2 ;;
         --params) params=$2 ;; --timeout) timeout=$2 ;;
         esac
         shift 2 ;;
@@ -60,7 +65,15 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-dir=$build/bench/linux
+case "$vcpus" in
+''|*[!0-9]*|0*) echo "$prog: --vcpus wants a positive number, not '$vcpus'" >&2; exit 2 ;;
+esac
+# N = 1 keeps the historical names; N > 1 gets its own report and logs.
+if [ "$vcpus" = 1 ]; then
+    base=linux dir=$build/bench/linux
+else
+    base=linux-smp$vcpus dir=$build/bench/linux/smp$vcpus
+fi
 mkdir -p "$dir" "$out"
 phases="boot fork_exec pipeline processes tmpfs mmap_churn balloon hostile"
 targets="boot fork_exec pipeline processes tmpfs mmap_churn"
@@ -112,16 +125,16 @@ boot() {
     echo "$prog: $way: ended with status $rc after $(( ($(tail -n 1 "$dir/$way.log" | cut -d' ' -f1) - $(cat "$dir/$way.start")) / 1000 )) ms" >&2
 }
 
-cmdline="loglevel=4 $params"
+cmdline="loglevel=4 $params pvkit.cpus=$vcpus"
 if [ "$do_run" = 1 ]; then
     boot native timeout --foreground "$timeout" qemu-system-x86_64 -accel tcg -cpu "$cpu" \
-        -nographic -no-reboot -m "$mem" -smp 1 -net none \
+        -nographic -no-reboot -m "$mem" -smp "$vcpus" -net none \
         -kernel "$kimage" -initrd "$initrd" -append "console=ttyS0 $cmdline"
-    boot pvkit "$build/bin/pvkit-run" --kernel "$kimage" --initrd "$initrd" --mem "$mem" --vcpus 1 \
+    boot pvkit "$build/bin/pvkit-run" --kernel "$kimage" --initrd "$initrd" --mem "$mem" --vcpus "$vcpus" \
         --hv-args initial_domain=domU --cmdline "console=hvc0 $cmdline" \
         --timeout "$timeout" -- -net none -cpu "$cpu"
     boot xen "$build/bin/pvkit-run" --xen "$xen" --kernel "$kimage" --initrd "$initrd" \
-        --vcpus 1 --mem "$mem" --cmdline "console=hvc0 $cmdline" \
+        --vcpus "$vcpus" --mem "$mem" --cmdline "console=hvc0 $cmdline" \
         --timeout "$timeout" -- -net none -cpu "$cpu"
 fi
 
@@ -198,19 +211,27 @@ fails() {   # fails WAY: the RESULT lines that are not ok, one line
 }
 done_line() { guest "$1" | awk '/^WORKLOAD DONE/ && !n++'; }
 
-md=$out/linux.md
+md=$out/$base.md
+msmp=$(( vcpus > 2 ? vcpus : 2 ))
+if [ "$vcpus" = 1 ]; then
+    title="Linux benchmark" gen="make bench-linux" cpus="1 guest CPU" vcpu_s="1 vCPU"
+else
+    title="Linux benchmark, $vcpus vCPUs" cpus="$vcpus guest CPUs" vcpu_s="$vcpus vCPUs"
+    gen="tests/bench/linux/run-bench.sh --vcpus $vcpus"
+    [ "$vcpus" = 2 ] && gen="make bench-linux-smp"
+fi
 {
-    echo "# Linux benchmark: native vs pvkit vs Xen 4.17 (issue 5)"
+    echo "# $title: native vs pvkit vs Xen 4.17 (issue 5)"
     echo
-    echo "Generated by \`make bench-linux\` (tests/bench/linux/run-bench.sh); one run, the three boots one after the other."
+    echo "Generated by \`$gen\` (tests/bench/linux/run-bench.sh); one run, the three boots one after the other."
     echo
     echo "- Date: $(date -u -r "$dir/xen.log" '+%Y-%m-%d %H:%M UTC') (end of the runs)"
-    echo "- QEMU: $qver, TCG, \`-cpu $cpu\`, 1 guest CPU in all three runs (QEMU -smp 1 native, -smp 2 under pvkit and Xen, as pvkit-run sets it)"
+    echo "- QEMU: $qver, TCG, \`-cpu $cpu\`, $cpus in all three runs (QEMU -smp $vcpus native, -smp $msmp under pvkit and Xen, as pvkit-run sets it)"
     echo "- Host CPU: $host_cpu ($(nproc) CPUs)"
     echo "- Kernel: $kver (Debian generic, \`${kdeb:-linux-image-amd64}\`), the same bzImage for all three"
     echo "- Xen: ${xver:-xen-hypervisor-4.17-amd64}, the kernel as dom0 (\`dom0_mem=${mem}M\`)"
     echo "- pvkit: $(git -C "$root" log -1 --format='%h %cd' --date=short 2>/dev/null || echo unknown), the kernel as the initial domain with \`initial_domain=domU\`"
-    echo "- Guest: $mem MiB, 1 vCPU (dom0_max_vcpus=1; native: -smp 1, a $mem MiB machine); workload parameters \`$params\`"
+    echo "- Guest: $mem MiB, $vcpu_s (dom0_max_vcpus=$vcpus; native: -smp $vcpus, a $mem MiB machine); workload parameters \`$params\`"
     echo "- Guest uptime at /init: native $(uptime_at_init native) s, pvkit $(uptime_at_init pvkit) s, Xen $(uptime_at_init xen) s"
     echo
     echo "| phase | native ms | pvkit ms | Xen ms | pvkit/native | Xen/native | pvkit meets target |"
@@ -219,6 +240,11 @@ md=$out/linux.md
     echo
     echo "Target: for every phase pvkit/native ≤ Xen/native, and boot to /init no slower than Xen's."
     echo "Met for $met of $((met + missed)) target phases."
+    if [ "$complete" = 0 ]; then
+        echo
+        echo "Not measured (NA above): the phases a run did not report; see the Runs list and"
+        echo "the console logs in ${dir#"$root"/}/. No numbers were made up for them."
+    fi
     echo
     echo "Boot is measured on the host from just before QEMU (or pvkit-run) starts to the"
     echo "arrival of the initramfs's first line on the console; the other phases are the"
@@ -236,7 +262,7 @@ md=$out/linux.md
     echo "Xen powers the machine off through ACPI S5, which QEMU ends with exit 0, so pvkit-run says 21 for it:"
     echo "its WORKLOAD DONE line is what counts.)"
     echo
-    echo "![ratio to native per phase](linux.png)"
+    echo "![ratio to native per phase]($base.png)"
 } >"$md"
 echo "$prog: wrote $md" >&2
 
@@ -244,11 +270,13 @@ echo "$prog: wrote $md" >&2
 awk -F'\t' -v t=" $targets " 'NR > 1 && index(t, " " $1 " ") && $2 != "NA" && $2 > 0 {
         printf "%s\t%s\t%s\n", $1, ($3 == "NA" ? "NaN" : $3 / $2), ($4 == "NA" ? "NaN" : $4 / $2) }' \
     "$dir/results.tsv" >"$dir/ratios.dat"
+vcpus_t=""
+[ "$vcpus" = 1 ] || vcpus_t=", $vcpus vCPUs"
 if command -v gnuplot >/dev/null; then
     gnuplot <<EOF
 set terminal pngcairo size 900,500 noenhanced
-set output '$out/linux.png'
-set title 'Linux ${kver}, QEMU TCG -cpu $cpu: time / native time (lower is better)'
+set output '$out/$base.png'
+set title 'Linux ${kver}, QEMU TCG -cpu $cpu${vcpus_t}: time / native time (lower is better)'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
@@ -263,7 +291,7 @@ plot '$dir/ratios.dat' using 2:xtic(1) title 'pvkit / native' lc rgb '#2b6cb0', 
      '' using 3 title 'Xen 4.17 / native' lc rgb '#c05621', \
      1 with lines notitle lc rgb 'black' dt 2
 EOF
-    echo "$prog: wrote $out/linux.png" >&2
+    echo "$prog: wrote $out/$base.png" >&2
 else
     echo "$prog: gnuplot not found (tools/packages/bench.txt: gnuplot-nox); no plot" >&2
 fi
