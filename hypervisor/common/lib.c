@@ -1,17 +1,24 @@
 /*
  * Freestanding memory, string and formatting helpers (see pvkit/lib.h).
  *
- * These are deliberately simple byte loops: the hypervisor copies little data
- * outside the guest-access helpers, and clarity beats speed here. vsnprintf
- * always NUL-terminates when size > 0 and returns the length it would have
- * written, like C's.
+ * memcpy and memset move eight bytes at a time when the pointers allow it:
+ * they zero and fill every page a domain is built from (hundreds of MiB,
+ * which byte loops made take a second under QEMU). The rest are simple byte
+ * loops. vsnprintf always NUL-terminates when size > 0 and returns the
+ * length it would have written, like C's.
  */
 #include "pvkit/lib.h"
+
+/* A word that may alias any object, for the word-at-a-time loops. */
+typedef uint64_t __attribute__((may_alias)) word_t;
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
     unsigned char *d = dst;
     const unsigned char *s = src;
+    if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0)
+        for (; n >= 8; n -= 8, d += 8, s += 8)
+            *(word_t *)d = *(const word_t *)s;
     while (n--)
         *d++ = *s++;
     return dst;
@@ -31,6 +38,11 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
     unsigned char *d = dst;
+    const uint64_t pattern = 0x0101010101010101ull * (unsigned char)c;
+    for (; n && ((uintptr_t)d & 7); n--)
+        *d++ = (unsigned char)c;
+    for (; n >= 8; n -= 8, d += 8)
+        *(word_t *)d = pattern;
     while (n--)
         *d++ = (unsigned char)c;
     return dst;

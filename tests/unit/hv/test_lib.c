@@ -320,6 +320,32 @@ static void memcpy_memset_memcmp(void **state)
     assert_true(memcmp(hi, lo, 1) > 0);
 }
 
+/* Word-at-a-time paths: every alignment and length, guard bytes untouched. */
+static void memcpy_memset_alignments(void **state)
+{
+    (void)state;
+    enum { N = 96 };
+    unsigned char src[N], dst[N], ref[N];
+
+    fill_pattern(src, N);
+    for (size_t d = 0; d < 16; d++) {
+        for (size_t len = 0; len <= 64; len++) {
+            for (size_t s = 0; s < 16; s++) {
+                __builtin_memset(dst, 0x5a, N);
+                __builtin_memset(ref, 0x5a, N);
+                __builtin_memcpy(ref + d, src + s, len);
+                assert_ptr_equal(memcpy(dst + d, src + s, len), dst + d);
+                assert_memory_equal(dst, ref, N);
+            }
+            __builtin_memset(dst, 0x5a, N);
+            __builtin_memset(ref, 0x5a, N);
+            __builtin_memset(ref + d, 0xc3, len);
+            assert_ptr_equal(memset(dst + d, 0xc3, len), dst + d);
+            assert_memory_equal(dst, ref, N);
+        }
+    }
+}
+
 static void string_compare_and_search(void **state)
 {
     (void)state;
@@ -360,6 +386,7 @@ int main(void)
         cmocka_unit_test(strlcpy_truncates_and_terminates),
         cmocka_unit_test(memmove_overlap),
         cmocka_unit_test(memcpy_memset_memcmp),
+        cmocka_unit_test(memcpy_memset_alignments),
         cmocka_unit_test(string_compare_and_search),
     };
     return UNIT_RUN("lib", tests);
