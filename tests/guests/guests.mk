@@ -27,9 +27,9 @@ GUEST_LIB_NAMES := $(basename $(notdir $(GUEST_LIB_SRCS)))
 GUEST_LIB_SYSCALL := $(GUEST_LIB_NAMES:%=$(GUEST_BUILD)/obj/syscall/%.o)
 GUEST_LIB_HCPAGE  := $(GUEST_LIB_NAMES:%=$(GUEST_BUILD)/obj/hcpage/%.o)
 
-.PHONY: guests check-guests check-guests-xen check-launcher
+.PHONY: guests check-guests check-guests-1cpu check-guests-xen check-launcher
 all: guests
-check: check-launcher check-guests
+check: check-launcher check-guests check-guests-1cpu
 
 guests: $(GUEST_ELFS)
 
@@ -75,6 +75,16 @@ $(GUEST_EVT_KERNELS:%=$(GUEST_BUILD)/%.elf): $(GUEST_EVT_OBJS)
 check-guests: guests $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
 	$(GUEST_DIR)/run --hypervisor $(BUILD)/pvkit.elf --launcher $(BUILD)/bin/pvkit-run \
 	    $(GUEST_ELFS)
+
+# The kernels with several vCPUs or domains again with maxcpus=1: the time
+# slicing every vCPU shares one physical CPU with (pvkit-run always gives
+# QEMU two CPUs or more). smp_parallel/smp_tlb/smp_ipi_spin need two CPUs.
+GUEST_1CPU_KERNELS := smp_vcpus smp_hostile sched sched_fair sched_poll multi_pingpong \
+                      multi_smp multi_console multi_crash evt_basic time_timer time_runstate
+check-guests-1cpu: guests $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
+	$(GUEST_DIR)/run --hypervisor $(BUILD)/pvkit.elf --launcher $(BUILD)/bin/pvkit-run \
+	    --hv-args maxcpus=1 --logs $(GUEST_BUILD)/logs/pvkit-1cpu \
+	    $(GUEST_1CPU_KERNELS:%=$(GUEST_BUILD)/%.elf)
 
 check-guests-xen: guests $(BUILD)/bin/pvkit-run $(BUILD)/xen/xen
 	$(GUEST_DIR)/run --xen $(BUILD)/xen/xen --launcher $(BUILD)/bin/pvkit-run \
