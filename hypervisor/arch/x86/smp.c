@@ -53,17 +53,19 @@ void hv_lock(void)
 {
     uint32_t ticket = __atomic_fetch_add(&hv_ticket.next_ticket, 1, __ATOMIC_RELAXED);
 
-    if (__atomic_load_n(&hv_ticket.now_serving, __ATOMIC_ACQUIRE) == ticket)
-        return;
-    this_cpu()->stats.lock_contended++;
-    while (__atomic_load_n(&hv_ticket.now_serving, __ATOMIC_ACQUIRE) != ticket) {
-        serve_flush_request();
-        cpu_relax();
+    if (__atomic_load_n(&hv_ticket.now_serving, __ATOMIC_ACQUIRE) != ticket) {
+        this_cpu()->stats.lock_contended++;
+        while (__atomic_load_n(&hv_ticket.now_serving, __ATOMIC_ACQUIRE) != ticket) {
+            serve_flush_request();
+            cpu_relax();
+        }
     }
+    this_cpu()->holds_lock = true;
 }
 
 void hv_unlock(void)
 {
+    this_cpu()->holds_lock = false;
     __atomic_store_n(&hv_ticket.now_serving, hv_ticket.now_serving + 1, __ATOMIC_RELEASE);
 }
 

@@ -6,8 +6,8 @@
  * A fault in the hypervisor is either expected (a guest-access helper, a
  * segment load or IRET with guest-supplied values: resumed at its fixup), a
  * debug trap from a guest's breakpoint registers (ignored), or a bug (panic).
- * Every entry from a guest takes the hypervisor lock (pvkit/smp.h); the exit
- * path drops it.
+ * Every entry from a guest takes the hypervisor lock (pvkit/smp.h), except a
+ * kick with nothing to do but a TLB flush; the exit path drops it.
  *
  * A guest exception is first offered to emulation (forced CPUID, privileged
  * instructions, stores into page tables); otherwise it is bounced to the
@@ -237,6 +237,20 @@ static void handle_interrupt(unsigned int vector, bool from_guest)
         this_cpu()->timer_pending = true;
 }
 
+/*
+ * A kick that only asked for a TLB flush (or found its work already done)
+ * is served without the lock: flush, and straight back to the guest if it
+ * has nothing to schedule or deliver. Reading that state without the lock is
+ * safe: whoever changes it kicks this CPU again afterwards.
+ */
+static bool kick_served_without_lock(void)
+{
+    const struct vcpu *v = current_vcpu();
+    serve_flush_request();
+    return !this_cpu()->need_resched && v && v->state == VCPU_RUNNABLE &&
+           v->domain->state == DOMAIN_RUNNING && !vcpu_event_pending(v);
+}
+
 void handle_exception(struct cpu_regs *regs)
 {
     bool from_guest = regs->cs & 3;
@@ -250,6 +264,10 @@ void handle_exception(struct cpu_regs *regs)
         panic("%s (%s)", exception_name(regs->vector), from_guest ? "guest" : "hypervisor");
     }
     if (regs->vector >= 32 && regs->vector < 256) {
+        if (from_guest && regs->vector == KICK_VECTOR && kick_served_without_lock()) {
+            apic_eoi();
+            return; /* the exit path sees the lock is not held */
+        }
         if (from_guest)
             hv_lock();
         handle_interrupt(regs->vector, from_guest);

@@ -6,7 +6,9 @@
  *  - One lock, the hypervisor lock, guards every piece of hypervisor state
  *    (domains, vCPUs, frames and their types, event channels, timers,
  *    statistics). A CPU takes it on every entry from a guest and drops it at
- *    the very end of the exit path; the idle loop drops it while halted.
+ *    the very end of the exit path; the idle loop drops it while halted. The
+ *    one exception: a kick that finds nothing to do but a TLB flush is served
+ *    without it (arch/x86/traps.c).
  *    Guests run in parallel, the hypervisor on one CPU at a time. Memory the
  *    guests change concurrently (event bits, vcpu_info) is accessed with
  *    atomic operations, as on one CPU.
@@ -48,6 +50,7 @@ struct percpu {
     struct cpu_info *info;
     /* Whose page tables this CPU has loaded: its TLB may hold their entries. */
     struct domain *loaded_domain;
+    bool holds_lock;            /* this CPU holds the hypervisor lock */
     bool need_resched;          /* schedule on the next exit to a guest */
     bool in_idle;               /* halted in the idle loop, lock dropped */
     bool timer_pending;         /* the APIC timer fired while idle */
