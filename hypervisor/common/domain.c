@@ -144,8 +144,6 @@ bool prepare_exit_to_guest(struct cpu_regs *regs)
 {
     struct vcpu *v;
 
-    if (!this_cpu()->holds_lock)
-        return false; /* a kick served without the lock: the frame is untouched */
     schedule();
     v = current_vcpu();
     regs = &get_cpu_info()->guest_regs;

@@ -143,9 +143,11 @@ exception_common:
         SAVE_GPRS
         mov     %rsp, %rdi
         call    handle_exception
+        test    %al, %al                        /* resume as it was (lock not taken)? */
+        jnz     2f
         testb   $3, CPU_REGS_SIZE - 32(%rsp)   /* frame CS: back to a guest? */
         jnz     exit_to_guest
-        RESTORE_GPRS
+2:      RESTORE_GPRS
         add     $8, %rsp                        /* error code, vector */
         iretq
 

@@ -60,12 +60,10 @@ void hv_lock(void)
             cpu_relax();
         }
     }
-    this_cpu()->holds_lock = true;
 }
 
 void hv_unlock(void)
 {
-    this_cpu()->holds_lock = false;
     __atomic_store_n(&hv_ticket.now_serving, hv_ticket.now_serving + 1, __ATOMIC_RELEASE);
 }
 

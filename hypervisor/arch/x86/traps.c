@@ -251,7 +251,7 @@ static bool kick_served_without_lock(void)
            v->domain->state == DOMAIN_RUNNING && !vcpu_event_pending(v);
 }
 
-void handle_exception(struct cpu_regs *regs)
+bool handle_exception(struct cpu_regs *regs)
 {
     bool from_guest = regs->cs & 3;
 
@@ -266,22 +266,23 @@ void handle_exception(struct cpu_regs *regs)
     if (regs->vector >= 32 && regs->vector < 256) {
         if (from_guest && regs->vector == KICK_VECTOR && kick_served_without_lock()) {
             apic_eoi();
-            return; /* the exit path sees the lock is not held */
+            return true;
         }
         if (from_guest)
             hv_lock();
         handle_interrupt(regs->vector, from_guest);
-        return;
+        return false;
     }
     if (!from_guest) {
         hypervisor_fault(regs);
-        return;
+        return false;
     }
     hv_lock();
     struct vcpu *v = current_vcpu();
     /* Its domain may have been shut down from another CPU: just leave (reschedule). */
     if (v->domain->state == DOMAIN_RUNNING)
         guest_exception(v, regs);
+    return false;
 }
 
 /* SYSCALL from guest user mode: the guest kernel's syscall callback. */

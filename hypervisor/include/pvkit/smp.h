@@ -50,7 +50,6 @@ struct percpu {
     struct cpu_info *info;
     /* Whose page tables this CPU has loaded: its TLB may hold their entries. */
     struct domain *loaded_domain;
-    bool holds_lock;            /* this CPU holds the hypervisor lock */
     bool need_resched;          /* schedule on the next exit to a guest */
     bool in_idle;               /* halted in the idle loop, lock dropped */
     bool timer_pending;         /* the APIC timer fired while idle */

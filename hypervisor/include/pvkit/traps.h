@@ -7,7 +7,12 @@
 
 #include "pvkit/domain.h"
 
-void handle_exception(struct cpu_regs *regs);
+/*
+ * Handles an exception or interrupt (entry.S). Returns true when the guest it
+ * came from is to be resumed as it was, without the exit path: a kick
+ * served without the hypervisor lock.
+ */
+bool handle_exception(struct cpu_regs *regs);
 void handle_syscall(struct cpu_regs *regs);
 
 /* Hypercall dispatch (common/hypercall.c): reads arguments, writes rax. */
