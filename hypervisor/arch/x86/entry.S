@@ -5,8 +5,11 @@
  * Every entry builds a struct cpu_regs (pvkit/cpu.h) and calls C with a
  * pointer to it. Entries from a guest land in cpu_info.guest_regs (TSS.rsp0
  * points there); entries from the hypervisor itself (a fault in a guest-access
- * helper, or a bug) push the frame on the current stack and, if C returns,
- * resume where they were. The guest's GS base stays live in MSR_GS_BASE the
+ * helper, an interrupt in the idle halt, or a bug) push the frame on the
+ * current stack and, if C returns, resume where they were. Entries from a
+ * guest leave through exit_to_guest (scheduling, events, the lock dropped),
+ * except a kick served without the lock (handle_exception returns true),
+ * which resumes the guest as it was. The guest's GS base stays live in MSR_GS_BASE the
  * whole time; SWAPGS is used only for the few instructions in which the
  * SYSCALL entry finds its stack through the per-CPU pointer kept in the
  * shadow GS base.
