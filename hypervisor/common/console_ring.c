@@ -36,9 +36,15 @@ static void console_ring_notify(struct domain *d)
 
 int console_ring_attach(struct domain *d, uint64_t ring_mfn)
 {
+    /* We write out_cons and the input ring: the page must stay a plain page. */
+    int rc = get_page_and_type(d, ring_mfn, FRAME_TYPE_WRITABLE);
+    if (rc)
+        return rc;
     int port = evtchn_alloc_xen_port(d, console_ring_notify);
-    if (port < 0)
+    if (port < 0) {
+        put_page_and_type(d, ring_mfn);
         return port;
+    }
     d->console_ring_mfn = ring_mfn;
     d->console_port = (unsigned int)port;
     return port;

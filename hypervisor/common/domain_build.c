@@ -16,7 +16,9 @@
  * is pinned and is the current kernel CR3 (type count 2); each other table
  * page is referenced once by its parent (type count 1); every other mapped
  * page is typed writable with one mapping. Every frame holds one reference
- * per mapping of it.
+ * per mapping of it. shared_info and a domU's console ring, which the
+ * hypervisor writes, also hold one writable type reference of the
+ * hypervisor's for the domain's life (they can never become tables).
  */
 #include "pvkit/domain_build.h"
 #include "pvkit/boot_layout.h"
@@ -221,11 +223,20 @@ static void write_start_info(struct builder *b)
             sizeof(si->cmd_line));
 }
 
+/*
+ * shared_info is the domain's frame, but the hypervisor writes it (pending
+ * bits, vcpu_info, time) for the domain's whole life: it holds a writable
+ * type reference on it, so the guest can never make it a page table or
+ * descriptor page, nor give it back.
+ */
 static int setup_shared_info(struct domain *d)
 {
     int64_t mfn = alloc_zeroed_frame(d->id);
     if (mfn < 0)
         return -XEN_ENOMEM;
+    int rc = get_page_and_type(d, (uint64_t)mfn, FRAME_TYPE_WRITABLE);
+    if (rc)
+        return rc;
     d->shared_info_mfn = (uint64_t)mfn;
     d->shared_info = mfn_to_virt((uint64_t)mfn);
     for (unsigned int i = 0; i < XEN_LEGACY_MAX_VCPUS; i++)
@@ -315,15 +326,16 @@ static int populate(struct builder *b)
     /* shared_info first: it is the domain's but outside its p2m. */
     if ((rc = setup_shared_info(b->d)) || (rc = allocate_memory(b)))
         return rc;
-    if (l->console_pfn && (rc = console_ring_attach(b->d, p2m_get(l->console_pfn))) < 0)
-        return rc;
     pv_kernel_load(cfg->kernel, &b->kinfo, load_segment, b);
     if (l->initrd_pages)
         copy_to_pseudo_phys(l->initrd_pfn << PAGE_SHIFT, cfg->initrd, cfg->initrd_size);
     if (b->kinfo.has_hypercall_page)
         write_hypercall_page(b);
-    write_start_info(b);
     build_page_tables(b);
+    /* After the page tables: the ring's references add to its mapping's. */
+    if (l->console_pfn && (rc = console_ring_attach(b->d, p2m_get(l->console_pfn))) < 0)
+        return rc;
+    write_start_info(b);
     setup_vcpu0(b);
     return 0;
 }

@@ -69,8 +69,8 @@ static long decrease(struct domain *d, const struct xen_memory_reservation *r)
             break;
         }
         struct frame *f = frame_get(&frame_table, mfn);
-        if (!f || f->owner != d->id || f->ref_count || f->type_count ||
-            mfn == d->shared_info_mfn || mfn == d->console_ring_mfn)
+        /* Frames the hypervisor writes (shared_info, console ring) hold references. */
+        if (!f || f->owner != d->id || f->ref_count || f->type_count)
             break;
         m2p_set(mfn, INVALID_M2P_ENTRY);
         frame_free(&frame_table, mfn);

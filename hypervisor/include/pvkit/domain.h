@@ -190,7 +190,11 @@ void rearm_hardware_timer(void);
 /* Runs expired guest timers (of every vCPU) and re-arms this CPU's timer. */
 void timer_interrupt(void);
 
-/* Makes the hypervisor the backend of a domU console ring; returns the guest's port. */
+/*
+ * Makes the hypervisor the backend of a domU console ring (holding a writable
+ * type reference on the ring frame for the domain's life); returns the
+ * guest's port, or -errno with nothing taken.
+ */
 int console_ring_attach(struct domain *d, uint64_t ring_mfn);
 
 /* Prints per-domain statistics. */

@@ -8,6 +8,9 @@
  * for the line); 150 numbered lines wrap the 2 KiB ring several times.
  * Hostile: an out_prod 100000 bytes ahead of out_cons (more than the ring
  * holds) must not hurt the hypervisor; console_io and timers still work.
+ * The ring page, which the hypervisor writes (out_cons), can never become a
+ * page table: zeroed and mapped read-only, pinning it as L1..L4 is -EINVAL,
+ * and it works as a ring again once mapped writable.
  * The initial domain only checks that it has no ring (it uses console_io).
  */
 #include "evt/evt.h"
@@ -114,6 +117,20 @@ static void role_domu(void)
                  ring->out_cons, ring->out_prod);
     EXPECT(hyp_console_io(CONSOLEIO_write, 3, "ok\n") >= 0);
     EXPECT(hyp_xen_version(XENVER_version, NULL) > 0);
+
+    TEST("domU hostile: the ring page never becomes a page table");
+    void *page = (void *)ring;
+    memset(page, 0, 4096);
+    EXPECT_EQ(pt_map_ro(page), 0);
+    for (int level = 1; level <= 4; level++) {
+        long rc = pt_pin(level, page);
+        EXPECT_EQ(rc, -XEN_EINVAL);
+        if (rc == 0)
+            pt_unpin(page);
+    }
+    EXPECT_EQ(pt_map_rw(page), 0);
+    EXPECT_EQ(ring_write("multi_console: ring usable after the pins\n"), 0);
+    EXPECT(drained());
 }
 
 void test_main(void)
