@@ -1,9 +1,12 @@
 /*
- * ACPI MADT parsing: the local APIC IDs of the processors the firmware lists.
+ * ACPI parsing: the local APIC IDs of the processors the firmware lists, and
+ * where its I/O APICs and HPET are.
  *
  * Path: RSDP (searched for, or given) -> XSDT or RSDT -> MADT ("APIC") ->
- * its processor entries. Layouts are those of the ACPI specification
- * (sections 5.2.5 RSDP, 5.2.6 SDT header, 5.2.7/5.2.8 RSDT/XSDT, 5.2.12 MADT).
+ * its processor and I/O APIC entries; and the root -> "HPET". Layouts are
+ * those of the ACPI specification (sections 5.2.5 RSDP, 5.2.6 SDT header,
+ * 5.2.7/5.2.8 RSDT/XSDT, 5.2.12 MADT) and of the IA-PC HPET specification
+ * (its table's base address, a Generic Address Structure at offset 40).
  *
  * Invariants:
  *  - Every byte this file reads lies inside a range the reader returned, and
@@ -40,8 +43,13 @@
 #define MADT_ENTRIES        44      /* header, local APIC address, flags */
 
 #define MADT_LOCAL_APIC     0       /* uid:8 apic_id:8 flags:32, 8 bytes */
+#define MADT_IO_APIC        1       /* id:8 reserved:8 address:32 gsi_base:32, 12 bytes */
 #define MADT_LOCAL_X2APIC   9       /* reserved:16 x2apic_id:32 flags:32 uid:32, 16 bytes */
 #define MADT_USABLE         0x3     /* flags: enabled | online capable */
+
+#define HPET_TABLE_LEN      56
+#define HPET_BASE_SPACE     40      /* Generic Address Structure: space id 0 = memory */
+#define HPET_BASE_ADDR      44
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -135,31 +143,43 @@ static const uint8_t *sdt_at(acpi_phys_reader read, uint64_t phys, const char *s
 }
 
 /*
- * Returns the first valid MADT listed in the root table (sig "RSDT" with
- * 4-byte entries, or "XSDT" with 8-byte ones) at root_phys, and sets
- * *madt_len; NULL if the root table is invalid or lists no valid MADT. A
- * partial entry at the end of the root table is ignored.
+ * The first valid table with signature `want` (at least min_len bytes) that
+ * the root table at root_phys (signature `sig`, entry_size 4 for the RSDT, 8
+ * for the XSDT) lists; its length in *len. NULL if none.
  */
-static const uint8_t *madt_from_root(acpi_phys_reader read, uint64_t root_phys,
-                                     const char *sig, uint32_t entry_size,
-                                     uint32_t *madt_len)
+static const uint8_t *table_from_root(acpi_phys_reader read, uint64_t root_phys,
+                                      const char *sig, uint32_t entry_size,
+                                      const char *want, uint32_t min_len, uint32_t *len)
 {
-    uint32_t len;
-    const uint8_t *root = sdt_at(read, root_phys, sig, SDT_HEADER_LEN, &len);
+    uint32_t root_len;
+    const uint8_t *root = sdt_at(read, root_phys, sig, SDT_HEADER_LEN, &root_len);
 
     if (!root)
         return NULL;
-    for (uint32_t off = SDT_HEADER_LEN; entry_size <= len - off; off += entry_size) {
+    for (uint32_t off = SDT_HEADER_LEN; entry_size <= root_len - off; off += entry_size) {
         uint64_t phys = entry_size == 8 ? le64(root + off) : le32(root + off);
-        const uint8_t *madt = sdt_at(read, phys, "APIC", MADT_ENTRIES, madt_len);
-        if (madt)
-            return madt;
+        const uint8_t *t = sdt_at(read, phys, want, min_len, len);
+        if (t)
+            return t;
     }
     return NULL;
 }
 
+/* The table `want` from the XSDT if it lists one, else from the RSDT. */
+static const uint8_t *find_table(acpi_phys_reader read, uint64_t rsdt, uint64_t xsdt,
+                                 const char *want, uint32_t min_len, uint32_t *len)
+{
+    const uint8_t *t = NULL;
+
+    if (xsdt)
+        t = table_from_root(read, xsdt, "XSDT", 8, want, min_len, len);
+    if (!t && rsdt)
+        t = table_from_root(read, rsdt, "RSDT", 4, want, min_len, len);
+    return t;
+}
+
 /* Appends id to out unless it is already listed (out is not full). */
-static void add_cpu(struct acpi_cpus *out, uint32_t id)
+static void add_cpu(struct acpi_platform *out, uint32_t id)
 {
     for (unsigned int i = 0; i < out->count; i++) {
         if (out->apic_id[i] == id)
@@ -169,22 +189,27 @@ static void add_cpu(struct acpi_cpus *out, uint32_t id)
 }
 
 /*
- * Lists the usable processors of a checked MADT of len bytes. An entry
+ * Lists the usable processors (up to ACPI_MAX_CPUS) and the I/O APICs (up to
+ * ACPI_MAX_IOAPICS) of a checked MADT of len bytes. An entry
  * shorter than its 2-byte header or running past the table ends the walk;
  * a processor entry too short for its fields, and entries of other types,
  * are skipped.
  */
-static void madt_cpus(const uint8_t *madt, uint32_t len, struct acpi_cpus *out)
+static void madt_entries(const uint8_t *madt, uint32_t len, struct acpi_platform *out)
 {
     uint32_t elen;
 
-    for (uint32_t off = MADT_ENTRIES; len - off >= 2 && out->count < ACPI_MAX_CPUS;
-         off += elen) {
+    for (uint32_t off = MADT_ENTRIES; len - off >= 2; off += elen) {
         const uint8_t *e = madt + off;
         elen = e[1];
         if (elen < 2 || elen > len - off)
             return;
-        if (e[0] == MADT_LOCAL_APIC && elen >= 8) {
+        if (e[0] == MADT_IO_APIC && elen >= 12) {
+            if (out->nr_ioapics < ACPI_MAX_IOAPICS)
+                out->ioapic_phys[out->nr_ioapics++] = le32(e + 4);
+        } else if (out->count == ACPI_MAX_CPUS) {
+            continue;
+        } else if (e[0] == MADT_LOCAL_APIC && elen >= 8) {
             if (le32(e + 4) & MADT_USABLE)
                 add_cpu(out, e[3]);
         } else if (e[0] == MADT_LOCAL_X2APIC && elen >= 16) {
@@ -195,42 +220,41 @@ static void madt_cpus(const uint8_t *madt, uint32_t len, struct acpi_cpus *out)
 }
 
 /* The common tail: from the root table addresses of a valid RSDP to out. */
-static int cpus_from_roots(acpi_phys_reader read, uint64_t rsdt, uint64_t xsdt,
-                           struct acpi_cpus *out)
+static int scan_roots(acpi_phys_reader read, uint64_t rsdt, uint64_t xsdt,
+                      struct acpi_platform *out)
 {
-    const uint8_t *madt = NULL;
     uint32_t len;
+    const uint8_t *hpet = find_table(read, rsdt, xsdt, "HPET", HPET_TABLE_LEN, &len);
 
-    if (xsdt)
-        madt = madt_from_root(read, xsdt, "XSDT", 8, &len);
-    if (!madt && rsdt)
-        madt = madt_from_root(read, rsdt, "RSDT", 4, &len);
+    if (hpet && hpet[HPET_BASE_SPACE] == 0)
+        out->hpet_phys = le64(hpet + HPET_BASE_ADDR);
+    const uint8_t *madt = find_table(read, rsdt, xsdt, "APIC", MADT_ENTRIES, &len);
     if (!madt)
         return -1;
-    madt_cpus(madt, len, out);
+    madt_entries(madt, len, out);
     return 0;
 }
 
-int acpi_find_cpus_from_rsdp(acpi_phys_reader read, uint64_t rsdp_phys,
-                             struct acpi_cpus *out)
+int acpi_scan_from_rsdp(acpi_phys_reader read, uint64_t rsdp_phys,
+                             struct acpi_platform *out)
 {
     uint64_t rsdt, xsdt;
 
-    out->count = 0;
+    *out = (struct acpi_platform){ 0 };
     if (!rsdp_at(read, rsdp_phys, &rsdt, &xsdt))
         return -1;
-    return cpus_from_roots(read, rsdt, xsdt, out);
+    return scan_roots(read, rsdt, xsdt, out);
 }
 
-int acpi_find_cpus(acpi_phys_reader read, struct acpi_cpus *out)
+int acpi_scan(acpi_phys_reader read, struct acpi_platform *out)
 {
     uint64_t rsdt, xsdt;
     const uint8_t *bda = map(read, BDA_EBDA_SEGMENT, 2);
     uint64_t ebda = bda ? (uint64_t)(bda[0] | bda[1] << 8) << 4 : 0;
 
-    out->count = 0;
+    *out = (struct acpi_platform){ 0 };
     if (!(ebda && rsdp_scan(read, ebda, EBDA_WINDOW_LEN, &rsdt, &xsdt)) &&
         !rsdp_scan(read, BIOS_WINDOW_START, BIOS_WINDOW_LEN, &rsdt, &xsdt))
         return -1;
-    return cpus_from_roots(read, rsdt, xsdt, out);
+    return scan_roots(read, rsdt, xsdt, out);
 }

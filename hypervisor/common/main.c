@@ -119,6 +119,35 @@ static void build_boot_domus(domid_t first_id)
     }
 }
 
+/* Makes the page at physical address pa read-only to the privileged domain. */
+static int restrict_page(uint64_t pa)
+{
+    return frames_restrict_io(&frame_table, pa >> PAGE_SHIFT, (pa >> PAGE_SHIFT) + 1,
+                              IO_ACCESS_RO);
+}
+
+/*
+ * Keeps the frames the hypervisor drives, or that reach every CPU, from the
+ * privileged domain, as Xen keeps them from dom0: the local APIC and the MSI
+ * address window not at all; the I/O APICs and the HPET read-only (at the
+ * PC's usual addresses when ACPI did not say where they are).
+ */
+static void restrict_platform_frames(const struct acpi_platform *p, bool from_acpi)
+{
+    const uint64_t default_ioapic = 0xFEC00000, default_hpet = 0xFED00000;
+    int rc = frames_restrict_io(&frame_table, LAPIC_PHYS >> PAGE_SHIFT,
+                                (LAPIC_PHYS + MSI_WINDOW_SIZE) >> PAGE_SHIFT, IO_ACCESS_NONE);
+
+    for (unsigned int i = 0; i < p->nr_ioapics; i++)
+        rc |= restrict_page(p->ioapic_phys[i]);
+    if (p->hpet_phys)
+        rc |= restrict_page(p->hpet_phys);
+    if (!from_acpi)
+        rc |= restrict_page(default_ioapic) | restrict_page(default_hpet);
+    if (rc)
+        panic("too many device ranges to keep from the domains");
+}
+
 void start_hypervisor(uint32_t magic, uint32_t info_phys);
 extern char cpu0_stack[]; /* arch/x86/boot.S */
 
@@ -136,6 +165,10 @@ void start_hypervisor(uint32_t magic, uint32_t info_phys)
     mm_init(&boot_info);
     time_init();
     smp_init_boot_cpu();
+    static struct acpi_platform platform;
+    bool from_acpi = smp_find_platform(boot_info.rsdp_phys ? virt_to_phys(boot_info.rsdp) : 0,
+                                       &platform);
+    restrict_platform_frames(&platform, from_acpi);
     hv_lock(); /* held from here to the first exit to a guest */
 
     struct domain *dom0 = build_dom0();
@@ -145,8 +178,7 @@ void start_hypervisor(uint32_t magic, uint32_t info_phys)
     }
     build_boot_domus(dom0->id + 1);
     console_set_focus(dom0->id);
-    smp_boot_aps(options.max_cpus ? options.max_cpus : MAX_CPUS,
-                 boot_info.rsdp_phys ? virt_to_phys(boot_info.rsdp) : 0);
+    smp_boot_aps(options.max_cpus ? options.max_cpus : MAX_CPUS, &platform);
     vcpu_load(&dom0->vcpus[0]);
     rearm_hardware_timer();
     exit_to_guest();

@@ -14,6 +14,7 @@ void frames_init(struct frame_table *ft, struct frame *storage, uint64_t nr_fram
     ft->nr_frames = nr_frames;
     ft->free_head = FRAME_NO_NEXT;
     ft->nr_free = 0;
+    ft->nr_io_ranges = 0;
     for (uint64_t i = 0; i < nr_frames; i++) {
         storage[i] = (struct frame){ .owner = OWNER_NONE, .next_free = FRAME_NO_NEXT };
     }
@@ -82,4 +83,22 @@ int frame_free(struct frame_table *ft, uint64_t mfn)
         return -XEN_EINVAL;
     push_free(ft, mfn);
     return 0;
+}
+
+int frames_restrict_io(struct frame_table *ft, uint64_t first, uint64_t end,
+                       enum io_access access)
+{
+    if (ft->nr_io_ranges == FRAME_IO_RANGES_MAX)
+        return -XEN_ENOSPC;
+    ft->io_ranges[ft->nr_io_ranges++] = (struct frame_io_range){ first, end, access };
+    return 0;
+}
+
+enum io_access frame_io_access(const struct frame_table *ft, uint64_t mfn)
+{
+    enum io_access access = IO_ACCESS_RW;
+    for (unsigned int i = 0; i < ft->nr_io_ranges; i++)
+        if (mfn >= ft->io_ranges[i].first && mfn < ft->io_ranges[i].end)
+            access = MAX(access, ft->io_ranges[i].access);
+    return access;
 }

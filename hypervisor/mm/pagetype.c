@@ -41,6 +41,8 @@ int get_page(struct domain *d, uint64_t mfn)
                             ? PT_REJECT_HV_FRAME : PT_REJECT_NOT_OWNED);
         return -XEN_EBUSY;
     }
+    if (f->ref_count == UINT32_MAX)
+        return -XEN_EBUSY; /* a count that wrapped would free a frame still in use */
     f->ref_count++;
     return 0;
 }
@@ -101,6 +103,8 @@ static int get_page_type(struct domain *d, uint64_t mfn, enum frame_type type)
             count_reject(d, PT_REJECT_WRONG_TYPE);
             return -XEN_EINVAL;
         }
+        if (f->type_count == UINT32_MAX)
+            return -XEN_EINVAL; /* as Xen: a type count never wraps */
         f->type_count++;
         return 0;
     }
@@ -149,19 +153,29 @@ static uint64_t entry_mfn(uint64_t val)
     return (val & PTE_ADDR_MASK) >> PAGE_SHIFT;
 }
 
-/* A privileged domain may map frames that are not RAM (device memory). */
-static bool is_io_frame(struct domain *d, uint64_t mfn)
+/* A frame that is not RAM: device memory (or nothing). */
+static bool is_device_frame(uint64_t mfn)
 {
     struct frame *f = frame_of(mfn);
-    return d->privileged && (!f || f->owner == OWNER_NONE);
+    return !f || f->owner == OWNER_NONE;
 }
 
+/*
+ * An L1 entry's references: a general reference on the frame, and a
+ * writable type reference for a writable mapping. Device frames take none:
+ * only a privileged domain may map them, and not those the hypervisor keeps
+ * (the local APIC); anything else is -EPERM, as Xen answers.
+ */
 static int get_l1e_refs(struct domain *pt_dom, struct domain *pg_dom, uint64_t val)
 {
     uint64_t mfn = entry_mfn(val);
 
-    if (is_io_frame(pg_dom, mfn))
-        return 0;
+    if (is_device_frame(mfn)) {
+        if (pg_dom->privileged && frame_io_access(&frame_table, mfn) != IO_ACCESS_NONE)
+            return 0;
+        count_reject(pt_dom, PT_REJECT_HV_FRAME);
+        return -XEN_EPERM;
+    }
     int rc = get_page(pg_dom, mfn);
     if (rc) {
         if (pg_dom != pt_dom)
@@ -173,6 +187,25 @@ static int get_l1e_refs(struct domain *pt_dom, struct domain *pg_dom, uint64_t v
         return rc;
     }
     return 0;
+}
+
+/*
+ * The value stored for an accepted present entry: the guest kernel runs at
+ * CPL 3, so U on every level; G is accepted (as Xen) but never reaches the
+ * hardware (a global guest mapping would outlive the switch to the user page
+ * tables, and to another domain); a device frame the privileged domain may
+ * only read is mapped read-only, as Xen does.
+ */
+static uint64_t adjust_entry(unsigned int level, uint64_t val)
+{
+    val |= PTE_US;
+    if (level != 1)
+        return val;
+    val &= ~PTE_G;
+    if (is_device_frame(entry_mfn(val)) &&
+        frame_io_access(&frame_table, entry_mfn(val)) == IO_ACCESS_RO)
+        val &= ~PTE_RW;
+    return val;
 }
 
 int get_pte_refs(struct domain *pt_dom, struct domain *pg_dom, unsigned int level,
@@ -195,12 +228,7 @@ int get_pte_refs(struct domain *pt_dom, struct domain *pg_dom, unsigned int leve
         count_reject(pt_dom, PT_REJECT_RESERVED_BITS);
         return -XEN_EPERM; /* address bits the CPU does not have */
     }
-    /*
-     * The guest kernel runs at CPL 3: U on every level. G is accepted (as Xen)
-     * but never reaches the hardware: a global guest mapping would outlive the
-     * switch to the user page tables, and to another domain.
-     */
-    *adjusted = (new_val | PTE_US) & ~(level == 1 ? PTE_G : 0);
+    *adjusted = adjust_entry(level, new_val);
     if (level == 1)
         return get_l1e_refs(pt_dom, pg_dom, new_val);
     (void)index;
@@ -247,7 +275,7 @@ static int validate_table(struct domain *d, uint64_t mfn, unsigned int level)
     /* All entries are acceptable: now apply the adjustments. */
     for (i = 0; i < PT_ENTRIES; i++)
         if (table[i] & PTE_P)
-            table[i] = (table[i] | PTE_US) & ~(level == 1 ? PTE_G : 0);
+            table[i] = adjust_entry(level, table[i]);
     if (level == 4)
         install_hv_l4_slots(table);
     return 0;

@@ -197,18 +197,13 @@ static bool start_ap(unsigned int cpu, uint32_t apic_id)
     return true;
 }
 
-void smp_boot_aps(unsigned int max_cpus, uint64_t rsdp_phys)
+bool smp_find_platform(uint64_t rsdp_phys, struct acpi_platform *out)
 {
-    static struct acpi_cpus cpus;
     int found = -1;
 
-    if (max_cpus > MAX_CPUS)
-        max_cpus = MAX_CPUS;
-    if (max_cpus <= 1)
-        return;
     /* The loader's RSDP copy first (the only one on UEFI), then the BIOS areas. */
     if (rsdp_phys) {
-        found = acpi_find_cpus_from_rsdp(acpi_reader, rsdp_phys, &cpus);
+        found = acpi_scan_from_rsdp(acpi_reader, rsdp_phys, out);
         if (found)
             printk(LOG_WARN, "(pvkit) smp: no valid RSDP or MADT at the boot loader's RSDP "
                    "0x%lx: searching the BIOS areas\n", (unsigned long)rsdp_phys);
@@ -216,10 +211,19 @@ void smp_boot_aps(unsigned int max_cpus, uint64_t rsdp_phys)
             printk(LOG_DEBUG, "(pvkit) smp: MADT found from the boot loader's RSDP 0x%lx\n",
                    (unsigned long)rsdp_phys);
     }
-    if (found && acpi_find_cpus(acpi_reader, &cpus)) {
+    if (found && acpi_scan(acpi_reader, out)) {
         printk(LOG_WARN, "(pvkit) smp: no ACPI MADT found: running on one CPU\n");
-        return;
+        return false;
     }
+    return true;
+}
+
+void smp_boot_aps(unsigned int max_cpus, const struct acpi_platform *cpus)
+{
+    if (max_cpus > MAX_CPUS)
+        max_cpus = MAX_CPUS;
+    if (max_cpus <= 1 || !cpus->count)
+        return;
     uint8_t *tramp = phys_to_virt(AP_TRAMPOLINE_PHYS);
     memcpy(tramp, ap_trampoline, (size_t)(ap_trampoline_end - ap_trampoline));
     *(uint32_t *)(tramp + (ap_trampoline_cr3 - ap_trampoline)) =
@@ -227,8 +231,8 @@ void smp_boot_aps(unsigned int max_cpus, uint64_t rsdp_phys)
     *(uint32_t *)(tramp + (ap_trampoline_efer - ap_trampoline)) =
         (uint32_t)(rdmsr(MSR_EFER) & ~(1u << 10) /* LMA is read-only */);
 
-    for (unsigned int i = 0; i < cpus.count && nr_cpus_online < max_cpus; i++) {
-        uint32_t apic_id = cpus.apic_id[i];
+    for (unsigned int i = 0; i < cpus->count && nr_cpus_online < max_cpus; i++) {
+        uint32_t apic_id = cpus->apic_id[i];
         if (apic_id == percpu[0].apic_id)
             continue;
         if (apic_id > 0xff) {
@@ -244,7 +248,7 @@ void smp_boot_aps(unsigned int max_cpus, uint64_t rsdp_phys)
         nr_cpus_online++;
     }
     printk(LOG_INFO, "(pvkit) smp: %u CPU%s online (%u in the MADT)\n", nr_cpus_online,
-           nr_cpus_online == 1 ? "" : "s", cpus.count);
+           nr_cpus_online == 1 ? "" : "s", cpus->count);
 }
 
 void smp_print_stats(void)

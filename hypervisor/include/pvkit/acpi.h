@@ -1,7 +1,10 @@
 /*
  * ACPI, as far as the hypervisor needs it: the local APIC IDs of the
  * machine's processors, read from the MADT, so the boot CPU knows which
- * application processors to start. Nothing else of ACPI is interpreted.
+ * application processors to start; and where the interrupt controllers and
+ * timers are (the MADT's I/O APICs, the HPET table's block), so that no
+ * domain, the privileged one included, can map them. Nothing else of ACPI
+ * is interpreted.
  *
  * The firmware's tables are read through a caller-supplied reader, so the
  * same code runs in the hypervisor (through the direct map) and in host unit
@@ -14,17 +17,21 @@
 #include "pvkit/lib.h"
 
 #define ACPI_MAX_CPUS       64
+#define ACPI_MAX_IOAPICS    16
 /* RSDT, XSDT and MADT longer than this are refused (1 MiB: 65536 x2APIC entries). */
 #define ACPI_MAX_TABLE_LEN  (1u << 20)
 
-struct acpi_cpus {
-    unsigned int count;
+struct acpi_platform {
+    unsigned int count;                     /* processors */
     uint32_t apic_id[ACPI_MAX_CPUS];
+    unsigned int nr_ioapics;
+    uint64_t ioapic_phys[ACPI_MAX_IOAPICS]; /* register block of each I/O APIC */
+    uint64_t hpet_phys;                     /* the HPET's registers, 0 if none */
 };
 
 /*
  * Reads physical memory: returns a pointer to `len` readable bytes at phys,
- * or NULL. A returned pointer must stay valid until the acpi_find_cpus*()
+ * or NULL. A returned pointer must stay valid until the acpi_scan*()
  * call that asked for it returns (a direct map does); it need not be aligned.
  */
 typedef const void *(*acpi_phys_reader)(uint64_t phys, uint64_t len);
@@ -35,21 +42,25 @@ typedef const void *(*acpi_phys_reader)(uint64_t phys, uint64_t len);
  * to the MADT ("APIC"), and lists the APIC IDs of usable processors: type 0
  * (local APIC) and type 9 (local x2APIC) entries with flags bit0 (enabled) or
  * bit1 (online capable), in table order, de-duplicated, at most
- * ACPI_MAX_CPUS. Returns 0, or -1 if no valid RSDP/MADT was found.
+ * ACPI_MAX_CPUS; and the addresses of type 1 (I/O APIC) entries, at most
+ * ACPI_MAX_IOAPICS. The first valid "HPET" table with a memory-space base
+ * address gives hpet_phys. Returns 0, or -1 if no valid RSDP/MADT was found
+ * (the HPET is looked for all the same when the root tables are valid).
  *
  * The first RSDP whose checksums hold is used. When the XSDT is missing,
  * invalid or lists no valid MADT, the RSDT is tried. A valid MADT with no
  * usable processor gives 0 with out->count == 0; a malformed entry ends the
- * entry walk, keeping the processors listed before it. On -1, out->count is 0.
+ * entry walk, keeping the entries listed before it. On -1, out->count and
+ * out->nr_ioapics are 0.
  */
-int acpi_find_cpus(acpi_phys_reader read, struct acpi_cpus *out);
+int acpi_scan(acpi_phys_reader read, struct acpi_platform *out);
 
 /*
- * As acpi_find_cpus(), starting from the RSDP at rsdp_phys (for example the
+ * As acpi_scan(), starting from the RSDP at rsdp_phys (for example the
  * copy in a multiboot2 ACPI tag) instead of searching for one. Returns -1 if
  * there is no valid RSDP at rsdp_phys or no valid MADT behind it.
  */
-int acpi_find_cpus_from_rsdp(acpi_phys_reader read, uint64_t rsdp_phys,
-                             struct acpi_cpus *out);
+int acpi_scan_from_rsdp(acpi_phys_reader read, uint64_t rsdp_phys,
+                             struct acpi_platform *out);
 
 #endif

@@ -7,8 +7,14 @@
  * Invariants:
  *  - a frame on the free list has owner OWNER_FREE, type FRAME_TYPE_NONE and
  *    zero counts; every free frame is on the list exactly once;
- *  - frames that are not RAM, or that hold the hypervisor, boot modules or the
- *    tables themselves, are never on the list (owner OWNER_NONE / OWNER_HV);
+ *  - frames that are not RAM are OWNER_NONE; frames reserved at boot (the
+ *    first MiB, the hypervisor image, boot modules, the frame table and M2P)
+ *    are OWNER_RESERVED; frames the hypervisor allocates for itself are
+ *    OWNER_HV; none of them is ever on the list;
+ *  - device frames the hypervisor drives or that could reach every CPU are
+ *    on the I/O access list, whether or not they lie inside the table: the
+ *    local APIC and MSI window no domain may map; the I/O APICs and the HPET
+ *    the privileged domain may map read-only only (as Xen's dom0).
  *  - frame_alloc() returns a zeroed-count frame now owned by its caller.
  */
 #ifndef PVKIT_FRAME_H
@@ -46,11 +52,27 @@ struct frame {
     uint32_t next_free;   /* free-list link while owner == OWNER_FREE */
 };
 
+#define FRAME_IO_RANGES_MAX 32
+
+/* What a privileged domain may do with a device frame. */
+enum io_access {
+    IO_ACCESS_RW,         /* any mapping (device memory nobody else uses) */
+    IO_ACCESS_RO,         /* read-only mappings: a writable one is made read-only */
+    IO_ACCESS_NONE,       /* no mapping at all */
+};
+
+struct frame_io_range {
+    uint64_t first, end;  /* machine frames [first, end) */
+    enum io_access access;
+};
+
 struct frame_table {
     struct frame *frames;
     uint64_t nr_frames;   /* entries; machine frames [0, nr_frames) */
     uint32_t free_head;
     uint64_t nr_free;
+    unsigned int nr_io_ranges;
+    struct frame_io_range io_ranges[FRAME_IO_RANGES_MAX];
 };
 
 /* Sets up a table over caller-provided storage; every frame starts OWNER_NONE. */
@@ -66,6 +88,15 @@ int64_t frame_alloc(struct frame_table *ft, uint32_t owner);
  * if the frame is out of range, already free, not RAM, or still referenced.
  */
 int frame_free(struct frame_table *ft, uint64_t mfn);
+/*
+ * Restricts the privileged domain's access to device frames [first, end)
+ * (inside the table or not) to `access`. 0, or -XEN_ENOSPC if the list is
+ * full (nothing added).
+ */
+int frames_restrict_io(struct frame_table *ft, uint64_t first, uint64_t end,
+                       enum io_access access);
+/* The privileged domain's access to device frame mfn (the most restrictive range's). */
+enum io_access frame_io_access(const struct frame_table *ft, uint64_t mfn);
 /* Returns the entry for mfn, or NULL if mfn is outside the table. */
 struct frame *frame_get(struct frame_table *ft, uint64_t mfn);
 

@@ -27,6 +27,7 @@
 #define DIRECTMAP_SIZE      0x0000008000000000 /* one L4 slot: 512 GiB */
 #define HV_LOAD_PHYS        0x100000
 #define LAPIC_PHYS          0xFEE00000ull /* 2 MiB aligned */
+#define MSI_WINDOW_SIZE     0x100000ull   /* 0xFEE00000-0xFEEFFFFF: local APIC and MSI */
 #define HV_LINK_BASE        (DIRECTMAP_BASE + HV_LOAD_PHYS)
 
 /* Per-CPU stacks: STACK_SIZE bytes, STACK_SIZE-aligned, struct cpu_info on top. */

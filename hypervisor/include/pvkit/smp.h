@@ -28,6 +28,7 @@
 #ifndef PVKIT_SMP_H
 #define PVKIT_SMP_H
 
+#include "pvkit/acpi.h"
 #include "pvkit/cpu.h"
 
 #define MAX_CPUS            8
@@ -79,16 +80,21 @@ void hv_unlock(void);
 /* Registers the boot CPU (CPU 0) before anything else runs. */
 void smp_init_boot_cpu(void);
 /*
- * Starts up to max_cpus - 1 application processors found in the ACPI MADT
- * and waits until each is online (in its idle loop, waiting for the lock
- * the caller holds). Called once, by the boot CPU, with the lock held.
+ * Reads the machine's processors, I/O APICs and HPET from ACPI into *out.
  * rsdp_phys: the physical address of an RSDP the boot loader gave, or 0.
  * The MADT is looked for from it first, then (none given, or no valid RSDP
  * and MADT behind it) from an RSDP found in the BIOS areas. It must still
  * hold the RSDP: pass boot_info's copy (boot_info.rsdp, in the hypervisor
- * image), not the loader's, which domain memory has overwritten by now.
+ * image), not the loader's. False (and *out empty) if no MADT was found.
  */
-void smp_boot_aps(unsigned int max_cpus, uint64_t rsdp_phys);
+bool smp_find_platform(uint64_t rsdp_phys, struct acpi_platform *out);
+/*
+ * Starts up to max_cpus - 1 of the application processors in cpus (from
+ * smp_find_platform) and waits until each is online (in its idle loop,
+ * waiting for the lock the caller holds). Called once, by the boot CPU,
+ * with the lock held.
+ */
+void smp_boot_aps(unsigned int max_cpus, const struct acpi_platform *cpus);
 
 /* Sends a kick to CPU `cpu` (not this one). */
 void cpu_kick(unsigned int cpu);

@@ -35,10 +35,11 @@
 #define MADT_A      0x103000u
 #define MADT_B      0x104000u
 #define HIGH_RSDP   0x105000u       /* outside both search windows */
+#define HPET_AT     0x106000u
 #define BIG         0x120000u       /* room for a table over ACPI_MAX_TABLE_LEN */
 
 static uint8_t *mem;                /* the fake physical memory */
-static struct acpi_cpus cpus;
+static struct acpi_platform cpus;
 
 static void **copies;               /* the reader's copies, freed after each call */
 static size_t nr_copies, max_copies;
@@ -79,8 +80,11 @@ static void check_contract(int rc)
 {
     assert_true(rc == 0 || rc == -1);
     assert_true(cpus.count <= ACPI_MAX_CPUS);
-    if (rc)
+    assert_true(cpus.nr_ioapics <= ACPI_MAX_IOAPICS);
+    if (rc) {
         assert_int_equal(cpus.count, 0);
+        assert_int_equal(cpus.nr_ioapics, 0);
+    }
     for (unsigned int i = 0; i < cpus.count; i++) {
         for (unsigned int j = 0; j < i; j++)
             assert_true(cpus.apic_id[i] != cpus.apic_id[j]);
@@ -90,7 +94,7 @@ static void check_contract(int rc)
 static int find(void)
 {
     memset(&cpus, 0xa5, sizeof(cpus)); /* the parser must set count itself */
-    int rc = acpi_find_cpus(reader, &cpus);
+    int rc = acpi_scan(reader, &cpus);
     release_copies();
     check_contract(rc);
     return rc;
@@ -99,7 +103,7 @@ static int find(void)
 static int find_from(uint64_t rsdp)
 {
     memset(&cpus, 0xa5, sizeof(cpus));
-    int rc = acpi_find_cpus_from_rsdp(reader, rsdp, &cpus);
+    int rc = acpi_scan_from_rsdp(reader, rsdp, &cpus);
     release_copies();
     check_contract(rc);
     return rc;
@@ -765,6 +769,76 @@ static void more_than_max_cpus(void **state)
         assert_int_equal(cpus.apic_id[i], 1000 + i);
 }
 
+/* ---- I/O APICs and the HPET: the frames no domain may map ------------- */
+
+/* An HPET table whose base address is in address space `space` (0: memory). */
+static void hpet(uint64_t at, uint8_t space, uint64_t base)
+{
+    memset(mem + at, 0, 56);
+    mem[at + 40] = space;
+    put64(at + 44, base);
+    sdt(at, "HPET", 56);
+}
+
+static void ioapics_and_hpet_found(void **state)
+{
+    (void)state;
+    facp(FACP);
+    madt_begin(MADT_A);
+    lapic(0, 0, 1);
+    ioapic(8, 0xfec00000, 0);
+    ioapic(9, 0xfec01000, 24);
+    madt_end();
+    hpet(HPET_AT, 0, 0xfed00000);
+    MAKE_RSDT(RSDT_AT, FACP, HPET_AT, MADT_A);
+    rsdp(BIOS_RSDP, 0, RSDT_AT, 0);
+    assert_int_equal(find(), 0);
+    EXPECT_CPUS(0);
+    assert_int_equal(cpus.nr_ioapics, 2);
+    assert_int_equal(cpus.ioapic_phys[0], 0xfec00000);
+    assert_int_equal(cpus.ioapic_phys[1], 0xfec01000);
+    assert_int_equal(cpus.hpet_phys, 0xfed00000);
+}
+
+static void hpet_outside_memory_space_ignored(void **state)
+{
+    (void)state;
+    plain_pc();
+    hpet(HPET_AT, 1 /* I/O space */, 0x1000);
+    MAKE_RSDT(RSDT_AT, FACP, HPET_AT, MADT_A);
+    assert_int_equal(find(), 0);
+    assert_int_equal(cpus.hpet_phys, 0);
+    assert_int_equal(cpus.nr_ioapics, 1);
+}
+
+static void hpet_with_bad_checksum_ignored(void **state)
+{
+    (void)state;
+    plain_pc();
+    hpet(HPET_AT, 0, 0xfed00000);
+    mem[HPET_AT + 50] ^= 1;
+    MAKE_RSDT(RSDT_AT, FACP, HPET_AT, MADT_A);
+    assert_int_equal(find(), 0);
+    assert_int_equal(cpus.hpet_phys, 0);
+}
+
+static void ioapics_capped_and_listed_past_max_cpus(void **state)
+{
+    (void)state;
+    plain_pc();
+    madt_begin(MADT_A);
+    for (uint32_t i = 0; i < ACPI_MAX_CPUS + 5; i++)
+        x2apic(1000 + i, 1, i);
+    for (uint32_t i = 0; i < ACPI_MAX_IOAPICS + 3; i++)
+        ioapic((uint8_t)i, 0xfec00000 + i * 0x1000, i * 24);
+    madt_end();
+    assert_int_equal(find(), 0);
+    assert_int_equal(cpus.count, ACPI_MAX_CPUS);
+    assert_int_equal(cpus.nr_ioapics, ACPI_MAX_IOAPICS);
+    for (uint32_t i = 0; i < ACPI_MAX_IOAPICS; i++)
+        assert_int_equal(cpus.ioapic_phys[i], 0xfec00000 + i * 0x1000);
+}
+
 /* ---- the reader refusing ranges -------------------------------------- */
 
 /* EBDA RSDP (revision 2) -> XSDT -> MADT B, and plain_pc() in the BIOS area. */
@@ -989,6 +1063,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(duplicates_removed, setup, teardown),
         cmocka_unit_test_setup_teardown(x2apic_ids_full_width, setup, teardown),
         cmocka_unit_test_setup_teardown(more_than_max_cpus, setup, teardown),
+        cmocka_unit_test_setup_teardown(ioapics_and_hpet_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(hpet_outside_memory_space_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(hpet_with_bad_checksum_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(ioapics_capped_and_listed_past_max_cpus, setup, teardown),
         cmocka_unit_test_setup_teardown(reader_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(first_valid_rsdp_is_used, setup, teardown),
         cmocka_unit_test_setup_teardown(from_given_rsdp, setup, teardown),

@@ -202,7 +202,10 @@ static void get_page_unowned_ebusy(void **state)
     assert_int_equal(F(FIRST_OWN)->ref_count, 0);
 }
 
-/* An L1 entry (validation or mod_pte) naming an unowned frame is -EBUSY, nothing taken. */
+/*
+ * An L1 entry (validation or mod_pte) naming an unowned RAM frame is -EBUSY,
+ * one naming device memory (an unprivileged domain's) -EPERM; nothing taken.
+ */
 static void l1_entry_unowned_ebusy(void **state)
 {
     (void)state;
@@ -214,10 +217,12 @@ static void l1_entry_unowned_ebusy(void **state)
     assert_unchanged(&snap_before);
 
     assert_int_equal(get_page_and_type(&d, l1b, FRAME_TYPE_L1), 0);
-    const uint64_t bad[] = { HV_MFN, RSV_MFN, FOREIGN, NONE_MFN, NR + 3 };
+    const uint64_t bad[] = { HV_MFN, RSV_MFN, FOREIGN };
     take_snap(&snap_before);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(mod_pte(&d, &d, l1b, 1, 7, pte(bad[i], PTE_P), false), -XEN_EBUSY);
+    assert_int_equal(mod_pte(&d, &d, l1b, 1, 7, pte(NONE_MFN, PTE_P), false), -XEN_EPERM);
+    assert_int_equal(mod_pte(&d, &d, l1b, 1, 7, pte(NR + 3, PTE_P), false), -XEN_EPERM);
     assert_unchanged(&snap_before);
     put_page_and_type(&d, l1b);
 }
@@ -363,11 +368,75 @@ static void high_address_eperm(void **state)
     take_snap(&snap_before);
     assert_int_equal(get_page_and_type(&d, l1b, FRAME_TYPE_L1), -XEN_EPERM);
     assert_unchanged(&snap_before);
-    /* Just below the limit is an address, refused only for ownership. */
+    /* Just below the limit is an address: device memory, refused to a domU (as Xen). */
     phys_addr_bits = 37;
-    assert_int_equal(mod_pte(&d, &d, l1, 1, 0, pte(hi, PTE_P), false), -XEN_EBUSY);
+    assert_int_equal(mod_pte(&d, &d, l1, 1, 0, pte(hi, PTE_P), false), -XEN_EPERM);
     put_page_and_type(&d, l1);
     put_page_and_type(&d, l2);
+}
+
+/*
+ * Device frames (not RAM) in L1 entries: only a privileged domain maps them,
+ * with no references taken; frames kept from it are -EPERM whether inside
+ * the table or beyond it; read-only ones are installed without RW, by
+ * mod_pte and by a table's validation alike.
+ */
+static void device_frames_by_access(void **state)
+{
+    (void)state;
+    const uint64_t l1 = 10, beyond = NR + 100, denied = NR + 200, ro = NR + 300;
+    assert_int_equal(frames_restrict_io(&frame_table, denied, denied + 2, IO_ACCESS_NONE), 0);
+    assert_int_equal(frames_restrict_io(&frame_table, ro, ro + 1, IO_ACCESS_RO), 0);
+    assert_int_equal(frames_restrict_io(&frame_table, NONE_MFN, NONE_MFN + 1, IO_ACCESS_NONE), 0);
+    assert_int_equal(get_page_and_type(&d, l1, FRAME_TYPE_L1), 0);
+    take_snap(&snap_before);
+    /* Unprivileged: no device frame at all. */
+    assert_int_equal(mod_pte(&d, &d, l1, 1, 0, pte(beyond, PTE_P), false), -XEN_EPERM);
+    assert_int_equal(mod_pte(&d, &d, l1, 1, 0, pte(denied, PTE_P), false), -XEN_EPERM);
+    assert_unchanged(&snap_before);
+    d.privileged = true;
+    assert_int_equal(mod_pte(&d, &d, l1, 1, 0, pte(denied + 1, PTE_P | PTE_RW), false),
+                     -XEN_EPERM);
+    assert_int_equal(mod_pte(&d, &d, l1, 1, 0, pte(denied, PTE_P), false), -XEN_EPERM);
+    assert_int_equal(mod_pte(&d, &d, l1, 1, 0, pte(NONE_MFN, PTE_P), false), -XEN_EPERM);
+    assert_unchanged(&snap_before);
+    assert_int_equal(mod_pte(&d, &d, l1, 1, 0, pte(beyond, PTE_P | PTE_RW), false), 0);
+    assert_int_equal(pages[l1][0] & (PTE_P | PTE_RW), PTE_P | PTE_RW);
+    assert_int_equal(mod_pte(&d, &d, l1, 1, 1, pte(ro, PTE_P | PTE_RW), false), 0);
+    assert_int_equal(pages[l1][1] & (PTE_P | PTE_RW), PTE_P);
+    assert_int_equal(mod_pte(&d, &d, l1, 1, 0, 0, false), 0);
+    assert_int_equal(mod_pte(&d, &d, l1, 1, 1, 0, false), 0);
+    put_page_and_type(&d, l1);
+    /* Validation applies the same rules to every entry of a new table. */
+    const uint64_t l1b = 12;
+    pages[l1b][3] = pte(ro, PTE_P | PTE_RW);
+    pages[l1b][4] = pte(beyond, PTE_P | PTE_RW);
+    assert_int_equal(get_page_and_type(&d, l1b, FRAME_TYPE_L1), 0);
+    assert_int_equal(pages[l1b][3] & (PTE_P | PTE_RW), PTE_P);
+    assert_int_equal(pages[l1b][4] & (PTE_P | PTE_RW), PTE_P | PTE_RW);
+    put_page_and_type(&d, l1b);
+    pages[l1b][5] = pte(denied, PTE_P);
+    take_snap(&snap_before);
+    assert_int_equal(get_page_and_type(&d, l1b, FRAME_TYPE_L1), -XEN_EPERM);
+    assert_unchanged(&snap_before);
+    d.privileged = false;
+}
+
+/* Counts never wrap: a reference or type reference past 2^32-1 is refused. */
+static void counts_never_wrap(void **state)
+{
+    (void)state;
+    const uint64_t f = 20;
+    storage[f].ref_count = UINT32_MAX;
+    assert_int_equal(get_page(&d, f), -XEN_EBUSY);
+    assert_int_equal(get_page_and_type(&d, f, FRAME_TYPE_WRITABLE), -XEN_EBUSY);
+    assert_int_equal(storage[f].ref_count, UINT32_MAX);
+    storage[f].ref_count = 1;
+    storage[f].type = FRAME_TYPE_WRITABLE;
+    storage[f].type_count = UINT32_MAX;
+    assert_int_equal(get_page_and_type(&d, f, FRAME_TYPE_WRITABLE), -XEN_EINVAL);
+    assert_int_equal(storage[f].ref_count, 1);
+    assert_int_equal(storage[f].type_count, UINT32_MAX);
 }
 
 /*
@@ -815,6 +884,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(get_page_unowned_ebusy, setup),
+        cmocka_unit_test_setup(device_frames_by_access, setup),
+        cmocka_unit_test_setup(counts_never_wrap, setup),
         cmocka_unit_test_setup(l1_entry_unowned_ebusy, setup),
         cmocka_unit_test_setup(writable_typed_ebusy, setup),
         cmocka_unit_test_setup(retype_einval, setup),
