@@ -159,6 +159,11 @@ bool prepare_exit_to_guest(struct cpu_regs *regs)
     regs->cs |= 3;
     regs->ss |= 3;
     bool sysret = sysret_possible(regs);
+    /* The IRET loads CS and SS without the lock: LDT descriptors are mapped now. */
+    if (!sysret) {
+        ldt_prefault_selector(v, (uint16_t)regs->cs);
+        ldt_prefault_selector(v, (uint16_t)regs->ss);
+    }
     hv_unlock();
     return sysret;
 }

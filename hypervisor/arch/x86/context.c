@@ -8,7 +8,8 @@
  * from the guest's validated descriptor frames), FPU/SSE state (FXSAVE),
  * the virtual CR0.TS, TSC_AUX and the debug registers. Selector loads use
  * guest-supplied values, so they go through fault-safe helpers: a selector
- * that no longer loads becomes the null selector, as under Xen.
+ * that no longer loads becomes the null selector, as under Xen; an LDT
+ * selector's descriptor page is mapped into the LDT window first.
  */
 #include "pvkit/domain.h"
 #include "pvkit/mm.h"
@@ -109,6 +110,10 @@ void context_restore(struct vcpu *prev, struct vcpu *next)
     write_cr3((next->in_kernel ? next->kernel_l4_mfn : next->user_l4_mfn) << PAGE_SHIFT);
     load_gdt_of(prev, next);
     ldt_switch(prev, next);
+    ldt_prefault_selector(next, next->sel_ds);
+    ldt_prefault_selector(next, next->sel_es);
+    ldt_prefault_selector(next, next->sel_fs);
+    ldt_prefault_selector(next, next->sel_gs);
     load_data_selectors(next->sel_ds, next->sel_es, next->sel_fs);
     load_gs_selector(next->sel_gs);
     wrmsr(MSR_FS_BASE, next->fs_base);

@@ -393,9 +393,9 @@ bool emulate_privileged_op(struct vcpu *v, struct cpu_regs *regs)
 
 /* --- #PF: stores into the guest's own page tables ------------------------ */
 
-uint64_t guest_frame_of(struct vcpu *v, uint64_t va)
+uint64_t guest_frame_of(uint64_t l4_mfn, uint64_t va)
 {
-    uint64_t mfn = v->in_kernel ? v->kernel_l4_mfn : v->user_l4_mfn;
+    uint64_t mfn = l4_mfn;
     static const unsigned int shifts[4] = { 39, 30, 21, 12 };
 
     for (unsigned int i = 0; i < 4; i++) {
@@ -490,7 +490,7 @@ bool emulate_pt_write(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2)
     struct insn in;
     uint8_t op, op2 = 0;
     bool rip_relative;
-    uint64_t table = guest_frame_of(v, cr2), old, new_val, imm = 0;
+    uint64_t table = guest_frame_of(v->kernel_l4_mfn, cr2), old, new_val, imm = 0;
     struct frame *f = frame_get(&frame_table, table);
 
     if (!f || f->owner != v->domain->id || f->type != FRAME_TYPE_L1 || !f->type_count)

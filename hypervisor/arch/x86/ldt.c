@@ -6,9 +6,13 @@
  * resulting fault is resolved here: the guest page behind it is validated as
  * a descriptor page (which needs it to have no writable mapping) and mapped
  * into the window; if that fails, the guest gets the page fault at its own
- * address. Switching vCPUs unmaps the window and drops the references, so a
- * window only ever shows the current vCPU's LDT. Every CPU has its own
- * window, 2 MiB apart (ldt_window), touched only by that CPU.
+ * address. The hypervisor's own selector loads with guest values (the data
+ * selectors of a vCPU being switched in, CS and SS of the IRET to the
+ * guest) map the pages they need first (ldt_prefault_selector), so they never
+ * fault on the window. Switching vCPUs unmaps the window and drops the
+ * references, so a window only ever shows the current vCPU's LDT, and holds
+ * at most one reference per page. Every CPU has its own window, 2 MiB apart
+ * (ldt_window), touched only by that CPU.
  */
 #include "pvkit/cpu.h"
 #include "pvkit/guest_access.h"
@@ -66,24 +70,56 @@ int vcpu_set_ldt(struct vcpu *v, uint64_t base, uint64_t entries)
     return 0;
 }
 
+/*
+ * Maps page `page` of v's LDT into this CPU's window: the guest page behind it
+ * (found through v's kernel page tables, where a PV kernel keeps its LDTs,
+ * whichever mode v is in) is validated and typed as a descriptor page. 0, or
+ * -errno with nothing mapped and nothing taken; an already mapped page is
+ * left as it is (its references are held once, however often it is asked).
+ */
+static int map_ldt_page(struct vcpu *v, unsigned int page)
+{
+    uint64_t *l1 = ldt_l1[this_cpu_id()];
+    if (l1[page] & PTE_P)
+        return 0;
+    uint64_t mfn = guest_frame_of(v->kernel_l4_mfn, v->ldt_base + ((uint64_t)page << PAGE_SHIFT));
+    if (mfn == ~0ull)
+        return -XEN_EFAULT;
+    int rc = get_page_and_type(v->domain, mfn, FRAME_TYPE_SEG_DESC);
+    if (rc)
+        return rc;
+    l1[page] = (mfn << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A | PTE_D | pte_nx_mask;
+    return 0;
+}
+
 bool ldt_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2)
 {
     uint64_t window = ldt_window();
     if (cr2 < window || cr2 >= window + LDT_PAGES * PAGE_SIZE)
         return false;
+    /*
+     * Only the CPU's own descriptor loads (supervisor accesses, whatever the
+     * CPL) to a page not yet mapped are ours. The guest's explicit accesses
+     * to the window fault like any access to the hypervisor's range, and are
+     * the guest's page faults.
+     */
     unsigned int page = (unsigned int)((cr2 - window) >> PAGE_SHIFT);
-    uint64_t guest_va = v->ldt_base + ((uint64_t)page << PAGE_SHIFT);
-    uint64_t mfn = guest_frame_of(v, guest_va);
-
-    if (mfn == ~0ull || get_page_and_type(v->domain, mfn, FRAME_TYPE_SEG_DESC)) {
+    if ((regs->error_code & (PF_USER | PF_RSVD)) || (ldt_l1[this_cpu_id()][page] & PTE_P))
+        return false;
+    if (map_ldt_page(v, page)) {
         /* The guest sees a fault on its own LDT page, as under Xen. */
-        v->cr2 = guest_va + (cr2 & (PAGE_SIZE - 1));
+        v->cr2 = v->ldt_base + (cr2 - window);
         inject_exception(v, regs, 14, true, regs->error_code & 3);
-        return true;
     }
-    ldt_l1[this_cpu_id()][page] = (mfn << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A | PTE_D |
-                                  pte_nx_mask;
     return true;
+}
+
+bool ldt_prefault_selector(struct vcpu *v, uint16_t sel)
+{
+    uint64_t offset = (uint64_t)(sel & ~7u);
+    if (!(sel & 4) || offset >= (uint64_t)v->ldt_entries * 8)
+        return true; /* not an LDT selector, or beyond the limit: nothing to map */
+    return map_ldt_page(v, (unsigned int)(offset >> PAGE_SHIFT)) == 0;
 }
 
 void ldt_switch(struct vcpu *prev, struct vcpu *next)

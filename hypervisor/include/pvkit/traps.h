@@ -49,12 +49,24 @@ bool emulate_invalid_op(struct vcpu *v, struct cpu_regs *regs);
 bool emulate_privileged_op(struct vcpu *v, struct cpu_regs *regs);
 bool emulate_pt_write(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2);
 
-/* The frame mapped at va in the vCPU's current page tables, or ~0 if none. */
-uint64_t guest_frame_of(struct vcpu *v, uint64_t va);
+/* The frame mapped at va by the guest page tables rooted at l4_mfn, or ~0 if none. */
+uint64_t guest_frame_of(uint64_t l4_mfn, uint64_t va);
 
 /* LDT (arch/x86/ldt.c): MMUEXT_SET_LDT, the on-demand window, switches. */
 int vcpu_set_ldt(struct vcpu *v, uint64_t base, uint64_t entries);
+/*
+ * A guest #PF at cr2: if it is the CPU's own descriptor load from a page of
+ * this CPU's LDT window not mapped yet, maps it (or gives the guest a #PF at
+ * its LDT page if that page is not a valid descriptor page) and returns true.
+ */
 bool ldt_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2);
+/*
+ * Before the hypervisor loads selector sel of the current vCPU v: maps the
+ * LDT page holding its descriptor, if it is an LDT selector within the limit.
+ * False if that page cannot be mapped (the load will then fault as it would
+ * on hardware with a bad LDT).
+ */
+bool ldt_prefault_selector(struct vcpu *v, uint16_t sel);
 void ldt_switch(struct vcpu *prev, struct vcpu *next);
 void ldt_window_init(unsigned int cpu, uint64_t *l1);
 

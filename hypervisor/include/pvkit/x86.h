@@ -23,6 +23,12 @@
 #define EFER_SCE            (1u << 0)
 #define EFER_NXE            (1u << 11)
 
+/* Page-fault error code bits. */
+#define PF_PRESENT          (1u << 0)
+#define PF_WRITE            (1u << 1)
+#define PF_USER             (1u << 2)
+#define PF_RSVD             (1u << 3)
+
 #define CR0_TS              (1ul << 3)
 #define CR0_WP              (1ul << 16)
 #define CR4_PAE             (1ul << 5)
