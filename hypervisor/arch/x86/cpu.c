@@ -47,12 +47,13 @@ struct table_pointer {
 #define IST_NMI 1
 #define IST_DF  2
 #define IST_MC  3
+#define IST_DB  4
 #define IST_STACK_SIZE PAGE_SIZE
 
 static uint64_t gdts[MAX_CPUS][GDT_ENTRIES_TOTAL] __attribute__((aligned(PAGE_SIZE)));
 static struct idt_entry idt[256] __attribute__((aligned(16)));
 static struct tss tsses[MAX_CPUS] __attribute__((aligned(64)));
-static uint8_t ist_stacks[MAX_CPUS][3][IST_STACK_SIZE] __attribute__((aligned(16)));
+static uint8_t ist_stacks[MAX_CPUS][4][IST_STACK_SIZE] __attribute__((aligned(16)));
 
 /* This CPU's GDT. */
 static uint64_t *this_gdt(void)
@@ -112,6 +113,10 @@ static void init_tss(unsigned int cpu, struct cpu_info *ci)
     tss->ist[IST_NMI - 1] = (uint64_t)ist_stacks[cpu][0] + IST_STACK_SIZE;
     tss->ist[IST_DF - 1] = (uint64_t)ist_stacks[cpu][1] + IST_STACK_SIZE;
     tss->ist[IST_MC - 1] = (uint64_t)ist_stacks[cpu][2] + IST_STACK_SIZE;
+    /* #DB: 16 bytes below the top, the first holding TSS.rsp0 for entry.S's vector_1. */
+    uint64_t db_top = (uint64_t)ist_stacks[cpu][3] + IST_STACK_SIZE - 16;
+    *(uint64_t *)db_top = ci->syscall_stack;
+    tss->ist[IST_DB - 1] = db_top;
     tss->iomap_base = sizeof(*tss); /* no I/O bitmap: all ports trap at CPL 3 */
 }
 
@@ -125,6 +130,7 @@ static void build_idt(void)
     set_gate(2, exception_vectors[2], 0, IST_NMI);
     set_gate(8, exception_vectors[8], 0, IST_DF);
     set_gate(18, exception_vectors[18], 0, IST_MC);
+    set_gate(1, exception_vectors[1], 0, IST_DB);
     /* INT3 and INTO may be executed by the guest on purpose. */
     set_gate(3, exception_vectors[3], 3, 0);
     set_gate(4, exception_vectors[4], 3, 0);

@@ -88,7 +88,35 @@ vector_\vec:
 .endm
 
 VECTOR 0, 0
-VECTOR 1, 0
+
+/*
+ * #DB arrives on its own IST stack: a MOV SS or POP SS that hits a data
+ * breakpoint delays the #DB past a following SYSCALL, into the first
+ * instruction of syscall_entry, where RSP is still the guest's. From the
+ * hypervisor it stays there (the handler touches no per-CPU data). From a
+ * guest, the frame moves to where every guest entry lands (TSS.rsp0, kept in
+ * the slot just above the IST stack's top by cpu.c), so it becomes the
+ * vCPU's guest_regs like any other entry.
+ */
+        .balign 16
+vector_1:
+        push    $0
+        movl    $1, 4(%rsp)
+        testb   $3, 16(%rsp)                    /* CS of the interrupted code */
+        jz      exception_common
+        push    %rax
+        mov     56(%rsp), %rax                  /* the slot: TSS.rsp0 */
+        sub     $48, %rax                       /* where the 6-word frame goes */
+        push    %rcx
+        .irp off, 0, 8, 16, 24, 32, 40
+        mov     16+\off(%rsp), %rcx
+        mov     %rcx, \off(%rax)
+        .endr
+        pop     %rcx
+        xchg    %rax, (%rsp)
+        pop     %rsp
+        jmp     exception_common
+
 VECTOR 2, 0
 VECTOR 3, 0
 VECTOR 4, 0

@@ -25,8 +25,6 @@
 #define VEC_UD 6
 #define VEC_GP 13
 #define VEC_PF 14
-#define PF_PRESENT 1u
-#define PF_WRITE   2u
 
 #define FLAT_KERNEL_CS_RPL0 (FLAT_KERNEL_CS & ~3u)
 
@@ -59,9 +57,17 @@ static void hypervisor_fault(struct cpu_regs *regs)
         regs->rip = fixup;
         return;
     }
-    /* A guest data breakpoint hit while we copied guest memory: not ours. */
-    if (regs->vector == VEC_DB)
+    /*
+     * A guest's breakpoint hit in the hypervisor: a data breakpoint on guest
+     * memory we copied, or one whose MOV SS/POP SS delayed it past SYSCALL
+     * (debug registers never hold hypervisor addresses: set_debugreg refuses
+     * them). Not ours: clear the status and carry on without single-step.
+     */
+    if (regs->vector == VEC_DB) {
+        __asm__ volatile("mov %0, %%dr6" : : "r"(0xffff0ff0ul));
+        regs->rflags &= ~RFLAGS_TF;
         return;
+    }
     dump_regs(LOG_ERR, "(pvkit)", regs);
     panic("%s in the hypervisor at %lx", exception_name(regs->vector),
           (unsigned long)regs->rip);
