@@ -198,12 +198,22 @@ static long bind_ipi(struct vcpu *v, uint64_t arg)
     return port < 0 ? port : 0;
 }
 
+/*
+ * Frees a port: its VIRQ slot, its peer's end (back to unbound), and, as
+ * Xen, its pending bit, so a later binding of the same port number does not
+ * start with a stale event. A global VIRQ's slot is vCPU 0's, wherever
+ * bind_vcpu has since sent its events.
+ */
 static void close_port(struct domain *d, unsigned int port)
 {
     struct evtchn *c = &d->evtchn[port];
+    uint64_t *pending = (uint64_t *)d->shared_info->evtchn_pending;
 
-    if (c->state == EVTCHNSTAT_virq)
-        d->vcpus[c->notify_vcpu].virq_port[c->virq] = 0;
+    if (c->state == EVTCHNSTAT_virq) {
+        struct vcpu *owner = &d->vcpus[virq_is_global(c->virq) ? 0 : c->notify_vcpu];
+        if (owner->virq_port[c->virq] == port)
+            owner->virq_port[c->virq] = 0;
+    }
     if (c->state == EVTCHNSTAT_interdomain && !c->xen_handler) {
         struct domain *rd = domain_find(c->remote_dom);
         struct evtchn *rc = rd ? port_of(rd, c->remote_port) : NULL;
@@ -212,6 +222,8 @@ static void close_port(struct domain *d, unsigned int port)
             *rc = (struct evtchn){ .state = EVTCHNSTAT_unbound, .remote_dom = d->id,
                                    .notify_vcpu = rc->notify_vcpu };
     }
+    __atomic_fetch_and(&pending[port / BITS_PER_WORD], ~(1ull << (port % BITS_PER_WORD)),
+                       __ATOMIC_SEQ_CST);
     *c = (struct evtchn){ .state = EVTCHNSTAT_closed };
 }
 

@@ -11,6 +11,7 @@
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
 #include "pvkit/time.h"
+#include "pvkit/timer_calc.h"
 
 static long sched_shutdown(struct vcpu *v, uint64_t arg)
 {
@@ -46,7 +47,10 @@ static long sched_remote_shutdown(struct vcpu *v, uint64_t arg)
     return 0;
 }
 
-/* Waits until one of the ports is pending or the timeout (system time) passes. */
+/*
+ * Waits until one of the ports is pending or the timeout passes: a signed
+ * system time as in Xen, so one with bit 63 set is past and returns at once.
+ */
 static long sched_poll(struct vcpu *v, uint64_t arg)
 {
     struct sched_poll poll;
@@ -62,7 +66,7 @@ static long sched_poll(struct vcpu *v, uint64_t arg)
         if (ports[i] == 0 || ports[i] >= NR_EVTCHN_PORTS ||
             v->domain->evtchn[ports[i]].state == EVTCHNSTAT_closed)
             return -XEN_EINVAL;
-    if (poll.timeout && system_time_ns() >= poll.timeout)
+    if (poll.timeout && deadline_is_past(poll.timeout, system_time_ns()))
         return 0;
     vcpu_poll(v, ports, poll.nr_ports, poll.timeout);
     return 0;

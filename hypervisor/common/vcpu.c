@@ -17,6 +17,7 @@
 #include "pvkit/pagetype.h"
 #include "pvkit/smp.h"
 #include "pvkit/time.h"
+#include "pvkit/timer_calc.h"
 #include "pvkit/traps.h"
 #include "pvkit/x86.h"
 
@@ -146,8 +147,7 @@ static void fire_vcpu_timers(struct vcpu *v, uint64_t now)
         fire = true;
     }
     if (v->periodic_next && v->periodic_next <= now) {
-        while (v->periodic_next <= now)
-            v->periodic_next += v->timer_period;
+        v->periodic_next = periodic_next_after(v->periodic_next, v->timer_period, now);
         fire = true;
     }
     if (fire) {
@@ -183,8 +183,7 @@ void timer_interrupt(void)
  */
 static long set_singleshot(struct vcpu *v, uint64_t timeout_ns, bool future_only)
 {
-    int64_t now = (int64_t)system_time_ns();
-    bool past = (int64_t)timeout_ns <= now;
+    bool past = deadline_is_past(timeout_ns, system_time_ns());
 
     if (future_only && past)
         return -XEN_ETIME;
@@ -197,9 +196,11 @@ static long set_singleshot(struct vcpu *v, uint64_t timeout_ns, bool future_only
     return 0;
 }
 
+/* set_timer_op: the single-shot timer, with Xen's treatment of huge deadlines. */
 long do_set_timer_op(struct vcpu *v, const uint64_t args[5])
 {
-    return set_singleshot(v, args[0], false);
+    uint64_t timeout = args[0];
+    return set_singleshot(v, timeout ? timer_op_deadline(timeout, system_time_ns()) : 0, false);
 }
 
 /* --- runstate on switches ------------------------------------------------ */
@@ -400,10 +401,10 @@ long do_vcpu_op(struct vcpu *v, const uint64_t args[5])
             return -XEN_EINVAL;
         if (copy_from_guest(&p, arg, sizeof(p)))
             return -XEN_EFAULT;
-        if (p.period_ns < 1000000)
-            return -XEN_EINVAL; /* as Xen: at most 1 kHz */
+        if (p.period_ns < TIMER_PERIOD_MIN_NS || p.period_ns > TIMER_PERIOD_MAX_NS)
+            return -XEN_EINVAL;
         v->timer_period = p.period_ns;
-        v->periodic_next = system_time_ns() + p.period_ns;
+        v->periodic_next = time_add_sat(system_time_ns(), p.period_ns);
         rearm_hardware_timer();
         return 0;
     }

@@ -10,6 +10,7 @@
 #include "pvkit/cpuid.h"
 #include "pvkit/mm.h"
 #include "pvkit/time.h"
+#include "pvkit/timer_calc.h"
 #include "pvkit/x86.h"
 
 #define PIT_HZ              1193182u
@@ -179,12 +180,17 @@ void apic_send_ipi(uint32_t apic_id, uint32_t icr_low)
     apic_write(APIC_ICR_LOW, icr_low);
 }
 
-/* TSC ticks in ns nanoseconds, without overflow for deadlines seconds or years away. */
+/* TSC ticks in ns nanoseconds (ns <= TIMER_PROGRAM_MAX_NS: no overflow). */
 static uint64_t ns_to_tsc(uint64_t ns)
 {
     return ns / 1000000000ull * tsc_hz + ns % 1000000000ull * tsc_hz / 1000000000ull;
 }
 
+/*
+ * A deadline further than TIMER_PROGRAM_MAX_NS is programmed at that
+ * distance (the interrupt then re-arms), which keeps every product below in
+ * 64 bits: a guest deadline of years would otherwise wrap the TSC value.
+ */
 void timer_program(uint64_t deadline_ns)
 {
     timer_programmings++;
@@ -193,8 +199,7 @@ void timer_program(uint64_t deadline_ns)
             wrmsr(MSR_TSC_DEADLINE, 0);
             return;
         }
-        uint64_t now = system_time_ns();
-        uint64_t delta_ns = deadline_ns > now ? deadline_ns - now : 0;
+        uint64_t delta_ns = timer_wait_ns(deadline_ns, system_time_ns());
         wrmsr(MSR_TSC_DEADLINE, rdtsc() + ns_to_tsc(delta_ns) + 1);
         return;
     }
@@ -202,9 +207,7 @@ void timer_program(uint64_t deadline_ns)
         apic_write(APIC_TIMER_INIT, 0);
         return;
     }
-    uint64_t now = system_time_ns();
-    uint64_t delta_ns = deadline_ns > now ? deadline_ns - now : 0;
-    delta_ns = MIN(delta_ns, 1ull << 40); /* ~18 minutes: keeps the product in 64 bits */
+    uint64_t delta_ns = timer_wait_ns(deadline_ns, system_time_ns());
     uint64_t ticks = delta_ns * apic_ticks_per_ms / 1000000ull + 1;
     apic_write(APIC_TIMER_INIT, (uint32_t)MIN(ticks, 0xffffffffull));
 }

@@ -24,8 +24,13 @@ void console_set_focus(uint16_t domid);
 #define CONSOLE_POLL_NS 20000000ull /* 20 ms */
 
 struct domain;
-/* Prints guest output, prefixed "(dN) " at line starts for domains other than 0. */
-void console_emit_guest_text(struct domain *d, const char *buf, size_t n);
+/*
+ * Prints guest output, prefixed "(dN) " at line starts for domains other
+ * than 0. An unprivileged domain's output is rate-limited (a burst, then a
+ * steady rate of bytes per second); what is over the limit is dropped.
+ * Returns how many bytes were printed.
+ */
+size_t console_emit_guest_text(struct domain *d, const char *buf, size_t n);
 
 void printk(enum log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

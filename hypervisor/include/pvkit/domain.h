@@ -96,6 +96,9 @@ struct domain {
     uint64_t shared_info_mfn;
     struct shared_info *shared_info;
     bool console_at_line_start;
+    /* Console output budget of an unprivileged domain (console_io.c). */
+    uint32_t console_bytes_left;
+    uint64_t console_refilled_at;       /* system time ns; 0: never, full */
     unsigned int nr_vcpus;
     struct vcpu vcpus[MAX_VCPUS_PER_DOM];
     struct hypercall_stats hc_stats;
