@@ -62,10 +62,10 @@ static struct {
     uint64_t args[5];       /* ... with these arguments */
 } mc;
 
-uint64_t hypercall_claim(uint64_t want)
+uint64_t hypercall_claim(uint64_t want, uint64_t cost)
 {
-    uint64_t n = MIN(want, MAX(budget, 1ull));
-    budget -= MIN(n, budget);
+    uint64_t n = MIN(want, MAX(budget / cost, 1ull));
+    budget -= MIN(n * cost, budget);
     return n;
 }
 
@@ -159,7 +159,7 @@ long do_multicall(struct vcpu *v, const uint64_t args[5])
             const uint64_t rest[5] = { entry, nr - i };
             return hypercall_continue(__HYPERVISOR_multicall, rest);
         }
-        hypercall_claim(1);
+        hypercall_claim(1, 1);
         if ((rc = multicall_one(v, entry, &preempted)))
             break;
         if (preempted) {

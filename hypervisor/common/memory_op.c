@@ -8,7 +8,7 @@
  * do), populate_physmap and increase_reservation hand out fresh zeroed frames
  * up to the domain's maximum. Only order-0 extents are supported; a partial
  * batch returns how many extents were done, as Xen does. A reservation op
- * does at most BATCH_PER_CALL extents per piece and continues with the next
+ * does at most BATCH_PER_CALL / EXTENT_COST extents per piece and continues with the next
  * start extent in the bits of cmd above MEMOP_EXTENT_SHIFT (Xen's encoding);
  * it returns the total over all pieces.
  */
@@ -22,6 +22,7 @@
 #define MEMOP_EXTENT_SHIFT  6   /* cmd >> 6: the extent to start at */
 /* The most extents whose start still fits in a 32-bit cmd, as Xen. */
 #define MEMOP_MAX_EXTENTS   (UINT32_MAX >> MEMOP_EXTENT_SHIFT)
+#define EXTENT_COST         4   /* budget units per extent: populating zeroes a page */
 
 struct e820_entry {
     uint64_t addr, size;
@@ -134,7 +135,7 @@ static long reservation_op(struct vcpu *v, uint64_t cmd, uint64_t start, uint64_
         return start ? (long)start : -XEN_ESRCH;
     if (r.extent_order != 0 || r.nr_extents > MEMOP_MAX_EXTENTS || start >= r.nr_extents)
         return (long)start;
-    uint64_t piece = hypercall_claim(r.nr_extents - start);
+    uint64_t piece = hypercall_claim(r.nr_extents - start, EXTENT_COST);
     if (cmd == XENMEM_decrease_reservation)
         rc = decrease(d, &r, start, piece);
     else

@@ -13,8 +13,9 @@
 typedef long hypercall_fn(struct vcpu *v, const uint64_t args[5]);
 
 /*
- * Work units (batch elements, console bytes, extents, emulated REP
- * iterations) the hypervisor does for a guest before it lets other vCPUs in.
+ * Work units the hypervisor does for a guest before it lets other vCPUs in.
+ * A unit is about one mmu_update element (2.6 us under QEMU TCG, so a piece
+ * is about 3 ms there); costlier elements cost several units.
  */
 #define BATCH_PER_CALL 1024
 
@@ -27,11 +28,12 @@ typedef long hypercall_fn(struct vcpu *v, const uint64_t args[5]);
  */
 long hypercall_continue(uint64_t nr, const uint64_t args[5]);
 /*
- * Takes up to `want` units of the running call's budget and returns how many
- * the handler may do in this piece: at least 1 when want > 0, so each piece
- * progresses. The handler continues (hypercall_continue) for the rest.
+ * Takes budget for up to `want` elements of `cost` units each and returns
+ * how many elements the handler may do in this piece: at least 1 when
+ * want > 0, so each piece progresses. The handler continues
+ * (hypercall_continue) for the rest.
  */
-uint64_t hypercall_claim(uint64_t want);
+uint64_t hypercall_claim(uint64_t want, uint64_t cost);
 
 /* The handler for a hypercall number, or NULL if it is not implemented. */
 hypercall_fn *hypercall_handler(uint64_t nr);
