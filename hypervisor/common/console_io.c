@@ -4,8 +4,10 @@
  * Any domain may write (the output of domains other than 0 is prefixed with
  * "(dN) " at each line start, so interleaved output stays attributable); only
  * a privileged domain may read, since input belongs to the console owner.
- * Writes are copied in bounded chunks; a bad buffer stops the write with
- * -EFAULT after the part that was readable has been printed, as Xen does.
+ * Writes are copied in bounded chunks, BATCH_PER_CALL / BYTE_COST bytes per
+ * piece of the hypercall (the rest is continued with the count and buffer
+ * advanced, as Xen does); a bad buffer stops the write with -EFAULT after
+ * the part that was readable has been printed, as Xen does.
  * Unprivileged domains share the serial line with everybody, so their
  * output (console_io and the console ring) is rate-limited: a write over
  * the limit is cut short (still returning 0) and a rate-limited notice says
@@ -20,6 +22,7 @@
 #define CONSOLE_BURST_BYTES (128u * 1024)
 #define CONSOLE_BYTES_PER_S (32u * 1024)
 #define NS_PER_S 1000000000ull
+#define BYTE_COST 4 /* budget units per byte: serial output is slow (9 us under TCG) */
 
 /* How many of `n` bytes domain `d` may print now; takes them from its budget. */
 static size_t console_budget_take(struct domain *d, size_t n)
@@ -64,17 +67,23 @@ size_t console_emit_guest_text(struct domain *d, const char *buf, size_t n)
     return n;
 }
 
+/* Prints one piece of a CONSOLEIO_write and continues the rest; 0 or -EFAULT. */
 static long console_write_from_guest(struct domain *d, uint64_t count, uint64_t buf_va)
 {
     char chunk[CHUNK];
+    uint64_t piece = hypercall_claim(count, BYTE_COST);
 
-    for (uint64_t done = 0; done < count;) {
-        size_t n = (size_t)MIN(count - done, (uint64_t)CHUNK);
+    for (uint64_t done = 0; done < piece;) {
+        size_t n = (size_t)MIN(piece - done, (uint64_t)CHUNK);
         if (copy_from_guest(chunk, buf_va + done, n))
             return -XEN_EFAULT;
         if (console_emit_guest_text(d, chunk, n) < n)
             return 0; /* over the rate limit: the rest is dropped unread */
         done += n;
+    }
+    if (piece < count) {
+        const uint64_t rest[5] = { CONSOLEIO_write, count - piece, buf_va + piece };
+        return hypercall_continue(__HYPERVISOR_console_io, rest);
     }
     return 0;
 }

@@ -7,6 +7,14 @@
  * A multicall runs a batch of calls in order, storing each result in its
  * entry; an entry that fails does not stop the batch (Xen's semantics), but a
  * domain that shut itself down inside the batch stops it.
+ *
+ * Long work is done in pieces: each direct call gets a budget of
+ * BATCH_PER_CALL work units (hypercall_claim), and a handler with more to do
+ * asks to be re-issued with advanced arguments (hypercall_continue). For a
+ * direct call the guest is rewound to its SYSCALL. For a call inside a
+ * multicall the advanced arguments are written back into the entry (its
+ * result then holds the call's number, as on Xen) and the multicall itself is
+ * re-issued starting at that entry, so other vCPUs get the lock in between.
  */
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
@@ -44,17 +52,32 @@ hypercall_fn *hypercall_handler(uint64_t nr)
     return nr < NR_HYPERCALLS ? hypercall_table[nr] : NULL;
 }
 
-static bool in_multicall;
-static long multicall_one(struct vcpu *v, uint64_t entry_va);
+/* Work units left in the running call's piece (all CPUs: one runs at a time). */
+static uint64_t budget;
 
-bool hypercall_preemptible(void)
+/* The multicall entry being run, if any, and its handler's continuation. */
+static struct {
+    bool active;            /* a handler runs inside a multicall */
+    bool preempted;         /* it asked to be re-issued ... */
+    uint64_t args[5];       /* ... with these arguments */
+} mc;
+
+uint64_t hypercall_claim(uint64_t want, uint64_t cost)
 {
-    return !in_multicall;
+    uint64_t n = MIN(want, MAX(budget / cost, 1ull));
+    budget -= MIN(n * cost, budget);
+    return n;
 }
 
 long hypercall_continue(uint64_t nr, const uint64_t args[5])
 {
     struct cpu_regs *regs = &get_cpu_info()->guest_regs;
+
+    if (mc.active) {
+        memcpy(mc.args, args, sizeof(mc.args));
+        mc.preempted = true;
+        return (long)nr;
+    }
     regs->rip -= 2; /* the SYSCALL instruction */
     regs->rdi = args[0];
     regs->rsi = args[1];
@@ -83,45 +106,66 @@ static long call_counted(struct vcpu *v, uint64_t nr, const uint64_t args[5])
 void do_hypercall(struct vcpu *v, struct cpu_regs *regs)
 {
     const uint64_t args[5] = { regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8 };
+    budget = BATCH_PER_CALL;
     regs->rax = (uint64_t)call_counted(v, regs->rax, args);
 }
 
+/*
+ * Runs one multicall entry and stores its result in it; if the call asked to
+ * be continued, stores the whole entry (op, result = op, advanced arguments)
+ * and sets *preempted. 0, or -EFAULT if the entry cannot be read or written.
+ */
+static long multicall_one(struct vcpu *v, uint64_t entry_va, bool *preempted)
+{
+    struct multicall_entry call;
+
+    if (copy_from_guest(&call, entry_va, sizeof(call)))
+        return -XEN_EFAULT;
+    mc.preempted = false;
+    /* iret needs the live frame and a multicall cannot nest. */
+    if (call.op == __HYPERVISOR_iret || call.op == __HYPERVISOR_multicall) {
+        call.result = (uint64_t)-XEN_EINVAL;
+    } else {
+        mc.active = true;
+        call.result = (uint64_t)call_counted(v, call.op, call.args);
+        mc.active = false;
+    }
+    *preempted = mc.preempted;
+    if (*preempted) {
+        memcpy(call.args, mc.args, sizeof(mc.args));
+        return copy_to_guest(entry_va, &call, sizeof(call)) ? -XEN_EFAULT : 0;
+    }
+    return copy_to_guest(entry_va + __builtin_offsetof(struct multicall_entry, result),
+                         &call.result, sizeof(call.result)) ? -XEN_EFAULT : 0;
+}
+
+/*
+ * Runs the entries in order. A piece ends when the budget is spent (never
+ * before its first entry, so every piece progresses) or when an entry asks
+ * to be continued; the multicall is then re-issued from the entry it stopped
+ * at. 0, or -EFAULT for an unreadable or unwritable entry (the batch stops).
+ */
 long do_multicall(struct vcpu *v, const uint64_t args[5])
 {
     uint64_t list = args[0], nr = (uint32_t)args[1];
+    bool preempted = false;
     long rc = 0;
 
     if (nr)
         v->domain->mm_stats.multicall_batches[batch_bucket(nr)]++;
-    in_multicall = true;
     for (uint64_t i = 0; i < nr && v->domain->state == DOMAIN_RUNNING; i++) {
-        if (i == BATCH_PER_CALL) {
-            const uint64_t rest[5] = { list + i * sizeof(struct multicall_entry), nr - i };
-            in_multicall = false;
+        uint64_t entry = list + i * sizeof(struct multicall_entry);
+        if (i && !budget) {
+            const uint64_t rest[5] = { entry, nr - i };
             return hypercall_continue(__HYPERVISOR_multicall, rest);
         }
-        if ((rc = multicall_one(v, list + i * sizeof(struct multicall_entry))))
+        hypercall_claim(1, 1);
+        if ((rc = multicall_one(v, entry, &preempted)))
             break;
+        if (preempted) {
+            const uint64_t rest[5] = { entry, nr - i };
+            return hypercall_continue(__HYPERVISOR_multicall, rest);
+        }
     }
-    in_multicall = false;
     return rc;
-}
-
-/* Runs one multicall entry and stores its result in it. 0 or -EFAULT. */
-static long multicall_one(struct vcpu *v, uint64_t entry_va)
-{
-    struct multicall_entry call;
-    long rc;
-
-    if (copy_from_guest(&call, entry_va, sizeof(call)))
-        return -XEN_EFAULT;
-    /* iret needs the live frame and a multicall cannot nest. */
-    if (call.op == __HYPERVISOR_iret || call.op == __HYPERVISOR_multicall)
-        rc = -XEN_EINVAL;
-    else
-        rc = call_counted(v, call.op, call.args);
-    if (copy_to_guest(entry_va + __builtin_offsetof(struct multicall_entry, result),
-                      &rc, sizeof(rc)))
-        return -XEN_EFAULT;
-    return 0;
 }

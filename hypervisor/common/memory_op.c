@@ -7,7 +7,10 @@
  * no longer references anywhere (named by machine frame number, as PV guests
  * do), populate_physmap and increase_reservation hand out fresh zeroed frames
  * up to the domain's maximum. Only order-0 extents are supported; a partial
- * batch returns how many extents were done, as Xen does.
+ * batch returns how many extents were done, as Xen does. A reservation op
+ * does at most BATCH_PER_CALL / EXTENT_COST extents per piece and continues with the next
+ * start extent in the bits of cmd above MEMOP_EXTENT_SHIFT (Xen's encoding);
+ * it returns the total over all pieces.
  */
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
@@ -15,6 +18,11 @@
 #include "pvkit/smp.h"
 
 #define E820_RAM 1
+#define MEMOP_CMD_MASK      0x3full
+#define MEMOP_EXTENT_SHIFT  6   /* cmd >> 6: the extent to start at */
+/* The most extents whose start still fits in a 32-bit cmd, as Xen. */
+#define MEMOP_MAX_EXTENTS   (UINT32_MAX >> MEMOP_EXTENT_SHIFT)
+#define EXTENT_COST         4   /* budget units per extent: populating zeroes a page */
 
 struct e820_entry {
     uint64_t addr, size;
@@ -54,17 +62,20 @@ static struct domain *reservation_domain(struct vcpu *v, domid_t domid)
 }
 
 /*
- * Gives frames back. Other CPUs may still hold TLB entries for them from
+ * Gives back the frames of extents [start, start + n), stopping at the first
+ * that cannot go. Other CPUs may still hold TLB entries for them from
  * mappings the guest removed without a flush: they are flushed before the
- * frames can be handed out again (which needs the lock we hold).
+ * frames can be handed out again (which needs the lock we hold). Returns the
+ * extents done, or -EFAULT if the first one could not be read.
  */
-static long decrease(struct domain *d, const struct xen_memory_reservation *r)
+static long decrease(struct domain *d, const struct xen_memory_reservation *r, uint64_t start,
+                     uint64_t n)
 {
     uint64_t done;
     bool fault = false;
-    for (done = 0; done < r->nr_extents; done++) {
+    for (done = 0; done < n; done++) {
         uint64_t mfn;
-        if (copy_from_guest(&mfn, GUEST_HANDLE_VA(r->extent_start) + done * 8, 8)) {
+        if (copy_from_guest(&mfn, GUEST_HANDLE_VA(r->extent_start) + (start + done) * 8, 8)) {
             fault = true;
             break;
         }
@@ -81,12 +92,17 @@ static long decrease(struct domain *d, const struct xen_memory_reservation *r)
     return !done && fault ? -XEN_EFAULT : (long)done;
 }
 
-/* populate_physmap (pfns in, mfns out) and increase_reservation (mfns out). */
-static long populate(struct domain *d, const struct xen_memory_reservation *r, bool with_pfns)
+/*
+ * populate_physmap (pfns in, mfns out) and increase_reservation (mfns out) of
+ * extents [start, start + n), stopping at the first that fails. Returns the
+ * extents done.
+ */
+static long populate(struct domain *d, const struct xen_memory_reservation *r, uint64_t start,
+                     uint64_t n, bool with_pfns)
 {
     uint64_t done;
-    for (done = 0; done < r->nr_extents && d->nr_pages < d->max_pages; done++) {
-        uint64_t pfn = 0, slot = GUEST_HANDLE_VA(r->extent_start) + done * 8;
+    for (done = 0; done < n && d->nr_pages < d->max_pages; done++) {
+        uint64_t pfn = 0, slot = GUEST_HANDLE_VA(r->extent_start) + (start + done) * 8;
         if (with_pfns && copy_from_guest(&pfn, slot, 8))
             break;
         int64_t mfn = alloc_zeroed_frame(d->id);
@@ -102,19 +118,35 @@ static long populate(struct domain *d, const struct xen_memory_reservation *r, b
     return (long)done;
 }
 
-static long reservation_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
+/*
+ * One piece of a reservation op from extent `start`: returns the extents done
+ * in all pieces (a bad or finished request returns start, as Xen), or
+ * continues with the next start; -EFAULT / -ESRCH if nothing was done.
+ */
+static long reservation_op(struct vcpu *v, uint64_t cmd, uint64_t start, uint64_t arg)
 {
     struct xen_memory_reservation r;
+    long rc;
+
     if (copy_from_guest(&r, arg, sizeof(r)))
-        return -XEN_EFAULT;
+        return start ? (long)start : -XEN_EFAULT;
     struct domain *d = reservation_domain(v, r.domid);
     if (!d)
-        return -XEN_ESRCH;
-    if (r.extent_order != 0)
-        return 0;
+        return start ? (long)start : -XEN_ESRCH;
+    if (r.extent_order != 0 || r.nr_extents > MEMOP_MAX_EXTENTS || start >= r.nr_extents)
+        return (long)start;
+    uint64_t piece = hypercall_claim(r.nr_extents - start, EXTENT_COST);
     if (cmd == XENMEM_decrease_reservation)
-        return decrease(d, &r);
-    return populate(d, &r, cmd == XENMEM_populate_physmap);
+        rc = decrease(d, &r, start, piece);
+    else
+        rc = populate(d, &r, start, piece, cmd == XENMEM_populate_physmap);
+    if (rc < 0)
+        return start ? (long)start : rc;
+    if ((uint64_t)rc == piece && start + piece < r.nr_extents) {
+        const uint64_t rest[5] = { cmd | (start + piece) << MEMOP_EXTENT_SHIFT, arg };
+        return hypercall_continue(__HYPERVISOR_memory_op, rest);
+    }
+    return (long)(start + (uint64_t)rc);
 }
 
 static long reservation_size(struct vcpu *v, uint64_t cmd, uint64_t arg)
@@ -130,13 +162,14 @@ static long reservation_size(struct vcpu *v, uint64_t cmd, uint64_t arg)
 
 long do_memory_op(struct vcpu *v, const uint64_t args[5])
 {
-    uint64_t cmd = args[0] & 0x3f, arg = args[1]; /* upper bits: continuation */
+    uint64_t cmd = args[0] & MEMOP_CMD_MASK, arg = args[1];
+    uint64_t start = args[0] >> MEMOP_EXTENT_SHIFT; /* a continued reservation op */
 
     switch (cmd) {
     case XENMEM_increase_reservation:
     case XENMEM_decrease_reservation:
     case XENMEM_populate_physmap:
-        return reservation_op(v, cmd, arg);
+        return reservation_op(v, cmd, start, arg);
     case XENMEM_maximum_ram_page:
         return (long)max_mfn() - 1;
     case XENMEM_current_reservation:

@@ -140,7 +140,7 @@ long do_mmu_update(struct vcpu *v, const uint64_t args[5])
         return rc;
     if (count && !done_before)
         d->mm_stats.mmu_update_batches[batch_bucket(count)]++;
-    limit = hypercall_preemptible() ? MIN(count, (uint64_t)BATCH_PER_CALL) : count;
+    limit = hypercall_claim(count, 1);
     for (; done < limit; done++) {
         struct mmu_update req;
         if ((rc = copy_from_guest(&req, args[0] + done * sizeof(req), sizeof(req))))
@@ -358,7 +358,7 @@ long do_mmuext_op(struct vcpu *v, const uint64_t args[5])
         return rc;
     if (count && !done_before)
         v->domain->mm_stats.mmuext_batches[batch_bucket(count)]++;
-    limit = hypercall_preemptible() ? MIN(count, (uint64_t)BATCH_PER_CALL) : count;
+    limit = hypercall_claim(count, 1);
     for (; done < limit; done++) {
         struct mmuext_op op;
         if ((rc = copy_from_guest(&op, args[0] + done * sizeof(op), sizeof(op))))

@@ -4,8 +4,11 @@
  * allow-list:
  *   #UD  forced-emulation CPUID;
  *   #GP  RDMSR/WRMSR of the segment bases and a few read-only MSRs, MOV
- *        from/to CR0/CR2/CR3/CR4, port I/O (reads all-ones, writes dropped),
- *        WBINVD (ignored), HLT (a yield);
+ *        from/to CR0/CR2/CR3/CR4, port I/O (reads all-ones, writes dropped;
+ *        a REP string instruction does at most BATCH_PER_CALL iterations
+ *        per trap and leaves RIP on itself with RCX/RSI/RDI advanced, so the
+ *        guest re-executes it after an exit, as hardware does on an
+ *        interrupt), WBINVD (ignored), HLT (a yield);
  *   #PF  stores into the guest's own page tables (writable-pagetable
  *        emulation): MOV, XCHG, CMPXCHG, AND/OR m8,imm8 and BTR/BTS m64,imm8,
  *        each validated exactly as mmu_update would validate it.
@@ -32,6 +35,7 @@ struct insn {
     uint8_t bytes[MAX_INSN];
     unsigned int avail, pos;
     bool opsize16, rep;
+    bool unfinished;        /* a REP instruction with iterations left: RIP stays */
     uint8_t rex;
     uint8_t mod, reg, rm;
     uint64_t ea;            /* memory operand's effective address */
@@ -296,7 +300,11 @@ static bool emulate_mov_dr(struct vcpu *v, struct cpu_regs *regs, struct insn *i
     return true;
 }
 
-/* Port I/O: no domain owns a port yet, so reads give all-ones, writes vanish. */
+/*
+ * Port I/O: no domain owns a port yet, so reads give all-ones, writes vanish.
+ * INS/OUTS with REP do a bounded number of iterations (in->unfinished if
+ * some are left). False if not emulated (an INS store faulted).
+ */
 static bool emulate_port_io(struct vcpu *v, struct cpu_regs *regs, struct insn *in, uint8_t op)
 {
     unsigned int size = (op & 1) ? (in->opsize16 ? 2 : 4) : 1;
@@ -308,7 +316,7 @@ static bool emulate_port_io(struct vcpu *v, struct cpu_regs *regs, struct insn *
         uint64_t ones = size == 4 ? 0xffffffffull : (1ull << (size * 8)) - 1;
         regs->rax = size == 4 ? ones : (regs->rax & ~ones) | ones;
     } else if (op >= 0x6c && op <= 0x6f) {
-        uint64_t count = in->rep ? regs->rcx : 1;
+        uint64_t count = in->rep ? MIN(regs->rcx, (uint64_t)BATCH_PER_CALL) : 1;
         int64_t step = (regs->rflags & RFLAGS_DF) ? -(int64_t)size : (int64_t)size;
         for (; count; count--) {
             if (op <= 0x6d) { /* INS: store all-ones at RDI */
@@ -322,6 +330,7 @@ static bool emulate_port_io(struct vcpu *v, struct cpu_regs *regs, struct insn *
             if (in->rep)
                 regs->rcx--;
         }
+        in->unfinished = in->rep && regs->rcx;
     }
     v->domain->emu_stats.done[EMUL_PORT_IO]++;
     return true;
@@ -386,7 +395,7 @@ bool emulate_privileged_op(struct vcpu *v, struct cpu_regs *regs)
         done = v->iopl >= 1;
     else
         done = false;
-    if (done)
+    if (done && !in.unfinished)
         regs->rip += in.pos;
     return done;
 }

@@ -12,18 +12,28 @@
 
 typedef long hypercall_fn(struct vcpu *v, const uint64_t args[5]);
 
-/* Work units a batch hypercall does before it lets other vCPUs run. */
+/*
+ * Work units the hypervisor does for a guest before it lets other vCPUs in.
+ * A unit is about one mmu_update element (2.6 us under QEMU TCG, so a piece
+ * is about 3 ms there); costlier elements cost several units.
+ */
 #define BATCH_PER_CALL 1024
 
 /*
- * Arranges for the running hypercall to be issued again with new arguments
- * (the guest is rewound to its SYSCALL). Returns the value the handler must
- * return (the hypercall number, which RAX must hold for the re-issue).
- * Only for direct calls: see hypercall_preemptible().
+ * Arranges for the running hypercall to be issued again with new arguments:
+ * a direct call by rewinding the guest to its SYSCALL, a call inside a
+ * multicall by writing them back into its entry and re-issuing the multicall
+ * from that entry. Returns the value the handler must return (the hypercall
+ * number: RAX for the re-issue, or the entry's result).
  */
 long hypercall_continue(uint64_t nr, const uint64_t args[5]);
-/* True unless the handler runs inside a multicall (which cannot be re-issued). */
-bool hypercall_preemptible(void);
+/*
+ * Takes budget for up to `want` elements of `cost` units each and returns
+ * how many elements the handler may do in this piece: at least 1 when
+ * want > 0, so each piece progresses. The handler continues
+ * (hypercall_continue) for the rest.
+ */
+uint64_t hypercall_claim(uint64_t want, uint64_t cost);
 
 /* The handler for a hypercall number, or NULL if it is not implemented. */
 hypercall_fn *hypercall_handler(uint64_t nr);
