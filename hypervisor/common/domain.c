@@ -30,6 +30,7 @@ struct domain *domain_alloc(domid_t id)
         d->state = DOMAIN_RUNNING;
         d->shutdown_code = -1;
         d->console_at_line_start = true;
+        d->release_head = FRAME_NO_NEXT;
         return d;
     }
     return NULL;

@@ -18,6 +18,7 @@
  */
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
+#include "pvkit/pagetype.h"
 #include "pvkit/traps.h"
 
 static hypercall_fn *const hypercall_table[NR_HYPERCALLS] = {
@@ -54,6 +55,10 @@ hypercall_fn *hypercall_handler(uint64_t nr)
 
 /* Work units left in the running call's piece (all CPUs: one runs at a time). */
 static uint64_t budget;
+/* Page tables the running piece may still validate or release (mm/pagetype.c). */
+#define TABLES_PER_PIECE 64
+static unsigned int tables_left;
+static bool in_hypercall;
 
 /* The multicall entry being run, if any, and its handler's continuation. */
 static struct {
@@ -67,6 +72,16 @@ uint64_t hypercall_claim(uint64_t want, uint64_t cost)
     uint64_t n = MIN(want, MAX(budget / cost, 1ull));
     budget -= MIN(n * cost, budget);
     return n;
+}
+
+bool table_work_preempt(void)
+{
+    if (!in_hypercall)
+        return false;
+    if (!tables_left)
+        return true;
+    tables_left--;
+    return false;
 }
 
 long hypercall_continue(uint64_t nr, const uint64_t args[5])
@@ -87,6 +102,15 @@ long hypercall_continue(uint64_t nr, const uint64_t args[5])
     return (long)nr;
 }
 
+/*
+ * Errors are -1..-4095 (-errno), as in Xen; other negative results are values
+ * (get_debugreg of a kernel address, for one).
+ */
+static bool is_error_result(long rc)
+{
+    return rc < 0 && rc >= -4095;
+}
+
 static long call_counted(struct vcpu *v, uint64_t nr, const uint64_t args[5])
 {
     struct hypercall_stats *stats = &v->domain->hc_stats;
@@ -98,7 +122,7 @@ static long call_counted(struct vcpu *v, uint64_t nr, const uint64_t args[5])
     }
     long rc = fn(v, args);
     stats->calls[nr]++;
-    if (rc < 0)
+    if (is_error_result(rc))
         stats->errors[nr]++;
     return rc;
 }
@@ -107,7 +131,10 @@ void do_hypercall(struct vcpu *v, struct cpu_regs *regs)
 {
     const uint64_t args[5] = { regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8 };
     budget = BATCH_PER_CALL;
+    tables_left = TABLES_PER_PIECE;
+    in_hypercall = true;
     regs->rax = (uint64_t)call_counted(v, regs->rax, args);
+    in_hypercall = false;
 }
 
 /*

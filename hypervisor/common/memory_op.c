@@ -80,8 +80,12 @@ static long decrease(struct domain *d, const struct xen_memory_reservation *r, u
             break;
         }
         struct frame *f = frame_get(&frame_table, mfn);
-        /* Frames the hypervisor writes (shared_info, console ring) hold references. */
-        if (!f || f->owner != d->id || f->ref_count || f->type_count)
+        /*
+         * Frames the hypervisor writes (shared_info, console ring) hold
+         * references; a table being released, or listed for release, is kept.
+         */
+        if (!f || f->owner != d->id || f->ref_count || f->type_count ||
+            (f->flags & (FRAME_RELEASING | FRAME_ON_RELEASE_LIST)))
             break;
         m2p_set(mfn, INVALID_M2P_ENTRY);
         frame_free(&frame_table, mfn);

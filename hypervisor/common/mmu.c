@@ -62,12 +62,20 @@ static int batch_start(uint64_t count_arg, uint64_t pdone, uint64_t *count, uint
     return 0;
 }
 
-/* Ends a piece of a batch: re-issues the rest if work remains and nothing failed. */
-static long batch_end(uint64_t nr, const uint64_t args[5], uint64_t elem_size, uint64_t count,
-                      uint64_t done, uint64_t done_before, int rc)
+/*
+ * Ends a piece of a batch: re-issues the rest if work remains and nothing
+ * failed. An element that ran out of table budget (-XEN_ERESTART) is not
+ * done and is re-issued; tables still on d's release list keep the batch
+ * going (a piece with no element left only releases them), so a batch
+ * returns with every table it unhooked released.
+ */
+static long batch_end(struct domain *d, uint64_t nr, const uint64_t args[5], uint64_t elem_size,
+                      uint64_t count, uint64_t done, uint64_t done_before, int rc)
 {
+    if (rc == -XEN_ERESTART)
+        rc = 0;
     int wrc = write_done(args[2], done_before + done);
-    if (!rc && !wrc && done < count) {
+    if (!rc && !wrc && (done < count || d->release_head != FRAME_NO_NEXT)) {
         const uint64_t rest[5] = { args[0] + done * elem_size,
                                    (count - done) | PVKIT_BATCH_PREEMPTED, args[2], args[3] };
         return hypercall_continue(nr, rest);
@@ -97,6 +105,8 @@ static int pt_update(struct domain *d, struct domain *pg_owner, uint64_t ptr, ui
     unsigned int level = frame_type_level(f->type);
     if (!level || !f->type_count)
         return write_plain(d, mfn, offset, val);
+    if (!frame_is_live_table(f, f->type))
+        return -XEN_EINVAL; /* a table whose validation is still under way */
     int rc = mod_pte(d, pg_owner, mfn, level, (unsigned int)(offset / 8), val, preserve_ad);
     if (!rc)
         d->mm_stats.pte_updates++;
@@ -140,6 +150,9 @@ long do_mmu_update(struct vcpu *v, const uint64_t args[5])
         return rc;
     if (count && !done_before)
         d->mm_stats.mmu_update_batches[batch_bucket(count)]++;
+    if (release_pending_tables(d))
+        return batch_end(d, __HYPERVISOR_mmu_update, args, sizeof(struct mmu_update), count, 0,
+                         done_before, 0);
     limit = hypercall_claim(count, 1);
     for (; done < limit; done++) {
         struct mmu_update req;
@@ -148,7 +161,7 @@ long do_mmu_update(struct vcpu *v, const uint64_t args[5])
         if ((rc = one_mmu_update(d, pg_owner, &req)))
             break;
     }
-    return batch_end(__HYPERVISOR_mmu_update, args, sizeof(struct mmu_update), count, done,
+    return batch_end(d, __HYPERVISOR_mmu_update, args, sizeof(struct mmu_update), count, done,
                      done_before, rc);
 }
 
@@ -165,7 +178,7 @@ static int find_l1(struct vcpu *v, uint64_t va, uint64_t *l1_mfn, unsigned int *
         mfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
     }
     struct frame *f = frame_get(&frame_table, mfn);
-    if (!f || f->owner != v->domain->id || f->type != FRAME_TYPE_L1 || !f->type_count)
+    if (!f || f->owner != v->domain->id || !frame_is_live_table(f, FRAME_TYPE_L1))
         return -XEN_EINVAL;
     *l1_mfn = mfn;
     *index = L1_INDEX(va);
@@ -358,6 +371,9 @@ long do_mmuext_op(struct vcpu *v, const uint64_t args[5])
         return rc;
     if (count && !done_before)
         v->domain->mm_stats.mmuext_batches[batch_bucket(count)]++;
+    if (release_pending_tables(v->domain))
+        return batch_end(v->domain, __HYPERVISOR_mmuext_op, args, sizeof(struct mmuext_op),
+                         count, 0, done_before, 0);
     limit = hypercall_claim(count, 1);
     for (; done < limit; done++) {
         struct mmuext_op op;
@@ -366,8 +382,8 @@ long do_mmuext_op(struct vcpu *v, const uint64_t args[5])
         if ((rc = one_mmuext_op(v, &op)))
             break;
     }
-    return batch_end(__HYPERVISOR_mmuext_op, args, sizeof(struct mmuext_op), count, done,
-                     done_before, rc);
+    return batch_end(v->domain, __HYPERVISOR_mmuext_op, args, sizeof(struct mmuext_op), count,
+                     done, done_before, rc);
 }
 
 /* vm_assist: the assists Linux may enable; the others are refused. */

@@ -297,21 +297,48 @@ static bool context_addresses_ok(const struct vcpu_guest_context *c)
     return true;
 }
 
-static long vcpu_initialise(struct vcpu *v, uint64_t arg)
+/*
+ * The kernel L4's references for VCPUOP_initialise: carried over if a
+ * re-issued call validated it already (v->init_l4_hold), else taken now (a
+ * hold for another L4 is dropped). 0 or -errno as get_page_and_type.
+ */
+static int get_init_l4(struct vcpu *v, uint64_t l4)
+{
+    uint64_t held = v->init_l4_hold;
+
+    v->init_l4_hold = 0;
+    if (held == l4)
+        return 0;
+    if (held)
+        put_page_and_type(v->domain, held);
+    return get_page_and_type(v->domain, l4, FRAME_TYPE_L4);
+}
+
+/*
+ * Validating new page tables may take several pieces (-XEN_ERESTART): the
+ * call is then re-issued with the same arguments; a kernel L4 validated
+ * before the user L4 ran out of budget is kept meanwhile (init_l4_hold).
+ */
+static long vcpu_initialise(struct vcpu *v, const uint64_t args[5])
 {
     struct vcpu_guest_context *c = &init_ctx;
     struct domain *d = v->domain;
+    int rc;
 
     if (v->initialised)
         return -XEN_EEXIST;
-    if (copy_from_guest(c, arg, sizeof(*c)))
+    if (copy_from_guest(c, args[2], sizeof(*c)))
         return -XEN_EFAULT;
     uint64_t l4 = xen_cr3_to_pfn(c->ctrlreg[3]), user_l4 = xen_cr3_to_pfn(c->ctrlreg[1]);
     if (c->gdt_ents > FIRST_RESERVED_GDT_ENTRY || c->ldt_ents || !context_addresses_ok(c))
         return -XEN_EINVAL;
-    if (get_page_and_type(d, l4, FRAME_TYPE_L4))
-        return -XEN_EINVAL;
-    if (user_l4 && get_page_and_type(d, user_l4, FRAME_TYPE_L4)) {
+    if ((rc = get_init_l4(v, l4)))
+        return rc == -XEN_ERESTART ? hypercall_continue(__HYPERVISOR_vcpu_op, args) : -XEN_EINVAL;
+    if (user_l4 && (rc = get_page_and_type(d, user_l4, FRAME_TYPE_L4))) {
+        if (rc == -XEN_ERESTART) {
+            v->init_l4_hold = l4;
+            return hypercall_continue(__HYPERVISOR_vcpu_op, args);
+        }
         put_page_and_type(d, l4);
         return -XEN_EINVAL;
     }
@@ -364,7 +391,7 @@ long do_vcpu_op(struct vcpu *v, const uint64_t args[5])
     case VCPUOP_is_up:
         return target->state != VCPU_DOWN;
     case VCPUOP_initialise:
-        return vcpu_initialise(target, arg);
+        return vcpu_initialise(target, args);
     case VCPUOP_up:
         if (!target->initialised)
             return -XEN_EINVAL;

@@ -59,26 +59,53 @@ static void release_table(struct domain *d, uint64_t mfn, unsigned int level);
 static int validate_descriptor_page(struct domain *d, uint64_t mfn);
 
 /*
- * Gives an untyped frame `type`, validating it. TLBs are flushed first (on
- * every CPU that may hold the domain's translations) when the frame becomes
- * a table or descriptor page, so that no stale writable translation can
- * change it during or after validation, and when a former table becomes
- * writable, so that no stale table walk can use what the guest writes.
+ * Flushes TLBs (on every CPU that may hold the frame owner's translations)
+ * before f takes `type`, if a translation cached from what f was may still be
+ * live: a writable mapping before it becomes a table or descriptor page (so
+ * no stale writable translation can change it during or after validation),
+ * a table before it becomes anything else (so no stale table walk can use
+ * what it holds next). A flush since then (the owner's epoch moved on)
+ * already removed them, so building many tables costs one flush, not one each.
+ */
+static void flush_if_stale(struct domain *d, struct frame *f, enum frame_type type)
+{
+    bool stale = (f->flags & FRAME_WAS_TABLE) ||
+                 (type != FRAME_TYPE_WRITABLE && (f->flags & FRAME_WAS_WRITABLE));
+    if (stale && f->stale_epoch == d->tlb_epoch)
+        flush_tlb_domain(d);
+    f->flags &= (uint8_t)~(FRAME_WAS_TABLE | FRAME_WAS_WRITABLE);
+}
+
+/*
+ * Gives frame f (owned by d, type count 0) `type`, validating it; or goes on
+ * validating a frame left FRAME_PARTIAL. A new table costs one unit of work
+ * budget: -XEN_ERESTART with nothing changed if none is left. -XEN_ERESTART
+ * from a child's validation: the frame stays typed and FRAME_PARTIAL,
+ * holding the references taken so far (and its type count 1: the partial
+ * hold), and the next get of the same type continues where it stopped. Only
+ * new tables are charged, so every piece validates at least one.
  */
 static int change_type(struct domain *d, uint64_t mfn, struct frame *f, enum frame_type type)
 {
     int rc = 0;
 
-    if (type != FRAME_TYPE_WRITABLE || (f->flags & FRAME_WAS_TABLE)) {
-        f->flags &= (uint8_t)~FRAME_WAS_TABLE;
-        flush_tlb_domain(d);
+    if (!(f->flags & FRAME_PARTIAL)) {
+        if (frame_type_level(type) && table_work_preempt())
+            return -XEN_ERESTART;
+        flush_if_stale(d, f, type);
+        f->type = (uint8_t)type;
+        f->type_count = 1;
+        f->progress = 0;
     }
-    f->type = (uint8_t)type;
-    f->type_count = 1;
+    f->flags &= (uint8_t)~FRAME_PARTIAL;
     if (frame_type_level(type))
         rc = validate_table(d, mfn, frame_type_level(type));
     else if (type == FRAME_TYPE_SEG_DESC)
         rc = validate_descriptor_page(d, mfn);
+    if (rc == -XEN_ERESTART) {
+        f->flags |= FRAME_PARTIAL;
+        return rc;
+    }
     if (rc) {
         f->type = FRAME_TYPE_NONE;
         f->type_count = 0;
@@ -89,10 +116,14 @@ static int change_type(struct domain *d, uint64_t mfn, struct frame *f, enum fra
     return 0;
 }
 
+static void finish_release(struct domain *d, uint64_t mfn, struct frame *f);
+
 static int get_page_type(struct domain *d, uint64_t mfn, enum frame_type type)
 {
     struct frame *f = frame_of(mfn);
 
+    if (f->flags & FRAME_RELEASING)
+        finish_release(d, mfn, f); /* its old entries go before it takes a type */
     if (f->type_count) {
         /* As Xen: a writable mapping of a typed frame is -EBUSY, a retype -EINVAL. */
         if (f->type != type) {
@@ -103,12 +134,35 @@ static int get_page_type(struct domain *d, uint64_t mfn, enum frame_type type)
             count_reject(d, PT_REJECT_WRONG_TYPE);
             return -XEN_EINVAL;
         }
+        if (f->flags & FRAME_PARTIAL)
+            return change_type(d, mfn, f, type); /* the caller takes over the partial hold */
         if (f->type_count == UINT32_MAX)
             return -XEN_EINVAL; /* as Xen: a type count never wraps */
         f->type_count++;
         return 0;
     }
     return change_type(d, mfn, f, type);
+}
+
+/*
+ * Marks f as it was at its owner's current flush epoch (see flush_if_stale);
+ * the owner's, since a privileged domain's foreign mapping is flushed with it.
+ */
+static void note_stale(struct frame *f, uint8_t was)
+{
+    struct domain *owner = domain_find((domid_t)f->owner);
+    f->flags = (uint8_t)((f->flags & ~(FRAME_WAS_TABLE | FRAME_WAS_WRITABLE)) | was);
+    f->stale_epoch = owner ? owner->tlb_epoch : 0;
+}
+
+/* Pushes f on d's release list (at most once). */
+static void release_list_push(struct domain *d, uint64_t mfn, struct frame *f)
+{
+    if (f->flags & FRAME_ON_RELEASE_LIST)
+        return;
+    f->flags |= FRAME_ON_RELEASE_LIST;
+    f->next_free = d->release_head;
+    d->release_head = (uint32_t)mfn;
 }
 
 static void put_page_type(struct domain *d, uint64_t mfn)
@@ -119,20 +173,70 @@ static void put_page_type(struct domain *d, uint64_t mfn)
         return;
     if (--f->type_count)
         return;
-    if (frame_type_level(f->type))
-        release_table(d, mfn, frame_type_level(f->type));
-    if (f->type != FRAME_TYPE_WRITABLE)
-        f->flags |= FRAME_WAS_TABLE;
-    f->type = FRAME_TYPE_NONE;
     f->flags &= (uint8_t)~(FRAME_VALIDATED | FRAME_PINNED);
+    if (!frame_type_level(f->type)) {
+        note_stale(f, f->type == FRAME_TYPE_WRITABLE ? FRAME_WAS_WRITABLE : FRAME_WAS_TABLE);
+        f->type = FRAME_TYPE_NONE;
+        return;
+    }
+    /* A table's entries are released from d's release list, in bounded steps. */
+    f->flags |= FRAME_RELEASING;
+    release_list_push(d, mfn, f);
+    release_pending_tables(d);
 }
 
+/* Releases the references the entries of releasing table f hold; it is untyped after. */
+static void finish_release(struct domain *d, uint64_t mfn, struct frame *f)
+{
+    f->flags &= (uint8_t)~FRAME_RELEASING;
+    release_table(d, mfn, frame_type_level(f->type));
+    note_stale(f, FRAME_WAS_TABLE);
+    f->type = FRAME_TYPE_NONE;
+}
+
+int release_pending_tables(struct domain *d)
+{
+    static bool draining; /* nested puts only queue: the outermost call drains */
+
+    if (draining)
+        return 0;
+    draining = true;
+    while (d->release_head != FRAME_NO_NEXT) {
+        if (table_work_preempt()) {
+            draining = false;
+            return -XEN_ERESTART;
+        }
+        uint64_t mfn = d->release_head;
+        struct frame *f = frame_of(mfn);
+        d->release_head = f->next_free;
+        f->next_free = FRAME_NO_NEXT;
+        f->flags &= (uint8_t)~FRAME_ON_RELEASE_LIST;
+        if (f->flags & FRAME_RELEASING)
+            finish_release(d, mfn, f);
+    }
+    draining = false;
+    return 0;
+}
+
+/*
+ * A frame left FRAME_PARTIAL keeps one reference and one type reference (the
+ * partial hold): the caller's, when its validation stopped part-way. Whoever
+ * continues it takes the hold over: on success the hold's type reference
+ * becomes the caller's and its extra reference goes; on failure both go; on
+ * another -XEN_ERESTART the hold stays as it was.
+ */
 int get_page_and_type(struct domain *d, uint64_t mfn, enum frame_type type)
 {
     int rc = get_page(d, mfn);
     if (rc)
         return rc;
-    if ((rc = get_page_type(d, mfn, type)))
+    struct frame *f = frame_of(mfn);
+    bool continuing = (f->flags & FRAME_PARTIAL) && f->type == type;
+    rc = get_page_type(d, mfn, type);
+    bool held = rc == -XEN_ERESTART && (f->flags & FRAME_PARTIAL);
+    if (continuing)
+        put_page(mfn);
+    if (rc && !held)
         put_page(mfn);
     return rc;
 }
@@ -253,19 +357,32 @@ void put_pte_refs(struct domain *d, unsigned int level, uint64_t val)
     put_page(mfn);
 }
 
+/*
+ * Validates table mfn from entry f->progress on (0 for a new one).
+ * -XEN_ERESTART when a child ran out of budget (f->progress records the
+ * entry, the entries before it keep their references, and a child left
+ * partial holds its own). On any other error every entry validated, in this
+ * piece or earlier ones, is released.
+ */
 static int validate_table(struct domain *d, uint64_t mfn, unsigned int level)
 {
+    struct frame *f = frame_of(mfn);
     uint64_t *table = frame_page(mfn);
     unsigned int i;
     uint64_t adjusted;
     int rc = 0;
 
-    for (i = 0; i < PT_ENTRIES; i++) {
+    for (i = f->progress; i < PT_ENTRIES; i++) {
         if (is_hv_l4_slot(level, i))
             continue;
         if ((rc = get_pte_refs(d, d, level, i, table[i], &adjusted)))
             break;
     }
+    if (rc == -XEN_ERESTART) {
+        f->progress = (uint16_t)i;
+        return rc;
+    }
+    f->progress = 0;
     if (rc) {
         while (i-- > 0)
             if (!is_hv_l4_slot(level, i))

@@ -112,6 +112,7 @@ void flush_tlb_domain(struct domain *d)
     for (unsigned int c = 0; c < nr_cpus_online; c++)
         while (asked[c] && __atomic_load_n(&percpu[c].flush_request, __ATOMIC_ACQUIRE))
             cpu_relax();
+    d->tlb_epoch++; /* idle CPUs asked above flush before they next run a guest */
 }
 
 /* --- starting the application processors ----------------------------------- */

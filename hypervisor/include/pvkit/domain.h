@@ -46,6 +46,7 @@ struct vcpu {
     bool loaded;
     unsigned int cpu;
     bool initialised;           /* has a context (the builder's, or VCPUOP_initialise) */
+    uint64_t init_l4_hold;      /* an L4 VCPUOP_initialise validated before it was re-issued */
     unsigned int nr_poll_ports; /* SCHEDOP_poll in progress: wake on these */
     evtchn_port_t poll_ports[MAX_POLL_PORTS];
     uint64_t poll_deadline;     /* system time ns; 0: none */
@@ -106,6 +107,8 @@ struct domain {
     struct mm_stats mm_stats;
     struct { uint64_t sent, delivered, timer_fires; } event_stats;
     uint64_t vm_assist;                 /* enabled VMASST_TYPE_* bits */
+    uint32_t tlb_epoch;                 /* flush_tlb_domain calls completed (wraps) */
+    uint32_t release_head;              /* mm/pagetype.c's release list; FRAME_NO_NEXT: empty */
     uint64_t max_pages;
     struct evtchn evtchn[NR_EVTCHN_PORTS];
     uint64_t console_ring_mfn;          /* domU console ring; 0: none */

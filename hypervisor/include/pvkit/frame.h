@@ -38,18 +38,23 @@ enum frame_type {
     FRAME_TYPE_WRITABLE,
 };
 
-#define FRAME_PINNED    (1u << 0)
-#define FRAME_VALIDATED (1u << 1)
-#define FRAME_WAS_TABLE (1u << 2) /* a table or descriptor page since the last flush */
+#define FRAME_PINNED       (1u << 0)
+#define FRAME_VALIDATED    (1u << 1)
+#define FRAME_WAS_TABLE    (1u << 2) /* was a table or descriptor page at stale_epoch */
+#define FRAME_WAS_WRITABLE (1u << 3) /* was mapped writable at stale_epoch */
+#define FRAME_PARTIAL      (1u << 4) /* validation stopped after `progress` entries */
+#define FRAME_RELEASING    (1u << 5) /* type count 0, entries' references not yet released */
+#define FRAME_ON_RELEASE_LIST (1u << 6) /* linked on its domain's release list */
 
 struct frame {
     uint32_t owner;       /* domain id, or one of OWNER_* */
     uint8_t type;         /* enum frame_type */
-    uint8_t flags;        /* FRAME_PINNED | FRAME_VALIDATED | FRAME_WAS_TABLE */
-    uint16_t reserved;
+    uint8_t flags;        /* FRAME_* above */
+    uint16_t progress;    /* FRAME_PARTIAL: entries validated so far */
     uint32_t type_count;  /* references that depend on the current type */
     uint32_t ref_count;   /* all references (mappings, pins, CR3, ...) */
-    uint32_t next_free;   /* free-list link while owner == OWNER_FREE */
+    uint32_t next_free;   /* free-list link while OWNER_FREE; release-list link while listed */
+    uint32_t stale_epoch; /* owner's TLB flush epoch when FRAME_WAS_* was set */
 };
 
 #define FRAME_IO_RANGES_MAX 32

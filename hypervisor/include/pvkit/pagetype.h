@@ -22,7 +22,17 @@
  *
  * These operations run under the hypervisor lock (pvkit/smp.h); type changes
  * that could let a stale TLB entry on another CPU bypass the rules flush
- * those CPUs first (flush_tlb_domain).
+ * those CPUs first (flush_tlb_domain), unless a flush since already has.
+ *
+ * Work on a tree of tables is bounded per hypercall piece, as in Xen: each
+ * table validated or released costs one unit of the piece's budget
+ * (table_work_preempt). Validation out of budget leaves the frame
+ * FRAME_PARTIAL and returns -XEN_ERESTART: the operation is re-issued and the
+ * next get of that type goes on from where it stopped. A table whose type
+ * count drops to zero goes on its domain's release list and its entries are
+ * released from there while budget lasts; the rest is released at the start
+ * of the domain's next page-table hypercall (which is continued until the
+ * list is empty), or at once when the frame is wanted with a type again.
  */
 #ifndef PVKIT_PAGETYPE_H
 #define PVKIT_PAGETYPE_H
@@ -57,7 +67,8 @@ void put_page(uint64_t mfn);
  * Takes a reference and a type reference of type on a frame owned by d,
  * validating its contents if its type changes. 0, or with nothing taken:
  * -XEN_EBUSY (not d's frame; a writable mapping of a typed frame), -XEN_EINVAL
- * (a retype, a bad entry), -XEN_EPERM (an address beyond the CPU's width).
+ * (a retype, a bad entry), -XEN_EPERM (an address beyond the CPU's width), or
+ * -XEN_ERESTART (a table validation out of budget: re-issue the operation).
  */
 int get_page_and_type(struct domain *d, uint64_t mfn, enum frame_type type);
 void put_page_and_type(struct domain *d, uint64_t mfn);
@@ -89,6 +100,23 @@ int mod_pte(struct domain *pt_dom, struct domain *pg_dom, uint64_t table_mfn,
  */
 int mod_pte_if(struct domain *d, uint64_t table_mfn, unsigned int level, unsigned int index,
                uint64_t expected, uint64_t new_val);
+
+/*
+ * Releases the tables on d's release list while the work budget lasts. 0 when
+ * the list is empty, -XEN_ERESTART if some are left.
+ */
+int release_pending_tables(struct domain *d);
+/*
+ * Provided by the hypercall layer (tests provide their own): charges one
+ * table's work to the running hypercall piece; true if its budget is spent
+ * (the caller stops with -XEN_ERESTART). Never true outside a hypercall.
+ */
+bool table_work_preempt(void);
+/* True if f is a table in use whose entries are all validated (not partial, not released). */
+static inline bool frame_is_live_table(const struct frame *f, enum frame_type type)
+{
+    return f->type == type && f->type_count && !(f->flags & FRAME_PARTIAL);
+}
 
 /* Checks (and DPL-fixes into *out) one descriptor a guest wants in its GDT/LDT. */
 int check_descriptor(struct domain *d, uint64_t desc, uint64_t *out);

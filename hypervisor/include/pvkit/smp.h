@@ -104,7 +104,8 @@ void cpu_raise_resched(unsigned int cpu);
 /*
  * Flushes the non-global TLB entries of this CPU and of every other CPU that
  * has d's page tables loaded or a privileged domain's (which may map d's
- * frames), and returns once all have done so. Lock held.
+ * frames), and returns once all have done so (CPUs halted in idle flush
+ * before they next run a guest); then advances d->tlb_epoch. Lock held.
  */
 void flush_tlb_domain(struct domain *d);
 /* Serves a pending flush request for this CPU, if any. */

@@ -20,4 +20,13 @@
 #include <xen/physdev.h>
 #include <xen/grant_table.h>
 
+/*
+ * xen/errno.h lists ERESTART (85) only for the hypervisor's own build
+ * (__XEN__): it means "re-issue this operation" and never reaches a guest.
+ * pvkit uses it the same way (page-table work out of budget).
+ */
+#ifndef XEN_ERESTART
+#define XEN_ERESTART 85
+#endif
+
 #endif

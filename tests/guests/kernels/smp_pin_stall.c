@@ -4,8 +4,8 @@
  * follow-up: the one long operation left unpieced).
  *
  * vCPU 0 builds, in its own memory, an L3 whose first NR_L2 slots point to
- * NR_L2 L2s, each with 512 entries pointing to its own L1 (NR_L1 = 4096
- * L1s, 16 MiB), each L1 mapping one data page read-only 512 times; every
+ * NR_L2 L2s, each with 512 entries pointing to its own L1 (NR_L1 = 32768
+ * L1s, 128 MiB), each L1 mapping one data page read-only 512 times; every
  * table is remapped read-only but none is typed. vCPU 1 (events masked)
  * then issues one MMUEXT_PIN_L3_TABLE of that L3, later one
  * MMUEXT_UNPIN_TABLE, while vCPU 0 issues null hypercalls (xen_version 0)
@@ -14,16 +14,17 @@
  * each time, an L1 of the pinned tree cannot be mapped writable and can be
  * once the tree is unpinned (its type references all dropped).
  *
- * Xen 4.17 validates the tree preemptibly (alloc_l3/l2_table continue with
- * -ERESTART between entries): pin 0.6-0.8 s, unpin 0.4-0.5 s in all, vCPU
- * 0's largest stall 8-66 ms, 0.6-1 million hypercalls meanwhile.
- * pvkit (695ed16) validates the whole tree in one piece with the hypervisor
- * lock held (mm/pagetype.c validate_table -> get_pte_refs -> get_page_type ->
- * change_type, recursively; MMUEXT_PIN claims one budget unit), and
- * change_type does a cross-CPU flush_tlb_domain for every frame it types:
- * 4105 flush requests, pin 8.4-27.3 s (host load) with vCPU 0 stalled all
- * of it (1 hypercall completed); with NR_L2 64 (32768 L1s) 98 s. Unpin (release_table,
- * recursive, no flushes) took 179-239 ms here and 2.0 s with NR_L2 64.
+ * Xen 4.17 validates and releases the tree preemptibly (alloc_l3/l2_table
+ * continue with -ERESTART between entries). 32768 L1s: pin 2.2 s, unpin
+ * 1.5 s in all, vCPU 0's largest stall 4-5 ms, 4-5 million hypercalls
+ * meanwhile (4096 L1s: 0.6-0.8 s and 0.4-0.5 s, stalls 8-66 ms).
+ * pvkit before this test (695ed16) validated the whole tree in one piece
+ * with the hypervisor lock held, and flushed every CPU's TLB for each frame
+ * it typed: 32768 L1s: pin stalled vCPU 0 3.1 s on an idle host (98 s with
+ * the flushes waiting on a busy one), unpin 1.5 s. pvkit now: tables are
+ * validated and released 64 per piece of the hypercall (mm/pagetype.c) and
+ * one flush covers all frames that went stale before it: pin 2.6 s, unpin
+ * 1.1 s, largest stall 7-13 ms.
  */
 #include "evt/evt.h"
 #include "pt.h"
@@ -31,7 +32,7 @@
 #define MS 1000000ULL
 #define STALL_BOUND (750 * MS)
 #define OP_TIMEOUT (120000 * MS)
-#define NR_L2 8
+#define NR_L2 64 /* 32768 L1s: several seconds unpieced, even on an idle host */
 #define NR_L1 (NR_L2 * 512)
 
 enum op { OP_NONE, OP_PIN, OP_UNPIN };

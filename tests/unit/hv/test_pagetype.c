@@ -69,11 +69,30 @@ void install_hv_l4_slots(uint64_t *l4)
 /* Counted, so tests can see that a type change flushes. */
 void flush_tlb_domain(struct domain *dom)
 {
-    (void)dom;
+    dom->tlb_epoch++;
     flushes++;
 }
 
 static struct domain d = { .id = DOM_ID };
+
+/* The owner of a frame, for its flush epoch. */
+struct domain *domain_find(domid_t id)
+{
+    return id == DOM_ID ? &d : NULL;
+}
+
+/* Table work allowed before table_work_preempt says stop; < 0: unlimited. */
+static int table_budget = -1;
+
+bool table_work_preempt(void)
+{
+    if (table_budget < 0)
+        return false;
+    if (!table_budget)
+        return true;
+    table_budget--;
+    return false;
+}
 
 static void reset_machine(void)
 {
@@ -98,6 +117,9 @@ static void reset_machine(void)
     phys_addr_bits = 36;
     flushes = 0;
     d.privileged = false;
+    d.tlb_epoch = 0;
+    d.release_head = FRAME_NO_NEXT;
+    table_budget = -1;
 }
 
 static int setup(void **state)
@@ -140,15 +162,16 @@ static bool tolerated(uint64_t before, uint64_t after)
 }
 
 /*
- * Frames compare equal apart from FRAME_WAS_TABLE: a failed validation may
- * leave it on a lower table it validated and released, which only asks for
- * one more TLB flush when that frame next becomes writable.
+ * Frames compare equal apart from their staleness marks (FRAME_WAS_*, the
+ * epoch): a failed validation may leave them on a lower table it validated
+ * and released, which only asks for one more TLB flush later.
  */
 static bool frame_same(const struct frame *a, const struct frame *b)
 {
     struct frame x = *a, y = *b;
-    x.flags &= (uint8_t)~FRAME_WAS_TABLE;
-    y.flags &= (uint8_t)~FRAME_WAS_TABLE;
+    x.flags &= (uint8_t)~(FRAME_WAS_TABLE | FRAME_WAS_WRITABLE);
+    y.flags &= (uint8_t)~(FRAME_WAS_TABLE | FRAME_WAS_WRITABLE);
+    x.stale_epoch = y.stale_epoch = 0;
     return !memcmp(&x, &y, sizeof(x));
 }
 
@@ -440,32 +463,181 @@ static void counts_never_wrap(void **state)
 }
 
 /*
- * TLB flushes on type changes: a frame becoming a table is flushed for, a
- * fresh frame becoming writable is not, a former table becoming writable is
- * (once: the flag is cleared by that flush).
+ * TLB flushes on type changes, only where a translation cached from what
+ * the frame was may still be live: a frame that was writable becoming a
+ * table, a former table becoming anything. Fresh frames need none, and one
+ * flush covers every frame that went stale before it.
  */
 static void type_change_flushes(void **state)
 {
     (void)state;
-    const uint64_t l1 = 13, x = 20, y = 21;
+    const uint64_t l1 = 13, l1b = 14, x = 20, y = 21, z = 22;
     unsigned int f0 = flushes;
     assert_int_equal(get_page_and_type(&d, x, FRAME_TYPE_WRITABLE), 0);
-    assert_int_equal(flushes - f0, 0);
     assert_int_equal(get_page_and_type(&d, l1, FRAME_TYPE_L1), 0);
-    assert_int_equal(flushes - f0, 1);
+    assert_int_equal(flushes - f0, 0);                  /* fresh frames */
     put_page_and_type(&d, l1);
     assert_true(F(l1)->flags & FRAME_WAS_TABLE);
     assert_int_equal(get_page_and_type(&d, l1, FRAME_TYPE_WRITABLE), 0);
-    assert_int_equal(flushes - f0, 2);
+    assert_int_equal(flushes - f0, 1);                  /* former table */
     assert_false(F(l1)->flags & FRAME_WAS_TABLE);
     put_page_and_type(&d, l1);
-    assert_int_equal(get_page_and_type(&d, l1, FRAME_TYPE_WRITABLE), 0);
-    assert_int_equal(flushes - f0, 2);
-    put_page_and_type(&d, l1);
     put_page_and_type(&d, x);
+    assert_true(F(x)->flags & FRAME_WAS_WRITABLE);
+    assert_int_equal(get_page_and_type(&d, z, FRAME_TYPE_WRITABLE), 0);
+    put_page_and_type(&d, z);
+    assert_int_equal(get_page_and_type(&d, x, FRAME_TYPE_WRITABLE), 0);
+    assert_int_equal(flushes - f0, 1);                  /* writable again: nothing stale */
+    put_page_and_type(&d, x);
+    assert_int_equal(get_page_and_type(&d, x, FRAME_TYPE_L1), 0);
+    assert_int_equal(flushes - f0, 2);                  /* was writable, now a table */
+    assert_int_equal(get_page_and_type(&d, z, FRAME_TYPE_L1), 0);
+    assert_int_equal(get_page_and_type(&d, l1, FRAME_TYPE_L1), 0);
+    assert_int_equal(flushes - f0, 2);                  /* went stale before that flush */
+    put_page_and_type(&d, x);
+    put_page_and_type(&d, z);
+    put_page_and_type(&d, l1);
+    assert_int_equal(get_page_and_type(&d, l1b, FRAME_TYPE_L1), 0);
+    assert_int_equal(flushes - f0, 2);
+    put_page_and_type(&d, l1b);
     assert_int_equal(get_page_and_type(&d, y, FRAME_TYPE_SEG_DESC), 0);
-    assert_int_equal(flushes - f0, 3);
+    assert_int_equal(flushes - f0, 2);                  /* fresh */
     put_page_and_type(&d, y);
+    assert_int_equal(get_page_and_type(&d, y, FRAME_TYPE_WRITABLE), 0);
+    assert_int_equal(flushes - f0, 3);                  /* former descriptor page */
+    put_page_and_type(&d, y);
+}
+
+/* ---- work bounded per piece: partial validation, deferred release ---- */
+
+/*
+ * A tree L4 10 -> L3 11 -> L2 12, 13 -> L1 14..16, 17..19, each L1 mapping
+ * data frame 20 read-only and 21 writable: ten tables.
+ */
+enum { T_L4 = 10, T_L3 = 11, T_L1_FIRST = 14, T_DATA = 20, T_DATA_RW = 21 };
+static void build_tree(void)
+{
+    pages[T_L4][0] = pte(T_L3, PTE_P | PTE_RW);
+    pages[T_L3][0] = pte(12, PTE_P | PTE_RW);
+    pages[T_L3][1] = pte(13, PTE_P | PTE_RW);
+    for (unsigned int i = 0; i < 6; i++) {
+        uint64_t l1 = T_L1_FIRST + i;
+        pages[12 + i / 3][i % 3] = pte(l1, PTE_P | PTE_RW);
+        pages[l1][0] = pte(T_DATA, PTE_P);
+        pages[l1][1] = pte(T_DATA_RW, PTE_P | PTE_RW);
+    }
+}
+
+/* Every frame untyped, with no references and nothing partial or listed. */
+static void assert_all_released(void)
+{
+    assert_int_equal(d.release_head, FRAME_NO_NEXT);
+    for (unsigned int m = FIRST_OWN; m < LAST_OWN; m++) {
+        assert_int_equal(storage[m].type_count, 0);
+        assert_int_equal(storage[m].ref_count, 0);
+        assert_int_equal(storage[m].flags & (FRAME_PARTIAL | FRAME_RELEASING |
+                                             FRAME_ON_RELEASE_LIST | FRAME_VALIDATED), 0);
+    }
+}
+
+/* get_page_and_type with `per_piece` tables a piece until done; returns the pieces. */
+static unsigned int get_in_pieces(uint64_t mfn, enum frame_type type, int per_piece, int *rc)
+{
+    unsigned int pieces = 0;
+    do {
+        table_budget = per_piece;
+        *rc = get_page_and_type(&d, mfn, type);
+        pieces++;
+    } while (*rc == -XEN_ERESTART && pieces < 100);
+    table_budget = -1;
+    return pieces;
+}
+
+static void validation_in_pieces(void **state)
+{
+    (void)state;
+    int rc;
+    build_tree();
+    table_budget = 3;
+    assert_int_equal(get_page_and_type(&d, T_L4, FRAME_TYPE_L4), -XEN_ERESTART);
+    assert_true(F(T_L4)->flags & FRAME_PARTIAL);
+    assert_int_equal(F(T_L4)->type_count, 1); /* the partial hold */
+    assert_int_equal(F(T_L4)->ref_count, 1);
+    assert_int_equal(get_page_and_type(&d, T_L4, FRAME_TYPE_WRITABLE), -XEN_EBUSY);
+    assert_int_equal(get_page_and_type(&d, T_L4, FRAME_TYPE_L3), -XEN_EINVAL);
+    unsigned int pieces = get_in_pieces(T_L4, FRAME_TYPE_L4, 3, &rc);
+    assert_int_equal(rc, 0);
+    assert_true(pieces >= 3);
+    for (uint64_t m = T_L4; m < T_L1_FIRST + 6; m++) {
+        assert_int_equal(F(m)->type_count, 1);
+        assert_int_equal(F(m)->ref_count, 1);
+        assert_int_equal(F(m)->flags & FRAME_PARTIAL, 0);
+        assert_true(F(m)->flags & FRAME_VALIDATED);
+    }
+    assert_int_equal(F(T_DATA)->ref_count, 6);
+    assert_int_equal(F(T_DATA_RW)->type_count, 6);
+    put_page_and_type(&d, T_L4);
+    assert_all_released();
+}
+
+static void release_in_pieces(void **state)
+{
+    (void)state;
+    build_tree();
+    assert_int_equal(get_page_and_type(&d, T_L4, FRAME_TYPE_L4), 0);
+    table_budget = 2;
+    put_page_and_type(&d, T_L4);
+    assert_true(d.release_head != FRAME_NO_NEXT);
+    assert_int_equal(release_pending_tables(&d), -XEN_ERESTART);
+    /* A releasing table wanted as a plain page is released first. */
+    table_budget = 0;
+    assert_true(F(13)->flags & FRAME_RELEASING);
+    assert_int_equal(get_page_and_type(&d, 13, FRAME_TYPE_WRITABLE), 0);
+    assert_int_equal(F(13)->type, FRAME_TYPE_WRITABLE);
+    put_page_and_type(&d, 13);
+    unsigned int pieces = 0;
+    do {
+        table_budget = 2;
+        pieces++;
+    } while (release_pending_tables(&d) == -XEN_ERESTART && pieces < 100);
+    table_budget = -1;
+    assert_true(pieces >= 2);
+    assert_all_released();
+}
+
+static void failed_continuation_rolls_back(void **state)
+{
+    (void)state;
+    int rc;
+    build_tree();
+    pages[T_L1_FIRST + 5][7] = pte(FOREIGN, PTE_P); /* the last L1 is bad */
+    take_snap(&snap_before);
+    get_in_pieces(T_L4, FRAME_TYPE_L4, 2, &rc);
+    assert_int_equal(rc, -XEN_EBUSY);
+    assert_int_equal(release_pending_tables(&d), 0);
+    assert_unchanged(&snap_before);
+    assert_all_released();
+}
+
+static void partial_child_taken_over(void **state)
+{
+    (void)state;
+    int rc;
+    build_tree();
+    table_budget = 2; /* the L4 and the L3 start, the L3 stops at its first child */
+    assert_int_equal(get_page_and_type(&d, T_L4, FRAME_TYPE_L4), -XEN_ERESTART);
+    assert_true(F(T_L3)->flags & FRAME_PARTIAL);
+    /* Another reference to the L3 finishes its validation and keeps the hold. */
+    table_budget = -1;
+    assert_int_equal(get_page_and_type(&d, T_L3, FRAME_TYPE_L3), 0);
+    assert_int_equal(F(T_L3)->type_count, 1);
+    get_in_pieces(T_L4, FRAME_TYPE_L4, 2, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(F(T_L3)->type_count, 2);
+    assert_int_equal(F(T_L3)->ref_count, 2);
+    put_page_and_type(&d, T_L4);
+    put_page_and_type(&d, T_L3);
+    assert_all_released();
 }
 
 /* U forced on every level, G stripped on L1 (validation and mod_pte). */
@@ -480,7 +652,7 @@ static void user_forced_global_stripped(void **state)
     pages[l4][0] = pte(l3, PTE_P);
     unsigned int f0 = flushes;
     assert_int_equal(get_page_and_type(&d, l4, FRAME_TYPE_L4), 0);
-    assert_int_equal(flushes - f0, 4); /* four frames became tables */
+    assert_int_equal(flushes - f0, 0); /* four fresh frames: nothing stale to flush */
     assert_int_equal(pages[l1][0], pte(x, PTE_P | PTE_US));
     assert_int_equal(pages[l1][1], pte(x, PTE_G));
     assert_int_equal(pages[l2][0], pte(l1, PTE_P | PTE_US));
@@ -886,6 +1058,10 @@ int main(void)
         cmocka_unit_test_setup(get_page_unowned_ebusy, setup),
         cmocka_unit_test_setup(device_frames_by_access, setup),
         cmocka_unit_test_setup(counts_never_wrap, setup),
+        cmocka_unit_test_setup(validation_in_pieces, setup),
+        cmocka_unit_test_setup(release_in_pieces, setup),
+        cmocka_unit_test_setup(failed_continuation_rolls_back, setup),
+        cmocka_unit_test_setup(partial_child_taken_over, setup),
         cmocka_unit_test_setup(l1_entry_unowned_ebusy, setup),
         cmocka_unit_test_setup(writable_typed_ebusy, setup),
         cmocka_unit_test_setup(retype_einval, setup),
