@@ -291,13 +291,10 @@ static bool emulate_mov_dr(struct vcpu *v, struct cpu_regs *regs, struct insn *i
     if (!decode_modrm(in, regs, &rip_relative) || in->mod != 3)
         return false;
     uint64_t *reg = gpr(regs, in->rm);
-    const uint64_t args[5] = { in->reg, *reg };
-    long rc = to_dr ? do_set_debugreg(v, args) : do_get_debugreg(v, args);
-    if (to_dr ? rc != 0 : rc < -4095)
-        return false;
     if (!to_dr)
-        *reg = (uint64_t)rc;
-    return true;
+        return vcpu_read_debugreg(v, in->reg, reg) == 0;
+    const uint64_t args[5] = { in->reg, *reg };
+    return do_set_debugreg(v, args) == 0;
 }
 
 /*
@@ -389,8 +386,10 @@ bool emulate_privileged_op(struct vcpu *v, struct cpu_regs *regs)
     else if ((op >= 0xe4 && op <= 0xe7) || (op >= 0xec && op <= 0xef) ||
              (op >= 0x6c && op <= 0x6f))
         done = v->iopl >= 1 && emulate_port_io(v, regs, &in, op); /* else #GP, as Xen */
-    else if (op == 0xf4) /* hlt: nothing to wait for without events; a yield */
+    else if (op == 0xf4) { /* hlt: nothing to wait for without events; a yield */
+        raise_resched();
         done = true;
+    }
     else if (op == 0xfa || op == 0xfb) /* cli/sti: no-ops with a virtual IOPL, as Xen */
         done = v->iopl >= 1;
     else
@@ -502,7 +501,7 @@ bool emulate_pt_write(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2)
     uint64_t table = guest_frame_of(v->kernel_l4_mfn, cr2), old, new_val, imm = 0;
     struct frame *f = frame_get(&frame_table, table);
 
-    if (!f || f->owner != v->domain->id || f->type != FRAME_TYPE_L1 || !f->type_count)
+    if (!f || f->owner != v->domain->id || !frame_is_live_table(f, FRAME_TYPE_L1))
         return false;
     if (!fetch(&in, regs->rip) || !decode_prefixes(&in, &op))
         return false;

@@ -337,8 +337,18 @@ long do_set_debugreg(struct vcpu *v, const uint64_t args[5])
     return 0;
 }
 
+int vcpu_read_debugreg(const struct vcpu *v, uint64_t reg, uint64_t *value)
+{
+    long index = debugreg_index(reg);
+    if (index < 0)
+        return (int)index;
+    *value = v->debugreg[index];
+    return 0;
+}
+
 long do_get_debugreg(struct vcpu *v, const uint64_t args[5])
 {
-    long index = debugreg_index(args[0]);
-    return index < 0 ? index : (long)v->debugreg[index];
+    uint64_t value;
+    int rc = vcpu_read_debugreg(v, args[0], &value);
+    return rc ? rc : (long)value;
 }

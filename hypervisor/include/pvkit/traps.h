@@ -52,6 +52,13 @@ bool emulate_pt_write(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2);
 /* The frame mapped at va by the guest page tables rooted at l4_mfn, or ~0 if none. */
 uint64_t guest_frame_of(uint64_t l4_mfn, uint64_t va);
 
+/*
+ * Debug register reg (0-7; 4 and 5 alias 6 and 7) of v into *value, as
+ * get_debugreg reads it but with the error apart from the value (a DR value
+ * may look like -errno). 0 or -XEN_ENODEV.
+ */
+int vcpu_read_debugreg(const struct vcpu *v, uint64_t reg, uint64_t *value);
+
 /* LDT (arch/x86/ldt.c): MMUEXT_SET_LDT, the on-demand window, switches. */
 int vcpu_set_ldt(struct vcpu *v, uint64_t base, uint64_t entries);
 /*

@@ -17,7 +17,9 @@
  * PHYSDEVOP_set_iopl(1) byte/word/dword reads of Xen's own COM1 give all
  * ones and writes are discarded; dom0's real CMOS read at 0x71 is printed;
  * WBINVD completes; forced-emulation CPUID; LGDT, LTR, native MOV to DR7
- * and INVLPG outcomes.
+ * and INVLPG outcomes. Native MOV from every debug register DR0-DR7 gives
+ * what get_debugreg gives (DR0 and DR3 holding kernel addresses, which look
+ * negative as longs; DR4/DR5 alias DR6/DR7), with no trap.
  */
 #include "traps.h"
 #include "pt.h"
@@ -206,6 +208,42 @@ static void test_misc(void)
     EXPECT_EQ(trap_last.vector, 13);
 }
 
+/* Reads debug register N with a native MOV (emulated); counts traps in *traps. */
+#define READ_DR(n, traps) ({                                            \
+    unsigned long v_ = 0xdeadbeef, before_ = trap_last.count;          \
+    __asm__ volatile(TRAP_PROBE_ASM("mov %%dr" #n ", %0") : "+r"(v_) : : "r11", "memory"); \
+    trap_resume = 0;                                                    \
+    *(traps) += trap_last.count - before_;                              \
+    v_;                                                                 \
+})
+
+static void test_mov_from_dr(void)
+{
+    unsigned long traps = 0, got[8];
+    const unsigned long dr0 = (unsigned long)&pool[0][8], dr3 = (unsigned long)&pool[1][16];
+
+    TEST("native MOV from DR0-DR7: the values get_debugreg gives");
+    EXPECT_EQ(hyp_set_debugreg(0, dr0), 0);
+    EXPECT_EQ(hyp_set_debugreg(3, dr3), 0);
+    got[0] = READ_DR(0, &traps);
+    got[1] = READ_DR(1, &traps);
+    got[2] = READ_DR(2, &traps);
+    got[3] = READ_DR(3, &traps);
+    got[4] = READ_DR(4, &traps);
+    got[5] = READ_DR(5, &traps);
+    got[6] = READ_DR(6, &traps);
+    got[7] = READ_DR(7, &traps);
+    EXPECT_EQ(traps, 0);
+    EXPECT_EQ(got[0], dr0);
+    EXPECT_EQ(got[3], dr3);
+    for (int i = 0; i < 8; i++)
+        EXPECT_EQ(got[i], (unsigned long)hyp_get_debugreg(i));
+    EXPECT_EQ(got[4], got[6]);
+    EXPECT_EQ(got[5], got[7]);
+    EXPECT_EQ(hyp_set_debugreg(0, 0), 0);
+    EXPECT_EQ(hyp_set_debugreg(3, 0), 0);
+}
+
 /* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
@@ -213,6 +251,7 @@ void test_main(void)
     EXPECT_EQ(trap_install(-1), 0);
     trap_shared_info = pt_map_shared_info();
     test_base_msrs();
+    test_mov_from_dr();
     test_other_msrs();
     test_crs();
     test_ports();
