@@ -95,11 +95,6 @@ void time_scale(uint32_t *mul, int8_t *shift)
     *shift = scale_shift;
 }
 
-uint64_t time_boot_tsc(void)
-{
-    return boot_tsc;
-}
-
 static unsigned int cmos_read(unsigned int reg)
 {
     outb(0x70, (uint8_t)reg);

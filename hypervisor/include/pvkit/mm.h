@@ -64,7 +64,6 @@ void mm_init(const struct boot_info *bi);
 int64_t alloc_zeroed_frame(uint32_t owner);
 
 void m2p_set(uint64_t mfn, uint64_t pfn);
-uint64_t m2p_get(uint64_t mfn);
 
 /* Copies the hypervisor's L4 slots into a guest L4. */
 void install_hv_l4_slots(uint64_t *l4);

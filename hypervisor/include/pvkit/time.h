@@ -18,8 +18,7 @@ void time_init(void);
 uint64_t system_time_ns(void);
 /* The pvclock scale: ns = ((tsc_delta << shift or >> -shift) * mul) >> 32. */
 void time_scale(uint32_t *mul, int8_t *shift);
-/* TSC value at system time 0, and the wall-clock time then (seconds, ns). */
-uint64_t time_boot_tsc(void);
+/* The wall-clock time at system time 0 (seconds, ns). */
 void time_boot_wallclock(uint32_t *sec, uint32_t *nsec);
 /* Arms the APIC timer to fire at system time `deadline_ns` (0: disarm). */
 void timer_program(uint64_t deadline_ns);
