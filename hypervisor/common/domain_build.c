@@ -298,7 +298,8 @@ static int check_config(struct builder *b, const char **why)
     uint64_t nr_pages = cfg->mem_bytes >> PAGE_SHIFT;
     int rc;
 
-    if ((rc = pv_kernel_parse(cfg->kernel, cfg->kernel_size, &b->kinfo, why)))
+    if ((rc = pv_kernel_parse(cfg->kernel, cfg->kernel_size, &b->kinfo, why)) ||
+        (rc = pv_kernel_check_domain_kind(&b->kinfo, cfg->privileged, why)))
         return rc;
     rc = boot_layout_compute(b->kinfo.virt_base, b->kinfo.pend, cfg->initrd_size, nr_pages,
                              !cfg->privileged, &b->layout);

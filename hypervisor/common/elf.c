@@ -4,9 +4,15 @@
  * Segments are placed by p_paddr, never p_vaddr: Linux's per-CPU segment is
  * linked at virtual address 0 but has a proper physical address. The
  * pseudo-physical address of a segment is p_paddr - PADDR_OFFSET, and the
- * kernel sees it at VIRT_BASE + that. A kernel must carry the Xen notes, say
- * it speaks "xen-3.0", and use the "generic" loader (or be Linux), as Xen's
- * own builder requires.
+ * kernel sees it at VIRT_BASE + that. A kernel must carry the Xen notes (in
+ * PT_NOTE segments), say it speaks "xen-3.0", and use the "generic" loader
+ * (or be Linux), as Xen's own builder requires. Absent notes default as in
+ * Xen 4.17's libelf: VIRT_BASE 0, PADDR_OFFSET 0 (but PADDR_OFFSET without
+ * VIRT_BASE is refused), ENTRY the ELF entry point. FEATURES is a '|'
+ * separated list of feature names, '!' marking the ones the kernel requires
+ * (an unknown required name is refused); SUPPORTED_FEATURES adds a bitmap.
+ * Legacy `__xen_guest` sections and notes only in section headers (no
+ * PT_NOTE) are not read.
  */
 #include <elf.h>
 #include "pvkit/elf.h"
@@ -17,7 +23,49 @@
 struct note_ctx {
     struct pv_kernel_info *info;
     bool seen_xen_note, has_virt_base, has_paddr_offset, has_entry;
+    bool bad_features;          /* FEATURES requires a feature with no known name */
 };
+
+/* The feature names FEATURES may use, as Xen 4.17's libelf knows them. */
+static const char *const feature_names[] = {
+    [XENFEAT_writable_page_tables] = "writable_page_tables",
+    [XENFEAT_writable_descriptor_tables] = "writable_descriptor_tables",
+    [XENFEAT_auto_translated_physmap] = "auto_translated_physmap",
+    [XENFEAT_supervisor_mode_kernel] = "supervisor_mode_kernel",
+    [XENFEAT_pae_pgdir_above_4gb] = "pae_pgdir_above_4gb",
+    [XENFEAT_hvm_callback_vector] = "hvm_callback_vector",
+    [XENFEAT_dom0] = "dom0",
+};
+
+/* The bit of feature `name` (len bytes), or -1 if no feature has that name. */
+static int feature_bit(const char *name, size_t len)
+{
+    for (unsigned int i = 0; i < ARRAY_SIZE(feature_names); i++)
+        if (feature_names[i] && strlen(feature_names[i]) == len &&
+            !memcmp(feature_names[i], name, len))
+            return (int)i;
+    return -1;
+}
+
+/* Parses a FEATURES string ("a|!b|c") into info's supported/required maps. */
+static void parse_features(struct note_ctx *c, const char *str)
+{
+    while (*str) {
+        size_t len = 0;
+        while (str[len] && str[len] != '|')
+            len++;
+        bool required = str[0] == '!';
+        int bit = feature_bit(str + required, len - required);
+        if (bit >= 0) {
+            c->info->features_supported |= 1u << bit;
+            if (required)
+                c->info->features_required |= 1u << bit;
+        } else if (required) {
+            c->bad_features = true;
+        }
+        str += len + (str[len] == '|');
+    }
+}
 
 static uint64_t note_value(const uint8_t *desc, uint32_t descsz)
 {
@@ -62,6 +110,16 @@ static void apply_note(struct note_ctx *c, uint32_t type, const uint8_t *desc, u
         break;
     case XEN_ELFNOTE_LOADER:
         note_string(info->loader, sizeof(info->loader), desc, descsz);
+        break;
+    case XEN_ELFNOTE_FEATURES: {
+        char features[256];
+        note_string(features, sizeof(features), desc, descsz);
+        parse_features(c, features);
+        break;
+    }
+    case XEN_ELFNOTE_SUPPORTED_FEATURES:
+        info->features_supported |= (uint32_t)note_value(desc, MIN(descsz, 4u));
+        info->has_supported_features = true;
         break;
     default:
         break;
@@ -175,10 +233,12 @@ static int check_notes(const struct note_ctx *c, const struct pv_kernel_info *in
         return fail(why, "no Xen ELF notes: not a PV kernel");
     if (strncmp(info->xen_version, "xen-3.0", 7))
         return fail(why, "kernel does not speak the xen-3.0 ABI (XEN_VERSION note)");
-    if (strcmp(info->loader, "generic") && strcmp(info->guest_os, "linux"))
+    if (strncmp(info->loader, "generic", 7) && strncmp(info->guest_os, "linux", 5))
         return fail(why, "kernel asks for an unknown loader (LOADER note)");
-    if (!c->has_virt_base)
-        return fail(why, "no VIRT_BASE note");
+    if (c->has_paddr_offset && !c->has_virt_base)
+        return fail(why, "PADDR_OFFSET note without VIRT_BASE");
+    if (c->bad_features)
+        return fail(why, "kernel requires a feature with no known name (FEATURES note)");
     return 0;
 }
 
@@ -199,8 +259,6 @@ int pv_kernel_parse(const void *img, size_t size, struct pv_kernel_info *info,
     if ((rc = check_header(eh, size, why)) || (rc = scan_segments(img, size, &c, why)) ||
         (rc = check_notes(&c, info, why)))
         return rc;
-    if (!c.has_paddr_offset)
-        info->paddr_offset = info->virt_base;
     if (!c.has_entry)
         info->entry = eh->e_entry;
     if ((rc = compute_span(img, info, why)))
@@ -225,4 +283,17 @@ void pv_kernel_load(const void *img, const struct pv_kernel_info *info,
         load(ph->p_paddr - info->paddr_offset, (const uint8_t *)img + ph->p_offset,
              ph->p_filesz, ph->p_memsz, ctx);
     }
+}
+
+int pv_kernel_check_domain_kind(const struct pv_kernel_info *info, bool privileged,
+                                const char **why)
+{
+    if (info->features_required & (1u << XENFEAT_supervisor_mode_kernel))
+        return fail(why, "kernel requires supervisor-mode execution (FEATURES note), "
+                         "which a PV guest never has");
+    if (privileged && info->has_supported_features &&
+        !(info->features_supported & (1u << XENFEAT_dom0)))
+        return fail(why, "kernel does not support running as the initial domain (no dom0 in "
+                         "its SUPPORTED_FEATURES): boot it with initial_domain=domU");
+    return 0;
 }

@@ -9,11 +9,14 @@
 #include "pvkit/lib.h"
 
 struct pv_kernel_info {
-    uint64_t virt_base;         /* XEN_ELFNOTE_VIRT_BASE */
-    uint64_t paddr_offset;      /* XEN_ELFNOTE_PADDR_OFFSET (default virt_base) */
+    uint64_t virt_base;         /* XEN_ELFNOTE_VIRT_BASE (default 0) */
+    uint64_t paddr_offset;      /* XEN_ELFNOTE_PADDR_OFFSET (default 0) */
     uint64_t entry;             /* XEN_ELFNOTE_ENTRY (default e_entry) */
     uint64_t hypercall_page;    /* XEN_ELFNOTE_HYPERCALL_PAGE, if has_hypercall_page */
     bool has_hypercall_page;
+    uint32_t features_supported; /* XENFEAT_* bits: FEATURES names, SUPPORTED_FEATURES */
+    uint32_t features_required;  /* XENFEAT_* bits: FEATURES names marked '!' */
+    bool has_supported_features; /* a SUPPORTED_FEATURES note was present */
     uint64_t pstart, pend;      /* pseudo-physical span of the PT_LOAD segments */
     char guest_os[32];
     char xen_version[32];
@@ -27,6 +30,15 @@ struct pv_kernel_info {
  */
 int pv_kernel_parse(const void *img, size_t size, struct pv_kernel_info *info,
                     const char **why);
+
+/*
+ * Whether a parsed kernel may run as a PV domain of that kind, as Xen 4.17's
+ * builders decide: none that requires supervisor mode; as the initial,
+ * privileged domain only if it has no SUPPORTED_FEATURES note or one with
+ * XENFEAT_dom0. 0, or -XEN_EINVAL with *why set to one line for the user.
+ */
+int pv_kernel_check_domain_kind(const struct pv_kernel_info *info, bool privileged,
+                                const char **why);
 
 /*
  * Calls load(pseudo_phys, src, filesz, memsz, ctx) for each PT_LOAD segment

@@ -72,8 +72,8 @@ static void del_note(struct spec *s, uint32_t type)
 
 /*
  * The good image: text+data at pseudo-physical 0x200000 (3 pages), then a
- * segment with 0x800 bytes of data and bss up to 0x209000. No PADDR_OFFSET
- * note, so p_paddr is a virtual address and PADDR_OFFSET defaults to VIRT_BASE.
+ * segment with 0x800 bytes of data and bss up to 0x209000. PADDR_OFFSET is
+ * VIRT_BASE, so p_paddr is a virtual address.
  */
 static struct spec good_spec(void)
 {
@@ -82,6 +82,7 @@ static struct spec good_spec(void)
     add_note_str(&s, XEN_ELFNOTE_XEN_VERSION, "xen-3.0");
     add_note_str(&s, XEN_ELFNOTE_LOADER, "generic");
     add_note_u64(&s, XEN_ELFNOTE_VIRT_BASE, VB);
+    add_note_u64(&s, XEN_ELFNOTE_PADDR_OFFSET, VB);
     add_note_u64(&s, XEN_ELFNOTE_HYPERCALL_PAGE, VB + 0x202000);
     s.segs[s.nr_segs++] = (struct seg){ PT_LOAD, VB + 0x200000, 0x3000, 0x3000 };
     s.segs[s.nr_segs++] = (struct seg){ PT_LOAD, VB + 0x204000, 0x800, 0x5000 };
@@ -191,6 +192,7 @@ static void linux_style_notes_accepted(void **state)
     del_note(&s, XEN_ELFNOTE_LOADER);
     del_note(&s, XEN_ELFNOTE_GUEST_OS);
     del_note(&s, XEN_ELFNOTE_HYPERCALL_PAGE);
+    del_note(&s, XEN_ELFNOTE_PADDR_OFFSET);
     add_note_str(&s, XEN_ELFNOTE_GUEST_OS, "linux");
     add_note_u64(&s, XEN_ELFNOTE_PADDR_OFFSET, 0);
     add_note_u64(&s, XEN_ELFNOTE_ENTRY, VB + 0x1001000);
@@ -515,9 +517,105 @@ static void refuses_missing_or_wrong_notes(void **state)
     del_note(&s, XEN_ELFNOTE_LOADER);
     refuse_spec(&s, "unknown loader");
 
-    s = good_spec();
+    s = good_spec();                                /* as Xen: PADDR_OFFSET alone */
     del_note(&s, XEN_ELFNOTE_VIRT_BASE);
-    refuse_spec(&s, "VIRT_BASE");
+    refuse_spec(&s, "PADDR_OFFSET note without VIRT_BASE");
+
+    s = good_spec();                                /* an unknown required feature */
+    add_note_str(&s, XEN_ELFNOTE_FEATURES, "writable_page_tables|!warp_drive");
+    refuse_spec(&s, "FEATURES");
+}
+
+/* ---- Xen 4.17 libelf's defaults and features --------------------------- */
+
+/* Parses spec s, which must be accepted, into *info. */
+static void parse_ok(const struct spec *s, struct pv_kernel_info *info)
+{
+    size_t size;
+    uint8_t *img = build(s, &size);
+    const char *why = NULL;
+    int rc = pv_kernel_parse(img, size, info, &why);
+    if (rc)
+        fail_msg("refused: %s", why);
+    free(img);
+}
+
+/* No VIRT_BASE and no PADDR_OFFSET: both 0, the image at its own addresses. */
+static void absent_notes_default_as_xen(void **state)
+{
+    (void)state;
+    struct pv_kernel_info info;
+    struct spec s = good_spec();
+    del_note(&s, XEN_ELFNOTE_VIRT_BASE);
+    del_note(&s, XEN_ELFNOTE_PADDR_OFFSET);
+    del_note(&s, XEN_ELFNOTE_HYPERCALL_PAGE);
+    s.segs[0].paddr = 0x400000;
+    s.segs[1].paddr = 0x404000;
+    s.e_entry = 0x400010;
+    parse_ok(&s, &info);
+    assert_int_equal(info.virt_base, 0);
+    assert_int_equal(info.paddr_offset, 0);
+    assert_int_equal(info.entry, 0x400010);
+    assert_int_equal(info.pstart, 0x400000);
+
+    /* VIRT_BASE without PADDR_OFFSET: PADDR_OFFSET 0 (notes, not __xen_guest). */
+    s = good_spec();
+    del_note(&s, XEN_ELFNOTE_PADDR_OFFSET);
+    s.segs[0].paddr = 0x200000;
+    s.segs[1].paddr = 0x204000;
+    parse_ok(&s, &info);
+    assert_int_equal(info.paddr_offset, 0);
+    assert_true(info.virt_base == VB);
+    assert_int_equal(info.pstart, 0x200000);
+    /* ... so segments placed at virtual addresses no longer fit. */
+    s = good_spec();
+    del_note(&s, XEN_ELFNOTE_PADDR_OFFSET);
+    refuse_spec(&s, "1 GiB");
+}
+
+static void features_parsed_as_xen(void **state)
+{
+    (void)state;
+    struct pv_kernel_info info;
+    const char *why = NULL;
+    struct spec s = good_spec();
+    add_note_str(&s, XEN_ELFNOTE_FEATURES,
+                 "!writable_page_tables|pae_pgdir_above_4gb||no_such_feature|dom0");
+    parse_ok(&s, &info);
+    assert_int_equal(info.features_required, 1u << XENFEAT_writable_page_tables);
+    assert_int_equal(info.features_supported, (1u << XENFEAT_writable_page_tables) |
+                     (1u << XENFEAT_pae_pgdir_above_4gb) | (1u << XENFEAT_dom0));
+    assert_false(info.has_supported_features);
+    assert_int_equal(pv_kernel_check_domain_kind(&info, true, &why), 0);
+
+    s = good_spec();                                /* SUPPORTED_FEATURES adds its bits */
+    struct note *n = &s.notes[s.nr_notes++];
+    uint32_t bits = (1u << XENFEAT_dom0) | (1u << XENFEAT_hvm_callback_vector);
+    *n = (struct note){ .type = XEN_ELFNOTE_SUPPORTED_FEATURES, .descsz = 4 };
+    memcpy(n->desc, &bits, 4);
+    parse_ok(&s, &info);
+    assert_true(info.has_supported_features);
+    assert_int_equal(info.features_supported, bits);
+    assert_int_equal(pv_kernel_check_domain_kind(&info, true, &why), 0);
+
+    /* A SUPPORTED_FEATURES note without dom0: not as the initial domain. */
+    bits = 1u << XENFEAT_hvm_callback_vector;
+    memcpy(n->desc, &bits, 4);
+    parse_ok(&s, &info);
+    assert_int_equal(pv_kernel_check_domain_kind(&info, false, &why), 0);
+    assert_int_equal(pv_kernel_check_domain_kind(&info, true, &why), -XEN_EINVAL);
+    assert_non_null(strstr(why, "initial_domain=domU"));
+
+    /* No SUPPORTED_FEATURES note at all: any kind (old kernels). */
+    s = good_spec();
+    parse_ok(&s, &info);
+    assert_int_equal(pv_kernel_check_domain_kind(&info, true, &why), 0);
+
+    /* Requiring supervisor mode: never a PV domain. */
+    add_note_str(&s, XEN_ELFNOTE_FEATURES, "!supervisor_mode_kernel");
+    parse_ok(&s, &info);
+    assert_int_equal(pv_kernel_check_domain_kind(&info, false, &why), -XEN_EINVAL);
+    assert_non_null(strstr(why, "supervisor-mode"));
 }
 
 static void refuses_entry_outside_image(void **state)
@@ -774,6 +872,8 @@ int main(void)
         cmocka_unit_test(refuses_bad_load_segments),
         cmocka_unit_test(refuses_malformed_notes),
         cmocka_unit_test(refuses_missing_or_wrong_notes),
+        cmocka_unit_test(absent_notes_default_as_xen),
+        cmocka_unit_test(features_parsed_as_xen),
         cmocka_unit_test(refuses_entry_outside_image),
         cmocka_unit_test(refuses_bad_hypercall_page),
         cmocka_unit_test(refuses_span_and_placement),
