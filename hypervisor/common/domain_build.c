@@ -336,6 +336,9 @@ static int populate(struct builder *b)
     /* After the page tables: the ring's references add to its mapping's. */
     if (l->console_pfn && (rc = console_ring_attach(b->d, p2m_get(l->console_pfn))) < 0)
         return rc;
+    if ((rc = grant_table_create(b->d, l->console_pfn ? p2m_get(l->console_pfn) : 0,
+                                 l->store_pfn ? p2m_get(l->store_pfn) : 0)))
+        return rc;
     write_start_info(b);
     setup_vcpu0(b);
     return 0;

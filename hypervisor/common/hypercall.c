@@ -46,6 +46,7 @@ static hypercall_fn *const hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_set_timer_op] = do_set_timer_op,
     [__HYPERVISOR_memory_op] = do_memory_op,
     [__HYPERVISOR_physdev_op] = do_physdev_op,
+    [__HYPERVISOR_grant_table_op] = do_grant_table_op,
 };
 
 hypercall_fn *hypercall_handler(uint64_t nr)

@@ -72,7 +72,7 @@ static long decrease(struct domain *d, const struct xen_memory_reservation *r, u
                      uint64_t n)
 {
     uint64_t done;
-    bool fault = false;
+    bool fault = false, foreign = false;
     for (done = 0; done < n; done++) {
         uint64_t mfn;
         if (copy_from_guest(&mfn, GUEST_HANDLE_VA(r->extent_start) + (start + done) * 8, 8)) {
@@ -87,11 +87,14 @@ static long decrease(struct domain *d, const struct xen_memory_reservation *r, u
         if (!f || f->owner != d->id || f->ref_count || f->type_count ||
             (f->flags & (FRAME_RELEASING | FRAME_ON_RELEASE_LIST)))
             break;
+        foreign |= (f->flags & FRAME_WAS_FOREIGN) != 0;
         m2p_set(mfn, INVALID_M2P_ENTRY);
         frame_free(&frame_table, mfn);
         d->nr_pages--;
     }
-    if (done)
+    if (foreign)
+        flush_tlb_all(); /* another domain mapped one: its CPUs too */
+    else if (done)
         flush_tlb_domain(d);
     return !done && fault ? -XEN_EFAULT : (long)done;
 }

@@ -165,8 +165,7 @@ long do_mmu_update(struct vcpu *v, const uint64_t args[5])
                      done_before, rc);
 }
 
-/* Finds the L1 table and index that map va in the vCPU's kernel page tables. */
-static int find_l1(struct vcpu *v, uint64_t va, uint64_t *l1_mfn, unsigned int *index)
+int guest_l1_entry_of(struct vcpu *v, uint64_t va, uint64_t *l1_mfn, unsigned int *index)
 {
     uint64_t mfn = v->kernel_l4_mfn;
     static const unsigned int shifts[3] = { 39, 30, 21 };
@@ -231,7 +230,7 @@ long do_update_va_mapping(struct vcpu *v, const uint64_t args[5])
     if (!guest_range_ok(va, 1) || (va >= M2P_VIRT_START && va < HYPERVISOR_VIRT_END) ||
         (flags & UVMF_FLUSHTYPE_MASK) > UVMF_INVLPG)
         return -XEN_EINVAL;
-    int rc = find_l1(v, va, &l1_mfn, &index);
+    int rc = guest_l1_entry_of(v, va, &l1_mfn, &index);
     if (!rc)
         rc = mod_pte(v->domain, v->domain, l1_mfn, 1, index, val, false);
     if (rc)

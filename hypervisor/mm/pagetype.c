@@ -66,14 +66,18 @@ static int validate_descriptor_page(struct domain *d, uint64_t mfn);
  * a table before it becomes anything else (so no stale table walk can use
  * what it holds next). A flush since then (the owner's epoch moved on)
  * already removed them, so building many tables costs one flush, not one each.
+ * A frame another domain mapped (a grant, a privileged foreign mapping) may
+ * be cached where the owner's flush does not reach: every CPU is flushed.
  */
 static void flush_if_stale(struct domain *d, struct frame *f, enum frame_type type)
 {
     bool stale = (f->flags & FRAME_WAS_TABLE) ||
                  (type != FRAME_TYPE_WRITABLE && (f->flags & FRAME_WAS_WRITABLE));
-    if (stale && f->stale_epoch == d->tlb_epoch)
+    if (stale && (f->flags & FRAME_WAS_FOREIGN))
+        flush_tlb_all(); /* another domain's CPUs, which d's flush does not reach */
+    else if (stale && f->stale_epoch == d->tlb_epoch)
         flush_tlb_domain(d);
-    f->flags &= (uint8_t)~(FRAME_WAS_TABLE | FRAME_WAS_WRITABLE);
+    f->flags &= (uint8_t)~(FRAME_WAS_TABLE | FRAME_WAS_WRITABLE | FRAME_WAS_FOREIGN);
 }
 
 /*
@@ -151,7 +155,7 @@ static int get_page_type(struct domain *d, uint64_t mfn, enum frame_type type)
 static void note_stale(struct frame *f, uint8_t was)
 {
     struct domain *owner = domain_find((domid_t)f->owner);
-    f->flags = (uint8_t)((f->flags & ~(FRAME_WAS_TABLE | FRAME_WAS_WRITABLE)) | was);
+    f->flags = (uint8_t)((f->flags & ~(FRAME_WAS_TABLE | FRAME_WAS_WRITABLE)) | was);  /* WAS_FOREIGN stays */
     f->stale_epoch = owner ? owner->tlb_epoch : 0;
 }
 
@@ -352,6 +356,8 @@ void put_pte_refs(struct domain *d, unsigned int level, uint64_t val)
     struct frame *f = frame_of(mfn);
     if (!f || f->owner == OWNER_NONE)
         return;
+    if (f->owner != d->id)
+        f->flags |= FRAME_WAS_FOREIGN; /* another domain's CPUs may cache it now */
     if (val & PTE_RW)
         put_page_type(d, mfn);
     put_page(mfn);

@@ -93,13 +93,15 @@ static bool may_cache(const struct percpu *c, const struct domain *d)
  * again, and it serves its flush request as soon as it has (idle_once): it
  * gets the request without an IPI and without a wait.
  */
-void flush_tlb_domain(struct domain *d)
+/* Flushes this CPU and every other CPU for which caches(cpu) holds; waits for them. */
+static void flush_cpus(bool (*caches)(const struct percpu *c, const struct domain *d),
+                       const struct domain *d)
 {
     unsigned int self = this_cpu_id();
     bool asked[MAX_CPUS] = { false };
 
     for (unsigned int c = 0; c < nr_cpus_online; c++) {
-        if (c == self || !may_cache(&percpu[c], d))
+        if (c == self || !caches(&percpu[c], d))
             continue;
         __atomic_store_n(&percpu[c].flush_request, 1, __ATOMIC_RELEASE);
         percpu[self].stats.flush_requests++;
@@ -112,7 +114,24 @@ void flush_tlb_domain(struct domain *d)
     for (unsigned int c = 0; c < nr_cpus_online; c++)
         while (asked[c] && __atomic_load_n(&percpu[c].flush_request, __ATOMIC_ACQUIRE))
             cpu_relax();
+}
+
+void flush_tlb_domain(struct domain *d)
+{
+    flush_cpus(may_cache, d);
     d->tlb_epoch++; /* idle CPUs asked above flush before they next run a guest */
+}
+
+/* Any CPU running a guest may hold any translation. */
+static bool runs_a_guest(const struct percpu *c, const struct domain *d)
+{
+    (void)d;
+    return c->loaded_domain != NULL;
+}
+
+void flush_tlb_all(void)
+{
+    flush_cpus(runs_a_guest, NULL);
 }
 
 /* --- starting the application processors ----------------------------------- */

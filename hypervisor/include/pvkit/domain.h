@@ -11,6 +11,7 @@
 #ifndef PVKIT_DOMAIN_H
 #define PVKIT_DOMAIN_H
 
+#include "pvkit/grant.h"
 #include "pvkit/cpu.h"
 #include "pvkit/event.h"
 #include "pvkit/stats.h"
@@ -112,6 +113,7 @@ struct domain {
     uint64_t max_pages;
     struct evtchn evtchn[NR_EVTCHN_PORTS];
     uint64_t console_ring_mfn;          /* domU console ring; 0: none */
+    struct grant_table grant_table;     /* common/grant_table.c */
     unsigned int console_port;
 };
 

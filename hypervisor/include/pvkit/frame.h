@@ -45,6 +45,7 @@ enum frame_type {
 #define FRAME_PARTIAL      (1u << 4) /* validation stopped after `progress` entries */
 #define FRAME_RELEASING    (1u << 5) /* type count 0, entries' references not yet released */
 #define FRAME_ON_RELEASE_LIST (1u << 6) /* linked on its domain's release list */
+#define FRAME_WAS_FOREIGN  (1u << 7) /* mapped by another domain (grant, privileged) since a global flush */
 
 struct frame {
     uint32_t owner;       /* domain id, or one of OWNER_* */

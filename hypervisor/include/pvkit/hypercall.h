@@ -39,6 +39,7 @@ uint64_t hypercall_claim(uint64_t want, uint64_t cost);
 hypercall_fn *hypercall_handler(uint64_t nr);
 
 hypercall_fn do_console_io;
+hypercall_fn do_grant_table_op;
 hypercall_fn do_sched_op;
 hypercall_fn do_xen_version;
 hypercall_fn do_mmu_update;

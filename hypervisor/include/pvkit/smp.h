@@ -108,6 +108,8 @@ void cpu_raise_resched(unsigned int cpu);
  * before they next run a guest); then advances d->tlb_epoch. Lock held.
  */
 void flush_tlb_domain(struct domain *d);
+/* The same for every CPU running any guest (a translation another domain held). Lock held. */
+void flush_tlb_all(void);
 /* Serves a pending flush request for this CPU, if any. */
 void serve_flush_request(void);
 

@@ -74,11 +74,19 @@ void flush_tlb_domain(struct domain *dom)
 }
 
 static struct domain d = { .id = DOM_ID };
+static unsigned int global_flushes;
+
+void flush_tlb_all(void)
+{
+    global_flushes++;
+}
+
+static struct domain other = { .id = OTHER_ID };
 
 /* The owner of a frame, for its flush epoch. */
 struct domain *domain_find(domid_t id)
 {
-    return id == DOM_ID ? &d : NULL;
+    return id == DOM_ID ? &d : id == OTHER_ID ? &other : NULL;
 }
 
 /* Table work allowed before table_work_preempt says stop; < 0: unlimited. */
@@ -640,6 +648,29 @@ static void partial_child_taken_over(void **state)
     assert_all_released();
 }
 
+/*
+ * A frame another domain mapped (a grant, a privileged foreign mapping) may
+ * be cached on CPUs its owner's flush does not reach: when it next changes
+ * type every CPU is flushed.
+ */
+static void foreign_mapping_flushes_all(void **state)
+{
+    (void)state;
+    const uint64_t l1 = 10;
+    other.tlb_epoch = 0;
+    assert_int_equal(get_page_and_type(&d, l1, FRAME_TYPE_L1), 0);
+    assert_int_equal(mod_pte(&d, &other, l1, 1, 0, pte(FOREIGN, PTE_P | PTE_RW), false), 0);
+    assert_int_equal(F(FOREIGN)->type, FRAME_TYPE_WRITABLE);
+    assert_int_equal(mod_pte(&d, &d, l1, 1, 0, 0, false), 0);
+    assert_true(F(FOREIGN)->flags & FRAME_WAS_FOREIGN);
+    unsigned int g0 = global_flushes;
+    assert_int_equal(get_page_and_type(&other, FOREIGN, FRAME_TYPE_SEG_DESC), 0);
+    assert_int_equal(global_flushes - g0, 1);
+    assert_false(F(FOREIGN)->flags & FRAME_WAS_FOREIGN);
+    put_page_and_type(&other, FOREIGN);
+    put_page_and_type(&d, l1);
+}
+
 /* U forced on every level, G stripped on L1 (validation and mod_pte). */
 static void user_forced_global_stripped(void **state)
 {
@@ -1059,6 +1090,7 @@ int main(void)
         cmocka_unit_test_setup(device_frames_by_access, setup),
         cmocka_unit_test_setup(counts_never_wrap, setup),
         cmocka_unit_test_setup(validation_in_pieces, setup),
+        cmocka_unit_test_setup(foreign_mapping_flushes_all, setup),
         cmocka_unit_test_setup(release_in_pieces, setup),
         cmocka_unit_test_setup(failed_continuation_rolls_back, setup),
         cmocka_unit_test_setup(partial_child_taken_over, setup),
