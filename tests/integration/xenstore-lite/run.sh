@@ -119,8 +119,13 @@ else ko clean-sigterm-shutdown "exit $rc or socket left behind"; cat "$tmp/daemo
 
 echo "== command line"
 expect_rc help-exit-0 0 "$DAEMON" --help
-expect_rc bad-option-exit-1 1 "$DAEMON" --frobnicate
-expect_rc bad-quota-exit-1 1 "$DAEMON" -Q nosuch=1
+expect_rc bad-option-exit-2 2 "$DAEMON" --frobnicate
+expect_rc bad-quota-exit-2 2 "$DAEMON" -Q nosuch=1
+expect_rc stray-argument-exit-2 2 "$DAEMON" --socket "$tmp/unused" extra
+expect stray-argument-named "xenstore-lite: unexpected argument 'extra'" \
+	sh -c '"$1" --socket "$2" extra 2>&1 >/dev/null | head -n 1' sh "$DAEMON" "$tmp/unused"
+if "$DAEMON" --socket "$tmp/unused" extra 2>&1 | grep -q '^usage:'; then ok stray-argument-usage
+else ko stray-argument-usage "no usage after the error line"; fi
 expect_rc bad-socket-dir-exit-1 1 "$DAEMON" --socket "$tmp/no/such/dir/sock"
 "$DAEMON" --socket "$XENSTORED_PATH" -Q watches=2 --log "$tmp/quota.log" 2>>"$tmp/daemon.err" &
 daemon_pid=$!
