@@ -3,7 +3,8 @@
  * sets up logging, the socket and signal handling, and runs the libevent
  * loop in the foreground until SIGTERM or SIGINT, then shuts down cleanly
  * (clients closed, socket file removed).
- * Exit status: 0 after a signal or --help, 1 if it could not start, 2 on a
+ * Exit status: 0 after a signal or --help, 1 if it could not start (the
+ * socket path already served by a running daemon, unusable, ...), 2 on a
  * usage error (unknown option, bad quota, stray argument).
  */
 #include <errno.h>
@@ -97,7 +98,14 @@ static int run(struct xsd *d, const char *sock)
 		goto out;
 	srv = sock_listen(d, base, sock);
 	if (!srv) {
-		fprintf(stderr, "xenstore-lite: %s: %s\n", sock, strerror(errno));
+		if (errno == EADDRINUSE)
+			fprintf(stderr, "xenstore-lite: %s: already in use by a running "
+				"daemon (it answered a connect); not taking it over\n", sock);
+		else if (errno == ENOTSOCK)
+			fprintf(stderr, "xenstore-lite: %s: exists and is not a socket; "
+				"not replacing it\n", sock);
+		else
+			fprintf(stderr, "xenstore-lite: %s: %s\n", sock, strerror(errno));
 		goto out;
 	}
 	xsd_log(d, LOG_WARN, "listening on %s", sock);
