@@ -3,7 +3,8 @@
 # and pvkit-run's bzImage handling (no QEMU boot, no network): a tiny ELF64
 # with a Xen note is built with gcc, wrapped like a bzImage payload in every
 # compression format behind decoy magic bytes, and must come out
-# byte-identical; inputs without a PV ELF must be refused; the initramfs
+# byte-identical; inputs without a PV ELF must be refused, an output that
+# cannot be written must be reported (status 3); the initramfs
 # must hold /init, busybox and its applets, the /dev/console node and the
 # --add files, and bad arguments must be refused.
 # Prints one PASS/FAIL line per check and "N passed, N failed".
@@ -75,6 +76,36 @@ check "extract-pv-elf: refuses random data" \
     bash -c "head -c 100000 /dev/urandom >'$tmp/rand'; ! '$tools/extract-pv-elf' '$tmp/rand' '$tmp/no2' && [ ! -e '$tmp/no2' ]"
 check "extract-pv-elf: usage error is status 2" \
     bash -c "'$tools/extract-pv-elf' onlyone; [ \$? = 2 ]"
+check "extract-pv-elf: --help is usage on stdout, status 0" \
+    bash -c "'$tools/extract-pv-elf' --help 2>/dev/null | grep -q '^usage:'"
+# An output that cannot be written: status 3, one line naming OUT and the
+# reason, nothing left behind (the old script said nothing and exited 0 for
+# an ELF input).
+# unwritable NAME INPUT OUT REASON-REGEX
+unwritable() {
+    check "extract-pv-elf: $1: status 3, one line naming the output" \
+        bash -c "'$tools/extract-pv-elf' '$2' '$3' 2>'$tmp/err'; rc=\$?; cat '$tmp/err';
+                 [ \$rc = 3 ] && [ \$(wc -l <'$tmp/err') = 1 ] &&
+                 grep -Eq '^extract-pv-elf: cannot write $3: $4\$' '$tmp/err'"
+}
+mkdir -p "$tmp/outdir"
+unwritable "ELF input, missing directory" "$tmp/pv.elf" "$tmp/nodir/x.elf" "no directory $tmp/nodir"
+unwritable "bzImage input, missing directory" "$tmp/bz.gzip" "$tmp/nodir/x.elf" "no directory $tmp/nodir"
+unwritable "ELF input, output is a directory" "$tmp/pv.elf" "$tmp/outdir" "it is a directory"
+unwritable "bzImage input, output is a directory" "$tmp/bz.gzip" "$tmp/outdir" "it is a directory"
+check "extract-pv-elf: nothing written into or beside a directory output" \
+    bash -c "[ -z \"\$(ls -A '$tmp/outdir')\" ] && ! ls '$tmp'/outdir.tmp.* 2>/dev/null"
+# A full file system (a 64 KiB tmpfs in a private mount namespace): the
+# reason is the system's.
+if unshare -m true 2>/dev/null; then
+    check "extract-pv-elf: full file system: status 3, reason named, no partial file" \
+        unshare -m bash -c "mkdir -p '$tmp/small' && mount -t tmpfs -o size=64k tmpfs '$tmp/small' &&
+            '$tools/extract-pv-elf' '$tmp/pv.elf' '$tmp/small/x.elf' 2>'$tmp/err'; rc=\$?; cat '$tmp/err';
+            [ \$rc = 3 ] && grep -q '^extract-pv-elf: cannot write $tmp/small/x.elf: No space left on device\$' '$tmp/err' &&
+            [ -z \"\$(ls -A '$tmp/small')\" ]"
+else
+    echo "SKIP extract-pv-elf: full file system (no unshare -m)"
+fi
 
 # ---- pvkit-run turns a bzImage into a cached ELF -------------------------------
 # A fake hypervisor makes QEMU fail at once; only the extraction is looked at.
