@@ -1,12 +1,15 @@
 #!/bin/bash
-# tools-test.sh: host-only tests of tools/extract-pv-elf, tools/mkinitramfs
-# and pvkit-run's bzImage handling (no QEMU boot, no network): a tiny ELF64
+# tools-test.sh: host-only tests of tools/extract-pv-elf, tools/mkinitramfs,
+# tools/fetch-xen's command line and pvkit-run's bzImage handling (no QEMU
+# boot, no network): a tiny ELF64
 # with a Xen note is built with gcc, wrapped like a bzImage payload in every
 # compression format behind decoy magic bytes, and must come out
 # byte-identical; inputs without a PV ELF must be refused, an output that
 # cannot be written must be reported (status 3); the initramfs
 # must hold /init, busybox and its applets, the /dev/console node and the
-# --add files, and bad arguments must be refused.
+# --add files, and bad arguments must be refused; fetch-xen answers --help,
+# refuses unknown options and non-directories, and creates no directory
+# named after an option.
 # Prints one PASS/FAIL line per check and "N passed, N failed".
 set -euo pipefail
 
@@ -106,6 +109,25 @@ if unshare -m true 2>/dev/null; then
 else
     echo "SKIP extract-pv-elf: full file system (no unshare -m)"
 fi
+
+# ---- fetch-xen: options, BUILD_DIR (nothing is downloaded here) -----------------
+# Run in an empty directory: no option may become a directory name there.
+mkdir -p "$tmp/fx"
+fetchxen() { (cd "$tmp/fx" && "$tools/fetch-xen" "$@"); }
+check "fetch-xen: --help is usage on stdout, status 0, no directory made" \
+    bash -c "$(declare -f fetchxen); tmp='$tmp' tools='$tools';
+             fetchxen --help 2>/dev/null | grep -q '^usage: fetch-xen' && [ -z \"\$(ls -A '$tmp/fx')\" ]"
+check "fetch-xen: -h is usage on stdout, status 0" \
+    bash -c "$(declare -f fetchxen); tmp='$tmp' tools='$tools'; fetchxen -h 2>/dev/null | grep -q '^usage: fetch-xen'"
+check "fetch-xen: unknown option: one line naming it, status 2, no directory made" \
+    bash -c "$(declare -f fetchxen); tmp='$tmp' tools='$tools'; fetchxen --frob 2>'$tmp/err' >/dev/null; rc=\$?; cat '$tmp/err';
+             [ \$rc = 2 ] && [ \$(wc -l <'$tmp/err') = 1 ] && grep -q \"unknown option '--frob'\" '$tmp/err' &&
+             [ -z \"\$(ls -A '$tmp/fx')\" ]"
+check "fetch-xen: BUILD_DIR that is not a directory: named, status 2" \
+    bash -c "$(declare -f fetchxen); tmp='$tmp' tools='$tools'; fetchxen nosuch 2>'$tmp/err'; rc=\$?; cat '$tmp/err';
+             [ \$rc = 2 ] && grep -q \"'nosuch' is not an existing directory\" '$tmp/err' && [ ! -e '$tmp/fx/nosuch' ]"
+check "fetch-xen: an existing BUILD_DIR is used (image already there: status 0)" \
+    bash -c "mkdir -p '$tmp/b/xen' && echo image >'$tmp/b/xen/xen' && '$tools/fetch-xen' '$tmp/b' && [ \"\$(cat '$tmp/b/xen/xen')\" = image ]"
 
 # ---- pvkit-run turns a bzImage into a cached ELF -------------------------------
 # A fake hypervisor makes QEMU fail at once; only the extraction is looked at.
