@@ -21,6 +21,7 @@ $(TOOLS_BIN)/pvkit-run: $(TOOLS_DIR)/pvkit-run
 fetch-xen: $(BUILD)/xen/xen
 
 $(BUILD)/xen/xen:
+	@mkdir -p $(BUILD)
 	$(TOOLS_DIR)/fetch-xen $(BUILD)
 
 # `make run` boots Debian's Linux to a busybox shell (run-linux, in

@@ -7,10 +7,13 @@
  * device the toolstack creates there, for any number of frontend domains,
  * until SIGINT or SIGTERM.  The main thread runs only the store side
  * (watch events, handshakes); each connected ring has its own thread
- * (queue.c).  Exit status: 0 after a signal, 1 if setup failed.
+ * (queue.c).  Exit status: 0 after a signal or --help, 1 if setup failed,
+ * 2 on a usage error (unknown option, stray argument, a number out of its
+ * range, a missing hosted directory or store socket: one line each).
  */
 #define _GNU_SOURCE
 #include "blkback.h"
+#include "../common/cli.h"
 #include "../common/log.h"
 #include "../common/xsutil.h"
 
@@ -153,7 +156,36 @@ static void handle_failures(struct blkback *bb)
             vbd_update(v);
 }
 
-/* Contract: parses options into bb; exits with a usage line on error. */
+#define PROG "pvkit-blkback"
+#define USAGE "usage: " PROG " [--transport xen|hosted] [--max-queues N] " \
+              "[--max-ring-order N] [--max-indirect N] [--max-persistent N]\n"
+#define MAX_PERSISTENT_LIMIT 32768u
+
+/* Contract: prints the usage and what each option allows on stdout. */
+static void usage(void)
+{
+    printf(USAGE
+           "  --transport xen|hosted  xen (dom0 devices, default) or hosted (needs\n"
+           "                          XENSTORED_PATH and PVKIT_HOSTED_DIR)\n"
+           "  --max-queues N          rings per disk offered, 1..16 (default 4)\n"
+           "  --max-ring-order N      log2 of ring pages offered, 0..%u (default %u)\n"
+           "  --max-indirect N        indirect segments per request, 0 (off) or\n"
+           "                          %u..%u (default %u)\n"
+           "  --max-persistent N      persistent grants per ring, 0 (off)..%u\n"
+           "                          (default 2048)\n"
+           "  -h, --help              this text\n"
+           "Exit status: 0 after SIGINT/SIGTERM or --help, 1 if setup failed,\n"
+           "2 on a usage error.\n",
+           PVK_MAX_RING_ORDER, PVK_MAX_RING_ORDER,
+           BLKIF_MAX_SEGMENTS_PER_REQUEST + 1, PVK_BLK_MAX_INDIRECT_SEGS,
+           PVK_BLK_MAX_INDIRECT_SEGS, MAX_PERSISTENT_LIMIT);
+}
+
+/*
+ * Contract: parses options into bb; --help prints the usage and exits 0;
+ * an unknown option, a stray argument or a value out of its range is one
+ * line on stderr and exit 2 (cli.h).
+ */
 static const char *parse_args(int argc, char **argv, struct blkback *bb)
 {
     static const struct option opts[] = {
@@ -162,6 +194,7 @@ static const char *parse_args(int argc, char **argv, struct blkback *bb)
         { "max-ring-order", required_argument, NULL, 'o' },
         { "max-indirect", required_argument, NULL, 'i' },
         { "max-persistent", required_argument, NULL, 'p' },
+        { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *kind = "xen";
@@ -171,24 +204,40 @@ static const char *parse_args(int argc, char **argv, struct blkback *bb)
     bb->max_ring_order = PVK_MAX_RING_ORDER;
     bb->max_indirect = PVK_BLK_MAX_INDIRECT_SEGS;
     bb->max_persistent = 2048;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        unsigned long v = optarg ? strtoul(optarg, NULL, 0) : 0;
-
+    opterr = 0;   /* pvk_cli_bad_option says it in one line */
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
-        case 't': kind = optarg; break;
-        case 'q': bb->max_queues = v >= 1 && v <= 16 ? (unsigned)v : 4; break;
-        case 'o': bb->max_ring_order = v <= PVK_MAX_RING_ORDER ? (unsigned)v : 0; break;
-        case 'i': bb->max_indirect = v <= PVK_BLK_MAX_INDIRECT_SEGS ? (unsigned)v : 0; break;
-        case 'p': bb->max_persistent = (unsigned)v; break;
+        case 't': kind = optarg; pvk_cli_transport(PROG, kind); break;
+        case 'q':
+            bb->max_queues = (unsigned)pvk_cli_num(PROG, "--max-queues", optarg, 1, 16);
+            break;
+        case 'o':
+            bb->max_ring_order = (unsigned)pvk_cli_num(PROG, "--max-ring-order",
+                                                       optarg, 0, PVK_MAX_RING_ORDER);
+            break;
+        case 'i':
+            bb->max_indirect = (unsigned)pvk_cli_num(PROG, "--max-indirect", optarg,
+                                                     0, PVK_BLK_MAX_INDIRECT_SEGS);
+            if (bb->max_indirect > 0 &&
+                bb->max_indirect <= BLKIF_MAX_SEGMENTS_PER_REQUEST) {
+                /* Not more than a direct request carries: meaningless. */
+                fprintf(stderr, PROG ": --max-indirect %s: out of range "
+                        "(allowed 0 or %u..%u)\n", optarg,
+                        BLKIF_MAX_SEGMENTS_PER_REQUEST + 1, PVK_BLK_MAX_INDIRECT_SEGS);
+                exit(2);
+            }
+            break;
+        case 'p':
+            bb->max_persistent = (unsigned)pvk_cli_num(PROG, "--max-persistent",
+                                                       optarg, 0, MAX_PERSISTENT_LIMIT);
+            break;
+        case 'h': usage(); exit(0);
         default:
-            fprintf(stderr, "usage: pvkit-blkback [--transport xen|hosted] "
-                            "[--max-queues N] [--max-ring-order N] "
-                            "[--max-indirect N] [--max-persistent N]\n");
-            exit(1);
+            pvk_cli_bad_option(PROG, c, argv);
         }
     }
-    if (bb->max_indirect > 0 && bb->max_indirect <= BLKIF_MAX_SEGMENTS_PER_REQUEST)
-        bb->max_indirect = 0;
+    pvk_cli_no_args(PROG, argc, argv, optind);
+    pvk_cli_hosted_env(PROG, kind);
     return kind;
 }
 
@@ -197,12 +246,14 @@ static int setup(struct blkback *bb, const char *kind)
 {
     bb->t = pvk_transport_open(kind);
     if (!bb->t) {
-        pvk_err("transport %s: %s", kind, strerror(errno));
+        pvk_err("transport %s: %s: %s", kind, pvk_transport_failed_on(),
+                strerror(errno));
         return -1;
     }
     bb->xs = pvk_store_open(bb->t);
     if (!bb->xs) {
-        pvk_err("cannot connect to xenstore: %s", strerror(errno));
+        pvk_err("cannot connect to xenstore at %s: %s",
+                pvk_transport_failed_on(), strerror(errno));
         return -1;
     }
     snprintf(bb->root, sizeof(bb->root), "/local/domain/%u/backend/vbd",
@@ -251,8 +302,12 @@ int main(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     sfd = signalfd(-1, &set, SFD_CLOEXEC);
-    if (sfd < 0 || setup(&bb, kind) < 0)
+    if (sfd < 0 || setup(&bb, kind) < 0) {
+        if (bb.xs)
+            xs_close(bb.xs);
+        pvk_transport_close(bb.t);
         return 1;
+    }
     run(&bb, sfd);
     while (bb.vbds)
         forget(&bb, bb.vbds);

@@ -5,8 +5,34 @@
 #include "transport_impl.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Start-up diagnostics only: written and read by the main thread. */
+static char failed_on[512] = "(nothing)";
+
+void pvk_transport_set_failed_on(const char *what)
+{
+    snprintf(failed_on, sizeof(failed_on), "%s", what);
+}
+
+const char *pvk_transport_failed_on(void)
+{
+    return failed_on;
+}
+
+const char *pvk_store_socket_path(void)
+{
+    static char buf[512];
+    const char *p = getenv("XENSTORED_PATH");
+    const char *dir = getenv("XENSTORED_RUNDIR");
+
+    if (p)
+        return p;
+    snprintf(buf, sizeof(buf), "%s/socket", dir ? dir : "/var/run/xenstored");
+    return buf;
+}
 
 static const struct pvk_transport_ops *const all_ops[] = {
     &pvk_transport_xen_ops,
@@ -34,6 +60,7 @@ struct pvk_transport *pvk_transport_open(const char *kind)
         }
         return t;
     }
+    pvk_transport_set_failed_on(kind);
     errno = EINVAL;
     return NULL;
 }

@@ -36,8 +36,22 @@ struct pvk_copy_seg {
     int16_t status;       /* out: GNTST_okay or a GNTST_* error */
 };
 
-/* Opens the named transport ("xen" or "hosted"); NULL with errno on error. */
+/*
+ * Opens the named transport ("xen" or "hosted"); NULL with errno on error,
+ * and then pvk_transport_failed_on() names what it failed on.
+ */
 struct pvk_transport *pvk_transport_open(const char *kind);
+/*
+ * The path or device the last failed pvk_transport_open or pvk_store_open
+ * was about ("/dev/xen/gntdev", the hosted directory, the store socket,
+ * ...); never NULL.  Meant for the one error line of a daemon's start-up.
+ */
+const char *pvk_transport_failed_on(void);
+/*
+ * The store socket libxenstore connects to: $XENSTORED_PATH, else
+ * $XENSTORED_RUNDIR/socket, else /var/run/xenstored/socket.
+ */
+const char *pvk_store_socket_path(void);
 /* Releases the transport; all mappings and channels must be gone. */
 void pvk_transport_close(struct pvk_transport *t);
 /* The name the transport was opened with. */
@@ -74,7 +88,10 @@ void pvk_evtchn_ack(struct pvk_evtchn *ev);
 /* Closes the local end; the remote port reverts to unbound. */
 void pvk_evtchn_unbind(struct pvk_evtchn *ev);
 
-/* Opens a store connection suited to the transport; NULL with errno. */
+/*
+ * Opens a store connection suited to the transport; NULL with errno, and
+ * then pvk_transport_failed_on() names the socket (or device) tried.
+ */
 struct xs_handle *pvk_store_open(struct pvk_transport *t);
 
 #endif

@@ -195,7 +195,16 @@ static int hosted_open(struct pvk_transport *t)
 {
     struct hosted_priv *p = calloc(1, sizeof(*p));
     const char *self = getenv("PVKIT_HOSTED_DOMID");
+    struct stat st;
+    int bad = stat(pvk_hosted_dir(), &st) < 0 ? errno
+              : !S_ISDIR(st.st_mode) ? ENOTDIR : 0;
 
+    if (bad) {   /* where domains publish memory and ports: must exist */
+        pvk_transport_set_failed_on(pvk_hosted_dir());
+        free(p);
+        errno = bad;
+        return -1;
+    }
     if (!p)
         return -1;
     pthread_mutex_init(&p->lock, NULL);
@@ -411,8 +420,16 @@ static void hosted_ev_unbind(struct pvk_evtchn *e)
 /* Contract: a socket-only libxenstore connection (XENSTORED_PATH). */
 static struct xs_handle *hosted_store_open(struct pvk_transport *t)
 {
+    struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+
     (void)t;
-    return xs_open(XS_OPEN_SOCKETONLY);
+    if (!h) {
+        int e = errno;
+
+        pvk_transport_set_failed_on(pvk_store_socket_path());
+        errno = e;
+    }
+    return h;
 }
 
 const struct pvk_transport_ops pvk_transport_hosted_ops = {

@@ -26,6 +26,9 @@ struct pvk_transport_ops {
     struct xs_handle *(*store_open)(struct pvk_transport *t);
 };
 
+/* Records what a failing open/store_open was about (see transport.h). */
+void pvk_transport_set_failed_on(const char *what);
+
 struct pvk_transport {
     const struct pvk_transport_ops *ops;
     domid_t self;

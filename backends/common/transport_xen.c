@@ -10,6 +10,7 @@
 #include "transport_impl.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <xenevtchn.h>
@@ -27,8 +28,10 @@ static int xen_open(struct pvk_transport *t)
 {
     xengnttab_handle *xgt = xengnttab_open(NULL, 0);
 
-    if (!xgt)
+    if (!xgt) {
+        pvk_transport_set_failed_on("/dev/xen/gntdev");
         return -1;
+    }
     t->priv = xgt;
     t->self = 0;
     return 0;
@@ -161,7 +164,18 @@ static void xen_ev_unbind(struct pvk_evtchn *e)
 static struct xs_handle *xen_store_open(struct pvk_transport *t)
 {
     (void)t;
-    return xs_open(0);
+    struct xs_handle *h = xs_open(0);
+    char what[600];
+
+    if (!h) {
+        int e = errno;
+
+        snprintf(what, sizeof(what), "%s or /dev/xen/xenbus",
+                 pvk_store_socket_path());
+        pvk_transport_set_failed_on(what);
+        errno = e;
+    }
+    return h;
 }
 
 const struct pvk_transport_ops pvk_transport_xen_ops = {

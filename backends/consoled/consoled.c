@@ -2,8 +2,12 @@
  * consoled.c - pvkit-consoled: the daemon side of guest console rings, in
  * the manner of xenconsoled.
  *
- * Usage: pvkit-consoled [--transport xen|hosted] --log-dir DIR --sock-dir DIR
+ * Usage: pvkit-consoled [--transport xen|hosted] [--log-dir DIR] [--sock-dir DIR]
  *        pvkit-consoled --attach SOCKET      (interactive client)
+ *        pvkit-consoled --help
+ * Exit status: 0 after SIGINT/SIGTERM or --help, 1 if setup failed, 2 on a
+ * usage error (unknown option, stray argument, a log or socket directory
+ * that does not exist, a missing hosted directory or store socket).
  * It watches /local/domain; every domain whose console/ node has a `port`
  * (and `type` absent or "xenconsoled") gets its ring (grant ref
  * GNTTAB_RESERVED_CONSOLE, mapped writable) and event channel bound.  Guest
@@ -17,6 +21,7 @@
  * dropped, one rate-limited log line), never trusted.
  */
 #define _GNU_SOURCE
+#include "../common/cli.h"
 #include "../common/log.h"
 #include "../common/transport.h"
 #include "../common/xsutil.h"
@@ -283,11 +288,18 @@ static int attach(const char *path)
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     char buf[4096];
 
-    if (fd < 0 || strlen(path) >= sizeof(a.sun_path))
+    if (strlen(path) >= sizeof(a.sun_path)) {
+        fprintf(stderr, "pvkit-consoled: --attach %s: path too long (at most %zu bytes)\n",
+                path, sizeof(a.sun_path) - 1);
+        return 2;
+    }
+    if (fd < 0) {
+        fprintf(stderr, "pvkit-consoled: socket: %s\n", strerror(errno));
         return 1;
+    }
     strcpy(a.sun_path, path);
     if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-        fprintf(stderr, "pvkit-consoled: %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "pvkit-consoled: --attach %s: %s\n", path, strerror(errno));
         return 1;
     }
     for (;;) {
@@ -310,6 +322,27 @@ static int attach(const char *path)
     }
 }
 
+#define PROG "pvkit-consoled"
+#define USAGE "usage: " PROG " [--transport xen|hosted] [--log-dir DIR] " \
+              "[--sock-dir DIR]\n       " PROG " --attach SOCKET\n"
+
+/* Contract: prints the usage and what each option means on stdout. */
+static void usage(void)
+{
+    printf(USAGE
+           "  --transport xen|hosted  xen (dom0 devices, default) or hosted (needs\n"
+           "                          XENSTORED_PATH and PVKIT_HOSTED_DIR)\n"
+           "  --log-dir DIR           guest-<domid>.log files (default /var/log/pvkit;\n"
+           "                          must exist)\n"
+           "  --sock-dir DIR          console-<domid>.sock attach sockets (default\n"
+           "                          /run/pvkit; must exist)\n"
+           "  --attach SOCKET         interactive client: stdin to the guest, its\n"
+           "                          output to stdout\n"
+           "  -h, --help              this text\n"
+           "Exit status: 0 after SIGINT/SIGTERM or --help, 1 if setup failed,\n"
+           "2 on a usage error.\n");
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -317,36 +350,56 @@ int main(int argc, char **argv)
         { "log-dir", required_argument, NULL, 'l' },
         { "sock-dir", required_argument, NULL, 's' },
         { "attach", required_argument, NULL, 'a' },
+        { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct consoled cd = { .log_dir = "/var/log/pvkit", .sock_dir = "/run/pvkit" };
-    const char *kind = "xen";
+    const char *kind = "xen", *attach_to = NULL;
     sigset_t set;
     int c, sfd;
 
-    pvk_log_init("pvkit-consoled");
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    pvk_log_init(PROG);
+    opterr = 0;   /* pvk_cli_bad_option says it in one line */
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
-        case 't': kind = optarg; break;
+        case 't': kind = optarg; pvk_cli_transport(PROG, kind); break;
         case 'l': cd.log_dir = optarg; break;
         case 's': cd.sock_dir = optarg; break;
-        case 'a': return attach(optarg);
+        case 'a': attach_to = optarg; break;
+        case 'h': usage(); return 0;
         default:
-            fprintf(stderr, "usage: pvkit-consoled [--transport xen|hosted] "
-                            "[--log-dir DIR] [--sock-dir DIR] | --attach SOCKET\n");
-            return 1;
+            pvk_cli_bad_option(PROG, c, argv);
         }
     }
+    pvk_cli_no_args(PROG, argc, argv, optind);
+    if (attach_to)
+        return attach(attach_to);
+    pvk_cli_dir(PROG, "--log-dir", cd.log_dir);
+    pvk_cli_dir(PROG, "--sock-dir", cd.sock_dir);
+    pvk_cli_hosted_env(PROG, kind);
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigprocmask(SIG_BLOCK, &set, NULL);
     sfd = signalfd(-1, &set, SFD_CLOEXEC);
     cd.t = pvk_transport_open(kind);
-    cd.xs = cd.t ? pvk_store_open(cd.t) : NULL;
-    if (sfd < 0 || !cd.xs || xs_fileno(cd.xs) < 0 ||
+    if (!cd.t) {
+        pvk_err("transport %s: %s: %s", kind, pvk_transport_failed_on(),
+                strerror(errno));
+        return 1;
+    }
+    cd.xs = pvk_store_open(cd.t);
+    if (!cd.xs) {
+        pvk_err("cannot connect to xenstore at %s: %s",
+                pvk_transport_failed_on(), strerror(errno));
+        pvk_transport_close(cd.t);
+        return 1;
+    }
+    if (sfd < 0 || xs_fileno(cd.xs) < 0 ||
         !xs_watch(cd.xs, "/local/domain", "domains")) {
-        pvk_err("setup (%s transport): %s", kind, strerror(errno));
+        pvk_err("cannot watch /local/domain: %s", strerror(errno));
+        xs_close(cd.xs);
+        pvk_transport_close(cd.t);
         return 1;
     }
     while (poll_once(&cd, sfd) == 0)

@@ -6,11 +6,14 @@
  * the toolstack creates there, for any number of frontend domains, until
  * SIGINT or SIGTERM; tap devices are created in the daemon's network
  * namespace.  The main thread runs only the store side; each connected
- * queue has its own thread (nqueue.c).  Exit status: 0 after a signal, 1 if
- * setup failed.
+ * queue has its own thread (nqueue.c).  Exit status: 0 after a signal or
+ * --help, 1 if setup failed, 2 on a usage error (unknown option, stray
+ * argument, a number out of its range, a missing hosted directory or store
+ * socket: one line each).
  */
 #define _GNU_SOURCE
 #include "netback.h"
+#include "../common/cli.h"
 #include "../common/log.h"
 #include "../common/xsutil.h"
 
@@ -153,32 +156,53 @@ static void handle_failures(struct netback *bb)
             vif_update(v);
 }
 
-/* Contract: parses options into bb; exits with a usage line on error. */
+#define PROG "pvkit-netback"
+#define USAGE "usage: " PROG " [--transport xen|hosted] [--max-queues N]\n"
+
+/* Contract: prints the usage and what each option allows on stdout. */
+static void usage(void)
+{
+    printf(USAGE
+           "  --transport xen|hosted  xen (dom0 devices, default) or hosted (needs\n"
+           "                          XENSTORED_PATH and PVKIT_HOSTED_DIR)\n"
+           "  --max-queues N          queue pairs per vif offered, 1..%u (default 4)\n"
+           "  -h, --help              this text\n"
+           "Exit status: 0 after SIGINT/SIGTERM or --help, 1 if setup failed,\n"
+           "2 on a usage error.\n", NETBACK_MAX_QUEUES);
+}
+
+/*
+ * Contract: parses options into bb; --help prints the usage and exits 0;
+ * an unknown option, a stray argument or a value out of its range is one
+ * line on stderr and exit 2 (cli.h).
+ */
 static const char *parse_args(int argc, char **argv, struct netback *bb)
 {
     static const struct option opts[] = {
         { "transport", required_argument, NULL, 't' },
         { "max-queues", required_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *kind = "xen";
     int c;
 
     bb->max_queues = 4;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        unsigned long v = optarg ? strtoul(optarg, NULL, 0) : 0;
-
+    opterr = 0;   /* pvk_cli_bad_option says it in one line */
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
-        case 't': kind = optarg; break;
+        case 't': kind = optarg; pvk_cli_transport(PROG, kind); break;
         case 'q':
-            bb->max_queues = v >= 1 && v <= NETBACK_MAX_QUEUES ? (unsigned)v : 4;
+            bb->max_queues = (unsigned)pvk_cli_num(PROG, "--max-queues", optarg,
+                                                   1, NETBACK_MAX_QUEUES);
             break;
+        case 'h': usage(); exit(0);
         default:
-            fprintf(stderr, "usage: pvkit-netback [--transport xen|hosted] "
-                            "[--max-queues N]\n");
-            exit(1);
+            pvk_cli_bad_option(PROG, c, argv);
         }
     }
+    pvk_cli_no_args(PROG, argc, argv, optind);
+    pvk_cli_hosted_env(PROG, kind);
     return kind;
 }
 
@@ -187,12 +211,14 @@ static int setup(struct netback *bb, const char *kind)
 {
     bb->t = pvk_transport_open(kind);
     if (!bb->t) {
-        pvk_err("transport %s: %s", kind, strerror(errno));
+        pvk_err("transport %s: %s: %s", kind, pvk_transport_failed_on(),
+                strerror(errno));
         return -1;
     }
     bb->xs = pvk_store_open(bb->t);
     if (!bb->xs) {
-        pvk_err("cannot connect to xenstore: %s", strerror(errno));
+        pvk_err("cannot connect to xenstore at %s: %s",
+                pvk_transport_failed_on(), strerror(errno));
         return -1;
     }
     snprintf(bb->root, sizeof(bb->root), "/local/domain/%u/backend/vif",
@@ -241,8 +267,12 @@ int main(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     sfd = signalfd(-1, &set, SFD_CLOEXEC);
-    if (sfd < 0 || setup(&bb, kind) < 0)
+    if (sfd < 0 || setup(&bb, kind) < 0) {
+        if (bb.xs)
+            xs_close(bb.xs);
+        pvk_transport_close(bb.t);
         return 1;
+    }
     run(&bb, sfd);
     while (bb.vifs)
         forget(&bb, bb.vifs);

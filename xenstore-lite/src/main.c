@@ -3,6 +3,9 @@
  * sets up logging, the socket and signal handling, and runs the libevent
  * loop in the foreground until SIGTERM or SIGINT, then shuts down cleanly
  * (clients closed, socket file removed).
+ * Exit status: 0 after a signal or --help, 1 if it could not start (the
+ * socket path already served by a running daemon, unusable, ...), 2 on a
+ * usage error (unknown option, bad quota, stray argument).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -38,7 +41,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(arg);
 }
 
-/* Parse options into d and *sock. Returns 0, 1 (help shown) or -1. */
+/* Parse options into d and *sock. Returns 0, 1 (help shown), -1 (could not
+ * open the log) or -2 (usage error, reported in one line then the usage). */
 static int parse_args(int argc, char **argv, struct xsd *d, const char **sock)
 {
 	static const struct option lo[] = {
@@ -66,13 +70,14 @@ static int parse_args(int argc, char **argv, struct xsd *d, const char **sock)
 			if (quota_assign(d, optarg) == 0)
 				break;
 			fprintf(stderr, "xenstore-lite: bad quota '%s'\n", optarg);
-			return -1;
-		default: usage(stderr); return -1;
+			return -2;
+		default: usage(stderr); return -2;
 		}
 	}
 	if (optind != argc) {
+		fprintf(stderr, "xenstore-lite: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
-		return -1;
+		return -2;
 	}
 	return 0;
 }
@@ -93,7 +98,14 @@ static int run(struct xsd *d, const char *sock)
 		goto out;
 	srv = sock_listen(d, base, sock);
 	if (!srv) {
-		fprintf(stderr, "xenstore-lite: %s: %s\n", sock, strerror(errno));
+		if (errno == EADDRINUSE)
+			fprintf(stderr, "xenstore-lite: %s: already in use by a running "
+				"daemon (it answered a connect); not taking it over\n", sock);
+		else if (errno == ENOTSOCK)
+			fprintf(stderr, "xenstore-lite: %s: exists and is not a socket; "
+				"not replacing it\n", sock);
+		else
+			fprintf(stderr, "xenstore-lite: %s: %s\n", sock, strerror(errno));
 		goto out;
 	}
 	xsd_log(d, LOG_WARN, "listening on %s", sock);
@@ -127,7 +139,7 @@ int main(int argc, char **argv)
 		signal(SIGPIPE, SIG_IGN);
 		rc = run(&d, sock);
 	} else {
-		rc = rc > 0 ? 0 : 1;
+		rc = rc > 0 ? 0 : rc == -2 ? 2 : 1;
 	}
 	if (d.logf && d.logf != stderr)
 		fclose(d.logf);

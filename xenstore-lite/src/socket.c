@@ -31,6 +31,8 @@ struct sock_server {
 	struct event_base *base;
 	struct evconnlistener *lis;
 	char *path;
+	dev_t dev;	/* identity of the socket file we bound, so that */
+	ino_t ino;	/* shutdown never unlinks somebody else's */
 };
 
 struct sock_client {
@@ -226,10 +228,47 @@ static void sock_accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 	event_add(sc->rev, NULL);
 }
 
+/* Decide whether an existing file at sun's path may be replaced. Returns 0
+ * if nothing is there or it is a stale socket (a connect is refused:
+ * nobody listens), which is then unlinked; otherwise -1 with errno:
+ * EADDRINUSE when a server answers (or its backlog is full), ENOTSOCK when
+ * the file is not a socket, or the error that made the probe fail. */
+static int sock_take_over(const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, rc, e;
+
+	if (lstat(sun->sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = ENOTSOCK;
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	e = errno;
+	close(fd);
+	if (rc == 0 || e == EAGAIN || e == EINPROGRESS) {
+		errno = EADDRINUSE;
+		return -1;
+	}
+	if (e == ENOENT)	/* vanished meanwhile: nothing to take over */
+		return 0;
+	if (e != ECONNREFUSED) {
+		errno = e;
+		return -1;
+	}
+	return unlink(sun->sun_path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
 struct sock_server *sock_listen(struct xsd *d, struct event_base *base, const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct sock_server *s;
+	struct stat st;
+	int e;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
@@ -244,22 +283,31 @@ struct sock_server *sock_listen(struct xsd *d, struct event_base *base, const ch
 	}
 	s->d = d;
 	s->base = base;
-	unlink(path);
+	if (sock_take_over(&sun) < 0)
+		goto fail;
 	s->lis = evconnlistener_new_bind(base, sock_accept_cb, s,
 					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 64,
 					 (struct sockaddr *)&sun, sizeof(sun));
-	if (!s->lis) {
-		free(s->path);
-		free(s);
-		return NULL;
-	}
+	if (!s->lis)
+		goto fail;
 	chmod(path, 0600);
+	if (stat(path, &st) == 0) {
+		s->dev = st.st_dev;
+		s->ino = st.st_ino;
+	}
 	return s;
+fail:
+	e = errno;
+	free(s->path);
+	free(s);
+	errno = e;
+	return NULL;
 }
 
 void sock_shutdown(struct sock_server *s)
 {
 	struct conn *c, *next;
+	struct stat st;
 
 	evconnlistener_free(s->lis);
 	for (c = s->d->conns; c; c = next) {
@@ -267,7 +315,8 @@ void sock_shutdown(struct sock_server *s)
 		if (c->tp == &sock_transport)
 			conn_destroy(c);
 	}
-	unlink(s->path);
+	if (stat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
+		unlink(s->path);
 	free(s->path);
 	free(s);
 }

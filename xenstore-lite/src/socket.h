@@ -12,10 +12,14 @@
 
 struct sock_server;
 
-/* Listen on path (an existing socket file there is replaced). Returns the
- * server or NULL with errno set. */
+/* Listen on path. An existing socket file there is first connected to: if
+ * a server answers, nothing is touched and NULL is returned with errno
+ * EADDRINUSE; only a stale socket (connection refused: nobody listens) is
+ * replaced; a file that is not a socket gives ENOTSOCK. Returns the server
+ * or NULL with errno set. */
 struct sock_server *sock_listen(struct xsd *d, struct event_base *base, const char *path);
-/* Stop listening, close every client and unlink the socket file. */
+/* Stop listening, close every client and unlink the socket file if it is
+ * still the one sock_listen bound. */
 void sock_shutdown(struct sock_server *s);
 
 #endif

@@ -1,11 +1,15 @@
 #!/bin/bash
-# tools-test.sh: host-only tests of tools/extract-pv-elf, tools/mkinitramfs
-# and pvkit-run's bzImage handling (no QEMU boot, no network): a tiny ELF64
+# tools-test.sh: host-only tests of tools/extract-pv-elf, tools/mkinitramfs,
+# tools/fetch-xen's command line and pvkit-run's bzImage handling (no QEMU
+# boot, no network): a tiny ELF64
 # with a Xen note is built with gcc, wrapped like a bzImage payload in every
 # compression format behind decoy magic bytes, and must come out
-# byte-identical; inputs without a PV ELF must be refused; the initramfs
+# byte-identical; inputs without a PV ELF must be refused, an output that
+# cannot be written must be reported (status 3); the initramfs
 # must hold /init, busybox and its applets, the /dev/console node and the
-# --add files, and bad arguments must be refused.
+# --add files, and bad arguments must be refused; fetch-xen answers --help,
+# refuses unknown options and non-directories, and creates no directory
+# named after an option.
 # Prints one PASS/FAIL line per check and "N passed, N failed".
 set -euo pipefail
 
@@ -75,6 +79,55 @@ check "extract-pv-elf: refuses random data" \
     bash -c "head -c 100000 /dev/urandom >'$tmp/rand'; ! '$tools/extract-pv-elf' '$tmp/rand' '$tmp/no2' && [ ! -e '$tmp/no2' ]"
 check "extract-pv-elf: usage error is status 2" \
     bash -c "'$tools/extract-pv-elf' onlyone; [ \$? = 2 ]"
+check "extract-pv-elf: --help is usage on stdout, status 0" \
+    bash -c "'$tools/extract-pv-elf' --help 2>/dev/null | grep -q '^usage:'"
+# An output that cannot be written: status 3, one line naming OUT and the
+# reason, nothing left behind (the old script said nothing and exited 0 for
+# an ELF input).
+# unwritable NAME INPUT OUT REASON-REGEX
+unwritable() {
+    check "extract-pv-elf: $1: status 3, one line naming the output" \
+        bash -c "'$tools/extract-pv-elf' '$2' '$3' 2>'$tmp/err'; rc=\$?; cat '$tmp/err';
+                 [ \$rc = 3 ] && [ \$(wc -l <'$tmp/err') = 1 ] &&
+                 grep -Eq '^extract-pv-elf: cannot write $3: $4\$' '$tmp/err'"
+}
+mkdir -p "$tmp/outdir"
+unwritable "ELF input, missing directory" "$tmp/pv.elf" "$tmp/nodir/x.elf" "no directory $tmp/nodir"
+unwritable "bzImage input, missing directory" "$tmp/bz.gzip" "$tmp/nodir/x.elf" "no directory $tmp/nodir"
+unwritable "ELF input, output is a directory" "$tmp/pv.elf" "$tmp/outdir" "it is a directory"
+unwritable "bzImage input, output is a directory" "$tmp/bz.gzip" "$tmp/outdir" "it is a directory"
+check "extract-pv-elf: nothing written into or beside a directory output" \
+    bash -c "[ -z \"\$(ls -A '$tmp/outdir')\" ] && ! ls '$tmp'/outdir.tmp.* 2>/dev/null"
+# A full file system (a 64 KiB tmpfs in a private mount namespace): the
+# reason is the system's.
+if unshare -m true 2>/dev/null; then
+    check "extract-pv-elf: full file system: status 3, reason named, no partial file" \
+        unshare -m bash -c "mkdir -p '$tmp/small' && mount -t tmpfs -o size=64k tmpfs '$tmp/small' &&
+            '$tools/extract-pv-elf' '$tmp/pv.elf' '$tmp/small/x.elf' 2>'$tmp/err'; rc=\$?; cat '$tmp/err';
+            [ \$rc = 3 ] && grep -q '^extract-pv-elf: cannot write $tmp/small/x.elf: No space left on device\$' '$tmp/err' &&
+            [ -z \"\$(ls -A '$tmp/small')\" ]"
+else
+    echo "SKIP extract-pv-elf: full file system (no unshare -m)"
+fi
+
+# ---- fetch-xen: options, BUILD_DIR (nothing is downloaded here) -----------------
+# Run in an empty directory: no option may become a directory name there.
+mkdir -p "$tmp/fx"
+fetchxen() { (cd "$tmp/fx" && "$tools/fetch-xen" "$@"); }
+check "fetch-xen: --help is usage on stdout, status 0, no directory made" \
+    bash -c "$(declare -f fetchxen); tmp='$tmp' tools='$tools';
+             fetchxen --help 2>/dev/null | grep -q '^usage: fetch-xen' && [ -z \"\$(ls -A '$tmp/fx')\" ]"
+check "fetch-xen: -h is usage on stdout, status 0" \
+    bash -c "$(declare -f fetchxen); tmp='$tmp' tools='$tools'; fetchxen -h 2>/dev/null | grep -q '^usage: fetch-xen'"
+check "fetch-xen: unknown option: one line naming it, status 2, no directory made" \
+    bash -c "$(declare -f fetchxen); tmp='$tmp' tools='$tools'; fetchxen --frob 2>'$tmp/err' >/dev/null; rc=\$?; cat '$tmp/err';
+             [ \$rc = 2 ] && [ \$(wc -l <'$tmp/err') = 1 ] && grep -q \"unknown option '--frob'\" '$tmp/err' &&
+             [ -z \"\$(ls -A '$tmp/fx')\" ]"
+check "fetch-xen: BUILD_DIR that is not a directory: named, status 2" \
+    bash -c "$(declare -f fetchxen); tmp='$tmp' tools='$tools'; fetchxen nosuch 2>'$tmp/err'; rc=\$?; cat '$tmp/err';
+             [ \$rc = 2 ] && grep -q \"'nosuch' is not an existing directory\" '$tmp/err' && [ ! -e '$tmp/fx/nosuch' ]"
+check "fetch-xen: an existing BUILD_DIR is used (image already there: status 0)" \
+    bash -c "mkdir -p '$tmp/b/xen' && echo image >'$tmp/b/xen/xen' && '$tools/fetch-xen' '$tmp/b' && [ \"\$(cat '$tmp/b/xen/xen')\" = image ]"
 
 # ---- pvkit-run turns a bzImage into a cached ELF -------------------------------
 # A fake hypervisor makes QEMU fail at once; only the extraction is looked at.

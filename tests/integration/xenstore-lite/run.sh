@@ -119,8 +119,13 @@ else ko clean-sigterm-shutdown "exit $rc or socket left behind"; cat "$tmp/daemo
 
 echo "== command line"
 expect_rc help-exit-0 0 "$DAEMON" --help
-expect_rc bad-option-exit-1 1 "$DAEMON" --frobnicate
-expect_rc bad-quota-exit-1 1 "$DAEMON" -Q nosuch=1
+expect_rc bad-option-exit-2 2 "$DAEMON" --frobnicate
+expect_rc bad-quota-exit-2 2 "$DAEMON" -Q nosuch=1
+expect_rc stray-argument-exit-2 2 "$DAEMON" --socket "$tmp/unused" extra
+expect stray-argument-named "xenstore-lite: unexpected argument 'extra'" \
+	sh -c '"$1" --socket "$2" extra 2>&1 >/dev/null | head -n 1' sh "$DAEMON" "$tmp/unused"
+if "$DAEMON" --socket "$tmp/unused" extra 2>&1 | grep -q '^usage:'; then ok stray-argument-usage
+else ko stray-argument-usage "no usage after the error line"; fi
 expect_rc bad-socket-dir-exit-1 1 "$DAEMON" --socket "$tmp/no/such/dir/sock"
 "$DAEMON" --socket "$XENSTORED_PATH" -Q watches=2 --log "$tmp/quota.log" 2>>"$tmp/daemon.err" &
 daemon_pid=$!
@@ -132,6 +137,55 @@ else ko quota-refusal-logged "no log line"; fi
 kill "$daemon_pid"
 wait "$daemon_pid"
 daemon_pid=""
+
+echo "== one live store per socket"
+# start_daemon LOG: starts the daemon on $XENSTORED_PATH in the background
+# ($daemon_pid) and waits until a client gets an answer from it.
+start_daemon() {
+	"$DAEMON" --socket "$XENSTORED_PATH" --log "$1" 2>>"$tmp/daemon.err" &
+	daemon_pid=$!
+	i=0
+	until xenstore-exists / 2>/dev/null || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+}
+start_daemon "$tmp/first.log"
+xenstore-write /live/before kept
+ino=$(stat -c %i "$XENSTORED_PATH")
+# A second daemon on the served socket must refuse at once, touching nothing
+# (timeout: the old daemon took the socket over and kept running).
+timeout 10 "$DAEMON" --socket "$XENSTORED_PATH" --log "$tmp/second.log" 2>"$tmp/second.err"
+rc=$?
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then ok second-daemon-refused
+else ko second-daemon-refused "exit $rc"; fi
+if [ "$(wc -l < "$tmp/second.err")" -eq 1 ] &&
+   grep -q "^xenstore-lite: $XENSTORED_PATH: already in use" "$tmp/second.err"; then
+	ok second-daemon-says-in-use
+else ko second-daemon-says-in-use "stderr: $(cat "$tmp/second.err")"; fi
+if [ -S "$XENSTORED_PATH" ] && [ "$(stat -c %i "$XENSTORED_PATH")" = "$ino" ]; then
+	ok socket-untouched
+else ko socket-untouched "socket file removed or replaced"; fi
+xenstore-write /live/after also 2>/dev/null
+expect first-daemon-still-serves "kept
+also" xenstore-read /live/before /live/after
+if kill -0 "$daemon_pid" 2>/dev/null; then ok first-daemon-alive; else ko first-daemon-alive; fi
+# A socket left behind by a killed daemon is stale (nobody listens): taken over.
+kill -KILL "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null
+daemon_pid=""
+if [ -S "$XENSTORED_PATH" ]; then ok stale-socket-left
+else ko stale-socket-left "SIGKILL left no socket file"; fi
+start_daemon "$tmp/third.log"
+xenstore-write /live/stale taken-over 2>/dev/null
+expect stale-socket-taken-over taken-over xenstore-read /live/stale
+kill "$daemon_pid"
+wait "$daemon_pid"
+rc=$?
+daemon_pid=""
+if [ "$rc" -eq 0 ] && [ ! -e "$XENSTORED_PATH" ]; then ok stale-takeover-clean-exit
+else ko stale-takeover-clean-exit "exit $rc or socket left behind"; fi
+# A file that is not a socket is never replaced.
+echo data > "$tmp/plain"
+expect_rc not-a-socket-refused 1 timeout 10 "$DAEMON" --socket "$tmp/plain"
+expect not-a-socket-untouched data cat "$tmp/plain"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
