@@ -4,7 +4,9 @@
 # `make check-guests-xen` on real Xen 4.17 (fetched by tools/fetch-xen).
 #
 # `make check-launcher` (part of `make check`) tests pvkit-run's exit-status
-# mapping against fake multiboot hypervisors from launcher/fakehv.S.
+# mapping against fake multiboot hypervisors from launcher/fakehv.S, its
+# refusals, the terminal it restores, and the console keys (one pvkit boot of
+# launcher/console_keys.c).
 #
 # Kernels listed in GUEST_HCPAGE_KERNELS are linked against the framework
 # built with -DGUEST_HYPERCALL_PAGE (hypercalls through the hypercall page);
@@ -108,6 +110,19 @@ $(GUEST_FAKEHV_DIR)/hang.elf: $(GUEST_DIR)/launcher/fakehv.S
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_FAKEHV_LINK) -DFAKEHV_HANG $< -o $@
 
-check-launcher: $(GUEST_FAKEHV) $(BUILD)/bin/pvkit-run $(GUEST_BUILD)/hello.elf
+# console_keys: a kernel that stays up reading console input until 'q', for
+# the self-test's console-key cases on real pvkit (not a check-guests kernel).
+GUEST_KEYS_ELF := $(GUEST_BUILD)/launcher/console_keys.elf
+$(GUEST_BUILD)/obj/launcher/console_keys.o: $(GUEST_DIR)/launcher/console_keys.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+$(GUEST_KEYS_ELF): $(GUEST_BUILD)/obj/launcher/console_keys.o $(GUEST_LIB_SYSCALL) \
+    $(GUEST_EVT_OBJS) $(GUEST_DIR)/lib/guest.ld
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+guests: $(GUEST_KEYS_ELF)
+
+check-launcher: $(GUEST_FAKEHV) $(BUILD)/bin/pvkit-run $(GUEST_BUILD)/hello.elf \
+    $(BUILD)/pvkit.elf $(GUEST_KEYS_ELF)
 	$(GUEST_DIR)/launcher/selftest $(BUILD)/bin/pvkit-run $(GUEST_FAKEHV_DIR) \
-	    $(GUEST_BUILD)/hello.elf
+	    $(GUEST_BUILD)/hello.elf $(BUILD)/pvkit.elf $(GUEST_KEYS_ELF)

@@ -18,6 +18,11 @@
 #   make check-linux-quick  the cloud-kernel workload and the panic variant
 #   make check-linux-tools  host-only tests of extract-pv-elf, mkinitramfs and
 #                           pvkit-run's bzImage handling (part of `make check`)
+#   make check-linux-fallback  tools/linux-kernels with a pin Debian does not
+#                           have falls back to the current cloud kernel, says
+#                           so in one line, and make's targets follow it
+#                           (part of `make check`; the .deb is kept in
+#                           build/linux-fallback-test/ for the next run)
 # The boots are not yet part of `make check`: add `check: check-linux` once
 # they pass on every machine that runs it.
 
@@ -28,8 +33,11 @@ LINUX_DIR      := tests/integration/linux
 # kernels), so parallel runners (make -j) do not build concurrently.
 LINUX_RUNNER   := $(LINUX_DIR)/run-workload.sh --no-build
 LINUX_BUILD    := $(BUILD)/linux
-LINUX_CLOUD    := $(LINUX_BUILD)/vmlinuz-$(LINUX_ABI)-cloud-amd64
-LINUX_GENERIC  := $(LINUX_BUILD)/vmlinuz-$(LINUX_ABI)-amd64
+# The symlinks tools/linux-kernels points at the kernel it fetched: the
+# pinned LINUX_ABI, or the current one when Debian has dropped the pin. It
+# touches the image, so a bumped pin (a newer linux-version.mk) refetches.
+LINUX_CLOUD    := $(LINUX_BUILD)/vmlinuz-cloud-amd64
+LINUX_GENERIC  := $(LINUX_BUILD)/vmlinuz-amd64
 LINUX_RUN_KERNEL ?= cloud
 LINUX_RUN_VCPUS  ?= 1
 LINUX_RUN_MEM    ?= 256
@@ -38,9 +46,9 @@ LINUX_RUN_MEM    ?= 256
         check-linux-cloud check-linux-generic check-linux-smp \
         check-linux-smp4 check-linux-mem128 check-linux-mem2g \
         check-linux-panic check-linux-reboot check-linux-interactive \
-        check-linux-tools
+        check-linux-tools check-linux-fallback
 
-check: check-linux-tools check-linux-cloud check-linux-smp check-linux-panic
+check: check-linux-tools check-linux-fallback check-linux-cloud check-linux-smp check-linux-panic
 
 tools: $(TOOLS_BIN)/extract-pv-elf
 
@@ -86,3 +94,6 @@ check-linux-interactive: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
 
 check-linux-tools:
 	$(LINUX_DIR)/tools-test.sh
+
+check-linux-fallback:
+	$(LINUX_DIR)/kernels-fallback-test.sh $(BUILD)
