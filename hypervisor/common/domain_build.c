@@ -324,8 +324,9 @@ static int populate(struct builder *b)
     const struct boot_layout *l = &b->layout;
     int rc;
 
-    /* shared_info first: it is the domain's but outside its p2m. */
-    if ((rc = setup_shared_info(b->d)) || (rc = allocate_memory(b)))
+    /* shared_info and the grant table first: the domain's, but outside its p2m. */
+    if ((rc = setup_shared_info(b->d)) || (rc = grant_table_create(b->d)) ||
+        (rc = allocate_memory(b)))
         return rc;
     pv_kernel_load(cfg->kernel, &b->kinfo, load_segment, b);
     if (l->initrd_pages)
@@ -336,9 +337,8 @@ static int populate(struct builder *b)
     /* After the page tables: the ring's references add to its mapping's. */
     if (l->console_pfn && (rc = console_ring_attach(b->d, p2m_get(l->console_pfn))) < 0)
         return rc;
-    if ((rc = grant_table_create(b->d, l->console_pfn ? p2m_get(l->console_pfn) : 0,
-                                 l->store_pfn ? p2m_get(l->store_pfn) : 0)))
-        return rc;
+    grant_table_seed(b->d, l->console_pfn ? p2m_get(l->console_pfn) : 0,
+                     l->store_pfn ? p2m_get(l->store_pfn) : 0);
     write_start_info(b);
     setup_vcpu0(b);
     return 0;

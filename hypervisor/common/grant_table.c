@@ -79,16 +79,17 @@ static void seed_entry(struct domain *d, uint32_t ref, uint64_t frame, domid_t t
     e->flags = GTF_permit_access;
 }
 
-int grant_table_create(struct domain *d, uint64_t console_mfn, uint64_t store_mfn)
+int grant_table_create(struct domain *d)
 {
-    int rc = grow_table(d, 1);
-    if (rc)
-        return rc;
+    return grow_table(d, 1);
+}
+
+void grant_table_seed(struct domain *d, uint64_t console_mfn, uint64_t store_mfn)
+{
     if (console_mfn)
         seed_entry(d, GNTTAB_RESERVED_CONSOLE, console_mfn, 0);
     if (store_mfn)
         seed_entry(d, GNTTAB_RESERVED_XENSTORE, store_mfn, 0);
-    return 0;
 }
 
 /* --- the shared entry's flags ------------------------------------------- */

@@ -62,11 +62,12 @@ struct grant_table {
 };
 
 struct domain;
+/* Gives d a grant table of one frame. 0 or -XEN_ENOMEM. */
+int grant_table_create(struct domain *d);
 /*
- * Gives d a grant table of one frame; for a domU, entries 0 and 1 grant its
- * console and store pages read-write to domain 0, as Xen's toolstack seeds
- * them (console_mfn/store_mfn 0: none). 0 or -XEN_ENOMEM.
+ * Fills entries 0 and 1 as Xen's toolstack seeds a domU's: its console and
+ * store pages granted read-write to domain 0 (console_mfn/store_mfn 0: none).
  */
-int grant_table_create(struct domain *d, uint64_t console_mfn, uint64_t store_mfn);
+void grant_table_seed(struct domain *d, uint64_t console_mfn, uint64_t store_mfn);
 
 #endif
