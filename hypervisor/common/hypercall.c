@@ -3,7 +3,8 @@
  *
  * A hypercall is a SYSCALL from guest kernel mode with the number in RAX (the
  * whole register). Every call is counted per domain and number, with its
- * errors; numbers with no handler return -ENOSYS and are counted as unknown.
+ * errors; numbers with no handler return -ENOSYS (counted as errors of that
+ * number, or as unknown beyond the table).
  * A multicall runs a batch of calls in order, storing each result in its
  * entry; an entry that fails does not stop the batch (Xen's semantics), but a
  * domain that shut itself down inside the batch stops it.
@@ -47,6 +48,7 @@ static hypercall_fn *const hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_memory_op] = do_memory_op,
     [__HYPERVISOR_physdev_op] = do_physdev_op,
     [__HYPERVISOR_grant_table_op] = do_grant_table_op,
+    [__HYPERVISOR_platform_op] = do_platform_op,
 };
 
 hypercall_fn *hypercall_handler(uint64_t nr)
@@ -117,6 +119,11 @@ static long call_counted(struct vcpu *v, uint64_t nr, const uint64_t args[5])
     struct hypercall_stats *stats = &v->domain->hc_stats;
     hypercall_fn *fn = hypercall_handler(nr);
 
+    if (!fn && nr < NR_HYPERCALLS) {
+        stats->calls[nr]++; /* a number Xen has, that pvkit does not implement */
+        stats->errors[nr]++;
+        return -XEN_ENOSYS;
+    }
     if (!fn) {
         stats->unknown++;
         return -XEN_ENOSYS;

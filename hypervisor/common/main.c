@@ -23,6 +23,11 @@
 
 char hypervisor_cmdline[BOOT_CMDLINE_MAX];
 static struct boot_info boot_info;
+
+const struct boot_info *boot_information(void)
+{
+    return &boot_info;
+}
 static struct hv_options options = {
     .serial_port = DEFAULT_SERIAL_PORT,
     .loglvl = LOG_INFO,

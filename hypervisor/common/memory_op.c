@@ -12,6 +12,7 @@
  * start extent in the bits of cmd above MEMOP_EXTENT_SHIFT (Xen's encoding);
  * it returns the total over all pieces.
  */
+#include "pvkit/bootinfo.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
 #include "pvkit/mm.h"
@@ -41,6 +42,30 @@ static long memory_map(struct domain *d, uint64_t arg)
     if (copy_to_guest(GUEST_HANDLE_VA(map.buffer), &ram, sizeof(ram)))
         return -XEN_EFAULT;
     map.nr_entries = 1;
+    return copy_to_guest(arg, &map, sizeof(map));
+}
+
+/*
+ * XENMEM_machine_memory_map: the firmware's memory map as the loader gave
+ * it, for the privileged domain (Linux's dom0 lays its pseudo-physical
+ * memory out on it and maps what is not RAM one to one). As many entries as
+ * the buffer holds; -EPERM for other domains, as Xen.
+ */
+static long machine_memory_map(struct domain *d, uint64_t arg)
+{
+    const struct boot_info *bi = boot_information();
+    struct xen_memory_map map;
+
+    if (!d->privileged)
+        return -XEN_EPERM;
+    if (copy_from_guest(&map, arg, sizeof(map)))
+        return -XEN_EFAULT;
+    map.nr_entries = (unsigned int)MIN((uint64_t)map.nr_entries, (uint64_t)bi->nr_map);
+    for (unsigned int i = 0; i < map.nr_entries; i++) {
+        struct e820_entry e = { bi->map[i].addr, bi->map[i].len, bi->map[i].type };
+        if (copy_to_guest(GUEST_HANDLE_VA(map.buffer) + i * sizeof(e), &e, sizeof(e)))
+            return -XEN_EFAULT;
+    }
     return copy_to_guest(arg, &map, sizeof(map));
 }
 
@@ -188,6 +213,8 @@ long do_memory_op(struct vcpu *v, const uint64_t args[5])
         return machphys_mapping(arg);
     case XENMEM_memory_map:
         return memory_map(v->domain, arg);
+    case XENMEM_machine_memory_map:
+        return machine_memory_map(v->domain, arg);
     default:
         return -XEN_ENOSYS;
     }

@@ -63,6 +63,16 @@ static void add_ram(struct boot_info *bi, uint64_t addr, uint64_t len)
     bi->nr_ram++;
 }
 
+/* Records one firmware memory-map entry (and, if it is RAM, the range). */
+static void add_map_entry(struct boot_info *bi, uint64_t addr, uint64_t len, uint32_t type)
+{
+    if (type == MB_MEMORY_AVAILABLE)
+        add_ram(bi, addr, len);
+    if (!len || bi->nr_map == BOOT_MAX_MAP_ENTRIES)
+        return;
+    bi->map[bi->nr_map++] = (struct map_entry){ addr, len, type };
+}
+
 static void add_module(struct boot_info *bi, uint64_t start, uint64_t end,
                        const char *cmdline)
 {
@@ -94,8 +104,7 @@ static int parse_mb1(uint64_t info_phys, phys_reader_fn read, struct boot_info *
         const struct mb1_mmap_entry *e = read(mbi->mmap_addr + off);
         if (e->size < sizeof(*e) - sizeof(e->size))
             break; /* malformed: an entry smaller than its own fields */
-        if (e->type == MB_MEMORY_AVAILABLE)
-            add_ram(bi, e->addr, e->len);
+        add_map_entry(bi, e->addr, e->len, e->type);
         off += (uint64_t)e->size + sizeof(e->size);
     }
     if (mbi->flags & MB1_INFO_MODS) {
@@ -120,8 +129,7 @@ static void parse_mb2_mmap(const struct mb2_tag *tag, struct boot_info *bi)
         return;
     for (; p + entry_size <= end; p += entry_size) {
         const struct mb2_mmap_entry *e = (const void *)p;
-        if (e->type == MB_MEMORY_AVAILABLE)
-            add_ram(bi, e->addr, e->len);
+        add_map_entry(bi, e->addr, e->len, e->type);
     }
 }
 

@@ -162,6 +162,8 @@ static void init_frame_table(const struct boot_info *bi, struct reservations *re
                  PTE_P | PTE_RW | PTE_US, PTE_P | PTE_US | PTE_A | pte_nx_mask);
 }
 
+#define LOW_MEMORY_END 0x100000ull
+
 void mm_init(const struct boot_info *bi)
 {
     struct reservations res = { 0 };
@@ -172,7 +174,17 @@ void mm_init(const struct boot_info *bi)
     if (!top)
         panic("the boot loader reported no RAM");
 
-    reserve(&res, 0, 0x100000);  /* real-mode area, BIOS data, VGA hole */
+    /*
+     * The RAM of the first MiB (real-mode area, BIOS data, the AP trampoline)
+     * is never handed out; what is not RAM there (VGA, BIOS ROMs) stays
+     * device memory, which the privileged domain maps as Xen's dom0 does.
+     */
+    for (size_t i = 0; i < bi->nr_ram; i++) {
+        /* Whole RAM frames only: one that is partly RAM is not RAM (never free). */
+        uint64_t end = ALIGN_DOWN(MIN(bi->ram[i].end, LOW_MEMORY_END), PAGE_SIZE);
+        if (bi->ram[i].start < end)
+            reserve(&res, bi->ram[i].start, end);
+    }
     reserve(&res, virt_to_phys(__image_start), virt_to_phys(__image_end));
     for (size_t i = 0; i < bi->nr_modules; i++)
         reserve(&res, bi->modules[i].start, bi->modules[i].end);

@@ -15,6 +15,9 @@
 #                           on 2 QEMU CPUs, in 128 MiB and 2 GiB domains, a
 #                           panicking guest reported as crashed, reboot status,
 #                           commands typed at the interactive shell
+#   make check-linux-dom0   the workload on the generic kernel as the initial,
+#                           privileged domain (dom0: SIF_INITDOMAIN, the
+#                           machine memory map, console_io; part of `make check`)
 #   make check-linux-quick  the cloud-kernel workload and the panic variant
 #   make check-linux-tools  host-only tests of extract-pv-elf, mkinitramfs and
 #                           pvkit-run's bzImage handling (part of `make check`)
@@ -46,9 +49,10 @@ LINUX_RUN_MEM    ?= 256
         check-linux-cloud check-linux-generic check-linux-smp \
         check-linux-smp4 check-linux-mem128 check-linux-mem2g \
         check-linux-panic check-linux-reboot check-linux-interactive \
-        check-linux-tools check-linux-fallback
+        check-linux-tools check-linux-fallback check-linux-dom0
 
-check: check-linux-tools check-linux-fallback check-linux-cloud check-linux-smp check-linux-panic
+check: check-linux-tools check-linux-fallback check-linux-cloud check-linux-smp check-linux-panic \
+       check-linux-dom0
 
 tools: $(TOOLS_BIN)/extract-pv-elf
 
@@ -68,7 +72,7 @@ run-linux: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
 	$(LINUX_RUNNER) --variant shell --kernel $(LINUX_RUN_KERNEL) \
 	    --vcpus $(LINUX_RUN_VCPUS) --mem $(LINUX_RUN_MEM)
 
-check-linux: check-linux-cloud check-linux-generic check-linux-smp \
+check-linux: check-linux-cloud check-linux-generic check-linux-dom0 check-linux-smp \
              check-linux-smp4 check-linux-mem128 check-linux-mem2g \
              check-linux-panic check-linux-reboot check-linux-interactive
 check-linux-quick: check-linux-cloud check-linux-panic
@@ -77,6 +81,11 @@ check-linux-cloud: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
 	$(LINUX_RUNNER) --kernel cloud
 check-linux-generic: $(BUILD)/pvkit.elf tools $(LINUX_GENERIC)
 	$(LINUX_RUNNER) --kernel generic
+# dom0 writes with console_io, so its lines carry no "(dN) " prefix.
+check-linux-dom0: $(BUILD)/pvkit.elf tools $(LINUX_GENERIC)
+	$(LINUX_RUNNER) --kernel generic --hv-args loglvl=info --log $(LINUX_BUILD)/workload-dom0.log
+	grep -q '^RESULT uname ok' $(LINUX_BUILD)/workload-dom0.log
+	grep -q '(pvkit) d0: linux kernel' $(LINUX_BUILD)/workload-dom0.log
 check-linux-smp: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
 	$(LINUX_RUNNER) --kernel cloud --vcpus 2
 check-linux-smp4: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)

@@ -32,7 +32,7 @@
 static uint64_t tsc_hz, boot_tsc, apic_ticks_per_ms;
 static uint32_t scale_mul;
 static int8_t scale_shift;
-static uint32_t boot_wc_sec;
+static uint32_t boot_wc_sec, boot_wc_nsec;
 static bool tsc_deadline;
 static volatile uint32_t *apic;
 static uint64_t timer_programmings; /* all CPUs; counted under the hypervisor lock */
@@ -131,7 +131,16 @@ static void read_rtc(void)
 void time_boot_wallclock(uint32_t *sec, uint32_t *nsec)
 {
     *sec = boot_wc_sec;
-    *nsec = 0;
+    *nsec = boot_wc_nsec;
+}
+
+void time_set_wallclock(uint64_t secs, uint32_t nsecs, uint64_t system_time)
+{
+    const uint64_t ns_per_s = 1000000000ull;
+    uint64_t now = secs * ns_per_s + nsecs;
+    uint64_t at_zero = now > system_time ? now - system_time : 0;
+    boot_wc_sec = (uint32_t)(at_zero / ns_per_s);
+    boot_wc_nsec = (uint32_t)(at_zero % ns_per_s);
 }
 
 /* Enables this CPU's local APIC and puts its timer in the calibrated mode. */

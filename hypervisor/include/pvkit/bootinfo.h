@@ -20,9 +20,15 @@
 #define BOOT_MAX_RAM_RANGES     64
 #define BOOT_MAX_MODULES        16
 #define BOOT_RSDP_LEN           36      /* an ACPI 2.0+ RSDP */
+#define BOOT_MAX_MAP_ENTRIES    128
 
 struct mem_range {
     uint64_t start, end; /* [start, end), bytes */
+};
+
+struct map_entry {       /* one entry of the firmware's memory map, as given */
+    uint64_t addr, len;
+    uint32_t type;       /* 1 RAM, 2 reserved, 3 ACPI, 4 NVS, 5 unusable (e820) */
 };
 
 struct boot_module {
@@ -35,6 +41,8 @@ struct boot_info {
     char cmdline[BOOT_CMDLINE_MAX];
     size_t nr_ram;
     struct mem_range ram[BOOT_MAX_RAM_RANGES];
+    size_t nr_map;       /* the whole memory map (first BOOT_MAX_MAP_ENTRIES entries) */
+    struct map_entry map[BOOT_MAX_MAP_ENTRIES];
     size_t nr_modules;
     struct boot_module modules[BOOT_MAX_MODULES];
     /*
@@ -49,6 +57,9 @@ struct boot_info {
     uint64_t rsdp_phys;
     uint8_t rsdp[BOOT_RSDP_LEN];
 };
+
+/* What the loader told the hypervisor (common/main.c; set once at boot). */
+const struct boot_info *boot_information(void);
 
 /* Translates a physical address of loader data to a pointer we can read. */
 typedef const void *(*phys_reader_fn)(uint64_t phys);

@@ -20,6 +20,8 @@ uint64_t system_time_ns(void);
 void time_scale(uint32_t *mul, int8_t *shift);
 /* The wall-clock time at system time 0 (seconds, ns). */
 void time_boot_wallclock(uint32_t *sec, uint32_t *nsec);
+/* Sets the wall clock: it was secs.nsecs at system time system_time (ns). */
+void time_set_wallclock(uint64_t secs, uint32_t nsecs, uint64_t system_time);
 /* Arms the APIC timer to fire at system time `deadline_ns` (0: disarm). */
 void timer_program(uint64_t deadline_ns);
 /* How many times the APIC timer was programmed (statistics). */

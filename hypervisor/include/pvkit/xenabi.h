@@ -19,6 +19,7 @@
 #include <xen/callback.h>
 #include <xen/physdev.h>
 #include <xen/grant_table.h>
+#include <xen/platform.h>
 
 /*
  * xen/errno.h lists ERESTART (85) only for the hypervisor's own build
