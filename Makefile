@@ -20,6 +20,7 @@ include tests/guests/guests.mk
 include tools/tools.mk
 include tests/integration/integration.mk
 include tests/integration/linux.mk
+include tests/integration/dom0.mk
 include tests/bench/hv/bench.mk
 include tests/bench/linux/bench.mk
 

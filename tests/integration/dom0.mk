@@ -1,0 +1,39 @@
+# Make fragment: pvkit's management domain (issue 13). Included by the
+# top-level Makefile after tests/integration/linux.mk (LINUX_* variables).
+# Only DOM0_-prefixed variables.
+#
+#   make dom0        build/dom0/dom0.cpio.gz (tools/mkdom0): Debian's generic
+#                    kernel's Xen modules, xenstore-lite, xenstore-utils
+#   make run-dom0    boot it on pvkit as the privileged initial domain, to a
+#                    shell on hvc0 ('exit' powers off)
+#   make check-dom0  boot it with the dom0 self-test appended as a boot.d
+#                    step (Debian's libxencall/libxenevtchn/libxengnttab
+#                    through /dev/xen, xenstore-utils through xenstore-lite);
+#                    part of `make check`
+
+DOM0_DIR     := tests/integration/dom0
+DOM0_BUILD   := $(BUILD)/dom0
+DOM0_IMAGE   := $(DOM0_BUILD)/dom0.cpio.gz
+DOM0_DEB      = $(firstword $(wildcard $(LINUX_BUILD)/debs/linux-image-$(shell readlink $(LINUX_GENERIC) | sed 's/^vmlinuz-//')_*.deb))
+DOM0_CMDLINE := console=hvc0
+DOM0_MEM     ?= 512
+
+.PHONY: dom0 run-dom0 check-dom0
+check: check-dom0
+
+dom0: $(DOM0_IMAGE)
+
+$(DOM0_IMAGE): tools/mkdom0 tools/mkinitramfs $(LINUX_GENERIC) xenstore
+	tools/mkdom0 -o $@ --kernel-deb $(DOM0_DEB) --xenstore-lite $(BUILD)/bin/xenstore-lite
+
+run-dom0: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
+	$(BUILD)/bin/pvkit-run --kernel $(LINUX_GENERIC) --initrd $(DOM0_IMAGE) --mem $(DOM0_MEM) \
+	    --cmdline "$(DOM0_CMDLINE) pvkit.after=shell" --timeout 86400
+
+$(DOM0_BUILD)/dom0-selftest: $(DOM0_DIR)/dom0-selftest.c
+	@mkdir -p $(@D)
+	gcc -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $< \
+	    -lxengnttab -lxenevtchn -lxencall -lxentoolcore -lxentoollog
+
+check-dom0: $(DOM0_IMAGE) $(DOM0_BUILD)/dom0-selftest $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
+	$(DOM0_DIR)/run-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(DOM0_BUILD)/dom0-selftest
