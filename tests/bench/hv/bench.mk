@@ -1,4 +1,4 @@
-# Make fragment for the hypervisor benchmark (issues 2 and 3), included by
+# Make fragment for the hypervisor benchmark (issues 2, 3, 4 and 13), included by
 # the top-level Makefile (which sets BUILD): `make bench-hv` builds pvkit,
 # the launcher and the bench_* guests (tests/guests/kernels/), fetches
 # Debian's Xen 4.17 into $(BUILD)/xen/xen with tools/fetch-xen when it can
@@ -10,7 +10,7 @@
 
 BENCH_HV_DIR    := tests/bench/hv
 BENCH_HV_GUESTS := $(addprefix $(BUILD)/guests/,bench_hypercall.elf bench_mmu.elf bench_cpu.elf \
-                   bench_evt.elf bench_pingpong.elf)
+                   bench_evt.elf bench_grant.elf bench_pingpong.elf)
 BENCH_HV_ARGS   ?=
 # The issue-4 bench guests use the event library (tests/guests/lib/evt).
 $(BUILD)/guests/bench_evt.elf $(BUILD)/guests/bench_pingpong.elf: $(GUEST_EVT_OBJS)

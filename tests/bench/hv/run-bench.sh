@@ -1,13 +1,14 @@
 #!/bin/bash
-# run-bench.sh: the hypervisor benchmark (make bench-hv; issues 2 and 3).
+# run-bench.sh: the hypervisor benchmark (make bench-hv; issues 2, 3, 4, 13).
 #
 # What it measures and how: it boots the benchmark guests (build/guests/
-# bench_hypercall, bench_mmu, bench_cpu, and for issue 4 bench_evt and the
-# two-domain, pvkit-only bench_pingpong; what each measures is at the top of
-# its source in tests/guests/kernels/) as the initial domain of pvkit and,
-# when an image is given, of real Xen 4.17, under the same QEMU through
-# pvkit-run. The guests time themselves with RDTSC and print `name: value
-# unit` lines; this script adds one host-side measurement:
+# bench_hypercall, bench_mmu, bench_cpu, for issue 4 bench_evt and the
+# two-domain, pvkit-only bench_pingpong, for issue 13 bench_grant (grant
+# map/unmap and copy, the domain granting to itself); what each measures is
+# at the top of its source in tests/guests/kernels/) as the initial domain
+# of pvkit and, when an image is given, of real Xen 4.17, under the same
+# QEMU through pvkit-run. The guests time themselves with RDTSC and print
+# `name: value unit` lines; this script adds one host-side measurement:
 #   boot_to_first_instruction: QEMU is started through a wrapper that records
 #   the time of its exec and timestamps the arrival, on QEMU's own stdout, of
 #   the line bench_hypercall writes as its very first action
@@ -120,7 +121,7 @@ run_guest() {
 run_all() {
     local kind g i n
     for kind in "$@"; do : >"$tmp/$kind.vals"; done
-    for g in bench_hypercall bench_mmu bench_cpu bench_evt bench_pingpong bench_pingpong_2cpu; do
+    for g in bench_hypercall bench_mmu bench_cpu bench_evt bench_grant bench_pingpong bench_pingpong_2cpu; do
         n=$runs
         [ "$g" = bench_hypercall ] && n=$boot_runs
         for i in $(seq "$n"); do
@@ -183,10 +184,11 @@ mkdir -p "$(dirname "$out")"
     echo "- pvkit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
          "$(git -C "$root" diff --quiet HEAD -- hypervisor 2>/dev/null || echo '(hypervisor/ modified)')"
     echo "- Xen: $( [ -n "$xen" ] && echo "4.17 ($(basename "$(dirname "$xen")")/$(basename "$xen"))" || echo 'not run')"
-    echo "- runs: bench_hypercall $boot_runs, bench_mmu, bench_cpu, bench_evt and bench_pingpong $runs each; medians"
+    echo "- runs: bench_hypercall $boot_runs, bench_mmu, bench_cpu, bench_evt, bench_grant and bench_pingpong $runs each; medians"
     echo "- TSC frequency source: $(sort -u "$tmp/sources" | sed 's/tsc_source: //' | paste -sd, - | sed 's/,/, /g')"
     echo
     echo "n/a: pvkit only (bench_pingpong needs two domains; Xen has no toolstack here)."
+    echo "bench_grant (the grant_* rows): the initial domain grants its own pages to itself (domain 0 on both) and maps, unmaps or copies them; _bN = N ops per hypercall; grant_map_unmap rows are the cost per page of a map plus its unmap (_pte: through the L1 entry's machine address, GNTMAP_contains_pte), grant_map/grant_unmap the two halves; grant_copy rows are per 4 KiB copy (gref to own frame). Issue 13's target: ratio >= 1 on every grant row."
     echo "bench_pingpong runs with maxcpus=1 (both domains on one CPU: evtchn_interdomain_rtt includes two domain switches) and again on two CPUs (the _2cpu rows: one domain per CPU, events cross CPUs by IPI)."
     echo
     echo "ratio = how many times faster pvkit is (Xen cost / pvkit cost, or pvkit rate / Xen rate); > 1: pvkit is faster."
