@@ -1,7 +1,7 @@
 /*
  * The PV domain builder: from an ELF64 kernel with Xen notes to a domain whose
- * first vCPU is ready to enter it, laid out as research/linux-pv-bootpath.md
- * §1 describes (the layout itself is computed in boot_layout.c).
+ * first vCPU is ready to enter it, laid out as docs/linux-pv-interface.md §1
+ * describes (the layout itself is computed in boot_layout.c).
  *
  * Steps: parse and check the kernel; lay out the boot region; allocate the
  * domain's memory (pseudo-physical frame pfn -> machine frame p2m[pfn], and

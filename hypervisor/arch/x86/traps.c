@@ -12,7 +12,7 @@
  * A guest exception is first offered to emulation (forced CPUID, privileged
  * instructions, stores into page tables); otherwise it is bounced to the
  * guest kernel's handler from its trap table, in Xen's frame format
- * (research/linux-pv-bootpath.md §3.4). A guest with no handler for it dies.
+ * (docs/linux-pv-interface.md §5.1). A guest with no handler for it dies.
  */
 #include "pvkit/traps.h"
 #include "pvkit/guest_access.h"
