@@ -1,6 +1,6 @@
 /*
  * vbd.c - one virtual block device of pvkit-blkback: its backing file and
- * its side of the xenbus handshake (research/linux-pv-io-dom0.md §2.2-2.3).
+ * its side of the xenbus handshake (docs/linux-pv-interface.md §3.2-3.3).
  *
  * Lifecycle: the toolstack creates backend/vbd/<fe>/<id> with state 1 and
  * `frontend`, `params`, `mode`, `dev`; vbd_update then probes (opens the

@@ -1,6 +1,6 @@
 /*
  * vif.c - one virtual network interface of pvkit-netback: the xenbus
- * handshake (research/linux-pv-io-dom0.md §2.4) and its tap device.
+ * handshake (docs/linux-pv-interface.md §3.4) and its tap device.
  *
  * Probe (toolstack created backend/vif/<fe>/<handle> with state 1 and
  * `frontend`, `handle`, `mac`, `script`): refuses a node without `script`

@@ -1,6 +1,6 @@
 /*
  * keys.h - names of the xenstore keys the two ends of a PV device publish
- * and read (research/linux-pv-io-dom0.md section 2).  Xen's headers document
+ * and read (docs/linux-pv-interface.md section 3).  Xen's headers document
  * these keys only in prose, so the spellings live here, once, for the
  * backends, the frontends and the tests.  Invariant: each macro expands to
  * the exact key Linux's xen-blkfront / xen-netfront / xen-netback use.

@@ -38,7 +38,7 @@ int xbstate_parse(const char *s, unsigned len)
  * read.  The backend connects once the frontend has published its rings
  * (Initialised, or Connected as netfront does), follows the frontend to
  * Closing and to Closed (a vanished frontend counts as Closed), and returns to InitWait when a frontend comes back to
- * Initialising after a close (reconnect, research §2.2 step 7).
+ * Initialising after a close (reconnect, docs/linux-pv-interface.md §3.2 step 6).
  */
 enum xbact xbstate_backend_action(int be, int fe)
 {

@@ -4,7 +4,7 @@
  * The states are Xen's enum xenbus_state (xen/io/xenbus.h).  The functions
  * here are pure (freestanding, no libc) and decide, for one end, what the
  * next state is given the other end's state, so both the C backends and the
- * freestanding frontends follow the same table (research §2.2).
+ * freestanding frontends follow the same table (docs/linux-pv-interface.md §3.2).
  */
 #ifndef PVK_XBSTATE_H
 #define PVK_XBSTATE_H

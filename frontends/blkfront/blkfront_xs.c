@@ -3,7 +3,7 @@
  * reads the toolstack's keys, negotiates queues / ring order / indirect
  * segments from the backend's features, publishes ring references and event
  * channels in one transaction, and walks the XenbusState machine
- * (research/linux-pv-io-dom0.md §2.2-2.3) exactly as Linux's blkfront does:
+ * (docs/linux-pv-interface.md §3.2-3.3) exactly as Linux's blkfront does:
  * wait for backend InitWait, publish and go Initialised, wait for backend
  * Connected, read the disk geometry, go Connected.  Freestanding.
  */

@@ -1,6 +1,6 @@
 /*
  * netfront_xs.c - xenstore side of the portable network frontend
- * (research/linux-pv-io-dom0.md §2.4), following Linux's netfront: wait
+ * (docs/linux-pv-interface.md §3.4), following Linux's netfront: wait
  * for backend InitWait, require feature-rx-copy, choose the number of
  * queues, publish ring refs / event channels and request-rx-copy,
  * feature-rx-notify, feature-sg in one transaction that also moves the

@@ -10,6 +10,7 @@
 #include "pvkit/serial.h"
 #include "pvkit/x86.h"
 
+/* Set once at boot, before the APs start; read-only afterwards. */
 static enum log_level console_level = LOG_INFO;
 
 void console_init(uint16_t serial_port)
@@ -24,6 +25,8 @@ void console_set_level(enum log_level lvl)
 
 void console_write(const char *s, size_t n)
 {
+    /* Hypervisor lock: every printk holds it, except on the boot CPU before the
+     * APs start and in a panic. */
     static char last;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\n' && last != '\r')

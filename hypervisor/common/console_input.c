@@ -18,6 +18,7 @@
 #define SWITCH_CHAR 0x01    /* Ctrl-A */
 #define INPUT_BUF   256
 
+/* Input focus and buffered input: hypervisor lock (console_poll runs on CPU 0 under it). */
 static domid_t focus_id;
 static bool focus_hypervisor;
 static unsigned int switch_presses;

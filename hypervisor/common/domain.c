@@ -12,6 +12,7 @@
 #include "pvkit/traps.h"
 #include "pvkit/x86.h"
 
+/* The domain pool and the last shutdown reason: hypervisor lock. */
 static struct domain domain_pool[MAX_DOMAINS];
 static bool domain_used[MAX_DOMAINS];
 static unsigned int last_shutdown_reason = SHUTDOWN_poweroff;
@@ -27,7 +28,7 @@ struct domain *domain_alloc(domid_t id)
         memset(d, 0, sizeof(*d));
         domain_used[i] = true;
         d->id = id;
-        d->state = DOMAIN_RUNNING;
+        domain_set_state(d, DOMAIN_RUNNING);
         d->shutdown_code = -1;
         d->console_at_line_start = true;
         d->release_head = FRAME_NO_NEXT;
@@ -79,10 +80,10 @@ void domain_shutdown(struct domain *d, unsigned int reason)
     /* A code declared earlier with SCHEDOP_shutdown_code takes precedence. */
     if (d->shutdown_code >= 0)
         reason = (unsigned int)d->shutdown_code;
-    d->state = DOMAIN_SHUTDOWN;
+    domain_set_state(d, DOMAIN_SHUTDOWN);
     d->shutdown_reason = reason;
     for (unsigned int i = 0; i < d->nr_vcpus; i++) {
-        d->vcpus[i].state = VCPU_DOWN;
+        vcpu_set_state(&d->vcpus[i], VCPU_DOWN);
         vcpu_force_reschedule(&d->vcpus[i]);
     }
     last_shutdown_reason = reason;

@@ -1,7 +1,7 @@
 /*
  * The PV domain builder: from an ELF64 kernel with Xen notes to a domain whose
- * first vCPU is ready to enter it, laid out as research/linux-pv-bootpath.md
- * §1 describes (the layout itself is computed in boot_layout.c).
+ * first vCPU is ready to enter it, laid out as docs/linux-pv-interface.md §1
+ * describes (the layout itself is computed in boot_layout.c).
  *
  * Steps: parse and check the kernel; lay out the boot region; allocate the
  * domain's memory (pseudo-physical frame pfn -> machine frame p2m[pfn], and
@@ -42,7 +42,8 @@ struct builder {
     struct boot_layout layout;
 };
 
-/* Machine frames of the p2m list pages of the domain being built. */
+/* Machine frames of the p2m list pages of the domain being built (one build at a
+ * time, under the hypervisor lock). */
 static uint64_t p2m_dir[P2M_DIR_ENTRIES];
 
 static uint64_t p2m_get(uint64_t pfn)
@@ -254,7 +255,7 @@ static void setup_secondary_vcpus(struct domain *d, unsigned int n)
         struct vcpu *v = &d->vcpus[i];
         v->domain = d;
         v->id = i;
-        v->state = VCPU_DOWN;
+        vcpu_set_state(v, VCPU_DOWN);
         v->vcpu_info = &d->shared_info->vcpu_info[i];
         v->runstate.state = RUNSTATE_offline;
         fpu_init_state(v);
@@ -270,7 +271,7 @@ static void setup_vcpu0(struct builder *b)
     d->nr_vcpus = b->cfg->nr_vcpus ? b->cfg->nr_vcpus : 1;
     v->domain = d;
     v->id = 0;
-    v->state = VCPU_RUNNABLE;
+    vcpu_set_state(v, VCPU_RUNNABLE);
     v->initialised = true;
     fpu_init_state(v);
     setup_secondary_vcpus(d, d->nr_vcpus);

@@ -61,10 +61,12 @@ void send_virq(struct vcpu *v, unsigned int virq)
         evtchn_set_pending(v->domain, port);
 }
 
+/* Also called without the lock (kick_served_without_lock); the guest changes the bits at will. */
 bool vcpu_event_pending(const struct vcpu *v)
 {
-    return v->vcpu_info && v->vcpu_info->evtchn_upcall_pending &&
-           !v->vcpu_info->evtchn_upcall_mask;
+    struct vcpu_info *vi = __atomic_load_n(&v->vcpu_info, __ATOMIC_ACQUIRE);
+    return vi && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_RELAXED) &&
+           !__atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_RELAXED);
 }
 
 static int alloc_port(struct domain *d)

@@ -56,7 +56,12 @@ hypercall_fn *hypercall_handler(uint64_t nr)
     return nr < NR_HYPERCALLS ? hypercall_table[nr] : NULL;
 }
 
-/* Work units left in the running call's piece (all CPUs: one runs at a time). */
+/*
+ * The running hypercall piece's state: budget, tables_left, in_hypercall and
+ * mc. One set for all CPUs, because a piece runs from start to end under the
+ * hypervisor lock, so only one CPU runs one at a time.
+ */
+/* Work units left in the running call's piece. */
 static uint64_t budget;
 /* Page tables the running piece may still validate or release (mm/pagetype.c). */
 #define TABLES_PER_PIECE 64

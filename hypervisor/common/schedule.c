@@ -27,11 +27,12 @@
 
 #define TIME_SLICE_NS 10000000ull  /* 10 ms */
 
+/* Statistics of all CPUs; hypervisor lock. */
 static uint64_t context_switches, idle_waits, migrations, wakeups;
 
 void raise_resched(void)
 {
-    this_cpu()->need_resched = true;
+    cpu_set_need_resched(this_cpu(), true);
 }
 
 static bool can_run(const struct vcpu *v)
@@ -134,14 +135,14 @@ void schedule_tick(uint64_t now)
     struct domain *d;
 
     if (pc->slice_end && now >= pc->slice_end)
-        pc->need_resched = true;
+        cpu_set_need_resched(pc, true);
     for_each_domain(d, slot)
         for (unsigned int i = 0; i < d->nr_vcpus; i++) {
             struct vcpu *v = &d->vcpus[i];
             if (v->state == VCPU_BLOCKED && v->poll_deadline && now >= v->poll_deadline) {
                 v->nr_poll_ports = 0;
                 v->poll_deadline = 0;
-                v->state = VCPU_RUNNABLE;
+                vcpu_set_state(v, VCPU_RUNNABLE);
                 place_woken(v);
             }
         }
@@ -166,7 +167,7 @@ void vcpu_wake(struct vcpu *v)
         return;
     v->nr_poll_ports = 0;
     v->poll_deadline = 0;
-    v->state = VCPU_RUNNABLE;
+    vcpu_set_state(v, VCPU_RUNNABLE);
     place_woken(v);
 }
 
@@ -174,7 +175,7 @@ void vcpu_make_runnable(struct vcpu *v)
 {
     if (v->state == VCPU_RUNNABLE)
         return;
-    v->state = VCPU_RUNNABLE;
+    vcpu_set_state(v, VCPU_RUNNABLE);
     place_woken(v);
 }
 
@@ -194,7 +195,7 @@ void vcpu_block(struct vcpu *v)
 {
     if (vcpu_event_pending(v))
         return;
-    v->state = VCPU_BLOCKED;
+    vcpu_set_state(v, VCPU_BLOCKED);
     vcpu_set_runstate(v, RUNSTATE_blocked);
     raise_resched();
 }
@@ -208,7 +209,7 @@ void vcpu_poll(struct vcpu *v, const evtchn_port_t *ports, unsigned int n, uint6
         return;
     }
     v->poll_deadline = until_ns;
-    v->state = VCPU_BLOCKED;
+    vcpu_set_state(v, VCPU_BLOCKED);
     vcpu_set_runstate(v, RUNSTATE_blocked);
     raise_resched();
 }
@@ -238,10 +239,10 @@ void schedule(void)
     struct percpu *pc = this_cpu();
     struct vcpu *cur = current_vcpu();
 
-    if (cur && can_run(cur) && !pc->need_resched)
+    if (cur && can_run(cur) && !cpu_need_resched(pc))
         return;
     for (;;) {
-        pc->need_resched = false;
+        cpu_set_need_resched(pc, false);
         struct vcpu *next = next_runnable(cur, pc->id);
         if (next) {
             if (next != cur)

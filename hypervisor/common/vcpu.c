@@ -63,6 +63,7 @@ void vcpu_set_runstate(struct vcpu *v, int state)
 
 /* --- timers --------------------------------------------------------------- */
 
+/* When CPU 0 next polls the serial console (system time ns); hypervisor lock. */
 static uint64_t next_console_poll;
 
 /*
@@ -132,9 +133,9 @@ void idle_once(uint64_t until_ns)
     hv_lock();
     pc->in_idle = false;
     serve_flush_request(); /* left for us while we were halted */
-    pc->stats.idle_ns += system_time_ns() - start;
-    if (pc->timer_pending) {
-        pc->timer_pending = false;
+    cpu_stat_add(&pc->stats.idle_ns, system_time_ns() - start);
+    if (__atomic_load_n(&pc->timer_pending, __ATOMIC_RELAXED)) {
+        __atomic_store_n(&pc->timer_pending, false, __ATOMIC_RELAXED);
         timer_interrupt();
     }
 }
@@ -237,7 +238,7 @@ static long register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg
                                                       info.offset);
     if (target->vcpu_info)
         memcpy(new_info, target->vcpu_info, sizeof(*new_info));
-    target->vcpu_info = new_info;
+    __atomic_store_n(&target->vcpu_info, new_info, __ATOMIC_RELEASE); /* kicks read it unlocked */
     target->vcpu_info_registered = true;
     /* Have the guest rescan every selector: events may have moved with us. */
     new_info->evtchn_pending_sel = ~0ull;
@@ -263,7 +264,7 @@ static long register_runstate(struct vcpu *target, uint64_t arg)
  * in smp_pv.c:cpu_initialize_context). Page tables and GDT are validated and
  * referenced like NEW_BASEPTR and set_gdt; on any failure nothing changes.
  */
-static struct vcpu_guest_context init_ctx;
+static struct vcpu_guest_context init_ctx;   /* scratch of one call; hypervisor lock */
 
 static void set_callback_from_ctx(struct guest_callback *cb, uint64_t address)
 {
@@ -399,7 +400,7 @@ long do_vcpu_op(struct vcpu *v, const uint64_t args[5])
             vcpu_make_runnable(target);
         return 0;
     case VCPUOP_down:
-        target->state = VCPU_DOWN;
+        vcpu_set_state(target, VCPU_DOWN);
         vcpu_force_reschedule(target);
         return 0;
     case VCPUOP_register_vcpu_info:

@@ -19,6 +19,7 @@
 struct frame_table frame_table;
 uint64_t *idle_l4;
 
+/* Set at boot; the M2P entries themselves change under the hypervisor lock. */
 static uint64_t *m2p_table;     /* direct-map view of the M2P, writable */
 static uint64_t m2p_entries;
 

@@ -1,6 +1,6 @@
 /*
  * xsd: daemon state lifetime, logging and the quota table. Default quotas
- * follow C xenstored's (research/anchors.md §3.1); they can be changed on
+ * follow C xenstored's (docs/architecture.md §8); they can be changed on
  * the command line (-Q name=value), with CONTROL "quota", and per domain
  * with SET_QUOTA. Refusals are counted and logged, never silent.
  */

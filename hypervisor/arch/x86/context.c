@@ -22,6 +22,7 @@
 int load_gs_selector(uint16_t sel);
 int load_data_selectors(uint16_t ds, uint16_t es, uint16_t fs);
 
+/* The FPU reset image, made once on first use: hypervisor lock. */
 static uint8_t reset_fpu[512] __attribute__((aligned(16)));
 static bool reset_fpu_ready;
 

@@ -34,7 +34,7 @@
 #define LX1_ECX_HIDDEN (BIT(2) /* SVM */ | BIT(29) /* MONITORX */)
 #define LX1_EDX_HIDDEN (BIT(26) /* PDPE1GB */)
 
-static uint32_t guest_tsc_khz;
+static uint32_t guest_tsc_khz;  /* set at boot before the APs start; read-only afterwards */
 
 void cpuid_set_tsc_khz(uint32_t khz)
 {

@@ -1,6 +1,6 @@
 /*
  * Emulation of the instructions a PV guest kernel executes natively but that
- * fault at CPL 3 (research/linux-pv-bootpath.md §4), from an explicit
+ * fault at CPL 3 (docs/linux-pv-interface.md §4), from an explicit
  * allow-list:
  *   #UD  forced-emulation CPUID;
  *   #GP  RDMSR/WRMSR of the segment bases and a few read-only MSRs, MOV

@@ -22,7 +22,9 @@
 #include "pvkit/traps.h"
 #include "pvkit/x86.h"
 
-static uint64_t *ldt_l1[MAX_CPUS]; /* each window's page-table entries (LDT_PAGES used) */
+/* Each CPU's LDT window's page-table entries (LDT_PAGES used); entry i is set as CPU i
+ * comes up and then used only by CPU i. */
+static uint64_t *ldt_l1[MAX_CPUS];
 
 void ldt_window_init(unsigned int cpu, uint64_t *l1)
 {

@@ -10,8 +10,9 @@
  * is online and joins the scheduler, waiting for the lock like any CPU.
  *
  * Invariants: percpu[i] describes the CPU whose cpu_info.cpu_id is i; an
- * entry is written only by its own CPU, except need_resched, flush_request
- * (requests from others) and loaded_domain (read by others under the lock).
+ * entry is written only by its own CPU, except need_resched and
+ * flush_request (requests from others, atomic); struct percpu in pvkit/smp.h
+ * groups its fields by what protects them.
  */
 #include "pvkit/acpi.h"
 #include "pvkit/domain.h"
@@ -33,7 +34,12 @@ unsigned int nr_cpus_online;
 
 /* --- the hypervisor lock --------------------------------------------------- */
 
-/* A ticket lock: CPUs get the lock in the order they asked for it. */
+/*
+ * A ticket lock: CPUs get the lock in the order they asked for it. Both
+ * counters are touched only with atomic operations, by CPUs that do not
+ * hold the lock yet (next_ticket) or that wait for or release it
+ * (now_serving, written only by the holder).
+ */
 static struct {
     uint32_t next_ticket;
     uint32_t now_serving;
@@ -45,7 +51,7 @@ void serve_flush_request(void)
     if (!__atomic_load_n(&pc->flush_request, __ATOMIC_ACQUIRE))
         return;
     flush_tlb_local();
-    pc->stats.flushes_served++;
+    cpu_stat_add(&pc->stats.flushes_served, 1);
     __atomic_store_n(&pc->flush_request, 0, __ATOMIC_RELEASE);
 }
 
@@ -54,7 +60,7 @@ void hv_lock(void)
     uint32_t ticket = __atomic_fetch_add(&hv_ticket.next_ticket, 1, __ATOMIC_RELAXED);
 
     if (__atomic_load_n(&hv_ticket.now_serving, __ATOMIC_ACQUIRE) != ticket) {
-        this_cpu()->stats.lock_contended++;
+        cpu_stat_add(&this_cpu()->stats.lock_contended, 1);
         while (__atomic_load_n(&hv_ticket.now_serving, __ATOMIC_ACQUIRE) != ticket) {
             serve_flush_request();
             cpu_relax();
@@ -64,20 +70,28 @@ void hv_lock(void)
 
 void hv_unlock(void)
 {
-    __atomic_store_n(&hv_ticket.now_serving, hv_ticket.now_serving + 1, __ATOMIC_RELEASE);
+    /* Only the holder writes now_serving, so its own relaxed read is current. */
+    uint32_t serving = __atomic_load_n(&hv_ticket.now_serving, __ATOMIC_RELAXED);
+    __atomic_store_n(&hv_ticket.now_serving, serving + 1, __ATOMIC_RELEASE);
 }
 
 /* --- kicks and flushes ----------------------------------------------------- */
 
+/*
+ * The kicked CPU reads what the kick is about (need_resched, flush_request,
+ * a vCPU's state) once the IPI arrives: the stores before this call are
+ * complete for the compiler (apic_send_ipi is in another file) and, on x86,
+ * reach memory before the uncached write to the APIC's ICR.
+ */
 void cpu_kick(unsigned int cpu)
 {
-    this_cpu()->stats.kicks_sent++;
+    cpu_stat_add(&this_cpu()->stats.kicks_sent, 1);
     apic_send_ipi(percpu[cpu].apic_id, ICR_FIXED | KICK_VECTOR);
 }
 
 void cpu_raise_resched(unsigned int cpu)
 {
-    percpu[cpu].need_resched = true;
+    cpu_set_need_resched(&percpu[cpu], true);
     if (cpu != this_cpu_id())
         cpu_kick(cpu);
 }
@@ -104,7 +118,7 @@ static void flush_cpus(bool (*caches)(const struct percpu *c, const struct domai
         if (c == self || !caches(&percpu[c], d))
             continue;
         __atomic_store_n(&percpu[c].flush_request, 1, __ATOMIC_RELEASE);
-        percpu[self].stats.flush_requests++;
+        cpu_stat_add(&percpu[self].stats.flush_requests, 1);
         if (percpu[c].in_idle)
             continue;
         cpu_kick(c);
@@ -143,7 +157,8 @@ extern uint64_t boot_l4[];
 static uint8_t ap_stacks[MAX_CPUS - 1][STACK_SIZE]
     __attribute__((aligned(STACK_SIZE), section(".bss.stack")));
 
-/* The CPU ap_start() is bringing up (one at a time). */
+/* The CPU ap_start() is bringing up (one at a time; written by the boot CPU before the
+ * INIT/SIPI sequence, read by the AP it wakes). */
 static volatile unsigned int ap_starting;
 
 void smp_init_boot_cpu(void)
@@ -275,9 +290,15 @@ void smp_print_stats(void)
 {
     for (unsigned int c = 0; c < nr_cpus_online; c++) {
         const struct cpu_stats *s = &percpu[c].stats;
+        /* Other CPUs may be counting while we read (see struct cpu_stats). */
+        uint64_t kicks = __atomic_load_n(&s->kicks_sent, __ATOMIC_RELAXED);
+        uint64_t requests = __atomic_load_n(&s->flush_requests, __ATOMIC_RELAXED);
+        uint64_t served = __atomic_load_n(&s->flushes_served, __ATOMIC_RELAXED);
+        uint64_t waits = __atomic_load_n(&s->lock_contended, __ATOMIC_RELAXED);
+        uint64_t idle = __atomic_load_n(&s->idle_ns, __ATOMIC_RELAXED);
         printk(LOG_INFO, "(pvkit) cpu%u: kicks sent %lu, flush requests %lu, flushes served "
-               "%lu, lock waits %lu, idle %lu ms\n", c, (unsigned long)s->kicks_sent,
-               (unsigned long)s->flush_requests, (unsigned long)s->flushes_served,
-               (unsigned long)s->lock_contended, (unsigned long)(s->idle_ns / 1000000));
+               "%lu, lock waits %lu, idle %lu ms\n", c, (unsigned long)kicks,
+               (unsigned long)requests, (unsigned long)served,
+               (unsigned long)waits, (unsigned long)(idle / 1000000));
     }
 }

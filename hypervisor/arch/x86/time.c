@@ -29,10 +29,11 @@
 #define LVT_MASKED          (1u << 16)
 #define MSR_TSC_DEADLINE    0x6e0
 
+/* Calibration: set by the boot CPU before the APs start; read-only afterwards. */
 static uint64_t tsc_hz, boot_tsc, apic_ticks_per_ms;
 static uint32_t scale_mul;
 static int8_t scale_shift;
-static uint32_t boot_wc_sec, boot_wc_nsec;
+static uint32_t boot_wc_sec, boot_wc_nsec;     /* wall clock at system time 0: hypervisor lock */
 static bool tsc_deadline;
 static volatile uint32_t *apic;
 static uint64_t timer_programmings; /* all CPUs; counted under the hypervisor lock */

@@ -12,7 +12,7 @@
  * A guest exception is first offered to emulation (forced CPUID, privileged
  * instructions, stores into page tables); otherwise it is bounced to the
  * guest kernel's handler from its trap table, in Xen's frame format
- * (research/linux-pv-bootpath.md §3.4). A guest with no handler for it dies.
+ * (docs/linux-pv-interface.md §5.1). A guest with no handler for it dies.
  */
 #include "pvkit/traps.h"
 #include "pvkit/guest_access.h"
@@ -240,21 +240,23 @@ static void handle_interrupt(unsigned int vector, bool from_guest)
     if (from_guest)
         timer_interrupt();
     else
-        this_cpu()->timer_pending = true;
+        __atomic_store_n(&this_cpu()->timer_pending, true, __ATOMIC_RELAXED);
 }
 
 /*
  * A kick that only asked for a TLB flush (or found its work already done)
  * is served without the lock: flush, and straight back to the guest if it
  * has nothing to schedule or deliver. Reading that state without the lock is
- * safe: whoever changes it kicks this CPU again afterwards.
+ * safe: whoever changes it kicks this CPU again afterwards. Every field read
+ * here is written atomically by lock holders and read atomically here
+ * (need_resched, vcpu.state, domain.state, vcpu.vcpu_info, the event bits).
  */
 static bool kick_served_without_lock(void)
 {
     const struct vcpu *v = current_vcpu();
     serve_flush_request();
-    return !this_cpu()->need_resched && v && v->state == VCPU_RUNNABLE &&
-           v->domain->state == DOMAIN_RUNNING && !vcpu_event_pending(v);
+    return !cpu_need_resched(this_cpu()) && v && vcpu_state(v) == VCPU_RUNNABLE &&
+           domain_state(v->domain) == DOMAIN_RUNNING && !vcpu_event_pending(v);
 }
 
 bool handle_exception(struct cpu_regs *regs)

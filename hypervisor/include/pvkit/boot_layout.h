@@ -1,6 +1,6 @@
 /*
  * The start-of-day virtual layout of a PV domain (xen.h "Start-of-day memory
- * layout"; research/linux-pv-bootpath.md §1.4), computed without touching any
+ * layout"; docs/linux-pv-interface.md §1.4), computed without touching any
  * memory so it can be unit-tested:
  *
  *   pfn 0 .. kernel end     RAM, then the kernel image (mapped read-write)

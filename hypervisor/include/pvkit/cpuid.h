@@ -1,5 +1,5 @@
 /*
- * The CPUID a PV guest sees (research/linux-pv-bootpath.md §4.1): the host's
+ * The CPUID a PV guest sees (docs/linux-pv-interface.md §4.1): the host's
  * values with the features a ring-3 PV kernel cannot use removed, plus the Xen
  * hypervisor leaves at 0x40000000.
  */

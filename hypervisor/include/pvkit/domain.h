@@ -35,14 +35,32 @@ enum vcpu_state {
     VCPU_BLOCKED,               /* waiting for an event (block, poll) */
 };
 
+/*
+ * The fields of struct vcpu and struct domain are grouped by what protects
+ * them (pvkit/smp.h has the concurrency model). In short: everything is
+ * guarded by the hypervisor lock; the few fields a kick reads without it are
+ * written with vcpu_set_state / domain_set_state or __atomic stores; and a
+ * loaded vCPU's live CPU state is touched only by the CPU it is loaded on.
+ */
 struct vcpu {
+    /* Set when the domain is built; read-only afterwards. */
     struct domain *domain;
     unsigned int id;
-    enum vcpu_state state;
+
     /*
-     * Loaded: its state is live on physical CPU `cpu` (running there, or that
-     * CPU idles with it). Otherwise `cpu` is where it ran last. That CPU's
-     * APIC timer serves its timers and poll deadline.
+     * Hypervisor lock for writers; also read without it by a kick on the CPU
+     * running this vCPU (arch/x86/traps.c: kick_served_without_lock), so
+     * written with vcpu_set_state / an atomic store and read there atomically.
+     * vcpu_info points into guest memory the guest changes at will: its
+     * event bits are read with atomic loads.
+     */
+    enum vcpu_state state;
+    struct vcpu_info *vcpu_info;
+
+    /*
+     * Hypervisor lock. Loaded: its state is live on physical CPU `cpu`
+     * (running there, or that CPU idles with it). Otherwise `cpu` is where it
+     * ran last. That CPU's APIC timer serves its timers and poll deadline.
      */
     bool loaded;
     unsigned int cpu;
@@ -51,20 +69,6 @@ struct vcpu {
     unsigned int nr_poll_ports; /* SCHEDOP_poll in progress: wake on these */
     evtchn_port_t poll_ports[MAX_POLL_PORTS];
     uint64_t poll_deadline;     /* system time ns; 0: none */
-    /* Saved while not running (see arch/x86/context.c). */
-    uint8_t fpu[512] __attribute__((aligned(16)));
-    uint16_t sel_ds, sel_es, sel_fs, sel_gs;
-    uint64_t fs_base;
-    bool in_kernel;             /* guest kernel mode (else guest user mode) */
-    uint64_t kernel_l4_mfn;     /* CR3 in guest kernel mode */
-    uint64_t user_l4_mfn;       /* CR3 in guest user mode; 0 if none */
-    /*
-     * GS bases: the active mode's base is live in MSR_GS_BASE; the other
-     * mode's is kept here and swapped in when the mode changes.
-     */
-    uint64_t gs_base_kernel;
-    uint64_t gs_base_user;
-    struct vcpu_info *vcpu_info;
     uint64_t cr2;               /* last guest page-fault address */
     struct trap_info trap_table[256];   /* vector -> handler; address 0: none */
     struct guest_callback event_cb, failsafe_cb, syscall_cb, syscall32_cb, sysenter_cb, nmi_cb;
@@ -85,37 +89,83 @@ struct vcpu {
     bool vcpu_info_registered;
     uint64_t runstate_va;               /* guest copy of the runstate; 0: none */
     struct vcpu_runstate_info runstate;
+
+    /*
+     * Hypervisor lock, and while the vCPU is loaded only its CPU touches
+     * them: they are live in that CPU's registers (or cpu_info.guest_regs)
+     * and saved here when it is switched out (see arch/x86/context.c).
+     */
+    uint8_t fpu[512] __attribute__((aligned(16)));
+    uint16_t sel_ds, sel_es, sel_fs, sel_gs;
+    uint64_t fs_base;
+    bool in_kernel;             /* guest kernel mode (else guest user mode) */
+    uint64_t kernel_l4_mfn;     /* CR3 in guest kernel mode */
+    uint64_t user_l4_mfn;       /* CR3 in guest user mode; 0 if none */
+    /*
+     * GS bases: the active mode's base is live in MSR_GS_BASE; the other
+     * mode's is kept here and swapped in when the mode changes.
+     */
+    uint64_t gs_base_kernel;
+    uint64_t gs_base_user;
     struct cpu_regs regs;       /* saved registers while not running */
 };
 
 struct domain {
+    /* Set when the domain is built; read-only afterwards. */
     domid_t id;
     bool privileged;            /* may use privileged operations (dom0) */
+    struct shared_info *shared_info;    /* the guest changes its event bits: atomics */
+    uint64_t shared_info_mfn;
+    unsigned int nr_vcpus;
+
+    /* Hypervisor lock for writers (domain_set_state); read by a kick without it. */
     enum domain_state state;
+
+    /* Hypervisor lock. */
     unsigned int shutdown_reason;       /* SHUTDOWN_* once not running */
     int shutdown_code;                  /* SCHEDOP_shutdown_code, or -1 */
     uint64_t nr_pages;
-    uint64_t shared_info_mfn;
-    struct shared_info *shared_info;
+    uint64_t max_pages;
     bool console_at_line_start;
     /* Console output budget of an unprivileged domain (console_io.c). */
     uint32_t console_bytes_left;
     uint64_t console_refilled_at;       /* system time ns; 0: never, full */
-    unsigned int nr_vcpus;
+    uint64_t console_ring_mfn;          /* domU console ring; 0: none */
+    unsigned int console_port;
     struct vcpu vcpus[MAX_VCPUS_PER_DOM];
+    uint64_t vm_assist;                 /* enabled VMASST_TYPE_* bits */
+    uint32_t tlb_epoch;                 /* flush_tlb_domain calls completed (wraps) */
+    uint32_t release_head;              /* mm/pagetype.c's release list; FRAME_NO_NEXT: empty */
+    struct evtchn evtchn[NR_EVTCHN_PORTS];
+    struct grant_table grant_table;     /* common/grant_table.c */
+
+    /* Statistics: hypervisor lock. */
     struct hypercall_stats hc_stats;
     struct emulation_stats emu_stats;
     struct mm_stats mm_stats;
     struct { uint64_t sent, delivered, timer_fires; } event_stats;
-    uint64_t vm_assist;                 /* enabled VMASST_TYPE_* bits */
-    uint32_t tlb_epoch;                 /* flush_tlb_domain calls completed (wraps) */
-    uint32_t release_head;              /* mm/pagetype.c's release list; FRAME_NO_NEXT: empty */
-    uint64_t max_pages;
-    struct evtchn evtchn[NR_EVTCHN_PORTS];
-    uint64_t console_ring_mfn;          /* domU console ring; 0: none */
-    struct grant_table grant_table;     /* common/grant_table.c */
-    unsigned int console_port;
 };
+
+/* vcpu.state / domain.state: written under the lock, read also by kicks without it. */
+static inline enum vcpu_state vcpu_state(const struct vcpu *v)
+{
+    return __atomic_load_n(&v->state, __ATOMIC_RELAXED);
+}
+
+static inline void vcpu_set_state(struct vcpu *v, enum vcpu_state state)
+{
+    __atomic_store_n(&v->state, state, __ATOMIC_RELAXED);
+}
+
+static inline enum domain_state domain_state(const struct domain *d)
+{
+    return __atomic_load_n(&d->state, __ATOMIC_RELAXED);
+}
+
+static inline void domain_set_state(struct domain *d, enum domain_state state)
+{
+    __atomic_store_n(&d->state, state, __ATOMIC_RELAXED);
+}
 
 /* Allocates a domain slot with the given id; NULL if the id is taken or no slot is left. */
 struct domain *domain_alloc(domid_t id);

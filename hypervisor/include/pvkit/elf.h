@@ -1,6 +1,6 @@
 /*
  * Parsing a PV kernel: an ELF64 x86-64 executable carrying Xen ELF notes
- * (research/linux-pv-bootpath.md §1.1-1.2). Pure functions over a buffer; the
+ * (docs/linux-pv-interface.md §1.1-1.2). Pure functions over a buffer; the
  * domain builder and host unit tests use them alike.
  */
 #ifndef PVKIT_ELF_H

@@ -1,5 +1,5 @@
 /*
- * Event channels, 2-level ABI (research/linux-pv-bootpath.md §5.1): the
+ * Event channels, 2-level ABI (docs/linux-pv-interface.md §5.2): the
  * pending and mask bitmaps live in the domain's shared_info, the per-vCPU
  * selector and upcall flags in its vcpu_info. A port is in one state at a
  * time: closed, unbound (waiting for a remote domain to bind it),

@@ -1,6 +1,6 @@
 /*
  * Page references, page types and page-table validation: the rules that keep
- * a PV guest from reaching memory it does not own (DESIGN.md §4).
+ * a PV guest from reaching memory it does not own (docs/architecture.md §6).
  *
  * Every frame has a reference count (all references: mappings, page-table
  * entries, pins, CR3s, descriptor-table uses) and a type count (references

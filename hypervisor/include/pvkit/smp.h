@@ -36,6 +36,12 @@
 
 struct domain;
 
+/*
+ * Per-CPU counters. Only their own CPU writes them, some without the lock
+ * (flushes_served and lock_contended, while it waits for the lock); other
+ * CPUs read them for smp_print_stats. One writer, so each update is a relaxed
+ * atomic load and store (cpu_stat_add), not a locked read-modify-write.
+ */
 struct cpu_stats {
     uint64_t kicks_sent;        /* IPIs this CPU sent */
     uint64_t flush_requests;    /* remote TLB flushes it asked for */
@@ -44,23 +50,59 @@ struct cpu_stats {
     uint64_t idle_ns;           /* time halted in the idle loop */
 };
 
+/*
+ * One entry per physical CPU. The fields are grouped by what protects them;
+ * a field's group says who may write it and who may read it when.
+ */
 struct percpu {
+    /*
+     * Set once as the CPU comes up (by the CPU itself; for CPU 0 by the
+     * boot code) before `online` is published; read-only afterwards.
+     */
     unsigned int id;            /* index in percpu[], also cpu_info.cpu_id */
     uint32_t apic_id;
-    bool online;
     struct cpu_info *info;
+    /* Published by the CPU with a release store; the boot CPU polls it (acquire). */
+    bool online;
+
+    /*
+     * Hypervisor lock. Written only by this CPU, read by any CPU that holds
+     * the lock. in_idle is set before the CPU drops the lock to halt and
+     * cleared after it has taken it again, so while it is true its owner
+     * cannot change it and a lock holder reads a settled value.
+     */
     /* Whose page tables this CPU has loaded: its TLB may hold their entries. */
     struct domain *loaded_domain;
-    bool need_resched;          /* schedule on the next exit to a guest */
     bool in_idle;               /* halted in the idle loop, lock dropped */
-    bool timer_pending;         /* the APIC timer fired while idle */
     uint64_t slice_end;         /* system time the running vCPU's slice ends; 0: none */
     uint64_t timer_armed;       /* deadline the APIC timer is armed for; 0: none */
-    uint32_t flush_request;     /* another CPU wants our TLB flushed (atomic) */
+
+    /*
+     * Written by other CPUs, or read without the lock: atomic accesses only
+     * (cpu_need_resched / cpu_set_need_resched; __atomic_* on flush_request).
+     * need_resched is set by any lock holder and cleared by this CPU under
+     * the lock, and read without it by a kick (arch/x86/traps.c:
+     * kick_served_without_lock). flush_request is set by a lock holder that
+     * then waits for this CPU to clear it, which it does with or without the
+     * lock (serve_flush_request).
+     */
+    bool need_resched;          /* schedule on the next exit to a guest */
+    uint32_t flush_request;     /* another CPU wants our TLB flushed */
+
+    /*
+     * This CPU only, set by its timer interrupt while it halts in the idle
+     * loop without the lock, consumed after it has the lock again
+     * (idle_once): atomic accesses, as an interrupt writes it.
+     */
+    bool timer_pending;         /* the APIC timer fired while idle */
+
+    /* Written by this CPU only, read by others: see struct cpu_stats. */
     struct cpu_stats stats;
 };
 
 extern struct percpu percpu[MAX_CPUS];
+/* CPUs 0..nr_cpus_online-1 are up. Hypervisor lock (the boot CPU counts the APs while
+ * it holds the lock they wait for). */
 extern unsigned int nr_cpus_online;
 
 static inline unsigned int this_cpu_id(void)
@@ -71,6 +113,23 @@ static inline unsigned int this_cpu_id(void)
 static inline struct percpu *this_cpu(void)
 {
     return &percpu[this_cpu_id()];
+}
+
+/* need_resched: set by any CPU, read by a kick without the lock (see struct percpu). */
+static inline bool cpu_need_resched(const struct percpu *pc)
+{
+    return __atomic_load_n(&pc->need_resched, __ATOMIC_ACQUIRE);
+}
+
+static inline void cpu_set_need_resched(struct percpu *pc, bool value)
+{
+    __atomic_store_n(&pc->need_resched, value, __ATOMIC_RELEASE);
+}
+
+/* Adds n to one of this CPU's own counters (single writer, read by others). */
+static inline void cpu_stat_add(uint64_t *counter, uint64_t n)
+{
+    __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
 }
 
 /* Takes / drops the hypervisor lock (fair: first come, first served). */

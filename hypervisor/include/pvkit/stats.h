@@ -1,6 +1,6 @@
 /*
  * Always-on statistics, per domain: what research users of a hypervisor
- * need without a debug build (DESIGN.md §4). Counters only grow; they are
+ * need without a debug build (docs/architecture.md §7). Counters only grow; they are
  * printed by the serial debug key 's', at domain shutdown, and (later) read
  * by the toolstack.
  */

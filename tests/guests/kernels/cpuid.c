@@ -5,7 +5,7 @@
  * Linux relies on (0x40000000 signature "XenVMMXenVMM" and max leaf,
  * 0x40000001 = xen_version, 0x40000002 hypercall-page count), the
  * HYPERVISOR bit, and that the features a PV kernel must not see are
- * hidden (research notes §4.1: PSE, PSE36, PGE, PDPE1GB, VMX, SVM, SMAP,
+ * hidden (docs/linux-pv-interface.md §4.1: PSE, PSE36, PGE, PDPE1GB, VMX, SVM, SMAP,
  * PKU).
  */
 #include "guest.h"

@@ -8,7 +8,7 @@
  */
 #include "guest.h"
 
-/* The initial mapping lies in the 1 GiB after VIRT_BASE (research §1.4). */
+/* The initial mapping lies in the 1 GiB after VIRT_BASE (docs/linux-pv-interface.md §1.4). */
 static int in_initial_mapping(unsigned long va)
 {
     return va >= GUEST_VIRT_BASE && va < GUEST_VIRT_BASE + (1UL << 30);

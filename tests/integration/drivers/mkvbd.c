@@ -1,7 +1,7 @@
 /*
  * mkvbd.c - the toolstack's part of a vbd, for the hosted tests: creates
  * the frontend and backend nodes of one disk in a single transaction, with
- * both states at Initialising (research/linux-pv-io-dom0.md §2.1, §2.3), or
+ * both states at Initialising (docs/linux-pv-interface.md §3.1, §3.3), or
  * removes them.  Also waits for a key to take a value.
  *   mkvbd add FE VDEV PARAMS MODE [DEVICE-TYPE]   (backend domain 0;
  *                                     device-type defaults to "disk")

@@ -1,7 +1,7 @@
 /*
  * Tests hypervisor/mm/pagetype.c: page references, page types and page-table
  * validation -- the rules that keep a PV guest out of memory it does not own
- * (DESIGN.md §4, §9; issue 3 items 3 and 7).
+ * (docs/architecture.md §6, §10; issue 3 items 3 and 7).
  *
  * Directed tests check each rule on its own: unowned frames -EBUSY, writable
  * mappings of typed frames -EBUSY, retypes -EINVAL, PSE at L2/L3 and reserved

@@ -2,7 +2,7 @@
  * test_conformance: XenStore conformance scenarios as table tests, modelled
  * on the published oxenstored unit-test cases (transaction isolation and
  * conflicts, watches, permissions, ownership) plus the obligations Linux's
- * xenbus relies on (research/linux-pv-io-dom0.md §1). Each table runs
+ * xenbus relies on (docs/linux-pv-interface.md §2). Each table runs
  * against a fresh in-process daemon; see harness.h for the step language.
  */
 #include "harness.h"

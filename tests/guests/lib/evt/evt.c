@@ -2,7 +2,7 @@
  * Event channels, pvclock time and secondary-vCPU support for the issue-4
  * test kernels; see evt.h for the model. Written from the public headers
  * (xen/event_channel.h, xen/vcpu.h, xen/xen.h) and the ABI notes in
- * /work/shared/research, not from any other implementation.
+ * docs/linux-pv-interface.md §5, not from any other implementation.
  */
 #include "evt.h"
 #include "pt.h"
