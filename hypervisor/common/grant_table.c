@@ -522,6 +522,9 @@ static long setup_table(struct vcpu *v, uint64_t arg)
     struct gnttab_setup_table op;
     if (copy_from_guest(&op, arg, sizeof(op)))
         return -XEN_EFAULT;
+    /* As Xen: a frame list outside the guest's range is -EFAULT before anything. */
+    if (!guest_range_ok(GUEST_HANDLE_VA(op.frame_list), (uint64_t)op.nr_frames * sizeof(xen_pfn_t)))
+        return -XEN_EFAULT;
     struct domain *d = table_domain(v, op.dom, &op.status);
     if (!d)
         goto out;

@@ -49,7 +49,7 @@ static long memory_map(struct domain *d, uint64_t arg)
  * XENMEM_machine_memory_map: the firmware's memory map as the loader gave
  * it, for the privileged domain (Linux's dom0 lays its pseudo-physical
  * memory out on it and maps what is not RAM one to one). As many entries as
- * the buffer holds; -EPERM for other domains, as Xen.
+ * the buffer holds (asking for none: -EINVAL); -EPERM for other domains, as Xen.
  */
 static long machine_memory_map(struct domain *d, uint64_t arg)
 {
@@ -60,6 +60,8 @@ static long machine_memory_map(struct domain *d, uint64_t arg)
         return -XEN_EPERM;
     if (copy_from_guest(&map, arg, sizeof(map)))
         return -XEN_EFAULT;
+    if (!map.nr_entries)
+        return -XEN_EINVAL; /* as Xen */
     map.nr_entries = (unsigned int)MIN((uint64_t)map.nr_entries, (uint64_t)bi->nr_map);
     for (unsigned int i = 0; i < map.nr_entries; i++) {
         struct e820_entry e = { bi->map[i].addr, bi->map[i].len, bi->map[i].type };

@@ -73,11 +73,14 @@ static void flush_if_stale(struct domain *d, struct frame *f, enum frame_type ty
 {
     bool stale = (f->flags & FRAME_WAS_TABLE) ||
                  (type != FRAME_TYPE_WRITABLE && (f->flags & FRAME_WAS_WRITABLE));
-    if (stale && (f->flags & FRAME_WAS_FOREIGN))
+    if (stale && (f->flags & FRAME_WAS_FOREIGN)) {
         flush_tlb_all(); /* another domain's CPUs, which d's flush does not reach */
-    else if (stale && f->stale_epoch == d->tlb_epoch)
+        f->flags &= (uint8_t)~FRAME_WAS_FOREIGN;
+    } else if (stale && f->stale_epoch == d->tlb_epoch) {
         flush_tlb_domain(d);
-    f->flags &= (uint8_t)~(FRAME_WAS_TABLE | FRAME_WAS_WRITABLE | FRAME_WAS_FOREIGN);
+    }
+    /* WAS_FOREIGN stays until a global flush: d's own flushes do not clear it. */
+    f->flags &= (uint8_t)~(FRAME_WAS_TABLE | FRAME_WAS_WRITABLE);
 }
 
 /*

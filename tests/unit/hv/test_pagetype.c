@@ -663,7 +663,12 @@ static void foreign_mapping_flushes_all(void **state)
     assert_int_equal(F(FOREIGN)->type, FRAME_TYPE_WRITABLE);
     assert_int_equal(mod_pte(&d, &d, l1, 1, 0, 0, false), 0);
     assert_true(F(FOREIGN)->flags & FRAME_WAS_FOREIGN);
+    /* The owner's own writable use neither flushes nor forgets the foreign mapping. */
     unsigned int g0 = global_flushes;
+    assert_int_equal(get_page_and_type(&other, FOREIGN, FRAME_TYPE_WRITABLE), 0);
+    put_page_and_type(&other, FOREIGN);
+    assert_int_equal(global_flushes - g0, 0);
+    assert_true(F(FOREIGN)->flags & FRAME_WAS_FOREIGN);
     assert_int_equal(get_page_and_type(&other, FOREIGN, FRAME_TYPE_SEG_DESC), 0);
     assert_int_equal(global_flushes - g0, 1);
     assert_false(F(FOREIGN)->flags & FRAME_WAS_FOREIGN);
