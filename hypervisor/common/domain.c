@@ -52,6 +52,7 @@ struct domain *domain_find(domid_t id)
 
 void domain_free(struct domain *d)
 {
+    grant_table_free(d);
     for (uint64_t mfn = 0; mfn < frame_table.nr_frames; mfn++) {
         struct frame *f = &frame_table.frames[mfn];
         if (f->owner != d->id)
@@ -61,6 +62,39 @@ void domain_free(struct domain *d)
         frame_free(&frame_table, mfn);
     }
     domain_used[d - domain_pool] = false;
+}
+
+void domain_kill(struct domain *d)
+{
+    domain_set_state(d, DOMAIN_DYING);
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        vcpu_set_state(&d->vcpus[i], VCPU_DOWN);
+        vcpu_force_reschedule(&d->vcpus[i]);
+    }
+    evtchn_close_all(d);
+}
+
+void domain_pause(struct domain *d)
+{
+    d->paused++;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        vcpu_force_reschedule(&d->vcpus[i]);
+}
+
+void domain_unpause(struct domain *d)
+{
+    if (--d->paused)
+        return;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        if (vcpu_state(&d->vcpus[i]) == VCPU_RUNNABLE)
+            vcpu_place(&d->vcpus[i]);
+}
+
+void notify_dom0(void)
+{
+    struct domain *d0 = domain_find(0);
+    if (d0 && domain_state(d0) == DOMAIN_RUNNING)
+        send_virq(&d0->vcpus[0], VIRQ_DOM_EXC);
 }
 
 static const char *shutdown_reason_name(unsigned int reason)
@@ -89,6 +123,8 @@ void domain_shutdown(struct domain *d, unsigned int reason)
     last_shutdown_reason = reason;
     printk(LOG_INFO, "(pvkit) d%u: shut down: %s\n", d->id, shutdown_reason_name(reason));
     domain_print_stats(d);
+    if (d->id != 0)
+        notify_dom0();
 }
 
 void domain_crash(struct domain *d, const char *why, const struct cpu_regs *regs)

@@ -229,6 +229,13 @@ static void close_port(struct domain *d, unsigned int port)
     *c = (struct evtchn){ .state = EVTCHNSTAT_closed };
 }
 
+void evtchn_close_all(struct domain *d)
+{
+    for (unsigned int port = 1; port < NR_EVTCHN_PORTS; port++)
+        if (d->evtchn[port].state != EVTCHNSTAT_closed)
+            close_port(d, port);
+}
+
 static long send(struct vcpu *v, uint64_t arg)
 {
     struct evtchn_send op;

@@ -649,3 +649,55 @@ long do_grant_table_op(struct vcpu *v, const uint64_t args[5])
         return -XEN_ENOSYS;
     }
 }
+
+/* --- a domain's end (common/domctl.c, domain_free) ------------------------------ */
+
+bool grant_table_holds(const struct domain *d, uint64_t mfn)
+{
+    for (unsigned int i = 0; i < d->grant_table.nr_frames; i++)
+        if (d->grant_table.frames[i] == mfn)
+            return true;
+    return false;
+}
+
+bool grant_table_in_use(const struct domain *d)
+{
+    const struct grant_table *gt = &d->grant_table;
+    for (uint32_t ref = 0; ref < nr_entries(gt); ref++) {
+        const struct grant_active *a = active_entry(gt, ref);
+        if (a->pins_rw || a->pins_ro)
+            return true;
+    }
+    return false;
+}
+
+void grant_table_release_mappings(struct domain *d)
+{
+    struct grant_table *gt = &d->grant_table;
+
+    for (uint32_t h = 0; h < MAPTRACK_MAX && gt->maptrack_in_use; h++) {
+        struct maptrack *m = maptrack_entry(gt, h);
+        if (!m || !m->in_use)
+            continue;
+        struct domain *rd = domain_find(m->granter);
+        if (rd && m->device) {
+            put_device_refs(rd, m->frame, !m->readonly);
+            unpin_entry(rd, m->ref, !m->readonly);
+        }
+        if (rd && m->host)
+            unpin_entry(rd, m->ref, !m->readonly); /* its PTE went with d's page tables */
+        maptrack_free(d, m);
+    }
+}
+
+void grant_table_free(struct domain *d)
+{
+    struct grant_table *gt = &d->grant_table;
+
+    for (unsigned int i = 0; i < gt->nr_frames; i++)
+        frame_free(&frame_table, virt_to_phys(gt->active[i]) >> PAGE_SHIFT);
+    for (unsigned int i = 0; i < MAPTRACK_MAX_PAGES; i++)
+        if (gt->maptrack[i])
+            frame_free(&frame_table, virt_to_phys(gt->maptrack[i]) >> PAGE_SHIFT);
+    *gt = (struct grant_table){ 0 };
+}

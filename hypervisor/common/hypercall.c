@@ -49,6 +49,8 @@ static hypercall_fn *const hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_physdev_op] = do_physdev_op,
     [__HYPERVISOR_grant_table_op] = do_grant_table_op,
     [__HYPERVISOR_platform_op] = do_platform_op,
+    [__HYPERVISOR_domctl] = do_domctl,
+    [__HYPERVISOR_sysctl] = do_sysctl,
 };
 
 hypercall_fn *hypercall_handler(uint64_t nr)

@@ -37,7 +37,7 @@ void raise_resched(void)
 
 static bool can_run(const struct vcpu *v)
 {
-    return v->state == VCPU_RUNNABLE && v->domain->state == DOMAIN_RUNNING;
+    return v->state == VCPU_RUNNABLE && v->domain->state == DOMAIN_RUNNING && !v->domain->paused;
 }
 
 /* Runnable and not loaded on a CPU other than `cpu`. */
@@ -112,7 +112,7 @@ static bool wake_idle_cpu(void)
 }
 
 /* Hands a vCPU that just became runnable to a CPU (see the file comment). */
-static void place_woken(struct vcpu *v)
+void vcpu_place(struct vcpu *v)
 {
     struct vcpu *cur = current_vcpu();
 
@@ -143,7 +143,7 @@ void schedule_tick(uint64_t now)
                 v->nr_poll_ports = 0;
                 v->poll_deadline = 0;
                 vcpu_set_state(v, VCPU_RUNNABLE);
-                place_woken(v);
+                vcpu_place(v);
             }
         }
 }
@@ -168,7 +168,7 @@ void vcpu_wake(struct vcpu *v)
     v->nr_poll_ports = 0;
     v->poll_deadline = 0;
     vcpu_set_state(v, VCPU_RUNNABLE);
-    place_woken(v);
+    vcpu_place(v);
 }
 
 void vcpu_make_runnable(struct vcpu *v)
@@ -176,7 +176,7 @@ void vcpu_make_runnable(struct vcpu *v)
     if (v->state == VCPU_RUNNABLE)
         return;
     vcpu_set_state(v, VCPU_RUNNABLE);
-    place_woken(v);
+    vcpu_place(v);
 }
 
 void vcpu_force_reschedule(struct vcpu *v)
@@ -255,6 +255,11 @@ void schedule(void)
         }
         if (!any_domain_running())
             power_off_machine();
+        /* A destroyed domain's vCPU leaves this CPU before it idles (domctl.c waits). */
+        if (cur && domain_state(cur->domain) == DOMAIN_DYING) {
+            context_unload(cur);
+            cur = NULL;
+        }
         idle_waits++;
         idle_once(0);
     }

@@ -127,3 +127,15 @@ void context_restore(struct vcpu *prev, struct vcpu *next)
     write_debugregs(next);
     update_vcpu_time(next);
 }
+
+void context_unload(struct vcpu *v)
+{
+    struct cpu_info *ci = get_cpu_info();
+
+    ldt_unload(v->domain);
+    __asm__ volatile("mov %0, %%dr7" : : "r"(0x400ul));
+    write_cr3(virt_to_phys(idle_l4));
+    ci->current = NULL;
+    v->loaded = false;
+    this_cpu()->loaded_domain = NULL;
+}

@@ -124,6 +124,12 @@ bool ldt_prefault_selector(struct vcpu *v, uint16_t sel)
     return map_ldt_page(v, (unsigned int)(offset >> PAGE_SHIFT)) == 0;
 }
 
+void ldt_unload(struct domain *d)
+{
+    unmap_window(d);
+    __asm__ volatile("lldt %w0" : : "r"(0));
+}
+
 void ldt_switch(struct vcpu *prev, struct vcpu *next)
 {
     if (prev)

@@ -90,6 +90,11 @@ uint64_t system_time_ns(void)
     return (uint64_t)(((unsigned __int128)delta * scale_mul) >> 32);
 }
 
+uint64_t time_tsc_hz(void)
+{
+    return tsc_hz;
+}
+
 void time_scale(uint32_t *mul, int8_t *shift)
 {
     *mul = scale_mul;

@@ -21,7 +21,8 @@
 #define MAX_VCPUS_PER_DOM   8
 #define MAX_POLL_PORTS      128 /* as Xen */
 
-enum domain_state { DOMAIN_RUNNING, DOMAIN_SHUTDOWN };
+/* RUNNING -> SHUTDOWN (it asked, or crashed) -> DYING (destroyed: domctl.c) -> freed. */
+enum domain_state { DOMAIN_RUNNING, DOMAIN_SHUTDOWN, DOMAIN_DYING };
 
 /* A guest callback: where to enter the guest kernel, and whether to mask events. */
 struct guest_callback {
@@ -136,6 +137,9 @@ struct domain {
     uint64_t vm_assist;                 /* enabled VMASST_TYPE_* bits */
     uint32_t tlb_epoch;                 /* flush_tlb_domain calls completed (wraps) */
     uint32_t release_head;              /* mm/pagetype.c's release list; FRAME_NO_NEXT: empty */
+    unsigned int paused;                /* domctl pausedomain count: no vCPU runs while > 0 */
+    unsigned int destroy_stage;         /* domctl.c: how far destroying has got */
+    uint64_t destroy_pos;               /* domctl.c: the frame a destroy piece goes on from */
     struct evtchn evtchn[NR_EVTCHN_PORTS];
     struct grant_table grant_table;     /* common/grant_table.c */
 
@@ -177,8 +181,18 @@ struct domain *domain_slot(unsigned int i);
 
 /* Returns the running-or-not domain with this id, or NULL. */
 struct domain *domain_find(domid_t id);
-/* Releases a domain that never ran (a failed build), returning its frames. */
+/*
+ * Releases a domain that never ran (a failed build) or whose destruction is
+ * complete (domctl.c): its frames and grant-table pages go back, the slot is free.
+ */
 void domain_free(struct domain *d);
+/* Stops d for good (DOMAIN_DYING): vCPUs down and off their CPUs, event channels closed. */
+void domain_kill(struct domain *d);
+/* Pauses d (nested): none of its vCPUs runs until as many unpauses. */
+void domain_pause(struct domain *d);
+void domain_unpause(struct domain *d);
+/* Raises VIRQ_DOM_EXC in domain 0 (a domain shut down, crashed or died). */
+void notify_dom0(void);
 
 /* Stops a domain with a SHUTDOWN_* reason; it is never entered again. */
 void domain_shutdown(struct domain *d, unsigned int reason);
@@ -190,6 +204,12 @@ void domain_crash(struct domain *d, const char *why, const struct cpu_regs *regs
  * cpu_info.guest_regs. Call exit_to_guest() afterwards (lock held) to enter it.
  */
 void vcpu_load(struct vcpu *v);
+/*
+ * Takes v, loaded on this CPU, off it for good (its domain is being
+ * destroyed): LDT window emptied, the hypervisor's page tables loaded, no
+ * current vCPU (arch/x86/context.c).
+ */
+void context_unload(struct vcpu *v);
 
 /*
  * Called on every exit to the guest, with the hypervisor lock held: schedules,
@@ -217,6 +237,8 @@ void idle_once(uint64_t until_ns);
 void vcpu_wake(struct vcpu *v);
 /* Makes a down or blocked vCPU runnable (VCPUOP_up) and finds it a CPU. */
 void vcpu_make_runnable(struct vcpu *v);
+/* Hands runnable vCPU v to a CPU: the one it is loaded on, this one if idle, an idle one. */
+void vcpu_place(struct vcpu *v);
 /* Has the CPU that has v loaded (if any) take a scheduling decision soon. */
 void vcpu_force_reschedule(struct vcpu *v);
 /* Kicks the remote CPU running v, so that it notices a new event. */

@@ -32,6 +32,8 @@ struct evtchn {
 void evtchn_set_pending(struct domain *d, unsigned int port);
 /* Raises a VIRQ on a vCPU, if the guest bound it. */
 void send_virq(struct vcpu *v, unsigned int virq);
+/* Closes every port of d (peers' ends go back to unbound), as if d closed them. */
+void evtchn_close_all(struct domain *d);
 /* Allocates a port connected to a hypervisor handler; returns it, or -errno. */
 int evtchn_alloc_xen_port(struct domain *d, xen_port_handler *handler);
 /* True if an upcall is due: pending and not masked. */

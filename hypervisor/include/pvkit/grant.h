@@ -70,4 +70,13 @@ int grant_table_create(struct domain *d);
  */
 void grant_table_seed(struct domain *d, uint64_t console_mfn, uint64_t store_mfn);
 
+/* True if mfn is one of d's grant-table frames. */
+bool grant_table_holds(const struct domain *d, uint64_t mfn);
+/* True if another domain (or d) still maps or copies through one of d's grants. */
+bool grant_table_in_use(const struct domain *d);
+/* Drops every mapping d holds of a grant (d is being destroyed; its PTEs are gone). */
+void grant_table_release_mappings(struct domain *d);
+/* Gives back the hypervisor pages of d's table (active entries, maptrack). */
+void grant_table_free(struct domain *d);
+
 #endif

@@ -41,6 +41,8 @@ hypercall_fn *hypercall_handler(uint64_t nr);
 hypercall_fn do_console_io;
 hypercall_fn do_grant_table_op;
 hypercall_fn do_platform_op;
+hypercall_fn do_domctl;
+hypercall_fn do_sysctl;
 hypercall_fn do_sched_op;
 hypercall_fn do_xen_version;
 hypercall_fn do_mmu_update;

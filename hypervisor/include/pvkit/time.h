@@ -16,6 +16,8 @@
 void time_init(void);
 /* Nanoseconds since boot. */
 uint64_t system_time_ns(void);
+/* The TSC's rate, measured at boot (Hz). */
+uint64_t time_tsc_hz(void);
 /* The pvclock scale: ns = ((tsc_delta << shift or >> -shift) * mul) >> 32. */
 void time_scale(uint32_t *mul, int8_t *shift);
 /* The wall-clock time at system time 0 (seconds, ns). */

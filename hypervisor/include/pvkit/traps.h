@@ -80,6 +80,8 @@ bool ldt_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2);
  */
 bool ldt_prefault_selector(struct vcpu *v, uint16_t sel);
 void ldt_switch(struct vcpu *prev, struct vcpu *next);
+/* Empties this CPU's LDT window (references dropped) and loads no LDT. */
+void ldt_unload(struct domain *d);
 void ldt_window_init(unsigned int cpu, uint64_t *l1);
 
 /* Installs a GDT (validated descriptor frames) for a vCPU; 0 or -errno. */

@@ -1,0 +1,287 @@
+/*
+ * domctl (36): the privileged domain's control of other domains, Xen's
+ * subset that a toolstack's life-cycle needs first: getdomaininfo,
+ * pausedomain, unpausedomain, destroydomain (structures and numbers of
+ * Xen 4.17's public domctl.h, interface version checked: -EACCES).
+ *
+ * sysctl's physinfo (at the end) tells what the machine has.
+ *
+ * Destroying a domain gives back everything it holds, in bounded pieces
+ * (the hypercall is continued, as Xen's domain_kill is): it stops running
+ * (DOMAIN_DYING, its event channels closed, dom0 told with VIRQ_DOM_EXC),
+ * its vCPUs are taken off every CPU, their page-table, GDT and vcpu_info
+ * references dropped, its pinned tables unpinned and released, the grant
+ * mappings it holds unpinned, the hypervisor's holds on shared_info and its
+ * console ring dropped, and every frame no one references any more freed.
+ * Frames another domain still maps (a grant, a privileged foreign mapping)
+ * stay the dying domain's, with its grant table, until they are let go: the
+ * domain then stays dying, and a later destroydomain frees what has been
+ * released meanwhile; the last one frees the domain itself.
+ */
+#define __XEN_TOOLS__ 1 /* domctl.h/sysctl.h are for control tools: this is their server */
+#include "pvkit/domain.h"
+#include <xen/domctl.h>
+#include <xen/sysctl.h>
+#include "pvkit/guest_access.h"
+#include "pvkit/hypercall.h"
+#include "pvkit/mm.h"
+#include "pvkit/pagetype.h"
+#include "pvkit/smp.h"
+#include "pvkit/time.h"
+#include "pvkit/traps.h"
+
+#define FRAMES_PER_PIECE 8192   /* frame-table entries a destroy piece scans */
+
+enum destroy_stage {
+    DESTROY_KILL, DESTROY_UNLOAD, DESTROY_VCPUS, DESTROY_UNPIN, DESTROY_DRAIN,
+    DESTROY_GRANTS, DESTROY_HOLDS, DESTROY_FREE, DESTROY_DONE,
+};
+
+static uint32_t info_flags(const struct domain *d)
+{
+    uint32_t flags = d->paused ? XEN_DOMINF_paused : 0;
+    bool running = false, blocked = true;
+
+    if (d->state == DOMAIN_DYING)
+        return flags | XEN_DOMINF_dying;
+    if (d->state == DOMAIN_SHUTDOWN)
+        return flags | XEN_DOMINF_shutdown |
+               ((d->shutdown_reason & XEN_DOMINF_shutdownmask) << XEN_DOMINF_shutdownshift);
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        running |= d->vcpus[i].loaded && d->vcpus[i].state == VCPU_RUNNABLE;
+        blocked &= d->vcpus[i].state != VCPU_RUNNABLE;
+    }
+    return flags | (running ? XEN_DOMINF_running : 0) | (blocked ? XEN_DOMINF_blocked : 0);
+}
+
+/* As Xen: the first domain whose id is at least `from`. */
+static struct domain *domain_at_or_after(domid_t from)
+{
+    struct domain *d, *best = NULL;
+    for_each_domain(d, slot)
+        if (d->id >= from && (!best || d->id < best->id))
+            best = d;
+    return best;
+}
+
+static void get_info(const struct domain *d, struct xen_domctl_getdomaininfo *info)
+{
+    *info = (struct xen_domctl_getdomaininfo){
+        .domain = d->id, .flags = info_flags(d), .tot_pages = d->nr_pages,
+        .max_pages = d->max_pages, .shared_info_frame = d->shared_info_mfn,
+        .max_vcpu_id = d->nr_vcpus - 1, .cpupool = 0, .gpaddr_bits = (uint8_t)phys_addr_bits,
+    };
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        const struct vcpu *v = &d->vcpus[i];
+        info->nr_online_vcpus += v->state != VCPU_DOWN;
+        info->cpu_time += v->runstate.time[RUNSTATE_running];
+    }
+}
+
+/* --- destroy, in pieces ------------------------------------------------------ */
+
+/* Drops what vCPU v holds: its page tables, GDT frames, registered vcpu_info. */
+static void release_vcpu(struct vcpu *v)
+{
+    struct domain *d = v->domain;
+
+    if (v->kernel_l4_mfn)
+        put_page_and_type(d, v->kernel_l4_mfn);
+    if (v->user_l4_mfn)
+        put_page_and_type(d, v->user_l4_mfn);
+    if (v->init_l4_hold)
+        put_page_and_type(d, v->init_l4_hold);
+    v->kernel_l4_mfn = v->user_l4_mfn = v->init_l4_hold = 0;
+    vcpu_set_gdt(v, NULL, 0);
+    if (v->vcpu_info_registered)
+        put_page_and_type(d, virt_to_phys(v->vcpu_info) >> PAGE_SHIFT);
+    v->vcpu_info_registered = false;
+    v->vcpu_info = NULL;
+}
+
+/* Unpins d's pinned tables among frames [*pos, ...), a piece at a time. True when done. */
+static bool unpin_tables(struct domain *d)
+{
+    uint64_t end = MIN(d->destroy_pos + FRAMES_PER_PIECE, frame_table.nr_frames);
+    for (; d->destroy_pos < end; d->destroy_pos++) {
+        struct frame *f = &frame_table.frames[d->destroy_pos];
+        if (f->owner != d->id || !(f->flags & FRAME_PINNED))
+            continue;
+        f->flags &= (uint8_t)~FRAME_PINNED;
+        put_page_and_type(d, d->destroy_pos);
+    }
+    return d->destroy_pos == frame_table.nr_frames;
+}
+
+/* Frees d's frames that nothing references any more (grant frames wait for the end). */
+static bool free_frames(struct domain *d)
+{
+    uint64_t end = MIN(d->destroy_pos + FRAMES_PER_PIECE, frame_table.nr_frames);
+    for (; d->destroy_pos < end; d->destroy_pos++) {
+        uint64_t mfn = d->destroy_pos;
+        struct frame *f = &frame_table.frames[mfn];
+        if (f->owner != d->id || f->ref_count || f->type_count ||
+            (f->flags & (FRAME_RELEASING | FRAME_ON_RELEASE_LIST)) || grant_table_holds(d, mfn))
+            continue;
+        m2p_set(mfn, INVALID_M2P_ENTRY);
+        frame_free(&frame_table, mfn);
+        if (d->nr_pages)
+            d->nr_pages--;
+    }
+    return d->destroy_pos == frame_table.nr_frames;
+}
+
+/* Frames d still owns beyond its grant table (mapped by other domains). */
+static uint64_t frames_left(const struct domain *d)
+{
+    uint64_t n = 0;
+    for (uint64_t mfn = 0; mfn < frame_table.nr_frames; mfn++)
+        n += frame_table.frames[mfn].owner == d->id && !grant_table_holds(d, mfn);
+    return n;
+}
+
+static void tell_dom0(void)
+{
+    struct domain *d0 = domain_find(0);
+    if (d0 && d0->state == DOMAIN_RUNNING)
+        send_virq(&d0->vcpus[0], VIRQ_DOM_EXC);
+}
+
+/*
+ * One step of destroying d. 0 when it is gone or left dying with frames
+ * others map; -XEN_ERESTART when there is more to do (the caller continues).
+ */
+static int destroy_step(struct domain *d)
+{
+    switch (d->destroy_stage) {
+    case DESTROY_KILL:
+        domain_kill(d);
+        tell_dom0();
+        d->destroy_stage = DESTROY_UNLOAD;
+        return -XEN_ERESTART;
+    case DESTROY_UNLOAD:
+        for (unsigned int i = 0; i < d->nr_vcpus; i++)
+            if (d->vcpus[i].loaded) {
+                vcpu_force_reschedule(&d->vcpus[i]); /* its CPU unloads it (schedule.c) */
+                return -XEN_ERESTART;
+            }
+        d->destroy_stage = DESTROY_VCPUS;
+        return -XEN_ERESTART;
+    case DESTROY_VCPUS:
+        for (unsigned int i = 0; i < d->nr_vcpus; i++)
+            release_vcpu(&d->vcpus[i]);
+        d->destroy_stage = DESTROY_UNPIN;
+        d->destroy_pos = 0;
+        return -XEN_ERESTART;
+    case DESTROY_UNPIN:
+        if (unpin_tables(d))
+            d->destroy_stage = DESTROY_DRAIN;
+        return -XEN_ERESTART;
+    case DESTROY_DRAIN:
+        if (release_pending_tables(d) == 0)
+            d->destroy_stage = DESTROY_GRANTS;
+        return -XEN_ERESTART;
+    case DESTROY_GRANTS:
+        grant_table_release_mappings(d);
+        d->destroy_stage = DESTROY_HOLDS;
+        return -XEN_ERESTART;
+    case DESTROY_HOLDS:
+        put_page_and_type(d, d->shared_info_mfn);
+        if (d->console_ring_mfn)
+            put_page_and_type(d, d->console_ring_mfn);
+        d->console_ring_mfn = 0; /* nothing writes it any more (console_input.c) */
+        d->destroy_stage = DESTROY_FREE;
+        d->destroy_pos = 0;
+        return -XEN_ERESTART;
+    case DESTROY_FREE:
+        if (!free_frames(d))
+            return -XEN_ERESTART;
+        d->destroy_stage = DESTROY_DONE;
+        __attribute__((fallthrough));
+    case DESTROY_DONE:
+    default:
+        if (frames_left(d) || grant_table_in_use(d)) {
+            d->destroy_pos = 0;
+            d->destroy_stage = DESTROY_FREE; /* another destroydomain frees what is let go */
+            return 0;
+        }
+        printk(LOG_INFO, "(pvkit) d%u: destroyed\n", d->id);
+        domain_free(d);
+        tell_dom0();
+        return 0;
+    }
+}
+
+/* --- the hypercall ------------------------------------------------------------ */
+
+long do_domctl(struct vcpu *v, const uint64_t args[5])
+{
+    struct xen_domctl op;
+    long rc = 0;
+
+    if (!v->domain->privileged)
+        return -XEN_EPERM;
+    if (copy_from_guest(&op, args[0], sizeof(op)))
+        return -XEN_EFAULT;
+    if (op.interface_version != XEN_DOMCTL_INTERFACE_VERSION)
+        return -XEN_EACCES;
+    if (op.cmd == XEN_DOMCTL_getdomaininfo) {
+        struct domain *d = domain_at_or_after(op.domain);
+        if (!d)
+            return -XEN_ESRCH;
+        get_info(d, &op.u.getdomaininfo);
+        op.domain = d->id;
+        return copy_to_guest(args[0], &op, sizeof(op)) ? -XEN_EFAULT : 0;
+    }
+    struct domain *d = domain_find(op.domain);
+    if (!d)
+        return -XEN_ESRCH;
+    switch (op.cmd) {
+    case XEN_DOMCTL_pausedomain:
+        if (d == v->domain)
+            return -XEN_EINVAL; /* as Xen: not oneself */
+        if (d->state == DOMAIN_DYING)
+            return -XEN_EINVAL;
+        domain_pause(d);
+        return 0;
+    case XEN_DOMCTL_unpausedomain:
+        if (d == v->domain || !d->paused)
+            return -XEN_EINVAL;
+        domain_unpause(d);
+        return 0;
+    case XEN_DOMCTL_destroydomain:
+        if (d == v->domain || d->privileged)
+            return -XEN_EINVAL;
+        while ((rc = destroy_step(d)) == -XEN_ERESTART && !table_work_preempt())
+            ;
+        return rc == -XEN_ERESTART ? hypercall_continue(__HYPERVISOR_domctl, args) : rc;
+    default:
+        return -XEN_ENOSYS;
+    }
+}
+
+/*
+ * sysctl (35), XEN_SYSCTL_physinfo only: what the machine has (CPUs online,
+ * the TSC rate, total and free memory), for a toolstack's accounting; other
+ * commands -ENOSYS. Privileged domain only; interface version checked.
+ */
+long do_sysctl(struct vcpu *v, const uint64_t args[5])
+{
+    struct xen_sysctl op;
+
+    if (!v->domain->privileged)
+        return -XEN_EPERM;
+    if (copy_from_guest(&op, args[0], sizeof(op)))
+        return -XEN_EFAULT;
+    if (op.interface_version != XEN_SYSCTL_INTERFACE_VERSION)
+        return -XEN_EACCES;
+    if (op.cmd != XEN_SYSCTL_physinfo)
+        return -XEN_ENOSYS;
+    op.u.physinfo = (struct xen_sysctl_physinfo){
+        .threads_per_core = 1, .cores_per_socket = nr_cpus_online, .nr_cpus = nr_cpus_online,
+        .max_cpu_id = nr_cpus_online - 1, .nr_nodes = 1, .max_node_id = 0,
+        .cpu_khz = (uint32_t)(time_tsc_hz() / 1000), .capabilities = XEN_SYSCTL_PHYSCAP_pv,
+        .total_pages = max_mfn(), .free_pages = frame_table.nr_free, .max_mfn = max_mfn() - 1,
+    };
+    return copy_to_guest(args[0], &op, sizeof(op)) ? -XEN_EFAULT : 0;
+}

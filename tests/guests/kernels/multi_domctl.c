@@ -1,0 +1,206 @@
+/*
+ * multi_domctl (the initial domain A = 0 and one --domu copy B = 1 with
+ * "role=1"; pvkit only): the privileged domain controls another's life, as a
+ * toolstack does with Xen's domctl and sysctl.
+ *
+ * B grants A a page and counts a heartbeat in it until A writes "stop";
+ * then B checks that an unprivileged domain may use neither domctl nor
+ * sysctl, and powers off. A, meanwhile: reads both domains with
+ * getdomaininfo (ids, vCPUs, pages, running/blocked; the next id at or
+ * after the one asked for, -ESRCH past the last); pauses B (the heartbeat
+ * stands still for 300 ms, getdomaininfo says paused), unpauses it (the
+ * heartbeat moves again); refuses pausing or destroying itself, unpausing a
+ * domain not paused, a wrong interface version (-EACCES), an unknown
+ * command (-ENOSYS), domain 999 (-ESRCH); stops B and waits for
+ * VIRQ_DOM_EXC, after which getdomaininfo shows B shut down (poweroff).
+ * A then destroys B while still mapping B's granted page: B stays, dying
+ * (a frame another domain maps is not freed); after A unmaps, destroying
+ * again frees B: getdomaininfo no longer finds it and sysctl physinfo's
+ * free pages grew by at least B's pages.
+ */
+#define __XEN_TOOLS__ 1
+#include "evt/evt.h"
+#include "pt.h"
+#include <xen/domctl.h>
+#include <xen/grant_table.h>
+#include <xen/sysctl.h>
+
+#define MS 1000000ULL
+#define TIMEOUT (20000 * MS)
+#define REF 10
+
+struct beat {                   /* the page B grants A */
+    volatile uint64_t count;
+    volatile uint8_t stop;
+};
+
+static char pool[8][4096] __attribute__((aligned(4096)));
+static uint8_t page[4096] __attribute__((aligned(4096)));
+
+static long domctl(struct xen_domctl *op)
+{
+    return hypercall3(__HYPERVISOR_domctl, (unsigned long)op, 0, 0);
+}
+
+static long sysctl(struct xen_sysctl *op)
+{
+    return hypercall3(__HYPERVISOR_sysctl, (unsigned long)op, 0, 0);
+}
+
+static long dctl(uint32_t cmd, domid_t dom, struct xen_domctl *op)
+{
+    *op = (struct xen_domctl){ .cmd = cmd, .interface_version = XEN_DOMCTL_INTERFACE_VERSION,
+                               .domain = dom };
+    return domctl(op);
+}
+
+static uint64_t free_pages(void)
+{
+    struct xen_sysctl op = { .cmd = XEN_SYSCTL_physinfo,
+                             .interface_version = XEN_SYSCTL_INTERFACE_VERSION };
+    return sysctl(&op) == 0 ? op.u.physinfo.free_pages : 0;
+}
+
+static long gnttab(unsigned int cmd, void *op, unsigned int count)
+{
+    return hypercall3(__HYPERVISOR_grant_table_op, cmd, (unsigned long)op, count);
+}
+
+static void sleep_ms(uint64_t ms)
+{
+    uint64_t end = evt_now() + ms * MS;
+    while (evt_now() < end)
+        hyp_sched_op(SCHEDOP_yield, NULL);
+}
+
+static void role_b(void)
+{
+    struct beat *b = (struct beat *)page;
+    xen_pfn_t frame = 0;
+    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1 };
+    struct grant_entry_v1 *table = (struct grant_entry_v1 *)pool[0];
+    struct xen_domctl op;
+
+    TEST("B: grant the heartbeat page to A and beat until told to stop");
+    set_xen_guest_handle(st.frame_list, &frame);
+    EXPECT_EQ(gnttab(GNTTABOP_setup_table, &st, 1), 0);
+    EXPECT_EQ(hyp_update_va_mapping((unsigned long)table, (frame << 12) | PTE_DATA_RW,
+                                    UVMF_INVLPG), 0);
+    table[REF].domid = 0;
+    table[REF].frame = (uint32_t)pt_mfn_of(page);
+    __atomic_store_n(&table[REF].flags, (uint16_t)GTF_permit_access, __ATOMIC_SEQ_CST);
+    uint64_t end = evt_now() + 4 * TIMEOUT;
+    while (!b->stop && evt_now() < end) {
+        b->count++;
+        hyp_sched_op(SCHEDOP_yield, NULL);
+    }
+    EXPECT(b->stop);
+
+    TEST("B: no domctl or sysctl for an unprivileged domain");
+    EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 0, &op), -XEN_EPERM);
+    EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 0, &op), -XEN_EPERM);
+    struct xen_sysctl s = { .cmd = XEN_SYSCTL_physinfo,
+                            .interface_version = XEN_SYSCTL_INTERFACE_VERSION };
+    EXPECT_EQ(sysctl(&s), -XEN_EPERM);
+}
+
+/* Waits until B's heartbeat has moved (true) or TIMEOUT. */
+static int beat_moves(volatile struct beat *b)
+{
+    uint64_t c = b->count, end = evt_now() + TIMEOUT;
+    while (b->count == c && evt_now() < end)
+        hyp_sched_op(SCHEDOP_yield, NULL);
+    return b->count != c;
+}
+
+static void role_a(void)
+{
+    struct xen_domctl op;
+    struct gnttab_map_grant_ref map = { .host_addr = (unsigned long)pool[1],
+                                        .flags = GNTMAP_host_map, .ref = REF, .dom = 1 };
+    volatile struct beat *b = (volatile struct beat *)pool[1];
+    long virq_port = evt_bind_virq(VIRQ_DOM_EXC, 0);
+
+    TEST("A: getdomaininfo of both domains");
+    EXPECT(virq_port > 0);
+    EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 0, &op), 0);
+    EXPECT_EQ(op.domain, 0);
+    EXPECT_EQ(op.u.getdomaininfo.nr_online_vcpus, 1);
+    EXPECT(op.u.getdomaininfo.tot_pages > 0);
+    EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), 0);
+    EXPECT_EQ(op.domain, 1);
+    EXPECT_EQ(op.u.getdomaininfo.flags & (XEN_DOMINF_dying | XEN_DOMINF_shutdown), 0);
+    uint64_t b_pages = op.u.getdomaininfo.tot_pages;
+    guest_printf("     B: %lu pages, flags 0x%x\n", (unsigned long)b_pages,
+                 op.u.getdomaininfo.flags);
+    EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 2, &op), -XEN_ESRCH);
+
+    TEST("A: map B's heartbeat; pause and unpause B");
+    uint64_t end = evt_now() + TIMEOUT;
+    while (gnttab(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
+           evt_now() < end) {
+        sleep_ms(5);
+        map.status = 0;
+    }
+    if (!EXPECT_EQ(map.status, GNTST_okay))
+        return;
+    EXPECT(beat_moves(b));
+    EXPECT_EQ(dctl(XEN_DOMCTL_pausedomain, 1, &op), 0);
+    sleep_ms(20); /* B's vCPU leaves its CPU */
+    uint64_t c = b->count;
+    sleep_ms(300);
+    EXPECT_EQ(b->count, c);
+    EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), 0);
+    EXPECT(op.u.getdomaininfo.flags & XEN_DOMINF_paused);
+    EXPECT_EQ(dctl(XEN_DOMCTL_unpausedomain, 1, &op), 0);
+    EXPECT(beat_moves(b));
+
+    TEST("A: hostile domctls");
+    EXPECT_EQ(dctl(XEN_DOMCTL_pausedomain, 0, &op), -XEN_EINVAL);
+    EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 0, &op), -XEN_EINVAL);
+    EXPECT_EQ(dctl(XEN_DOMCTL_unpausedomain, 1, &op), -XEN_EINVAL);   /* not paused */
+    EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 999, &op), -XEN_ESRCH);
+    EXPECT_EQ(dctl(12345, 1, &op), -XEN_ENOSYS);
+    op = (struct xen_domctl){ .cmd = XEN_DOMCTL_getdomaininfo, .interface_version = 1 };
+    EXPECT_EQ(domctl(&op), -XEN_EACCES);
+
+    TEST("A: B shuts down; VIRQ_DOM_EXC; destroy frees it once unmapped");
+    unsigned int seen = evt_count[virq_port];
+    b->stop = 1;
+    EXPECT(evt_wait((evtchn_port_t)virq_port, seen + 1, TIMEOUT));
+    EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), 0);
+    EXPECT(op.u.getdomaininfo.flags & XEN_DOMINF_shutdown);
+    EXPECT_EQ((op.u.getdomaininfo.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask,
+              SHUTDOWN_poweroff);
+    uint64_t free0 = free_pages();
+    EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), 0);
+    EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), 0);     /* still there: we map a page */
+    EXPECT_EQ(op.domain, 1);
+    EXPECT(op.u.getdomaininfo.flags & XEN_DOMINF_dying);
+    struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)pool[1],
+                                         .handle = map.handle };
+    EXPECT_EQ(gnttab(GNTTABOP_unmap_grant_ref, &un, 1), 0);
+    EXPECT_EQ(un.status, GNTST_okay);
+    EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), 0);
+    EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), -XEN_ESRCH);
+    uint64_t free1 = free_pages();
+    guest_printf("     free pages %lu -> %lu (B had %lu)\n", (unsigned long)free0,
+                 (unsigned long)free1, (unsigned long)b_pages);
+    EXPECT(free1 >= free0 + b_pages);
+    EXPECT_EQ(pt_map_rw(pool[1]), 0);
+}
+
+void test_main(void)
+{
+    TEST("setup");
+    EXPECT_EQ(evt_init(), 0);
+    if (!evt_shared)
+        return;
+    pt_pool_init(pool[4], 4);
+    evt_enable();
+    if (evt_cmdline_num("role", 0) == 0)
+        role_a();
+    else
+        role_b();
+    evt_disable();
+}
