@@ -31,18 +31,18 @@
 #define WATCH_ROOT "vif"
 
 /* Contract: finds the vif for (fe, id) in the list; NULL if none. */
-static struct vif *find(struct netback *bb, domid_t fe, unsigned id)
+static struct vif *find(struct netback *nb, domid_t fe, unsigned id)
 {
-    for (struct vif *v = bb->vifs; v; v = v->next)
+    for (struct vif *v = nb->vifs; v; v = v->next)
         if (v->fe_domid == fe && v->handle == id)
             return v;
     return NULL;
 }
 
 /* Contract: unlinks and destroys `v`. */
-static void forget(struct netback *bb, struct vif *v)
+static void forget(struct netback *nb, struct vif *v)
 {
-    struct vif **pp = &bb->vifs;
+    struct vif **pp = &nb->vifs;
 
     while (*pp != v)
         pp = &(*pp)->next;
@@ -51,36 +51,36 @@ static void forget(struct netback *bb, struct vif *v)
 }
 
 /* Contract: brings device (fe, id) up to date, creating or removing it. */
-static void device_changed(struct netback *bb, domid_t fe, unsigned id)
+static void device_changed(struct netback *nb, domid_t fe, unsigned id)
 {
-    struct vif *v = find(bb, fe, id);
+    struct vif *v = find(nb, fe, id);
     char path[160];
 
-    snprintf(path, sizeof(path), "%s/%u/%u", bb->root, fe, id);
-    if (xsu_state(bb->xs, path) < 0) {
+    snprintf(path, sizeof(path), "%s/%u/%u", nb->root, fe, id);
+    if (xsu_state(nb->xs, path) < 0) {
         if (v)
-            forget(bb, v);
+            forget(nb, v);
         return;
     }
     if (!v) {
-        v = vif_create(bb, fe, id);
+        v = vif_create(nb, fe, id);
         if (!v)
             return;
-        v->next = bb->vifs;
-        bb->vifs = v;
+        v->next = nb->vifs;
+        nb->vifs = v;
     }
     vif_update(v);
 }
 
 /* Contract: parses "<root>/<fe>/<id>[/...]"; 0 on success. */
-static int parse_dev_path(const struct netback *bb, const char *path,
+static int parse_dev_path(const struct netback *nb, const char *path,
                           unsigned *fe, unsigned *id)
 {
-    size_t n = strlen(bb->root);
+    size_t n = strlen(nb->root);
     char *end;
     unsigned long a, b;
 
-    if (strncmp(path, bb->root, n) != 0 || path[n] != '/')
+    if (strncmp(path, nb->root, n) != 0 || path[n] != '/')
         return -1;
     a = strtoul(path + n + 1, &end, 10);
     if (*end != '/' || a > 0x7fef)
@@ -94,20 +94,20 @@ static int parse_dev_path(const struct netback *bb, const char *path,
 }
 
 /* Contract: visits every device under the root (initial watch fire). */
-static void scan_all(struct netback *bb)
+static void scan_all(struct netback *nb)
 {
     unsigned nfe = 0;
-    char **fes = xs_directory(bb->xs, XBT_NULL, bb->root, &nfe);
+    char **fes = xs_directory(nb->xs, XBT_NULL, nb->root, &nfe);
 
     for (unsigned i = 0; fes && i < nfe; i++) {
         char dir[128];
         unsigned nid = 0;
         char **ids;
 
-        snprintf(dir, sizeof(dir), "%s/%s", bb->root, fes[i]);
-        ids = xs_directory(bb->xs, XBT_NULL, dir, &nid);
+        snprintf(dir, sizeof(dir), "%s/%s", nb->root, fes[i]);
+        ids = xs_directory(nb->xs, XBT_NULL, dir, &nid);
         for (unsigned j = 0; ids && j < nid; j++)
-            device_changed(bb, (domid_t)strtoul(fes[i], NULL, 10),
+            device_changed(nb, (domid_t)strtoul(fes[i], NULL, 10),
                            (unsigned)strtoul(ids[j], NULL, 10));
         free(ids);
     }
@@ -115,43 +115,43 @@ static void scan_all(struct netback *bb)
 }
 
 /* Contract: dispatches one watch event. */
-static void on_watch(struct netback *bb, const char *path, const char *token)
+static void on_watch(struct netback *nb, const char *path, const char *token)
 {
     unsigned fe, id;
 
     if (strcmp(token, WATCH_ROOT) != 0) {
-        for (struct vif *v = bb->vifs; v; v = v->next)
+        for (struct vif *v = nb->vifs; v; v = v->next)
             if (strcmp(v->path, token) == 0) {
-                device_changed(bb, v->fe_domid, v->handle);
+                device_changed(nb, v->fe_domid, v->handle);
                 return;
             }
         return;
     }
-    if (parse_dev_path(bb, path, &fe, &id) == 0)
-        device_changed(bb, (domid_t)fe, id);
-    else if (strcmp(path, bb->root) == 0)
-        scan_all(bb);
+    if (parse_dev_path(nb, path, &fe, &id) == 0)
+        device_changed(nb, (domid_t)fe, id);
+    else if (strcmp(path, nb->root) == 0)
+        scan_all(nb);
 }
 
 /* Contract: drains the store's watch queue. */
-static void drain_watches(struct netback *bb)
+static void drain_watches(struct netback *nb)
 {
     char **ev;
 
-    while ((ev = xs_check_watch(bb->xs)) != NULL) {
-        on_watch(bb, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
+    while ((ev = xs_check_watch(nb->xs)) != NULL) {
+        on_watch(nb, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
         free(ev);
     }
 }
 
 /* Contract: handles vifs whose queues reported broken rings. */
-static void handle_failures(struct netback *bb)
+static void handle_failures(struct netback *nb)
 {
     uint64_t n;
 
-    if (read(bb->wake_fd, &n, sizeof(n)) < 0)
+    if (read(nb->wake_fd, &n, sizeof(n)) < 0)
         return;
-    for (struct vif *v = bb->vifs; v; v = v->next)
+    for (struct vif *v = nb->vifs; v; v = v->next)
         if (atomic_load(&v->failed))
             vif_update(v);
 }
@@ -172,11 +172,11 @@ static void usage(void)
 }
 
 /*
- * Contract: parses options into bb; --help prints the usage and exits 0;
+ * Contract: parses options into nb; --help prints the usage and exits 0;
  * an unknown option, a stray argument or a value out of its range is one
  * line on stderr and exit 2 (cli.h).
  */
-static const char *parse_args(int argc, char **argv, struct netback *bb)
+static const char *parse_args(int argc, char **argv, struct netback *nb)
 {
     static const struct option opts[] = {
         { "transport", required_argument, NULL, 't' },
@@ -187,13 +187,13 @@ static const char *parse_args(int argc, char **argv, struct netback *bb)
     const char *kind = "xen";
     int c;
 
-    bb->max_queues = 4;
+    nb->max_queues = 4;
     opterr = 0;   /* pvk_cli_bad_option says it in one line */
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 't': kind = optarg; pvk_cli_transport(PROG, kind); break;
         case 'q':
-            bb->max_queues = (unsigned)pvk_cli_num(PROG, "--max-queues", optarg,
+            nb->max_queues = (unsigned)pvk_cli_num(PROG, "--max-queues", optarg,
                                                    1, NETBACK_MAX_QUEUES);
             break;
         case 'h': usage(); exit(0);
@@ -207,37 +207,37 @@ static const char *parse_args(int argc, char **argv, struct netback *bb)
 }
 
 /* Contract: opens transport, store and watches; 0 or -1 with a message. */
-static int setup(struct netback *bb, const char *kind)
+static int setup(struct netback *nb, const char *kind)
 {
-    bb->t = pvk_transport_open(kind);
-    if (!bb->t) {
+    nb->t = pvk_transport_open(kind);
+    if (!nb->t) {
         pvk_err("transport %s: %s: %s", kind, pvk_transport_failed_on(),
                 strerror(errno));
         return -1;
     }
-    bb->xs = pvk_store_open(bb->t);
-    if (!bb->xs) {
+    nb->xs = pvk_store_open(nb->t);
+    if (!nb->xs) {
         pvk_err("cannot connect to xenstore at %s: %s",
                 pvk_transport_failed_on(), strerror(errno));
         return -1;
     }
-    snprintf(bb->root, sizeof(bb->root), "/local/domain/%u/backend/vif",
-             pvk_transport_self(bb->t));
-    bb->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (xs_fileno(bb->xs) < 0 || bb->wake_fd < 0 ||
-        !xs_watch(bb->xs, bb->root, WATCH_ROOT)) {
-        pvk_err("cannot watch %s: %s", bb->root, strerror(errno));
+    snprintf(nb->root, sizeof(nb->root), "/local/domain/%u/backend/vif",
+             pvk_transport_self(nb->t));
+    nb->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (xs_fileno(nb->xs) < 0 || nb->wake_fd < 0 ||
+        !xs_watch(nb->xs, nb->root, WATCH_ROOT)) {
+        pvk_err("cannot watch %s: %s", nb->root, strerror(errno));
         return -1;
     }
     return 0;
 }
 
 /* Contract: serves until a termination signal arrives. */
-static void run(struct netback *bb, int sfd)
+static void run(struct netback *nb, int sfd)
 {
     struct pollfd p[3] = {
-        { .fd = xs_fileno(bb->xs), .events = POLLIN },
-        { .fd = bb->wake_fd, .events = POLLIN },
+        { .fd = xs_fileno(nb->xs), .events = POLLIN },
+        { .fd = nb->wake_fd, .events = POLLIN },
         { .fd = sfd, .events = POLLIN },
     };
 
@@ -247,16 +247,16 @@ static void run(struct netback *bb, int sfd)
         if (p[2].revents)
             return;
         if (p[0].revents)
-            drain_watches(bb);
+            drain_watches(nb);
         if (p[1].revents)
-            handle_failures(bb);
+            handle_failures(nb);
     }
 }
 
 int main(int argc, char **argv)
 {
-    struct netback bb = { 0 };
-    const char *kind = parse_args(argc, argv, &bb);
+    struct netback nb = { 0 };
+    const char *kind = parse_args(argc, argv, &nb);
     sigset_t set;
     int sfd;
 
@@ -267,16 +267,16 @@ int main(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     sfd = signalfd(-1, &set, SFD_CLOEXEC);
-    if (sfd < 0 || setup(&bb, kind) < 0) {
-        if (bb.xs)
-            xs_close(bb.xs);
-        pvk_transport_close(bb.t);
+    if (sfd < 0 || setup(&nb, kind) < 0) {
+        if (nb.xs)
+            xs_close(nb.xs);
+        pvk_transport_close(nb.t);
         return 1;
     }
-    run(&bb, sfd);
-    while (bb.vifs)
-        forget(&bb, bb.vifs);
-    xs_close(bb.xs);
-    pvk_transport_close(bb.t);
+    run(&nb, sfd);
+    while (nb.vifs)
+        forget(&nb, nb.vifs);
+    xs_close(nb.xs);
+    pvk_transport_close(nb.t);
     return 0;
 }
