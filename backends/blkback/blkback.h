@@ -20,7 +20,7 @@
 #include <liburing.h>
 
 #include "../common/transport.h"
-#include "../proto/blkreq.h"
+#include "proto/blkreq.h"
 
 struct xs_handle;
 

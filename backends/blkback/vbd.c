@@ -17,8 +17,8 @@
 #include "blkback.h"
 #include "../common/log.h"
 #include "../common/xsutil.h"
-#include "../proto/keys.h"
-#include "../proto/xbstate.h"
+#include "proto/keys.h"
+#include "proto/xbstate.h"
 
 #include <errno.h>
 #include <fcntl.h>

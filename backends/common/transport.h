@@ -19,7 +19,7 @@
 #define PVK_TRANSPORT_H
 
 #include <stdint.h>
-#include "../proto/pvk_abi.h"
+#include "proto/pvk_abi.h"
 
 struct xs_handle;
 struct pvk_transport;

@@ -4,7 +4,7 @@
  * (XENSTORE_ABS_PATH_MAX), so a long frontend-supplied name cannot overflow.
  */
 #include "xsutil.h"
-#include "../proto/xbstate.h"
+#include "proto/xbstate.h"
 
 #include <errno.h>
 #include <stdarg.h>

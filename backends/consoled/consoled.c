@@ -25,7 +25,7 @@
 #include "../common/log.h"
 #include "../common/transport.h"
 #include "../common/xsutil.h"
-#include "../proto/keys.h"
+#include "proto/keys.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -17,7 +17,7 @@
 #include <stdatomic.h>
 
 #include "../common/transport.h"
-#include "../proto/netpkt.h"
+#include "proto/netpkt.h"
 
 #define NETBACK_MAX_QUEUES 8
 
