@@ -1,40 +1,33 @@
 /*
  * blkback.h - internal interfaces of pvkit-blkback.
  *
- * Structure: main.c watches the store and owns every `struct vbd`
- * (vbd.c: backing file, xenbus handshake); each connected vbd runs one
- * `struct vbd_queue` thread per ring (queue.c: ring consumer, grant mapping
- * through pcache.c, asynchronous I/O with io_uring).  Only the queue thread
- * touches its ring, its io_uring and its persistent-grant cache; the main
- * thread only starts and stops queues.  A queue that detects a frontend
- * protocol violation it cannot answer with an error response (garbage ring
- * indices) marks its vbd failed and wakes the main thread, which drops the
- * device (state Closing) while every other device keeps being served.
+ * Structure: the xenbus-backend core (../core/xbback.h) runs the daemon,
+ * finds the vbds and drives their state machine; blkback adds only the
+ * block protocol: main.c (options), vbd.c (the vbd class: backing file,
+ * probe and connect keys), and one `struct vbd_queue` thread per ring
+ * (queue.c: ring consumer, grant mapping through pcache.c, asynchronous I/O
+ * with io_uring).  Only the queue thread touches its ring, its io_uring and
+ * its persistent-grant cache; the main thread only starts and stops queues.
+ * A queue that detects a frontend protocol violation it cannot answer with
+ * an error response (garbage ring indices) calls xbb_dev_fail, and the core
+ * drops the device (state Closing) while every other device keeps being
+ * served.
  */
 #ifndef PVK_BLKBACK_H
 #define PVK_BLKBACK_H
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <sys/uio.h>
 #include <liburing.h>
 
-#include "../common/transport.h"
-#include "../proto/blkreq.h"
+#include "core/xbback.h"
+#include "proto/blkreq.h"
 
-struct xs_handle;
-
-/* Process-wide options and shared objects. */
+/* Process-wide options beside the core's. */
 struct blkback {
-    struct pvk_transport *t;
-    struct xs_handle *xs;
-    char root[64];              /* /local/domain/<self>/backend/vbd */
-    unsigned max_queues;
+    struct xbb_backend core;    /* core.max_queues: rings per disk offered */
     unsigned max_ring_order;
     unsigned max_indirect;      /* 0 disables indirect segments */
     unsigned max_persistent;    /* persistent grants per queue, 0 = off */
-    int wake_fd;                /* eventfd: a queue wants main's attention */
-    struct vbd *vbds;
 };
 
 /* Persistent grant cache: gref -> page mapped writable, per queue. */
@@ -70,9 +63,7 @@ struct vbd_queue {
     blkif_back_ring_t ring;
     struct pvk_evtchn *ev;
     struct io_uring uring;
-    int stop_fd;
-    pthread_t thread;
-    int running;
+    struct xbb_thread th;
     struct pcache pc;
     struct inflight *slots, *free;
     unsigned nr_slots, busy;
@@ -82,14 +73,7 @@ struct vbd_queue {
 };
 
 struct vbd {
-    struct vbd *next;
-    struct blkback *bb;
-    char path[128];             /* backend node */
-    char fepath[128];           /* frontend node */
-    domid_t fe_domid;
-    unsigned devid;
-    int state;                  /* our xenbus state as last written */
-    int probed;
+    struct xbb_dev dev;         /* dev.id: the virtual device number */
     int fd;                     /* backing file or block device */
     int is_blkdev;
     struct blkreq_limits lim;
@@ -98,9 +82,13 @@ struct vbd {
     int persistent;             /* negotiated for the current connection */
     unsigned nr_queues;
     struct vbd_queue *queues;
-    atomic_int failed;
-    int watching;
 };
+
+/* The blkback options of the daemon serving v. */
+static inline struct blkback *vbd_blkback(const struct vbd *v)
+{
+    return xbb_container_of(v->dev.be, struct blkback, core);
+}
 
 /* pcache.c */
 int pcache_init(struct pcache *pc, unsigned max);
@@ -112,9 +100,7 @@ void pcache_release(struct pcache *pc, struct pvk_transport *t);
 int queue_start(struct vbd_queue *q);
 void queue_stop(struct vbd_queue *q);
 
-/* vbd.c */
-struct vbd *vbd_create(struct blkback *bb, domid_t fe, unsigned devid);
-void vbd_update(struct vbd *v);
-void vbd_destroy(struct vbd *v);
+/* vbd.c: the vbd device class of the core. */
+extern const struct xbb_class vbd_class;
 
 #endif

@@ -21,7 +21,6 @@
  */
 #define _GNU_SOURCE
 #include "blkback.h"
-#include "../common/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,9 +28,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <unistd.h>
 
 #define TAG_EVTCHN 1u
 #define TAG_STOP   2u
@@ -79,23 +76,11 @@ static void push_responses(struct vbd_queue *q)
         pvk_evtchn_notify(q->ev);
 }
 
-/* Contract: the frontend broke the ring protocol; drop the device. */
-static void queue_fail(struct vbd_queue *q, const char *why)
-{
-    uint64_t one = 1;
-
-    pvk_log_guest("%s: queue %u: %s, dropping device", q->vbd->path, q->idx,
-                  why);
-    atomic_store(&q->vbd->failed, 1);
-    if (write(q->vbd->bb->wake_fd, &one, sizeof(one)) < 0)
-        pvk_err("wake main thread: %s", strerror(errno));
-}
-
 /* Contract: answers and recycles a finished in-flight request. */
 static void finish(struct vbd_queue *q, struct inflight *f)
 {
     if (f->batch)
-        pvk_grant_unmap(q->vbd->bb->t, f->batch, f->batch_count);
+        pvk_grant_unmap(q->vbd->dev.be->t, f->batch, f->batch_count);
     f->batch = NULL;
     respond(q, f->id, f->op, f->status);
     f->next_free = q->free;
@@ -118,9 +103,9 @@ static void *persistent_page(struct vbd_queue *q, grant_ref_t gref)
     page = pcache_get(&q->pc, gref);
     if (page || q->pc.used >= q->pc.max)
         return page;
-    page = pvk_grant_map(v->bb->t, v->fe_domid, 1, &gref, 1);
+    page = pvk_grant_map(v->dev.be->t, v->dev.fe_domid, 1, &gref, 1);
     if (page && pcache_put(&q->pc, gref, page) < 0) {
-        pvk_grant_unmap(v->bb->t, page, 1);
+        pvk_grant_unmap(v->dev.be->t, page, 1);
         page = NULL;
     }
     return page;
@@ -150,7 +135,7 @@ static int map_segs(struct vbd_queue *q, const struct blkreq *r,
     }
     if (!misses)
         return BLKIF_RSP_OKAY;
-    base = pvk_grant_map(q->vbd->bb->t, q->vbd->fe_domid, misses, miss_ref,
+    base = pvk_grant_map(q->vbd->dev.be->t, q->vbd->dev.fe_domid, misses, miss_ref,
                          !r->write);
     if (!base)
         return BLKIF_RSP_ERROR;
@@ -176,14 +161,14 @@ static int load_indirect(struct vbd_queue *q, struct blkreq *r)
         int mapped = 0;
 
         if (!page) {
-            page = pvk_grant_map(v->bb->t, v->fe_domid, 1, &r->indirect[i], 0);
+            page = pvk_grant_map(v->dev.be->t, v->dev.fe_domid, 1, &r->indirect[i], 0);
             if (!page)
                 return BLKIF_RSP_ERROR;
             mapped = 1;
         }
         memcpy(snap, page, sizeof(snap));
         if (mapped)
-            pvk_grant_unmap(v->bb->t, page, 1);
+            pvk_grant_unmap(v->dev.be->t, page, 1);
         blkreq_load_indirect(r, i, snap);
     }
     return blkreq_finish(r, &v->lim);
@@ -292,7 +277,8 @@ static int process_ring(struct vbd_queue *q)
         int more;
 
         if (RING_REQUEST_PROD_OVERFLOW(&q->ring, rp)) {
-            queue_fail(q, "request producer index out of range");
+            xbb_dev_fail(&q->vbd->dev, q->idx,
+                         "request producer index out of range");
             return -1;
         }
         while (q->ring.req_cons != rp && q->free && !q->deferred_slot) {
@@ -346,7 +332,7 @@ static void *queue_main(void *arg)
     int stopping = 0, dead = 0;
 
     arm_poll(q, pvk_evtchn_fd(q->ev), TAG_EVTCHN);
-    arm_poll(q, q->stop_fd, TAG_STOP);
+    arm_poll(q, q->th.stop_fd, TAG_STOP);
     dead = process_ring(q) < 0;
     push_responses(q);
     while (!stopping || q->busy) {
@@ -398,7 +384,7 @@ static int alloc_slots(struct vbd_queue *q)
 /* Contract: releases whatever queue_setup acquired (safe on partial setup). */
 static void queue_release(struct vbd_queue *q)
 {
-    struct pvk_transport *t = q->vbd->bb->t;
+    struct pvk_transport *t = q->vbd->dev.be->t;
 
     if (q->uring.ring_fd > 0)
         io_uring_queue_exit(&q->uring);
@@ -411,26 +397,23 @@ static void queue_release(struct vbd_queue *q)
     if (q->sring)
         pvk_grant_unmap(t, q->sring, q->nr_ring_pages);
     q->sring = NULL;
-    if (q->stop_fd > 0)
-        close(q->stop_fd);
-    q->stop_fd = -1;
+    xbb_thread_fini(&q->th);
 }
 
 /* Contract: maps the ring, binds the channel and sets up io_uring. */
 static int queue_setup(struct vbd_queue *q)
 {
     struct vbd *v = q->vbd;
-    struct pvk_transport *t = v->bb->t;
+    struct pvk_transport *t = v->dev.be->t;
 
-    q->sring = pvk_grant_map(t, v->fe_domid, q->nr_ring_pages, q->ring_refs, 1);
+    q->sring = pvk_grant_map(t, v->dev.fe_domid, q->nr_ring_pages, q->ring_refs, 1);
     if (!q->sring)
         return -1;
     BACK_RING_INIT(&q->ring, (blkif_sring_t *)q->sring,
                    (size_t)q->nr_ring_pages * PVK_PAGE_SIZE);
-    q->ev = pvk_evtchn_bind(t, v->fe_domid, q->port);
-    q->stop_fd = eventfd(0, EFD_CLOEXEC);
-    if (!q->ev || q->stop_fd < 0 || alloc_slots(q) < 0 ||
-        pcache_init(&q->pc, v->persistent ? v->bb->max_persistent : 0) < 0)
+    q->ev = pvk_evtchn_bind(t, v->dev.fe_domid, q->port);
+    if (!q->ev || xbb_thread_init(&q->th) < 0 || alloc_slots(q) < 0 ||
+        pcache_init(&q->pc, v->persistent ? vbd_blkback(v)->max_persistent : 0) < 0)
         return -1;
     if (io_uring_queue_init(2 * q->nr_slots + 8, &q->uring, 0) < 0) {
         memset(&q->uring, 0, sizeof(q->uring));
@@ -442,27 +425,18 @@ static int queue_setup(struct vbd_queue *q)
 /* Contract: see blkback.h; on failure nothing stays mapped or bound. */
 int queue_start(struct vbd_queue *q)
 {
-    q->stop_fd = -1;
+    q->th.stop_fd = -1;
     memset(&q->uring, 0, sizeof(q->uring));
-    if (queue_setup(q) < 0 ||
-        pthread_create(&q->thread, NULL, queue_main, q) != 0) {
+    if (queue_setup(q) < 0 || xbb_thread_start(&q->th, queue_main, q) < 0) {
         queue_release(q);
         return -1;
     }
-    q->running = 1;
     return 0;
 }
 
 /* Contract: stops the thread after in-flight I/O completes, then releases. */
 void queue_stop(struct vbd_queue *q)
 {
-    uint64_t one = 1;
-
-    if (!q->running)
-        return;
-    if (write(q->stop_fd, &one, sizeof(one)) < 0)
-        pvk_err("stop queue: %s", strerror(errno));
-    pthread_join(q->thread, NULL);
-    q->running = 0;
-    queue_release(q);
+    if (xbb_thread_stop(&q->th))
+        queue_release(q);
 }

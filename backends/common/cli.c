@@ -2,7 +2,7 @@
  * cli.c - the command-line checks of cli.h.
  */
 #include "cli.h"
-#include "hosted_layout.h"
+#include "hosted/hosted_layout.h"
 #include "transport.h"
 
 #include <ctype.h>

@@ -1,8 +1,10 @@
 /*
- * transport.c - run-time selection of a transport and dispatch of the
- * transport.h calls through its operations table.
+ * transport.c - run-time selection of a transport, dispatch of the
+ * transport.h calls through its operations table, and a daemon's start-up
+ * (transport and store, with its one-line errors).
  */
 #include "transport_impl.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -134,4 +136,26 @@ void pvk_evtchn_unbind(struct pvk_evtchn *ev)
 struct xs_handle *pvk_store_open(struct pvk_transport *t)
 {
     return t->ops->store_open(t);
+}
+
+/* Contract: see transport.h. */
+int pvk_connect(const char *kind, struct pvk_transport **t,
+                struct xs_handle **xs)
+{
+    *xs = NULL;
+    *t = pvk_transport_open(kind);
+    if (!*t) {
+        pvk_err("transport %s: %s: %s", kind, pvk_transport_failed_on(),
+                strerror(errno));
+        return -1;
+    }
+    *xs = pvk_store_open(*t);
+    if (!*xs) {
+        pvk_err("cannot connect to xenstore at %s: %s",
+                pvk_transport_failed_on(), strerror(errno));
+        pvk_transport_close(*t);
+        *t = NULL;
+        return -1;
+    }
+    return 0;
 }

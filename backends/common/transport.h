@@ -19,7 +19,7 @@
 #define PVK_TRANSPORT_H
 
 #include <stdint.h>
-#include "../proto/pvk_abi.h"
+#include "proto/pvk_abi.h"
 
 struct xs_handle;
 struct pvk_transport;
@@ -93,5 +93,14 @@ void pvk_evtchn_unbind(struct pvk_evtchn *ev);
  * then pvk_transport_failed_on() names the socket (or device) tried.
  */
 struct xs_handle *pvk_store_open(struct pvk_transport *t);
+
+/*
+ * A daemon's start-up: opens transport `kind` into *t and its store into
+ * *xs.  Returns 0, or -1 after one error line naming the device or socket
+ * that failed ("transport xen: /dev/xen/gntdev: ...", "cannot connect to
+ * xenstore at PATH: ..."); then *t and *xs are NULL and nothing stays open.
+ */
+int pvk_connect(const char *kind, struct pvk_transport **t,
+                struct xs_handle **xs);
 
 #endif

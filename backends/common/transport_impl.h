@@ -1,7 +1,8 @@
 /*
  * transport_impl.h - the operations table behind transport.h.  Each
- * implementation (transport_xen.c, transport_hosted.c) fills one table;
- * transport.c dispatches through it.  Private to backends/common.
+ * implementation (transport_xen.c here, ../../hosted/transport_hosted.c)
+ * fills one table; transport.c dispatches through it.  Private to the
+ * transport implementations.
  */
 #ifndef PVK_TRANSPORT_IMPL_H
 #define PVK_TRANSPORT_IMPL_H

@@ -4,7 +4,7 @@
  * (XENSTORE_ABS_PATH_MAX), so a long frontend-supplied name cannot overflow.
  */
 #include "xsutil.h"
-#include "../proto/xbstate.h"
+#include "proto/xbstate.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -47,6 +47,17 @@ int xsu_get_u64(struct xs_handle *xs, xs_transaction_t t, const char *dir,
         rc = 0;
     free(s);
     return rc;
+}
+
+int xsu_get_u32(struct xs_handle *xs, xs_transaction_t t, const char *dir,
+                const char *key, uint32_t *v)
+{
+    uint64_t v64;
+
+    if (xsu_get_u64(xs, t, dir, key, &v64) < 0 || v64 > UINT32_MAX)
+        return -1;
+    *v = (uint32_t)v64;
+    return 0;
 }
 
 uint64_t xsu_read_u64(struct xs_handle *xs, xs_transaction_t t,

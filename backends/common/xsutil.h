@@ -20,6 +20,9 @@ uint64_t xsu_read_u64(struct xs_handle *xs, xs_transaction_t t,
 /* Like xsu_read_u64 but reports absence: returns 0 and sets *v, or -1. */
 int xsu_get_u64(struct xs_handle *xs, xs_transaction_t t, const char *dir,
                 const char *key, uint64_t *v);
+/* Like xsu_get_u64 for a 32-bit value: -1 if absent, invalid or larger. */
+int xsu_get_u32(struct xs_handle *xs, xs_transaction_t t, const char *dir,
+                const char *key, uint32_t *v);
 /* Writes printf-formatted text to "<dir>/<key>". Returns 0 or -1. */
 int xsu_printf(struct xs_handle *xs, xs_transaction_t t, const char *dir,
                const char *key, const char *fmt, ...)

@@ -25,7 +25,7 @@
 #include "../common/log.h"
 #include "../common/transport.h"
 #include "../common/xsutil.h"
-#include "../proto/keys.h"
+#include "proto/keys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -382,19 +382,8 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigprocmask(SIG_BLOCK, &set, NULL);
     sfd = signalfd(-1, &set, SFD_CLOEXEC);
-    cd.t = pvk_transport_open(kind);
-    if (!cd.t) {
-        pvk_err("transport %s: %s: %s", kind, pvk_transport_failed_on(),
-                strerror(errno));
+    if (pvk_connect(kind, &cd.t, &cd.xs) < 0)
         return 1;
-    }
-    cd.xs = pvk_store_open(cd.t);
-    if (!cd.xs) {
-        pvk_err("cannot connect to xenstore at %s: %s",
-                pvk_transport_failed_on(), strerror(errno));
-        pvk_transport_close(cd.t);
-        return 1;
-    }
     if (sfd < 0 || xs_fileno(cd.xs) < 0 ||
         !xs_watch(cd.xs, "/local/domain", "domains")) {
         pvk_err("cannot watch /local/domain: %s", strerror(errno));

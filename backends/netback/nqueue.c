@@ -18,25 +18,13 @@
  */
 #define _GNU_SOURCE
 #include "netback.h"
-#include "../common/log.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
-
-/* Contract: the guest broke the ring protocol; drop the vif. */
-static void nq_fail(struct nqueue *q, const char *why)
-{
-    uint64_t one = 1;
-
-    pvk_log_guest("%s: queue %u: %s, dropping vif", q->vif->path, q->idx, why);
-    atomic_store(&q->vif->failed, 1);
-    if (write(q->vif->nb->wake_fd, &one, sizeof(one)) < 0)
-        pvk_err("wake main thread: %s", strerror(errno));
-}
 
 /* Contract: writes one TX response at rsp_prod_pvt. */
 static void tx_respond(struct nqueue *q, uint16_t id, int16_t st)
@@ -59,11 +47,11 @@ static int tx_gather(struct nqueue *q, const netif_tx_request_t *s, unsigned n,
         uint16_t len = i == 0 ? (uint16_t)first_len : s[i].size;
 
         seg[i] = (struct pvk_copy_seg){ .to_foreign = 0,
-            .domid = q->vif->fe_domid, .ref = s[i].gref,
+            .domid = q->vif->dev.fe_domid, .ref = s[i].gref,
             .offset = s[i].offset, .len = len, .local = q->pkt + off };
         off += len;
     }
-    if (pvk_grant_copy(q->vif->nb->t, n, seg) < 0)
+    if (pvk_grant_copy(q->vif->dev.be->t, n, seg) < 0)
         return -1;
     for (unsigned i = 0; i < n; i++)
         if (seg[i].status != GNTST_okay)
@@ -164,11 +152,11 @@ static int rx_send(struct nqueue *q, RING_IDX rp)
 
         RING_COPY_REQUEST(&q->rx, q->rx.req_cons++, &req[i]);
         seg[i] = (struct pvk_copy_seg){ .to_foreign = 1,
-            .domid = q->vif->fe_domid, .ref = req[i].gref, .offset = 0,
+            .domid = q->vif->dev.fe_domid, .ref = req[i].gref, .offset = 0,
             .len = (uint16_t)(left < PVK_PAGE_SIZE ? left : PVK_PAGE_SIZE),
             .local = q->rxpkt + off };
     }
-    if (pvk_grant_copy(q->vif->nb->t, slots, seg) < 0)
+    if (pvk_grant_copy(q->vif->dev.be->t, slots, seg) < 0)
         for (unsigned i = 0; i < slots; i++)
             seg[i].status = GNTST_general_error;
     for (unsigned i = 0; i < slots; i++) {
@@ -234,7 +222,7 @@ static void *nqueue_main(void *arg)
     for (;;) {
         struct pollfd p[3] = {
             { .fd = pvk_evtchn_fd(q->ev), .events = POLLIN },
-            { .fd = q->stop_fd, .events = POLLIN },
+            { .fd = q->th.stop_fd, .events = POLLIN },
             { .fd = q->tap_fd, .events = q->rx_len || dead ? 0 : POLLIN },
         };
 
@@ -247,7 +235,8 @@ static void *nqueue_main(void *arg)
         if (dead)
             continue;
         if (tx_process(q) < 0 || rx_process(q) < 0) {
-            nq_fail(q, "ring index out of range or malformed packet chain");
+            xbb_dev_fail(&q->vif->dev, q->idx,
+                         "ring index out of range or malformed packet chain");
             dead = 1;
         }
     }
@@ -257,7 +246,7 @@ static void *nqueue_main(void *arg)
 /* Contract: releases what nqueue_start acquired (partial setup safe). */
 static void nqueue_release(struct nqueue *q)
 {
-    struct pvk_transport *t = q->vif->nb->t;
+    struct pvk_transport *t = q->vif->dev.be->t;
 
     pvk_evtchn_unbind(q->ev);
     q->ev = NULL;
@@ -266,43 +255,34 @@ static void nqueue_release(struct nqueue *q)
     if (q->rx_sring)
         pvk_grant_unmap(t, q->rx_sring, 1);
     q->tx_sring = q->rx_sring = NULL;
-    if (q->stop_fd >= 0)
-        close(q->stop_fd);
-    q->stop_fd = -1;
+    xbb_thread_fini(&q->th);
 }
 
 /* Contract: see netback.h; the tap fd is owned by the caller. */
 int nqueue_start(struct nqueue *q)
 {
     struct vif *v = q->vif;
-    struct pvk_transport *t = v->nb->t;
+    struct pvk_transport *t = v->dev.be->t;
 
-    q->stop_fd = eventfd(0, EFD_CLOEXEC);
-    q->tx_sring = pvk_grant_map(t, v->fe_domid, 1, &q->tx_ref, 1);
-    q->rx_sring = pvk_grant_map(t, v->fe_domid, 1, &q->rx_ref, 1);
+    xbb_thread_init(&q->th);
+    q->tx_sring = pvk_grant_map(t, v->dev.fe_domid, 1, &q->tx_ref, 1);
+    q->rx_sring = pvk_grant_map(t, v->dev.fe_domid, 1, &q->rx_ref, 1);
     if (q->tx_sring && q->rx_sring) {
         BACK_RING_INIT(&q->tx, (netif_tx_sring_t *)q->tx_sring, PVK_PAGE_SIZE);
         BACK_RING_INIT(&q->rx, (netif_rx_sring_t *)q->rx_sring, PVK_PAGE_SIZE);
-        q->ev = pvk_evtchn_bind(t, v->fe_domid, q->port);
+        q->ev = pvk_evtchn_bind(t, v->dev.fe_domid, q->port);
     }
-    if (q->stop_fd < 0 || !q->ev ||
-        pthread_create(&q->thread, NULL, nqueue_main, q) != 0) {
+    if (q->th.stop_fd < 0 || !q->ev ||
+        xbb_thread_start(&q->th, nqueue_main, q) < 0) {
         nqueue_release(q);
         return -1;
     }
-    q->running = 1;
     return 0;
 }
 
+/* Contract: see netback.h; stops the thread, then releases the rings. */
 void nqueue_stop(struct nqueue *q)
 {
-    uint64_t one = 1;
-
-    if (!q->running)
-        return;
-    if (write(q->stop_fd, &one, sizeof(one)) < 0)
-        pvk_err("stop queue: %s", strerror(errno));
-    pthread_join(q->thread, NULL);
-    q->running = 0;
-    nqueue_release(q);
+    if (xbb_thread_stop(&q->th))
+        nqueue_release(q);
 }

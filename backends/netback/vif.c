@@ -1,24 +1,25 @@
 /*
- * vif.c - one virtual network interface of pvkit-netback: the xenbus
- * handshake (docs/linux-pv-interface.md §3.4) and its tap device.
+ * vif.c - the vif device class of the xenbus-backend core: the network
+ * keys of one virtual interface's handshake (docs/linux-pv-interface.md
+ * §3.4) and its tap device.
  *
  * Probe (toolstack created backend/vif/<fe>/<handle> with state 1 and
  * `frontend`, `handle`, `mac`, `script`): refuses a node without `script`
- * or a valid `mac` as Linux's netback does, publishes the features, goes
- * InitWait.  Connect (frontend Connected, as netfront goes straight there):
- * requires request-rx-copy=1, reads feature-sg and the per-queue ring refs
- * and event channel, creates tap "vif<fe>.<handle>" with one tap queue per
- * ring pair, brings it up, writes hotplug-status=connected (pvkit plumbs
- * the tap itself; `script` is required but not run) and goes Connected.
+ * or a valid `mac` as Linux's netback does, publishes the features (the
+ * core then goes InitWait).  Connect (frontend Connected, as netfront goes
+ * straight there): requires request-rx-copy=1, reads feature-sg and the
+ * per-queue ring refs and event channel, creates tap "vif<fe>.<handle>"
+ * with one tap queue per ring pair, brings it up, writes
+ * hotplug-status=connected (pvkit plumbs the tap itself; `script` is
+ * required but not run); the core then goes Connected.  On Closed,
+ * hotplug-status is removed.
  * Invariants: queues run only while Connected; the tap exists only while
  * connected, so a frontend's packets never reach another vif.
  */
 #define _GNU_SOURCE
 #include "netback.h"
-#include "../common/log.h"
-#include "../common/xsutil.h"
-#include "../proto/keys.h"
-#include "../proto/xbstate.h"
+#include "common/xsutil.h"
+#include "proto/keys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,25 +33,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Contract: records the state both locally and in the store. */
-static void set_state(struct vif *v, int state)
-{
-    if (xsu_switch_state(v->nb->xs, v->path, state) < 0)
-        pvk_err("%s: cannot switch to %s", v->path, xbstate_name(state));
-    v->state = state;
-}
-
-/* Contract: writes the error text where xenbus_dev_fatal would. */
-static void report_error(struct vif *v, const char *msg)
-{
-    char dir[128];
-
-    snprintf(dir, sizeof(dir), "/local/domain/%u/error/backend/vif/%u/%u",
-             pvk_transport_self(v->nb->t), v->fe_domid, v->handle);
-    xsu_printf(v->nb->xs, XBT_NULL, dir, "error", "%s", msg);
-    pvk_log_guest("%s: %s", v->path, msg);
-}
-
 /* Contract: 1 if s is "xx:xx:xx:xx:xx:xx" in hex. */
 static int mac_ok(const char *s)
 {
@@ -61,30 +43,25 @@ static int mac_ok(const char *s)
                        &b[3], &b[4], &b[5], &tail) == 6;
 }
 
-/* Contract: checks toolstack keys, publishes features, goes InitWait; -1 if refused. */
-static int probe(struct vif *v)
+/* Contract: checks toolstack keys and publishes features; -1 if refused. */
+static int vif_probe(struct xbb_dev *d)
 {
-    struct xs_handle *xs = v->nb->xs;
-    char *script = xsu_read(xs, XBT_NULL, v->path, PVK_VIF_SCRIPT);
-    char *mac = xsu_read(xs, XBT_NULL, v->path, PVK_VIF_MAC);
+    struct xs_handle *xs = d->be->xs;
+    char *script = xsu_read(xs, XBT_NULL, d->path, PVK_VIF_SCRIPT);
+    char *mac = xsu_read(xs, XBT_NULL, d->path, PVK_VIF_MAC);
     int ok = script && mac_ok(mac);
 
     free(script);
     free(mac);
-    if (!ok) {
-        report_error(v, "reading script or mac");
-        set_state(v, XenbusStateClosing);
+    if (!ok)
         return -1;
-    }
-    xsu_printf(xs, XBT_NULL, v->path, PVK_VIF_FEAT_SG, "1");
-    xsu_printf(xs, XBT_NULL, v->path, PVK_VIF_FEAT_GSO_TCPV4, "0");
-    xsu_printf(xs, XBT_NULL, v->path, PVK_VIF_FEAT_GSO_TCPV6, "0");
-    xsu_printf(xs, XBT_NULL, v->path, PVK_VIF_FEAT_IPV6_CSUM, "1");
-    xsu_printf(xs, XBT_NULL, v->path, PVK_VIF_FEAT_RX_COPY, "1");
-    xsu_printf(xs, XBT_NULL, v->path, PVK_VIF_FEAT_RX_FLIP, "0");
-    xsu_printf(xs, XBT_NULL, v->path, PVK_KEY_MQ_MAX_QUEUES, "%u", v->nb->max_queues);
-    v->probed = 1;
-    set_state(v, XenbusStateInitWait);
+    xsu_printf(xs, XBT_NULL, d->path, PVK_VIF_FEAT_SG, "1");
+    xsu_printf(xs, XBT_NULL, d->path, PVK_VIF_FEAT_GSO_TCPV4, "0");
+    xsu_printf(xs, XBT_NULL, d->path, PVK_VIF_FEAT_GSO_TCPV6, "0");
+    xsu_printf(xs, XBT_NULL, d->path, PVK_VIF_FEAT_IPV6_CSUM, "1");
+    xsu_printf(xs, XBT_NULL, d->path, PVK_VIF_FEAT_RX_COPY, "1");
+    xsu_printf(xs, XBT_NULL, d->path, PVK_VIF_FEAT_RX_FLIP, "0");
+    xsu_printf(xs, XBT_NULL, d->path, PVK_KEY_MQ_MAX_QUEUES, "%u", d->be->max_queues);
     return 0;
 }
 
@@ -131,23 +108,19 @@ static int tap_up(const char *name, int mtu)
 /* Contract: reads one queue's ring refs and port from dir. */
 static int read_queue(struct vif *v, struct nqueue *q, const char *dir)
 {
-    struct xs_handle *xs = v->nb->xs;
-    uint64_t tx, rx, port;
+    struct xs_handle *xs = v->dev.be->xs;
 
-    if (xsu_get_u64(xs, XBT_NULL, dir, PVK_VIF_TX_RING_REF, &tx) < 0 ||
-        xsu_get_u64(xs, XBT_NULL, dir, PVK_VIF_RX_RING_REF, &rx) < 0 ||
-        xsu_get_u64(xs, XBT_NULL, dir, PVK_KEY_EVENT_CHANNEL, &port) < 0 ||
-        tx > UINT32_MAX || rx > UINT32_MAX || port > UINT32_MAX)
+    if (xsu_get_u32(xs, XBT_NULL, dir, PVK_VIF_TX_RING_REF, &q->tx_ref) < 0 ||
+        xsu_get_u32(xs, XBT_NULL, dir, PVK_VIF_RX_RING_REF, &q->rx_ref) < 0)
         return -1;
-    q->tx_ref = (grant_ref_t)tx;
-    q->rx_ref = (grant_ref_t)rx;
-    q->port = (evtchn_port_t)port;
-    return 0;
+    return xsu_get_u32(xs, XBT_NULL, dir, PVK_KEY_EVENT_CHANNEL, &q->port);
 }
 
 /* Contract: stops every queue, closes its tap fd (idempotent). */
-static void stop_queues(struct vif *v)
+static void vif_disconnect(struct xbb_dev *d)
 {
+    struct vif *v = xbb_container_of(d, struct vif, dev);
+
     for (unsigned i = 0; i < v->nr_queues; i++) {
         nqueue_stop(&v->queues[i]);
         if (v->queues[i].tap_fd >= 0)
@@ -161,17 +134,17 @@ static void stop_queues(struct vif *v)
 /* Contract: creates the tap and starts every queue; 0 or -1. */
 static int start_queues(struct vif *v)
 {
-    struct xs_handle *xs = v->nb->xs;
-    uint64_t nq = xsu_read_u64(xs, XBT_NULL, v->fepath, PVK_KEY_MQ_NUM_QUEUES, 1);
+    struct xs_handle *xs = v->dev.be->xs;
+    unsigned nq = xbb_num_queues(&v->dev);
 
-    if (xsu_read_u64(xs, XBT_NULL, v->fepath, PVK_VIF_REQ_RX_COPY, 0) != 1 ||
-        nq == 0 || nq > v->nb->max_queues)
+    if (xsu_read_u64(xs, XBT_NULL, v->dev.fepath, PVK_VIF_REQ_RX_COPY, 0) != 1 ||
+        nq == 0)
         return -1;
-    v->fe_sg = xsu_read_u64(xs, XBT_NULL, v->fepath, PVK_VIF_FEAT_SG, 0) == 1;
+    v->fe_sg = xsu_read_u64(xs, XBT_NULL, v->dev.fepath, PVK_VIF_FEAT_SG, 0) == 1;
     v->queues = calloc(nq, sizeof(*v->queues));
     if (!v->queues)
         return -1;
-    v->nr_queues = (unsigned)nq;
+    v->nr_queues = nq;
     for (unsigned i = 0; i < v->nr_queues; i++)
         v->queues[i].tap_fd = -1;
     for (unsigned i = 0; i < v->nr_queues; i++) {
@@ -180,10 +153,7 @@ static int start_queues(struct vif *v)
 
         q->vif = v;
         q->idx = i;
-        if (nq == 1)
-            snprintf(dir, sizeof(dir), "%s", v->fepath);
-        else
-            snprintf(dir, sizeof(dir), "%s/queue-%u", v->fepath, i);
+        xbb_queue_dir(&v->dev, nq, i, dir, sizeof(dir));
         q->tap_fd = tap_open(v->ifname);
         if (q->tap_fd < 0 || read_queue(v, q, dir) < 0 || nqueue_start(q) < 0)
             return -1;
@@ -191,98 +161,43 @@ static int start_queues(struct vif *v)
     return tap_up(v->ifname, v->fe_sg ? 9000 : 1500);
 }
 
-/* Contract: connects the data path or reports why not and closes. */
-static void vif_connect(struct vif *v)
+/* Contract: starts the data path and says the tap is plumbed. */
+static int vif_connect(struct xbb_dev *d)
 {
-    if (start_queues(v) < 0) {
-        stop_queues(v);
-        report_error(v, "cannot connect the rings or create the tap device");
-        set_state(v, XenbusStateClosing);
-        return;
-    }
-    xsu_printf(v->nb->xs, XBT_NULL, v->path, PVK_VIF_HOTPLUG_STATUS, "%s",
+    if (start_queues(xbb_container_of(d, struct vif, dev)) < 0)
+        return -1;
+    xsu_printf(d->be->xs, XBT_NULL, d->path, PVK_VIF_HOTPLUG_STATUS, "%s",
                PVK_HOTPLUG_CONNECTED);
-    set_state(v, XenbusStateConnected);
+    return 0;
 }
 
-struct vif *vif_create(struct netback *nb, domid_t fe, unsigned handle)
+/* Contract: names the tap after the frontend domain and the handle. */
+static void vif_init(struct xbb_dev *d)
 {
-    struct vif *v = calloc(1, sizeof(*v));
-    char *fepath, w[192];
+    struct vif *v = xbb_container_of(d, struct vif, dev);
 
-    if (!v)
-        return NULL;
-    v->nb = nb;
-    v->fe_domid = fe;
-    v->handle = handle;
-    snprintf(v->path, sizeof(v->path), "%s/%u/%u", nb->root, fe, handle);
-    snprintf(v->ifname, sizeof(v->ifname), "vif%u.%u", fe, handle);
-    fepath = xsu_read(nb->xs, XBT_NULL, v->path, PVK_KEY_FRONTEND);
-    if (!fepath || fepath[0] != '/' || strlen(fepath) >= sizeof(v->fepath) - 32) {
-        free(fepath);
-        free(v);
-        return NULL;
-    }
-    strcpy(v->fepath, fepath);
-    free(fepath);
-    snprintf(w, sizeof(w), "%s/state", v->fepath);
-    v->watching = xs_watch(nb->xs, w, v->path);
-    v->state = xsu_state(nb->xs, v->path);
-    return v;
+    snprintf(v->ifname, sizeof(v->ifname), "vif%u.%u", d->fe_domid, d->id);
 }
 
 /* Contract: deletes hotplug-status, as Linux's netback does on removal. */
-static void remove_hotplug_status(struct vif *v)
+static void vif_closed(struct xbb_dev *d)
 {
     char path[192];
 
-    snprintf(path, sizeof(path), "%s/%s", v->path, PVK_VIF_HOTPLUG_STATUS);
-    xs_rm(v->nb->xs, XBT_NULL, path);
+    snprintf(path, sizeof(path), "%s/%s", d->path, PVK_VIF_HOTPLUG_STATUS);
+    xs_rm(d->be->xs, XBT_NULL, path);
 }
 
-void vif_update(struct vif *v)
-{
-    int fe;
-
-    if (atomic_load(&v->failed) && v->nr_queues) {
-        atomic_store(&v->failed, 0);
-        stop_queues(v);
-        report_error(v, "frontend corrupted its rings; vif dropped");
-        set_state(v, XenbusStateClosing);
-        return;
-    }
-    if (!v->probed && probe(v) < 0)
-        return;
-    fe = xsu_state(v->nb->xs, v->fepath);
-    switch (xbstate_backend_action(v->state, fe < 0 ? XenbusStateUnknown : fe)) {
-    case XBACT_CONNECT:
-        vif_connect(v);
-        break;
-    case XBACT_CLOSING:
-        stop_queues(v);
-        set_state(v, XenbusStateClosing);
-        break;
-    case XBACT_CLOSED:
-        stop_queues(v);
-        remove_hotplug_status(v);
-        set_state(v, XenbusStateClosed);
-        break;
-    case XBACT_RESET:
-        set_state(v, XenbusStateInitWait);
-        break;
-    case XBACT_NONE:
-        break;
-    }
-}
-
-void vif_destroy(struct vif *v)
-{
-    char w[192];
-
-    stop_queues(v);
-    if (v->watching) {
-        snprintf(w, sizeof(w), "%s/state", v->fepath);
-        xs_unwatch(v->nb->xs, w, v->path);
-    }
-    free(v);
-}
+const struct xbb_class vif_class = {
+    .type = "vif",
+    .noun = "vif",
+    .dev_size = sizeof(struct vif),
+    .init = vif_init,
+    .probe = vif_probe,
+    .connect = vif_connect,
+    .disconnect = vif_disconnect,
+    .closed = vif_closed,
+    .probe_error = "reading script or mac",
+    .connect_error = "cannot connect the rings or create the tap device",
+    .drop_error = "frontend corrupted its rings; vif dropped",
+};

@@ -6,7 +6,7 @@
  * supply) and reach the platform only through this table: page allocation,
  * granting pages to the backend, event channels, the store and a clock.  A
  * test guest kernel fills it with hypercalls; the hosted glue
- * (frontends/hosted/) fills it with memfd pages, sockets and libxenstore.
+ * (hosted/hosted_dom.c) fills it with memfd pages, sockets and libxenstore.
  * Conventions: errors are negative values from xen/errno.h (-XEN_EAGAIN,
  * ...); store paths are absolute; `tx` 0 means "no transaction".
  */

@@ -1,6 +1,6 @@
 /*
- * test_blkreq.c - cmocka tests of blkif request decoding (backends/proto/
- * blkreq.c): every malformed request class of issue 7 is refused with the
+ * test_blkreq.c - cmocka tests of blkif request decoding
+ * (proto/blkreq.c): every malformed request class of issue 7 is refused with the
  * right status, valid ones decode to the right range, and a randomized
  * property check confirms that no accepted request ever names a sector
  * outside the disk or a segment outside its page.

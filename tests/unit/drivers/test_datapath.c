@@ -57,12 +57,13 @@ static struct rig *rig_new(int persistent, unsigned order, int readonly)
     r->shadow = calloc(1, DISK_BYTES);
     r->dom = hosted_dom_create(7, 16384, 0);
     assert_non_null(r->dom);
-    r->bb.t = pvk_transport_open("hosted");
-    assert_non_null(r->bb.t);
-    r->bb.wake_fd = eventfd(0, EFD_NONBLOCK);
+    r->bb.core.cls = &vbd_class;
+    r->bb.core.t = pvk_transport_open("hosted");
+    assert_non_null(r->bb.core.t);
+    r->bb.core.wake_fd = eventfd(0, EFD_NONBLOCK);
     r->bb.max_persistent = persistent ? 2048 : 0;
-    r->v.bb = &r->bb;
-    r->v.fe_domid = 7;
+    r->v.dev.be = &r->bb.core;
+    r->v.dev.fe_domid = 7;
     r->v.fd = fd;
     r->v.lim = (struct blkreq_limits){ .sectors = DISK_SECTORS,
         .max_indirect_segs = 256, .readonly = (uint8_t)readonly, .flush = 1,
@@ -93,8 +94,8 @@ static void rig_free(struct rig *r)
     queue_stop(&r->q);
     blkfront_rings_free(&r->dev);
     hosted_dom_destroy(r->dom);
-    pvk_transport_close(r->bb.t);
-    close(r->bb.wake_fd);
+    pvk_transport_close(r->bb.core.t);
+    close(r->bb.core.wake_fd);
     close(r->v.fd);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", r->dir);
     free(r->shadow);
@@ -334,9 +335,9 @@ static void garbage_index_drops_device(void **state)
     assert_int_equal(io(r, BLKIF_OP_READ, 0, data, sizeof(data)), 0);
     r->dev.q[0].ring.sring->req_prod += 1000;
     r->dev.os->evtchn_notify(r->dev.os->ctx, r->dev.q[0].port);
-    for (int i = 0; i < 2000 && !atomic_load(&r->v.failed); i++)
+    for (int i = 0; i < 2000 && !atomic_load(&r->v.dev.failed); i++)
         usleep(1000);
-    assert_true(atomic_load(&r->v.failed));
+    assert_true(atomic_load(&r->v.dev.failed));
     rig_free(r);
 }
 

@@ -1,6 +1,6 @@
 /*
  * test_netpkt.c - cmocka tests of the netif packet helpers
- * (backends/proto/netpkt.c): slot-chain validation and software completion
+ * (proto/netpkt.c): slot-chain validation and software completion
  * of TCP/UDP checksums for NETTXF_csum_blank packets (IPv4 and IPv6),
  * checked against an independent verification of the result.
  */

@@ -1,6 +1,6 @@
 /*
  * test_xbstate.c - cmocka tests of the XenbusState table
- * (backends/proto/xbstate.c): names, parsing of store values, and the
+ * (proto/xbstate.c): names, parsing of store values, and the
  * backend's reaction to each frontend state (connect, close, reconnect).
  */
 #include <stdarg.h>

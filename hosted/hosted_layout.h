@@ -1,6 +1,7 @@
 /*
  * hosted_layout.h - the contract between the hosted transport (backend side,
- * transport_hosted.c) and the hosted frontend glue (frontends/hosted/):
+ * transport_hosted.c) and the hosted frontend glue (hosted_dom.c), the two
+ * halves of the hosted test platform that live beside it in hosted/:
  * how a "domain" that is really a host process exposes its memory, its
  * grant table and its event channels.
  *

@@ -17,7 +17,7 @@
  * in-flight mappings may still point into it.
  */
 #define _GNU_SOURCE
-#include "transport_impl.h"
+#include "common/transport_impl.h"
 #include "hosted_layout.h"
 
 #include <errno.h>

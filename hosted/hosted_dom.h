@@ -1,7 +1,7 @@
 /*
  * hosted_dom.h - a "hosted domain": the frontend side of the hosted
  * transport.  It turns the current process into domain `domid` whose
- * memory is a memfd with a v1 grant table (backends/common/hosted_layout.h),
+ * memory is a memfd with a v1 grant table (hosted_layout.h, beside it),
  * and provides the struct pvf_os glue the portable frontend cores run on:
  * pages from that memfd, grants in that table, event channels as Unix
  * datagram sockets, the store through libxenstore over XENSTORED_PATH.

@@ -12,7 +12,7 @@
  */
 #define _GNU_SOURCE
 #include "hosted_dom.h"
-#include "common/hosted_layout.h"
+#include "hosted_layout.h"
 
 #include <errno.h>
 #include <fcntl.h>
