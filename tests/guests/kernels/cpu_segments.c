@@ -113,35 +113,6 @@ static unsigned long load_ds_es(unsigned long sel)
     return trap_last.count - before;
 }
 
-/* Iret-hypercalls to CS = SEL (kernel mode stays: RPL < 3 in the frame,
- * Xen forces RPL 3), reads CS, and irets back to FLAT_KERNEL_CS. */
-static unsigned long visit_cs(unsigned long sel)
-{
-    unsigned long seen;
-
-    __asm__ volatile("mov %%rsp, %%r11\n\t"
-                     "pushq %[ss]\n\t"
-                     "pushq %%r11\n\t"
-                     "pushfq\n\t"
-                     "pushq %[sel]\n\t"
-                     "leaq 1f(%%rip), %%rax\n\t"
-                     "pushq %%rax\n\t"
-                     "jmp trap_iret\n"
-                     "1:\tmov %%cs, %[seen]\n\t"
-                     "mov %%rsp, %%r11\n\t"
-                     "pushq %[ss]\n\t"
-                     "pushq %%r11\n\t"
-                     "pushfq\n\t"
-                     "pushq %[kcs]\n\t"
-                     "leaq 2f(%%rip), %%rax\n\t"
-                     "pushq %%rax\n\t"
-                     "jmp trap_iret\n"
-                     "2:\n"
-                     : [seen] "=&r"(seen)
-                     : [sel] "r"(sel), [kcs] "i"(FLAT_KERNEL_CS & ~3), [ss] "i"(FLAT_KERNEL_SS)
-                     : "rax", "rcx", "r11", "memory");
-    return seen;
-}
 
 /* Fills GDT page G with the Linux-like descriptors. */
 static void fill_gdt(uint64_t *g)
@@ -169,7 +140,7 @@ static void test_gdt(uint64_t *gdt)
     EXPECT_EQ(gdt[3] & DESC_DPL_MASK, DESC_DPL_MASK);
     EXPECT_EQ(load_ds_es(0x18 | 3), 0);
     EXPECT_EQ(load_ds_es(0x2b), 0);
-    EXPECT_EQ(visit_cs(0x10), 0x13);
+    EXPECT_EQ(trap_visit_cs(0x10), 0x13);
     EXPECT_EQ(pt_map_rw(gdt), -XEN_EBUSY);
 
     TEST("update_descriptor");

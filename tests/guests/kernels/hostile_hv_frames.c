@@ -138,42 +138,14 @@ static void test_ldt_window(uint64_t *ldt)
     EXPECT_EQ(pt_map_rw(ldt), 0);
 }
 
-/* Iret-hypercalls to CS = SEL, reads CS there, and irets back to the flat kernel CS. */
-static unsigned long visit_cs(unsigned long sel)
-{
-    unsigned long seen;
-
-    __asm__ volatile("mov %%rsp, %%r11\n\t"
-                     "pushq %[ss]\n\t"
-                     "pushq %%r11\n\t"
-                     "pushfq\n\t"
-                     "pushq %[sel]\n\t"
-                     "leaq 1f(%%rip), %%rax\n\t"
-                     "pushq %%rax\n\t"
-                     "jmp trap_iret\n"
-                     "1:\tmov %%cs, %[seen]\n\t"
-                     "mov %%rsp, %%r11\n\t"
-                     "pushq %[ss]\n\t"
-                     "pushq %%r11\n\t"
-                     "pushfq\n\t"
-                     "pushq %[kcs]\n\t"
-                     "leaq 2f(%%rip), %%rax\n\t"
-                     "pushq %%rax\n\t"
-                     "jmp trap_iret\n"
-                     "2:\n"
-                     : [seen] "=&r"(seen)
-                     : [sel] "r"(sel), [kcs] "i"(FLAT_KERNEL_CS & ~3), [ss] "i"(FLAT_KERNEL_SS)
-                     : "rax", "rcx", "r11", "memory");
-    return seen;
-}
 
 static void test_iret_to_ldt_cs(uint64_t *ldt)
 {
     TEST("iret to an LDT code segment maps the LDT and runs there");
     EXPECT_EQ(pt_map_ro(ldt), 0);
     EXPECT_EQ(set_ldt(ldt, 2), 0);
-    EXPECT_EQ(visit_cs(0 * 8 + 4), 0 * 8 + 4 + 3);
-    EXPECT_EQ(visit_cs(0 * 8 + 4), 0 * 8 + 4 + 3);
+    EXPECT_EQ(trap_visit_cs(0 * 8 + 4), 0 * 8 + 4 + 3);
+    EXPECT_EQ(trap_visit_cs(0 * 8 + 4), 0 * 8 + 4 + 3);
     EXPECT_EQ(set_ldt(NULL, 0), 0);
     EXPECT_EQ(pt_map_rw(ldt), 0);
 }

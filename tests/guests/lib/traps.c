@@ -95,3 +95,33 @@ void trap_dispatch(struct trap_frame *f)
                  f->vector, f->error, f->rip, f->cs, trap_last.cr2);
     test_finish();
 }
+
+/* Iret-hypercalls to CS = SEL (kernel mode stays: RPL < 3 in the frame,
+ * Xen forces RPL 3), reads CS, and irets back to FLAT_KERNEL_CS. */
+unsigned long trap_visit_cs(unsigned long sel)
+{
+    unsigned long seen;
+
+    __asm__ volatile("mov %%rsp, %%r11\n\t"
+                     "pushq %[ss]\n\t"
+                     "pushq %%r11\n\t"
+                     "pushfq\n\t"
+                     "pushq %[sel]\n\t"
+                     "leaq 1f(%%rip), %%rax\n\t"
+                     "pushq %%rax\n\t"
+                     "jmp trap_iret\n"
+                     "1:\tmov %%cs, %[seen]\n\t"
+                     "mov %%rsp, %%r11\n\t"
+                     "pushq %[ss]\n\t"
+                     "pushq %%r11\n\t"
+                     "pushfq\n\t"
+                     "pushq %[kcs]\n\t"
+                     "leaq 2f(%%rip), %%rax\n\t"
+                     "pushq %%rax\n\t"
+                     "jmp trap_iret\n"
+                     "2:\n"
+                     : [seen] "=&r"(seen)
+                     : [sel] "r"(sel), [kcs] "i"(FLAT_KERNEL_CS & ~3), [ss] "i"(FLAT_KERNEL_SS)
+                     : "rax", "rcx", "r11", "memory");
+    return seen;
+}

@@ -62,6 +62,13 @@ void trap_ctx_restore(struct trap_ctx *ctx, long val) __attribute__((noreturn));
 void trap_enter_user(unsigned long rip, unsigned long rsp, unsigned long arg)
     __attribute__((noreturn));
 
+/*
+ * Iret-hypercalls to code segment SEL (the guest kernel stays in kernel
+ * mode: RPL < 3 in the frame, the hypervisor forces RPL 3), reads CS there
+ * and irets back to FLAT_KERNEL_CS; returns the CS seen.
+ */
+unsigned long trap_visit_cs(unsigned long sel);
+
 /* Entry points for the trap table and callbacks (trapentry.S). */
 extern char trap_stub_syscall[], trap_stub_128[];
 
