@@ -56,7 +56,6 @@
 
 enum { PHASE_SETUP, PHASE_A, PHASE_B, PHASE_DONE };
 
-static struct vcpu_guest_context ctx;
 static volatile int phase __attribute__((aligned(64)));
 static volatile unsigned long hb0 __attribute__((aligned(64)));
 static volatile unsigned long hb1 __attribute__((aligned(64)));
@@ -276,14 +275,7 @@ void test_main(void)
         return;
     port0 = (evtchn_port_t)p;
     evt_hook = on_event;
-    evt_shared->vcpu_info[1].evtchn_upcall_mask = 1;
-    evt_ap_context(&ctx, 1);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_initialise, 1, &ctx), 0);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_up, 1, NULL), 0);
-    end = evt_now() + 5000 * MS;
-    while (!ap_ready && evt_now() < end)
-        hyp_sched_op(SCHEDOP_yield, NULL);
-    if (!EXPECT(ap_ready))
+    if (!EXPECT_EQ(evt_start_ap(1, &ap_ready), 0))
         return;
     EXPECT_EQ(ap_rc_vi, 0);
     EXPECT_EQ(ap_rc_cb, 0);

@@ -31,7 +31,6 @@
 #define BUDGET (20000 * MS)     /* 2 ms per round trip on average */
 #define SLOW (1 * MS)
 
-static struct vcpu_guest_context ctx;
 /* The two flags live on separate cache lines. */
 static volatile unsigned long ping __attribute__((aligned(64)));
 static volatile unsigned long pong __attribute__((aligned(64)));
@@ -64,16 +63,6 @@ void evt_ap_main(unsigned long cpu)
     __atomic_store_n(&ap_stopped, 1, __ATOMIC_SEQ_CST);
     for (;;)
         hyp_vcpu_op(VCPUOP_down, (unsigned int)cpu, NULL);
-}
-
-/* Waits (yielding; outside the timed loop) until *FLAG is set or TIMEOUT_NS. */
-static int wait_flag(volatile int *flag, uint64_t timeout_ns)
-{
-    uint64_t end = evt_now() + timeout_ns;
-
-    while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE) && evt_now() < end)
-        hyp_sched_op(SCHEDOP_yield, NULL);
-    return *flag != 0;
 }
 
 static uint64_t slowest;
@@ -116,11 +105,7 @@ void test_main(void)
     if (!evt_shared)
         return;
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
-    evt_shared->vcpu_info[1].evtchn_upcall_mask = 1;
-    evt_ap_context(&ctx, 1);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_initialise, 1, &ctx), 0);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_up, 1, NULL), 0);
-    if (!EXPECT(wait_flag(&ap_ready, 5000 * MS)))
+    if (!EXPECT_EQ(evt_start_ap(1, &ap_ready), 0))
         return;
 
     TEST("10000 shared-memory round trips between vCPU 0 and vCPU 1 within 20 s");
@@ -137,7 +122,7 @@ void test_main(void)
 
     TEST("stop vCPU 1");
     __atomic_store_n(&ap_stop, 1, __ATOMIC_SEQ_CST);
-    EXPECT(wait_flag(&ap_stopped, 5000 * MS));
+    EXPECT(evt_wait_flag(&ap_stopped, 5000 * MS));
     EXPECT(ap_seen >= done && ap_seen <= done + 1);   /* a last ping may be answered late */
     uint64_t end = evt_now() + 5000 * MS;
     while (hyp_vcpu_op(VCPUOP_is_up, 1, NULL) != 0 && evt_now() < end)

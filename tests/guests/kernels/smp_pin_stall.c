@@ -26,25 +26,20 @@
  * one flush covers all frames that went stale before it: pin 2.6 s, unpin
  * 1.1 s, largest stall 7-13 ms.
  */
-#include "evt/evt.h"
+#include "evt/stall.h"
 #include "pt.h"
 
 #define MS 1000000ULL
-#define STALL_BOUND (750 * MS)
-#define OP_TIMEOUT (120000 * MS)
 #define NR_L2 64 /* 32768 L1s: several seconds unpieced, even on an idle host */
 #define NR_L1 (NR_L2 * 512)
 
 enum op { OP_NONE, OP_PIN, OP_UNPIN };
 
-static struct vcpu_guest_context ctx;
 static char data_page[4096] __attribute__((aligned(4096)));
 static uint64_t l1s[NR_L1][512] __attribute__((aligned(4096)));
 static uint64_t l2s[NR_L2][512] __attribute__((aligned(4096)));
 static uint64_t l3[512] __attribute__((aligned(4096)));
 
-static volatile int ap_ready, op_kind, op_started, op_finished;
-static volatile long op_rc;
 
 static long run_op(int kind)
 {
@@ -58,45 +53,7 @@ static long run_op(int kind)
 void evt_ap_main(unsigned long cpu)
 {
     (void)cpu;
-    __atomic_store_n(&ap_ready, 1, __ATOMIC_SEQ_CST);
-    for (;;) {
-        int kind = __atomic_load_n(&op_kind, __ATOMIC_ACQUIRE);
-        if (kind == OP_NONE || op_started) {
-            __asm__ volatile("pause" ::: "memory");
-            continue;
-        }
-        __atomic_store_n(&op_started, 1, __ATOMIC_SEQ_CST);
-        op_rc = run_op(kind);
-        __atomic_store_n(&op_finished, 1, __ATOMIC_SEQ_CST);
-    }
-}
-
-static long probe(int kind, const char *what)
-{
-    uint64_t start, prev, now, gap, stall = 0;
-    unsigned long calls = 0, bad = 0;
-
-    op_started = op_finished = 0;
-    __atomic_store_n(&op_kind, kind, __ATOMIC_SEQ_CST);
-    while (!__atomic_load_n(&op_started, __ATOMIC_ACQUIRE))
-        __asm__ volatile("pause" ::: "memory");
-    start = prev = evt_now();
-    do {
-        bad += hyp_xen_version(XENVER_version, NULL) <= 0;
-        now = evt_now();
-        gap = now - prev;
-        stall = gap > stall ? gap : stall;
-        prev = now;
-        calls++;
-    } while (!__atomic_load_n(&op_finished, __ATOMIC_ACQUIRE) && now - start < OP_TIMEOUT);
-    __atomic_store_n(&op_kind, OP_NONE, __ATOMIC_SEQ_CST);
-    guest_printf("     %s: %lu ms, rc %ld; vCPU 0 made %lu hypercalls meanwhile, "
-                 "largest stall %lu us\n", what, (unsigned long)((now - start) / MS), op_rc,
-                 calls, (unsigned long)(stall / 1000));
-    EXPECT_EQ(bad, 0);
-    EXPECT(op_finished);
-    EXPECT(stall < STALL_BOUND);
-    return op_rc;
+    stall_worker(run_op);
 }
 
 static void setup(void)
@@ -122,14 +79,7 @@ static void setup(void)
     guest_printf("     %u L1s, %u L2s built in %lu ms\n", NR_L1, NR_L2,
                  (unsigned long)((evt_now() - t0) / MS));
 
-    evt_shared->vcpu_info[1].evtchn_upcall_mask = 1;
-    evt_ap_context(&ctx, 1);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_initialise, 1, &ctx), 0);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_up, 1, NULL), 0);
-    uint64_t end = evt_now() + 5000 * MS;
-    while (!ap_ready && evt_now() < end)
-        hyp_sched_op(SCHEDOP_yield, NULL);
-    EXPECT(ap_ready);
+    EXPECT_EQ(evt_start_ap(1, &stall_ready), 0);
 }
 
 void test_main(void)
@@ -138,14 +88,14 @@ void test_main(void)
     if (!evt_shared)
         return;
     setup();
-    if (!ap_ready)
+    if (!stall_ready)
         return;
     TEST("MMUEXT_PIN_L3_TABLE of the tree: vCPU 0 not stalled");
-    EXPECT_EQ(probe(OP_PIN, "pin L3"), 0);
+    EXPECT_EQ(stall_probe(OP_PIN, "pin L3"), 0);
     TEST("the tree is typed: an L1 cannot be mapped writable");
     EXPECT(pt_map_rw(l1s[NR_L1 - 1]) < 0);
     TEST("MMUEXT_UNPIN_TABLE of the tree: vCPU 0 not stalled");
-    EXPECT_EQ(probe(OP_UNPIN, "unpin L3"), 0);
+    EXPECT_EQ(stall_probe(OP_UNPIN, "unpin L3"), 0);
     TEST("the tree is untyped again: an L1 can be mapped writable");
     EXPECT_EQ(pt_map_rw(l1s[NR_L1 - 1]), 0);
 }

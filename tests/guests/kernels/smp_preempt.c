@@ -26,7 +26,7 @@
  * args[1] the rest | PVKIT_BATCH_PREEMPTED, args[2] and args[3] as given;
  * console_io 0; RCX 0, RDI advanced by REP_COUNT; the reservation ops
  * MEM_EXTENTS each, the new frames in the M2P) and vCPU 0's stall
- * must stay under STALL_BOUND. Unpieced, each operation holds the
+ * must stay under STALL_BOUND_NS. Unpieced, each operation holds the
  * hypervisor for all of its run, which vCPU 0 sees as one gap: on pvkit
  * before issue 11's fix (fe2907d) 1.35 s (multicall), 3.6 s (console),
  * 1.8 s (rep insb), 2.1 s (populate); the decrease (0.19 s) stays under the
@@ -38,15 +38,13 @@
  * console's (666 ms once, its serial output is synchronous), the others
  * 0.2-35 ms.
  */
-#include "evt/evt.h"
+#include "evt/stall.h"
 #include "pt.h"
 
 /* PVKIT_BATCH_PREEMPTED (include/public/pvkit.h), Xen's MMU_UPDATE_PREEMPTED. */
 #define BATCH_PREEMPTED (1UL << 31)
 
 #define MS 1000000ULL
-#define STALL_BOUND (750 * MS)
-#define OP_TIMEOUT (120000 * MS)
 #define ALIAS_VA (1UL << 39)            /* L4 slot 1 */
 #define REQ_VA ALIAS_VA                 /* 1 GiB: the request page, read-only */
 #define BUF_VA (ALIAS_VA + (1UL << 30)) /* 1 GiB: the buffer page, read-write */
@@ -57,7 +55,6 @@
 
 enum op { OP_NONE, OP_MULTICALL, OP_CONSOLE, OP_REP_INS, OP_DECREASE, OP_POPULATE };
 
-static struct vcpu_guest_context ctx;
 static char req_page[4096] __attribute__((aligned(4096)));
 static char buf_page[4096] __attribute__((aligned(4096)));
 static char scratch[4096] __attribute__((aligned(4096)));
@@ -70,11 +67,10 @@ static unsigned long extents[MEM_EXTENTS];
 static multicall_entry_t mc[2];
 static uint32_t mc_done;
 
-static volatile int ap_ready, op_kind, op_started, op_finished;
-static volatile long op_rc;
+static volatile long iopl_rc = 1;
 static volatile uint64_t rep_rcx, rep_rdi;
 
-/* The operation vCPU 1 runs; its result goes to op_rc. */
+/* The operation vCPU 1 runs (stall_worker). */
 static long run_op(int kind)
 {
     struct xen_memory_reservation r = { .nr_extents = MEM_EXTENTS, .domid = DOMID_SELF };
@@ -106,50 +102,8 @@ void evt_ap_main(unsigned long cpu)
     struct physdev_set_iopl iopl = { .iopl = 1 };
 
     (void)cpu;
-    op_rc = hyp_physdev_op(PHYSDEVOP_set_iopl, &iopl);
-    __atomic_store_n(&ap_ready, 1, __ATOMIC_SEQ_CST);
-    for (;;) {
-        int kind = __atomic_load_n(&op_kind, __ATOMIC_ACQUIRE);
-        if (kind == OP_NONE || op_started) {
-            __asm__ volatile("pause" ::: "memory");
-            continue;
-        }
-        __atomic_store_n(&op_started, 1, __ATOMIC_SEQ_CST);
-        op_rc = run_op(kind);
-        __atomic_store_n(&op_finished, 1, __ATOMIC_SEQ_CST);
-    }
-}
-
-/*
- * Posts operation KIND to vCPU 1 and issues null hypercalls until it ends;
- * checks that it ended and that our largest gap stayed under STALL_BOUND.
- */
-static long probe(int kind, const char *what)
-{
-    uint64_t start, prev, now, gap, stall = 0;
-    unsigned long calls = 0, bad = 0;
-
-    op_started = op_finished = 0;
-    __atomic_store_n(&op_kind, kind, __ATOMIC_SEQ_CST);
-    while (!__atomic_load_n(&op_started, __ATOMIC_ACQUIRE))
-        __asm__ volatile("pause" ::: "memory");
-    start = prev = evt_now();
-    do {
-        bad += hyp_xen_version(XENVER_version, NULL) <= 0;
-        now = evt_now();
-        gap = now - prev;
-        stall = gap > stall ? gap : stall;
-        prev = now;
-        calls++;
-    } while (!__atomic_load_n(&op_finished, __ATOMIC_ACQUIRE) && now - start < OP_TIMEOUT);
-    __atomic_store_n(&op_kind, OP_NONE, __ATOMIC_SEQ_CST);
-    guest_printf("     %s: %lu ms, rc %ld; vCPU 0 made %lu hypercalls meanwhile, "
-                 "largest stall %lu us\n", what, (unsigned long)((now - start) / MS), op_rc,
-                 calls, (unsigned long)(stall / 1000));
-    EXPECT_EQ(bad, 0);
-    EXPECT(op_finished);
-    EXPECT(stall < STALL_BOUND);
-    return op_rc;
+    iopl_rc = hyp_physdev_op(PHYSDEVOP_set_iopl, &iopl);
+    stall_worker(run_op);
 }
 
 /* Maps PAGE 512 times in L1, that L1 512 times in L2, and L3[SLOT] to the L2. */
@@ -183,15 +137,8 @@ static void setup(void)
     EXPECT_EQ(buf_page[4095], 'z');
 
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
-    evt_shared->vcpu_info[1].evtchn_upcall_mask = 1;
-    evt_ap_context(&ctx, 1);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_initialise, 1, &ctx), 0);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_up, 1, NULL), 0);
-    uint64_t end = evt_now() + 5000 * MS;
-    while (!ap_ready && evt_now() < end)
-        hyp_sched_op(SCHEDOP_yield, NULL);
-    EXPECT(ap_ready);
-    EXPECT_EQ(op_rc, 0);
+    EXPECT_EQ(evt_start_ap(1, &stall_ready), 0);
+    EXPECT_EQ(iopl_rc, 0);
 }
 
 /* The multicall: the big mmu_update entry, then xen_version. */
@@ -203,7 +150,7 @@ static void test_multicall(void)
     mc_set(&mc[0], __HYPERVISOR_mmu_update, REQ_VA, MC_COUNT, (unsigned long)&mc_done);
     mc[0].args[3] = DOMID_SELF;
     mc_set(&mc[1], __HYPERVISOR_xen_version, XENVER_version, 0, 0);
-    EXPECT_EQ(probe(OP_MULTICALL, "multicall [mmu_update x 4M, xen_version]"), 0);
+    EXPECT_EQ(stall_probe(OP_MULTICALL, "multicall [mmu_update x 4M, xen_version]"), 0);
     EXPECT_EQ(e->result, 0);
     EXPECT_EQ(mc_done, MC_COUNT);
     EXPECT_EQ(e->op, __HYPERVISOR_mmu_update);
@@ -230,14 +177,14 @@ static void test_console(void)
     TEST("console_io write of 256 KiB (one page aliased), vCPU 0 not stalled");
     for (unsigned int i = 0; i < 4096; i++)
         buf_page[i] = i % 64 == 63 ? '\n' : line[(i % 64) % (sizeof(line) - 2)];
-    EXPECT_EQ(probe(OP_CONSOLE, "console_io write 256 KiB"), 0);
+    EXPECT_EQ(stall_probe(OP_CONSOLE, "console_io write 256 KiB"), 0);
 }
 
 static void test_rep_ins(void)
 {
     TEST("rep insb of 4M bytes from COM1 (one page aliased), vCPU 0 not stalled");
     memset(buf_page, 0, sizeof(buf_page));
-    EXPECT_EQ(probe(OP_REP_INS, "rep insb x 4M"), 0);
+    EXPECT_EQ(stall_probe(OP_REP_INS, "rep insb x 4M"), 0);
     EXPECT_EQ(rep_rcx, 0);
     EXPECT_EQ(rep_rdi, BUF_VA + REP_COUNT);
     EXPECT_EQ((unsigned char)buf_page[0], 0xff);
@@ -256,12 +203,12 @@ static void test_reservation(void)
     EXPECT(nr >= MEM_EXTENTS + 65536); /* the low 256 MiB hold everything mapped */
     for (unsigned long i = 0; i < MEM_EXTENTS; i++)
         extents[i] = p2m[first + i];
-    EXPECT_EQ(probe(OP_DECREASE, "decrease_reservation x 393216"), (long)MEM_EXTENTS);
+    EXPECT_EQ(stall_probe(OP_DECREASE, "decrease_reservation x 393216"), (long)MEM_EXTENTS);
     EXPECT_EQ(hyp_memory_op(XENMEM_current_reservation, &(domid_t){ DOMID_SELF }),
               (long)(nr - MEM_EXTENTS));
     for (unsigned long i = 0; i < MEM_EXTENTS; i++)
         extents[i] = first + i;
-    EXPECT_EQ(probe(OP_POPULATE, "populate_physmap x 393216"), (long)MEM_EXTENTS);
+    EXPECT_EQ(stall_probe(OP_POPULATE, "populate_physmap x 393216"), (long)MEM_EXTENTS);
     EXPECT_EQ(hyp_memory_op(XENMEM_current_reservation, &(domid_t){ DOMID_SELF }), (long)nr);
     EXPECT_EQ(m2p[extents[0]], first);
     EXPECT_EQ(m2p[extents[MEM_EXTENTS - 1]], first + MEM_EXTENTS - 1);
@@ -273,7 +220,7 @@ void test_main(void)
     if (!evt_shared)
         return;
     setup();
-    if (!ap_ready)
+    if (!stall_ready)
         return;
     test_multicall();
     test_console();

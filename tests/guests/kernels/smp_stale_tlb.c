@@ -62,7 +62,6 @@
 
 static unsigned char pframe[4096] __attribute__((aligned(4096)));   /* P, at X */
 static unsigned char ralias[4096] __attribute__((aligned(4096)));   /* R -> P, RO */
-static struct vcpu_guest_context ctx;
 
 /* vCPU 0 -> vCPU 1 */
 static volatile unsigned long cmd_seq __attribute__((aligned(64)));
@@ -376,14 +375,7 @@ void test_main(void)
     EXPECT_EQ(((volatile uint64_t *)ralias)[1], 0x1234);
     ((volatile uint64_t *)pframe)[1] = 0;
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
-    evt_shared->vcpu_info[1].evtchn_upcall_mask = 1;
-    evt_ap_context(&ctx, 1);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_initialise, 1, &ctx), 0);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_up, 1, NULL), 0);
-    uint64_t end = evt_now() + 5000 * MS;
-    while (!ap_ready && evt_now() < end)
-        hyp_sched_op(SCHEDOP_yield, NULL);
-    if (!EXPECT(ap_ready))
+    if (!EXPECT_EQ(evt_start_ap(1, &ap_ready), 0))
         return;
     EXPECT_EQ(ap_trap_rc, 0);
 
@@ -424,10 +416,8 @@ void test_main(void)
 
     TEST("stop vCPU 1, R back to its own frame");
     __atomic_store_n(&ap_quit, 1, __ATOMIC_SEQ_CST);
-    end = evt_now() + 5000 * MS;
-    while (!ap_stopped && evt_now() < end)
-        hyp_sched_op(SCHEDOP_yield, NULL);
-    EXPECT(ap_stopped);
+    EXPECT(evt_wait_flag(&ap_stopped, 5000 * MS));
+    uint64_t end = evt_now() + 5000 * MS;
     while (hyp_vcpu_op(VCPUOP_is_up, 1, NULL) != 0 && evt_now() < end)
         hyp_sched_op(SCHEDOP_yield, NULL);
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);

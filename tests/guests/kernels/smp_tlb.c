@@ -64,7 +64,6 @@ static unsigned char win[4096] __attribute__((aligned(4096)));
 static unsigned char frame_a[4096] __attribute__((aligned(4096)));
 static unsigned char frame_b[4096] __attribute__((aligned(4096)));
 static unsigned long vcpu1_mask __attribute__((aligned(8))) = 1UL << 1;
-static struct vcpu_guest_context ctx;
 
 /* vCPU 0 -> vCPU 1 */
 static volatile unsigned long cmd_seq __attribute__((aligned(64)));
@@ -386,14 +385,7 @@ void test_main(void)
     EXPECT_EQ(hyp_update_va_mapping(va, pte_of(frame_a), UVMF_INVLPG | UVMF_ALL), 0);
     EXPECT_EQ(read_x(), MARK_A);
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
-    evt_shared->vcpu_info[1].evtchn_upcall_mask = 1;
-    evt_ap_context(&ctx, 1);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_initialise, 1, &ctx), 0);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_up, 1, NULL), 0);
-    uint64_t end = evt_now() + 5000 * MS;
-    while (!ap_ready && evt_now() < end)
-        hyp_sched_op(SCHEDOP_yield, NULL);
-    if (!EXPECT(ap_ready))
+    if (!EXPECT_EQ(evt_start_ap(1, &ap_ready), 0))
         return;
 
     TEST("vCPU 1 runs alongside vCPU 0");
@@ -406,10 +398,8 @@ void test_main(void)
 
     TEST("stop vCPU 1, X back to its own frame");
     __atomic_store_n(&ap_quit, 1, __ATOMIC_SEQ_CST);
-    end = evt_now() + 5000 * MS;
-    while (!ap_stopped && evt_now() < end)
-        hyp_sched_op(SCHEDOP_yield, NULL);
-    EXPECT(ap_stopped);
+    EXPECT(evt_wait_flag(&ap_stopped, 5000 * MS));
+    uint64_t end = evt_now() + 5000 * MS;
     while (hyp_vcpu_op(VCPUOP_is_up, 1, NULL) != 0 && evt_now() < end)
         hyp_sched_op(SCHEDOP_yield, NULL);
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);

@@ -37,7 +37,6 @@
 static const uint64_t periods[] = { ~0ULL, 1ULL << 63, 1ULL << 62, (1ULL << 62) - 1 };
 #define NR_PERIODS (sizeof(periods) / sizeof(periods[0]))
 
-static struct vcpu_guest_context ctx;
 static evtchn_port_t tport1, ipi1;
 static volatile int ap_ready, go, polling, ap_done;
 static volatile long period_rc[NR_PERIODS], sshot_rc, timer_op_rc, poll_rc, stop_rc;
@@ -96,16 +95,6 @@ void evt_ap_main(unsigned long cpu)
         hyp_vcpu_op(VCPUOP_down, (unsigned int)cpu, NULL);
 }
 
-/* Waits (yielding) until *FLAG is set or TIMEOUT_NS. */
-static int wait_flag(volatile int *flag, uint64_t timeout_ns)
-{
-    uint64_t end = evt_now() + timeout_ns;
-
-    while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE) && evt_now() < end)
-        hyp_sched_op(SCHEDOP_yield, NULL);
-    return *flag != 0;
-}
-
 /*
  * vCPU 0: hypercall after hypercall, from LEAD before `go` until TAIL after
  * vCPU 1 is done (or GIVE_UP); returns the longest gap between completions.
@@ -160,11 +149,7 @@ void test_main(void)
     ipi1 = (evtchn_port_t)i;
     evt_mask(tport1);
     evt_mask(ipi1);
-    evt_shared->vcpu_info[1].evtchn_upcall_mask = 1;
-    evt_ap_context(&ctx, 1);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_initialise, 1, &ctx), 0);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_up, 1, NULL), 0);
-    if (!EXPECT(wait_flag(&ap_ready, 5000 * MS)))
+    if (!EXPECT_EQ(evt_start_ap(1, &ap_ready), 0))
         return;
     while (evt_now() < START_AT)
         hyp_sched_op(SCHEDOP_yield, NULL);

@@ -349,6 +349,30 @@ void evt_ap_context(struct vcpu_guest_context *ctx, unsigned int cpu)
     ctx->event_callback_eip = (unsigned long)evt_callback_entry;
 }
 
+int evt_wait_flag(volatile int *flag, uint64_t timeout_ns)
+{
+    uint64_t end = evt_now() + timeout_ns;
+
+    while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE) && evt_now() < end)
+        hyp_sched_op(SCHEDOP_yield, NULL);
+    return __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
+}
+
+int evt_start_ap(unsigned int cpu, volatile int *ready)
+{
+    static struct vcpu_guest_context ctx; /* copied by VCPUOP_initialise */
+    long rc;
+
+    evt_shared->vcpu_info[cpu].evtchn_upcall_mask = 1;
+    evt_ap_context(&ctx, cpu);
+    rc = hyp_vcpu_op(VCPUOP_initialise, cpu, &ctx);
+    if (!rc)
+        rc = hyp_vcpu_op(VCPUOP_up, cpu, NULL);
+    if (rc)
+        return (int)rc;
+    return evt_wait_flag(ready, 5000 * 1000000ULL) ? 0 : -XEN_ETIMEDOUT;
+}
+
 long evt_cmdline_num(const char *key, long def)
 {
     const char *s = (const char *)guest_start_info->cmd_line;

@@ -151,6 +151,15 @@ int evt_block_until(evtchn_port_t port, unsigned int target, uint64_t timeout_ns
  * on evt_stacks[CPU], on our current L4, with our callbacks. */
 void evt_ap_context(struct vcpu_guest_context *ctx, unsigned int cpu);
 
+/* Waits (yielding) until *FLAG is set or TIMEOUT_NS has passed; 1 if set. */
+int evt_wait_flag(volatile int *flag, uint64_t timeout_ns);
+
+/* Brings up secondary vCPU CPU with upcalls masked, entering
+ * evt_ap_main(CPU) (evt_ap_context), and waits up to 5 s for it to set
+ * *READY. 0 once it has; else the failing vcpu_op's -errno, or
+ * -XEN_ETIMEDOUT. */
+int evt_start_ap(unsigned int cpu, volatile int *ready);
+
 /* Parses "KEY=<decimal>" from our command line; DEF if absent. */
 long evt_cmdline_num(const char *key, long def);
 
