@@ -99,16 +99,25 @@ static void release_vcpu(struct vcpu *v)
     v->vcpu_info = NULL;
 }
 
-/* Unpins d's pinned tables among frames [*pos, ...), a piece at a time. True when done. */
-static bool unpin_tables(struct domain *d)
+/*
+ * Unpins d's pinned tables and abandons the validations its unfinished
+ * hypercalls left part-way (FRAME_PARTIAL tables: their entries validated so
+ * far and their partial holds), among frames [destroy_pos, ...), a piece at
+ * a time. True when done.
+ */
+static bool drop_table_holds(struct domain *d)
 {
     uint64_t end = MIN(d->destroy_pos + FRAMES_PER_PIECE, frame_table.nr_frames);
     for (; d->destroy_pos < end; d->destroy_pos++) {
         struct frame *f = &frame_table.frames[d->destroy_pos];
-        if (f->owner != d->id || !(f->flags & FRAME_PINNED))
+        if (f->owner != d->id)
             continue;
-        f->flags &= (uint8_t)~FRAME_PINNED;
-        put_page_and_type(d, d->destroy_pos);
+        if (f->flags & FRAME_PARTIAL) {
+            abandon_partial_table(d, d->destroy_pos);
+        } else if (f->flags & FRAME_PINNED) {
+            f->flags &= (uint8_t)~FRAME_PINNED;
+            put_page_and_type(d, d->destroy_pos);
+        }
     }
     return d->destroy_pos == frame_table.nr_frames;
 }
@@ -174,7 +183,7 @@ static int destroy_step(struct domain *d)
         d->destroy_pos = 0;
         return -XEN_ERESTART;
     case DESTROY_UNPIN:
-        if (unpin_tables(d))
+        if (drop_table_holds(d))
             d->destroy_stage = DESTROY_DRAIN;
         return -XEN_ERESTART;
     case DESTROY_DRAIN:
@@ -187,6 +196,7 @@ static int destroy_step(struct domain *d)
         return -XEN_ERESTART;
     case DESTROY_HOLDS:
         put_page_and_type(d, d->shared_info_mfn);
+        d->shared_info = NULL; /* the frame may go to another domain: nothing writes it */
         if (d->console_ring_mfn)
             put_page_and_type(d, d->console_ring_mfn);
         d->console_ring_mfn = 0; /* nothing writes it any more (console_input.c) */

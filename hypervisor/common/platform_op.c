@@ -11,13 +11,19 @@
 #include "pvkit/hypercall.h"
 #include "pvkit/time.h"
 
-/* Publishes the wall clock at system time 0 in every domain's shared_info. */
+/*
+ * Publishes the wall clock at system time 0 in the shared_info of every
+ * domain not being destroyed (a dying domain's shared_info frame may
+ * already belong to another domain).
+ */
 static void publish_wallclock(void)
 {
     struct domain *d;
 
     for_each_domain(d, slot) {
         struct shared_info *s = d->shared_info;
+        if (domain_state(d) == DOMAIN_DYING || !s)
+            continue;
         __atomic_store_n(&s->wc_version, s->wc_version + 1, __ATOMIC_RELEASE); /* odd: updating */
         time_boot_wallclock(&s->wc_sec, &s->wc_nsec);
         __atomic_store_n(&s->wc_version, s->wc_version + 1, __ATOMIC_RELEASE);

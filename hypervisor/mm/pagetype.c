@@ -415,6 +415,25 @@ static void release_table(struct domain *d, uint64_t mfn, unsigned int level)
             put_pte_refs(d, level, table[i]);
 }
 
+void abandon_partial_table(struct domain *d, uint64_t mfn)
+{
+    struct frame *f = frame_of(mfn);
+    uint64_t *table = frame_page(mfn);
+    unsigned int level = frame_type_level(f->type);
+
+    if (!(f->flags & FRAME_PARTIAL) || !level)
+        return;
+    f->flags &= (uint8_t)~FRAME_PARTIAL;
+    for (unsigned int i = 0; i < f->progress; i++)
+        if (!is_hv_l4_slot(level, i))
+            put_pte_refs(d, level, table[i]);
+    f->progress = 0;
+    f->type_count = 0; /* a partial frame's only type reference is its hold */
+    note_stale(f, FRAME_WAS_TABLE);
+    f->type = FRAME_TYPE_NONE;
+    put_page(mfn);
+}
+
 /*
  * Other CPUs' page walks may set the accessed and dirty bits of a live entry
  * at any moment (nothing else changes it: the table is read-only to the

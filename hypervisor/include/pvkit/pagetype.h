@@ -106,6 +106,17 @@ int mod_pte_if(struct domain *d, uint64_t table_mfn, unsigned int level, unsigne
  * the list is empty, -XEN_ERESTART if some are left.
  */
 int release_pending_tables(struct domain *d);
+
+/*
+ * For destroying d only (its operations are abandoned): if table mfn was
+ * left FRAME_PARTIAL by a validation that will never continue, releases the
+ * references of the entries validated so far and drops the partial hold;
+ * the frame is untyped after. A partial child of it holds its own partial
+ * hold (the one this table's next entry would have taken over) and is
+ * dropped by its own call. Tables whose type count reaches 0 go on d's
+ * release list (release_pending_tables).
+ */
+void abandon_partial_table(struct domain *d, uint64_t mfn);
 /*
  * Provided by the hypercall layer (tests provide their own): charges one
  * table's work to the running hypercall piece; true if its budget is spent

@@ -1,0 +1,231 @@
+/*
+ * multi_destroy_partial (the initial domain A = 0 and one --domu copy B = 1
+ * with "role=1"; pvkit only): destroying a domain caught in the middle of a
+ * long MMUEXT_PIN gives back everything, including what its partially
+ * validated tables hold.
+ *
+ * Why: a pin of a big tree is validated 64 tables per piece of the
+ * hypercall (mm/pagetype.c). Between pieces the frames stay FRAME_PARTIAL:
+ * each partial table holds one reference and one type reference (the
+ * partial hold) and the references of the entries validated so far. A
+ * hostile domain that is paused or destroyed between two pieces never
+ * finishes the pin; destroydomain must still drop those holds, or the
+ * domain's frames, and the frames of others its tables map, stay
+ * referenced for ever (Xen's relinquish_memory handles PGT_partial pages).
+ *
+ * B grants A a status page, pins one L1 X and maps into X (contains_pte,
+ * writable) a page G that A granted it; then it builds an L3 -> 8 L2s ->
+ * 4096 L1s tree whose first L2 entry is X, and starts one
+ * MMUEXT_PIN_L3_TABLE of it (hundreds of ms of pieces). A waits until the
+ * pin has begun, pauses B 30 ms in (B's status page says the pin has not
+ * returned), unmaps B's page and destroys B. Checks: destroydomain returns
+ * 0 and B is gone (getdomaininfo -ESRCH, not left dying); physinfo's free
+ * pages grew by B's pages; G's grant entry has GTF_reading/GTF_writing
+ * clear; G can be pinned as an L1 by A (no writable type reference left
+ * by B's tables) and mapped writable again; a second destroy is -ESRCH.
+ */
+#define __XEN_TOOLS__ 1
+#include "evt/evt.h"
+#include "pt.h"
+#include <xen/domctl.h>
+#include <xen/grant_table.h>
+#include <xen/sysctl.h>
+
+#define MS 1000000ULL
+#define TIMEOUT (20000 * MS)
+#define REF_B 10                /* B's grant of its status page to A */
+#define REF_G 12                /* A's grant of G to B */
+#define NR_L2 8
+#define NR_L1 (NR_L2 * 512)
+
+struct status {                 /* the page B grants A */
+    volatile uint64_t count;
+    volatile int phase;         /* 1: G mapped in X, 2: pin issued, 3: pin returned */
+    volatile long rc;
+    volatile uint8_t stop;
+};
+
+static char pool[8][4096] __attribute__((aligned(4096)));
+static uint8_t page[4096] __attribute__((aligned(4096)));
+static uint8_t gpage[4096] __attribute__((aligned(4096)));
+static char data_page[4096] __attribute__((aligned(4096)));
+static uint64_t l1s[NR_L1][512] __attribute__((aligned(4096)));
+static uint64_t l2s[NR_L2][512] __attribute__((aligned(4096)));
+static uint64_t l3[512] __attribute__((aligned(4096)));
+
+static long domctl(struct xen_domctl *op)
+{
+    return hypercall3(__HYPERVISOR_domctl, (unsigned long)op, 0, 0);
+}
+
+static long dctl(uint32_t cmd, domid_t dom, struct xen_domctl *op)
+{
+    *op = (struct xen_domctl){ .cmd = cmd, .interface_version = XEN_DOMCTL_INTERFACE_VERSION,
+                               .domain = dom };
+    return domctl(op);
+}
+
+static uint64_t free_pages(void)
+{
+    struct xen_sysctl op = { .cmd = XEN_SYSCTL_physinfo,
+                             .interface_version = XEN_SYSCTL_INTERFACE_VERSION };
+    return hypercall3(__HYPERVISOR_sysctl, (unsigned long)&op, 0, 0) == 0
+           ? op.u.physinfo.free_pages : 0;
+}
+
+static long gnttab(unsigned int cmd, void *op, unsigned int count)
+{
+    return hypercall3(__HYPERVISOR_grant_table_op, cmd, (unsigned long)op, count);
+}
+
+static void sleep_ms(uint64_t ms)
+{
+    uint64_t end = evt_now() + ms * MS;
+    while (evt_now() < end)
+        hyp_sched_op(SCHEDOP_yield, NULL);
+}
+
+/* Sets up our grant table (frame 0 mapped at pool[0]) and returns it. */
+static struct grant_entry_v1 *own_table(void)
+{
+    xen_pfn_t frame = 0;
+    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1 };
+    set_xen_guest_handle(st.frame_list, &frame);
+    if (gnttab(GNTTABOP_setup_table, &st, 1) || st.status ||
+        hyp_update_va_mapping((unsigned long)pool[0], (frame << 12) | PTE_DATA_RW, UVMF_INVLPG))
+        return NULL;
+    return (struct grant_entry_v1 *)pool[0];
+}
+
+static void grant(struct grant_entry_v1 *t, unsigned int ref, domid_t to, const void *va)
+{
+    t[ref].domid = to;
+    t[ref].frame = (uint32_t)pt_mfn_of(va);
+    __atomic_store_n(&t[ref].flags, (uint16_t)GTF_permit_access, __ATOMIC_SEQ_CST);
+}
+
+static void role_b(void)
+{
+    struct status *s = (struct status *)page;
+    struct grant_entry_v1 *table = own_table();
+    unsigned long bad = 0;
+
+    TEST("B: grant A the status page");
+    if (!EXPECT(table != NULL))
+        return;
+    grant(table, REF_B, 0, page);
+
+    TEST("B: build the tree, pin X, map A's G into X (contains_pte)");
+    for (unsigned long i = 0; i < NR_L1; i++)
+        for (int j = 0; j < 511; j++)
+            l1s[i][j] = ((uint64_t)pt_mfn_of(data_page) << 12) | PTE_DATA_RO;
+    for (unsigned long i = 0; i < NR_L2; i++)
+        for (int j = 0; j < 512; j++)
+            l2s[i][j] = ((uint64_t)pt_mfn_of(l1s[i * 512 + j]) << 12) | PTE_TABLE;
+    for (unsigned long i = 0; i < NR_L2; i++)
+        l3[i] = ((uint64_t)pt_mfn_of(l2s[i]) << 12) | PTE_TABLE;
+    for (unsigned long i = 0; i < NR_L1; i++)
+        bad += pt_map_ro(l1s[i]) != 0;
+    for (unsigned long i = 0; i < NR_L2; i++)
+        bad += pt_map_ro(l2s[i]) != 0;
+    bad += pt_map_ro(l3) != 0;
+    EXPECT_EQ(bad, 0);
+    EXPECT_EQ(pt_pin(1, l1s[0]), 0);
+    struct gnttab_map_grant_ref map = {
+        .host_addr = pt_ma_of(&l1s[0][511]), .flags = GNTMAP_host_map | GNTMAP_contains_pte,
+        .ref = REF_G, .dom = 0 };
+    uint64_t end = evt_now() + TIMEOUT;
+    while (gnttab(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
+           evt_now() < end) {
+        sleep_ms(5);
+        map.status = 0;
+    }
+    EXPECT_EQ(map.status, GNTST_okay);
+    s->phase = 1;
+
+    TEST("B: pin the tree (A destroys us part way)");
+    while (!s->stop && s->phase < 2 && evt_now() < end)
+        hyp_sched_op(SCHEDOP_yield, NULL);
+    s->phase = 2;
+    s->rc = pt_pin(3, l3);
+    s->phase = 3;
+    guest_printf("     B: pin returned %ld: A was too late\n", s->rc);
+    while (!s->stop && evt_now() < end + TIMEOUT) {
+        s->count++;
+        hyp_sched_op(SCHEDOP_yield, NULL);
+    }
+}
+
+static void role_a(void)
+{
+    struct xen_domctl op;
+    struct grant_entry_v1 *table = own_table();
+    struct gnttab_map_grant_ref map = { .host_addr = (unsigned long)pool[1],
+                                        .flags = GNTMAP_host_map, .ref = REF_B, .dom = 1 };
+    volatile struct status *s = (volatile struct status *)pool[1];
+
+    TEST("A: grant G to B, map B's status page");
+    if (!EXPECT(table != NULL))
+        return;
+    grant(table, REF_G, 1, gpage);
+    uint64_t end = evt_now() + TIMEOUT;
+    while (gnttab(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
+           evt_now() < end) {
+        sleep_ms(5);
+        map.status = 0;
+    }
+    if (!EXPECT_EQ(map.status, GNTST_okay))
+        return;
+    while (s->phase < 1 && evt_now() < end)
+        hyp_sched_op(SCHEDOP_yield, NULL);
+    EXPECT_EQ(s->phase, 1);
+    EXPECT_EQ(table[REF_G].flags & (GTF_reading | GTF_writing), GTF_reading | GTF_writing);
+
+    TEST("A: pause B in the middle of its pin");
+    s->phase = 2;      /* go */
+    sleep_ms(30);
+    EXPECT_EQ(dctl(XEN_DOMCTL_pausedomain, 1, &op), 0);
+    sleep_ms(20);
+    EXPECT_EQ(s->phase, 2); /* the pin has not returned */
+    EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), 0);
+    uint64_t b_pages = op.u.getdomaininfo.tot_pages;
+    struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)pool[1],
+                                         .handle = map.handle };
+    EXPECT_EQ(gnttab(GNTTABOP_unmap_grant_ref, &un, 1), 0);
+    EXPECT_EQ(un.status, GNTST_okay);
+    EXPECT_EQ(pt_map_rw(pool[1]), 0);
+
+    TEST("A: destroy B: it is gone, its memory back, G no longer used");
+    uint64_t free0 = free_pages();
+    EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), 0);
+    long rc = dctl(XEN_DOMCTL_getdomaininfo, 1, &op);
+    if (rc == 0)
+        guest_printf("     B still there: domain %u flags 0x%x tot_pages %lu\n", op.domain,
+                     op.u.getdomaininfo.flags, (unsigned long)op.u.getdomaininfo.tot_pages);
+    EXPECT_EQ(rc, -XEN_ESRCH);
+    uint64_t free1 = free_pages();
+    guest_printf("     free pages %lu -> %lu (B had %lu)\n", (unsigned long)free0,
+                 (unsigned long)free1, (unsigned long)b_pages);
+    EXPECT(free1 >= free0 + b_pages);
+    EXPECT_EQ(table[REF_G].flags & (GTF_reading | GTF_writing), 0);
+    EXPECT_EQ(pt_map_ro(gpage), 0);
+    EXPECT_EQ(pt_pin(1, gpage), 0);
+    EXPECT_EQ(pt_unpin(gpage), 0);
+    EXPECT_EQ(pt_map_rw(gpage), 0);
+    EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), -XEN_ESRCH);
+}
+
+void test_main(void)
+{
+    TEST("setup");
+    EXPECT_EQ(evt_init(), 0);
+    if (!evt_shared)
+        return;
+    pt_pool_init(pool[4], 4);
+    evt_enable();
+    if (evt_cmdline_num("role", 0) == 0)
+        role_a();
+    else
+        role_b();
+    evt_disable();
+}
