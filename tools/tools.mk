@@ -9,7 +9,7 @@ TOOLS_DIR       := tools
 TOOLS_BIN       := $(BUILD)/bin
 TOOLS_RUN_GUEST := $(BUILD)/guests/hello.elf
 
-.PHONY: tools run run-hello fetch-xen
+.PHONY: tools run run-hello fetch-xen check-toolstack
 all: tools
 
 tools: $(TOOLS_BIN)/pvkit-run
@@ -30,3 +30,18 @@ run: run-linux
 
 run-hello: $(BUILD)/pvkit.elf $(TOOLS_BIN)/pvkit-run $(TOOLS_RUN_GUEST)
 	$(TOOLS_BIN)/pvkit-run --kernel $(TOOLS_RUN_GUEST) --cmdline "make run-hello"
+
+# The toolstack's xl.cfg reader (tools/pvkit/cfg.c, domcfg.c) under cmocka,
+# ASan and UBSan: `make check-toolstack` (part of `make check`).
+TOOLS_PVKIT_SRCS := $(TOOLS_DIR)/pvkit/cfg.c $(TOOLS_DIR)/pvkit/domcfg.c
+TOOLS_UNIT_TEST  := $(BUILD)/unit/toolstack/test_cfg
+check: check-toolstack
+
+$(TOOLS_UNIT_TEST): tests/unit/toolstack/test_cfg.c $(TOOLS_PVKIT_SRCS) $(wildcard $(TOOLS_DIR)/pvkit/*.h)
+	@mkdir -p $(@D)
+	gcc -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
+	    -fno-sanitize-recover=all -fno-omit-frame-pointer -I$(TOOLS_DIR)/pvkit \
+	    -o $@ $< $(TOOLS_PVKIT_SRCS) -lcmocka
+
+check-toolstack: $(TOOLS_UNIT_TEST)
+	ASAN_OPTIONS=detect_leaks=1 $(TOOLS_UNIT_TEST)
