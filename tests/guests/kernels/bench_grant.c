@@ -60,11 +60,6 @@ static struct gnttab_map_grant_ref mops[NPAGES];
 static struct gnttab_unmap_grant_ref uops[NPAGES];
 static struct gnttab_copy cops[NCOPY];
 
-static long gnttab(unsigned int cmd, void *op, unsigned int count)
-{
-    return hypercall3(__HYPERVISOR_grant_table_op, cmd, (unsigned long)op, count);
-}
-
 static uint64_t checksum(const volatile uint64_t *p)
 {
     uint64_t s = 0;
@@ -88,9 +83,9 @@ static void setup(void)
     uint64_t x = 0x9e3779b97f4a7c15ULL;
 
     TEST("set-up: grant table, 64 granted pages, an empty pinned L1");
-    EXPECT_EQ(gnttab(GNTTABOP_set_version, &sv, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_set_version, &sv, 1), 0);
     set_xen_guest_handle(st.frame_list, &frame);
-    EXPECT_EQ(gnttab(GNTTABOP_setup_table, &st, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
     EXPECT_EQ(st.status, GNTST_okay);
     table = (struct grant_entry_v1 *)pt_alloc();
     EXPECT_EQ(hyp_update_va_mapping((unsigned long)table, (frame << 12) | PTE_DATA_RW,
@@ -150,7 +145,7 @@ static struct map_cost map_rep(unsigned int b, bool pte, unsigned long *bad)
         }
         for (unsigned int p = 0; p < NPAGES; p += b) {
             uint64_t t0 = bench_rdtsc();
-            long rc = gnttab(GNTTABOP_map_grant_ref, &mops[p], b);
+            long rc = hyp_grant_table_op(GNTTABOP_map_grant_ref, &mops[p], b);
 
             c.map += bench_rdtsc() - t0;
             *bad += rc != 0;
@@ -171,7 +166,7 @@ static struct map_cost map_rep(unsigned int b, bool pte, unsigned long *bad)
         }
         for (unsigned int p = 0; p < NPAGES; p += b) {
             uint64_t t0 = bench_rdtsc();
-            long rc = gnttab(GNTTABOP_unmap_grant_ref, &uops[p], b);
+            long rc = hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &uops[p], b);
 
             c.unmap += bench_rdtsc() - t0;
             *bad += rc != 0;
@@ -273,7 +268,7 @@ static uint64_t copy_rep(unsigned int b, unsigned long *bad)
         __asm__ volatile("" ::: "memory");
         for (unsigned int i = 0; i < NCOPY; i += b) {
             uint64_t t0 = bench_rdtsc();
-            long rc = gnttab(GNTTABOP_copy, &cops[i], b);
+            long rc = hyp_grant_table_op(GNTTABOP_copy, &cops[i], b);
 
             cyc += bench_rdtsc() - t0;
             *bad += rc != 0;

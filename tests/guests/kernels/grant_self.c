@@ -44,11 +44,6 @@ static uint8_t data2[4096] __attribute__((aligned(4096)));
 static struct grant_entry_v1 *table;   /* our grant table, frames 0 and 1 (and 2, 3) */
 static unsigned long table_mfn[4];
 
-static long gnttab(unsigned int cmd, void *op, unsigned int count)
-{
-    return hypercall3(__HYPERVISOR_grant_table_op, cmd, (unsigned long)op, count);
-}
-
 /* Grants frame `mfn` to `domid` at ref (flags = GTF_permit_access | extra). */
 static void grant(unsigned int ref, unsigned long mfn, domid_t domid, uint16_t extra)
 {
@@ -76,7 +71,7 @@ static struct gnttab_map_grant_ref map_op(uint64_t host_addr, uint32_t flags, ui
 
 static int16_t map1(struct gnttab_map_grant_ref *op)
 {
-    EXPECT_EQ(gnttab(GNTTABOP_map_grant_ref, op, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_map_grant_ref, op, 1), 0);
     return op->status;
 }
 
@@ -84,7 +79,7 @@ static int16_t unmap_dev(uint64_t host_addr, uint64_t dev_bus_addr, grant_handle
 {
     struct gnttab_unmap_grant_ref op = { .host_addr = host_addr, .dev_bus_addr = dev_bus_addr,
                                          .handle = handle };
-    EXPECT_EQ(gnttab(GNTTABOP_unmap_grant_ref, &op, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &op, 1), 0);
     return op.status;
 }
 
@@ -102,24 +97,24 @@ static void test_table(void)
     struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1 };
 
     TEST("query_size, versions, setup_table");
-    EXPECT_EQ(gnttab(GNTTABOP_query_size, &q, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_query_size, &q, 1), 0);
     guest_printf("     nr_frames %u, max_nr_frames %u\n", q.nr_frames, q.max_nr_frames);
     EXPECT_EQ(q.status, GNTST_okay);
     EXPECT(q.nr_frames >= 1);
     EXPECT(q.max_nr_frames >= 4);
-    EXPECT_EQ(gnttab(GNTTABOP_set_version, &sv, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_set_version, &sv, 1), 0);
     EXPECT_EQ(sv.version, 1);
-    EXPECT_EQ(gnttab(GNTTABOP_get_version, &gv, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_get_version, &gv, 1), 0);
     EXPECT_EQ(gv.version, 1);
-    EXPECT_EQ(gnttab(GNTTABOP_query_size, &q, 2), -XEN_EINVAL);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_query_size, &q, 2), -XEN_EINVAL);
     set_xen_guest_handle(st.frame_list, frames);
-    EXPECT_EQ(gnttab(GNTTABOP_setup_table, &st, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
     EXPECT_EQ(st.status, GNTST_okay);
     st.nr_frames = 4;
-    EXPECT_EQ(gnttab(GNTTABOP_setup_table, &st, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
     EXPECT_EQ(st.status, GNTST_okay);
     st.nr_frames = q.max_nr_frames + 1;
-    EXPECT_EQ(gnttab(GNTTABOP_setup_table, &st, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
     EXPECT(st.status != GNTST_okay);
     /* Our table: four frames mapped writable at consecutive pool pages. */
     table = (struct grant_entry_v1 *)pool[0];
@@ -128,7 +123,7 @@ static void test_table(void)
         EXPECT_EQ(hyp_update_va_mapping((unsigned long)pool[i], (frames[i] << 12) | PTE_DATA_RW,
                                         UVMF_INVLPG), 0);
     }
-    EXPECT_EQ(gnttab(GNTTABOP_query_size, &q, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_query_size, &q, 1), 0);
     EXPECT_EQ(q.nr_frames, 4);
 }
 
@@ -231,7 +226,7 @@ static void test_map_hostile(void)
 
 static int16_t copy1(struct gnttab_copy *c)
 {
-    EXPECT_EQ(gnttab(GNTTABOP_copy, c, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_copy, c, 1), 0);
     return c->status;
 }
 
@@ -310,7 +305,7 @@ static void test_many(void)
         grant(64 + i, pt_mfn_of(data), SELF_DOMID, GTF_readonly);
         many[i] = map_op(0, GNTMAP_device_map | GNTMAP_readonly, 64 + i, SELF_DOMID);
     }
-    EXPECT_EQ(gnttab(GNTTABOP_map_grant_ref, many, MANY), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_map_grant_ref, many, MANY), 0);
     for (unsigned int i = 0; i < MANY; i++) {
         if (many[i].status == GNTST_okay)
             ok++;

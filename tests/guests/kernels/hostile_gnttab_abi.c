@@ -29,11 +29,6 @@
 
 static uint8_t a[4096] __attribute__((aligned(4096)));
 
-static long gnttab(unsigned int cmd, void *op, unsigned int count)
-{
-    return hypercall3(__HYPERVISOR_grant_table_op, cmd, (unsigned long)op, count);
-}
-
 void test_main(void)
 {
     xen_pfn_t frames[4];
@@ -41,20 +36,20 @@ void test_main(void)
     struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 0 };
 
     TEST("grant tables: domain 999, nr_frames 0, bad frame lists");
-    EXPECT_EQ(gnttab(GNTTABOP_query_size, &q, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_query_size, &q, 1), 0);
     EXPECT_EQ(q.status, GNTST_bad_domain);
     set_xen_guest_handle(st.frame_list, frames);
-    EXPECT_EQ(gnttab(GNTTABOP_setup_table, &st, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
     EXPECT_EQ(st.status, GNTST_okay);
     st.nr_frames = 1;
     set_xen_guest_handle(st.frame_list, (xen_pfn_t *)0x1000UL);
-    EXPECT_EQ(gnttab(GNTTABOP_setup_table, &st, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
     EXPECT_EQ(st.status, GNTST_bad_virt_addr);
     set_xen_guest_handle(st.frame_list, (xen_pfn_t *)0xffff830000000000UL);
-    EXPECT_EQ(gnttab(GNTTABOP_setup_table, &st, 1), -XEN_EFAULT);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), -XEN_EFAULT);
     st.dom = 999;
     set_xen_guest_handle(st.frame_list, frames);
-    EXPECT_EQ(gnttab(GNTTABOP_setup_table, &st, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
     EXPECT_EQ(st.status, GNTST_bad_domain);
 
     TEST("grant copy: length 0 at offset 4096");
@@ -63,7 +58,7 @@ void test_main(void)
     c.source.u.gmfn = pt_mfn_of(a);
     c.source.offset = 4096;
     c.dest = c.source;
-    EXPECT_EQ(gnttab(GNTTABOP_copy, &c, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_copy, &c, 1), 0);
     EXPECT_EQ(c.status, GNTST_okay);
 
     TEST("machine_memory_map: 0 entries, bad buffer, 64 entries");

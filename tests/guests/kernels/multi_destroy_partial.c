@@ -24,12 +24,10 @@
  * clear; G can be pinned as an L1 by A (no writable type reference left
  * by B's tables) and mapped writable again; a second destroy is -ESRCH.
  */
-#define __XEN_TOOLS__ 1
+#include "domctl.h" /* first: it defines __XEN_TOOLS__ */
 #include "evt/evt.h"
 #include "pt.h"
-#include <xen/domctl.h>
 #include <xen/grant_table.h>
-#include <xen/sysctl.h>
 
 #define MS 1000000ULL
 #define TIMEOUT (20000 * MS)
@@ -53,45 +51,13 @@ static uint64_t l1s[NR_L1][512] __attribute__((aligned(4096)));
 static uint64_t l2s[NR_L2][512] __attribute__((aligned(4096)));
 static uint64_t l3[512] __attribute__((aligned(4096)));
 
-static long domctl(struct xen_domctl *op)
-{
-    return hypercall3(__HYPERVISOR_domctl, (unsigned long)op, 0, 0);
-}
-
-static long dctl(uint32_t cmd, domid_t dom, struct xen_domctl *op)
-{
-    *op = (struct xen_domctl){ .cmd = cmd, .interface_version = XEN_DOMCTL_INTERFACE_VERSION,
-                               .domain = dom };
-    return domctl(op);
-}
-
-static uint64_t free_pages(void)
-{
-    struct xen_sysctl op = { .cmd = XEN_SYSCTL_physinfo,
-                             .interface_version = XEN_SYSCTL_INTERFACE_VERSION };
-    return hypercall3(__HYPERVISOR_sysctl, (unsigned long)&op, 0, 0) == 0
-           ? op.u.physinfo.free_pages : 0;
-}
-
-static long gnttab(unsigned int cmd, void *op, unsigned int count)
-{
-    return hypercall3(__HYPERVISOR_grant_table_op, cmd, (unsigned long)op, count);
-}
-
-static void sleep_ms(uint64_t ms)
-{
-    uint64_t end = evt_now() + ms * MS;
-    while (evt_now() < end)
-        hyp_sched_op(SCHEDOP_yield, NULL);
-}
-
 /* Sets up our grant table (frame 0 mapped at pool[0]) and returns it. */
 static struct grant_entry_v1 *own_table(void)
 {
     xen_pfn_t frame = 0;
     struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1 };
     set_xen_guest_handle(st.frame_list, &frame);
-    if (gnttab(GNTTABOP_setup_table, &st, 1) || st.status ||
+    if (hyp_grant_table_op(GNTTABOP_setup_table, &st, 1) || st.status ||
         hyp_update_va_mapping((unsigned long)pool[0], (frame << 12) | PTE_DATA_RW, UVMF_INVLPG))
         return NULL;
     return (struct grant_entry_v1 *)pool[0];
@@ -135,9 +101,9 @@ static void role_b(void)
         .host_addr = pt_ma_of(&l1s[0][511]), .flags = GNTMAP_host_map | GNTMAP_contains_pte,
         .ref = REF_G, .dom = 0 };
     uint64_t end = evt_now() + TIMEOUT;
-    while (gnttab(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
+    while (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
            evt_now() < end) {
-        sleep_ms(5);
+        evt_sleep_ms(5);
         map.status = 0;
     }
     EXPECT_EQ(map.status, GNTST_okay);
@@ -169,9 +135,9 @@ static void role_a(void)
         return;
     grant(table, REF_G, 1, gpage);
     uint64_t end = evt_now() + TIMEOUT;
-    while (gnttab(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
+    while (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
            evt_now() < end) {
-        sleep_ms(5);
+        evt_sleep_ms(5);
         map.status = 0;
     }
     if (!EXPECT_EQ(map.status, GNTST_okay))
@@ -183,15 +149,15 @@ static void role_a(void)
 
     TEST("A: pause B in the middle of its pin");
     s->phase = 2;      /* go */
-    sleep_ms(30);
+    evt_sleep_ms(30);
     EXPECT_EQ(dctl(XEN_DOMCTL_pausedomain, 1, &op), 0);
-    sleep_ms(20);
+    evt_sleep_ms(20);
     EXPECT_EQ(s->phase, 2); /* the pin has not returned */
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), 0);
     uint64_t b_pages = op.u.getdomaininfo.tot_pages;
     struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)pool[1],
                                          .handle = map.handle };
-    EXPECT_EQ(gnttab(GNTTABOP_unmap_grant_ref, &un, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
     EXPECT_EQ(un.status, GNTST_okay);
     EXPECT_EQ(pt_map_rw(pool[1]), 0);
 

@@ -18,12 +18,10 @@
  * again frees B: getdomaininfo no longer finds it and sysctl physinfo's
  * free pages grew by at least B's pages.
  */
-#define __XEN_TOOLS__ 1
+#include "domctl.h" /* first: it defines __XEN_TOOLS__ */
 #include "evt/evt.h"
 #include "pt.h"
-#include <xen/domctl.h>
 #include <xen/grant_table.h>
-#include <xen/sysctl.h>
 
 #define MS 1000000ULL
 #define TIMEOUT (20000 * MS)
@@ -37,42 +35,6 @@ struct beat {                   /* the page B grants A */
 static char pool[8][4096] __attribute__((aligned(4096)));
 static uint8_t page[4096] __attribute__((aligned(4096)));
 
-static long domctl(struct xen_domctl *op)
-{
-    return hypercall3(__HYPERVISOR_domctl, (unsigned long)op, 0, 0);
-}
-
-static long sysctl(struct xen_sysctl *op)
-{
-    return hypercall3(__HYPERVISOR_sysctl, (unsigned long)op, 0, 0);
-}
-
-static long dctl(uint32_t cmd, domid_t dom, struct xen_domctl *op)
-{
-    *op = (struct xen_domctl){ .cmd = cmd, .interface_version = XEN_DOMCTL_INTERFACE_VERSION,
-                               .domain = dom };
-    return domctl(op);
-}
-
-static uint64_t free_pages(void)
-{
-    struct xen_sysctl op = { .cmd = XEN_SYSCTL_physinfo,
-                             .interface_version = XEN_SYSCTL_INTERFACE_VERSION };
-    return sysctl(&op) == 0 ? op.u.physinfo.free_pages : 0;
-}
-
-static long gnttab(unsigned int cmd, void *op, unsigned int count)
-{
-    return hypercall3(__HYPERVISOR_grant_table_op, cmd, (unsigned long)op, count);
-}
-
-static void sleep_ms(uint64_t ms)
-{
-    uint64_t end = evt_now() + ms * MS;
-    while (evt_now() < end)
-        hyp_sched_op(SCHEDOP_yield, NULL);
-}
-
 static void role_b(void)
 {
     struct beat *b = (struct beat *)page;
@@ -83,7 +45,7 @@ static void role_b(void)
 
     TEST("B: grant the heartbeat page to A and beat until told to stop");
     set_xen_guest_handle(st.frame_list, &frame);
-    EXPECT_EQ(gnttab(GNTTABOP_setup_table, &st, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
     EXPECT_EQ(hyp_update_va_mapping((unsigned long)table, (frame << 12) | PTE_DATA_RW,
                                     UVMF_INVLPG), 0);
     table[REF].domid = 0;
@@ -101,7 +63,7 @@ static void role_b(void)
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 0, &op), -XEN_EPERM);
     struct xen_sysctl s = { .cmd = XEN_SYSCTL_physinfo,
                             .interface_version = XEN_SYSCTL_INTERFACE_VERSION };
-    EXPECT_EQ(sysctl(&s), -XEN_EPERM);
+    EXPECT_EQ(hyp_sysctl(&s), -XEN_EPERM);
 }
 
 /* Waits until B's heartbeat has moved (true) or TIMEOUT. */
@@ -137,18 +99,18 @@ static void role_a(void)
 
     TEST("A: map B's heartbeat; pause and unpause B");
     uint64_t end = evt_now() + TIMEOUT;
-    while (gnttab(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
+    while (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
            evt_now() < end) {
-        sleep_ms(5);
+        evt_sleep_ms(5);
         map.status = 0;
     }
     if (!EXPECT_EQ(map.status, GNTST_okay))
         return;
     EXPECT(beat_moves(b));
     EXPECT_EQ(dctl(XEN_DOMCTL_pausedomain, 1, &op), 0);
-    sleep_ms(20); /* B's vCPU leaves its CPU */
+    evt_sleep_ms(20); /* B's vCPU leaves its CPU */
     uint64_t c = b->count;
-    sleep_ms(300);
+    evt_sleep_ms(300);
     EXPECT_EQ(b->count, c);
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), 0);
     EXPECT(op.u.getdomaininfo.flags & XEN_DOMINF_paused);
@@ -162,7 +124,7 @@ static void role_a(void)
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 999, &op), -XEN_ESRCH);
     EXPECT_EQ(dctl(12345, 1, &op), -XEN_ENOSYS);
     op = (struct xen_domctl){ .cmd = XEN_DOMCTL_getdomaininfo, .interface_version = 1 };
-    EXPECT_EQ(domctl(&op), -XEN_EACCES);
+    EXPECT_EQ(hyp_domctl(&op), -XEN_EACCES);
 
     TEST("A: B shuts down; VIRQ_DOM_EXC; destroy frees it once unmapped");
     unsigned int seen = evt_count[virq_port];
@@ -179,7 +141,7 @@ static void role_a(void)
     EXPECT(op.u.getdomaininfo.flags & XEN_DOMINF_dying);
     struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)pool[1],
                                          .handle = map.handle };
-    EXPECT_EQ(gnttab(GNTTABOP_unmap_grant_ref, &un, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
     EXPECT_EQ(un.status, GNTST_okay);
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), 0);
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), -XEN_ESRCH);

@@ -25,14 +25,12 @@
  * the dying B (-EINVAL); after A unmaps B's page a destroy frees B
  * (-ESRCH afterwards).
  */
-#define __XEN_TOOLS__ 1
+#include "domctl.h" /* first: it defines __XEN_TOOLS__ */
 #include "evt/evt.h"
 #include "pt.h"
-#include <xen/domctl.h>
 #include <xen/grant_table.h>
 #include <xen/memory.h>
 #include <xen/platform.h>
-#include <xen/sysctl.h>
 
 #define MS 1000000ULL
 #define TIMEOUT (20000 * MS)
@@ -43,30 +41,6 @@ static char pool[8][4096] __attribute__((aligned(4096)));
 static uint8_t page[4096] __attribute__((aligned(4096)));
 static xen_pfn_t extents[NR_GIVE];
 
-static long domctl(struct xen_domctl *op)
-{
-    return hypercall3(__HYPERVISOR_domctl, (unsigned long)op, 0, 0);
-}
-
-static long dctl(uint32_t cmd, domid_t dom, struct xen_domctl *op)
-{
-    *op = (struct xen_domctl){ .cmd = cmd, .interface_version = XEN_DOMCTL_INTERFACE_VERSION,
-                               .domain = dom };
-    return domctl(op);
-}
-
-static long gnttab(unsigned int cmd, void *op, unsigned int count)
-{
-    return hypercall3(__HYPERVISOR_grant_table_op, cmd, (unsigned long)op, count);
-}
-
-static void sleep_ms(uint64_t ms)
-{
-    uint64_t end = evt_now() + ms * MS;
-    while (evt_now() < end)
-        hyp_sched_op(SCHEDOP_yield, NULL);
-}
-
 static void role_b(void)
 {
     xen_pfn_t frame = 0;
@@ -75,7 +49,7 @@ static void role_b(void)
 
     TEST("B: grant A a page and run until destroyed");
     set_xen_guest_handle(st.frame_list, &frame);
-    EXPECT_EQ(gnttab(GNTTABOP_setup_table, &st, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
     EXPECT_EQ(hyp_update_va_mapping((unsigned long)table, (frame << 12) | PTE_DATA_RW,
                                     UVMF_INVLPG), 0);
     table[REF].domid = 0;
@@ -127,9 +101,9 @@ static void role_a(void)
     guest_printf("     B: shared_info frame %lx, %lu pages\n", (unsigned long)s_mfn,
                  (unsigned long)op.u.getdomaininfo.tot_pages);
     uint64_t end = evt_now() + TIMEOUT;
-    while (gnttab(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
+    while (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
            evt_now() < end) {
-        sleep_ms(5);
+        evt_sleep_ms(5);
         map.status = 0;
     }
     if (!EXPECT_EQ(map.status, GNTST_okay))
@@ -179,7 +153,7 @@ static void role_a(void)
     TEST("A: unmap B's page; destroy frees B");
     struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)pool[1],
                                          .handle = map.handle };
-    EXPECT_EQ(gnttab(GNTTABOP_unmap_grant_ref, &un, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
     EXPECT_EQ(un.status, GNTST_okay);
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), 0);
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), -XEN_ESRCH);

@@ -38,11 +38,6 @@ static char pool[16][4096] __attribute__((aligned(4096)));
 static uint8_t page_p[4096] __attribute__((aligned(4096)));
 static uint8_t page_q[4096] __attribute__((aligned(4096)));
 
-static long gnttab(unsigned int cmd, void *op, unsigned int count)
-{
-    return hypercall3(__HYPERVISOR_grant_table_op, cmd, (unsigned long)op, count);
-}
-
 /* Waits (yielding) until byte *p is v; false after TIMEOUT. */
 static int wait_byte(volatile uint8_t *p, uint8_t v)
 {
@@ -79,17 +74,17 @@ static void role_b(void)
     TEST("B: an unprivileged domain stays in its own table");
     set_xen_guest_handle(st.frame_list, &frame);
     st.dom = 0;
-    EXPECT_EQ(gnttab(GNTTABOP_setup_table, &st, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
     EXPECT_EQ(st.status, GNTST_permission_denied);
     struct gnttab_query_size q = { .dom = 0 };
-    EXPECT_EQ(gnttab(GNTTABOP_query_size, &q, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_query_size, &q, 1), 0);
     EXPECT_EQ(q.status, GNTST_permission_denied);
     mmu_update_t req = { .ptr = pt_entry_ma((unsigned long)pool[1], 1), .val = 0 };
     EXPECT(hyp_mmu_update(&req, 1, NULL, 0) < 0);
 
     TEST("B: grant P (rw), Q (ro) to A, P to domain 5");
     st.dom = DOMID_SELF;
-    EXPECT_EQ(gnttab(GNTTABOP_setup_table, &st, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
     EXPECT_EQ(st.status, GNTST_okay);
     EXPECT_EQ(hyp_update_va_mapping((unsigned long)table, (frame << 12) | PTE_DATA_RW,
                                     UVMF_INVLPG), 0);
@@ -115,13 +110,13 @@ static void role_b(void)
 
 static int16_t map1(struct gnttab_map_grant_ref *op)
 {
-    EXPECT_EQ(gnttab(GNTTABOP_map_grant_ref, op, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_map_grant_ref, op, 1), 0);
     return op->status;
 }
 
 static int16_t copy1(struct gnttab_copy *c)
 {
-    EXPECT_EQ(gnttab(GNTTABOP_copy, c, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_copy, c, 1), 0);
     return c->status;
 }
 
@@ -145,7 +140,7 @@ static void role_a(void)
 
     TEST("A: find B's grant table as a toolstack does");
     set_xen_guest_handle(st.frame_list, &frame);
-    EXPECT_EQ(gnttab(GNTTABOP_setup_table, &st, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
     EXPECT_EQ(st.status, GNTST_okay);
     EXPECT_EQ(foreign_map(0, frame, PTE_DATA_RO), 0);
     while (!(btable[REF_P].flags & GTF_permit_access) && evt_now() < end)
@@ -175,7 +170,7 @@ static void role_a(void)
     EXPECT_EQ(((uint8_t *)pool[3])[0], 0x51);
     struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)pool[3],
                                          .handle = bad.handle };
-    EXPECT_EQ(gnttab(GNTTABOP_unmap_grant_ref, &un, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
     EXPECT_EQ(un.status, GNTST_okay);
     bad.ref = REF_OTHER;
     EXPECT_EQ(map1(&bad), GNTST_general_error);      /* granted to domain 5 */
@@ -215,7 +210,7 @@ static void role_a(void)
     TEST("A: unmap; B may revoke");
     un = (struct gnttab_unmap_grant_ref){ .host_addr = (unsigned long)p_grant,
                                           .handle = op.handle };
-    EXPECT_EQ(gnttab(GNTTABOP_unmap_grant_ref, &un, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
     EXPECT_EQ(un.status, GNTST_okay);
     EXPECT_EQ(btable[REF_P].flags & (GTF_reading | GTF_writing), 0);
     sig[1] = SIG_UNMAPPED;

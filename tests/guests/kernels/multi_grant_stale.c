@@ -54,11 +54,6 @@ static uint64_t victim[512] __attribute__((aligned(4096)));
 static uint8_t b_map_m[4096] __attribute__((aligned(4096)));
 static uint8_t b_map_y[4096] __attribute__((aligned(4096)));
 
-static long gnttab(unsigned int cmd, void *op, unsigned int count)
-{
-    return hypercall3(__HYPERVISOR_grant_table_op, cmd, (unsigned long)op, count);
-}
-
 static int wait_for(volatile uint64_t *p, uint64_t want)
 {
     for (unsigned long i = 0; i < SPIN; i++) {
@@ -81,7 +76,7 @@ static void role_a(void)
 
     TEST("A: grant table, grants of M and Y to B");
     set_xen_guest_handle(st.frame_list, &frame);
-    EXPECT_EQ(gnttab(GNTTABOP_setup_table, &st, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
     EXPECT_EQ(st.status, GNTST_okay);
     EXPECT_EQ(hyp_update_va_mapping((unsigned long)pool[0], (frame << 12) | PTE_DATA_RW,
                                     UVMF_INVLPG), 0);
@@ -122,7 +117,7 @@ static int16_t map_at(void *va, uint32_t ref)
     struct gnttab_map_grant_ref op = { .host_addr = (unsigned long)va, .flags = GNTMAP_host_map,
                                        .ref = ref, .dom = DOM_A };
     for (unsigned long i = 0; i < 2000; i++) {
-        EXPECT_EQ(gnttab(GNTTABOP_map_grant_ref, &op, 1), 0);
+        EXPECT_EQ(hyp_grant_table_op(GNTTABOP_map_grant_ref, &op, 1), 0);
         if (op.status == GNTST_okay)
             return 0;
         hypercall3(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0);

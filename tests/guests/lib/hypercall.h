@@ -93,6 +93,12 @@ static inline long hyp_xen_version(int cmd, void *arg)
                       (unsigned long)arg, 0);
 }
 
+/* HYPERVISOR_grant_table_op(cmd, op, count). */
+static inline long hyp_grant_table_op(unsigned int cmd, void *op, unsigned int count)
+{
+    return hypercall3(__HYPERVISOR_grant_table_op, cmd, (unsigned long)op, count);
+}
+
 /* HYPERVISOR_sched_op(cmd, arg). */
 static inline long hyp_sched_op(int cmd, void *arg)
 {

@@ -349,6 +349,14 @@ void evt_ap_context(struct vcpu_guest_context *ctx, unsigned int cpu)
     ctx->event_callback_eip = (unsigned long)evt_callback_entry;
 }
 
+void evt_sleep_ms(uint64_t ms)
+{
+    uint64_t end = evt_now() + ms * 1000000ULL;
+
+    while (evt_now() < end)
+        hyp_sched_op(SCHEDOP_yield, NULL);
+}
+
 int evt_wait_flag(volatile int *flag, uint64_t timeout_ns)
 {
     uint64_t end = evt_now() + timeout_ns;

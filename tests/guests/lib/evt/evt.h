@@ -151,6 +151,9 @@ int evt_block_until(evtchn_port_t port, unsigned int target, uint64_t timeout_ns
  * on evt_stacks[CPU], on our current L4, with our callbacks. */
 void evt_ap_context(struct vcpu_guest_context *ctx, unsigned int cpu);
 
+/* Yields for MS milliseconds. */
+void evt_sleep_ms(uint64_t ms);
+
 /* Waits (yielding) until *FLAG is set or TIMEOUT_NS has passed; 1 if set. */
 int evt_wait_flag(volatile int *flag, uint64_t timeout_ns);
 
