@@ -8,7 +8,8 @@
  *        a REP string instruction does at most BATCH_PER_CALL iterations
  *        per trap and leaves RIP on itself with RCX/RSI/RDI advanced, so the
  *        guest re-executes it after an exit, as hardware does on an
- *        interrupt), WBINVD (ignored), HLT (a yield);
+ *        interrupt), WBINVD (ignored); HLT is not emulated (#GP(0) for the
+ *        guest, as on Xen: a PV kernel idles with SCHEDOP_block);
  *   #PF  stores into the guest's own page tables (writable-pagetable
  *        emulation): MOV, XCHG, CMPXCHG, AND/OR m8,imm8 and BTR/BTS m64,imm8,
  *        each validated exactly as mmu_update would validate it.
@@ -386,10 +387,6 @@ bool emulate_privileged_op(struct vcpu *v, struct cpu_regs *regs)
     else if ((op >= 0xe4 && op <= 0xe7) || (op >= 0xec && op <= 0xef) ||
              (op >= 0x6c && op <= 0x6f))
         done = v->iopl >= 1 && emulate_port_io(v, regs, &in, op); /* else #GP, as Xen */
-    else if (op == 0xf4) { /* hlt: nothing to wait for without events; a yield */
-        raise_resched();
-        done = true;
-    }
     else if (op == 0xfa || op == 0xfb) /* cli/sti: no-ops with a virtual IOPL, as Xen */
         done = v->iopl >= 1;
     else

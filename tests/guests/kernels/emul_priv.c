@@ -16,7 +16,8 @@
  * #GP(0) while the virtual IOPL is 0 (even for dom0), then after
  * PHYSDEVOP_set_iopl(1) byte/word/dword reads of Xen's own COM1 give all
  * ones and writes are discarded; dom0's real CMOS read at 0x71 is printed;
- * WBINVD completes; forced-emulation CPUID; LGDT, LTR, native MOV to DR7
+ * WBINVD completes; HLT is #GP(0) (not emulated, as Xen); forced-emulation
+ * CPUID; LGDT, LTR, native MOV to DR7
  * and INVLPG outcomes. Native MOV from every debug register DR0-DR7 gives
  * what get_debugreg gives (DR0 and DR3 holding kernel addresses, which look
  * negative as longs; DR4/DR5 alias DR6/DR7), with no trap.
@@ -191,6 +192,9 @@ static void test_misc(void)
 
     TEST("WBINVD, forced CPUID, unemulated instructions");
     EXPECT_EQ(TRAP_PROBE("wbinvd"), 0);
+    EXPECT_EQ(TRAP_PROBE("hlt"), 1);        /* as Xen 4.17: not emulated */
+    EXPECT_EQ(trap_last.vector, 13);
+    EXPECT_EQ(trap_last.error, 0);
     guest_cpuid(0x40000000, 0, r);
     EXPECT_EQ(r[1], 0x566e6558);            /* "XenV" */
     guest_cpuid(1, 0, r);
