@@ -79,13 +79,15 @@ void hv_unlock(void)
 
 /*
  * The kicked CPU reads what the kick is about (need_resched, flush_request,
- * a vCPU's state) once the IPI arrives: the stores before this call are
- * complete for the compiler (apic_send_ipi is in another file) and, on x86,
- * reach memory before the uncached write to the APIC's ICR.
+ * a vCPU's state) once the IPI arrives. The fence makes the stores before
+ * this call visible before the write to the APIC's ICR, whatever the
+ * compiler inlines and however the APIC is reached (an uncached MMIO write
+ * is ordered after them on x86 anyway; an x2APIC WRMSR would not be).
  */
 void cpu_kick(unsigned int cpu)
 {
     cpu_stat_add(&this_cpu()->stats.kicks_sent, 1);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     apic_send_ipi(percpu[cpu].apic_id, ICR_FIXED | KICK_VECTOR);
 }
 
