@@ -8,8 +8,9 @@
 #                    shell on hvc0 ('exit' powers off)
 #   make check-dom0  boot it with the dom0 self-test appended as a boot.d
 #                    step (Debian's libxencall/libxenevtchn/libxengnttab
-#                    through /dev/xen, xenstore-utils through xenstore-lite);
-#                    part of `make check`
+#                    through /dev/xen, xenstore-utils through xenstore-lite,
+#                    the kernel's xenbus through the ring xenstore-lite
+#                    serves); part of `make check`
 
 DOM0_DIR     := tests/integration/dom0
 DOM0_BUILD   := $(BUILD)/dom0

@@ -1,19 +1,23 @@
 /*
  * main: the xenstore-lite daemon's entry point. Parses the command line,
- * sets up logging, the socket and signal handling, and runs the libevent
- * loop in the foreground until SIGTERM or SIGINT, then shuts down cleanly
- * (clients closed, socket file removed).
+ * sets up logging, the socket, the initial domain's ring (dom0.h: when
+ * /proc/xen/xsd_kva exists, unless -D) and signal handling, and runs the
+ * libevent loop in the foreground until SIGTERM or SIGINT, then shuts down
+ * cleanly (clients closed, socket file removed, ring released).
  * Exit status: 0 after a signal or --help, 1 if it could not start (the
- * socket path already served by a running daemon, unusable, ...), 2 on a
- * usage error (unknown option, bad quota, stray argument).
+ * socket path already served by a running daemon, unusable, a dom0 ring
+ * that exists but cannot be served, ...), 2 on a usage error (unknown
+ * option, bad quota, stray argument).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <event2/event.h>
+#include "dom0.h"
 #include "socket.h"
 #include "xsd.h"
 
@@ -31,6 +35,8 @@ static void usage(FILE *f)
 		"  -Q, --quota N=V      set a quota (nodes, watches, transactions,\n"
 		"                       transaction-nodes, node-size, permissions,\n"
 		"                       memory, outstanding, output-buffer)\n"
+		"  -D, --no-domain-init do not serve dom0's own ring (" DOM0_XENFS "/xsd_kva),\n"
+		"                       which is served by default when it exists\n"
 		"  -h, --help           this text\n");
 }
 
@@ -41,24 +47,27 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(arg);
 }
 
-/* Parse options into d and *sock. Returns 0, 1 (help shown), -1 (could not
- * open the log) or -2 (usage error, reported in one line then the usage). */
-static int parse_args(int argc, char **argv, struct xsd *d, const char **sock)
+/* Parse options into d, *sock and *dom0 (serve dom0's ring). Returns 0, 1
+ * (help shown), -1 (could not open the log) or -2 (usage error, reported in
+ * one line then the usage). */
+static int parse_args(int argc, char **argv, struct xsd *d, const char **sock, bool *dom0)
 {
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quota", required_argument, NULL, 'Q' },
+		{ "no-domain-init", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o;
 
-	while ((o = getopt_long(argc, argv, "s:l:vQ:h", lo, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "s:l:vQ:Dh", lo, NULL)) != -1) {
 		switch (o) {
 		case 's': *sock = optarg; break;
 		case 'v': d->loglevel += d->loglevel < LOG_DEBUG; break;
+		case 'D': *dom0 = false; break;
 		case 'h': usage(stdout); return 1;
 		case 'l':
 			if (!(d->logf = fopen(optarg, "a"))) {
@@ -82,12 +91,40 @@ static int parse_args(int argc, char **argv, struct xsd *d, const char **sock)
 	return 0;
 }
 
-/* Run the event loop on an initialised daemon; returns the exit status. */
-static int run(struct xsd *d, const char *sock)
+/* Serve dom0's ring on base if want and it exists (*r set, else NULL).
+ * Returns 0, or -errno (reported) if it exists but cannot be served. */
+static int start_dom0(struct xsd *d, struct event_base *base, bool want,
+		      struct dom0_ring **r)
+{
+	int err;
+
+	*r = NULL;
+	if (!want)
+		return 0;
+	err = dom0_ring_start(d, base, DOM0_XENFS, r);
+	if (err == -ENOENT) {
+		xsd_log(d, LOG_INFO, "no %s/xsd_kva: not dom0, sockets only", DOM0_XENFS);
+		return 0;
+	}
+	if (err == -ENOSYS) {
+		xsd_log(d, LOG_WARN, "built without libxenevtchn: not serving %s/xsd_kva",
+			DOM0_XENFS);
+		return 0;
+	}
+	if (err < 0)
+		fprintf(stderr, "xenstore-lite: cannot serve dom0's ring (%s/xsd_kva, "
+			"xsd_port): %s\n", DOM0_XENFS, strerror(-err));
+	return err;
+}
+
+/* Run the event loop on an initialised daemon, serving dom0's ring too if
+ * dom0 is set and it exists; returns the exit status. */
+static int run(struct xsd *d, const char *sock, bool dom0)
 {
 	struct event_base *base = event_base_new();
 	struct event *sigterm = NULL, *sigint = NULL;
 	struct sock_server *srv = NULL;
+	struct dom0_ring *ring = NULL;
 	int rc = 1;
 
 	if (!base)
@@ -109,8 +146,12 @@ static int run(struct xsd *d, const char *sock)
 		goto out;
 	}
 	xsd_log(d, LOG_WARN, "listening on %s", sock);
-	rc = event_base_dispatch(base) < 0;
-	xsd_log(d, LOG_WARN, "shutting down");
+	if (start_dom0(d, base, dom0, &ring) == 0) {
+		rc = event_base_dispatch(base) < 0;
+		xsd_log(d, LOG_WARN, "shutting down");
+	}
+	if (ring)
+		dom0_ring_stop(ring);
 	sock_shutdown(srv);
 out:
 	if (sigterm)
@@ -126,6 +167,7 @@ int main(int argc, char **argv)
 {
 	const char *sock = getenv("XENSTORED_PATH");
 	struct xsd d;
+	bool dom0 = true;
 	int rc;
 
 	if (!sock)
@@ -134,10 +176,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xenstore-lite: out of memory\n");
 		return 1;
 	}
-	rc = parse_args(argc, argv, &d, &sock);
+	rc = parse_args(argc, argv, &d, &sock, &dom0);
 	if (rc == 0) {
 		signal(SIGPIPE, SIG_IGN);
-		rc = run(&d, sock);
+		rc = run(&d, sock, dom0);
 	} else {
 		rc = rc > 0 ? 0 : rc == -2 ? 2 : 1;
 	}

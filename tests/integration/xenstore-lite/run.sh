@@ -127,7 +127,9 @@ expect stray-argument-named "xenstore-lite: unexpected argument 'extra'" \
 if "$DAEMON" --socket "$tmp/unused" extra 2>&1 | grep -q '^usage:'; then ok stray-argument-usage
 else ko stray-argument-usage "no usage after the error line"; fi
 expect_rc bad-socket-dir-exit-1 1 "$DAEMON" --socket "$tmp/no/such/dir/sock"
-"$DAEMON" --socket "$XENSTORED_PATH" -Q watches=2 --log "$tmp/quota.log" 2>>"$tmp/daemon.err" &
+expect_rc help-names-no-domain-init 0 sh -c '"$1" --help | grep -q -- --no-domain-init' sh "$DAEMON"
+# -D (no dom0 ring) is accepted; this host has no /proc/xen/xsd_kva anyway.
+"$DAEMON" --socket "$XENSTORED_PATH" -D -Q watches=2 --log "$tmp/quota.log" 2>>"$tmp/daemon.err" &
 daemon_pid=$!
 i=0
 while [ ! -S "$XENSTORED_PATH" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
