@@ -69,8 +69,11 @@ bool vcpu_event_pending(const struct vcpu *v)
            !__atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_RELAXED);
 }
 
+/* A free port of d, or -errno; as Xen, a dying domain gets no new port (-EINVAL). */
 static int alloc_port(struct domain *d)
 {
+    if (domain_state(d) == DOMAIN_DYING)
+        return -XEN_EINVAL;
     for (unsigned int p = 1; p < NR_EVTCHN_PORTS; p++)
         if (d->evtchn[p].state == EVTCHNSTAT_closed)
             return (int)p;
