@@ -68,13 +68,25 @@ long evt_register_vcpu_info(unsigned int cpu)
         .mfn = pt_mfn_of(area),
         .offset = (uint32_t)((unsigned long)area & 4095),
     };
+    vcpu_info_t *old;
+    uint8_t was_masked;
     long rc;
 
     if (cpu >= EVT_MAX_CPUS)
         return -XEN_EINVAL;
+    /*
+     * Events stay masked until evt_vi points at the new area: an upcall in
+     * between would have the callback clear the old area's flags while the
+     * new one stays pending, and every iret would re-enter it.
+     */
+    old = evt_vcpu_info(cpu);
+    was_masked = __atomic_exchange_n(&old->evtchn_upcall_mask, 1, __ATOMIC_SEQ_CST);
     rc = hyp_vcpu_op(VCPUOP_register_vcpu_info, cpu, &r);
     if (rc == 0)
-        evt_vi[cpu] = area;
+        evt_vi[cpu] = area; /* the hypervisor copied the old contents, mask included */
+    __atomic_store_n(&evt_vcpu_info(cpu)->evtchn_upcall_mask, was_masked, __ATOMIC_SEQ_CST);
+    if (!was_masked && evt_vcpu_info(cpu)->evtchn_upcall_pending)
+        hyp_xen_version(XENVER_version, NULL); /* a hypercall's return delivers it */
     return rc;
 }
 
