@@ -24,4 +24,85 @@
 
 #define PVKIT_BATCH_PREEMPTED   (1u << 31)
 
+/*
+ * PVKIT_DOMCTL_create_pv: a domctl command (struct xen_domctl, Xen 4.17's
+ * interface version, privileged domain only) that creates a PV domain and
+ * builds it from a kernel the caller holds in its own memory, with the
+ * builder that builds the boot-time domains. Xen does the same with a dozen
+ * domctls and a builder in dom0's libxc; one call keeps the page-table and
+ * frame-type invariants inside the hypervisor, where they are checked anyway.
+ *
+ * IN  domain: the id wanted, or 0 for the next free id after the last one
+ *     given (as Xen picks them); OUT domain: the new domain's id.
+ * The kernel is an ELF64 x86-64 image with Xen notes (a bzImage is unpacked
+ * by the toolstack first). Buffers are read while the call runs and may be
+ * freed afterwards. The new domain is paused once (XEN_DOMCTL_unpausedomain
+ * starts it); its store event channel is an unbound port whose remote is
+ * domain 0, and its store page is also grant reference 1 of its grant table
+ * (GNTTAB_RESERVED_XENSTORE), its console page reference 0
+ * (GNTTAB_RESERVED_CONSOLE) -- what XS_INTRODUCE and a console daemon need.
+ *
+ * Errors, and nothing is left behind on any of them:
+ *   -EINVAL  flags, vCPU count (0 or > PVKIT_MAX_VCPUS), memory not a whole
+ *            number of pages, id reserved, kernel refused by the loader (the
+ *            hypervisor's log says why), initrd or command line too large;
+ *   -EEXIST  the id is in use;  -ENOSPC no domain slot or id free;
+ *   -ENOMEM  not enough free memory;  -EFAULT a buffer could not be read.
+ */
+#define PVKIT_DOMCTL_create_pv      0x7001
+#define PVKIT_MAX_VCPUS             8
+#define PVKIT_CMDLINE_MAX           1024   /* bytes, with the NUL (MAX_GUEST_CMDLINE) */
+
+struct pvkit_domctl_create_pv {
+    /* IN */
+    uint64_t kernel;        /* caller's virtual address of the image */
+    uint64_t kernel_size;   /* bytes */
+    uint64_t initrd;        /* 0: no initrd */
+    uint64_t initrd_size;
+    uint64_t cmdline;       /* NUL-terminated string; 0: empty */
+    uint64_t mem_kb;        /* memory, KiB (a multiple of 4) */
+    uint32_t max_vcpus;     /* 1..PVKIT_MAX_VCPUS; vCPU 0 starts, others wait */
+    uint32_t flags;         /* 0 */
+    /* OUT */
+    uint64_t store_mfn;     /* also start_info.store_mfn */
+    uint64_t console_mfn;
+    uint32_t store_port;    /* in the new domain, unbound, remote domain 0 */
+    uint32_t console_port;  /* in the new domain, served by the hypervisor */
+};
+
+/*
+ * PVKIT_DOMCTL_get_stats: copies a domain's always-on statistics (the ones
+ * the serial key 's' prints) to the caller. IN buffer, size (bytes the
+ * caller has room for); OUT size (bytes written, at most
+ * sizeof(struct pvkit_domain_stats); a smaller buffer gets a prefix).
+ * Errors: -ESRCH no such domain, -EFAULT bad buffer.
+ */
+#define PVKIT_DOMCTL_get_stats      0x7002
+#define PVKIT_STATS_HYPERCALLS      64
+#define PVKIT_STATS_BUCKETS         13  /* batch sizes 1, 2-3, 4-7, ..., >= 4096 */
+
+struct pvkit_domctl_get_stats {
+    uint64_t buffer;        /* caller's address of a struct pvkit_domain_stats */
+    uint32_t size;
+    uint32_t pad;
+};
+
+struct pvkit_domain_stats {
+    uint64_t hypercalls[PVKIT_STATS_HYPERCALLS];        /* calls, by number */
+    uint64_t hypercall_errors[PVKIT_STATS_HYPERCALLS];  /* returns -1..-4095 */
+    uint64_t hypercalls_unknown;
+    /* cpuid, rdmsr, wrmsr, cr-read, cr-write, port-io, wbinvd, pt-write */
+    uint64_t emulated[8];
+    uint64_t exceptions_bounced, exceptions_fatal;
+    uint64_t validations;   /* frames validated as page tables or descriptor pages */
+    uint64_t pte_updates;
+    /* entries refused, by rule: not-owned, hv-frame, reserved-bits, superpage,
+     * writable-pt, wrong-type, hv-slot, bad-descriptor */
+    uint64_t rejects[8];
+    uint64_t mmu_update_batches[PVKIT_STATS_BUCKETS];   /* log2 histogram */
+    uint64_t mmuext_batches[PVKIT_STATS_BUCKETS];
+    uint64_t multicall_batches[PVKIT_STATS_BUCKETS];
+    uint64_t events_sent, events_delivered, timer_fires;
+};
+
 #endif
