@@ -133,6 +133,8 @@ struct domain {
     uint64_t console_refilled_at;       /* system time ns; 0: never, full */
     uint64_t console_ring_mfn;          /* domU console ring; 0: none */
     unsigned int console_port;
+    uint64_t store_mfn;                 /* domU store page; 0: none */
+    unsigned int store_port;            /* its unbound port for dom0 (run-time domains); 0: none */
     struct vcpu vcpus[MAX_VCPUS_PER_DOM];
     uint64_t vm_assist;                 /* enabled VMASST_TYPE_* bits */
     uint32_t tlb_epoch;                 /* flush_tlb_domain calls completed (wraps) */
