@@ -3,8 +3,9 @@
  * subset that a toolstack's life-cycle needs: getdomaininfo, getvcpuinfo,
  * max_mem, pausedomain, unpausedomain, destroydomain (structures and numbers
  * of Xen 4.17's public domctl.h, interface version checked: -EACCES), and
- * pvkit's own PVKIT_DOMCTL_create_pv and PVKIT_DOMCTL_get_stats
- * (public/pvkit.h says why one call creates and builds a domain).
+ * pvkit's own PVKIT_DOMCTL_create_pv, PVKIT_DOMCTL_get_stats and
+ * PVKIT_DOMCTL_console_takeover (public/pvkit.h says why one call creates
+ * and builds a domain).
  *
  * sysctl's physinfo and readconsole (at the end) tell what the machine has
  * and what the hypervisor logged.
@@ -359,6 +360,34 @@ static long get_vcpu_info(const struct domain *d, struct xen_domctl *op)
     return 0;
 }
 
+/* --- console ------------------------------------------------------------------- */
+
+/*
+ * Hands d's console ring to the caller (public/pvkit.h): the answer is
+ * written first, then the hypervisor lets go of the ring (console_input.c
+ * and console_ring.c serve only console_ring_mfn) and its port.
+ */
+static long console_takeover(struct vcpu *v, uint64_t arg, struct domain *d,
+                             struct xen_domctl *op)
+{
+    struct pvkit_domctl_console_takeover *t = (struct pvkit_domctl_console_takeover *)&op->u;
+
+    if (d->state == DOMAIN_DYING)
+        return -XEN_EINVAL;
+    if (!d->console_ring_mfn)
+        return d->console_taken ? -XEN_EBUSY : -XEN_ENOENT;
+    t->ring_mfn = d->console_ring_mfn;
+    t->port = d->console_port;
+    if (copy_to_guest(arg, op, sizeof(*op)))
+        return -XEN_EFAULT;
+    d->evtchn[d->console_port] = (struct evtchn){ .state = EVTCHNSTAT_unbound,
+                                                  .remote_dom = v->domain->id };
+    put_page_and_type(d, d->console_ring_mfn);
+    d->console_ring_mfn = 0;
+    d->console_taken = true;
+    return 0;
+}
+
 /* --- the hypercall ------------------------------------------------------------ */
 
 long do_domctl(struct vcpu *v, const uint64_t args[5])
@@ -386,6 +415,8 @@ long do_domctl(struct vcpu *v, const uint64_t args[5])
     if (!d)
         return -XEN_ESRCH;
     switch (op.cmd) {
+    case PVKIT_DOMCTL_console_takeover:
+        return console_takeover(v, args[0], d, &op);
     case PVKIT_DOMCTL_get_stats:
         rc = get_stats(d, &op);
         break;
