@@ -43,5 +43,14 @@ $(TOOLS_UNIT_TEST): tests/unit/toolstack/test_cfg.c $(TOOLS_PVKIT_SRCS) $(wildca
 	    -fno-sanitize-recover=all -fno-omit-frame-pointer -I$(TOOLS_DIR)/pvkit \
 	    -o $@ $< $(TOOLS_PVKIT_SRCS) -lcmocka
 
-check-toolstack: $(TOOLS_UNIT_TEST)
+# pvkit-consoled's ring and log-name logic (tools/pvkit/cons.c), same flags.
+TOOLS_CONS_TEST := $(BUILD)/unit/toolstack/test_cons
+$(TOOLS_CONS_TEST): tests/unit/toolstack/test_cons.c $(TOOLS_DIR)/pvkit/cons.c $(TOOLS_DIR)/pvkit/cons.h
+	@mkdir -p $(@D)
+	gcc -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
+	    -fno-sanitize-recover=all -fno-omit-frame-pointer -I$(TOOLS_DIR)/pvkit \
+	    -o $@ $< $(TOOLS_DIR)/pvkit/cons.c -lcmocka
+
+check-toolstack: $(TOOLS_UNIT_TEST) $(TOOLS_CONS_TEST)
 	ASAN_OPTIONS=detect_leaks=1 $(TOOLS_UNIT_TEST)
+	ASAN_OPTIONS=detect_leaks=1 $(TOOLS_CONS_TEST)

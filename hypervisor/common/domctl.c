@@ -307,7 +307,7 @@ static long create_pv(uint64_t arg, struct xen_domctl *op)
     op->domain = id;
     c->store_mfn = d->store_mfn;
     c->store_port = d->store_port;
-    c->console_mfn = d->console_ring_mfn;
+    c->console_mfn = d->console_mfn;
     c->console_port = d->console_port;
     if (copy_to_guest(arg, op, sizeof(*op))) {
         domain_free(d); /* never ran, nothing maps it: freed at once */
@@ -374,12 +374,14 @@ static long console_takeover(struct vcpu *v, uint64_t arg, struct domain *d,
 
     if (d->state == DOMAIN_DYING)
         return -XEN_EINVAL;
-    if (!d->console_ring_mfn)
-        return d->console_taken ? -XEN_EBUSY : -XEN_ENOENT;
-    t->ring_mfn = d->console_ring_mfn;
+    if (!d->console_mfn)
+        return -XEN_ENOENT;
+    t->ring_mfn = d->console_mfn;
     t->port = d->console_port;
     if (copy_to_guest(arg, op, sizeof(*op)))
         return -XEN_EFAULT;
+    if (d->console_taken)
+        return 0; /* a restarted daemon asks again */
     d->evtchn[d->console_port] = (struct evtchn){ .state = EVTCHNSTAT_unbound,
                                                   .remote_dom = v->domain->id };
     put_page_and_type(d, d->console_ring_mfn);

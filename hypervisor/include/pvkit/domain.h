@@ -133,6 +133,7 @@ struct domain {
     uint64_t console_refilled_at;       /* system time ns; 0: never, full */
     uint64_t console_ring_mfn;          /* domU console ring the hypervisor serves; 0: none */
     bool console_taken;                 /* a dom0 daemon serves the ring (console_takeover) */
+    uint64_t console_mfn;               /* the domU's console ring, served or taken; 0: none */
     unsigned int console_port;
     uint64_t store_mfn;                 /* domU store page; 0: none */
     unsigned int store_port;            /* its unbound port for dom0 (run-time domains); 0: none */
