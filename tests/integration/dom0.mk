@@ -38,3 +38,11 @@ $(DOM0_BUILD)/dom0-selftest: $(DOM0_DIR)/dom0-selftest.c
 
 check-dom0: $(DOM0_IMAGE) $(DOM0_BUILD)/dom0-selftest $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
 	$(DOM0_DIR)/run-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(DOM0_BUILD)/dom0-selftest
+
+# domU test kernels for the dom0 checks (domu/*.c), built with the PV test
+# kernels' framework (tests/guests/guests.mk) but never run on their own:
+# they need a dom0 with xenstore-lite and pvkit-consoled.
+DOM0_DOMU_ELFS := $(patsubst $(DOM0_DIR)/domu/%.c,$(DOM0_BUILD)/domu/%.elf,$(wildcard $(DOM0_DIR)/domu/*.c))
+$(DOM0_BUILD)/domu/%.elf: $(DOM0_DIR)/domu/%.c $(GUEST_LIB_SYSCALL) $(GUEST_EVT_OBJS) $(GUEST_DIR)/lib/guest.ld
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_LIB_SYSCALL) $(GUEST_EVT_OBJS)
