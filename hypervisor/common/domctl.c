@@ -79,7 +79,7 @@ static void get_info(const struct domain *d, struct xen_domctl_getdomaininfo *in
     for (unsigned int i = 0; i < d->nr_vcpus; i++) {
         const struct vcpu *v = &d->vcpus[i];
         info->nr_online_vcpus += v->state != VCPU_DOWN;
-        info->cpu_time += v->runstate.time[RUNSTATE_running];
+        info->cpu_time += vcpu_running_time(v);
     }
 }
 
@@ -355,7 +355,7 @@ static long get_vcpu_info(const struct domain *d, struct xen_domctl *op)
     vi->online = v->state != VCPU_DOWN;
     vi->blocked = v->state == VCPU_BLOCKED;
     vi->running = v->loaded && v->state == VCPU_RUNNABLE;
-    vi->cpu_time = v->runstate.time[RUNSTATE_running];
+    vi->cpu_time = vcpu_running_time(v);
     vi->cpu = v->cpu;
     return 0;
 }
@@ -426,10 +426,8 @@ long do_domctl(struct vcpu *v, const uint64_t args[5])
         rc = get_vcpu_info(d, &op);
         break;
     case XEN_DOMCTL_max_mem:
-        /* As Xen: may go below the current allocation, which then only shrinks. */
-        if (op.u.max_mem.max_memkb > (max_mfn() << 2))
-            return -XEN_EINVAL;
-        d->max_pages = op.u.max_mem.max_memkb >> 2;
+        /* As Xen: any value (clamped), even below the current allocation, which then only shrinks. */
+        d->max_pages = MIN(op.u.max_mem.max_memkb >> 2, (uint64_t)UINT32_MAX);
         return 0;
     case XEN_DOMCTL_pausedomain:
         if (d == v->domain)
@@ -481,7 +479,7 @@ static long read_console(struct xen_sysctl_readconsole *rc)
         from_index = true;
     }
     if (rc->clear)
-        log_ring_clear();
+        log_ring_clear(index);
     rc->index = index;
     rc->count = done;
     return 0;

@@ -256,6 +256,8 @@ void schedule_print_stats(void);
 __attribute__((noreturn)) void power_off_machine(void);
 /* Moves a vCPU to a RUNSTATE_*, accounting the time and publishing it (if current). */
 void vcpu_set_runstate(struct vcpu *v, int state);
+/* Nanoseconds v has run, including the current stretch if it is running now. */
+uint64_t vcpu_running_time(const struct vcpu *v);
 /* Runstate bookkeeping for a switch from prev (may be NULL) to next. */
 void vcpu_switch_runstate(struct vcpu *prev, struct vcpu *next);
 /* The timer interrupt's scheduling work: time slices, poll timeouts. */
