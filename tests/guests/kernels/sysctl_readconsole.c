@@ -14,13 +14,17 @@
  *   - incremental from an index in the future or long gone: from the oldest;
  *   - count 0xffffffff (a buffer larger than the ring): the whole ring;
  *   - a buffer that runs into an unmapped page: -EFAULT, and the ring not
- *     cleared even with clear=1 (nothing read, nothing forgotten).
+ *     cleared even with clear=1 (nothing read, nothing forgotten);
+ *   - count 0 with clear=1, not incremental: nothing read, so nothing
+ *     cleared, and the index answered is the oldest byte's.
  *
  * Found (pvkit at 6ed41a5): log_ring_clear() (hypervisor/common/console.c)
  * sets log_ring_first = log_ring_prod, forgetting the whole ring whatever the
  * caller read; read_console (hypervisor/common/domctl.c) calls it after the
  * copy. Xen 4.17 sets conringc to the index the read stopped at
- * (`conringc = p - c > conring_size ? p - conring_size : c`).
+ * (`conringc = p - c > conring_size ? p - conring_size : c`). And with count
+ * 0 read_console leaves the caller's index in the answer where Xen gives
+ * the oldest byte's (a non-incremental read starts there).
  */
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
 #include "pt.h"
@@ -124,4 +128,17 @@ void test_main(void)
     guest_printf("     after clear: %u of %u bytes left\n", nr, n1);
     EXPECT_EQ(nr, n1 - 16);
     EXPECT(nr == n1 - 16 && guest_memcmp(rest, all + 16, nr) == 0);
+
+    TEST("count 0 with clear=1, not incremental: index = the oldest, nothing cleared (as Xen)");
+    uint32_t na = 0, ea = 0, i0 = 12345, n0 = 99, nb = 0, eb = 0;
+    rc1 = readcon(all, BIG, 0, 0, &ea, &na);
+    rc2 = readcon(first16, 0, 1, 0, &i0, &n0);
+    rc3 = readcon(rest, BIG, 0, 0, &eb, &nb);
+    EXPECT_EQ(rc1, 0);
+    EXPECT_EQ(rc2, 0);
+    EXPECT_EQ(rc3, 0);
+    EXPECT_EQ(n0, 0);
+    EXPECT_EQ(i0, ea - na);
+    EXPECT_EQ(eb, ea);
+    EXPECT_EQ(nb, na);
 }

@@ -11,6 +11,7 @@
  *     least 200 ms;
  *   - max_mem two pages above what we hold: increase_reservation of 10
  *     extents gets 2 and no more; below what we hold: none; 0: none;
+ *     XENMEM_maximum_gpfn still a pfn, not an error;
  *     max_memkb 0xffffffffffffffff: accepted (Xen clamps it to the largest
  *     max_pages, "unlimited"; libxl's LIBXL_MAXMEM_UNLIMITED is -1), and
  *     then nothing overflows: an increase of 1 works.
@@ -22,7 +23,10 @@
  *     state change only: a vCPU that runs without switching shows a frozen
  *     cpu_time (getdomaininfo's cpu_time, get_info, likewise);
  *   - XEN_DOMCTL_max_mem refuses max_memkb above the machine's memory with
- *     -EINVAL, where Xen clamps (`d->max_pages = min(new_max, UINT_MAX)`).
+ *     -EINVAL, where Xen clamps (`d->max_pages = min(new_max, UINT_MAX)`);
+ *   - after max_mem 0, XENMEM_maximum_gpfn (memory_op.c: max_pages - 1)
+ *     returns -1, which reads as -EPERM; Xen's is the domain's own highest
+ *     pfn, whatever its maximum reservation.
  */
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
 #include "evt/evt.h"
@@ -113,6 +117,9 @@ void test_main(void)
     EXPECT_EQ(grow_and_give_back(1), 0);
     EXPECT_EQ(max_mem(0), 0);
     EXPECT_EQ(grow_and_give_back(1), 0);
+    long gpfn = hyp_memory_op(XENMEM_maximum_gpfn, &(domid_t){ DOMID_SELF });
+    guest_printf("     maximum_gpfn with max_mem 0: %ld\n", gpfn);
+    EXPECT(gpfn >= 0); /* not an error code: our pages are all still there */
     EXPECT_EQ(self_pages(XENMEM_current_reservation), cur);
 
     TEST("max_mem 0xffffffffffffffff KiB: accepted (unlimited), nothing overflows");
