@@ -535,6 +535,8 @@ static long read_console(struct xen_sysctl_readconsole *rc)
     uint32_t done = 0, index = rc->index;
     bool from_index = rc->incremental;
 
+    log_ring_read(&index, from_index, chunk, 0); /* where the read starts, even for count 0 */
+    from_index = true;
     while (done < rc->count) {
         uint32_t n = log_ring_read(&index, from_index, chunk, MIN(rc->count - done,
                                                                  (uint32_t)sizeof(chunk)));
@@ -543,7 +545,6 @@ static long read_console(struct xen_sysctl_readconsole *rc)
         if (copy_to_guest(GUEST_HANDLE_VA(rc->buffer) + done, chunk, n))
             return -XEN_EFAULT;
         done += n;
-        from_index = true;
     }
     if (rc->clear)
         log_ring_clear(index);
