@@ -168,6 +168,12 @@ T(unprivileged_permission_denial)
 		{ 2, XS_RM, 0, "/local/domain/2/secret", "E:EACCES" },
 		{ 2, XS_DIRECTORY, 0, "/local/domain/2", "E:EACCES" },
 		{ 2, XS_GET_PERMS, 0, "/local/domain/2/secret", "E:EACCES" },
+		/* absence is told only to whom may read the nearest existing
+		 * ancestor (xenstored's errno_from_parents) */
+		{ 2, XS_READ, 0, "/local/domain/2/none", "E:EACCES" },
+		{ 2, XS_READ, 0, "/local/domain/2/none/deeper", "E:EACCES" },
+		{ 2, XS_READ, 0, "/local/domain/1/none", "E:ENOENT" },
+		{ 0, XS_READ, 0, "/local/domain/2/none", "E:ENOENT" },
 		{ 2, XS_WRITE, 0, "/top|x", "E:EACCES" },
 		{ 2, XS_MKDIR, 0, "/local/domain/2", "E:EACCES" },
 		{ 2, XS_MKDIR, 0, "/local/domain/1", "OK" },

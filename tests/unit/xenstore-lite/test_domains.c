@@ -280,12 +280,16 @@ T(introduce_serves_queued_requests)
 	assert_int_equal(r.h.type, XS_GET_DOMAIN_PATH);
 	assert_string_equal(r.body, "/local/domain/3");
 	RUN(x->w, announced);
-	/* The daemon creates nothing (xenstored does not; xl writes the tree). */
-	g_call(x, 3, XS_READ, "/local/domain/3", "E:ENOENT", __LINE__);
+	/* The daemon creates nothing (xenstored does not; xl writes the tree);
+	 * the absence is EACCES, since d3 may not read /local/domain. */
+	g_call(x, 3, XS_READ, "/local/domain/3", "E:EACCES", __LINE__);
 	g_call(x, 3, XS_WRITE, "name|x", "E:EACCES", __LINE__);
 	g_call(x, 3, XS_READ, "/local/domain/1", "E:EACCES", __LINE__);
 	xl_tree(x, 3);
 	g_call(x, 3, XS_READ, "/local/domain/3", "", __LINE__);
+	g_call(x, 3, XS_READ, "missing", "E:ENOENT", __LINE__);
+	g_call(x, 3, XS_READ, "/local/domain/1/missing", "E:EACCES", __LINE__);
+	g_call(x, 3, XS_DIRECTORY, "/local/domain/1/a/b", "E:EACCES", __LINE__);
 	g_call(x, 3, XS_WRITE, "name|x", "E:EACCES", __LINE__);
 	g_call(x, 3, XS_WRITE, "data/a|1", "OK", __LINE__);
 	g_call(x, 3, XS_GET_PERMS, "data/a", "n3|", __LINE__);
