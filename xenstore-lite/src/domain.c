@@ -93,10 +93,20 @@ static void domain_notify(void *arg)
 		h->ops->notify(h->ctx, dom->local_port);
 }
 
-/* Serve dom's ring one round; remember whether it has more. */
+/* Serve dom's ring one round; remember whether it has more. A ring that
+ * breaks is logged once until it works again. */
 static int domain_serve(struct domain *dom)
 {
-	dom->again = ring_service(dom->ring) == 1;
+	int rc = ring_service(dom->ring);
+
+	if (rc < 0 && !dom->broken_logged && dom->page.intf->error)
+		xsd_log(dom->d, LOG_WARN, "d%u: ring broken (error %u): not served until "
+			"the guest reconnects", dom->domid, dom->page.intf->error);
+	else if (rc < 0 && !dom->broken_logged)
+		xsd_log(dom->d, LOG_WARN, "d%u: connection closed (its output exceeded "
+			"the quota): ring no longer served", dom->domid);
+	dom->broken_logged = rc < 0;
+	dom->again = rc == 1;
 	return dom->again;
 }
 

@@ -33,6 +33,7 @@ struct domain {
 	unsigned local_port;	/* ours; 0 after a failed rebind */
 	bool shutdown;		/* @releaseDomain already fired for its shutdown */
 	bool again;		/* its ring has more input than one round served */
+	bool broken_logged;	/* its ring's breaking was logged */
 };
 
 /* Record domid (must be unknown, < DOMID_LIMIT). NULL on -ENOMEM. */
@@ -53,7 +54,8 @@ void domain_clear(struct xsd *d);
 int domain_introduce(struct xsd *d, unsigned domid, unsigned long mfn, unsigned port);
 /* Serve dom0's own ring (the hypervisor maps it from xenfs) bound to
  * port: as INTRODUCE of the master domain, without @introduceDomain.
- * 0 or -errno (nothing left behind); -EEXIST if already connected. */
+ * 0 or -errno (nothing left behind); -EEXIST if already connected,
+ * -ENOSYS without a hypervisor. */
 int domain_connect_dom0(struct xsd *d, unsigned port);
 /* RELEASE: disconnect the domain, delete the nodes it owns (xenstored's
  * default), close its other connections, forget it, fire @releaseDomain.
