@@ -10,7 +10,8 @@
  * watches and transactions, delete what the domain owned and fire
  * @releaseDomain; dom0's ring through the same path; hostile rings (bad
  * types, lengths, counts and indices, random scribbling) break only
- * themselves; a flooding guest is served in bounded rounds while others
+ * themselves, and one that never reads its replies is dropped at its
+ * output quota; a flooding guest is served in bounded rounds while others
  * are served; per-domain quotas answer ENOSPC / E2BIG on the ring.
  * Invariant checked at teardown: every page mapped and port bound was
  * given back exactly once.
@@ -583,6 +584,22 @@ T(hostile_rings_break_only_themselves)
 	}
 	g_drain(x, 4);
 	g_call(x, 4, XS_GET_DOMAIN_PATH, "4", "/local/domain/4|", __LINE__);
+	/* A guest that never reads its replies is dropped at its output
+	 * quota, and served no more; the others are. */
+	introduce(x, 5, 5);
+	dom0_req(x, XSL_SET_QUOTA, "5|output-buffer|100", "OK", __LINE__);
+	for (i = 0; i < 50; i++)
+		g_send(x, 5, XS_GET_DOMAIN_PATH, "5");
+	domain_service_port(&x->w->d, port_of(x, 5));
+	assert_true(conn_of(x, 5)->closing);
+	n = x->f.page[5].rsp_prod;
+	g_drain(x, 5);
+	g_send(x, 5, XS_GET_DOMAIN_PATH, "5");
+	assert_int_equal(domain_service_port(&x->w->d, port_of(x, 5)), 0);
+	assert_int_equal(x->f.page[5].rsp_prod, n);
+	g_call(x, 4, XS_GET_DOMAIN_PATH, "4", "/local/domain/4|", __LINE__);
+	dom0_req(x, XS_RELEASE, "5", "OK", __LINE__);
+	assert_false(x->f.mapped[5]);
 }
 
 /* A guest that answers every notification by discarding all replies and
