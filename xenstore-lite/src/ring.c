@@ -145,7 +145,8 @@ void ring_reset(struct ring_conn *r)
 {
 	struct xenstore_domain_interface *in = r->intf;
 
-	conn_reset(r->c);
+	if (r->c)
+		conn_reset(r->c);
 	in->req_cons = in->req_prod = 0;
 	in->rsp_cons = in->rsp_prod = 0;
 	in->error = XENSTORE_ERROR_NONE;
