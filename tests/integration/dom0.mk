@@ -49,6 +49,7 @@ $(DOM0_BUILD)/xs-domu-e2e: $(DOM0_DIR)/xs-domu-e2e.c hypervisor/include/public/p
 $(DOM0_BUILD)/xs_domu.o: $(DOM0_DIR)/xs_domu.c
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+-include $(DOM0_BUILD)/xs_domu.d
 $(DOM0_BUILD)/xs_domu.elf: $(DOM0_BUILD)/xs_domu.o $(GUEST_LIB_SYSCALL) $(GUEST_EVT_OBJS) \
     $(GUEST_DIR)/lib/guest.ld
 	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
