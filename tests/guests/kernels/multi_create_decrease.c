@@ -14,8 +14,9 @@
  * on the child's behalf and takes as many for itself (increase_reservation:
  * the free list hands the same frames back), which it maps writable.
  *
- * Expected: giving back a building domain's frames does nothing (as
- * populate_physmap already gives it nothing; Xen's builder, libxc in dom0,
+ * Expected: giving back a building domain's frames does nothing (pvkit
+ * now answers -ESRCH: a domain under construction is unreachable by other
+ * domains' frame operations; Xen's builder, libxc in dom0,
  * holds its own mappings of every frame it fills, so they could not be
  * freed under it) -- or, at the least, the child built must not run on
  * tables that are our frames. Checked: none of our pages holds the child's
@@ -152,7 +153,7 @@ void test_main(void)
                  "mapped %ld\n", rc, ap_dec, ap_inc, ap_mapped);
     for (unsigned int i = 0; i < NPT; i++)
         guest_printf("     gave %lx took %lx\n", give[i], take[i]);
-    EXPECT_EQ(ap_dec, 0);
+    EXPECT(ap_dec <= 0); /* no extent given back (-ESRCH: unreachable while building) */
     unsigned int l4s = 0, tables = 0;
     for (long i = 0; i < ap_mapped; i++) {
         const uint64_t *p = (const uint64_t *)win[i];
