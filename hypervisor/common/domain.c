@@ -58,6 +58,7 @@ struct domain *domain_find_built(domid_t id)
 
 void domain_free(struct domain *d)
 {
+    evtchn_close_all(d); /* peers' ends go back to unbound, never to a later domain */
     grant_table_free(d);
     for (uint64_t mfn = 0; mfn < frame_table.nr_frames; mfn++) {
         struct frame *f = &frame_table.frames[mfn];
@@ -166,7 +167,7 @@ void power_off_machine(void)
 
 void vcpu_load(struct vcpu *v)
 {
-    v->runstate.state_entry_time = system_time_ns();
+    vcpu_switch_runstate(NULL, v);
     context_restore(NULL, v);
 }
 

@@ -314,7 +314,8 @@ static void setup_vcpu0(struct builder *b)
     v->in_kernel = true;
     v->kernel_l4_mfn = p2m_get(l->pt_pfn);
     v->vcpu_info = &d->shared_info->vcpu_info[0];
-    v->runstate.state = RUNSTATE_running;
+    v->runstate.state = RUNSTATE_runnable; /* running once first scheduled */
+    v->runstate.state_entry_time = system_time_ns();
     memset(&v->regs, 0, sizeof(v->regs));
     v->regs.rip = b->kinfo.entry;
     v->regs.rsp = pfn_va(l, l->stack_pfn + 1);

@@ -123,7 +123,7 @@ static struct domain *target_domain(struct vcpu *v, domid_t dom)
 {
     if (dom == DOMID_SELF || dom == v->domain->id)
         return v->domain;
-    return v->domain->privileged ? domain_find(dom) : NULL;
+    return v->domain->privileged ? domain_find_built(dom) : NULL;
 }
 
 static long alloc_unbound(struct vcpu *v, uint64_t arg)
@@ -221,7 +221,7 @@ static long bind_ipi(struct vcpu *v, uint64_t arg)
 static void close_port(struct domain *d, unsigned int port)
 {
     struct evtchn *c = &d->evtchn[port];
-    uint64_t *pending = (uint64_t *)d->shared_info->evtchn_pending;
+    uint64_t *pending = d->shared_info ? (uint64_t *)d->shared_info->evtchn_pending : NULL;
 
     if (c->state == EVTCHNSTAT_virq) {
         struct vcpu *owner = &d->vcpus[virq_is_global(c->virq) ? 0 : c->notify_vcpu];
@@ -232,12 +232,14 @@ static void close_port(struct domain *d, unsigned int port)
         struct domain *rd = domain_find(c->remote_dom);
         struct evtchn *rc = rd ? port_of(rd, c->remote_port) : NULL;
         /* The peer's end goes back to waiting for us. */
-        if (rc && rc->state == EVTCHNSTAT_interdomain && rc->remote_port == port)
+        if (rc && rc->state == EVTCHNSTAT_interdomain && rc->remote_dom == d->id &&
+            rc->remote_port == port)
             *rc = (struct evtchn){ .state = EVTCHNSTAT_unbound, .remote_dom = d->id,
                                    .notify_vcpu = rc->notify_vcpu };
     }
-    __atomic_fetch_and(&pending[port / BITS_PER_WORD], ~(1ull << (port % BITS_PER_WORD)),
-                       __ATOMIC_SEQ_CST);
+    if (pending) /* none once destroy has let shared_info go */
+        __atomic_fetch_and(&pending[port / BITS_PER_WORD], ~(1ull << (port % BITS_PER_WORD)),
+                           __ATOMIC_SEQ_CST);
     *c = (struct evtchn){ .state = EVTCHNSTAT_closed };
 }
 
@@ -334,7 +336,7 @@ static long unmask(struct vcpu *v, uint64_t arg)
     if (op.port == 0)
         return 0; /* as Xen: port 0 is never in use, unmasking it is harmless */
     uint64_t *mask = (uint64_t *)d->shared_info->evtchn_mask;
-    uint64_t *pending = (uint64_t *)d->shared_info->evtchn_pending;
+    uint64_t *pending = d->shared_info ? (uint64_t *)d->shared_info->evtchn_pending : NULL;
     unsigned int w = op.port / BITS_PER_WORD, b = op.port % BITS_PER_WORD;
     __atomic_fetch_and(&mask[w], ~(1ull << b), __ATOMIC_SEQ_CST);
     if (test(&pending[w], b) && d->vcpus[d->evtchn[op.port].notify_vcpu].vcpu_info)
