@@ -1,0 +1,36 @@
+/*
+ * monitor: what xl's per-domain daemon does after `xl create`: wait for
+ * the domain to shut down and carry out its configuration's on_poweroff,
+ * on_reboot or on_crash action (destroy; restart: destroy and build again
+ * from the same configuration under the same name; preserve: leave it).
+ *
+ * The monitor is a process of its own (detached, its own session), logging
+ * to /var/log/pvkit/NAME.log. It learns of a shutdown by polling
+ * getdomaininfo every MONITOR_POLL_MS: Linux lets one process bind
+ * VIRQ_DOM_EXC (so one monitor per domain cannot each bind it), and
+ * xenstore-lite fires @releaseDomain only on XS_RELEASE, not on a
+ * hypervisor shutdown. It exits when its domain is gone (destroyed by
+ * `pvkit destroy`) or preserved.
+ */
+#ifndef PVKIT_MONITOR_H
+#define PVKIT_MONITOR_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "domcfg.h"
+
+#define MONITOR_POLL_MS 200
+#define MONITOR_LOG_DIR "/var/log/pvkit"
+
+/*
+ * Starts the monitor of DOMID, built from DC (read from CONFIG). Returns
+ * in the caller at once with the monitor's pid, or -errno if it could not
+ * be started (the domain then runs unmonitored; the caller warns).
+ */
+pid_t monitor_start(const struct domcfg *dc, const char *config, uint32_t domid);
+
+/* What the monitor does when its domain shut down for REASON (SHUTDOWN_*). */
+enum domcfg_action monitor_action(const struct domcfg *dc, unsigned reason);
+
+#endif
