@@ -3,7 +3,8 @@
 # Only DOM0_-prefixed variables.
 #
 #   make dom0        build/dom0/dom0.cpio.gz (tools/mkdom0): Debian's generic
-#                    kernel's Xen modules, xenstore-lite, xenstore-utils
+#                    kernel's Xen modules, xenstore-lite, xenstore-utils,
+#                    the pvkit command
 #   make run-dom0    boot it on pvkit as the privileged initial domain, to a
 #                    shell on hvc0 ('exit' powers off)
 #   make check-dom0  boot it with the dom0 self-test appended as a boot.d
@@ -11,6 +12,12 @@
 #                    through /dev/xen, xenstore-utils through xenstore-lite,
 #                    the kernel's xenbus through the ring xenstore-lite
 #                    serves); part of `make check`
+#   make check-dom0-pvkit  boot it with a boot.d step that drives the pvkit
+#                    command: read-only verbs, refusals, create/list/pause/
+#                    unpause/stats/destroy of a tiny PV domU from
+#                    /etc/pvkit/idle.cfg, on_poweroff by the monitor, free
+#                    memory back after create/destroy cycles; part of
+#                    `make check`
 
 DOM0_DIR     := tests/integration/dom0
 DOM0_BUILD   := $(BUILD)/dom0
@@ -19,13 +26,14 @@ DOM0_DEB      = $(firstword $(wildcard $(LINUX_BUILD)/debs/linux-image-$(shell r
 DOM0_CMDLINE := console=hvc0
 DOM0_MEM     ?= 512
 
-.PHONY: dom0 run-dom0 check-dom0
-check: check-dom0
+.PHONY: dom0 run-dom0 check-dom0 check-dom0-pvkit
+check: check-dom0 check-dom0-pvkit
 
 dom0: $(DOM0_IMAGE)
 
-$(DOM0_IMAGE): tools/mkdom0 tools/mkinitramfs $(LINUX_GENERIC) xenstore
-	tools/mkdom0 -o $@ --kernel-deb $(DOM0_DEB) --xenstore-lite $(BUILD)/bin/xenstore-lite
+$(DOM0_IMAGE): tools/mkdom0 tools/mkinitramfs $(LINUX_GENERIC) xenstore $(BUILD)/bin/pvkit
+	tools/mkdom0 -o $@ --kernel-deb $(DOM0_DEB) --xenstore-lite $(BUILD)/bin/xenstore-lite \
+	    --pvkit $(BUILD)/bin/pvkit
 
 run-dom0: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
 	$(BUILD)/bin/pvkit-run --kernel $(LINUX_GENERIC) --initrd $(DOM0_IMAGE) --mem $(DOM0_MEM) \
@@ -38,3 +46,8 @@ $(DOM0_BUILD)/dom0-selftest: $(DOM0_DIR)/dom0-selftest.c
 
 check-dom0: $(DOM0_IMAGE) $(DOM0_BUILD)/dom0-selftest $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
 	$(DOM0_DIR)/run-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(DOM0_BUILD)/dom0-selftest
+
+check-dom0-pvkit: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(GUEST_KEYS_ELF) \
+                  $(BUILD)/guests/hello.elf
+	$(DOM0_DIR)/pvkit-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(GUEST_KEYS_ELF) \
+	    $(BUILD)/guests/hello.elf
