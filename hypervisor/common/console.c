@@ -1,9 +1,13 @@
 /*
  * Hypervisor console: levelled printk over the serial port, console input for
- * console_io, and panic.
+ * console_io, the log ring the toolstack reads (sysctl readconsole), and
+ * panic.
  *
  * Output is synchronous and unbuffered so that the last message before a hang
- * or a crash is always visible. Newlines become CR LF for terminals.
+ * or a crash is always visible. Newlines become CR LF for terminals. Every
+ * byte written also goes into a 16 KiB ring, as Xen's console ring: bytes
+ * are numbered from boot (a 32-bit index that wraps), the ring holds the
+ * last LOG_RING_SIZE of them, and a reader names where it wants to start.
  */
 #include "pvkit/console.h"
 #include "pvkit/layout.h"
@@ -23,6 +27,38 @@ void console_set_level(enum log_level lvl)
     console_level = lvl;
 }
 
+#define LOG_RING_SIZE 16384u /* a power of two */
+
+/* Hypervisor lock (written by console_write, read by log_ring_read). */
+static char log_ring[LOG_RING_SIZE];
+static uint32_t log_ring_prod;      /* bytes ever written (mod 2^32) */
+static uint32_t log_ring_first;     /* the oldest byte a reader may get (after a clear) */
+
+static void log_ring_put(char c)
+{
+    log_ring[log_ring_prod % LOG_RING_SIZE] = c;
+    log_ring_prod++;
+    if (log_ring_prod - log_ring_first > LOG_RING_SIZE)
+        log_ring_first = log_ring_prod - LOG_RING_SIZE;
+}
+
+uint32_t log_ring_read(uint32_t *index, bool from_index, char *dst, uint32_t room)
+{
+    uint32_t start = from_index ? *index : log_ring_first;
+    if (start - log_ring_first > log_ring_prod - log_ring_first)
+        start = log_ring_first; /* before the oldest byte kept, or in the future */
+    uint32_t n = MIN(room, log_ring_prod - start);
+    for (uint32_t i = 0; i < n; i++)
+        dst[i] = log_ring[(start + i) % LOG_RING_SIZE];
+    *index = start + n;
+    return n;
+}
+
+void log_ring_clear(void)
+{
+    log_ring_first = log_ring_prod;
+}
+
 void console_write(const char *s, size_t n)
 {
     /* Hypervisor lock: every printk holds it, except on the boot CPU before the
@@ -32,6 +68,7 @@ void console_write(const char *s, size_t n)
         if (s[i] == '\n' && last != '\r')
             serial_putc('\r');
         serial_putc(s[i]);
+        log_ring_put(s[i]);
         last = s[i];
     }
 }

@@ -45,8 +45,8 @@ static struct domain *next_focus(void)
     struct domain *d, *first = NULL, *after = NULL;
     bool seen = focus_hypervisor;
     for_each_domain(d, slot) {
-        if (d->state != DOMAIN_RUNNING)
-            continue;
+        if (d->state != DOMAIN_RUNNING || d->console_taken)
+            continue; /* a taken console's input comes from dom0's daemon */
         if (!first)
             first = d;
         if (seen && !after)
@@ -107,6 +107,8 @@ static void to_domain(char c)
         to_ring(d, c);
         return;
     }
+    if (d->console_taken)
+        return; /* its input comes from dom0's console daemon now */
     if (input_head - input_tail < INPUT_BUF)
         input_buf[input_head++ % INPUT_BUF] = c;
     send_virq(&d->vcpus[0], VIRQ_CONSOLE);

@@ -1,6 +1,7 @@
 /*
  * The hypervisor's end of a domU's console ring (xen/io/console.h): until a
- * console backend in dom0 exists, the hypervisor is the backend. When the
+ * console daemon in dom0 takes the ring over (PVKIT_DOMCTL_console_takeover,
+ * common/domctl.c), the hypervisor is the backend. When the
  * guest notifies the console event channel we drain `out` to the serial
  * console (prefixed with the domain id) and notify back so the guest knows
  * there is room. Indices come from the guest and are not trusted: a producer

@@ -56,26 +56,32 @@ static void *pfn_ptr(uint64_t pfn)
     return mfn_to_virt(p2m_get(pfn));
 }
 
-/* Copies n bytes to pseudo-physical address pa of the domain being built. */
-static void copy_to_pseudo_phys(uint64_t pa, const void *src, uint64_t n)
+/*
+ * Copies n bytes of img from offset off to pseudo-physical address pa of the
+ * domain being built (inside its boot layout: the callers keep it there).
+ * 0, or -XEN_EFAULT if the image could not be read.
+ */
+static int copy_to_pseudo_phys(uint64_t pa, const struct image_src *img, uint64_t off,
+                               uint64_t n)
 {
-    const uint8_t *s = src;
     while (n) {
-        uint64_t off = pa & (PAGE_SIZE - 1), chunk = MIN(n, PAGE_SIZE - off);
-        memcpy((uint8_t *)pfn_ptr(pa >> PAGE_SHIFT) + off, s, chunk);
+        uint64_t in_page = pa & (PAGE_SIZE - 1), chunk = MIN(n, PAGE_SIZE - in_page);
+        if (img->read(img, off, (uint8_t *)pfn_ptr(pa >> PAGE_SHIFT) + in_page, chunk))
+            return -XEN_EFAULT;
         pa += chunk;
-        s += chunk;
+        off += chunk;
         n -= chunk;
     }
+    return 0;
 }
 
-static void load_segment(uint64_t pa, const void *src, uint64_t filesz, uint64_t memsz,
-                         void *ctx)
+static int load_segment(uint64_t pa, const struct image_src *img, uint64_t offset,
+                        uint64_t filesz, uint64_t memsz, void *ctx)
 {
     /* Frames arrive zeroed, so only the file part needs copying. */
     (void)memsz;
     (void)ctx;
-    copy_to_pseudo_phys(pa, src, filesz);
+    return copy_to_pseudo_phys(pa, img, offset, filesz);
 }
 
 /*
@@ -212,13 +218,14 @@ static void write_start_info(struct builder *b)
         si->store_mfn = p2m_get(l->store_pfn);
         si->console.domU.mfn = p2m_get(l->console_pfn);
         si->console.domU.evtchn = b->d->console_port;
+        si->store_evtchn = b->d->store_port;
     }
     si->pt_base = pfn_va(l, l->pt_pfn);
     si->nr_pt_frames = l->nr_pt_frames;
     si->mfn_list = pfn_va(l, l->p2m_pfn);
     if (l->initrd_pages) {
         si->mod_start = pfn_va(l, l->initrd_pfn);
-        si->mod_len = b->cfg->initrd_size;
+        si->mod_len = b->cfg->initrd->size;
     }
     strlcpy((char *)si->cmd_line, b->cfg->cmdline ? b->cfg->cmdline : "",
             sizeof(si->cmd_line));
@@ -299,10 +306,11 @@ static int check_config(struct builder *b, const char **why)
     uint64_t nr_pages = cfg->mem_bytes >> PAGE_SHIFT;
     int rc;
 
-    if ((rc = pv_kernel_parse(cfg->kernel, cfg->kernel_size, &b->kinfo, why)) ||
+    if ((rc = pv_kernel_parse(cfg->kernel, &b->kinfo, why)) ||
         (rc = pv_kernel_check_domain_kind(&b->kinfo, cfg->privileged, why)))
         return rc;
-    rc = boot_layout_compute(b->kinfo.virt_base, b->kinfo.pend, cfg->initrd_size, nr_pages,
+    rc = boot_layout_compute(b->kinfo.virt_base, b->kinfo.pend,
+                             cfg->initrd ? cfg->initrd->size : 0, nr_pages,
                              !cfg->privileged, &b->layout);
     if (rc == -XEN_ENOMEM)
         *why = "memory too small for the kernel's boot layout";
@@ -310,8 +318,8 @@ static int check_config(struct builder *b, const char **why)
         *why = "kernel, initrd and boot tables do not fit in 1 GiB";
     else if (!guest_range_ok_for_layout(&b->layout))
         *why = "VIRT_BASE places the boot mapping over the hypervisor's slots", rc = -XEN_EINVAL;
-    else if (cfg->nr_vcpus > MAX_VCPUS_PER_DOM)
-        *why = "too many vCPUs", rc = -XEN_EINVAL;
+    else if (cfg->nr_vcpus > MAX_VCPUS_PER_DOM || cfg->mem_bytes % PAGE_SIZE)
+        *why = "too many vCPUs, or memory not whole pages", rc = -XEN_EINVAL;
     else if (b->layout.p2m_pages > P2M_DIR_ENTRIES)
         *why = "domain larger than 8 GiB", rc = -XEN_EINVAL;
     else if (nr_pages > frame_table.nr_free)
@@ -327,25 +335,32 @@ static int populate(struct builder *b)
 
     /* shared_info and the grant table first: the domain's, but outside its p2m. */
     if ((rc = setup_shared_info(b->d)) || (rc = grant_table_create(b->d)) ||
-        (rc = allocate_memory(b)))
+        (rc = allocate_memory(b)) || (rc = pv_kernel_load(cfg->kernel, &b->kinfo, load_segment, b)))
         return rc;
-    pv_kernel_load(cfg->kernel, &b->kinfo, load_segment, b);
-    if (l->initrd_pages)
-        copy_to_pseudo_phys(l->initrd_pfn << PAGE_SHIFT, cfg->initrd, cfg->initrd_size);
+    if (l->initrd_pages &&
+        (rc = copy_to_pseudo_phys(l->initrd_pfn << PAGE_SHIFT, cfg->initrd, 0, cfg->initrd->size)))
+        return rc;
     if (b->kinfo.has_hypercall_page)
         write_hypercall_page(b);
     build_page_tables(b);
     /* After the page tables: the ring's references add to its mapping's. */
     if (l->console_pfn && (rc = console_ring_attach(b->d, p2m_get(l->console_pfn))) < 0)
         return rc;
-    grant_table_seed(b->d, l->console_pfn ? p2m_get(l->console_pfn) : 0,
-                     l->store_pfn ? p2m_get(l->store_pfn) : 0);
+    if (l->store_pfn)
+        b->d->store_mfn = p2m_get(l->store_pfn);
+    if (l->store_pfn && cfg->store_channel) {
+        int port = evtchn_alloc_unbound_port(b->d, 0);
+        if (port < 0)
+            return port;
+        b->d->store_port = (unsigned int)port;
+    }
+    grant_table_seed(b->d, l->console_pfn ? p2m_get(l->console_pfn) : 0, b->d->store_mfn);
     write_start_info(b);
     setup_vcpu0(b);
     return 0;
 }
 
-struct domain *domain_build(const struct domain_config *cfg)
+int domain_build(const struct domain_config *cfg, struct domain **out)
 {
     struct builder b = { .cfg = cfg };
     const char *why = "";
@@ -353,19 +368,26 @@ struct domain *domain_build(const struct domain_config *cfg)
 
     if ((rc = check_config(&b, &why))) {
         printk(LOG_ERR, "(pvkit) d%u: kernel refused: %s\n", cfg->id, why);
-        return NULL;
+        return rc;
+    }
+    if (domain_find(cfg->id)) {
+        printk(LOG_ERR, "(pvkit) d%u: a domain with this id exists\n", cfg->id);
+        return -XEN_EEXIST;
     }
     b.d = domain_alloc(cfg->id);
     if (!b.d) {
         printk(LOG_ERR, "(pvkit) d%u: no domain slot free\n", cfg->id);
-        return NULL;
+        return -XEN_ENOSPC;
     }
     b.d->privileged = cfg->privileged;
+    b.d->paused = cfg->paused;
     b.d->nr_pages = b.d->max_pages = b.layout.nr_pages;
     if ((rc = populate(&b))) {
-        printk(LOG_ERR, "(pvkit) d%u: build failed: out of memory\n", cfg->id);
+        printk(LOG_ERR, "(pvkit) d%u: build failed: %s\n", cfg->id,
+               rc == -XEN_EFAULT ? "image unreadable" : rc == -XEN_EINVAL ? "image changed"
+                                                       : "out of memory");
         domain_free(b.d);
-        return NULL;
+        return rc;
     }
     printk(LOG_INFO, "(pvkit) d%u: %s kernel, entry %lx, %lu MiB, boot map %lu KiB "
            "(start_info %lx, page tables %lx+%lu)%s\n", cfg->id,
@@ -376,5 +398,6 @@ struct domain *domain_build(const struct domain_config *cfg)
            (unsigned long)pfn_va(&b.layout, b.layout.pt_pfn),
            (unsigned long)b.layout.nr_pt_frames,
            b.kinfo.has_hypercall_page ? ", hypercall page" : "");
-    return b.d;
+    *out = b.d;
+    return 0;
 }

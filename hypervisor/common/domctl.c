@@ -1,10 +1,14 @@
 /*
  * domctl (36): the privileged domain's control of other domains, Xen's
- * subset that a toolstack's life-cycle needs first: getdomaininfo,
- * pausedomain, unpausedomain, destroydomain (structures and numbers of
- * Xen 4.17's public domctl.h, interface version checked: -EACCES).
+ * subset that a toolstack's life-cycle needs: getdomaininfo, getvcpuinfo,
+ * max_mem, pausedomain, unpausedomain, destroydomain (structures and numbers
+ * of Xen 4.17's public domctl.h, interface version checked: -EACCES), and
+ * pvkit's own PVKIT_DOMCTL_create_pv, PVKIT_DOMCTL_get_stats and
+ * PVKIT_DOMCTL_console_takeover (public/pvkit.h says why one call creates
+ * and builds a domain).
  *
- * sysctl's physinfo (at the end) tells what the machine has.
+ * sysctl's physinfo and readconsole (at the end) tell what the machine has
+ * and what the hypervisor logged.
  *
  * Destroying a domain gives back everything it holds, in bounded pieces
  * (the hypercall is continued, as Xen's domain_kill is): it stops running
@@ -19,7 +23,7 @@
  * released meanwhile; the last one frees the domain itself.
  */
 #define __XEN_TOOLS__ 1 /* domctl.h/sysctl.h are for control tools: this is their server */
-#include "pvkit/domain.h"
+#include "pvkit/domain_build.h"
 #include <xen/domctl.h>
 #include <xen/sysctl.h>
 #include "pvkit/guest_access.h"
@@ -29,6 +33,7 @@
 #include "pvkit/smp.h"
 #include "pvkit/time.h"
 #include "pvkit/traps.h"
+#include "public/pvkit.h"
 
 #define FRAMES_PER_PIECE 8192   /* frame-table entries a destroy piece scans */
 
@@ -149,13 +154,6 @@ static uint64_t frames_left(const struct domain *d)
     return n;
 }
 
-static void tell_dom0(void)
-{
-    struct domain *d0 = domain_find(0);
-    if (d0 && d0->state == DOMAIN_RUNNING)
-        send_virq(&d0->vcpus[0], VIRQ_DOM_EXC);
-}
-
 /*
  * One step of destroying d. 0 when it is gone or left dying with frames
  * others map; -XEN_ERESTART when there is more to do (the caller continues).
@@ -165,7 +163,7 @@ static int destroy_step(struct domain *d)
     switch (d->destroy_stage) {
     case DESTROY_KILL:
         domain_kill(d);
-        tell_dom0();
+        notify_dom0();
         d->destroy_stage = DESTROY_UNLOAD;
         return -XEN_ERESTART;
     case DESTROY_UNLOAD:
@@ -217,9 +215,177 @@ static int destroy_step(struct domain *d)
         }
         printk(LOG_INFO, "(pvkit) d%u: destroyed\n", d->id);
         domain_free(d);
-        tell_dom0();
+        notify_dom0();
         return 0;
     }
+}
+
+/* --- create ------------------------------------------------------------------- */
+
+/* Reads an image in the calling guest's memory. */
+static int read_guest_image(const struct image_src *src, uint64_t off, void *dst, uint64_t n)
+{
+    return copy_from_guest(dst, src->guest_va + off, n) ? -XEN_EFAULT : 0;
+}
+
+static struct image_src guest_image(uint64_t va, uint64_t size)
+{
+    return (struct image_src){ .read = read_guest_image, .guest_va = va, .size = size };
+}
+
+/* Copies the NUL-terminated command line at va: 0, -XEN_EFAULT, or -XEN_EINVAL if too long. */
+static int copy_cmdline(uint64_t va, char *dst)
+{
+    dst[0] = 0;
+    for (unsigned int i = 0; va && i < PVKIT_CMDLINE_MAX; i++) {
+        if (copy_from_guest(&dst[i], va + i, 1))
+            return -XEN_EFAULT;
+        if (!dst[i])
+            return 0;
+    }
+    return va ? -XEN_EINVAL : 0;
+}
+
+/*
+ * The id a new domain gets: `want` if free (-XEN_EEXIST if not, -XEN_EINVAL
+ * if reserved), or for 0 the first free id after the last one given, as
+ * Xen's rover picks them. 0 is never given: it is the initial domain's.
+ */
+static int pick_domid(domid_t want, domid_t *out)
+{
+    static domid_t rover; /* hypervisor lock */
+
+    if (want) {
+        if (want >= DOMID_FIRST_RESERVED)
+            return -XEN_EINVAL;
+        if (domain_find(want))
+            return -XEN_EEXIST;
+        *out = want;
+        return 0;
+    }
+    for (unsigned int tries = 0; tries < DOMID_FIRST_RESERVED; tries++) {
+        rover = rover + 1u >= DOMID_FIRST_RESERVED ? 1 : (domid_t)(rover + 1);
+        if (!domain_find(rover)) {
+            *out = rover;
+            return 0;
+        }
+    }
+    return -XEN_ENOSPC;
+}
+
+/* Checks every argument, then builds; on any failure nothing is left behind. */
+static long create_pv(uint64_t arg, struct xen_domctl *op)
+{
+    struct pvkit_domctl_create_pv *c = (struct pvkit_domctl_create_pv *)&op->u;
+    static char cmdline[PVKIT_CMDLINE_MAX]; /* hypervisor lock */
+    struct image_src kernel = guest_image(c->kernel, c->kernel_size);
+    struct image_src initrd = guest_image(c->initrd, c->initrd_size);
+    struct domain *d;
+    domid_t id;
+    long rc;
+
+    if (c->flags || c->max_vcpus == 0 || c->max_vcpus > PVKIT_MAX_VCPUS || c->mem_kb % 4 ||
+        c->mem_kb == 0 || (!c->initrd && c->initrd_size))
+        return -XEN_EINVAL;
+    if (c->mem_kb > (max_mfn() << 2))
+        return -XEN_ENOMEM;
+    if (!guest_range_ok(c->kernel, c->kernel_size) ||
+        (c->initrd && !guest_range_ok(c->initrd, c->initrd_size)))
+        return -XEN_EFAULT;
+    if ((rc = copy_cmdline(c->cmdline, cmdline)) || (rc = pick_domid(op->domain, &id)))
+        return rc;
+    /* The answer must be writable before anything is built. */
+    if (copy_to_guest(arg, op, sizeof(*op)))
+        return -XEN_EFAULT;
+    struct domain_config cfg = {
+        .id = id, .mem_bytes = c->mem_kb << 10, .nr_vcpus = c->max_vcpus,
+        .kernel = &kernel, .initrd = c->initrd ? &initrd : NULL, .cmdline = cmdline,
+        .paused = true, .store_channel = true,
+    };
+    if ((rc = domain_build(&cfg, &d)))
+        return rc;
+    op->domain = id;
+    c->store_mfn = d->store_mfn;
+    c->store_port = d->store_port;
+    c->console_mfn = d->console_ring_mfn;
+    c->console_port = d->console_port;
+    if (copy_to_guest(arg, op, sizeof(*op))) {
+        domain_free(d); /* never ran, nothing maps it: freed at once */
+        return -XEN_EFAULT;
+    }
+    return 0;
+}
+
+/* --- reading --------------------------------------------------------------------- */
+
+_Static_assert(NR_HYPERCALLS == PVKIT_STATS_HYPERCALLS && BATCH_BUCKETS == PVKIT_STATS_BUCKETS &&
+               EMUL_COUNT == 8 && PT_REJECT_KINDS == 8, "public/pvkit.h stats layout");
+
+static long get_stats(const struct domain *d, struct xen_domctl *op)
+{
+    struct pvkit_domctl_get_stats *g = (struct pvkit_domctl_get_stats *)&op->u;
+    static struct pvkit_domain_stats st; /* hypervisor lock */
+    const struct mm_stats *ms = &d->mm_stats;
+
+    memcpy(st.hypercalls, d->hc_stats.calls, sizeof(st.hypercalls));
+    memcpy(st.hypercall_errors, d->hc_stats.errors, sizeof(st.hypercall_errors));
+    st.hypercalls_unknown = d->hc_stats.unknown;
+    memcpy(st.emulated, d->emu_stats.done, sizeof(st.emulated));
+    st.exceptions_bounced = d->emu_stats.exceptions_bounced;
+    st.exceptions_fatal = d->emu_stats.exceptions_fatal;
+    st.validations = ms->validations;
+    st.pte_updates = ms->pte_updates;
+    memcpy(st.rejects, ms->rejects, sizeof(st.rejects));
+    memcpy(st.mmu_update_batches, ms->mmu_update_batches, sizeof(st.mmu_update_batches));
+    memcpy(st.mmuext_batches, ms->mmuext_batches, sizeof(st.mmuext_batches));
+    memcpy(st.multicall_batches, ms->multicall_batches, sizeof(st.multicall_batches));
+    st.events_sent = d->event_stats.sent;
+    st.events_delivered = d->event_stats.delivered;
+    st.timer_fires = d->event_stats.timer_fires;
+    g->size = MIN(g->size, (uint32_t)sizeof(st));
+    return copy_to_guest(g->buffer, &st, g->size) ? -XEN_EFAULT : 0;
+}
+
+static long get_vcpu_info(const struct domain *d, struct xen_domctl *op)
+{
+    struct xen_domctl_getvcpuinfo *vi = &op->u.getvcpuinfo;
+    if (vi->vcpu >= d->nr_vcpus)
+        return -XEN_EINVAL;
+    const struct vcpu *v = &d->vcpus[vi->vcpu];
+    vi->online = v->state != VCPU_DOWN;
+    vi->blocked = v->state == VCPU_BLOCKED;
+    vi->running = v->loaded && v->state == VCPU_RUNNABLE;
+    vi->cpu_time = v->runstate.time[RUNSTATE_running];
+    vi->cpu = v->cpu;
+    return 0;
+}
+
+/* --- console ------------------------------------------------------------------- */
+
+/*
+ * Hands d's console ring to the caller (public/pvkit.h): the answer is
+ * written first, then the hypervisor lets go of the ring (console_input.c
+ * and console_ring.c serve only console_ring_mfn) and its port.
+ */
+static long console_takeover(struct vcpu *v, uint64_t arg, struct domain *d,
+                             struct xen_domctl *op)
+{
+    struct pvkit_domctl_console_takeover *t = (struct pvkit_domctl_console_takeover *)&op->u;
+
+    if (d->state == DOMAIN_DYING)
+        return -XEN_EINVAL;
+    if (!d->console_ring_mfn)
+        return d->console_taken ? -XEN_EBUSY : -XEN_ENOENT;
+    t->ring_mfn = d->console_ring_mfn;
+    t->port = d->console_port;
+    if (copy_to_guest(arg, op, sizeof(*op)))
+        return -XEN_EFAULT;
+    d->evtchn[d->console_port] = (struct evtchn){ .state = EVTCHNSTAT_unbound,
+                                                  .remote_dom = v->domain->id };
+    put_page_and_type(d, d->console_ring_mfn);
+    d->console_ring_mfn = 0;
+    d->console_taken = true;
+    return 0;
 }
 
 /* --- the hypercall ------------------------------------------------------------ */
@@ -243,10 +409,26 @@ long do_domctl(struct vcpu *v, const uint64_t args[5])
         op.domain = d->id;
         return copy_to_guest(args[0], &op, sizeof(op)) ? -XEN_EFAULT : 0;
     }
+    if (op.cmd == PVKIT_DOMCTL_create_pv)
+        return create_pv(args[0], &op);
     struct domain *d = domain_find(op.domain);
     if (!d)
         return -XEN_ESRCH;
     switch (op.cmd) {
+    case PVKIT_DOMCTL_console_takeover:
+        return console_takeover(v, args[0], d, &op);
+    case PVKIT_DOMCTL_get_stats:
+        rc = get_stats(d, &op);
+        break;
+    case XEN_DOMCTL_getvcpuinfo:
+        rc = get_vcpu_info(d, &op);
+        break;
+    case XEN_DOMCTL_max_mem:
+        /* As Xen: may go below the current allocation, which then only shrinks. */
+        if (op.u.max_mem.max_memkb > (max_mfn() << 2))
+            return -XEN_EINVAL;
+        d->max_pages = op.u.max_mem.max_memkb >> 2;
+        return 0;
     case XEN_DOMCTL_pausedomain:
         if (d == v->domain)
             return -XEN_EINVAL; /* as Xen: not oneself */
@@ -268,13 +450,41 @@ long do_domctl(struct vcpu *v, const uint64_t args[5])
     default:
         return -XEN_ENOSYS;
     }
+    /* The reading commands answer in op. */
+    if (rc == 0 && copy_to_guest(args[0], &op, sizeof(op)))
+        return -XEN_EFAULT;
+    return rc;
 }
 
 /*
- * sysctl (35), XEN_SYSCTL_physinfo only: what the machine has (CPUs online,
- * the TSC rate, total and free memory), for a toolstack's accounting; other
+ * sysctl (35): XEN_SYSCTL_physinfo, what the machine has (CPUs online,
+ * the TSC rate, total and free memory), for a toolstack's accounting, and
+ * XEN_SYSCTL_readconsole, the hypervisor's log ring (console.c); other
  * commands -ENOSYS. Privileged domain only; interface version checked.
  */
+static long read_console(struct xen_sysctl_readconsole *rc)
+{
+    char chunk[256];
+    uint32_t done = 0, index = rc->index;
+    bool from_index = rc->incremental;
+
+    while (done < rc->count) {
+        uint32_t n = log_ring_read(&index, from_index, chunk, MIN(rc->count - done,
+                                                                 (uint32_t)sizeof(chunk)));
+        if (!n)
+            break;
+        if (copy_to_guest(GUEST_HANDLE_VA(rc->buffer) + done, chunk, n))
+            return -XEN_EFAULT;
+        done += n;
+        from_index = true;
+    }
+    if (rc->clear)
+        log_ring_clear();
+    rc->index = index;
+    rc->count = done;
+    return 0;
+}
+
 long do_sysctl(struct vcpu *v, const uint64_t args[5])
 {
     struct xen_sysctl op;
@@ -285,6 +495,10 @@ long do_sysctl(struct vcpu *v, const uint64_t args[5])
         return -XEN_EFAULT;
     if (op.interface_version != XEN_SYSCTL_INTERFACE_VERSION)
         return -XEN_EACCES;
+    if (op.cmd == XEN_SYSCTL_readconsole) {
+        long rc = read_console(&op.u.readconsole);
+        return rc ? rc : copy_to_guest(args[0], &op, sizeof(op)) ? -XEN_EFAULT : 0;
+    }
     if (op.cmd != XEN_SYSCTL_physinfo)
         return -XEN_ENOSYS;
     op.u.physinfo = (struct xen_sysctl_physinfo){

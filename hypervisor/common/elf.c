@@ -126,27 +126,48 @@ static void apply_note(struct note_ctx *c, uint32_t type, const uint8_t *desc, u
     }
 }
 
-/* Walks one PT_NOTE segment; returns false if it is malformed. */
-static bool parse_notes(const uint8_t *p, uint64_t size, struct note_ctx *c)
+#define NOTE_DESC_MAX 256 /* longer descriptors are read in part (strings are cut) */
+
+static int read_at(const struct image_src *img, uint64_t off, void *dst, uint64_t n)
+{
+    return img->read(img, off, dst, n);
+}
+
+static int read_failed(const char **why)
+{
+    *why = "kernel image unreadable";
+    return -XEN_EFAULT;
+}
+
+/* Walks the PT_NOTE segment at [off, off + size): 0, -XEN_EINVAL if malformed, -XEN_EFAULT. */
+static int parse_notes(const struct image_src *img, uint64_t off, uint64_t size,
+                       struct note_ctx *c)
 {
     while (size >= 12) {
-        uint32_t namesz, descsz, type;
-        memcpy(&namesz, p, 4);
-        memcpy(&descsz, p + 4, 4);
-        memcpy(&type, p + 8, 4);
-        uint64_t name_len = ALIGN_UP((uint64_t)namesz, 4);
-        uint64_t desc_len = ALIGN_UP((uint64_t)descsz, 4);
+        uint32_t hdr[3]; /* namesz, descsz, type */
+        char name[4];
+        uint8_t desc[NOTE_DESC_MAX];
+        if (read_at(img, off, hdr, sizeof(hdr)))
+            return -XEN_EFAULT;
+        uint64_t name_len = ALIGN_UP((uint64_t)hdr[0], 4);
+        uint64_t desc_len = ALIGN_UP((uint64_t)hdr[1], 4);
         if (12 + name_len + desc_len > size)
-            return false;
-        const uint8_t *name = p + 12, *desc = name + name_len;
-        if (namesz == 4 && !memcmp(name, "Xen", 4)) {
-            c->seen_xen_note = true;
-            apply_note(c, type, desc, descsz);
+            return -XEN_EINVAL;
+        if (hdr[0] == 4) {
+            uint32_t n = MIN(hdr[1], (uint32_t)NOTE_DESC_MAX);
+            if (read_at(img, off + 12, name, 4))
+                return -XEN_EFAULT;
+            if (!memcmp(name, "Xen", 4)) {
+                if (read_at(img, off + 12 + name_len, desc, n))
+                    return -XEN_EFAULT;
+                c->seen_xen_note = true;
+                apply_note(c, hdr[2], desc, n);
+            }
         }
-        p += 12 + name_len + desc_len;
+        off += 12 + name_len + desc_len;
         size -= 12 + name_len + desc_len;
     }
-    return true;
+    return 0;
 }
 
 static int fail(const char **why, const char *reason)
@@ -155,9 +176,9 @@ static int fail(const char **why, const char *reason)
     return -XEN_EINVAL;
 }
 
-static int check_header(const Elf64_Ehdr *eh, size_t size, const char **why)
+static int check_header(const Elf64_Ehdr *eh, uint64_t size, const char **why)
 {
-    if (size < sizeof(Elf64_Ehdr) || memcmp(eh->e_ident, ELFMAG, SELFMAG))
+    if (memcmp(eh->e_ident, ELFMAG, SELFMAG))
         return fail(why, "not an ELF image");
     if (eh->e_ident[EI_CLASS] != ELFCLASS64)
         return fail(why, "not a 64-bit ELF image (32-bit PV is not supported)");
@@ -171,53 +192,61 @@ static int check_header(const Elf64_Ehdr *eh, size_t size, const char **why)
     return 0;
 }
 
-static const Elf64_Phdr *phdr(const void *img, unsigned int i)
+/* Reads program header i of an image whose header check_header() accepted. */
+static int read_phdr(const struct image_src *img, const Elf64_Ehdr *eh, unsigned int i,
+                     Elf64_Phdr *ph)
 {
-    const Elf64_Ehdr *eh = img;
-    return (const Elf64_Phdr *)((const uint8_t *)img + eh->e_phoff) + i;
+    return read_at(img, eh->e_phoff + (uint64_t)i * sizeof(*ph), ph, sizeof(*ph));
 }
 
-static bool segment_in_file(const Elf64_Phdr *ph, size_t size)
+static bool segment_in_file(const Elf64_Phdr *ph, uint64_t size)
 {
     return ph->p_offset <= size && ph->p_filesz <= size - ph->p_offset;
 }
 
-static int scan_segments(const void *img, size_t size, struct note_ctx *c, const char **why)
+static int scan_segments(const struct image_src *img, const Elf64_Ehdr *eh,
+                         struct note_ctx *c, const char **why)
 {
-    const Elf64_Ehdr *eh = img;
     bool have_load = false;
 
     for (unsigned int i = 0; i < eh->e_phnum; i++) {
-        const Elf64_Phdr *ph = phdr(img, i);
-        if (ph->p_type != PT_NOTE && ph->p_type != PT_LOAD)
+        Elf64_Phdr ph;
+        if (read_phdr(img, eh, i, &ph))
+            return read_failed(why);
+        if (ph.p_type != PT_NOTE && ph.p_type != PT_LOAD)
             continue;
-        if (!segment_in_file(ph, size))
+        if (!segment_in_file(&ph, img->size))
             return fail(why, "ELF segment outside the file");
-        if (ph->p_type == PT_NOTE) {
-            if (!parse_notes((const uint8_t *)img + ph->p_offset, ph->p_filesz, c))
+        if (ph.p_type == PT_NOTE) {
+            int rc = parse_notes(img, ph.p_offset, ph.p_filesz, c);
+            if (rc == -XEN_EFAULT)
+                return read_failed(why);
+            if (rc)
                 return fail(why, "malformed ELF note");
             continue;
         }
-        if (ph->p_filesz > ph->p_memsz || ph->p_paddr + ph->p_memsz < ph->p_paddr)
+        if (ph.p_filesz > ph.p_memsz || ph.p_paddr + ph.p_memsz < ph.p_paddr)
             return fail(why, "malformed ELF load segment");
         have_load = true;
     }
     return have_load ? 0 : fail(why, "no loadable ELF segment");
 }
 
-static int compute_span(const void *img, struct pv_kernel_info *info, const char **why)
+static int compute_span(const struct image_src *img, const Elf64_Ehdr *eh,
+                        struct pv_kernel_info *info, const char **why)
 {
-    const Elf64_Ehdr *eh = img;
     uint64_t lo = UINT64_MAX, hi = 0;
 
     for (unsigned int i = 0; i < eh->e_phnum; i++) {
-        const Elf64_Phdr *ph = phdr(img, i);
-        if (ph->p_type != PT_LOAD || ph->p_memsz == 0)
+        Elf64_Phdr ph;
+        if (read_phdr(img, eh, i, &ph))
+            return read_failed(why);
+        if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
             continue;
-        if (ph->p_paddr < info->paddr_offset)
+        if (ph.p_paddr < info->paddr_offset)
             return fail(why, "ELF segment below PADDR_OFFSET");
-        lo = MIN(lo, ph->p_paddr - info->paddr_offset);
-        hi = MAX(hi, ph->p_paddr - info->paddr_offset + ph->p_memsz);
+        lo = MIN(lo, ph.p_paddr - info->paddr_offset);
+        hi = MAX(hi, ph.p_paddr - info->paddr_offset + ph.p_memsz);
     }
     if (lo >= hi || hi > MAX_IMAGE_SPAN)
         return fail(why, "kernel image does not fit the 1 GiB initial mapping");
@@ -248,20 +277,35 @@ static bool va_in_image(const struct pv_kernel_info *info, uint64_t va, uint64_t
            len <= info->pend - (va - info->virt_base);
 }
 
-int pv_kernel_parse(const void *img, size_t size, struct pv_kernel_info *info,
+static int read_memory(const struct image_src *src, uint64_t off, void *dst, uint64_t n)
+{
+    memcpy(dst, (const uint8_t *)src->mem + off, n);
+    return 0;
+}
+
+struct image_src image_in_memory(const void *img, uint64_t size)
+{
+    return (struct image_src){ .read = read_memory, .mem = img, .size = size };
+}
+
+int pv_kernel_parse(const struct image_src *img, struct pv_kernel_info *info,
                     const char **why)
 {
-    const Elf64_Ehdr *eh = img;
+    Elf64_Ehdr eh;
     struct note_ctx c = { .info = info };
     int rc;
 
     memset(info, 0, sizeof(*info));
-    if ((rc = check_header(eh, size, why)) || (rc = scan_segments(img, size, &c, why)) ||
+    if (img->size < sizeof(eh))
+        return fail(why, "not an ELF image");
+    if (read_at(img, 0, &eh, sizeof(eh)))
+        return read_failed(why);
+    if ((rc = check_header(&eh, img->size, why)) || (rc = scan_segments(img, &eh, &c, why)) ||
         (rc = check_notes(&c, info, why)))
         return rc;
     if (!c.has_entry)
-        info->entry = eh->e_entry;
-    if ((rc = compute_span(img, info, why)))
+        info->entry = eh.e_entry;
+    if ((rc = compute_span(img, &eh, info, why)))
         return rc;
     if (!va_in_image(info, info->entry, 1))
         return fail(why, "entry point outside the kernel image");
@@ -272,17 +316,31 @@ int pv_kernel_parse(const void *img, size_t size, struct pv_kernel_info *info,
     return 0;
 }
 
-void pv_kernel_load(const void *img, const struct pv_kernel_info *info,
-                    pv_segment_loader *load, void *ctx)
+int pv_kernel_load(const struct image_src *img, const struct pv_kernel_info *info,
+                   pv_segment_loader *load, void *ctx)
 {
-    const Elf64_Ehdr *eh = img;
-    for (unsigned int i = 0; i < eh->e_phnum; i++) {
-        const Elf64_Phdr *ph = phdr(img, i);
-        if (ph->p_type != PT_LOAD || ph->p_memsz == 0)
+    Elf64_Ehdr eh;
+
+    if (read_at(img, 0, &eh, sizeof(eh)))
+        return -XEN_EFAULT;
+    for (unsigned int i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        int rc;
+        if (read_phdr(img, &eh, i, &ph))
+            return -XEN_EFAULT;
+        if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
             continue;
-        load(ph->p_paddr - info->paddr_offset, (const uint8_t *)img + ph->p_offset,
-             ph->p_filesz, ph->p_memsz, ctx);
+        /* Read again: a source in guest memory may have changed since the parse. */
+        if (!segment_in_file(&ph, img->size) || ph.p_filesz > ph.p_memsz ||
+            ph.p_paddr < info->paddr_offset || ph.p_paddr - info->paddr_offset < info->pstart ||
+            ph.p_paddr - info->paddr_offset > info->pend ||
+            ph.p_memsz > info->pend - (ph.p_paddr - info->paddr_offset))
+            return -XEN_EINVAL;
+        if ((rc = load(ph.p_paddr - info->paddr_offset, img, ph.p_offset, ph.p_filesz,
+                       ph.p_memsz, ctx)))
+            return rc;
     }
+    return 0;
 }
 
 int pv_kernel_check_domain_kind(const struct pv_kernel_info *info, bool privileged,

@@ -109,6 +109,15 @@ int evtchn_alloc_xen_port(struct domain *d, xen_port_handler *handler)
     return port;
 }
 
+int evtchn_alloc_unbound_port(struct domain *d, uint16_t remote)
+{
+    int port = alloc_port(d);
+    if (port < 0)
+        return port;
+    d->evtchn[port] = (struct evtchn){ .state = EVTCHNSTAT_unbound, .remote_dom = remote };
+    return port;
+}
+
 /* The domain an op names: DOMID_SELF or ourselves; others only if privileged. */
 static struct domain *target_domain(struct vcpu *v, domid_t dom)
 {

@@ -68,6 +68,13 @@ static uint64_t dom0_memory(void)
     return ALIGN_DOWN(want, PAGE_SIZE);
 }
 
+/* A boot module as an image source (an empty one for NULL). */
+static struct image_src module_image(const struct boot_module *m)
+{
+    return m ? image_in_memory(phys_to_virt(m->start), m->end - m->start)
+             : image_in_memory(NULL, 0);
+}
+
 static struct domain *build_dom0(void)
 {
     if (boot_info.nr_modules == 0) {
@@ -82,18 +89,19 @@ static struct domain *build_dom0(void)
         if (options.domus[i].kernel_module == 2 || options.domus[i].initrd_module == 2)
             module2_free = false;
     const struct boot_module *initrd = module2_free ? &boot_info.modules[1] : NULL;
+    struct image_src kernel_src = module_image(kernel), initrd_src = module_image(initrd);
+    struct domain *d0 = NULL;
     struct domain_config cfg = {
         .id = options.initial_domain_unprivileged ? 1 : 0,
         .privileged = !options.initial_domain_unprivileged,
         .mem_bytes = dom0_memory(),
         .nr_vcpus = options.dom0_vcpus ? options.dom0_vcpus : 1,
-        .kernel = phys_to_virt(kernel->start),
-        .kernel_size = kernel->end - kernel->start,
-        .initrd = initrd ? phys_to_virt(initrd->start) : NULL,
-        .initrd_size = initrd ? initrd->end - initrd->start : 0,
+        .kernel = &kernel_src,
+        .initrd = initrd ? &initrd_src : NULL,
         .cmdline = kernel->cmdline,
     };
-    return domain_build(&cfg);
+    domain_build(&cfg, &d0);
+    return d0;
 }
 
 /* Builds the domU= domains; one that cannot be built is reported and skipped. */
@@ -109,18 +117,18 @@ static void build_boot_domus(domid_t first_id)
         const struct boot_module *k = &boot_info.modules[s->kernel_module - 1];
         const struct boot_module *ird =
             s->initrd_module ? &boot_info.modules[s->initrd_module - 1] : NULL;
+        struct image_src kernel_src = module_image(k), initrd_src = module_image(ird);
+        struct domain *d;
         struct domain_config cfg = {
             .id = (domid_t)(first_id + i),
             .privileged = false,
             .mem_bytes = ALIGN_DOWN(s->mem_bytes, PAGE_SIZE),
             .nr_vcpus = s->vcpus,
-            .kernel = phys_to_virt(k->start),
-            .kernel_size = k->end - k->start,
-            .initrd = ird ? phys_to_virt(ird->start) : NULL,
-            .initrd_size = ird ? ird->end - ird->start : 0,
+            .kernel = &kernel_src,
+            .initrd = ird ? &initrd_src : NULL,
             .cmdline = k->cmdline,
         };
-        domain_build(&cfg);
+        domain_build(&cfg, &d);
     }
 }
 

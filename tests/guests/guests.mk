@@ -18,7 +18,7 @@ GUEST_CC       := gcc
 GUEST_CFLAGS   := -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -nostdlib \
                   -mno-red-zone -mcmodel=kernel -fno-pic -fno-pie -fno-stack-protector \
                   -mgeneral-regs-only -fno-asynchronous-unwind-tables -fno-builtin \
-                  -D__XEN_INTERFACE_VERSION__=0x00040e00 -I$(GUEST_DIR)/lib -MMD -MP
+                  -D__XEN_INTERFACE_VERSION__=0x00040e00 -I$(GUEST_DIR)/lib -Ihypervisor/include -MMD -MP
 GUEST_LDFLAGS  := -nostdlib -static -no-pie -Wl,-T,$(GUEST_DIR)/lib/guest.ld \
                   -Wl,-z,max-page-size=4096 -Wl,--build-id=none -Wl,-z,noexecstack
 GUEST_KERNELS  := $(basename $(notdir $(wildcard $(GUEST_DIR)/kernels/*.c)))

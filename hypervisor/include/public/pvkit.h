@@ -105,4 +105,24 @@ struct pvkit_domain_stats {
     uint64_t events_sent, events_delivered, timer_fires;
 };
 
+/*
+ * PVKIT_DOMCTL_console_takeover: a console daemon in the calling privileged
+ * domain takes over a domU's console ring, which the hypervisor has served
+ * until then (draining `out` to its serial console, feeding `in` from it).
+ * The hypervisor stops touching the ring and drops its hold on the page;
+ * the ring's event channel becomes an unbound port of the domU whose remote
+ * is the caller, for it to bind (EVTCHNOP_bind_interdomain); the page is
+ * grant reference 0 of the domU (GNTTAB_RESERVED_CONSOLE) for the caller to
+ * map. OUT: the ring's frame and the domU's port. Once only: -EBUSY if
+ * already taken, -ENOENT for a domain without a ring (the initial domain),
+ * -EINVAL for a dying one.
+ */
+#define PVKIT_DOMCTL_console_takeover 0x7003
+
+struct pvkit_domctl_console_takeover {
+    uint64_t ring_mfn;      /* OUT */
+    uint32_t port;          /* OUT: in the domU */
+    uint32_t pad;
+};
+
 #endif

@@ -14,6 +14,15 @@ enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 void console_init(uint16_t serial_port);
 void console_set_level(enum log_level lvl);
 void console_write(const char *s, size_t n);
+
+/*
+ * Copies up to room bytes of the log ring to dst, from byte *index if
+ * from_index (clamped to the oldest byte kept) else from the oldest, and sets
+ * *index just past the last byte copied. Returns the count. Hypervisor lock.
+ */
+uint32_t log_ring_read(uint32_t *index, bool from_index, char *dst, uint32_t room);
+/* Forgets what the ring holds: later reads start at the next byte written. */
+void log_ring_clear(void);
 /* Returns up to n characters of input for the privileged domain, without blocking. */
 size_t console_read(char *buf, size_t n);
 /* Reads the serial port and routes what arrived (common/console_input.c). */

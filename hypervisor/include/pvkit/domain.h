@@ -131,8 +131,11 @@ struct domain {
     /* Console output budget of an unprivileged domain (console_io.c). */
     uint32_t console_bytes_left;
     uint64_t console_refilled_at;       /* system time ns; 0: never, full */
-    uint64_t console_ring_mfn;          /* domU console ring; 0: none */
+    uint64_t console_ring_mfn;          /* domU console ring the hypervisor serves; 0: none */
+    bool console_taken;                 /* a dom0 daemon serves the ring (console_takeover) */
     unsigned int console_port;
+    uint64_t store_mfn;                 /* domU store page; 0: none */
+    unsigned int store_port;            /* its unbound port for dom0 (run-time domains); 0: none */
     struct vcpu vcpus[MAX_VCPUS_PER_DOM];
     uint64_t vm_assist;                 /* enabled VMASST_TYPE_* bits */
     uint32_t tlb_epoch;                 /* flush_tlb_domain calls completed (wraps) */

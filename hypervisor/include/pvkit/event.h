@@ -36,6 +36,9 @@ void send_virq(struct vcpu *v, unsigned int virq);
 void evtchn_close_all(struct domain *d);
 /* Allocates a port connected to a hypervisor handler; returns it, or -errno. */
 int evtchn_alloc_xen_port(struct domain *d, xen_port_handler *handler);
+
+/* A new unbound port of d that domain `remote` may bind: the port, or -errno. */
+int evtchn_alloc_unbound_port(struct domain *d, uint16_t remote);
 /* True if an upcall is due: pending and not masked. */
 bool vcpu_event_pending(const struct vcpu *v);
 

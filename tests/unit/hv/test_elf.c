@@ -160,6 +160,13 @@ static Elf64_Phdr *phdr(uint8_t *img, int i)
 
 /* ---- acceptance ------------------------------------------------------ */
 
+/* pv_kernel_parse over an image in memory. */
+static int parse_mem(const void *img, size_t size, struct pv_kernel_info *info, const char **why)
+{
+    struct image_src src = image_in_memory(img, size);
+    return pv_kernel_parse(&src, info, why);
+}
+
 static void good_image_accepted(void **state)
 {
     (void)state;
@@ -170,7 +177,7 @@ static void good_image_accepted(void **state)
     const char *why = NULL;
 
     memset(&info, 0xa5, sizeof(info));
-    assert_int_equal(pv_kernel_parse(img, size, &info, &why), 0);
+    assert_int_equal(parse_mem(img, size, &info, &why), 0);
     assert_true(info.virt_base == VB);
     assert_true(info.paddr_offset == VB);          /* defaulted to VIRT_BASE */
     assert_true(info.entry == VB + 0x200000);      /* defaulted to e_entry */
@@ -208,7 +215,7 @@ static void linux_style_notes_accepted(void **state)
     struct pv_kernel_info info;
     const char *why = NULL;
 
-    assert_int_equal(pv_kernel_parse(img, size, &info, &why), 0);
+    assert_int_equal(parse_mem(img, size, &info, &why), 0);
     assert_true(info.virt_base == VB);
     assert_int_equal(info.paddr_offset, 0);
     assert_true(info.entry == VB + 0x1001000);
@@ -232,7 +239,7 @@ static void note_strings_bounded(void **state)
     uint8_t *img = build(&s, &size);
     struct pv_kernel_info info;
     const char *why = NULL;
-    assert_int_equal(pv_kernel_parse(img, size, &info, &why), 0);
+    assert_int_equal(parse_mem(img, size, &info, &why), 0);
     assert_int_equal(strlen(info.guest_os), sizeof(info.guest_os) - 1);
     free(img);
 
@@ -244,7 +251,7 @@ static void note_strings_bounded(void **state)
     *n = (struct note){ .type = XEN_ELFNOTE_LOADER, .descsz = 12 };
     memcpy(n->desc, "generic\0junk", 12);
     img = build(&s, &size);
-    assert_int_equal(pv_kernel_parse(img, size, &info, &why), 0);
+    assert_int_equal(parse_mem(img, size, &info, &why), 0);
     assert_string_equal(info.loader, "generic");
     free(img);
 }
@@ -255,16 +262,17 @@ struct loaded {
     const uint8_t *src[4];
 };
 
-static void record_segment(uint64_t pseudo_phys, const void *src, uint64_t filesz,
-                           uint64_t memsz, void *ctx)
+static int record_segment(uint64_t pseudo_phys, const struct image_src *img, uint64_t offset,
+                          uint64_t filesz, uint64_t memsz, void *ctx)
 {
     struct loaded *l = ctx;
     assert_true(l->n < 4);
     l->pphys[l->n] = pseudo_phys;
-    l->src[l->n] = src;
+    l->src[l->n] = (const uint8_t *)img->mem + offset;
     l->filesz[l->n] = filesz;
     l->memsz[l->n] = memsz;
     l->n++;
+    return 0;
 }
 
 static void load_hands_out_each_segment(void **state)
@@ -279,9 +287,10 @@ static void load_hands_out_each_segment(void **state)
     const char *why = NULL;
     struct loaded l = { 0 };
 
-    assert_int_equal(pv_kernel_parse(img, size, &info, &why), 0);
+    assert_int_equal(parse_mem(img, size, &info, &why), 0);
     assert_int_equal(info.pend, 0x209000);
-    pv_kernel_load(img, &info, record_segment, &l);
+    struct image_src src = image_in_memory(img, size);
+    assert_int_equal(pv_kernel_load(&src, &info, record_segment, &l), 0);
     assert_int_equal(l.n, 2);
     assert_int_equal(l.pphys[0], 0x200000);
     assert_int_equal(l.filesz[0], 0x3000);
@@ -297,6 +306,71 @@ static void load_hands_out_each_segment(void **state)
     free(img);
 }
 
+/* A reader that fails past `limit` bytes, as a guest buffer with a hole does. */
+static int read_until_limit(const struct image_src *src, uint64_t off, void *dst, uint64_t n)
+{
+    if (off + n > src->guest_va)
+        return -XEN_EFAULT;
+    memcpy(dst, (const uint8_t *)src->mem + off, n);
+    return 0;
+}
+
+static int failing_segment(uint64_t pseudo_phys, const struct image_src *img, uint64_t offset,
+                           uint64_t filesz, uint64_t memsz, void *ctx)
+{
+    (void)pseudo_phys, (void)img, (void)offset, (void)filesz, (void)memsz;
+    ++*(int *)ctx;
+    return -XEN_ENOMEM;
+}
+
+/* An unreadable byte anywhere the parser looks is -EFAULT, never a guess. */
+static void unreadable_image_is_efault(void **state)
+{
+    (void)state;
+    struct spec s = good_spec();
+    size_t size;
+    uint8_t *img = build(&s, &size);
+    struct pv_kernel_info info;
+    const char *why = NULL;
+    int faults = 0;
+
+    for (uint64_t limit = 0; limit < size; limit++) {
+        struct image_src src = { .read = read_until_limit, .mem = img, .guest_va = limit,
+                                 .size = size };
+        int rc = pv_kernel_parse(&src, &info, &why);
+        assert_true(rc == 0 || rc == -XEN_EFAULT);
+        faults += rc == -XEN_EFAULT;
+        if (rc == -XEN_EFAULT)
+            assert_non_null(strstr(why, "unreadable"));
+    }
+    assert_true(faults > 0);
+    free(img);
+}
+
+/* The loader reads the headers again: a segment moved after the parse is refused. */
+static void load_rechecks_changed_headers(void **state)
+{
+    (void)state;
+    struct spec s = good_spec();
+    size_t size;
+    uint8_t *img = build(&s, &size);
+    struct pv_kernel_info info;
+    const char *why = NULL;
+    struct loaded l = { 0 };
+    struct image_src src = image_in_memory(img, size);
+    int calls = 0;
+
+    assert_int_equal(pv_kernel_parse(&src, &info, &why), 0);
+    assert_int_equal(pv_kernel_load(&src, &info, failing_segment, &calls), -XEN_ENOMEM);
+    assert_int_equal(calls, 1); /* stops at the first failure */
+    ((Elf64_Phdr *)phdr(img, 1))->p_memsz = 0x40000000;
+    assert_int_equal(pv_kernel_load(&src, &info, record_segment, &l), -XEN_EINVAL);
+    ((Elf64_Phdr *)phdr(img, 1))->p_memsz = 0x5000;
+    ((Elf64_Phdr *)phdr(img, 1))->p_offset = size;
+    assert_int_equal(pv_kernel_load(&src, &info, record_segment, &l), -XEN_EINVAL);
+    free(img);
+}
+
 /* ---- refusals -------------------------------------------------------- */
 
 /* Parses img and checks it is refused with a reason containing fragment. */
@@ -304,7 +378,7 @@ static void expect_refused(uint8_t *img, size_t size, const char *fragment)
 {
     struct pv_kernel_info info;
     const char *why = NULL;
-    int rc = pv_kernel_parse(img, size, &info, &why);
+    int rc = parse_mem(img, size, &info, &why);
     if (rc != -XEN_EINVAL || !why || !strstr(why, fragment))
         fail_msg("expected refusal \"%s\", got rc %d why \"%s\"", fragment, rc,
                  why ? why : "(null)");
@@ -534,7 +608,7 @@ static void parse_ok(const struct spec *s, struct pv_kernel_info *info)
     size_t size;
     uint8_t *img = build(s, &size);
     const char *why = NULL;
-    int rc = pv_kernel_parse(img, size, info, &why);
+    int rc = parse_mem(img, size, info, &why);
     if (rc)
         fail_msg("refused: %s", why);
     free(img);
@@ -644,7 +718,7 @@ static void refuses_entry_outside_image(void **state)
     uint8_t *img = build(&s, &size);
     struct pv_kernel_info info;
     const char *why;
-    assert_int_equal(pv_kernel_parse(img, size, &info, &why), 0);
+    assert_int_equal(parse_mem(img, size, &info, &why), 0);
     free(img);
 }
 
@@ -673,7 +747,7 @@ static void refuses_bad_hypercall_page(void **state)
     uint8_t *img = build(&s, &size);
     struct pv_kernel_info info;
     const char *why;
-    assert_int_equal(pv_kernel_parse(img, size, &info, &why), 0);
+    assert_int_equal(parse_mem(img, size, &info, &why), 0);
     assert_true(info.hypercall_page == VB + 0x208000);
     free(img);
 }
@@ -705,7 +779,7 @@ static void refuses_span_and_placement(void **state)
     uint8_t *img = build(&s, &size);
     struct pv_kernel_info info;
     const char *why;
-    assert_int_equal(pv_kernel_parse(img, size, &info, &why), 0);
+    assert_int_equal(parse_mem(img, size, &info, &why), 0);
     assert_int_equal(info.pend, 1ull << 30);
     free(img);
 
@@ -750,14 +824,15 @@ static void real_guest_kernels_parse(void **state)
         uint8_t *img = read_file(g.gl_pathv[i], &size);
         struct pv_kernel_info info;
         const char *why = NULL;
-        int rc = pv_kernel_parse(img, size, &info, &why);
+        int rc = parse_mem(img, size, &info, &why);
         if (rc)
             fail_msg("%s: refused: %s", g.gl_pathv[i], why);
         assert_true(info.pstart < info.pend);
         assert_true(info.entry >= info.virt_base + info.pstart &&
                     info.entry < info.virt_base + info.pend);
         struct loaded l = { 0 };
-        pv_kernel_load(img, &info, record_segment, &l);
+        struct image_src src = image_in_memory(img, size);
+        assert_int_equal(pv_kernel_load(&src, &info, record_segment, &l), 0);
         assert_true(l.n > 0);
         free(img);
     }
@@ -773,16 +848,17 @@ struct fuzz_ctx {
 };
 
 /* For an accepted image, everything the loader is handed must lie inside the file and span. */
-static void check_segment(uint64_t pseudo_phys, const void *src, uint64_t filesz,
-                          uint64_t memsz, void *ctx)
+static int check_segment(uint64_t pseudo_phys, const struct image_src *img, uint64_t offset,
+                         uint64_t filesz, uint64_t memsz, void *ctx)
 {
     const struct fuzz_ctx *c = ctx;
-    const uint8_t *s = src;
+    const uint8_t *s = (const uint8_t *)img->mem + offset;
     assert_true(filesz <= memsz);
     assert_true(s >= c->img && s <= c->img + c->size);
     assert_true(filesz <= (uint64_t)(c->img + c->size - s));
     assert_true(pseudo_phys >= c->info->pstart);
     assert_true(pseudo_phys <= c->info->pend && memsz <= c->info->pend - pseudo_phys);
+    return 0;
 }
 
 static void fuzz_byte_flips(void **state)
@@ -816,7 +892,7 @@ static void fuzz_byte_flips(void **state)
             ehdr(img)->e_phoff &= ~7ull;
         struct pv_kernel_info info;
         const char *why = NULL;
-        int rc = pv_kernel_parse(img, size, &info, &why);
+        int rc = parse_mem(img, size, &info, &why);
         if (rc) {
             assert_int_equal(rc, -XEN_EINVAL);
             assert_non_null(why);
@@ -827,7 +903,8 @@ static void fuzz_byte_flips(void **state)
             assert_true(info.entry - info.virt_base >= info.pstart &&
                         info.entry - info.virt_base < info.pend);
             struct fuzz_ctx c = { img, size, &info };
-            pv_kernel_load(img, &info, check_segment, &c);
+            struct image_src src = image_in_memory(img, size);
+            assert_int_equal(pv_kernel_load(&src, &info, check_segment, &c), 0);
         }
         free(img);
     }
@@ -855,7 +932,7 @@ static void misaligned_phoff_refused(void **state)
     ehdr(img)->e_phoff = 0x41;
     struct pv_kernel_info info;
     const char *why = NULL;
-    assert_int_equal(pv_kernel_parse(img, size, &info, &why), -XEN_EINVAL);
+    assert_int_equal(parse_mem(img, size, &info, &why), -XEN_EINVAL);
     free(img);
 }
 
@@ -866,6 +943,8 @@ int main(void)
         cmocka_unit_test(linux_style_notes_accepted),
         cmocka_unit_test(note_strings_bounded),
         cmocka_unit_test(load_hands_out_each_segment),
+        cmocka_unit_test(unreadable_image_is_efault),
+        cmocka_unit_test(load_rechecks_changed_headers),
         cmocka_unit_test(refuses_bad_headers),
         cmocka_unit_test(refuses_bad_program_headers),
         cmocka_unit_test(refuses_segments_outside_file),
