@@ -7,7 +7,7 @@
 #   - refusals before anything is built: a missing kernel ("pvkit: /x: No
 #     such file or directory"), too many vCPUs, too much memory;
 #   - create from /etc/pvkit/idle.cfg named without its path (a tiny PV
-#     test kernel that stays up, tests/guests/launcher/console_keys.c):
+#     test kernel that stays up, idle_domu.c here):
 #     list shows it with its memory and vCPUs, its xenstore tree is there
 #     (name, memory/target, control/shutdown owned by the domain, console),
 #     a second create of the same name is refused, pause and unpause show in
@@ -22,6 +22,7 @@
 # left nothing behind.
 #
 # Usage: pvkit-check.sh BUILD KERNEL DOM0_IMAGE IDLE_ELF HELLO_ELF
+# (IDLE_ELF: idle_domu.elf; HELLO_ELF: tests/guests' hello.elf)
 set -u
 build=$1 kernel=$2 image=$3 idle=$4 hello=$5
 work=$(mktemp -d)
@@ -31,7 +32,7 @@ mkdir -p "$work/add/etc/pvkit/boot.d" "$work/add/usr/lib/pvkit"
 cp "$idle" "$work/add/usr/lib/pvkit/idle.elf"
 cp "$hello" "$work/add/usr/lib/pvkit/hello.elf"
 cat >"$work/add/etc/pvkit/idle.cfg" <<'CFG'
-# a domain that stays up (console_keys waits `wait` seconds for input)
+# a domain that stays up (idle_domu sleeps `wait` seconds)
 name = "idle"
 kernel = "/usr/lib/pvkit/idle.elf"
 memory = 16
@@ -100,8 +101,9 @@ check pvkit_xenstore_tree sh -c "[ \"\$(xenstore-read /local/domain/$id/name)\" 
     [ \"\$(xenstore-read /local/domain/$id/domid)\" = $id ] &&
     [ -n \"\$(xenstore-read /local/domain/$id/store/port)\" ] &&
     [ \"\$(xenstore-read /local/domain/$id/console/type)\" = xenconsoled ] &&
-    xenstore-ls -p /local/domain/$id/control | grep -q '^shutdown = \"\"  *(n$id)' &&
-    xenstore-ls -p /local/domain/$id | grep -q '^name = \"idle\"  *(n0,r$id)'"
+    xenstore-ls -p /local/domain/$id/control | grep -qE '^ *shutdown = \"\"[ .]*\\(n$id\\)\$' &&
+    xenstore-ls -p /local/domain/$id | grep -qE '^name = \"idle\"[ .]*\\(n0,r$id\\)\$' &&
+    xenstore-ls -p /local/domain/$id | grep -qE '^console = \"\"[ .]*\\(n$id,r0\\)\$'"
 xenstore-ls -p /local/domain/$id | head -40
 run pvkit create -q idle
 check pvkit_duplicate_name one_line "^pvkit: idle: a domain with this name exists \\(id $id\\)$"
