@@ -15,6 +15,7 @@
 #include <xenstore.h>
 
 #include "cmd.h"
+#include "monitor.h"
 #include "store.h"
 #include "util.h"
 
@@ -26,6 +27,10 @@ int cmd_destroy(struct ctx *c, const struct args *a)
         return 1;
     if (d.domid == 0)
         return err_msg("destroy: domain 0 cannot be destroyed");
+    /* Stop its monitor first; if that was restarting it, destroy what it built. */
+    monitor_stop(c->xs, d.domid);
+    if (hv_domain_info(c->hv, d.domid, &d) == -ESRCH && ctx_resolve(c, a->pos[0], &d))
+        return 1;
     int rc = domain_destroy_all(c, d.domid);
     if (rc == -EBUSY)
         return err_msg("destroy: domain %u is dying but another domain still maps its memory; "

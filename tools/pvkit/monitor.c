@@ -4,6 +4,7 @@
 #include "monitor.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "store.h"
 #include "cmd.h"
 #include "dominfo.h"
 #include "util.h"
@@ -42,6 +44,23 @@ static void __attribute__((format(printf, 1, 2))) logf_(const char *fmt, ...)
     fflush(stdout);
 }
 
+static volatile sig_atomic_t stop_requested;
+
+static void on_term(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* Records this process as DOMID's monitor. */
+static void record_pid(struct ctx *c, uint32_t domid)
+{
+    char pid[16];
+    snprintf(pid, sizeof(pid), "%d", (int)getpid());
+    if (store_set_record(c->xs, domid, "monitor", pid))
+        logf_("cannot record the monitor's pid for domain %u", domid);
+}
+
 static const char *reason_name(unsigned r)
 {
     static const char *const names[] = {"poweroff", "reboot", "suspend", "crash", "watchdog",
@@ -57,7 +76,12 @@ static void __attribute__((noreturn)) run(const struct domcfg *dc, const char *c
     if (ctx_open(&c, NEED_HV | NEED_XS))
         _exit(1);
     logf_("monitoring domain %u (%s)", domid, dc->name);
+    record_pid(&c, domid);
     for (;;) {
+        if (stop_requested) {
+            logf_("stopped (pvkit destroy) while monitoring domain %u", domid);
+            _exit(0);
+        }
         struct dominfo d;
         int rc = hv_domain_info(c.hv, domid, &d);
         if (rc == -ESRCH || (rc == 0 && d.dying)) {
@@ -85,6 +109,7 @@ static void __attribute__((noreturn)) run(const struct domcfg *dc, const char *c
             }
             build_images_free(&c, &img);
             logf_("restarted as domain %u", domid);
+            record_pid(&c, domid);
             continue;
         }
         nanosleep(&(struct timespec){.tv_nsec = MONITOR_POLL_MS * 1000000L}, NULL);
@@ -115,5 +140,37 @@ pid_t monitor_start(const struct domcfg *dc, const char *config, uint32_t domid)
         close(null);
     if (chdir("/") < 0)
         _exit(1);
+    struct sigaction sa = {.sa_handler = on_term};
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
     run(dc, config, domid);
+}
+
+/* True if PID is a running process whose command is pvkit. */
+static bool is_pvkit(pid_t pid)
+{
+    char path[64], comm[32] = "";
+    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    if (!fgets(comm, sizeof(comm), f))
+        comm[0] = 0;
+    fclose(f);
+    return strncmp(comm, "pvkit", 5) == 0;
+}
+
+void monitor_stop(struct xs_handle *xs, uint32_t domid)
+{
+    char *v = store_record(xs, domid, "monitor");
+    long pid;
+    if (!v)
+        return;
+    int rc = parse_long(v, 2, 1L << 22, &pid);
+    free(v);
+    if (rc || !is_pvkit((pid_t)pid) || kill((pid_t)pid, SIGTERM) < 0)
+        return;
+    for (int i = 0; i < 50 && is_pvkit((pid_t)pid); i++)
+        nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
 }

@@ -11,6 +11,11 @@
  * xenstore-lite fires @releaseDomain only on XS_RELEASE, not on a
  * hypervisor shutdown. It exits when its domain is gone (destroyed by
  * `pvkit destroy`) or preserved.
+ *
+ * Its pid is recorded in the store (/libxl/N/pvkit/monitor) for `pvkit
+ * destroy`, which stops it first (monitor_stop) so that a destroy never
+ * races a restart: on SIGTERM the monitor finishes what it is doing (a
+ * restart completes, recording the new domain) and exits.
  */
 #ifndef PVKIT_MONITOR_H
 #define PVKIT_MONITOR_H
@@ -29,6 +34,13 @@
  * be started (the domain then runs unmonitored; the caller warns).
  */
 pid_t monitor_start(const struct domcfg *dc, const char *config, uint32_t domid);
+
+/*
+ * Stops the monitor of DOMID recorded in the store, if it is still a
+ * pvkit process: SIGTERM, then waits up to a second for it to exit.
+ */
+struct xs_handle;
+void monitor_stop(struct xs_handle *xs, uint32_t domid);
 
 /* What the monitor does when its domain shut down for REASON (SHUTDOWN_*). */
 enum domcfg_action monitor_action(const struct domcfg *dc, unsigned reason);

@@ -276,6 +276,13 @@ char *store_record(struct xs_handle *xs, uint32_t domid, const char *key)
     return read_str(xs, XBT_NULL, path);
 }
 
+int store_set_record(struct xs_handle *xs, uint32_t domid, const char *key, const char *value)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "/libxl/%u/pvkit/%s", domid, key);
+    return xs_write(xs, XBT_NULL, path, value, (unsigned)strlen(value)) ? 0 : -(errno ? errno : EIO);
+}
+
 void store_new_uuid(char out[37])
 {
     unsigned char b[16] = {0};

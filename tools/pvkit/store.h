@@ -86,6 +86,9 @@ int store_start_time(struct xs_handle *xs, uint32_t domid, double *t);
 /* /libxl/N/pvkit/KEY, a fresh string, or NULL. */
 char *store_record(struct xs_handle *xs, uint32_t domid, const char *key);
 
+/* Writes /libxl/N/pvkit/KEY = VALUE (owner 0 only). */
+int store_set_record(struct xs_handle *xs, uint32_t domid, const char *key, const char *value);
+
 /* A fresh random UUID string (37 bytes with the NUL) into OUT. */
 void store_new_uuid(char out[37]);
 

@@ -11,8 +11,14 @@
 #     list shows it with its memory and vCPUs, its xenstore tree is there
 #     (name, memory/target, control/shutdown owned by the domain, console),
 #     a second create of the same name is refused, pause and unpause show in
-#     list's state, stats reads its counters, destroy removes the domain
-#     and its tree, and the hypervisor's free memory returns to its figure;
+#     list's state, stats reads its counters, dmesg the hypervisor's log,
+#     mem-set writes memory/target (and refuses more than maxmem), uptime,
+#     shutdown writes control/shutdown (which idle_domu ignores), destroy
+#     removes the domain and its tree, and the hypervisor's free memory
+#     returns to its figure;
+#   - on_reboot = "restart": reboot -F -w (SCHEDOP_remote_shutdown) and the
+#     monitor builds it again under a new id; shutdown -F -w returns once
+#     the monitor carried out on_poweroff = "destroy";
 #   - on_poweroff = "destroy" carried out by the monitor (the hello test
 #     kernel powers off at once), and 5 create/destroy cycles with free
 #     memory back to the same figure.
@@ -114,11 +120,41 @@ check pvkit_unpause sh -c "! pvkit list idle | grep -qE ' [-rb]{2}p--- '"
 run pvkit stats idle; cat /tmp/out /tmp/err | head -20
 check pvkit_stats_domu sh -c "pvkit stats idle | grep -qE '^  console_io +[1-9]'"
 run pvkit vcpu-list idle; cat /tmp/out /tmp/err
+run pvkit dmesg
+check pvkit_dmesg grep -q '(pvkit) d'"$id"': ' /tmp/out
+run pvkit mem-set idle 8
+check pvkit_mem_set sh -c "[ \"\$(xenstore-read /local/domain/$id/memory/target)\" = 8192 ]"
+run pvkit mem-set idle 64
+check pvkit_mem_set_above_max one_line "^pvkit: mem-set: domain $id: 65536 KiB is above its maximum of 16384 KiB\$"
+run pvkit uptime idle
+check pvkit_uptime_domu grep -qE "^idle +$id +0:0[0-9]:[0-9]{2}\$" /tmp/out
+# idle_domu ignores control/shutdown: the request is written, the domain stays
+run pvkit shutdown idle
+check pvkit_shutdown_request sh -c "[ \"\$(xenstore-read /local/domain/$id/control/shutdown)\" = poweroff ] &&
+    sleep 1 && pvkit list idle >/dev/null"
 run pvkit destroy idle
 check pvkit_destroy sh -c "! pvkit list idle 2>/dev/null && ! xenstore-exists /local/domain/$id"
 sleep 0.5
 check pvkit_free_memory_back sh -c "[ \"$(free_mem)\" = \"$free0\" ]"
 echo "--- free memory after destroy: $(free_mem) MiB"
+
+# on_reboot = "restart" (the default): reboot -F (SCHEDOP_remote_shutdown,
+# as idle_domu has no control/feature-reboot) and the monitor builds it again
+run pvkit create -q idle
+id=$(domid_of idle)
+run pvkit reboot -F -w idle
+i=0
+while [ -z "$(domid_of idle)" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+id2=$(domid_of idle)
+echo "--- reboot: idle was $id, is now ${id2:-gone}"; cat /var/log/pvkit/idle.log
+check pvkit_reboot_restart sh -c "[ -n \"$id2\" ] && [ \"$id2\" != \"$id\" ] &&
+    pvkit list idle | grep -qE '^idle +$id2 +16 +1 ' && xenstore-read /local/domain/$id2/name >/dev/null &&
+    ! xenstore-exists /local/domain/$id"
+# on_poweroff = "destroy": shutdown -F -w returns once the monitor destroyed it
+run pvkit shutdown -F -w idle
+check pvkit_shutdown_wait sh -c "! pvkit list idle 2>/dev/null && ! xenstore-exists /local/domain/$id2"
+sleep 0.5
+check pvkit_free_memory_back_after_restart sh -c "[ \"$(free_mem)\" = \"$free0\" ]"
 
 run pvkit create -q hello
 check pvkit_on_poweroff_destroy wait_gone hello
@@ -158,7 +194,9 @@ if has '^RESULT pvkit_create pending'; then
     check has '^RESULT pvkit_failed_create_leaves_nothing ok'
 else
     for r in pvkit_create pvkit_list_domu pvkit_xenstore_tree pvkit_duplicate_name pvkit_pause \
-             pvkit_unpause pvkit_stats_domu pvkit_destroy pvkit_free_memory_back \
+             pvkit_unpause pvkit_stats_domu pvkit_dmesg pvkit_mem_set pvkit_mem_set_above_max \
+             pvkit_uptime_domu pvkit_shutdown_request pvkit_destroy pvkit_free_memory_back \
+             pvkit_reboot_restart pvkit_shutdown_wait pvkit_free_memory_back_after_restart \
              pvkit_on_poweroff_destroy pvkit_create_destroy_cycles; do
         check has "^RESULT $r ok"
     done
