@@ -54,9 +54,10 @@ uint32_t log_ring_read(uint32_t *index, bool from_index, char *dst, uint32_t roo
     return n;
 }
 
-void log_ring_clear(void)
+void log_ring_clear(uint32_t upto)
 {
-    log_ring_first = log_ring_prod;
+    if (upto - log_ring_first <= log_ring_prod - log_ring_first)
+        log_ring_first = upto;
 }
 
 void console_write(const char *s, size_t n)

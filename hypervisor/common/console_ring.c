@@ -46,7 +46,7 @@ int console_ring_attach(struct domain *d, uint64_t ring_mfn)
         put_page_and_type(d, ring_mfn);
         return port;
     }
-    d->console_ring_mfn = ring_mfn;
+    d->console_ring_mfn = d->console_mfn = ring_mfn;
     d->console_port = (unsigned int)port;
     return port;
 }

@@ -79,7 +79,7 @@ static void get_info(const struct domain *d, struct xen_domctl_getdomaininfo *in
     for (unsigned int i = 0; i < d->nr_vcpus; i++) {
         const struct vcpu *v = &d->vcpus[i];
         info->nr_online_vcpus += v->state != VCPU_DOWN;
-        info->cpu_time += v->runstate.time[RUNSTATE_running];
+        info->cpu_time += vcpu_running_time(v);
     }
 }
 
@@ -307,7 +307,7 @@ static long create_pv(uint64_t arg, struct xen_domctl *op)
     op->domain = id;
     c->store_mfn = d->store_mfn;
     c->store_port = d->store_port;
-    c->console_mfn = d->console_ring_mfn;
+    c->console_mfn = d->console_mfn;
     c->console_port = d->console_port;
     if (copy_to_guest(arg, op, sizeof(*op))) {
         domain_free(d); /* never ran, nothing maps it: freed at once */
@@ -355,7 +355,7 @@ static long get_vcpu_info(const struct domain *d, struct xen_domctl *op)
     vi->online = v->state != VCPU_DOWN;
     vi->blocked = v->state == VCPU_BLOCKED;
     vi->running = v->loaded && v->state == VCPU_RUNNABLE;
-    vi->cpu_time = v->runstate.time[RUNSTATE_running];
+    vi->cpu_time = vcpu_running_time(v);
     vi->cpu = v->cpu;
     return 0;
 }
@@ -374,12 +374,14 @@ static long console_takeover(struct vcpu *v, uint64_t arg, struct domain *d,
 
     if (d->state == DOMAIN_DYING)
         return -XEN_EINVAL;
-    if (!d->console_ring_mfn)
-        return d->console_taken ? -XEN_EBUSY : -XEN_ENOENT;
-    t->ring_mfn = d->console_ring_mfn;
+    if (!d->console_mfn)
+        return -XEN_ENOENT;
+    t->ring_mfn = d->console_mfn;
     t->port = d->console_port;
     if (copy_to_guest(arg, op, sizeof(*op)))
         return -XEN_EFAULT;
+    if (d->console_taken)
+        return 0; /* a restarted daemon asks again */
     d->evtchn[d->console_port] = (struct evtchn){ .state = EVTCHNSTAT_unbound,
                                                   .remote_dom = v->domain->id };
     put_page_and_type(d, d->console_ring_mfn);
@@ -424,10 +426,8 @@ long do_domctl(struct vcpu *v, const uint64_t args[5])
         rc = get_vcpu_info(d, &op);
         break;
     case XEN_DOMCTL_max_mem:
-        /* As Xen: may go below the current allocation, which then only shrinks. */
-        if (op.u.max_mem.max_memkb > (max_mfn() << 2))
-            return -XEN_EINVAL;
-        d->max_pages = op.u.max_mem.max_memkb >> 2;
+        /* As Xen: any value (clamped), even below the current allocation, which then only shrinks. */
+        d->max_pages = MIN(op.u.max_mem.max_memkb >> 2, (uint64_t)UINT32_MAX);
         return 0;
     case XEN_DOMCTL_pausedomain:
         if (d == v->domain)
@@ -479,7 +479,7 @@ static long read_console(struct xen_sysctl_readconsole *rc)
         from_index = true;
     }
     if (rc->clear)
-        log_ring_clear();
+        log_ring_clear(index);
     rc->index = index;
     rc->count = done;
     return 0;

@@ -61,6 +61,14 @@ void vcpu_set_runstate(struct vcpu *v, int state)
     publish_runstate(v);
 }
 
+uint64_t vcpu_running_time(const struct vcpu *v)
+{
+    uint64_t t = v->runstate.time[RUNSTATE_running];
+    if (v->runstate.state == RUNSTATE_running)
+        t += system_time_ns() - v->runstate.state_entry_time;
+    return t;
+}
+
 /* --- timers --------------------------------------------------------------- */
 
 /* When CPU 0 next polls the serial console (system time ns); hypervisor lock. */

@@ -4,7 +4,7 @@
 #
 #   make dom0        build/dom0/dom0.cpio.gz (tools/mkdom0): Debian's generic
 #                    kernel's Xen modules, xenstore-lite, xenstore-utils,
-#                    the pvkit command
+#                    the pvkit command and pvkit-consoled
 #   make run-dom0    boot it on pvkit as the privileged initial domain, to a
 #                    shell on hvc0 ('exit' powers off)
 #   make check-dom0  boot it with the dom0 self-test appended as a boot.d
@@ -31,9 +31,10 @@ check: check-dom0 check-dom0-pvkit
 
 dom0: $(DOM0_IMAGE)
 
-$(DOM0_IMAGE): tools/mkdom0 tools/mkinitramfs $(LINUX_GENERIC) xenstore $(BUILD)/bin/pvkit
+$(DOM0_IMAGE): tools/mkdom0 tools/mkinitramfs $(LINUX_GENERIC) xenstore $(BUILD)/bin/pvkit \
+               $(BUILD)/bin/pvkit-consoled
 	tools/mkdom0 -o $@ --kernel-deb $(DOM0_DEB) --xenstore-lite $(BUILD)/bin/xenstore-lite \
-	    --pvkit $(BUILD)/bin/pvkit
+	    --pvkit $(BUILD)/bin/pvkit --consoled $(BUILD)/bin/pvkit-consoled
 
 run-dom0: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
 	$(BUILD)/bin/pvkit-run --kernel $(LINUX_GENERIC) --initrd $(DOM0_IMAGE) --mem $(DOM0_MEM) \
@@ -47,14 +48,16 @@ $(DOM0_BUILD)/dom0-selftest: $(DOM0_DIR)/dom0-selftest.c
 check-dom0: $(DOM0_IMAGE) $(DOM0_BUILD)/dom0-selftest $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
 	$(DOM0_DIR)/run-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(DOM0_BUILD)/dom0-selftest
 
-# idle_domu: a test kernel that stays up (built with the test kernels' framework).
-DOM0_IDLE_ELF := $(DOM0_BUILD)/idle_domu.elf
-$(DOM0_BUILD)/idle_domu.o: $(DOM0_DIR)/idle_domu.c
+# domU test kernels for the dom0 checks (domu/*.c), built with the PV test
+# kernels' framework (tests/guests/guests.mk) but never run on their own:
+# they need a dom0 with xenstore-lite and pvkit-consoled.
+DOM0_DOMU_ELFS := $(patsubst $(DOM0_DIR)/domu/%.c,$(DOM0_BUILD)/domu/%.elf,$(wildcard $(DOM0_DIR)/domu/*.c))
+$(DOM0_BUILD)/domu/%.elf: $(DOM0_DIR)/domu/%.c $(GUEST_LIB_SYSCALL) $(GUEST_EVT_OBJS) $(GUEST_DIR)/lib/guest.ld
 	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
-$(DOM0_IDLE_ELF): $(DOM0_BUILD)/idle_domu.o $(GUEST_LIB_SYSCALL) $(GUEST_EVT_OBJS) \
-    $(GUEST_DIR)/lib/guest.ld
-	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_LIB_SYSCALL) $(GUEST_EVT_OBJS)
+
+# idle_domu (domu/idle_domu.c): a domU that stays up, for check-dom0-pvkit.
+DOM0_IDLE_ELF := $(DOM0_BUILD)/domu/idle_domu.elf
 
 check-dom0-pvkit: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(DOM0_IDLE_ELF) \
                   $(BUILD)/guests/hello.elf

@@ -14,6 +14,7 @@
 const struct verb_spec verb_specs[] = {
     {"create", "cnqf", "", 1, -1, "[-c] [-n] [-q] CONFIG [KEY=VALUE ...]",
      "create a domain from an xl.cfg file (-c: attach its console, -n: check only)"},
+    {"console", "", "", 1, 1, "DOMAIN", "attach to a domain's console (Ctrl-] detaches)"},
     {"list", "l", "", 0, -1, "[-l] [DOMAIN ...]", "list domains (-l: as JSON)"},
     {"destroy", "", "", 1, 1, "DOMAIN", "destroy a domain at once"},
     {"shutdown", "waF", "", 0, 1, "[-w] [-a] [-F] [DOMAIN]",

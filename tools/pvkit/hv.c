@@ -377,3 +377,16 @@ int hv_create_pv(struct hv *h, const struct hv_create *in, struct hv_created *ou
     };
     return 0;
 }
+
+int hv_console_takeover(struct hv *h, uint32_t domid, uint64_t *mfn, uint32_t *port)
+{
+    struct xen_domctl op = {.cmd = PVKIT_DOMCTL_console_takeover, .domain = (domid_t)domid};
+    struct pvkit_domctl_console_takeover ct = {0};
+    int rc = domctl(h, &op);
+    if (rc)
+        return rc;
+    memcpy(&ct, op.u.pad, sizeof(ct));
+    *mfn = ct.ring_mfn;
+    *port = ct.port;
+    return 0;
+}

@@ -3,8 +3,9 @@
  * Debian's libxencall (as Xen's own tools do): Xen 4.17's domctl
  * (getdomaininfo, pausedomain, unpausedomain, destroydomain, max_mem,
  * getvcpuinfo) and sysctl (physinfo, readconsole), xen_version, sched_op's
- * remote_shutdown, and pvkit's PVKIT_DOMCTL_create_pv and
- * PVKIT_DOMCTL_get_stats (hypervisor/include/public/pvkit.h).
+ * remote_shutdown, and pvkit's PVKIT_DOMCTL_create_pv,
+ * PVKIT_DOMCTL_get_stats and PVKIT_DOMCTL_console_takeover
+ * (hypervisor/include/public/pvkit.h). Shared by pvkit and pvkit-consoled.
  *
  * Every argument structure travels in a hypercall buffer (locked memory
  * the hypervisor can always read); every function returns 0 or -errno,
@@ -92,5 +93,13 @@ struct hv_created {
 
 /* Creates and builds a PV domain, left paused. 0 and *OUT, or -errno (pvkit.h lists them). */
 int hv_create_pv(struct hv *h, const struct hv_create *in, struct hv_created *out);
+
+/*
+ * PVKIT_DOMCTL_console_takeover: takes DOMID's console ring from the
+ * hypervisor for a console daemon. 0 with the ring's frame in *MFN and the
+ * domU's port (unbound, remote the caller) in *PORT; -EBUSY/-ENOENT/-EINVAL
+ * as pvkit.h says.
+ */
+int hv_console_takeover(struct hv *h, uint32_t domid, uint64_t *mfn, uint32_t *port);
 
 #endif

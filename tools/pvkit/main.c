@@ -21,7 +21,7 @@ struct verb_impl {
 
 static const struct verb_impl impls[] = {
     {"create", cmd_create, 0},   /* opens its own connections after the checks that need none */
-    {"console", cmd_console, 0},
+    {"console", cmd_console, NEED_HV | NEED_XS},
     {"list", cmd_list, NEED_HV | NEED_XS},
     {"destroy", cmd_destroy, NEED_HV | NEED_XS},
     {"shutdown", cmd_shutdown, NEED_HV | NEED_XS},
@@ -59,8 +59,6 @@ static int help(const struct args *a)
 
 int main(int argc, char **argv)
 {
-    static const struct verb_spec console_spec = {"console", "", "", 1, 1, "DOMAIN",
-                                                  "attach to a domain's console"};
     struct args a;
     char err[ARGS_ERR_MAX];
 
@@ -71,8 +69,6 @@ int main(int argc, char **argv)
         return 0;
     }
     const struct verb_spec *spec = verb_find(argv[1]);
-    if (!spec && strcmp(argv[1], "console") == 0)
-        spec = &console_spec;
     if (!spec)
         return err_msg("%s: no such verb (" PROG " help lists them)", argv[1]);
     if (args_parse(spec, argc - 2, argv + 2, &a, err))

@@ -113,9 +113,10 @@ struct pvkit_domain_stats {
  * the ring's event channel becomes an unbound port of the domU whose remote
  * is the caller, for it to bind (EVTCHNOP_bind_interdomain); the page is
  * grant reference 0 of the domU (GNTTAB_RESERVED_CONSOLE) for the caller to
- * map. OUT: the ring's frame and the domU's port. Once only: -EBUSY if
- * already taken, -ENOENT for a domain without a ring (the initial domain),
- * -EINVAL for a dying one.
+ * map. OUT: the ring's frame and the domU's port. Asked again (a daemon
+ * that restarted), it answers the same and changes nothing: who binds the
+ * port first serves the console. -ENOENT for a domain without a ring (the
+ * initial domain), -EINVAL for a dying one.
  */
 #define PVKIT_DOMCTL_console_takeover 0x7003
 

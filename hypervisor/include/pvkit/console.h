@@ -21,8 +21,11 @@ void console_write(const char *s, size_t n);
  * *index just past the last byte copied. Returns the count. Hypervisor lock.
  */
 uint32_t log_ring_read(uint32_t *index, bool from_index, char *dst, uint32_t room);
-/* Forgets what the ring holds: later reads start at the next byte written. */
-void log_ring_clear(void);
+/*
+ * Forgets the bytes before byte `upto` (one a read stopped at), as Xen's
+ * clear does: bytes not yet read stay. An index outside the ring is ignored.
+ */
+void log_ring_clear(uint32_t upto);
 /* Returns up to n characters of input for the privileged domain, without blocking. */
 size_t console_read(char *buf, size_t n);
 /* Reads the serial port and routes what arrived (common/console_input.c). */

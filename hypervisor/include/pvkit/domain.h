@@ -133,6 +133,7 @@ struct domain {
     uint64_t console_refilled_at;       /* system time ns; 0: never, full */
     uint64_t console_ring_mfn;          /* domU console ring the hypervisor serves; 0: none */
     bool console_taken;                 /* a dom0 daemon serves the ring (console_takeover) */
+    uint64_t console_mfn;               /* the domU's console ring, served or taken; 0: none */
     unsigned int console_port;
     uint64_t store_mfn;                 /* domU store page; 0: none */
     unsigned int store_port;            /* its unbound port for dom0 (run-time domains); 0: none */
@@ -255,6 +256,8 @@ void schedule_print_stats(void);
 __attribute__((noreturn)) void power_off_machine(void);
 /* Moves a vCPU to a RUNSTATE_*, accounting the time and publishing it (if current). */
 void vcpu_set_runstate(struct vcpu *v, int state);
+/* Nanoseconds v has run, including the current stretch if it is running now. */
+uint64_t vcpu_running_time(const struct vcpu *v);
 /* Runstate bookkeeping for a switch from prev (may be NULL) to next. */
 void vcpu_switch_runstate(struct vcpu *prev, struct vcpu *next);
 /* The timer interrupt's scheduling work: time slices, poll timeouts. */

@@ -7,11 +7,12 @@
 #   - refusals before anything is built: a missing kernel ("pvkit: /x: No
 #     such file or directory"), too many vCPUs, too much memory;
 #   - create from /etc/pvkit/idle.cfg named without its path (a tiny PV
-#     test kernel that stays up, idle_domu.c here):
+#     test kernel that stays up, domu/idle_domu.c):
 #     list shows it with its memory and vCPUs, its xenstore tree is there
 #     (name, memory/target, control/shutdown owned by the domain, console),
 #     a second create of the same name is refused, pause and unpause show in
-#     list's state, stats reads its counters, dmesg the hypervisor's log,
+#     list's state, stats reads its counters, pvkit-consoled logs its
+#     console under its name, dmesg reads the hypervisor's log,
 #     mem-set writes memory/target (and refuses more than maxmem), uptime,
 #     shutdown writes control/shutdown (which idle_domu ignores), destroy
 #     removes the domain and its tree, and the hypervisor's free memory
@@ -120,6 +121,14 @@ check pvkit_unpause sh -c "! pvkit list idle | grep -qE ' [-rb]{2}p--- '"
 run pvkit stats idle; cat /tmp/out /tmp/err | head -20
 check pvkit_stats_domu sh -c "pvkit stats idle | grep -qE '^  console_io +[1-9]'"
 run pvkit vcpu-list idle; cat /tmp/out /tmp/err
+# pvkit-consoled took the console over and logs it under the domain's name
+# (idle_domu writes with console_io, not to its ring: the log stays empty)
+i=0
+until [ -e /var/log/pvkit/console/idle.log ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+echo "--- consoled: $(tr '\n' '|' </var/log/pvkit/consoled.log)"; ls -l /var/log/pvkit/console
+check pvkit_console_log [ -e /var/log/pvkit/console/idle.log ]
+run pvkit console nosuch
+check pvkit_console_no_such_domain one_line '^pvkit: nosuch: no such domain$'
 run pvkit dmesg
 check pvkit_dmesg grep -q '(pvkit) d'"$id"': ' /tmp/out
 run pvkit mem-set idle 8
@@ -194,7 +203,7 @@ if has '^RESULT pvkit_create pending'; then
     check has '^RESULT pvkit_failed_create_leaves_nothing ok'
 else
     for r in pvkit_create pvkit_list_domu pvkit_xenstore_tree pvkit_duplicate_name pvkit_pause \
-             pvkit_unpause pvkit_stats_domu pvkit_dmesg pvkit_mem_set pvkit_mem_set_above_max \
+             pvkit_unpause pvkit_stats_domu pvkit_console_log pvkit_console_no_such_domain pvkit_dmesg pvkit_mem_set pvkit_mem_set_above_max \
              pvkit_uptime_domu pvkit_shutdown_request pvkit_destroy pvkit_free_memory_back \
              pvkit_reboot_restart pvkit_shutdown_wait pvkit_free_memory_back_after_restart \
              pvkit_on_poweroff_destroy pvkit_create_destroy_cycles; do
