@@ -18,6 +18,11 @@
 #                    /etc/pvkit/idle.cfg, on_poweroff by the monitor, free
 #                    memory back after create/destroy cycles; part of
 #                    `make check`
+#   make check-dom0-pvkit-linux  pvkit creates a Linux domU (Debian's cloud
+#                    bzImage + a busybox initramfs) from a config file,
+#                    lists and destroys it (free memory back); shutdown
+#                    through xenstore once domU xenbus is served; part of
+#                    `make check`
 
 DOM0_DIR     := tests/integration/dom0
 DOM0_BUILD   := $(BUILD)/dom0
@@ -26,8 +31,8 @@ DOM0_DEB      = $(firstword $(wildcard $(LINUX_BUILD)/debs/linux-image-$(shell r
 DOM0_CMDLINE := console=hvc0
 DOM0_MEM     ?= 512
 
-.PHONY: dom0 run-dom0 check-dom0 check-dom0-pvkit
-check: check-dom0 check-dom0-pvkit
+.PHONY: dom0 run-dom0 check-dom0 check-dom0-pvkit check-dom0-pvkit-linux
+check: check-dom0 check-dom0-pvkit check-dom0-pvkit-linux
 
 dom0: $(DOM0_IMAGE)
 
@@ -63,3 +68,6 @@ check-dom0-pvkit: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(DOM0
                   $(BUILD)/guests/hello.elf
 	$(DOM0_DIR)/pvkit-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(DOM0_IDLE_ELF) \
 	    $(BUILD)/guests/hello.elf
+
+check-dom0-pvkit-linux: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(LINUX_CLOUD)
+	$(DOM0_DIR)/pvkit-linux-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(LINUX_CLOUD)
