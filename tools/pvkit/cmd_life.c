@@ -50,7 +50,7 @@ static bool gone(struct ctx *c, uint32_t domid)
     if (rc == 0 && d.shutdown) {
         /* preserved by its configuration: it will not go away by itself */
         char *act = store_record(c->xs, domid,
-                                 d.shutdown_reason == 1 ? "on_reboot" : "on_poweroff");
+                                 d.shutdown_reason == REASON_REBOOT ? "on_reboot" : "on_poweroff");
         bool preserved = act && strcmp(act, "preserve") == 0;
         free(act);
         return preserved;
@@ -68,7 +68,8 @@ static int request(struct ctx *c, const char *verb, uint32_t domid, const char *
     bool handles = feature && strcmp(feature, "1") == 0;
     free(feature);
     if (!handles && force) {
-        int rc = hv_remote_shutdown(c->hv, domid, strcmp(req, "reboot") == 0 ? 1 : 0);
+        int rc = hv_remote_shutdown(c->hv, domid,
+                                    strcmp(req, "reboot") == 0 ? REASON_REBOOT : REASON_POWEROFF);
         if (rc)
             return err_msg("%s: domain %u: %s", verb, domid, hv_strerror(rc));
         return 0;

@@ -106,6 +106,12 @@ int cmd_vcpu_list(struct ctx *c, const struct args *a)
 
     if (select_domains(c, a, &l))
         return 1;
+    struct vcpuinfo probe;
+    int rc = l.nr ? hv_vcpu_info(c->hv, l.doms[0].domid, 0, &probe) : 0;
+    if (rc && rc != -ESRCH) { /* say it once, before any output */
+        dominfo_list_free(&l);
+        return err_msg("vcpu-list: %s", hv_strerror(rc));
+    }
     format_vcpu_header(stdout);
     for (size_t i = 0; i < l.nr && !status; i++)
         for (uint32_t v = 0; v <= l.doms[i].max_vcpu_id; v++) {

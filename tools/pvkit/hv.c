@@ -295,6 +295,7 @@ int hv_read_console(struct hv *h, bool clear, char **text, size_t *len)
     for (;;) {
         struct xen_sysctl op = {.cmd = XEN_SYSCTL_readconsole};
         op.u.readconsole.incremental = 1;
+        op.u.readconsole.clear = clear; /* forgets what this call read, as Xen */
         op.u.readconsole.index = index;
         op.u.readconsole.count = (uint32_t)chunk;
         set_xen_guest_handle(op.u.readconsole.buffer, buf);
@@ -317,13 +318,6 @@ int hv_read_console(struct hv *h, bool clear, char **text, size_t *len)
         if (n < chunk || op.u.readconsole.index == index)
             break;
         index = op.u.readconsole.index;
-    }
-    if (!rc && clear) {
-        struct xen_sysctl op = {.cmd = XEN_SYSCTL_readconsole};
-        op.u.readconsole.clear = 1;
-        op.u.readconsole.count = 0;
-        set_xen_guest_handle(op.u.readconsole.buffer, buf);
-        rc = sysctl(h, &op);
     }
     hv_free(h, buf, chunk);
     if (rc) {

@@ -67,7 +67,8 @@ int hv_version(struct hv *h, struct hostinfo *hi);
 
 /*
  * XEN_SYSCTL_readconsole: the whole log ring into *TEXT (*LEN bytes,
- * NUL-terminated, free()d by the caller); CLEAR empties the ring after.
+ * NUL-terminated, free()d by the caller); with CLEAR the hypervisor
+ * forgets what was read (bytes logged meanwhile stay, as on Xen).
  */
 int hv_read_console(struct hv *h, bool clear, char **text, size_t *len);
 

@@ -86,6 +86,8 @@ free0=$(free_mem)
 echo "--- free memory before creating: $free0 MiB"
 run pvkit create -q idle kernel='"/x"'
 check pvkit_missing_kernel one_line '^pvkit: /x: No such file or directory$'
+run pvkit create -q idle kernel='"/usr/sbin/pvkit"'
+check pvkit_not_a_pv_kernel one_line '^pvkit: /usr/sbin/pvkit: an ELF64 kernel without Xen notes \(not a PV kernel\)$'
 run pvkit create -q idle vcpus=99
 check pvkit_too_many_vcpus one_line '^pvkit: .*vcpus'
 run pvkit create -q idle memory=1000000
@@ -131,6 +133,9 @@ run pvkit console nosuch
 check pvkit_console_no_such_domain one_line '^pvkit: nosuch: no such domain$'
 run pvkit dmesg
 check pvkit_dmesg grep -q '(pvkit) d'"$id"': ' /tmp/out
+run pvkit dmesg -c
+run pvkit dmesg
+check pvkit_dmesg_clear sh -c "! grep -q '(pvkit) d$id: ' /tmp/out"
 run pvkit mem-set idle 8
 check pvkit_mem_set sh -c "[ \"\$(xenstore-read /local/domain/$id/memory/target)\" = 8192 ]"
 run pvkit mem-set idle 64
@@ -194,7 +199,8 @@ has() { grep -qE -- "$1" "$log"; }
 check [ "$status" -eq 0 ]
 check has '^dom0: ready \(control_d\)'
 for r in pvkit_list pvkit_list_by_name_and_id pvkit_list_long pvkit_info pvkit_uptime pvkit_top_batch \
-         pvkit_no_such_domain pvkit_destroy_dom0_refused pvkit_missing_kernel pvkit_too_many_vcpus \
+         pvkit_no_such_domain pvkit_destroy_dom0_refused pvkit_missing_kernel pvkit_not_a_pv_kernel \
+         pvkit_too_many_vcpus \
          pvkit_too_much_memory; do
     check has "^RESULT $r ok"
 done
@@ -203,7 +209,7 @@ if has '^RESULT pvkit_create pending'; then
     check has '^RESULT pvkit_failed_create_leaves_nothing ok'
 else
     for r in pvkit_create pvkit_list_domu pvkit_xenstore_tree pvkit_duplicate_name pvkit_pause \
-             pvkit_unpause pvkit_stats_domu pvkit_console_log pvkit_console_no_such_domain pvkit_dmesg pvkit_mem_set pvkit_mem_set_above_max \
+             pvkit_unpause pvkit_stats_domu pvkit_console_log pvkit_console_no_such_domain pvkit_dmesg pvkit_dmesg_clear pvkit_mem_set pvkit_mem_set_above_max \
              pvkit_uptime_domu pvkit_shutdown_request pvkit_destroy pvkit_free_memory_back \
              pvkit_reboot_restart pvkit_shutdown_wait pvkit_free_memory_back_after_restart \
              pvkit_on_poweroff_destroy pvkit_create_destroy_cycles; do
