@@ -12,6 +12,8 @@
 # rings), `pvkit shutdown -w` must power it off cleanly through
 # control/shutdown and the monitor destroy it (on_poweroff); otherwise that
 # part is reported as pending (RESULT ... pending) with what was seen.
+# The shutdown part passes when the monitor's log says the domain shut down
+# with reason poweroff and was destroyed (its on_poweroff).
 #
 # Usage: pvkit-linux-check.sh BUILD DOM0_KERNEL DOM0_IMAGE DOMU_KERNEL
 set -u
@@ -20,14 +22,26 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# The initramfs's /init is a plain script that handles no signals, so
+# busybox's poweroff (which signals init) would do nothing: the kernel's
+# poweroff_cmd, run on a control/shutdown "poweroff" request, is pointed at
+# a script that says so and powers off at once.
 cat >"$work/payload" <<'PAYLOAD'
 #!/bin/sh
+echo /etc/pvkit/poweroff >/proc/sys/kernel/poweroff_cmd
 echo "linux-domu: init reached"
 sleep 600
 PAYLOAD
+cat >"$work/poweroff" <<'POWEROFF'
+#!/bin/sh
+echo "linux-domu: poweroff requested"
+sync
+exec poweroff -f
+POWEROFF
+chmod 755 "$work/poweroff"
 mkdir -p "$work/add/etc/pvkit/boot.d" "$work/add/usr/lib/pvkit"
 "$here/../../../tools/mkinitramfs" -o "$work/add/usr/lib/pvkit/domu.cpio.gz" \
-    --script "$work/payload" 2>/dev/null || { echo "check-dom0-pvkit-linux: mkinitramfs failed"; exit 1; }
+    --script "$work/payload" --add "$work/poweroff:/etc/pvkit/poweroff" 2>/dev/null || { echo "check-dom0-pvkit-linux: mkinitramfs failed"; exit 1; }
 cp -L "$domu_kernel" "$work/add/usr/lib/pvkit/vmlinuz"
 cat >"$work/add/etc/pvkit/linux.cfg" <<'CFG'
 name = "linux"
@@ -56,7 +70,13 @@ until [ "$(xenstore-read /local/domain/$id/control/feature-poweroff 2>/dev/null)
 done
 if [ "$(xenstore-read /local/domain/$id/control/feature-poweroff 2>/dev/null)" = 1 ]; then
     ok pvkit_linux_xenbus "after $((i / 10)) s"
-    if timeout 120 pvkit shutdown -w linux && ! pvkit list linux 2>/dev/null; then
+    # its /init must have set poweroff_cmd first (its line in pvkit-consoled's log)
+    i=0
+    until grep -q 'linux-domu: init reached' /var/log/pvkit/console/linux.log 2>/dev/null || [ $i -ge 900 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    if timeout 120 pvkit shutdown -w linux && ! pvkit list linux 2>/dev/null &&
+       grep -q "domain $id shut down (poweroff): action destroy" /var/log/pvkit/linux.log; then
         ok pvkit_linux_shutdown
     else
         fail pvkit_linux_shutdown "$(pvkit list linux 2>&1 | tail -1)"
