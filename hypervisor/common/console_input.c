@@ -45,7 +45,7 @@ static struct domain *next_focus(void)
     struct domain *d, *first = NULL, *after = NULL;
     bool seen = focus_hypervisor;
     for_each_domain(d, slot) {
-        if (d->state != DOMAIN_RUNNING || d->console_taken)
+        if (d->state != DOMAIN_RUNNING || d->console_taken || d->building)
             continue; /* a taken console's input comes from dom0's daemon */
         if (!first)
             first = d;

@@ -35,15 +35,26 @@
 #define P2M_DIR_ENTRIES 4096  /* p2m list pages: up to 8 GiB per domain */
 #define P2M_PER_PAGE    (PAGE_SIZE / sizeof(uint64_t))
 
+/*
+ * The build in progress: one at a time, under the hypervisor lock, possibly
+ * across the pieces of a continued hypercall (domain_build_start / _step).
+ * The configuration is copied in: the caller's may not outlive a piece.
+ */
 struct builder {
+    bool active;
     struct domain *d;
-    const struct domain_config *cfg;
+    const struct domain_config *cfg;    /* &cfg_copy */
+    struct domain_config cfg_copy;
+    struct image_src kernel, initrd;
+    char cmdline[MAX_GUEST_CMDLINE];
     struct pv_kernel_info kinfo;
     struct boot_layout layout;
+    uint64_t next_p2m_page, next_pfn;   /* allocation progress */
 };
 
-/* Machine frames of the p2m list pages of the domain being built (one build at a
- * time, under the hypervisor lock). */
+static struct builder the_build;
+
+/* Machine frames of the p2m list pages of the domain being built. */
 static uint64_t p2m_dir[P2M_DIR_ENTRIES];
 
 static uint64_t p2m_get(uint64_t pfn)
@@ -75,32 +86,50 @@ static int copy_to_pseudo_phys(uint64_t pa, const struct image_src *img, uint64_
     return 0;
 }
 
-static int load_segment(uint64_t pa, const struct image_src *img, uint64_t offset,
-                        uint64_t filesz, uint64_t memsz, void *ctx)
+/* Zeroes n bytes at pseudo-physical address pa of the domain being built. */
+static void zero_pseudo_phys(uint64_t pa, uint64_t n)
 {
-    /* Frames arrive zeroed, so only the file part needs copying. */
-    (void)memsz;
-    (void)ctx;
-    return copy_to_pseudo_phys(pa, img, offset, filesz);
+    while (n) {
+        uint64_t in_page = pa & (PAGE_SIZE - 1), chunk = MIN(n, PAGE_SIZE - in_page);
+        memset((uint8_t *)pfn_ptr(pa >> PAGE_SHIFT) + in_page, 0, chunk);
+        pa += chunk;
+        n -= chunk;
+    }
 }
 
 /*
- * Allocates the domain's nr_pages frames. The p2m list lives in the domain's
- * own memory (at p2m_pfn), so its pages are allocated first and every
- * pfn -> mfn entry is written straight into them.
+ * Copies a segment's file part and zeroes the rest up to memsz, in segment
+ * order as Xen's libelf does: a later segment's bss clears what an earlier
+ * one put there.
  */
-static int allocate_memory(struct builder *b)
+static int load_segment(uint64_t pa, const struct image_src *img, uint64_t offset,
+                        uint64_t filesz, uint64_t memsz, void *ctx)
+{
+    (void)ctx;
+    int rc = copy_to_pseudo_phys(pa, img, offset, filesz);
+    if (!rc)
+        zero_pseudo_phys(pa + filesz, memsz - filesz);
+    return rc;
+}
+
+/*
+ * Allocates up to `limit` more of the domain's nr_pages frames: 0 when all
+ * are there, -XEN_ERESTART when more remain, -XEN_ENOMEM. The p2m list
+ * lives in the domain's own memory (at p2m_pfn), so its pages are
+ * allocated first and every pfn -> mfn entry is written straight into them.
+ */
+static int allocate_memory(struct builder *b, uint64_t limit)
 {
     const struct boot_layout *l = &b->layout;
 
-    for (uint64_t i = 0; i < l->p2m_pages; i++) {
+    for (; b->next_p2m_page < l->p2m_pages && limit; b->next_p2m_page++, limit--) {
         int64_t mfn = alloc_zeroed_frame(b->d->id);
         if (mfn < 0)
             return -XEN_ENOMEM;
-        p2m_dir[i] = (uint64_t)mfn;
+        p2m_dir[b->next_p2m_page] = (uint64_t)mfn;
     }
-    for (uint64_t pfn = 0; pfn < l->nr_pages; pfn++) {
-        uint64_t mfn;
+    for (; b->next_pfn < l->nr_pages && limit; b->next_pfn++, limit--) {
+        uint64_t pfn = b->next_pfn, mfn;
         if (pfn >= l->p2m_pfn && pfn - l->p2m_pfn < l->p2m_pages) {
             mfn = p2m_dir[pfn - l->p2m_pfn];
         } else {
@@ -112,7 +141,7 @@ static int allocate_memory(struct builder *b)
         ((uint64_t *)mfn_to_virt(p2m_dir[pfn / P2M_PER_PAGE]))[pfn % P2M_PER_PAGE] = mfn;
         m2p_set(mfn, pfn);
     }
-    return 0;
+    return b->next_pfn == l->nr_pages ? 0 : -XEN_ERESTART;
 }
 
 static void set_frame_state(uint64_t mfn, enum frame_type type, uint32_t type_count,
@@ -327,15 +356,14 @@ static int check_config(struct builder *b, const char **why)
     return rc;
 }
 
+/* Everything after the memory: the kernel and initrd, tables, start_info, vCPUs. */
 static int populate(struct builder *b)
 {
     const struct domain_config *cfg = b->cfg;
     const struct boot_layout *l = &b->layout;
     int rc;
 
-    /* shared_info and the grant table first: the domain's, but outside its p2m. */
-    if ((rc = setup_shared_info(b->d)) || (rc = grant_table_create(b->d)) ||
-        (rc = allocate_memory(b)) || (rc = pv_kernel_load(cfg->kernel, &b->kinfo, load_segment, b)))
+    if ((rc = pv_kernel_load(cfg->kernel, &b->kinfo, load_segment, b)))
         return rc;
     if (l->initrd_pages &&
         (rc = copy_to_pseudo_phys(l->initrd_pfn << PAGE_SHIFT, cfg->initrd, 0, cfg->initrd->size)))
@@ -360,13 +388,41 @@ static int populate(struct builder *b)
     return 0;
 }
 
-int domain_build(const struct domain_config *cfg, struct domain **out)
+/* Copies cfg, and what it points at, into the builder. */
+static void take_config(struct builder *b, const struct domain_config *cfg)
 {
-    struct builder b = { .cfg = cfg };
+    b->cfg_copy = *cfg;
+    b->kernel = *cfg->kernel;
+    b->cfg_copy.kernel = &b->kernel;
+    if (cfg->initrd) {
+        b->initrd = *cfg->initrd;
+        b->cfg_copy.initrd = &b->initrd;
+    }
+    strlcpy(b->cmdline, cfg->cmdline ? cfg->cmdline : "", sizeof(b->cmdline));
+    b->cfg_copy.cmdline = b->cmdline;
+    b->cfg = &b->cfg_copy;
+}
+
+static void build_failed(struct builder *b, int rc)
+{
+    printk(LOG_ERR, "(pvkit) d%u: build failed: %s\n", b->cfg->id,
+           rc == -XEN_EFAULT ? "image unreadable" : rc == -XEN_EINVAL ? "image changed"
+                                                   : "out of memory");
+    domain_free(b->d);
+    b->active = false;
+}
+
+int domain_build_start(const struct domain_config *cfg)
+{
+    struct builder *b = &the_build;
     const char *why = "";
     int rc;
 
-    if ((rc = check_config(&b, &why))) {
+    if (b->active)
+        return -XEN_EBUSY;
+    memset(b, 0, sizeof(*b));
+    take_config(b, cfg);
+    if ((rc = check_config(b, &why))) {
         printk(LOG_ERR, "(pvkit) d%u: kernel refused: %s\n", cfg->id, why);
         return rc;
     }
@@ -374,30 +430,70 @@ int domain_build(const struct domain_config *cfg, struct domain **out)
         printk(LOG_ERR, "(pvkit) d%u: a domain with this id exists\n", cfg->id);
         return -XEN_EEXIST;
     }
-    b.d = domain_alloc(cfg->id);
-    if (!b.d) {
+    b->d = domain_alloc(cfg->id);
+    if (!b->d) {
         printk(LOG_ERR, "(pvkit) d%u: no domain slot free\n", cfg->id);
         return -XEN_ENOSPC;
     }
-    b.d->privileged = cfg->privileged;
-    b.d->paused = cfg->paused;
-    b.d->nr_pages = b.d->max_pages = b.layout.nr_pages;
-    if ((rc = populate(&b))) {
-        printk(LOG_ERR, "(pvkit) d%u: build failed: %s\n", cfg->id,
-               rc == -XEN_EFAULT ? "image unreadable" : rc == -XEN_EINVAL ? "image changed"
-                                                       : "out of memory");
-        domain_free(b.d);
+    b->d->privileged = cfg->privileged;
+    b->d->paused = cfg->paused;
+    b->d->building = true;
+    b->d->nr_pages = b->d->max_pages = b->layout.nr_pages;
+    b->active = true;
+    /* shared_info and the grant table first: the domain's, but outside its p2m. */
+    if ((rc = setup_shared_info(b->d)) || (rc = grant_table_create(b->d))) {
+        build_failed(b, rc);
+        return rc;
+    }
+    return 0;
+}
+
+int domain_build_step(uint64_t frames, struct domain **out)
+{
+    struct builder *b = &the_build;
+    int rc;
+
+    if (!b->active)
+        return -XEN_EINVAL;
+    rc = allocate_memory(b, frames);
+    if (rc == -XEN_ERESTART)
+        return rc;
+    if (rc || (rc = populate(b))) {
+        build_failed(b, rc);
         return rc;
     }
     printk(LOG_INFO, "(pvkit) d%u: %s kernel, entry %lx, %lu MiB, boot map %lu KiB "
-           "(start_info %lx, page tables %lx+%lu)%s\n", cfg->id,
-           b.kinfo.guest_os[0] ? b.kinfo.guest_os : "PV", (unsigned long)b.kinfo.entry,
-           (unsigned long)(b.layout.nr_pages >> 8),
-           (unsigned long)(b.layout.mapped_pages << 2),
-           (unsigned long)pfn_va(&b.layout, b.layout.start_info_pfn),
-           (unsigned long)pfn_va(&b.layout, b.layout.pt_pfn),
-           (unsigned long)b.layout.nr_pt_frames,
-           b.kinfo.has_hypercall_page ? ", hypercall page" : "");
-    *out = b.d;
+           "(start_info %lx, page tables %lx+%lu)%s\n", b->cfg->id,
+           b->kinfo.guest_os[0] ? b->kinfo.guest_os : "PV", (unsigned long)b->kinfo.entry,
+           (unsigned long)(b->layout.nr_pages >> 8),
+           (unsigned long)(b->layout.mapped_pages << 2),
+           (unsigned long)pfn_va(&b->layout, b->layout.start_info_pfn),
+           (unsigned long)pfn_va(&b->layout, b->layout.pt_pfn),
+           (unsigned long)b->layout.nr_pt_frames,
+           b->kinfo.has_hypercall_page ? ", hypercall page" : "");
+    b->d->building = false;
+    b->active = false;
+    *out = b->d;
     return 0;
+}
+
+struct domain *domain_build_pending(void)
+{
+    return the_build.active ? the_build.d : NULL;
+}
+
+void domain_build_abandon(void)
+{
+    struct builder *b = &the_build;
+    if (!b->active)
+        return;
+    printk(LOG_INFO, "(pvkit) d%u: build abandoned\n", b->cfg->id);
+    domain_free(b->d);
+    b->active = false;
+}
+
+int domain_build(const struct domain_config *cfg, struct domain **out)
+{
+    int rc = domain_build_start(cfg);
+    return rc ? rc : domain_build_step(UINT64_MAX, out);
 }

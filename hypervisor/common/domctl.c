@@ -74,7 +74,7 @@ static void get_info(const struct domain *d, struct xen_domctl_getdomaininfo *in
     *info = (struct xen_domctl_getdomaininfo){
         .domain = d->id, .flags = info_flags(d), .tot_pages = d->nr_pages,
         .max_pages = d->max_pages, .shared_info_frame = d->shared_info_mfn,
-        .max_vcpu_id = d->nr_vcpus - 1, .cpupool = 0, .gpaddr_bits = (uint8_t)phys_addr_bits,
+        .max_vcpu_id = d->nr_vcpus ? d->nr_vcpus - 1 : 0, .cpupool = 0, .gpaddr_bits = (uint8_t)phys_addr_bits,
     };
     for (unsigned int i = 0; i < d->nr_vcpus; i++) {
         const struct vcpu *v = &d->vcpus[i];
@@ -273,17 +273,73 @@ static int pick_domid(domid_t want, domid_t *out)
     return -XEN_ENOSPC;
 }
 
-/* Checks every argument, then builds; on any failure nothing is left behind. */
-static long create_pv(uint64_t arg, struct xen_domctl *op)
+/*
+ * Who is creating the domain under construction (domain_build_pending):
+ * the vCPU and the address of its op, and when its last piece ran.
+ * Hypervisor lock.
+ */
+static struct {
+    const struct vcpu *v;
+    uint64_t op_va;
+    uint64_t last_ns;
+} creator;
+
+#define CREATE_STALE_NS (10ull * 1000000000) /* a build not continued this long is abandoned */
+
+/* Writes the answer back with the continuation flag cleared; rc passes through. */
+static long create_done(uint64_t arg, struct xen_domctl *op, long rc)
+{
+    ((struct pvkit_domctl_create_pv *)&op->u)->flags = 0;
+    if (copy_to_guest(arg, op, sizeof(*op)) && rc == 0)
+        return -XEN_EFAULT;
+    return rc;
+}
+
+/*
+ * One piece of the build: up to a call's budget of frames, re-issued
+ * (PVKIT_CREATE_CONTINUED in the caller's op) until the domain is built.
+ */
+static long create_continue(const struct vcpu *v, const uint64_t args[5], struct xen_domctl *op)
+{
+    struct pvkit_domctl_create_pv *c = (struct pvkit_domctl_create_pv *)&op->u;
+    struct domain *d = domain_build_pending();
+    long rc;
+
+    if (!d || creator.v != v || creator.op_va != args[0] || d->id != op->domain)
+        return create_done(args[0], op, -XEN_ESRCH); /* abandoned or destroyed meanwhile */
+    rc = domain_build_step(hypercall_claim(UINT64_MAX, 1), &d);
+    if (rc == -XEN_ERESTART) {
+        creator.last_ns = system_time_ns();
+        return hypercall_continue(__HYPERVISOR_domctl, args);
+    }
+    if (rc)
+        return create_done(args[0], op, rc);
+    c->store_mfn = d->store_mfn;
+    c->store_port = d->store_port;
+    c->console_mfn = d->console_mfn;
+    c->console_port = d->console_port;
+    if ((rc = create_done(args[0], op, 0)))
+        domain_free(d); /* never ran, nothing maps it: freed at once */
+    return rc;
+}
+
+/*
+ * Checks every argument, creates the domain and builds it in pieces; on any
+ * failure nothing is left behind. A build another vCPU left pending is
+ * -EBUSY, unless it has not been continued for CREATE_STALE_NS (or is this
+ * vCPU's own, left behind): then it is abandoned.
+ */
+static long create_pv(const struct vcpu *v, const uint64_t args[5], struct xen_domctl *op)
 {
     struct pvkit_domctl_create_pv *c = (struct pvkit_domctl_create_pv *)&op->u;
     static char cmdline[PVKIT_CMDLINE_MAX]; /* hypervisor lock */
     struct image_src kernel = guest_image(c->kernel, c->kernel_size);
     struct image_src initrd = guest_image(c->initrd, c->initrd_size);
-    struct domain *d;
     domid_t id;
     long rc;
 
+    if (c->flags == PVKIT_CREATE_CONTINUED)
+        return create_continue(v, args, op);
     if (c->flags || c->max_vcpus == 0 || c->max_vcpus > PVKIT_MAX_VCPUS || c->mem_kb % 4 ||
         c->mem_kb == 0 || (!c->initrd && c->initrd_size))
         return -XEN_EINVAL;
@@ -292,28 +348,33 @@ static long create_pv(uint64_t arg, struct xen_domctl *op)
     if (!guest_range_ok(c->kernel, c->kernel_size) ||
         (c->initrd && !guest_range_ok(c->initrd, c->initrd_size)))
         return -XEN_EFAULT;
+    if (domain_build_pending()) {
+        if (creator.v != v && system_time_ns() - creator.last_ns < CREATE_STALE_NS)
+            return -XEN_EBUSY;
+        domain_build_abandon();
+    }
     if ((rc = copy_cmdline(c->cmdline, cmdline)) || (rc = pick_domid(op->domain, &id)))
         return rc;
     /* The answer must be writable before anything is built. */
-    if (copy_to_guest(arg, op, sizeof(*op)))
+    if (copy_to_guest(args[0], op, sizeof(*op)))
         return -XEN_EFAULT;
     struct domain_config cfg = {
         .id = id, .mem_bytes = c->mem_kb << 10, .nr_vcpus = c->max_vcpus,
         .kernel = &kernel, .initrd = c->initrd ? &initrd : NULL, .cmdline = cmdline,
         .paused = true, .store_channel = true,
     };
-    if ((rc = domain_build(&cfg, &d)))
+    if ((rc = domain_build_start(&cfg)))
         return rc;
+    creator.v = v;
+    creator.op_va = args[0];
+    creator.last_ns = system_time_ns();
     op->domain = id;
-    c->store_mfn = d->store_mfn;
-    c->store_port = d->store_port;
-    c->console_mfn = d->console_mfn;
-    c->console_port = d->console_port;
-    if (copy_to_guest(arg, op, sizeof(*op))) {
-        domain_free(d); /* never ran, nothing maps it: freed at once */
+    c->flags = PVKIT_CREATE_CONTINUED;
+    if (copy_to_guest(args[0], op, sizeof(*op))) {
+        domain_build_abandon();
         return -XEN_EFAULT;
     }
-    return 0;
+    return create_continue(v, args, op);
 }
 
 /* --- reading --------------------------------------------------------------------- */
@@ -412,10 +473,16 @@ long do_domctl(struct vcpu *v, const uint64_t args[5])
         return copy_to_guest(args[0], &op, sizeof(op)) ? -XEN_EFAULT : 0;
     }
     if (op.cmd == PVKIT_DOMCTL_create_pv)
-        return create_pv(args[0], &op);
+        return create_pv(v, args, &op);
     struct domain *d = domain_find(op.domain);
     if (!d)
         return -XEN_ESRCH;
+    if (d->building && op.cmd == XEN_DOMCTL_destroydomain) {
+        domain_build_abandon(); /* its creator's next piece answers -ESRCH */
+        return 0;
+    }
+    if (d->building && op.cmd != PVKIT_DOMCTL_get_stats)
+        return -XEN_EBUSY;
     switch (op.cmd) {
     case PVKIT_DOMCTL_console_takeover:
         return console_takeover(v, args[0], d, &op);
@@ -468,6 +535,8 @@ static long read_console(struct xen_sysctl_readconsole *rc)
     uint32_t done = 0, index = rc->index;
     bool from_index = rc->incremental;
 
+    log_ring_read(&index, from_index, chunk, 0); /* where the read starts, even for count 0 */
+    from_index = true;
     while (done < rc->count) {
         uint32_t n = log_ring_read(&index, from_index, chunk, MIN(rc->count - done,
                                                                  (uint32_t)sizeof(chunk)));
@@ -476,7 +545,6 @@ static long read_console(struct xen_sysctl_readconsole *rc)
         if (copy_to_guest(GUEST_HANDLE_VA(rc->buffer) + done, chunk, n))
             return -XEN_EFAULT;
         done += n;
-        from_index = true;
     }
     if (rc->clear)
         log_ring_clear(index);

@@ -321,8 +321,11 @@ int pv_kernel_load(const struct image_src *img, const struct pv_kernel_info *inf
 {
     Elf64_Ehdr eh;
 
+    const char *why;
     if (read_at(img, 0, &eh, sizeof(eh)))
         return -XEN_EFAULT;
+    if (check_header(&eh, img->size, &why)) /* changed since the parse */
+        return -XEN_EINVAL;
     for (unsigned int i = 0; i < eh.e_phnum; i++) {
         Elf64_Phdr ph;
         int rc;

@@ -130,13 +130,13 @@ static long decrease(struct domain *d, const struct xen_memory_reservation *r, u
  * populate_physmap (pfns in, mfns out) and increase_reservation (mfns out) of
  * extents [start, start + n), stopping at the first that fails. Returns the
  * extents done: none for a dying domain (as Xen's assign_pages), whose
- * frames are on their way back.
+ * frames are on their way back, nor for one the builder is still filling.
  */
 static long populate(struct domain *d, const struct xen_memory_reservation *r, uint64_t start,
                      uint64_t n, bool with_pfns)
 {
     uint64_t done;
-    if (domain_state(d) == DOMAIN_DYING)
+    if (domain_state(d) == DOMAIN_DYING || d->building)
         return 0;
     for (done = 0; done < n && d->nr_pages < d->max_pages; done++) {
         uint64_t pfn = 0, slot = GUEST_HANDLE_VA(r->extent_start) + (start + done) * 8;
@@ -213,7 +213,7 @@ long do_memory_op(struct vcpu *v, const uint64_t args[5])
     case XENMEM_maximum_reservation:
         return reservation_size(v, cmd, arg);
     case XENMEM_maximum_gpfn:
-        return (long)v->domain->max_pages - 1;
+        return v->domain->max_pages ? (long)v->domain->max_pages - 1 : 0; /* as Xen: never < 0 */
     case XENMEM_machphys_mapping:
         return machphys_mapping(arg);
     case XENMEM_memory_map:

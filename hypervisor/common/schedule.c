@@ -77,11 +77,16 @@ static unsigned int runnable_count(void)
     return n;
 }
 
+/*
+ * Whether some domain can still run: running and not paused. Paused domains
+ * alone keep nothing going (no one is left to unpause them; Xen likewise
+ * goes down with its hardware domain).
+ */
 static bool any_domain_running(void)
 {
     struct domain *d;
     for_each_domain(d, slot)
-        if (d->state == DOMAIN_RUNNING)
+        if (d->state == DOMAIN_RUNNING && !d->paused)
             return true;
     return false;
 }

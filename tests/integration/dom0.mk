@@ -11,7 +11,9 @@
 #                    step (Debian's libxencall/libxenevtchn/libxengnttab
 #                    through /dev/xen, xenstore-utils through xenstore-lite,
 #                    the kernel's xenbus through the ring xenstore-lite
-#                    serves); part of `make check`
+#                    serves, a domU created at run time served through its
+#                    own ring: xs-domu-e2e.c with the xs_domu.c kernel);
+#                    part of `make check`
 #   make check-dom0-pvkit  boot it with a boot.d step that drives the pvkit
 #                    command: read-only verbs, refusals, create/list/pause/
 #                    unpause/stats/destroy of a tiny PV domU from
@@ -20,9 +22,9 @@
 #                    `make check`
 #   make check-dom0-pvkit-linux  pvkit creates a Linux domU (Debian's cloud
 #                    bzImage + a busybox initramfs) from a config file,
-#                    lists and destroys it (free memory back); shutdown
-#                    through xenstore once domU xenbus is served; part of
-#                    `make check`
+#                    lists it, shuts it down through xenstore (control/
+#                    shutdown, clean poweroff) and checks free memory is
+#                    back; part of `make check`
 
 DOM0_DIR     := tests/integration/dom0
 DOM0_BUILD   := $(BUILD)/dom0
@@ -50,19 +52,36 @@ $(DOM0_BUILD)/dom0-selftest: $(DOM0_DIR)/dom0-selftest.c
 	gcc -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $< \
 	    -lxengnttab -lxenevtchn -lxencall -lxentoolcore -lxentoollog
 
-check-dom0: $(DOM0_IMAGE) $(DOM0_BUILD)/dom0-selftest $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
-	$(DOM0_DIR)/run-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(DOM0_BUILD)/dom0-selftest
-
-# domU test kernels for the dom0 checks (domu/*.c), built with the PV test
-# kernels' framework (tests/guests/guests.mk) but never run on their own:
-# they need a dom0 with xenstore-lite and pvkit-consoled.
-DOM0_DOMU_ELFS := $(patsubst $(DOM0_DIR)/domu/%.c,$(DOM0_BUILD)/domu/%.elf,$(wildcard $(DOM0_DIR)/domu/*.c))
-$(DOM0_BUILD)/domu/%.elf: $(DOM0_DIR)/domu/%.c $(GUEST_LIB_SYSCALL) $(GUEST_EVT_OBJS) $(GUEST_DIR)/lib/guest.ld
+# The XenStore end-to-end check: dom0's toolstack half and the domU it
+# creates, a kernel of the test-kernel framework. The toolstack half links
+# Debian's shared libraries, which the image holds for xenstore-lite and
+# xenstore-utils: statically linked, libxenstore's calls fail once its
+# watch thread runs (EINVAL, then EBADF).
+$(DOM0_BUILD)/xs-domu-e2e: $(DOM0_DIR)/xs-domu-e2e.c hypervisor/include/public/pvkit.h
 	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_LIB_SYSCALL) $(GUEST_EVT_OBJS)
+	gcc -std=gnu11 -O2 -Wall -Wextra -Werror -Ihypervisor/include -o $@ $< -lxenstore -lxencall
+$(DOM0_BUILD)/xs_domu.o: $(DOM0_DIR)/xs_domu.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+-include $(DOM0_BUILD)/xs_domu.d
+$(DOM0_BUILD)/xs_domu.elf: $(DOM0_BUILD)/xs_domu.o $(GUEST_LIB_SYSCALL) $(GUEST_EVT_OBJS) \
+    $(GUEST_DIR)/lib/guest.ld
+	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
-# idle_domu (domu/idle_domu.c): a domU that stays up, for check-dom0-pvkit.
-DOM0_IDLE_ELF := $(DOM0_BUILD)/domu/idle_domu.elf
+check-dom0: $(DOM0_IMAGE) $(DOM0_BUILD)/dom0-selftest $(DOM0_BUILD)/xs-domu-e2e \
+    $(DOM0_BUILD)/xs_domu.elf $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
+	$(DOM0_DIR)/run-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(DOM0_BUILD)/dom0-selftest \
+	    $(DOM0_BUILD)/xs-domu-e2e $(DOM0_BUILD)/xs_domu.elf
+
+# idle_domu: a domU that stays up, for check-dom0-pvkit (the test-kernel framework).
+DOM0_IDLE_ELF := $(DOM0_BUILD)/idle_domu.elf
+$(DOM0_BUILD)/idle_domu.o: $(DOM0_DIR)/idle_domu.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+-include $(DOM0_BUILD)/idle_domu.d
+$(DOM0_IDLE_ELF): $(DOM0_BUILD)/idle_domu.o $(GUEST_LIB_SYSCALL) $(GUEST_EVT_OBJS) \
+    $(GUEST_DIR)/lib/guest.ld
+	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
 check-dom0-pvkit: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(DOM0_IDLE_ELF) \
                   $(BUILD)/guests/hello.elf

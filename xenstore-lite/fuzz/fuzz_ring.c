@@ -97,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	d.logf = NULL;
-	domain_introduce(&d, 1, 0, 0);
+	domain_introduce(&d, 1, 0, 1);
 	r = ring_attach(&d, 1, in, NULL, NULL);
 	while (r && off < size) {
 		uint32_t req_prod, rsp_cons, rsp_prod;

@@ -1,13 +1,15 @@
 /*
  * main: the xenstore-lite daemon's entry point. Parses the command line,
- * sets up logging, the socket, the initial domain's ring (dom0.h: when
- * /proc/xen/xsd_kva exists, unless -D) and signal handling, and runs the
- * libevent loop in the foreground until SIGTERM or SIGINT, then shuts down
- * cleanly (clients closed, socket file removed, ring released).
+ * sets up logging, the socket, the hypervisor (xen.h: on a Xen host, where
+ * /dev/xen/evtchn exists; introduced domains are then served), the initial
+ * domain's ring (dom0.h: when /proc/xen/xsd_kva exists, unless -D) and
+ * signal handling, and runs the libevent loop in the foreground until
+ * SIGTERM or SIGINT, then shuts down cleanly (clients closed, socket file
+ * removed, rings released).
  * Exit status: 0 after a signal or --help, 1 if it could not start (the
- * socket path already served by a running daemon, unusable, a dom0 ring
- * that exists but cannot be served, ...), 2 on a usage error (unknown
- * option, bad quota, stray argument).
+ * socket path already served by a running daemon, unusable, a Xen host
+ * whose interfaces or dom0 ring cannot be served, ...), 2 on a usage error
+ * (unknown option, bad quota, stray argument).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,7 +20,9 @@
 #include <string.h>
 #include <event2/event.h>
 #include "dom0.h"
+#include "domain.h"
 #include "socket.h"
+#include "xen.h"
 #include "xsd.h"
 
 #define DEFAULT_SOCKET "/var/run/xenstored/socket"
@@ -91,29 +95,35 @@ static int parse_args(int argc, char **argv, struct xsd *d, const char **sock, b
 	return 0;
 }
 
-/* Serve dom0's ring on base if want and it exists (*r set, else NULL).
- * Returns 0, or -errno (reported) if it exists but cannot be served. */
-static int start_dom0(struct xsd *d, struct event_base *base, bool want,
-		      struct dom0_ring **r)
+/* Open the hypervisor (*x set, NULL when hosted) and, if dom0 is set and
+ * this is the initial domain, serve dom0's own ring. Returns 0, or -errno
+ * (reported) if this is a Xen host that cannot be served. */
+static int start_xen(struct xsd *d, struct event_base *base, bool dom0, struct xen **x)
 {
-	int err;
+	unsigned port;
+	int err = xen_open(d, base, x);
 
-	*r = NULL;
-	if (!want)
-		return 0;
-	err = dom0_ring_start(d, base, DOM0_XENFS, r);
-	if (err == -ENOENT) {
-		xsd_log(d, LOG_INFO, "no %s/xsd_kva: not dom0, sockets only", DOM0_XENFS);
-		return 0;
-	}
-	if (err == -ENOSYS) {
-		xsd_log(d, LOG_WARN, "built without libxenevtchn: not serving %s/xsd_kva",
-			DOM0_XENFS);
+	if (err == -ENOENT || err == -ENOSYS) {
+		*x = NULL;
+		xsd_log(d, err == -ENOSYS || dom0_present(DOM0_XENFS) ? LOG_WARN : LOG_INFO,
+			"%s: sockets only, INTRODUCE records domains without serving them",
+			err == -ENOSYS ? "built without libxen" : "no /dev/xen/evtchn (not on Xen)");
 		return 0;
 	}
-	if (err < 0)
-		fprintf(stderr, "xenstore-lite: cannot serve dom0's ring (%s/xsd_kva, "
-			"xsd_port): %s\n", DOM0_XENFS, strerror(-err));
+	if (err < 0) {
+		fprintf(stderr, "xenstore-lite: cannot open the hypervisor interfaces "
+			"(/dev/xen/evtchn, gntdev, privcmd; VIRQ_DOM_EXC): %s\n", strerror(-err));
+		return err;
+	}
+	if (!dom0 || !dom0_present(DOM0_XENFS))
+		return 0;
+	if ((err = dom0_port(DOM0_XENFS, &port)) == 0 &&
+	    (err = domain_connect_dom0(d, port)) == 0) {
+		xsd_log(d, LOG_WARN, "serving dom0's ring (%s/xsd_kva, port %u)", DOM0_XENFS, port);
+		return 0;
+	}
+	fprintf(stderr, "xenstore-lite: cannot serve dom0's ring (%s/xsd_kva, "
+		"xsd_port): %s\n", DOM0_XENFS, strerror(-err));
 	return err;
 }
 
@@ -124,7 +134,7 @@ static int run(struct xsd *d, const char *sock, bool dom0)
 	struct event_base *base = event_base_new();
 	struct event *sigterm = NULL, *sigint = NULL;
 	struct sock_server *srv = NULL;
-	struct dom0_ring *ring = NULL;
+	struct xen *xen = NULL;
 	int rc = 1;
 
 	if (!base)
@@ -146,12 +156,12 @@ static int run(struct xsd *d, const char *sock, bool dom0)
 		goto out;
 	}
 	xsd_log(d, LOG_WARN, "listening on %s", sock);
-	if (start_dom0(d, base, dom0, &ring) == 0) {
+	if (start_xen(d, base, dom0, &xen) == 0) {
 		rc = event_base_dispatch(base) < 0;
 		xsd_log(d, LOG_WARN, "shutting down");
 	}
-	if (ring)
-		dom0_ring_stop(ring);
+	if (xen)
+		xen_close(xen);
 	sock_shutdown(srv);
 out:
 	if (sigterm)

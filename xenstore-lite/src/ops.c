@@ -83,15 +83,34 @@ static int req_path(struct conn *c, const struct req *r, bool special, char *out
 	return path_canon(c->home, a, special, out);
 }
 
+/* path is absent: -ENOENT if c has any of bits on its nearest existing
+ * ancestor, else -EACCES, so that a node's absence is not told to whom
+ * may not see it (xenstored's errno_from_parents); or the view's error. */
+static int absent_error(struct conn *c, const struct req *r, const char *path, unsigned bits)
+{
+	char anc[PATH_BUF];
+	const struct node *a = NULL;
+	int err = 0;
+
+	strcpy(anc, path);
+	while (!a && strcmp(anc, "/") != 0) {
+		path_parent(anc, anc);
+		if (!(a = view_get(c, r->t, anc, false, &err)) && err)
+			return err;
+	}
+	return a && (perms_access(&a->perms, &c->who) & bits) ? -ENOENT : -EACCES;
+}
+
 /* The node at path in the request's view, checked for access bits.
- * Returns it, or NULL with *err set (-ENOENT if absent). */
+ * Returns it, or NULL with *err set (-ENOENT if absent and c may see the
+ * nearest existing ancestor, else -EACCES). */
 static const struct node *req_node(struct conn *c, const struct req *r,
 				   const char *path, bool kids, unsigned bits, int *err)
 {
 	const struct node *n = view_get(c, r->t, path, kids, err);
 
 	if (!n) {
-		*err = *err ? *err : -ENOENT;
+		*err = *err ? *err : absent_error(c, r, path, bits);
 		return NULL;
 	}
 	if ((perms_access(&n->perms, &c->who) & bits) != bits) {

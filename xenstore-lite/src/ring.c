@@ -18,6 +18,7 @@ struct ring_conn {
 	void (*notify)(void *arg);
 	void *arg;
 	bool broken;
+	bool dropped;		/* broken, and the connection's state dropped */
 	bool closed;
 };
 
@@ -140,41 +141,57 @@ static long ring_push(struct ring_conn *r)
 	return total;
 }
 
-/* Guest asked to reconnect: forget the connection's state and reset the
- * ring to empty, then report CONNECTED. */
-static void ring_reconnect(struct ring_conn *r)
+void ring_reset(struct ring_conn *r)
 {
 	struct xenstore_domain_interface *in = r->intf;
 
-	conn_reset(r->c);
+	if (r->c)
+		conn_reset(r->c);
 	in->req_cons = in->req_prod = 0;
 	in->rsp_cons = in->rsp_prod = 0;
 	in->error = XENSTORE_ERROR_NONE;
 	r->broken = false;
+	r->dropped = false;
 	__atomic_store_n(&in->connection, XENSTORE_CONNECTED, __ATOMIC_RELEASE);
+}
+
+/* A broken ring's connection keeps nothing (outside any request: ring_fail
+ * may run inside one, when a reply is pushed, so it cannot do this). */
+static void ring_drop(struct ring_conn *r)
+{
+	if (r->broken && !r->dropped) {
+		conn_reset(r->c);
+		r->dropped = true;
+	}
 }
 
 int ring_service(struct ring_conn *r)
 {
 	bool moved_any = false;
-	long in, out;
+	long in, out, budget = RING_BUDGET;
 
 	if (!r->c || r->closed)
 		return -EIO;
 	if (__atomic_load_n(&r->intf->connection, __ATOMIC_ACQUIRE) == XENSTORE_RECONNECT) {
-		ring_reconnect(r);
+		ring_reset(r);
 		moved_any = true;
 	}
-	if (r->broken)
+	if (r->broken) {
+		ring_drop(r);
 		return -EIO;
+	}
 	do {
 		in = ring_pull(r);
 		out = in < 0 ? 0 : ring_push(r);
 		moved_any |= in > 0 || out > 0;
-	} while (!r->broken && (in > 0 || out > 0));
+		budget -= in > 0 ? in : 0;
+	} while (!r->broken && (in > 0 || out > 0) && budget > 0);
 	if ((moved_any || r->broken) && r->notify)
 		r->notify(r->arg);
-	return r->broken || r->closed ? -EIO : 0;
+	ring_drop(r);
+	if (r->broken || r->closed)
+		return -EIO;
+	return budget <= 0 && (in > 0 || out > 0);
 }
 
 void ring_detach(struct ring_conn *r)

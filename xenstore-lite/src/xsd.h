@@ -28,6 +28,7 @@ enum quota_id {
 
 struct conn;
 struct domain;
+struct hyp;
 
 struct xsd {
 	struct store store;
@@ -35,6 +36,7 @@ struct xsd {
 	struct conn *conns;
 	struct domain *doms;
 	struct domain **dom_by_id;	/* DOMID_LIMIT slots, indexes doms */
+	const struct hyp *hyp;		/* the hypervisor (hyp.h), NULL if hosted */
 	int loglevel;		/* 0 errors, 1 warnings, 2 info, 3 debug */
 	FILE *logf;
 	uint64_t requests;

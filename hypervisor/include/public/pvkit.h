@@ -47,8 +47,18 @@
  *            number of pages, id reserved, kernel refused by the loader (the
  *            hypervisor's log says why), initrd or command line too large;
  *   -EEXIST  the id is in use;  -ENOSPC no domain slot or id free;
- *   -ENOMEM  not enough free memory;  -EFAULT a buffer could not be read.
+ *   -ENOMEM  not enough free memory;  -EFAULT a buffer could not be read;
+ *   -EBUSY   another create is in progress;  -ESRCH the domain was
+ *            destroyed while it was being built.
+ *
+ * The build runs in pieces so other vCPUs are not stalled: between them the
+ * hypervisor sets PVKIT_CREATE_CONTINUED in `flags` (with `domain` the new
+ * id) and re-issues the call, as Xen continues long hypercalls; the caller
+ * never sets it, and finds flags 0 again when the call returns. Meanwhile
+ * the domain is listed by getdomaininfo, may be destroyed (which abandons
+ * the build), and refuses other domctls with -EBUSY.
  */
+#define PVKIT_CREATE_CONTINUED      (1u << 31)
 #define PVKIT_DOMCTL_create_pv      0x7001
 #define PVKIT_MAX_VCPUS             8
 #define PVKIT_CMDLINE_MAX           1024   /* bytes, with the NUL (MAX_GUEST_CMDLINE) */

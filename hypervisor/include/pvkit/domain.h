@@ -142,6 +142,7 @@ struct domain {
     uint32_t tlb_epoch;                 /* flush_tlb_domain calls completed (wraps) */
     uint32_t release_head;              /* mm/pagetype.c's release list; FRAME_NO_NEXT: empty */
     unsigned int paused;                /* domctl pausedomain count: no vCPU runs while > 0 */
+    bool building;                      /* still being built (domain_build_step) */
     unsigned int destroy_stage;         /* domctl.c: how far destroying has got */
     uint64_t destroy_pos;               /* domctl.c: the frame a destroy piece goes on from */
     struct evtchn evtchn[NR_EVTCHN_PORTS];

@@ -30,4 +30,20 @@ struct domain_config {
  */
 int domain_build(const struct domain_config *cfg, struct domain **out);
 
+/*
+ * The same build in pieces, for a caller that must let other vCPUs run
+ * (domctl create_pv). One build at a time: -XEN_EBUSY while another is
+ * pending. _start checks cfg (copied in, with what it points at), creates
+ * the domain (d->building set: domctl refuses to run it meanwhile) and
+ * returns 0 or -errno like domain_build. Each _step allocates up to
+ * `frames` more frames and returns -XEN_ERESTART while more remain; the
+ * last one loads and sets up the domain and returns 0 with *out, or -errno
+ * with the domain freed. _pending names the domain under construction (or
+ * NULL); _abandon frees it and ends the build.
+ */
+int domain_build_start(const struct domain_config *cfg);
+int domain_build_step(uint64_t frames, struct domain **out);
+struct domain *domain_build_pending(void);
+void domain_build_abandon(void);
+
 #endif

@@ -7,7 +7,7 @@
 #   - refusals before anything is built: a missing kernel ("pvkit: /x: No
 #     such file or directory"), too many vCPUs, too much memory;
 #   - create from /etc/pvkit/idle.cfg named without its path (a tiny PV
-#     test kernel that stays up, domu/idle_domu.c):
+#     test kernel that stays up, idle_domu.c here):
 #     list shows it with its memory and vCPUs, its xenstore tree is there
 #     (name, memory/target, control/shutdown owned by the domain, console),
 #     a second create of the same name is refused, pause and unpause show in

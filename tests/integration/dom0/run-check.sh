@@ -13,18 +13,26 @@
 # -reboot: nothing in user space writes them) appear in the store, and a
 # socket client's write of control/sysrq reaches the kernel's watch, which
 # reads and clears it in a transaction and runs the key (sysrq help in
-# dmesg). Passes if every RESULT is ok, the modules loaded, xenstore-lite
-# served the socket and the ring, the kernel's log is clean and dom0 powers
-# off.
+# dmesg). Then xs-domu-e2e creates a domU at run time (PVKIT_DOMCTL_create_pv,
+# the xs_domu test kernel), writes its tree as xl does, introduces it, and
+# xenstore-lite serves it through its own store ring (grant reference 1, its
+# event channel): the domU's writes, a watch dom0 fires, xl's permissions,
+# its quota, garbage and a reconnection on its ring; its shutdown and its
+# destruction are noticed (VIRQ_DOM_EXC, @releaseDomain) and it is released
+# (page unmapped: the hypervisor can free it). Passes if every RESULT is ok,
+# the domU's own verdict passed, the modules loaded, xenstore-lite served
+# the socket and the ring, the kernel's log is clean and dom0 powers off.
 #
-# Usage: run-check.sh BUILD KERNEL DOM0_IMAGE SELFTEST
+# Usage: run-check.sh BUILD KERNEL DOM0_IMAGE SELFTEST XS_DOMU_E2E XS_DOMU_ELF
 set -u
-build=$1 kernel=$2 image=$3 selftest=$4
+build=$1 kernel=$2 image=$3 selftest=$4 e2e=$5 domu=$6
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-mkdir -p "$work/add/etc/pvkit/boot.d" "$work/add/usr/bin"
+mkdir -p "$work/add/etc/pvkit/boot.d" "$work/add/usr/bin" "$work/add/usr/lib/pvkit"
 cp "$selftest" "$work/add/usr/bin/dom0-selftest"
+cp "$e2e" "$work/add/usr/bin/xs-domu-e2e"
+cp "$domu" "$work/add/usr/lib/pvkit/xs_domu.elf"
 cat >"$work/add/etc/pvkit/boot.d/50-selftest" <<'STEP'
 #!/bin/sh
 /usr/bin/dom0-selftest
@@ -62,6 +70,10 @@ if [ -z "$(xenstore-read /local/domain/0/control/sysrq 2>/dev/null)" ] &&
 else
     echo "RESULT xenbus_ring_watch fail control/sysrq='$(xenstore-read /local/domain/0/control/sysrq 2>&1)'"
 fi
+# A domU created at run time, served through its own store ring.
+/usr/bin/xs-domu-e2e || tail -n 20 /var/log/pvkit/xenstore-lite.log
+kill -0 "$(pidof xenstore-lite)" 2>/dev/null && echo "RESULT xenstore_lite_alive ok" ||
+    echo "RESULT xenstore_lite_alive fail"
 if dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace' >/dev/null; then
     echo "RESULT dmesg_clean fail"
     dmesg | grep -E -B2 -A8 'WARNING:|BUG:|Oops|Call Trace' | head -40
@@ -69,7 +81,8 @@ else
     echo "RESULT dmesg_clean ok"
 fi
 STEP
-chmod 755 "$work/add/etc/pvkit/boot.d/50-selftest" "$work/add/usr/bin/dom0-selftest"
+chmod 755 "$work/add/etc/pvkit/boot.d/50-selftest" "$work/add/usr/bin/dom0-selftest" \
+    "$work/add/usr/bin/xs-domu-e2e"
 cp "$image" "$work/dom0.cpio.gz"
 (cd "$work/add" && find etc usr | cpio -o -H newc -R 0:0 --quiet) | gzip >>"$work/dom0.cpio.gz"
 
@@ -90,13 +103,15 @@ check bash -c "! grep -q 'insmod .* failed' '$log'"
 check bash -c "! grep -q '^dom0: xenstore-lite' '$log'"
 for r in privcmd_hypercall privcmd_bad_pointer evtchn_loopback gntalloc_gntdev_map gntdev_unmap \
          grant_copy_from_gref grant_copy_to_gref xenstore_utils xenbus_ring_kernel_write \
-         xenbus_ring_watch dmesg_clean; do
+         xenbus_ring_watch xs_domu_create xs_domu_introduce xs_domu_ring xs_domu_watch \
+         xs_domu_perms xs_domu_shutdown xs_domu_destroy xenstore_lite_alive dmesg_clean; do
     check has "^RESULT $r ok"
 done
 check has '^[0-9]+ passed, 0 failed$'
+check has '^\(d[0-9]+\) [0-9]+ passed, 0 failed'
 if [ "$failed" -ne 0 ]; then
     echo "--- dom0 console (status $status): $log ---"
-    grep -E 'RESULT|dom0:|pvkit\)' "$log" | tail -40
+    grep -E 'RESULT|dom0:|pvkit\)|^\(d[0-9]+\)' "$log" | tail -60
 fi
 echo "check-dom0: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

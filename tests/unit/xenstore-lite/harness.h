@@ -151,8 +151,8 @@ static inline void run_steps(struct world *w, const struct step *s, size_t n)
 static inline struct world *world_new(void)
 {
 	static const struct step setup[] = {
-		{ 0, XS_INTRODUCE, 0, "1|0|0", "OK" },
-		{ 0, XS_INTRODUCE, 0, "2|0|0", "OK" },
+		{ 0, XS_INTRODUCE, 0, "1|0|1", "OK" },
+		{ 0, XS_INTRODUCE, 0, "2|0|2", "OK" },
 		{ 0, XS_MKDIR, 0, "/local/domain/1", "OK" },
 		{ 0, XS_SET_PERMS, 0, "/local/domain/1|n1", "OK" },
 		{ 0, XS_MKDIR, 0, "/local/domain/2", "OK" },
