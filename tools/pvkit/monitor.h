@@ -7,9 +7,10 @@
  * The monitor is a process of its own (detached, its own session), logging
  * to /var/log/pvkit/NAME.log. It learns of a shutdown by polling
  * getdomaininfo every MONITOR_POLL_MS: Linux lets one process bind
- * VIRQ_DOM_EXC (so one monitor per domain cannot each bind it), and
- * xenstore-lite fires @releaseDomain only on XS_RELEASE, not on a
- * hypervisor shutdown. It exits when its domain is gone (destroyed by
+ * VIRQ_DOM_EXC (xenstore-lite holds it), and a @releaseDomain watch needs
+ * libxenstore's watch thread, which fails in a static binary (EINVAL then
+ * EBADF, as found for xs-domu-e2e); xenstore-lite fires @releaseDomain on
+ * death and release, not on a shutdown the monitor must act on. It exits when its domain is gone (destroyed by
  * `pvkit destroy`) or preserved.
  *
  * Its pid is recorded in the store (/libxl/N/pvkit/monitor) for `pvkit
