@@ -50,6 +50,12 @@ struct domain *domain_find(domid_t id)
     return NULL;
 }
 
+struct domain *domain_find_built(domid_t id)
+{
+    struct domain *d = domain_find(id);
+    return d && !d->building ? d : NULL;
+}
+
 void domain_free(struct domain *d)
 {
     grant_table_free(d);

@@ -342,7 +342,7 @@ static void map_one(struct vcpu *v, struct gnttab_map_grant_ref *op, bool *flush
         op->status = GNTST_bad_gntref;
         return;
     }
-    if (!(rd = domain_find(op->dom))) {
+    if (!(rd = domain_find_built(op->dom))) {
         op->status = GNTST_bad_domain;
         return;
     }
@@ -395,7 +395,7 @@ static void unmap_one(struct vcpu *v, struct gnttab_unmap_grant_ref *op, bool *f
         op->status = GNTST_bad_handle;
         return;
     }
-    if (!(rd = domain_find(m->granter))) {
+    if (!(rd = domain_find_built(m->granter))) {
         op->status = GNTST_bad_domain;
         return;
     }
@@ -441,7 +441,7 @@ static int16_t take_side(struct domain *ld, const struct gnttab_copy_ptr *p, boo
 {
     *s = (struct copy_side){ .dest = dest };
     if (is_gref) {
-        if (!(s->granter = domain_find(p->domid)))
+        if (!(s->granter = domain_find_built(p->domid)))
             return GNTST_bad_domain;
         int16_t st = pin_entry(s->granter, p->u.ref, ld->id, dest, &s->frame);
         if (st)
@@ -450,7 +450,7 @@ static int16_t take_side(struct domain *ld, const struct gnttab_copy_ptr *p, boo
         s->owner = s->granter;
     } else {
         /* As Xen: the domain must exist, and be named DOMID_SELF. */
-        if (p->domid != DOMID_SELF && !domain_find(p->domid))
+        if (p->domid != DOMID_SELF && !domain_find_built(p->domid))
             return GNTST_bad_domain;
         if (p->domid != DOMID_SELF)
             return GNTST_permission_denied;
@@ -511,7 +511,7 @@ static struct domain *table_domain(struct vcpu *v, domid_t dom, int16_t *status)
         *status = GNTST_permission_denied;
         return NULL;
     }
-    struct domain *d = domain_find(dom);
+    struct domain *d = domain_find_built(dom);
     if (!d)
         *status = GNTST_bad_domain;
     return d;

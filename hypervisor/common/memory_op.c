@@ -85,7 +85,7 @@ static struct domain *reservation_domain(struct vcpu *v, domid_t domid)
 {
     if (domid == DOMID_SELF || domid == v->domain->id)
         return v->domain;
-    return v->domain->privileged ? domain_find(domid) : NULL;
+    return v->domain->privileged ? domain_find_built(domid) : NULL;
 }
 
 /*
@@ -130,13 +130,13 @@ static long decrease(struct domain *d, const struct xen_memory_reservation *r, u
  * populate_physmap (pfns in, mfns out) and increase_reservation (mfns out) of
  * extents [start, start + n), stopping at the first that fails. Returns the
  * extents done: none for a dying domain (as Xen's assign_pages), whose
- * frames are on their way back, nor for one the builder is still filling.
+ * frames are on their way back.
  */
 static long populate(struct domain *d, const struct xen_memory_reservation *r, uint64_t start,
                      uint64_t n, bool with_pfns)
 {
     uint64_t done;
-    if (domain_state(d) == DOMAIN_DYING || d->building)
+    if (domain_state(d) == DOMAIN_DYING)
         return 0;
     for (done = 0; done < n && d->nr_pages < d->max_pages; done++) {
         uint64_t pfn = 0, slot = GUEST_HANDLE_VA(r->extent_start) + (start + done) * 8;

@@ -34,7 +34,7 @@ static struct domain *foreign_domain(struct vcpu *v, uint64_t domid)
         return v->domain;
     if (!v->domain->privileged || domid == v->domain->id)
         return NULL;
-    return domain_find((domid_t)domid);
+    return domain_find_built((domid_t)domid);
 }
 
 static int write_done(uint64_t pdone, uint64_t done)

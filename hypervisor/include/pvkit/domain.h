@@ -187,6 +187,13 @@ struct domain *domain_slot(unsigned int i);
 /* Returns the running-or-not domain with this id, or NULL. */
 struct domain *domain_find(domid_t id);
 /*
+ * The domain with this id if it is built, else NULL: what other domains'
+ * frame operations (foreign mmu_update, reservations, grant tables) may
+ * reach. A domain under construction is the builder's alone: a frame dom0
+ * mapped or took back could otherwise become one of its page tables.
+ */
+struct domain *domain_find_built(domid_t id);
+/*
  * Releases a domain that never ran (a failed build) or whose destruction is
  * complete (domctl.c): its frames and grant-table pages go back, the slot is free.
  */

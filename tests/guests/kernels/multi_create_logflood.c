@@ -7,8 +7,9 @@
  * ("flood NNNNN") with CONSOLEIO_write, then powers off; the ring wraps many
  * times meanwhile. We (on our CPU, the child on the other) read the ring
  * incrementally with XEN_SYSCTL_readconsole in 1000-byte pieces until the
- * child is gone, printing nothing ourselves, and now and then we pause 60 ms
- * so that the ring overtakes us. Every answer must hold:
+ * child is gone, printing nothing ourselves; once we wait until the ring
+ * has overtaken us (a count-0 read answers a later index), and now and then
+ * we pause 60 ms. Every answer must hold:
  * count <= the room given; the index answered is the start + count, the
  * start being the index we asked for or, when that byte was overwritten,
  * a later one (never an earlier one, never past the end); and the text read
@@ -130,7 +131,18 @@ void test_main(void)
         }
         if (gone && n == 0)
             break;
-        if (reads % 8 == 0) { /* now and then fall behind, so the ring overtakes us */
+        if (reads == 4) { /* once: wait until the ring has overtaken us (or the child ends) */
+            struct xen_sysctl q = s;
+            uint64_t t = evt_now();
+            do {
+                q.u.readconsole = (struct xen_sysctl_readconsole){ .incremental = 1,
+                                                                   .index = index };
+                if (hyp_sysctl(&q))
+                    break;
+            } while (q.u.readconsole.index == index && evt_now() - t < 20000 * MS &&
+                     !(dctl(XEN_DOMCTL_getdomaininfo, id, &info) == 0 && info.domain == id &&
+                       (info.u.getdomaininfo.flags & XEN_DOMINF_shutdown)));
+        } else if (reads % 8 == 0) { /* now and then fall behind */
             uint64_t t = evt_now();
             while (evt_now() - t < 60 * MS)
                 __asm__ volatile("pause");

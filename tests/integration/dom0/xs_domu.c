@@ -15,9 +15,15 @@
  * (XENSTORE_RECONNECT), after which it is served again. Its verdict goes
  * to the hypervisor's console as "(d<id>) N passed, N failed"; it then
  * powers off. Built with the test-kernel framework (tests/guests/lib).
+ *
+ * With "hostile=1" on its command line (check-dom0-pvkit's hostile domU)
+ * it also floods its console ring with 512 KiB, as fast as dom0's console
+ * daemon drains it, and ends by crashing (SHUTDOWN_crash), for its
+ * on_crash to answer.
  */
 #include "evt/evt.h"
 #include "pt.h"
+#include <xen/io/console.h>
 #include <xen/io/xs_wire.h>
 
 #define MS 1000000ULL
@@ -166,6 +172,37 @@ static int ring_error_becomes(uint32_t want)
     return intf->error == want;
 }
 
+/* Writes 512 KiB into the console ring as fast as it drains, then asks to end crashed. */
+static void flood_console_and_crash(void)
+{
+    const start_info_t *si = guest_start_info;
+    volatile struct xencons_interface *ring = pt_va_of_mfn(si->console.domU.mfn);
+    static const char line[] = "xs_domu: flooding the console 0123456789abcdefghijklmnop\n";
+    const size_t len = sizeof(line) - 1;
+    uint64_t end = evt_now() + TIMEOUT;
+    size_t sent = 0;
+
+    TEST("hostile: flood the console ring, then crash");
+    if (!EXPECT(ring != NULL))
+        return;
+    while (sent < 512 * 1024 && evt_now() < end) {
+        XENCONS_RING_IDX prod = ring->out_prod;
+        if (prod - __atomic_load_n(&ring->out_cons, __ATOMIC_ACQUIRE) > sizeof(ring->out) - len) {
+            evt_send(si->console.domU.evtchn);
+            evt_sleep_ms(1);
+            continue;
+        }
+        for (size_t i = 0; i < len; i++)
+            ring->out[MASK_XENCONS_IDX(prod + i, ring->out)] = line[i];
+        __atomic_store_n(&ring->out_prod, prod + (XENCONS_RING_IDX)len, __ATOMIC_RELEASE);
+        sent += len;
+    }
+    evt_send(si->console.domU.evtchn);
+    guest_printf("xs_domu: %lu console bytes flooded\n", (unsigned long)sent);
+    EXPECT(sent >= 512 * 1024);
+    guest_shutdown_reason = SHUTDOWN_crash;
+}
+
 void test_main(void)
 {
     const start_info_t *si = guest_start_info;
@@ -291,4 +328,7 @@ void test_main(void)
     EXPECT_EQ(intf->error, XENSTORE_ERROR_NONE);
     EXPECT(is(xs(XS_READ, "name"), "xs-domu"));
     EXPECT(is(xs(XS_WRITE, "data/end|1"), "OK"));
+
+    if (evt_cmdline_num("hostile", 0))
+        flood_console_and_crash();
 }
