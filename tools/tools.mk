@@ -31,26 +31,64 @@ run: run-linux
 run-hello: $(BUILD)/pvkit.elf $(TOOLS_BIN)/pvkit-run $(TOOLS_RUN_GUEST)
 	$(TOOLS_BIN)/pvkit-run --kernel $(TOOLS_RUN_GUEST) --cmdline "make run-hello"
 
-# The toolstack's xl.cfg reader (tools/pvkit/cfg.c, domcfg.c) under cmocka,
-# ASan and UBSan: `make check-toolstack` (part of `make check`).
-TOOLS_PVKIT_SRCS := $(TOOLS_DIR)/pvkit/cfg.c $(TOOLS_DIR)/pvkit/domcfg.c
-TOOLS_UNIT_TEST  := $(BUILD)/unit/toolstack/test_cfg
+# The toolstack (tools/pvkit/): `pvkit`, built statically for the dom0
+# image ($(BUILD)/bin/pvkit, with Debian's libxenstore, libxencall,
+# liblzma and zlib archives) and for the host under ASan and UBSan
+# ($(BUILD)/unit/toolstack/pvkit-asan, for the command-line tests), and
+# the console daemon $(BUILD)/bin/pvkit-consoled (static). Its
+# pure parts (xl.cfg reader, arguments, domain naming, output formats,
+# bzImage unpacking) are unit-tested under cmocka: `make check-toolstack`
+# (part of `make check`).
+TOOLS_PVKIT_DIR     := $(TOOLS_DIR)/pvkit
+TOOLS_PVKIT_ALL     := $(wildcard $(TOOLS_PVKIT_DIR)/*.c)
+# the pvkit command: everything but the console daemon's own files
+TOOLS_PVKIT_CMD     := $(filter-out %/consoled.c %/cons.c,$(TOOLS_PVKIT_ALL))
+# pvkit-consoled: its files and the hypercall wrappers it shares with pvkit
+TOOLS_CONSOLED      := $(addprefix $(TOOLS_PVKIT_DIR)/,consoled.c cons.c hv.c dominfo.c util.c)
+TOOLS_PVKIT_HDRS    := $(wildcard $(TOOLS_PVKIT_DIR)/*.h) hypervisor/include/public/pvkit.h
+TOOLS_PVKIT_SRCS    := $(addprefix $(TOOLS_PVKIT_DIR)/,cfg.c domcfg.c)
+TOOLS_PVKIT_PURE    := $(addprefix $(TOOLS_PVKIT_DIR)/,cfg.c domcfg.c util.c args.c dominfo.c \
+                       format.c kernel.c lz4.c)
+TOOLS_PVKIT_CFLAGS  := -std=gnu11 -Wall -Wextra -Werror -I$(TOOLS_PVKIT_DIR) -Ihypervisor/include
+TOOLS_PVKIT_XENLIBS := -lxenstore -lxencall -lxentoolcore -lxentoollog -llzma -lz
+TOOLS_ASAN          := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+                       -fno-omit-frame-pointer
+TOOLS_UNIT_TEST     := $(BUILD)/unit/toolstack/test_cfg
+TOOLS_UNIT_CLI      := $(BUILD)/unit/toolstack/test_cli
+TOOLS_PVKIT_ASAN    := $(BUILD)/unit/toolstack/pvkit-asan
 check: check-toolstack
+tools: $(TOOLS_BIN)/pvkit $(TOOLS_BIN)/pvkit-consoled
 
-$(TOOLS_UNIT_TEST): tests/unit/toolstack/test_cfg.c $(TOOLS_PVKIT_SRCS) $(wildcard $(TOOLS_DIR)/pvkit/*.h)
+$(TOOLS_BIN)/pvkit: $(TOOLS_PVKIT_CMD) $(TOOLS_PVKIT_HDRS)
 	@mkdir -p $(@D)
-	gcc -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
-	    -fno-sanitize-recover=all -fno-omit-frame-pointer -I$(TOOLS_DIR)/pvkit \
-	    -o $@ $< $(TOOLS_PVKIT_SRCS) -lcmocka
+	gcc $(TOOLS_PVKIT_CFLAGS) -O2 -static -o $@ $(TOOLS_PVKIT_CMD) $(TOOLS_PVKIT_XENLIBS)
+
+$(TOOLS_PVKIT_ASAN): $(TOOLS_PVKIT_CMD) $(TOOLS_PVKIT_HDRS)
+	@mkdir -p $(@D)
+	gcc $(TOOLS_PVKIT_CFLAGS) $(TOOLS_ASAN) -o $@ $(TOOLS_PVKIT_CMD) $(TOOLS_PVKIT_XENLIBS)
+
+$(TOOLS_BIN)/pvkit-consoled: $(TOOLS_CONSOLED) $(TOOLS_PVKIT_HDRS)
+	@mkdir -p $(@D)
+	gcc $(TOOLS_PVKIT_CFLAGS) -O2 -static -o $@ $(TOOLS_CONSOLED) -lxenevtchn -lxengnttab \
+	    $(TOOLS_PVKIT_XENLIBS)
+
+$(TOOLS_UNIT_TEST): tests/unit/toolstack/test_cfg.c $(TOOLS_PVKIT_SRCS) $(TOOLS_PVKIT_HDRS)
+	@mkdir -p $(@D)
+	gcc $(TOOLS_PVKIT_CFLAGS) $(TOOLS_ASAN) -o $@ $< $(TOOLS_PVKIT_SRCS) -lcmocka
+
+$(TOOLS_UNIT_CLI): tests/unit/toolstack/test_cli.c $(TOOLS_PVKIT_PURE) $(TOOLS_PVKIT_HDRS)
+	@mkdir -p $(@D)
+	gcc $(TOOLS_PVKIT_CFLAGS) $(TOOLS_ASAN) -o $@ $< $(TOOLS_PVKIT_PURE) -lcmocka -llzma -lz
 
 # pvkit-consoled's ring and log-name logic (tools/pvkit/cons.c), same flags.
 TOOLS_CONS_TEST := $(BUILD)/unit/toolstack/test_cons
 $(TOOLS_CONS_TEST): tests/unit/toolstack/test_cons.c $(TOOLS_DIR)/pvkit/cons.c $(TOOLS_DIR)/pvkit/cons.h
 	@mkdir -p $(@D)
-	gcc -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
-	    -fno-sanitize-recover=all -fno-omit-frame-pointer -I$(TOOLS_DIR)/pvkit \
-	    -o $@ $< $(TOOLS_DIR)/pvkit/cons.c -lcmocka
+	gcc $(TOOLS_PVKIT_CFLAGS) $(TOOLS_ASAN) -o $@ $< $(TOOLS_DIR)/pvkit/cons.c -lcmocka
 
-check-toolstack: $(TOOLS_UNIT_TEST) $(TOOLS_CONS_TEST)
+check-toolstack: $(TOOLS_UNIT_TEST) $(TOOLS_UNIT_CLI) $(TOOLS_CONS_TEST) $(TOOLS_PVKIT_ASAN) \
+                 $(TOOLS_BIN)/pvkit-consoled
 	ASAN_OPTIONS=detect_leaks=1 $(TOOLS_UNIT_TEST)
+	ASAN_OPTIONS=detect_leaks=1 $(TOOLS_UNIT_CLI)
 	ASAN_OPTIONS=detect_leaks=1 $(TOOLS_CONS_TEST)
+	ASAN_OPTIONS=detect_leaks=1 tests/unit/toolstack/cli-test.sh $(TOOLS_PVKIT_ASAN)

@@ -3,7 +3,8 @@
 # Only DOM0_-prefixed variables.
 #
 #   make dom0        build/dom0/dom0.cpio.gz (tools/mkdom0): Debian's generic
-#                    kernel's Xen modules, xenstore-lite, xenstore-utils
+#                    kernel's Xen modules, xenstore-lite, xenstore-utils,
+#                    the pvkit command and pvkit-consoled
 #   make run-dom0    boot it on pvkit as the privileged initial domain, to a
 #                    shell on hvc0 ('exit' powers off)
 #   make check-dom0  boot it with the dom0 self-test appended as a boot.d
@@ -13,6 +14,17 @@
 #                    serves, a domU created at run time served through its
 #                    own ring: xs-domu-e2e.c with the xs_domu.c kernel);
 #                    part of `make check`
+#   make check-dom0-pvkit  boot it with a boot.d step that drives the pvkit
+#                    command: read-only verbs, refusals, create/list/pause/
+#                    unpause/stats/destroy of a tiny PV domU from
+#                    /etc/pvkit/idle.cfg, on_poweroff by the monitor, free
+#                    memory back after create/destroy cycles; part of
+#                    `make check`
+#   make check-dom0-pvkit-linux  pvkit creates a Linux domU (Debian's cloud
+#                    bzImage + a busybox initramfs) from a config file,
+#                    lists it, shuts it down through xenstore (control/
+#                    shutdown, clean poweroff) and checks free memory is
+#                    back; part of `make check`
 
 DOM0_DIR     := tests/integration/dom0
 DOM0_BUILD   := $(BUILD)/dom0
@@ -21,13 +33,15 @@ DOM0_DEB      = $(firstword $(wildcard $(LINUX_BUILD)/debs/linux-image-$(shell r
 DOM0_CMDLINE := console=hvc0
 DOM0_MEM     ?= 512
 
-.PHONY: dom0 run-dom0 check-dom0
-check: check-dom0
+.PHONY: dom0 run-dom0 check-dom0 check-dom0-pvkit check-dom0-pvkit-linux
+check: check-dom0 check-dom0-pvkit check-dom0-pvkit-linux
 
 dom0: $(DOM0_IMAGE)
 
-$(DOM0_IMAGE): tools/mkdom0 tools/mkinitramfs $(LINUX_GENERIC) xenstore
-	tools/mkdom0 -o $@ --kernel-deb $(DOM0_DEB) --xenstore-lite $(BUILD)/bin/xenstore-lite
+$(DOM0_IMAGE): tools/mkdom0 tools/mkinitramfs $(LINUX_GENERIC) xenstore $(BUILD)/bin/pvkit \
+               $(BUILD)/bin/pvkit-consoled
+	tools/mkdom0 -o $@ --kernel-deb $(DOM0_DEB) --xenstore-lite $(BUILD)/bin/xenstore-lite \
+	    --pvkit $(BUILD)/bin/pvkit --consoled $(BUILD)/bin/pvkit-consoled
 
 run-dom0: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
 	$(BUILD)/bin/pvkit-run --kernel $(LINUX_GENERIC) --initrd $(DOM0_IMAGE) --mem $(DOM0_MEM) \
@@ -58,3 +72,21 @@ check-dom0: $(DOM0_IMAGE) $(DOM0_BUILD)/dom0-selftest $(DOM0_BUILD)/xs-domu-e2e 
     $(DOM0_BUILD)/xs_domu.elf $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
 	$(DOM0_DIR)/run-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(DOM0_BUILD)/dom0-selftest \
 	    $(DOM0_BUILD)/xs-domu-e2e $(DOM0_BUILD)/xs_domu.elf
+
+# idle_domu: a domU that stays up, for check-dom0-pvkit (the test-kernel framework).
+DOM0_IDLE_ELF := $(DOM0_BUILD)/idle_domu.elf
+$(DOM0_BUILD)/idle_domu.o: $(DOM0_DIR)/idle_domu.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+-include $(DOM0_BUILD)/idle_domu.d
+$(DOM0_IDLE_ELF): $(DOM0_BUILD)/idle_domu.o $(GUEST_LIB_SYSCALL) $(GUEST_EVT_OBJS) \
+    $(GUEST_DIR)/lib/guest.ld
+	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+
+check-dom0-pvkit: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(DOM0_IDLE_ELF) \
+                  $(BUILD)/guests/hello.elf
+	$(DOM0_DIR)/pvkit-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(DOM0_IDLE_ELF) \
+	    $(BUILD)/guests/hello.elf
+
+check-dom0-pvkit-linux: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(LINUX_CLOUD)
+	$(DOM0_DIR)/pvkit-linux-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(LINUX_CLOUD)

@@ -1,0 +1,91 @@
+#!/bin/bash
+# Command-line tests of the pvkit command built for the host under ASan and
+# UBSan (no hypervisor here): every bad argument and bad config gets one
+# line on stderr and status 1; `create -n` (the dry run) reads a config and
+# its KEY=VALUE overrides as `create` does; a verb that needs the
+# hypervisor says in one line that privcmd is missing.
+# Usage: cli-test.sh PVKIT
+set -u
+pvkit=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+
+# expect STATUS STDERR-LINE CMD...: runs CMD, checks its status and that
+# stderr is exactly the one line given (or, with STDERR-LINE ~REGEX, one
+# line matching it).
+expect() {
+    local status=$1 want=$2; shift 2
+    "$@" >"$work/out" 2>"$work/err"
+    local got=$? lines
+    lines=$(wc -l <"$work/err")
+    local ok=1
+    [ "$got" -eq "$status" ] || ok=0
+    if [ "${want:0:1}" = "~" ]; then
+        [ "$lines" -eq 1 ] && grep -qE -- "${want:1}" "$work/err" || ok=0
+    elif [ -n "$want" ]; then
+        [ "$(cat "$work/err")" = "$want" ] || ok=0
+    else
+        [ "$lines" -eq 0 ] || ok=0
+    fi
+    if [ $ok = 1 ]; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "FAIL: $* -> status $got (want $status), stderr:"; sed 's/^/    /' "$work/err"
+        echo "    want: $want"
+    fi
+}
+
+cat >"$work/web.cfg" <<'CFG'
+# a PV domain
+name = "web"
+kernel = "/boot/vmlinuz-test"
+ramdisk = "/boot/initrd-test"
+memory = 256
+vcpus = 2
+extra = "console=hvc0"
+on_reboot = "restart"
+CFG
+printf 'name = "bad"\nmemory = [1\n' >"$work/syntax.cfg"
+printf 'name = "x"\nkernel = "/k"\nvcpus = 99\n' >"$work/vcpus.cfg"
+printf 'name = "x"\nkernel = "/k"\nbogus = 1\n' >"$work/unknown.cfg"
+
+expect 1 "pvkit: missing verb (usage: pvkit VERB [ARGS]; pvkit help lists the verbs)" "$pvkit"
+expect 0 "" "$pvkit" help
+expect 0 "" "$pvkit" help create
+expect 0 "" "$pvkit" destroy --help
+expect 1 "pvkit: frob: no such verb (pvkit help lists them)" "$pvkit" frob
+expect 1 "pvkit: help: frob: no such verb (pvkit help lists them)" "$pvkit" help frob
+expect 1 "pvkit: destroy: missing argument (usage: pvkit destroy DOMAIN)" "$pvkit" destroy
+expect 1 "pvkit: pause: too many arguments (usage: pvkit pause DOMAIN)" "$pvkit" pause a b
+expect 1 "pvkit: list: unknown option -q (usage: pvkit list [-l] [DOMAIN ...])" "$pvkit" list -q
+expect 1 "pvkit: top: -i needs a value" "$pvkit" top -i
+expect 1 "pvkit: create: missing argument (usage: pvkit create [-c] [-n] [-q] CONFIG [KEY=VALUE ...])" "$pvkit" create
+expect 1 "~^pvkit: cannot open the hypervisor interface \(/dev/xen/privcmd\): " "$pvkit" list
+expect 1 "~^pvkit: cannot open the hypervisor interface" "$pvkit" destroy web
+expect 1 "~^pvkit: cannot open the hypervisor interface" "$pvkit" info
+
+# create: config files, overrides, errors before anything is built
+expect 0 "" "$pvkit" create -q -n "$work/web.cfg"
+grep -qx 'memory: 256 MiB' "$work/out" && grep -qx 'cmdline: console=hvc0' "$work/out" &&
+    grep -qx 'on_reboot: restart' "$work/out" && grep -qx 'vcpus: 2' "$work/out" &&
+    passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: dry run output"; cat "$work/out"; }
+expect 0 "" "$pvkit" create -q -n "$work/web.cfg" memory=512 'name="web2"' 'extra+=" quiet"'
+grep -qx 'memory: 512 MiB' "$work/out" && grep -qx 'name: web2' "$work/out" &&
+    grep -qx 'cmdline: console=hvc0 quiet' "$work/out" &&
+    passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: overrides"; cat "$work/out"; }
+(cd "$work" && expect 0 "" "$pvkit" create -q -n web.cfg)   # found in the current directory
+expect 0 "Parsing config from $work/web.cfg" "$pvkit" create -n "$work/web.cfg"
+expect 1 "pvkit: $work/none.cfg: No such file or directory" "$pvkit" create -q "$work/none.cfg"
+expect 1 "pvkit: nosuchcfg: No such file or directory" "$pvkit" create -q nosuchcfg
+expect 1 "~^pvkit: $work/syntax.cfg:3: config parsing error" "$pvkit" create -q "$work/syntax.cfg"
+expect 1 "~^pvkit: $work/vcpus.cfg:3: vcpus: " "$pvkit" create -q -n "$work/vcpus.cfg"
+expect 1 "pvkit: create: memory: not KEY=VALUE" "$pvkit" create -q -n "$work/web.cfg" memory
+expect 1 "~^pvkit: command line:1: memory: " "$pvkit" create -q -n "$work/web.cfg" memory='"lots"'
+expect 0 "~^pvkit: warning: $work/unknown.cfg:3: bogus: " "$pvkit" create -q -n "$work/unknown.cfg"
+# without -n, still refused before the hypervisor is asked
+expect 1 "~^pvkit: $work/vcpus.cfg:3: vcpus: " "$pvkit" create -q "$work/vcpus.cfg"
+
+echo "cli-test: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,174 @@
+/*
+ * build: checks, builds and starts a domain, all or nothing (build.h).
+ */
+#include "build.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel.h"
+#include "public/pvkit.h"
+#include "store.h"
+#include "util.h"
+
+/* Copies LEN bytes of SRC into a fresh hypercall buffer. */
+static void *to_hv(struct ctx *c, const void *src, size_t len)
+{
+    void *p = hv_alloc(c->hv, len);
+    if (p)
+        memcpy(p, src, len);
+    return p;
+}
+
+void build_images_free(struct ctx *c, struct build_images *img)
+{
+    hv_free(c->hv, img->kernel, img->kernel_size);
+    hv_free(c->hv, img->ramdisk, img->ramdisk_size);
+    hv_free(c->hv, img->cmdline, img->cmdline_size);
+    memset(img, 0, sizeof(*img));
+}
+
+int build_check_and_load(struct ctx *c, const struct domcfg *dc, struct build_images *img,
+                         char err[BUILD_ERR_MAX])
+{
+    struct dominfo_list l = {0};
+    struct hostinfo hi = {0};
+    uint32_t other;
+    int rc;
+
+    memset(img, 0, sizeof(*img));
+    if ((rc = hv_list_domains(c->hv, &l))) {
+        snprintf(err, BUILD_ERR_MAX, "cannot list domains: %s", hv_strerror(rc));
+        return rc;
+    }
+    store_fill_names(c->xs, &l);
+    bool dup = store_name_in_use(&l, dc->name, &other);
+    dominfo_list_free(&l);
+    if (dup) {
+        snprintf(err, BUILD_ERR_MAX, "%s: a domain with this name exists (id %u)", dc->name, other);
+        return -EEXIST;
+    }
+    if (dc->maxvcpus > PVKIT_MAX_VCPUS) {
+        snprintf(err, BUILD_ERR_MAX, "%s: %ld vCPUs asked, a pvkit domain has at most %d",
+                 dc->name, dc->maxvcpus, PVKIT_MAX_VCPUS);
+        return -EINVAL;
+    }
+    if ((rc = hv_physinfo(c->hv, &hi))) {
+        snprintf(err, BUILD_ERR_MAX, "cannot read the host's memory: %s", hv_strerror(rc));
+        return rc;
+    }
+    uint64_t free_mib = hi.free_pages / 256;
+    if ((uint64_t)dc->memory_mib > free_mib) {
+        snprintf(err, BUILD_ERR_MAX, "%s: %ld MiB of memory asked, the hypervisor has %llu MiB free",
+                 dc->name, dc->memory_mib, (unsigned long long)free_mib);
+        return -ENOMEM;
+    }
+    if (strlen(dc->cmdline) + 1 > PVKIT_CMDLINE_MAX) {
+        snprintf(err, BUILD_ERR_MAX, "%s: command line of %zu bytes, at most %d", dc->name,
+                 strlen(dc->cmdline), PVKIT_CMDLINE_MAX - 1);
+        return -EINVAL;
+    }
+
+    unsigned char *buf;
+    size_t len;
+    char kerr[KERNEL_ERR_MAX];
+    if ((rc = kernel_load(dc->kernel, &buf, &len, kerr))) {
+        snprintf(err, BUILD_ERR_MAX, "%s", kerr);
+        return rc;
+    }
+    img->kernel = to_hv(c, buf, len);
+    img->kernel_size = len;
+    free(buf);
+    if (!img->kernel)
+        goto nomem;
+    if (dc->ramdisk) {
+        rc = read_whole_file(dc->ramdisk, KERNEL_MAX_FILE, &buf, &len);
+        if (rc) {
+            snprintf(err, BUILD_ERR_MAX, "%s: %s", dc->ramdisk,
+                     rc == -EFBIG ? "larger than 256 MiB" : strerror(-rc));
+            build_images_free(c, img);
+            return rc;
+        }
+        img->ramdisk = to_hv(c, buf, len);
+        img->ramdisk_size = len;
+        free(buf);
+        if (!img->ramdisk)
+            goto nomem;
+    }
+    img->cmdline_size = strlen(dc->cmdline) + 1;
+    img->cmdline = to_hv(c, dc->cmdline, img->cmdline_size);
+    if (!img->cmdline)
+        goto nomem;
+    return 0;
+nomem:
+    build_images_free(c, img);
+    snprintf(err, BUILD_ERR_MAX, "out of hypercall buffer memory for the kernel and ramdisk");
+    return -ENOMEM;
+}
+
+/* Why create_pv refused, in words (pvkit.h's list). */
+static const char *create_error(int rc)
+{
+    switch (rc) {
+    case -EINVAL: return "refused by the hypervisor's builder (its log, `pvkit dmesg`, says why)";
+    case -EEXIST: return "domain id in use";
+    case -ENOSPC: return "no free domain slot";
+    case -ENOMEM: return "not enough free memory in the hypervisor";
+    case -EFAULT: return "the hypervisor could not read the kernel or ramdisk";
+    default: return hv_strerror(rc);
+    }
+}
+
+int build_domain(struct ctx *c, const struct domcfg *dc, const char *config,
+                 const struct build_images *img, uint32_t *domid, char err[BUILD_ERR_MAX])
+{
+    struct hv_create in = {
+        .kernel = img->kernel, .kernel_size = img->kernel_size,
+        .initrd = img->ramdisk, .initrd_size = img->ramdisk_size,
+        .cmdline = img->cmdline, .mem_kb = (uint64_t)dc->memory_mib * 1024,
+        .max_vcpus = (uint32_t)dc->maxvcpus,
+    };
+    struct hv_created out;
+    int rc = hv_create_pv(c->hv, &in, &out);
+
+    if (rc) {
+        snprintf(err, BUILD_ERR_MAX, "%s: cannot create the domain: %s", dc->name, create_error(rc));
+        return rc;
+    }
+    const char *step = "set its maximum memory";
+    rc = hv_max_mem(c->hv, out.domid, (uint64_t)dc->maxmem_mib * 1024);
+    if (rc == -ENOSYS && dc->maxmem_mib == dc->memory_mib)
+        rc = 0; /* an older hypervisor: the build's memory is the limit anyway */
+    if (rc)
+        goto undo;
+    char uuid[37];
+    store_new_uuid(uuid);
+    struct store_domain sd = {
+        .domid = out.domid, .name = dc->name, .uuid = uuid,
+        .target_kb = (uint64_t)dc->memory_mib * 1024, .max_kb = (uint64_t)dc->maxmem_mib * 1024,
+        .vcpus = (uint32_t)dc->vcpus, .max_vcpus = (uint32_t)dc->maxvcpus,
+        .store_mfn = out.store_mfn, .console_mfn = out.console_mfn,
+        .store_port = out.store_port, .console_port = out.console_port,
+        .config = config, .kernel = dc->kernel, .ramdisk = dc->ramdisk, .cmdline = dc->cmdline,
+        .on_poweroff = domcfg_action_name(dc->on_poweroff),
+        .on_reboot = domcfg_action_name(dc->on_reboot),
+        .on_crash = domcfg_action_name(dc->on_crash),
+    };
+    step = "write its xenstore entries";
+    if ((rc = store_write_domain(c->xs, &sd)))
+        goto undo;
+    step = "introduce it to xenstored";
+    if ((rc = store_introduce(c->xs, out.domid, out.store_mfn, out.store_port)))
+        goto undo;
+    step = "unpause it";
+    if ((rc = hv_unpause(c->hv, out.domid)))
+        goto undo;
+    *domid = out.domid;
+    return 0;
+undo:
+    snprintf(err, BUILD_ERR_MAX, "%s: cannot %s: %s", dc->name, step, hv_strerror(rc));
+    domain_destroy_all(c, out.domid);
+    return rc;
+}

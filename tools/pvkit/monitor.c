@@ -1,0 +1,176 @@
+/*
+ * monitor: per-domain shutdown watcher and restarter (monitor.h).
+ */
+#include "monitor.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "store.h"
+#include "cmd.h"
+#include "dominfo.h"
+#include "util.h"
+
+enum domcfg_action monitor_action(const struct domcfg *dc, unsigned reason)
+{
+    switch (reason) {
+    case REASON_POWEROFF: return dc->on_poweroff;
+    case REASON_REBOOT: return dc->on_reboot;
+    case REASON_SUSPEND: return ACTION_PRESERVE; /* a suspended domain waits for its save */
+    default: return dc->on_crash;                /* crash, watchdog, soft reset */
+    }
+}
+
+static void __attribute__((format(printf, 1, 2))) logf_(const char *fmt, ...)
+{
+    time_t now = time(NULL);
+    char stamp[32];
+    va_list ap;
+    strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", gmtime(&now));
+    printf("%s ", stamp);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_term(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* Records this process as DOMID's monitor. */
+static void record_pid(struct ctx *c, uint32_t domid)
+{
+    char pid[16];
+    snprintf(pid, sizeof(pid), "%d", (int)getpid());
+    if (store_set_record(c->xs, domid, "monitor", pid))
+        logf_("cannot record the monitor's pid for domain %u", domid);
+}
+
+static const char *reason_name(unsigned r)
+{
+    static const char *const names[] = {"poweroff", "reboot", "suspend", "crash", "watchdog",
+                                        "soft_reset"};
+    return r < 6 ? names[r] : "unknown";
+}
+
+/* The monitor's loop: never returns. */
+static void __attribute__((noreturn)) run(const struct domcfg *dc, const char *config, uint32_t domid)
+{
+    struct ctx c;
+
+    if (ctx_open(&c, NEED_HV | NEED_XS))
+        _exit(1);
+    logf_("monitoring domain %u (%s)", domid, dc->name);
+    record_pid(&c, domid);
+    for (;;) {
+        if (stop_requested) {
+            logf_("stopped (pvkit destroy) while monitoring domain %u", domid);
+            _exit(0);
+        }
+        struct dominfo d;
+        int rc = hv_domain_info(c.hv, domid, &d);
+        if (rc == -ESRCH || (rc == 0 && d.dying)) {
+            logf_("domain %u is gone; monitor exits", domid);
+            _exit(0);
+        }
+        if (rc == 0 && d.shutdown) {
+            enum domcfg_action act = monitor_action(dc, d.shutdown_reason);
+            logf_("domain %u shut down (%s): action %s", domid, reason_name(d.shutdown_reason),
+                  domcfg_action_name(act));
+            if (act == ACTION_PRESERVE)
+                _exit(0);
+            rc = domain_destroy_all(&c, domid);
+            if (rc)
+                logf_("destroying domain %u: %s", domid, hv_strerror(rc));
+            if (act == ACTION_DESTROY)
+                _exit(rc ? 1 : 0);
+            struct build_images img;
+            char err[BUILD_ERR_MAX];
+            if ((rc = build_check_and_load(&c, dc, &img, err)) ||
+                (rc = build_domain(&c, dc, config, &img, &domid, err))) {
+                logf_("restart failed: %s", err);
+                build_images_free(&c, &img);
+                _exit(1);
+            }
+            build_images_free(&c, &img);
+            logf_("restarted as domain %u", domid);
+            record_pid(&c, domid);
+            continue;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = MONITOR_POLL_MS * 1000000L}, NULL);
+    }
+}
+
+pid_t monitor_start(const struct domcfg *dc, const char *config, uint32_t domid)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -errno;
+    if (pid > 0)
+        return pid; /* the monitor (a daemon of its own: its parent is init) */
+    setsid();
+    mkdir(MONITOR_LOG_DIR, 0755);
+    char *log = xasprintf(MONITOR_LOG_DIR "/%s.log", dc->name);
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    free(log);
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(fd >= 0 ? fd : null, 1);
+    dup2(fd >= 0 ? fd : null, 2);
+    if (fd > 2)
+        close(fd);
+    if (null > 2)
+        close(null);
+    if (chdir("/") < 0)
+        _exit(1);
+    struct sigaction sa = {.sa_handler = on_term};
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    run(dc, config, domid);
+}
+
+/* True if PID is a running process whose command is pvkit. */
+static bool is_pvkit(pid_t pid)
+{
+    char path[64], comm[32] = "";
+    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    if (!fgets(comm, sizeof(comm), f))
+        comm[0] = 0;
+    fclose(f);
+    return strncmp(comm, "pvkit", 5) == 0;
+}
+
+void monitor_stop(struct xs_handle *xs, uint32_t domid)
+{
+    char *v = store_record(xs, domid, "monitor");
+    long pid;
+    if (!v)
+        return;
+    int rc = parse_long(v, 2, 1L << 22, &pid);
+    free(v);
+    if (rc || !is_pvkit((pid_t)pid) || kill((pid_t)pid, SIGTERM) < 0)
+        return;
+    for (int i = 0; i < 50 && is_pvkit((pid_t)pid); i++)
+        nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
+}
