@@ -167,7 +167,11 @@ done
 
 # ---- phase 1: one domU
 create_timed bench1 1 BENCH
-B domu_kernel "$(grep -a -o -m 1 'Linux version [^ ]*' "$(log_of bench1)" | cut -d' ' -f3)"
+log1=$(log_of bench1)
+B domu_kernel "$(grep -a -o -m 1 'Linux version [^ ]*' "$log1" | cut -d' ' -f3)"
+# how much console output came before the marker (the same kernel prints about the same)
+B domu_console_lines_to_init "$(awk -v m="$marker" 'index($0, m) { print NR; exit }' "$log1")"
+head -n 2 "$log1" | sed 's/^/BENCH-LOG console-head bench1: /'
 rss_report 1
 [ -z "$list" ] || $list 2>&1 | sed 's/^/BENCH-LOG list-1: /'
 destroy_timed bench1 1 BENCH
