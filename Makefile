@@ -53,7 +53,8 @@ all: drivers
 check: check-drivers
 endif
 
-# Every benchmark; tests/bench/linux adds bench-linux (native vs pvkit vs Xen).
+# Every benchmark; tests/bench/linux adds bench-linux (native vs pvkit vs Xen),
+# tests/bench/toolstack bench-toolstack (xl on Xen 4.17; the pvkit column to come).
 bench: bench-hv bench-xenstore bench-drivers
 
 clean:
