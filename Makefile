@@ -23,6 +23,7 @@ include tests/integration/linux.mk
 include tests/integration/dom0.mk
 include tests/bench/hv/bench.mk
 include tests/bench/linux/bench.mk
+include tests/bench/toolstack/bench.mk
 
 SUBDIR_COMPONENTS := $(wildcard xenstore-lite/Makefile backends/Makefile)
 
@@ -52,7 +53,8 @@ all: drivers
 check: check-drivers
 endif
 
-# Every benchmark; tests/bench/linux adds bench-linux (native vs pvkit vs Xen).
+# Every benchmark; tests/bench/linux adds bench-linux (native vs pvkit vs Xen),
+# tests/bench/toolstack bench-toolstack (xl on Xen 4.17; the pvkit column to come).
 bench: bench-hv bench-xenstore bench-drivers
 
 clean:
