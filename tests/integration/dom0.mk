@@ -84,9 +84,9 @@ $(DOM0_IDLE_ELF): $(DOM0_BUILD)/idle_domu.o $(GUEST_LIB_SYSCALL) $(GUEST_EVT_OBJ
 	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
 check-dom0-pvkit: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(DOM0_IDLE_ELF) \
-                  $(BUILD)/guests/hello.elf
+                  $(BUILD)/guests/hello.elf $(DOM0_BUILD)/xs_domu.elf
 	$(DOM0_DIR)/pvkit-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(DOM0_IDLE_ELF) \
-	    $(BUILD)/guests/hello.elf
+	    $(BUILD)/guests/hello.elf $(DOM0_BUILD)/xs_domu.elf
 
 check-dom0-pvkit-linux: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(LINUX_CLOUD)
 	$(DOM0_DIR)/pvkit-linux-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(LINUX_CLOUD)

@@ -21,23 +21,38 @@
 #     monitor builds it again under a new id; shutdown -F -w returns once
 #     the monitor carried out on_poweroff = "destroy";
 #   - on_poweroff = "destroy" carried out by the monitor (the hello test
-#     kernel powers off at once), and 5 create/destroy cycles with free
-#     memory back to the same figure.
+#     kernel powers off at once), and 20 create/destroy cycles with free
+#     memory back to the same figure;
+#   - a hostile domU (xs_domu.c with hostile=1, on_crash = "destroy") next
+#     to a running idle domU: it writes outside its xenstore subtree,
+#     exhausts its node quota, breaks its store ring, floods its console
+#     with 512 KiB and crashes itself; its own checks pass, it is
+#     destroyed, xenstore-lite and pvkit-consoled still run and serve the
+#     idle domU, its console log stays bounded, and free memory returns.
 # While the hypervisor lacks PVKIT_DOMCTL_create_pv, create's line says so
 # ("not implemented by this hypervisor"): the create steps are reported as
 # pending (RESULT ... pending) and the check verifies that the failed create
 # left nothing behind.
 #
-# Usage: pvkit-check.sh BUILD KERNEL DOM0_IMAGE IDLE_ELF HELLO_ELF
-# (IDLE_ELF: idle_domu.elf; HELLO_ELF: tests/guests' hello.elf)
+# Usage: pvkit-check.sh BUILD KERNEL DOM0_IMAGE IDLE_ELF HELLO_ELF XS_DOMU_ELF
+# (IDLE_ELF: idle_domu.elf; HELLO_ELF: tests/guests' hello.elf; XS_DOMU_ELF: xs_domu.elf)
 set -u
-build=$1 kernel=$2 image=$3 idle=$4 hello=$5
+build=$1 kernel=$2 image=$3 idle=$4 hello=$5 xsdomu=$6
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 mkdir -p "$work/add/etc/pvkit/boot.d" "$work/add/usr/lib/pvkit"
 cp "$idle" "$work/add/usr/lib/pvkit/idle.elf"
 cp "$hello" "$work/add/usr/lib/pvkit/hello.elf"
+cp "$xsdomu" "$work/add/usr/lib/pvkit/xs_domu.elf"
+cat >"$work/add/etc/pvkit/hostile.cfg" <<'CFG'
+# xs_domu attacking the daemons, then crashing itself
+name = "xs-domu"
+kernel = "/usr/lib/pvkit/xs_domu.elf"
+memory = 16
+extra = "hostile=1"
+on_crash = "destroy"
+CFG
 cat >"$work/add/etc/pvkit/idle.cfg" <<'CFG'
 # a domain that stays up (idle_domu sleeps `wait` seconds)
 name = "idle"
@@ -174,12 +189,40 @@ run pvkit create -q hello
 check pvkit_on_poweroff_destroy wait_gone hello
 cat /var/log/pvkit/hello.log
 i=0
-while [ $i -lt 5 ]; do
+while [ $i -lt 20 ]; do
     pvkit create -q idle && pvkit destroy idle || break
     i=$((i + 1))
 done
-check pvkit_create_destroy_cycles sh -c "[ $i = 5 ] && [ \"$(free_mem)\" = \"$free0\" ]"
-echo "--- free memory after 5 cycles: $(free_mem) MiB (before: $free0)"
+check pvkit_create_destroy_cycles sh -c "[ $i = 20 ] && [ \"$(free_mem)\" = \"$free0\" ]"
+echo "--- free memory after 20 cycles: $(free_mem) MiB (before: $free0)"
+
+# A hostile domU beside a running one.
+pvkit create -q idle
+idleid=$(domid_of idle)
+pvkit dmesg -c >/dev/null
+run pvkit create hostile
+hid=$(domid_of xs-domu)
+echo "--- hostile domU: $hid (idle: $idleid)"
+i=0 # it waits for dom0's write to fire its watch (as xs-domu-e2e does in check-dom0)
+until [ "$(xenstore-read /local/domain/$hid/data/ready 2>/dev/null)" = 1 ] || [ $i -ge 300 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+xenstore-write /local/domain/$hid/data/go from-dom0
+i=0
+while pvkit list xs-domu >/dev/null 2>&1 && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+pvkit dmesg >/tmp/hostile.dmesg
+grep -E "^\(d$hid\) (FAIL|[0-9]+ passed)|flooded" /tmp/hostile.dmesg | head -10
+check pvkit_hostile_own_checks grep -qE "^\(d$hid\) [0-9]+ passed, 0 failed" /tmp/hostile.dmesg
+check pvkit_hostile_crashed_destroyed sh -c "! pvkit list xs-domu 2>/dev/null && grep -q crash /var/log/pvkit/xs-domu.log"
+check pvkit_hostile_daemons_alive sh -c "pidof xenstore-lite >/dev/null && pidof pvkit-consoled >/dev/null"
+check pvkit_hostile_neighbour_fine sh -c "pvkit list idle | grep -qE '^idle +$idleid ' &&
+    [ \"\$(xenstore-read /local/domain/$idleid/name)\" = idle ]"
+size=$(wc -c </var/log/pvkit/console/xs-domu.log 2>/dev/null || echo 0)
+echo "--- hostile console log: $size bytes"
+check pvkit_hostile_console_logged sh -c "[ $size -gt 100000 ] && [ $size -le 1048576 ] &&
+    grep -q 'flooding the console' /var/log/pvkit/console/xs-domu.log"
+pvkit destroy idle
+check pvkit_hostile_free_memory_back sh -c "[ \"$(free_mem)\" = \"$free0\" ]"
 STEP
 chmod 755 "$work/add/etc/pvkit/boot.d/60-pvkit"
 cp "$image" "$work/dom0.cpio.gz"
@@ -212,7 +255,10 @@ else
              pvkit_unpause pvkit_stats_domu pvkit_console_log pvkit_console_no_such_domain pvkit_dmesg pvkit_dmesg_clear pvkit_mem_set pvkit_mem_set_above_max \
              pvkit_uptime_domu pvkit_shutdown_request pvkit_destroy pvkit_free_memory_back \
              pvkit_reboot_restart pvkit_shutdown_wait pvkit_free_memory_back_after_restart \
-             pvkit_on_poweroff_destroy pvkit_create_destroy_cycles; do
+             pvkit_on_poweroff_destroy pvkit_create_destroy_cycles pvkit_hostile_own_checks \
+             pvkit_hostile_crashed_destroyed pvkit_hostile_daemons_alive \
+             pvkit_hostile_neighbour_fine pvkit_hostile_console_logged \
+             pvkit_hostile_free_memory_back; do
         check has "^RESULT $r ok"
     done
 fi
