@@ -3,7 +3,8 @@
  * xenconsoled does.
  *
  * Every SCAN_MS it lists the domains (getdomaininfo). Each new domU's
- * console is taken over from the hypervisor (PVKIT_DOMCTL_console_takeover:
+ * console (once it runs or its name is in xenstore: a domain the toolstack
+ * is still creating waits, paused, until its tree is written) is taken over from the hypervisor (PVKIT_DOMCTL_console_takeover:
  * the hypervisor stops draining the ring), its ring page mapped through
  * grant reference 0 (libxengnttab) and its port bound (libxenevtchn). What
  * the guest prints is appended to LOG_DIR/NAME.log (NAME from xenstore's
@@ -203,6 +204,26 @@ static void domain_name(uint32_t domid, char *log_name)
     free(name);
 }
 
+/*
+ * Whether the toolstack has written domid's name yet. A domain `pvkit
+ * create` has built is paused until its tree is written: it is attached
+ * once it has a name (or runs), so its log is named after it.
+ */
+static bool has_name(uint32_t domid)
+{
+    char path[64];
+    unsigned int len = 0;
+    char *name;
+
+    if (!xs)
+        return false;
+    snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
+    name = xs_read(xs, XBT_NULL, path, &len);
+    bool found = name != NULL;
+    free(name);
+    return found;
+}
+
 static bool is_refused(uint32_t domid)
 {
     for (size_t i = 0; i < nr_refused; i++)
@@ -287,7 +308,7 @@ static void scan(void)
             continue;
         if (c)
             c->seen = true;
-        else if (!is_refused(d->domid))
+        else if (!is_refused(d->domid) && (!d->paused || has_name(d->domid)))
             attach_console(d->domid);
     }
     for (size_t i = 0; i < MAX_CONSOLES; i++)

@@ -24,6 +24,7 @@
 #include "evt/evt.h"
 #include "pt.h"
 #include "public/pvkit.h"
+#include "create.h"
 
 #define MS 1000000ULL
 #define TIMEOUT (20000 * MS)
@@ -60,44 +61,7 @@ static void child(void)
 
 static long evt_dom_exc = -1;
 
-/* Fills *op to create a child from our initrd with memory kb and command line cmd. */
-static void create_op(struct xen_domctl *op, domid_t id, uint64_t kb, const char *cmd)
-{
-    *op = (struct xen_domctl){ .cmd = PVKIT_DOMCTL_create_pv, .domain = id,
-                               .interface_version = XEN_DOMCTL_INTERFACE_VERSION };
-    struct pvkit_domctl_create_pv *c = (struct pvkit_domctl_create_pv *)&op->u;
-    c->kernel = guest_start_info->mod_start;
-    c->kernel_size = guest_start_info->mod_len;
-    c->cmdline = (uint64_t)cmd;
-    c->mem_kb = kb;
-    c->max_vcpus = 1;
-}
 
-static struct pvkit_domctl_create_pv *args_of(struct xen_domctl *op)
-{
-    return (struct pvkit_domctl_create_pv *)&op->u;
-}
-
-/* Unpauses domain id and waits for its shutdown; returns its reason, or -1. */
-static int run_to_shutdown(domid_t id)
-{
-    struct xen_domctl op;
-    unsigned int seen = evt_count[evt_dom_exc];
-    uint64_t end = evt_now() + TIMEOUT;
-
-    if (dctl(XEN_DOMCTL_unpausedomain, id, &op))
-        return -1;
-    for (;;) {
-        if (dctl(XEN_DOMCTL_getdomaininfo, id, &op) || op.domain != id)
-            return -1;
-        if (op.u.getdomaininfo.flags & XEN_DOMINF_shutdown)
-            return (int)((op.u.getdomaininfo.flags >> XEN_DOMINF_shutdownshift) &
-                         XEN_DOMINF_shutdownmask);
-        if (evt_now() > end)
-            return -1;
-        evt_wait((evtchn_port_t)evt_dom_exc, ++seen, 100 * MS);
-    }
-}
 
 static void first_create(void)
 {
@@ -105,14 +69,14 @@ static void first_create(void)
     uint64_t free0 = free_pages();
 
     TEST("create a child: paused, its id, pages, store and console");
-    create_op(&op, 0, CHILD_KB, "multi_create role=1 exit=0");
+    create_child_op(&op, 0, CHILD_KB, "multi_create role=1 exit=0");
     if (!EXPECT_EQ(hyp_domctl(&op), 0))
         return;
     domid_t id = op.domain;
     EXPECT_EQ(id, 1);
-    EXPECT(args_of(&op)->store_mfn != 0 && args_of(&op)->console_mfn != 0);
-    EXPECT(args_of(&op)->store_port != 0 && args_of(&op)->console_port != 0);
-    EXPECT(args_of(&op)->store_port != args_of(&op)->console_port);
+    EXPECT(create_args(&op)->store_mfn != 0 && create_args(&op)->console_mfn != 0);
+    EXPECT(create_args(&op)->store_port != 0 && create_args(&op)->console_port != 0);
+    EXPECT(create_args(&op)->store_port != create_args(&op)->console_port);
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, id, &op), 0);
     EXPECT(op.u.getdomaininfo.flags & XEN_DOMINF_paused);
     EXPECT_EQ(op.u.getdomaininfo.tot_pages, CHILD_KB / 4);
@@ -133,7 +97,7 @@ static void first_create(void)
     EXPECT_EQ(op.u.getdomaininfo.max_pages, (CHILD_KB + 1024) / 4);
 
     TEST("unpaused, it runs and powers off; statistics");
-    EXPECT_EQ(run_to_shutdown(id), SHUTDOWN_poweroff);
+    EXPECT_EQ(create_run_to_shutdown(evt_dom_exc, id), SHUTDOWN_poweroff);
     struct pvkit_domain_stats *stats = (struct pvkit_domain_stats *)pool[0];
     dctl(PVKIT_DOMCTL_get_stats, id, &op);
     struct pvkit_domctl_get_stats *g = (struct pvkit_domctl_get_stats *)&op.u;
@@ -173,13 +137,13 @@ static void create_cycles(void)
     for (int i = 0; i < 20; i++) {
         int want = reasons[i % 3];
         cmd[sizeof("multi_create role=1 exit=") - 1] = (char)('0' + want);
-        create_op(&op, 0, CHILD_KB, cmd);
+        create_child_op(&op, 0, CHILD_KB, cmd);
         if (hyp_domctl(&op)) {
             bad++;
             continue;
         }
         domid_t id = op.domain;
-        bad += run_to_shutdown(id) != want;
+        bad += create_run_to_shutdown(evt_dom_exc, id) != want;
         bad += dctl(XEN_DOMCTL_destroydomain, id, &op) != 0;
         leaks += free_pages() != free0;
     }
@@ -207,61 +171,61 @@ static void bad_arguments(void)
     const char *cmd = "multi_create role=1";
 
     TEST("bad arguments: an error, and nothing left behind");
-    create_op(&op, 0, CHILD_KB, cmd);
-    args_of(&op)->flags = 1;
+    create_child_op(&op, 0, CHILD_KB, cmd);
+    create_args(&op)->flags = 1;
     expect_refused(&op, -XEN_EINVAL, free0, "flags");
-    create_op(&op, 0, CHILD_KB, cmd);
-    args_of(&op)->max_vcpus = 0;
+    create_child_op(&op, 0, CHILD_KB, cmd);
+    create_args(&op)->max_vcpus = 0;
     expect_refused(&op, -XEN_EINVAL, free0, "0 vCPUs");
-    args_of(&op)->max_vcpus = PVKIT_MAX_VCPUS + 1;
+    create_args(&op)->max_vcpus = PVKIT_MAX_VCPUS + 1;
     expect_refused(&op, -XEN_EINVAL, free0, "too many vCPUs");
-    create_op(&op, 0, CHILD_KB + 1, cmd);
+    create_child_op(&op, 0, CHILD_KB + 1, cmd);
     expect_refused(&op, -XEN_EINVAL, free0, "memory not whole pages");
-    create_op(&op, 0, 0, cmd);
+    create_child_op(&op, 0, 0, cmd);
     expect_refused(&op, -XEN_EINVAL, free0, "no memory");
-    create_op(&op, 0, 1ull << 50, cmd);
+    create_child_op(&op, 0, 1ull << 50, cmd);
     expect_refused(&op, -XEN_ENOMEM, free0, "memory beyond the machine");
-    create_op(&op, 0, (free0 + 1024) * 4, cmd);
+    create_child_op(&op, 0, (free0 + 1024) * 4, cmd);
     expect_refused(&op, -XEN_ENOMEM, free0, "more memory than is free");
-    create_op(&op, DOMID_FIRST_RESERVED, CHILD_KB, cmd);
+    create_child_op(&op, DOMID_FIRST_RESERVED, CHILD_KB, cmd);
     expect_refused(&op, -XEN_EINVAL, free0, "reserved id");
-    create_op(&op, 0, CHILD_KB, cmd);
-    args_of(&op)->kernel = 0xdead000000000000ull;
+    create_child_op(&op, 0, CHILD_KB, cmd);
+    create_args(&op)->kernel = 0xdead000000000000ull;
     expect_refused(&op, -XEN_EFAULT, free0, "kernel in the hypervisor's range");
-    args_of(&op)->kernel = 0x0000700000000000ull;
+    create_args(&op)->kernel = 0x0000700000000000ull;
     expect_refused(&op, -XEN_EFAULT, free0, "kernel unmapped");
-    create_op(&op, 0, CHILD_KB, cmd);
-    args_of(&op)->kernel_size = 100;
+    create_child_op(&op, 0, CHILD_KB, cmd);
+    create_args(&op)->kernel_size = 100;
     expect_refused(&op, -XEN_EINVAL, free0, "truncated kernel");
-    args_of(&op)->kernel = (uint64_t)scratch;
-    args_of(&op)->kernel_size = sizeof(scratch);
+    create_args(&op)->kernel = (uint64_t)scratch;
+    create_args(&op)->kernel_size = sizeof(scratch);
     expect_refused(&op, -XEN_EINVAL, free0, "garbage kernel");
-    create_op(&op, 0, CHILD_KB, cmd);
-    args_of(&op)->initrd = 0x0000700000000000ull;
-    args_of(&op)->initrd_size = 8192;
+    create_child_op(&op, 0, CHILD_KB, cmd);
+    create_args(&op)->initrd = 0x0000700000000000ull;
+    create_args(&op)->initrd_size = 8192;
     expect_refused(&op, -XEN_EFAULT, free0, "initrd unmapped (fails mid-build)");
-    args_of(&op)->initrd = 0;
+    create_args(&op)->initrd = 0;
     expect_refused(&op, -XEN_EINVAL, free0, "initrd size without initrd");
-    args_of(&op)->initrd_size = 0;
-    args_of(&op)->cmdline = 0x0000700000000000ull;
+    create_args(&op)->initrd_size = 0;
+    create_args(&op)->cmdline = 0x0000700000000000ull;
     expect_refused(&op, -XEN_EFAULT, free0, "command line unmapped");
     for (unsigned int i = 0; i < sizeof(long_cmd); i++)
         long_cmd[i] = 'x';
-    args_of(&op)->cmdline = (uint64_t)long_cmd;
+    create_args(&op)->cmdline = (uint64_t)long_cmd;
     expect_refused(&op, -XEN_EINVAL, free0, "command line too long");
 
     TEST("bad arguments: a read-only answer is refused before building");
     struct xen_domctl *ro = (struct xen_domctl *)pool[2];
-    create_op(ro, 0, CHILD_KB, cmd);
+    create_child_op(ro, 0, CHILD_KB, cmd);
     EXPECT_EQ(pt_map_ro(pool[2]), 0);
     expect_refused(ro, -XEN_EFAULT, free0, "read-only op");
     EXPECT_EQ(pt_map_rw(pool[2]), 0);
 
     TEST("ids: one asked for, one in use");
-    create_op(&op, 7, CHILD_KB, cmd);
+    create_child_op(&op, 7, CHILD_KB, cmd);
     EXPECT_EQ(hyp_domctl(&op), 0);
     EXPECT_EQ(op.domain, 7);
-    create_op(&op, 7, CHILD_KB, cmd);
+    create_child_op(&op, 7, CHILD_KB, cmd);
     EXPECT_EQ(hyp_domctl(&op), -XEN_EEXIST);
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 7, &op), 0);
     EXPECT_EQ(free_pages(), free0);
@@ -277,7 +241,7 @@ static void exhaust_slots(void)
 
     TEST("create until the slots run out (-ENOSPC), then destroy all");
     while (n < 64) {
-        create_op(&op, 0, 4096, "multi_create role=1");
+        create_child_op(&op, 0, 4096, "multi_create role=1");
         if ((rc = hyp_domctl(&op)))
             break;
         ids[n++] = op.domain;

@@ -26,6 +26,7 @@
 #include <elf.h>
 #include "evt/evt.h"
 #include "public/pvkit.h"
+#include "create.h"
 
 #define MS 1000000ULL
 #define IMG_MAX (256u << 10)
@@ -35,25 +36,6 @@ static uint8_t img[IMG_MAX + 4096] __attribute__((aligned(4096)));
 static volatile uint64_t data_canary = 0x1234567887654321ull; /* in .data */
 static long evt_dom_exc = -1;
 
-static int run_to_shutdown(domid_t id)
-{
-    struct xen_domctl op;
-    unsigned int seen = evt_count[evt_dom_exc];
-    uint64_t end = evt_now() + 20000 * MS;
-
-    if (dctl(XEN_DOMCTL_unpausedomain, id, &op))
-        return -1;
-    for (;;) {
-        if (dctl(XEN_DOMCTL_getdomaininfo, id, &op) || op.domain != id)
-            return -1;
-        if (op.u.getdomaininfo.flags & XEN_DOMINF_shutdown)
-            return (int)((op.u.getdomaininfo.flags >> XEN_DOMINF_shutdownshift) &
-                         XEN_DOMINF_shutdownmask);
-        if (evt_now() > end)
-            return -1;
-        evt_wait((evtchn_port_t)evt_dom_exc, ++seen, 100 * MS);
-    }
-}
 
 void test_main(void)
 {
@@ -106,7 +88,7 @@ void test_main(void)
     if (!EXPECT_EQ(hyp_domctl(&op), 0))
         return;
     domid_t id = op.domain;
-    EXPECT_EQ(run_to_shutdown(id), SHUTDOWN_poweroff);
+    EXPECT_EQ(create_run_to_shutdown(evt_dom_exc, id), SHUTDOWN_poweroff);
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, id, &op), 0);
     EXPECT_EQ(free_pages(), free0);
     evt_disable();

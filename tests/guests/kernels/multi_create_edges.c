@@ -42,6 +42,7 @@
 #include "evt/evt.h"
 #include "pt.h"
 #include "public/pvkit.h"
+#include "create.h"
 #include <xen/grant_table.h>
 #include <xen/elfnote.h>
 
@@ -96,42 +97,11 @@ static void child(long role)
 
 /* ---- the parent's helpers ----------------------------------------------- */
 
-static struct pvkit_domctl_create_pv *args_of(struct xen_domctl *op)
-{
-    return (struct pvkit_domctl_create_pv *)&op->u;
-}
-
 static void create_op(struct xen_domctl *op, domid_t id, const char *cmd)
 {
-    *op = (struct xen_domctl){ .cmd = PVKIT_DOMCTL_create_pv, .domain = id,
-                               .interface_version = XEN_DOMCTL_INTERFACE_VERSION };
-    struct pvkit_domctl_create_pv *c = args_of(op);
-    c->kernel = guest_start_info->mod_start;
-    c->kernel_size = guest_start_info->mod_len;
-    c->cmdline = (uint64_t)cmd;
-    c->mem_kb = CHILD_KB;
-    c->max_vcpus = 1;
+    create_child_op(op, id, CHILD_KB, cmd);
 }
 
-static int run_to_shutdown(domid_t id)
-{
-    struct xen_domctl op;
-    unsigned int seen = evt_count[evt_dom_exc];
-    uint64_t end = evt_now() + 20000 * MS;
-
-    if (dctl(XEN_DOMCTL_unpausedomain, id, &op))
-        return -1;
-    for (;;) {
-        if (dctl(XEN_DOMCTL_getdomaininfo, id, &op) || op.domain != id)
-            return -1;
-        if (op.u.getdomaininfo.flags & XEN_DOMINF_shutdown)
-            return (int)((op.u.getdomaininfo.flags >> XEN_DOMINF_shutdownshift) &
-                         XEN_DOMINF_shutdownmask);
-        if (evt_now() > end)
-            return -1;
-        evt_wait((evtchn_port_t)evt_dom_exc, ++seen, 100 * MS);
-    }
-}
 
 static long destroy(domid_t id)
 {
@@ -193,8 +163,8 @@ static uint64_t *xen_note(uint32_t type)
 static long create_crafted(struct xen_domctl *op, const char *cmd)
 {
     create_op(op, 0, cmd);
-    args_of(op)->kernel = (uint64_t)img;
-    args_of(op)->kernel_size = phoff + phnum * sizeof(Elf64_Phdr);
+    create_args(op)->kernel = (uint64_t)img;
+    create_args(op)->kernel_size = phoff + phnum * sizeof(Elf64_Phdr);
     return hyp_domctl(op);
 }
 
@@ -221,7 +191,7 @@ static void crafted_runs(const char *cmd, uint64_t free0, const char *what)
     if (!EXPECT_EQ(rc, 0))
         return;
     domid_t id = op.domain;
-    int reason = run_to_shutdown(id);
+    int reason = create_run_to_shutdown(evt_dom_exc, id);
     if (reason != SHUTDOWN_poweroff)
         guest_printf("     %s: child ended with %d\n", what, reason);
     EXPECT_EQ(reason, SHUTDOWN_poweroff);
@@ -300,26 +270,26 @@ static void special_buffers(void)
 
     TEST("buffers: the kernel in our L4 table: -EINVAL");
     create_op(&op, 0, "multi_create_edges role=1");
-    args_of(&op)->kernel = guest_start_info->pt_base;
-    args_of(&op)->kernel_size = 4096;
+    create_args(&op)->kernel = guest_start_info->pt_base;
+    create_args(&op)->kernel_size = 4096;
     EXPECT_EQ(hyp_domctl(&op), -XEN_EINVAL);
     EXPECT_EQ(free_pages(), free0);
 
     TEST("buffers: our page tables, then our shared_info, as the initrd: built");
     create_op(&op, 0, "multi_create_edges role=1");
-    args_of(&op)->initrd = guest_start_info->pt_base;
-    args_of(&op)->initrd_size = guest_start_info->nr_pt_frames * 4096;
+    create_args(&op)->initrd = guest_start_info->pt_base;
+    create_args(&op)->initrd_size = guest_start_info->nr_pt_frames * 4096;
     rc = hyp_domctl(&op);
     EXPECT_EQ(rc, 0);
     if (rc == 0)
-        EXPECT_EQ(run_to_shutdown(op.domain), SHUTDOWN_poweroff);
+        EXPECT_EQ(create_run_to_shutdown(evt_dom_exc, op.domain), SHUTDOWN_poweroff);
     if (rc == 0)
         EXPECT_EQ(destroy(op.domain), 0);
     shared_info_t *sh = pt_map_shared_info();
     EXPECT(sh != NULL);
     create_op(&op, 0, "multi_create_edges role=1");
-    args_of(&op)->initrd = (uint64_t)sh;
-    args_of(&op)->initrd_size = 4096;
+    create_args(&op)->initrd = (uint64_t)sh;
+    create_args(&op)->initrd_size = 4096;
     rc = hyp_domctl(&op);
     EXPECT_EQ(rc, 0);
     if (rc == 0)
@@ -331,14 +301,14 @@ static void special_buffers(void)
 
     TEST("buffers: kernel size 2^63 -EFAULT; initrd 1.5 GiB -EINVAL; 4 KiB of memory refused");
     create_op(&op, 0, "multi_create_edges role=1");
-    args_of(&op)->kernel_size = 1ull << 63;
+    create_args(&op)->kernel_size = 1ull << 63;
     EXPECT_EQ(hyp_domctl(&op), -XEN_EFAULT);
     create_op(&op, 0, "multi_create_edges role=1");
-    args_of(&op)->initrd = 0x0000600000000000ull;
-    args_of(&op)->initrd_size = 3ull << 29;
+    create_args(&op)->initrd = 0x0000600000000000ull;
+    create_args(&op)->initrd_size = 3ull << 29;
     EXPECT_EQ(hyp_domctl(&op), -XEN_EINVAL);
     create_op(&op, 0, "multi_create_edges role=1");
-    args_of(&op)->mem_kb = 4;
+    create_args(&op)->mem_kb = 4;
     rc = hyp_domctl(&op);
     EXPECT(rc == -XEN_EINVAL || rc == -XEN_ENOMEM);
     EXPECT_EQ(free_pages(), free0);
@@ -361,7 +331,7 @@ static void domains(void)
 
     TEST("8 vCPUs: 1-7 down until the child brings them up");
     create_op(&op, 0, "multi_create_edges role=2");
-    args_of(&op)->max_vcpus = 8;
+    create_args(&op)->max_vcpus = 8;
     rc = hyp_domctl(&op);
     EXPECT_EQ(rc, 0);
     domid_t id = op.domain;
@@ -380,7 +350,7 @@ static void domains(void)
         EXPECT_EQ(hyp_domctl(&op), -XEN_EINVAL);
         op.u.getvcpuinfo.vcpu = 0xffffffffu;
         EXPECT_EQ(hyp_domctl(&op), -XEN_EINVAL);
-        EXPECT_EQ(run_to_shutdown(id), SHUTDOWN_poweroff);
+        EXPECT_EQ(create_run_to_shutdown(evt_dom_exc, id), SHUTDOWN_poweroff);
         EXPECT_EQ(destroy(id), 0);
     }
     EXPECT_EQ(free_pages(), free0);
@@ -438,7 +408,7 @@ static void domains(void)
                               .interface_version = XEN_DOMCTL_INTERFACE_VERSION };
     op.u.max_mem.max_memkb = CHILD_KB + 12;
     EXPECT_EQ(hyp_domctl(&op), 0);
-    EXPECT_EQ(run_to_shutdown(id), SHUTDOWN_poweroff);
+    EXPECT_EQ(create_run_to_shutdown(evt_dom_exc, id), SHUTDOWN_poweroff);
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, id, &op), 0);
     EXPECT_EQ(op.u.getdomaininfo.tot_pages, CHILD_KB / 4 + 3);
     EXPECT_EQ(destroy(id), 0);
@@ -570,7 +540,7 @@ static void slots(void)
     for (int round = 0; round < 3; round++) {
         for (;;) {
             create_op(&op, 0, "multi_create_edges role=1");
-            args_of(&op)->mem_kb = 4096;
+            create_args(&op)->mem_kb = 4096;
             long rc = hyp_domctl(&op);
             if (rc) {
                 bad += rc != -XEN_ENOSPC;

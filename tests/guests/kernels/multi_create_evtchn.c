@@ -25,6 +25,7 @@
 #include "evt/evt.h"
 #include "pt.h"
 #include "public/pvkit.h"
+#include "create.h"
 
 #define MS 1000000ULL
 #define CHILD_KB (64u << 10)
@@ -66,14 +67,7 @@ void evt_ap_main(unsigned long cpu)
 
 static void create_op(struct xen_domctl *op)
 {
-    *op = (struct xen_domctl){ .cmd = PVKIT_DOMCTL_create_pv, .domain = ID,
-                               .interface_version = XEN_DOMCTL_INTERFACE_VERSION };
-    struct pvkit_domctl_create_pv *c = (struct pvkit_domctl_create_pv *)&op->u;
-    c->kernel = guest_start_info->mod_start;
-    c->kernel_size = guest_start_info->mod_len;
-    c->cmdline = (uint64_t)"multi_create_evtchn role=1";
-    c->mem_kb = CHILD_KB;
-    c->max_vcpus = 1;
+    create_child_op(op, ID, CHILD_KB, "multi_create_evtchn role=1");
 }
 
 void test_main(void)

@@ -39,6 +39,7 @@
 #include "evt/evt.h"
 #include "pt.h"
 #include "public/pvkit.h"
+#include "create.h"
 
 #define MS 1000000ULL
 #define CHILD_KB (64u << 10)
@@ -147,14 +148,7 @@ void evt_ap_main(unsigned long cpu)
 
 static void create_op(struct xen_domctl *op, domid_t id)
 {
-    *op = (struct xen_domctl){ .cmd = PVKIT_DOMCTL_create_pv, .domain = id,
-                               .interface_version = XEN_DOMCTL_INTERFACE_VERSION };
-    struct pvkit_domctl_create_pv *c = (struct pvkit_domctl_create_pv *)&op->u;
-    c->kernel = guest_start_info->mod_start;
-    c->kernel_size = guest_start_info->mod_len;
-    c->cmdline = (uint64_t)"multi_create_foreign role=1";
-    c->mem_kb = CHILD_KB;
-    c->max_vcpus = 1;
+    create_child_op(op, id, CHILD_KB, "multi_create_foreign role=1");
 }
 
 /* Does page p (one of our windows) look like a PV L4 (the hypervisor's slots, as ours)? */

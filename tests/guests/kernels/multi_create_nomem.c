@@ -16,6 +16,7 @@
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
 #include "evt/evt.h"
 #include "public/pvkit.h"
+#include "create.h"
 #include <xen/grant_table.h>
 
 #define MS 1000000ULL
@@ -23,25 +24,6 @@
 static char page[4096] __attribute__((aligned(4096)));
 static long evt_dom_exc = -1;
 
-static int run_to_shutdown(domid_t id)
-{
-    struct xen_domctl op;
-    unsigned int seen = evt_count[evt_dom_exc];
-    uint64_t end = evt_now() + 20000 * MS;
-
-    if (dctl(XEN_DOMCTL_unpausedomain, id, &op))
-        return -1;
-    for (;;) {
-        if (dctl(XEN_DOMCTL_getdomaininfo, id, &op) || op.domain != id)
-            return -1;
-        if (op.u.getdomaininfo.flags & XEN_DOMINF_shutdown)
-            return (int)((op.u.getdomaininfo.flags >> XEN_DOMINF_shutdownshift) &
-                         XEN_DOMINF_shutdownmask);
-        if (evt_now() > end)
-            return -1;
-        evt_wait((evtchn_port_t)evt_dom_exc, ++seen, 100 * MS);
-    }
-}
 
 static long create(uint64_t kb, domid_t *id)
 {
@@ -134,7 +116,7 @@ void test_main(void)
         dctl(XEN_DOMCTL_destroydomain, id2, &(struct xen_domctl){ 0 });
 
     TEST("the child runs (its increase gets nothing), then all comes back");
-    EXPECT_EQ(run_to_shutdown(id), SHUTDOWN_poweroff);
+    EXPECT_EQ(create_run_to_shutdown(evt_dom_exc, id), SHUTDOWN_poweroff);
     struct xen_domctl op;
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, id, &op), 0);
     uint64_t after = free_pages();

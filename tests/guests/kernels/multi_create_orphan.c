@@ -21,6 +21,7 @@
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
 #include "guest.h"
 #include "public/pvkit.h"
+#include "create.h"
 
 void test_main(void)
 {

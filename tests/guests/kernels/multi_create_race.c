@@ -21,6 +21,7 @@
 #include <elf.h>
 #include "evt/evt.h"
 #include "public/pvkit.h"
+#include "create.h"
 
 #define MS 1000000ULL
 #define ROUNDS 600
@@ -96,37 +97,12 @@ static void add(uint64_t off, unsigned int size, uint64_t bad)
 
 static void create_op(struct xen_domctl *op)
 {
-    *op = (struct xen_domctl){ .cmd = PVKIT_DOMCTL_create_pv,
-                               .interface_version = XEN_DOMCTL_INTERFACE_VERSION };
-    struct pvkit_domctl_create_pv *c = (struct pvkit_domctl_create_pv *)&op->u;
-    c->kernel = (uint64_t)img;
-    c->kernel_size = guest_start_info->mod_len;
-    c->cmdline = (uint64_t)cmd;
-    c->mem_kb = CHILD_KB;
-    c->max_vcpus = 1;
+    create_child_op(op, 0, CHILD_KB, cmd);
+    create_args(op)->kernel = (uint64_t)img;
 }
 
 static long evt_dom_exc = -1;
 
-static int run_to_shutdown(domid_t id)
-{
-    struct xen_domctl op;
-    unsigned int seen = evt_count[evt_dom_exc];
-    uint64_t end = evt_now() + 20000 * MS;
-
-    if (dctl(XEN_DOMCTL_unpausedomain, id, &op))
-        return -1;
-    for (;;) {
-        if (dctl(XEN_DOMCTL_getdomaininfo, id, &op) || op.domain != id)
-            return -1;
-        if (op.u.getdomaininfo.flags & XEN_DOMINF_shutdown)
-            return (int)((op.u.getdomaininfo.flags >> XEN_DOMINF_shutdownshift) &
-                         XEN_DOMINF_shutdownmask);
-        if (evt_now() > end)
-            return -1;
-        evt_wait((evtchn_port_t)evt_dom_exc, ++seen, 100 * MS);
-    }
-}
 
 void test_main(void)
 {
@@ -211,7 +187,7 @@ void test_main(void)
     create_op(&op);
     EXPECT_EQ(hyp_domctl(&op), 0);
     domid_t id = op.domain;
-    EXPECT_EQ(run_to_shutdown(id), SHUTDOWN_poweroff);
+    EXPECT_EQ(create_run_to_shutdown(evt_dom_exc, id), SHUTDOWN_poweroff);
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, id, &op), 0);
     EXPECT_EQ(free_pages(), free0);
     evt_disable();

@@ -25,6 +25,7 @@
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
 #include "evt/evt.h"
 #include "public/pvkit.h"
+#include "create.h"
 
 #define MS 1000000ULL
 #define CHILD_KB (64u << 10)

@@ -27,6 +27,7 @@
 #include "evt/stall.h"
 #include "hyp.h"
 #include "public/pvkit.h"
+#include "create.h"
 
 #define MEM_EXTENTS 786432UL /* 3 GiB */
 
@@ -56,14 +57,7 @@ void evt_ap_main(unsigned long cpu)
 
 static void create_op(uint64_t kb)
 {
-    create = (struct xen_domctl){ .cmd = PVKIT_DOMCTL_create_pv,
-                                  .interface_version = XEN_DOMCTL_INTERFACE_VERSION };
-    struct pvkit_domctl_create_pv *c = (struct pvkit_domctl_create_pv *)&create.u;
-    c->kernel = guest_start_info->mod_start;
-    c->kernel_size = guest_start_info->mod_len;
-    c->cmdline = (uint64_t)"multi_create_stall role=1";
-    c->mem_kb = kb;
-    c->max_vcpus = 1;
+    create_child_op(&create, 0, kb, "multi_create_stall role=1");
 }
 
 void test_main(void)
