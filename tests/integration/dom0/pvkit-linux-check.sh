@@ -1,14 +1,19 @@
 #!/bin/bash
-# Boots pvkit's dom0 image with 1 GiB in the machine (dom0 keeps 512 MiB)
-# and has the pvkit command create a Linux domU the way a user would: from
+# Boots pvkit's dom0 image with 1.5 GiB in the machine (dom0 keeps 512 MiB)
+# and has the pvkit command create two Linux domUs the way a user would: from
+# /etc/pvkit/linux.cfg and /etc/pvkit/linux2.cfg (the same kernel; linux2
+# has on_reboot = "restart"), both running at once. Each is made
 # /etc/pvkit/linux.cfg with Debian's cloud kernel as it is shipped (a
 # bzImage with an LZ4 payload, unpacked by pvkit in dom0) and a busybox
 # initramfs (tools/mkinitramfs) whose /init prints "linux-domu: init
 # reached". Checks: create succeeds, `pvkit list` shows the domain with its
 # 256 MiB and 1 vCPU, `pvkit destroy` removes it and the hypervisor's free
 # memory returns to its figure.
-# Its xenbus must come up through xenstore-lite (the kernel writes
-# control/feature-poweroff within 60 s), and `pvkit shutdown -w` must power
+# Both xenbuses must come up through xenstore-lite (each kernel writes
+# control/feature-poweroff within 60 s), both consoles reach their logs;
+# `pvkit reboot linux2` must make Linux reboot itself and the monitor build
+# it again under a new id (its xenbus and /init come up again, in a log that
+# now holds two boots); and `pvkit shutdown -w` must power
 # it off cleanly through control/shutdown, the monitor destroying it
 # (on_poweroff = "destroy").
 # The shutdown part passes when the monitor's log says the domain shut down
@@ -51,6 +56,8 @@ vcpus = 1
 extra = "console=hvc0"
 on_poweroff = "destroy"
 CFG
+sed -e 's/^name = .*/name = "linux2"/' "$work/add/etc/pvkit/linux.cfg" >"$work/add/etc/pvkit/linux2.cfg"
+echo 'on_reboot = "restart"' >>"$work/add/etc/pvkit/linux2.cfg"
 cat >"$work/add/etc/pvkit/boot.d/70-pvkit-linux" <<'STEP'
 #!/bin/sh
 ok() { echo "RESULT $1 ok ${2:-}"; }
@@ -58,22 +65,58 @@ fail() { echo "RESULT $1 fail ${2:-}"; }
 free_mem() { pvkit info | sed -n 's/^free_memory *: //p'; }
 free0=$(free_mem)
 echo "--- free memory before: $free0 MiB"
-t0=$(date +%s)
-if pvkit create linux; then ok pvkit_linux_create "in $(( $(date +%s) - t0 )) s"; else fail pvkit_linux_create; fi
-pvkit list
-id=$(pvkit list linux 2>/dev/null | awk '$1 == "linux" { print $2 }')
-if pvkit list linux | grep -qE "^linux +$id +256 +1 "; then ok pvkit_linux_list; else fail pvkit_linux_list; fi
-i=0
-until [ "$(xenstore-read /local/domain/$id/control/feature-poweroff 2>/dev/null)" = 1 ] || [ $i -ge 600 ]; do
-    sleep 0.1; i=$((i + 1))
-done
-if [ "$(xenstore-read /local/domain/$id/control/feature-poweroff 2>/dev/null)" = 1 ]; then
-    ok pvkit_linux_xenbus "after $((i / 10)) s"
-    # its /init must have set poweroff_cmd first (its line in pvkit-consoled's log)
+domid_of() { pvkit list "$1" 2>/dev/null | awk -v n="$1" '$1 == n { print $2 }'; }
+# wait_xenbus ID: until the domain's kernel writes control/feature-poweroff (60 s)
+wait_xenbus() {
     i=0
-    until grep -q 'linux-domu: init reached' /var/log/pvkit/console/linux.log 2>/dev/null || [ $i -ge 900 ]; do
+    until [ "$(xenstore-read /local/domain/$1/control/feature-poweroff 2>/dev/null)" = 1 ] || [ $i -ge 600 ]; do
         sleep 0.1; i=$((i + 1))
     done
+    [ "$(xenstore-read /local/domain/$1/control/feature-poweroff 2>/dev/null)" = 1 ]
+}
+# wait_init NAME COUNT: until NAME's console log holds COUNT "init reached" lines (90 s)
+wait_init() {
+    i=0
+    until [ "$(grep -c 'linux-domu: init reached' /var/log/pvkit/console/$1.log 2>/dev/null)" -ge "$2" ] || [ $i -ge 900 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    [ "$(grep -c 'linux-domu: init reached' /var/log/pvkit/console/$1.log 2>/dev/null)" -ge "$2" ]
+}
+t0=$(date +%s)
+if pvkit create linux && pvkit create /etc/pvkit/linux2.cfg; then
+    ok pvkit_linux_create "both in $(( $(date +%s) - t0 )) s"
+else
+    fail pvkit_linux_create
+fi
+pvkit list
+id=$(domid_of linux) id2=$(domid_of linux2)
+if pvkit list linux | grep -qE "^linux +$id +256 +1 " && pvkit list | grep -qE "^linux2 +$id2 +256 +1 "; then
+    ok pvkit_linux_list
+else
+    fail pvkit_linux_list
+fi
+if wait_xenbus "$id" && wait_xenbus "$id2"; then
+    ok pvkit_linux_xenbus "both after $(( $(date +%s) - t0 )) s"
+    # each /init must have set poweroff_cmd first (its line in pvkit-consoled's log)
+    if wait_init linux 1 && wait_init linux2 1; then ok pvkit_linux_consoles; else fail pvkit_linux_consoles; fi
+    t1=$(date +%s)
+    pvkit reboot linux2 || echo "--- pvkit reboot linux2: status $?"
+    i=0
+    until [ -n "$(domid_of linux2)" ] && [ "$(domid_of linux2)" != "$id2" ] || [ $i -ge 300 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    id2b=$(domid_of linux2)
+    if [ -n "$id2b" ] && [ "$id2b" != "$id2" ] && ! xenstore-exists /local/domain/$id2 &&
+       wait_xenbus "$id2b" && wait_init linux2 2 &&
+       grep -q "domain $id2 shut down (reboot): action restart" /var/log/pvkit/linux2.log; then
+        ok pvkit_linux_reboot "domain $id2 restarted as $id2b, up again in $(( $(date +%s) - t1 )) s"
+    else
+        fail pvkit_linux_reboot "linux2 is domain '${id2b}', was $id2"
+        echo "--- control/shutdown of $id2: '$(xenstore-read /local/domain/$id2/control/shutdown 2>&1)'"
+        xenstore-ls -f /local/domain/$id2/control
+        echo "--- linux2's console:"; tail -n 5 /var/log/pvkit/console/linux2.log
+    fi
+    cat /var/log/pvkit/linux2.log
     if timeout 120 pvkit shutdown -w linux && ! pvkit list linux 2>/dev/null &&
        grep -q "domain $id shut down (poweroff): action destroy" /var/log/pvkit/linux.log; then
         ok pvkit_linux_shutdown
@@ -82,12 +125,15 @@ if [ "$(xenstore-read /local/domain/$id/control/feature-poweroff 2>/dev/null)" =
     fi
     cat /var/log/pvkit/linux.log
 else
-    fail pvkit_linux_xenbus "control/feature-poweroff not written in 60 s; state $(pvkit list linux | tail -1 | awk '{ print $5 }')"
+    fail pvkit_linux_xenbus "control/feature-poweroff not written in 60 s; $(pvkit list | tail -n +2 | awk '{ printf "%s %s; ", $1, $5 }')"
 fi
-echo "--- console log of linux:"; tail -n 20 /var/log/pvkit/console/linux.log 2>/dev/null
+for n in linux linux2; do echo "--- console log of $n:"; tail -n 20 /var/log/pvkit/console/$n.log 2>/dev/null; done
 pvkit list linux >/dev/null 2>&1 && pvkit destroy linux
+id2=$(domid_of linux2)
+pvkit destroy linux2
 sleep 0.5
 if ! pvkit list linux >/dev/null 2>&1 && ! xenstore-exists /local/domain/$id &&
+   ! pvkit list linux2 >/dev/null 2>&1 && ! xenstore-exists "/local/domain/${id2:-none}" &&
    [ "$(free_mem)" = "$free0" ]; then
     ok pvkit_linux_destroy "free memory back to $free0 MiB"
 else
@@ -99,7 +145,7 @@ cp "$image" "$work/dom0.cpio.gz"
 (cd "$work/add" && find etc usr | cpio -o -H newc -R 0:0 --quiet) | gzip >>"$work/dom0.cpio.gz"
 
 "$build/bin/pvkit-run" --kernel "$kernel" --initrd "$work/dom0.cpio.gz" --mem 512 \
-    --cmdline "console=hvc0" --timeout 400 -- -m 1024 </dev/null >"$work/console.log" 2>&1
+    --cmdline "console=hvc0" --timeout 500 -- -m 1536 </dev/null >"$work/console.log" 2>&1
 status=$?
 log=$build/dom0/check-dom0-pvkit-linux.log
 tr -d '\r' <"$work/console.log" >"$log"
@@ -110,7 +156,7 @@ check() {
 }
 has() { grep -qE -- "$1" "$log"; }
 check [ "$status" -eq 0 ]
-for r in pvkit_linux_create pvkit_linux_list pvkit_linux_xenbus pvkit_linux_shutdown pvkit_linux_destroy; do
+for r in pvkit_linux_create pvkit_linux_list pvkit_linux_xenbus pvkit_linux_consoles pvkit_linux_reboot pvkit_linux_shutdown pvkit_linux_destroy; do
     check has "^RESULT $r ok"
 done
 check bash -c "! grep -q '^RESULT .* fail' '$log'"
