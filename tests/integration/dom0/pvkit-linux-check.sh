@@ -13,7 +13,8 @@
 # control/feature-poweroff within 60 s), both consoles reach their logs;
 # `pvkit reboot linux2` must make Linux reboot itself and the monitor build
 # it again under a new id (its xenbus and /init come up again, in a log that
-# now holds two boots); and `pvkit shutdown -w` must power
+# now holds two boots); `pvkit mem-set` must make linux's balloon driver
+# give memory back and take it again; and `pvkit shutdown -w` must power
 # it off cleanly through control/shutdown, the monitor destroying it
 # (on_poweroff = "destroy").
 # The shutdown part passes when the monitor's log says the domain shut down
@@ -99,6 +100,20 @@ if wait_xenbus "$id" && wait_xenbus "$id2"; then
     ok pvkit_linux_xenbus "both after $(( $(date +%s) - t0 )) s"
     # each /init must have set poweroff_cmd first (its line in pvkit-consoled's log)
     if wait_init linux 1 && wait_init linux2 1; then ok pvkit_linux_consoles; else fail pvkit_linux_consoles; fi
+    # mem-set: Linux's balloon driver follows memory/target down and up again
+    mem_of() { pvkit list "$1" 2>/dev/null | awk -v n="$1" '$1 == n { print $3 }'; }
+    wait_mem() {
+        i=0
+        until [ "$(mem_of "$1")" = "$2" ] || [ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
+        [ "$(mem_of "$1")" = "$2" ]
+    }
+    if pvkit mem-set linux 192m && wait_mem linux 192 &&
+       [ "$(xenstore-read /local/domain/$id/memory/target)" = 196608 ] &&
+       pvkit mem-set linux 256 && wait_mem linux 256; then
+        ok pvkit_linux_memset "ballooned to 192 MiB and back to 256"
+    else
+        fail pvkit_linux_memset "memory $(mem_of linux) MiB, target $(xenstore-read /local/domain/$id/memory/target)"
+    fi
     t1=$(date +%s)
     pvkit reboot linux2 || echo "--- pvkit reboot linux2: status $?"
     i=0
@@ -156,7 +171,7 @@ check() {
 }
 has() { grep -qE -- "$1" "$log"; }
 check [ "$status" -eq 0 ]
-for r in pvkit_linux_create pvkit_linux_list pvkit_linux_xenbus pvkit_linux_consoles pvkit_linux_reboot pvkit_linux_shutdown pvkit_linux_destroy; do
+for r in pvkit_linux_create pvkit_linux_list pvkit_linux_xenbus pvkit_linux_consoles pvkit_linux_memset pvkit_linux_reboot pvkit_linux_shutdown pvkit_linux_destroy; do
     check has "^RESULT $r ok"
 done
 check bash -c "! grep -q '^RESULT .* fail' '$log'"
