@@ -46,7 +46,7 @@ TOOLS_PVKIT_CMD     := $(filter-out %/consoled.c %/cons.c,$(TOOLS_PVKIT_ALL))
 # pvkit-consoled: its files and the hypercall wrappers it shares with pvkit
 TOOLS_CONSOLED      := $(addprefix $(TOOLS_PVKIT_DIR)/,consoled.c cons.c hv.c dominfo.c util.c)
 TOOLS_PVKIT_HDRS    := $(wildcard $(TOOLS_PVKIT_DIR)/*.h) hypervisor/include/public/pvkit.h
-TOOLS_PVKIT_SRCS    := $(addprefix $(TOOLS_PVKIT_DIR)/,cfg.c domcfg.c)
+TOOLS_PVKIT_SRCS    := $(addprefix $(TOOLS_PVKIT_DIR)/,cfg.c domcfg.c devices.c store.c util.c)
 TOOLS_PVKIT_PURE    := $(addprefix $(TOOLS_PVKIT_DIR)/,cfg.c domcfg.c util.c args.c dominfo.c \
                        format.c kernel.c lz4.c)
 TOOLS_PVKIT_CFLAGS  := -std=gnu11 -Wall -Wextra -Werror -I$(TOOLS_PVKIT_DIR) -Ihypervisor/include
@@ -74,7 +74,7 @@ $(TOOLS_BIN)/pvkit-consoled: $(TOOLS_CONSOLED) $(TOOLS_PVKIT_HDRS)
 
 $(TOOLS_UNIT_TEST): tests/unit/toolstack/test_cfg.c $(TOOLS_PVKIT_SRCS) $(TOOLS_PVKIT_HDRS)
 	@mkdir -p $(@D)
-	gcc $(TOOLS_PVKIT_CFLAGS) $(TOOLS_ASAN) -o $@ $< $(TOOLS_PVKIT_SRCS) -lcmocka
+	gcc $(TOOLS_PVKIT_CFLAGS) $(TOOLS_ASAN) -o $@ $< $(TOOLS_PVKIT_SRCS) -lcmocka -lxenstore
 
 $(TOOLS_UNIT_CLI): tests/unit/toolstack/test_cli.c $(TOOLS_PVKIT_PURE) $(TOOLS_PVKIT_HDRS)
 	@mkdir -p $(@D)

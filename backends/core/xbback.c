@@ -374,6 +374,7 @@ int xbb_main(struct xbb_backend *be, const struct xbb_cli *cli, int argc,
         pvk_transport_close(be->t);
         return 1;
     }
+    pvk_info("serving %s", be->root);
     run(be, sfd);
     while (be->devs)
         forget(be, be->devs);

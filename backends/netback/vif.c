@@ -9,22 +9,26 @@
  * core then goes InitWait).  Connect (frontend Connected, as netfront goes
  * straight there): requires request-rx-copy=1, reads feature-sg and the
  * per-queue ring refs and event channel, creates tap "vif<fe>.<handle>"
- * with one tap queue per ring pair, brings it up, writes
- * hotplug-status=connected (pvkit plumbs the tap itself; `script` is
- * required but not run); the core then goes Connected.  On Closed,
+ * with one tap queue per ring pair, brings it up, adds it to the bridge
+ * named by the backend's `bridge` key if there is one (what Xen's
+ * vif-bridge script does), writes hotplug-status=connected (pvkit plumbs
+ * the tap itself; `script` is required but not run); the core then goes
+ * Connected.  On Closed,
  * hotplug-status is removed.
  * Invariants: queues run only while Connected; the tap exists only while
  * connected, so a frontend's packets never reach another vif.
  */
 #define _GNU_SOURCE
 #include "netback.h"
+#include "common/log.h"
 #include "common/xsutil.h"
 #include "proto/keys.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <net/if_arp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,10 +165,39 @@ static int start_queues(struct vif *v)
     return tap_up(v->ifname, v->fe_sg ? 9000 : 1500);
 }
 
-/* Contract: starts the data path and says the tap is plumbed. */
+/* Contract: adds tap `name` to the bridge named in the backend's `bridge`
+ * key, as Xen's vif-bridge script does; 0 if there is none, -1 if the
+ * bridge cannot take it (it does not exist, or is not a bridge). */
+static int join_bridge(struct vif *v)
+{
+    char *bridge = xsu_read(v->dev.be->xs, XBT_NULL, v->dev.path, PVK_VIF_BRIDGE);
+    struct ifreq ifr = { 0 };
+    int s, rc = -1;
+
+    if (!bridge || !*bridge) {
+        free(bridge);
+        return 0;
+    }
+    ifr.ifr_ifindex = (int)if_nametoindex(v->ifname);
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", bridge);
+    s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s >= 0 && ifr.ifr_ifindex > 0)
+        rc = ioctl(s, SIOCBRADDIF, &ifr);
+    if (rc < 0)
+        pvk_log_guest("%s: cannot add %s to bridge %s: %s", v->dev.path, v->ifname, bridge,
+                      strerror(errno));
+    if (s >= 0)
+        close(s);
+    free(bridge);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Contract: starts the data path, joins the bridge and says the tap is plumbed. */
 static int vif_connect(struct xbb_dev *d)
 {
-    if (start_queues(xbb_container_of(d, struct vif, dev)) < 0)
+    struct vif *v = xbb_container_of(d, struct vif, dev);
+
+    if (start_queues(v) < 0 || join_bridge(v) < 0)
         return -1;
     xsu_printf(d->be->xs, XBT_NULL, d->path, PVK_VIF_HOTPLUG_STATUS, "%s",
                PVK_HOTPLUG_CONNECTED);

@@ -33,15 +33,16 @@ DOM0_DEB      = $(firstword $(wildcard $(LINUX_BUILD)/debs/linux-image-$(shell r
 DOM0_CMDLINE := console=hvc0
 DOM0_MEM     ?= 512
 
-.PHONY: dom0 run-dom0 check-dom0 check-dom0-pvkit check-dom0-pvkit-linux
-check: check-dom0 check-dom0-pvkit check-dom0-pvkit-linux
+.PHONY: dom0 run-dom0 check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io
+check: check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io
 
 dom0: $(DOM0_IMAGE)
 
-$(DOM0_IMAGE): tools/mkdom0 tools/mkinitramfs $(LINUX_GENERIC) xenstore $(BUILD)/bin/pvkit \
-               $(BUILD)/bin/pvkit-consoled
+$(DOM0_IMAGE): tools/mkdom0 tools/mkinitramfs $(LINUX_GENERIC) xenstore drivers $(BUILD)/bin/pvkit \
+               $(BUILD)/bin/pvkit-consoled $(BUILD)/bin/pvkit-blkback $(BUILD)/bin/pvkit-netback
 	tools/mkdom0 -o $@ --kernel-deb $(DOM0_DEB) --xenstore-lite $(BUILD)/bin/xenstore-lite \
-	    --pvkit $(BUILD)/bin/pvkit --consoled $(BUILD)/bin/pvkit-consoled
+	    --pvkit $(BUILD)/bin/pvkit --consoled $(BUILD)/bin/pvkit-consoled \
+	    --blkback $(BUILD)/bin/pvkit-blkback --netback $(BUILD)/bin/pvkit-netback
 
 run-dom0: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
 	$(BUILD)/bin/pvkit-run --kernel $(LINUX_GENERIC) --initrd $(DOM0_IMAGE) --mem $(DOM0_MEM) \
@@ -90,3 +91,8 @@ check-dom0-pvkit: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(DOM0
 
 check-dom0-pvkit-linux: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(LINUX_CLOUD)
 	$(DOM0_DIR)/pvkit-linux-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(LINUX_CLOUD)
+
+# Disks and networks: blkback/netback serve two Linux domUs (pvkit-io-check.sh).
+DOMU_DEB = $(firstword $(wildcard $(LINUX_BUILD)/debs/linux-image-$(shell readlink $(LINUX_CLOUD) | sed 's/^vmlinuz-//')_*.deb))
+check-dom0-pvkit-io: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(LINUX_CLOUD)
+	$(DOM0_DIR)/pvkit-io-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(LINUX_CLOUD) $(DOMU_DEB)

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "devices.h"
 #include "kernel.h"
 #include "public/pvkit.h"
 #include "store.h"
@@ -64,6 +67,19 @@ int build_check_and_load(struct ctx *c, const struct domcfg *dc, struct build_im
         snprintf(err, BUILD_ERR_MAX, "%s: %ld MiB of memory asked, the hypervisor has %llu MiB free",
                  dc->name, dc->memory_mib, (unsigned long long)free_mib);
         return -ENOMEM;
+    }
+    for (size_t i = 0; i < dc->nr_disks; i++) {
+        const struct domcfg_disk *d = &dc->disks[i];
+        struct stat st;
+        if (stat(d->target, &st) || access(d->target, d->readonly ? R_OK : R_OK | W_OK)) {
+            snprintf(err, BUILD_ERR_MAX, "%s: %s", d->target, strerror(errno));
+            return -errno;
+        }
+        if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+            snprintf(err, BUILD_ERR_MAX, "%s: disk %s is neither a file nor a block device",
+                     d->target, d->vdev);
+            return -EINVAL;
+        }
     }
     if (strlen(dc->cmdline) + 1 > PVKIT_CMDLINE_MAX) {
         snprintf(err, BUILD_ERR_MAX, "%s: command line of %zu bytes, at most %d", dc->name,
@@ -162,6 +178,17 @@ int build_domain(struct ctx *c, const struct domcfg *dc, const char *config,
     step = "introduce it to xenstored";
     if ((rc = store_introduce(c->xs, out.domid, out.store_mfn, out.store_port)))
         goto undo;
+    for (size_t i = 0; i < dc->nr_disks; i++) {
+        step = "add its disk";
+        if ((rc = devices_add_disk(c->xs, out.domid, &dc->disks[i])))
+            goto undo;
+    }
+    for (size_t i = 0; i < dc->nr_vifs; i++) {
+        struct domcfg_vif v = dc->vifs[i]; /* gets a MAC if it has none */
+        step = "add its network interface";
+        if ((rc = devices_add_vif(c->xs, out.domid, (unsigned)i, &v)))
+            goto undo;
+    }
     step = "unpause it";
     if ((rc = hv_unpause(c->hv, out.domid)))
         goto undo;

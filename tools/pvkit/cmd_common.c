@@ -1,6 +1,7 @@
 /*
  * cmd_common: the connections and domain lookup every verb uses (cmd.h).
  */
+#include "devices.h"
 #include "cmd.h"
 
 #include <errno.h>
@@ -73,6 +74,10 @@ int ctx_resolve(struct ctx *c, const char *arg, struct dominfo *d)
 
 int domain_destroy_all(struct ctx *c, uint32_t domid)
 {
+    /* Devices first, as libxl: the backends see their nodes go and let go
+     * of the domain's grants, which hv_destroy's retries then find free. */
+    if (c->xs)
+        devices_remove_all(c->xs, domid);
     int rc = hv_destroy(c->hv, domid, 2000);
     if (c->xs && (rc == 0 || rc == -EBUSY || rc == -ESRCH))
         store_remove_domain(c->xs, domid);

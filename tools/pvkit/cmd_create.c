@@ -90,8 +90,6 @@ int cmd_create(struct ctx *unused, const struct args *a)
         free(path);
         return 0;
     }
-    if (dc.nr_disks || dc.nr_vifs)
-        warn_msg("%s: disk and vif are checked but not yet attached (no backends wired)", dc.name);
     if (ctx_open(&c, NEED_HV | NEED_XS))
         goto out;
     if (build_check_and_load(&c, &dc, &img, err)) {

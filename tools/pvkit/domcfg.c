@@ -219,8 +219,13 @@ static int disk_set(struct ctx *x, size_t item, char *vals[DISK_NR_POS], int p, 
 
 /* A named disk parameter other than the positional ones: only the values
  * that describe what pvkit does are accepted. */
-static int disk_option(struct ctx *x, size_t item, const char *key, const char *val)
+static int disk_option(struct ctx *x, size_t item, const char *key, const char *val,
+                       bool *cdrom)
 {
+    if (!strcmp(key, "devtype") && !strcmp(val, "cdrom")) {
+        *cdrom = true;
+        return 0;
+    }
     if ((!strcmp(key, "devtype") && !strcmp(val, "disk")) ||
         (!strcmp(key, "backendtype") && !strcmp(val, "phy")) ||
         (!strcmp(key, "backend") && (!strcmp(val, "0") || !strcmp(val, "Domain-0"))))
@@ -259,6 +264,7 @@ static int parse_disk(struct ctx *x, size_t item, char *spec, struct domcfg_disk
 {
     char *vals[DISK_NR_POS] = { 0 };
     int next_pos = 0, rc;
+    bool cdrom = false;
 
     for (char *tok = spec, *end; tok; tok = end) {
         end = strchr(tok, ',');
@@ -279,12 +285,11 @@ static int parse_disk(struct ctx *x, size_t item, char *spec, struct domcfg_disk
             if (p < DISK_NR_POS) {
                 if ((rc = disk_set(x, item, vals, p, val)))
                     return rc;
-            } else if ((rc = disk_option(x, item, key, val))) {
+            } else if ((rc = disk_option(x, item, key, val, &cdrom))) {
                 return rc;
             }
         } else if (!strcmp(tok, "cdrom")) {
-            return setting_error(x, "disk", "item %zu: cdrom devices are not supported by pvkit",
-                                 item);
+            cdrom = true;
         } else {
             while (next_pos < DISK_NR_POS && vals[next_pos])
                 next_pos++;
@@ -306,18 +311,18 @@ static int parse_disk(struct ctx *x, size_t item, char *spec, struct domcfg_disk
     if (!vals[DISK_VDEV])
         return setting_error(x, "disk", "item %zu: no vdev (xvda, ...)", item);
     char *suffix = strchr(vals[DISK_VDEV], ':'); /* deprecated "hdc:cdrom" */
-    if (suffix && !strcmp(suffix, ":cdrom"))
-        return setting_error(x, "disk", "item %zu: cdrom devices are not supported by pvkit",
-                             item);
-    if (suffix && !strcmp(suffix, ":disk"))
+    if (suffix && (!strcmp(suffix, ":cdrom") || !strcmp(suffix, ":disk"))) {
+        cdrom |= suffix[1] == 'c';
         *suffix = '\0';
+    }
     if (!valid_vdev(vals[DISK_VDEV]))
         return setting_error(x, "disk", "item %zu: vdev \"%s\" is not xvdX, hdX or sdX", item,
                              vals[DISK_VDEV]);
     const char *a = vals[DISK_ACCESS] ? vals[DISK_ACCESS] : "rw";
     if (strcmp(a, "rw") && strcmp(a, "w") && strcmp(a, "ro") && strcmp(a, "r"))
         return setting_error(x, "disk", "item %zu: access \"%s\" is not ro or rw", item, a);
-    d->readonly = a[0] == 'r' && a[1] != 'w';
+    d->readonly = cdrom || (a[0] == 'r' && a[1] != 'w');
+    d->cdrom = cdrom;
     d->target = strdup(vals[DISK_TARGET]);
     d->vdev = strdup(vals[DISK_VDEV]);
     return d->target && d->vdev ? 0 : -ENOMEM;

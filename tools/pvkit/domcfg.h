@@ -35,7 +35,8 @@ enum domcfg_action { ACTION_DESTROY, ACTION_RESTART, ACTION_PRESERVE };
 struct domcfg_disk {
     char *target;   /* the image file or block device, in dom0 */
     char *vdev;     /* the guest's name for it: xvdX, hdX or sdX */
-    bool readonly;  /* access=ro */
+    bool readonly;  /* access=ro; always for a cdrom */
+    bool cdrom;     /* devtype=cdrom, "cdrom" or VDEV:cdrom */
 };
 
 struct domcfg_vif {

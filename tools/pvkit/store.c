@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <xenstore.h>
 
+#include "devices.h"
 #include "util.h"
 
 struct xs_handle *store_open(void)
@@ -57,15 +58,7 @@ bool store_name_in_use(const struct dominfo_list *l, const char *name, uint32_t 
     return false;
 }
 
-/* One transaction's writes; the first failure is kept in rc and later calls do nothing. */
-struct tx {
-    struct xs_handle *xs;
-    xs_transaction_t t;
-    int rc;
-};
-
-static void __attribute__((format(printf, 3, 4)))
-tx_write(struct tx *x, const char *value, const char *fmt, ...)
+void store_tx_write(struct store_tx *x, const char *value, const char *fmt, ...)
 {
     char path[256];
     va_list ap;
@@ -78,9 +71,8 @@ tx_write(struct tx *x, const char *value, const char *fmt, ...)
         x->rc = -(errno ? errno : EIO);
 }
 
-/* Creates PATH (empty) with PERMS, as libxl__xs_mknod. */
-static void __attribute__((format(printf, 4, 5)))
-tx_mknod(struct tx *x, struct xs_permissions *perms, unsigned nr, const char *fmt, ...)
+void store_tx_mknod(struct store_tx *x, struct xs_permissions *perms, unsigned nr,
+                    const char *fmt, ...)
 {
     char path[256];
     va_list ap;
@@ -93,15 +85,35 @@ tx_mknod(struct tx *x, struct xs_permissions *perms, unsigned nr, const char *fm
         x->rc = -(errno ? errno : EIO);
 }
 
-static void tx_rm(struct tx *x, const char *path)
+void store_tx_rm(struct store_tx *x, const char *path)
 {
     if (!x->rc && !xs_rm(x->xs, x->t, path) && errno != ENOENT)
         x->rc = -(errno ? errno : EIO);
 }
 
-/* The whole tree of D inside transaction X (store.h lists it). */
-static void write_tree(struct tx *x, const struct store_domain *d)
+int store_transact(struct xs_handle *xs, void (*fill)(struct store_tx *x, void *arg), void *arg)
 {
+    for (int attempt = 0; attempt < 20; attempt++) {
+        struct store_tx x = {.xs = xs, .t = xs_transaction_start(xs)};
+        if (x.t == XBT_NULL)
+            return -(errno ? errno : EIO);
+        fill(&x, arg);
+        if (x.rc) {
+            xs_transaction_end(xs, x.t, true);
+            return x.rc;
+        }
+        if (xs_transaction_end(xs, x.t, false))
+            return 0;
+        if (errno != EAGAIN)
+            return -(errno ? errno : EIO);
+    }
+    return -EAGAIN;
+}
+
+/* The whole tree of D inside transaction X (store.h lists it). */
+static void write_tree(struct store_tx *x, void *arg)
+{
+    const struct store_domain *d = arg;
     unsigned n = d->domid;
     char dom[32], vm[64], lx[32], num[32];
     struct xs_permissions roperm[2] = {{.id = 0, .perms = XS_PERM_NONE},
@@ -115,100 +127,86 @@ static void write_tree(struct tx *x, const struct store_domain *d)
     snprintf(vm, sizeof(vm), "/vm/%s", d->uuid);
     snprintf(lx, sizeof(lx), "/libxl/%u", n);
 
-    tx_rm(x, dom);
-    tx_mknod(x, roperm, 2, "%s", dom);
-    tx_rm(x, vm);
-    tx_mknod(x, roperm, 2, "%s", vm);
-    tx_rm(x, lx);
-    tx_mknod(x, noperm, 1, "%s", lx);
-    tx_mknod(x, noperm, 1, "%s/device", lx);
-    tx_write(x, vm, "%s/vm", dom);
-    tx_write(x, d->name, "%s/name", dom);
+    store_tx_rm(x, dom);
+    store_tx_mknod(x, roperm, 2, "%s", dom);
+    store_tx_rm(x, vm);
+    store_tx_mknod(x, roperm, 2, "%s", vm);
+    store_tx_rm(x, lx);
+    store_tx_mknod(x, noperm, 1, "%s", lx);
+    store_tx_mknod(x, noperm, 1, "%s/device", lx);
+    store_tx_write(x, vm, "%s/vm", dom);
+    store_tx_write(x, d->name, "%s/name", dom);
     for (const char *sub = "cpu\0memory\0device\0control\0"; *sub; sub += strlen(sub) + 1)
-        tx_mknod(x, roperm, 2, "%s/%s", dom, sub);
+        store_tx_mknod(x, roperm, 2, "%s/%s", dom, sub);
     for (const char *sub = "control/shutdown\0control/feature-poweroff\0control/feature-reboot\0"
                            "control/feature-suspend\0control/sysrq\0"
                            "device/suspend/event-channel\0data\0drivers\0feature\0attr\0error\0";
          *sub; sub += strlen(sub) + 1)
-        tx_mknod(x, rwperm, 1, "%s/%s", dom, sub);
-    tx_write(x, d->uuid, "%s/uuid", vm);
-    tx_write(x, d->name, "%s/name", vm);
+        store_tx_mknod(x, rwperm, 1, "%s/%s", dom, sub);
+    store_tx_write(x, d->uuid, "%s/uuid", vm);
+    store_tx_write(x, d->name, "%s/name", vm);
     struct timeval tv;
     gettimeofday(&tv, NULL);
     snprintf(num, sizeof(num), "%ld.%02ld", (long)tv.tv_sec, (long)tv.tv_usec / 10000);
-    tx_write(x, num, "%s/start_time", vm);
-    tx_write(x, "1", "%s/control/platform-feature-multiprocessor-suspend", dom);
-    tx_write(x, "1", "%s/control/platform-feature-xs_reset_watches", dom);
-    tx_write(x, "pv", "%s/type", lx);
+    store_tx_write(x, num, "%s/start_time", vm);
+    store_tx_write(x, "1", "%s/control/platform-feature-multiprocessor-suspend", dom);
+    store_tx_write(x, "1", "%s/control/platform-feature-xs_reset_watches", dom);
+    store_tx_write(x, "pv", "%s/type", lx);
 
     /* libxl__build_post */
     snprintf(num, sizeof(num), "%llu", (unsigned long long)d->max_kb);
-    tx_write(x, num, "%s/memory/static-max", dom);
+    store_tx_write(x, num, "%s/memory/static-max", dom);
     snprintf(num, sizeof(num), "%llu", (unsigned long long)d->target_kb);
-    tx_write(x, num, "%s/memory/target", dom);
-    tx_write(x, "0", "%s/memory/videoram", dom);
+    store_tx_write(x, num, "%s/memory/target", dom);
+    store_tx_write(x, "0", "%s/memory/videoram", dom);
     snprintf(num, sizeof(num), "%u", n);
-    tx_write(x, num, "%s/domid", dom);
+    store_tx_write(x, num, "%s/domid", dom);
     snprintf(num, sizeof(num), "%u", d->store_port);
-    tx_write(x, num, "%s/store/port", dom);
+    store_tx_write(x, num, "%s/store/port", dom);
     snprintf(num, sizeof(num), "%llu", (unsigned long long)d->store_mfn);
-    tx_write(x, num, "%s/store/ring-ref", dom);
+    store_tx_write(x, num, "%s/store/ring-ref", dom);
     for (unsigned i = 0; i < d->max_vcpus; i++)
-        tx_write(x, i < d->vcpus ? "online" : "offline", "%s/cpu/%u/availability", dom, i);
+        store_tx_write(x, i < d->vcpus ? "online" : "offline", "%s/cpu/%u/availability", dom, i);
 
     /* The primary console (libxl__device_console_add), backend in dom0. */
     char be[96];
     snprintf(be, sizeof(be), "/local/domain/0/backend/console/%u/0", n);
     struct xs_permissions beperm[2] = {{.id = 0, .perms = XS_PERM_NONE},
                                        {.id = n, .perms = XS_PERM_READ}};
-    tx_rm(x, be);
-    tx_mknod(x, beperm, 2, "%s", be);
-    tx_write(x, dom, "%s/frontend", be);
+    store_tx_rm(x, be);
+    store_tx_mknod(x, beperm, 2, "%s", be);
+    store_tx_write(x, dom, "%s/frontend", be);
     snprintf(num, sizeof(num), "%u", n);
-    tx_write(x, num, "%s/frontend-id", be);
-    tx_write(x, "1", "%s/online", be);
-    tx_write(x, "1", "%s/state", be);
-    tx_write(x, d->name, "%s/domain", be);
-    tx_write(x, "ioemu", "%s/protocol", be);
-    tx_mknod(x, feperm, 2, "%s/console", dom);
-    tx_write(x, be, "%s/console/backend", dom);
-    tx_write(x, "0", "%s/console/backend-id", dom);
-    tx_write(x, "1048576", "%s/console/limit", dom);
-    tx_write(x, "xenconsoled", "%s/console/type", dom);
-    tx_write(x, "pty", "%s/console/output", dom);
-    tx_write(x, "", "%s/console/tty", dom);
+    store_tx_write(x, num, "%s/frontend-id", be);
+    store_tx_write(x, "1", "%s/online", be);
+    store_tx_write(x, "1", "%s/state", be);
+    store_tx_write(x, d->name, "%s/domain", be);
+    store_tx_write(x, "ioemu", "%s/protocol", be);
+    store_tx_mknod(x, feperm, 2, "%s/console", dom);
+    store_tx_write(x, be, "%s/console/backend", dom);
+    store_tx_write(x, "0", "%s/console/backend-id", dom);
+    store_tx_write(x, "1048576", "%s/console/limit", dom);
+    store_tx_write(x, "xenconsoled", "%s/console/type", dom);
+    store_tx_write(x, "pty", "%s/console/output", dom);
+    store_tx_write(x, "", "%s/console/tty", dom);
     snprintf(num, sizeof(num), "%u", d->console_port);
-    tx_write(x, num, "%s/console/port", dom);
+    store_tx_write(x, num, "%s/console/port", dom);
     snprintf(num, sizeof(num), "%llu", (unsigned long long)d->console_mfn);
-    tx_write(x, num, "%s/console/ring-ref", dom);
+    store_tx_write(x, num, "%s/console/ring-ref", dom);
 
     /* pvkit's record of the configuration (owner 0 only, as /libxl). */
-    tx_write(x, d->config ? d->config : "", "%s/pvkit/config", lx);
-    tx_write(x, d->kernel ? d->kernel : "", "%s/pvkit/kernel", lx);
-    tx_write(x, d->ramdisk ? d->ramdisk : "", "%s/pvkit/ramdisk", lx);
-    tx_write(x, d->cmdline ? d->cmdline : "", "%s/pvkit/cmdline", lx);
-    tx_write(x, d->on_poweroff, "%s/pvkit/on_poweroff", lx);
-    tx_write(x, d->on_reboot, "%s/pvkit/on_reboot", lx);
-    tx_write(x, d->on_crash, "%s/pvkit/on_crash", lx);
+    store_tx_write(x, d->config ? d->config : "", "%s/pvkit/config", lx);
+    store_tx_write(x, d->kernel ? d->kernel : "", "%s/pvkit/kernel", lx);
+    store_tx_write(x, d->ramdisk ? d->ramdisk : "", "%s/pvkit/ramdisk", lx);
+    store_tx_write(x, d->cmdline ? d->cmdline : "", "%s/pvkit/cmdline", lx);
+    store_tx_write(x, d->on_poweroff, "%s/pvkit/on_poweroff", lx);
+    store_tx_write(x, d->on_reboot, "%s/pvkit/on_reboot", lx);
+    store_tx_write(x, d->on_crash, "%s/pvkit/on_crash", lx);
 }
 
 int store_write_domain(struct xs_handle *xs, const struct store_domain *d)
 {
-    for (int attempt = 0; attempt < 20; attempt++) {
-        struct tx x = {.xs = xs, .t = xs_transaction_start(xs)};
-        if (x.t == XBT_NULL)
-            return -(errno ? errno : EIO);
-        write_tree(&x, d);
-        if (x.rc) {
-            xs_transaction_end(xs, x.t, true);
-            return x.rc;
-        }
-        if (xs_transaction_end(xs, x.t, false))
-            return 0;
-        if (errno != EAGAIN)
-            return -(errno ? errno : EIO);
-    }
-    return -EAGAIN;
+    return store_transact(xs, write_tree, (void *)d);
 }
 
 int store_introduce(struct xs_handle *xs, uint32_t domid, uint64_t mfn, uint32_t port)
@@ -232,6 +230,7 @@ void store_remove_domain(struct xs_handle *xs, uint32_t domid)
     xs_rm(xs, XBT_NULL, path);
     snprintf(path, sizeof(path), "/local/domain/0/backend/console/%u", domid);
     xs_rm(xs, XBT_NULL, path);
+    devices_remove_all(xs, domid);
 }
 
 int store_request_shutdown(struct xs_handle *xs, uint32_t domid, const char *request)

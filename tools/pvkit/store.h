@@ -60,6 +60,25 @@ struct store_domain {
     const char *on_poweroff, *on_reboot, *on_crash;
 };
 
+/* One transaction's writes: the first failure is kept in rc (-errno) and
+ * later calls do nothing; paths are printf formats. */
+struct store_tx {
+    struct xs_handle *xs;
+    uint32_t t;                     /* xs_transaction_t */
+    int rc;
+};
+struct xs_permissions;
+void store_tx_write(struct store_tx *x, const char *value, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Creates the node (empty) with PERMS, as libxl__xs_mknod. */
+void store_tx_mknod(struct store_tx *x, struct xs_permissions *perms, unsigned nr,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Removes PATH and what is below it; absent is not an error. */
+void store_tx_rm(struct store_tx *x, const char *path);
+/* Runs FILL in a transaction, again from the start while the store answers
+ * EAGAIN (up to 20 times); 0 once committed, or FILL's or the store's -errno. */
+int store_transact(struct xs_handle *xs, void (*fill)(struct store_tx *x, void *arg), void *arg);
+
 /* Writes D's tree (above) in one transaction, retried on EAGAIN. */
 int store_write_domain(struct xs_handle *xs, const struct store_domain *d);
 

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "cfg.h"
+#include "devices.h"
 #include "domcfg.h"
 
 static char err[CFG_ERR_MAX];
@@ -232,7 +233,8 @@ static void test_domcfg_full(void **state)
         "on_crash = 'restart'\n"
         "disk = [ '/img/a.img,raw,xvda,rw', 'phy:/dev/vg/b,xvdb,ro',\n"
         "         'format=raw, vdev=xvdc, access=r, target=/img/c,with,commas',\n"
-        "         '/img/d,,sdd', 'file:/img/e,hdb:disk,w' ]\n"
+        "         '/img/d,,sdd', 'file:/img/e,hdb:disk,w', '/img/f.iso,,hdc,cdrom',\n"
+        "         'vdev=xvdd:cdrom, target=/img/g.iso', '/img/h,raw,xvde,devtype=cdrom' ]\n"
         "vif = [ 'mac=00:16:3E:01:02:03, bridge=xenbr0, ip=169.254.1.2', '',\n"
         "        'vifname=web0,model=virtio,script=vif-bridge,colour=blue' ]\n"
         "cpus = 'all'\n", &dc), 0);
@@ -245,7 +247,12 @@ static void test_domcfg_full(void **state)
     assert_int_equal(dc.on_poweroff, ACTION_PRESERVE);
     assert_int_equal(dc.on_reboot, ACTION_DESTROY);
     assert_int_equal(dc.on_crash, ACTION_RESTART);
-    assert_int_equal(dc.nr_disks, 5);
+    assert_int_equal(dc.nr_disks, 8);
+    for (size_t i = 0; i < 8; i++)
+        assert_int_equal(dc.disks[i].cdrom, i >= 5);
+    assert_true(dc.disks[5].readonly); /* a cdrom is read-only */
+    assert_string_equal(dc.disks[6].vdev, "xvdd");
+    assert_string_equal(dc.disks[6].target, "/img/g.iso");
     assert_string_equal(dc.disks[0].target, "/img/a.img");
     assert_false(dc.disks[0].readonly);
     assert_string_equal(dc.disks[1].target, "/dev/vg/b");
@@ -266,10 +273,10 @@ static void test_domcfg_full(void **state)
     assert_null(dc.vifs[1].bridge);
     assert_string_equal(dc.vifs[2].vifname, "web0");
     assert_int_equal(nr_warnings, 4);
-    assert_string_equal(warnings[0], "t.cfg:17: vif: item 3: model is ignored by pvkit");
-    assert_string_equal(warnings[1], "t.cfg:17: vif: item 3: script is ignored by pvkit");
-    assert_string_equal(warnings[2], "t.cfg:17: vif: item 3: unrecognized option colour");
-    assert_string_equal(warnings[3], "t.cfg:19: cpus: unknown key, ignored");
+    assert_string_equal(warnings[0], "t.cfg:18: vif: item 3: model is ignored by pvkit");
+    assert_string_equal(warnings[1], "t.cfg:18: vif: item 3: script is ignored by pvkit");
+    assert_string_equal(warnings[2], "t.cfg:18: vif: item 3: unrecognized option colour");
+    assert_string_equal(warnings[3], "t.cfg:20: cpus: unknown key, ignored");
     domcfg_free(&dc);
 
     assert_int_equal(domcfg_of("name='a'\nkernel='k'\ncmdline='c'\nroot='/dev/x'\n", &dc), 0);
@@ -302,8 +309,7 @@ static void test_domcfg_errors(void **state)
         { "name='a'\nkernel='k'\ndisk=[',,xvda']\n", "t.cfg:3: disk: item 1: no target (image file or device)" },
         { "name='a'\nkernel='k'\ndisk=['/a,qcow2,xvda']\n", "t.cfg:3: disk: item 1: format qcow2: pvkit's blkback serves raw images only" },
         { "name='a'\nkernel='k'\ndisk=['tap:qcow2:/a,xvda,w']\n", "t.cfg:3: disk: item 1: target prefix \"tap:\": pvkit's blkback serves raw images and block devices only" },
-        { "name='a'\nkernel='k'\ndisk=['/a,,hdc,cdrom']\n", "t.cfg:3: disk: item 1: cdrom devices are not supported by pvkit" },
-        { "name='a'\nkernel='k'\ndisk=['/a,,hdc:cdrom']\n", "t.cfg:3: disk: item 1: cdrom devices are not supported by pvkit" },
+        { "name='a'\nkernel='k'\ndisk=['/a,,xvdc,devtype=floppy']\n", "t.cfg:3: disk: item 1: devtype=floppy is not supported by pvkit" },
         { "name='a'\nkernel='k'\ndisk=['/a,raw,floppy']\n", "t.cfg:3: disk: item 1: vdev \"floppy\" is not xvdX, hdX or sdX" },
         { "name='a'\nkernel='k'\ndisk=['/a,raw,xvda,rwx']\n", "t.cfg:3: disk: item 1: access \"rwx\" is not ro or rw" },
         { "name='a'\nkernel='k'\ndisk=['/a,raw,xvda,rw,extra']\n", "t.cfg:3: disk: item 1: too many positional parameters (near \"extra\")" },
@@ -358,6 +364,23 @@ static void test_hostile_text(void **state)
     }
 }
 
+/* The numbers xl gives vdevs (libxl__device_disk_dev_number), and the refusals. */
+static void test_vdev_number(void **state)
+{
+    static const struct { const char *vdev; long want; } cases[] = {
+        { "xvda", 51712 }, { "xvdb", 51728 }, { "xvda1", 51713 }, { "xvdp15", 51967 },
+        { "xvdq", (1L << 28) | (16 << 8) }, { "xvdaa", (1L << 28) | (26 << 8) },
+        { "xvdq300", -EINVAL }, { "hda", 768 }, { "hdb", 832 }, { "hdc", 5632 }, { "hdd1", 5697 },
+        { "hde", -EINVAL }, { "sda", 2048 }, { "sdb2", 2066 }, { "sdq", -EINVAL },
+        { "xvd", -EINVAL }, { "xvdA", -EINVAL }, { "xvda01", -EINVAL }, { "vda", -EINVAL },
+        { "xvda-1", -EINVAL }, { "xvdzzzzzzzzzzzzzzzzzzzz", -EINVAL },
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        assert_int_equal(devices_vdev_number(cases[i].vdev), cases[i].want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_domcfg_defaults),
         cmocka_unit_test(test_domcfg_full),
         cmocka_unit_test(test_domcfg_errors),
+        cmocka_unit_test(test_vdev_number),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

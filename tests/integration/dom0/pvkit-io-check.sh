@@ -1,0 +1,183 @@
+#!/bin/bash
+# Disks and networks for Linux domUs, as a user sets them up: pvkit's dom0
+# image (pvkit-blkback, pvkit-netback and bridge xenbr0 started at boot)
+# creates two domUs of Debian's cloud kernel, unmodified, whose busybox
+# initramfs loads the kernel's own xen-blkfront and xen-netfront:
+#   io1: disk = [ 'file:/var/lib/pvkit/io1.img,xvdb,w' ] and a read-only
+#        second disk (xvdc, access=ro), vif = [ 'bridge=xenbr0' ]
+#   io2: vif = [ 'mac=00:16:3e:00:00:02,bridge=xenbr0' ]
+# io1 writes a known pattern to xvdb and reads it back, makes an ext2
+# filesystem on it, writes a file, syncs and unmounts; it checks that a
+# write to xvdc is refused; both domUs bring eth0 up on link-local
+# addresses and ping dom0 (169.254.0.1 on xenbr0), and io1 streams 4 MiB
+# to io2 over TCP, byte-exact (busybox nc, md5sum).
+# dom0 then checks the image itself: the pattern at its offset, and the
+# file inside the filesystem (mounted from a loop device); destroying both
+# domains leaves no vif tap and no backend node behind.
+#
+# Usage: pvkit-io-check.sh BUILD DOM0_KERNEL DOM0_IMAGE DOMU_KERNEL DOMU_DEB
+set -u
+build=$1 kernel=$2 image=$3 domu_kernel=$4 domu_deb=$5
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# The domUs' payload: NAME and role come from the kernel command line.
+cat >"$work/payload" <<'PAYLOAD'
+#!/bin/sh
+for w in $(cat /proc/cmdline); do case "$w" in io.*=*) eval "${w#io.}" ;; esac; done
+r() { echo "IO $name $1 $2 ${3:-}"; }
+wait_for() { i=0; until [ -e "$1" ] || [ $i -ge 200 ]; do sleep 0.1; i=$((i + 1)); done; [ -e "$1" ]; }
+echo "linux-domu: init reached"
+if [ "$name" = io1 ]; then
+    if wait_for /dev/xvdb && wait_for /dev/xvdc; then r disks ok; else r disks fail "$(ls /dev | grep xvd)"; fi
+    # a 1 MiB pattern at 4 MiB into xvdb, read back through the device
+    dd if=/dev/urandom of=/tmp/pat bs=64k count=16 2>/dev/null
+    dd if=/tmp/pat of=/dev/xvdb bs=64k seek=64 conv=fsync 2>/dev/null
+    echo 3 >/proc/sys/vm/drop_caches
+    if dd if=/dev/xvdb bs=64k skip=64 count=16 2>/dev/null | cmp -s - /tmp/pat; then
+        r raw ok "$(md5sum </tmp/pat | cut -c1-32)"
+    else r raw fail; fi
+    # a filesystem behind the pattern (its first 4 MiB only)
+    if mke2fs -q -b 1024 /dev/xvdb 4096 && mkdir -p /mnt/b && mount -t ext2 /dev/xvdb /mnt/b &&
+       dd if=/dev/urandom of=/mnt/b/file bs=1k count=700 2>/dev/null && sync &&
+       s=$(md5sum </mnt/b/file | cut -c1-32) && umount /mnt/b; then
+        r fs ok "$s"
+    else r fs fail; fi
+    if dd if=/dev/zero of=/dev/xvdc bs=4k count=1 conv=fsync 2>/dev/null; then r ro fail "write accepted"
+    else r ro ok "$(head -c 11 /dev/xvdc)"; fi
+fi
+if wait_for /sys/class/net/eth0; then
+    ip link set eth0 up && ip addr add "$addr/16" dev eth0 && r eth0 ok "$(cat /sys/class/net/eth0/address)"
+    i=0; until ping -c 1 -W 1 169.254.0.1 >/dev/null 2>&1 || [ $i -ge 30 ]; do i=$((i + 1)); done
+    if ping -c 3 -W 2 169.254.0.1 >/dev/null 2>&1; then r ping-dom0 ok; else r ping-dom0 fail; fi
+    # io1 streams 4 MiB to io2 over the bridge (domU to domU), both print its checksum
+    if [ "$name" = io2 ]; then
+        sleep 600 | nc -l -p 5001 >/tmp/got &
+        nc_pid=$!
+        echo "IO io2 listening"
+        until [ "$(wc -c </tmp/got)" -ge 4194304 ] || ! kill -0 $nc_pid 2>/dev/null; do sleep 0.2; done
+        r tcp-rx ok "$(md5sum </tmp/got | cut -c1-32) $(wc -c </tmp/got)"
+    else
+        dd if=/dev/urandom of=/tmp/stream bs=64k count=64 2>/dev/null
+        i=0; until nc 169.254.1.2 5001 </tmp/stream || [ $i -ge 60 ]; do sleep 1; i=$((i + 1)); done
+        r tcp-tx ok "$(md5sum </tmp/stream | cut -c1-32) $(wc -c </tmp/stream)"
+    fi
+else
+    r eth0 fail "no eth0"
+fi
+sleep 600
+PAYLOAD
+mkdir -p "$work/add/etc/pvkit/boot.d" "$work/add/usr/lib/pvkit"
+"$here/../../../tools/mkinitramfs" -o "$work/add/usr/lib/pvkit/domu.cpio.gz" --script "$work/payload" \
+    --modules "$domu_deb:xen-blkfront,xen-netfront" 2>/dev/null ||
+    { echo "check-dom0-pvkit-io: mkinitramfs failed"; exit 1; }
+cp -L "$domu_kernel" "$work/add/usr/lib/pvkit/vmlinuz"
+for n in 1 2; do
+    cat >"$work/add/etc/pvkit/io$n.cfg" <<CFG
+name = "io$n"
+kernel = "/usr/lib/pvkit/vmlinuz"
+ramdisk = "/usr/lib/pvkit/domu.cpio.gz"
+memory = 192
+extra = "console=hvc0 io.name=io$n io.addr=169.254.1.$n"
+CFG
+done
+cat >>"$work/add/etc/pvkit/io1.cfg" <<'CFG'
+disk = [ 'file:/var/lib/pvkit/io1.img,xvdb,w',
+         'format=raw, vdev=xvdc, access=ro, target=/var/lib/pvkit/ro.img' ]
+vif = [ 'bridge=xenbr0' ]
+CFG
+echo "vif = [ 'mac=00:16:3e:00:00:02,bridge=xenbr0' ]" >>"$work/add/etc/pvkit/io2.cfg"
+
+cat >"$work/add/etc/pvkit/boot.d/70-pvkit-io" <<'STEP'
+#!/bin/sh
+ok() { echo "RESULT $1 ok ${2:-}"; }
+fail() { echo "RESULT $1 fail ${2:-}"; }
+clog() { tr -d '\r' </var/log/pvkit/console/$1.log 2>/dev/null; }
+# wait_line NAME PATTERN SECONDS
+wait_line() {
+    i=0
+    until clog "$1" | grep -q "$2" || [ $i -ge $(($3 * 10)) ]; do sleep 0.1; i=$((i + 1)); done
+    clog "$1" | grep -q "$2"
+}
+ip addr add 169.254.0.1/16 dev xenbr0
+mkdir -p /var/lib/pvkit
+dd if=/dev/zero of=/var/lib/pvkit/io1.img bs=1M count=0 seek=64 2>/dev/null
+printf 'READ-ONLY-1' | dd of=/var/lib/pvkit/ro.img bs=1M seek=0 2>/dev/null
+dd if=/dev/zero of=/var/lib/pvkit/ro.img bs=1M count=0 seek=8 2>/dev/null
+free0=$(pvkit info | sed -n 's/^free_memory *: //p')
+if pvkit create io2 && pvkit create io1; then ok pvkit_io_create; else fail pvkit_io_create; fi
+id1=$(pvkit list io1 | awk '$1 == "io1" { print $2 }') id2=$(pvkit list io2 | awk '$1 == "io2" { print $2 }')
+for r in disks raw fs ro eth0 ping-dom0; do
+    if wait_line io1 "^IO io1 $r " 90; then
+        line=$(clog io1 | grep "^IO io1 $r " | tail -1); set -- $line
+        [ "$4" = ok ] && ok "pvkit_io_$r" "${5:-}" || fail "pvkit_io_$r" "$line"
+    else
+        fail "pvkit_io_$r" "no answer from io1"
+    fi
+done
+raw_sum=$(clog io1 | sed -n 's/^IO io1 raw ok //p')
+fs_sum=$(clog io1 | sed -n 's/^IO io1 fs ok //p')
+if wait_line io1 "^IO io1 tcp-tx ok" 120 && wait_line io2 "^IO io2 tcp-rx ok" 60; then
+    sent=$(clog io1 | sed -n 's/^IO io1 tcp-tx ok //p') got=$(clog io2 | sed -n 's/^IO io2 tcp-rx ok //p')
+    [ "$sent" = "$got" ] && ok pvkit_io_tcp "$got" || fail pvkit_io_tcp "sent $sent, received $got"
+else
+    fail pvkit_io_tcp "$(clog io1 | grep '^IO io1 tcp'; clog io2 | grep '^IO io2 tcp')"
+fi
+brctl show 2>/dev/null || ip link show master xenbr0
+pvkit destroy io1; pvkit destroy io2
+sleep 1
+# dom0's own look at the image
+if [ "$(dd if=/var/lib/pvkit/io1.img bs=64k skip=64 count=16 2>/dev/null | md5sum | cut -c1-32)" = "$raw_sum" ] &&
+   [ -n "$raw_sum" ]; then ok pvkit_io_image_raw; else
+    fail pvkit_io_image_raw "want '$raw_sum', $(dd if=/var/lib/pvkit/io1.img bs=64k skip=64 count=16 2>/dev/null | md5sum)"
+    ls -ls /var/lib/pvkit; od -A d -t x1 /var/lib/pvkit/io1.img | head -20
+fi
+mkdir -p /mnt/img
+if mount -o loop,ro -t ext2 /var/lib/pvkit/io1.img /mnt/img 2>/dev/null &&
+   [ "$(md5sum </mnt/img/file | cut -c1-32)" = "$fs_sum" ]; then
+    ok pvkit_io_image_fs
+else
+    fail pvkit_io_image_fs "want '$fs_sum'"; mount -o loop,ro -t ext2 /var/lib/pvkit/io1.img /mnt/img; ls -la /mnt/img
+fi
+umount /mnt/img 2>/dev/null
+left=$(ls /sys/class/net | grep '^vif'
+       for k in vbd vif; do for d in $id1 $id2; do
+           xenstore-exists /local/domain/0/backend/$k/$d && echo "backend/$k/$d"
+       done; done)
+if [ -z "$left" ] && [ "$(pvkit info | sed -n 's/^free_memory *: //p')" = "$free0" ]; then
+    ok pvkit_io_cleanup
+else
+    fail pvkit_io_cleanup "left: $left; free $(pvkit info | sed -n 's/^free_memory *: //p'), was $free0"
+fi
+echo "--- blkback:"; tail -n 5 /var/log/pvkit/blkback.log
+echo "--- netback:"; tail -n 5 /var/log/pvkit/netback.log
+for n in io1 io2; do echo "--- console of $n:"; clog $n | tail -n 15; done
+STEP
+chmod 755 "$work/add/etc/pvkit/boot.d/70-pvkit-io"
+cp "$image" "$work/dom0.cpio.gz"
+(cd "$work/add" && find etc usr | cpio -o -H newc -R 0:0 --quiet) | gzip >>"$work/dom0.cpio.gz"
+
+"$build/bin/pvkit-run" --kernel "$kernel" --initrd "$work/dom0.cpio.gz" --mem 512 \
+    --cmdline "console=hvc0" --timeout 500 -- -m 1536 </dev/null >"$work/console.log" 2>&1
+status=$?
+log=$build/dom0/check-dom0-pvkit-io.log
+tr -d '\r' <"$work/console.log" >"$log"
+
+passed=0 failed=0
+check() {
+    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $*"; fi
+}
+has() { grep -qE -- "$1" "$log"; }
+check [ "$status" -eq 0 ]
+for r in create disks raw fs ro eth0 ping-dom0 tcp image_raw image_fs cleanup; do
+    check has "^RESULT pvkit_io_$r ok"
+done
+check bash -c "! grep -q '^RESULT .* fail' '$log'"
+grep -E '^RESULT' "$log"
+if [ "$failed" -ne 0 ]; then
+    echo "--- dom0 console (status $status): $log ---"
+    grep -E 'RESULT|dom0:|pvkit|---' "$log" | tail -40
+fi
+echo "check-dom0-pvkit-io: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,251 @@
+/*
+ * devices: vbd and vif nodes added and removed as libxl does (devices.h).
+ */
+#define _GNU_SOURCE
+#include "devices.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xenstore.h>
+
+#include "store.h"
+
+/* Disk index of the letters at *P (a = 0, z = 25, aa = 26, ...), advancing *P. */
+static long disk_index(const char **p)
+{
+    long n = 0;
+    if (!islower((unsigned char)**p))
+        return -1;
+    while (islower((unsigned char)**p)) {
+        if (n > (1L << 20))
+            return -1;
+        n = n * 26 + (**p - 'a' + 1);
+        (*p)++;
+    }
+    return n - 1;
+}
+
+long devices_vdev_number(const char *vdev)
+{
+    const char *p = vdev;
+    enum { XVD, HD, SD } kind;
+    if (!strncmp(p, "xvd", 3))
+        kind = XVD, p += 3;
+    else if (!strncmp(p, "hd", 2))
+        kind = HD, p += 2;
+    else if (!strncmp(p, "sd", 2))
+        kind = SD, p += 2;
+    else
+        return -EINVAL;
+    long disk = disk_index(&p), part = 0;
+    if (disk < 0)
+        return -EINVAL;
+    if (*p) {
+        char *end;
+        if (!isdigit((unsigned char)*p) || (*p == '0' && p[1]))
+            return -EINVAL;
+        part = strtol(p, &end, 10);
+        if (*end || part > 255)
+            return -EINVAL;
+    }
+    switch (kind) {
+    case XVD:
+        if (disk < 16 && part < 16)
+            return (202L << 8) | (disk << 4) | part;
+        if (disk < (1L << 20))
+            return (1L << 28) | (disk << 8) | part;
+        return -EINVAL;
+    case HD:
+        if (disk < 4 && part < 64)
+            return ((disk < 2 ? 3L : 22L) << 8) | ((disk & 1) << 6) | part;
+        return -EINVAL;
+    case SD:
+        if (disk < 16 && part < 16)
+            return (8L << 8) | (disk << 4) | part;
+        return -EINVAL;
+    }
+    return -EINVAL;
+}
+
+/* What one device's transaction writes. */
+struct device_nodes {
+    uint32_t domid;
+    const char *kind;       /* "vbd", "vif" */
+    unsigned id;
+    const struct domcfg_disk *disk;
+    const struct domcfg_vif *vif;
+};
+
+static bool exists(struct store_tx *x, const char *path)
+{
+    unsigned len;
+    char *v = xs_read(x->xs, x->t, path, &len);
+    free(v);
+    return v != NULL;
+}
+
+static void write_nodes(struct store_tx *x, void *arg)
+{
+    const struct device_nodes *n = arg;
+    char fe[96], be[96], num[32], mac[18];
+    struct xs_permissions fe_perm[2] = {{.id = n->domid, .perms = XS_PERM_NONE},
+                                        {.id = 0, .perms = XS_PERM_READ}};
+    struct xs_permissions be_perm[2] = {{.id = 0, .perms = XS_PERM_NONE},
+                                        {.id = n->domid, .perms = XS_PERM_READ}};
+
+    snprintf(fe, sizeof(fe), "/local/domain/%u/device/%s/%u", n->domid, n->kind, n->id);
+    snprintf(be, sizeof(be), "/local/domain/0/backend/%s/%u/%u", n->kind, n->domid, n->id);
+    if (exists(x, fe) || exists(x, be)) {
+        x->rc = -EEXIST;
+        return;
+    }
+    store_tx_mknod(x, fe_perm, 2, "%s", fe);
+    store_tx_mknod(x, be_perm, 2, "%s", be);
+    store_tx_write(x, be, "%s/backend", fe);
+    store_tx_write(x, "0", "%s/backend-id", fe);
+    store_tx_write(x, "1", "%s/state", fe);
+    store_tx_write(x, fe, "%s/frontend", be);
+    snprintf(num, sizeof(num), "%u", n->domid);
+    store_tx_write(x, num, "%s/frontend-id", be);
+    store_tx_write(x, "1", "%s/online", be);
+    store_tx_write(x, "1", "%s/state", be);
+    snprintf(num, sizeof(num), "%u", n->id);
+    if (n->disk) {
+        const struct domcfg_disk *d = n->disk;
+        struct stat st;
+        bool blk = stat(d->target, &st) == 0 && S_ISBLK(st.st_mode);
+        store_tx_write(x, num, "%s/virtual-device", fe);
+        store_tx_write(x, d->cdrom ? "cdrom" : "disk", "%s/device-type", fe);
+        store_tx_write(x, d->target, "%s/params", be);
+        store_tx_write(x, d->readonly ? "r" : "w", "%s/mode", be);
+        store_tx_write(x, d->vdev, "%s/dev", be);
+        store_tx_write(x, blk ? "phy" : "file", "%s/type", be);
+        store_tx_write(x, d->cdrom ? "cdrom" : "disk", "%s/device-type", be);
+        store_tx_write(x, d->cdrom ? "1" : "0", "%s/removable", be);
+        store_tx_write(x, "1", "%s/bootable", be);
+        store_tx_write(x, d->readonly ? "0" : "1", "%s/discard-enable", be);
+    } else {
+        const struct domcfg_vif *v = n->vif;
+        snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", v->mac[0], v->mac[1],
+                 v->mac[2], v->mac[3], v->mac[4], v->mac[5]);
+        store_tx_write(x, num, "%s/handle", fe);
+        store_tx_write(x, mac, "%s/mac", fe);
+        store_tx_write(x, num, "%s/handle", be);
+        store_tx_write(x, mac, "%s/mac", be);
+        store_tx_write(x, v->bridge ? v->bridge : DEVICES_DEFAULT_BRIDGE, "%s/bridge", be);
+        store_tx_write(x, "vif", "%s/type", be);
+        store_tx_write(x, "/etc/xen/scripts/vif-bridge", "%s/script", be);
+        if (v->ip)
+            store_tx_write(x, v->ip, "%s/ip", be);
+        if (v->vifname)
+            store_tx_write(x, v->vifname, "%s/vifname", be);
+    }
+}
+
+int devices_add_disk(struct xs_handle *xs, uint32_t domid, const struct domcfg_disk *d)
+{
+    long id = devices_vdev_number(d->vdev);
+    if (id < 0)
+        return (int)id;
+    struct device_nodes n = {.domid = domid, .kind = "vbd", .id = (unsigned)id, .disk = d};
+    return store_transact(xs, write_nodes, &n);
+}
+
+/* A locally administered-looking Xen MAC, as libxl picks one: 00:16:3e + 3 random bytes. */
+static void random_mac(unsigned char mac[6])
+{
+    unsigned char r[3] = {0};
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, r, sizeof(r)) != (ssize_t)sizeof(r)) {
+        unsigned long t = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 8);
+        r[0] = (unsigned char)t, r[1] = (unsigned char)(t >> 8), r[2] = (unsigned char)(t >> 16);
+    }
+    if (fd >= 0)
+        close(fd);
+    mac[0] = 0x00, mac[1] = 0x16, mac[2] = 0x3e;
+    mac[3] = r[0] & 0x7f, mac[4] = r[1], mac[5] = r[2];
+}
+
+int devices_add_vif(struct xs_handle *xs, uint32_t domid, unsigned devid, struct domcfg_vif *v)
+{
+    if (!v->has_mac) {
+        random_mac(v->mac);
+        v->has_mac = true;
+    }
+    struct device_nodes n = {.domid = domid, .kind = "vif", .id = devid, .vif = v};
+    return store_transact(xs, write_nodes, &n);
+}
+
+unsigned devices_free_vif_id(struct xs_handle *xs, uint32_t domid)
+{
+    char path[96];
+    unsigned nr = 0, id = 0;
+    snprintf(path, sizeof(path), "/local/domain/%u/device/vif", domid);
+    char **ids = xs_directory(xs, XBT_NULL, path, &nr);
+    for (bool taken = true; taken; id += taken) {
+        taken = false;
+        for (unsigned i = 0; ids && i < nr && !taken; i++)
+            taken = strtoul(ids[i], NULL, 10) == id;
+    }
+    free(ids);
+    return id;
+}
+
+/* The backend's state, or -1 if it has none. */
+static int backend_state(struct xs_handle *xs, const char *be)
+{
+    char path[128];
+    unsigned len;
+    snprintf(path, sizeof(path), "%s/state", be);
+    char *v = xs_read(xs, XBT_NULL, path, &len);
+    int s = v ? atoi(v) : -1;
+    free(v);
+    return s;
+}
+
+struct closing {
+    const char *be;
+};
+
+static void ask_close(struct store_tx *x, void *arg)
+{
+    const struct closing *c = arg;
+    store_tx_write(x, "0", "%s/online", c->be);
+    store_tx_write(x, "5", "%s/state", c->be);
+}
+
+int devices_remove(struct xs_handle *xs, uint32_t domid, const char *kind, unsigned id,
+                   unsigned timeout_ms)
+{
+    char fe[96], be[96];
+    snprintf(fe, sizeof(fe), "/local/domain/%u/device/%s/%u", domid, kind, id);
+    snprintf(be, sizeof(be), "/local/domain/0/backend/%s/%u/%u", kind, domid, id);
+    if (backend_state(xs, be) < 0)
+        return -ENOENT;
+    struct closing c = {.be = be};
+    int rc = store_transact(xs, ask_close, &c);
+    for (unsigned waited = 0; !rc && waited < timeout_ms && backend_state(xs, be) != 6;
+         waited += 20)
+        nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
+    xs_rm(xs, XBT_NULL, fe);
+    xs_rm(xs, XBT_NULL, be);
+    return rc == -ENOENT ? 0 : rc;
+}
+
+void devices_remove_all(struct xs_handle *xs, uint32_t domid)
+{
+    char path[96];
+    for (const char *kind = "vbd\0vif\0"; *kind; kind += strlen(kind) + 1) {
+        snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u", kind, domid);
+        xs_rm(xs, XBT_NULL, path);
+        snprintf(path, sizeof(path), "/local/domain/%u/device/%s", domid, kind);
+        xs_rm(xs, XBT_NULL, path);
+    }
+}
