@@ -25,6 +25,10 @@
 #                    lists it, shuts it down through xenstore (control/
 #                    shutdown, clean poweroff) and checks free memory is
 #                    back; part of `make check`
+#   make check-dom0-pvkit-hostile-io  a hostile PV domU (hostile_domu.c)
+#                    attacks pvkit-blkback and pvkit-netback, sanitizer
+#                    builds, beside a Linux domU doing disk I/O and pings;
+#                    part of `make check`
 
 DOM0_DIR     := tests/integration/dom0
 DOM0_BUILD   := $(BUILD)/dom0
@@ -33,8 +37,10 @@ DOM0_DEB      = $(firstword $(wildcard $(LINUX_BUILD)/debs/linux-image-$(shell r
 DOM0_CMDLINE := console=hvc0
 DOM0_MEM     ?= 512
 
-.PHONY: dom0 run-dom0 check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io
-check: check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io
+.PHONY: dom0 run-dom0 check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io \
+        check-dom0-pvkit-hostile-io
+check: check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io \
+       check-dom0-pvkit-hostile-io
 
 dom0: $(DOM0_IMAGE)
 
@@ -96,3 +102,22 @@ check-dom0-pvkit-linux: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run 
 DOMU_DEB = $(firstword $(wildcard $(LINUX_BUILD)/debs/linux-image-$(shell readlink $(LINUX_CLOUD) | sed 's/^vmlinuz-//')_*.deb))
 check-dom0-pvkit-io: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(LINUX_CLOUD)
 	$(DOM0_DIR)/pvkit-io-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(LINUX_CLOUD) $(DOMU_DEB)
+
+# A hostile blkfront/netfront (hostile_domu.c, the test-kernel framework)
+# against the backends' ASan/UBSan builds, beside a busy Linux domU
+# (pvkit-hostile-io-check.sh).
+DOM0_HOSTILE_ELF := $(DOM0_BUILD)/hostile_domu.elf
+$(DOM0_BUILD)/hostile_domu.o: $(DOM0_DIR)/hostile_domu.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+-include $(DOM0_BUILD)/hostile_domu.d
+$(DOM0_HOSTILE_ELF): $(DOM0_BUILD)/hostile_domu.o $(GUEST_LIB_SYSCALL) $(GUEST_EVT_OBJS) \
+    $(GUEST_DIR)/lib/guest.ld
+	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+
+check-dom0-pvkit-hostile-io: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(LINUX_CLOUD) \
+    $(DOM0_HOSTILE_ELF) $(BUILD)/drivers/san/bin/pvkit-blkback $(BUILD)/drivers/san/bin/pvkit-netback
+	$(DOM0_DIR)/pvkit-hostile-io-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(LINUX_CLOUD) \
+	    $(DOMU_DEB) $(DOM0_HOSTILE_ELF) $(BUILD)/drivers/san/bin
+$(BUILD)/drivers/san/bin/pvkit-blkback $(BUILD)/drivers/san/bin/pvkit-netback: drivers
+	$(MAKE) -C backends BUILD=$(BUILD) $@
