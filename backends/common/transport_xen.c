@@ -6,16 +6,23 @@
  * xenevtchn handle so that every queue thread can poll its own fd.
  * Cannot run without a Xen-ABI hypervisor and dom0 kernel drivers; on a
  * plain host pvk_transport_open("xen") fails with the library's errno.
+ * The libraries' own error lines go through guest_logger: a guest decides
+ * how often they happen (libxengnttab prints "mmap failed" for every grant
+ * it cannot map), so they are rate-limited like every guest complaint.
  */
 #include "transport_impl.h"
+#include "common/log.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <xenevtchn.h>
 #include <xengnttab.h>
 #include <xenstore.h>
+#include <xentoollog.h>
 
 struct xen_ev {
     struct pvk_evtchn_hdr hdr;
@@ -23,10 +30,38 @@ struct xen_ev {
     evtchn_port_t local;
 };
 
+/* Contract: one library message, errors and worse only, rate-limited. */
+static void guest_vmessage(struct xentoollog_logger *l, xentoollog_level level,
+                           int errnoval, const char *context, const char *format,
+                           va_list al)
+{
+    char msg[256];
+
+    (void)l;
+    if (level < XTL_ERROR)
+        return;
+    vsnprintf(msg, sizeof(msg), format, al);
+    if (errnoval >= 0)
+        pvk_log_guest("%s: %s: %s", context ? context : "xen", msg, strerror(errnoval));
+    else
+        pvk_log_guest("%s: %s", context ? context : "xen", msg);
+}
+
+/* Contract: the logger outlives every handle; nothing to free. */
+static void guest_logger_destroy(struct xentoollog_logger *l)
+{
+    (void)l;
+}
+
+static struct xentoollog_logger guest_logger = {
+    .vmessage = guest_vmessage,
+    .destroy = guest_logger_destroy,
+};
+
 /* Contract: opens /dev/xen/gntdev through libxengnttab; dom0 is domain 0. */
 static int xen_open(struct pvk_transport *t)
 {
-    xengnttab_handle *xgt = xengnttab_open(NULL, 0);
+    xengnttab_handle *xgt = xengnttab_open(&guest_logger, 0);
 
     if (!xgt) {
         pvk_transport_set_failed_on("/dev/xen/gntdev");
@@ -107,7 +142,7 @@ static struct pvk_evtchn *xen_bind(struct pvk_transport *t, domid_t domid,
     if (!ev)
         return NULL;
     ev->hdr.ops = &pvk_transport_xen_ops;
-    ev->xce = xenevtchn_open(NULL, 0);
+    ev->xce = xenevtchn_open(&guest_logger, 0);
     if (!ev->xce)
         goto fail;
     port = xenevtchn_bind_interdomain(ev->xce, domid, remote);
