@@ -13,20 +13,23 @@
  *   vbd: unknown operation (EOPNOTSUPP); 0, 12 and 255 direct segments,
  *   first_sect > last_sect, last_sect 8, a grant never granted, a ref
  *   beyond the table, sectors past the end and a wrapping sector number,
- *   bad indirect requests, a write to the read-only disk (all ERROR); a
- *   good write/read before and after (OKAY, data intact); a disconnect
- *   (state Closed) with the ring full of requests in flight (the backend
- *   follows to Closed); a producer index far ahead (device dropped:
- *   backend Closing).
+ *   bad indirect requests, a write to the read-only disk, 2048 requests of
+ *   grants never granted (all ERROR); a good write/read before and after
+ *   (OKAY, data intact); a disconnect (state Closed) with the ring full of
+ *   requests in flight (the backend follows to Closed); a producer index
+ *   far ahead (device dropped: backend Closing); connects naming a ring-ref
+ *   never granted or the x86_32 protocol (Closing), then a good reconnect.
  *   vif: a good frame (OKAY), sizes that lie, a slot past its page, a grant
- *   never granted, a runt, a csum_blank frame that is no IP (ERROR, the
- *   vif goes on); a garbage RX producer (vif dropped); reconnect; a TX
- *   chain that never ends (NETTXF_more_data on every slot: vif dropped).
+ *   never granted, a runt, a csum_blank frame that is no IP, 2048 frames of
+ *   grants never granted (ERROR, the vif goes on); a garbage RX producer
+ *   (vif dropped); reconnect; a TX chain that never ends (NETTXF_more_data
+ *   on every slot: vif dropped).
  *
  * Every case prints one console line "HOSTILE <case> ok|fail <detail>" (to
  * the hypervisor console: `pvkit dmesg` in dom0); then "HOSTILE end", a
  * data/done=1 node, a wait (up to 30 s) for dom0's data/go (dom0 looks at
- * its error nodes meanwhile), and a deliberate crash (SHUTDOWN_crash).
+ * its error nodes meanwhile), a ring full of reads pushed on xvdb, and a
+ * deliberate crash (SHUTDOWN_crash) with them in flight.
  * Built with the test-kernel framework (tests/guests/lib), as xs_domu.c.
  */
 #include "evt/evt.h"
@@ -383,8 +386,8 @@ static void blk_push(struct blk *b)
 
 /* Contract: pushes, waits until every request is answered and returns the
  * last answer's status; 99 on a timeout, 98 if its id is not the last
- * request's. */
-static int blk_wait(struct blk *b)
+ * request's.  *wrong (if not NULL) counts answers whose status is not want. */
+static int blk_wait_count(struct blk *b, int want, unsigned *wrong)
 {
     uint64_t end = evt_now() + TIMEOUT;
     int st = 99;
@@ -402,9 +405,19 @@ static int blk_wait(struct blk *b)
         blkif_response_t *rsp = RING_GET_RESPONSE(&b->ring, b->ring.rsp_cons);
 
         st = rsp->id == b->next_id ? rsp->status : 98;
+        if (wrong && rsp->status != want)
+            (*wrong)++;
         b->ring.rsp_cons++;
     }
+    if (wrong)
+        *wrong += b->ring.req_prod_pvt - b->ring.rsp_cons;
     return st;
+}
+
+/* Contract: blk_wait_count without the count. */
+static int blk_wait(struct blk *b)
+{
+    return blk_wait_count(b, 0, NULL);
 }
 
 /* Contract: one read or write of `nsect` sectors at `sector` into data[0]. */
@@ -518,6 +531,31 @@ static void blk_indirect(struct blk *b)
         r->indirect_grefs[0] = c[k].gref;
         expect_status(c[k].name, blk_wait(b), BLKIF_RSP_ERROR);
     }
+}
+
+/* Contract: 2048 reads of grants never granted, a ring-full at a time (a
+ * line per failed map in the backend's log would grow it without bound). */
+static void blk_flood(struct blk *b)
+{
+    unsigned wrong = 0, n = 0;
+    char d[24], detail[64] = "answers not ERROR: ";
+
+    for (int round = 0; round < 64; round++) {
+        while (!RING_FULL(&b->ring)) {
+            blkif_request_t *r = blk_slot(b);
+
+            r->operation = round & 1 ? BLKIF_OP_WRITE : BLKIF_OP_READ;
+            r->nr_segments = 1;
+            r->seg[0] = (struct blkif_request_segment){ .gref = (grant_ref_t)(GR_NEVER + n % 64),
+                                                        .last_sect = 7 };
+            n++;
+        }
+        blk_wait_count(b, BLKIF_RSP_ERROR, &wrong);
+    }
+    cat(detail, sizeof(detail), dec(wrong, d));
+    cat(detail, sizeof(detail), " of ");
+    cat(detail, sizeof(detail), dec(n, d));
+    result("blk-flood-never-granted", wrong == 0 && n == 2048, detail);
 }
 
 /* Contract: fills b's ring with 11-segment reads and pushes them; their number. */
@@ -726,6 +764,27 @@ static void net_malformed(void)
     expect_status("net-still-serves", tx_wait(), NETIF_RSP_OKAY);
 }
 
+/* Contract: 2048 one-slot frames from grants never granted, 64 at a time. */
+static void net_flood(void)
+{
+    unsigned wrong = 0;
+    char d[24], detail[48] = "answers not ERROR: ";
+
+    for (int round = 0; round < 32; round++) {
+        RING_IDX first = net.tx.req_prod_pvt;
+
+        for (int i = 0; i < 64; i++)
+            tx_slot(GR_NEVER + (unsigned)i, 0, 0, 64);
+        tx_wait();
+        for (RING_IDX k = first; k != net.tx.rsp_cons; k++)
+            if (RING_GET_RESPONSE(&net.tx, k)->status != NETIF_RSP_ERROR)
+                wrong++;
+        wrong += net.tx.req_prod_pvt - net.tx.rsp_cons;
+    }
+    cat(detail, sizeof(detail), dec(wrong, d));
+    result("net-flood-never-granted", wrong == 0, detail);
+}
+
 /* Contract: waits for the backend to drop the vif; prints case `name`. */
 static void net_expect_drop(const char *name)
 {
@@ -828,6 +887,7 @@ void test_main(void)
         blk_good(&a, "blk-good-io", 8);
         blk_malformed(&a);
         blk_indirect(&a);
+        blk_flood(&a);
         blk_good(&a, "blk-still-serves", 16);
         expect_status("blk-write-readonly", blk_rw(&b, BLKIF_OP_WRITE, 0, 0, 7), BLKIF_RSP_ERROR);
         expect_status("blk-read-readonly", blk_rw(&b, BLKIF_OP_READ, 0, 0, 7), BLKIF_RSP_OKAY);
@@ -836,6 +896,7 @@ void test_main(void)
     }
     result("net-connect", net_connect() == 0, net.be);
     net_malformed();
+    net_flood();
     net_rx_garbage();
     result("net-reconnect", net_reconnect() == 0, net.be);
     frame(0, 64);
