@@ -23,7 +23,8 @@
  *   never granted, a runt, a csum_blank frame that is no IP, 2048 frames of
  *   grants never granted (ERROR, the vif goes on); a garbage RX producer
  *   (vif dropped); reconnect; a TX chain that never ends (NETTXF_more_data
- *   on every slot: vif dropped).
+ *   on every slot: vif dropped); connects naming a TX ring-ref never
+ *   granted, request-rx-copy 0, 99 queues (Closing).
  *
  * Every case prints one console line "HOSTILE <case> ok|fail <detail>" (to
  * the hypervisor console: `pvkit dmesg` in dom0); then "HOSTILE end", a
@@ -647,11 +648,14 @@ static struct net {
     uint16_t next_id;
 } net;
 
-/* Contract: fresh rings, keys and state Connected; waits for the backend;
- * 0 or -1. */
-static int net_connect(void)
+/* Contract: fresh rings, keys (TX ring-ref tx_ref, request-rx-copy
+ * rx_copy, multi-queue-num-queues nq unless 0) and state Connected; returns
+ * the backend's state once it leaves InitWait (or after the timeout). */
+static long net_publish(unsigned tx_ref, const char *rx_copy, unsigned nq)
 {
     const char *v;
+    uint64_t end;
+    long st;
 
     net.fe[0] = '\0';
     cat(net.fe, sizeof(net.fe), "device/vif/0");
@@ -672,14 +676,24 @@ static int net_connect(void)
     grant(GR_RX, ring_rx);
     if (!net.port)
         net.port = new_port();
-    if (!net.port || xs_write_num(net.fe, "tx-ring-ref", GR_TX) ||
+    if (!net.port || xs_write_num(net.fe, "tx-ring-ref", tx_ref) ||
         xs_write_num(net.fe, "rx-ring-ref", GR_RX) ||
         xs_write_num(net.fe, "event-channel", net.port) ||
-        xs_write(net.fe, "request-rx-copy", "1") || xs_write(net.fe, "feature-rx-notify", "1") ||
+        xs_write(net.fe, "request-rx-copy", rx_copy) || xs_write(net.fe, "feature-rx-notify", "1") ||
         xs_write(net.fe, "feature-sg", "1") ||
+        (nq && xs_write_num(net.fe, "multi-queue-num-queues", nq)) ||
         xs_write_num(net.fe, "state", XenbusStateConnected))
         return -1;
-    return wait_state(net.be, XenbusStateConnected, TIMEOUT) == XenbusStateConnected ? 0 : -1;
+    end = evt_now() + TIMEOUT;
+    while ((st = xs_read_num(net.be, "state")) == XenbusStateInitWait && evt_now() < end)
+        evt_sleep_ms(10);
+    return st;
+}
+
+/* Contract: connects as Linux does; 0 or -1. */
+static int net_connect(void)
+{
+    return net_publish(GR_TX, "1", 0) == XenbusStateConnected ? 0 : -1;
 }
 
 /* Contract: a TX slot at the producer with the given fields. */
@@ -795,15 +809,41 @@ static void net_expect_drop(const char *name)
     result(name, s == XenbusStateClosing, detail);
 }
 
-/* Contract: a frontend reconnect after a drop (Closed, Initialising, new
- * rings, Connected); 0 or -1. */
-static int net_reconnect(void)
+/* Contract: from backend Closing: frontend Closed, then Initialising,
+ * until the backend is back at InitWait; 0 or -1. */
+static int net_reset(void)
 {
     if (xs_write_num(net.fe, "state", XenbusStateClosed) ||
         wait_state(net.be, XenbusStateClosed, TIMEOUT) != XenbusStateClosed ||
         xs_write_num(net.fe, "state", XenbusStateInitialising))
         return -1;
-    return net_connect();
+    return wait_state(net.be, XenbusStateInitWait, TIMEOUT) == XenbusStateInitWait ? 0 : -1;
+}
+
+/* Contract: a frontend reconnect after a drop (Closed, Initialising, new
+ * rings, Connected); 0 or -1. */
+static int net_reconnect(void)
+{
+    return net_reset() == 0 ? net_connect() : -1;
+}
+
+/* Contract: hostile connects (from backend Closing): each must leave the
+ * backend Closing, not Connected; the keys are cleaned up after. */
+static void net_bad_connects(void)
+{
+    static const struct { const char *name; unsigned tx_ref; const char *rx_copy; unsigned nq; } c[] = {
+        { "net-ring-ref-never-granted", GR_NEVER, "1", 0 },
+        { "net-request-rx-copy-0", GR_TX, "0", 0 },
+        { "net-queues-99", GR_TX, "1", 99 },
+    };
+
+    for (unsigned k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+        char d[24], detail[48] = "backend state ";
+        long st = net_reset() == 0 ? net_publish(c[k].tx_ref, c[k].rx_copy, c[k].nq) : -1;
+
+        cat(detail, sizeof(detail), dec((unsigned long)st, d));
+        result(c[k].name, st == XenbusStateClosing, detail);
+    }
 }
 
 /* Contract: posts RX buffers, then a garbage RX producer: vif dropped. */
@@ -903,6 +943,7 @@ void test_main(void)
     tx_slot(GR_TXDATA, 0, 0, 64);
     expect_status("net-reconnect-serves", tx_wait(), NETIF_RSP_OKAY);
     net_endless_chain();
+    net_bad_connects();
 
     if (b.port)
         blk_bad_connects(&b);
