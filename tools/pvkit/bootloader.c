@@ -147,6 +147,7 @@ static int load_from_menu(struct extfs *fs, const struct boot_request *req,
         free(text);
         int index = rc ? rc : bootcfg_choose(c, req->entry, why);
         if (index < 0) {
+            bootcfg_free(c);
             free(c);
             return fail(err, index, "%s: %s", config_paths[i], why);
         }

@@ -37,6 +37,14 @@ mkpart() {
     done
 }
 
+# mkfs TYPE SIZE IMAGE TREE [mke2fs options]: IMAGE of SIZE bytes (mke2fs
+# leaves a file short of its size when its last blocks are unused).
+mkfs() {
+    local type=$1 size=$2 image=$3 tree=$4; shift 4
+    mke2fs -q -F -t "$type" "$@" -d "$tree" "$image" "$((size / 1024))k" >/dev/null
+    truncate -s "$size" "$image"
+}
+
 # The tree: kernels, initrds, a grub.cfg, symlinks (fast and slow, a
 # loop), a sparse file and a directory of many files.
 mkdir -p tree/boot/grub tree/many tree/a/long/way/down/to/the/place/where/the/kernel/is/kept
@@ -88,8 +96,8 @@ menuentry 'Loop' {
 }
 CFG
 
-mke2fs -q -F -t ext4 -b 4096 -d tree ext4.img 48M >/dev/null
-mke2fs -q -F -t ext2 -b 1024 -d tree ext2.img 40M >/dev/null
+mkfs ext4 $((48 << 20)) ext4.img tree -b 4096
+mkfs ext2 $((40 << 20)) ext2.img tree -b 1024
 e2fsck -fyD ext4.img >/dev/null 2>&1 || [ $? -le 1 ]  # index the big directory (htree)
 
 # ext3 with only an extlinux.conf, relative paths
@@ -107,9 +115,9 @@ label second
   initrd ../initrd.img-1
   append root=/dev/xvda2 ro second
 CFG
-mke2fs -q -F -t ext3 -d ext3tree ext3.img 16M >/dev/null
+mkfs ext3 $((16 << 20)) ext3.img ext3tree
 mkdir -p emptytree/etc && echo hi >emptytree/etc/motd
-mke2fs -q -F -t ext4 -d emptytree noconfig.img 8M >/dev/null
+mkfs ext4 $((8 << 20)) noconfig.img emptytree
 head -c 4M /dev/zero >blank.img
 
 mkpart disk-mbr.img 50 dos ext4.img
@@ -140,4 +148,17 @@ cp ext4.img reclen0.img && poke reclen0.img $((root * 4096 + 4)) 00 00
 cp ext4.img reclenbig.img && poke reclenbig.img $((root * 4096 + 4)) f0 ff
 # ext2: the kernel's double indirect block points past the filesystem
 cp ext2.img ind.img && debugfs -w -R "sif /boot/vmlinuz-1 block[DIND] 0x7fffffff" ind.img 2>/dev/null
+
+# Small seeds for the fuzz target (fuzz_bootloader.c): a grub.cfg with a
+# submenu, a tiny kernel and initrd, symlinks; ext2 with 1 KiB blocks
+# (block maps), ext4 (extents), and the ext2 one behind an MBR.
+mkdir -p seedtree/boot/grub seeds
+printf 'kernel' >seedtree/boot/k && printf 'initrd' >seedtree/boot/i
+ln -s boot/k seedtree/vmlinuz
+printf 'set default=0\nmenuentry a {\n linux /vmlinuz root=/dev/xvda1\n initrd /boot/i\n}\nsubmenu s {\nmenuentry b {\nlinux /boot/k\n}\n}\n' \
+    >seedtree/boot/grub/grub.cfg
+mkfs ext2 65536 seeds/ext2.img seedtree -b 1024 -N 32
+mkfs ext4 131072 seeds/ext4.img seedtree -b 1024 -N 32 -O ^has_journal
+{ head -c 32768 /dev/zero; cat seeds/ext2.img; } >seeds/mbr.img
+echo 'start=64, size=128, type=83' | sfdisk -q seeds/mbr.img >/dev/null 2>&1
 echo "mkbootimages: $(ls | wc -l) files in $dir"
