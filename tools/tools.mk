@@ -125,4 +125,4 @@ check-toolstack: $(TOOLS_UNIT_TEST) $(TOOLS_UNIT_CLI) $(TOOLS_CONS_TEST) $(TOOLS
 	ASAN_OPTIONS=detect_leaks=1 $(TOOLS_UNIT_TEST)
 	ASAN_OPTIONS=detect_leaks=1 $(TOOLS_UNIT_CLI)
 	ASAN_OPTIONS=detect_leaks=1 $(TOOLS_CONS_TEST)
-	ASAN_OPTIONS=detect_leaks=1 tests/unit/toolstack/cli-test.sh $(TOOLS_PVKIT_ASAN)
+	ASAN_OPTIONS=detect_leaks=1 tests/unit/toolstack/cli-test.sh $(TOOLS_PVKIT_ASAN) $(TOOLS_BOOT_IMAGES)
