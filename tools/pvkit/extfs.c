@@ -21,7 +21,6 @@
 #define NDIR_BLOCKS      12
 
 #define COMPAT_HAS_JOURNAL 0x4
-#define INCOMPAT_FILETYPE  0x2
 #define INCOMPAT_EXTENTS   0x40
 #define INCOMPAT_64BIT     0x80
 #define INCOMPAT_FLEX_BG   0x200
@@ -147,7 +146,6 @@ int extfs_open(struct extfs *fs, const struct disk_src *d, uint64_t offset, uint
         return fail(fs, -ENOTSUP, "incompatible features 0x%x that this reader does not "
                     "support (meta_bg, inline_data, encrypt, ...)",
                     incompat & ~(uint32_t)INCOMPAT_READABLE);
-    fs->has_filetype = incompat & INCOMPAT_FILETYPE;
     fs->is_64bit = incompat & INCOMPAT_64BIT;
     fs->inode_size = le32(sb + 76) ? le16(sb + 88) : GOOD_OLD_ISIZE;
     fs->desc_size = fs->is_64bit ? le16(sb + 254) : 32;

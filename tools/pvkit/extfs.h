@@ -43,7 +43,7 @@ struct extfs {
     uint32_t block_size;        /* 1 KiB .. 64 KiB */
     uint32_t first_data_block, blocks_per_group, inodes_per_group, inodes_count;
     uint32_t groups, inode_size, desc_size;
-    bool has_filetype, is_64bit;
+    bool is_64bit;
     const char *kind;           /* "ext2", "ext3" or "ext4", for messages */
     char *err;                  /* BOOT_ERR_MAX bytes, the caller's */
 };
