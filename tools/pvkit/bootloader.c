@@ -188,30 +188,39 @@ static int error_rank(int rc)
     return rc == -ENODEV ? 1 : rc == -ENOENT ? 2 : 3;
 }
 
+/* Keeps in ERR the most telling of the errors seen so far (*BEST), naming partition P. */
+static void keep_error(int rc, unsigned p, const char *why, int *best, char err[BOOT_ERR_MAX])
+{
+    if (*best && error_rank(rc) <= error_rank(*best))
+        return;
+    *best = rc;
+    if (p)
+        snprintf(err, BOOT_ERR_MAX, "partition %u: %.200s", p, why);
+    else
+        snprintf(err, BOOT_ERR_MAX, "%.200s", why);
+}
+
 int bootloader_load(const struct disk_src *d, const struct boot_request *req,
                     struct boot_choice *out, char err[BOOT_ERR_MAX])
 {
-    struct part parts[PART_MAX];
+    struct part parts[PART_MAX + 1];
     unsigned nr;
     char why[BOOT_ERR_MAX];
     int rc, best = 0;
 
     memset(out, 0, sizeof(*out));
-    if ((rc = part_read_table(d, parts, &nr, err)))
-        return rc;
-    if (nr == 0)
-        return fail(err, -ENOENT, "an empty partition table");
+    if ((rc = part_read_table(d, parts, &nr, why))) {
+        keep_error(rc, 0, why, &best, err);
+        nr = 0;
+    }
+    /* a filesystem on the whole disk whose boot block looks like an MBR: tried last */
+    if (nr == 0 || parts[0].number != 0)
+        parts[nr++] = (struct part){ .number = 0, .offset = 0, .size = d->size };
     for (unsigned i = 0; i < nr; i++) {
         if (!(rc = try_partition(d, &parts[i], req, out, why)))
             return 0;
         boot_choice_free(out);
-        if (!best || error_rank(rc) > error_rank(best)) {
-            best = rc;
-            if (parts[i].number)
-                snprintf(err, BOOT_ERR_MAX, "partition %u: %.200s", parts[i].number, why);
-            else
-                snprintf(err, BOOT_ERR_MAX, "%.200s", why);
-        }
+        keep_error(rc, parts[i].number, why, &best, err);
     }
     return best;
 }

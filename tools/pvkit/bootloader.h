@@ -7,8 +7,9 @@
  * the image, so a hostile guest's filesystem only ever meets this
  * range-checked reader, not dom0's kernel.
  *
- * As pygrub: the partitions are tried in order (the whole disk if it has
- * no partition table); the first whose filesystem holds a boot config
+ * As pygrub: the partitions are tried in order, then the whole disk (a
+ * filesystem whose boot block happens to end in 0x55aa); the first whose
+ * filesystem holds a boot config
  * (BOOTLOADER_CONFIGS, in that order) is used, and its paths are read
  * from it. The chosen entry's arguments come first on the command line,
  * then the request's ARGS (what libxl passes as --args: the config's

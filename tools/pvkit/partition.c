@@ -46,7 +46,10 @@ static int add_part(const struct disk_src *d, struct part parts[PART_MAX], unsig
 {
     uint64_t sectors = d->size / PART_SECTOR;
 
-    if (first == 0 || first > sectors || count > sectors - first)
+    if (first == 0)
+        return fail(err, -EINVAL, "partition %u starts at sector 0, on the partition table",
+                    number);
+    if (first > sectors || count > sectors - first)
         return fail(err, -EINVAL, "partition %u (sectors %llu+%llu) ends past the end of the disk "
                     "(%llu sectors)", number, (unsigned long long)first,
                     (unsigned long long)count, (unsigned long long)sectors);

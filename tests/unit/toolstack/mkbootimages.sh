@@ -123,6 +123,10 @@ head -c 4M /dev/zero >blank.img
 mkpart disk-mbr.img 50 dos ext4.img
 mkpart disk-gpt.img 32 gpt blank.img ext3.img
 
+# a filesystem on the whole disk whose boot block ends in an MBR signature
+# and a partition entry that makes no sense
+cp ext2.img bootsig.img && poke bootsig.img 450 83 && poke bootsig.img 510 55 aa
+
 # Hostile images, one fault each.
 head -c 20M disk-mbr.img >trunc-disk.img                       # partition 1 past the end
 head -c 8M ext4.img >trunc-fs.img                              # fs larger than the image

@@ -89,6 +89,19 @@ static void test_gpt_extlinux(void **state)
     boot_choice_free(&c);
 }
 
+static void test_whole_disk_after_table(void **state)
+{
+    struct boot_request req = { 0 };
+    struct boot_choice c;
+
+    (void)state;
+    /* 0x55aa and a partition at sector 0 in an ext2 boot block: the whole disk is read */
+    assert_int_equal(load("bootsig.img", &req, &c), 0);
+    assert_int_equal(c.partition, 0);
+    assert_string_equal(c.title, "Debian GNU/Linux");
+    boot_choice_free(&c);
+}
+
 static void test_ext2_block_maps(void **state)
 {
     struct boot_request req = { .entry = "2>0" };
@@ -275,6 +288,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_mbr_ext4_default),
         cmocka_unit_test(test_gpt_extlinux),
         cmocka_unit_test(test_ext2_block_maps),
+        cmocka_unit_test(test_whole_disk_after_table),
         cmocka_unit_test(test_entry_selection),
         cmocka_unit_test(test_request_kernel),
         cmocka_unit_test(test_extfs_files),
