@@ -357,9 +357,11 @@ static int dir_lookup(struct extfs *fs, const struct inode *dir, const char *nam
 {
     if ((dir->mode & S_IFMT_) != S_IFDIR_)
         return -ENOTDIR;
-    if (dir->size > EXTFS_MAX_DIR)
-        return fail(fs, -EFBIG, "directory inode %u: %llu bytes (at most %u MiB)", dir->ino,
-                    (unsigned long long)dir->size, EXTFS_MAX_DIR >> 20);
+    if (dir->size > fs->dir_budget)
+        return fail(fs, -EFBIG, "directory inode %u: %llu bytes, past the %u MiB of directories "
+                    "one lookup may read", dir->ino, (unsigned long long)dir->size,
+                    EXTFS_MAX_DIR >> 20);
+    fs->dir_budget -= dir->size;
     unsigned char *buf = malloc(2 * (size_t)fs->block_size);
     uint32_t ino = 0, nblocks = (uint32_t)(dir->size / fs->block_size);
     int rc = buf ? 0 : fail(fs, -ENOMEM, "out of memory");
@@ -406,6 +408,7 @@ static int lookup(struct extfs *fs, const char *path, struct inode *out)
     if (strlen(path) >= sizeof(work))
         return fail(fs, -ENAMETOOLONG, "path of %zu bytes", strlen(path));
     strcpy(work, path);
+    fs->dir_budget = EXTFS_MAX_DIR;
     if ((rc = read_inode(fs, ROOT_INO, &dir)))
         return rc;
     char *p = work;

@@ -17,8 +17,10 @@
  * (block numbers against the filesystem's size, which is checked against
  * the partition's; inode numbers against the inode count; directory
  * entries against their block); loops are bounded (extent depth at most
- * EXTFS_MAX_DEPTH, at most EXTFS_MAX_LINKS symlinks per lookup, directory
- * and file walks by their checked sizes); no allocation is larger than
+ * EXTFS_MAX_DEPTH, at most EXTFS_MAX_LINKS symlinks and EXTFS_MAX_DIR
+ * bytes of directories per lookup, so a path of a thousand components
+ * through a huge directory that contains itself ends quickly; file walks
+ * by their checked sizes); no allocation is larger than
  * a block or the caller's cap. An error is -errno with one line in the
  * fs's error buffer, starting with the filesystem's kind
  * ("ext4: extent tree deeper than 5 levels").
@@ -34,7 +36,7 @@
 #define EXTFS_MAX_DEPTH 5      /* extent tree levels below the inode (Linux's limit) */
 #define EXTFS_MAX_LINKS 8      /* symlinks followed in one lookup */
 #define EXTFS_MAX_PATH  4096   /* bytes of a path being resolved */
-#define EXTFS_MAX_DIR   (64u << 20) /* bytes of a directory */
+#define EXTFS_MAX_DIR   (16u << 20) /* bytes of directories read in one lookup */
 
 struct extfs {
     const struct disk_src *disk;
@@ -45,6 +47,7 @@ struct extfs {
     uint32_t groups, inode_size, desc_size;
     bool is_64bit;
     const char *kind;           /* "ext2", "ext3" or "ext4", for messages */
+    uint64_t dir_budget;        /* directory bytes the current lookup may still read */
     char *err;                  /* BOOT_ERR_MAX bytes, the caller's */
 };
 

@@ -200,6 +200,13 @@ static void test_extfs_files(void **state)
     assert_int_equal(extfs_read_file(&fs, "/boot/vmlinuz-1/x", 100, &buf, &len), -ENOENT);
     assert_int_equal(extfs_read_file(&fs, "/boot", 100, &buf, &len), -EINVAL);
     assert_string_equal(err, "ext4: /boot: not a regular file");
+    /* a long walk through a big directory: bounded by the lookup's directory budget */
+    char walk[EXTFS_MAX_PATH] = "";
+    for (int i = 0; i < 400; i++)
+        strcat(walk, "/many/..");
+    strcat(walk, "/vmlinuz");
+    assert_int_equal(extfs_read_file(&fs, walk, 1 << 20, &buf, &len), -EFBIG);
+    assert_non_null(strstr(err, "past the 16 MiB of directories one lookup may read"));
     assert_int_equal(extfs_read_file(&fs, "/vmlinuz", 1000, &buf, &len), -EFBIG);
     assert_string_equal(err, "ext4: /vmlinuz: 700000 bytes, more than the limit of 1000");
     close(fd);
