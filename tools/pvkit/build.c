@@ -177,9 +177,9 @@ int build_check_and_load(struct ctx *c, const struct domcfg *dc, struct build_im
     img->ramdisk_size = h.ramdisk_size;
     img->cmdline_size = strlen(h.cmdline) + 1;
     img->kernel = to_hv(c, h.kernel, h.kernel_size);
-    img->ramdisk = h.ramdisk ? to_hv(c, h.ramdisk, h.ramdisk_size) : NULL;
+    img->ramdisk = h.ramdisk_size ? to_hv(c, h.ramdisk, h.ramdisk_size) : NULL; /* "" is none */
     img->cmdline = to_hv(c, h.cmdline, img->cmdline_size);
-    bool nomem = !img->kernel || (h.ramdisk && !img->ramdisk) || !img->cmdline;
+    bool nomem = !img->kernel || (h.ramdisk_size && !img->ramdisk) || !img->cmdline;
     host_images_free(&h);
     if (nomem) {
         build_images_free(c, img);
