@@ -25,6 +25,11 @@
 #                    lists it, shuts it down through xenstore (control/
 #                    shutdown, clean poweroff) and checks free memory is
 #                    back; part of `make check`
+#   make check-dom0-pvkit-boot  a Linux domU booted from its own disk with
+#                    bootloader = "pygrub" (pvkit's loader reads grub.cfg
+#                    and the kernel from the ext4 partition; the initrd
+#                    mounts root=/dev/xvda1 and runs the disk's /sbin/init),
+#                    and a disk without grub.cfg refused; part of `make check`
 
 DOM0_DIR     := tests/integration/dom0
 DOM0_BUILD   := $(BUILD)/dom0
@@ -33,8 +38,9 @@ DOM0_DEB      = $(firstword $(wildcard $(LINUX_BUILD)/debs/linux-image-$(shell r
 DOM0_CMDLINE := console=hvc0
 DOM0_MEM     ?= 512
 
-.PHONY: dom0 run-dom0 check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io
-check: check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io
+.PHONY: dom0 run-dom0 check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io \
+        check-dom0-pvkit-boot
+check: check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io check-dom0-pvkit-boot
 
 dom0: $(DOM0_IMAGE)
 
@@ -101,3 +107,7 @@ $(DOM0_NETTOOL): $(DOM0_DIR)/nettool.c
 check-dom0-pvkit-io: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(LINUX_CLOUD) $(DOM0_NETTOOL)
 	$(DOM0_DIR)/pvkit-io-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(LINUX_CLOUD) $(DOMU_DEB) \
 	    $(DOM0_NETTOOL)
+
+# Booting from the guest's disk (bootloader = "pygrub"): pvkit-boot-check.sh.
+check-dom0-pvkit-boot: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(LINUX_CLOUD)
+	$(DOM0_DIR)/pvkit-boot-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(LINUX_CLOUD) $(DOMU_DEB)

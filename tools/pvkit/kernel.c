@@ -373,6 +373,14 @@ int kernel_load(const char *path, unsigned char **out, size_t *out_len, char err
         return fail(err, rc, "%s: larger than %u MiB", path, KERNEL_MAX_FILE >> 20);
     if (rc)
         return fail(err, rc, "%s: %s", path, strerror(-rc));
+    return kernel_from_buffer(path, buf, len, out, out_len, err);
+}
+
+int kernel_from_buffer(const char *path, unsigned char *buf, size_t len, unsigned char **out,
+                       size_t *out_len, char err[KERNEL_ERR_MAX])
+{
+    int rc;
+
     if (kernel_is_elf64(buf, len)) {
         if (!kernel_elf_has_xen_notes(buf, len)) {
             free(buf);
