@@ -107,7 +107,7 @@ $(TOOLS_BOOT_IMAGES)/.done: tests/unit/toolstack/mkbootimages.sh
 $(TOOLS_BOOT_FUZZ): tests/unit/toolstack/fuzz_bootloader.c $(TOOLS_BOOT_SRCS) $(TOOLS_PVKIT_HDRS)
 	@mkdir -p $(@D)
 	clang $(TOOLS_PVKIT_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=all $< $(TOOLS_BOOT_SRCS) -o $@
+	    -fno-sanitize-recover=all $< $(TOOLS_BOOT_SRCS) $(TOOLS_PVKIT_DIR)/util.c -o $@
 .PHONY: fuzz-bootloader check-fuzz-bootloader
 fuzz-bootloader: $(TOOLS_BOOT_FUZZ) $(TOOLS_BOOT_IMAGES)/.done
 	@mkdir -p $(BUILD)/fuzz/toolstack/corpus

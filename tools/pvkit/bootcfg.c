@@ -5,6 +5,7 @@
  * quoting one character), without variable expansion.
  */
 #include "bootcfg.h"
+#include "util.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -27,16 +28,8 @@ struct parser {
     char *err;
 };
 
-static int __attribute__((format(printf, 3, 4)))
-fail(char *err, int rc, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, BOOT_ERR_MAX, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+/* One line into ERR; returns RC. */
+#define fail(err, rc, ...) errbuf_fail(err, BOOT_ERR_MAX, rc, __VA_ARGS__)
 
 /*
  * Splits LINE in place into at most MAX_WORDS words, unquoting them; a

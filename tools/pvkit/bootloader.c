@@ -15,19 +15,12 @@
 
 #include "bootcfg.h"
 #include "extfs.h"
+#include "util.h"
 
 static const char *const config_paths[] = { BOOTLOADER_CONFIGS };
 
-static int __attribute__((format(printf, 3, 4)))
-fail(char err[BOOT_ERR_MAX], int rc, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, BOOT_ERR_MAX, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+/* One line into ERR; returns RC. */
+#define fail(err, rc, ...) errbuf_fail(err, BOOT_ERR_MAX, rc, __VA_ARGS__)
 
 /* PATH, made absolute against the directory of CONFIG if it is relative. */
 static char *resolve_path(const char *path, const char *config)

@@ -20,15 +20,8 @@
 
 #include "util.h"
 
-static int __attribute__((format(printf, 3, 4)))
-fail(char err[KERNEL_ERR_MAX], int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, KERNEL_ERR_MAX, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+/* One line into ERR; returns RC. */
+#define fail(err, rc, ...) errbuf_fail(err, KERNEL_ERR_MAX, rc, __VA_ARGS__)
 
 static uint32_t le32(const unsigned char *p)
 {

@@ -4,6 +4,7 @@
  * can only point at bytes that are checked to lie inside the disk anyway).
  */
 #include "partition.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -17,16 +18,8 @@
 #define GPT_MAX_ENTRIES 1024
 #define GPT_MAX_ENTRY   4096
 
-static int __attribute__((format(printf, 3, 4)))
-fail(char err[BOOT_ERR_MAX], int rc, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, BOOT_ERR_MAX, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+/* One line into ERR; returns RC. */
+#define fail(err, rc, ...) errbuf_fail(err, BOOT_ERR_MAX, rc, __VA_ARGS__)
 
 int disk_read(const struct disk_src *d, uint64_t off, void *buf, size_t len)
 {
