@@ -16,6 +16,7 @@
 set -u
 build=$1 kernel=$2 image=$3 domu_kernel=$4 domu_deb=$5
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export PATH=$PATH:/usr/sbin:/sbin
@@ -141,29 +142,11 @@ fi
 echo "--- console of bootck:"; clog bootck | tail -n 25
 STEP
 chmod 755 "$work/add/etc/pvkit/boot.d/70-pvkit-boot"
-cp "$image" "$work/dom0.cpio.gz"
-(cd "$work/add" && find etc var | cpio -o -H newc -R 0:0 --quiet) | gzip >>"$work/dom0.cpio.gz"
-
-"$build/bin/pvkit-run" --kernel "$kernel" --initrd "$work/dom0.cpio.gz" --mem 512 \
-    --cmdline "console=hvc0" --timeout 400 -- -m 1536 </dev/null >"$work/console.log" 2>&1
-status=$?
-log=$build/dom0/check-dom0-pvkit-boot.log
-tr -d '\r' <"$work/console.log" >"$log"
-
-passed=0 failed=0
-check() {
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $*"; fi
-}
-has() { grep -qE -- "$1" "$log"; }
+boot_dom0 check-dom0-pvkit-boot 400 -m 1536
 check [ "$status" -eq 0 ]
 for r in dryrun create init cmdline root bad_image cleanup; do
     check has "^RESULT pvkit_boot_$r ok"
 done
 check bash -c "! grep -q '^RESULT .* fail' '$log'"
 grep -E '^RESULT' "$log"
-if [ "$failed" -ne 0 ]; then
-    echo "--- dom0 console (status $status): $log ---"
-    grep -E 'RESULT|dom0:|pvkit|---|BOOTCHECK' "$log" | tail -40
-fi
-echo "check-dom0-pvkit-boot: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish check-dom0-pvkit-boot

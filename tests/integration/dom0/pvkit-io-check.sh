@@ -21,6 +21,7 @@
 set -u
 build=$1 kernel=$2 image=$3 domu_kernel=$4 domu_deb=$5 nettool=$6
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -146,7 +147,6 @@ same_line tcp6
 same_line udp
 if wait_line io1 "^IO io1 ping6-peer ok" 1; then ok pvkit_io_ping6; else fail pvkit_io_ping6; fi
 clog io1 | awk '$1 == "IO" && $3 == "tcp4-time" { printf "--- io1 to io2, 16 MiB over TCP: %.2f s\n", $5 - $4 }'
-brctl show 2>/dev/null || ip link show master xenbr0
 pvkit destroy io1; pvkit destroy io2
 sleep 1
 # dom0's own look at the image
@@ -178,29 +178,11 @@ echo "--- netback:"; tail -n 5 /var/log/pvkit/netback.log
 for n in io1 io2; do echo "--- console of $n:"; clog $n | tail -n 15; done
 STEP
 chmod 755 "$work/add/etc/pvkit/boot.d/70-pvkit-io"
-cp "$image" "$work/dom0.cpio.gz"
-(cd "$work/add" && find etc usr | cpio -o -H newc -R 0:0 --quiet) | gzip >>"$work/dom0.cpio.gz"
-
-"$build/bin/pvkit-run" --kernel "$kernel" --initrd "$work/dom0.cpio.gz" --mem 512 \
-    --cmdline "console=hvc0" --timeout 500 -- -m 1536 </dev/null >"$work/console.log" 2>&1
-status=$?
-log=$build/dom0/check-dom0-pvkit-io.log
-tr -d '\r' <"$work/console.log" >"$log"
-
-passed=0 failed=0
-check() {
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $*"; fi
-}
-has() { grep -qE -- "$1" "$log"; }
+boot_dom0 check-dom0-pvkit-io 500 -m 1536
 check [ "$status" -eq 0 ]
 for r in create disks raw fs ro eth0 ping-dom0 ping6 tcp4 tcp6 udp image_raw image_fs cleanup; do
     check has "^RESULT pvkit_io_$r ok"
 done
 check bash -c "! grep -q '^RESULT .* fail' '$log'"
 grep -E '^RESULT' "$log"
-if [ "$failed" -ne 0 ]; then
-    echo "--- dom0 console (status $status): $log ---"
-    grep -E 'RESULT|dom0:|pvkit|---' "$log" | tail -40
-fi
-echo "check-dom0-pvkit-io: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish check-dom0-pvkit-io
