@@ -6,14 +6,17 @@
 #   io1: disk = [ 'file:/var/lib/pvkit/io1.img,xvdb,w' ] and a read-only
 #        second disk (xvdc, access=ro), vif = [ 'bridge=xenbr0' ]
 #   io2: vif = [ 'mac=00:16:3e:00:00:02,bridge=xenbr0' ]
-# io1 writes a known pattern to xvdb and reads it back, makes an ext2
+# io1 (2 vCPUs, xen_blkfront.max_ring_page_order=2: dom0 checks it got two
+# queues of 4-page rings and persistent grants) writes a known pattern to
+# xvdb and reads it back, discards 1 MiB it wrote, makes an ext2
 # filesystem on it, writes a file, syncs and unmounts; it checks that a
 # write to xvdc is refused; both domUs bring eth0 up on link-local
 # addresses and ping dom0 (169.254.0.1 on xenbr0); io1 pings io2 over IPv6
 # link-local and sends it 16 MiB over TCP/IPv4, 4 MiB over TCP/IPv6 and 200
 # UDP datagrams, each received byte-exact (nettool.c prints a checksum of
 # what each end moved).
-# dom0 then checks the image itself: the pattern at its offset, and the
+# dom0 then checks the image itself: the pattern at its offset, zeros where
+# the discard was, and the
 # file inside the filesystem (mounted from a loop device); destroying both
 # domains leaves no vif tap and no backend node behind.
 #
@@ -47,6 +50,9 @@ if [ "$name" = io1 ]; then
        s=$(md5sum </mnt/b/file | cut -c1-32) && umount /mnt/b; then
         r fs ok "$s"
     else r fs fail; fi
+    # discard: 1 MiB of data at 8 MiB, then discarded; dom0 finds zeros there
+    dd if=/dev/urandom of=/dev/xvdb bs=64k seek=128 count=16 conv=fsync 2>/dev/null
+    if blkdiscard -o 8388608 -l 1048576 /dev/xvdb; then r discard ok; else r discard fail; fi
     if dd if=/dev/zero of=/dev/xvdc bs=4k count=1 conv=fsync 2>/dev/null; then r ro fail "write accepted"
     else r ro ok "$(head -c 11 /dev/xvdc)"; fi
 fi
@@ -97,6 +103,8 @@ extra = "console=hvc0 io.name=io$n io.addr=169.254.1.$n"
 CFG
 done
 cat >>"$work/add/etc/pvkit/io1.cfg" <<'CFG'
+vcpus = 2
+extra = "console=hvc0 io.name=io1 io.addr=169.254.1.1 xen_blkfront.max_ring_page_order=2"
 disk = [ 'file:/var/lib/pvkit/io1.img,xvdb,w',
          'format=raw, vdev=xvdc, access=ro, target=/var/lib/pvkit/ro.img' ]
 vif = [ 'bridge=xenbr0' ]
@@ -122,7 +130,7 @@ dd if=/dev/zero of=/var/lib/pvkit/ro.img bs=1M count=0 seek=8 2>/dev/null
 free0=$(pvkit info | sed -n 's/^free_memory *: //p')
 if pvkit create io2 && pvkit create io1; then ok pvkit_io_create; else fail pvkit_io_create; fi
 id1=$(pvkit list io1 | awk '$1 == "io1" { print $2 }') id2=$(pvkit list io2 | awk '$1 == "io2" { print $2 }')
-for r in disks raw fs ro eth0 ping-dom0; do
+for r in disks raw fs discard ro eth0 ping-dom0; do
     if wait_line io1 "^IO io1 $r " 90; then
         line=$(clog io1 | grep "^IO io1 $r " | tail -1); set -- $line
         [ "$4" = ok ] && ok "pvkit_io_$r" "${5:-}" || fail "pvkit_io_$r" "$line"
@@ -130,6 +138,16 @@ for r in disks raw fs ro eth0 ping-dom0; do
         fail "pvkit_io_$r" "no answer from io1"
     fi
 done
+# what xen-blkfront negotiated for xvdb (2 vCPUs, max_ring_page_order=2)
+vbd=/local/domain/$id1/device/vbd/51728
+nq=$(xenstore-read $vbd/multi-queue-num-queues 2>/dev/null)
+order=$(xenstore-read $vbd/ring-page-order 2>/dev/null)
+pers=$(xenstore-read $vbd/feature-persistent 2>/dev/null)
+if [ "$nq" = 2 ] && [ "$order" = 2 ] && [ "$pers" = 1 ]; then
+    ok pvkit_io_negotiated "2 queues of 4-page rings, persistent grants"
+else
+    fail pvkit_io_negotiated "queues '$nq', ring-page-order '$order', feature-persistent '$pers'"
+fi
 raw_sum=$(clog io1 | sed -n 's/^IO io1 raw ok //p')
 fs_sum=$(clog io1 | sed -n 's/^IO io1 fs ok //p')
 # same_line KIND: io1's "KIND-tx ok X" and io2's "KIND-rx ok X" agree
@@ -154,6 +172,12 @@ if [ "$(dd if=/var/lib/pvkit/io1.img bs=64k skip=64 count=16 2>/dev/null | md5su
    [ -n "$raw_sum" ]; then ok pvkit_io_image_raw; else
     fail pvkit_io_image_raw "want '$raw_sum', $(dd if=/var/lib/pvkit/io1.img bs=64k skip=64 count=16 2>/dev/null | md5sum)"
     ls -ls /var/lib/pvkit; od -A d -t x1 /var/lib/pvkit/io1.img | head -20
+fi
+if [ "$(dd if=/var/lib/pvkit/io1.img bs=64k skip=128 count=16 2>/dev/null | md5sum | cut -c1-32)" = \
+     "$(dd if=/dev/zero bs=64k count=16 2>/dev/null | md5sum | cut -c1-32)" ]; then
+    ok pvkit_io_image_discard
+else
+    fail pvkit_io_image_discard "the discarded MiB is not zeros"
 fi
 mkdir -p /mnt/img
 if mount -o loop,ro -t ext2 /var/lib/pvkit/io1.img /mnt/img 2>/dev/null &&
@@ -180,5 +204,5 @@ STEP
 chmod 755 "$work/add/etc/pvkit/boot.d/70-pvkit-io"
 boot_dom0 check-dom0-pvkit-io 500 -m 1536
 check [ "$status" -eq 0 ]
-expect_results pvkit_io create disks raw fs ro eth0 ping-dom0 ping6 tcp4 tcp6 udp image_raw image_fs cleanup
+expect_results pvkit_io create disks raw fs discard negotiated ro eth0 ping-dom0 ping6 tcp4 tcp6 udp image_raw image_discard image_fs cleanup
 finish check-dom0-pvkit-io
