@@ -23,6 +23,17 @@ while [ $# -gt 0 ]; do
 done
 B() { echo "BENCH $*"; }
 clog() { tr -d '\r' <"$(printf "$conlog" "$1")" 2>/dev/null; }
+# snap LABEL: dom0's CPU time (/proc/stat ticks: busy = user+nice+system+irq+softirq, idle,
+# steal) and that of the backends (processes or kernel threads named *blkback*, vif*,
+# *netback*, loop*), then the hypervisor's statistics (--stats) when given
+snap() {
+    awk '$1 == "cpu" { print "BENCH-CPU '"$1"' dom0 busy " $2 + $3 + $4 + $7 + $8 " idle " $5 + $6 " steal " $9 }' /proc/stat
+    awk -v l="$1" '{ c = $2; gsub(/[()]/, "", c)
+        if (c ~ /^kworker/) c = "kworker"
+        if (c ~ /blkback|^vif|netback|^loop|^xenstore|^iperf3|^kworker/) t[c] += $14 + $15 }
+        END { for (c in t) if (t[c]) print "BENCH-CPU " l " " c " ticks " t[c] }' /proc/[0-9]*/stat 2>/dev/null
+    [ -z "$stats" ] || $stats 2>&1 | sed "s/^/BENCH-STATS $1 /"
+}
 wait_line() {   # NAME PATTERN SECONDS
     i=0
     until clog "$1" | grep -q "$2" || [ $i -ge "$3" ]; do sleep 1; i=$((i + 1)); done
@@ -69,21 +80,29 @@ on_crash = "destroy"
 CFG
 done
 echo "disk = [ 'file:$IMG,xvdb,w' ]" >>/etc/iobench/io1.cfg
-[ -z "$stats" ] || { echo "BENCH-STATS before"; $stats 2>&1 | sed 's/^/BENCH-STATS /'; }
 $create /etc/iobench/io2.cfg >/tmp/create-io2.log 2>&1 || { B error "create io2: $(tail -3 /tmp/create-io2.log)"; }
 if ! wait_line io2 '^IOB-READY io2' 180; then
     B error "io2 not ready"; clog io2 | tail -20 | sed 's/^/BENCH-LOG io2 /'
 fi
 t0=$(cut -d' ' -f1 /proc/uptime)
 $create /etc/iobench/io1.cfg >/tmp/create-io1.log 2>&1 || { B error "create io1: $(tail -3 /tmp/create-io1.log)"; }
-if wait_line io1 '^IOB-DONE io1' $((secs * 20 + 300)); then
+# io1's progress: a snapshot (snap) at each new IOB line, i.e. at the end of each measure
+i=0 seen=0 limit=$((secs * 20 + 300))
+snap start
+until clog io1 | grep -q '^IOB-DONE io1' || [ $i -ge $limit ]; do
+    sleep 1; i=$((i + 1))
+    n=$(clog io1 | grep -ac '^IOB ')
+    if [ "$n" -gt "$seen" ]; then
+        seen=$n; snap "$(clog io1 | grep -a '^IOB ' | tail -1 | cut -d' ' -f2)"
+    fi
+done
+if clog io1 | grep -q '^IOB-DONE io1'; then
     B domu_phase_s "$(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.0f", b - a }')"
 else
     B error "io1 did not finish"
 fi
 clog io1 | grep -a '^IOB ' | while read -r _ k v; do B "$k" "$v"; done
 clog io1 | grep -a '^IOB-' | sed 's/^/BENCH-LOG io1 /'
-[ -z "$stats" ] || { echo "BENCH-STATS after"; $stats 2>&1 | sed 's/^/BENCH-STATS /'; }
 $destroy io1; $destroy io2
 sleep 2
 
