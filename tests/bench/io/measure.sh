@@ -9,9 +9,9 @@
 #   3. both destroyed, dom0 runs the same iob-fio on the image file (direct=0: tmpfs has
 #      no O_DIRECT in Linux 6.1) and iob-net to its own xenbr0 address (dom0_self_*).
 # Usage: measure.sh --create CMD --destroy CMD --conlog PATTERN(%s = name) --kernel K
-#                   --ramdisk R [--stats CMD] [--secs S] [--domu-mib MiB]
+#                   --ramdisk R [--stats CMD] [--secs S] [--domu-mib MiB (512)]
 export PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/xen-4.17/bin
-create="" destroy="" conlog="" kernel="" ramdisk="" stats="" secs=8 mib=256
+create="" destroy="" conlog="" kernel="" ramdisk="" stats="" secs=8 mib=512
 while [ $# -gt 0 ]; do
     case "$1" in
     --create) create=$2 ;; --destroy) destroy=$2 ;; --conlog) conlog=$2 ;;
