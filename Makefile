@@ -24,6 +24,7 @@ include tests/integration/dom0.mk
 include tests/bench/hv/bench.mk
 include tests/bench/linux/bench.mk
 include tests/bench/toolstack/bench.mk
+include tests/bench/io/bench.mk
 
 SUBDIR_COMPONENTS := $(wildcard xenstore-lite/Makefile backends/Makefile)
 

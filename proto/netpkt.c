@@ -69,7 +69,7 @@ static int finish(uint8_t *l4, unsigned l4len, uint8_t proto, uint32_t pseudo)
     return 0;
 }
 
-int netpkt_fill_csum(uint8_t *f, unsigned len)
+int netpkt_parse_l4(const uint8_t *f, unsigned len, struct netpkt_l4 *l4)
 {
     unsigned type;
 
@@ -77,21 +77,53 @@ int netpkt_fill_csum(uint8_t *f, unsigned len)
         return -1;
     type = (unsigned)(f[12] << 8 | f[13]);
     if (type == 0x0800) {
-        uint8_t *ip = f + PVK_ETH_HLEN;
+        const uint8_t *ip = f + PVK_ETH_HLEN;
         unsigned ihl = (ip[0] & 0xfu) * 4, tot = (unsigned)(ip[2] << 8 | ip[3]);
 
         if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl ||
             PVK_ETH_HLEN + tot > len || (ip[6] & 0x3f) || ip[7])
             return -1;
-        return finish(ip + ihl, tot - ihl, ip[9], sum16(0, ip + 12, 8));
-    }
-    if (type == 0x86dd) {
-        uint8_t *ip = f + PVK_ETH_HLEN;
+        *l4 = (struct netpkt_l4){ .off = PVK_ETH_HLEN + ihl, .len = tot - ihl,
+                                  .proto = ip[9], .pseudo = sum16(0, ip + 12, 8) };
+    } else if (type == 0x86dd) {
+        const uint8_t *ip = f + PVK_ETH_HLEN;
         unsigned plen = (unsigned)(ip[4] << 8 | ip[5]);
 
         if ((ip[0] >> 4) != 6 || PVK_ETH_HLEN + 40 + plen > len)
             return -1;
-        return finish(ip + 40, plen, ip[6], sum16(0, ip + 8, 32));
+        *l4 = (struct netpkt_l4){ .off = PVK_ETH_HLEN + 40, .len = plen,
+                                  .proto = ip[6], .pseudo = sum16(0, ip + 8, 32) };
+    } else {
+        return -1;
     }
-    return -1;
+    l4->csum_off = csum_field(l4->proto);
+    if (l4->csum_off < 0 || l4->len < (unsigned)l4->csum_off + 2)
+        return -1;
+    l4->hdr_len = l4->proto == 17 ? 8 : (unsigned)(f[l4->off + 12] >> 4) * 4;
+    if (l4->hdr_len < 8 || l4->hdr_len > l4->len)
+        return -1;
+    return 0;
+}
+
+int netpkt_fill_csum(uint8_t *f, unsigned len)
+{
+    struct netpkt_l4 l4;
+
+    if (netpkt_parse_l4(f, len, &l4) < 0)
+        return -1;
+    return finish(f + l4.off, l4.len, l4.proto, l4.pseudo);
+}
+
+int netpkt_partial_csum(uint8_t *f, unsigned len, struct netpkt_l4 *l4)
+{
+    uint32_t sum;
+
+    if (netpkt_parse_l4(f, len, l4) < 0)
+        return -1;
+    sum = l4->pseudo + l4->proto + l4->len;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    f[l4->off + l4->csum_off] = (uint8_t)(sum >> 8);
+    f[l4->off + l4->csum_off + 1] = (uint8_t)sum;
+    return 0;
 }

@@ -23,6 +23,31 @@
  */
 int netpkt_check_tx(const netif_tx_request_t *slots, unsigned n);
 
+/* Where a frame's TCP or UDP segment lies (netpkt_parse_l4). */
+struct netpkt_l4 {
+    unsigned off;       /* of the L4 header from the frame's start */
+    unsigned len;       /* of the L4 segment: header and payload */
+    unsigned hdr_len;   /* of the L4 header (TCP data offset, or 8 for UDP) */
+    int csum_off;       /* of the checksum field within the L4 header */
+    uint8_t proto;      /* 6 TCP, 17 UDP */
+    uint32_t pseudo;    /* unfolded sum of the pseudo-header's addresses */
+};
+
+/*
+ * Finds the TCP or UDP segment of an Ethernet frame carrying IPv4 (not a
+ * fragment) or IPv6 (no extension headers), every field checked against
+ * LEN; 0, or -1 if the frame is not such a packet.
+ */
+int netpkt_parse_l4(const uint8_t *frame, unsigned len, struct netpkt_l4 *l4);
+
+/*
+ * Writes the folded pseudo-header sum into the TCP/UDP checksum field, as
+ * a packet whose checksum is left to the device carries it (Linux's
+ * CHECKSUM_PARTIAL, a virtio-net header's NEEDS_CSUM), whatever the
+ * frontend put there; fills *L4. 0, or -1 as netpkt_parse_l4.
+ */
+int netpkt_partial_csum(uint8_t *frame, unsigned len, struct netpkt_l4 *l4);
+
 /*
  * Fills in the TCP or UDP checksum of an Ethernet frame carrying IPv4 or
  * IPv6 (no extension headers).  Returns 0, or -1 if the frame is not one

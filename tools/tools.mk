@@ -86,9 +86,43 @@ $(TOOLS_CONS_TEST): tests/unit/toolstack/test_cons.c $(TOOLS_DIR)/pvkit/cons.c $
 	@mkdir -p $(@D)
 	gcc $(TOOLS_PVKIT_CFLAGS) $(TOOLS_ASAN) -o $@ $< $(TOOLS_DIR)/pvkit/cons.c -lcmocka
 
+# The boot loader (bootloader.c and the partition/extfs/bootcfg readers)
+# on disk images built at test time by mkbootimages.sh (mke2fs, sfdisk,
+# debugfs; no root, no mount), same flags; and its libFuzzer target over
+# whole images (clang): `make fuzz-bootloader` runs it for
+# TOOLS_FUZZ_SECONDS (300 by default; `make check` runs it for 20).
+TOOLS_BOOT_SRCS     := $(addprefix $(TOOLS_PVKIT_DIR)/,bootloader.c bootcfg.c extfs.c partition.c)
+TOOLS_BOOT_TEST     := $(BUILD)/unit/toolstack/test_bootloader
+TOOLS_BOOT_IMAGES   := $(BUILD)/unit/toolstack/bootimg
+TOOLS_BOOT_FUZZ     := $(BUILD)/fuzz/toolstack/fuzz_bootloader
+TOOLS_FUZZ_SECONDS  ?= 300
+$(TOOLS_BOOT_TEST): tests/unit/toolstack/test_bootloader.c $(TOOLS_BOOT_SRCS) \
+                    $(TOOLS_PVKIT_DIR)/util.c $(TOOLS_PVKIT_HDRS)
+	@mkdir -p $(@D)
+	gcc $(TOOLS_PVKIT_CFLAGS) $(TOOLS_ASAN) -o $@ $< $(TOOLS_BOOT_SRCS) $(TOOLS_PVKIT_DIR)/util.c \
+	    -lcmocka
+$(TOOLS_BOOT_IMAGES)/.done: tests/unit/toolstack/mkbootimages.sh
+	$< $(@D)
+	touch $@
+$(TOOLS_BOOT_FUZZ): tests/unit/toolstack/fuzz_bootloader.c $(TOOLS_BOOT_SRCS) $(TOOLS_PVKIT_HDRS)
+	@mkdir -p $(@D)
+	clang $(TOOLS_PVKIT_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all $< $(TOOLS_BOOT_SRCS) $(TOOLS_PVKIT_DIR)/util.c -o $@
+.PHONY: fuzz-bootloader check-fuzz-bootloader
+fuzz-bootloader: $(TOOLS_BOOT_FUZZ) $(TOOLS_BOOT_IMAGES)/.done
+	@mkdir -p $(BUILD)/fuzz/toolstack/corpus
+	@cp -n $(TOOLS_BOOT_IMAGES)/seeds/*.img $(BUILD)/fuzz/toolstack/corpus/
+	@$(TOOLS_BOOT_FUZZ) -max_total_time=$(TOOLS_FUZZ_SECONDS) -max_len=131072 -timeout=10 \
+	    $(BUILD)/fuzz/toolstack/corpus >$(BUILD)/fuzz/toolstack/log 2>&1; rc=$$?; \
+	    tail -n 2 $(BUILD)/fuzz/toolstack/log; exit $$rc
+check-fuzz-bootloader:
+	$(MAKE) fuzz-bootloader TOOLS_FUZZ_SECONDS=20
+check: check-fuzz-bootloader
+
 check-toolstack: $(TOOLS_UNIT_TEST) $(TOOLS_UNIT_CLI) $(TOOLS_CONS_TEST) $(TOOLS_PVKIT_ASAN) \
-                 $(TOOLS_BIN)/pvkit-consoled
+                 $(TOOLS_BIN)/pvkit-consoled $(TOOLS_BOOT_TEST) $(TOOLS_BOOT_IMAGES)/.done
+	ASAN_OPTIONS=detect_leaks=1 $(TOOLS_BOOT_TEST) $(TOOLS_BOOT_IMAGES)
 	ASAN_OPTIONS=detect_leaks=1 $(TOOLS_UNIT_TEST)
 	ASAN_OPTIONS=detect_leaks=1 $(TOOLS_UNIT_CLI)
 	ASAN_OPTIONS=detect_leaks=1 $(TOOLS_CONS_TEST)
-	ASAN_OPTIONS=detect_leaks=1 tests/unit/toolstack/cli-test.sh $(TOOLS_PVKIT_ASAN)
+	ASAN_OPTIONS=detect_leaks=1 tests/unit/toolstack/cli-test.sh $(TOOLS_PVKIT_ASAN) $(TOOLS_BOOT_IMAGES)

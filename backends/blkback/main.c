@@ -36,7 +36,7 @@ static void usage(void)
            "  --max-indirect N        indirect segments per request, 0 (off) or\n"
            "                          %u..%u (default %u)\n"
            "  --max-persistent N      persistent grants per ring, 0 (off)..%u\n"
-           "                          (default 2048)\n"
+           "                          (default 1056, as Linux's blkback)\n"
            "  -h, --help              this text\n"
            "Exit status: 0 after SIGINT/SIGTERM or --help, 1 if setup failed,\n"
            "2 on a usage error.\n",
@@ -93,7 +93,7 @@ int main(int argc, char **argv)
         .core = { .cls = &vbd_class, .max_queues = 4 },
         .max_ring_order = PVK_MAX_RING_ORDER,
         .max_indirect = PVK_BLK_MAX_INDIRECT_SEGS,
-        .max_persistent = 2048,
+        .max_persistent = 1056,
     };
 
     return xbb_main(&bb.core, &cli, argc, argv);

@@ -15,6 +15,8 @@
 #ifndef PVK_NETBACK_H
 #define PVK_NETBACK_H
 
+#include <linux/virtio_net.h>
+
 #include "core/xbback.h"
 #include "proto/netpkt.h"
 
@@ -32,6 +34,7 @@ struct nqueue {
     int tap_fd;
     struct xbb_thread th;
     unsigned rx_len;            /* bytes of a tap packet waiting for slots */
+    struct virtio_net_hdr rx_hdr; /* its header: checksum state, GSO */
     uint8_t pkt[XEN_NETIF_MAX_TX_SIZE + 1];
     uint8_t rxpkt[XEN_NETIF_MAX_TX_SIZE + 1];
     unsigned long tx_packets, rx_packets, tx_errors;

@@ -11,10 +11,18 @@
  * NETIF_RSP_NULL.  A packet cut short by req_prod, or more than
  * PVK_NET_MAX_SLOTS long, or a producer index out of range, is a protocol
  * violation: the vif is dropped.
+ * The tap carries a virtio-net header before every packet: on TX a GSO
+ * extra (a TCP packet of up to 64 KiB with its MSS) becomes a GSO header
+ * with NEEDS_CSUM and the kernel segments it; a small packet's checksum is
+ * completed here.
  * RX (tap -> guest): one packet is read from the tap and held until the
  * guest has posted enough RX requests (one per 4 KiB; multi-slot only if
- * the frontend offered feature-sg), then grant-copied into the posted
- * pages at offset 0, with NETRXF_more_data on all but the last slot.
+ * the frontend offered feature-sg; one more for a GSO packet's extra-info
+ * slot), then grant-copied into the posted pages at offset 0, with
+ * NETRXF_more_data on all but the last slot and the header's checksum
+ * state as NETRXF_csum_blank/data_validated.  The tap offers the kernel
+ * only the offloads the frontend accepts (vif.c), so a GSO packet only
+ * reaches a frontend that asked for GSO.
  */
 #define _GNU_SOURCE
 #include "netback.h"
@@ -24,6 +32,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* Contract: writes one TX response at rsp_prod_pvt. */
@@ -59,14 +68,58 @@ static int tx_gather(struct nqueue *q, const netif_tx_request_t *s, unsigned n,
     return 0;
 }
 
-/* Contract: sends one gathered, checked packet to the tap; 0 or -1. */
-static int tx_deliver(struct nqueue *q, const netif_tx_request_t *first)
+/* A GSO extra-info slot of a TX packet. */
+struct tx_gso {
+    int present;
+    uint8_t type;               /* XEN_NETIF_GSO_TYPE_* */
+    uint16_t size;              /* MSS */
+};
+
+/*
+ * Contract: the virtio-net header of a large (GSO) packet: the tap's
+ * kernel segments it and completes each segment's checksum, so it must
+ * carry NEEDS_CSUM with the pseudo-header sum in place; 0, or -1 if the
+ * packet is not the TCP segment its type claims or the size is absurd.
+ */
+static int tx_gso_header(uint8_t *pkt, unsigned len, const struct tx_gso *g,
+                         struct virtio_net_hdr *h)
+{
+    struct netpkt_l4 l4;
+    int v4 = g->type == XEN_NETIF_GSO_TYPE_TCPV4, v6 = g->type == XEN_NETIF_GSO_TYPE_TCPV6;
+
+    if ((!v4 && !v6) || g->size == 0 || netpkt_partial_csum(pkt, len, &l4) < 0 ||
+        l4.proto != 6 || (v4 && pkt[12] != 0x08) || (v6 && pkt[12] != 0x86))
+        return -1;
+    *h = (struct virtio_net_hdr){
+        .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+        .gso_type = v4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6,
+        .hdr_len = (uint16_t)(l4.off + l4.hdr_len), .gso_size = g->size,
+        .csum_start = (uint16_t)l4.off, .csum_offset = (uint16_t)l4.csum_off };
+    return 0;
+}
+
+/*
+ * Contract: sends one gathered, checked packet to the tap behind its
+ * virtio-net header; 0, or -1 if it is malformed.  A small packet's
+ * checksum is completed here (so whatever reads the tap sees a finished
+ * frame); a GSO one is left to the kernel, which segments it.
+ */
+static int tx_deliver(struct nqueue *q, const netif_tx_request_t *first,
+                      const struct tx_gso *gso)
 {
     unsigned len = first->size;
+    struct virtio_net_hdr h = { .gso_type = VIRTIO_NET_HDR_GSO_NONE };
 
-    if ((first->flags & NETTXF_csum_blank) && netpkt_fill_csum(q->pkt, len) < 0)
+    if (gso->present) {
+        if (tx_gso_header(q->pkt, len, gso, &h) < 0)
+            return -1;
+    } else if ((first->flags & NETTXF_csum_blank) && netpkt_fill_csum(q->pkt, len) < 0) {
         return -1;
-    if (write(q->tap_fd, q->pkt, len) < 0) {
+    } else if (first->flags & (NETTXF_csum_blank | NETTXF_data_validated)) {
+        h.flags = VIRTIO_NET_HDR_F_DATA_VALID;
+    }
+    struct iovec iov[2] = { { &h, sizeof(h) }, { q->pkt, len } };
+    if (writev(q->tap_fd, iov, 2) < 0) {
         pvk_dbg("%s: tap write of %u bytes: %s", q->vif->ifname, len,
                 strerror(errno));
         q->tx_errors++;
@@ -83,6 +136,7 @@ static int tx_deliver(struct nqueue *q, const netif_tx_request_t *first)
 static int tx_packet(struct nqueue *q, RING_IDX rp)
 {
     netif_tx_request_t s[PVK_NET_MAX_SLOTS], cur;
+    struct tx_gso gso = { 0 };
     unsigned n = 0, nextra = 0;
     int more, extra, first_len, st;
 
@@ -98,6 +152,8 @@ static int tx_packet(struct nqueue *q, RING_IDX rp)
         RING_COPY_REQUEST(&q->tx, q->tx.req_cons++, &x);
         nextra++;
         extra = x.flags & XEN_NETIF_EXTRA_FLAG_MORE;
+        if (x.type == XEN_NETIF_EXTRA_TYPE_GSO)
+            gso = (struct tx_gso){ .present = 1, .type = x.u.gso.type, .size = x.u.gso.size };
     }
     while (more) {
         if (q->tx.req_cons == rp || n == PVK_NET_MAX_SLOTS)
@@ -108,7 +164,7 @@ static int tx_packet(struct nqueue *q, RING_IDX rp)
     }
     first_len = netpkt_check_tx(s, n);
     st = first_len >= 0 && tx_gather(q, s, n, first_len) == 0 &&
-         tx_deliver(q, &s[0]) == 0 ? NETIF_RSP_OKAY : NETIF_RSP_ERROR;
+         tx_deliver(q, &s[0], &gso) == 0 ? NETIF_RSP_OKAY : NETIF_RSP_ERROR;
     tx_respond(q, s[0].id, (int16_t)st);
     for (unsigned i = 0; i < nextra; i++)
         tx_respond(q, 0, NETIF_RSP_NULL);
@@ -138,39 +194,105 @@ static int tx_process(struct nqueue *q)
     return 0;
 }
 
-/* Contract: copies the held packet into posted RX buffers; 1 if sent. */
+/* Contract: the GSO type the frontend is told of for virtio-net's, or -1. */
+static int rx_gso_type(const struct virtio_net_hdr *h)
+{
+    switch (h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN) {
+    case VIRTIO_NET_HDR_GSO_NONE: return XEN_NETIF_GSO_TYPE_NONE;
+    case VIRTIO_NET_HDR_GSO_TCPV4: return XEN_NETIF_GSO_TYPE_TCPV4;
+    case VIRTIO_NET_HDR_GSO_TCPV6: return XEN_NETIF_GSO_TYPE_TCPV6;
+    default: return -1;
+    }
+}
+
+/* Contract: the flags of a packet's first RX response. */
+static uint16_t rx_flags(const struct virtio_net_hdr *h, int gso)
+{
+    uint16_t f = 0;
+
+    if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+        f |= NETRXF_csum_blank | NETRXF_data_validated;
+    else if (h->flags & VIRTIO_NET_HDR_F_DATA_VALID)
+        f |= NETRXF_data_validated;
+    if (gso != XEN_NETIF_GSO_TYPE_NONE)
+        f |= NETRXF_extra_info;
+    return f;
+}
+
+/* Contract: the request whose buffer takes data slot I: with an extra-info
+ * slot, request 1 is the extra's and data slot 1 onwards shift by one. */
+static unsigned rx_req_index(unsigned i, int extra)
+{
+    return i + (extra && i > 0);
+}
+
+/*
+ * Contract: copies the held packet into posted RX buffers; 1 if sent, 0 if
+ * the guest has not posted enough.  A GSO packet takes one more request:
+ * the response after the first carries its netif_extra_info (type, MSS).
+ */
 static int rx_send(struct nqueue *q, RING_IDX rp)
 {
-    unsigned slots = (q->rx_len + PVK_PAGE_SIZE - 1) / PVK_PAGE_SIZE;
+    unsigned data = (q->rx_len + PVK_PAGE_SIZE - 1) / PVK_PAGE_SIZE;
     struct pvk_copy_seg seg[(XEN_NETIF_MAX_TX_SIZE + PVK_PAGE_SIZE) / PVK_PAGE_SIZE];
-    netif_rx_request_t req[sizeof(seg) / sizeof(seg[0])];
+    netif_rx_request_t req[sizeof(seg) / sizeof(seg[0]) + 1];
+    int gso = rx_gso_type(&q->rx_hdr);
+    unsigned slots = data + (gso != XEN_NETIF_GSO_TYPE_NONE);
 
     if (rp - q->rx.req_cons < slots)
         return 0;
-    for (unsigned i = 0; i < slots; i++) {
+    for (unsigned i = 0; i < slots; i++)
+        RING_COPY_REQUEST(&q->rx, q->rx.req_cons++, &req[i]);
+    for (unsigned i = 0; i < data; i++) {
         unsigned off = i * PVK_PAGE_SIZE, left = q->rx_len - off;
 
-        RING_COPY_REQUEST(&q->rx, q->rx.req_cons++, &req[i]);
         seg[i] = (struct pvk_copy_seg){ .to_foreign = 1,
-            .domid = q->vif->dev.fe_domid, .ref = req[i].gref, .offset = 0,
+            .domid = q->vif->dev.fe_domid, .ref = req[rx_req_index(i, slots > data)].gref,
+            .offset = 0,
             .len = (uint16_t)(left < PVK_PAGE_SIZE ? left : PVK_PAGE_SIZE),
             .local = q->rxpkt + off };
     }
-    if (pvk_grant_copy(q->vif->dev.be->t, slots, seg) < 0)
-        for (unsigned i = 0; i < slots; i++)
+    if (pvk_grant_copy(q->vif->dev.be->t, data, seg) < 0)
+        for (unsigned i = 0; i < data; i++)
             seg[i].status = GNTST_general_error;
-    for (unsigned i = 0; i < slots; i++) {
-        netif_rx_response_t *r = RING_GET_RESPONSE(&q->rx, q->rx.rsp_prod_pvt++);
+    for (unsigned i = 0; i < data; i++) {
+        netif_rx_response_t *rsp = RING_GET_RESPONSE(&q->rx, q->rx.rsp_prod_pvt++);
 
-        r->id = req[i].id;
-        r->offset = 0;
-        r->flags = i + 1 < slots ? NETRXF_more_data : 0;
-        r->status = seg[i].status == GNTST_okay ? (int16_t)seg[i].len
-                                                : NETIF_RSP_ERROR;
+        rsp->id = req[rx_req_index(i, slots > data)].id;
+        rsp->offset = 0;
+        rsp->flags = (uint16_t)((i + 1 < data ? NETRXF_more_data : 0) |
+                                (i == 0 ? rx_flags(&q->rx_hdr, gso) : 0));
+        rsp->status = seg[i].status == GNTST_okay ? (int16_t)seg[i].len
+                                                  : NETIF_RSP_ERROR;
+        if (i == 0 && slots > data) {
+            netif_extra_info_t *x = (netif_extra_info_t *)RING_GET_RESPONSE(
+                &q->rx, q->rx.rsp_prod_pvt++);
+
+            memset(x, 0, sizeof(*x));
+            x->type = XEN_NETIF_EXTRA_TYPE_GSO;
+            x->u.gso.type = (uint8_t)gso;
+            x->u.gso.size = q->rx_hdr.gso_size;
+        }
     }
     q->rx_packets++;
     q->rx_len = 0;
     return 1;
+}
+
+/* Contract: reads one packet from the tap into rx_hdr/rxpkt; its length,
+ * 0 if there is none, or it was dropped (the frontend cannot take it). */
+static unsigned rx_read(struct nqueue *q)
+{
+    struct iovec iov[2] = { { &q->rx_hdr, sizeof(q->rx_hdr) },
+                            { q->rxpkt, sizeof(q->rxpkt) } };
+    ssize_t n = readv(q->tap_fd, iov, 2);
+
+    if (n < (ssize_t)sizeof(q->rx_hdr))
+        return 0;
+    n -= (ssize_t)sizeof(q->rx_hdr);
+    if ((!q->vif->fe_sg && n > PVK_PAGE_SIZE) || rx_gso_type(&q->rx_hdr) < 0)
+        return 0;
+    return n > 0 ? (unsigned)n : 0;
 }
 
 /* Contract: moves tap packets to the guest while RX buffers last. */
@@ -180,20 +302,14 @@ static int rx_process(struct nqueue *q)
 
     for (;;) {
         RING_IDX rp = __atomic_load_n(&q->rx.sring->req_prod, __ATOMIC_ACQUIRE);
-        ssize_t n;
         int more;
 
         if (RING_REQUEST_PROD_OVERFLOW(&q->rx, rp))
             return -1;
         if (!q->rx_len) {
-            n = read(q->tap_fd, q->rxpkt, sizeof(q->rxpkt));
-            if (n <= 0)
+            q->rx_len = rx_read(q);
+            if (!q->rx_len)
                 break;
-            q->rx_len = (unsigned)n;
-            if (!q->vif->fe_sg && q->rx_len > PVK_PAGE_SIZE) {
-                q->rx_len = 0;
-                continue;
-            }
         }
         if (rx_send(q, rp)) {
             sent = 1;

@@ -60,8 +60,8 @@ static int vif_probe(struct xbb_dev *d)
     if (!ok)
         return -1;
     xsu_printf(xs, XBT_NULL, d->path, PVK_VIF_FEAT_SG, "1");
-    xsu_printf(xs, XBT_NULL, d->path, PVK_VIF_FEAT_GSO_TCPV4, "0");
-    xsu_printf(xs, XBT_NULL, d->path, PVK_VIF_FEAT_GSO_TCPV6, "0");
+    xsu_printf(xs, XBT_NULL, d->path, PVK_VIF_FEAT_GSO_TCPV4, "1");
+    xsu_printf(xs, XBT_NULL, d->path, PVK_VIF_FEAT_GSO_TCPV6, "1");
     xsu_printf(xs, XBT_NULL, d->path, PVK_VIF_FEAT_IPV6_CSUM, "1");
     xsu_printf(xs, XBT_NULL, d->path, PVK_VIF_FEAT_RX_COPY, "1");
     xsu_printf(xs, XBT_NULL, d->path, PVK_VIF_FEAT_RX_FLIP, "0");
@@ -77,7 +77,7 @@ static int tap_open(const char *name)
 
     if (fd < 0)
         return -1;
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE;
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE | IFF_VNET_HDR;
     snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
         close(fd);
@@ -107,6 +107,24 @@ static int tap_up(const char *name, int mtu)
     }
     close(s);
     return rc;
+}
+
+/* Contract: the offloads the tap may hand over (checksum left partial,
+ * TCP segmentation), those the frontend accepts on its RX path. */
+static unsigned tap_offloads(const struct vif *v)
+{
+    struct xs_handle *xs = v->dev.be->xs;
+    const char *fe = v->dev.fepath;
+    unsigned f = 0;
+
+    if (xsu_read_u64(xs, XBT_NULL, fe, PVK_VIF_FEAT_NO_CSUM, 0) == 1)
+        return 0;
+    f |= TUN_F_CSUM;
+    if (v->fe_sg && xsu_read_u64(xs, XBT_NULL, fe, PVK_VIF_FEAT_GSO_TCPV4, 0) == 1)
+        f |= TUN_F_TSO4;
+    if (v->fe_sg && xsu_read_u64(xs, XBT_NULL, fe, PVK_VIF_FEAT_GSO_TCPV6, 0) == 1)
+        f |= TUN_F_TSO6;
+    return f;
 }
 
 /* Contract: reads one queue's ring refs and port from dir. */
@@ -159,7 +177,11 @@ static int start_queues(struct vif *v)
         q->idx = i;
         xbb_queue_dir(&v->dev, nq, i, dir, sizeof(dir));
         q->tap_fd = tap_open(v->ifname);
-        if (q->tap_fd < 0 || read_queue(v, q, dir) < 0 || nqueue_start(q) < 0)
+        if (q->tap_fd < 0 || read_queue(v, q, dir) < 0)
+            return -1;
+        if (i == 0 && ioctl(q->tap_fd, TUNSETOFFLOAD, tap_offloads(v)) < 0)
+            return -1;
+        if (nqueue_start(q) < 0)
             return -1;
     }
     return tap_up(v->ifname, v->fe_sg ? 9000 : 1500);

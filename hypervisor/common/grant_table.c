@@ -196,35 +196,54 @@ static struct maptrack *maptrack_entry(const struct grant_table *gt, uint32_t ha
     return &gt->maptrack[handle / MAPTRACK_PER_PAGE][handle % MAPTRACK_PER_PAGE];
 }
 
-/* A free maptrack handle of d's (marked in use), or -1 if it holds MAPTRACK_MAX. */
+/*
+ * Adds a page of maptrack entries to gt and threads them onto the free
+ * list (in handle order). 0, or -1 if gt has its maximum or memory is out.
+ */
+static int maptrack_grow(struct grant_table *gt)
+{
+    if (gt->maptrack_pages == MAPTRACK_MAX_PAGES)
+        return -1;
+    int64_t mfn = alloc_zeroed_frame(OWNER_HV);
+    if (mfn < 0)
+        return -1;
+    unsigned int page = gt->maptrack_pages++;
+    struct maptrack *entries = mfn_to_virt((uint64_t)mfn);
+    gt->maptrack[page] = entries;
+    uint32_t first = page * MAPTRACK_PER_PAGE;
+    for (uint32_t i = 0; i + 1 < MAPTRACK_PER_PAGE; i++)
+        entries[i].next_free = first + i + 2;
+    entries[MAPTRACK_PER_PAGE - 1].next_free = gt->maptrack_free_head;
+    gt->maptrack_free_head = first + 1;
+    return 0;
+}
+
+/* A free maptrack handle of d's (marked in use), or -1 if it holds MAPTRACK_MAX.
+ * Constant time: the head of the free list, growing the table by a page when empty. */
 static int64_t maptrack_alloc(struct domain *d)
 {
     struct grant_table *gt = &d->grant_table;
 
-    if (gt->maptrack_in_use == MAPTRACK_MAX)
+    if (!gt->maptrack_free_head && maptrack_grow(gt) < 0)
         return -1;
-    for (uint32_t h = 0; h < MAPTRACK_MAX; h++) {
-        unsigned int page = h / MAPTRACK_PER_PAGE;
-        if (!gt->maptrack[page]) {
-            int64_t mfn = alloc_zeroed_frame(OWNER_HV);
-            if (mfn < 0)
-                return -1;
-            gt->maptrack[page] = mfn_to_virt((uint64_t)mfn);
-        }
-        struct maptrack *m = maptrack_entry(gt, h);
-        if (!m->in_use) {
-            m->in_use = 1;
-            gt->maptrack_in_use++;
-            return h;
-        }
-    }
-    return -1;
+    uint32_t h = gt->maptrack_free_head - 1;
+    struct maptrack *m = maptrack_entry(gt, h);
+    gt->maptrack_free_head = m->next_free;
+    m->next_free = 0;
+    m->in_use = 1;
+    gt->maptrack_in_use++;
+    return h;
 }
 
-static void maptrack_free(struct domain *d, struct maptrack *m)
+/* Returns handle h of d's (in use) to the free list. */
+static void maptrack_free(struct domain *d, uint32_t h)
 {
-    *m = (struct maptrack){ 0 };
-    d->grant_table.maptrack_in_use--;
+    struct grant_table *gt = &d->grant_table;
+    struct maptrack *m = maptrack_entry(gt, h);
+
+    *m = (struct maptrack){ .next_free = gt->maptrack_free_head };
+    gt->maptrack_free_head = h + 1;
+    gt->maptrack_in_use--;
 }
 
 /* --- map and unmap --------------------------------------------------------- */
@@ -352,7 +371,7 @@ static void map_one(struct vcpu *v, struct gnttab_map_grant_ref *op, bool *flush
     }
     struct maptrack *m = maptrack_entry(&ld->grant_table, (uint32_t)handle);
     if ((op->status = take_mapping(v, rd, op, m, flush))) {
-        maptrack_free(ld, m);
+        maptrack_free(ld, (uint32_t)handle);
         return;
     }
     op->handle = (grant_handle_t)handle;
@@ -417,7 +436,7 @@ static void unmap_one(struct vcpu *v, struct gnttab_unmap_grant_ref *op, bool *f
     }
     op->status = GNTST_okay;
     if (!m->host && !m->device)
-        maptrack_free(ld, m);
+        maptrack_free(ld, op->handle);
 }
 
 /* --- copy ------------------------------------------------------------------ */
@@ -675,7 +694,7 @@ void grant_table_release_mappings(struct domain *d)
 {
     struct grant_table *gt = &d->grant_table;
 
-    for (uint32_t h = 0; h < MAPTRACK_MAX && gt->maptrack_in_use; h++) {
+    for (uint32_t h = 0; h < gt->maptrack_pages * MAPTRACK_PER_PAGE && gt->maptrack_in_use; h++) {
         struct maptrack *m = maptrack_entry(gt, h);
         if (!m || !m->in_use)
             continue;
@@ -686,7 +705,7 @@ void grant_table_release_mappings(struct domain *d)
         }
         if (rd && m->host)
             unpin_entry(rd, m->ref, !m->readonly); /* its PTE went with d's page tables */
-        maptrack_free(d, m);
+        maptrack_free(d, h);
     }
 }
 
@@ -696,8 +715,7 @@ void grant_table_free(struct domain *d)
 
     for (unsigned int i = 0; i < gt->nr_frames; i++)
         frame_free(&frame_table, virt_to_phys(gt->active[i]) >> PAGE_SHIFT);
-    for (unsigned int i = 0; i < MAPTRACK_MAX_PAGES; i++)
-        if (gt->maptrack[i])
-            frame_free(&frame_table, virt_to_phys(gt->maptrack[i]) >> PAGE_SHIFT);
+    for (unsigned int i = 0; i < gt->maptrack_pages; i++)
+        frame_free(&frame_table, virt_to_phys(gt->maptrack[i]) >> PAGE_SHIFT);
     *gt = (struct grant_table){ 0 };
 }

@@ -25,6 +25,11 @@
 #                    lists it, shuts it down through xenstore (control/
 #                    shutdown, clean poweroff) and checks free memory is
 #                    back; part of `make check`
+#   make check-dom0-pvkit-boot  a Linux domU booted from its own disk with
+#                    bootloader = "pygrub" (pvkit's loader reads grub.cfg
+#                    and the kernel from the ext4 partition; the initrd
+#                    mounts root=/dev/xvda1 and runs the disk's /sbin/init),
+#                    and a disk without grub.cfg refused; part of `make check`
 #   make check-dom0-pvkit-hostile-io  a hostile PV domU (hostile_domu.c)
 #                    attacks pvkit-blkback and pvkit-netback, sanitizer
 #                    builds, beside a Linux domU doing disk I/O and pings;
@@ -38,8 +43,8 @@ DOM0_CMDLINE := console=hvc0
 DOM0_MEM     ?= 512
 
 .PHONY: dom0 run-dom0 check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io \
-        check-dom0-pvkit-hostile-io
-check: check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io \
+        check-dom0-pvkit-boot check-dom0-pvkit-hostile-io
+check: check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io check-dom0-pvkit-boot \
        check-dom0-pvkit-hostile-io
 
 dom0: $(DOM0_IMAGE)
@@ -100,8 +105,17 @@ check-dom0-pvkit-linux: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run 
 
 # Disks and networks: blkback/netback serve two Linux domUs (pvkit-io-check.sh).
 DOMU_DEB = $(firstword $(wildcard $(LINUX_BUILD)/debs/linux-image-$(shell readlink $(LINUX_CLOUD) | sed 's/^vmlinuz-//')_*.deb))
-check-dom0-pvkit-io: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(LINUX_CLOUD)
-	$(DOM0_DIR)/pvkit-io-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(LINUX_CLOUD) $(DOMU_DEB)
+DOM0_NETTOOL = $(DOM0_BUILD)/nettool
+$(DOM0_NETTOOL): $(DOM0_DIR)/nettool.c
+	@mkdir -p $(@D)
+	gcc -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
+check-dom0-pvkit-io: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(LINUX_CLOUD) $(DOM0_NETTOOL)
+	$(DOM0_DIR)/pvkit-io-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(LINUX_CLOUD) $(DOMU_DEB) \
+	    $(DOM0_NETTOOL)
+
+# Booting from the guest's disk (bootloader = "pygrub"): pvkit-boot-check.sh.
+check-dom0-pvkit-boot: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(LINUX_CLOUD)
+	$(DOM0_DIR)/pvkit-boot-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(LINUX_CLOUD) $(DOMU_DEB)
 
 # A hostile blkfront/netfront (hostile_domu.c, the test-kernel framework)
 # against the backends' ASan/UBSan builds, beside a busy Linux domU

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bootloader.h"
 #include "devices.h"
 #include "kernel.h"
 #include "public/pvkit.h"
@@ -31,6 +32,88 @@ void build_images_free(struct ctx *c, struct build_images *img)
     hv_free(c->hv, img->ramdisk, img->ramdisk_size);
     hv_free(c->hv, img->cmdline, img->cmdline_size);
     memset(img, 0, sizeof(*img));
+}
+
+/* The images in dom0's memory before they go to hypercall buffers. */
+struct host_images {
+    unsigned char *kernel; size_t kernel_size;  /* unpacked: an ELF with Xen notes */
+    unsigned char *ramdisk; size_t ramdisk_size; /* NULL if none */
+    char *cmdline;
+};
+
+static void host_images_free(struct host_images *h)
+{
+    free(h->kernel);
+    free(h->ramdisk);
+    free(h->cmdline);
+    memset(h, 0, sizeof(*h));
+}
+
+int build_run_bootloader(const struct domcfg *dc, struct boot_choice *out,
+                         char err[BUILD_ERR_MAX])
+{
+    struct boot_request req = { .entry = dc->bootloader_entry, .kernel = dc->kernel,
+                                .ramdisk = dc->ramdisk, .args = dc->cmdline };
+    char why[BOOT_ERR_MAX];
+    int rc = bootloader_load_path(dc->disks[0].target, &req, out, why);
+
+    if (rc)
+        snprintf(err, BUILD_ERR_MAX, "%s", why);
+    return rc;
+}
+
+/* The kernel, initrd and command line from the guest's disk (dc->bootloader). */
+static int load_from_disk(const struct domcfg *dc, struct host_images *h, char err[BUILD_ERR_MAX])
+{
+    struct boot_choice bc;
+    char kerr[KERNEL_ERR_MAX], name[KERNEL_ERR_MAX / 2];
+    int rc = build_run_bootloader(dc, &bc, err);
+
+    if (rc)
+        return rc;
+    snprintf(name, sizeof(name), "%s:%s", dc->disks[0].target, bc.kernel_path);
+    rc = kernel_from_buffer(name, bc.kernel, bc.kernel_size, &h->kernel, &h->kernel_size, kerr);
+    bc.kernel = NULL; /* kernel_from_buffer took it */
+    if (rc)
+        snprintf(err, BUILD_ERR_MAX, "%s", kerr);
+    h->ramdisk = bc.ramdisk;
+    h->ramdisk_size = bc.ramdisk_size;
+    h->cmdline = bc.cmdline;
+    bc.ramdisk = NULL;
+    bc.cmdline = NULL;
+    boot_choice_free(&bc);
+    if (rc)
+        host_images_free(h);
+    return rc;
+}
+
+/* The kernel and ramdisk files in dom0 that DC names, and its command line. */
+static int load_from_files(const struct domcfg *dc, struct host_images *h,
+                           char err[BUILD_ERR_MAX])
+{
+    char kerr[KERNEL_ERR_MAX];
+    int rc = kernel_load(dc->kernel, &h->kernel, &h->kernel_size, kerr);
+
+    if (rc) {
+        snprintf(err, BUILD_ERR_MAX, "%s", kerr);
+        return rc;
+    }
+    if (dc->ramdisk &&
+        (rc = read_whole_file(dc->ramdisk, KERNEL_MAX_FILE, &h->ramdisk, &h->ramdisk_size))) {
+        snprintf(err, BUILD_ERR_MAX, "%s: %s", dc->ramdisk,
+                 rc == -EFBIG ? "larger than 256 MiB" : strerror(-rc));
+        host_images_free(h);
+        return rc;
+    }
+    h->cmdline = xstrdup(dc->cmdline);
+    return 0;
+}
+
+/* H from wherever DC says: the guest's disk or dom0's files. All or nothing. */
+static int load_images(const struct domcfg *dc, struct host_images *h, char err[BUILD_ERR_MAX])
+{
+    memset(h, 0, sizeof(*h));
+    return dc->bootloader ? load_from_disk(dc, h, err) : load_from_files(dc, h, err);
 }
 
 int build_check_and_load(struct ctx *c, const struct domcfg *dc, struct build_images *img,
@@ -81,47 +164,29 @@ int build_check_and_load(struct ctx *c, const struct domcfg *dc, struct build_im
             return -EINVAL;
         }
     }
-    if (strlen(dc->cmdline) + 1 > PVKIT_CMDLINE_MAX) {
+    struct host_images h;
+    if ((rc = load_images(dc, &h, err)))
+        return rc;
+    if (strlen(h.cmdline) + 1 > PVKIT_CMDLINE_MAX) {
         snprintf(err, BUILD_ERR_MAX, "%s: command line of %zu bytes, at most %d", dc->name,
-                 strlen(dc->cmdline), PVKIT_CMDLINE_MAX - 1);
+                 strlen(h.cmdline), PVKIT_CMDLINE_MAX - 1);
+        host_images_free(&h);
         return -EINVAL;
     }
-
-    unsigned char *buf;
-    size_t len;
-    char kerr[KERNEL_ERR_MAX];
-    if ((rc = kernel_load(dc->kernel, &buf, &len, kerr))) {
-        snprintf(err, BUILD_ERR_MAX, "%s", kerr);
-        return rc;
+    img->kernel_size = h.kernel_size;
+    img->ramdisk_size = h.ramdisk_size;
+    img->cmdline_size = strlen(h.cmdline) + 1;
+    img->kernel = to_hv(c, h.kernel, h.kernel_size);
+    img->ramdisk = h.ramdisk_size ? to_hv(c, h.ramdisk, h.ramdisk_size) : NULL; /* "" is none */
+    img->cmdline = to_hv(c, h.cmdline, img->cmdline_size);
+    bool nomem = !img->kernel || (h.ramdisk_size && !img->ramdisk) || !img->cmdline;
+    host_images_free(&h);
+    if (nomem) {
+        build_images_free(c, img);
+        snprintf(err, BUILD_ERR_MAX, "out of hypercall buffer memory for the kernel and ramdisk");
+        return -ENOMEM;
     }
-    img->kernel = to_hv(c, buf, len);
-    img->kernel_size = len;
-    free(buf);
-    if (!img->kernel)
-        goto nomem;
-    if (dc->ramdisk) {
-        rc = read_whole_file(dc->ramdisk, KERNEL_MAX_FILE, &buf, &len);
-        if (rc) {
-            snprintf(err, BUILD_ERR_MAX, "%s: %s", dc->ramdisk,
-                     rc == -EFBIG ? "larger than 256 MiB" : strerror(-rc));
-            build_images_free(c, img);
-            return rc;
-        }
-        img->ramdisk = to_hv(c, buf, len);
-        img->ramdisk_size = len;
-        free(buf);
-        if (!img->ramdisk)
-            goto nomem;
-    }
-    img->cmdline_size = strlen(dc->cmdline) + 1;
-    img->cmdline = to_hv(c, dc->cmdline, img->cmdline_size);
-    if (!img->cmdline)
-        goto nomem;
     return 0;
-nomem:
-    build_images_free(c, img);
-    snprintf(err, BUILD_ERR_MAX, "out of hypercall buffer memory for the kernel and ramdisk");
-    return -ENOMEM;
 }
 
 /* Why create_pv refused, in words (pvkit.h's list). */

@@ -3,7 +3,8 @@
  * nothing. The checks come first, before anything is built: the name is
  * free, the vCPUs within the hypervisor's limit, the memory within what
  * the hypervisor has free, the kernel readable and a PV kernel (a bzImage
- * unpacked, kernel.h), the ramdisk readable. Then PVKIT_DOMCTL_create_pv
+ * unpacked, kernel.h), the ramdisk readable; with a bootloader, kernel,
+ * initrd and command line come from the first disk (bootloader.h). Then PVKIT_DOMCTL_create_pv
  * builds it paused, XEN_DOMCTL_max_mem sets maxmem, the store tree is
  * written and the domain introduced (store.h), and it is unpaused. If a
  * step after create_pv fails, the domain is destroyed and its store
@@ -16,6 +17,7 @@
 
 #include <stdint.h>
 
+#include "bootloader.h"
 #include "cmd.h"
 #include "domcfg.h"
 
@@ -35,6 +37,14 @@ struct build_images {
  * 900 MiB free", "/x: No such file or directory", ...). Nothing is built.
  */
 int build_check_and_load(struct ctx *c, const struct domcfg *dc, struct build_images *img,
+                         char err[BUILD_ERR_MAX]);
+
+/*
+ * Runs the boot loader DC names (dc->bootloader set) on DC's first disk:
+ * 0 and *OUT (boot_choice_free), or -errno with one line in ERR
+ * ("/img/g.img: partition 1: ext4: no boot config (...)").
+ */
+int build_run_bootloader(const struct domcfg *dc, struct boot_choice *out,
                          char err[BUILD_ERR_MAX]);
 
 /* Frees IMG's buffers. */

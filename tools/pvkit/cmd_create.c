@@ -6,7 +6,8 @@
  * a path, a file in the current directory, or /etc/pvkit/NAME[.cfg]);
  * KEY=VALUE arguments are parsed as config lines after the file's, so
  * they override it. -n checks everything that needs no hypervisor and
- * prints the result (xl's dry run); -q drops the "Parsing config" line.
+ * prints the result (xl's dry run; with a bootloader, what it chose from
+ * the disk); -q drops the "Parsing config" line.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -59,16 +60,39 @@ static int read_config(const struct args *a, char **path, struct domcfg *dc)
     return 0;
 }
 
-/* -n: what would be built. */
-static void print_dry_run(const struct domcfg *dc)
+/*
+ * -n: what would be built. With a bootloader it runs, so the output shows
+ * what it chose from the disk. 0, or 1 after one line.
+ */
+static int print_dry_run(const struct domcfg *dc)
 {
+    struct boot_choice bc = { 0 };
+    char err[BUILD_ERR_MAX], kernel[BUILD_ERR_MAX], ramdisk[BUILD_ERR_MAX];
+    const char *cmdline = dc->cmdline;
+
+    snprintf(kernel, sizeof(kernel), "%s", dc->kernel ? dc->kernel : "(none)");
+    snprintf(ramdisk, sizeof(ramdisk), "%s", dc->ramdisk ? dc->ramdisk : "(none)");
+    if (dc->bootloader) {
+        if (build_run_bootloader(dc, &bc, err))
+            return err_msg("%s", err);
+        const char *disk = dc->disks[0].target;
+        printf("bootloader: %s: %s partition %u, %s, entry \"%s\"\n", dc->bootloader, disk,
+               bc.partition, bc.config ? bc.config : "(--kernel)", bc.title ? bc.title : "");
+        snprintf(kernel, sizeof(kernel), "%s:%s (%zu bytes)", disk, bc.kernel_path,
+                 bc.kernel_size);
+        if (bc.ramdisk_path)
+            snprintf(ramdisk, sizeof(ramdisk), "%s:%s (%zu bytes)", disk, bc.ramdisk_path,
+                     bc.ramdisk_size);
+        cmdline = bc.cmdline;
+    }
     printf("name: %s\nmemory: %ld MiB\nmaxmem: %ld MiB\nvcpus: %ld\nmaxvcpus: %ld\n"
            "kernel: %s\nramdisk: %s\ncmdline: %s\non_poweroff: %s\non_reboot: %s\non_crash: %s\n"
            "disks: %zu\nvifs: %zu\n",
-           dc->name, dc->memory_mib, dc->maxmem_mib, dc->vcpus, dc->maxvcpus, dc->kernel,
-           dc->ramdisk ? dc->ramdisk : "(none)", dc->cmdline,
-           domcfg_action_name(dc->on_poweroff), domcfg_action_name(dc->on_reboot),
+           dc->name, dc->memory_mib, dc->maxmem_mib, dc->vcpus, dc->maxvcpus, kernel, ramdisk,
+           cmdline, domcfg_action_name(dc->on_poweroff), domcfg_action_name(dc->on_reboot),
            domcfg_action_name(dc->on_crash), dc->nr_disks, dc->nr_vifs);
+    boot_choice_free(&bc);
+    return 0;
 }
 
 int cmd_create(struct ctx *unused, const struct args *a)
@@ -85,10 +109,10 @@ int cmd_create(struct ctx *unused, const struct args *a)
     if (read_config(a, &path, &dc))
         return 1;
     if (args_flag(a, 'n')) {
-        print_dry_run(&dc);
+        status = print_dry_run(&dc);
         domcfg_free(&dc);
         free(path);
-        return 0;
+        return status;
     }
     if (ctx_open(&c, NEED_HV | NEED_XS))
         goto out;

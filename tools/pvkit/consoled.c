@@ -556,7 +556,12 @@ int main(int argc, char **argv)
         say("cannot open %s: %s", xce ? "/dev/xen/gntdev" : "/dev/xen/evtchn", strerror(errno));
         return 1;
     }
-    xs = xs_open(XS_OPEN_READONLY); /* names only: without XenStore, logs are d<N>.log */
+    /* Names only (without XenStore, logs are d<N>.log). The daemon's socket
+     * and never the kernel's xenbus device: XS_OPEN_READONLY asks for
+     * socket_ro, which xenstore-lite does not serve, and libxenstore then
+     * falls back to /dev/xen/xenbus, where a read blocks until the
+     * kernel's own xenbus is up; pvkit-consoled hung there at boot. */
+    xs = xs_open(XS_OPEN_SOCKETONLY);
     if ((listen_fd = listen_on(socket_path)) < 0) {
         say("%s: %s", socket_path, strerror(-listen_fd));
         return 1;

@@ -16,7 +16,7 @@
 static const char *const known_keys[] = {
     "name", "memory", "maxmem", "vcpus", "maxvcpus", "kernel", "ramdisk", "cmdline",
     "extra", "root", "on_poweroff", "on_reboot", "on_crash", "disk", "vif", "type",
-    "builder",
+    "builder", "bootloader", "bootloader_args",
 };
 
 struct ctx {
@@ -466,6 +466,94 @@ static int read_sizes(struct ctx *x)
     return 0;
 }
 
+/* Replaces *SLOT with a copy of VALUE. */
+static int replace_str(char **slot, const char *value)
+{
+    free(*slot);
+    *slot = strdup(value);
+    return *slot ? 0 : -ENOMEM;
+}
+
+/* One pygrub option ARG of bootloader_args (VALUE: the next item, for "--entry N"). */
+static int bootloader_option(struct ctx *x, const char *arg, const char *next, bool *used_next)
+{
+    static const char *const opts[] = { "--entry", "--kernel", "--ramdisk", "--args" };
+    char **slots[] = { &x->dc->bootloader_entry, &x->dc->kernel, &x->dc->ramdisk,
+                       &x->dc->cmdline };
+
+    for (size_t i = 0; i < sizeof(opts) / sizeof(*opts); i++) {
+        size_t n = strlen(opts[i]);
+        if (strncmp(arg, opts[i], n) || (arg[n] && arg[n] != '='))
+            continue;
+        if (!arg[n] && !next)
+            return setting_error(x, "bootloader_args", "%s needs a value", opts[i]);
+        *used_next = !arg[n];
+        return replace_str(slots[i], arg[n] ? arg + n + 1 : next);
+    }
+    if (strcmp(arg, "-q") && strcmp(arg, "--quiet") && strcmp(arg, "-n") &&
+        strcmp(arg, "--not-really"))
+        setting_warn(x, cfg_find(x->c, "bootloader_args"), "%s is ignored by pvkit's pygrub", arg);
+    return 0;
+}
+
+/* bootloader_args as a list of words; a string is split on blanks (xl's deprecated form). */
+static int read_bootloader_args(struct ctx *x)
+{
+    struct cfg_value **items;
+    size_t nr;
+    const char *str;
+    char *copy = NULL, *words[64];
+    int rc = cfg_get_list(x->c, "bootloader_args", &items, &nr, x->err);
+
+    if (rc == -ENOENT)
+        return 0;
+    if (rc && cfg_get_string(x->c, "bootloader_args", &str, x->err) == 0) {
+        setting_warn(x, cfg_find(x->c, "bootloader_args"),
+                     "a string is deprecated, use a list of arguments");
+        if (!(copy = strdup(str)))
+            return -ENOMEM;
+        nr = 0;
+        for (char *w = strtok(copy, " \t\n"); w && nr < 64; w = strtok(NULL, " \t\n"))
+            words[nr++] = w;
+        rc = 0;
+    } else if (!rc) {
+        if (nr > 64)
+            return setting_error(x, "bootloader_args", "%zu arguments, at most 64", nr);
+        for (size_t i = 0; i < nr; i++)
+            words[i] = items[i]->str;
+    }
+    for (size_t i = 0; !rc && i < nr; i++) {
+        bool used_next = false;
+        rc = bootloader_option(x, words[i], i + 1 < nr ? words[i + 1] : NULL, &used_next);
+        i += used_next;
+    }
+    free(copy);
+    return rc;
+}
+
+/* bootloader (pygrub only) and its arguments; needs the disks read. */
+static int read_bootloader(struct ctx *x)
+{
+    struct domcfg *dc = x->dc;
+    int rc = get_str(x, "bootloader", NULL, &dc->bootloader);
+    const char *base;
+
+    if (rc)
+        return rc;
+    if (!dc->bootloader) {
+        if (cfg_find(x->c, "bootloader_args"))
+            setting_warn(x, cfg_find(x->c, "bootloader_args"), "ignored without bootloader");
+        return 0;
+    }
+    base = strrchr(dc->bootloader, '/') ? strrchr(dc->bootloader, '/') + 1 : dc->bootloader;
+    if (strcmp(base, "pygrub"))
+        return setting_error(x, "bootloader", "\"%s\": pvkit has only its built-in pygrub "
+                             "(bootloader = \"pygrub\")", dc->bootloader);
+    if (dc->nr_disks == 0)
+        return setting_error(x, "bootloader", "pygrub needs a disk to read (disk = [ ... ])");
+    return read_bootloader_args(x);
+}
+
 static void report_unknown_keys(struct ctx *x)
 {
     for (size_t i = 0; i < x->c->nr_settings; i++) {
@@ -487,14 +575,14 @@ static int read_all(struct ctx *x)
         (rc = check_type(x)) || (rc = read_sizes(x)) ||
         (rc = get_str(x, "kernel", NULL, &dc->kernel)))
         return rc;
-    if (!dc->kernel || !*dc->kernel)
-        return setting_error(x, "kernel", "a kernel must be given");
     if ((rc = get_str(x, "ramdisk", NULL, &dc->ramdisk)) || (rc = read_cmdline(x)) ||
         (rc = get_action(x, "on_poweroff", ACTION_DESTROY, &dc->on_poweroff)) ||
         (rc = get_action(x, "on_reboot", ACTION_RESTART, &dc->on_reboot)) ||
         (rc = get_action(x, "on_crash", ACTION_DESTROY, &dc->on_crash)) ||
-        (rc = read_disks(x)) || (rc = read_vifs(x)))
+        (rc = read_disks(x)) || (rc = read_vifs(x)) || (rc = read_bootloader(x)))
         return rc;
+    if (!dc->bootloader && (!dc->kernel || !*dc->kernel))
+        return setting_error(x, "kernel", "a kernel must be given");
     report_unknown_keys(x);
     return 0;
 }
@@ -530,6 +618,8 @@ void domcfg_free(struct domcfg *dc)
         free(dc->vifs[i].ip);
         free(dc->vifs[i].vifname);
     }
+    free(dc->bootloader);
+    free(dc->bootloader_entry);
     *dc = (struct domcfg){ 0 };
 }
 

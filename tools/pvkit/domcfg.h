@@ -3,7 +3,20 @@
  * before anything is built. The keys (xl.cfg(5)): name, memory, maxmem,
  * vcpus, maxvcpus, kernel, ramdisk, cmdline, extra, root, on_poweroff,
  * on_reboot, on_crash, disk (xl-disk-configuration(5)), vif
- * (xl-network-configuration(5)), and type/builder (only "pv"/"linux").
+ * (xl-network-configuration(5)), type/builder (only "pv"/"linux"), and
+ * bootloader/bootloader_args.
+ *
+ * bootloader = "pygrub" (or a path ending in /pygrub, as xl users write
+ * "/usr/lib/xen/bin/pygrub") boots the kernel the first disk's own boot
+ * menu names, read by pvkit's built-in loader (bootloader.h); kernel is
+ * then not required, and kernel/ramdisk, if given, are paths inside the
+ * guest's filesystem, as libxl passes them to pygrub (--kernel,
+ * --ramdisk). bootloader_args (a list; a string is split on blanks, with
+ * xl's warning) takes pygrub's --entry=N|TITLE, --kernel=, --ramdisk=
+ * and --args= (the last wins, after the config's own, as with libxl);
+ * -q/--quiet/-n/--not-really are accepted and others ignored with a
+ * warning. The command line is the entry's arguments, then the
+ * config's cmdline (or root=/extra), as pygrub --args appends it.
  *
  * Defaults and rules are libxl's and xl's where pvkit has the feature:
  * memory 32 MiB (libxl's default), maxmem = memory and not below it, vcpus
@@ -51,13 +64,16 @@ struct domcfg {
     char *name;
     long memory_mib, maxmem_mib;
     long vcpus, maxvcpus;
-    char *kernel, *ramdisk; /* ramdisk NULL if none */
+    char *kernel, *ramdisk; /* ramdisk NULL if none; in the guest's disk with a bootloader,
+                               where kernel may be NULL too (the menu chooses) */
     char *cmdline;          /* "" if none */
     enum domcfg_action on_poweroff, on_reboot, on_crash;
     struct domcfg_disk disks[DOMCFG_MAX_DISKS];
     size_t nr_disks;
     struct domcfg_vif vifs[DOMCFG_MAX_VIFS];
     size_t nr_vifs;
+    char *bootloader;       /* NULL: boot kernel/ramdisk from dom0's files */
+    char *bootloader_entry; /* --entry, NULL for the menu's default */
 };
 
 /* Called with each warning (one line, no newline). */

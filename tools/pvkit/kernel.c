@@ -20,15 +20,8 @@
 
 #include "util.h"
 
-static int __attribute__((format(printf, 3, 4)))
-fail(char err[KERNEL_ERR_MAX], int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, KERNEL_ERR_MAX, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+/* One line into ERR; returns RC. */
+#define fail(err, rc, ...) errbuf_fail(err, KERNEL_ERR_MAX, rc, __VA_ARGS__)
 
 static uint32_t le32(const unsigned char *p)
 {
@@ -373,6 +366,14 @@ int kernel_load(const char *path, unsigned char **out, size_t *out_len, char err
         return fail(err, rc, "%s: larger than %u MiB", path, KERNEL_MAX_FILE >> 20);
     if (rc)
         return fail(err, rc, "%s: %s", path, strerror(-rc));
+    return kernel_from_buffer(path, buf, len, out, out_len, err);
+}
+
+int kernel_from_buffer(const char *path, unsigned char *buf, size_t len, unsigned char **out,
+                       size_t *out_len, char err[KERNEL_ERR_MAX])
+{
+    int rc;
+
     if (kernel_is_elf64(buf, len)) {
         if (!kernel_elf_has_xen_notes(buf, len)) {
             free(buf);

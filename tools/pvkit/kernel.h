@@ -53,6 +53,15 @@ int kernel_unpack_bzimage(const unsigned char *buf, size_t len, unsigned char **
 int kernel_load(const char *path, unsigned char **out, size_t *out_len, char err[KERNEL_ERR_MAX]);
 
 /*
+ * kernel_load's checks and unpacking on the kernel file's contents BUF
+ * (LEN bytes, malloc()ed; this call takes it over), named PATH in
+ * messages: the boot loader (bootloader.h) reads kernels from a guest's
+ * disk rather than from dom0's files.
+ */
+int kernel_from_buffer(const char *path, unsigned char *buf, size_t len, unsigned char **out,
+                       size_t *out_len, char err[KERNEL_ERR_MAX]);
+
+/*
  * Decompresses one LZ4 block (the LZ4 block format: literal runs and
  * matches) from SRC into DST. Bytes written, or -1 if the block is
  * malformed, reads past SRC_LEN or would write past DST_CAP.

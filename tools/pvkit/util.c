@@ -48,6 +48,15 @@ static void *checked(void *p)
     return p;
 }
 
+int errbuf_fail(char *err, size_t size, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, size, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 void *xmalloc(size_t n)
 {
     return checked(malloc(n ? n : 1));

@@ -22,6 +22,11 @@ int __attribute__((format(printf, 1, 2))) err_msg(const char *fmt, ...);
 void __attribute__((format(printf, 1, 2))) warn_msg(const char *fmt, ...);
 
 /* malloc/calloc/strdup/asprintf that print one line and exit(1) when memory is gone. */
+/* Formats one line into ERR (SIZE bytes) and returns RC: the "fail with a
+ * message" step of functions that report through an error buffer. */
+int __attribute__((format(printf, 4, 5))) errbuf_fail(char *err, size_t size, int rc,
+                                                   const char *fmt, ...);
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 char *xstrdup(const char *s);

@@ -33,7 +33,7 @@
 #define GRANT_MAX_FRAMES    32      /* 16384 entries (Xen's default: 64 frames) */
 #define GRANT_PER_FRAME     (4096 / sizeof(struct grant_entry_v1))
 #define MAPTRACK_PER_PAGE   128     /* 32-byte entries */
-#define MAPTRACK_MAX_PAGES  8       /* 1024 mappings a domain may hold at once */
+#define MAPTRACK_MAX_PAGES  128     /* 16384 mappings a domain may hold at once */
 
 struct grant_active {               /* the granter's view of one entry in use */
     uint16_t pins_rw, pins_ro;      /* host or device mappings, writable / read-only */
@@ -50,7 +50,9 @@ struct maptrack {                   /* one mapping the domain holds */
     uint8_t contains_pte;           /* the host address was a PTE's machine address */
     uint8_t host;                   /* the PTE (a pin) is held */
     uint8_t device;                 /* device references (a pin) are held */
-    uint8_t pad[9];
+    uint8_t pad;
+    uint32_t next_free;             /* while free: the next free handle + 1, 0 at the end */
+    uint32_t pad2;
 };
 
 struct grant_table {
@@ -58,7 +60,9 @@ struct grant_table {
     uint64_t frames[GRANT_MAX_FRAMES];              /* shared frames (the domain's) */
     struct grant_active *active[GRANT_MAX_FRAMES];  /* hypervisor pages */
     struct maptrack *maptrack[MAPTRACK_MAX_PAGES];  /* hypervisor pages, on demand */
+    unsigned int maptrack_pages;    /* maptrack[0..maptrack_pages) are allocated */
     unsigned int maptrack_in_use;
+    uint32_t maptrack_free_head;    /* first free handle + 1; 0: none (allocate a page) */
 };
 
 struct domain;

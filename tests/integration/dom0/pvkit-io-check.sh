@@ -6,19 +6,25 @@
 #   io1: disk = [ 'file:/var/lib/pvkit/io1.img,xvdb,w' ] and a read-only
 #        second disk (xvdc, access=ro), vif = [ 'bridge=xenbr0' ]
 #   io2: vif = [ 'mac=00:16:3e:00:00:02,bridge=xenbr0' ]
-# io1 writes a known pattern to xvdb and reads it back, makes an ext2
+# io1 (2 vCPUs, xen_blkfront.max_ring_page_order=2: dom0 checks it got two
+# queues of 4-page rings and persistent grants) writes a known pattern to
+# xvdb and reads it back, discards 1 MiB it wrote, makes an ext2
 # filesystem on it, writes a file, syncs and unmounts; it checks that a
 # write to xvdc is refused; both domUs bring eth0 up on link-local
-# addresses and ping dom0 (169.254.0.1 on xenbr0), and io1 streams 4 MiB
-# to io2 over TCP, byte-exact (busybox nc, md5sum).
-# dom0 then checks the image itself: the pattern at its offset, and the
+# addresses and ping dom0 (169.254.0.1 on xenbr0); io1 pings io2 over IPv6
+# link-local and sends it 16 MiB over TCP/IPv4, 4 MiB over TCP/IPv6 and 200
+# UDP datagrams, each received byte-exact (nettool.c prints a checksum of
+# what each end moved).
+# dom0 then checks the image itself: the pattern at its offset, zeros where
+# the discard was, and the
 # file inside the filesystem (mounted from a loop device); destroying both
 # domains leaves no vif tap and no backend node behind.
 #
-# Usage: pvkit-io-check.sh BUILD DOM0_KERNEL DOM0_IMAGE DOMU_KERNEL DOMU_DEB
+# Usage: pvkit-io-check.sh BUILD DOM0_KERNEL DOM0_IMAGE DOMU_KERNEL DOMU_DEB NETTOOL
 set -u
-build=$1 kernel=$2 image=$3 domu_kernel=$4 domu_deb=$5
+build=$1 kernel=$2 image=$3 domu_kernel=$4 domu_deb=$5 nettool=$6
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -44,6 +50,9 @@ if [ "$name" = io1 ]; then
        s=$(md5sum </mnt/b/file | cut -c1-32) && umount /mnt/b; then
         r fs ok "$s"
     else r fs fail; fi
+    # discard: 1 MiB of data at 8 MiB, then discarded; dom0 finds zeros there
+    dd if=/dev/urandom of=/dev/xvdb bs=64k seek=128 count=16 conv=fsync 2>/dev/null
+    if blkdiscard -o 8388608 -l 1048576 /dev/xvdb; then r discard ok; else r discard fail; fi
     if dd if=/dev/zero of=/dev/xvdc bs=4k count=1 conv=fsync 2>/dev/null; then r ro fail "write accepted"
     else r ro ok "$(head -c 11 /dev/xvdc)"; fi
 fi
@@ -51,17 +60,28 @@ if wait_for /sys/class/net/eth0; then
     ip link set eth0 up && ip addr add "$addr/16" dev eth0 && r eth0 ok "$(cat /sys/class/net/eth0/address)"
     i=0; until ping -c 1 -W 1 169.254.0.1 >/dev/null 2>&1 || [ $i -ge 30 ]; do i=$((i + 1)); done
     if ping -c 3 -W 2 169.254.0.1 >/dev/null 2>&1; then r ping-dom0 ok; else r ping-dom0 fail; fi
-    # io1 streams 4 MiB to io2 over the bridge (domU to domU), both print its checksum
+    # io1 sends to io2 over the bridge (domU to domU): TCP over IPv4 (16 MiB)
+    # and IPv6 link-local (4 MiB), UDP over IPv4 (200 datagrams of 1400
+    # bytes); each end prints what it moved: "bytes N sum X"
     if [ "$name" = io2 ]; then
-        sleep 600 | nc -l -p 5001 >/tmp/got &
-        nc_pid=$!
+        nettool tcp-recv 5001 >/tmp/tcp4 & p1=$!
+        nettool tcp-recv 5002 >/tmp/tcp6 & p2=$!
+        nettool udp-recv 5003 200 60 >/tmp/udp & p3=$!
         echo "IO io2 listening"
-        until [ "$(wc -c </tmp/got)" -ge 4194304 ] || ! kill -0 $nc_pid 2>/dev/null; do sleep 0.2; done
-        r tcp-rx ok "$(md5sum </tmp/got | cut -c1-32) $(wc -c </tmp/got)"
+        wait $p1; r tcp4-rx ok "$(cat /tmp/tcp4)"
+        wait $p2; r tcp6-rx ok "$(cat /tmp/tcp6)"
+        wait $p3; r udp-rx ok "$(tail -n 1 /tmp/udp)"
     else
-        dd if=/dev/urandom of=/tmp/stream bs=64k count=64 2>/dev/null
-        i=0; until nc 169.254.1.2 5001 </tmp/stream || [ $i -ge 60 ]; do sleep 1; i=$((i + 1)); done
-        r tcp-tx ok "$(md5sum </tmp/stream | cut -c1-32) $(wc -c </tmp/stream)"
+        peer6=fe80::216:3eff:fe00:2%eth0
+        if ping6 -c 2 -W 2 "$peer6" >/dev/null 2>&1 || ping6 -c 3 -W 2 "$peer6" >/dev/null 2>&1; then
+            r ping6-peer ok; else r ping6-peer fail; fi
+        t0=$(cut -d' ' -f1 /proc/uptime)
+        out=$(nettool tcp-send 169.254.1.2 5001 16777216 1) && r tcp4-tx ok "$out" || r tcp4-tx fail "$out"
+        t1=$(cut -d' ' -f1 /proc/uptime)
+        echo "IO io1 tcp4-time $t0 $t1"
+        out=$(nettool tcp-send "$peer6" 5002 4194304 2) && r tcp6-tx ok "$out" || r tcp6-tx fail "$out"
+        sleep 1
+        out=$(nettool udp-send 169.254.1.2 5003 200 1400 3) && r udp-tx ok "$out" || r udp-tx fail "$out"
     fi
 else
     r eth0 fail "no eth0"
@@ -70,7 +90,7 @@ sleep 600
 PAYLOAD
 mkdir -p "$work/add/etc/pvkit/boot.d" "$work/add/usr/lib/pvkit"
 "$here/../../../tools/mkinitramfs" -o "$work/add/usr/lib/pvkit/domu.cpio.gz" --script "$work/payload" \
-    --modules "$domu_deb:xen-blkfront,xen-netfront" 2>/dev/null ||
+    --modules "$domu_deb:xen-blkfront,xen-netfront" --add "$nettool:/usr/bin/nettool" 2>/dev/null ||
     { echo "check-dom0-pvkit-io: mkinitramfs failed"; exit 1; }
 cp -L "$domu_kernel" "$work/add/usr/lib/pvkit/vmlinuz"
 for n in 1 2; do
@@ -83,6 +103,8 @@ extra = "console=hvc0 io.name=io$n io.addr=169.254.1.$n"
 CFG
 done
 cat >>"$work/add/etc/pvkit/io1.cfg" <<'CFG'
+vcpus = 2
+extra = "console=hvc0 io.name=io1 io.addr=169.254.1.1 xen_blkfront.max_ring_page_order=2"
 disk = [ 'file:/var/lib/pvkit/io1.img,xvdb,w',
          'format=raw, vdev=xvdc, access=ro, target=/var/lib/pvkit/ro.img' ]
 vif = [ 'bridge=xenbr0' ]
@@ -93,7 +115,7 @@ cat >"$work/add/etc/pvkit/boot.d/70-pvkit-io" <<'STEP'
 #!/bin/sh
 ok() { echo "RESULT $1 ok ${2:-}"; }
 fail() { echo "RESULT $1 fail ${2:-}"; }
-clog() { tr -d '\r' </var/log/pvkit/console/$1.log 2>/dev/null; }
+clog() { [ -f /var/log/pvkit/console/$1.log ] && tr -d '\r' </var/log/pvkit/console/$1.log; }
 # wait_line NAME PATTERN SECONDS
 wait_line() {
     i=0
@@ -108,7 +130,7 @@ dd if=/dev/zero of=/var/lib/pvkit/ro.img bs=1M count=0 seek=8 2>/dev/null
 free0=$(pvkit info | sed -n 's/^free_memory *: //p')
 if pvkit create io2 && pvkit create io1; then ok pvkit_io_create; else fail pvkit_io_create; fi
 id1=$(pvkit list io1 | awk '$1 == "io1" { print $2 }') id2=$(pvkit list io2 | awk '$1 == "io2" { print $2 }')
-for r in disks raw fs ro eth0 ping-dom0; do
+for r in disks raw fs discard ro eth0 ping-dom0; do
     if wait_line io1 "^IO io1 $r " 90; then
         line=$(clog io1 | grep "^IO io1 $r " | tail -1); set -- $line
         [ "$4" = ok ] && ok "pvkit_io_$r" "${5:-}" || fail "pvkit_io_$r" "$line"
@@ -116,15 +138,33 @@ for r in disks raw fs ro eth0 ping-dom0; do
         fail "pvkit_io_$r" "no answer from io1"
     fi
 done
+# what xen-blkfront negotiated for xvdb (2 vCPUs, max_ring_page_order=2)
+vbd=/local/domain/$id1/device/vbd/51728
+nq=$(xenstore-read $vbd/multi-queue-num-queues 2>/dev/null)
+order=$(xenstore-read $vbd/ring-page-order 2>/dev/null)
+pers=$(xenstore-read $vbd/feature-persistent 2>/dev/null)
+if [ "$nq" = 2 ] && [ "$order" = 2 ] && [ "$pers" = 1 ]; then
+    ok pvkit_io_negotiated "2 queues of 4-page rings, persistent grants"
+else
+    fail pvkit_io_negotiated "queues '$nq', ring-page-order '$order', feature-persistent '$pers'"
+fi
 raw_sum=$(clog io1 | sed -n 's/^IO io1 raw ok //p')
 fs_sum=$(clog io1 | sed -n 's/^IO io1 fs ok //p')
-if wait_line io1 "^IO io1 tcp-tx ok" 120 && wait_line io2 "^IO io2 tcp-rx ok" 60; then
-    sent=$(clog io1 | sed -n 's/^IO io1 tcp-tx ok //p') got=$(clog io2 | sed -n 's/^IO io2 tcp-rx ok //p')
-    [ "$sent" = "$got" ] && ok pvkit_io_tcp "$got" || fail pvkit_io_tcp "sent $sent, received $got"
-else
-    fail pvkit_io_tcp "$(clog io1 | grep '^IO io1 tcp'; clog io2 | grep '^IO io2 tcp')"
-fi
-brctl show 2>/dev/null || ip link show master xenbr0
+# same_line KIND: io1's "KIND-tx ok X" and io2's "KIND-rx ok X" agree
+same_line() {
+    if wait_line io1 "^IO io1 $1-tx " 120 && wait_line io2 "^IO io2 $1-rx " 60; then
+        sent=$(clog io1 | sed -n "s/^IO io1 $1-tx ok //p") got=$(clog io2 | sed -n "s/^IO io2 $1-rx ok //p")
+        [ -n "$sent" ] && [ "$sent" = "$got" ] && ok "pvkit_io_$1" "$got" ||
+            fail "pvkit_io_$1" "sent '$sent', received '$got'"
+    else
+        fail "pvkit_io_$1" "$(clog io1 | grep "^IO io1 $1"; clog io2 | grep "^IO io2 $1")"
+    fi
+}
+same_line tcp4
+same_line tcp6
+same_line udp
+if wait_line io1 "^IO io1 ping6-peer ok" 1; then ok pvkit_io_ping6; else fail pvkit_io_ping6; fi
+clog io1 | awk '$1 == "IO" && $3 == "tcp4-time" { printf "--- io1 to io2, 16 MiB over TCP: %.2f s\n", $5 - $4 }'
 pvkit destroy io1; pvkit destroy io2
 sleep 1
 # dom0's own look at the image
@@ -132,6 +172,12 @@ if [ "$(dd if=/var/lib/pvkit/io1.img bs=64k skip=64 count=16 2>/dev/null | md5su
    [ -n "$raw_sum" ]; then ok pvkit_io_image_raw; else
     fail pvkit_io_image_raw "want '$raw_sum', $(dd if=/var/lib/pvkit/io1.img bs=64k skip=64 count=16 2>/dev/null | md5sum)"
     ls -ls /var/lib/pvkit; od -A d -t x1 /var/lib/pvkit/io1.img | head -20
+fi
+if [ "$(dd if=/var/lib/pvkit/io1.img bs=64k skip=128 count=16 2>/dev/null | md5sum | cut -c1-32)" = \
+     "$(dd if=/dev/zero bs=64k count=16 2>/dev/null | md5sum | cut -c1-32)" ]; then
+    ok pvkit_io_image_discard
+else
+    fail pvkit_io_image_discard "the discarded MiB is not zeros"
 fi
 mkdir -p /mnt/img
 if mount -o loop,ro -t ext2 /var/lib/pvkit/io1.img /mnt/img 2>/dev/null &&
@@ -150,34 +196,13 @@ if [ -z "$left" ] && [ "$(pvkit info | sed -n 's/^free_memory *: //p')" = "$free
 else
     fail pvkit_io_cleanup "left: $left; free $(pvkit info | sed -n 's/^free_memory *: //p'), was $free0"
 fi
+echo "--- consoled:"; tail -n 5 /var/log/pvkit/consoled.log; ps | grep -v grep | grep pvkit-
 echo "--- blkback:"; tail -n 5 /var/log/pvkit/blkback.log
 echo "--- netback:"; tail -n 5 /var/log/pvkit/netback.log
 for n in io1 io2; do echo "--- console of $n:"; clog $n | tail -n 15; done
 STEP
 chmod 755 "$work/add/etc/pvkit/boot.d/70-pvkit-io"
-cp "$image" "$work/dom0.cpio.gz"
-(cd "$work/add" && find etc usr | cpio -o -H newc -R 0:0 --quiet) | gzip >>"$work/dom0.cpio.gz"
-
-"$build/bin/pvkit-run" --kernel "$kernel" --initrd "$work/dom0.cpio.gz" --mem 512 \
-    --cmdline "console=hvc0" --timeout 500 -- -m 1536 </dev/null >"$work/console.log" 2>&1
-status=$?
-log=$build/dom0/check-dom0-pvkit-io.log
-tr -d '\r' <"$work/console.log" >"$log"
-
-passed=0 failed=0
-check() {
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $*"; fi
-}
-has() { grep -qE -- "$1" "$log"; }
+boot_dom0 check-dom0-pvkit-io 500 -m 1536
 check [ "$status" -eq 0 ]
-for r in create disks raw fs ro eth0 ping-dom0 tcp image_raw image_fs cleanup; do
-    check has "^RESULT pvkit_io_$r ok"
-done
-check bash -c "! grep -q '^RESULT .* fail' '$log'"
-grep -E '^RESULT' "$log"
-if [ "$failed" -ne 0 ]; then
-    echo "--- dom0 console (status $status): $log ---"
-    grep -E 'RESULT|dom0:|pvkit|---' "$log" | tail -40
-fi
-echo "check-dom0-pvkit-io: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+expect_results pvkit_io create disks raw fs discard negotiated ro eth0 ping-dom0 ping6 tcp4 tcp6 udp image_raw image_discard image_fs cleanup
+finish check-dom0-pvkit-io

@@ -26,6 +26,7 @@
 # Usage: run-check.sh BUILD KERNEL DOM0_IMAGE SELFTEST XS_DOMU_E2E XS_DOMU_ELF
 set -u
 build=$1 kernel=$2 image=$3 selftest=$4 e2e=$5 domu=$6
+. "$(dirname "$0")/lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -83,20 +84,7 @@ fi
 STEP
 chmod 755 "$work/add/etc/pvkit/boot.d/50-selftest" "$work/add/usr/bin/dom0-selftest" \
     "$work/add/usr/bin/xs-domu-e2e"
-cp "$image" "$work/dom0.cpio.gz"
-(cd "$work/add" && find etc usr | cpio -o -H newc -R 0:0 --quiet) | gzip >>"$work/dom0.cpio.gz"
-
-"$build/bin/pvkit-run" --kernel "$kernel" --initrd "$work/dom0.cpio.gz" --mem 512 \
-    --cmdline "console=hvc0" --timeout 300 </dev/null >"$work/console.log" 2>&1
-status=$?
-log=$build/dom0/check-dom0.log
-tr -d '\r' <"$work/console.log" >"$log"
-
-passed=0 failed=0
-check() {
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $*"; fi
-}
-has() { grep -qE -- "$1" "$log"; }
+boot_dom0 check-dom0 300
 check [ "$status" -eq 0 ]
 check has '^dom0: ready \(control_d\)'
 check bash -c "! grep -q 'insmod .* failed' '$log'"
@@ -109,9 +97,4 @@ for r in privcmd_hypercall privcmd_bad_pointer evtchn_loopback gntalloc_gntdev_m
 done
 check has '^[0-9]+ passed, 0 failed$'
 check has '^\(d[0-9]+\) [0-9]+ passed, 0 failed'
-if [ "$failed" -ne 0 ]; then
-    echo "--- dom0 console (status $status): $log ---"
-    grep -E 'RESULT|dom0:|pvkit\)|^\(d[0-9]+\)' "$log" | tail -60
-fi
-echo "check-dom0: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish check-dom0

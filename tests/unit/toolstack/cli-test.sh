@@ -4,9 +4,12 @@
 # line on stderr and status 1; `create -n` (the dry run) reads a config and
 # its KEY=VALUE overrides as `create` does; a verb that needs the
 # hypervisor says in one line that privcmd is missing.
-# Usage: cli-test.sh PVKIT
+# With BOOTIMG (mkbootimages.sh's directory), `create -n` with
+# bootloader = "pygrub" shows what the loader chose from the disk, and a
+# disk without a boot config is refused in one line.
+# Usage: cli-test.sh PVKIT [BOOTIMG]
 set -u
-pvkit=$1
+pvkit=$1 bootimg=${2:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
@@ -86,6 +89,24 @@ expect 1 "~^pvkit: command line:1: memory: " "$pvkit" create -q -n "$work/web.cf
 expect 0 "~^pvkit: warning: $work/unknown.cfg:3: bogus: " "$pvkit" create -q -n "$work/unknown.cfg"
 # without -n, still refused before the hypervisor is asked
 expect 1 "~^pvkit: $work/vcpus.cfg:3: vcpus: " "$pvkit" create -q "$work/vcpus.cfg"
+
+if [ -n "$bootimg" ]; then
+    printf 'name = "g"\nbootloader = "/usr/lib/xen/bin/pygrub"\nextra = "console=hvc0"\n' >"$work/g.cfg"
+    expect 0 "" "$pvkit" create -q -n "$work/g.cfg" "disk=['file:$bootimg/disk-mbr.img,xvda,w']"
+    grep -qx "bootloader: /usr/lib/xen/bin/pygrub: $bootimg/disk-mbr.img partition 1, /boot/grub/grub.cfg, entry \"Debian GNU/Linux\"" "$work/out" &&
+        grep -qx "kernel: $bootimg/disk-mbr.img:/vmlinuz (700000 bytes)" "$work/out" &&
+        grep -qx "ramdisk: $bootimg/disk-mbr.img:/initrd.img (1300001 bytes)" "$work/out" &&
+        grep -qx 'cmdline: root=/dev/xvda1 ro quiet console=hvc0' "$work/out" &&
+        passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: bootloader dry run"; cat "$work/out"; }
+    expect 0 "" "$pvkit" create -q -n "$work/g.cfg" "disk=['$bootimg/ext2.img,,xvda']" \
+        "bootloader_args=['--entry=old']"
+    grep -qx 'cmdline: root=/dev/xvda1 ro quoted arg console=hvc0' "$work/out" &&
+        passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: bootloader --entry"; cat "$work/out"; }
+    expect 1 "pvkit: $bootimg/noconfig.img: ext4: no boot config (/boot/grub/grub.cfg, extlinux.conf, ...)" \
+        "$pvkit" create -q -n "$work/g.cfg" "disk=['$bootimg/noconfig.img,,xvda']"
+    expect 1 "pvkit: $bootimg/deep.img: ext4: inode 30: extent tree deeper than 5 levels" \
+        "$pvkit" create -q -n "$work/g.cfg" "disk=['$bootimg/deep.img,,xvda']" 'bootloader_args=["--entry=0"]'
+fi
 
 echo "cli-test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

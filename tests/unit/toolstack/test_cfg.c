@@ -334,6 +334,70 @@ static void test_domcfg_errors(void **state)
     }
 }
 
+static void test_domcfg_bootloader(void **state)
+{
+    static const char *const ok_paths[] = { "pygrub", "/usr/bin/pygrub", "/usr/lib/xen/bin/pygrub" };
+    struct domcfg dc;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(ok_paths) / sizeof(*ok_paths); i++) {
+        char text[256];
+        snprintf(text, sizeof(text), "name='g'\nbootloader='%s'\n"
+                 "disk=['file:/img/g.img,xvda,w']\nroot='/dev/xvda1'\n", ok_paths[i]);
+        assert_int_equal(domcfg_of(text, &dc), 0);
+        assert_string_equal(dc.bootloader, ok_paths[i]);
+        assert_null(dc.kernel);
+        assert_null(dc.bootloader_entry);
+        assert_string_equal(dc.cmdline, "root=/dev/xvda1"); /* pygrub's --args */
+        assert_int_equal(nr_warnings, 0);
+        domcfg_free(&dc);
+    }
+    /* pygrub's options, "--entry N" as two items; --args replaces the config's */
+    assert_int_equal(domcfg_of("name='g'\nbootloader='pygrub'\ndisk=['/img/g,,xvda']\n"
+                               "extra='console=hvc0'\nkernel='/boot/vmlinuz'\n"
+                               "bootloader_args=['-q', '--entry', '1>0', '--ramdisk=/boot/i',\n"
+                               "  '--args=quiet', '--colour=blue']\n", &dc), 0);
+    assert_string_equal(dc.bootloader_entry, "1>0");
+    assert_string_equal(dc.kernel, "/boot/vmlinuz");
+    assert_string_equal(dc.ramdisk, "/boot/i");
+    assert_string_equal(dc.cmdline, "quiet");
+    assert_int_equal(nr_warnings, 1);
+    assert_string_equal(warnings[0], "t.cfg:6: bootloader_args: --colour=blue is ignored by "
+                        "pvkit's pygrub");
+    domcfg_free(&dc);
+    /* xl's deprecated string form */
+    assert_int_equal(domcfg_of("name='g'\nbootloader='pygrub'\ndisk=['/img/g,,xvda']\n"
+                               "bootloader_args='--entry=Debian  -q'\n", &dc), 0);
+    assert_string_equal(dc.bootloader_entry, "Debian");
+    assert_int_equal(nr_warnings, 1);
+    assert_string_equal(warnings[0], "t.cfg:4: bootloader_args: a string is deprecated, use a "
+                        "list of arguments");
+    domcfg_free(&dc);
+    /* bootloader_args alone: ignored, with a warning */
+    assert_int_equal(domcfg_of("name='g'\nkernel='k'\nbootloader_args=['--entry=1']\n", &dc), 0);
+    assert_null(dc.bootloader_entry);
+    assert_string_equal(warnings[0], "t.cfg:3: bootloader_args: ignored without bootloader");
+    domcfg_free(&dc);
+
+    static const struct { const char *text, *want; } bad[] = {
+        { "name='g'\nbootloader='pygrub'\n",
+          "t.cfg:2: bootloader: pygrub needs a disk to read (disk = [ ... ])" },
+        { "name='g'\nbootloader='/usr/lib/grub'\ndisk=['/a,,xvda']\n",
+          "t.cfg:2: bootloader: \"/usr/lib/grub\": pvkit has only its built-in pygrub "
+          "(bootloader = \"pygrub\")" },
+        { "name='g'\nbootloader='pygrub'\ndisk=['/a,,xvda']\nbootloader_args=['--entry']\n",
+          "t.cfg:4: bootloader_args: --entry needs a value" },
+        { "name='g'\nbootloader=['pygrub']\ndisk=['/a,,xvda']\n",
+          "t.cfg:2: bootloader: is a list but should be a single value" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        assert_int_equal(domcfg_of(bad[i].text, &dc), -EINVAL);
+        assert_string_equal(err, bad[i].want);
+        assert_null(dc.name);
+        assert_null(dc.bootloader);
+    }
+}
+
 /* Every prefix of a valid file, and random bytes, parse or fail cleanly. */
 static void test_hostile_text(void **state)
 {
@@ -394,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_domcfg_full),
         cmocka_unit_test(test_domcfg_errors),
         cmocka_unit_test(test_vdev_number),
+        cmocka_unit_test(test_domcfg_bootloader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
