@@ -33,6 +33,27 @@ void build_images_free(struct ctx *c, struct build_images *img)
     memset(img, 0, sizeof(*img));
 }
 
+/*
+ * 0 if every device of DC has its backend daemon running in dom0
+ * (devices.h), else -ESRCH with "NAME: disk xvdb: pvkit-blkback is not
+ * running in dom0" in ERR.
+ */
+static int check_backends(const struct domcfg *dc, char err[BUILD_ERR_MAX])
+{
+    pid_t pid;
+    if (dc->nr_disks && devices_backend_pid("vbd", &pid)) {
+        snprintf(err, BUILD_ERR_MAX, "%s: disk %s: %s is not running in dom0", dc->name,
+                 dc->disks[0].vdev, devices_backend_name("vbd"));
+        return -ESRCH;
+    }
+    if (dc->nr_vifs && devices_backend_pid("vif", &pid)) {
+        snprintf(err, BUILD_ERR_MAX, "%s: vif 0: %s is not running in dom0", dc->name,
+                 devices_backend_name("vif"));
+        return -ESRCH;
+    }
+    return 0;
+}
+
 int build_check_and_load(struct ctx *c, const struct domcfg *dc, struct build_images *img,
                          char err[BUILD_ERR_MAX])
 {
@@ -81,6 +102,8 @@ int build_check_and_load(struct ctx *c, const struct domcfg *dc, struct build_im
             return -EINVAL;
         }
     }
+    if ((rc = check_backends(dc, err)))
+        return rc;
     if (strlen(dc->cmdline) + 1 > PVKIT_CMDLINE_MAX) {
         snprintf(err, BUILD_ERR_MAX, "%s: command line of %zu bytes, at most %d", dc->name,
                  strlen(dc->cmdline), PVKIT_CMDLINE_MAX - 1);
