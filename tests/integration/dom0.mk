@@ -25,6 +25,12 @@
 #                    lists it, shuts it down through xenstore (control/
 #                    shutdown, clean poweroff) and checks free memory is
 #                    back; part of `make check`
+#   make check-dom0-pvkit-io  disks and networks of two Linux domUs from
+#                    their config files; part of `make check`
+#   make check-dom0-pvkit-hotplug  block-/network-attach, -list and -detach
+#                    on a running Linux domU (detach under I/O), destroy
+#                    under I/O, a killed pvkit-blkback reported and its
+#                    devices refused; part of `make check`
 
 DOM0_DIR     := tests/integration/dom0
 DOM0_BUILD   := $(BUILD)/dom0
@@ -33,8 +39,9 @@ DOM0_DEB      = $(firstword $(wildcard $(LINUX_BUILD)/debs/linux-image-$(shell r
 DOM0_CMDLINE := console=hvc0
 DOM0_MEM     ?= 512
 
-.PHONY: dom0 run-dom0 check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io
-check: check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io
+.PHONY: dom0 run-dom0 check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io \
+        check-dom0-pvkit-hotplug
+check: check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io check-dom0-pvkit-hotplug
 
 dom0: $(DOM0_IMAGE)
 
@@ -96,3 +103,8 @@ check-dom0-pvkit-linux: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run 
 DOMU_DEB = $(firstword $(wildcard $(LINUX_BUILD)/debs/linux-image-$(shell readlink $(LINUX_CLOUD) | sed 's/^vmlinuz-//')_*.deb))
 check-dom0-pvkit-io: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(LINUX_CLOUD)
 	$(DOM0_DIR)/pvkit-io-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(LINUX_CLOUD) $(DOMU_DEB)
+
+# Hot-plug and device lifecycle: block-/network-attach, -list, -detach under
+# I/O, destroy under I/O, a dead backend refused (pvkit-hotplug-check.sh).
+check-dom0-pvkit-hotplug: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(LINUX_CLOUD)
+	$(DOM0_DIR)/pvkit-hotplug-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(LINUX_CLOUD) $(DOMU_DEB)

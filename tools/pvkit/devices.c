@@ -395,3 +395,66 @@ int devices_vif_by_mac(struct xs_handle *xs, uint32_t domid, const char *mac, un
     free(l);
     return rc;
 }
+
+/* A fresh copy of the string at BE/KEY, or NULL if there is none. */
+static char *read_be(struct xs_handle *xs, const char *be, const char *key)
+{
+    char path[160];
+    unsigned len;
+    snprintf(path, sizeof(path), "%s/%s", be, key);
+    return xs_read(xs, XBT_NULL, path, &len);
+}
+
+/* Disk D from the vbd backend node BE. 0, or -EINVAL if it names no
+ * image or vdev (D partly filled). */
+static int read_disk(struct xs_handle *xs, const char *be, struct domcfg_disk *d)
+{
+    char *mode = read_be(xs, be, "mode"), *type = read_be(xs, be, "device-type");
+    d->target = read_be(xs, be, "params");
+    d->vdev = read_be(xs, be, "dev");
+    d->cdrom = type && strcmp(type, "cdrom") == 0;
+    d->readonly = d->cdrom || !mode || strcmp(mode, "w") != 0;
+    free(mode);
+    free(type);
+    return d->target && d->vdev ? 0 : -EINVAL;
+}
+
+/* Vif V from the vif backend node BE (a key it lacks stays unset). */
+static void read_vif(struct xs_handle *xs, const char *be, struct domcfg_vif *v)
+{
+    char *mac = read_be(xs, be, "mac");
+    v->has_mac = mac && domcfg_parse_mac(mac, v->mac) == 0;
+    free(mac);
+    v->bridge = read_be(xs, be, "bridge");
+    v->ip = read_be(xs, be, "ip");
+    v->vifname = read_be(xs, be, "vifname");
+}
+
+int devices_read_config(struct xs_handle *xs, uint32_t domid, struct domcfg *dc)
+{
+    struct devices_info *l = NULL;
+    size_t nr = 0;
+    int rc = devices_list(xs, domid, "vbd", &l, &nr);
+    for (size_t i = 0; !rc && i < nr; i++)
+        rc = i >= DOMCFG_MAX_DISKS ? -E2BIG
+                                   : read_disk(xs, l[i].be_path, &dc->disks[dc->nr_disks++]);
+    free(l);
+    l = NULL;
+    if (!rc)
+        rc = devices_list(xs, domid, "vif", &l, &nr);
+    for (size_t i = 0; !rc && i < nr; i++) {
+        if (i >= DOMCFG_MAX_VIFS)
+            rc = -E2BIG;
+        else
+            read_vif(xs, l[i].be_path, &dc->vifs[dc->nr_vifs++]);
+    }
+    free(l);
+    if (rc) {
+        for (size_t i = 0; i < dc->nr_disks; i++)
+            domcfg_disk_free(&dc->disks[i]);
+        for (size_t i = 0; i < dc->nr_vifs; i++)
+            domcfg_vif_free(&dc->vifs[i]);
+        dc->nr_disks = dc->nr_vifs = 0;
+    }
+    return rc;
+}

@@ -96,6 +96,17 @@ unsigned devices_free_vif_id(struct xs_handle *xs, uint32_t domid);
 int devices_remove(struct xs_handle *xs, uint32_t domid, const char *kind, unsigned id,
                    unsigned timeout_ms);
 
+/*
+ * The disks and vifs DOMID has now (its backend nodes: what the config
+ * file gave it and what was attached since, less what was detached), into
+ * DC's disks and vifs, in id order, as the config file would give them;
+ * DC's other members are not touched, its disks and vifs must be empty.
+ * What a monitor restarts a domain with, as libxl keeps hot-plugged
+ * devices across a reboot. 0, or -errno (-E2BIG: more than domcfg holds;
+ * -EINVAL: a vbd node without params or dev) with DC's devices freed.
+ */
+int devices_read_config(struct xs_handle *xs, uint32_t domid, struct domcfg *dc);
+
 /* Removes every device node of DOMID, frontends and backends, without
  * waiting (the domain is gone; its backends let go when the nodes do). */
 void devices_remove_all(struct xs_handle *xs, uint32_t domid);
