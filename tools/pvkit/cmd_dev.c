@@ -66,7 +66,8 @@ static int open_domu(struct ctx *c, const char *verb, const char *arg, struct do
     return 0;
 }
 
-/* 0 if the backend daemon of KIND runs, else 1 after "VERB: NAME: WHAT: DAEMON is not running in dom0". */
+/* 0 if the backend daemon of KIND runs, else 1 after
+ * "VERB: NAME: WHAT: DAEMON is not running in dom0". */
 static int check_backend(const char *verb, const char *name, const char *what, const char *kind)
 {
     pid_t pid;

@@ -335,12 +335,11 @@ static void read_info(struct xs_handle *xs, uint32_t domid, const char *kind, un
     i->id = id;
     snprintf(path, sizeof(path), "%s/state", fe);
     i->fe_state = (int)read_num(xs, path);
-    i->be_state = backend_state(xs, i->be_path);
     i->evtch = read_fe_num(xs, fe, "event-channel");
     i->rref = read_fe_num(xs, fe, vbd ? "ring-ref" : "tx-ring-ref");
     i->rref_rx = vbd ? -1 : read_fe_num(xs, fe, "rx-ring-ref");
-    snprintf(path, sizeof(path), "%s/%s", i->be_path, vbd ? "dev" : "mac");
-    read_str(xs, path, vbd ? i->vdev : i->mac, vbd ? sizeof(i->vdev) : sizeof(i->mac));
+    snprintf(path, sizeof(path), "%s/mac", i->be_path);
+    read_str(xs, path, i->mac, sizeof(i->mac));
 }
 
 static int cmp_info(const void *a, const void *b)

@@ -51,12 +51,11 @@ struct xs_handle;
 /* What block-list and network-list show of one device (-1: no such key). */
 struct devices_info {
     unsigned id;            /* vdev number (vbd) or handle (vif) */
-    int fe_state, be_state; /* XenbusState */
+    int fe_state;           /* the frontend's XenbusState */
     long evtch;             /* the frontend's event-channel (queue-0's if multi-queue) */
     long rref, rref_rx;     /* vbd: ring-ref; vif: tx-ring-ref, rx-ring-ref */
     char be_path[96];
     char mac[18];           /* vif only */
-    char vdev[16];          /* vbd only: the backend's dev */
 };
 
 /* The daemon serving device KIND ("vbd", "vif"): "pvkit-blkback", "pvkit-netback". */

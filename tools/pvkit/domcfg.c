@@ -27,6 +27,14 @@ struct ctx {
     char *err;
 };
 
+/* Takes a leading "item N: " off MSG (one spec alone has no items). */
+static void drop_item(char *msg)
+{
+    char *rest = strstr(msg, ": ");
+    if (!strncmp(msg, "item ", 5) && rest)
+        memmove(msg, rest + 2, strlen(rest + 2) + 1);
+}
+
 /*
  * "SOURCE:LINE: KEY: " for KEY's setting, then FMT. Returns -EINVAL.
  * Without a config (one spec on a command line, domcfg_parse_disk/_vif)
@@ -43,13 +51,13 @@ setting_error(struct ctx *x, const char *key, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(x->err + n, CFG_ERR_MAX - (size_t)n, fmt, ap);
     va_end(ap);
-    char *rest = strstr(x->err, ": ");
-    if (!x->c && !strncmp(x->err, "item ", 5) && rest)
-        memmove(x->err, rest + 2, strlen(rest + 2) + 1);
+    if (!x->c)
+        drop_item(x->err);
     return -EINVAL;
 }
 
-/* Calls the warn hook with "SOURCE:LINE: KEY: " (nothing without S), then FMT. */
+/* Calls the warn hook with "SOURCE:LINE: KEY: " then FMT; without S, FMT
+ * alone less its "item N: ". */
 static void __attribute__((format(printf, 3, 4)))
 setting_warn(struct ctx *x, const struct cfg_setting *s, const char *fmt, ...)
 {
@@ -60,6 +68,8 @@ setting_warn(struct ctx *x, const struct cfg_setting *s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
     va_end(ap);
+    if (!s)
+        drop_item(msg);
     if (x->warn)
         x->warn(x->arg, msg);
 }
@@ -423,8 +433,8 @@ static int parse_vif(struct ctx *x, size_t item, char *spec, struct domcfg_vif *
         bool known = false;
         for (size_t i = 0; i < sizeof(ignored) / sizeof(*ignored); i++)
             known = known || !strcmp(key, ignored[i]);
-        setting_warn(x, x->c ? cfg_find(x->c, "vif") : NULL, known ? "item %zu: %s is ignored by pvkit"
-                                                     : "item %zu: unrecognized option %s",
+        setting_warn(x, x->c ? cfg_find(x->c, "vif") : NULL,
+                     known ? "item %zu: %s is ignored by pvkit" : "item %zu: unrecognized option %s",
                      item, key);
     }
     return 0;

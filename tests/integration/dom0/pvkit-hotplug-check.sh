@@ -142,7 +142,8 @@ i=0; until [ -S /run/pvkit/consoled.sock ] || [ $i -ge 600 ]; do sleep 0.1; i=$(
     fail hotplug_consoled "$(ps; cat /var/log/pvkit/consoled.log)"
 ip addr add 169.254.0.1/16 dev xenbr0
 mkdir -p /var/lib/pvkit
-dd if=/dev/zero of=/var/lib/pvkit/hp.img bs=1M count=0 seek=16 2>/dev/null
+# 256 MiB (sparse), so that the domU's dd is mid-device when xvdb goes
+dd if=/dev/zero of=/var/lib/pvkit/hp.img bs=1M count=0 seek=256 2>/dev/null
 dd if=/dev/zero of=/var/lib/pvkit/hp2.img bs=1M count=0 seek=16 2>/dev/null
 free0=$(free_mib)
 if pvkit info | grep -q '^blkback  *: running (pid [0-9]*)$' &&
@@ -209,7 +210,12 @@ domu io-running 60
 mac=$(pvkit network-list hp1 | awk 'NR == 2 { print $3 }')
 old=$id
 run reboot pvkit reboot -w hp1 || fail hotplug_reboot "$(cat /tmp/reboot.err)"
-id=$(pvkit list hp1 | awk '$1 == "hp1" { print $2 }')
+# -w returns once the old domain is gone; the monitor then builds the new one
+i=0
+until id=$(pvkit list hp1 2>/dev/null | awk '$1 == "hp1" { print $2 }') && [ -n "$id" ] &&
+      [ "$id" != "$old" ] || [ $i -ge 300 ]; do
+    sleep 0.1; i=$((i + 1))
+done
 left=$(for k in vbd vif; do xenstore-exists /local/domain/0/backend/$k/$old && echo "backend/$k/$old"; done)
 if [ -n "$id" ] && [ "$id" != "$old" ] && [ -z "$left" ] &&
    pvkit block-list hp1 | grep -qE "^51744 +0 +$id " &&

@@ -135,6 +135,9 @@ expect 1 'pvkit: network-attach: "xenbr0" is not KEY=VALUE' "$pvkit" network-att
 expect 1 "pvkit: network-attach: backend 3: pvkit's backends run in domain 0" \
     "$pvkit" network-attach web backend=3
 expect 1 "~^pvkit: cannot open the hypervisor interface" "$pvkit" network-attach web bridge=xenbr0
+"$pvkit" network-attach web model=e1000 bridge=xenbr0 >/dev/null 2>"$work/err"
+[ "$(head -1 "$work/err")" = "pvkit: warning: network-attach: model is ignored by pvkit" ] &&
+    passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: network-attach warning"; cat "$work/err"; }
 expect 1 "pvkit: network-detach: missing argument (usage: pvkit network-detach DOMAIN DEVID|MAC)" \
     "$pvkit" network-detach web
 expect 1 "pvkit: network-detach: too many arguments (usage: pvkit network-detach DOMAIN DEVID|MAC)" \
