@@ -12,9 +12,10 @@
 #   - network-attach (mac, bridge): eth0 appears, takes 169.254.1.31 and
 #     pings dom0 (169.254.0.1 on xenbr0); network-list shows it;
 #   - network-detach by MAC: eth0 goes in the domU, tap vifN.0 in dom0;
-#   - a disk and a vif attached again, then `pvkit reboot`: the monitor
-#     restarts hp1 (on_reboot = "restart") with them (hot-plugged devices
-#     are kept, as libxl keeps them; the vif's MAC too);
+#   - xvdc and a vif attached again, xvdd attached and force-detached at
+#     once (block-detach -f), then `pvkit reboot`: the monitor restarts hp1
+#     (on_reboot = "restart") with xvdc and the vif (hot-plugged devices
+#     are kept, as libxl keeps them; the vif's MAC too), without xvdd;
 #   - I/O running on both, pvkit destroy:
 #     no vbd/vif backend node, no tap, the hypervisor's free memory back
 #     to what it was before hp1 (blkback and netback let go of its grants);
@@ -145,6 +146,7 @@ mkdir -p /var/lib/pvkit
 # 256 MiB (sparse), so that the domU's dd is mid-device when xvdb goes
 dd if=/dev/zero of=/var/lib/pvkit/hp.img bs=1M count=0 seek=256 2>/dev/null
 dd if=/dev/zero of=/var/lib/pvkit/hp2.img bs=1M count=0 seek=16 2>/dev/null
+dd if=/dev/zero of=/var/lib/pvkit/hp3.img bs=1M count=0 seek=16 2>/dev/null
 free0=$(free_mib)
 if pvkit info | grep -q '^blkback  *: running (pid [0-9]*)$' &&
    pvkit info | grep -q '^netback  *: running (pid [0-9]*)$'; then ok hotplug_info_running
@@ -207,6 +209,12 @@ i=0; while [ -e /sys/class/net/vif$id.0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i
 pvkit block-attach hp1 /var/lib/pvkit/hp2.img,raw,xvdc,w && pvkit network-attach hp1 bridge=xenbr0 ||
     fail hotplug_reattach
 domu io-running 60
+# block-detach -f: the nodes go at once, without waiting for the backend
+pvkit block-attach hp1 /var/lib/pvkit/hp3.img,raw,xvdd,w || fail hotplug_force_detach "attach"
+sleep 1
+if run fdetach pvkit block-detach -f hp1 xvdd && [ ! -s /tmp/fdetach.err ] && ! node vbd 51760; then
+    ok hotplug_force_detach
+else fail hotplug_force_detach "$(cat /tmp/fdetach.err)"; fi
 mac=$(pvkit network-list hp1 | awk 'NR == 2 { print $3 }')
 old=$id
 run reboot pvkit reboot -w hp1 || fail hotplug_reboot "$(cat /tmp/reboot.err)"
@@ -218,7 +226,7 @@ until id=$(pvkit list hp1 2>/dev/null | awk '$1 == "hp1" { print $2 }') && [ -n 
 done
 left=$(for k in vbd vif; do xenstore-exists /local/domain/0/backend/$k/$old && echo "backend/$k/$old"; done)
 if [ -n "$id" ] && [ "$id" != "$old" ] && [ -z "$left" ] &&
-   pvkit block-list hp1 | grep -qE "^51744 +0 +$id " &&
+   pvkit block-list hp1 | grep -qE "^51744 +0 +$id " && ! pvkit block-list hp1 | grep -q "^51760 " &&
    [ "$(pvkit network-list hp1 | awk 'NR == 2 { print $3 }')" = "$mac" ]; then
     ok hotplug_restart_devices "domain $old -> $id, vif $mac"
 else
@@ -276,7 +284,7 @@ has() { grep -qE -- "$1" "$log"; }
 check [ "$status" -eq 0 ]
 for r in consoled info_running create nodev block_attach disk-rw block_list block_in_use block_detach dd-end \
          xvdb-gone block_detach_gone network_attach ping network_list tap_up network_detach eth0-gone \
-         tap_gone io-running restart_devices restarted destroy destroy_cleanup info_dead attach_refused create_refused; do
+         tap_gone io-running force_detach restart_devices restarted destroy destroy_cleanup info_dead attach_refused create_refused; do
     check has "^RESULT hotplug_$r ok"
 done
 check bash -c "! grep -q '^RESULT .* fail' '$log'"
