@@ -230,7 +230,7 @@ int devices_remove(struct xs_handle *xs, uint32_t domid, const char *kind, unsig
     if (backend_state(xs, be) < 0)
         return -ENOENT;
     struct closing c = {.be = be};
-    int rc = store_transact(xs, ask_close, &c);
+    int rc = timeout_ms ? store_transact(xs, ask_close, &c) : 0;
     for (unsigned waited = 0; !rc && waited < timeout_ms && backend_state(xs, be) != 6;
          waited += 20)
         nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
@@ -405,7 +405,8 @@ static char *read_be(struct xs_handle *xs, const char *be, const char *key)
 }
 
 /* Disk D from the vbd backend node BE. 0, or -EINVAL if it names no
- * image or vdev (D partly filled). */
+ * image or vdev (what is left of a node a backend wrote to after its
+ * removal; D partly filled). */
 static int read_disk(struct xs_handle *xs, const char *be, struct domcfg_disk *d)
 {
     char *mode = read_be(xs, be, "mode"), *type = read_be(xs, be, "device-type");
@@ -418,8 +419,9 @@ static int read_disk(struct xs_handle *xs, const char *be, struct domcfg_disk *d
     return d->target && d->vdev ? 0 : -EINVAL;
 }
 
-/* Vif V from the vif backend node BE (a key it lacks stays unset). */
-static void read_vif(struct xs_handle *xs, const char *be, struct domcfg_vif *v)
+/* Vif V from the vif backend node BE (a key it lacks stays unset). 0, or
+ * -EINVAL if it has no MAC (what a backend left; V partly filled). */
+static int read_vif(struct xs_handle *xs, const char *be, struct domcfg_vif *v)
 {
     char *mac = read_be(xs, be, "mac");
     v->has_mac = mac && domcfg_parse_mac(mac, v->mac) == 0;
@@ -427,6 +429,7 @@ static void read_vif(struct xs_handle *xs, const char *be, struct domcfg_vif *v)
     v->bridge = read_be(xs, be, "bridge");
     v->ip = read_be(xs, be, "ip");
     v->vifname = read_be(xs, be, "vifname");
+    return v->has_mac ? 0 : -EINVAL;
 }
 
 int devices_read_config(struct xs_handle *xs, uint32_t domid, struct domcfg *dc)
@@ -434,18 +437,21 @@ int devices_read_config(struct xs_handle *xs, uint32_t domid, struct domcfg *dc)
     struct devices_info *l = NULL;
     size_t nr = 0;
     int rc = devices_list(xs, domid, "vbd", &l, &nr);
-    for (size_t i = 0; !rc && i < nr; i++)
-        rc = i >= DOMCFG_MAX_DISKS ? -E2BIG
-                                   : read_disk(xs, l[i].be_path, &dc->disks[dc->nr_disks++]);
+    for (size_t i = 0; !rc && i < nr; i++) {
+        if (dc->nr_disks >= DOMCFG_MAX_DISKS)
+            rc = -E2BIG;
+        else if (read_disk(xs, l[i].be_path, &dc->disks[dc->nr_disks++]))
+            domcfg_disk_free(&dc->disks[--dc->nr_disks]); /* not a whole disk: skipped */
+    }
     free(l);
     l = NULL;
     if (!rc)
         rc = devices_list(xs, domid, "vif", &l, &nr);
     for (size_t i = 0; !rc && i < nr; i++) {
-        if (i >= DOMCFG_MAX_VIFS)
+        if (dc->nr_vifs >= DOMCFG_MAX_VIFS)
             rc = -E2BIG;
-        else
-            read_vif(xs, l[i].be_path, &dc->vifs[dc->nr_vifs++]);
+        else if (read_vif(xs, l[i].be_path, &dc->vifs[dc->nr_vifs++]))
+            domcfg_vif_free(&dc->vifs[--dc->nr_vifs]); /* not a whole vif: skipped */
     }
     free(l);
     if (rc) {

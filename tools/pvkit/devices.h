@@ -22,7 +22,9 @@
  * (Closing); the frontend follows to Closed and so does the backend; then
  * both nodes are removed. A backend that does not reach Closed in time is
  * removed anyway (a dead frontend cannot answer; libxl falls back to a
- * forced removal the same way, and xl's -f skips the wait).
+ * forced removal the same way). A forced removal (xl's -f) removes both
+ * nodes at once without asking; the backend tears the device down when
+ * its node goes.
  *
  * The backend daemons: dom0's init (tools/mkdom0) starts one
  * pvkit-blkback and one pvkit-netback serving every domain and records
@@ -89,7 +91,8 @@ int devices_add_vif(struct xs_handle *xs, uint32_t domid, unsigned devid, struct
 unsigned devices_free_vif_id(struct xs_handle *xs, uint32_t domid);
 
 /* Detaches device KIND ("vbd", "vif") ID of DOMID, waiting up to TIMEOUT_MS
- * for the backend to close (see above; 0: no wait). 0; -ENOENT if there is
+ * for the backend to close (see above; 0: removes the nodes at once without
+ * asking, libxl's forced removal). 0; -ENOENT if there is
  * none; -ETIMEDOUT if the backend did not close in time (the nodes are
  * removed all the same). */
 int devices_remove(struct xs_handle *xs, uint32_t domid, const char *kind, unsigned id,
@@ -101,8 +104,10 @@ int devices_remove(struct xs_handle *xs, uint32_t domid, const char *kind, unsig
  * DC's disks and vifs, in id order, as the config file would give them;
  * DC's other members are not touched, its disks and vifs must be empty.
  * What a monitor restarts a domain with, as libxl keeps hot-plugged
- * devices across a reboot. 0, or -errno (-E2BIG: more than domcfg holds;
- * -EINVAL: a vbd node without params or dev) with DC's devices freed.
+ * devices across a reboot; a vbd node without params or dev, or a vif
+ * node without mac (what a backend left writing to it after its removal),
+ * is skipped. 0, or -errno
+ * (-E2BIG: more than domcfg holds) with DC's devices freed.
  */
 int devices_read_config(struct xs_handle *xs, uint32_t domid, struct domcfg *dc);
 
