@@ -104,6 +104,13 @@ int xsu_switch_state(struct xs_handle *xs, const char *dir, int state)
 
         if (t == XBT_NULL)
             return -1;
+        char *old = xsu_read(xs, t, dir, "state");
+        if (!old) {
+            xs_transaction_end(xs, t, true);
+            errno = ENOENT;
+            return -1;
+        }
+        free(old);
         if (xsu_printf(xs, t, dir, "state", "%d", state) < 0) {
             xs_transaction_end(xs, t, true);
             return -1;

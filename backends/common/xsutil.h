@@ -29,7 +29,10 @@ int xsu_printf(struct xs_handle *xs, xs_transaction_t t, const char *dir,
     __attribute__((format(printf, 5, 6)));
 /* Reads "<dir>/state"; -1 if absent or not a state. */
 int xsu_state(struct xs_handle *xs, const char *dir);
-/* Writes "<dir>/state" = `state` in a transaction, retrying on EAGAIN. */
+/* Writes "<dir>/state" = `state` in a transaction, retrying on EAGAIN;
+ * -1 with errno ENOENT if "<dir>/state" is gone (the toolstack removed the
+ * device: a write would recreate the node; Linux's xenbus_switch_state
+ * checks the same). */
 int xsu_switch_state(struct xs_handle *xs, const char *dir, int state);
 
 #endif

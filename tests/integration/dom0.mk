@@ -34,6 +34,10 @@
 #                    attacks pvkit-blkback and pvkit-netback, sanitizer
 #                    builds, beside a Linux domU doing disk I/O and pings;
 #                    part of `make check`
+#   make check-dom0-pvkit-hotplug  block-/network-attach, -list and -detach
+#                    on a running Linux domU (detach under I/O), destroy
+#                    under I/O, a killed pvkit-blkback reported and its
+#                    devices refused; part of `make check`
 
 DOM0_DIR     := tests/integration/dom0
 DOM0_BUILD   := $(BUILD)/dom0
@@ -43,9 +47,9 @@ DOM0_CMDLINE := console=hvc0
 DOM0_MEM     ?= 512
 
 .PHONY: dom0 run-dom0 check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io \
-        check-dom0-pvkit-boot check-dom0-pvkit-hostile-io
+        check-dom0-pvkit-boot check-dom0-pvkit-hostile-io check-dom0-pvkit-hotplug
 check: check-dom0 check-dom0-pvkit check-dom0-pvkit-linux check-dom0-pvkit-io check-dom0-pvkit-boot \
-       check-dom0-pvkit-hostile-io
+       check-dom0-pvkit-hostile-io check-dom0-pvkit-hotplug
 
 dom0: $(DOM0_IMAGE)
 
@@ -135,3 +139,8 @@ check-dom0-pvkit-hostile-io: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit
 	    $(DOMU_DEB) $(DOM0_HOSTILE_ELF) $(BUILD)/drivers/san/bin
 $(BUILD)/drivers/san/bin/pvkit-blkback $(BUILD)/drivers/san/bin/pvkit-netback: drivers
 	$(MAKE) -C backends BUILD=$(BUILD) $@
+
+# Hot-plug and device lifecycle: block-/network-attach, -list, -detach under
+# I/O, destroy under I/O, a dead backend refused (pvkit-hotplug-check.sh).
+check-dom0-pvkit-hotplug: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(LINUX_CLOUD)
+	$(DOM0_DIR)/pvkit-hotplug-check.sh $(BUILD) $(LINUX_GENERIC) $(DOM0_IMAGE) $(LINUX_CLOUD) $(DOMU_DEB)

@@ -116,6 +116,27 @@ static int load_images(const struct domcfg *dc, struct host_images *h, char err[
     return dc->bootloader ? load_from_disk(dc, h, err) : load_from_files(dc, h, err);
 }
 
+/*
+ * 0 if every device of DC has its backend daemon running in dom0
+ * (devices.h), else -ESRCH with "NAME: disk xvdb: pvkit-blkback is not
+ * running in dom0" in ERR.
+ */
+static int check_backends(const struct domcfg *dc, char err[BUILD_ERR_MAX])
+{
+    pid_t pid;
+    if (dc->nr_disks && devices_backend_pid("vbd", &pid)) {
+        snprintf(err, BUILD_ERR_MAX, "%s: disk %s: %s is not running in dom0", dc->name,
+                 dc->disks[0].vdev, devices_backend_name("vbd"));
+        return -ESRCH;
+    }
+    if (dc->nr_vifs && devices_backend_pid("vif", &pid)) {
+        snprintf(err, BUILD_ERR_MAX, "%s: vif 0: %s is not running in dom0", dc->name,
+                 devices_backend_name("vif"));
+        return -ESRCH;
+    }
+    return 0;
+}
+
 int build_check_and_load(struct ctx *c, const struct domcfg *dc, struct build_images *img,
                          char err[BUILD_ERR_MAX])
 {
@@ -164,6 +185,8 @@ int build_check_and_load(struct ctx *c, const struct domcfg *dc, struct build_im
             return -EINVAL;
         }
     }
+    if ((rc = check_backends(dc, err)))
+        return rc;
     struct host_images h;
     if ((rc = load_images(dc, &h, err)))
         return rc;

@@ -4,7 +4,9 @@
  * free, the vCPUs within the hypervisor's limit, the memory within what
  * the hypervisor has free, the kernel readable and a PV kernel (a bzImage
  * unpacked, kernel.h), the ramdisk readable; with a bootloader, kernel,
- * initrd and command line come from the first disk (bootloader.h). Then PVKIT_DOMCTL_create_pv
+ * initrd and command line come from the first disk (bootloader.h); the
+ * disks' images there and the backend daemons their devices need running
+ * in dom0 (devices.h). Then PVKIT_DOMCTL_create_pv
  * builds it paused, XEN_DOMCTL_max_mem sets maxmem, the store tree is
  * written and the domain introduced (store.h), and it is unpaused. If a
  * step after create_pv fails, the domain is destroyed and its store

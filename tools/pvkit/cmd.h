@@ -3,8 +3,9 @@
  * store, finding the domain an argument names) and the verbs themselves,
  * one group per file: cmd_create.c (create, console), cmd_life.c
  * (destroy, shutdown, reboot, pause, unpause, mem-set), cmd_show.c (list,
- * vcpu-list, info, uptime, dmesg, stats), cmd_top.c (top). main.c maps
- * verb names (args.c) to them.
+ * vcpu-list, info, uptime, dmesg, stats), cmd_top.c (top), cmd_dev.c
+ * (block-attach, block-detach, block-list, network-attach,
+ * network-detach, network-list). main.c maps verb names (args.c) to them.
  *
  * A verb returns its exit status: 0, or 1 after printing one line.
  */
@@ -60,5 +61,11 @@ int cmd_uptime(struct ctx *c, const struct args *a);
 int cmd_dmesg(struct ctx *c, const struct args *a);
 int cmd_stats(struct ctx *c, const struct args *a);
 int cmd_top(struct ctx *c, const struct args *a);
+int cmd_block_attach(struct ctx *c, const struct args *a);
+int cmd_block_detach(struct ctx *c, const struct args *a);
+int cmd_block_list(struct ctx *c, const struct args *a);
+int cmd_network_attach(struct ctx *c, const struct args *a);
+int cmd_network_detach(struct ctx *c, const struct args *a);
+int cmd_network_list(struct ctx *c, const struct args *a);
 
 #endif

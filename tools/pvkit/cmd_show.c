@@ -1,6 +1,8 @@
 /*
  * cmd_show: the verbs that only read (cmd.h): list, vcpu-list, info,
- * uptime, dmesg, stats. Formats are format.c's (xl's where xl has one).
+ * uptime, dmesg, stats. Formats are format.c's (xl's where xl has one);
+ * info adds pvkit's backend daemons' states (blkback, netback) after xl's
+ * fields.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,6 +13,7 @@
 #include <sys/utsname.h>
 
 #include "cmd.h"
+#include "devices.h"
 #include "format.h"
 #include "public/pvkit.h"
 #include "store.h"
@@ -130,6 +133,28 @@ int cmd_vcpu_list(struct ctx *c, const struct args *a)
     return status;
 }
 
+/*
+ * pvkit's own lines after xl info's: each backend daemon's state
+ * (devices.h), "running (pid N)", "not running (pid N exited)" or "not
+ * running (never started)".
+ */
+static void print_backends(FILE *f)
+{
+    for (const char *kind = "vbd\0vif\0"; *kind; kind += strlen(kind) + 1) {
+        const char *name = devices_backend_name(kind);
+        pid_t pid = 0;
+        int rc = devices_backend_pid(kind, &pid);
+        char key[32];
+        snprintf(key, sizeof(key), "%s", name + strlen("pvkit-"));
+        if (rc == 0)
+            fprintf(f, "%-23s: running (pid %d)\n", key, (int)pid);
+        else if (rc == -ESRCH)
+            fprintf(f, "%-23s: not running (pid %d exited)\n", key, (int)pid);
+        else
+            fprintf(f, "%-23s: not running (never started)\n", key);
+    }
+}
+
 int cmd_info(struct ctx *c, const struct args *a)
 {
     struct hostinfo hi = {0};
@@ -148,6 +173,7 @@ int cmd_info(struct ctx *c, const struct args *a)
     if ((rc = hv_version(c->hv, &hi)))
         return err_msg("info: xen_version: %s", hv_strerror(rc));
     format_info(stdout, &hi);
+    print_backends(stdout);
     return 0;
 }
 

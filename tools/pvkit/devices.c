@@ -230,13 +230,16 @@ int devices_remove(struct xs_handle *xs, uint32_t domid, const char *kind, unsig
     if (backend_state(xs, be) < 0)
         return -ENOENT;
     struct closing c = {.be = be};
-    int rc = store_transact(xs, ask_close, &c);
+    int rc = timeout_ms ? store_transact(xs, ask_close, &c) : 0;
     for (unsigned waited = 0; !rc && waited < timeout_ms && backend_state(xs, be) != 6;
          waited += 20)
         nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
+    bool closed = backend_state(xs, be) == 6;
     xs_rm(xs, XBT_NULL, fe);
     xs_rm(xs, XBT_NULL, be);
-    return rc == -ENOENT ? 0 : rc;
+    if (rc && rc != -ENOENT)
+        return rc;
+    return closed || timeout_ms == 0 ? 0 : -ETIMEDOUT;
 }
 
 void devices_remove_all(struct xs_handle *xs, uint32_t domid)
@@ -248,4 +251,215 @@ void devices_remove_all(struct xs_handle *xs, uint32_t domid)
         snprintf(path, sizeof(path), "/local/domain/%u/device/%s", domid, kind);
         xs_rm(xs, XBT_NULL, path);
     }
+}
+
+const char *devices_backend_name(const char *kind)
+{
+    return strcmp(kind, "vbd") == 0 ? "pvkit-blkback" : "pvkit-netback";
+}
+
+/* True if /proc/PID/comm is NAME. */
+static bool process_is(pid_t pid, const char *name)
+{
+    char path[64], comm[32] = "";
+    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    if (!fgets(comm, sizeof(comm), f))
+        comm[0] = '\0';
+    fclose(f);
+    comm[strcspn(comm, "\n")] = '\0';
+    return strcmp(comm, name) == 0;
+}
+
+int devices_backend_pid(const char *kind, pid_t *pid)
+{
+    const char *name = devices_backend_name(kind);
+    char path[96];
+    long v = 0;
+    snprintf(path, sizeof(path), DEVICES_RUN_DIR "/%s.pid", name + strlen("pvkit-"));
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -ENOENT;
+    int n = fscanf(f, "%ld", &v);
+    fclose(f);
+    if (n != 1 || v <= 0)
+        return -ENOENT;
+    *pid = (pid_t)v;
+    return process_is(*pid, name) ? 0 : -ESRCH;
+}
+
+/* The number at PATH, or -1 if there is none. */
+static long read_num(struct xs_handle *xs, const char *path)
+{
+    unsigned len;
+    char *v = xs_read(xs, XBT_NULL, path, &len);
+    char *end;
+    long n = v ? strtol(v, &end, 10) : -1;
+    if (v && (end == v || *end))
+        n = -1;
+    free(v);
+    return n;
+}
+
+/* The string at PATH into OUT (SIZE bytes), "" if there is none. */
+static void read_str(struct xs_handle *xs, const char *path, char *out, size_t size)
+{
+    unsigned len;
+    char *v = xs_read(xs, XBT_NULL, path, &len);
+    snprintf(out, size, "%s", v ? v : "");
+    free(v);
+}
+
+/* A frontend key, at FE/KEY or else FE/queue-0/KEY (multi-queue). */
+static long read_fe_num(struct xs_handle *xs, const char *fe, const char *key)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "%s/%s", fe, key);
+    long n = read_num(xs, path);
+    if (n >= 0)
+        return n;
+    snprintf(path, sizeof(path), "%s/queue-0/%s", fe, key);
+    return read_num(xs, path);
+}
+
+/* Fills I for device ID of kind KIND of DOMID from its nodes. */
+static void read_info(struct xs_handle *xs, uint32_t domid, const char *kind, unsigned id,
+                      struct devices_info *i)
+{
+    char fe[96], path[160];
+    bool vbd = strcmp(kind, "vbd") == 0;
+    snprintf(fe, sizeof(fe), "/local/domain/%u/device/%s/%u", domid, kind, id);
+    snprintf(i->be_path, sizeof(i->be_path), "/local/domain/0/backend/%s/%u/%u", kind, domid, id);
+    i->id = id;
+    snprintf(path, sizeof(path), "%s/state", fe);
+    i->fe_state = (int)read_num(xs, path);
+    i->evtch = read_fe_num(xs, fe, "event-channel");
+    i->rref = read_fe_num(xs, fe, vbd ? "ring-ref" : "tx-ring-ref");
+    i->rref_rx = vbd ? -1 : read_fe_num(xs, fe, "rx-ring-ref");
+    snprintf(path, sizeof(path), "%s/mac", i->be_path);
+    read_str(xs, path, i->mac, sizeof(i->mac));
+}
+
+static int cmp_info(const void *a, const void *b)
+{
+    const struct devices_info *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+int devices_list(struct xs_handle *xs, uint32_t domid, const char *kind,
+                 struct devices_info **out, size_t *nr)
+{
+    char path[96];
+    unsigned n = 0;
+    snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u", kind, domid);
+    char **ids = xs_directory(xs, XBT_NULL, path, &n);
+    *out = NULL;
+    *nr = 0;
+    if (!ids || n == 0) {
+        free(ids);
+        return 0;
+    }
+    *out = calloc(n, sizeof(**out));
+    if (!*out) {
+        free(ids);
+        return -ENOMEM;
+    }
+    for (unsigned k = 0; k < n; k++) {
+        char *end;
+        unsigned long id = strtoul(ids[k], &end, 10);
+        if (*end || end == ids[k] || id > UINT32_MAX)
+            continue;
+        read_info(xs, domid, kind, (unsigned)id, &(*out)[(*nr)++]);
+    }
+    free(ids);
+    qsort(*out, *nr, sizeof(**out), cmp_info);
+    return 0;
+}
+
+int devices_vif_by_mac(struct xs_handle *xs, uint32_t domid, const char *mac, unsigned *id)
+{
+    struct devices_info *l;
+    size_t nr;
+    int rc = devices_list(xs, domid, "vif", &l, &nr);
+    if (rc)
+        return rc;
+    rc = -ENOENT;
+    for (size_t k = 0; k < nr && rc; k++)
+        if (strcasecmp(l[k].mac, mac) == 0) {
+            *id = l[k].id;
+            rc = 0;
+        }
+    free(l);
+    return rc;
+}
+
+/* A fresh copy of the string at BE/KEY, or NULL if there is none. */
+static char *read_be(struct xs_handle *xs, const char *be, const char *key)
+{
+    char path[160];
+    unsigned len;
+    snprintf(path, sizeof(path), "%s/%s", be, key);
+    return xs_read(xs, XBT_NULL, path, &len);
+}
+
+/* Disk D from the vbd backend node BE. 0, or -EINVAL if it names no
+ * image or vdev (what is left of a node a backend wrote to after its
+ * removal; D partly filled). */
+static int read_disk(struct xs_handle *xs, const char *be, struct domcfg_disk *d)
+{
+    char *mode = read_be(xs, be, "mode"), *type = read_be(xs, be, "device-type");
+    d->target = read_be(xs, be, "params");
+    d->vdev = read_be(xs, be, "dev");
+    d->cdrom = type && strcmp(type, "cdrom") == 0;
+    d->readonly = d->cdrom || !mode || strcmp(mode, "w") != 0;
+    free(mode);
+    free(type);
+    return d->target && d->vdev ? 0 : -EINVAL;
+}
+
+/* Vif V from the vif backend node BE (a key it lacks stays unset). 0, or
+ * -EINVAL if it has no MAC (what a backend left; V partly filled). */
+static int read_vif(struct xs_handle *xs, const char *be, struct domcfg_vif *v)
+{
+    char *mac = read_be(xs, be, "mac");
+    v->has_mac = mac && domcfg_parse_mac(mac, v->mac) == 0;
+    free(mac);
+    v->bridge = read_be(xs, be, "bridge");
+    v->ip = read_be(xs, be, "ip");
+    v->vifname = read_be(xs, be, "vifname");
+    return v->has_mac ? 0 : -EINVAL;
+}
+
+int devices_read_config(struct xs_handle *xs, uint32_t domid, struct domcfg *dc)
+{
+    struct devices_info *l = NULL;
+    size_t nr = 0;
+    int rc = devices_list(xs, domid, "vbd", &l, &nr);
+    for (size_t i = 0; !rc && i < nr; i++) {
+        if (dc->nr_disks >= DOMCFG_MAX_DISKS)
+            rc = -E2BIG;
+        else if (read_disk(xs, l[i].be_path, &dc->disks[dc->nr_disks++]))
+            domcfg_disk_free(&dc->disks[--dc->nr_disks]); /* not a whole disk: skipped */
+    }
+    free(l);
+    l = NULL;
+    if (!rc)
+        rc = devices_list(xs, domid, "vif", &l, &nr);
+    for (size_t i = 0; !rc && i < nr; i++) {
+        if (dc->nr_vifs >= DOMCFG_MAX_VIFS)
+            rc = -E2BIG;
+        else if (read_vif(xs, l[i].be_path, &dc->vifs[dc->nr_vifs++]))
+            domcfg_vif_free(&dc->vifs[--dc->nr_vifs]); /* not a whole vif: skipped */
+    }
+    free(l);
+    if (rc) {
+        for (size_t i = 0; i < dc->nr_disks; i++)
+            domcfg_disk_free(&dc->disks[i]);
+        for (size_t i = 0; i < dc->nr_vifs; i++)
+            domcfg_vif_free(&dc->vifs[i]);
+        dc->nr_disks = dc->nr_vifs = 0;
+    }
+    return rc;
 }

@@ -27,31 +27,49 @@ struct ctx {
     char *err;
 };
 
-/* "SOURCE:LINE: KEY: " for KEY's setting, then FMT. Returns -EINVAL. */
+/* Takes a leading "item N: " off MSG (one spec alone has no items). */
+static void drop_item(char *msg)
+{
+    char *rest = strstr(msg, ": ");
+    if (!strncmp(msg, "item ", 5) && rest)
+        memmove(msg, rest + 2, strlen(rest + 2) + 1);
+}
+
+/*
+ * "SOURCE:LINE: KEY: " for KEY's setting, then FMT. Returns -EINVAL.
+ * Without a config (one spec on a command line, domcfg_parse_disk/_vif)
+ * the line is FMT alone, less its leading "item N: ".
+ */
 static int __attribute__((format(printf, 3, 4)))
 setting_error(struct ctx *x, const char *key, const char *fmt, ...)
 {
-    struct cfg_setting *s = cfg_find(x->c, key);
+    struct cfg_setting *s = x->c ? cfg_find(x->c, key) : NULL;
     int n = s ? snprintf(x->err, CFG_ERR_MAX, "%s:%d: %s: ", s->source, s->line, key)
-              : snprintf(x->err, CFG_ERR_MAX, "%s: ", key);
+          : x->c ? snprintf(x->err, CFG_ERR_MAX, "%s: ", key) : 0;
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(x->err + n, CFG_ERR_MAX - (size_t)n, fmt, ap);
     va_end(ap);
+    if (!x->c)
+        drop_item(x->err);
     return -EINVAL;
 }
 
+/* Calls the warn hook with "SOURCE:LINE: KEY: " then FMT; without S, FMT
+ * alone less its "item N: ". */
 static void __attribute__((format(printf, 3, 4)))
 setting_warn(struct ctx *x, const struct cfg_setting *s, const char *fmt, ...)
 {
     char msg[CFG_ERR_MAX];
-    int n = snprintf(msg, sizeof(msg), "%s:%d: %s: ", s->source, s->line, s->key);
+    int n = s ? snprintf(msg, sizeof(msg), "%s:%d: %s: ", s->source, s->line, s->key) : 0;
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
     va_end(ap);
+    if (!s)
+        drop_item(msg);
     if (x->warn)
         x->warn(x->arg, msg);
 }
@@ -415,8 +433,8 @@ static int parse_vif(struct ctx *x, size_t item, char *spec, struct domcfg_vif *
         bool known = false;
         for (size_t i = 0; i < sizeof(ignored) / sizeof(*ignored); i++)
             known = known || !strcmp(key, ignored[i]);
-        setting_warn(x, cfg_find(x->c, "vif"), known ? "item %zu: %s is ignored by pvkit"
-                                                     : "item %zu: unrecognized option %s",
+        setting_warn(x, x->c ? cfg_find(x->c, "vif") : NULL,
+                     known ? "item %zu: %s is ignored by pvkit" : "item %zu: unrecognized option %s",
                      item, key);
     }
     return 0;
@@ -587,6 +605,52 @@ static int read_all(struct ctx *x)
     return 0;
 }
 
+int domcfg_parse_disk(const char *spec, struct domcfg_disk *d, char err[CFG_ERR_MAX])
+{
+    struct ctx x = { .err = err };
+    char *copy = strdup(spec);
+
+    *d = (struct domcfg_disk){ 0 };
+    int rc = copy ? parse_disk(&x, 1, copy, d) : -ENOMEM;
+    free(copy);
+    if (rc == -ENOMEM)
+        snprintf(err, CFG_ERR_MAX, "out of memory");
+    if (rc)
+        domcfg_disk_free(d);
+    return rc;
+}
+
+int domcfg_parse_vif(const char *spec, struct domcfg_vif *v, domcfg_warn_fn *warn, void *arg,
+                     char err[CFG_ERR_MAX])
+{
+    struct ctx x = { .warn = warn, .arg = arg, .err = err };
+    char *copy = strdup(spec);
+
+    *v = (struct domcfg_vif){ 0 };
+    int rc = copy ? parse_vif(&x, 1, copy, v) : -ENOMEM;
+    free(copy);
+    if (rc == -ENOMEM)
+        snprintf(err, CFG_ERR_MAX, "out of memory");
+    if (rc)
+        domcfg_vif_free(v);
+    return rc;
+}
+
+void domcfg_disk_free(struct domcfg_disk *d)
+{
+    free(d->target);
+    free(d->vdev);
+    *d = (struct domcfg_disk){ 0 };
+}
+
+void domcfg_vif_free(struct domcfg_vif *v)
+{
+    free(v->bridge);
+    free(v->ip);
+    free(v->vifname);
+    *v = (struct domcfg_vif){ 0 };
+}
+
 int domcfg_from_cfg(struct cfg *c, struct domcfg *dc, domcfg_warn_fn *warn, void *arg,
                     char err[CFG_ERR_MAX])
 {
@@ -609,15 +673,10 @@ void domcfg_free(struct domcfg *dc)
     free(dc->kernel);
     free(dc->ramdisk);
     free(dc->cmdline);
-    for (size_t i = 0; i < dc->nr_disks; i++) {
-        free(dc->disks[i].target);
-        free(dc->disks[i].vdev);
-    }
-    for (size_t i = 0; i < dc->nr_vifs; i++) {
-        free(dc->vifs[i].bridge);
-        free(dc->vifs[i].ip);
-        free(dc->vifs[i].vifname);
-    }
+    for (size_t i = 0; i < dc->nr_disks; i++)
+        domcfg_disk_free(&dc->disks[i]);
+    for (size_t i = 0; i < dc->nr_vifs; i++)
+        domcfg_vif_free(&dc->vifs[i]);
     free(dc->bootloader);
     free(dc->bootloader_entry);
     *dc = (struct domcfg){ 0 };

@@ -88,6 +88,25 @@ typedef void domcfg_warn_fn(void *arg, const char *msg);
 int domcfg_from_cfg(struct cfg *c, struct domcfg *dc, domcfg_warn_fn *warn, void *arg,
                     char err[CFG_ERR_MAX]);
 
+/*
+ * One DISKSPEC (xl-disk-configuration(5)) into D, as a `disk` item is
+ * read: 0, or -EINVAL/-ENOMEM with one line in ERR (no file or line
+ * prefix: "vdev \"x\" is not xvdX, hdX or sdX") and D empty.
+ */
+int domcfg_parse_disk(const char *spec, struct domcfg_disk *d, char err[CFG_ERR_MAX]);
+
+/*
+ * One VIFSPEC (xl-network-configuration(5)) into V, as a `vif` item is
+ * read (WARN called for each ignored option): 0, or -EINVAL/-ENOMEM with
+ * one line in ERR and V empty.
+ */
+int domcfg_parse_vif(const char *spec, struct domcfg_vif *v, domcfg_warn_fn *warn, void *arg,
+                     char err[CFG_ERR_MAX]);
+
+/* Free one disk's or vif's strings and leave it empty. */
+void domcfg_disk_free(struct domcfg_disk *d);
+void domcfg_vif_free(struct domcfg_vif *v);
+
 /* Frees DC's strings and leaves it empty. */
 void domcfg_free(struct domcfg *dc);
 

@@ -35,13 +35,20 @@ static const struct verb_impl impls[] = {
     {"dmesg", cmd_dmesg, NEED_HV},
     {"uptime", cmd_uptime, NEED_HV | NEED_XS},
     {"stats", cmd_stats, NEED_HV | NEED_XS},
+    /* the device verbs check their arguments first, then open their own (cmd_dev.c) */
+    {"block-attach", cmd_block_attach, 0},
+    {"block-detach", cmd_block_detach, 0},
+    {"block-list", cmd_block_list, 0},
+    {"network-attach", cmd_network_attach, 0},
+    {"network-detach", cmd_network_detach, 0},
+    {"network-list", cmd_network_list, 0},
 };
 
 static void usage_all(FILE *f)
 {
     fprintf(f, "usage: " PROG " VERB [ARGS]   (a DOMAIN is a name or an id)\n\n");
     for (const struct verb_spec *v = verb_specs; v->name; v++)
-        fprintf(f, "  %-10s %s\n", v->name, v->summary);
+        fprintf(f, "  %-14s %s\n", v->name, v->summary);
 }
 
 static int help(const struct args *a)

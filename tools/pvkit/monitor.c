@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "devices.h"
 #include "store.h"
 #include "cmd.h"
 #include "dominfo.h"
@@ -68,6 +69,34 @@ static const char *reason_name(unsigned r)
     return r < 6 ? names[r] : "unknown";
 }
 
+/*
+ * Builds DC again (from CONFIG) into *DOMID, with the devices in DEVS (the
+ * old domain's, hot-plugged ones included) or, if DEVS is NULL, DC's own;
+ * exits the monitor if that fails.
+ */
+static void restart(struct ctx *c, const struct domcfg *dc, const char *config,
+                    const struct domcfg *devs, uint32_t *domid)
+{
+    struct domcfg now = *dc; /* shares DC's strings; devices from DEVS */
+    struct build_images img;
+    char err[BUILD_ERR_MAX];
+    int rc;
+
+    if (devs) {
+        memcpy(now.disks, devs->disks, sizeof(now.disks));
+        memcpy(now.vifs, devs->vifs, sizeof(now.vifs));
+        now.nr_disks = devs->nr_disks;
+        now.nr_vifs = devs->nr_vifs;
+    }
+    if ((rc = build_check_and_load(c, &now, &img, err)) ||
+        (rc = build_domain(c, &now, config, &img, domid, err))) {
+        logf_("restart failed: %s", err);
+        build_images_free(c, &img);
+        _exit(1);
+    }
+    build_images_free(c, &img);
+}
+
 /* The monitor's loop: never returns. */
 static void __attribute__((noreturn)) run(const struct domcfg *dc, const char *config, uint32_t domid)
 {
@@ -94,20 +123,19 @@ static void __attribute__((noreturn)) run(const struct domcfg *dc, const char *c
                   domcfg_action_name(act));
             if (act == ACTION_PRESERVE)
                 _exit(0);
+            struct domcfg devs = {0};
+            bool have_devs = act == ACTION_RESTART &&
+                             (rc = devices_read_config(c.xs, domid, &devs)) == 0;
+            if (act == ACTION_RESTART && !have_devs)
+                logf_("domain %u's devices: %s; restarting with its config file's", domid,
+                      strerror(-rc));
             rc = domain_destroy_all(&c, domid);
             if (rc)
                 logf_("destroying domain %u: %s", domid, hv_strerror(rc));
             if (act == ACTION_DESTROY)
                 _exit(rc ? 1 : 0);
-            struct build_images img;
-            char err[BUILD_ERR_MAX];
-            if ((rc = build_check_and_load(&c, dc, &img, err)) ||
-                (rc = build_domain(&c, dc, config, &img, &domid, err))) {
-                logf_("restart failed: %s", err);
-                build_images_free(&c, &img);
-                _exit(1);
-            }
-            build_images_free(&c, &img);
+            restart(&c, dc, config, have_devs ? &devs : NULL, &domid);
+            domcfg_free(&devs);
             logf_("restarted as domain %u", domid);
             record_pid(&c, domid);
             continue;

@@ -2,7 +2,9 @@
  * monitor: what xl's per-domain daemon does after `xl create`: wait for
  * the domain to shut down and carry out its configuration's on_poweroff,
  * on_reboot or on_crash action (destroy; restart: destroy and build again
- * from the same configuration under the same name; preserve: leave it).
+ * from the same configuration under the same name, with the devices the
+ * domain had when it shut down, hot-plugged ones included and detached
+ * ones left out, as libxl does; preserve: leave it).
  *
  * The monitor is a process of its own (detached, its own session), logging
  * to /var/log/pvkit/NAME.log. It learns of a shutdown by polling

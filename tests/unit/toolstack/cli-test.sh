@@ -107,6 +107,69 @@ if [ -n "$bootimg" ]; then
     expect 1 "pvkit: $bootimg/deep.img: ext4: inode 30: extent tree deeper than 5 levels" \
         "$pvkit" create -q -n "$work/g.cfg" "disk=['$bootimg/deep.img,,xvda']" 'bootloader_args=["--entry=0"]'
 fi
+# the device verbs: usage errors, then the spec, the image file and the
+# detach argument, all checked before the hypervisor is asked
+: >"$work/disk.img"
+expect 0 "" "$pvkit" help block-attach
+expect 0 "" "$pvkit" network-detach --help
+expect 1 "pvkit: block-attach: missing argument (usage: pvkit block-attach DOMAIN DISKSPEC...)" \
+    "$pvkit" block-attach web
+expect 1 "pvkit: block-attach: unknown option -f (usage: pvkit block-attach DOMAIN DISKSPEC...)" \
+    "$pvkit" block-attach -f web "$work/disk.img,raw,xvdb"
+expect 1 "pvkit: block-attach: $work/none.img: No such file or directory" \
+    "$pvkit" block-attach web "$work/none.img,raw,xvdb,w"
+expect 1 "pvkit: block-attach: $work/none.img: No such file or directory" \
+    "$pvkit" block-attach web "file:$work/none.img" xvdb w      # words joined with commas
+expect 1 "pvkit: block-attach: $work: not a regular file or block device" \
+    "$pvkit" block-attach web "format=raw, vdev=xvdb, access=ro, target=$work"
+expect 1 'pvkit: block-attach: vdev "xvd1" is not xvdX, hdX or sdX' \
+    "$pvkit" block-attach web "$work/disk.img" raw xvd1
+expect 1 "pvkit: block-attach: no vdev (xvda, ...)" "$pvkit" block-attach web "$work/disk.img"
+expect 1 "pvkit: block-attach: format qcow2: pvkit's blkback serves raw images only" \
+    "$pvkit" block-attach web "$work/disk.img,qcow2,xvdb"
+expect 1 'pvkit: block-attach: access "x" is not ro or rw' \
+    "$pvkit" block-attach web "$work/disk.img,raw,xvdb,x"
+expect 1 'pvkit: block-attach: unknown parameter "colo-port"' \
+    "$pvkit" block-attach web "$work/disk.img,raw,xvdb" colo-port=9000
+expect 1 "~^pvkit: cannot open the hypervisor interface" \
+    "$pvkit" block-attach web "$work/disk.img,raw,xvdb,w"
+expect 1 "pvkit: block-detach: missing argument (usage: pvkit block-detach [-f] DOMAIN DEVID|VDEV)" \
+    "$pvkit" block-detach web
+expect 1 "pvkit: block-detach: too many arguments (usage: pvkit block-detach [-f] DOMAIN DEVID|VDEV)" \
+    "$pvkit" block-detach web xvdb xvdc
+expect 1 "pvkit: block-detach: unknown option -w (usage: pvkit block-detach [-f] DOMAIN DEVID|VDEV)" \
+    "$pvkit" block-detach -w web xvdb
+expect 1 "pvkit: block-detach: eth0: not a device id or vdev (xvdb, 51728)" "$pvkit" block-detach web eth0
+expect 1 "pvkit: block-detach: hde: not a device id or vdev (xvdb, 51728)" "$pvkit" block-detach -f web hde
+expect 1 "~^pvkit: cannot open the hypervisor interface" "$pvkit" block-detach -f web 51728
+expect 1 "pvkit: block-list: missing argument (usage: pvkit block-list DOMAIN...)" "$pvkit" block-list
+expect 1 "pvkit: block-list: unknown option -l (usage: pvkit block-list DOMAIN...)" "$pvkit" block-list -l web
+expect 1 "~^pvkit: cannot open the hypervisor interface" "$pvkit" block-list web
+expect 1 "pvkit: network-attach: missing argument (usage: pvkit network-attach DOMAIN [KEY=VALUE ...])" \
+    "$pvkit" network-attach
+expect 1 'pvkit: network-attach: mac "00:16:3e:zz:00:01" is not xx:xx:xx:xx:xx:xx' \
+    "$pvkit" network-attach web mac=00:16:3e:zz:00:01
+expect 1 "pvkit: network-attach: mac 01:16:3e:00:00:01 is a multicast address" \
+    "$pvkit" network-attach web bridge=xenbr0 mac=01:16:3e:00:00:01
+expect 1 'pvkit: network-attach: "xenbr0" is not KEY=VALUE' "$pvkit" network-attach web xenbr0
+expect 1 "pvkit: network-attach: backend 3: pvkit's backends run in domain 0" \
+    "$pvkit" network-attach web backend=3
+expect 1 "~^pvkit: cannot open the hypervisor interface" "$pvkit" network-attach web bridge=xenbr0
+"$pvkit" network-attach web model=e1000 bridge=xenbr0 >/dev/null 2>"$work/err"
+[ "$(head -1 "$work/err")" = "pvkit: warning: network-attach: model is ignored by pvkit" ] &&
+    passed=$((passed + 1)) || { failed=$((failed + 1)); echo "FAIL: network-attach warning"; cat "$work/err"; }
+expect 1 "pvkit: network-detach: missing argument (usage: pvkit network-detach DOMAIN DEVID|MAC)" \
+    "$pvkit" network-detach web
+expect 1 "pvkit: network-detach: too many arguments (usage: pvkit network-detach DOMAIN DEVID|MAC)" \
+    "$pvkit" network-detach web 0 1
+expect 1 "pvkit: network-detach: 00:16:3e:00:01: not a device id or MAC address" \
+    "$pvkit" network-detach web 00:16:3e:00:01
+expect 1 "pvkit: network-detach: eth0: not a device id or MAC address" "$pvkit" network-detach web eth0
+expect 1 "~^pvkit: cannot open the hypervisor interface" "$pvkit" network-detach web 00:16:3E:00:00:01
+expect 1 "pvkit: network-list: missing argument (usage: pvkit network-list DOMAIN...)" "$pvkit" network-list
+expect 1 "~^pvkit: cannot open the hypervisor interface" "$pvkit" network-list web web2
+[ ! -s "$work/out" ] && passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: network-list printed before failing"; cat "$work/out"; }
 
 echo "cli-test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
