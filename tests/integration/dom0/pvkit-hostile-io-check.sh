@@ -103,6 +103,7 @@ for n in blkback netback; do
     log=/var/log/pvkit/san-$n.log
     /usr/lib/pvkit/san/pvkit-$n --transport xen >>$log 2>&1 &
     echo $! >/run/pvkit/san-$n.pid
+    cp /run/pvkit/san-$n.pid /run/pvkit/$n.pid   # the toolstack's record of the running backend
     i=0
     until grep -q "serving" $log 2>/dev/null || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
     grep -q "serving" $log && echo "RESULT san_$n ok pid $(cat /run/pvkit/san-$n.pid)" ||
