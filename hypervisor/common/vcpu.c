@@ -286,17 +286,12 @@ static bool callback_ok(uint64_t address)
     return address == 0 || guest_range_ok(address, 1);
 }
 
-static bool canonical(uint64_t va)
-{
-    return (uint64_t)((int64_t)(va << 16) >> 16) == va;
-}
-
 /* Every address in a context the hardware would load or the guest jump to. */
 static bool context_addresses_ok(const struct vcpu_guest_context *c)
 {
     if (!guest_range_ok(c->user_regs.rip, 1) || !guest_range_ok(c->kernel_sp, 1) ||
-        !canonical(c->user_regs.rsp) || !canonical(c->fs_base) ||
-        !canonical(c->gs_base_kernel) || !canonical(c->gs_base_user) ||
+        !is_canonical(c->user_regs.rsp) || !is_canonical(c->fs_base) ||
+        !is_canonical(c->gs_base_kernel) || !is_canonical(c->gs_base_user) ||
         !callback_ok(c->event_callback_eip) || !callback_ok(c->failsafe_callback_eip) ||
         !callback_ok(c->syscall_callback_eip))
         return false;

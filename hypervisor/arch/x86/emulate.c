@@ -188,11 +188,6 @@ bool emulate_invalid_op(struct vcpu *v, struct cpu_regs *regs)
 
 /* --- #GP: privileged instructions --------------------------------------- */
 
-static bool is_canonical(uint64_t va)
-{
-    return (uint64_t)((int64_t)(va << 16) >> 16) == va;
-}
-
 static bool emulate_wrmsr(struct vcpu *v, uint32_t msr, uint64_t value)
 {
     switch (msr) {

@@ -12,14 +12,10 @@
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/traps.h"
+#include "pvkit/usercopy.h"
 #include "pvkit/x86.h"
 
 #define ENTRIES_PER_GDT_PAGE (PAGE_SIZE / 8)
-
-static bool is_canonical(uint64_t va)
-{
-    return (uint64_t)((int64_t)(va << 16) >> 16) == va;
-}
 
 /*
  * set_trap_table: a NULL list clears the table; otherwise each listed entry
@@ -161,8 +157,6 @@ long do_iret(struct vcpu *v, const uint64_t args[5])
         v->vcpu_info->evtchn_upcall_mask = !(ctx.rflags & RFLAGS_IF);
     return (long)ctx.rax;
 }
-
-int load_gs_selector(uint16_t sel);
 
 long do_set_segment_base(struct vcpu *v, const uint64_t args[5])
 {

@@ -5,6 +5,7 @@
 #ifndef PVKIT_X86_H
 #define PVKIT_X86_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define MSR_EFER            0xC0000080
@@ -132,6 +133,12 @@ static inline uint64_t rdtsc(void)
 static inline void invlpg(uint64_t va)
 {
     __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+/* True if va is canonical: bits 63..47 all equal (48-bit virtual addresses). */
+static inline bool is_canonical(uint64_t va)
+{
+    return (uint64_t)((int64_t)(va << 16) >> 16) == va;
 }
 
 static inline void cpu_relax(void)
