@@ -224,13 +224,6 @@ void vcpu_load(struct vcpu *v);
 void context_unload(struct vcpu *v);
 
 /*
- * Called on every exit to the guest, with the hypervisor lock held: schedules,
- * delivers a due event, sanitises the frame and drops the lock. Returns true
- * if SYSRET can be used to leave.
- */
-bool prepare_exit_to_guest(struct cpu_regs *regs);
-
-/*
  * Scheduling (common/schedule.c). A vCPU that blocks or polls is marked and
  * the switch happens on the way out of the hypervisor, so hypercalls that
  * block still return normally (their result is in RAX when the vCPU runs

@@ -7,13 +7,25 @@
 
 #include "pvkit/domain.h"
 
+/* The name of exception `vector` for messages ("#GP general protection"). */
+const char *exception_name(unsigned int vector);
 /*
- * Handles an exception or interrupt (entry.S). Returns true when the guest it
- * came from is to be resumed as it was, without the exit path: a kick
- * served without the hypervisor lock.
+ * A fault or trap in the hypervisor itself: resumed at its exception-table
+ * fixup (a guest-access helper, a guest selector load), ignored (a guest's
+ * breakpoint hit while the hypervisor ran), or a panic.
  */
-bool handle_exception(struct cpu_regs *regs);
-void handle_syscall(struct cpu_regs *regs);
+void hypervisor_fault(struct cpu_regs *regs);
+/*
+ * A guest exception, lock held: emulated if it is one of the instructions a
+ * PV guest may not run itself or a store into its page tables, else
+ * bounced to the guest kernel's handler (the domain crashes if none).
+ */
+void guest_exception(struct vcpu *v, struct cpu_regs *regs);
+/*
+ * SYSCALL from guest user mode: bounces to the guest kernel's syscall
+ * callback, or gives the guest #UD at the instruction if it has none.
+ */
+void bounce_user_syscall(struct vcpu *v, struct cpu_regs *regs);
 
 /* Hypercall dispatch (common/hypercall.c): reads arguments, writes rax. */
 void do_hypercall(struct vcpu *v, struct cpu_regs *regs);
