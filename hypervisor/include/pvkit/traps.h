@@ -62,14 +62,6 @@ bool emulate_privileged_op(struct vcpu *v, struct cpu_regs *regs);
 bool emulate_pt_write(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2);
 
 /*
- * The validated L1 table (and entry index) that maps va in v's kernel page
- * tables (common/mmu.c). 0, or -XEN_EINVAL if no such L1 is in use there.
- */
-int guest_l1_entry_of(struct vcpu *v, uint64_t va, uint64_t *l1_mfn, unsigned int *index);
-/* The frame mapped at va by the guest page tables rooted at l4_mfn, or ~0 if none. */
-uint64_t guest_frame_of(uint64_t l4_mfn, uint64_t va);
-
-/*
  * Debug register reg (0-7; 4 and 5 alias 6 and 7) of v into *value, as
  * get_debugreg reads it but with the error apart from the value (a DR value
  * may look like -errno). 0 or -XEN_ENODEV.
