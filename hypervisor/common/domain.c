@@ -7,7 +7,10 @@
  * held.
  */
 #include "pvkit/domain.h"
+#include "pvkit/context.h"
 #include "pvkit/mm.h"
+#include "pvkit/sched.h"
+#include "pvkit/vcpu.h"
 #include "pvkit/x86.h"
 
 /* The domain pool and the last shutdown reason: hypervisor lock. */

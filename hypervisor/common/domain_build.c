@@ -22,7 +22,7 @@
  */
 #include "pvkit/domain_build.h"
 #include "pvkit/boot_layout.h"
-#include "pvkit/elf.h"
+#include "pvkit/context.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"

@@ -10,12 +10,11 @@
  * initial_domain=domU) is built from multiboot module 1 with module 2 as its
  * initrd, as under Xen; domU= options add further domains from other modules.
  */
-#include "pvkit/bootinfo.h"
-#include "pvkit/cpu.h"
 #include "pvkit/domain_build.h"
 #include "pvkit/mm.h"
 #include "pvkit/smp.h"
 #include "pvkit/time.h"
+#include "pvkit/timer.h"
 #include "pvkit/x86.h"
 
 #define DEFAULT_SERIAL_PORT 0x3f8

@@ -11,10 +11,10 @@
 #include "pvkit/guest_access.h"
 #include "pvkit/guest_walk.h"
 #include "pvkit/hypercall.h"
+#include "pvkit/ldt.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/smp.h"
-#include "pvkit/traps.h"
 #include "pvkit/x86.h"
 #include "public/pvkit.h"
 

@@ -11,13 +11,13 @@
  * that no longer loads becomes the null selector, as under Xen; an LDT
  * selector's descriptor page is mapped into the LDT window first.
  */
-#include "pvkit/domain.h"
+#include "pvkit/context.h"
+#include "pvkit/ldt.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/smp.h"
-#include "pvkit/time.h"
-#include "pvkit/traps.h"
 #include "pvkit/usercopy.h"
+#include "pvkit/vcpu.h"
 #include "pvkit/x86.h"
 
 /* The FPU reset image, made once on first use: hypervisor lock. */

@@ -17,12 +17,13 @@
  * are fetched through the guest's own mappings with copy_from_guest(), so a
  * bogus RIP is simply "not emulated".
  */
+#include "pvkit/emulate.h"
 #include "pvkit/cpuid.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/guest_walk.h"
 #include "pvkit/hypercall.h"
 #include "pvkit/pagetype.h"
-#include "pvkit/traps.h"
+#include "pvkit/pv_cpu.h"
 #include "pvkit/x86.h"
 
 #define MAX_INSN 15

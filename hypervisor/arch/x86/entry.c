@@ -27,8 +27,11 @@
  */
 #include "pvkit/entry.h"
 #include "pvkit/hypercall.h"
+#include "pvkit/ldt.h"
+#include "pvkit/sched.h"
 #include "pvkit/smp.h"
 #include "pvkit/time.h"
+#include "pvkit/timer.h"
 #include "pvkit/traps.h"
 #include "pvkit/x86.h"
 

@@ -14,6 +14,7 @@
  * at most one reference per page. Every CPU has its own window, 2 MiB apart
  * (ldt_window), touched only by that CPU.
  */
+#include "pvkit/ldt.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/guest_walk.h"
 #include "pvkit/mm.h"

@@ -7,9 +7,9 @@
  * RPL 3, descriptors get DPL 3 and may only be code or data segments, and the
  * frames of a GDT must be the guest's own and free of writable mappings.
  */
+#include "pvkit/pv_cpu.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
-#include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/traps.h"
 #include "pvkit/usercopy.h"

@@ -15,7 +15,9 @@
  * (docs/linux-pv-interface.md §5.1). A guest with no handler for it dies.
  */
 #include "pvkit/traps.h"
+#include "pvkit/emulate.h"
 #include "pvkit/guest_access.h"
+#include "pvkit/ldt.h"
 #include "pvkit/x86.h"
 
 #define VEC_DB 1

@@ -10,6 +10,13 @@
 
 #include "pvkit/domain.h"
 
+/*
+ * Runs the hypercall in regs (number in RAX, arguments in RDI, RSI, RDX,
+ * R10, R8) for v, guest kernel mode, lock held: looks the handler up, gives
+ * it the call's budgets, counts it and stores the result in RAX.
+ */
+void do_hypercall(struct vcpu *v, struct cpu_regs *regs);
+
 typedef long hypercall_fn(struct vcpu *v, const uint64_t args[5]);
 
 /*
