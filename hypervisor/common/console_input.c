@@ -10,6 +10,7 @@
  * statistics of every domain and the scheduler, 'h' help.
  */
 #include "pvkit/console.h"
+#include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/sched.h"
 #include "pvkit/serial.h"

@@ -10,9 +10,10 @@
  * (common/schedule.c). Everything here runs with the hypervisor lock held.
  */
 #include "pvkit/vcpu.h"
-#include "pvkit/guest_access.h"
 #include "pvkit/context.h"
+#include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
+#include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/pv_cpu.h"
 #include "pvkit/sched.h"

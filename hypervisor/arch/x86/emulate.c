@@ -22,6 +22,7 @@
 #include "pvkit/guest_access.h"
 #include "pvkit/guest_walk.h"
 #include "pvkit/hypercall.h"
+#include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/pv_cpu.h"
 #include "pvkit/x86.h"

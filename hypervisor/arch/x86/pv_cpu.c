@@ -10,6 +10,7 @@
 #include "pvkit/pv_cpu.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
+#include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/traps.h"
 #include "pvkit/usercopy.h"

@@ -17,6 +17,14 @@
  */
 void do_hypercall(struct vcpu *v, struct cpu_regs *regs);
 
+/*
+ * Charges one page table's validation or release to the running hypercall
+ * piece (mm/pagetype.c; unit tests provide their own); true if its budget
+ * is spent (the caller stops with -XEN_ERESTART). Never true outside a
+ * hypercall.
+ */
+bool table_work_preempt(void);
+
 typedef long hypercall_fn(struct vcpu *v, const uint64_t args[5]);
 
 /*

@@ -130,6 +130,12 @@ static inline uint64_t rdtsc(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
+/* Flushes this CPU's non-global TLB entries (a CR3 reload). */
+static inline void flush_tlb_local(void)
+{
+    write_cr3(read_cr3());
+}
+
 static inline void invlpg(uint64_t va)
 {
     __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");

@@ -20,11 +20,6 @@
 
 #define MMU_CMD_MASK 3ull
 
-void flush_tlb_local(void)
-{
-    write_cr3(read_cr3());
-}
-
 /*
  * The domain whose frames a batch maps: DOMID_SELF, or (privileged callers
  * only) another domain. Naming oneself by number is refused, as Xen does.
