@@ -49,9 +49,10 @@ struct builder {
     uint64_t next_p2m_page, next_pfn;   /* allocation progress */
 };
 
+/* The one build in progress, if any (the_build.active): hypervisor lock. */
 static struct builder the_build;
 
-/* Machine frames of the p2m list pages of the domain being built. */
+/* Machine frames of the p2m list pages of the domain being built: hypervisor lock. */
 static uint64_t p2m_dir[P2M_DIR_ENTRIES];
 
 static uint64_t p2m_get(uint64_t pfn)

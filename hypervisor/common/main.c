@@ -20,6 +20,7 @@
 #define DEFAULT_SERIAL_PORT 0x3f8
 #define HV_RESERVE_BYTES    (16ull << 20)
 
+/* Filled by the boot CPU before the APs start; read-only afterwards. */
 char hypervisor_cmdline[BOOT_CMDLINE_MAX];
 static struct boot_info boot_info;
 
@@ -27,6 +28,7 @@ const struct boot_info *boot_information(void)
 {
     return &boot_info;
 }
+/* The command line's options: parsed at boot, before the APs start; read-only afterwards. */
 static struct hv_options options = {
     .serial_port = DEFAULT_SERIAL_PORT,
     .loglvl = LOG_INFO,
