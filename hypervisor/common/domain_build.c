@@ -24,6 +24,7 @@
 #include "pvkit/boot_tables.h"
 #include "pvkit/context.h"
 #include "pvkit/guest_access.h"
+#include "pvkit/hypercall_page.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/time.h"
@@ -140,36 +141,6 @@ static int allocate_memory(struct builder *b, uint64_t limit)
         m2p_set(mfn, pfn);
     }
     return b->next_pfn == l->nr_pages ? 0 : -XEN_ERESTART;
-}
-
-/*
- * Hypercall page: 32-byte stubs that enter the hypervisor as Linux's inline
- * hypercalls do (RCX and R11 preserved around SYSCALL). The iret stub pushes
- * RCX, R11 and RAX to complete the iret frame and does not return.
- */
-static void write_hypercall_page(struct builder *b)
-{
-    uint8_t *page = pfn_ptr((b->kinfo.hypercall_page - b->kinfo.virt_base) >> PAGE_SHIFT);
-
-    memset(page, 0xcc, PAGE_SIZE); /* int3 between stubs */
-    for (unsigned int nr = 0; nr < PAGE_SIZE / 32; nr++) {
-        uint8_t *p = page + nr * 32;
-        *p++ = 0x51;                                    /* push %rcx */
-        *p++ = 0x41; *p++ = 0x53;                       /* push %r11 */
-        if (nr == __HYPERVISOR_iret)
-            *p++ = 0x50;                                /* push %rax */
-        *p++ = 0xb8;                                    /* mov $nr, %eax */
-        memcpy(p, &nr, 4);
-        p += 4;
-        *p++ = 0x0f; *p++ = 0x05;                       /* syscall */
-        if (nr == __HYPERVISOR_iret) {
-            *p++ = 0x0f; *p++ = 0x0b;                   /* ud2 */
-            continue;
-        }
-        *p++ = 0x41; *p++ = 0x5b;                       /* pop %r11 */
-        *p++ = 0x59;                                    /* pop %rcx */
-        *p++ = 0xc3;                                    /* ret */
-    }
 }
 
 static uint64_t pfn_va(const struct boot_layout *l, uint64_t pfn)
@@ -313,7 +284,7 @@ static int populate(struct builder *b)
         (rc = copy_to_pseudo_phys(l->initrd_pfn << PAGE_SHIFT, cfg->initrd, 0, cfg->initrd->size)))
         return rc;
     if (b->kinfo.has_hypercall_page)
-        write_hypercall_page(b);
+        hypercall_page_write(pfn_ptr((b->kinfo.hypercall_page - b->kinfo.virt_base) >> PAGE_SHIFT));
     boot_tables_build(&b->layout, p2m_get);
     /* After the page tables: the ring's references add to its mapping's. */
     if (l->console_pfn && (rc = console_ring_attach(b->d, p2m_get(l->console_pfn))) < 0)

@@ -235,7 +235,7 @@ void idle_once(uint64_t until_ns)
     uint64_t start = system_time_ns();
     pc->in_idle = true;
     hv_unlock();
-    __asm__ volatile("sti; hlt; cli" ::: "memory");
+    wait_for_interrupt();
     hv_lock();
     pc->in_idle = false;
     serve_flush_request(); /* left for us while we were halted */

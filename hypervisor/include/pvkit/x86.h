@@ -147,6 +147,12 @@ static inline bool is_canonical(uint64_t va)
     return (uint64_t)((int64_t)(va << 16) >> 16) == va;
 }
 
+/* Enables interrupts, halts until one has been taken, and disables them again. */
+static inline void wait_for_interrupt(void)
+{
+    __asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
 static inline void cpu_relax(void)
 {
     __asm__ volatile("pause");
