@@ -1,5 +1,9 @@
 /*
- * Domains and virtual CPUs.
+ * Domains and virtual CPUs: struct domain and struct vcpu, their fields
+ * grouped by what protects them, and the domain life cycle (common/domain.c).
+ * What else happens to a vCPU has its own header: scheduling (sched.h),
+ * runstate and time information (vcpu.h), timers (timer.h), the context
+ * switch (context.h).
  *
  * A domain owns machine frames (recorded in the frame table), a shared_info
  * page and its vCPUs. Its life: built (domain_build.c) -> running ->
