@@ -10,8 +10,9 @@
  * statistics of every domain and the scheduler, 'h' help.
  */
 #include "pvkit/console.h"
-#include "pvkit/domain.h"
+#include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
+#include "pvkit/sched.h"
 #include "pvkit/serial.h"
 #include <xen/io/console.h>
 

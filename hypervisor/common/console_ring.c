@@ -10,8 +10,9 @@
  */
 #include "pvkit/console.h"
 #include "pvkit/domain.h"
-#include <xen/io/console.h>
+#include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
+#include <xen/io/console.h>
 
 static void console_ring_notify(struct domain *d)
 {

@@ -1,15 +1,16 @@
 /*
- * Domain life cycle (allocation, shutdown, crash, statistics), and the last
- * checks on the way back into a guest: scheduling (common/schedule.c), a due
- * event upcall, a sane register frame, and the release of the hypervisor
- * lock (pvkit/smp.h). When no domain is left running the
- * machine powers off with the reason of the domain that ended last.
+ * Domain life cycle: allocation from a fixed pool, pause, shutdown, crash,
+ * kill, free, and per-domain statistics. A domain that is no longer running
+ * is never entered again (its vCPUs are down and their CPUs reschedule).
+ * When no domain is left running the machine powers off with the reason of
+ * the domain that ended last. Everything here runs with the hypervisor lock
+ * held.
  */
 #include "pvkit/domain.h"
+#include "pvkit/context.h"
 #include "pvkit/mm.h"
-#include "pvkit/smp.h"
-#include "pvkit/time.h"
-#include "pvkit/traps.h"
+#include "pvkit/sched.h"
+#include "pvkit/vcpu.h"
 #include "pvkit/x86.h"
 
 /* The domain pool and the last shutdown reason: hypervisor lock. */
@@ -169,48 +170,6 @@ void vcpu_load(struct vcpu *v)
 {
     vcpu_switch_runstate(NULL, v);
     context_restore(NULL, v);
-}
-
-/*
- * SYSRET may return to the guest when it restores exactly the frame: a
- * hypercall that changed nothing but RAX (RCX and R11 still hold the return
- * RIP and RFLAGS the SYSCALL put there), to the flat kernel selectors, at a
- * canonical RIP (SYSRET to a non-canonical RIP faults in ring 0 on Intel).
- */
-static bool sysret_possible(const struct cpu_regs *regs)
-{
-    bool canonical = regs->rip < 0x0000800000000000ull || regs->rip >= HYPERVISOR_VIRT_END;
-    return regs->vector == VECTOR_SYSCALL && regs->rcx == regs->rip &&
-           regs->r11 == regs->rflags && regs->cs == FLAT_KERNEL_CS &&
-           regs->ss == FLAT_KERNEL_SS && canonical;
-}
-
-bool prepare_exit_to_guest(struct cpu_regs *regs)
-{
-    struct vcpu *v;
-
-    schedule();
-    v = current_vcpu();
-    regs = &get_cpu_info()->guest_regs;
-    /* An event is due: enter the guest's event callback instead. */
-    if (vcpu_event_pending(v) && v->event_cb.address)
-        bounce_to_guest(v, regs, v->event_cb.address, false, 0, true);
-    if (v->domain->state != DOMAIN_RUNNING) {
-        schedule();
-        v = current_vcpu();
-    }
-    /* The guest never runs with its own IOPL, NT or VM, and always with IF. */
-    regs->rflags = (regs->rflags & ~(RFLAGS_IOPL | RFLAGS_NT | RFLAGS_VM)) | RFLAGS_IF | 2;
-    regs->cs |= 3;
-    regs->ss |= 3;
-    bool sysret = sysret_possible(regs);
-    /* The IRET loads CS and SS without the lock: LDT descriptors are mapped now. */
-    if (!sysret) {
-        ldt_prefault_selector(v, (uint16_t)regs->cs);
-        ldt_prefault_selector(v, (uint16_t)regs->ss);
-    }
-    hv_unlock();
-    return sysret;
 }
 
 static void print_histogram(const char *name, const uint64_t *buckets)

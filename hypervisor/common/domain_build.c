@@ -7,9 +7,9 @@
  * domain's memory (pseudo-physical frame pfn -> machine frame p2m[pfn], and
  * the M2P the other way); copy the kernel and initrd; write the p2m list,
  * start_info, shared_info and (if asked for) the hypercall page; build the
- * initial page tables -- every page of the boot region mapped read-write
- * except the page-table pages themselves, which are mapped read-only and
- * typed in the frame table; then set up vCPU 0 to start at the kernel's entry
+ * initial page tables (mm/boot_tables.c) -- every page of the boot region
+ * mapped read-write except the page-table pages themselves, which are
+ * mapped read-only and typed in the frame table; then set up vCPU 0 to start at the kernel's entry
  * with RSI pointing at start_info.
  *
  * Frame-table state left behind (the contract the MMU code builds on): the L4
@@ -21,16 +21,14 @@
  * hypervisor's for the domain's life (they can never become tables).
  */
 #include "pvkit/domain_build.h"
-#include "pvkit/boot_layout.h"
-#include "pvkit/elf.h"
+#include "pvkit/boot_tables.h"
+#include "pvkit/context.h"
 #include "pvkit/guest_access.h"
+#include "pvkit/hypercall_page.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/time.h"
 #include "pvkit/x86.h"
-
-#define BOOT_PTE_FLAGS   (PTE_P | PTE_US | PTE_A)
-#define BOOT_TABLE_FLAGS (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D)
 
 #define P2M_DIR_ENTRIES 4096  /* p2m list pages: up to 8 GiB per domain */
 #define P2M_PER_PAGE    (PAGE_SIZE / sizeof(uint64_t))
@@ -52,9 +50,10 @@ struct builder {
     uint64_t next_p2m_page, next_pfn;   /* allocation progress */
 };
 
+/* The one build in progress, if any (the_build.active): hypervisor lock. */
 static struct builder the_build;
 
-/* Machine frames of the p2m list pages of the domain being built. */
+/* Machine frames of the p2m list pages of the domain being built: hypervisor lock. */
 static uint64_t p2m_dir[P2M_DIR_ENTRIES];
 
 static uint64_t p2m_get(uint64_t pfn)
@@ -142,91 +141,6 @@ static int allocate_memory(struct builder *b, uint64_t limit)
         m2p_set(mfn, pfn);
     }
     return b->next_pfn == l->nr_pages ? 0 : -XEN_ERESTART;
-}
-
-static void set_frame_state(uint64_t mfn, enum frame_type type, uint32_t type_count,
-                            uint32_t ref_count, uint8_t flags)
-{
-    struct frame *f = frame_get(&frame_table, mfn);
-    f->type = (uint8_t)type;
-    f->type_count = type_count;
-    f->ref_count = ref_count;
-    f->flags = flags;
-}
-
-/* Returns the table below entry *e, creating it at the next pfn of its level. */
-static uint64_t *next_level(uint64_t *e, uint64_t *next_pfn, enum frame_type type)
-{
-    if (!(*e & PTE_P)) {
-        uint64_t mfn = p2m_get((*next_pfn)++);
-        *e = (mfn << PAGE_SHIFT) | BOOT_TABLE_FLAGS;
-        /* Referenced by its parent entry and by its read-only mapping. */
-        set_frame_state(mfn, type, 1, 2, FRAME_VALIDATED);
-    }
-    return mfn_to_virt((*e & PTE_ADDR_MASK) >> PAGE_SHIFT);
-}
-
-static void build_page_tables(struct builder *b)
-{
-    const struct boot_layout *l = &b->layout;
-    uint64_t next_l3 = l->pt_pfn + 1;
-    uint64_t next_l2 = next_l3 + l->nr_l3;
-    uint64_t next_l1 = next_l2 + l->nr_l2;
-    uint64_t l4_mfn = p2m_get(l->pt_pfn);
-    uint64_t *l4 = mfn_to_virt(l4_mfn);
-
-    install_hv_l4_slots(l4);
-    /* Pinned, and the current CR3: two type references, plus its mapping. */
-    set_frame_state(l4_mfn, FRAME_TYPE_L4, 2, 3, FRAME_PINNED | FRAME_VALIDATED);
-
-    for (uint64_t pfn = 0; pfn < l->mapped_pages; pfn++) {
-        uint64_t va = l->virt_base + (pfn << PAGE_SHIFT);
-        uint64_t *l3 = next_level(&l4[L4_INDEX(va)], &next_l3, FRAME_TYPE_L3);
-        uint64_t *l2 = next_level(&l3[L3_INDEX(va)], &next_l2, FRAME_TYPE_L2);
-        uint64_t *l1 = next_level(&l2[L2_INDEX(va)], &next_l1, FRAME_TYPE_L1);
-        uint64_t mfn = p2m_get(pfn);
-        bool is_table = pfn >= l->pt_pfn && pfn - l->pt_pfn < l->nr_pt_frames;
-
-        /*
-         * Nothing past the kernel image is code: map it no-execute, so the
-         * part of the boot map the guest does not tear down (padding beyond
-         * the 4 MiB its clean-up rounds to) is not writable and executable.
-         */
-        uint64_t nx = pfn >= l->kernel_end_pfn ? pte_nx_mask : 0;
-        l1[L1_INDEX(va)] = (mfn << PAGE_SHIFT) | BOOT_PTE_FLAGS | (is_table ? 0 : PTE_RW) | nx;
-        if (!is_table)
-            set_frame_state(mfn, FRAME_TYPE_WRITABLE, 1, 1, 0);
-    }
-}
-
-/*
- * Hypercall page: 32-byte stubs that enter the hypervisor as Linux's inline
- * hypercalls do (RCX and R11 preserved around SYSCALL). The iret stub pushes
- * RCX, R11 and RAX to complete the iret frame and does not return.
- */
-static void write_hypercall_page(struct builder *b)
-{
-    uint8_t *page = pfn_ptr((b->kinfo.hypercall_page - b->kinfo.virt_base) >> PAGE_SHIFT);
-
-    memset(page, 0xcc, PAGE_SIZE); /* int3 between stubs */
-    for (unsigned int nr = 0; nr < PAGE_SIZE / 32; nr++) {
-        uint8_t *p = page + nr * 32;
-        *p++ = 0x51;                                    /* push %rcx */
-        *p++ = 0x41; *p++ = 0x53;                       /* push %r11 */
-        if (nr == __HYPERVISOR_iret)
-            *p++ = 0x50;                                /* push %rax */
-        *p++ = 0xb8;                                    /* mov $nr, %eax */
-        memcpy(p, &nr, 4);
-        p += 4;
-        *p++ = 0x0f; *p++ = 0x05;                       /* syscall */
-        if (nr == __HYPERVISOR_iret) {
-            *p++ = 0x0f; *p++ = 0x0b;                   /* ud2 */
-            continue;
-        }
-        *p++ = 0x41; *p++ = 0x5b;                       /* pop %r11 */
-        *p++ = 0x59;                                    /* pop %rcx */
-        *p++ = 0xc3;                                    /* ret */
-    }
 }
 
 static uint64_t pfn_va(const struct boot_layout *l, uint64_t pfn)
@@ -370,8 +284,8 @@ static int populate(struct builder *b)
         (rc = copy_to_pseudo_phys(l->initrd_pfn << PAGE_SHIFT, cfg->initrd, 0, cfg->initrd->size)))
         return rc;
     if (b->kinfo.has_hypercall_page)
-        write_hypercall_page(b);
-    build_page_tables(b);
+        hypercall_page_write(pfn_ptr((b->kinfo.hypercall_page - b->kinfo.virt_base) >> PAGE_SHIFT));
+    boot_tables_build(&b->layout, p2m_get);
     /* After the page tables: the ring's references add to its mapping's. */
     if (l->console_pfn && (rc = console_ring_attach(b->d, p2m_get(l->console_pfn))) < 0)
         return rc;

@@ -24,15 +24,17 @@
  */
 #define __XEN_TOOLS__ 1 /* domctl.h/sysctl.h are for control tools: this is their server */
 #include "pvkit/domain_build.h"
-#include <xen/domctl.h>
-#include <xen/sysctl.h>
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
+#include "pvkit/pv_cpu.h"
+#include "pvkit/sched.h"
 #include "pvkit/smp.h"
 #include "pvkit/time.h"
-#include "pvkit/traps.h"
+#include "pvkit/vcpu.h"
+#include <xen/domctl.h>
+#include <xen/sysctl.h>
 #include "public/pvkit.h"
 
 #define FRAMES_PER_PIECE 8192   /* frame-table entries a destroy piece scans */

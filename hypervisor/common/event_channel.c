@@ -10,6 +10,7 @@
 #include "pvkit/event.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
+#include "pvkit/sched.h"
 
 #define BITS_PER_WORD 64
 

@@ -18,13 +18,12 @@
  * dump_table, cache_flush (-ENOSYS).
  */
 #include "pvkit/grant.h"
-#include "pvkit/domain.h"
 #include "pvkit/guest_access.h"
+#include "pvkit/guest_walk.h"
 #include "pvkit/hypercall.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/smp.h"
-#include "pvkit/traps.h"
 
 #define MAPTRACK_MAX (MAPTRACK_PER_PAGE * MAPTRACK_MAX_PAGES)
 _Static_assert(sizeof(struct maptrack) * MAPTRACK_PER_PAGE == PAGE_SIZE, "maptrack page");

@@ -17,10 +17,9 @@
  * result then holds the call's number, as on Xen) and the multicall itself is
  * re-issued starting at that entry, so other vCPUs get the lock in between.
  */
-#include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
+#include "pvkit/guest_access.h"
 #include "pvkit/pagetype.h"
-#include "pvkit/traps.h"
 
 static hypercall_fn *const hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_set_trap_table] = do_set_trap_table,

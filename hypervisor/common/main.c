@@ -10,17 +10,17 @@
  * initial_domain=domU) is built from multiboot module 1 with module 2 as its
  * initrd, as under Xen; domU= options add further domains from other modules.
  */
-#include "pvkit/bootinfo.h"
-#include "pvkit/cpu.h"
 #include "pvkit/domain_build.h"
 #include "pvkit/mm.h"
 #include "pvkit/smp.h"
 #include "pvkit/time.h"
+#include "pvkit/timer.h"
 #include "pvkit/x86.h"
 
 #define DEFAULT_SERIAL_PORT 0x3f8
 #define HV_RESERVE_BYTES    (16ull << 20)
 
+/* Filled by the boot CPU before the APs start; read-only afterwards. */
 char hypervisor_cmdline[BOOT_CMDLINE_MAX];
 static struct boot_info boot_info;
 
@@ -28,6 +28,7 @@ const struct boot_info *boot_information(void)
 {
     return &boot_info;
 }
+/* The command line's options: parsed at boot, before the APs start; read-only afterwards. */
 static struct hv_options options = {
     .serial_port = DEFAULT_SERIAL_PORT,
     .loglvl = LOG_INFO,

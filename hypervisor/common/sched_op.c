@@ -10,6 +10,7 @@
  */
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
+#include "pvkit/sched.h"
 #include "pvkit/time.h"
 #include "pvkit/timer_calc.h"
 

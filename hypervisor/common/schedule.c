@@ -20,9 +20,12 @@
  * Invariant: a loaded vCPU's registers are in its CPU's cpu_info.guest_regs;
  * every other vCPU's are in its struct vcpu (context_save/context_restore).
  */
-#include "pvkit/domain.h"
+#include "pvkit/sched.h"
+#include "pvkit/context.h"
 #include "pvkit/smp.h"
 #include "pvkit/time.h"
+#include "pvkit/timer.h"
+#include "pvkit/vcpu.h"
 #include "pvkit/x86.h"
 
 #define TIME_SLICE_NS 10000000ull  /* 10 ms */
@@ -217,6 +220,30 @@ void vcpu_poll(struct vcpu *v, const evtchn_port_t *ports, unsigned int n, uint6
     vcpu_set_state(v, VCPU_BLOCKED);
     vcpu_set_runstate(v, RUNSTATE_blocked);
     raise_resched();
+}
+
+/*
+ * One wait of the idle loop in schedule(). While in_idle is set, lock
+ * holders know this CPU is halted with the lock dropped: they leave it
+ * flush requests without a kick (served here once it has the lock again)
+ * and wake it with cpu_raise_resched.
+ */
+void idle_once(uint64_t until_ns)
+{
+    struct percpu *pc = this_cpu();
+    timer_arm_for_idle(until_ns);
+    uint64_t start = system_time_ns();
+    pc->in_idle = true;
+    hv_unlock();
+    wait_for_interrupt();
+    hv_lock();
+    pc->in_idle = false;
+    serve_flush_request(); /* left for us while we were halted */
+    cpu_stat_add(&pc->stats.idle_ns, system_time_ns() - start);
+    if (__atomic_load_n(&pc->timer_pending, __ATOMIC_RELAXED)) {
+        __atomic_store_n(&pc->timer_pending, false, __ATOMIC_RELAXED);
+        timer_interrupt();
+    }
 }
 
 /*

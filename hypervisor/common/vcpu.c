@@ -1,24 +1,24 @@
 /*
- * Per-vCPU services: vcpu_op, guest timers, time information, runstate,
- * blocking.
+ * Per-vCPU services: vcpu_op, time information, runstate.
  *
  * Time: each vCPU's vcpu_info carries pvclock parameters (version-protected:
  * odd while we write), refreshed whenever the vCPU starts running or asks.
- * Timers: each vCPU has one single-shot deadline and an optional period,
- * served by the APIC timer of the CPU it last ran on (vcpu.cpu): each CPU's
- * timer is armed for the earliest deadline it serves (its vCPUs' timers, its
- * time slice, on CPU 0 the console poll). Any CPU's timer interrupt fires
- * every expired vCPU timer (VIRQ_TIMER). Blocking itself is the scheduler's
- * (common/schedule.c).
+ * Runstate: the time each vCPU spent running, runnable, blocked and
+ * offline, accounted at every change and published to the guest's
+ * registered copy while the vCPU is current (its page tables are live).
+ * Guest timers are common/timer.c's, blocking the scheduler's
+ * (common/schedule.c). Everything here runs with the hypervisor lock held.
  */
+#include "pvkit/vcpu.h"
+#include "pvkit/context.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
-#include "pvkit/smp.h"
+#include "pvkit/pv_cpu.h"
+#include "pvkit/sched.h"
 #include "pvkit/time.h"
-#include "pvkit/timer_calc.h"
-#include "pvkit/traps.h"
+#include "pvkit/timer.h"
 #include "pvkit/x86.h"
 
 static void publish_runstate(struct vcpu *v);
@@ -67,149 +67,6 @@ uint64_t vcpu_running_time(const struct vcpu *v)
     if (v->runstate.state == RUNSTATE_running)
         t += system_time_ns() - v->runstate.state_entry_time;
     return t;
-}
-
-/* --- timers --------------------------------------------------------------- */
-
-/* When CPU 0 next polls the serial console (system time ns); hypervisor lock. */
-static uint64_t next_console_poll;
-
-/*
- * The earliest deadline CPU `cpu` serves: its scheduler's, the timers of the
- * vCPUs that last ran there, and (CPU 0) the console poll.
- */
-static uint64_t earliest_deadline(unsigned int cpu)
-{
-    uint64_t next = schedule_next_deadline(cpu);
-    if (cpu == 0) {
-        if (!next_console_poll)
-            next_console_poll = system_time_ns() + CONSOLE_POLL_NS;
-        if (!next || next_console_poll < next)
-            next = next_console_poll;
-    }
-    struct domain *d;
-
-    for_each_domain(d, slot) {
-        if (d->state != DOMAIN_RUNNING)
-            continue;
-        for (unsigned int i = 0; i < d->nr_vcpus; i++) {
-            if (d->vcpus[i].cpu != cpu)
-                continue;
-            uint64_t t = d->vcpus[i].timer_deadline, p = d->vcpus[i].periodic_next;
-            if (t && (!next || t < next))
-                next = t;
-            if (p && (!next || p < next))
-                next = p;
-        }
-    }
-    return next;
-}
-
-/* Programs this CPU's timer and remembers the deadline (0: disarmed). */
-static void program_timer(struct percpu *pc, uint64_t deadline)
-{
-    pc->timer_armed = deadline;
-    timer_program(deadline);
-}
-
-/*
- * A deadline that is not earlier than the one armed is left to the armed
- * one: it fires first, and timer_interrupt re-arms from scratch. So moving
- * a deadline later (a new time slice, a stopped timer) costs no timer write,
- * at the price of at most one early interrupt.
- */
-void rearm_hardware_timer(void)
-{
-    struct percpu *pc = this_cpu();
-    uint64_t next = earliest_deadline(pc->id);
-    if (pc->timer_armed && (!next || next >= pc->timer_armed))
-        return;
-    program_timer(pc, next);
-}
-
-void idle_once(uint64_t until_ns)
-{
-    struct percpu *pc = this_cpu();
-    uint64_t next = earliest_deadline(pc->id);
-    if (until_ns && (!next || until_ns < next))
-        next = until_ns;
-    program_timer(pc, next);
-    uint64_t start = system_time_ns();
-    pc->in_idle = true;
-    hv_unlock();
-    __asm__ volatile("sti; hlt; cli" ::: "memory");
-    hv_lock();
-    pc->in_idle = false;
-    serve_flush_request(); /* left for us while we were halted */
-    cpu_stat_add(&pc->stats.idle_ns, system_time_ns() - start);
-    if (__atomic_load_n(&pc->timer_pending, __ATOMIC_RELAXED)) {
-        __atomic_store_n(&pc->timer_pending, false, __ATOMIC_RELAXED);
-        timer_interrupt();
-    }
-}
-
-static void fire_vcpu_timers(struct vcpu *v, uint64_t now)
-{
-    bool fire = false;
-    if (v->timer_deadline && v->timer_deadline <= now) {
-        v->timer_deadline = 0;
-        fire = true;
-    }
-    if (v->periodic_next && v->periodic_next <= now) {
-        v->periodic_next = periodic_next_after(v->periodic_next, v->timer_period, now);
-        fire = true;
-    }
-    if (fire) {
-        v->domain->event_stats.timer_fires++;
-        send_virq(v, VIRQ_TIMER);
-    }
-}
-
-void timer_interrupt(void)
-{
-    uint64_t now = system_time_ns();
-    this_cpu()->timer_armed = 0; /* it fired: re-armed below from scratch */
-    schedule_tick(now);
-    if (this_cpu_id() == 0 && now >= next_console_poll) {
-        console_poll();
-        next_console_poll = now + CONSOLE_POLL_NS;
-    }
-    struct domain *d;
-
-    for_each_domain(d, slot) {
-        if (d->state != DOMAIN_RUNNING)
-            continue;
-        for (unsigned int i = 0; i < d->nr_vcpus; i++)
-            fire_vcpu_timers(&d->vcpus[i], now);
-    }
-    rearm_hardware_timer();
-}
-
-/*
- * Arms the vCPU's single-shot timer (0 disarms). Deadlines are signed system
- * times, as in Xen: one in the past (including "negative" ones such as ~0)
- * fires at once.
- */
-static long set_singleshot(struct vcpu *v, uint64_t timeout_ns, bool future_only)
-{
-    bool past = deadline_is_past(timeout_ns, system_time_ns());
-
-    if (future_only && past)
-        return -XEN_ETIME;
-    v->timer_deadline = 0;
-    if (timeout_ns && past)
-        send_virq(v, VIRQ_TIMER);
-    else if (timeout_ns)
-        v->timer_deadline = timeout_ns;
-    rearm_hardware_timer();
-    return 0;
-}
-
-/* set_timer_op: the single-shot timer, with Xen's treatment of huge deadlines. */
-long do_set_timer_op(struct vcpu *v, const uint64_t args[5])
-{
-    uint64_t timeout = args[0];
-    return set_singleshot(v, timeout ? timer_op_deadline(timeout, system_time_ns()) : 0, false);
 }
 
 /* --- runstate on switches ------------------------------------------------ */
@@ -286,17 +143,12 @@ static bool callback_ok(uint64_t address)
     return address == 0 || guest_range_ok(address, 1);
 }
 
-static bool canonical(uint64_t va)
-{
-    return (uint64_t)((int64_t)(va << 16) >> 16) == va;
-}
-
 /* Every address in a context the hardware would load or the guest jump to. */
 static bool context_addresses_ok(const struct vcpu_guest_context *c)
 {
     if (!guest_range_ok(c->user_regs.rip, 1) || !guest_range_ok(c->kernel_sp, 1) ||
-        !canonical(c->user_regs.rsp) || !canonical(c->fs_base) ||
-        !canonical(c->gs_base_kernel) || !canonical(c->gs_base_user) ||
+        !is_canonical(c->user_regs.rsp) || !is_canonical(c->fs_base) ||
+        !is_canonical(c->gs_base_kernel) || !is_canonical(c->gs_base_user) ||
         !callback_ok(c->event_callback_eip) || !callback_ok(c->failsafe_callback_eip) ||
         !callback_ok(c->syscall_callback_eip))
         return false;
@@ -417,39 +269,11 @@ long do_vcpu_op(struct vcpu *v, const uint64_t args[5])
         return register_runstate(target, arg);
     case VCPUOP_get_runstate_info:
         return copy_to_guest(arg, &target->runstate, sizeof(target->runstate));
-    case VCPUOP_set_singleshot_timer: {
-        struct vcpu_set_singleshot_timer t;
-        if (target != v)
-            return -XEN_EINVAL;
-        if (copy_from_guest(&t, arg, sizeof(t)))
-            return -XEN_EFAULT;
-        return set_singleshot(v, t.timeout_abs_ns, t.flags & VCPU_SSHOTTMR_future);
-    }
+    case VCPUOP_set_singleshot_timer:
     case VCPUOP_stop_singleshot_timer:
-        if (target != v)
-            return -XEN_EINVAL;
-        v->timer_deadline = 0;
-        rearm_hardware_timer();
-        return 0;
-    case VCPUOP_set_periodic_timer: {
-        struct vcpu_set_periodic_timer p;
-        if (target != v)
-            return -XEN_EINVAL;
-        if (copy_from_guest(&p, arg, sizeof(p)))
-            return -XEN_EFAULT;
-        if (p.period_ns < TIMER_PERIOD_MIN_NS || p.period_ns > TIMER_PERIOD_MAX_NS)
-            return -XEN_EINVAL;
-        v->timer_period = p.period_ns;
-        v->periodic_next = time_add_sat(system_time_ns(), p.period_ns);
-        rearm_hardware_timer();
-        return 0;
-    }
+    case VCPUOP_set_periodic_timer:
     case VCPUOP_stop_periodic_timer:
-        if (target != v)
-            return -XEN_EINVAL;
-        v->timer_period = v->periodic_next = 0;
-        rearm_hardware_timer();
-        return 0;
+        return target == v ? vcpu_timer_op(v, cmd, arg) : -XEN_EINVAL;
     default:
         return -XEN_ENOSYS;
     }

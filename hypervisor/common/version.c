@@ -7,6 +7,7 @@
  * MMU_PT_UPDATE_PRESERVE_AD and gnttab_map_avail_bits, what Linux refuses to
  * boot without; docs/abi.md tracks their implementation status).
  */
+#include "pvkit/bootinfo.h"
 #include "pvkit/cpuid.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
@@ -15,7 +16,6 @@
 #define PVKIT_CHANGESET "unknown"
 #endif
 
-extern char hypervisor_cmdline[];
 
 static uint32_t feature_submap(const struct domain *d)
 {

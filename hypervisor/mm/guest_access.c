@@ -3,11 +3,10 @@
  */
 #include "pvkit/guest_access.h"
 #include "pvkit/layout.h"
+#include "pvkit/usercopy.h"
 #include "pvkit/xenabi.h"
 
 #define LOWER_HALF_END   0x0000800000000000ull
-
-uint64_t raw_copy(void *dst, const void *src, uint64_t n);
 
 struct exception_table_entry {
     uint64_t insn, fixup;

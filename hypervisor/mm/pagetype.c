@@ -8,6 +8,7 @@
  * released in reverse and the frame is untyped again.
  */
 #include "pvkit/pagetype.h"
+#include "pvkit/hypercall.h"
 #include "pvkit/mm.h"
 #include "pvkit/smp.h"
 #include "pvkit/x86.h"

@@ -10,11 +10,10 @@
  * L4 slots 0-255 belong entirely to guests.
  */
 #include "pvkit/mm.h"
-#include "pvkit/smp.h"
+#include "pvkit/ldt.h"
 #include "pvkit/pagetype.h"
-#include "pvkit/traps.h"
+#include "pvkit/smp.h"
 #include "pvkit/x86.h"
-#include "pvkit/xenabi.h"
 
 struct frame_table frame_table;
 uint64_t *idle_l4;

@@ -11,16 +11,14 @@
  * that no longer loads becomes the null selector, as under Xen; an LDT
  * selector's descriptor page is mapped into the LDT window first.
  */
-#include "pvkit/domain.h"
+#include "pvkit/context.h"
+#include "pvkit/ldt.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/smp.h"
-#include "pvkit/time.h"
-#include "pvkit/traps.h"
+#include "pvkit/usercopy.h"
+#include "pvkit/vcpu.h"
 #include "pvkit/x86.h"
-
-int load_gs_selector(uint16_t sel);
-int load_data_selectors(uint16_t ds, uint16_t es, uint16_t fs);
 
 /* The FPU reset image, made once on first use: hypervisor lock. */
 static uint8_t reset_fpu[512] __attribute__((aligned(16)));

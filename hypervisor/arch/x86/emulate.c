@@ -17,12 +17,14 @@
  * are fetched through the guest's own mappings with copy_from_guest(), so a
  * bogus RIP is simply "not emulated".
  */
+#include "pvkit/emulate.h"
 #include "pvkit/cpuid.h"
 #include "pvkit/guest_access.h"
+#include "pvkit/guest_walk.h"
 #include "pvkit/hypercall.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
-#include "pvkit/traps.h"
+#include "pvkit/pv_cpu.h"
 #include "pvkit/x86.h"
 
 #define MAX_INSN 15
@@ -187,11 +189,6 @@ bool emulate_invalid_op(struct vcpu *v, struct cpu_regs *regs)
 }
 
 /* --- #GP: privileged instructions --------------------------------------- */
-
-static bool is_canonical(uint64_t va)
-{
-    return (uint64_t)((int64_t)(va << 16) >> 16) == va;
-}
 
 static bool emulate_wrmsr(struct vcpu *v, uint32_t msr, uint64_t value)
 {
@@ -398,20 +395,6 @@ bool emulate_privileged_op(struct vcpu *v, struct cpu_regs *regs)
 
 /* --- #PF: stores into the guest's own page tables ------------------------ */
 
-uint64_t guest_frame_of(uint64_t l4_mfn, uint64_t va)
-{
-    uint64_t mfn = l4_mfn;
-    static const unsigned int shifts[4] = { 39, 30, 21, 12 };
-
-    for (unsigned int i = 0; i < 4; i++) {
-        uint64_t e = ((uint64_t *)frame_page(mfn))[(va >> shifts[i]) & 511];
-        if (!(e & PTE_P))
-            return ~0ull;
-        mfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
-    }
-    return mfn;
-}
-
 static void set_logic_flags(struct cpu_regs *regs, uint64_t result, unsigned int bits)
 {
     const uint64_t cf = 1, pf = 1 << 2, zf = 1 << 6, sf = 1 << 7, of = 1 << 11;
@@ -495,10 +478,9 @@ bool emulate_pt_write(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2)
     struct insn in;
     uint8_t op, op2 = 0;
     bool rip_relative;
-    uint64_t table = guest_frame_of(v->kernel_l4_mfn, cr2), old, new_val, imm = 0;
-    struct frame *f = frame_get(&frame_table, table);
+    uint64_t table, old, new_val, imm = 0;
 
-    if (!f || f->owner != v->domain->id || !frame_is_live_table(f, FRAME_TYPE_L1))
+    if (guest_l1_table_at(v, cr2, &table))
         return false;
     if (!fetch(&in, regs->rip) || !decode_prefixes(&in, &op))
         return false;

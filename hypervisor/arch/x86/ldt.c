@@ -14,8 +14,9 @@
  * at most one reference per page. Every CPU has its own window, 2 MiB apart
  * (ldt_window), touched only by that CPU.
  */
-#include "pvkit/cpu.h"
+#include "pvkit/ldt.h"
 #include "pvkit/guest_access.h"
+#include "pvkit/guest_walk.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/smp.h"
@@ -84,8 +85,8 @@ static int map_ldt_page(struct vcpu *v, unsigned int page)
     uint64_t *l1 = ldt_l1[this_cpu_id()];
     if (l1[page] & PTE_P)
         return 0;
-    uint64_t mfn = guest_frame_of(v->kernel_l4_mfn, v->ldt_base + ((uint64_t)page << PAGE_SHIFT));
-    if (mfn == ~0ull)
+    uint64_t mfn = guest_frame_of(v, v->ldt_base + ((uint64_t)page << PAGE_SHIFT));
+    if (mfn == GUEST_NO_FRAME)
         return -XEN_EFAULT;
     int rc = get_page_and_type(v->domain, mfn, FRAME_TYPE_SEG_DESC);
     if (rc)

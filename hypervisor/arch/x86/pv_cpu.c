@@ -7,19 +7,16 @@
  * RPL 3, descriptors get DPL 3 and may only be code or data segments, and the
  * frames of a GDT must be the guest's own and free of writable mappings.
  */
+#include "pvkit/pv_cpu.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/traps.h"
+#include "pvkit/usercopy.h"
 #include "pvkit/x86.h"
 
 #define ENTRIES_PER_GDT_PAGE (PAGE_SIZE / 8)
-
-static bool is_canonical(uint64_t va)
-{
-    return (uint64_t)((int64_t)(va << 16) >> 16) == va;
-}
 
 /*
  * set_trap_table: a NULL list clears the table; otherwise each listed entry
@@ -161,8 +158,6 @@ long do_iret(struct vcpu *v, const uint64_t args[5])
         v->vcpu_info->evtchn_upcall_mask = !(ctx.rflags & RFLAGS_IF);
     return (long)ctx.rax;
 }
-
-int load_gs_selector(uint16_t sel);
 
 long do_set_segment_base(struct vcpu *v, const uint64_t args[5])
 {

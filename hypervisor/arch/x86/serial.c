@@ -20,6 +20,7 @@
 #define LSR_DATA_READY 0x01
 #define LSR_THR_EMPTY  0x20
 
+/* Set by serial_init at boot, before the APs start; read-only afterwards. */
 static uint16_t uart_base;
 
 void serial_init(uint16_t port)

@@ -159,9 +159,12 @@ extern uint64_t boot_l4[];
 static uint8_t ap_stacks[MAX_CPUS - 1][STACK_SIZE]
     __attribute__((aligned(STACK_SIZE), section(".bss.stack")));
 
-/* The CPU ap_start() is bringing up (one at a time; written by the boot CPU before the
- * INIT/SIPI sequence, read by the AP it wakes). */
-static volatile unsigned int ap_starting;
+/*
+ * The CPU ap_start() is bringing up, one at a time: written by the boot CPU
+ * (holding the lock) before the INIT/SIPI sequence, read without the lock
+ * by the AP it wakes: atomic accesses, ordered by the fence before the IPIs.
+ */
+static unsigned int ap_starting;
 
 void smp_init_boot_cpu(void)
 {
@@ -177,7 +180,7 @@ void ap_start(void);
 /* C entry of an application processor, on its own stack (from boot.S). */
 void ap_start(void)
 {
-    unsigned int cpu = ap_starting;
+    unsigned int cpu = __atomic_load_n(&ap_starting, __ATOMIC_ACQUIRE);
     struct cpu_info *ci = cpu_info_of_stack(ap_stacks[cpu - 1]);
 
     cpu_init(cpu, ci);
@@ -216,7 +219,7 @@ static bool start_ap(unsigned int cpu, uint32_t apic_id)
     uint64_t stack = (uint64_t)cpu_info_of_stack(ap_stacks[cpu - 1]);
 
     *(uint64_t *)(tramp + (ap_trampoline_stack - ap_trampoline)) = stack;
-    ap_starting = cpu;
+    __atomic_store_n(&ap_starting, cpu, __ATOMIC_RELEASE);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     apic_send_ipi(apic_id, ICR_INIT | ICR_LEVEL_TRIGGER | ICR_LEVEL_ASSERT);
     delay_ns(10000000);

@@ -33,10 +33,11 @@
 static uint64_t tsc_hz, boot_tsc, apic_ticks_per_ms;
 static uint32_t scale_mul;
 static int8_t scale_shift;
-static uint32_t boot_wc_sec, boot_wc_nsec;     /* wall clock at system time 0: hypervisor lock */
 static bool tsc_deadline;
 static volatile uint32_t *apic;
-static uint64_t timer_programmings; /* all CPUs; counted under the hypervisor lock */
+/* Hypervisor lock. */
+static uint32_t boot_wc_sec, boot_wc_nsec;     /* wall clock at system time 0 */
+static uint64_t timer_programmings;            /* all CPUs */
 
 uint64_t timer_program_count(void)
 {

@@ -1,13 +1,13 @@
 /*
- * What happens when the CPU enters the hypervisor: exceptions (from a guest or
- * from the hypervisor itself) and SYSCALL, and how guest exceptions reach the
- * guest kernel.
+ * What an exception becomes once arch/x86/entry.c has taken it in: a fault
+ * in the hypervisor itself, or a guest exception emulated or bounced into
+ * the guest kernel; and the bounce itself, which the exit path also uses to
+ * enter the guest's event callback. Everything here runs with the
+ * hypervisor lock held.
  *
  * A fault in the hypervisor is either expected (a guest-access helper, a
  * segment load or IRET with guest-supplied values: resumed at its fixup), a
  * debug trap from a guest's breakpoint registers (ignored), or a bug (panic).
- * Every entry from a guest takes the hypervisor lock (pvkit/smp.h), except a
- * kick with nothing to do but a TLB flush; the exit path drops it.
  *
  * A guest exception is first offered to emulation (forced CPUID, privileged
  * instructions, stores into page tables); otherwise it is bounced to the
@@ -15,9 +15,9 @@
  * (docs/linux-pv-interface.md §5.1). A guest with no handler for it dies.
  */
 #include "pvkit/traps.h"
+#include "pvkit/emulate.h"
 #include "pvkit/guest_access.h"
-#include "pvkit/smp.h"
-#include "pvkit/time.h"
+#include "pvkit/ldt.h"
 #include "pvkit/x86.h"
 
 #define VEC_DB 1
@@ -37,7 +37,7 @@ static const char *const exception_names[32] = {
     "#MC machine check", "#XM SIMD error", "#VE virtualisation", "#CP control protection",
 };
 
-static const char *exception_name(unsigned int vector)
+const char *exception_name(unsigned int vector)
 {
     if (vector < 32 && exception_names[vector])
         return exception_names[vector];
@@ -50,7 +50,7 @@ static bool vector_has_error_code(unsigned int vector)
            vector == 21 || vector == 29 || vector == 30;
 }
 
-static void hypervisor_fault(struct cpu_regs *regs)
+void hypervisor_fault(struct cpu_regs *regs)
 {
     uint64_t fixup = search_exception_table(regs->rip);
     if (fixup && regs->vector != VEC_DB && regs->vector < 32) {
@@ -186,7 +186,7 @@ static bool device_not_available(struct vcpu *v)
     return true;
 }
 
-static void guest_exception(struct vcpu *v, struct cpu_regs *regs)
+void guest_exception(struct vcpu *v, struct cpu_regs *regs)
 {
     unsigned int vector = regs->vector;
 
@@ -224,77 +224,7 @@ static void guest_exception(struct vcpu *v, struct cpu_regs *regs)
     inject_exception(v, regs, vector, vector_has_error_code(vector), regs->error_code);
 }
 
-/*
- * A hardware interrupt. From a guest (lock held) the timer's work runs now;
- * a kick needs nothing more than the exit path it leads to. In the
- * hypervisor, interrupts are on only in the idle halt, without the lock: the
- * idle loop runs the timer's work once it has the lock again.
- */
-static void handle_interrupt(unsigned int vector, bool from_guest)
-{
-    if (vector == SPURIOUS_VECTOR)
-        return;
-    apic_eoi();
-    if (vector != TIMER_VECTOR)
-        return;
-    if (from_guest)
-        timer_interrupt();
-    else
-        __atomic_store_n(&this_cpu()->timer_pending, true, __ATOMIC_RELAXED);
-}
-
-/*
- * A kick that only asked for a TLB flush (or found its work already done)
- * is served without the lock: flush, and straight back to the guest if it
- * has nothing to schedule or deliver. Reading that state without the lock is
- * safe: whoever changes it kicks this CPU again afterwards. Every field read
- * here is written atomically by lock holders and read atomically here
- * (need_resched, vcpu.state, domain.state, vcpu.vcpu_info, the event bits).
- */
-static bool kick_served_without_lock(void)
-{
-    const struct vcpu *v = current_vcpu();
-    serve_flush_request();
-    return !cpu_need_resched(this_cpu()) && v && vcpu_state(v) == VCPU_RUNNABLE &&
-           domain_state(v->domain) == DOMAIN_RUNNING && !vcpu_event_pending(v);
-}
-
-bool handle_exception(struct cpu_regs *regs)
-{
-    bool from_guest = regs->cs & 3;
-
-    /*
-     * NMI, #DF and #MC arrive on IST stacks, where neither the per-CPU data
-     * nor the exit path can be found: none is expected, each is fatal.
-     */
-    if (regs->vector == 2 || regs->vector == 8 || regs->vector == 18) {
-        dump_regs(LOG_ERR, "(pvkit)", regs);
-        panic("%s (%s)", exception_name(regs->vector), from_guest ? "guest" : "hypervisor");
-    }
-    if (regs->vector >= 32 && regs->vector < 256) {
-        if (from_guest && regs->vector == KICK_VECTOR && kick_served_without_lock()) {
-            apic_eoi();
-            return true;
-        }
-        if (from_guest)
-            hv_lock();
-        handle_interrupt(regs->vector, from_guest);
-        return false;
-    }
-    if (!from_guest) {
-        hypervisor_fault(regs);
-        return false;
-    }
-    hv_lock();
-    struct vcpu *v = current_vcpu();
-    /* Its domain may have been shut down from another CPU: just leave (reschedule). */
-    if (v->domain->state == DOMAIN_RUNNING)
-        guest_exception(v, regs);
-    return false;
-}
-
-/* SYSCALL from guest user mode: the guest kernel's syscall callback. */
-static void user_syscall(struct vcpu *v, struct cpu_regs *regs)
+void bounce_user_syscall(struct vcpu *v, struct cpu_regs *regs)
 {
     if (!v->syscall_cb.address) {
         /* As Xen: no callback makes SYSCALL an invalid opcode, at the instruction. */
@@ -303,27 +233,4 @@ static void user_syscall(struct vcpu *v, struct cpu_regs *regs)
         return;
     }
     bounce_to_guest(v, regs, v->syscall_cb.address, false, 0, v->syscall_cb.mask_events);
-}
-
-void handle_syscall(struct cpu_regs *regs)
-{
-    hv_lock();
-    struct vcpu *v = current_vcpu();
-
-    if (v->domain->state != DOMAIN_RUNNING)
-        return;
-    if (v->in_kernel)
-        do_hypercall(v, regs);
-    else
-        user_syscall(v, regs);
-}
-
-/* The IRET back to the guest faulted (bad selector or frame): the guest dies. */
-void bad_guest_iret(void);
-void bad_guest_iret(void)
-{
-    hv_lock(); /* dropped on the way out, which failed */
-    struct vcpu *v = current_vcpu();
-    domain_crash(v->domain, "IRET to the guest faulted (invalid selectors or RIP)",
-                 &get_cpu_info()->guest_regs);
 }

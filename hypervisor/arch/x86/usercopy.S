@@ -2,15 +2,8 @@
  * The one instruction sequence that touches guest memory on the guest's
  * behalf. A fault inside it is recovered through the exception table
  * (__ex_table, searched by handle_exception): execution resumes at the fixup,
- * which reports how many bytes were left uncopied.
- *
- * uint64_t raw_copy(void *dst, const void *src, uint64_t n)
- *   returns 0 on success, else the number of bytes not copied.
- * int load_gs_selector(uint16_t sel)
- *   loads %gs (a guest-supplied selector); returns 0, or -1 if the load
- *   faulted, in which case the null selector is loaded instead.
- * int load_data_selectors(uint16_t ds, uint16_t es, uint16_t fs)
- *   the same for %ds, %es and %fs (the FS base is reloaded by the caller).
+ * which reports the failure. The C declarations and contracts of the
+ * helpers are in pvkit/usercopy.h.
  */
         .text
         .globl raw_copy

@@ -60,6 +60,8 @@ struct boot_info {
 
 /* What the loader told the hypervisor (common/main.c; set once at boot). */
 const struct boot_info *boot_information(void);
+/* The hypervisor's command line without the image name (common/main.c; set once at boot). */
+extern char hypervisor_cmdline[BOOT_CMDLINE_MAX];
 
 /* Translates a physical address of loader data to a pointer we can read. */
 typedef const void *(*phys_reader_fn)(uint64_t phys);

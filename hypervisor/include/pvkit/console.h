@@ -62,4 +62,12 @@ bool ratelimit_ok(struct ratelimit *rl);
 
 __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...);
 
+struct domain;
+/*
+ * Makes the hypervisor the backend of a domU console ring (common/console_ring.c,
+ * holding a writable type reference on the ring frame for the domain's life);
+ * returns the guest's port, or -errno with nothing taken. Hypervisor lock.
+ */
+int console_ring_attach(struct domain *d, uint64_t ring_mfn);
+
 #endif

@@ -1,5 +1,9 @@
 /*
- * Domains and virtual CPUs.
+ * Domains and virtual CPUs: struct domain and struct vcpu, their fields
+ * grouped by what protects them, and the domain life cycle (common/domain.c).
+ * What else happens to a vCPU has its own header: scheduling (sched.h),
+ * runstate and time information (vcpu.h), timers (timer.h), the context
+ * switch (context.h).
  *
  * A domain owns machine frames (recorded in the frame table), a shared_info
  * page and its vCPUs. Its life: built (domain_build.c) -> running ->
@@ -50,7 +54,7 @@ struct vcpu {
 
     /*
      * Hypervisor lock for writers; also read without it by a kick on the CPU
-     * running this vCPU (arch/x86/traps.c: kick_served_without_lock), so
+     * running this vCPU (arch/x86/entry.c: kick_served_without_lock), so
      * written with vcpu_set_state / an atomic store and read there atomically.
      * vcpu_info points into guest memory the guest changes at will: its
      * event bits are read with atomic loads.
@@ -216,81 +220,8 @@ void domain_crash(struct domain *d, const char *why, const struct cpu_regs *regs
  * cpu_info.guest_regs. Call exit_to_guest() afterwards (lock held) to enter it.
  */
 void vcpu_load(struct vcpu *v);
-/*
- * Takes v, loaded on this CPU, off it for good (its domain is being
- * destroyed): LDT window emptied, the hypervisor's page tables loaded, no
- * current vCPU (arch/x86/context.c).
- */
-void context_unload(struct vcpu *v);
-
-/*
- * Called on every exit to the guest, with the hypervisor lock held: schedules,
- * delivers a due event, sanitises the frame and drops the lock. Returns true
- * if SYSRET can be used to leave.
- */
-bool prepare_exit_to_guest(struct cpu_regs *regs);
-
-/*
- * Scheduling (common/schedule.c). A vCPU that blocks or polls is marked and
- * the switch happens on the way out of the hypervisor, so hypercalls that
- * block still return normally (their result is in RAX when the vCPU runs
- * again).
- */
-void vcpu_block(struct vcpu *v);
-/* Blocks until one of the ports is pending or until_ns (if not 0) passes. */
-void vcpu_poll(struct vcpu *v, const evtchn_port_t *ports, unsigned int n, uint64_t until_ns);
-/*
- * Waits for one interrupt with the hypervisor lock dropped, this CPU's
- * timer armed no later than until_ns (if not 0); runs the timer work if the
- * timer fired. Lock held on entry and return.
- */
-void idle_once(uint64_t until_ns);
-/* Makes a blocked vCPU runnable if what it waits for has happened. */
-void vcpu_wake(struct vcpu *v);
-/* Makes a down or blocked vCPU runnable (VCPUOP_up) and finds it a CPU. */
-void vcpu_make_runnable(struct vcpu *v);
-/* Hands runnable vCPU v to a CPU: the one it is loaded on, this one if idle, an idle one. */
-void vcpu_place(struct vcpu *v);
-/* Has the CPU that has v loaded (if any) take a scheduling decision soon. */
-void vcpu_force_reschedule(struct vcpu *v);
-/* Kicks the remote CPU running v, so that it notices a new event. */
-void vcpu_kick(struct vcpu *v);
-/* Asks for a scheduling decision on this CPU's next exit to a guest. */
-void raise_resched(void);
-/* Picks what runs next (on every exit to a guest); idles or powers off if nothing can. */
-void schedule(void);
-void schedule_print_stats(void);
 /* Powers the machine off with the last shut-down domain's reason. */
 __attribute__((noreturn)) void power_off_machine(void);
-/* Moves a vCPU to a RUNSTATE_*, accounting the time and publishing it (if current). */
-void vcpu_set_runstate(struct vcpu *v, int state);
-/* Nanoseconds v has run, including the current stretch if it is running now. */
-uint64_t vcpu_running_time(const struct vcpu *v);
-/* Runstate bookkeeping for a switch from prev (may be NULL) to next. */
-void vcpu_switch_runstate(struct vcpu *prev, struct vcpu *next);
-/* The timer interrupt's scheduling work: time slices, poll timeouts. */
-void schedule_tick(uint64_t now);
-/* The earliest time the scheduler needs CPU `cpu`'s timer (0: none). */
-uint64_t schedule_next_deadline(unsigned int cpu);
-/* Saves the running vCPU's CPU state / loads a vCPU's (arch/x86/context.c). */
-void context_save(struct vcpu *v);
-void context_restore(struct vcpu *prev, struct vcpu *next);
-/* Fills a vCPU's FPU area with the reset state. */
-void fpu_init_state(struct vcpu *v);
-/* Publishes the current pvclock parameters in the vCPU's vcpu_info. */
-void update_vcpu_time(struct vcpu *v);
-/* Arms this CPU's timer for the earliest guest, scheduler or console deadline it serves. */
-void rearm_hardware_timer(void);
-/* Runs expired guest timers (of every vCPU) and re-arms this CPU's timer. */
-void timer_interrupt(void);
-
-/*
- * Makes the hypervisor the backend of a domU console ring (holding a writable
- * type reference on the ring frame for the domain's life); returns the
- * guest's port, or -errno with nothing taken.
- */
-int console_ring_attach(struct domain *d, uint64_t ring_mfn);
-
 /* Prints per-domain statistics. */
 void domain_print_stats(const struct domain *d);
 

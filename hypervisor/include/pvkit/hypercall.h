@@ -10,6 +10,21 @@
 
 #include "pvkit/domain.h"
 
+/*
+ * Runs the hypercall in regs (number in RAX, arguments in RDI, RSI, RDX,
+ * R10, R8) for v, guest kernel mode, lock held: looks the handler up, gives
+ * it the call's budgets, counts it and stores the result in RAX.
+ */
+void do_hypercall(struct vcpu *v, struct cpu_regs *regs);
+
+/*
+ * Charges one page table's validation or release to the running hypercall
+ * piece (mm/pagetype.c; unit tests provide their own); true if its budget
+ * is spent (the caller stops with -XEN_ERESTART). Never true outside a
+ * hypercall.
+ */
+bool table_work_preempt(void);
+
 typedef long hypercall_fn(struct vcpu *v, const uint64_t args[5]);
 
 /*

@@ -68,6 +68,9 @@ void m2p_set(uint64_t mfn, uint64_t pfn);
 /* Copies the hypervisor's L4 slots into a guest L4. */
 void install_hv_l4_slots(uint64_t *l4);
 
+/* The direct-map pointer to a frame's contents (unit tests provide their own). */
+void *frame_page(uint64_t mfn);
+
 /* Highest machine frame number + 1 (the M2P table's size in entries). */
 uint64_t max_mfn(void);
 

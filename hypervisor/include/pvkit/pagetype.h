@@ -117,12 +117,6 @@ int release_pending_tables(struct domain *d);
  * release list (release_pending_tables).
  */
 void abandon_partial_table(struct domain *d, uint64_t mfn);
-/*
- * Provided by the hypercall layer (tests provide their own): charges one
- * table's work to the running hypercall piece; true if its budget is spent
- * (the caller stops with -XEN_ERESTART). Never true outside a hypercall.
- */
-bool table_work_preempt(void);
 /* True if f is a table in use whose entries are all validated (not partial, not released). */
 static inline bool frame_is_live_table(const struct frame *f, enum frame_type type)
 {
@@ -132,13 +126,9 @@ static inline bool frame_is_live_table(const struct frame *f, enum frame_type ty
 /* Checks (and DPL-fixes into *out) one descriptor a guest wants in its GDT/LDT. */
 int check_descriptor(struct domain *d, uint64_t desc, uint64_t *out);
 
-/* The direct-map pointer to a frame's contents (mm/paging.c; tests provide their own). */
-void *frame_page(uint64_t mfn);
 /* Set by mm_init: PTE_NX if the CPU has NX, else 0 (then bit 63 is reserved). */
 extern uint64_t pte_nx_mask;
 /* Set by mm_init: the CPU's physical address width (frames above it are refused). */
 extern unsigned int phys_addr_bits;
-/* Flushes this CPU's non-global TLB entries (a type changed: no stale writable mapping). */
-void flush_tlb_local(void);
 
 #endif

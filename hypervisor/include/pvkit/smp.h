@@ -8,7 +8,7 @@
  *    statistics). A CPU takes it on every entry from a guest and drops it at
  *    the very end of the exit path; the idle loop drops it while halted. The
  *    one exception: a kick that finds nothing to do but a TLB flush is served
- *    without it (arch/x86/traps.c).
+ *    without it (arch/x86/entry.c).
  *    Guests run in parallel, the hypervisor on one CPU at a time. Memory the
  *    guests change concurrently (event bits, vcpu_info) is accessed with
  *    atomic operations, as on one CPU.
@@ -81,7 +81,7 @@ struct percpu {
      * Written by other CPUs, or read without the lock: atomic accesses only
      * (cpu_need_resched / cpu_set_need_resched; __atomic_* on flush_request).
      * need_resched is set by any lock holder and cleared by this CPU under
-     * the lock, and read without it by a kick (arch/x86/traps.c:
+     * the lock, and read without it by a kick (arch/x86/entry.c:
      * kick_served_without_lock). flush_request is set by a lock holder that
      * then waits for this CPU to clear it, which it does with or without the
      * lock (serve_flush_request).
@@ -92,7 +92,7 @@ struct percpu {
     /*
      * This CPU only, set by its timer interrupt while it halts in the idle
      * loop without the lock, consumed after it has the lock again
-     * (idle_once): atomic accesses, as an interrupt writes it.
+     * (idle_once, common/schedule.c): atomic accesses, as an interrupt writes it.
      */
     bool timer_pending;         /* the APIC timer fired while idle */
 

@@ -5,6 +5,7 @@
 #ifndef PVKIT_X86_H
 #define PVKIT_X86_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define MSR_EFER            0xC0000080
@@ -129,9 +130,27 @@ static inline uint64_t rdtsc(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
+/* Flushes this CPU's non-global TLB entries (a CR3 reload). */
+static inline void flush_tlb_local(void)
+{
+    write_cr3(read_cr3());
+}
+
 static inline void invlpg(uint64_t va)
 {
     __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+/* True if va is canonical: bits 63..47 all equal (48-bit virtual addresses). */
+static inline bool is_canonical(uint64_t va)
+{
+    return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
+
+/* Enables interrupts, halts until one has been taken, and disables them again. */
+static inline void wait_for_interrupt(void)
+{
+    __asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 
 static inline void cpu_relax(void)

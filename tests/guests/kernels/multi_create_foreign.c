@@ -10,7 +10,7 @@
  * (shared_info S, the grant frame, then S+3.. which are the p2m pages and
  * the boot region: kernel, start_info, page tables) and lets the build
  * finish. The builder then writes every boot frame's type and counts
- * outright (domain_build.c set_frame_state), over the writable type and
+ * outright (mm/boot_tables.c set_frame_state), over the writable type and
  * the reference our mappings hold: a frame we map writable becomes a
  * validated page table of the new domain. Expected: no frame we still map
  * writable is a live page table of the new domain (we look for its L4,

@@ -9,20 +9,16 @@
  * (flush_tlb_domain); the _LOCAL ones touch this CPU only.
  */
 #include "pvkit/guest_access.h"
+#include "pvkit/guest_walk.h"
 #include "pvkit/hypercall.h"
+#include "pvkit/ldt.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/smp.h"
-#include "pvkit/traps.h"
 #include "pvkit/x86.h"
 #include "public/pvkit.h"
 
 #define MMU_CMD_MASK 3ull
-
-void flush_tlb_local(void)
-{
-    write_cr3(read_cr3());
-}
 
 /*
  * The domain whose frames a batch maps: DOMID_SELF, or (privileged callers
@@ -163,25 +159,6 @@ long do_mmu_update(struct vcpu *v, const uint64_t args[5])
     }
     return batch_end(d, __HYPERVISOR_mmu_update, args, sizeof(struct mmu_update), count, done,
                      done_before, rc);
-}
-
-int guest_l1_entry_of(struct vcpu *v, uint64_t va, uint64_t *l1_mfn, unsigned int *index)
-{
-    uint64_t mfn = v->kernel_l4_mfn;
-    static const unsigned int shifts[3] = { 39, 30, 21 };
-
-    for (unsigned int i = 0; i < 3; i++) {
-        uint64_t e = ((uint64_t *)frame_page(mfn))[(va >> shifts[i]) & 511];
-        if (!(e & PTE_P) || (e & PTE_PS))
-            return -XEN_EINVAL;
-        mfn = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
-    }
-    struct frame *f = frame_get(&frame_table, mfn);
-    if (!f || f->owner != v->domain->id || !frame_is_live_table(f, FRAME_TYPE_L1))
-        return -XEN_EINVAL;
-    *l1_mfn = mfn;
-    *index = L1_INDEX(va);
-    return 0;
 }
 
 /*
