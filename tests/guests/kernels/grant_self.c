@@ -27,7 +27,7 @@
  * mapping unmapped with dev_bus_addr 0 stays (as Xen), with a wrong one is
  * refused, with its own goes; 1100 maps of
  * distinct grants: all succeed, or the refusals are GNTST_no_space after
- * at least 1024 (pvkit's maptrack limit; Xen's is larger), and after all are
+ * at least 1024 (pvkit's old maptrack limit; now 16384, as grant_maptrack checks), and after all are
  * unmapped no entry is left busy.
  */
 #include "traps.h"
