@@ -29,13 +29,11 @@
  * commit_new_port have no dying check) and increase_reservation for the
  * dying B allocates frames to it (memory_op.c populate has none either).
  */
-#define __XEN_TOOLS__ 1
+#include "domctl.h" /* first: it defines __XEN_TOOLS__ */
 #include "evt/evt.h"
 #include "pt.h"
-#include <xen/domctl.h>
 #include <xen/grant_table.h>
 #include <xen/memory.h>
-#include <xen/sysctl.h>
 
 #define MS 1000000ULL
 #define TIMEOUT (20000 * MS)
@@ -49,38 +47,6 @@ struct shared {                 /* the page B grants A */
 static char pool[8][4096] __attribute__((aligned(4096)));
 static struct shared page __attribute__((aligned(4096)));
 
-static long domctl(struct xen_domctl *op)
-{
-    return hypercall3(__HYPERVISOR_domctl, (unsigned long)op, 0, 0);
-}
-
-static long dctl(uint32_t cmd, domid_t dom, struct xen_domctl *op)
-{
-    *op = (struct xen_domctl){ .cmd = cmd, .interface_version = XEN_DOMCTL_INTERFACE_VERSION,
-                               .domain = dom };
-    return domctl(op);
-}
-
-static uint64_t free_pages(void)
-{
-    struct xen_sysctl op = { .cmd = XEN_SYSCTL_physinfo,
-                             .interface_version = XEN_SYSCTL_INTERFACE_VERSION };
-    return hypercall3(__HYPERVISOR_sysctl, (unsigned long)&op, 0, 0) == 0 ?
-           op.u.physinfo.free_pages : 0;
-}
-
-static long gnttab(unsigned int cmd, void *op, unsigned int count)
-{
-    return hypercall3(__HYPERVISOR_grant_table_op, cmd, (unsigned long)op, count);
-}
-
-static void sleep_ms(uint64_t ms)
-{
-    uint64_t end = evt_now() + ms * MS;
-    while (evt_now() < end)
-        hyp_sched_op(SCHEDOP_yield, NULL);
-}
-
 static void role_b(void)
 {
     xen_pfn_t frame = 0;
@@ -91,7 +57,7 @@ static void role_b(void)
     TEST("B: bind to A, exchange events, grant a page, sleep in poll");
     uint64_t end = evt_now() + TIMEOUT;
     while (evt_now() < end && (port = evt_bind_interdomain(0, (evtchn_port_t)a_port)) < 0)
-        sleep_ms(5);
+        evt_sleep_ms(5);
     if (!EXPECT(port > 0))
         return;
     for (unsigned int i = 1; i <= ROUNDS; i++) {
@@ -99,7 +65,7 @@ static void role_b(void)
         EXPECT_EQ(evt_send((evtchn_port_t)port), 0);
     }
     set_xen_guest_handle(st.frame_list, &frame);
-    EXPECT_EQ(gnttab(GNTTABOP_setup_table, &st, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
     EXPECT_EQ(hyp_update_va_mapping((unsigned long)table, (frame << 12) | PTE_DATA_RW,
                                     UVMF_INVLPG), 0);
     page.b_port = (uint64_t)port;
@@ -133,7 +99,7 @@ static void role_a(void)
     uint64_t t = evt_now() + TIMEOUT;
     while (evt_now() < t && evt_status(DOMID_SELF, (evtchn_port_t)port, &es) == 0 &&
            es.status != EVTCHNSTAT_interdomain)
-        sleep_ms(2);
+        evt_sleep_ms(2);
     EXPECT_EQ(es.status, EVTCHNSTAT_interdomain);
     for (unsigned int i = 1; i <= ROUNDS; i++) {
         EXPECT_EQ(evt_send((evtchn_port_t)port), 0);
@@ -143,18 +109,18 @@ static void role_a(void)
     uint64_t end = evt_now() + TIMEOUT;
     while (evt_now() < end) {
         map.status = 0;
-        if (gnttab(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status == GNTST_okay)
+        if (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status == GNTST_okay)
             break;
-        sleep_ms(5);
+        evt_sleep_ms(5);
     }
     if (!EXPECT_EQ(map.status, GNTST_okay))
         return;
     const struct shared *sh = (const struct shared *)pool[1];
     while (!sh->ready && evt_now() < end)
-        sleep_ms(1);
+        evt_sleep_ms(1);
     EXPECT_EQ(sh->ready, 1);
     uint64_t b_port = sh->b_port;
-    sleep_ms(20);       /* B asleep in its poll */
+    evt_sleep_ms(20);       /* B asleep in its poll */
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), 0);
     uint64_t b_pages = op.u.getdomaininfo.tot_pages;
     uint64_t free0 = free_pages();
@@ -187,7 +153,7 @@ static void role_a(void)
     TEST("A: unmap B's page; destroy frees B");
     struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)pool[1],
                                          .handle = map.handle };
-    EXPECT_EQ(gnttab(GNTTABOP_unmap_grant_ref, &un, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
     EXPECT_EQ(un.status, GNTST_okay);
     EXPECT_EQ(pt_map_rw(pool[1]), 0);
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), 0);

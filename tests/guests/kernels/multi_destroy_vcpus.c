@@ -31,13 +31,11 @@
  * pvkit: passes (release_vcpu drops GDT/L4/vcpu_info; LDT windows unmapped
  * at the switch; timers, runstate and pvclock only touch running domains).
  */
-#define __XEN_TOOLS__ 1
+#include "domctl.h" /* first: it defines __XEN_TOOLS__ */
 #include "evt/evt.h"
 #include "pt.h"
-#include <xen/domctl.h>
 #include <xen/grant_table.h>
 #include <xen/memory.h>
-#include <xen/sysctl.h>
 
 #define MS 1000000ULL
 #define TIMEOUT (20000 * MS)
@@ -64,38 +62,6 @@ static struct vcpu_runstate_info rs_page[4096 / sizeof(struct vcpu_runstate_info
 static xen_pfn_t extents[NR_GIVE];
 static volatile int ap_ready;
 static volatile long ap_rc[8];
-
-static long domctl(struct xen_domctl *op)
-{
-    return hypercall3(__HYPERVISOR_domctl, (unsigned long)op, 0, 0);
-}
-
-static long dctl(uint32_t cmd, domid_t dom, struct xen_domctl *op)
-{
-    *op = (struct xen_domctl){ .cmd = cmd, .interface_version = XEN_DOMCTL_INTERFACE_VERSION,
-                               .domain = dom };
-    return domctl(op);
-}
-
-static uint64_t free_pages(void)
-{
-    struct xen_sysctl op = { .cmd = XEN_SYSCTL_physinfo,
-                             .interface_version = XEN_SYSCTL_INTERFACE_VERSION };
-    return hypercall3(__HYPERVISOR_sysctl, (unsigned long)&op, 0, 0) == 0 ?
-           op.u.physinfo.free_pages : 0;
-}
-
-static long gnttab(unsigned int cmd, void *op, unsigned int count)
-{
-    return hypercall3(__HYPERVISOR_grant_table_op, cmd, (unsigned long)op, count);
-}
-
-static void sleep_ms(uint64_t ms)
-{
-    uint64_t end = evt_now() + ms * MS;
-    while (evt_now() < end)
-        hyp_sched_op(SCHEDOP_yield, NULL);
-}
 
 /* Everything a vCPU can make the hypervisor hold; results in ap_rc[cpu*4..]. */
 static long hold_everything(unsigned int cpu)
@@ -149,7 +115,7 @@ static void role_b(void)
 
     TEST("B: hold LDT, GDT, user L4, vcpu_info, runstate, timers on 2 vCPUs; grant A the list");
     set_xen_guest_handle(st.frame_list, &frame);
-    EXPECT_EQ(gnttab(GNTTABOP_setup_table, &st, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
     EXPECT_EQ(hyp_update_va_mapping((unsigned long)table, (frame << 12) | PTE_DATA_RW,
                                     UVMF_INVLPG), 0);
     ldt_page[1] = DESC_DATA;
@@ -205,15 +171,15 @@ static void role_a(void)
     uint64_t end = evt_now() + TIMEOUT;
     while (evt_now() < end) {
         map.status = 0;
-        if (gnttab(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status == GNTST_okay) {
+        if (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status == GNTST_okay) {
             if (__atomic_load_n(&in->magic, __ATOMIC_SEQ_CST) == MAGIC)
                 break;
             struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)pool[1],
                                                  .handle = map.handle };
-            gnttab(GNTTABOP_unmap_grant_ref, &un, 1);
+            hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1);
             map.status = GNTST_general_error;
         }
-        sleep_ms(5);
+        evt_sleep_ms(5);
     }
     if (!EXPECT_EQ(map.status, GNTST_okay))
         return;
@@ -226,7 +192,7 @@ static void role_a(void)
     }
     struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)pool[1],
                                          .handle = map.handle };
-    EXPECT_EQ(gnttab(GNTTABOP_unmap_grant_ref, &un, 1), 0);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
     EXPECT_EQ(un.status, GNTST_okay);
     EXPECT_EQ(pt_map_rw(pool[1]), 0);
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), 0);
@@ -272,7 +238,7 @@ static void role_a(void)
         for (int i = 0; i < 512; i++)
             s[i] = 0x5a5a5a5a00000000ULL | w;
     }
-    sleep_ms(300);
+    evt_sleep_ms(300);
     unsigned int changed = 0;
     for (unsigned int w = 0; w < nw; w++) {
         if (at[w] < 0)
