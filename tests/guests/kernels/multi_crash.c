@@ -10,7 +10,7 @@
  * the machine's status is A's poweroff. The status printed for A's port
  * after B's crash is informational (unbound once B's channels are closed).
  */
-#include "evt/evt.h"
+#include "multi.h"
 
 #define MS 1000000ULL
 
@@ -83,19 +83,11 @@ static void role_b(void)
 
 void test_main(void)
 {
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!multi_setup(NULL, 0))
         return;
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL), 0);
     tport = evt_timer_port();
     EXPECT(tport > 0);        /* 1 in A; B, a domU, has its console on 1 */
-    if (tport <= 0)
-        return;
-    evt_enable();
-    if (evt_cmdline_num("role", 0) == 0)
-        role_a();
-    else
-        role_b();
-    evt_disable();
+    if (tport > 0)
+        multi_roles(1, role_a, role_b);
 }

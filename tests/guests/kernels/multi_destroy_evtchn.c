@@ -30,8 +30,9 @@
  * dying B allocates frames to it (memory_op.c populate has none either).
  */
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
-#include "evt/evt.h"
+#include "multi.h"
 #include "pt.h"
+#include "gnt.h"
 #include <xen/grant_table.h>
 #include <xen/memory.h>
 
@@ -151,10 +152,7 @@ static void role_a(void)
     EXPECT_EQ(evt_close((evtchn_port_t)port), 0);
 
     TEST("A: unmap B's page; destroy frees B");
-    struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)pool[1],
-                                         .handle = map.handle };
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
-    EXPECT_EQ(un.status, GNTST_okay);
+    gnt_unmap_expect(pool[1], map.handle);
     EXPECT_EQ(pt_map_rw(pool[1]), 0);
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), 0);
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), -XEN_ESRCH);
@@ -177,15 +175,6 @@ static void role_a(void)
 
 void test_main(void)
 {
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
-        return;
-    pt_pool_init(pool[4], 4);
-    evt_enable();
-    if (evt_cmdline_num("role", 0) == 0)
-        role_a();
-    else
-        role_b();
-    evt_disable();
+    if (multi_setup(pool[4], 4))
+        multi_roles(1, role_a, role_b);
 }

@@ -27,7 +27,7 @@
  * continuation finds no domain: -ESRCH).
  */
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
-#include "evt/evt.h"
+#include "multi.h"
 #include "pt.h"
 
 #define MS 1000000ULL
@@ -177,15 +177,6 @@ static void role_a(void)
 
 void test_main(void)
 {
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
-        return;
-    pt_pool_init(pool[4], 4);
-    evt_enable();
-    if (evt_cmdline_num("role", 0) == 0)
-        role_a();
-    else
-        role_b();
-    evt_disable();
+    if (multi_setup(pool[4], 4))
+        multi_roles(1, role_a, role_b);
 }

@@ -19,8 +19,9 @@
  * free pages grew by at least B's pages.
  */
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
-#include "evt/evt.h"
+#include "multi.h"
 #include "pt.h"
+#include "gnt.h"
 #include <xen/grant_table.h>
 
 #define MS 1000000ULL
@@ -139,10 +140,7 @@ static void role_a(void)
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), 0);     /* still there: we map a page */
     EXPECT_EQ(op.domain, 1);
     EXPECT(op.u.getdomaininfo.flags & XEN_DOMINF_dying);
-    struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)pool[1],
-                                         .handle = map.handle };
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
-    EXPECT_EQ(un.status, GNTST_okay);
+    gnt_unmap_expect(pool[1], map.handle);
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), 0);
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), -XEN_ESRCH);
     uint64_t free1 = free_pages();
@@ -154,15 +152,6 @@ static void role_a(void)
 
 void test_main(void)
 {
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
-        return;
-    pt_pool_init(pool[4], 4);
-    evt_enable();
-    if (evt_cmdline_num("role", 0) == 0)
-        role_a();
-    else
-        role_b();
-    evt_disable();
+    if (multi_setup(pool[4], 4))
+        multi_roles(1, role_a, role_b);
 }

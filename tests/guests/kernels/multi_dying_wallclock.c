@@ -26,8 +26,9 @@
  * (-ESRCH afterwards).
  */
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
-#include "evt/evt.h"
+#include "multi.h"
 #include "pt.h"
+#include "gnt.h"
 #include <xen/grant_table.h>
 #include <xen/memory.h>
 #include <xen/platform.h>
@@ -151,10 +152,7 @@ static void role_a(void)
     }
 
     TEST("A: unmap B's page; destroy frees B");
-    struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)pool[1],
-                                         .handle = map.handle };
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
-    EXPECT_EQ(un.status, GNTST_okay);
+    gnt_unmap_expect(pool[1], map.handle);
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), 0);
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), -XEN_ESRCH);
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), -XEN_ESRCH);
@@ -163,15 +161,6 @@ static void role_a(void)
 
 void test_main(void)
 {
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
-        return;
-    pt_pool_init(pool[4], 4);
-    evt_enable();
-    if (evt_cmdline_num("role", 0) == 0)
-        role_a();
-    else
-        role_b();
-    evt_disable();
+    if (multi_setup(pool[4], 4))
+        multi_roles(1, role_a, role_b);
 }

@@ -24,6 +24,7 @@
 #include "evt/evt.h"
 #include "pt.h"
 #include "public/pvkit.h"
+#include "gnt.h"
 #include <xen/grant_table.h>
 
 static char pool[4][4096] __attribute__((aligned(4096)));
@@ -96,9 +97,7 @@ void test_main(void)
     EXPECT_EQ(hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1), 0);
     EXPECT_EQ(map.status, GNTST_okay);
     EXPECT_EQ(map.dev_bus_addr >> 12, c.console_mfn);
-    struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)ringwin, .handle = map.handle };
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
-    EXPECT_EQ(un.status, GNTST_okay);
+    gnt_unmap_expect(ringwin, map.handle);
     long lp = evt_bind_interdomain(51, port);
     EXPECT(lp > 0);
     EXPECT_EQ(port_state(51, port, &remote), EVTCHNSTAT_interdomain);
@@ -133,9 +132,7 @@ void test_main(void)
     EXPECT(op.domain == 53 && (op.u.getdomaininfo.flags & XEN_DOMINF_dying));
     EXPECT_EQ(takeover(53, &mfn, &port), -XEN_EINVAL);
     EXPECT_EQ(port_state(DOMID_SELF, (uint32_t)lp, &remote), EVTCHNSTAT_unbound);
-    un = (struct gnttab_unmap_grant_ref){ .host_addr = (unsigned long)ringwin, .handle = map.handle };
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
-    EXPECT_EQ(un.status, GNTST_okay);
+    gnt_unmap_expect(ringwin, map.handle);
     EXPECT_EQ(evt_close((evtchn_port_t)lp), 0);
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 53, &op), 0);
     EXPECT(dctl(XEN_DOMCTL_getdomaininfo, 53, &op) != 0 || op.domain != 53);
