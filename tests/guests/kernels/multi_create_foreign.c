@@ -84,16 +84,10 @@ static void ap_round(int r)
     domid_t id = r == 1 ? ID_A : ID_B;
     char (*win)[4096] = r == 1 ? win_a : win_b;
     struct xen_domctl op;
-    uint64_t end = evt_now() + 20000 * MS, s = 0;
+    uint64_t s = 0;
 
-    while (evt_now() < end) {
-        op = (struct xen_domctl){ .cmd = XEN_DOMCTL_getdomaininfo, .domain = id,
-                                  .interface_version = XEN_DOMCTL_INTERFACE_VERSION };
-        if (hyp_domctl(&op) == 0 && op.domain == id) {
-            s = op.u.getdomaininfo.shared_info_frame;
-            break;
-        }
-    }
+    if (create_poll_domain(id, 20000 * MS, &op))
+        s = op.u.getdomaininfo.shared_info_frame;
     /* Busy with another domctl: it is still building. */
     ap_seen_building = dctl(XEN_DOMCTL_pausedomain, id, &op) == -XEN_EBUSY;
     uint64_t max_mfn = (uint64_t)hyp_memory_op(XENMEM_maximum_ram_page, NULL) + 1;
@@ -162,10 +156,7 @@ static int looks_like_l4(const uint64_t *p, const uint64_t *our_l4)
 
 void test_main(void)
 {
-    if (evt_cmdline_num("role", 0) == 1) {
-        guest_printf("multi_create_foreign child\n");
-        guest_shutdown(SHUTDOWN_poweroff);
-    }
+    create_child_exit("multi_create_foreign child");
     TEST("setup: vCPU 1 up");
     EXPECT_EQ(evt_init(), 0);
     if (!evt_shared || !EXPECT(guest_start_info->mod_len > 4096))
@@ -178,15 +169,10 @@ void test_main(void)
     if (!ap_ready)
         return;
     const uint64_t *our_l4 = pt_va_of_mfn(pt_cur_l4_mfn);
-    {
-        const start_info_t *si = guest_start_info;
-        uint64_t base = (uint64_t)si->pt_base - ((uint64_t)si->pt_base & 0x3fffffffull);
-        uint64_t our_si = ((uint64_t)si - base) >> 12;
-        uint64_t kend = our_si - (si->nr_pages * 8 + 4095) / 4096 - (si->mod_len + 4095) / 4096;
-        child_si_pfn = kend + ((uint64_t)CHILD_KB / 4 * 8 + 4095) / 4096;
-        guest_printf("     our start_info at pfn %lx, the child's expected at %lx\n",
-                     (unsigned long)our_si, (unsigned long)child_si_pfn);
-    }
+    uint64_t our_si;
+    child_si_pfn = create_child_si_pfn(CHILD_KB, &our_si);
+    guest_printf("     our start_info at pfn %lx, the child's expected at %lx\n",
+                 (unsigned long)our_si, (unsigned long)child_si_pfn);
     EXPECT(our_l4 != NULL);
     struct xen_domctl op;
 

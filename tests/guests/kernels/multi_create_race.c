@@ -106,10 +106,7 @@ static long evt_dom_exc = -1;
 
 void test_main(void)
 {
-    if (evt_cmdline_num("role", 0) == 1) {
-        guest_printf("multi_create_race child\n");
-        guest_shutdown(SHUTDOWN_poweroff);
-    }
+    create_child_exit("multi_create_race child");
     TEST("setup: a copy of our image, the fields to flip, vCPU 1 up");
     EXPECT_EQ(evt_init(), 0);
     uint64_t len = guest_start_info->mod_len;

@@ -21,9 +21,8 @@
  * Holds on pvkit at ae004f8 (the first run's off-by-one was that maptrack page).
  */
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
-#include "evt/evt.h"
+#include "create.h"
 #include "pt.h"
-#include "public/pvkit.h"
 #include "gnt.h"
 #include <xen/grant_table.h>
 
@@ -66,10 +65,7 @@ static int port_state(domid_t id, uint32_t port, uint32_t *remote)
 
 void test_main(void)
 {
-    if (evt_cmdline_num("role", 0) == 1) {
-        guest_printf("multi_takeover_edges child\n");
-        guest_shutdown(SHUTDOWN_poweroff);
-    }
+    create_child_exit("multi_takeover_edges child");
     TEST("setup");
     EXPECT_EQ(evt_init(), 0);
     if (!evt_shared)

@@ -58,4 +58,50 @@ static inline int create_run_to_shutdown(long dom_exc, domid_t id)
     }
 }
 
+/*
+ * The child's side of the kernels whose children only have to run: if our
+ * command line has role=1, prints LINE (and a newline) and powers off,
+ * never returning; otherwise returns at once.
+ */
+static inline void create_child_exit(const char *line)
+{
+    if (evt_cmdline_num("role", 0) == 1) {
+        guest_printf("%s\n", line);
+        guest_shutdown(SHUTDOWN_poweroff);
+    }
+}
+
+/*
+ * For a vCPU racing a create on another: polls XEN_DOMCTL_getdomaininfo of
+ * domain id without yielding until it exists (it may be still building) or
+ * timeout_ns has passed. Returns 1 with its info in *op, or 0.
+ */
+static inline int create_poll_domain(domid_t id, uint64_t timeout_ns, struct xen_domctl *op)
+{
+    uint64_t end = evt_now() + timeout_ns;
+
+    while (evt_now() < end)
+        if (dctl(XEN_DOMCTL_getdomaininfo, id, op) == 0 && op->domain == id)
+            return 1;
+    return 0;
+}
+
+/*
+ * The pfn of start_info in a child of kb KiB built from our own image
+ * (boot_layout.c: kernel, its p2m, then start_info): our kernel's end,
+ * found from our own start_info's pfn less our p2m and initrd pages, plus
+ * the child's p2m pages. Our own start_info's pfn goes to *our_si if not NULL.
+ */
+static inline uint64_t create_child_si_pfn(uint64_t kb, uint64_t *our_si)
+{
+    const start_info_t *si = guest_start_info;
+    uint64_t base = (uint64_t)si->pt_base - ((uint64_t)si->pt_base & 0x3fffffffull);
+    uint64_t si_pfn = ((uint64_t)si - base) >> 12;
+    uint64_t kend = si_pfn - (si->nr_pages * 8 + 4095) / 4096 - (si->mod_len + 4095) / 4096;
+
+    if (our_si)
+        *our_si = si_pfn;
+    return kend + (kb / 4 * 8 + 4095) / 4096;
+}
+
 #endif
