@@ -146,11 +146,7 @@ static void role_a(void)
 
     TEST("A: map B's ring (grant 0); the hypervisor drains it");
     uint64_t end = evt_now() + TIMEOUT;
-    while (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
-           evt_now() < end) {
-        evt_sleep_ms(5);
-        map.status = 0;
-    }
+    gnt_map_retry(&map, end);
     if (!EXPECT_EQ(map.status, GNTST_okay))
         return;
     while (ring->out_cons < sizeof(before) - 1 && evt_now() < end)

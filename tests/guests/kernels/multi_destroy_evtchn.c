@@ -50,8 +50,6 @@ static struct shared page __attribute__((aligned(4096)));
 
 static void role_b(void)
 {
-    xen_pfn_t frame = 0;
-    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1 };
     struct grant_entry_v1 *table = (struct grant_entry_v1 *)pool[0];
     long a_port = evt_cmdline_num("aport", 1), port = -1;
 
@@ -65,14 +63,9 @@ static void role_b(void)
         EXPECT_EQ(evt_wait((evtchn_port_t)port, i + 1, 2000 * MS), 1); /* +1: bind-time event */
         EXPECT_EQ(evt_send((evtchn_port_t)port), 0);
     }
-    set_xen_guest_handle(st.frame_list, &frame);
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
-    EXPECT_EQ(hyp_update_va_mapping((unsigned long)table, (frame << 12) | PTE_DATA_RW,
-                                    UVMF_INVLPG), 0);
+    gnt_setup_expect(table);
     page.b_port = (uint64_t)port;
-    table[REF].domid = 0;
-    table[REF].frame = (uint32_t)pt_mfn_of(&page);
-    __atomic_store_n(&table[REF].flags, (uint16_t)GTF_permit_access, __ATOMIC_SEQ_CST);
+    gnt_permit(table, REF, 0, &page);
     struct vcpu_set_periodic_timer per = { .period_ns = 1 * MS };
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_set_periodic_timer, 0, &per), 0);
     page.ready = 1;

@@ -64,13 +64,6 @@ static struct grant_entry_v1 *own_table(void)
     return (struct grant_entry_v1 *)pool[0];
 }
 
-static void grant(struct grant_entry_v1 *t, unsigned int ref, domid_t to, const void *va)
-{
-    t[ref].domid = to;
-    t[ref].frame = (uint32_t)pt_mfn_of(va);
-    __atomic_store_n(&t[ref].flags, (uint16_t)GTF_permit_access, __ATOMIC_SEQ_CST);
-}
-
 static void role_b(void)
 {
     struct status *s = (struct status *)page;
@@ -80,7 +73,7 @@ static void role_b(void)
     TEST("B: grant A the status page");
     if (!EXPECT(table != NULL))
         return;
-    grant(table, REF_B, 0, page);
+    gnt_permit(table, REF_B, 0, page);
 
     TEST("B: build the tree, pin X, map A's G into X (contains_pte)");
     for (unsigned long i = 0; i < NR_L1; i++)
@@ -102,11 +95,7 @@ static void role_b(void)
         .host_addr = pt_ma_of(&l1s[0][511]), .flags = GNTMAP_host_map | GNTMAP_contains_pte,
         .ref = REF_G, .dom = 0 };
     uint64_t end = evt_now() + TIMEOUT;
-    while (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
-           evt_now() < end) {
-        evt_sleep_ms(5);
-        map.status = 0;
-    }
+    gnt_map_retry(&map, end);
     EXPECT_EQ(map.status, GNTST_okay);
     s->phase = 1;
 
@@ -134,13 +123,9 @@ static void role_a(void)
     TEST("A: grant G to B, map B's status page");
     if (!EXPECT(table != NULL))
         return;
-    grant(table, REF_G, 1, gpage);
+    gnt_permit(table, REF_G, 1, gpage);
     uint64_t end = evt_now() + TIMEOUT;
-    while (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
-           evt_now() < end) {
-        evt_sleep_ms(5);
-        map.status = 0;
-    }
+    gnt_map_retry(&map, end);
     if (!EXPECT_EQ(map.status, GNTST_okay))
         return;
     while (s->phase < 1 && evt_now() < end)

@@ -110,15 +110,10 @@ void evt_ap_main(unsigned long cpu)
 
 static void role_b(void)
 {
-    xen_pfn_t frame = 0;
-    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1 };
     struct grant_entry_v1 *table = (struct grant_entry_v1 *)pool[0];
 
     TEST("B: hold LDT, GDT, user L4, vcpu_info, runstate, timers on 2 vCPUs; grant A the list");
-    set_xen_guest_handle(st.frame_list, &frame);
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
-    EXPECT_EQ(hyp_update_va_mapping((unsigned long)table, (frame << 12) | PTE_DATA_RW,
-                                    UVMF_INVLPG), 0);
+    xen_pfn_t frame = gnt_setup_expect(table);
     ldt_page[1] = DESC_DATA;
     EXPECT_EQ(pt_map_ro(ldt_page), 0);
     EXPECT_EQ(pt_map_ro(gdt_page), 0);
@@ -138,9 +133,7 @@ static void role_b(void)
     info_page.mfn[5] = pt_mfn_of(user_l4);
     info_page.mfn[6] = frame;
     info_page.nr = 7;
-    table[REF].domid = 0;
-    table[REF].frame = (uint32_t)pt_mfn_of(&info_page);
-    __atomic_store_n(&table[REF].flags, (uint16_t)GTF_permit_access, __ATOMIC_SEQ_CST);
+    gnt_permit(table, REF, 0, &info_page);
     __atomic_store_n(&info_page.magic, MAGIC, __ATOMIC_SEQ_CST);
     uint64_t end = evt_now() + 4 * TIMEOUT;
     while (evt_now() < end) {

@@ -39,19 +39,12 @@ static uint8_t page[4096] __attribute__((aligned(4096)));
 static void role_b(void)
 {
     struct beat *b = (struct beat *)page;
-    xen_pfn_t frame = 0;
-    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1 };
     struct grant_entry_v1 *table = (struct grant_entry_v1 *)pool[0];
     struct xen_domctl op;
 
     TEST("B: grant the heartbeat page to A and beat until told to stop");
-    set_xen_guest_handle(st.frame_list, &frame);
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
-    EXPECT_EQ(hyp_update_va_mapping((unsigned long)table, (frame << 12) | PTE_DATA_RW,
-                                    UVMF_INVLPG), 0);
-    table[REF].domid = 0;
-    table[REF].frame = (uint32_t)pt_mfn_of(page);
-    __atomic_store_n(&table[REF].flags, (uint16_t)GTF_permit_access, __ATOMIC_SEQ_CST);
+    gnt_setup_expect(table);
+    gnt_permit(table, REF, 0, page);
     uint64_t end = evt_now() + 4 * TIMEOUT;
     while (!b->stop && evt_now() < end) {
         b->count++;
@@ -100,11 +93,7 @@ static void role_a(void)
 
     TEST("A: map B's heartbeat; pause and unpause B");
     uint64_t end = evt_now() + TIMEOUT;
-    while (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
-           evt_now() < end) {
-        evt_sleep_ms(5);
-        map.status = 0;
-    }
+    gnt_map_retry(&map, end);
     if (!EXPECT_EQ(map.status, GNTST_okay))
         return;
     EXPECT(beat_moves(b));

@@ -44,18 +44,11 @@ static xen_pfn_t extents[NR_GIVE];
 
 static void role_b(void)
 {
-    xen_pfn_t frame = 0;
-    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1 };
     struct grant_entry_v1 *table = (struct grant_entry_v1 *)pool[0];
 
     TEST("B: grant A a page and run until destroyed");
-    set_xen_guest_handle(st.frame_list, &frame);
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
-    EXPECT_EQ(hyp_update_va_mapping((unsigned long)table, (frame << 12) | PTE_DATA_RW,
-                                    UVMF_INVLPG), 0);
-    table[REF].domid = 0;
-    table[REF].frame = (uint32_t)pt_mfn_of(page);
-    __atomic_store_n(&table[REF].flags, (uint16_t)GTF_permit_access, __ATOMIC_SEQ_CST);
+    gnt_setup_expect(table);
+    gnt_permit(table, REF, 0, page);
     uint64_t end = evt_now() + 4 * TIMEOUT;
     while (evt_now() < end) {
         (*(volatile uint64_t *)page)++;
@@ -102,11 +95,7 @@ static void role_a(void)
     guest_printf("     B: shared_info frame %lx, %lu pages\n", (unsigned long)s_mfn,
                  (unsigned long)op.u.getdomaininfo.tot_pages);
     uint64_t end = evt_now() + TIMEOUT;
-    while (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
-           evt_now() < end) {
-        evt_sleep_ms(5);
-        map.status = 0;
-    }
+    gnt_map_retry(&map, end);
     if (!EXPECT_EQ(map.status, GNTST_okay))
         return;
     for (unsigned long i = 0; i < NR_GIVE; i++)
