@@ -24,7 +24,7 @@
  * trip and the number slower than 1 ms are printed either way. The setup
  * and the stop of vCPU 1 may use hypercalls; only the timed loop must not.
  */
-#include "evt/evt.h"
+#include "evt/spin.h"
 
 #define MS 1000000ULL
 #define ROUNDS 10000
@@ -36,11 +36,6 @@ static volatile unsigned long ping __attribute__((aligned(64)));
 static volatile unsigned long pong __attribute__((aligned(64)));
 static volatile unsigned long ap_seen __attribute__((aligned(64)));
 static volatile int ap_ready, ap_stop, ap_stopped;
-
-static inline void cpu_relax(void)
-{
-    __asm__ volatile("pause" ::: "memory");
-}
 
 /* vCPU 1: answers every new ping until told to stop, then downs itself. */
 void evt_ap_main(unsigned long cpu)

@@ -46,7 +46,7 @@
  * has its own software TLB, so without the hypervisor's flush vCPU 1 really
  * keeps storing into the pinned table.
  */
-#include "evt/evt.h"
+#include "evt/spin.h"
 #include "pt.h"
 #include "traps.h"
 
@@ -112,11 +112,6 @@ static int pf_hook(struct trap_frame *f)
     return 0;
 }
 
-static inline void cpu_relax(void)
-{
-    __asm__ volatile("pause" ::: "memory");
-}
-
 static inline uint64_t marker(unsigned long n)
 {
     return 2 * (1 + n % 2047);                  /* even, 2..4094: not present, no address */
@@ -172,41 +167,6 @@ quit:
         hyp_vcpu_op(VCPUOP_down, (unsigned int)cpu, NULL);
 }
 
-static int spin_for(volatile unsigned long *v, unsigned long want, uint64_t timeout_ns)
-{
-    uint64_t end = evt_now() + timeout_ns;
-
-    while (__atomic_load_n(v, __ATOMIC_ACQUIRE) != want) {
-        if (evt_now() >= end)
-            return 0;
-        cpu_relax();
-    }
-    return 1;
-}
-
-/* 1 if vCPU 1's heartbeat moves within WINDOW of system time. */
-static int heartbeat_moves(void)
-{
-    unsigned long h = heartbeat;
-    uint64_t t0 = evt_now();
-
-    for (;;) {
-        int moved = heartbeat != h;
-        uint64_t t = evt_now();
-
-        if (moved)
-            return t - t0 < WINDOW;
-        if (t - t0 >= WINDOW)
-            return 0;
-        cpu_relax();
-    }
-}
-
-static uint64_t pte_of(const void *page, uint64_t flags)
-{
-    return ((uint64_t)pt_mfn_of(page) << 12) | flags;
-}
-
 struct tally {
     unsigned int tries, counted, not_before, not_after, slow, no_after_attempts;
     unsigned int violations, wrong_contents, changed_after_pin, errors, lost, bad_start;
@@ -251,7 +211,7 @@ static int attempt(struct tally *t)
         return 0;
     }
     t0 = evt_now();
-    before = heartbeat_moves();
+    before = counter_moves(&heartbeat, WINDOW);
     if (!before) {
         t->not_before++;
         if (!stop_round()) {
@@ -261,11 +221,11 @@ static int attempt(struct tally *t)
         return 1;
     }
     /* X read-only, no flush anywhere; then at once make P an L1 table. */
-    rc = hyp_update_va_mapping(x, pte_of(pframe, PTE_DATA_RO), UVMF_NONE);
+    rc = hyp_update_va_mapping(x, pt_pte(pframe, PTE_DATA_RO), UVMF_NONE);
     long prc = rc ? -1 : pt_pin(1, pframe);
     at_pin = ((const volatile uint64_t *)ralias)[1];
     __atomic_store_n(&pinned_seq, seq, __ATOMIC_RELEASE);
-    after = heartbeat_moves();
+    after = counter_moves(&heartbeat, WINDOW);
     t1 = evt_now();
     uint64_t hold_end = evt_now() + HOLD;
     while (evt_now() < hold_end)
@@ -308,7 +268,7 @@ static int attempt(struct tally *t)
     /* Back to: P untyped, X writable, P zero. */
     if (!prc && pt_unpin(pframe) != 0)
         t->errors++;
-    if (hyp_update_va_mapping(x, pte_of(pframe, PTE_DATA_RW), UVMF_INVLPG | UVMF_ALL) != 0)
+    if (hyp_update_va_mapping(x, pt_pte(pframe, PTE_DATA_RW), UVMF_INVLPG | UVMF_ALL) != 0)
         t->errors++;
     for (int i = 0; i < 512; i++)
         ((volatile uint64_t *)pframe)[i] = 0;
@@ -338,7 +298,7 @@ static int settle(void)
     if (!spin_for(&started_seq, seq, 5000 * MS))
         return -1;
     while (evt_now() - start < SETTLE_MAX) {
-        if (!heartbeat_moves()) {
+        if (!counter_moves(&heartbeat, WINDOW)) {
             stalls++;
         } else if (++seen == SEEN) {
             guest_printf("     vCPU 1 seen running alongside vCPU 0 after %lu us "
@@ -369,7 +329,7 @@ void test_main(void)
         return;
     EXPECT(pt_entry(x, 1) != NULL);
     EXPECT(pt_entry((unsigned long)ralias, 1) != NULL);
-    EXPECT_EQ(hyp_update_va_mapping((unsigned long)ralias, pte_of(pframe, PTE_DATA_RO),
+    EXPECT_EQ(hyp_update_va_mapping((unsigned long)ralias, pt_pte(pframe, PTE_DATA_RO),
                                     UVMF_INVLPG | UVMF_ALL), 0);
     ((volatile uint64_t *)pframe)[1] = 0x1234;
     EXPECT_EQ(((volatile uint64_t *)ralias)[1], 0x1234);
@@ -421,6 +381,6 @@ void test_main(void)
     while (hyp_vcpu_op(VCPUOP_is_up, 1, NULL) != 0 && evt_now() < end)
         hyp_sched_op(SCHEDOP_yield, NULL);
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
-    EXPECT_EQ(hyp_update_va_mapping((unsigned long)ralias, pte_of(ralias, PTE_DATA_RW),
+    EXPECT_EQ(hyp_update_va_mapping((unsigned long)ralias, pt_pte(ralias, PTE_DATA_RW),
                                     UVMF_INVLPG | UVMF_ALL), 0);
 }

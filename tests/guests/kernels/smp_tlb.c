@@ -46,7 +46,7 @@
  * 4.17 and pvkit: every round), without judging it (a hypervisor may flush
  * more than asked).
  */
-#include "evt/evt.h"
+#include "evt/spin.h"
 #include "pt.h"
 
 #define MS 1000000ULL
@@ -94,11 +94,6 @@ static const char *const method_name[NR_METHODS] = {
     "control: update_va_mapping UVMF_INVLPG (local only)",
 };
 
-static inline void cpu_relax(void)
-{
-    __asm__ volatile("pause" ::: "memory");
-}
-
 static inline uint64_t read_x(void)
 {
     return *(volatile uint64_t *)win;
@@ -142,42 +137,6 @@ quit:
         hyp_vcpu_op(VCPUOP_down, (unsigned int)cpu, NULL);
 }
 
-/* Spins until *V == WANT or TIMEOUT_NS passes (no hypercall); 1 if reached. */
-static int spin_for(volatile unsigned long *v, unsigned long want, uint64_t timeout_ns)
-{
-    uint64_t end = evt_now() + timeout_ns;
-
-    while (__atomic_load_n(v, __ATOMIC_ACQUIRE) != want) {
-        if (evt_now() >= end)
-            return 0;
-        cpu_relax();
-    }
-    return 1;
-}
-
-/* 1 if vCPU 1's heartbeat moves within WINDOW of system time. */
-static int heartbeat_moves(void)
-{
-    unsigned long h = heartbeat;
-    uint64_t t0 = evt_now();
-
-    for (;;) {
-        int moved = heartbeat != h;
-        uint64_t t = evt_now();
-
-        if (moved)
-            return t - t0 < WINDOW;
-        if (t - t0 >= WINDOW)
-            return 0;
-        cpu_relax();
-    }
-}
-
-static uint64_t pte_of(const void *page)
-{
-    return ((uint64_t)pt_mfn_of(page) << 12) | PTE_DATA_RW;
-}
-
 /* Points X at PAGE with method M; the first failing hypercall's result. */
 static long remap(enum method m, const void *page)
 {
@@ -187,19 +146,19 @@ static long remap(enum method m, const void *page)
 
     switch (m) {
     case UVA_INVLPG_ALL:
-        return hyp_update_va_mapping(va, pte_of(page), UVMF_INVLPG | UVMF_ALL);
+        return hyp_update_va_mapping(va, pt_pte(page, PTE_DATA_RW), UVMF_INVLPG | UVMF_ALL);
     case UVA_FLUSH_ALL:
-        return hyp_update_va_mapping(va, pte_of(page), UVMF_TLB_FLUSH | UVMF_ALL);
+        return hyp_update_va_mapping(va, pt_pte(page, PTE_DATA_RW), UVMF_TLB_FLUSH | UVMF_ALL);
     case UVA_INVLPG_MULTI:
-        return hyp_update_va_mapping(va, pte_of(page), UVMF_INVLPG | UVMF_MULTI | mask_flags);
+        return hyp_update_va_mapping(va, pt_pte(page, PTE_DATA_RW), UVMF_INVLPG | UVMF_MULTI | mask_flags);
     case UVA_FLUSH_MULTI:
-        return hyp_update_va_mapping(va, pte_of(page), UVMF_TLB_FLUSH | UVMF_MULTI | mask_flags);
+        return hyp_update_va_mapping(va, pt_pte(page, PTE_DATA_RW), UVMF_TLB_FLUSH | UVMF_MULTI | mask_flags);
     case CONTROL_LOCAL:
-        return hyp_update_va_mapping(va, pte_of(page), UVMF_INVLPG | UVMF_LOCAL);
+        return hyp_update_va_mapping(va, pt_pte(page, PTE_DATA_RW), UVMF_INVLPG | UVMF_LOCAL);
     default:
         break;
     }
-    rc = pt_mmu1(pt_entry_ma(va, 1), pte_of(page));
+    rc = pt_mmu1(pt_entry_ma(va, 1), pt_pte(page, PTE_DATA_RW));
     if (rc)
         return rc;
     switch (m) {
@@ -250,7 +209,7 @@ static int attempt(enum method m, struct tally *t)
     if (prime_rc != 0 || primed_val != want_old)
         t->bad_prime++;
     t0 = evt_now();
-    before = heartbeat_moves();
+    before = counter_moves(&heartbeat, WINDOW);
     if (!before) {
         t->not_before++;
         return 1;                               /* vCPU 1 re-primes next time */
@@ -260,7 +219,7 @@ static int attempt(enum method m, struct tally *t)
         guest_printf("     %s: %ld\n", method_name[m], rc);
         t->errors++;
         /* mmu_update may have gone through before the flush failed. */
-        if ((*pt_entry((unsigned long)win, 1) & PTE_MFN) == (pte_of(next) & PTE_MFN))
+        if ((*pt_entry((unsigned long)win, 1) & PTE_MFN) == (pt_pte(next, PTE_DATA_RW) & PTE_MFN))
             cur = next;
         return 1;
     }
@@ -271,7 +230,7 @@ static int attempt(enum method m, struct tally *t)
     mine = read_x();
     if (mine != want_new)
         t->local_stale++;
-    after = heartbeat_moves();
+    after = counter_moves(&heartbeat, WINDOW);
     t1 = evt_now();
     __atomic_store_n(&go_seq, seq, __ATOMIC_RELEASE);
     if (!spin_for(&done_seq, seq, 5000 * MS)) {
@@ -321,7 +280,7 @@ static int settle(void)
     if (!spin_for(&primed_seq, seq, 5000 * MS))
         return -1;
     while (evt_now() - start < SETTLE_MAX) {
-        if (!heartbeat_moves()) {
+        if (!counter_moves(&heartbeat, WINDOW)) {
             stalls++;
         } else if (++seen == SEEN) {
             guest_printf("     vCPU 1 seen running alongside vCPU 0 after %lu us "
@@ -382,7 +341,7 @@ void test_main(void)
     *(volatile uint64_t *)frame_a = MARK_A;
     *(volatile uint64_t *)frame_b = MARK_B;
     EXPECT(pt_entry(va, 1) != NULL);
-    EXPECT_EQ(hyp_update_va_mapping(va, pte_of(frame_a), UVMF_INVLPG | UVMF_ALL), 0);
+    EXPECT_EQ(hyp_update_va_mapping(va, pt_pte(frame_a, PTE_DATA_RW), UVMF_INVLPG | UVMF_ALL), 0);
     EXPECT_EQ(read_x(), MARK_A);
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
     if (!EXPECT_EQ(evt_start_ap(1, &ap_ready), 0))
@@ -403,5 +362,5 @@ void test_main(void)
     while (hyp_vcpu_op(VCPUOP_is_up, 1, NULL) != 0 && evt_now() < end)
         hyp_sched_op(SCHEDOP_yield, NULL);
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
-    EXPECT_EQ(hyp_update_va_mapping(va, pte_of(win), UVMF_INVLPG | UVMF_ALL), 0);
+    EXPECT_EQ(hyp_update_va_mapping(va, pt_pte(win, PTE_DATA_RW), UVMF_INVLPG | UVMF_ALL), 0);
 }

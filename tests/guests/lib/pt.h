@@ -89,6 +89,12 @@ unsigned long pt_foreign_mfn(void);
  */
 shared_info_t *pt_map_shared_info(void);
 
+/* An L1 entry mapping our page VA with FLAGS (PTE_DATA_RW, ...). */
+static inline uint64_t pt_pte(const void *va, uint64_t flags)
+{
+    return ((uint64_t)pt_mfn_of(va) << 12) | flags;
+}
+
 /* The pin command for LEVEL (1..4). */
 static inline unsigned int pt_pin_cmd(int level)
 {
