@@ -277,41 +277,16 @@ static int attempt(struct tally *t)
     return 1;
 }
 
-static unsigned long runnable_us(unsigned int cpu)
-{
-    struct vcpu_runstate_info info;
-
-    if (hyp_vcpu_op(VCPUOP_get_runstate_info, cpu, &info))
-        return 0;
-    return (unsigned long)(info.time[RUNSTATE_runnable] / 1000);
-}
-
 /* Waits until vCPU 1 is seen running alongside (as smp_tlb); 1, 0, or -1 if lost. */
 static int settle(void)
 {
-    uint64_t start = evt_now();
-    unsigned int stalls = 0, seen = 0;
-    int r = 0;
+    int r;
 
     seq++;
     __atomic_store_n(&cmd_seq, seq, __ATOMIC_RELEASE);
     if (!spin_for(&started_seq, seq, 5000 * MS))
         return -1;
-    while (evt_now() - start < SETTLE_MAX) {
-        if (!counter_moves(&heartbeat, WINDOW)) {
-            stalls++;
-        } else if (++seen == SEEN) {
-            guest_printf("     vCPU 1 seen running alongside vCPU 0 after %lu us "
-                         "(%u stalls of its heartbeat first)\n",
-                         (unsigned long)((evt_now() - start) / 1000), stalls);
-            r = 1;
-            break;
-        }
-    }
-    if (!r)
-        guest_printf("     vCPU 1 seen running alongside vCPU 0 only %u times in %lu ms "
-                     "(%u stalls): no parallel vCPUs (or a host too busy to run both QEMU "
-                     "vCPU threads)?\n", seen, (unsigned long)(SETTLE_MAX / MS), stalls);
+    r = seen_alongside(&heartbeat, WINDOW, SEEN, SETTLE_MAX);
     if (!stop_round())
         return -1;
     return r;

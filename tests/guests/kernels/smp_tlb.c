@@ -251,16 +251,6 @@ static int attempt(enum method m, struct tally *t)
     return 1;
 }
 
-/* Time vCPU CPU has spent runnable (waiting for a physical CPU), in us. */
-static unsigned long runnable_us(unsigned int cpu)
-{
-    struct vcpu_runstate_info info;
-
-    if (hyp_vcpu_op(VCPUOP_get_runstate_info, cpu, &info))
-        return 0;
-    return (unsigned long)(info.time[RUNSTATE_runnable] / 1000);
-}
-
 /*
  * Primes vCPU 1 and waits until its heartbeat has been seen moving within
  * WINDOW SEEN times, giving up after SETTLE_MAX. On one physical CPU that
@@ -272,28 +262,11 @@ static unsigned long runnable_us(unsigned int cpu)
  */
 static int settle(void)
 {
-    uint64_t start = evt_now();
-    unsigned int stalls = 0, seen = 0;
-
     seq++;
     __atomic_store_n(&cmd_seq, seq, __ATOMIC_RELEASE);
     if (!spin_for(&primed_seq, seq, 5000 * MS))
         return -1;
-    while (evt_now() - start < SETTLE_MAX) {
-        if (!counter_moves(&heartbeat, WINDOW)) {
-            stalls++;
-        } else if (++seen == SEEN) {
-            guest_printf("     vCPU 1 seen running alongside vCPU 0 after %lu us "
-                         "(%u stalls of its heartbeat first)\n",
-                         (unsigned long)((evt_now() - start) / 1000), stalls);
-            return 1;
-        }
-    }
-    guest_printf("     vCPU 1 seen running alongside vCPU 0 only %u times in %lu ms "
-                 "(%u stalls of its heartbeat): no parallel vCPUs (or a host too busy "
-                 "to run both QEMU vCPU threads)?\n", seen,
-                 (unsigned long)(SETTLE_MAX / MS), stalls);
-    return 0;
+    return seen_alongside(&heartbeat, WINDOW, SEEN, SETTLE_MAX);
 }
 
 /* Runs method M until ROUNDS rounds counted or TRIES tried; 0 if vCPU 1 is lost. */

@@ -29,6 +29,7 @@
  */
 #include "traps.h"
 #include "pt.h"
+#include "seg.h"
 
 #define UCODE_VA  0x400000UL
 #define USTACK_VA 0x401000UL
@@ -108,15 +109,6 @@ static unsigned long sys_kernel_gs, sys_user_page_faults, sys_frame_addr;
 static unsigned long uva(const char *label)
 {
     return UCODE_VA + (unsigned long)(label - user_blob);
-}
-
-/* Reads %gs:0. */
-static unsigned long read_gs0(void)
-{
-    unsigned long v;
-
-    __asm__ volatile("mov %%gs:0, %0" : "=r"(v));
-    return v;
 }
 
 /* Builds and pins the user L4 and installs it with NEW_USER_BASEPTR. */

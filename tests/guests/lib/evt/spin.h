@@ -46,4 +46,45 @@ static inline int counter_moves(const volatile unsigned long *counter, uint64_t 
     }
 }
 
+/*
+ * Watches *COUNTER (bumped by another vCPU) for up to MAX ns until it has
+ * been seen moving within WINDOW WANT times: the other vCPU runs alongside
+ * this one. Prints how long that took, or how often it was seen, and
+ * returns 1 if seen WANT times, else 0. On one physical CPU it never is
+ * (this vCPU would have to be descheduled and back within WINDOW while the
+ * other burns a whole slice); on a busy host it may take a while.
+ */
+static inline int seen_alongside(const volatile unsigned long *counter, uint64_t window,
+                                 unsigned int want, uint64_t max)
+{
+    uint64_t start = evt_now();
+    unsigned int stalls = 0, seen = 0;
+
+    while (evt_now() - start < max) {
+        if (!counter_moves(counter, window)) {
+            stalls++;
+        } else if (++seen == want) {
+            guest_printf("     vCPU 1 seen running alongside vCPU 0 after %lu us "
+                         "(%u stalls of its heartbeat first)\n",
+                         (unsigned long)((evt_now() - start) / 1000), stalls);
+            return 1;
+        }
+    }
+    guest_printf("     vCPU 1 seen running alongside vCPU 0 only %u times in %lu ms "
+                 "(%u stalls of its heartbeat): no parallel vCPUs (or a host too busy "
+                 "to run both QEMU vCPU threads)?\n", seen,
+                 (unsigned long)(max / 1000000), stalls);
+    return 0;
+}
+
+/* Time vCPU CPU has spent runnable (waiting for a physical CPU), in us; 0 if unknown. */
+static inline unsigned long runnable_us(unsigned int cpu)
+{
+    struct vcpu_runstate_info info;
+
+    if (hyp_vcpu_op(VCPUOP_get_runstate_info, cpu, &info))
+        return 0;
+    return (unsigned long)(info.time[RUNSTATE_runnable] / 1000);
+}
+
 #endif
