@@ -16,21 +16,6 @@
 
 static long tport;
 
-/* Sleeps NS with the single-shot timer and SCHEDOP_block. */
-static void sleep_ns(uint64_t ns)
-{
-    unsigned int c = evt_count[tport];
-    struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = evt_now() + ns };
-
-    hyp_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
-    while (evt_count[tport] == c) {
-        evt_disable();
-        if (evt_count[tport] == c)
-            hyp_sched_op(SCHEDOP_block, NULL);
-        evt_enable();
-    }
-}
-
 static void role_a(void)
 {
     evtchn_status_t st;
@@ -48,7 +33,7 @@ static void role_a(void)
     TEST("A: B crashes; A goes on");
     end = evt_now() + 1000 * MS;
     do {
-        sleep_ns(10 * MS);
+        evt_block_ns(tport, 10 * MS);
         EXPECT_EQ(evt_status(DOMID_SELF, (evtchn_port_t)p, &st), 0);
     } while (st.status == EVTCHNSTAT_interdomain && evt_now() < end);
     guest_printf("     A's port after B's crash: status %u (%s)\n", st.status,
@@ -58,7 +43,7 @@ static void role_a(void)
     EXPECT_EQ(evt_send((evtchn_port_t)p), 0);
     t0 = evt_now();
     for (i = 0; i < 20; i++)
-        sleep_ns(10 * MS);
+        evt_block_ns(tport, 10 * MS);
     EXPECT(evt_now() - t0 >= 200 * MS);
     guest_printf("     A: 20 sleeps of 10 ms after the crash took %lu ms\n",
                  (unsigned long)((evt_now() - t0) / MS));

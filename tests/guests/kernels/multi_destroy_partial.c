@@ -76,19 +76,7 @@ static void role_b(void)
     gnt_permit(table, REF_B, 0, page);
 
     TEST("B: build the tree, pin X, map A's G into X (contains_pte)");
-    for (unsigned long i = 0; i < NR_L1; i++)
-        for (int j = 0; j < 511; j++)
-            l1s[i][j] = ((uint64_t)pt_mfn_of(data_page) << 12) | PTE_DATA_RO;
-    for (unsigned long i = 0; i < NR_L2; i++)
-        for (int j = 0; j < 512; j++)
-            l2s[i][j] = ((uint64_t)pt_mfn_of(l1s[i * 512 + j]) << 12) | PTE_TABLE;
-    for (unsigned long i = 0; i < NR_L2; i++)
-        l3[i] = ((uint64_t)pt_mfn_of(l2s[i]) << 12) | PTE_TABLE;
-    for (unsigned long i = 0; i < NR_L1; i++)
-        bad += pt_map_ro(l1s[i]) != 0;
-    for (unsigned long i = 0; i < NR_L2; i++)
-        bad += pt_map_ro(l2s[i]) != 0;
-    bad += pt_map_ro(l3) != 0;
+    bad += pt_build_tree(l1s, 511, l2s, NR_L2, l3, data_page);
     EXPECT_EQ(bad, 0);
     EXPECT_EQ(pt_pin(1, l1s[0]), 0);
     struct gnttab_map_grant_ref map = {

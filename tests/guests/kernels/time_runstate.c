@@ -26,21 +26,6 @@ static struct vcpu_runstate_info snap(void)
     return c;
 }
 
-/* Sleeps NS with the single-shot timer and SCHEDOP_block. */
-static void sleep_ns(uint64_t ns)
-{
-    unsigned int c = evt_count[tport];
-    struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = evt_now() + ns };
-
-    hyp_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
-    while (evt_count[tport] == c) {
-        evt_disable();
-        if (evt_count[tport] == c)
-            hyp_sched_op(SCHEDOP_block, NULL);
-        evt_enable();
-    }
-}
-
 void test_main(void)
 {
     struct vcpu_register_runstate_memory_area area = { .addr.v = &rs };
@@ -69,7 +54,7 @@ void test_main(void)
                  (unsigned long)a.time[2], (unsigned long)a.time[3]);
 
     TEST("a 50 ms block is counted as blocked time");
-    sleep_ns(50 * MS);
+    evt_block_ns(tport, 50 * MS);
     b = snap();
     EXPECT_EQ(b.state, RUNSTATE_running);
     EXPECT(b.state_entry_time > a.state_entry_time);
@@ -84,7 +69,7 @@ void test_main(void)
     end = evt_now() + 50 * MS;
     while (evt_now() < end)
         __asm__ volatile("pause");
-    sleep_ns(MS);                               /* a state change publishes it */
+    evt_block_ns(tport, MS);                               /* a state change publishes it */
     b = snap();
     EXPECT(b.time[RUNSTATE_running] >= a.time[RUNSTATE_running] + 40 * MS);
     guest_printf("     running +%lu us\n",
@@ -104,7 +89,7 @@ void test_main(void)
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_get_runstate_info, 0, NULL), -XEN_EFAULT);
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_register_runstate_memory_area, 0, NULL), -XEN_EFAULT);
     /* Still updated after the refused calls. */
-    sleep_ns(MS);
+    evt_block_ns(tport, MS);
     EXPECT(snap().state_entry_time > a.state_entry_time);
     evt_disable();
 }

@@ -89,6 +89,15 @@ unsigned long pt_foreign_mfn(void);
  */
 shared_info_t *pt_map_shared_info(void);
 
+/*
+ * Fills a three-level tree below L3: NR_L2 L2s (512 entries each, every one
+ * naming an L1) and NR_L2 * 512 L1s, each with its first L1_ENTRIES entries
+ * mapping DATA read-only; then remaps every table read-only (not pinned).
+ * Returns how many of those remaps failed.
+ */
+unsigned long pt_build_tree(uint64_t (*l1s)[512], int l1_entries, uint64_t (*l2s)[512],
+                            unsigned long nr_l2, uint64_t *l3, const void *data);
+
 /* An L1 entry mapping our page VA with FLAGS (PTE_DATA_RW, ...). */
 static inline uint64_t pt_pte(const void *va, uint64_t flags)
 {

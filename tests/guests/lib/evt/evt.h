@@ -151,6 +151,12 @@ int evt_block_until(evtchn_port_t port, unsigned int target, uint64_t timeout_ns
  * on evt_stacks[CPU], on our current L4, with our callbacks. */
 void evt_ap_context(struct vcpu_guest_context *ctx, unsigned int cpu);
 
+/*
+ * Sleeps NS: arms vCPU 0's single-shot timer and blocks (SCHEDOP_block,
+ * events enabled) until an event arrives on TPORT, the timer's VIRQ port.
+ */
+void evt_block_ns(long tport, uint64_t ns);
+
 /* Yields for MS milliseconds. */
 void evt_sleep_ms(uint64_t ms);
 

@@ -47,6 +47,70 @@ static inline int counter_moves(const volatile unsigned long *counter, uint64_t 
 }
 
 /*
+ * Posts command number ++*SEQ in *CMD for the other vCPU and spins until it
+ * acknowledges that number in *ACK or TIMEOUT_NS passes; 1 if it did.
+ */
+static inline int post_and_wait(unsigned long *seq, volatile unsigned long *cmd,
+                                volatile unsigned long *ack, uint64_t timeout_ns)
+{
+    ++*seq;
+    __atomic_store_n(cmd, *seq, __ATOMIC_RELEASE);
+    return spin_for(ack, *seq, timeout_ns);
+}
+
+/*
+ * The other side of post_and_wait: spins until *CMD differs from SEQ (the
+ * last command taken; commands are numbered from 1) and returns the new
+ * number, or returns 0 once *QUIT is set.
+ */
+static inline unsigned long wait_cmd(unsigned long seq, volatile unsigned long *cmd,
+                                     volatile int *quit)
+{
+    unsigned long s;
+
+    while ((s = __atomic_load_n(cmd, __ATOMIC_ACQUIRE)) == seq) {
+        if (__atomic_load_n(quit, __ATOMIC_ACQUIRE))
+            return 0;
+        cpu_relax();
+    }
+    return s;
+}
+
+/* Sets *STOPPED and takes this vCPU (number CPU) down for good. */
+static inline __attribute__((noreturn)) void vcpu_park(unsigned long cpu, volatile int *stopped)
+{
+    __atomic_store_n(stopped, 1, __ATOMIC_SEQ_CST);
+    for (;;)
+        hyp_vcpu_op(VCPUOP_down, (unsigned int)cpu, NULL);
+}
+
+/*
+ * Tells vCPU CPU to stop (*QUIT = 1) and checks, 5 s at most each, that it
+ * set *STOPPED (vcpu_park) and that it is down (VCPUOP_is_up 0): two checks.
+ */
+static inline void stop_ap_expect(volatile int *quit, volatile int *stopped, unsigned int cpu)
+{
+    __atomic_store_n(quit, 1, __ATOMIC_SEQ_CST);
+    EXPECT(evt_wait_flag(stopped, 5000 * 1000000ULL));
+    uint64_t end = evt_now() + 5000 * 1000000ULL;
+    while (hyp_vcpu_op(VCPUOP_is_up, cpu, NULL) != 0 && evt_now() < end)
+        hyp_sched_op(SCHEDOP_yield, NULL);
+    EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, cpu, NULL), 0);
+}
+
+/*
+ * Checks that COUNTED, the rounds in which vCPU 1 was seen running
+ * alongside, reached WANT; says why that may fail if not. One check.
+ */
+static inline void expect_rounds(unsigned int counted, unsigned int want)
+{
+    if (counted < want)
+        guest_printf("     too few rounds with vCPU 1 seen running alongside vCPU 0: no "
+                     "parallel vCPUs (or a host too busy to run both QEMU vCPU threads)?\n");
+    EXPECT_EQ(counted, want);
+}
+
+/*
  * Watches *COUNTER (bumped by another vCPU) for up to MAX ns until it has
  * been seen moving within WINDOW WANT times: the other vCPU runs alongside
  * this one. Prints how long that took, or how often it was seen, and
