@@ -82,9 +82,7 @@ void test_main(void)
     if (!evt_shared)
         return;
     bench_tsc_init(evt_shared);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL), 0);
-    tp = evt_timer_port();
-    EXPECT(tp > 0);
+    tp = evt_timer_only();
     if (tp <= 0)
         return;
     tport = (evtchn_port_t)tp;

@@ -63,9 +63,7 @@ void evt_ap_main(unsigned long cpu)
     struct xen_domctl op;
     uint64_t s = 0;
 
-    __atomic_store_n(&ap_ready, 1, __ATOMIC_SEQ_CST);
-    while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
-        __asm__ volatile("pause");
+    create_ap_ready_go(&ap_ready, &go);
     if (create_poll_domain(ID, 20000 * MS, &op))
         s = op.u.getdomaininfo.shared_info_frame;
     if (s) {
@@ -90,14 +88,6 @@ void evt_ap_main(unsigned long cpu)
     __atomic_store_n(&ap_done, 1, __ATOMIC_SEQ_CST);
     for (;;)
         hyp_sched_op(SCHEDOP_block, NULL);
-}
-
-static int looks_like_l4(const uint64_t *p, const uint64_t *our_l4)
-{
-    for (unsigned int i = 256; i < 272; i++)
-        if (our_l4[i] && p[i] == our_l4[i])
-            return 1;
-    return 0;
 }
 
 void test_main(void)
@@ -138,7 +128,7 @@ void test_main(void)
         unsigned int hits = 0;
         for (unsigned int k = 0; k < 512; k++)
             hits += (p[k] & PTE_P) != 0;
-        if (looks_like_l4(p, our_l4)) {
+        if (create_looks_like_l4(p, our_l4)) {
             l4s++;
             guest_printf("     our frame %lx, mapped writable, is d%u's L4\n", take[i], ID);
         } else if (hits > 8) {

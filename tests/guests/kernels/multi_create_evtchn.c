@@ -41,9 +41,7 @@ void evt_ap_main(unsigned long cpu)
     (void)cpu;
     struct xen_domctl op;
 
-    __atomic_store_n(&ap_ready, 1, __ATOMIC_SEQ_CST);
-    while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
-        __asm__ volatile("pause");
+    create_ap_ready_go(&ap_ready, &go);
     if (create_poll_domain(ID, 20000 * MS, &op)) {
         struct evtchn_alloc_unbound au = { .dom = ID, .remote_dom = 0 };
         if (hypercall3(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound,

@@ -145,15 +145,6 @@ static void create_op(struct xen_domctl *op, domid_t id)
     create_child_op(op, id, CHILD_KB, "multi_create_foreign role=1");
 }
 
-/* Does page p (one of our windows) look like a PV L4 (the hypervisor's slots, as ours)? */
-static int looks_like_l4(const uint64_t *p, const uint64_t *our_l4)
-{
-    for (unsigned int i = 256; i < 272; i++)
-        if (our_l4[i] && p[i] == our_l4[i])
-            return 1;
-    return 0;
-}
-
 void test_main(void)
 {
     create_child_exit("multi_create_foreign child");
@@ -193,7 +184,7 @@ void test_main(void)
         if (!ap_frame[i])
             continue;
         const uint64_t *p = (const uint64_t *)win_a[i];
-        if (looks_like_l4(p, our_l4)) {
+        if (create_looks_like_l4(p, our_l4)) {
             l4s++;
             guest_printf("     frame %lx, mapped writable by us, is d%u's L4\n",
                          (unsigned long)ap_frame[i], ID_A);
@@ -203,7 +194,7 @@ void test_main(void)
         for (unsigned int k = 0; k < 512; k++)
             if ((p[k] & PTE_P) && ((p[k] & PTE_MFN) >> 12) - ap_frame[0] < (uint64_t)CHILD_KB)
                 hits++;
-        if (hits > 8 && !looks_like_l4(p, our_l4)) {
+        if (hits > 8 && !create_looks_like_l4(p, our_l4)) {
             tables++;
             guest_printf("     frame %lx, mapped writable by us, is a table of d%u (%u entries)\n",
                          (unsigned long)ap_frame[i], ID_A, hits);

@@ -40,9 +40,7 @@ void evt_ap_main(unsigned long cpu)
     (void)cpu;
     struct xen_domctl op;
 
-    __atomic_store_n(&ap_ready, 1, __ATOMIC_SEQ_CST);
-    while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
-        __asm__ volatile("pause");
+    create_ap_ready_go(&ap_ready, &go);
     if (create_poll_domain(ID, 20000 * MS, &op)) {
         struct sched_remote_shutdown rs = { .domain_id = ID, .reason = SHUTDOWN_reboot };
         ap_rc = hyp_sched_op(SCHEDOP_remote_shutdown, &rs);

@@ -149,10 +149,7 @@ static void role_a(void)
     EXPECT_EQ(pt_map_rw(pool[1]), 0);
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), 0);
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), -XEN_ESRCH);
-    uint64_t free1 = free_pages();
-    guest_printf("     free pages %lu -> %lu (B had %lu)\n", (unsigned long)free0,
-                 (unsigned long)free1, (unsigned long)b_pages);
-    EXPECT(free1 >= free0 + b_pages);
+    expect_pages_back(free0, b_pages);
     au = (struct evtchn_alloc_unbound){ .dom = 1, .remote_dom = 0 };
     EXPECT_EQ(hyp_evtchn_op(EVTCHNOP_alloc_unbound, &au), -XEN_ESRCH);
 

@@ -140,10 +140,7 @@ static void role_a(void)
         guest_printf("     B still there: domain %u flags 0x%x tot_pages %lu\n", op.domain,
                      op.u.getdomaininfo.flags, (unsigned long)op.u.getdomaininfo.tot_pages);
     EXPECT_EQ(rc, -XEN_ESRCH);
-    uint64_t free1 = free_pages();
-    guest_printf("     free pages %lu -> %lu (B had %lu)\n", (unsigned long)free0,
-                 (unsigned long)free1, (unsigned long)b_pages);
-    EXPECT(free1 >= free0 + b_pages);
+    expect_pages_back(free0, b_pages);
     EXPECT_EQ(table[REF_G].flags & (GTF_reading | GTF_writing), 0);
     EXPECT_EQ(pt_map_ro(gpage), 0);
     EXPECT_EQ(pt_pin(1, gpage), 0);

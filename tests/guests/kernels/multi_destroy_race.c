@@ -166,10 +166,7 @@ static void role_a(void)
     op = (struct xen_domctl){ .cmd = XEN_DOMCTL_getdomaininfo,
                               .interface_version = XEN_DOMCTL_INTERFACE_VERSION, .domain = 1 };
     EXPECT_EQ(hypercall3(__HYPERVISOR_domctl, (unsigned long)&op, 0, 0), -XEN_ESRCH);
-    uint64_t free1 = free_pages();
-    guest_printf("     free pages %lu -> %lu (B had %lu)\n", (unsigned long)free0,
-                 (unsigned long)free1, (unsigned long)b_pages);
-    EXPECT(free1 >= free0 + b_pages);
+    expect_pages_back(free0, b_pages);
     uint64_t beat = ap_beat;
     evt_sleep_ms(50);
     EXPECT(ap_beat != beat);

@@ -56,13 +56,6 @@ static void role_b(void)
     }
 }
 
-static long reservation(unsigned int cmd, unsigned long n)
-{
-    struct xen_memory_reservation r = { .nr_extents = n, .extent_order = 0, .domid = DOMID_SELF };
-    set_xen_guest_handle(r.extent_start, extents);
-    return hyp_memory_op(cmd, &r);
-}
-
 static void hostile_pointers(void)
 {
     struct xen_domctl op;
@@ -100,7 +93,7 @@ static void role_a(void)
         return;
     for (unsigned long i = 0; i < NR_GIVE; i++)
         extents[i] = p2m[nr - 1 - i];  /* the top of our memory: not mapped */
-    EXPECT_EQ(reservation(XENMEM_decrease_reservation, NR_GIVE), NR_GIVE);
+    EXPECT_EQ(hyp_self_reservation(XENMEM_decrease_reservation, extents, NR_GIVE), NR_GIVE);
 
     TEST("A: destroy the running B (left dying: we map its page)");
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), 0);
@@ -111,7 +104,7 @@ static void role_a(void)
     EXPECT_EQ(dctl(XEN_DOMCTL_unpausedomain, 1, &op), -XEN_EINVAL);
 
     TEST("A: take memory back until we own B's old shared_info; settime64 leaves it alone");
-    long got = reservation(XENMEM_increase_reservation, NR_GIVE);
+    long got = hyp_self_reservation(XENMEM_increase_reservation, extents, NR_GIVE);
     EXPECT_EQ(got, NR_GIVE);
     long at = -1;
     for (long i = 0; i < got; i++)

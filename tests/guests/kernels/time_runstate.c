@@ -36,9 +36,7 @@ void test_main(void)
     EXPECT_EQ(evt_init(), 0);
     if (!evt_shared)
         return;
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL), 0);
-    tport = evt_timer_port();
-    EXPECT(tport > 0);
+    tport = evt_timer_only();
     if (tport <= 0)
         return;
     evt_enable();

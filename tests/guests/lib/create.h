@@ -72,6 +72,17 @@ static inline void create_child_exit(const char *line)
 }
 
 /*
+ * The start of vCPU 1 in the kernels that race a create from vCPU 0: sets
+ * *READY and spins until vCPU 0 sets *GO (just before it creates).
+ */
+static inline void create_ap_ready_go(volatile int *ready, volatile int *go)
+{
+    __atomic_store_n(ready, 1, __ATOMIC_SEQ_CST);
+    while (!__atomic_load_n(go, __ATOMIC_ACQUIRE))
+        __asm__ volatile("pause");
+}
+
+/*
  * For a vCPU racing a create on another: polls XEN_DOMCTL_getdomaininfo of
  * domain id without yielding until it exists (it may be still building) or
  * timeout_ns has passed. Returns 1 with its info in *op, or 0.
@@ -82,6 +93,18 @@ static inline int create_poll_domain(domid_t id, uint64_t timeout_ns, struct xen
 
     while (evt_now() < end)
         if (dctl(XEN_DOMCTL_getdomaininfo, id, op) == 0 && op->domain == id)
+            return 1;
+    return 0;
+}
+
+/*
+ * 1 if page P (a frame of a child, mapped by us) looks like a PV L4 made by
+ * the hypervisor: one of the hypervisor's slots 256-271 equals ours in OUR_L4.
+ */
+static inline int create_looks_like_l4(const uint64_t *p, const uint64_t *our_l4)
+{
+    for (unsigned int i = 256; i < 272; i++)
+        if (our_l4[i] && p[i] == our_l4[i])
             return 1;
     return 0;
 }

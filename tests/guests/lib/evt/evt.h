@@ -129,6 +129,19 @@ uint64_t evt_rdtsc(void);
  * -errno. */
 long evt_timer_port(void);
 
+/* Stops this vCPU's periodic timer and binds VIRQ_TIMER (evt_timer_port),
+ * for kernels that arm the single-shot timer alone: two checks (the stop
+ * returned 0, the port > 0). Returns the port or -errno. */
+static inline long evt_timer_only(void)
+{
+    long port;
+
+    EXPECT_EQ(hyp_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL), 0);
+    port = evt_timer_port();
+    EXPECT(port > 0);
+    return port;
+}
+
 /*
  * Waits until evt_count[PORT] >= TARGET or TIMEOUT_NS elapsed: events
  * masked around the check, SCHEDOP_poll on PORT with the deadline as its
