@@ -77,9 +77,7 @@ void test_main(void)
     uint64_t total;
     long tp;
 
-    TEST("setup: shared_info, event callback, VIRQ_TIMER, loopback pair");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: shared_info, event callback, VIRQ_TIMER, loopback pair"))
         return;
     bench_tsc_init(evt_shared);
     tp = evt_timer_only();

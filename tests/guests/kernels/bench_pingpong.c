@@ -118,9 +118,7 @@ void test_main(void)
 {
     long role = evt_cmdline_num("role", 0);
 
-    TEST("setup: shared_info, event callback, VIRQ_TIMER");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: shared_info, event callback, VIRQ_TIMER"))
         return;
     if (role == 0)
         bench_tsc_init(evt_shared);

@@ -114,9 +114,7 @@ static void test_pending_cleared_on_close(void)
 
 void test_main(void)
 {
-    TEST("setup: shared_info, event callback, two vCPUs");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: shared_info, event callback, two vCPUs"))
         return;
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
     evt_enable();

@@ -33,7 +33,7 @@ static void role_a(void)
     TEST("A: B crashes; A goes on");
     end = evt_now() + 1000 * MS;
     do {
-        evt_block_ns(tport, 10 * MS);
+        evt_sleep_until(tport, evt_now() + 10 * MS);
         EXPECT_EQ(evt_status(DOMID_SELF, (evtchn_port_t)p, &st), 0);
     } while (st.status == EVTCHNSTAT_interdomain && evt_now() < end);
     guest_printf("     A's port after B's crash: status %u (%s)\n", st.status,
@@ -43,7 +43,7 @@ static void role_a(void)
     EXPECT_EQ(evt_send((evtchn_port_t)p), 0);
     t0 = evt_now();
     for (i = 0; i < 20; i++)
-        evt_block_ns(tport, 10 * MS);
+        evt_sleep_until(tport, evt_now() + 10 * MS);
     EXPECT(evt_now() - t0 >= 200 * MS);
     guest_printf("     A: 20 sleeps of 10 ms after the crash took %lu ms\n",
                  (unsigned long)((evt_now() - t0) / MS));

@@ -317,9 +317,7 @@ void test_main(void)
 {
     if (evt_cmdline_num("role", 0) == 1)
         child();
-    TEST("setup: our own image is the initrd");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared || !EXPECT(guest_start_info->mod_len > 4096))
+    if (!create_setup("setup: our own image is the initrd"))
         return;
     pt_pool_init(pool[4], 4);
     evt_enable();

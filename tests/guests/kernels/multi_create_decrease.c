@@ -93,9 +93,7 @@ void evt_ap_main(unsigned long cpu)
 void test_main(void)
 {
     create_child_exit("multi_create_decrease child");
-    TEST("setup: room for 5 more frames of ours, vCPU 1 up");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared || !EXPECT(guest_start_info->mod_len > 4096))
+    if (!create_setup("setup: room for 5 more frames of ours, vCPU 1 up"))
         return;
     pt_pool_init(pool, 4);
     for (unsigned int i = 0; i < NPT; i++)

@@ -64,9 +64,7 @@ static void create_op(struct xen_domctl *op)
 void test_main(void)
 {
     create_child_exit("multi_create_evtchn child");
-    TEST("setup: vCPU 1 up");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared || !EXPECT(guest_start_info->mod_len > 4096))
+    if (!create_setup("setup: vCPU 1 up"))
         return;
     pt_pool_init(pool, 4);
     win[0] = 1;

@@ -148,9 +148,7 @@ static void create_op(struct xen_domctl *op, domid_t id)
 void test_main(void)
 {
     create_child_exit("multi_create_foreign child");
-    TEST("setup: vCPU 1 up");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared || !EXPECT(guest_start_info->mod_len > 4096))
+    if (!create_setup("setup: vCPU 1 up"))
         return;
     pt_pool_init(pool, 4);
     /* Touch the windows so their L1 entries exist and are ours. */

@@ -48,9 +48,7 @@ void test_main(void)
 {
     if (evt_cmdline_num("role", 0) == 1)
         flood();
-    TEST("setup: a child that floods the console");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared || !EXPECT(guest_start_info->mod_len > 4096))
+    if (!create_setup("setup: a child that floods the console"))
         return;
     struct xen_domctl op;
     create_child_op(&op, 0, 8192, "multi_create_logflood role=1");

@@ -66,9 +66,7 @@ static int log_has(const char *s)
 void test_main(void)
 {
     create_child_exit("multi_create_rshut child ran");
-    TEST("setup: vCPU 1 up");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared || !EXPECT(guest_start_info->mod_len > 4096))
+    if (!create_setup("setup: vCPU 1 up"))
         return;
     EXPECT_EQ(evt_start_ap(1, &ap_ready), 0);
     if (!ap_ready)

@@ -151,9 +151,7 @@ void test_main(void)
 
     rounds = evt_cmdline_num("rounds", 100);
     guest_printf("     role %ld, rounds %ld\n", role, rounds);
-    TEST("setup: shared_info, event callback, VIRQ_TIMER");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: shared_info, event callback, VIRQ_TIMER"))
         return;
     evt_timer_only();
     evt_enable();

@@ -66,9 +66,7 @@ static int port_state(domid_t id, uint32_t port, uint32_t *remote)
 void test_main(void)
 {
     create_child_exit("multi_takeover_edges child");
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup"))
         return;
     pt_pool_init(pool, 4);
     ringwin[0] = 1;

@@ -57,9 +57,7 @@ void test_main(void)
 {
     long rc;
 
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup"))
         return;
     for (unsigned int n = 1; n < NCPU; n++)
         EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, n, NULL), 0);

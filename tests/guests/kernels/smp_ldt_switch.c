@@ -92,9 +92,7 @@ void test_main(void)
 {
     unsigned long reads = 0, wrong = 0, last_wrong = 0;
 
-    TEST("setup: an LDT with a data descriptor, two spinning vCPUs");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: an LDT with a data descriptor, two spinning vCPUs"))
         return;
     ldt[1] = DESC_DATA;
     EXPECT_EQ(pt_map_ro(ldt), 0);

@@ -95,9 +95,7 @@ void test_main(void)
     uint64_t elapsed = 0;
     unsigned long done;
 
-    TEST("setup: bring up vCPU 1 spinning on shared memory");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: bring up vCPU 1 spinning on shared memory"))
         return;
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
     if (!EXPECT_EQ(evt_start_ap(1, &ap_ready), 0))

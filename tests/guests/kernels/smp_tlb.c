@@ -292,9 +292,7 @@ void test_main(void)
 {
     unsigned long va = (unsigned long)win;
 
-    TEST("setup: X -> frame A, vCPU 1 up and spinning");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: X -> frame A, vCPU 1 up and spinning"))
         return;
     *(volatile uint64_t *)frame_a = MARK_A;
     *(volatile uint64_t *)frame_b = MARK_B;

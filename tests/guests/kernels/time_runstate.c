@@ -32,9 +32,7 @@ void test_main(void)
     struct vcpu_runstate_info a, b, info;
     uint64_t end;
 
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup"))
         return;
     tport = evt_timer_only();
     if (tport <= 0)
@@ -52,7 +50,7 @@ void test_main(void)
                  (unsigned long)a.time[2], (unsigned long)a.time[3]);
 
     TEST("a 50 ms block is counted as blocked time");
-    evt_block_ns(tport, 50 * MS);
+    evt_sleep_until(tport, evt_now() + 50 * MS);
     b = snap();
     EXPECT_EQ(b.state, RUNSTATE_running);
     EXPECT(b.state_entry_time > a.state_entry_time);
@@ -67,7 +65,7 @@ void test_main(void)
     end = evt_now() + 50 * MS;
     while (evt_now() < end)
         __asm__ volatile("pause");
-    evt_block_ns(tport, MS);                               /* a state change publishes it */
+    evt_sleep_until(tport, evt_now() + MS);   /* a state change publishes it */
     b = snap();
     EXPECT(b.time[RUNSTATE_running] >= a.time[RUNSTATE_running] + 40 * MS);
     guest_printf("     running +%lu us\n",
@@ -87,7 +85,7 @@ void test_main(void)
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_get_runstate_info, 0, NULL), -XEN_EFAULT);
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_register_runstate_memory_area, 0, NULL), -XEN_EFAULT);
     /* Still updated after the refused calls. */
-    evt_block_ns(tport, MS);
+    evt_sleep_until(tport, evt_now() + MS);
     EXPECT(snap().state_entry_time > a.state_entry_time);
     evt_disable();
 }

@@ -307,9 +307,7 @@ void test_main(void)
 {
     long p;
 
-    TEST("setup: shared_info, event callback, VIRQ_TIMER, no periodic timer");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: shared_info, event callback, VIRQ_TIMER, no periodic timer"))
         return;
     p = evt_timer_only();
     if (p <= 0)

@@ -18,6 +18,16 @@ static inline struct pvkit_domctl_create_pv *create_args(struct xen_domctl *op)
 }
 
 /*
+ * The setup group NAME of a parent: evt_setup and a check that the runner
+ * passed our own image as the initrd (the children's kernel). 1 if the
+ * parent can go on.
+ */
+static inline int create_setup(const char *name)
+{
+    return evt_setup(name) && EXPECT(guest_start_info->mod_len > 4096);
+}
+
+/*
  * Fills *op to create a child from our initrd: id (0: the next free), kb
  * KiB of memory, command line cmd, one vCPU.
  */

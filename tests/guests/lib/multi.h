@@ -19,9 +19,7 @@
  */
 static inline int multi_setup(void *pool, unsigned int n)
 {
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup"))
         return 0;
     if (pool)
         pt_pool_init(pool, n);

@@ -361,10 +361,10 @@ void evt_ap_context(struct vcpu_guest_context *ctx, unsigned int cpu)
     ctx->event_callback_eip = (unsigned long)evt_callback_entry;
 }
 
-void evt_block_ns(long tport, uint64_t ns)
+void evt_sleep_until(long tport, uint64_t deadline)
 {
     unsigned int c = evt_count[tport];
-    struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = evt_now() + ns };
+    struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = deadline };
 
     hyp_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
     while (evt_count[tport] == c) {

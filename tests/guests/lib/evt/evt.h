@@ -165,10 +165,20 @@ int evt_block_until(evtchn_port_t port, unsigned int target, uint64_t timeout_ns
 void evt_ap_context(struct vcpu_guest_context *ctx, unsigned int cpu);
 
 /*
- * Sleeps NS: arms vCPU 0's single-shot timer and blocks (SCHEDOP_block,
- * events enabled) until an event arrives on TPORT, the timer's VIRQ port.
+ * Sleeps until DEADLINE (system time): arms vCPU 0's single-shot timer and
+ * blocks (SCHEDOP_block, events enabled) until an event arrives on TPORT,
+ * the timer's VIRQ port.
  */
-void evt_block_ns(long tport, uint64_t ns);
+void evt_sleep_until(long tport, uint64_t deadline);
+
+/* Starts a kernel's first group NAME with evt_init (one check); 1 if
+ * shared_info is mapped (evt_shared), else 0 and the kernel cannot go on. */
+static inline int evt_setup(const char *name)
+{
+    TEST(name);
+    EXPECT_EQ(evt_init(), 0);
+    return evt_shared != NULL;
+}
 
 /* Yields for MS milliseconds. */
 void evt_sleep_ms(uint64_t ms);
