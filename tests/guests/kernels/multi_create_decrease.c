@@ -47,16 +47,6 @@ static volatile long ap_dec = -1, ap_inc = -1, ap_mapped;
 static uint64_t child_si_pfn;
 static unsigned long give[NPT], take[NPT];
 
-static long map_own(void *va, uint64_t mfn)
-{
-    mmu_update_t req = { .ptr = pt_entry_ma((unsigned long)va, 1),
-                         .val = (mfn << 12) | PTE_DATA_RW | PTE_NX };
-    long rc = hyp_mmu_update(&req, 1, NULL, DOMID_SELF);
-    if (rc == 0)
-        pt_invlpg((unsigned long)va);
-    return rc;
-}
-
 void evt_ap_main(unsigned long cpu)
 {
     (void)cpu;
@@ -82,20 +72,16 @@ void evt_ap_main(unsigned long cpu)
         }
         long n = 0;
         for (long i = 0; i < ap_inc && i < NPT; i++)
-            n += map_own(win[i], take[i]) == 0;
+            n += pt_map_frame(win[i], take[i], DOMID_SELF) == 0;
         ap_mapped = n;
     }
-    __atomic_store_n(&ap_done, 1, __ATOMIC_SEQ_CST);
-    for (;;)
-        hyp_sched_op(SCHEDOP_block, NULL);
+    create_ap_finish(&ap_done);
 }
 
 void test_main(void)
 {
-    create_child_exit("multi_create_decrease child");
-    if (!create_setup("setup: room for 5 more frames of ours, vCPU 1 up"))
+    if (!create_parent_start("multi_create_decrease child", "setup: room for 5 more frames of ours, vCPU 1 up", pool, 4))
         return;
-    pt_pool_init(pool, 4);
     for (unsigned int i = 0; i < NPT; i++)
         win[i][0] = 1;
     struct xen_domctl op;

@@ -51,9 +51,7 @@ void evt_ap_main(unsigned long cpu)
             ap_local = evt_bind_interdomain(ID, (evtchn_port_t)ap_port);
         ap_destroy = dctl(XEN_DOMCTL_destroydomain, ID, &op);
     }
-    __atomic_store_n(&ap_done, 1, __ATOMIC_SEQ_CST);
-    for (;;)
-        hyp_sched_op(SCHEDOP_block, NULL);
+    create_ap_finish(&ap_done);
 }
 
 static void create_op(struct xen_domctl *op)
@@ -63,10 +61,8 @@ static void create_op(struct xen_domctl *op)
 
 void test_main(void)
 {
-    create_child_exit("multi_create_evtchn child");
-    if (!create_setup("setup: vCPU 1 up"))
+    if (!create_parent_start("multi_create_evtchn child", "setup: vCPU 1 up", pool, 4))
         return;
-    pt_pool_init(pool, 4);
     win[0] = 1;
     EXPECT_EQ(evt_start_ap(1, &ap_ready), 0);
     if (!ap_ready)

@@ -67,17 +67,6 @@ static uint64_t child_si_pfn;
 static volatile long ap_mapped, ap_destroy_rc = 1, ap_seen_building;
 static volatile uint64_t ap_frame[WIN];    /* 0: not mapped */
 
-/* Maps machine frame mfn of domain dom at our page va, writable. */
-static long map_foreign(void *va, uint64_t mfn, domid_t dom)
-{
-    mmu_update_t req = { .ptr = pt_entry_ma((unsigned long)va, 1),
-                         .val = (mfn << 12) | PTE_DATA_RW | PTE_NX };
-    long rc = hyp_mmu_update(&req, 1, NULL, dom);
-    if (rc == 0)
-        pt_invlpg((unsigned long)va);
-    return rc;
-}
-
 /* vCPU 1: for round r (1: A, 2: B) waits for the building domain and maps its frames. */
 static void ap_round(int r)
 {
@@ -107,7 +96,7 @@ static void ap_round(int r)
             if (ap_frame[i])
                 continue;
             if (i == 0) {
-                if (map_foreign(win[i], s, id) == 0) {
+                if (pt_map_frame(win[i], s, id) == 0) {
                     ap_frame[i] = s;
                     n++;
                 }
@@ -115,7 +104,7 @@ static void ap_round(int r)
             }
             /* The builder writes the M2P as it allocates: the child's frame of the pfn. */
             for (uint64_t mfn = 0; mfn < max_mfn; mfn++)
-                if (GUEST_M2P[mfn] == child_si_pfn + i - 1 && map_foreign(win[i], mfn, id) == 0) {
+                if (GUEST_M2P[mfn] == child_si_pfn + i - 1 && pt_map_frame(win[i], mfn, id) == 0) {
                     ap_frame[i] = mfn;
                     n++;
                     break;
@@ -147,10 +136,8 @@ static void create_op(struct xen_domctl *op, domid_t id)
 
 void test_main(void)
 {
-    create_child_exit("multi_create_foreign child");
-    if (!create_setup("setup: vCPU 1 up"))
+    if (!create_parent_start("multi_create_foreign child", "setup: vCPU 1 up", pool, 4))
         return;
-    pt_pool_init(pool, 4);
     /* Touch the windows so their L1 entries exist and are ours. */
     for (unsigned int i = 0; i < WIN; i++)
         win_a[i][0] = win_b[i][0] = 1;
@@ -232,7 +219,7 @@ void test_main(void)
     EXPECT_EQ(hyp_domctl(&op), 0);
     unsigned int now_c = 0;
     for (unsigned int i = 0; i < WIN; i++)
-        if (ap_frame[i] && map_foreign(scratch, ap_frame[i], ID_C) == 0)
+        if (ap_frame[i] && pt_map_frame(scratch, ap_frame[i], ID_C) == 0)
             now_c++;
     guest_printf("     %u frames we still map are now d%u's\n", now_c, ID_C);
     EXPECT_EQ(now_c, 0);

@@ -45,9 +45,7 @@ void evt_ap_main(unsigned long cpu)
         struct sched_remote_shutdown rs = { .domain_id = ID, .reason = SHUTDOWN_reboot };
         ap_rc = hyp_sched_op(SCHEDOP_remote_shutdown, &rs);
     }
-    __atomic_store_n(&ap_done, 1, __ATOMIC_SEQ_CST);
-    for (;;)
-        hyp_sched_op(SCHEDOP_block, NULL);
+    create_ap_finish(&ap_done);
 }
 
 /* Does the hypervisor's log hold s? */

@@ -9,22 +9,13 @@
 
 #include "domctl.h"
 #include "evt/evt.h"
+#include "pt.h"
 #include "public/pvkit.h"
 
 /* The create arguments inside *op. */
 static inline struct pvkit_domctl_create_pv *create_args(struct xen_domctl *op)
 {
     return (struct pvkit_domctl_create_pv *)&op->u;
-}
-
-/*
- * The setup group NAME of a parent: evt_setup and a check that the runner
- * passed our own image as the initrd (the children's kernel). 1 if the
- * parent can go on.
- */
-static inline int create_setup(const char *name)
-{
-    return evt_setup(name) && EXPECT(guest_start_info->mod_len > 4096);
 }
 
 /*
@@ -92,6 +83,14 @@ static inline void create_ap_ready_go(volatile int *ready, volatile int *go)
         __asm__ volatile("pause");
 }
 
+/* The end of that vCPU: sets *DONE and blocks for good. */
+static inline __attribute__((noreturn)) void create_ap_finish(volatile int *done)
+{
+    __atomic_store_n(done, 1, __ATOMIC_SEQ_CST);
+    for (;;)
+        hyp_sched_op(SCHEDOP_block, NULL);
+}
+
 /*
  * For a vCPU racing a create on another: polls XEN_DOMCTL_getdomaininfo of
  * domain id without yielding until it exists (it may be still building) or
@@ -135,6 +134,30 @@ static inline uint64_t create_child_si_pfn(uint64_t kb, uint64_t *our_si)
     if (our_si)
         *our_si = si_pfn;
     return kend + (kb / 4 * 8 + 4095) / 4096;
+}
+
+/*
+ * The setup group NAME of a parent: evt_setup and a check that the runner
+ * passed our own image as the initrd (the children's kernel). 1 if the
+ * parent can go on.
+ */
+static inline int create_setup(const char *name)
+{
+    return evt_setup(name) && EXPECT(guest_start_info->mod_len > 4096);
+}
+
+/*
+ * create_child_exit(CHILD), create_setup(NAME), then pt_pool_init(POOL, N):
+ * the start of a parent whose children only run. 1 if it can go on.
+ */
+static inline int create_parent_start(const char *child, const char *name, void *pool,
+                                      unsigned int n)
+{
+    create_child_exit(child);
+    if (!create_setup(name))
+        return 0;
+    pt_pool_init(pool, n);
+    return 1;
 }
 
 #endif

@@ -130,4 +130,20 @@ static inline long pt_mmu1(uint64_t ptr, uint64_t val)
     return hyp_mmu_update(&req, 1, NULL, DOMID_SELF);
 }
 
+/*
+ * Maps machine frame MFN of domain DOM (DOMID_SELF: ours) writable and
+ * non-executable at our page VA (mmu_update of its L1 entry naming DOM as
+ * the foreign domain), then drops VA's old TLB entry; mmu_update's result.
+ */
+static inline long pt_map_frame(void *va, uint64_t mfn, domid_t dom)
+{
+    mmu_update_t req = { .ptr = pt_entry_ma((unsigned long)va, 1),
+                         .val = (mfn << 12) | PTE_DATA_RW | PTE_NX };
+    long rc = hyp_mmu_update(&req, 1, NULL, dom);
+
+    if (rc == 0)
+        pt_invlpg((unsigned long)va);
+    return rc;
+}
+
 #endif
