@@ -320,9 +320,7 @@ void test_main(void)
     if (!create_setup("setup: our own image is the initrd"))
         return;
     pt_pool_init(pool[4], 4);
-    evt_enable();
-    evt_dom_exc = evt_bind_virq(VIRQ_DOM_EXC, 0);
-    EXPECT(evt_dom_exc > 0);
+    evt_dom_exc = create_watch_children();
     first_create();
     create_cycles();
     bad_arguments();

@@ -48,9 +48,7 @@ void test_main(void)
     uint64_t len = guest_start_info->mod_len;
     if (!evt_shared || !EXPECT(len > 4096 && len + 16 * 64 <= IMG_MAX))
         return;
-    evt_enable();
-    evt_dom_exc = evt_bind_virq(VIRQ_DOM_EXC, 0);
-    EXPECT(evt_dom_exc > 0);
+    evt_dom_exc = create_watch_children();
 
     TEST("a bss segment over an initialised variable: the child finds it zero (libelf)");
     const uint8_t *src = (const uint8_t *)guest_start_info->mod_start;

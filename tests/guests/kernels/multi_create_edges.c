@@ -580,9 +580,7 @@ void test_main(void)
     if (!evt_shared || !EXPECT(img_len > 4096 && img_len + 16 * 64 <= IMG_MAX))
         return;
     pt_pool_init(pool[5], 3);
-    evt_enable();
-    evt_dom_exc = evt_bind_virq(VIRQ_DOM_EXC, 0);
-    EXPECT(evt_dom_exc > 0);
+    evt_dom_exc = create_watch_children();
     crafted_images();
     special_buffers();
     domains();

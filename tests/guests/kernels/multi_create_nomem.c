@@ -68,9 +68,7 @@ void test_main(void)
     }
     if (!create_setup("setup"))
         return;
-    evt_enable();
-    evt_dom_exc = evt_bind_virq(VIRQ_DOM_EXC, 0);
-    EXPECT(evt_dom_exc > 0);
+    evt_dom_exc = create_watch_children();
 
     TEST("a child as large as the free memory allows; failed tries leave nothing");
     uint64_t free0 = free_pages();

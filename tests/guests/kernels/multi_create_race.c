@@ -140,9 +140,7 @@ void test_main(void)
     add(lp->p_offset + 64, 8, 0xcccccccccccccccc);
     add(~0ull, 1, 'x');
     add(offsetof(Elf64_Ehdr, e_phnum), 2, 1);
-    evt_enable();
-    evt_dom_exc = evt_bind_virq(VIRQ_DOM_EXC, 0);
-    EXPECT(evt_dom_exc > 0);
+    evt_dom_exc = create_watch_children();
     EXPECT_EQ(evt_start_ap(1, &ap_ready), 0);
     if (!ap_ready)
         return;

@@ -32,9 +32,7 @@ void test_main(void)
     struct vcpu_runstate_info a, b, info;
     uint64_t end;
 
-    if (!evt_setup("setup"))
-        return;
-    tport = evt_timer_only();
+    tport = evt_setup_timer("setup");
     if (tport <= 0)
         return;
     evt_enable();

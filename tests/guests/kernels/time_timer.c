@@ -307,9 +307,7 @@ void test_main(void)
 {
     long p;
 
-    if (!evt_setup("setup: shared_info, event callback, VIRQ_TIMER, no periodic timer"))
-        return;
-    p = evt_timer_only();
+    p = evt_setup_timer("setup: shared_info, event callback, VIRQ_TIMER, no periodic timer");
     if (p <= 0)
         return;
     tport = (evtchn_port_t)p;

@@ -36,6 +36,21 @@ static inline void create_child_op(struct xen_domctl *op, domid_t id, uint64_t k
 }
 
 /*
+ * Enables event delivery and binds VIRQ_DOM_EXC (a domain shut down or
+ * died), the port create_run_to_shutdown waits on: one check (port > 0).
+ * Returns the port or -errno.
+ */
+static inline long create_watch_children(void)
+{
+    long port;
+
+    evt_enable();
+    port = evt_bind_virq(VIRQ_DOM_EXC, 0);
+    EXPECT(port > 0);
+    return port;
+}
+
+/*
  * Unpauses domain id and waits (20 s at most) for its shutdown, woken by
  * VIRQ_DOM_EXC on port dom_exc; returns its shutdown reason, or -1.
  */

@@ -180,6 +180,13 @@ static inline int evt_setup(const char *name)
     return evt_shared != NULL;
 }
 
+/* evt_setup(NAME), then evt_timer_only: the port of VIRQ_TIMER with the
+ * periodic timer stopped, or <= 0 if the kernel cannot go on. */
+static inline long evt_setup_timer(const char *name)
+{
+    return evt_setup(name) ? evt_timer_only() : 0;
+}
+
 /* Yields for MS milliseconds. */
 void evt_sleep_ms(uint64_t ms);
 
