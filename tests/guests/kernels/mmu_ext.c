@@ -155,6 +155,7 @@ static void test_flushes(void)
     struct mmuext_op op;
 
     TEST("TLB_FLUSH_LOCAL/MULTI/ALL, INVLPG_LOCAL/MULTI/ALL");
+    /* Each flush kind in turn: remap without flushing, flush, see the new frame. */
     remap_noflush(data_b);
     EXPECT_EQ(hyp_mmuext1(MMUEXT_TLB_FLUSH_LOCAL, 0), 0);
     EXPECT_EQ(v[0], 'B');

@@ -262,6 +262,7 @@ static void crafted_images(void)
     crafted_refused(-XEN_EINVAL, free0, "phdrs unaligned");
 }
 
+/* Like each group here: an op, the free pages before, its result and the pages after. */
 static void special_buffers(void)
 {
     struct xen_domctl op;
@@ -574,6 +575,7 @@ void test_main(void)
     long role = evt_cmdline_num("role", 0);
     if (role)
         child(role);
+    /* multi_create's start, with a setup check that crafted copies of the image fit. */
     TEST("setup: our own image is the initrd");
     EXPECT_EQ(evt_init(), 0);
     img_len = guest_start_info->mod_len;

@@ -66,6 +66,7 @@ void test_main(void)
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_initialise, 1, NULL), -XEN_EFAULT);
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_initialise, 1, (void *)0xFFFF830000000000UL), -XEN_EFAULT);
 
+    /* A table of cases in code: each a fresh context with one field made hostile. */
     TEST("hostile: non-canonical addresses");
     evt_ap_context(&ctx, 1);
     ctx.user_regs.rip = NONCANON;
