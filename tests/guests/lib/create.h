@@ -125,7 +125,7 @@ static inline int create_poll_domain(domid_t id, uint64_t timeout_ns, struct xen
  * 1 if page P (a frame of a child, mapped by us) looks like a PV L4 made by
  * the hypervisor: one of the hypervisor's slots 256-271 equals ours in OUR_L4.
  */
-static inline int create_looks_like_l4(const uint64_t *p, const uint64_t *our_l4)
+static __attribute__((unused, noinline)) int create_looks_like_l4(const uint64_t *p, const uint64_t *our_l4)
 {
     for (unsigned int i = 256; i < 272; i++)
         if (our_l4[i] && p[i] == our_l4[i])

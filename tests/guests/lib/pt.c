@@ -163,24 +163,3 @@ shared_info_t *pt_map_shared_info(void)
 
     return rc ? NULL : win;
 }
-
-unsigned long pt_build_tree(uint64_t (*l1s)[512], int l1_entries, uint64_t (*l2s)[512],
-                            unsigned long nr_l2, uint64_t *l3, const void *data)
-{
-    unsigned long nr_l1 = nr_l2 * 512, bad = 0;
-
-    for (unsigned long i = 0; i < nr_l1; i++)
-        for (int j = 0; j < l1_entries; j++)
-            l1s[i][j] = ((uint64_t)pt_mfn_of(data) << 12) | PTE_DATA_RO;
-    for (unsigned long i = 0; i < nr_l2; i++)
-        for (int j = 0; j < 512; j++)
-            l2s[i][j] = ((uint64_t)pt_mfn_of(l1s[i * 512 + j]) << 12) | PTE_TABLE;
-    for (unsigned long i = 0; i < nr_l2; i++)
-        l3[i] = ((uint64_t)pt_mfn_of(l2s[i]) << 12) | PTE_TABLE;
-    for (unsigned long i = 0; i < nr_l1; i++)
-        bad += pt_map_ro(l1s[i]) != 0;
-    for (unsigned long i = 0; i < nr_l2; i++)
-        bad += pt_map_ro(l2s[i]) != 0;
-    bad += pt_map_ro(l3) != 0;
-    return bad;
-}

@@ -95,8 +95,27 @@ shared_info_t *pt_map_shared_info(void);
  * mapping DATA read-only; then remaps every table read-only (not pinned).
  * Returns how many of those remaps failed.
  */
-unsigned long pt_build_tree(uint64_t (*l1s)[512], int l1_entries, uint64_t (*l2s)[512],
-                            unsigned long nr_l2, uint64_t *l3, const void *data);
+static inline unsigned long pt_build_tree(uint64_t (*l1s)[512], int l1_entries,
+                                          uint64_t (*l2s)[512], unsigned long nr_l2,
+                                          uint64_t *l3, const void *data)
+{
+    unsigned long nr_l1 = nr_l2 * 512, bad = 0;
+
+    for (unsigned long i = 0; i < nr_l1; i++)
+        for (int j = 0; j < l1_entries; j++)
+            l1s[i][j] = ((uint64_t)pt_mfn_of(data) << 12) | PTE_DATA_RO;
+    for (unsigned long i = 0; i < nr_l2; i++)
+        for (int j = 0; j < 512; j++)
+            l2s[i][j] = ((uint64_t)pt_mfn_of(l1s[i * 512 + j]) << 12) | PTE_TABLE;
+    for (unsigned long i = 0; i < nr_l2; i++)
+        l3[i] = ((uint64_t)pt_mfn_of(l2s[i]) << 12) | PTE_TABLE;
+    for (unsigned long i = 0; i < nr_l1; i++)
+        bad += pt_map_ro(l1s[i]) != 0;
+    for (unsigned long i = 0; i < nr_l2; i++)
+        bad += pt_map_ro(l2s[i]) != 0;
+    bad += pt_map_ro(l3) != 0;
+    return bad;
+}
 
 /* An L1 entry mapping our page VA with FLAGS (PTE_DATA_RW, ...). */
 static inline uint64_t pt_pte(const void *va, uint64_t flags)
@@ -135,7 +154,7 @@ static inline long pt_mmu1(uint64_t ptr, uint64_t val)
  * non-executable at our page VA (mmu_update of its L1 entry naming DOM as
  * the foreign domain), then drops VA's old TLB entry; mmu_update's result.
  */
-static inline long pt_map_frame(void *va, uint64_t mfn, domid_t dom)
+static __attribute__((unused, noinline)) long pt_map_frame(void *va, uint64_t mfn, domid_t dom)
 {
     mmu_update_t req = { .ptr = pt_entry_ma((unsigned long)va, 1),
                          .val = (mfn << 12) | PTE_DATA_RW | PTE_NX };

@@ -361,20 +361,6 @@ void evt_ap_context(struct vcpu_guest_context *ctx, unsigned int cpu)
     ctx->event_callback_eip = (unsigned long)evt_callback_entry;
 }
 
-void evt_sleep_until(long tport, uint64_t deadline)
-{
-    unsigned int c = evt_count[tport];
-    struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = deadline };
-
-    hyp_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
-    while (evt_count[tport] == c) {
-        evt_disable();
-        if (evt_count[tport] == c)
-            hyp_sched_op(SCHEDOP_block, NULL);
-        evt_enable();
-    }
-}
-
 void evt_sleep_ms(uint64_t ms)
 {
     uint64_t end = evt_now() + ms * 1000000ULL;

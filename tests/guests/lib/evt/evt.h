@@ -169,7 +169,19 @@ void evt_ap_context(struct vcpu_guest_context *ctx, unsigned int cpu);
  * blocks (SCHEDOP_block, events enabled) until an event arrives on TPORT,
  * the timer's VIRQ port.
  */
-void evt_sleep_until(long tport, uint64_t deadline);
+static inline void evt_sleep_until(long tport, uint64_t deadline)
+{
+    unsigned int c = evt_count[tport];
+    struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = deadline };
+
+    hyp_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
+    while (evt_count[tport] == c) {
+        evt_disable();
+        if (evt_count[tport] == c)
+            hyp_sched_op(SCHEDOP_block, NULL);
+        evt_enable();
+    }
+}
 
 /* Starts a kernel's first group NAME with evt_init (one check); 1 if
  * shared_info is mapped (evt_shared), else 0 and the kernel cannot go on. */
