@@ -67,16 +67,33 @@ static uint64_t child_si_pfn;
 static volatile long ap_mapped, ap_destroy_rc = 1, ap_seen_building;
 static volatile uint64_t ap_frame[WIN];    /* 0: not mapped */
 
+/* Maps machine frame mfn of domain dom at our page va, writable. */
+static long map_foreign(void *va, uint64_t mfn, domid_t dom)
+{
+    mmu_update_t req = { .ptr = pt_entry_ma((unsigned long)va, 1),
+                         .val = (mfn << 12) | PTE_DATA_RW | PTE_NX };
+    long rc = hyp_mmu_update(&req, 1, NULL, dom);
+    if (rc == 0)
+        pt_invlpg((unsigned long)va);
+    return rc;
+}
+
 /* vCPU 1: for round r (1: A, 2: B) waits for the building domain and maps its frames. */
 static void ap_round(int r)
 {
     domid_t id = r == 1 ? ID_A : ID_B;
     char (*win)[4096] = r == 1 ? win_a : win_b;
     struct xen_domctl op;
-    uint64_t s = 0;
+    uint64_t end = evt_now() + 20000 * MS, s = 0;
 
-    if (create_poll_domain(id, 20000 * MS, &op))
-        s = op.u.getdomaininfo.shared_info_frame;
+    while (evt_now() < end) {
+        op = (struct xen_domctl){ .cmd = XEN_DOMCTL_getdomaininfo, .domain = id,
+                                  .interface_version = XEN_DOMCTL_INTERFACE_VERSION };
+        if (hyp_domctl(&op) == 0 && op.domain == id) {
+            s = op.u.getdomaininfo.shared_info_frame;
+            break;
+        }
+    }
     /* Busy with another domctl: it is still building. */
     ap_seen_building = dctl(XEN_DOMCTL_pausedomain, id, &op) == -XEN_EBUSY;
     uint64_t max_mfn = (uint64_t)hyp_memory_op(XENMEM_maximum_ram_page, NULL) + 1;
@@ -96,7 +113,7 @@ static void ap_round(int r)
             if (ap_frame[i])
                 continue;
             if (i == 0) {
-                if (pt_map_frame(win[i], s, id) == 0) {
+                if (map_foreign(win[i], s, id) == 0) {
                     ap_frame[i] = s;
                     n++;
                 }
@@ -104,7 +121,7 @@ static void ap_round(int r)
             }
             /* The builder writes the M2P as it allocates: the child's frame of the pfn. */
             for (uint64_t mfn = 0; mfn < max_mfn; mfn++)
-                if (GUEST_M2P[mfn] == child_si_pfn + i - 1 && pt_map_frame(win[i], mfn, id) == 0) {
+                if (GUEST_M2P[mfn] == child_si_pfn + i - 1 && map_foreign(win[i], mfn, id) == 0) {
                     ap_frame[i] = mfn;
                     n++;
                     break;
@@ -134,10 +151,26 @@ static void create_op(struct xen_domctl *op, domid_t id)
     create_child_op(op, id, CHILD_KB, "multi_create_foreign role=1");
 }
 
+/* Does page p (one of our windows) look like a PV L4 (the hypervisor's slots, as ours)? */
+static int looks_like_l4(const uint64_t *p, const uint64_t *our_l4)
+{
+    for (unsigned int i = 256; i < 272; i++)
+        if (our_l4[i] && p[i] == our_l4[i])
+            return 1;
+    return 0;
+}
+
 void test_main(void)
 {
-    if (!create_parent_start("multi_create_foreign child", "setup: vCPU 1 up", pool, 4))
+    if (evt_cmdline_num("role", 0) == 1) {
+        guest_printf("multi_create_foreign child\n");
+        guest_shutdown(SHUTDOWN_poweroff);
+    }
+    TEST("setup: vCPU 1 up");
+    EXPECT_EQ(evt_init(), 0);
+    if (!evt_shared || !EXPECT(guest_start_info->mod_len > 4096))
         return;
+    pt_pool_init(pool, 4);
     /* Touch the windows so their L1 entries exist and are ours. */
     for (unsigned int i = 0; i < WIN; i++)
         win_a[i][0] = win_b[i][0] = 1;
@@ -145,10 +178,15 @@ void test_main(void)
     if (!ap_ready)
         return;
     const uint64_t *our_l4 = pt_va_of_mfn(pt_cur_l4_mfn);
-    uint64_t our_si;
-    child_si_pfn = create_child_si_pfn(CHILD_KB, &our_si);
-    guest_printf("     our start_info at pfn %lx, the child's expected at %lx\n",
-                 (unsigned long)our_si, (unsigned long)child_si_pfn);
+    {
+        const start_info_t *si = guest_start_info;
+        uint64_t base = (uint64_t)si->pt_base - ((uint64_t)si->pt_base & 0x3fffffffull);
+        uint64_t our_si = ((uint64_t)si - base) >> 12;
+        uint64_t kend = our_si - (si->nr_pages * 8 + 4095) / 4096 - (si->mod_len + 4095) / 4096;
+        child_si_pfn = kend + ((uint64_t)CHILD_KB / 4 * 8 + 4095) / 4096;
+        guest_printf("     our start_info at pfn %lx, the child's expected at %lx\n",
+                     (unsigned long)our_si, (unsigned long)child_si_pfn);
+    }
     EXPECT(our_l4 != NULL);
     struct xen_domctl op;
 
@@ -169,7 +207,7 @@ void test_main(void)
         if (!ap_frame[i])
             continue;
         const uint64_t *p = (const uint64_t *)win_a[i];
-        if (create_looks_like_l4(p, our_l4)) {
+        if (looks_like_l4(p, our_l4)) {
             l4s++;
             guest_printf("     frame %lx, mapped writable by us, is d%u's L4\n",
                          (unsigned long)ap_frame[i], ID_A);
@@ -179,7 +217,7 @@ void test_main(void)
         for (unsigned int k = 0; k < 512; k++)
             if ((p[k] & PTE_P) && ((p[k] & PTE_MFN) >> 12) - ap_frame[0] < (uint64_t)CHILD_KB)
                 hits++;
-        if (hits > 8 && !create_looks_like_l4(p, our_l4)) {
+        if (hits > 8 && !looks_like_l4(p, our_l4)) {
             tables++;
             guest_printf("     frame %lx, mapped writable by us, is a table of d%u (%u entries)\n",
                          (unsigned long)ap_frame[i], ID_A, hits);
@@ -219,7 +257,7 @@ void test_main(void)
     EXPECT_EQ(hyp_domctl(&op), 0);
     unsigned int now_c = 0;
     for (unsigned int i = 0; i < WIN; i++)
-        if (ap_frame[i] && pt_map_frame(scratch, ap_frame[i], ID_C) == 0)
+        if (ap_frame[i] && map_foreign(scratch, ap_frame[i], ID_C) == 0)
             now_c++;
     guest_printf("     %u frames we still map are now d%u's\n", now_c, ID_C);
     EXPECT_EQ(now_c, 0);
