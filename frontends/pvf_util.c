@@ -2,6 +2,7 @@
  * pvf_util.c - implementation of pvf_util.h (freestanding).
  */
 #include "pvf_util.h"
+#include "proto/keys.h"
 #include "proto/xbstate.h"
 
 unsigned pvf_strlen(const char *s)
@@ -125,7 +126,8 @@ int pvf_read_state(const struct pvf_os *os, const char *dir)
     return rc < 0 ? XenbusStateUnknown : rc;
 }
 
-int pvf_switch_state(const struct pvf_os *os, const char *dir, int state)
+int pvf_transact(const struct pvf_os *os, int (*body)(void *arg, uint32_t tx),
+                 void *arg)
 {
     for (int tries = 0; tries < 100; tries++) {
         uint32_t tx;
@@ -133,7 +135,7 @@ int pvf_switch_state(const struct pvf_os *os, const char *dir, int state)
 
         if (rc < 0)
             return rc;
-        rc = pvf_write_u64(os, tx, dir, "state", (uint64_t)state);
+        rc = body(arg, tx);
         if (rc < 0) {
             os->store_tx_end(os->ctx, tx, 1);
             return rc;
@@ -143,6 +145,37 @@ int pvf_switch_state(const struct pvf_os *os, const char *dir, int state)
             return rc;
     }
     return -XEN_EAGAIN;
+}
+
+struct switch_arg {
+    const struct pvf_os *os;
+    const char *dir;
+    int state;
+};
+
+static int switch_body(void *arg, uint32_t tx)
+{
+    const struct switch_arg *a = arg;
+
+    return pvf_write_u64(a->os, tx, a->dir, "state", (uint64_t)a->state);
+}
+
+int pvf_switch_state(const struct pvf_os *os, const char *dir, int state)
+{
+    struct switch_arg a = { os, dir, state };
+
+    return pvf_transact(os, switch_body, &a);
+}
+
+int pvf_queue_dir(char *buf, unsigned len, const char *node, unsigned i,
+                  unsigned nr)
+{
+    char name[16] = "queue-";
+
+    if (nr == 1)
+        return pvf_join(buf, len, node, NULL);
+    pvf_utoa(i, name + 6, sizeof(name) - 6);
+    return pvf_join(buf, len, node, name);
 }
 
 int pvf_wait_state(const struct pvf_os *os, const char *dir, int lo, int hi,
@@ -161,4 +194,63 @@ int pvf_wait_state(const struct pvf_os *os, const char *dir, int lo, int hi,
             return -XEN_ETIMEDOUT;
         os->store_wait(os->ctx, (unsigned)(deadline - now));
     }
+}
+
+int pvf_open_handshake(const struct pvf_os *os, const char *node,
+                       const char *backend, unsigned ms)
+{
+    char bstate[160];
+    int rc, st;
+
+    rc = pvf_join(bstate, sizeof(bstate), backend, "state");
+    if (rc < 0 || (rc = os->store_watch(os->ctx, bstate)) < 0)
+        return rc;
+    if (pvf_read_state(os, node) != XenbusStateInitialising)
+        pvf_switch_state(os, node, XenbusStateInitialising);
+    /* A backend still Closed from an earlier connection is on its way back
+     * to InitWait, so only a timeout ends this wait. */
+    st = pvf_wait_state(os, backend, XenbusStateInitWait, XenbusStateInitWait, 0, ms);
+    if (st != XenbusStateInitWait)
+        return st < 0 ? st : -XEN_EIO;
+    return 0;
+}
+
+int pvf_close_handshake(const struct pvf_os *os, const char *node,
+                        const char *backend, unsigned ms)
+{
+    int st;
+
+    pvf_switch_state(os, node, XenbusStateClosing);
+    st = pvf_wait_state(os, backend, XenbusStateClosing, XenbusStateClosed, 0, ms);
+    pvf_switch_state(os, node, XenbusStateClosed);
+    if (st >= 0)
+        st = pvf_wait_state(os, backend, XenbusStateClosed, XenbusStateClosed, 0, ms);
+    return st;
+}
+
+void pvf_unwatch_state(const struct pvf_os *os, const char *dir)
+{
+    char path[160];
+
+    if (pvf_join(path, sizeof(path), dir, "state") == 0)
+        os->store_unwatch(os->ctx, path);
+}
+
+int pvf_frontend_backend(const struct pvf_os *os, const char *node, char *node_buf,
+                         unsigned node_len, char *backend_buf, unsigned backend_len,
+                         domid_t *backend_id)
+{
+    char path[160];
+    uint64_t v;
+    int rc = pvf_join(node_buf, node_len, node, 0);
+
+    if (rc < 0)
+        return rc;
+    if (pvf_join(path, sizeof(path), node, PVK_KEY_BACKEND) < 0 ||
+        os->store_read(os->ctx, 0, path, backend_buf, backend_len) <= 0)
+        return -XEN_ENOENT;
+    if (pvf_get_u64(os, 0, node, PVK_KEY_BACKEND_ID, &v) < 0 || v >= DOMID_FIRST_RESERVED)
+        return -XEN_EINVAL;
+    *backend_id = (domid_t)v;
+    return 0;
 }

@@ -16,23 +16,16 @@
 int blkfront_init(struct blkfront_dev *dev, const struct pvf_os *os,
                   const char *node, const struct blkfront_opts *opts)
 {
-    char path[160];
     uint64_t v;
     int rc;
 
     __builtin_memset(dev, 0, sizeof(*dev));
     dev->os = os;
     dev->opts = *opts;
-    rc = pvf_join(dev->node, sizeof(dev->node), node, 0);
+    rc = pvf_frontend_backend(os, node, dev->node, sizeof(dev->node), dev->backend,
+                              sizeof(dev->backend), &dev->backend_id);
     if (rc < 0)
         return rc;
-    if (pvf_join(path, sizeof(path), node, PVK_KEY_BACKEND) < 0 ||
-        os->store_read(os->ctx, 0, path, dev->backend, sizeof(dev->backend)) <= 0)
-        return -XEN_ENOENT;
-    rc = pvf_get_u64(os, 0, node, PVK_KEY_BACKEND_ID, &v);
-    if (rc < 0 || v >= DOMID_FIRST_RESERVED)
-        return -XEN_EINVAL;
-    dev->backend_id = (domid_t)v;
     rc = pvf_get_u64(os, 0, node, PVK_VBD_VIRTUAL_DEVICE, &v);
     if (rc < 0 || v > UINT32_MAX)
         return -XEN_EINVAL;
@@ -72,14 +65,9 @@ static int publish(struct blkfront_dev *dev, uint32_t tx)
     if (rc == 0 && dev->nr_queues > 1)
         rc = pvf_write_u64(os, tx, dev->node, PVK_KEY_MQ_NUM_QUEUES, dev->nr_queues);
     for (unsigned i = 0; rc == 0 && i < dev->nr_queues; i++) {
-        char dir[160], name[16] = "queue-";
+        char dir[160];
 
-        if (dev->nr_queues == 1) {
-            rc = publish_queue(dev, tx, dev->node, &dev->q[i]);
-            break;
-        }
-        pvf_utoa(i, name + 6, sizeof(name) - 6);
-        rc = pvf_join(dir, sizeof(dir), dev->node, name);
+        rc = pvf_queue_dir(dir, sizeof(dir), dev->node, i, dev->nr_queues);
         if (rc == 0)
             rc = publish_queue(dev, tx, dir, &dev->q[i]);
     }
@@ -92,27 +80,10 @@ static int publish(struct blkfront_dev *dev, uint32_t tx)
     return rc;
 }
 
-/* Contract: runs publish in a transaction, retrying on conflicts. */
-static int publish_tx(struct blkfront_dev *dev)
+/* Contract: publish as a pvf_transact body (arg: the device). */
+static int publish_body(void *arg, uint32_t tx)
 {
-    const struct pvf_os *os = dev->os;
-
-    for (int tries = 0; tries < 100; tries++) {
-        uint32_t tx;
-        int rc = os->store_tx_start(os->ctx, &tx);
-
-        if (rc < 0)
-            return rc;
-        rc = publish(dev, tx);
-        if (rc < 0) {
-            os->store_tx_end(os->ctx, tx, 1);
-            return rc;
-        }
-        rc = os->store_tx_end(os->ctx, tx, 0);
-        if (rc != -XEN_EAGAIN)
-            return rc;
-    }
-    return -XEN_EAGAIN;
+    return publish(arg, tx);
 }
 
 /* Contract: chooses queues and ring order from the backend's offer. */
@@ -162,23 +133,14 @@ static int read_backend(struct blkfront_dev *dev)
 int blkfront_connect(struct blkfront_dev *dev, unsigned ms)
 {
     const struct pvf_os *os = dev->os;
-    char bstate[160];
     int rc, st;
 
-    rc = pvf_join(bstate, sizeof(bstate), dev->backend, PVK_KEY_STATE);
-    if (rc < 0 || (rc = os->store_watch(os->ctx, bstate)) < 0)
+    rc = pvf_open_handshake(os, dev->node, dev->backend, ms);
+    if (rc < 0)
         return rc;
-    if (pvf_read_state(os, dev->node) != XenbusStateInitialising)
-        pvf_switch_state(os, dev->node, XenbusStateInitialising);
-    /* A backend still Closed from an earlier connection is on its way back
-     * to InitWait, so only a timeout ends this wait. */
-    st = pvf_wait_state(os, dev->backend, XenbusStateInitWait,
-                        XenbusStateInitWait, 0, ms);
-    if (st != XenbusStateInitWait)
-        return st < 0 ? st : -XEN_EIO;
     negotiate(dev);
     rc = blkfront_rings_alloc(dev);
-    if (rc < 0 || (rc = publish_tx(dev)) < 0)
+    if (rc < 0 || (rc = pvf_transact(os, publish_body, dev)) < 0)
         return rc;
     st = pvf_wait_state(os, dev->backend, XenbusStateConnected,
                         XenbusStateConnected, XenbusStateClosing, ms);
@@ -192,19 +154,9 @@ int blkfront_connect(struct blkfront_dev *dev, unsigned ms)
 
 int blkfront_disconnect(struct blkfront_dev *dev, unsigned ms)
 {
-    const struct pvf_os *os = dev->os;
-    char bstate[160];
-    int st;
+    int st = pvf_close_handshake(dev->os, dev->node, dev->backend, ms);
 
-    pvf_switch_state(os, dev->node, XenbusStateClosing);
-    st = pvf_wait_state(os, dev->backend, XenbusStateClosing, XenbusStateClosed,
-                        0, ms);
-    pvf_switch_state(os, dev->node, XenbusStateClosed);
-    if (st >= 0)
-        st = pvf_wait_state(os, dev->backend, XenbusStateClosed,
-                            XenbusStateClosed, 0, ms);
     blkfront_rings_free(dev);
-    if (pvf_join(bstate, sizeof(bstate), dev->backend, PVK_KEY_STATE) == 0)
-        os->store_unwatch(os->ctx, bstate);
+    pvf_unwatch_state(dev->os, dev->backend);
     return st < 0 ? st : 0;
 }

@@ -41,22 +41,16 @@ int netfront_init(struct netfront_dev *dev, const struct pvf_os *os,
                   const char *node, const struct netfront_opts *opts)
 {
     char path[160], mac[32];
-    uint64_t v;
     int rc;
 
+    /* Same opening as blkfront_init on another struct; the shared part is pvf_frontend_backend. */
     __builtin_memset(dev, 0, sizeof(*dev));
     dev->os = os;
     dev->opts = *opts;
-    rc = pvf_join(dev->node, sizeof(dev->node), node, 0);
+    rc = pvf_frontend_backend(os, node, dev->node, sizeof(dev->node), dev->backend,
+                              sizeof(dev->backend), &dev->backend_id);
     if (rc < 0)
         return rc;
-    if (pvf_join(path, sizeof(path), node, PVK_KEY_BACKEND) < 0 ||
-        os->store_read(os->ctx, 0, path, dev->backend, sizeof(dev->backend)) <= 0)
-        return -XEN_ENOENT;
-    if (pvf_get_u64(os, 0, node, PVK_KEY_BACKEND_ID, &v) < 0 ||
-        v >= DOMID_FIRST_RESERVED)
-        return -XEN_EINVAL;
-    dev->backend_id = (domid_t)v;
     if (pvf_join(path, sizeof(path), node, PVK_VIF_MAC) < 0 ||
         os->store_read(os->ctx, 0, path, mac, sizeof(mac)) <= 0)
         return -XEN_ENOENT;
@@ -84,14 +78,9 @@ static int publish(struct netfront_dev *dev, uint32_t tx, int mq_key)
     if (mq_key)
         rc = pvf_write_u64(os, tx, dev->node, PVK_KEY_MQ_NUM_QUEUES, dev->nr_queues);
     for (unsigned i = 0; rc == 0 && i < dev->nr_queues; i++) {
-        char dir[160], name[16] = "queue-";
+        char dir[160];
 
-        if (dev->nr_queues == 1) {
-            rc = publish_queue(dev, tx, dev->node, &dev->q[0]);
-            break;
-        }
-        pvf_utoa(i, name + 6, sizeof(name) - 6);
-        rc = pvf_join(dir, sizeof(dir), dev->node, name);
+        rc = pvf_queue_dir(dir, sizeof(dir), dev->node, i, dev->nr_queues);
         if (rc == 0)
             rc = publish_queue(dev, tx, dir, &dev->q[i]);
     }
@@ -106,49 +95,33 @@ static int publish(struct netfront_dev *dev, uint32_t tx, int mq_key)
     return rc;
 }
 
-/* Contract: runs publish in a transaction, retrying on conflicts. */
-static int publish_tx(struct netfront_dev *dev, int mq_key)
+struct publish_arg {
+    struct netfront_dev *dev;
+    int mq_key;
+};
+
+/* Contract: publish as a pvf_transact body (arg: a struct publish_arg). */
+static int publish_body(void *arg, uint32_t tx)
 {
-    const struct pvf_os *os = dev->os;
+    const struct publish_arg *a = arg;
 
-    for (int tries = 0; tries < 100; tries++) {
-        uint32_t tx;
-        int rc = os->store_tx_start(os->ctx, &tx);
-
-        if (rc < 0)
-            return rc;
-        rc = publish(dev, tx, mq_key);
-        if (rc < 0) {
-            os->store_tx_end(os->ctx, tx, 1);
-            return rc;
-        }
-        rc = os->store_tx_end(os->ctx, tx, 0);
-        if (rc != -XEN_EAGAIN)
-            return rc;
-    }
-    return -XEN_EAGAIN;
+    return publish(a->dev, tx, a->mq_key);
 }
 
 int netfront_connect(struct netfront_dev *dev, unsigned ms)
 {
     const struct pvf_os *os = dev->os;
-    char bstate[160];
+    struct publish_arg pa = { dev, 0 };
     uint64_t maxq;
-    int rc, st, mq_key;
+    int rc, st;
 
-    rc = pvf_join(bstate, sizeof(bstate), dev->backend, PVK_KEY_STATE);
-    if (rc < 0 || (rc = os->store_watch(os->ctx, bstate)) < 0)
+    rc = pvf_open_handshake(os, dev->node, dev->backend, ms);
+    if (rc < 0)
         return rc;
-    if (pvf_read_state(os, dev->node) != XenbusStateInitialising)
-        pvf_switch_state(os, dev->node, XenbusStateInitialising);
-    st = pvf_wait_state(os, dev->backend, XenbusStateInitWait,
-                        XenbusStateInitWait, 0, ms);
-    if (st != XenbusStateInitWait)
-        return st < 0 ? st : -XEN_EIO;
     if (pvf_read_u64(os, 0, dev->backend, PVK_VIF_FEAT_RX_COPY, 0) != 1)
         return -XEN_ENODEV;
-    mq_key = pvf_get_u64(os, 0, dev->backend, PVK_KEY_MQ_MAX_QUEUES, &maxq) == 0;
-    dev->nr_queues = mq_key ? (unsigned)maxq : 1;
+    pa.mq_key = pvf_get_u64(os, 0, dev->backend, PVK_KEY_MQ_MAX_QUEUES, &maxq) == 0;
+    dev->nr_queues = pa.mq_key ? (unsigned)maxq : 1;
     if (dev->nr_queues > dev->opts.max_queues)
         dev->nr_queues = dev->opts.max_queues;
     if (dev->nr_queues > NETFRONT_MAX_QUEUES)
@@ -156,7 +129,7 @@ int netfront_connect(struct netfront_dev *dev, unsigned ms)
     if (dev->nr_queues == 0)
         dev->nr_queues = 1;
     rc = netfront_rings_alloc(dev);
-    if (rc < 0 || (rc = publish_tx(dev, mq_key)) < 0)
+    if (rc < 0 || (rc = pvf_transact(os, publish_body, &pa)) < 0)
         return rc;
     st = pvf_wait_state(os, dev->backend, XenbusStateConnected,
                         XenbusStateConnected, XenbusStateClosing, ms);
@@ -165,19 +138,9 @@ int netfront_connect(struct netfront_dev *dev, unsigned ms)
 
 int netfront_disconnect(struct netfront_dev *dev, unsigned ms)
 {
-    const struct pvf_os *os = dev->os;
-    char bstate[160];
-    int st;
+    int st = pvf_close_handshake(dev->os, dev->node, dev->backend, ms);
 
-    pvf_switch_state(os, dev->node, XenbusStateClosing);
-    st = pvf_wait_state(os, dev->backend, XenbusStateClosing, XenbusStateClosed,
-                        0, ms);
-    pvf_switch_state(os, dev->node, XenbusStateClosed);
-    if (st >= 0)
-        st = pvf_wait_state(os, dev->backend, XenbusStateClosed,
-                            XenbusStateClosed, 0, ms);
     netfront_rings_free(dev);
-    if (pvf_join(bstate, sizeof(bstate), dev->backend, PVK_KEY_STATE) == 0)
-        os->store_unwatch(os->ctx, bstate);
+    pvf_unwatch_state(dev->os, dev->backend);
     return st < 0 ? st : 0;
 }

@@ -46,12 +46,6 @@ static char kstack[16384] __attribute__((aligned(16)));
 static volatile unsigned long int3_count, sys_count;
 static struct trap_frame exit_frame;
 
-/* A PTE mapping our page P with FLAGS. */
-static uint64_t pte_of(const void *p, uint64_t flags)
-{
-    return ((uint64_t)pt_mfn_of(p) << 12) | flags;
-}
-
 /* Counts kernel-mode int3s and resumes after them. */
 static int kernel_hook(struct trap_frame *f)
 {
@@ -88,11 +82,11 @@ static void setup(void)
     EXPECT_EQ(hyp_stack_switch(FLAT_KERNEL_SS, (unsigned long)kstack + sizeof(kstack)), 0);
     EXPECT_EQ(hyp_callback_op(CALLBACKOP_register, &cb), 0);
     memcpy(code, bench_user_blob, (size_t)(bench_user_blob_end - bench_user_blob));
-    l1[0] = pte_of(code, PTE_P | PTE_US | PTE_A);
-    l1[1] = pte_of(pt_alloc(), PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D);
-    l2[2] = pte_of(l1, PTE_TABLE);
-    l3[0] = pte_of(l2, PTE_TABLE);
-    l4[0] = pte_of(l3, PTE_TABLE);
+    l1[0] = pt_pte(code, PTE_P | PTE_US | PTE_A);
+    l1[1] = pt_pte(pt_alloc(), PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D);
+    l2[2] = pt_pte(l1, PTE_TABLE);
+    l3[0] = pt_pte(l2, PTE_TABLE);
+    l4[0] = pt_pte(l3, PTE_TABLE);
     EXPECT_EQ(pt_map_ro(l1), 0);
     EXPECT_EQ(pt_map_ro(l2), 0);
     EXPECT_EQ(pt_map_ro(l3), 0);

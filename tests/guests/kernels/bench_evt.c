@@ -77,14 +77,10 @@ void test_main(void)
     uint64_t total;
     long tp;
 
-    TEST("setup: shared_info, event callback, VIRQ_TIMER, loopback pair");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: shared_info, event callback, VIRQ_TIMER, loopback pair"))
         return;
     bench_tsc_init(evt_shared);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL), 0);
-    tp = evt_timer_port();
-    EXPECT(tp > 0);
+    tp = evt_timer_only();
     if (tp <= 0)
         return;
     tport = (evtchn_port_t)tp;

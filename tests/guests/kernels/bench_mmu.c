@@ -36,12 +36,6 @@ static uint64_t *l1[NR_L1];
 static char *data[2];
 static mmu_update_t reqs[2][NR_PTES];
 
-/* A PTE mapping our page P with FLAGS. */
-static uint64_t pte_of(const void *p, uint64_t flags)
-{
-    return ((uint64_t)pt_mfn_of(p) << 12) | flags;
-}
-
 /* The VA mapped by entry I of the 2048. */
 static volatile char *va_of(unsigned int i)
 {
@@ -61,12 +55,12 @@ static void setup(void)
         EXPECT_EQ(pt_map_ro(l1[t]), 0);
         EXPECT_EQ(pt_pin(1, l1[t]), 0);
         EXPECT_EQ(pt_mmu1(pt_entry_ma(BENCH_VA + ((unsigned long)t << 21), 2),
-                          pte_of(l1[t], PTE_TABLE)), 0);
+                          pt_pte(l1[t], PTE_TABLE)), 0);
     }
     for (int v = 0; v < 2; v++)
         for (unsigned int i = 0; i < NR_PTES; i++) {
             reqs[v][i].ptr = pt_ma_of(&l1[i / 512][i % 512]) | MMU_NORMAL_PT_UPDATE;
-            reqs[v][i].val = pte_of(data[v], PTE_DATA_RW);
+            reqs[v][i].val = pt_pte(data[v], PTE_DATA_RW);
         }
 }
 
@@ -141,7 +135,7 @@ static void bench_mmu_update(void)
 /* update_va_mapping of one VA, alternating the data pages. */
 static void bench_uva(void)
 {
-    uint64_t pte[2] = { pte_of(data[0], PTE_DATA_RW), pte_of(data[1], PTE_DATA_RW) };
+    uint64_t pte[2] = { pt_pte(data[0], PTE_DATA_RW), pt_pte(data[1], PTE_DATA_RW) };
     unsigned long va = (unsigned long)va_of(5), bad = 0;
     uint64_t t0, t1;
 
@@ -161,7 +155,7 @@ static void bench_uva(void)
 /* Direct MOV m64,r64 stores into the pinned, in-use L1s (emulated). */
 static void bench_wrpt(void)
 {
-    uint64_t pte[2] = { pte_of(data[0], PTE_DATA_RW), pte_of(data[1], PTE_DATA_RW) };
+    uint64_t pte[2] = { pt_pte(data[0], PTE_DATA_RW), pt_pte(data[1], PTE_DATA_RW) };
     uint64_t t0, t1;
 
     TEST("writable-pagetable emulation (MOV m64,r64)");

@@ -27,6 +27,7 @@
  */
 #include "traps.h"
 #include "pt.h"
+#include "seg.h"
 
 #define MSR_FS_BASE        0xc0000100
 #define MSR_GS_BASE        0xc0000101
@@ -53,23 +54,6 @@ static uint64_t rdmsr(uint32_t msr)
 
     __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
     return ((uint64_t)hi << 32) | lo;
-}
-
-/* Reads %fs:0 / %gs:0. */
-static uint64_t read_fs0(void)
-{
-    uint64_t v;
-
-    __asm__ volatile("mov %%fs:0, %0" : "=r"(v));
-    return v;
-}
-
-static uint64_t read_gs0(void)
-{
-    uint64_t v;
-
-    __asm__ volatile("mov %%gs:0, %0" : "=r"(v));
-    return v;
 }
 
 /* set_segment_base for FS, GS_KERNEL, GS_USER, GS_USER_SEL. */

@@ -24,6 +24,7 @@
  */
 #include "traps.h"
 #include "pt.h"
+#include "seg.h"
 
 #define MSR_FS_BASE        0xc0000100
 #define MSR_GS_BASE        0xc0000101
@@ -62,23 +63,6 @@ static unsigned long wrmsr(uint32_t msr, uint64_t v)
                      : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "r11", "memory");
     trap_resume = 0;
     return trap_last.count - before;
-}
-
-/* Reads %fs:0 / %gs:0. */
-static uint64_t read_fs0(void)
-{
-    uint64_t v;
-
-    __asm__ volatile("mov %%fs:0, %0" : "=r"(v));
-    return v;
-}
-
-static uint64_t read_gs0(void)
-{
-    uint64_t v;
-
-    __asm__ volatile("mov %%gs:0, %0" : "=r"(v));
-    return v;
 }
 
 /* The segment-base MSRs. */

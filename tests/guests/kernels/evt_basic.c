@@ -234,9 +234,7 @@ void test_main(void)
 {
     evtchn_port_t a = 0, b = 0;
 
-    TEST("setup: map shared_info, register the event callback");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: map shared_info, register the event callback"))
         return;
     test_loopback(&a, &b);
     test_masks(a, b);

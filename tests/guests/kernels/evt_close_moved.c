@@ -32,6 +32,15 @@ static long bind_and_check(uint32_t virq, uint32_t vcpu)
     return p;
 }
 
+/* bind_and_check, then closes the port again (one more check) if it bound. */
+static void bind_check_close(uint32_t virq, uint32_t vcpu)
+{
+    long p = bind_and_check(virq, vcpu);
+
+    if (p > 0)
+        EXPECT_EQ(evt_close((evtchn_port_t)p), 0);
+}
+
 static void test_global_virq_moved(void)
 {
     evtchn_status_t st;
@@ -57,9 +66,7 @@ static void test_global_virq_moved(void)
     EXPECT_EQ(evt_bind_vcpu((evtchn_port_t)q, 1), 0);
     EXPECT_EQ(evt_bind_vcpu((evtchn_port_t)q, 0), 0);
     EXPECT_EQ(evt_close((evtchn_port_t)q), 0);
-    p = bind_and_check(VIRQ_CONSOLE, 0);
-    if (p > 0)
-        EXPECT_EQ(evt_close((evtchn_port_t)p), 0);
+    bind_check_close(VIRQ_CONSOLE, 0);
 }
 
 static void test_per_vcpu_virq_other_vcpu(void)
@@ -74,13 +81,9 @@ static void test_per_vcpu_virq_other_vcpu(void)
     EXPECT_EQ(evt_bind_vcpu((evtchn_port_t)d1, 0), -XEN_EINVAL);  /* per-vCPU */
     EXPECT_EQ(evt_close((evtchn_port_t)d1), 0);
     EXPECT_EQ(evt_bind_virq(VIRQ_DEBUG, 0), -XEN_EEXIST);
-    d1 = bind_and_check(VIRQ_DEBUG, 1);
-    if (d1 > 0)
-        EXPECT_EQ(evt_close((evtchn_port_t)d1), 0);
+    bind_check_close(VIRQ_DEBUG, 1);
     EXPECT_EQ(evt_close((evtchn_port_t)d0), 0);
-    d0 = bind_and_check(VIRQ_DEBUG, 0);
-    if (d0 > 0)
-        EXPECT_EQ(evt_close((evtchn_port_t)d0), 0);
+    bind_check_close(VIRQ_DEBUG, 0);
 }
 
 static void test_pending_cleared_on_close(void)
@@ -114,9 +117,7 @@ static void test_pending_cleared_on_close(void)
 
 void test_main(void)
 {
-    TEST("setup: shared_info, event callback, two vCPUs");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: shared_info, event callback, two vCPUs"))
         return;
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
     evt_enable();

@@ -31,9 +31,7 @@ void test_main(void)
     long a, b;
     uint64_t t0;
 
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup"))
         return;
 
     TEST("hostile: register_vcpu_info with bad arguments");

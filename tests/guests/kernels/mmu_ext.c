@@ -33,12 +33,6 @@ static char pool[24][4096] __attribute__((aligned(4096)));
 static char *data_a, *data_b;
 static uint64_t *test_l1;
 
-/* A PTE mapping our page P with FLAGS. */
-static uint64_t pte_of(const void *p, uint64_t flags)
-{
-    return ((uint64_t)pt_mfn_of(p) << 12) | flags;
-}
-
 /* A fresh page-table page: ENTRY at index IDX (if ENTRY), then mapped RO. */
 static uint64_t *new_table(unsigned int idx, uint64_t entry)
 {
@@ -76,10 +70,10 @@ static int xen_slots_present(const uint64_t *l4)
 /* PIN_L1..L4 of a fresh tree, then UNPIN from the top. */
 static void test_pin_tree(void)
 {
-    uint64_t *l1 = new_table(3, pte_of(data_a, PTE_DATA_RO));
-    uint64_t *l2 = new_table(4, pte_of(l1, PTE_TABLE));
-    uint64_t *l3 = new_table(5, pte_of(l2, PTE_TABLE));
-    uint64_t *l4 = new_table(6, pte_of(l3, PTE_TABLE));
+    uint64_t *l1 = new_table(3, pt_pte(data_a, PTE_DATA_RO));
+    uint64_t *l2 = new_table(4, pt_pte(l1, PTE_TABLE));
+    uint64_t *l3 = new_table(5, pt_pte(l2, PTE_TABLE));
+    uint64_t *l4 = new_table(6, pt_pte(l3, PTE_TABLE));
 
     TEST("PIN_L1..L4_TABLE and UNPIN_TABLE of a fresh tree");
     EXPECT_EQ(pt_pin(1, l1), 0);
@@ -138,9 +132,9 @@ static void test_unpin_in_use(void)
     uint64_t l2e_ma = pt_entry_ma(TEST_VA, 2);
 
     TEST("UNPIN_TABLE while the table is in use");
-    test_l1 = new_table(0, pte_of(data_a, PTE_DATA_RO));
+    test_l1 = new_table(0, pt_pte(data_a, PTE_DATA_RO));
     EXPECT_EQ(pt_pin(1, test_l1), 0);
-    EXPECT_EQ(pt_mmu1(l2e_ma, pte_of(test_l1, PTE_TABLE)), 0);
+    EXPECT_EQ(pt_mmu1(l2e_ma, pt_pte(test_l1, PTE_TABLE)), 0);
     EXPECT_EQ(v[0], 'A');
     EXPECT_EQ(pt_unpin(test_l1), 0);
     EXPECT_EQ(v[0], 'A');
@@ -150,7 +144,7 @@ static void test_unpin_in_use(void)
 /* Maps page P at TEST_VA via test_l1 without a flush. */
 static void remap_noflush(const void *p)
 {
-    EXPECT_EQ(pt_mmu1(pt_ma_of(&test_l1[0]), pte_of(p, PTE_DATA_RO)), 0);
+    EXPECT_EQ(pt_mmu1(pt_ma_of(&test_l1[0]), pt_pte(p, PTE_DATA_RO)), 0);
 }
 
 /* Each flush op makes a remapped page visible at TEST_VA. */
@@ -161,6 +155,7 @@ static void test_flushes(void)
     struct mmuext_op op;
 
     TEST("TLB_FLUSH_LOCAL/MULTI/ALL, INVLPG_LOCAL/MULTI/ALL");
+    /* Each flush kind in turn: remap without flushing, flush, see the new frame. */
     remap_noflush(data_b);
     EXPECT_EQ(hyp_mmuext1(MMUEXT_TLB_FLUSH_LOCAL, 0), 0);
     EXPECT_EQ(v[0], 'B');
@@ -202,14 +197,14 @@ static int read_faults(unsigned long va)
 static uint64_t *build_l4(void)
 {
     uint64_t *cur = pt_va_of_mfn(pt_cur_l4_mfn);
-    uint64_t *l1 = new_table(0, pte_of(data_b, PTE_DATA_RO));
-    uint64_t *l2 = new_table(0, pte_of(l1, PTE_TABLE));
-    uint64_t *l3 = new_table(1, pte_of(l2, PTE_TABLE));
+    uint64_t *l1 = new_table(0, pt_pte(data_b, PTE_DATA_RO));
+    uint64_t *l2 = new_table(0, pt_pte(l1, PTE_TABLE));
+    uint64_t *l3 = new_table(1, pt_pte(l2, PTE_TABLE));
     uint64_t *l4 = pt_alloc();
 
     for (int i = 272; i < 512; i++)
         l4[i] = cur[i];
-    l4[0] = pte_of(l3, PTE_TABLE);
+    l4[0] = pt_pte(l3, PTE_TABLE);
     EXPECT_EQ(pt_map_ro(l4), 0);
     return l4;
 }

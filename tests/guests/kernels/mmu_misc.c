@@ -25,19 +25,13 @@
 static char pool[6][4096] __attribute__((aligned(4096)));
 static char *win, *page_a, *page_b;
 
-/* A PTE mapping our page P with FLAGS. */
-static uint64_t pte_of(const void *p, uint64_t flags)
-{
-    return ((uint64_t)pt_mfn_of(p) << 12) | flags;
-}
-
 /* update_va_mapping of WIN to P with FLAGS; then WIN must read P's marker. */
 static void remap_and_read(const char *p, unsigned long flags)
 {
-    EXPECT_EQ(hyp_update_va_mapping((unsigned long)win, pte_of(p, PTE_DATA_RW), flags), 0);
+    EXPECT_EQ(hyp_update_va_mapping((unsigned long)win, pt_pte(p, PTE_DATA_RW), flags), 0);
     if ((flags & UVMF_FLUSHTYPE_MASK) == UVMF_NONE)
         EXPECT_EQ(pt_invlpg((unsigned long)win), 0);
-    EXPECT_EQ(*pt_entry((unsigned long)win, 1) & PTE_MFN, pte_of(p, 0));
+    EXPECT_EQ(*pt_entry((unsigned long)win, 1) & PTE_MFN, pt_pte(p, 0));
     EXPECT_EQ(*(volatile char *)win, p[0]);
 }
 
@@ -58,19 +52,19 @@ static void test_update_va_mapping(void)
     guest_printf("     map our L4 RW: %ld\n", rc);
     EXPECT_EQ(rc, -XEN_EBUSY);
     EXPECT_EQ(*(volatile char *)win, 'A');
-    rc = hyp_update_va_mapping(0xFFFF830000000000UL, pte_of(page_a, PTE_DATA_RW), UVMF_INVLPG);
+    rc = hyp_update_va_mapping(0xFFFF830000000000UL, pt_pte(page_a, PTE_DATA_RW), UVMF_INVLPG);
     guest_printf("     va in the hypervisor range: %ld\n", rc);
     EXPECT_EQ(rc, -XEN_EINVAL);
-    rc = hyp_update_va_mapping(MACH2PHYS_VIRT_START, pte_of(page_a, PTE_DATA_RW), UVMF_INVLPG);
+    rc = hyp_update_va_mapping(MACH2PHYS_VIRT_START, pt_pte(page_a, PTE_DATA_RW), UVMF_INVLPG);
     guest_printf("     va in the M2P: %ld\n", rc);
     EXPECT_EQ(rc, -XEN_EINVAL);
-    rc = hyp_update_va_mapping(0x1000, pte_of(page_a, PTE_DATA_RW), UVMF_INVLPG);
+    rc = hyp_update_va_mapping(0x1000, pt_pte(page_a, PTE_DATA_RW), UVMF_INVLPG);
     guest_printf("     va without an L1: %ld\n", rc);
     EXPECT_EQ(rc, -XEN_EINVAL);
-    rc = hyp_update_va_mapping(va, pte_of(page_b, PTE_DATA_RW), UVMF_INVLPG | 0x18);
+    rc = hyp_update_va_mapping(va, pt_pte(page_b, PTE_DATA_RW), UVMF_INVLPG | 0x18);
     guest_printf("     flags with a vcpumask pointer in bits 3+: %ld\n", rc);
     EXPECT_EQ(rc, -XEN_EFAULT);
-    EXPECT_EQ(hyp_update_va_mapping(va, pte_of(win, PTE_DATA_RW), UVMF_INVLPG), 0);
+    EXPECT_EQ(hyp_update_va_mapping(va, pt_pte(win, PTE_DATA_RW), UVMF_INVLPG), 0);
 }
 
 /* A multicall whose middle entry fails; every result is in its entry. */
@@ -85,7 +79,7 @@ static void test_multicall(void)
     bad_req.val = ((uint64_t)pt_cur_l4_mfn << 12) | PTE_DATA_RW;
     mc_set(&mc[0], __HYPERVISOR_xen_version, XENVER_version, 0, 0);
     mc_set(&mc[1], __HYPERVISOR_update_va_mapping, (unsigned long)win,
-           pte_of(page_b, PTE_DATA_RW), UVMF_INVLPG);
+           pt_pte(page_b, PTE_DATA_RW), UVMF_INVLPG);
     mc_set(&mc[2], __HYPERVISOR_mmu_update, (unsigned long)&bad_req, 1, 0);
     mc[2].args[3] = DOMID_SELF;
     mc_set(&mc[3], 99, 0, 0, 0);
@@ -106,7 +100,7 @@ static void test_multicall(void)
     EXPECT_EQ(hyp_multicall(mc, 0), 0);
     EXPECT_EQ(hyp_multicall((void *)0xFFFF830000000000UL, 1), -XEN_EFAULT);
     EXPECT_EQ(hyp_multicall((void *)0x1000, 2), -XEN_EFAULT);
-    EXPECT_EQ(hyp_update_va_mapping((unsigned long)win, pte_of(win, PTE_DATA_RW), UVMF_INVLPG), 0);
+    EXPECT_EQ(hyp_update_va_mapping((unsigned long)win, pt_pte(win, PTE_DATA_RW), UVMF_INVLPG), 0);
 }
 
 /* The XENFEAT_writable_page_tables bit of get_features submap 0. */

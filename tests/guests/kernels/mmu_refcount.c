@@ -24,12 +24,6 @@
 static char pool[8][4096] __attribute__((aligned(4096)));
 static mmu_update_t reqs[512];
 
-/* A PTE mapping our page P with FLAGS. */
-static uint64_t pte_of(const void *p, uint64_t flags)
-{
-    return ((uint64_t)pt_mfn_of(p) << 12) | flags;
-}
-
 /* One L1 life cycle; returns the number of failed steps. */
 static int l1_cycle(uint64_t *t, uint64_t l2e_ma)
 {
@@ -37,7 +31,7 @@ static int l1_cycle(uint64_t *t, uint64_t l2e_ma)
 
     bad += pt_map_ro(t) != 0;
     bad += pt_pin(1, t) != 0;
-    bad += pt_mmu1(l2e_ma, pte_of(t, PTE_TABLE)) != 0;
+    bad += pt_mmu1(l2e_ma, pt_pte(t, PTE_TABLE)) != 0;
     bad += pt_mmu1(l2e_ma, 0) != 0;
     bad += pt_unpin(t) != 0;
     bad += pt_map_rw(t) != 0;
@@ -104,11 +98,11 @@ static void test_writable_refs(void)
     EXPECT_EQ(pt_map_ro(t), 0);
     EXPECT_EQ(pt_pin(1, t), 0);
     for (int i = 0; i < CYCLES / 30; i++) {
-        bad += fill(t, pte_of(page, PTE_DATA_RW)) != 0;
+        bad += fill(t, pt_pte(page, PTE_DATA_RW)) != 0;
         bad += fill(t, 0) != 0;
     }
     EXPECT_EQ(bad, 0);
-    EXPECT_EQ(fill(t, pte_of(page, PTE_DATA_RW)), 0);
+    EXPECT_EQ(fill(t, pt_pte(page, PTE_DATA_RW)), 0);
     EXPECT_EQ(pt_map_ro(page), 0);
     EXPECT_EQ(pt_pin(1, page), -XEN_EINVAL);    /* still 512 writable mappings */
     EXPECT_EQ(fill(t, 0), 0);

@@ -50,12 +50,6 @@ static uint64_t l1e_ma(int t, int i)
     return pt_ma_of(&l1[t][i]);
 }
 
-/* A PTE mapping our page P with FLAGS. */
-static uint64_t pte_of(const void *p, uint64_t flags)
-{
-    return ((uint64_t)pt_mfn_of(p) << 12) | flags;
-}
-
 /* Builds NR_L1 read-only L1s and hooks them into the builder's L2. */
 static void setup(void)
 {
@@ -64,7 +58,7 @@ static void setup(void)
         l1[t] = pt_alloc();
         EXPECT_EQ(*pt_entry(tva(t, 0), 2), 0);
         EXPECT_EQ(pt_map_ro(l1[t]), 0);
-        EXPECT_EQ(pt_mmu1(pt_entry_ma(tva(t, 0), 2), pte_of(l1[t], PTE_TABLE)), 0);
+        EXPECT_EQ(pt_mmu1(pt_entry_ma(tva(t, 0), 2), pt_pte(l1[t], PTE_TABLE)), 0);
     }
     data = pt_alloc();
 }
@@ -86,14 +80,14 @@ static void test_normal(void)
 
     TEST("MMU_NORMAL_PT_UPDATE RW then RO");
     data[0] = 0x5a;
-    EXPECT_EQ(pt_mmu1(l1e_ma(0, 7) | MMU_NORMAL_PT_UPDATE, pte_of(data, PTE_DATA_RW)), 0);
+    EXPECT_EQ(pt_mmu1(l1e_ma(0, 7) | MMU_NORMAL_PT_UPDATE, pt_pte(data, PTE_DATA_RW)), 0);
     guest_printf("     L1 entry after RW update: 0x%lx\n", (unsigned long)l1[0][7]);
-    EXPECT_EQ(l1[0][7] & PTE_MFN, pte_of(data, 0));
+    EXPECT_EQ(l1[0][7] & PTE_MFN, pt_pte(data, 0));
     EXPECT_EQ(l1[0][7] & (PTE_P | PTE_RW), PTE_P | PTE_RW);
     EXPECT_EQ(v[0], 0x5a);
     v[1] = 0x6b;
     EXPECT_EQ(data[1], 0x6b);
-    EXPECT_EQ(pt_mmu1(l1e_ma(0, 7), pte_of(data, PTE_DATA_RO)), 0);
+    EXPECT_EQ(pt_mmu1(l1e_ma(0, 7), pt_pte(data, PTE_DATA_RO)), 0);
     EXPECT_EQ(pt_invlpg((unsigned long)v), 0);
     EXPECT_EQ(l1[0][7] & PTE_RW, 0);
     EXPECT_EQ(v[1], 0x6b);
@@ -108,14 +102,14 @@ static void test_preserve_ad(void)
     volatile char *v = (volatile char *)tva(0, 8);
 
     TEST("MMU_PT_UPDATE_PRESERVE_AD");
-    EXPECT_EQ(pt_mmu1(l1e_ma(0, 8), pte_of(data, PTE_P | PTE_RW)), 0);
+    EXPECT_EQ(pt_mmu1(l1e_ma(0, 8), pt_pte(data, PTE_P | PTE_RW)), 0);
     EXPECT_EQ(l1[0][8] & (PTE_A | PTE_D), 0);
     v[2] = 1;
     EXPECT_EQ(l1[0][8] & (PTE_A | PTE_D), PTE_A | PTE_D);
-    EXPECT_EQ(pt_mmu1(l1e_ma(0, 8) | MMU_PT_UPDATE_PRESERVE_AD, pte_of(data, PTE_P)), 0);
+    EXPECT_EQ(pt_mmu1(l1e_ma(0, 8) | MMU_PT_UPDATE_PRESERVE_AD, pt_pte(data, PTE_P)), 0);
     guest_printf("     L1 entry after PRESERVE_AD: 0x%lx\n", (unsigned long)l1[0][8]);
     EXPECT_EQ(l1[0][8] & (PTE_A | PTE_D | PTE_RW), PTE_A | PTE_D);
-    EXPECT_EQ(pt_mmu1(l1e_ma(0, 8), pte_of(data, PTE_P)), 0);
+    EXPECT_EQ(pt_mmu1(l1e_ma(0, 8), pt_pte(data, PTE_P)), 0);
     EXPECT_EQ(l1[0][8] & (PTE_A | PTE_D), 0);
     EXPECT_EQ(pt_mmu1(l1e_ma(0, 8), 0), 0);
 }
@@ -154,7 +148,7 @@ static unsigned int count_set(unsigned int n, uint64_t val)
 static void batch_of(unsigned int n)
 {
     unsigned int done = 0xdead;
-    uint64_t val = pte_of(data, PTE_DATA_RO);
+    uint64_t val = pt_pte(data, PTE_DATA_RO);
 
     guest_printf("     batch of %u\n", n);
     fill_batch(n, val);
@@ -172,7 +166,7 @@ static void batch_of(unsigned int n)
 static void test_batches(void)
 {
     static const unsigned int sizes[] = { 1, 8, 64, 512, 2048 };
-    uint64_t val = pte_of(data, PTE_DATA_RO);
+    uint64_t val = pt_pte(data, PTE_DATA_RO);
     unsigned int done = 0xdead;
     long rc;
 
@@ -180,7 +174,7 @@ static void test_batches(void)
     for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
         batch_of(sizes[i]);
     fill_batch(8, val);
-    reqs[5].val = pte_of(l1[1], PTE_DATA_RW);   /* a page table, writable */
+    reqs[5].val = pt_pte(l1[1], PTE_DATA_RW);   /* a page table, writable */
     rc = hyp_mmu_update(reqs, 8, &done, DOMID_SELF);
     guest_printf("     bad 6th of 8: rc %ld done %u\n", rc, done);
     EXPECT_EQ(rc, -XEN_EBUSY);
@@ -219,9 +213,9 @@ static void test_hostile_l1(void)
     unsigned long unowned = pt_foreign_mfn(), max_ram;
 
     TEST("hostile L1 entries");
-    expect_refused("own L1 mapped RW", ma, pte_of(l1[1], PTE_DATA_RW), e, -XEN_EBUSY);
+    expect_refused("own L1 mapped RW", ma, pt_pte(l1[1], PTE_DATA_RW), e, -XEN_EBUSY);
     expect_refused("builder L4 mapped RW", ma,
-                   pte_of((void *)guest_start_info->pt_base, PTE_DATA_RW), e, -XEN_EBUSY);
+                   pt_pte((void *)guest_start_info->pt_base, PTE_DATA_RW), e, -XEN_EBUSY);
     guest_printf("     unowned RAM mfn 0x%lx (m2p 0x%lx)\n", unowned, GUEST_M2P[unowned]);
     expect_refused("unowned RAM frame", ma, ((uint64_t)unowned << 12) | PTE_DATA_RO, e,
                    -XEN_EBUSY);
@@ -230,7 +224,7 @@ static void test_hostile_l1(void)
     max_ram = (unsigned long)hyp_memory_op(XENMEM_maximum_ram_page, NULL);
     guest_printf("     XENMEM_maximum_ram_page 0x%lx\n", max_ram);
     expect_refused("reserved bit 51 (beyond the address width)", ma,
-                   pte_of(data, PTE_DATA_RO) | (1UL << 51), e, -XEN_EPERM);
+                   pt_pte(data, PTE_DATA_RO) | (1UL << 51), e, -XEN_EPERM);
 }
 
 /* Entries that must not be installed in L2/L3/L4. */
@@ -241,11 +235,11 @@ static void test_hostile_upper(void)
     uint64_t l3e_ma = pt_entry_ma(GUEST_VIRT_BASE - (1UL << 30), 3);
 
     TEST("hostile L2/L3/L4 entries");
-    expect_refused("PSE in L2", l2e_ma, pte_of(data, PTE_DATA_RW | PTE_PS),
+    expect_refused("PSE in L2", l2e_ma, pt_pte(data, PTE_DATA_RW | PTE_PS),
                    pt_entry(tva(NR_L1, 0), 2), -XEN_EINVAL);
     expect_refused("L2 -> an 'L1' that is mapped RW", l2e_ma,
-                   pte_of(pt_alloc(), PTE_TABLE), pt_entry(tva(NR_L1, 0), 2), -XEN_EINVAL);
-    expect_refused("PSE in L3", l3e_ma, pte_of(data, PTE_DATA_RW | PTE_PS),
+                   pt_pte(pt_alloc(), PTE_TABLE), pt_entry(tva(NR_L1, 0), 2), -XEN_EINVAL);
+    expect_refused("PSE in L3", l3e_ma, pt_pte(data, PTE_DATA_RW | PTE_PS),
                    pt_entry(GUEST_VIRT_BASE - (1UL << 30), 3), -XEN_EINVAL);
     for (int slot = 256; slot < 272; slot += 5)
         expect_refused("write to a hypervisor L4 slot", pt_ma_of(&l4[slot]), 0,
@@ -263,14 +257,14 @@ static void test_upper_levels(void)
     unsigned long before;
 
     TEST("L4 and L3 entries of the live tables");
-    nl1[7] = pte_of(data, PTE_DATA_RO);
+    nl1[7] = pt_pte(data, PTE_DATA_RO);
     EXPECT_EQ(pt_map_ro(nl1), 0);
-    nl2[5] = pte_of(nl1, PTE_TABLE);
+    nl2[5] = pt_pte(nl1, PTE_TABLE);
     EXPECT_EQ(pt_map_ro(nl2), 0);
     EXPECT_EQ(pt_map_ro(nl3), 0);
     EXPECT_EQ(l4[1], 0);
-    EXPECT_EQ(pt_mmu1(pt_ma_of(&l4[1]), pte_of(nl3, PTE_TABLE)), 0);
-    EXPECT_EQ(pt_mmu1(pt_ma_of(&nl3[3]), pte_of(nl2, PTE_TABLE)), 0);
+    EXPECT_EQ(pt_mmu1(pt_ma_of(&l4[1]), pt_pte(nl3, PTE_TABLE)), 0);
+    EXPECT_EQ(pt_mmu1(pt_ma_of(&nl3[3]), pt_pte(nl2, PTE_TABLE)), 0);
     data[0] = 0x3c;
     EXPECT_EQ(v[0], 0x3c);
     EXPECT_EQ(pt_map_rw(nl2), -XEN_EBUSY);
@@ -307,15 +301,15 @@ static void test_flag_rules(void)
 
     TEST("flag rules per level");
     EXPECT_EQ(pt_map_ro(spare), 0);
-    try_flags("L1 + G", l1e_ma(0, 30), pte_of(data, PTE_DATA_RO | PTE_G), &l1[0][30], 0);
-    try_flags("L1 + PCD|PWT", l1e_ma(0, 30), pte_of(data, PTE_DATA_RO | PTE_PCD | PTE_PWT),
+    try_flags("L1 + G", l1e_ma(0, 30), pt_pte(data, PTE_DATA_RO | PTE_G), &l1[0][30], 0);
+    try_flags("L1 + PCD|PWT", l1e_ma(0, 30), pt_pte(data, PTE_DATA_RO | PTE_PCD | PTE_PWT),
               &l1[0][30], 0);
     try_flags("L1 + software bits 9-11, 52-58", l1e_ma(0, 30),
-              pte_of(data, PTE_DATA_RO | 0xe00UL | (0x7fUL << 52)), &l1[0][30], 0);
-    try_flags("L1 + NX", l1e_ma(0, 30), pte_of(data, PTE_DATA_RO | PTE_NX), &l1[0][30], 0);
-    try_flags("L2 + G", l2e_ma, pte_of(spare, PTE_TABLE | PTE_G), l2e, -XEN_EINVAL);
-    try_flags("L2 plain", l2e_ma, pte_of(spare, PTE_TABLE), l2e, 0);
-    try_flags("L3 + G", l3e_ma, pte_of(spare, PTE_TABLE | PTE_G), l3e, -XEN_EINVAL);
+              pt_pte(data, PTE_DATA_RO | 0xe00UL | (0x7fUL << 52)), &l1[0][30], 0);
+    try_flags("L1 + NX", l1e_ma(0, 30), pt_pte(data, PTE_DATA_RO | PTE_NX), &l1[0][30], 0);
+    try_flags("L2 + G", l2e_ma, pt_pte(spare, PTE_TABLE | PTE_G), l2e, -XEN_EINVAL);
+    try_flags("L2 plain", l2e_ma, pt_pte(spare, PTE_TABLE), l2e, 0);
+    try_flags("L3 + G", l3e_ma, pt_pte(spare, PTE_TABLE | PTE_G), l3e, -XEN_EINVAL);
 }
 
 /* Bad ptr values, commands, arrays and domains. */
@@ -335,13 +329,13 @@ static void test_hostile_args(void)
                    ((uint64_t)pt_foreign_mfn() << 12) | 8, 0, &l1[0][21], -XEN_EINVAL);
     /* All four values of ptr[1:0] are commands; for a PV caller Xen treats
      * MMU_PT_UPDATE_NO_TRANSLATE (3) like MMU_NORMAL_PT_UPDATE. */
-    EXPECT_EQ(pt_mmu1(l1e_ma(0, 21) | MMU_PT_UPDATE_NO_TRANSLATE, pte_of(data, PTE_DATA_RO)), 0);
-    EXPECT_EQ(l1[0][21] & PTE_MFN, pte_of(data, 0));
+    EXPECT_EQ(pt_mmu1(l1e_ma(0, 21) | MMU_PT_UPDATE_NO_TRANSLATE, pt_pte(data, PTE_DATA_RO)), 0);
+    EXPECT_EQ(l1[0][21] & PTE_MFN, pt_pte(data, 0));
     EXPECT_EQ(pt_mmu1(l1e_ma(0, 21), 0), 0);
     EXPECT_EQ(hyp_mmu_update((void *)0xFFFF830000000000UL, 1, &done, DOMID_SELF), -XEN_EFAULT);
     EXPECT_EQ(hyp_mmu_update((void *)0x1000UL, 1, &done, DOMID_SELF), -XEN_EFAULT);
     req.ptr = l1e_ma(0, 21);
-    req.val = pte_of(data, PTE_DATA_RO);
+    req.val = pt_pte(data, PTE_DATA_RO);
     EXPECT_EQ(hyp_mmu_update(&req, 1, &done, 0x1234), -XEN_ESRCH);
     /* Naming yourself as the foreign domain is refused (use DOMID_SELF). */
     EXPECT_EQ(hyp_mmu_update(&req, 1, &done, 0), -XEN_ESRCH);

@@ -28,12 +28,6 @@ static char pool[8][4096] __attribute__((aligned(4096)));
 static uint64_t *l1;
 static char *data;
 
-/* A PTE mapping our page P with FLAGS. */
-static uint64_t pte_of(const void *p, uint64_t flags)
-{
-    return ((uint64_t)pt_mfn_of(p) << 12) | flags;
-}
-
 /* The VA that entry I of the test L1 maps. */
 static volatile char *va_of(int i)
 {
@@ -77,7 +71,7 @@ static void setup(void)
     data[0] = 'D';
     EXPECT_EQ(pt_map_ro(l1), 0);
     EXPECT_EQ(pt_pin(1, l1), 0);
-    EXPECT_EQ(pt_mmu1(pt_entry_ma(TEST_VA, 2), pte_of(l1, PTE_TABLE)), 0);
+    EXPECT_EQ(pt_mmu1(pt_entry_ma(TEST_VA, 2), pt_pte(l1, PTE_TABLE)), 0);
 }
 
 /* Xen 4.17 emulates even with the assist disabled (Linux relies on the
@@ -86,8 +80,8 @@ static void test_assist_off(void)
 {
     TEST("store with writable_pagetables disabled");
     EXPECT_EQ(hyp_vm_assist(VMASST_CMD_disable, VMASST_TYPE_writable_pagetables), 0);
-    EXPECT_EQ(store(1, pte_of(data, PTE_DATA_RW)), 0);
-    EXPECT_EQ(core(l1[1]), pte_of(data, PTE_P | PTE_RW));
+    EXPECT_EQ(store(1, pt_pte(data, PTE_DATA_RW)), 0);
+    EXPECT_EQ(core(l1[1]), pt_pte(data, PTE_P | PTE_RW));
     EXPECT_EQ(va_of(1)[0], 'D');
     EXPECT_EQ(store(1, 0), 0);
     EXPECT_EQ(l1[1], 0);
@@ -101,38 +95,38 @@ static void test_mov_xchg(void)
 
     TEST("MOV and XCHG into a live L1");
     EXPECT_EQ(hyp_vm_assist(VMASST_CMD_enable, VMASST_TYPE_writable_pagetables), 0);
-    EXPECT_EQ(store(1, pte_of(data, PTE_DATA_RW)), 0);
+    EXPECT_EQ(store(1, pt_pte(data, PTE_DATA_RW)), 0);
     guest_printf("     entry after MOV: 0x%lx\n", (unsigned long)l1[1]);
-    EXPECT_EQ(core(l1[1]), pte_of(data, PTE_P | PTE_RW));
+    EXPECT_EQ(core(l1[1]), pt_pte(data, PTE_P | PTE_RW));
     EXPECT_EQ(va_of(1)[0], 'D');
     __asm__ volatile("movq $0, (%0)" : : "r"(&l1[1]) : "memory");
     EXPECT_EQ(l1[1], 0);
     EXPECT_EQ(pt_invlpg((unsigned long)va_of(1)), 0);
     EXPECT(read_faults(va_of(1)));
-    old = pte_of(data, PTE_DATA_RO);
+    old = pt_pte(data, PTE_DATA_RO);
     __asm__ volatile("xchgq %0, (%1)" : "+r"(old) : "r"(&l1[2]) : "memory");
     EXPECT_EQ(old, 0);
-    EXPECT_EQ(core(l1[2]), pte_of(data, PTE_P));
+    EXPECT_EQ(core(l1[2]), pt_pte(data, PTE_P));
     EXPECT_EQ(va_of(2)[0], 'D');
     old = 0;
     __asm__ volatile("xchgq %0, (%1)" : "+r"(old) : "r"(&l1[2]) : "memory");
-    EXPECT_EQ(core(old), pte_of(data, PTE_P));
+    EXPECT_EQ(core(old), pt_pte(data, PTE_P));
     EXPECT_EQ(l1[2], 0);
-    __asm__ volatile(".byte 0x3e; movq %0, (%1)" : : "r"(pte_of(data, PTE_DATA_RO)), "r"(&l1[4])
+    __asm__ volatile(".byte 0x3e; movq %0, (%1)" : : "r"(pt_pte(data, PTE_DATA_RO)), "r"(&l1[4])
                      : "memory");
-    EXPECT_EQ(core(l1[4]), pte_of(data, PTE_P));
+    EXPECT_EQ(core(l1[4]), pt_pte(data, PTE_P));
 }
 
 /* LOCK/DS AND m8,0xfd clears RW of entry I. */
 static void check_and(int i, int ds)
 {
-    EXPECT_EQ(store(i, pte_of(data, PTE_DATA_RW)), 0);
+    EXPECT_EQ(store(i, pt_pte(data, PTE_DATA_RW)), 0);
     va_of(i)[1] = 1;
     if (ds)
         __asm__ volatile(".byte 0x3e; andb $0xfd, (%0)" : : "r"(&l1[i]) : "memory", "cc");
     else
         __asm__ volatile("lock andb $0xfd, (%0)" : : "r"(&l1[i]) : "memory", "cc");
-    EXPECT_EQ(core(l1[i]), pte_of(data, PTE_P));
+    EXPECT_EQ(core(l1[i]), pt_pte(data, PTE_P));
     EXPECT_EQ(pt_invlpg((unsigned long)va_of(i)), 0);
     EXPECT_EQ(va_of(i)[1], 1);
     EXPECT(write_faults(va_of(i)));
@@ -159,11 +153,11 @@ static void test_and_btr(void)
     check_and(5, 0);
     check_and(6, 1);
     for (int ds = 0; ds < 2; ds++) {
-        EXPECT_EQ(store(7, pte_of(data, PTE_DATA_RO)), 0);
+        EXPECT_EQ(store(7, pt_pte(data, PTE_DATA_RO)), 0);
         EXPECT_EQ(l1[7] & PTE_A, PTE_A);
         EXPECT_EQ(do_btr(7, ds), 1);
         EXPECT_EQ(l1[7] & PTE_A, 0);
-        EXPECT_EQ(core(l1[7]), pte_of(data, PTE_P));
+        EXPECT_EQ(core(l1[7]), pt_pte(data, PTE_P));
         EXPECT_EQ(do_btr(7, ds), 0);
     }
 }
@@ -174,7 +168,7 @@ static void test_hostile(void)
     uint64_t before = l1[8];
 
     TEST("hostile direct stores");
-    EXPECT_EQ(store(8, pte_of(l1, PTE_DATA_RW)), 1);
+    EXPECT_EQ(store(8, pt_pte(l1, PTE_DATA_RW)), 1);
     EXPECT_EQ(trap_last.vector, 14);
     EXPECT_EQ(trap_last.error, 3);
     EXPECT_EQ(trap_last.cr2, (unsigned long)&l1[8]);
@@ -185,7 +179,7 @@ static void test_hostile(void)
     EXPECT_EQ(trap_last.vector, 14);
     EXPECT_EQ(l1[8], before);
     EXPECT_EQ(store(4, ((uint64_t)pt_foreign_mfn() << 12) | PTE_DATA_RO), 1);
-    EXPECT_EQ(core(l1[4]), pte_of(data, PTE_P));
+    EXPECT_EQ(core(l1[4]), pt_pte(data, PTE_P));
 }
 
 /* The kernel's checks (contract in guest.h). */

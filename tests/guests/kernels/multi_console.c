@@ -135,9 +135,7 @@ static void role_domu(void)
 
 void test_main(void)
 {
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup"))
         return;
     if (evt_cmdline_num("role", 0) == 0) {
         TEST("initial domain: no console ring (it uses console_io)");

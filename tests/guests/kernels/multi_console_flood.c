@@ -79,9 +79,7 @@ static void role_dom0(void)
 
 void test_main(void)
 {
-    TEST("setup: shared_info (the pvclock)");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: shared_info (the pvclock)"))
         return;
     if (evt_cmdline_num("role", 0) == 0)
         role_dom0();

@@ -20,9 +20,10 @@
  * pvkit-consoled and `pvkit console` play A's part.
  */
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
-#include "evt/evt.h"
+#include "multi.h"
 #include "pt.h"
 #include "public/pvkit.h"
+#include "gnt.h"
 #include <xen/grant_table.h>
 #include <xen/io/console.h>
 
@@ -145,11 +146,7 @@ static void role_a(void)
 
     TEST("A: map B's ring (grant 0); the hypervisor drains it");
     uint64_t end = evt_now() + TIMEOUT;
-    while (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
-           evt_now() < end) {
-        evt_sleep_ms(5);
-        map.status = 0;
-    }
+    gnt_map_retry(&map, end);
     if (!EXPECT_EQ(map.status, GNTST_okay))
         return;
     while (ring->out_cons < sizeof(before) - 1 && evt_now() < end)
@@ -183,25 +180,13 @@ static void role_a(void)
     EXPECT(read_until(ring, text, sizeof(text), "pong\n"));
 
     TEST("A: let go of B's ring");
-    struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)pool[1],
-                                         .handle = map.handle };
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
-    EXPECT_EQ(un.status, GNTST_okay);
+    gnt_unmap_expect(pool[1], map.handle);
     EXPECT_EQ(evt_close((evtchn_port_t)lport), 0);
     EXPECT_EQ(pt_map_rw(pool[1]), 0);
 }
 
 void test_main(void)
 {
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
-        return;
-    pt_pool_init(pool[4], 4);
-    evt_enable();
-    if (evt_cmdline_num("role", 0) == 0)
-        role_a();
-    else
-        role_b();
-    evt_disable();
+    if (multi_setup(pool[4], 4))
+        multi_roles(1, role_a, role_b);
 }

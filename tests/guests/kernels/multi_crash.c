@@ -10,26 +10,11 @@
  * the machine's status is A's poweroff. The status printed for A's port
  * after B's crash is informational (unbound once B's channels are closed).
  */
-#include "evt/evt.h"
+#include "multi.h"
 
 #define MS 1000000ULL
 
 static long tport;
-
-/* Sleeps NS with the single-shot timer and SCHEDOP_block. */
-static void sleep_ns(uint64_t ns)
-{
-    unsigned int c = evt_count[tport];
-    struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = evt_now() + ns };
-
-    hyp_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
-    while (evt_count[tport] == c) {
-        evt_disable();
-        if (evt_count[tport] == c)
-            hyp_sched_op(SCHEDOP_block, NULL);
-        evt_enable();
-    }
-}
 
 static void role_a(void)
 {
@@ -48,7 +33,7 @@ static void role_a(void)
     TEST("A: B crashes; A goes on");
     end = evt_now() + 1000 * MS;
     do {
-        sleep_ns(10 * MS);
+        evt_sleep_until(tport, evt_now() + 10 * MS);
         EXPECT_EQ(evt_status(DOMID_SELF, (evtchn_port_t)p, &st), 0);
     } while (st.status == EVTCHNSTAT_interdomain && evt_now() < end);
     guest_printf("     A's port after B's crash: status %u (%s)\n", st.status,
@@ -58,7 +43,7 @@ static void role_a(void)
     EXPECT_EQ(evt_send((evtchn_port_t)p), 0);
     t0 = evt_now();
     for (i = 0; i < 20; i++)
-        sleep_ns(10 * MS);
+        evt_sleep_until(tport, evt_now() + 10 * MS);
     EXPECT(evt_now() - t0 >= 200 * MS);
     guest_printf("     A: 20 sleeps of 10 ms after the crash took %lu ms\n",
                  (unsigned long)((evt_now() - t0) / MS));
@@ -83,19 +68,9 @@ static void role_b(void)
 
 void test_main(void)
 {
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!multi_setup(NULL, 0))
         return;
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL), 0);
-    tport = evt_timer_port();
-    EXPECT(tport > 0);        /* 1 in A; B, a domU, has its console on 1 */
-    if (tport <= 0)
-        return;
-    evt_enable();
-    if (evt_cmdline_num("role", 0) == 0)
-        role_a();
-    else
-        role_b();
-    evt_disable();
+    tport = evt_timer_only();  /* 1 in A; B, a domU, has its console on 1 */
+    if (tport > 0)
+        multi_roles(1, role_a, role_b);
 }

@@ -317,14 +317,10 @@ void test_main(void)
 {
     if (evt_cmdline_num("role", 0) == 1)
         child();
-    TEST("setup: our own image is the initrd");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared || !EXPECT(guest_start_info->mod_len > 4096))
+    if (!create_setup("setup: our own image is the initrd"))
         return;
     pt_pool_init(pool[4], 4);
-    evt_enable();
-    evt_dom_exc = evt_bind_virq(VIRQ_DOM_EXC, 0);
-    EXPECT(evt_dom_exc > 0);
+    evt_dom_exc = create_watch_children();
     first_create();
     create_cycles();
     bad_arguments();

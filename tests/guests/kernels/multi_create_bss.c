@@ -48,9 +48,7 @@ void test_main(void)
     uint64_t len = guest_start_info->mod_len;
     if (!evt_shared || !EXPECT(len > 4096 && len + 16 * 64 <= IMG_MAX))
         return;
-    evt_enable();
-    evt_dom_exc = evt_bind_virq(VIRQ_DOM_EXC, 0);
-    EXPECT(evt_dom_exc > 0);
+    evt_dom_exc = create_watch_children();
 
     TEST("a bss segment over an initialised variable: the child finds it zero (libelf)");
     const uint8_t *src = (const uint8_t *)guest_start_info->mod_start;
@@ -76,14 +74,10 @@ void test_main(void)
     eh->e_phoff = phoff;
     eh->e_phnum = (uint16_t)(phnum + 1);
 
-    struct xen_domctl op = { .cmd = PVKIT_DOMCTL_create_pv,
-                             .interface_version = XEN_DOMCTL_INTERFACE_VERSION };
-    struct pvkit_domctl_create_pv *c = (struct pvkit_domctl_create_pv *)&op.u;
-    c->kernel = (uint64_t)img;
-    c->kernel_size = phoff + (phnum + 1) * sizeof(Elf64_Phdr);
-    c->cmdline = (uint64_t)"multi_create_bss role=1";
-    c->mem_kb = 8192;
-    c->max_vcpus = 1;
+    struct xen_domctl op;
+    create_child_op(&op, 0, 8192, "multi_create_bss role=1");
+    create_args(&op)->kernel = (uint64_t)img;           /* the patched copy */
+    create_args(&op)->kernel_size = phoff + (phnum + 1) * sizeof(Elf64_Phdr);
     uint64_t free0 = free_pages();
     if (!EXPECT_EQ(hyp_domctl(&op), 0))
         return;

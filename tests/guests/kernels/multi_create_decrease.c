@@ -47,34 +47,15 @@ static volatile long ap_dec = -1, ap_inc = -1, ap_mapped;
 static uint64_t child_si_pfn;
 static unsigned long give[NPT], take[NPT];
 
-static long map_own(void *va, uint64_t mfn)
-{
-    mmu_update_t req = { .ptr = pt_entry_ma((unsigned long)va, 1),
-                         .val = (mfn << 12) | PTE_DATA_RW | PTE_NX };
-    long rc = hyp_mmu_update(&req, 1, NULL, DOMID_SELF);
-    if (rc == 0)
-        pt_invlpg((unsigned long)va);
-    return rc;
-}
-
 void evt_ap_main(unsigned long cpu)
 {
     (void)cpu;
     struct xen_domctl op;
     uint64_t s = 0;
 
-    __atomic_store_n(&ap_ready, 1, __ATOMIC_SEQ_CST);
-    while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
-        __asm__ volatile("pause");
-    uint64_t end = evt_now() + 20000 * MS;
-    while (evt_now() < end) {
-        op = (struct xen_domctl){ .cmd = XEN_DOMCTL_getdomaininfo, .domain = ID,
-                                  .interface_version = XEN_DOMCTL_INTERFACE_VERSION };
-        if (hyp_domctl(&op) == 0 && op.domain == ID) {
-            s = op.u.getdomaininfo.shared_info_frame;
-            break;
-        }
-    }
+    create_ap_ready_go(&ap_ready, &go);
+    if (create_poll_domain(ID, 20000 * MS, &op))
+        s = op.u.getdomaininfo.shared_info_frame;
     if (s) {
         for (unsigned int i = 0; i < NPT; i++)
             give[i] = s + 3 + child_si_pfn + 3 + i;
@@ -91,33 +72,16 @@ void evt_ap_main(unsigned long cpu)
         }
         long n = 0;
         for (long i = 0; i < ap_inc && i < NPT; i++)
-            n += map_own(win[i], take[i]) == 0;
+            n += pt_map_frame(win[i], take[i], DOMID_SELF) == 0;
         ap_mapped = n;
     }
-    __atomic_store_n(&ap_done, 1, __ATOMIC_SEQ_CST);
-    for (;;)
-        hyp_sched_op(SCHEDOP_block, NULL);
-}
-
-static int looks_like_l4(const uint64_t *p, const uint64_t *our_l4)
-{
-    for (unsigned int i = 256; i < 272; i++)
-        if (our_l4[i] && p[i] == our_l4[i])
-            return 1;
-    return 0;
+    create_ap_finish(&ap_done);
 }
 
 void test_main(void)
 {
-    if (evt_cmdline_num("role", 0) == 1) {
-        guest_printf("multi_create_decrease child\n");
-        guest_shutdown(SHUTDOWN_poweroff);
-    }
-    TEST("setup: room for 5 more frames of ours, vCPU 1 up");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared || !EXPECT(guest_start_info->mod_len > 4096))
+    if (!create_parent_start("multi_create_decrease child", "setup: room for 5 more frames of ours, vCPU 1 up", pool, 4))
         return;
-    pt_pool_init(pool, 4);
     for (unsigned int i = 0; i < NPT; i++)
         win[i][0] = 1;
     struct xen_domctl op;
@@ -125,13 +89,7 @@ void test_main(void)
                               .interface_version = XEN_DOMCTL_INTERFACE_VERSION };
     op.u.max_mem.max_memkb = (guest_start_info->nr_pages + 64) * 4;
     EXPECT_EQ(hyp_domctl(&op), 0);
-    {
-        const start_info_t *si = guest_start_info;
-        uint64_t base = (uint64_t)si->pt_base - ((uint64_t)si->pt_base & 0x3fffffffull);
-        uint64_t our_si = ((uint64_t)si - base) >> 12;
-        uint64_t kend = our_si - (si->nr_pages * 8 + 4095) / 4096 - (si->mod_len + 4095) / 4096;
-        child_si_pfn = kend + ((uint64_t)CHILD_KB / 4 * 8 + 4095) / 4096;
-    }
+    child_si_pfn = create_child_si_pfn(CHILD_KB, NULL);
     const uint64_t *our_l4 = pt_va_of_mfn(pt_cur_l4_mfn);
     EXPECT(our_l4 != NULL);
     EXPECT_EQ(evt_start_ap(1, &ap_ready), 0);
@@ -139,14 +97,7 @@ void test_main(void)
         return;
 
     TEST("a building domain's frames given back by dom0: the child never runs on our frames");
-    op = (struct xen_domctl){ .cmd = PVKIT_DOMCTL_create_pv, .domain = ID,
-                              .interface_version = XEN_DOMCTL_INTERFACE_VERSION };
-    struct pvkit_domctl_create_pv *c = (struct pvkit_domctl_create_pv *)&op.u;
-    c->kernel = guest_start_info->mod_start;
-    c->kernel_size = guest_start_info->mod_len;
-    c->cmdline = (uint64_t)"multi_create_decrease role=1";
-    c->mem_kb = CHILD_KB;
-    c->max_vcpus = 1;
+    create_child_op(&op, ID, CHILD_KB, "multi_create_decrease role=1");
     __atomic_store_n(&go, 1, __ATOMIC_SEQ_CST);
     long rc = hyp_domctl(&op);
     evt_wait_flag(&ap_done, 20000 * MS);
@@ -161,7 +112,7 @@ void test_main(void)
         unsigned int hits = 0;
         for (unsigned int k = 0; k < 512; k++)
             hits += (p[k] & PTE_P) != 0;
-        if (looks_like_l4(p, our_l4)) {
+        if (create_looks_like_l4(p, our_l4)) {
             l4s++;
             guest_printf("     our frame %lx, mapped writable, is d%u's L4\n", take[i], ID);
         } else if (hits > 8) {

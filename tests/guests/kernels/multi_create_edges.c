@@ -262,6 +262,7 @@ static void crafted_images(void)
     crafted_refused(-XEN_EINVAL, free0, "phdrs unaligned");
 }
 
+/* Like each group here: an op, the free pages before, its result and the pages after. */
 static void special_buffers(void)
 {
     struct xen_domctl op;
@@ -574,15 +575,14 @@ void test_main(void)
     long role = evt_cmdline_num("role", 0);
     if (role)
         child(role);
+    /* multi_create's start, with a setup check that crafted copies of the image fit. */
     TEST("setup: our own image is the initrd");
     EXPECT_EQ(evt_init(), 0);
     img_len = guest_start_info->mod_len;
     if (!evt_shared || !EXPECT(img_len > 4096 && img_len + 16 * 64 <= IMG_MAX))
         return;
     pt_pool_init(pool[5], 3);
-    evt_enable();
-    evt_dom_exc = evt_bind_virq(VIRQ_DOM_EXC, 0);
-    EXPECT(evt_dom_exc > 0);
+    evt_dom_exc = create_watch_children();
     crafted_images();
     special_buffers();
     domains();

@@ -40,18 +40,9 @@ void evt_ap_main(unsigned long cpu)
 {
     (void)cpu;
     struct xen_domctl op;
-    int found = 0;
 
-    __atomic_store_n(&ap_ready, 1, __ATOMIC_SEQ_CST);
-    while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
-        __asm__ volatile("pause");
-    uint64_t end = evt_now() + 20000 * MS;
-    while (!found && evt_now() < end) {
-        op = (struct xen_domctl){ .cmd = XEN_DOMCTL_getdomaininfo, .domain = ID,
-                                  .interface_version = XEN_DOMCTL_INTERFACE_VERSION };
-        found = hyp_domctl(&op) == 0 && op.domain == ID;
-    }
-    if (found) {
+    create_ap_ready_go(&ap_ready, &go);
+    if (create_poll_domain(ID, 20000 * MS, &op)) {
         struct evtchn_alloc_unbound au = { .dom = ID, .remote_dom = 0 };
         if (hypercall3(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound,
                        (unsigned long)&au, 0) == 0)
@@ -60,9 +51,7 @@ void evt_ap_main(unsigned long cpu)
             ap_local = evt_bind_interdomain(ID, (evtchn_port_t)ap_port);
         ap_destroy = dctl(XEN_DOMCTL_destroydomain, ID, &op);
     }
-    __atomic_store_n(&ap_done, 1, __ATOMIC_SEQ_CST);
-    for (;;)
-        hyp_sched_op(SCHEDOP_block, NULL);
+    create_ap_finish(&ap_done);
 }
 
 static void create_op(struct xen_domctl *op)
@@ -72,15 +61,8 @@ static void create_op(struct xen_domctl *op)
 
 void test_main(void)
 {
-    if (evt_cmdline_num("role", 0) == 1) {
-        guest_printf("multi_create_evtchn child\n");
-        guest_shutdown(SHUTDOWN_poweroff);
-    }
-    TEST("setup: vCPU 1 up");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared || !EXPECT(guest_start_info->mod_len > 4096))
+    if (!create_parent_start("multi_create_evtchn child", "setup: vCPU 1 up", pool, 4))
         return;
-    pt_pool_init(pool, 4);
     win[0] = 1;
     EXPECT_EQ(evt_start_ap(1, &ap_ready), 0);
     if (!ap_ready)

@@ -67,7 +67,7 @@ static uint64_t child_si_pfn;
 static volatile long ap_mapped, ap_destroy_rc = 1, ap_seen_building;
 static volatile uint64_t ap_frame[WIN];    /* 0: not mapped */
 
-/* Maps machine frame mfn of domain dom at our page va, writable. */
+/* Maps frame mfn of domain dom at our va, writable; pt_map_frame's twin, kept (timing race). */
 static long map_foreign(void *va, uint64_t mfn, domid_t dom)
 {
     mmu_update_t req = { .ptr = pt_entry_ma((unsigned long)va, 1),

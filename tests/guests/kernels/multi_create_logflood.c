@@ -48,18 +48,10 @@ void test_main(void)
 {
     if (evt_cmdline_num("role", 0) == 1)
         flood();
-    TEST("setup: a child that floods the console");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared || !EXPECT(guest_start_info->mod_len > 4096))
+    if (!create_setup("setup: a child that floods the console"))
         return;
-    struct xen_domctl op = { .cmd = PVKIT_DOMCTL_create_pv,
-                             .interface_version = XEN_DOMCTL_INTERFACE_VERSION };
-    struct pvkit_domctl_create_pv *c = (struct pvkit_domctl_create_pv *)&op.u;
-    c->kernel = guest_start_info->mod_start;
-    c->kernel_size = guest_start_info->mod_len;
-    c->cmdline = (uint64_t)"multi_create_logflood role=1";
-    c->mem_kb = 8192;
-    c->max_vcpus = 1;
+    struct xen_domctl op;
+    create_child_op(&op, 0, 8192, "multi_create_logflood role=1");
     uint64_t free0 = free_pages();
     if (!EXPECT_EQ(hyp_domctl(&op), 0))
         return;

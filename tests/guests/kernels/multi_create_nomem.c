@@ -66,13 +66,9 @@ void test_main(void)
         guest_printf("multi_create_nomem child: increase got %ld\n", got);
         guest_shutdown(got == 0 ? SHUTDOWN_poweroff : SHUTDOWN_crash);
     }
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared || !EXPECT(guest_start_info->mod_len > 4096))
+    if (!create_setup("setup"))
         return;
-    evt_enable();
-    evt_dom_exc = evt_bind_virq(VIRQ_DOM_EXC, 0);
-    EXPECT(evt_dom_exc > 0);
+    evt_dom_exc = create_watch_children();
 
     TEST("a child as large as the free memory allows; failed tries leave nothing");
     uint64_t free0 = free_pages();

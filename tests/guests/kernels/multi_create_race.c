@@ -106,10 +106,7 @@ static long evt_dom_exc = -1;
 
 void test_main(void)
 {
-    if (evt_cmdline_num("role", 0) == 1) {
-        guest_printf("multi_create_race child\n");
-        guest_shutdown(SHUTDOWN_poweroff);
-    }
+    create_child_exit("multi_create_race child");
     TEST("setup: a copy of our image, the fields to flip, vCPU 1 up");
     EXPECT_EQ(evt_init(), 0);
     uint64_t len = guest_start_info->mod_len;
@@ -143,9 +140,7 @@ void test_main(void)
     add(lp->p_offset + 64, 8, 0xcccccccccccccccc);
     add(~0ull, 1, 'x');
     add(offsetof(Elf64_Ehdr, e_phnum), 2, 1);
-    evt_enable();
-    evt_dom_exc = evt_bind_virq(VIRQ_DOM_EXC, 0);
-    EXPECT(evt_dom_exc > 0);
+    evt_dom_exc = create_watch_children();
     EXPECT_EQ(evt_start_ap(1, &ap_ready), 0);
     if (!ap_ready)
         return;

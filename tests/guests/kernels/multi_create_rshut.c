@@ -39,24 +39,13 @@ void evt_ap_main(unsigned long cpu)
 {
     (void)cpu;
     struct xen_domctl op;
-    int found = 0;
 
-    __atomic_store_n(&ap_ready, 1, __ATOMIC_SEQ_CST);
-    while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
-        __asm__ volatile("pause");
-    uint64_t end = evt_now() + 20000 * MS;
-    while (!found && evt_now() < end) {
-        op = (struct xen_domctl){ .cmd = XEN_DOMCTL_getdomaininfo, .domain = ID,
-                                  .interface_version = XEN_DOMCTL_INTERFACE_VERSION };
-        found = hyp_domctl(&op) == 0 && op.domain == ID;
-    }
-    if (found) {
+    create_ap_ready_go(&ap_ready, &go);
+    if (create_poll_domain(ID, 20000 * MS, &op)) {
         struct sched_remote_shutdown rs = { .domain_id = ID, .reason = SHUTDOWN_reboot };
         ap_rc = hyp_sched_op(SCHEDOP_remote_shutdown, &rs);
     }
-    __atomic_store_n(&ap_done, 1, __ATOMIC_SEQ_CST);
-    for (;;)
-        hyp_sched_op(SCHEDOP_block, NULL);
+    create_ap_finish(&ap_done);
 }
 
 /* Does the hypervisor's log hold s? */
@@ -74,13 +63,8 @@ static int log_has(const char *s)
 
 void test_main(void)
 {
-    if (evt_cmdline_num("role", 0) == 1) {
-        guest_printf("multi_create_rshut child ran\n");
-        guest_shutdown(SHUTDOWN_poweroff);
-    }
-    TEST("setup: vCPU 1 up");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared || !EXPECT(guest_start_info->mod_len > 4096))
+    create_child_exit("multi_create_rshut child ran");
+    if (!create_setup("setup: vCPU 1 up"))
         return;
     EXPECT_EQ(evt_start_ap(1, &ap_ready), 0);
     if (!ap_ready)
@@ -88,14 +72,7 @@ void test_main(void)
     struct xen_domctl op;
 
     TEST("a building domain shut down by dom0 never runs");
-    op = (struct xen_domctl){ .cmd = PVKIT_DOMCTL_create_pv, .domain = ID,
-                              .interface_version = XEN_DOMCTL_INTERFACE_VERSION };
-    struct pvkit_domctl_create_pv *c = (struct pvkit_domctl_create_pv *)&op.u;
-    c->kernel = guest_start_info->mod_start;
-    c->kernel_size = guest_start_info->mod_len;
-    c->cmdline = (uint64_t)"multi_create_rshut role=1";
-    c->mem_kb = CHILD_KB;
-    c->max_vcpus = 1;
+    create_child_op(&op, ID, CHILD_KB, "multi_create_rshut role=1");
     __atomic_store_n(&go, 1, __ATOMIC_SEQ_CST);
     long rc = hyp_domctl(&op);
     evt_wait_flag(&ap_done, 20000 * MS);

@@ -29,13 +29,12 @@
  * commit_new_port have no dying check) and increase_reservation for the
  * dying B allocates frames to it (memory_op.c populate has none either).
  */
-#define __XEN_TOOLS__ 1
-#include "evt/evt.h"
+#include "domctl.h" /* first: it defines __XEN_TOOLS__ */
+#include "multi.h"
 #include "pt.h"
-#include <xen/domctl.h>
+#include "gnt.h"
 #include <xen/grant_table.h>
 #include <xen/memory.h>
-#include <xen/sysctl.h>
 
 #define MS 1000000ULL
 #define TIMEOUT (20000 * MS)
@@ -49,63 +48,24 @@ struct shared {                 /* the page B grants A */
 static char pool[8][4096] __attribute__((aligned(4096)));
 static struct shared page __attribute__((aligned(4096)));
 
-static long domctl(struct xen_domctl *op)
-{
-    return hypercall3(__HYPERVISOR_domctl, (unsigned long)op, 0, 0);
-}
-
-static long dctl(uint32_t cmd, domid_t dom, struct xen_domctl *op)
-{
-    *op = (struct xen_domctl){ .cmd = cmd, .interface_version = XEN_DOMCTL_INTERFACE_VERSION,
-                               .domain = dom };
-    return domctl(op);
-}
-
-static uint64_t free_pages(void)
-{
-    struct xen_sysctl op = { .cmd = XEN_SYSCTL_physinfo,
-                             .interface_version = XEN_SYSCTL_INTERFACE_VERSION };
-    return hypercall3(__HYPERVISOR_sysctl, (unsigned long)&op, 0, 0) == 0 ?
-           op.u.physinfo.free_pages : 0;
-}
-
-static long gnttab(unsigned int cmd, void *op, unsigned int count)
-{
-    return hypercall3(__HYPERVISOR_grant_table_op, cmd, (unsigned long)op, count);
-}
-
-static void sleep_ms(uint64_t ms)
-{
-    uint64_t end = evt_now() + ms * MS;
-    while (evt_now() < end)
-        hyp_sched_op(SCHEDOP_yield, NULL);
-}
-
 static void role_b(void)
 {
-    xen_pfn_t frame = 0;
-    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1 };
     struct grant_entry_v1 *table = (struct grant_entry_v1 *)pool[0];
     long a_port = evt_cmdline_num("aport", 1), port = -1;
 
     TEST("B: bind to A, exchange events, grant a page, sleep in poll");
     uint64_t end = evt_now() + TIMEOUT;
     while (evt_now() < end && (port = evt_bind_interdomain(0, (evtchn_port_t)a_port)) < 0)
-        sleep_ms(5);
+        evt_sleep_ms(5);
     if (!EXPECT(port > 0))
         return;
     for (unsigned int i = 1; i <= ROUNDS; i++) {
         EXPECT_EQ(evt_wait((evtchn_port_t)port, i + 1, 2000 * MS), 1); /* +1: bind-time event */
         EXPECT_EQ(evt_send((evtchn_port_t)port), 0);
     }
-    set_xen_guest_handle(st.frame_list, &frame);
-    EXPECT_EQ(gnttab(GNTTABOP_setup_table, &st, 1), 0);
-    EXPECT_EQ(hyp_update_va_mapping((unsigned long)table, (frame << 12) | PTE_DATA_RW,
-                                    UVMF_INVLPG), 0);
+    gnt_setup_expect(table);
     page.b_port = (uint64_t)port;
-    table[REF].domid = 0;
-    table[REF].frame = (uint32_t)pt_mfn_of(&page);
-    __atomic_store_n(&table[REF].flags, (uint16_t)GTF_permit_access, __ATOMIC_SEQ_CST);
+    gnt_permit(table, REF, 0, &page);
     struct vcpu_set_periodic_timer per = { .period_ns = 1 * MS };
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_set_periodic_timer, 0, &per), 0);
     page.ready = 1;
@@ -133,7 +93,7 @@ static void role_a(void)
     uint64_t t = evt_now() + TIMEOUT;
     while (evt_now() < t && evt_status(DOMID_SELF, (evtchn_port_t)port, &es) == 0 &&
            es.status != EVTCHNSTAT_interdomain)
-        sleep_ms(2);
+        evt_sleep_ms(2);
     EXPECT_EQ(es.status, EVTCHNSTAT_interdomain);
     for (unsigned int i = 1; i <= ROUNDS; i++) {
         EXPECT_EQ(evt_send((evtchn_port_t)port), 0);
@@ -143,18 +103,18 @@ static void role_a(void)
     uint64_t end = evt_now() + TIMEOUT;
     while (evt_now() < end) {
         map.status = 0;
-        if (gnttab(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status == GNTST_okay)
+        if (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status == GNTST_okay)
             break;
-        sleep_ms(5);
+        evt_sleep_ms(5);
     }
     if (!EXPECT_EQ(map.status, GNTST_okay))
         return;
     const struct shared *sh = (const struct shared *)pool[1];
     while (!sh->ready && evt_now() < end)
-        sleep_ms(1);
+        evt_sleep_ms(1);
     EXPECT_EQ(sh->ready, 1);
     uint64_t b_port = sh->b_port;
-    sleep_ms(20);       /* B asleep in its poll */
+    evt_sleep_ms(20);       /* B asleep in its poll */
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), 0);
     uint64_t b_pages = op.u.getdomaininfo.tot_pages;
     uint64_t free0 = free_pages();
@@ -185,17 +145,11 @@ static void role_a(void)
     EXPECT_EQ(evt_close((evtchn_port_t)port), 0);
 
     TEST("A: unmap B's page; destroy frees B");
-    struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)pool[1],
-                                         .handle = map.handle };
-    EXPECT_EQ(gnttab(GNTTABOP_unmap_grant_ref, &un, 1), 0);
-    EXPECT_EQ(un.status, GNTST_okay);
+    gnt_unmap_expect(pool[1], map.handle);
     EXPECT_EQ(pt_map_rw(pool[1]), 0);
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), 0);
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), -XEN_ESRCH);
-    uint64_t free1 = free_pages();
-    guest_printf("     free pages %lu -> %lu (B had %lu)\n", (unsigned long)free0,
-                 (unsigned long)free1, (unsigned long)b_pages);
-    EXPECT(free1 >= free0 + b_pages);
+    expect_pages_back(free0, b_pages);
     au = (struct evtchn_alloc_unbound){ .dom = 1, .remote_dom = 0 };
     EXPECT_EQ(hyp_evtchn_op(EVTCHNOP_alloc_unbound, &au), -XEN_ESRCH);
 
@@ -211,15 +165,6 @@ static void role_a(void)
 
 void test_main(void)
 {
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
-        return;
-    pt_pool_init(pool[4], 4);
-    evt_enable();
-    if (evt_cmdline_num("role", 0) == 0)
-        role_a();
-    else
-        role_b();
-    evt_disable();
+    if (multi_setup(pool[4], 4))
+        multi_roles(1, role_a, role_b);
 }

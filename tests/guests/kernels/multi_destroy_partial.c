@@ -25,8 +25,9 @@
  * by B's tables) and mapped writable again; a second destroy is -ESRCH.
  */
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
-#include "evt/evt.h"
+#include "multi.h"
 #include "pt.h"
+#include "gnt.h"
 #include <xen/grant_table.h>
 
 #define MS 1000000ULL
@@ -63,13 +64,6 @@ static struct grant_entry_v1 *own_table(void)
     return (struct grant_entry_v1 *)pool[0];
 }
 
-static void grant(struct grant_entry_v1 *t, unsigned int ref, domid_t to, const void *va)
-{
-    t[ref].domid = to;
-    t[ref].frame = (uint32_t)pt_mfn_of(va);
-    __atomic_store_n(&t[ref].flags, (uint16_t)GTF_permit_access, __ATOMIC_SEQ_CST);
-}
-
 static void role_b(void)
 {
     struct status *s = (struct status *)page;
@@ -79,33 +73,17 @@ static void role_b(void)
     TEST("B: grant A the status page");
     if (!EXPECT(table != NULL))
         return;
-    grant(table, REF_B, 0, page);
+    gnt_permit(table, REF_B, 0, page);
 
     TEST("B: build the tree, pin X, map A's G into X (contains_pte)");
-    for (unsigned long i = 0; i < NR_L1; i++)
-        for (int j = 0; j < 511; j++)
-            l1s[i][j] = ((uint64_t)pt_mfn_of(data_page) << 12) | PTE_DATA_RO;
-    for (unsigned long i = 0; i < NR_L2; i++)
-        for (int j = 0; j < 512; j++)
-            l2s[i][j] = ((uint64_t)pt_mfn_of(l1s[i * 512 + j]) << 12) | PTE_TABLE;
-    for (unsigned long i = 0; i < NR_L2; i++)
-        l3[i] = ((uint64_t)pt_mfn_of(l2s[i]) << 12) | PTE_TABLE;
-    for (unsigned long i = 0; i < NR_L1; i++)
-        bad += pt_map_ro(l1s[i]) != 0;
-    for (unsigned long i = 0; i < NR_L2; i++)
-        bad += pt_map_ro(l2s[i]) != 0;
-    bad += pt_map_ro(l3) != 0;
+    bad += pt_build_tree(l1s, 511, l2s, NR_L2, l3, data_page);
     EXPECT_EQ(bad, 0);
     EXPECT_EQ(pt_pin(1, l1s[0]), 0);
     struct gnttab_map_grant_ref map = {
         .host_addr = pt_ma_of(&l1s[0][511]), .flags = GNTMAP_host_map | GNTMAP_contains_pte,
         .ref = REF_G, .dom = 0 };
     uint64_t end = evt_now() + TIMEOUT;
-    while (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
-           evt_now() < end) {
-        evt_sleep_ms(5);
-        map.status = 0;
-    }
+    gnt_map_retry(&map, end);
     EXPECT_EQ(map.status, GNTST_okay);
     s->phase = 1;
 
@@ -133,13 +111,9 @@ static void role_a(void)
     TEST("A: grant G to B, map B's status page");
     if (!EXPECT(table != NULL))
         return;
-    grant(table, REF_G, 1, gpage);
+    gnt_permit(table, REF_G, 1, gpage);
     uint64_t end = evt_now() + TIMEOUT;
-    while (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
-           evt_now() < end) {
-        evt_sleep_ms(5);
-        map.status = 0;
-    }
+    gnt_map_retry(&map, end);
     if (!EXPECT_EQ(map.status, GNTST_okay))
         return;
     while (s->phase < 1 && evt_now() < end)
@@ -155,10 +129,7 @@ static void role_a(void)
     EXPECT_EQ(s->phase, 2); /* the pin has not returned */
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), 0);
     uint64_t b_pages = op.u.getdomaininfo.tot_pages;
-    struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)pool[1],
-                                         .handle = map.handle };
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
-    EXPECT_EQ(un.status, GNTST_okay);
+    gnt_unmap_expect(pool[1], map.handle);
     EXPECT_EQ(pt_map_rw(pool[1]), 0);
 
     TEST("A: destroy B: it is gone, its memory back, G no longer used");
@@ -169,10 +140,7 @@ static void role_a(void)
         guest_printf("     B still there: domain %u flags 0x%x tot_pages %lu\n", op.domain,
                      op.u.getdomaininfo.flags, (unsigned long)op.u.getdomaininfo.tot_pages);
     EXPECT_EQ(rc, -XEN_ESRCH);
-    uint64_t free1 = free_pages();
-    guest_printf("     free pages %lu -> %lu (B had %lu)\n", (unsigned long)free0,
-                 (unsigned long)free1, (unsigned long)b_pages);
-    EXPECT(free1 >= free0 + b_pages);
+    expect_pages_back(free0, b_pages);
     EXPECT_EQ(table[REF_G].flags & (GTF_reading | GTF_writing), 0);
     EXPECT_EQ(pt_map_ro(gpage), 0);
     EXPECT_EQ(pt_pin(1, gpage), 0);
@@ -183,15 +151,6 @@ static void role_a(void)
 
 void test_main(void)
 {
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
-        return;
-    pt_pool_init(pool[4], 4);
-    evt_enable();
-    if (evt_cmdline_num("role", 0) == 0)
-        role_a();
-    else
-        role_b();
-    evt_disable();
+    if (multi_setup(pool[4], 4))
+        multi_roles(1, role_a, role_b);
 }

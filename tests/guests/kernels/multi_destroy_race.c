@@ -26,11 +26,9 @@
  * pvkit: passes (the hypervisor lock serialises the pieces; the loser's
  * continuation finds no domain: -ESRCH).
  */
-#define __XEN_TOOLS__ 1
-#include "evt/evt.h"
+#include "domctl.h" /* first: it defines __XEN_TOOLS__ */
+#include "multi.h"
 #include "pt.h"
-#include <xen/domctl.h>
-#include <xen/sysctl.h>
 
 #define MS 1000000ULL
 #define NREQ 2048
@@ -45,28 +43,6 @@ static volatile uint64_t ap_beat;
 static volatile uint64_t b_calls;
 static char line[] = "(flood) multi_destroy_race B console line\n";
 
-static long dctl(uint32_t cmd, domid_t dom)
-{
-    struct xen_domctl op = { .cmd = cmd, .interface_version = XEN_DOMCTL_INTERFACE_VERSION,
-                             .domain = dom };
-    return hypercall3(__HYPERVISOR_domctl, (unsigned long)&op, 0, 0);
-}
-
-static uint64_t free_pages(void)
-{
-    struct xen_sysctl op = { .cmd = XEN_SYSCTL_physinfo,
-                             .interface_version = XEN_SYSCTL_INTERFACE_VERSION };
-    return hypercall3(__HYPERVISOR_sysctl, (unsigned long)&op, 0, 0) == 0 ?
-           op.u.physinfo.free_pages : 0;
-}
-
-static void sleep_ms(uint64_t ms)
-{
-    uint64_t end = evt_now() + ms * MS;
-    while (evt_now() < end)
-        hyp_sched_op(SCHEDOP_yield, NULL);
-}
-
 static int pause_rc_ok(long rc)
 {
     return rc == 0 || rc == -XEN_EINVAL || rc == -XEN_ESRCH;
@@ -75,12 +51,14 @@ static int pause_rc_ok(long rc)
 /* A's vCPU 1: pause/unpause B; once told, destroy it too. */
 static void a_ap(void)
 {
+    struct xen_domctl op;
+
     ap_ready = 1;
     for (;;) {
         ap_beat++;
-        long p = dctl(XEN_DOMCTL_pausedomain, 1);
-        long d = go ? dctl(XEN_DOMCTL_destroydomain, 1) : 0;
-        long u = dctl(XEN_DOMCTL_unpausedomain, 1);
+        long p = dctl(XEN_DOMCTL_pausedomain, 1, &op);
+        long d = go ? dctl(XEN_DOMCTL_destroydomain, 1, &op) : 0;
+        long u = dctl(XEN_DOMCTL_unpausedomain, 1, &op);
         ap_pauses++;
         if (!pause_rc_ok(p) || !pause_rc_ok(u) || (d != 0 && d != -XEN_ESRCH)) {
             ap_bad++;
@@ -146,7 +124,7 @@ static void role_a(void)
     long rc;
     while ((rc = hypercall3(__HYPERVISOR_domctl, (unsigned long)&op, 0, 0)) == 0 &&
            op.u.getdomaininfo.nr_online_vcpus < 2 && evt_now() < end) {
-        sleep_ms(5);
+        evt_sleep_ms(5);
         op.domain = 1;
     }
     EXPECT_EQ(rc, 0);
@@ -154,14 +132,14 @@ static void role_a(void)
     uint64_t b_pages = op.u.getdomaininfo.tot_pages;
     uint64_t free0 = free_pages();
     EXPECT_EQ(evt_start_ap(1, &ap_ready), 0);
-    sleep_ms(200);
+    evt_sleep_ms(200);
 
     TEST("A: both vCPUs destroy B (vCPU 1 still pausing/unpausing)");
     long ok = 0, bad = 0, last_bad = 0, calls = 0;
     go = 1;
     end = evt_now() + 10000 * MS;
     while (evt_now() < end) {
-        rc = dctl(XEN_DOMCTL_destroydomain, 1);
+        rc = dctl(XEN_DOMCTL_destroydomain, 1, &op);
         calls++;
         if (rc == 0)
             ok++;
@@ -188,26 +166,14 @@ static void role_a(void)
     op = (struct xen_domctl){ .cmd = XEN_DOMCTL_getdomaininfo,
                               .interface_version = XEN_DOMCTL_INTERFACE_VERSION, .domain = 1 };
     EXPECT_EQ(hypercall3(__HYPERVISOR_domctl, (unsigned long)&op, 0, 0), -XEN_ESRCH);
-    uint64_t free1 = free_pages();
-    guest_printf("     free pages %lu -> %lu (B had %lu)\n", (unsigned long)free0,
-                 (unsigned long)free1, (unsigned long)b_pages);
-    EXPECT(free1 >= free0 + b_pages);
+    expect_pages_back(free0, b_pages);
     uint64_t beat = ap_beat;
-    sleep_ms(50);
+    evt_sleep_ms(50);
     EXPECT(ap_beat != beat);
 }
 
 void test_main(void)
 {
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
-        return;
-    pt_pool_init(pool[4], 4);
-    evt_enable();
-    if (evt_cmdline_num("role", 0) == 0)
-        role_a();
-    else
-        role_b();
-    evt_disable();
+    if (multi_setup(pool[4], 4))
+        multi_roles(1, role_a, role_b);
 }

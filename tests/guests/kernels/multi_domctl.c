@@ -19,8 +19,9 @@
  * free pages grew by at least B's pages.
  */
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
-#include "evt/evt.h"
+#include "multi.h"
 #include "pt.h"
+#include "gnt.h"
 #include <xen/grant_table.h>
 
 #define MS 1000000ULL
@@ -38,19 +39,12 @@ static uint8_t page[4096] __attribute__((aligned(4096)));
 static void role_b(void)
 {
     struct beat *b = (struct beat *)page;
-    xen_pfn_t frame = 0;
-    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1 };
     struct grant_entry_v1 *table = (struct grant_entry_v1 *)pool[0];
     struct xen_domctl op;
 
     TEST("B: grant the heartbeat page to A and beat until told to stop");
-    set_xen_guest_handle(st.frame_list, &frame);
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
-    EXPECT_EQ(hyp_update_va_mapping((unsigned long)table, (frame << 12) | PTE_DATA_RW,
-                                    UVMF_INVLPG), 0);
-    table[REF].domid = 0;
-    table[REF].frame = (uint32_t)pt_mfn_of(page);
-    __atomic_store_n(&table[REF].flags, (uint16_t)GTF_permit_access, __ATOMIC_SEQ_CST);
+    gnt_setup_expect(table);
+    gnt_permit(table, REF, 0, page);
     uint64_t end = evt_now() + 4 * TIMEOUT;
     while (!b->stop && evt_now() < end) {
         b->count++;
@@ -99,11 +93,7 @@ static void role_a(void)
 
     TEST("A: map B's heartbeat; pause and unpause B");
     uint64_t end = evt_now() + TIMEOUT;
-    while (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
-           evt_now() < end) {
-        evt_sleep_ms(5);
-        map.status = 0;
-    }
+    gnt_map_retry(&map, end);
     if (!EXPECT_EQ(map.status, GNTST_okay))
         return;
     EXPECT(beat_moves(b));
@@ -139,30 +129,15 @@ static void role_a(void)
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), 0);     /* still there: we map a page */
     EXPECT_EQ(op.domain, 1);
     EXPECT(op.u.getdomaininfo.flags & XEN_DOMINF_dying);
-    struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)pool[1],
-                                         .handle = map.handle };
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
-    EXPECT_EQ(un.status, GNTST_okay);
+    gnt_unmap_expect(pool[1], map.handle);
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), 0);
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), -XEN_ESRCH);
-    uint64_t free1 = free_pages();
-    guest_printf("     free pages %lu -> %lu (B had %lu)\n", (unsigned long)free0,
-                 (unsigned long)free1, (unsigned long)b_pages);
-    EXPECT(free1 >= free0 + b_pages);
+    expect_pages_back(free0, b_pages);
     EXPECT_EQ(pt_map_rw(pool[1]), 0);
 }
 
 void test_main(void)
 {
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
-        return;
-    pt_pool_init(pool[4], 4);
-    evt_enable();
-    if (evt_cmdline_num("role", 0) == 0)
-        role_a();
-    else
-        role_b();
-    evt_disable();
+    if (multi_setup(pool[4], 4))
+        multi_roles(1, role_a, role_b);
 }

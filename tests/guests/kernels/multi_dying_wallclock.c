@@ -26,8 +26,9 @@
  * (-ESRCH afterwards).
  */
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
-#include "evt/evt.h"
+#include "multi.h"
 #include "pt.h"
+#include "gnt.h"
 #include <xen/grant_table.h>
 #include <xen/memory.h>
 #include <xen/platform.h>
@@ -43,30 +44,16 @@ static xen_pfn_t extents[NR_GIVE];
 
 static void role_b(void)
 {
-    xen_pfn_t frame = 0;
-    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 1 };
     struct grant_entry_v1 *table = (struct grant_entry_v1 *)pool[0];
 
     TEST("B: grant A a page and run until destroyed");
-    set_xen_guest_handle(st.frame_list, &frame);
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
-    EXPECT_EQ(hyp_update_va_mapping((unsigned long)table, (frame << 12) | PTE_DATA_RW,
-                                    UVMF_INVLPG), 0);
-    table[REF].domid = 0;
-    table[REF].frame = (uint32_t)pt_mfn_of(page);
-    __atomic_store_n(&table[REF].flags, (uint16_t)GTF_permit_access, __ATOMIC_SEQ_CST);
+    gnt_setup_expect(table);
+    gnt_permit(table, REF, 0, page);
     uint64_t end = evt_now() + 4 * TIMEOUT;
     while (evt_now() < end) {
         (*(volatile uint64_t *)page)++;
         hyp_sched_op(SCHEDOP_yield, NULL);
     }
-}
-
-static long reservation(unsigned int cmd, unsigned long n)
-{
-    struct xen_memory_reservation r = { .nr_extents = n, .extent_order = 0, .domid = DOMID_SELF };
-    set_xen_guest_handle(r.extent_start, extents);
-    return hyp_memory_op(cmd, &r);
 }
 
 static void hostile_pointers(void)
@@ -101,16 +88,12 @@ static void role_a(void)
     guest_printf("     B: shared_info frame %lx, %lu pages\n", (unsigned long)s_mfn,
                  (unsigned long)op.u.getdomaininfo.tot_pages);
     uint64_t end = evt_now() + TIMEOUT;
-    while (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) == 0 && map.status != GNTST_okay &&
-           evt_now() < end) {
-        evt_sleep_ms(5);
-        map.status = 0;
-    }
+    gnt_map_retry(&map, end);
     if (!EXPECT_EQ(map.status, GNTST_okay))
         return;
     for (unsigned long i = 0; i < NR_GIVE; i++)
         extents[i] = p2m[nr - 1 - i];  /* the top of our memory: not mapped */
-    EXPECT_EQ(reservation(XENMEM_decrease_reservation, NR_GIVE), NR_GIVE);
+    EXPECT_EQ(hyp_self_reservation(XENMEM_decrease_reservation, extents, NR_GIVE), NR_GIVE);
 
     TEST("A: destroy the running B (left dying: we map its page)");
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), 0);
@@ -121,7 +104,7 @@ static void role_a(void)
     EXPECT_EQ(dctl(XEN_DOMCTL_unpausedomain, 1, &op), -XEN_EINVAL);
 
     TEST("A: take memory back until we own B's old shared_info; settime64 leaves it alone");
-    long got = reservation(XENMEM_increase_reservation, NR_GIVE);
+    long got = hyp_self_reservation(XENMEM_increase_reservation, extents, NR_GIVE);
     EXPECT_EQ(got, NR_GIVE);
     long at = -1;
     for (long i = 0; i < got; i++)
@@ -151,10 +134,7 @@ static void role_a(void)
     }
 
     TEST("A: unmap B's page; destroy frees B");
-    struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)pool[1],
-                                         .handle = map.handle };
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
-    EXPECT_EQ(un.status, GNTST_okay);
+    gnt_unmap_expect(pool[1], map.handle);
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), 0);
     EXPECT_EQ(dctl(XEN_DOMCTL_getdomaininfo, 1, &op), -XEN_ESRCH);
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), -XEN_ESRCH);
@@ -163,15 +143,6 @@ static void role_a(void)
 
 void test_main(void)
 {
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
-        return;
-    pt_pool_init(pool[4], 4);
-    evt_enable();
-    if (evt_cmdline_num("role", 0) == 0)
-        role_a();
-    else
-        role_b();
-    evt_disable();
+    if (multi_setup(pool[4], 4))
+        multi_roles(1, role_a, role_b);
 }

@@ -22,8 +22,9 @@
  * are in P. The domains meet through bytes in P (A writes them through its
  * foreign mapping), not events.
  */
-#include "evt/evt.h"
+#include "multi.h"
 #include "pt.h"
+#include "gnt.h"
 #include <xen/grant_table.h>
 
 #define MS 1000000ULL
@@ -168,10 +169,7 @@ static void role_a(void)
     bad.flags |= GNTMAP_readonly;
     EXPECT_EQ(map1(&bad), GNTST_okay);
     EXPECT_EQ(((uint8_t *)pool[3])[0], 0x51);
-    struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)pool[3],
-                                         .handle = bad.handle };
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
-    EXPECT_EQ(un.status, GNTST_okay);
+    gnt_unmap_expect(pool[3], bad.handle);
     bad.ref = REF_OTHER;
     EXPECT_EQ(map1(&bad), GNTST_general_error);      /* granted to domain 5 */
     bad.ref = 512;
@@ -208,10 +206,7 @@ static void role_a(void)
     EXPECT_EQ(pt_map_rw(pool[4]), 0);
 
     TEST("A: unmap; B may revoke");
-    un = (struct gnttab_unmap_grant_ref){ .host_addr = (unsigned long)p_grant,
-                                          .handle = op.handle };
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
-    EXPECT_EQ(un.status, GNTST_okay);
+    gnt_unmap_expect(p_grant, op.handle);
     EXPECT_EQ(btable[REF_P].flags & (GTF_reading | GTF_writing), 0);
     sig[1] = SIG_UNMAPPED;
     sig[2] = SIG_DONE;
@@ -222,13 +217,6 @@ static void role_a(void)
 
 void test_main(void)
 {
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
-        return;
-    pt_pool_init(pool[9], 7);
-    if (evt_cmdline_num("role", 0) == 0)
-        role_a();
-    else
-        role_b();
+    if (multi_setup(pool[9], 7))
+        multi_roles(0, role_a, role_b);
 }

@@ -147,17 +147,13 @@ static void role_c(void)
 
 void test_main(void)
 {
-    long role = evt_cmdline_num("role", 0), tp;
+    long role = evt_cmdline_num("role", 0);
 
     rounds = evt_cmdline_num("rounds", 100);
     guest_printf("     role %ld, rounds %ld\n", role, rounds);
-    TEST("setup: shared_info, event callback, VIRQ_TIMER");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: shared_info, event callback, VIRQ_TIMER"))
         return;
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL), 0);
-    tp = evt_timer_port();
-    EXPECT(tp > 0);
+    evt_timer_only();
     evt_enable();
     if (role == 0)
         role_a();

@@ -21,9 +21,9 @@
  * Holds on pvkit at ae004f8 (the first run's off-by-one was that maptrack page).
  */
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
-#include "evt/evt.h"
+#include "create.h"
 #include "pt.h"
-#include "public/pvkit.h"
+#include "gnt.h"
 #include <xen/grant_table.h>
 
 static char pool[4][4096] __attribute__((aligned(4096)));
@@ -65,13 +65,8 @@ static int port_state(domid_t id, uint32_t port, uint32_t *remote)
 
 void test_main(void)
 {
-    if (evt_cmdline_num("role", 0) == 1) {
-        guest_printf("multi_takeover_edges child\n");
-        guest_shutdown(SHUTDOWN_poweroff);
-    }
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    create_child_exit("multi_takeover_edges child");
+    if (!evt_setup("setup"))
         return;
     pt_pool_init(pool, 4);
     ringwin[0] = 1;
@@ -96,9 +91,7 @@ void test_main(void)
     EXPECT_EQ(hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1), 0);
     EXPECT_EQ(map.status, GNTST_okay);
     EXPECT_EQ(map.dev_bus_addr >> 12, c.console_mfn);
-    struct gnttab_unmap_grant_ref un = { .host_addr = (unsigned long)ringwin, .handle = map.handle };
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
-    EXPECT_EQ(un.status, GNTST_okay);
+    gnt_unmap_expect(ringwin, map.handle);
     long lp = evt_bind_interdomain(51, port);
     EXPECT(lp > 0);
     EXPECT_EQ(port_state(51, port, &remote), EVTCHNSTAT_interdomain);
@@ -133,9 +126,7 @@ void test_main(void)
     EXPECT(op.domain == 53 && (op.u.getdomaininfo.flags & XEN_DOMINF_dying));
     EXPECT_EQ(takeover(53, &mfn, &port), -XEN_EINVAL);
     EXPECT_EQ(port_state(DOMID_SELF, (uint32_t)lp, &remote), EVTCHNSTAT_unbound);
-    un = (struct gnttab_unmap_grant_ref){ .host_addr = (unsigned long)ringwin, .handle = map.handle };
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_unmap_grant_ref, &un, 1), 0);
-    EXPECT_EQ(un.status, GNTST_okay);
+    gnt_unmap_expect(ringwin, map.handle);
     EXPECT_EQ(evt_close((evtchn_port_t)lp), 0);
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 53, &op), 0);
     EXPECT(dctl(XEN_DOMCTL_getdomaininfo, 53, &op) != 0 || op.domain != 53);

@@ -72,7 +72,6 @@ static void spinner(void)
 static void measurer(void)
 {
     uint64_t t0, start, worst = 0;
-    unsigned int c;
     long p, tp;
     int i, short_sleeps = 0;
 
@@ -93,19 +92,8 @@ static void measurer(void)
     TEST("measurer: 50 timer-driven sleeps of 10 ms beside the spinner");
     start = evt_now();
     for (i = 0; i < SLEEPS; i++) {
-        struct vcpu_set_singleshot_timer t;
-
-        c = evt_count[tp];
         t0 = evt_now();
-        t.timeout_abs_ns = t0 + 10 * MS;
-        t.flags = 0;
-        hyp_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
-        while (evt_count[tp] == c) {
-            evt_disable();
-            if (evt_count[tp] == c)
-                hyp_sched_op(SCHEDOP_block, NULL);
-            evt_enable();
-        }
+        evt_sleep_until(tp, t0 + 10 * MS);
         uint64_t d = evt_now() - t0;
         if (d < 10 * MS)
             short_sleeps++;
@@ -126,9 +114,7 @@ static void measurer(void)
 
 void test_main(void)
 {
-    TEST("setup: shared_info, event callback");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: shared_info, event callback"))
         return;
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL), 0);
     if (evt_cmdline_num("role", 0) == 0)

@@ -27,9 +27,7 @@ void test_main(void)
     uint64_t t0, t1;
     long a, b, closed;
 
-    TEST("setup: a quiet port and a loopback pair");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: a quiet port and a loopback pair"))
         return;
     a = evt_alloc_unbound(DOMID_SELF);
     b = evt_bind_interdomain(DOMID_SELF, (evtchn_port_t)a);

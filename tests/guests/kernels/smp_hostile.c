@@ -57,9 +57,7 @@ void test_main(void)
 {
     long rc;
 
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup"))
         return;
     for (unsigned int n = 1; n < NCPU; n++)
         EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, n, NULL), 0);
@@ -68,6 +66,7 @@ void test_main(void)
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_initialise, 1, NULL), -XEN_EFAULT);
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_initialise, 1, (void *)0xFFFF830000000000UL), -XEN_EFAULT);
 
+    /* A table of cases in code: each a fresh context with one field made hostile. */
     TEST("hostile: non-canonical addresses");
     evt_ap_context(&ctx, 1);
     ctx.user_regs.rip = NONCANON;

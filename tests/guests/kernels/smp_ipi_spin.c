@@ -265,9 +265,7 @@ void test_main(void)
 {
     uint64_t end;
 
-    TEST("setup: vCPU 1 up with its own vcpu_info, callback and IPI port");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: vCPU 1 up with its own vcpu_info, callback and IPI port"))
         return;
     long p = evt_bind_ipi(0);
     EXPECT(p > 0);

@@ -22,7 +22,7 @@
  * SET_LDT(0,0) (no reference left behind by the switches). Xen 4.17 passes
  * (it maps the LDT page when reloading the selectors, as pvkit now does).
  */
-#include "evt/evt.h"
+#include "evt/spin.h"
 #include "pt.h"
 #include <xen/vcpu.h>
 
@@ -34,11 +34,6 @@
 static struct vcpu_guest_context ctx[3];
 static uint64_t ldt[512] __attribute__((aligned(4096)));
 static volatile int ap_stop, ap_ready[3];
-
-static inline void cpu_relax(void)
-{
-    __asm__ volatile("pause" ::: "memory");
-}
 
 /* vCPUs 1 and 2: spin (no hypercall) until told to stop, then go down. */
 void evt_ap_main(unsigned long cpu)
@@ -97,9 +92,7 @@ void test_main(void)
 {
     unsigned long reads = 0, wrong = 0, last_wrong = 0;
 
-    TEST("setup: an LDT with a data descriptor, two spinning vCPUs");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: an LDT with a data descriptor, two spinning vCPUs"))
         return;
     ldt[1] = DESC_DATA;
     EXPECT_EQ(pt_map_ro(ldt), 0);

@@ -24,7 +24,7 @@
  * trip and the number slower than 1 ms are printed either way. The setup
  * and the stop of vCPU 1 may use hypercalls; only the timed loop must not.
  */
-#include "evt/evt.h"
+#include "evt/spin.h"
 
 #define MS 1000000ULL
 #define ROUNDS 10000
@@ -36,11 +36,6 @@ static volatile unsigned long ping __attribute__((aligned(64)));
 static volatile unsigned long pong __attribute__((aligned(64)));
 static volatile unsigned long ap_seen __attribute__((aligned(64)));
 static volatile int ap_ready, ap_stop, ap_stopped;
-
-static inline void cpu_relax(void)
-{
-    __asm__ volatile("pause" ::: "memory");
-}
 
 /* vCPU 1: answers every new ping until told to stop, then downs itself. */
 void evt_ap_main(unsigned long cpu)
@@ -100,9 +95,7 @@ void test_main(void)
     uint64_t elapsed = 0;
     unsigned long done;
 
-    TEST("setup: bring up vCPU 1 spinning on shared memory");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: bring up vCPU 1 spinning on shared memory"))
         return;
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
     if (!EXPECT_EQ(evt_start_ap(1, &ap_ready), 0))

@@ -62,19 +62,7 @@ static void setup(void)
     unsigned long bad = 0;
 
     TEST("setup: a fresh L3 -> L2s -> L1s tree, every table read-only, vCPU 1 up");
-    for (unsigned long i = 0; i < NR_L1; i++)
-        for (int j = 0; j < 512; j++)
-            l1s[i][j] = ((uint64_t)pt_mfn_of(data_page) << 12) | PTE_DATA_RO;
-    for (unsigned long i = 0; i < NR_L2; i++)
-        for (int j = 0; j < 512; j++)
-            l2s[i][j] = ((uint64_t)pt_mfn_of(l1s[i * 512 + j]) << 12) | PTE_TABLE;
-    for (unsigned long i = 0; i < NR_L2; i++)
-        l3[i] = ((uint64_t)pt_mfn_of(l2s[i]) << 12) | PTE_TABLE;
-    for (unsigned long i = 0; i < NR_L1; i++)
-        bad += pt_map_ro(l1s[i]) != 0;
-    for (unsigned long i = 0; i < NR_L2; i++)
-        bad += pt_map_ro(l2s[i]) != 0;
-    bad += pt_map_ro(l3) != 0;
+    bad += pt_build_tree(l1s, 512, l2s, NR_L2, l3, data_page);
     EXPECT_EQ(bad, 0);
     guest_printf("     %u L1s, %u L2s built in %lu ms\n", NR_L1, NR_L2,
                  (unsigned long)((evt_now() - t0) / MS));
@@ -84,11 +72,7 @@ static void setup(void)
 
 void test_main(void)
 {
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
-        return;
-    setup();
-    if (!stall_ready)
+    if (!stall_start(setup))
         return;
     TEST("MMUEXT_PIN_L3_TABLE of the tree: vCPU 0 not stalled");
     EXPECT_EQ(stall_probe(OP_PIN, "pin L3"), 0);

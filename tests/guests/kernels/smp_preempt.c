@@ -216,11 +216,7 @@ static void test_reservation(void)
 
 void test_main(void)
 {
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
-        return;
-    setup();
-    if (!stall_ready)
+    if (!stall_start(setup))
         return;
     test_multicall();
     test_console();

@@ -46,7 +46,7 @@
  * has its own software TLB, so without the hypervisor's flush vCPU 1 really
  * keeps storing into the pinned table.
  */
-#include "evt/evt.h"
+#include "evt/spin.h"
 #include "pt.h"
 #include "traps.h"
 
@@ -63,7 +63,7 @@
 static unsigned char pframe[4096] __attribute__((aligned(4096)));   /* P, at X */
 static unsigned char ralias[4096] __attribute__((aligned(4096)));   /* R -> P, RO */
 
-/* vCPU 0 -> vCPU 1 */
+/* vCPU 0 -> vCPU 1 (smp_tlb's mailbox shape; each kernel names its own steps) */
 static volatile unsigned long cmd_seq __attribute__((aligned(64)));
 static volatile unsigned long pinned_seq __attribute__((aligned(64)));
 static volatile unsigned long stop_seq __attribute__((aligned(64)));
@@ -112,11 +112,6 @@ static int pf_hook(struct trap_frame *f)
     return 0;
 }
 
-static inline void cpu_relax(void)
-{
-    __asm__ volatile("pause" ::: "memory");
-}
-
 static inline uint64_t marker(unsigned long n)
 {
     return 2 * (1 + n % 2047);                  /* even, 2..4094: not present, no address */
@@ -129,12 +124,7 @@ void evt_ap_main(unsigned long cpu)
 
     ap_trap_rc = trap_install(-1);
     __atomic_store_n(&ap_ready, 1, __ATOMIC_SEQ_CST);
-    for (;;) {
-        while ((s = __atomic_load_n(&cmd_seq, __ATOMIC_ACQUIRE)) == seq) {
-            if (__atomic_load_n(&ap_quit, __ATOMIC_ACQUIRE))
-                goto quit;
-            cpu_relax();
-        }
+    while ((s = wait_cmd(seq, &cmd_seq, &ap_quit)) != 0) {
         seq = s;
         st_stores = st_ok = st_faults = st_after = st_after_ok = 0;
         st_last_ok = 0;
@@ -167,44 +157,7 @@ void evt_ap_main(unsigned long cpu)
         }
     }
 quit:
-    __atomic_store_n(&ap_stopped, 1, __ATOMIC_SEQ_CST);
-    for (;;)
-        hyp_vcpu_op(VCPUOP_down, (unsigned int)cpu, NULL);
-}
-
-static int spin_for(volatile unsigned long *v, unsigned long want, uint64_t timeout_ns)
-{
-    uint64_t end = evt_now() + timeout_ns;
-
-    while (__atomic_load_n(v, __ATOMIC_ACQUIRE) != want) {
-        if (evt_now() >= end)
-            return 0;
-        cpu_relax();
-    }
-    return 1;
-}
-
-/* 1 if vCPU 1's heartbeat moves within WINDOW of system time. */
-static int heartbeat_moves(void)
-{
-    unsigned long h = heartbeat;
-    uint64_t t0 = evt_now();
-
-    for (;;) {
-        int moved = heartbeat != h;
-        uint64_t t = evt_now();
-
-        if (moved)
-            return t - t0 < WINDOW;
-        if (t - t0 >= WINDOW)
-            return 0;
-        cpu_relax();
-    }
-}
-
-static uint64_t pte_of(const void *page, uint64_t flags)
-{
-    return ((uint64_t)pt_mfn_of(page) << 12) | flags;
+    vcpu_park(cpu, &ap_stopped);
 }
 
 struct tally {
@@ -244,14 +197,12 @@ static int attempt(struct tally *t)
     long rc;
 
     t->tries++;
-    seq++;
-    __atomic_store_n(&cmd_seq, seq, __ATOMIC_RELEASE);
-    if (!spin_for(&started_seq, seq, 5000 * MS)) {
+    if (!post_and_wait(&seq, &cmd_seq, &started_seq, 5000 * MS)) {
         t->lost++;
         return 0;
     }
     t0 = evt_now();
-    before = heartbeat_moves();
+    before = counter_moves(&heartbeat, WINDOW);
     if (!before) {
         t->not_before++;
         if (!stop_round()) {
@@ -261,11 +212,11 @@ static int attempt(struct tally *t)
         return 1;
     }
     /* X read-only, no flush anywhere; then at once make P an L1 table. */
-    rc = hyp_update_va_mapping(x, pte_of(pframe, PTE_DATA_RO), UVMF_NONE);
+    rc = hyp_update_va_mapping(x, pt_pte(pframe, PTE_DATA_RO), UVMF_NONE);
     long prc = rc ? -1 : pt_pin(1, pframe);
     at_pin = ((const volatile uint64_t *)ralias)[1];
     __atomic_store_n(&pinned_seq, seq, __ATOMIC_RELEASE);
-    after = heartbeat_moves();
+    after = counter_moves(&heartbeat, WINDOW);
     t1 = evt_now();
     uint64_t hold_end = evt_now() + HOLD;
     while (evt_now() < hold_end)
@@ -308,7 +259,7 @@ static int attempt(struct tally *t)
     /* Back to: P untyped, X writable, P zero. */
     if (!prc && pt_unpin(pframe) != 0)
         t->errors++;
-    if (hyp_update_va_mapping(x, pte_of(pframe, PTE_DATA_RW), UVMF_INVLPG | UVMF_ALL) != 0)
+    if (hyp_update_va_mapping(x, pt_pte(pframe, PTE_DATA_RW), UVMF_INVLPG | UVMF_ALL) != 0)
         t->errors++;
     for (int i = 0; i < 512; i++)
         ((volatile uint64_t *)pframe)[i] = 0;
@@ -317,41 +268,14 @@ static int attempt(struct tally *t)
     return 1;
 }
 
-static unsigned long runnable_us(unsigned int cpu)
-{
-    struct vcpu_runstate_info info;
-
-    if (hyp_vcpu_op(VCPUOP_get_runstate_info, cpu, &info))
-        return 0;
-    return (unsigned long)(info.time[RUNSTATE_runnable] / 1000);
-}
-
 /* Waits until vCPU 1 is seen running alongside (as smp_tlb); 1, 0, or -1 if lost. */
 static int settle(void)
 {
-    uint64_t start = evt_now();
-    unsigned int stalls = 0, seen = 0;
-    int r = 0;
+    int r;
 
-    seq++;
-    __atomic_store_n(&cmd_seq, seq, __ATOMIC_RELEASE);
-    if (!spin_for(&started_seq, seq, 5000 * MS))
+    if (!post_and_wait(&seq, &cmd_seq, &started_seq, 5000 * MS))
         return -1;
-    while (evt_now() - start < SETTLE_MAX) {
-        if (!heartbeat_moves()) {
-            stalls++;
-        } else if (++seen == SEEN) {
-            guest_printf("     vCPU 1 seen running alongside vCPU 0 after %lu us "
-                         "(%u stalls of its heartbeat first)\n",
-                         (unsigned long)((evt_now() - start) / 1000), stalls);
-            r = 1;
-            break;
-        }
-    }
-    if (!r)
-        guest_printf("     vCPU 1 seen running alongside vCPU 0 only %u times in %lu ms "
-                     "(%u stalls): no parallel vCPUs (or a host too busy to run both QEMU "
-                     "vCPU threads)?\n", seen, (unsigned long)(SETTLE_MAX / MS), stalls);
+    r = seen_alongside(&heartbeat, WINDOW, SEEN, SETTLE_MAX);
     if (!stop_round())
         return -1;
     return r;
@@ -369,7 +293,7 @@ void test_main(void)
         return;
     EXPECT(pt_entry(x, 1) != NULL);
     EXPECT(pt_entry((unsigned long)ralias, 1) != NULL);
-    EXPECT_EQ(hyp_update_va_mapping((unsigned long)ralias, pte_of(pframe, PTE_DATA_RO),
+    EXPECT_EQ(hyp_update_va_mapping((unsigned long)ralias, pt_pte(pframe, PTE_DATA_RO),
                                     UVMF_INVLPG | UVMF_ALL), 0);
     ((volatile uint64_t *)pframe)[1] = 0x1234;
     EXPECT_EQ(((volatile uint64_t *)ralias)[1], 0x1234);
@@ -405,22 +329,14 @@ void test_main(void)
         EXPECT_EQ(t.errors, 0);
         EXPECT_EQ(t.bad_start, 0);
         EXPECT_EQ(bad_faults, 0);
-        if (t.counted < ROUNDS)
-            guest_printf("     too few rounds with vCPU 1 seen running alongside vCPU 0: no "
-                         "parallel vCPUs (or a host too busy to run both QEMU vCPU threads)?\n");
-        EXPECT_EQ(t.counted, ROUNDS);
+        expect_rounds(t.counted, ROUNDS);
         EXPECT_EQ(t.violations, 0);
         EXPECT_EQ(t.wrong_contents, 0);
         EXPECT_EQ(t.changed_after_pin, 0);
     }
 
     TEST("stop vCPU 1, R back to its own frame");
-    __atomic_store_n(&ap_quit, 1, __ATOMIC_SEQ_CST);
-    EXPECT(evt_wait_flag(&ap_stopped, 5000 * MS));
-    uint64_t end = evt_now() + 5000 * MS;
-    while (hyp_vcpu_op(VCPUOP_is_up, 1, NULL) != 0 && evt_now() < end)
-        hyp_sched_op(SCHEDOP_yield, NULL);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
-    EXPECT_EQ(hyp_update_va_mapping((unsigned long)ralias, pte_of(ralias, PTE_DATA_RW),
+    stop_ap_expect(&ap_quit, &ap_stopped, 1);
+    EXPECT_EQ(hyp_update_va_mapping((unsigned long)ralias, pt_pte(ralias, PTE_DATA_RW),
                                     UVMF_INVLPG | UVMF_ALL), 0);
 }

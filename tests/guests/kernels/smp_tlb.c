@@ -46,7 +46,7 @@
  * 4.17 and pvkit: every round), without judging it (a hypervisor may flush
  * more than asked).
  */
-#include "evt/evt.h"
+#include "evt/spin.h"
 #include "pt.h"
 
 #define MS 1000000ULL
@@ -94,11 +94,6 @@ static const char *const method_name[NR_METHODS] = {
     "control: update_va_mapping UVMF_INVLPG (local only)",
 };
 
-static inline void cpu_relax(void)
-{
-    __asm__ volatile("pause" ::: "memory");
-}
-
 static inline uint64_t read_x(void)
 {
     return *(volatile uint64_t *)win;
@@ -110,12 +105,7 @@ void evt_ap_main(unsigned long cpu)
     unsigned long seq = 0, s;
 
     __atomic_store_n(&ap_ready, 1, __ATOMIC_SEQ_CST);
-    for (;;) {
-        while ((s = __atomic_load_n(&cmd_seq, __ATOMIC_ACQUIRE)) == seq) {
-            if (__atomic_load_n(&ap_quit, __ATOMIC_ACQUIRE))
-                goto quit;
-            cpu_relax();
-        }
+    while ((s = wait_cmd(seq, &cmd_seq, &ap_quit)) != 0) {
         seq = s;
         prime_rc = pt_invlpg((unsigned long)win);
         (void)read_x();
@@ -136,46 +126,7 @@ void evt_ap_main(unsigned long cpu)
             cpu_relax();
         }
     }
-quit:
-    __atomic_store_n(&ap_stopped, 1, __ATOMIC_SEQ_CST);
-    for (;;)
-        hyp_vcpu_op(VCPUOP_down, (unsigned int)cpu, NULL);
-}
-
-/* Spins until *V == WANT or TIMEOUT_NS passes (no hypercall); 1 if reached. */
-static int spin_for(volatile unsigned long *v, unsigned long want, uint64_t timeout_ns)
-{
-    uint64_t end = evt_now() + timeout_ns;
-
-    while (__atomic_load_n(v, __ATOMIC_ACQUIRE) != want) {
-        if (evt_now() >= end)
-            return 0;
-        cpu_relax();
-    }
-    return 1;
-}
-
-/* 1 if vCPU 1's heartbeat moves within WINDOW of system time. */
-static int heartbeat_moves(void)
-{
-    unsigned long h = heartbeat;
-    uint64_t t0 = evt_now();
-
-    for (;;) {
-        int moved = heartbeat != h;
-        uint64_t t = evt_now();
-
-        if (moved)
-            return t - t0 < WINDOW;
-        if (t - t0 >= WINDOW)
-            return 0;
-        cpu_relax();
-    }
-}
-
-static uint64_t pte_of(const void *page)
-{
-    return ((uint64_t)pt_mfn_of(page) << 12) | PTE_DATA_RW;
+    vcpu_park(cpu, &ap_stopped);
 }
 
 /* Points X at PAGE with method M; the first failing hypercall's result. */
@@ -187,19 +138,19 @@ static long remap(enum method m, const void *page)
 
     switch (m) {
     case UVA_INVLPG_ALL:
-        return hyp_update_va_mapping(va, pte_of(page), UVMF_INVLPG | UVMF_ALL);
+        return hyp_update_va_mapping(va, pt_pte(page, PTE_DATA_RW), UVMF_INVLPG | UVMF_ALL);
     case UVA_FLUSH_ALL:
-        return hyp_update_va_mapping(va, pte_of(page), UVMF_TLB_FLUSH | UVMF_ALL);
+        return hyp_update_va_mapping(va, pt_pte(page, PTE_DATA_RW), UVMF_TLB_FLUSH | UVMF_ALL);
     case UVA_INVLPG_MULTI:
-        return hyp_update_va_mapping(va, pte_of(page), UVMF_INVLPG | UVMF_MULTI | mask_flags);
+        return hyp_update_va_mapping(va, pt_pte(page, PTE_DATA_RW), UVMF_INVLPG | UVMF_MULTI | mask_flags);
     case UVA_FLUSH_MULTI:
-        return hyp_update_va_mapping(va, pte_of(page), UVMF_TLB_FLUSH | UVMF_MULTI | mask_flags);
+        return hyp_update_va_mapping(va, pt_pte(page, PTE_DATA_RW), UVMF_TLB_FLUSH | UVMF_MULTI | mask_flags);
     case CONTROL_LOCAL:
-        return hyp_update_va_mapping(va, pte_of(page), UVMF_INVLPG | UVMF_LOCAL);
+        return hyp_update_va_mapping(va, pt_pte(page, PTE_DATA_RW), UVMF_INVLPG | UVMF_LOCAL);
     default:
         break;
     }
-    rc = pt_mmu1(pt_entry_ma(va, 1), pte_of(page));
+    rc = pt_mmu1(pt_entry_ma(va, 1), pt_pte(page, PTE_DATA_RW));
     if (rc)
         return rc;
     switch (m) {
@@ -241,16 +192,14 @@ static int attempt(enum method m, struct tally *t)
     long rc;
 
     t->tries++;
-    seq++;
-    __atomic_store_n(&cmd_seq, seq, __ATOMIC_RELEASE);
-    if (!spin_for(&primed_seq, seq, 5000 * MS)) {
+    if (!post_and_wait(&seq, &cmd_seq, &primed_seq, 5000 * MS)) {
         t->lost++;
         return 0;
     }
     if (prime_rc != 0 || primed_val != want_old)
         t->bad_prime++;
     t0 = evt_now();
-    before = heartbeat_moves();
+    before = counter_moves(&heartbeat, WINDOW);
     if (!before) {
         t->not_before++;
         return 1;                               /* vCPU 1 re-primes next time */
@@ -260,7 +209,7 @@ static int attempt(enum method m, struct tally *t)
         guest_printf("     %s: %ld\n", method_name[m], rc);
         t->errors++;
         /* mmu_update may have gone through before the flush failed. */
-        if ((*pt_entry((unsigned long)win, 1) & PTE_MFN) == (pte_of(next) & PTE_MFN))
+        if ((*pt_entry((unsigned long)win, 1) & PTE_MFN) == (pt_pte(next, PTE_DATA_RW) & PTE_MFN))
             cur = next;
         return 1;
     }
@@ -271,7 +220,7 @@ static int attempt(enum method m, struct tally *t)
     mine = read_x();
     if (mine != want_new)
         t->local_stale++;
-    after = heartbeat_moves();
+    after = counter_moves(&heartbeat, WINDOW);
     t1 = evt_now();
     __atomic_store_n(&go_seq, seq, __ATOMIC_RELEASE);
     if (!spin_for(&done_seq, seq, 5000 * MS)) {
@@ -292,16 +241,6 @@ static int attempt(enum method m, struct tally *t)
     return 1;
 }
 
-/* Time vCPU CPU has spent runnable (waiting for a physical CPU), in us. */
-static unsigned long runnable_us(unsigned int cpu)
-{
-    struct vcpu_runstate_info info;
-
-    if (hyp_vcpu_op(VCPUOP_get_runstate_info, cpu, &info))
-        return 0;
-    return (unsigned long)(info.time[RUNSTATE_runnable] / 1000);
-}
-
 /*
  * Primes vCPU 1 and waits until its heartbeat has been seen moving within
  * WINDOW SEEN times, giving up after SETTLE_MAX. On one physical CPU that
@@ -313,28 +252,9 @@ static unsigned long runnable_us(unsigned int cpu)
  */
 static int settle(void)
 {
-    uint64_t start = evt_now();
-    unsigned int stalls = 0, seen = 0;
-
-    seq++;
-    __atomic_store_n(&cmd_seq, seq, __ATOMIC_RELEASE);
-    if (!spin_for(&primed_seq, seq, 5000 * MS))
+    if (!post_and_wait(&seq, &cmd_seq, &primed_seq, 5000 * MS))
         return -1;
-    while (evt_now() - start < SETTLE_MAX) {
-        if (!heartbeat_moves()) {
-            stalls++;
-        } else if (++seen == SEEN) {
-            guest_printf("     vCPU 1 seen running alongside vCPU 0 after %lu us "
-                         "(%u stalls of its heartbeat first)\n",
-                         (unsigned long)((evt_now() - start) / 1000), stalls);
-            return 1;
-        }
-    }
-    guest_printf("     vCPU 1 seen running alongside vCPU 0 only %u times in %lu ms "
-                 "(%u stalls of its heartbeat): no parallel vCPUs (or a host too busy "
-                 "to run both QEMU vCPU threads)?\n", seen,
-                 (unsigned long)(SETTLE_MAX / MS), stalls);
-    return 0;
+    return seen_alongside(&heartbeat, WINDOW, SEEN, SETTLE_MAX);
 }
 
 /* Runs method M until ROUNDS rounds counted or TRIES tried; 0 if vCPU 1 is lost. */
@@ -363,10 +283,7 @@ static int run_method(enum method m, unsigned int tries)
                      "old frame in %u of %u counted rounds)\n", t.stale_counted, t.counted);
         return alive;
     }
-    if (t.counted < ROUNDS)
-        guest_printf("     too few rounds with vCPU 1 seen running alongside vCPU 0: no "
-                     "parallel vCPUs (or a host too busy to run both QEMU vCPU threads)?\n");
-    EXPECT_EQ(t.counted, ROUNDS);
+    expect_rounds(t.counted, ROUNDS);
     EXPECT_EQ(t.stale, 0);
     return alive;
 }
@@ -375,14 +292,12 @@ void test_main(void)
 {
     unsigned long va = (unsigned long)win;
 
-    TEST("setup: X -> frame A, vCPU 1 up and spinning");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: X -> frame A, vCPU 1 up and spinning"))
         return;
     *(volatile uint64_t *)frame_a = MARK_A;
     *(volatile uint64_t *)frame_b = MARK_B;
     EXPECT(pt_entry(va, 1) != NULL);
-    EXPECT_EQ(hyp_update_va_mapping(va, pte_of(frame_a), UVMF_INVLPG | UVMF_ALL), 0);
+    EXPECT_EQ(hyp_update_va_mapping(va, pt_pte(frame_a, PTE_DATA_RW), UVMF_INVLPG | UVMF_ALL), 0);
     EXPECT_EQ(read_x(), MARK_A);
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
     if (!EXPECT_EQ(evt_start_ap(1, &ap_ready), 0))
@@ -397,11 +312,6 @@ void test_main(void)
                 break;
 
     TEST("stop vCPU 1, X back to its own frame");
-    __atomic_store_n(&ap_quit, 1, __ATOMIC_SEQ_CST);
-    EXPECT(evt_wait_flag(&ap_stopped, 5000 * MS));
-    uint64_t end = evt_now() + 5000 * MS;
-    while (hyp_vcpu_op(VCPUOP_is_up, 1, NULL) != 0 && evt_now() < end)
-        hyp_sched_op(SCHEDOP_yield, NULL);
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
-    EXPECT_EQ(hyp_update_va_mapping(va, pte_of(win), UVMF_INVLPG | UVMF_ALL), 0);
+    stop_ap_expect(&ap_quit, &ap_stopped, 1);
+    EXPECT_EQ(hyp_update_va_mapping(va, pt_pte(win, PTE_DATA_RW), UVMF_INVLPG | UVMF_ALL), 0);
 }

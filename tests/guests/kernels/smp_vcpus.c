@@ -324,9 +324,7 @@ void test_main(void)
 {
     long p;
 
-    TEST("setup: shared_info, event callback, IPI port on vCPU 0");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: shared_info, event callback, IPI port on vCPU 0"))
         return;
     p = evt_bind_ipi(0);
     EXPECT(p > 0);

@@ -34,14 +34,7 @@
 
 #define MS 1000000ULL
 
-static unsigned long ext[16];
-
-static long reservation(unsigned int cmd, unsigned long n)
-{
-    struct xen_memory_reservation r = { .nr_extents = n, .domid = DOMID_SELF };
-    set_xen_guest_handle(r.extent_start, ext);
-    return hyp_memory_op(cmd, &r);
-}
+static xen_pfn_t ext[16];
 
 static long self_pages(unsigned int cmd)
 {
@@ -60,9 +53,9 @@ static long max_mem(uint64_t kb)
 /* increase_reservation of n extents; gives back whatever it got; returns the count got. */
 static long grow_and_give_back(unsigned long n)
 {
-    long got = reservation(XENMEM_increase_reservation, n);
+    long got = hyp_self_reservation(XENMEM_increase_reservation, ext, n);
     if (got > 0)
-        EXPECT_EQ(reservation(XENMEM_decrease_reservation, (unsigned long)got), got);
+        EXPECT_EQ(hyp_self_reservation(XENMEM_decrease_reservation, ext, (unsigned long)got), got);
     return got;
 }
 

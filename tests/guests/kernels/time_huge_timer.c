@@ -135,9 +135,7 @@ void test_main(void)
     unsigned long calls;
     long t, i;
 
-    TEST("setup: vCPU 1 up, its VIRQ_TIMER and an IPI port bound and masked");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
+    if (!evt_setup("setup: vCPU 1 up, its VIRQ_TIMER and an IPI port bound and masked"))
         return;
     t = evt_bind_virq(VIRQ_TIMER, 1);
     i = evt_bind_ipi(1);

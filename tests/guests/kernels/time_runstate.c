@@ -26,34 +26,13 @@ static struct vcpu_runstate_info snap(void)
     return c;
 }
 
-/* Sleeps NS with the single-shot timer and SCHEDOP_block. */
-static void sleep_ns(uint64_t ns)
-{
-    unsigned int c = evt_count[tport];
-    struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = evt_now() + ns };
-
-    hyp_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
-    while (evt_count[tport] == c) {
-        evt_disable();
-        if (evt_count[tport] == c)
-            hyp_sched_op(SCHEDOP_block, NULL);
-        evt_enable();
-    }
-}
-
 void test_main(void)
 {
     struct vcpu_register_runstate_memory_area area = { .addr.v = &rs };
     struct vcpu_runstate_info a, b, info;
     uint64_t end;
 
-    TEST("setup");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
-        return;
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL), 0);
-    tport = evt_timer_port();
-    EXPECT(tport > 0);
+    tport = evt_setup_timer("setup");
     if (tport <= 0)
         return;
     evt_enable();
@@ -69,7 +48,7 @@ void test_main(void)
                  (unsigned long)a.time[2], (unsigned long)a.time[3]);
 
     TEST("a 50 ms block is counted as blocked time");
-    sleep_ns(50 * MS);
+    evt_sleep_until(tport, evt_now() + 50 * MS);
     b = snap();
     EXPECT_EQ(b.state, RUNSTATE_running);
     EXPECT(b.state_entry_time > a.state_entry_time);
@@ -84,7 +63,7 @@ void test_main(void)
     end = evt_now() + 50 * MS;
     while (evt_now() < end)
         __asm__ volatile("pause");
-    sleep_ns(MS);                               /* a state change publishes it */
+    evt_sleep_until(tport, evt_now() + MS);   /* a state change publishes it */
     b = snap();
     EXPECT(b.time[RUNSTATE_running] >= a.time[RUNSTATE_running] + 40 * MS);
     guest_printf("     running +%lu us\n",
@@ -104,7 +83,7 @@ void test_main(void)
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_get_runstate_info, 0, NULL), -XEN_EFAULT);
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_register_runstate_memory_area, 0, NULL), -XEN_EFAULT);
     /* Still updated after the refused calls. */
-    sleep_ns(MS);
+    evt_sleep_until(tport, evt_now() + MS);
     EXPECT(snap().state_entry_time > a.state_entry_time);
     evt_disable();
 }

@@ -307,13 +307,7 @@ void test_main(void)
 {
     long p;
 
-    TEST("setup: shared_info, event callback, VIRQ_TIMER, no periodic timer");
-    EXPECT_EQ(evt_init(), 0);
-    if (!evt_shared)
-        return;
-    EXPECT_EQ(hyp_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL), 0);
-    p = evt_timer_port();
-    EXPECT(p > 0);
+    p = evt_setup_timer("setup: shared_info, event callback, VIRQ_TIMER, no periodic timer");
     if (p <= 0)
         return;
     tport = (evtchn_port_t)p;

@@ -29,6 +29,7 @@
  */
 #include "traps.h"
 #include "pt.h"
+#include "seg.h"
 
 #define UCODE_VA  0x400000UL
 #define USTACK_VA 0x401000UL
@@ -110,21 +111,6 @@ static unsigned long uva(const char *label)
     return UCODE_VA + (unsigned long)(label - user_blob);
 }
 
-/* A PTE mapping our page P with FLAGS. */
-static uint64_t pte_of(const void *p, uint64_t flags)
-{
-    return ((uint64_t)pt_mfn_of(p) << 12) | flags;
-}
-
-/* Reads %gs:0. */
-static unsigned long read_gs0(void)
-{
-    unsigned long v;
-
-    __asm__ volatile("mov %%gs:0, %0" : "=r"(v));
-    return v;
-}
-
 /* Builds and pins the user L4 and installs it with NEW_USER_BASEPTR. */
 static void build_user_space(void)
 {
@@ -135,18 +121,18 @@ static void build_user_space(void)
     ustack_page = pt_alloc();
     memcpy(code, user_blob, (size_t)(user_blob_end - user_blob));
     ustack_page[0] = UGS_MAGIC;
-    l1[0] = pte_of(code, PTE_P | PTE_US | PTE_A);
-    l1[1] = pte_of(ustack_page, PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D);
-    l1[2] = pte_of(pt_alloc(), PTE_P | PTE_US | PTE_A);
+    l1[0] = pt_pte(code, PTE_P | PTE_US | PTE_A);
+    l1[1] = pt_pte(ustack_page, PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D);
+    l1[2] = pt_pte(pt_alloc(), PTE_P | PTE_US | PTE_A);
     EXPECT_EQ(pt_map_ro(l1), 0);
     l2 = pt_alloc();
-    l2[2] = pte_of(l1, PTE_TABLE);
+    l2[2] = pt_pte(l1, PTE_TABLE);
     EXPECT_EQ(pt_map_ro(l2), 0);
     l3 = pt_alloc();
-    l3[0] = pte_of(l2, PTE_TABLE);
+    l3[0] = pt_pte(l2, PTE_TABLE);
     EXPECT_EQ(pt_map_ro(l3), 0);
     l4 = pt_alloc();
-    l4[0] = pte_of(l3, PTE_TABLE);
+    l4[0] = pt_pte(l3, PTE_TABLE);
     EXPECT_EQ(pt_map_ro(l4), 0);
     EXPECT_EQ(pt_pin(4, l4), 0);
     EXPECT_EQ(hyp_mmuext1(MMUEXT_NEW_USER_BASEPTR, pt_mfn_of(l4)), 0);

@@ -9,6 +9,7 @@
 #define GUEST_DOMCTL_H
 
 #define __XEN_TOOLS__ 1
+#include "guest.h"
 #include "hypercall.h"
 #include <xen/domctl.h>
 #include <xen/sysctl.h>
@@ -38,6 +39,20 @@ static inline uint64_t free_pages(void)
     struct xen_sysctl op = { .cmd = XEN_SYSCTL_physinfo,
                              .interface_version = XEN_SYSCTL_INTERFACE_VERSION };
     return hyp_sysctl(&op) == 0 ? op.u.physinfo.free_pages : 0;
+}
+
+/*
+ * After destroying a domain that held B_PAGES pages, with FREE0 free pages
+ * before: prints the free pages before and after and checks (one check)
+ * that at least B_PAGES came back.
+ */
+static inline void expect_pages_back(uint64_t free0, uint64_t b_pages)
+{
+    uint64_t free1 = free_pages();
+
+    guest_printf("     free pages %lu -> %lu (B had %lu)\n", (unsigned long)free0,
+                 (unsigned long)free1, (unsigned long)b_pages);
+    EXPECT(free1 >= free0 + b_pages);
 }
 
 #endif

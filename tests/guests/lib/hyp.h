@@ -121,6 +121,16 @@ static inline long hyp_memory_op(unsigned int cmd, void *arg)
     return hypercall3(__HYPERVISOR_memory_op, cmd, (unsigned long)arg, 0);
 }
 
+/* memory_op CMD (XENMEM_increase/decrease_reservation, ...) on our own
+ * domain for N order-0 extents in EXTENTS; the extents done or -errno. */
+static inline long hyp_self_reservation(unsigned int cmd, xen_pfn_t *extents, unsigned long n)
+{
+    struct xen_memory_reservation r = { .nr_extents = n, .extent_order = 0, .domid = DOMID_SELF };
+
+    set_xen_guest_handle(r.extent_start, extents);
+    return hyp_memory_op(cmd, &r);
+}
+
 /* HYPERVISOR_physdev_op(cmd, arg). */
 static inline long hyp_physdev_op(int cmd, void *arg)
 {

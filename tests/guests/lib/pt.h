@@ -89,6 +89,40 @@ unsigned long pt_foreign_mfn(void);
  */
 shared_info_t *pt_map_shared_info(void);
 
+/*
+ * Fills a three-level tree below L3: NR_L2 L2s (512 entries each, every one
+ * naming an L1) and NR_L2 * 512 L1s, each with its first L1_ENTRIES entries
+ * mapping DATA read-only; then remaps every table read-only (not pinned).
+ * Returns how many of those remaps failed.
+ */
+static inline unsigned long pt_build_tree(uint64_t (*l1s)[512], int l1_entries,
+                                          uint64_t (*l2s)[512], unsigned long nr_l2,
+                                          uint64_t *l3, const void *data)
+{
+    unsigned long nr_l1 = nr_l2 * 512, bad = 0;
+
+    for (unsigned long i = 0; i < nr_l1; i++)
+        for (int j = 0; j < l1_entries; j++)
+            l1s[i][j] = ((uint64_t)pt_mfn_of(data) << 12) | PTE_DATA_RO;
+    for (unsigned long i = 0; i < nr_l2; i++)
+        for (int j = 0; j < 512; j++)
+            l2s[i][j] = ((uint64_t)pt_mfn_of(l1s[i * 512 + j]) << 12) | PTE_TABLE;
+    for (unsigned long i = 0; i < nr_l2; i++)
+        l3[i] = ((uint64_t)pt_mfn_of(l2s[i]) << 12) | PTE_TABLE;
+    for (unsigned long i = 0; i < nr_l1; i++)
+        bad += pt_map_ro(l1s[i]) != 0;
+    for (unsigned long i = 0; i < nr_l2; i++)
+        bad += pt_map_ro(l2s[i]) != 0;
+    bad += pt_map_ro(l3) != 0;
+    return bad;
+}
+
+/* An L1 entry mapping our page VA with FLAGS (PTE_DATA_RW, ...). */
+static inline uint64_t pt_pte(const void *va, uint64_t flags)
+{
+    return ((uint64_t)pt_mfn_of(va) << 12) | flags;
+}
+
 /* The pin command for LEVEL (1..4). */
 static inline unsigned int pt_pin_cmd(int level)
 {
@@ -113,6 +147,22 @@ static inline long pt_mmu1(uint64_t ptr, uint64_t val)
     mmu_update_t req = { .ptr = ptr, .val = val };
 
     return hyp_mmu_update(&req, 1, NULL, DOMID_SELF);
+}
+
+/*
+ * Maps machine frame MFN of domain DOM (DOMID_SELF: ours) writable and
+ * non-executable at our page VA (mmu_update of its L1 entry naming DOM as
+ * the foreign domain), then drops VA's old TLB entry; mmu_update's result.
+ */
+static __attribute__((unused, noinline)) long pt_map_frame(void *va, uint64_t mfn, domid_t dom)
+{
+    mmu_update_t req = { .ptr = pt_entry_ma((unsigned long)va, 1),
+                         .val = (mfn << 12) | PTE_DATA_RW | PTE_NX };
+    long rc = hyp_mmu_update(&req, 1, NULL, dom);
+
+    if (rc == 0)
+        pt_invlpg((unsigned long)va);
+    return rc;
 }
 
 #endif

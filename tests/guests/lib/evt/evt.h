@@ -129,6 +129,19 @@ uint64_t evt_rdtsc(void);
  * -errno. */
 long evt_timer_port(void);
 
+/* Stops this vCPU's periodic timer and binds VIRQ_TIMER (evt_timer_port),
+ * for kernels that arm the single-shot timer alone: two checks (the stop
+ * returned 0, the port > 0). Returns the port or -errno. */
+static inline long evt_timer_only(void)
+{
+    long port;
+
+    EXPECT_EQ(hyp_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL), 0);
+    port = evt_timer_port();
+    EXPECT(port > 0);
+    return port;
+}
+
 /*
  * Waits until evt_count[PORT] >= TARGET or TIMEOUT_NS elapsed: events
  * masked around the check, SCHEDOP_poll on PORT with the deadline as its
@@ -150,6 +163,41 @@ int evt_block_until(evtchn_port_t port, unsigned int target, uint64_t timeout_ns
 /* Fills CTX for a secondary vCPU CPU entering evt_ap_entry with RDI = CPU,
  * on evt_stacks[CPU], on our current L4, with our callbacks. */
 void evt_ap_context(struct vcpu_guest_context *ctx, unsigned int cpu);
+
+/*
+ * Sleeps until DEADLINE (system time): arms vCPU 0's single-shot timer and
+ * blocks (SCHEDOP_block, events enabled) until an event arrives on TPORT,
+ * the timer's VIRQ port.
+ */
+static inline void evt_sleep_until(long tport, uint64_t deadline)
+{
+    unsigned int c = evt_count[tport];
+    struct vcpu_set_singleshot_timer t = { .timeout_abs_ns = deadline };
+
+    hyp_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
+    while (evt_count[tport] == c) {
+        evt_disable();
+        if (evt_count[tport] == c)
+            hyp_sched_op(SCHEDOP_block, NULL);
+        evt_enable();
+    }
+}
+
+/* Starts a kernel's first group NAME with evt_init (one check); 1 if
+ * shared_info is mapped (evt_shared), else 0 and the kernel cannot go on. */
+static inline int evt_setup(const char *name)
+{
+    TEST(name);
+    EXPECT_EQ(evt_init(), 0);
+    return evt_shared != NULL;
+}
+
+/* evt_setup(NAME), then evt_timer_only: the port of VIRQ_TIMER with the
+ * periodic timer stopped, or <= 0 if the kernel cannot go on. */
+static inline long evt_setup_timer(const char *name)
+{
+    return evt_setup(name) ? evt_timer_only() : 0;
+}
 
 /* Yields for MS milliseconds. */
 void evt_sleep_ms(uint64_t ms);

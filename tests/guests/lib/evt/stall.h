@@ -21,6 +21,18 @@ extern volatile int stall_ready;
  * vCPU 0 posts and reports its result. Never returns. */
 void stall_worker(long (*run_op)(int kind));
 
+/* The start of a stall kernel's test_main: evt_init (one check), then, if
+ * shared_info is mapped, SETUP (which starts stall_worker on vCPU 1).
+ * Returns 1 if the worker is ready. */
+static inline int stall_start(void (*setup)(void))
+{
+    EXPECT_EQ(evt_init(), 0);
+    if (!evt_shared)
+        return 0;
+    setup();
+    return stall_ready;
+}
+
 /* Posts operation KIND (nonzero) to the worker and issues null hypercalls
  * until it finishes or STALL_TIMEOUT_NS passes; prints WHAT with the time,
  * result, call count and largest gap, and checks that every call succeeded,
