@@ -123,7 +123,7 @@ xenstore-ls -p /local/domain/$id | head -40
 run pvkit create -q idle
 check pvkit_duplicate_name one_line "^pvkit: idle: a domain with this name exists \\(id $id\\)$"
 run pvkit pause idle
-check pvkit_pause sh -c "pvkit list idle | grep -qE '^idle +$id .* --p--- |^idle +$id .* -bp--- '"
+check pvkit_pause sh -c "pvkit list idle >/tmp/out; grep -qE '^idle +$id .* --p--- |^idle +$id .* -bp--- ' /tmp/out"
 run pvkit unpause idle
 check pvkit_unpause sh -c "! pvkit list idle | grep -qE ' [-rb]{2}p--- '"
 run pvkit stats idle; cat /tmp/out /tmp/err | head -20
