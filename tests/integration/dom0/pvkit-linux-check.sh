@@ -118,7 +118,7 @@ if wait_xenbus "$id" && wait_xenbus "$id2"; then
     t1=$(date +%s)
     pvkit reboot linux2 || echo "--- pvkit reboot linux2: status $?"
     i=0
-    until [ -n "$(domid_of linux2)" ] && [ "$(domid_of linux2)" != "$id2" ] || [ $i -ge 300 ]; do
+    until [ -n "$(domid_of linux2)" ] && [ "$(domid_of linux2)" != "$id2" ] || [ $i -ge 900 ]; do
         sleep 0.1; i=$((i + 1))
     done
     id2b=$(domid_of linux2)
@@ -131,6 +131,10 @@ if wait_xenbus "$id" && wait_xenbus "$id2"; then
         echo "--- control/shutdown of $id2: '$(xenstore-read /local/domain/$id2/control/shutdown 2>&1)'"
         xenstore-ls -f /local/domain/$id2/control
         echo "--- linux2's console:"; tail -n 5 /var/log/pvkit/console/linux2.log
+        # the monitor: once seen not to restart the domain, with no line in its log
+        for p in $(pidof pvkit); do
+            echo "--- pvkit process $p: $(tr '\0' ' ' </proc/$p/cmdline) state $(cut -d' ' -f3 /proc/$p/stat) wchan $(cat /proc/$p/wchan)"
+        done
     fi
     cat /var/log/pvkit/linux2.log
     if timeout 120 pvkit shutdown -w linux && ! pvkit list linux 2>/dev/null &&
