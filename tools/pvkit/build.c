@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bootloader.h"
@@ -172,19 +171,9 @@ int build_check_and_load(struct ctx *c, const struct domcfg *dc, struct build_im
                  dc->name, dc->memory_mib, (unsigned long long)free_mib);
         return -ENOMEM;
     }
-    for (size_t i = 0; i < dc->nr_disks; i++) {
-        const struct domcfg_disk *d = &dc->disks[i];
-        struct stat st;
-        if (stat(d->target, &st) || access(d->target, d->readonly ? R_OK : R_OK | W_OK)) {
-            snprintf(err, BUILD_ERR_MAX, "%s: %s", d->target, strerror(errno));
-            return -errno;
-        }
-        if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-            snprintf(err, BUILD_ERR_MAX, "%s: disk %s is neither a file nor a block device",
-                     d->target, d->vdev);
-            return -EINVAL;
-        }
-    }
+    for (size_t i = 0; i < dc->nr_disks; i++)
+        if ((rc = devices_check_target(&dc->disks[i], err, BUILD_ERR_MAX)))
+            return rc;
     if ((rc = check_backends(dc, err)))
         return rc;
     struct host_images h;

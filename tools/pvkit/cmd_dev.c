@@ -20,10 +20,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -77,15 +77,11 @@ static int check_backend(const char *verb, const char *name, const char *what, c
                    devices_backend_name(kind));
 }
 
-/* 0 if the image D names can be opened as D asks, else 1 after "VERB: PATH: WHY". */
+/* 0 if the image D names can back a disk, else 1 after "VERB: PATH: WHY". */
 static int check_target(const char *verb, const struct domcfg_disk *d)
 {
-    struct stat st;
-    if (stat(d->target, &st) < 0 || access(d->target, d->readonly ? R_OK : R_OK | W_OK) < 0)
-        return err_msg("%s: %s: %s", verb, d->target, strerror(errno));
-    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-        return err_msg("%s: %s: not a regular file or block device", verb, d->target);
-    return 0;
+    char why[PATH_MAX + 64];
+    return devices_check_target(d, why, sizeof(why)) ? err_msg("%s: %s", verb, why) : 0;
 }
 
 int cmd_block_attach(struct ctx *unused, const struct args *a)
@@ -113,6 +109,9 @@ int cmd_block_attach(struct ctx *unused, const struct args *a)
     rc = devices_add_disk(c.xs, dom.domid, &d);
     if (rc == -EEXIST)
         err_msg("block-attach: %s: vdev %s is in use", dom.name, d.vdev);
+    else if (rc == -ENOSPC)
+        err_msg("block-attach: %s: has %d disks, the most a domain may have", dom.name,
+                DOMCFG_MAX_DISKS);
     else if (rc)
         err_msg("block-attach: %s: disk %s: %s", dom.name, d.vdev, strerror(-rc));
     status = rc ? 1 : 0;
@@ -247,7 +246,10 @@ int cmd_network_attach(struct ctx *unused, const struct args *a)
     if (check_backend("network-attach", d.name, what, "vif"))
         goto out;
     rc = devices_add_vif(c.xs, d.domid, id, &v);
-    if (rc)
+    if (rc == -ENOSPC)
+        err_msg("network-attach: %s: has %d interfaces, the most a domain may have", d.name,
+                DOMCFG_MAX_VIFS);
+    else if (rc)
         err_msg("network-attach: %s: vif %u: %s", d.name, id, strerror(-rc));
     status = rc ? 1 : 0;
 out:

@@ -91,6 +91,16 @@ static bool exists(struct store_tx *x, const char *path)
     return v != NULL;
 }
 
+/* How many devices KIND DOMID has (its backend nodes), in transaction X. */
+static unsigned count_devices(struct store_tx *x, uint32_t domid, const char *kind)
+{
+    char path[96];
+    unsigned nr = 0;
+    snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u", kind, domid);
+    free(xs_directory(x->xs, x->t, path, &nr));
+    return nr;
+}
+
 static void write_nodes(struct store_tx *x, void *arg)
 {
     const struct device_nodes *n = arg;
@@ -104,6 +114,10 @@ static void write_nodes(struct store_tx *x, void *arg)
     snprintf(be, sizeof(be), "/local/domain/0/backend/%s/%u/%u", n->kind, n->domid, n->id);
     if (exists(x, fe) || exists(x, be)) {
         x->rc = -EEXIST;
+        return;
+    }
+    if (count_devices(x, n->domid, n->kind) >= (n->disk ? DOMCFG_MAX_DISKS : DOMCFG_MAX_VIFS)) {
+        x->rc = -ENOSPC;
         return;
     }
     store_tx_mknod(x, fe_perm, 2, "%s", fe);
@@ -147,6 +161,21 @@ static void write_nodes(struct store_tx *x, void *arg)
         if (v->vifname)
             store_tx_write(x, v->vifname, "%s/vifname", be);
     }
+}
+
+int devices_check_target(const struct domcfg_disk *d, char *why, size_t len)
+{
+    struct stat st;
+    if (stat(d->target, &st) < 0 || access(d->target, d->readonly ? R_OK : R_OK | W_OK) < 0) {
+        int rc = -errno;
+        snprintf(why, len, "%s: %s", d->target, strerror(errno));
+        return rc;
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        snprintf(why, len, "%s: not a regular file or block device", d->target);
+        return -EINVAL;
+    }
+    return 0;
 }
 
 int devices_add_disk(struct xs_handle *xs, uint32_t domid, const struct domcfg_disk *d)

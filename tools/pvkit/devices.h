@@ -80,11 +80,20 @@ int devices_vif_by_mac(struct xs_handle *xs, uint32_t domid, const char *mac, un
 /* The number xl gives VDEV (xvdX, hdX, sdX, with a partition number), or -EINVAL. */
 long devices_vdev_number(const char *vdev);
 
-/* Adds disk D to domain DOMID; -EEXIST if its vdev is taken. */
+/*
+ * Whether D's image can back a disk: 0, or -errno with "PATH: why" in
+ * WHY[LEN] (cannot be opened as D asks: read-write, or read-only; neither
+ * a regular file nor a block device: -EINVAL).
+ */
+int devices_check_target(const struct domcfg_disk *d, char *why, size_t len);
+
+/* Adds disk D to domain DOMID; -EEXIST if its vdev is taken, -ENOSPC if
+ * DOMID has DOMCFG_MAX_DISKS disks already. */
 int devices_add_disk(struct xs_handle *xs, uint32_t domid, const struct domcfg_disk *d);
 
 /* Adds V as interface DEVID of DOMID; a MAC is chosen (00:16:3e:xx:xx:xx)
- * and written back into V if it has none; -EEXIST if DEVID is taken. */
+ * and written back into V if it has none; -EEXIST if DEVID is taken,
+ * -ENOSPC if DOMID has DOMCFG_MAX_VIFS interfaces already. */
 int devices_add_vif(struct xs_handle *xs, uint32_t domid, unsigned devid, struct domcfg_vif *v);
 
 /* The smallest vif id DOMID does not use yet. */

@@ -14,7 +14,8 @@
 #     list's state, stats reads its counters, pvkit-consoled logs its
 #     console under its name, dmesg reads the hypervisor's log,
 #     mem-set writes memory/target (and refuses more than maxmem), uptime,
-#     shutdown writes control/shutdown (which idle_domu ignores), destroy
+#     block-attach and network-attach refuse a 17th disk and a 9th vif
+#     with one line, shutdown writes control/shutdown (which idle_domu ignores), destroy
 #     removes the domain and its tree, and the hypervisor's free memory
 #     returns to its figure;
 #   - on_reboot = "restart": reboot -F -w (SCHEDOP_remote_shutdown) and the
@@ -148,6 +149,21 @@ run pvkit mem-set idle 64
 check pvkit_mem_set_above_max one_line "^pvkit: mem-set: domain $id: 65536 KiB is above its maximum of 16384 KiB\$"
 run pvkit uptime idle
 check pvkit_uptime_domu grep -qE "^idle +$id +0:0[0-9]:[0-9]{2}\$" /tmp/out
+# attach limits: 16 disks and 8 interfaces, the next one refused with one line
+# (idle_domu has no frontends: its devices wait, and destroy removes them)
+dd if=/dev/zero of=/tmp/disk.img bs=64k count=1 2>/dev/null
+i=0
+for v in a b c d e f g h i j k l m n o p; do
+    pvkit block-attach idle /tmp/disk.img,raw,xvd$v,w >/dev/null 2>&1 && i=$((i + 1))
+done
+run pvkit block-attach idle /tmp/disk.img,raw,xvdq,w
+check pvkit_block_attach_limit sh -c "[ $i = 16 ] && [ \"\$(wc -l </tmp/err)\" = 1 ] &&
+    grep -q '^pvkit: block-attach: idle: has 16 disks, the most a domain may have\$' /tmp/err"
+i=0
+while [ $i -lt 8 ] && pvkit network-attach idle >/dev/null 2>&1; do i=$((i + 1)); done
+run pvkit network-attach idle
+check pvkit_network_attach_limit sh -c "[ $i = 8 ] && [ \"\$(wc -l </tmp/err)\" = 1 ] &&
+    grep -q '^pvkit: network-attach: idle: has 8 interfaces, the most a domain may have\$' /tmp/err"
 # idle_domu ignores control/shutdown: the request is written, the domain stays
 run pvkit shutdown idle
 check pvkit_shutdown_request sh -c "[ \"\$(xenstore-read /local/domain/$id/control/shutdown)\" = poweroff ] &&
@@ -227,7 +243,8 @@ for r in pvkit_list pvkit_list_by_name_and_id pvkit_list_long pvkit_info pvkit_u
 done
 for r in pvkit_create pvkit_list_domu pvkit_xenstore_tree pvkit_duplicate_name pvkit_pause \
          pvkit_unpause pvkit_stats_domu pvkit_console_log pvkit_console_no_such_domain pvkit_dmesg pvkit_dmesg_clear pvkit_mem_set pvkit_mem_set_above_max \
-         pvkit_uptime_domu pvkit_shutdown_request pvkit_destroy pvkit_free_memory_back \
+         pvkit_uptime_domu pvkit_block_attach_limit pvkit_network_attach_limit
+         pvkit_shutdown_request pvkit_destroy pvkit_free_memory_back \
          pvkit_reboot_restart pvkit_shutdown_wait pvkit_free_memory_back_after_restart \
          pvkit_on_poweroff_destroy pvkit_create_destroy_cycles pvkit_hostile_own_checks \
          pvkit_hostile_crashed_destroyed pvkit_hostile_daemons_alive \
