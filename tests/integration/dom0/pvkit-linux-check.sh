@@ -118,10 +118,13 @@ if wait_xenbus "$id" && wait_xenbus "$id2"; then
     t1=$(date +%s)
     pvkit reboot linux2 || echo "--- pvkit reboot linux2: status $?"
     i=0
-    until [ -n "$(domid_of linux2)" ] && [ "$(domid_of linux2)" != "$id2" ] || [ $i -ge 900 ]; do
-        sleep 0.1; i=$((i + 1))
+    # one look per round: two (present? new?) could straddle the old domain's
+    # destruction and take "gone" for "restarted" (the restart still unpacking
+    # the kernel; once seen as a monitor that never restarted)
+    id2b=$id2
+    until [ -n "$id2b" ] && [ "$id2b" != "$id2" ] || [ $i -ge 900 ]; do
+        sleep 0.1; i=$((i + 1)); id2b=$(domid_of linux2)
     done
-    id2b=$(domid_of linux2)
     if [ -n "$id2b" ] && [ "$id2b" != "$id2" ] && ! xenstore-exists /local/domain/$id2 &&
        wait_xenbus "$id2b" && wait_init linux2 2 &&
        grep -q "domain $id2 shut down (reboot): action restart" /var/log/pvkit/linux2.log; then
@@ -131,7 +134,6 @@ if wait_xenbus "$id" && wait_xenbus "$id2"; then
         echo "--- control/shutdown of $id2: '$(xenstore-read /local/domain/$id2/control/shutdown 2>&1)'"
         xenstore-ls -f /local/domain/$id2/control
         echo "--- linux2's console:"; tail -n 5 /var/log/pvkit/console/linux2.log
-        # the monitor: once seen not to restart the domain, with no line in its log
         for p in $(pidof pvkit); do
             echo "--- pvkit process $p: $(tr '\0' ' ' </proc/$p/cmdline) state $(cut -d' ' -f3 /proc/$p/stat) wchan $(cat /proc/$p/wchan)"
         done
