@@ -26,6 +26,7 @@
 set -u
 build=$1 kernel=$2 image=$3 domu_kernel=$4 domu_deb=$5
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -267,31 +268,10 @@ echo "--- netback:"; tail -n 5 /var/log/pvkit/netback.log
 echo "--- console of hp1:"; clog hp1 | grep -v '^\[' | tail -n 25
 STEP
 chmod 755 "$work/add/etc/pvkit/boot.d/70-pvkit-hotplug"
-cp "$image" "$work/dom0.cpio.gz"
-(cd "$work/add" && find etc usr | cpio -o -H newc -R 0:0 --quiet) | gzip >>"$work/dom0.cpio.gz"
-
-"$build/bin/pvkit-run" --kernel "$kernel" --initrd "$work/dom0.cpio.gz" --mem 512 \
-    --cmdline "console=hvc0" --timeout 400 -- -m 1024 </dev/null >"$work/console.log" 2>&1
-status=$?
-log=$build/dom0/check-dom0-pvkit-hotplug.log
-tr -d '\r' <"$work/console.log" >"$log"
-
-passed=0 failed=0
-check() {
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $*"; fi
-}
-has() { grep -qE -- "$1" "$log"; }
+boot_dom0 check-dom0-pvkit-hotplug 400 -m 1024
 check [ "$status" -eq 0 ]
-for r in consoled info_running create nodev block_attach disk-rw block_list block_in_use block_detach dd-end \
-         xvdb-gone block_detach_gone network_attach ping network_list tap_up network_detach eth0-gone \
-         tap_gone io-running force_detach restart_devices restarted destroy destroy_cleanup info_dead attach_refused create_refused; do
-    check has "^RESULT hotplug_$r ok"
-done
-check bash -c "! grep -q '^RESULT .* fail' '$log'"
-grep -E '^RESULT' "$log"
-if [ "$failed" -ne 0 ]; then
-    echo "--- dom0 console (status $status): $log ---"
-    grep -E 'RESULT|dom0:|pvkit|---|^HP' "$log" | tail -50
-fi
-echo "check-dom0-pvkit-hotplug: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+expect_results hotplug consoled info_running create nodev block_attach disk-rw block_list \
+    block_in_use block_detach dd-end xvdb-gone block_detach_gone network_attach ping network_list \
+    tap_up network_detach eth0-gone tap_gone io-running force_detach restart_devices restarted \
+    destroy destroy_cleanup info_dead attach_refused create_refused
+finish check-dom0-pvkit-hotplug '^HP'
