@@ -399,81 +399,86 @@ static uint8_t *good_image(size_t *size)
     return build(&s, size);
 }
 
+/* One field of the good image set to a value: WIDTH bytes at OFF, little-endian. */
+struct field_set {
+    size_t off, width;
+    uint64_t value;
+};
+
+/* The ELF header's FIELD and the program header I's FIELD, as OFF, WIDTH. */
+#define EHDR_F(field) offsetof(Elf64_Ehdr, field), sizeof(((Elf64_Ehdr *)0)->field)
+#define PHDR_F(i, field) sizeof(Elf64_Ehdr) + (i) * sizeof(Elf64_Phdr) + \
+                         offsetof(Elf64_Phdr, field), sizeof(((Elf64_Phdr *)0)->field)
+
+/* A malformed image: the good one with up to three fields set, cut to LEN
+ * bytes (its whole size if 0), refused with a reason holding WHY. */
+struct bad_image {
+    struct field_set set[3];
+    size_t len;
+    const char *why;
+};
+
+/* Contract: each of the N cases is refused as it says (expect_refused). */
+static void refuse_all(const struct bad_image *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t size;
+        uint8_t *img = good_image(&size);
+
+        for (size_t k = 0; k < 3 && cases[i].set[k].width; k++)
+            memcpy(img + cases[i].set[k].off, &cases[i].set[k].value, cases[i].set[k].width);
+        expect_refused(img, cases[i].len ? cases[i].len : size, cases[i].why);
+    }
+}
+
 static void refuses_bad_headers(void **state)
 {
+    static const struct bad_image cases[] = {
+        { { { 1, 1, 'F' } }, 0, "not an ELF image" },
+        { { { 0 } }, sizeof(Elf64_Ehdr) - 1, "not an ELF image" }, /* too short */
+        { { { EI_CLASS, 1, ELFCLASS32 } }, 0, "32-bit" },
+        { { { EHDR_F(e_machine), EM_386 } }, 0, "not an x86-64" },
+        { { { EHDR_F(e_machine), EM_AARCH64 } }, 0, "not an x86-64" },
+        { { { EI_DATA, 1, ELFDATA2MSB } }, 0, "not an x86-64" },
+        { { { EHDR_F(e_type), ET_REL } }, 0, "not an executable" },
+        { { { EHDR_F(e_type), ET_CORE } }, 0, "not an executable" },
+    };
     (void)state;
-    size_t size;
-    uint8_t *img;
-
-    img = good_image(&size);
-    img[1] = 'F';
-    expect_refused(img, size, "not an ELF image");
-
-    img = good_image(&size);
-    expect_refused(img, sizeof(Elf64_Ehdr) - 1, "not an ELF image"); /* too short */
-
-    img = good_image(&size);
-    img[EI_CLASS] = ELFCLASS32;
-    expect_refused(img, size, "32-bit");
-
-    img = good_image(&size);
-    ehdr(img)->e_machine = EM_386;
-    expect_refused(img, size, "not an x86-64");
-
-    img = good_image(&size);
-    ehdr(img)->e_machine = EM_AARCH64;
-    expect_refused(img, size, "not an x86-64");
-
-    img = good_image(&size);
-    img[EI_DATA] = ELFDATA2MSB;
-    expect_refused(img, size, "not an x86-64");
-
-    img = good_image(&size);
-    ehdr(img)->e_type = ET_REL;
-    expect_refused(img, size, "not an executable");
-
-    img = good_image(&size);
-    ehdr(img)->e_type = ET_CORE;
-    expect_refused(img, size, "not an executable");
+    refuse_all(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void refuses_bad_program_headers(void **state)
 {
-    (void)state;
+    static const struct bad_image cases[] = {
+        { { { EHDR_F(e_phoff), UINT64_MAX - 8 } }, 0, "program headers" },
+        { { { EHDR_F(e_phnum), 0xffff } }, 0, "program headers" },
+        { { { EHDR_F(e_phnum), 0 } }, 0, "program headers" },
+        { { { EHDR_F(e_phentsize), sizeof(Elf64_Phdr) - 8 } }, 0, "program headers" },
+        /* The image cut off in the middle of the program headers. */
+        { { { 0 } }, sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) + 4, "program headers" },
+    };
     size_t size;
-    uint8_t *img;
+    uint8_t *img = good_image(&size);
 
-    img = good_image(&size);
+    (void)state;
     ehdr(img)->e_phoff = size - 10;                 /* headers run off the end */
     expect_refused(img, size, "program headers");
-
-    img = good_image(&size);
-    ehdr(img)->e_phoff = UINT64_MAX - 8;
-    expect_refused(img, size, "program headers");
-
-    img = good_image(&size);
-    ehdr(img)->e_phnum = 0xffff;
-    expect_refused(img, size, "program headers");
-
-    img = good_image(&size);
-    ehdr(img)->e_phnum = 0;
-    expect_refused(img, size, "program headers");
-
-    img = good_image(&size);
-    ehdr(img)->e_phentsize = sizeof(Elf64_Phdr) - 8;
-    expect_refused(img, size, "program headers");
-
-    /* The image cut off in the middle of the program headers. */
-    img = good_image(&size);
-    expect_refused(img, sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) + 4, "program headers");
+    refuse_all(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void refuses_segments_outside_file(void **state)
 {
-    (void)state;
+    static const struct bad_image cases[] = {
+        /* offset + filesz wraps to 0 */
+        { { { PHDR_F(0, p_offset), 0x1000 }, { PHDR_F(0, p_filesz), UINT64_MAX - 0xfff },
+            { PHDR_F(0, p_memsz), UINT64_MAX } }, 0, "outside the file" },
+        /* The note segment is checked too. */
+        { { { PHDR_F(2, p_offset), UINT64_MAX } }, 0, "outside the file" },
+    };
     size_t size;
     uint8_t *img;
 
+    (void)state;
     img = good_image(&size);
     phdr(img, 1)->p_offset = size + 1;
     expect_refused(img, size, "outside the file");
@@ -484,19 +489,9 @@ static void refuses_segments_outside_file(void **state)
     expect_refused(img, size, "outside the file");
 
     img = good_image(&size);
-    phdr(img, 0)->p_offset = 0x1000;
-    phdr(img, 0)->p_filesz = UINT64_MAX - 0xfff;    /* offset + filesz wraps to 0 */
-    phdr(img, 0)->p_memsz = UINT64_MAX;
-    expect_refused(img, size, "outside the file");
-
-    /* The note segment is checked too. */
-    img = good_image(&size);
     phdr(img, 2)->p_filesz = size;
     expect_refused(img, size, "outside the file");
-
-    img = good_image(&size);
-    phdr(img, 2)->p_offset = UINT64_MAX;
-    expect_refused(img, size, "outside the file");
+    refuse_all(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void refuses_bad_load_segments(void **state)
@@ -527,24 +522,16 @@ static void refuses_bad_load_segments(void **state)
 
 static void refuses_malformed_notes(void **state)
 {
-    (void)state;
+    static const struct bad_image cases[] = {
+        { { { NOTES_OFF, 4, 0xffffffffu } }, 0, "malformed ELF note" },     /* namesz */
+        { { { NOTES_OFF + 4, 4, 0xffffffffu } }, 0, "malformed ELF note" }, /* descsz */
+        { { { NOTES_OFF + 4, 4, 0xfffffff0u } }, 0, "malformed ELF note" },
+    };
     size_t size;
     uint8_t *img;
-    uint32_t huge = 0xffffffffu;
 
-    img = good_image(&size);
-    memcpy(img + NOTES_OFF, &huge, 4);              /* namesz */
-    expect_refused(img, size, "malformed ELF note");
-
-    img = good_image(&size);
-    memcpy(img + NOTES_OFF + 4, &huge, 4);          /* descsz */
-    expect_refused(img, size, "malformed ELF note");
-
-    img = good_image(&size);
-    huge = 0xfffffff0u;
-    memcpy(img + NOTES_OFF + 4, &huge, 4);
-    expect_refused(img, size, "malformed ELF note");
-
+    (void)state;
+    refuse_all(cases, sizeof(cases) / sizeof(cases[0]));
     /* A note header whose descriptor runs past the segment (not the file). */
     img = good_image(&size);
     phdr(img, 2)->p_filesz -= 4;
