@@ -167,17 +167,26 @@ static int parse_mem(const void *img, size_t size, struct pv_kernel_info *info, 
     return pv_kernel_parse(&src, info, why);
 }
 
+/* Parses spec s, which must be accepted, into *info. */
+static void parse_ok(const struct spec *s, struct pv_kernel_info *info)
+{
+    size_t size;
+    uint8_t *img = build(s, &size);
+    const char *why = NULL;
+    int rc = parse_mem(img, size, info, &why);
+    if (rc)
+        fail_msg("refused: %s", why);
+    free(img);
+}
+
 static void good_image_accepted(void **state)
 {
     (void)state;
     struct spec s = good_spec();
-    size_t size;
-    uint8_t *img = build(&s, &size);
     struct pv_kernel_info info;
-    const char *why = NULL;
 
     memset(&info, 0xa5, sizeof(info));
-    assert_int_equal(parse_mem(img, size, &info, &why), 0);
+    parse_ok(&s, &info);
     assert_true(info.virt_base == VB);
     assert_true(info.paddr_offset == VB);          /* defaulted to VIRT_BASE */
     assert_true(info.entry == VB + 0x200000);      /* defaulted to e_entry */
@@ -188,7 +197,6 @@ static void good_image_accepted(void **state)
     assert_string_equal(info.guest_os, "pvkit-test");
     assert_string_equal(info.xen_version, "xen-3.0");
     assert_string_equal(info.loader, "generic");
-    free(img);
 }
 
 /* Linux style: PADDR_OFFSET 0 with physical p_paddr, ENTRY note overriding e_entry. */
@@ -210,12 +218,9 @@ static void linux_style_notes_accepted(void **state)
     struct note *gnu = &s.notes[s.nr_notes++];
     *gnu = (struct note){ .type = XEN_ELFNOTE_VIRT_BASE, .name = "GNU", .descsz = 8 };
     memset(gnu->desc, 0x11, 8);
-    size_t size;
-    uint8_t *img = build(&s, &size);
     struct pv_kernel_info info;
-    const char *why = NULL;
 
-    assert_int_equal(parse_mem(img, size, &info, &why), 0);
+    parse_ok(&s, &info);
     assert_true(info.virt_base == VB);
     assert_int_equal(info.paddr_offset, 0);
     assert_true(info.entry == VB + 0x1001000);
@@ -223,7 +228,6 @@ static void linux_style_notes_accepted(void **state)
     assert_int_equal(info.pend, 0x1009000);
     assert_false(info.has_hypercall_page);
     assert_string_equal(info.loader, "");
-    free(img);
 }
 
 /* Note strings are bounded by descsz and by the info buffers, NUL or not. */
@@ -235,13 +239,10 @@ static void note_strings_bounded(void **state)
     struct note *n = &s.notes[s.nr_notes++];
     *n = (struct note){ .type = XEN_ELFNOTE_GUEST_OS, .descsz = 50 };
     memset(n->desc, 'g', 50);                    /* no terminator, longer than 31 */
-    size_t size;
-    uint8_t *img = build(&s, &size);
     struct pv_kernel_info info;
-    const char *why = NULL;
-    assert_int_equal(parse_mem(img, size, &info, &why), 0);
+
+    parse_ok(&s, &info);
     assert_int_equal(strlen(info.guest_os), sizeof(info.guest_os) - 1);
-    free(img);
 
     /* XEN_VERSION "xen-3.0" followed by junk inside descsz still counts as xen-3.0,
      * and an embedded NUL ends the string. */
@@ -250,10 +251,8 @@ static void note_strings_bounded(void **state)
     n = &s.notes[s.nr_notes++];
     *n = (struct note){ .type = XEN_ELFNOTE_LOADER, .descsz = 12 };
     memcpy(n->desc, "generic\0junk", 12);
-    img = build(&s, &size);
-    assert_int_equal(parse_mem(img, size, &info, &why), 0);
+    parse_ok(&s, &info);
     assert_string_equal(info.loader, "generic");
-    free(img);
 }
 
 struct loaded {
@@ -589,18 +588,6 @@ static void refuses_missing_or_wrong_notes(void **state)
 
 /* ---- Xen 4.17 libelf's defaults and features --------------------------- */
 
-/* Parses spec s, which must be accepted, into *info. */
-static void parse_ok(const struct spec *s, struct pv_kernel_info *info)
-{
-    size_t size;
-    uint8_t *img = build(s, &size);
-    const char *why = NULL;
-    int rc = parse_mem(img, size, info, &why);
-    if (rc)
-        fail_msg("refused: %s", why);
-    free(img);
-}
-
 /* No VIRT_BASE and no PADDR_OFFSET: both 0, the image at its own addresses. */
 static void absent_notes_default_as_xen(void **state)
 {
@@ -701,12 +688,9 @@ static void refuses_entry_outside_image(void **state)
     /* The last byte of the image is a valid entry. */
     struct spec s = good_spec();
     s.e_entry = VB + 0x208fff;
-    size_t size;
-    uint8_t *img = build(&s, &size);
     struct pv_kernel_info info;
-    const char *why;
-    assert_int_equal(parse_mem(img, size, &info, &why), 0);
-    free(img);
+
+    parse_ok(&s, &info);
 }
 
 static void refuses_bad_hypercall_page(void **state)
@@ -730,13 +714,10 @@ static void refuses_bad_hypercall_page(void **state)
     struct spec s = good_spec();
     del_note(&s, XEN_ELFNOTE_HYPERCALL_PAGE);
     add_note_u64(&s, XEN_ELFNOTE_HYPERCALL_PAGE, VB + 0x208000);
-    size_t size;
-    uint8_t *img = build(&s, &size);
     struct pv_kernel_info info;
-    const char *why;
-    assert_int_equal(parse_mem(img, size, &info, &why), 0);
+
+    parse_ok(&s, &info);
     assert_true(info.hypercall_page == VB + 0x208000);
-    free(img);
 }
 
 static void refuses_span_and_placement(void **state)
@@ -762,13 +743,10 @@ static void refuses_span_and_placement(void **state)
     s.segs[1].memsz = 0x1000;
     s.e_entry = VB;
     del_note(&s, XEN_ELFNOTE_HYPERCALL_PAGE);
-    size_t size;
-    uint8_t *img = build(&s, &size);
     struct pv_kernel_info info;
-    const char *why;
-    assert_int_equal(parse_mem(img, size, &info, &why), 0);
+
+    parse_ok(&s, &info);
     assert_int_equal(info.pend, 1ull << 30);
-    free(img);
 
     s = good_spec();                                /* below PADDR_OFFSET */
     add_note_u64(&s, XEN_ELFNOTE_PADDR_OFFSET, VB);
