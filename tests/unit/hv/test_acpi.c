@@ -19,9 +19,7 @@
  * byte-flip loop over a valid image (checksums mostly recomputed, so the
  * flips reach the table walks) backs the directed tests.
  */
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
 #include "unit.h"
 #include "pvkit/acpi.h"
 
@@ -121,14 +119,6 @@ static void expect_cpus(const uint32_t *ids, unsigned int n)
         expect_cpus(want_, ARRAY_SIZE(want_));                          \
     } while (0)
 
-static void on_alarm(int sig)
-{
-    (void)sig;
-    static const char msg[] = "test_acpi: the running test did not terminate\n";
-    (void)!write(2, msg, sizeof(msg) - 1);
-    _exit(1);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -139,15 +129,14 @@ static int setup(void **state)
     max_request = 0;
     mem[0x40e] = EBDA_SEG & 0xff;
     mem[0x40f] = EBDA_SEG >> 8;
-    signal(SIGALRM, on_alarm);
-    alarm(20);
+    unit_watchdog(20, "test_acpi: the running test did not terminate\n");
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    alarm(0);
+    unit_watchdog(0, "");
     release_copies();
     free(copies);
     copies = NULL;
