@@ -164,7 +164,8 @@ static void check_refusals(int fd, const struct bad_req *cases, size_t n)
 		      cases[i].name, "bad reply");
 }
 
-static void test_paths(void)
+/* Malformed paths and arguments: each refused, the connection kept. */
+static void test_refusals(void)
 {
 	int fd = conn_open();
 	char longp[3200];
@@ -179,23 +180,6 @@ static void test_paths(void)
 		{ XS_WRITE, 0, "@x\0v", 4, "EINVAL", "special-path-write" },
 		{ XS_RM, 0, "/", 2, "EINVAL", "rm-root" },
 		{ XS_RM, 0, "/no/such/parent", 16, "ENOENT", "rm-missing-parent" },
-	};
-
-	check_refusals(fd, cases, sizeof(cases) / sizeof(cases[0]));
-	memset(longp, 'a', sizeof(longp));
-	longp[0] = '/';
-	longp[3100] = '\0';
-	check(expect(fd, XS_WRITE, 0, longp, 3101, "EINVAL"), "abs-path-too-long", "bad reply");
-	longp[2100] = '\0';
-	check(expect(fd, XS_WRITE, 0, longp + 1, 2100, "EINVAL"), "rel-path-too-long", "bad reply");
-	check(alive(fd), "alive-after-bad-paths", "connection lost");
-	close(fd);
-}
-
-static void test_args(void)
-{
-	int fd = conn_open();
-	static const struct bad_req cases[] = {
 		{ XS_READ, 4242, "/", 2, "ENOENT", "unknown-tx-enoent" },
 		{ XS_TRANSACTION_END, 0, "T", 2, "ENOENT", "end-without-tx" },
 		{ XS_SET_PERMS, 0, "/\0q7", 5, "EINVAL", "bad-perm-letter" },
@@ -213,7 +197,13 @@ static void test_args(void)
 	};
 
 	check_refusals(fd, cases, sizeof(cases) / sizeof(cases[0]));
-	check(alive(fd), "alive-after-bad-args", "connection lost");
+	memset(longp, 'a', sizeof(longp));
+	longp[0] = '/';
+	longp[3100] = '\0';
+	check(expect(fd, XS_WRITE, 0, longp, 3101, "EINVAL"), "abs-path-too-long", "bad reply");
+	longp[2100] = '\0';
+	check(expect(fd, XS_WRITE, 0, longp + 1, 2100, "EINVAL"), "rel-path-too-long", "bad reply");
+	check(alive(fd), "alive-after-bad-requests", "connection lost");
 	close(fd);
 }
 
@@ -345,8 +335,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "watch-quota") == 0)
 		return watch_quota(atoi(argv[2]));
 	test_framing();
-	test_paths();
-	test_args();
+	test_refusals();
 	test_floods();
 	test_pipelining();
 	test_abusers();
