@@ -16,7 +16,13 @@
 #       prints the tail of the log (its RESULT, dom0:, pvkit and ---
 #       lines, and those matching REGEX) if anything failed and the
 #       summary line "NAME: N passed, N failed"; its status
-# Callers set build, kernel, image and work first.
+#   add_domu NAME [MKINITRAMFS ARGS...]
+#       the Linux domU's files in $work/add/usr/lib/pvkit: domu.cpio.gz
+#       (tools/mkinitramfs with $work/payload as its script, and ARGS) and
+#       vmlinuz ($domu_kernel); exits the check NAME if mkinitramfs fails
+# boot_dom0 also puts step-lib.sh (the boot.d steps' shared functions) in
+# the image as /usr/lib/pvkit/step-lib.sh.
+# Callers set build, kernel, image and work first (and domu_kernel for add_domu).
 
 passed=0 failed=0
 
@@ -24,6 +30,8 @@ boot_dom0() {
     local name=$1 timeout=$2
     shift 2
     local dirs
+    mkdir -p "$work/add/usr/lib/pvkit"
+    cp "$(dirname "${BASH_SOURCE[0]}")/step-lib.sh" "$work/add/usr/lib/pvkit/step-lib.sh"
     dirs=$(cd "$work/add" && ls -d etc usr var lib* 2>/dev/null)
     cp "$image" "$work/dom0.cpio.gz"
     # shellcheck disable=SC2086
@@ -34,6 +42,16 @@ boot_dom0() {
     status=$?
     log=$build/dom0/$name.log
     tr -d '\r' <"$work/console.log" >"$log"
+}
+
+add_domu() {
+    local name=$1 lib
+    shift
+    lib=$work/add/usr/lib/pvkit
+    mkdir -p "$lib"
+    "$(dirname "${BASH_SOURCE[0]}")/../../../tools/mkinitramfs" -o "$lib/domu.cpio.gz" \
+        --script "$work/payload" "$@" 2>/dev/null || { echo "$name: mkinitramfs failed"; exit 1; }
+    cp -L "$domu_kernel" "$lib/vmlinuz"
 }
 
 check() {

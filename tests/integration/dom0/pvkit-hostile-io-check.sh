@@ -57,10 +57,7 @@ while :; do
 done
 PAYLOAD
 mkdir -p "$work/add/etc/pvkit/boot.d" "$work/add/usr/lib/pvkit/san"
-"$here/../../../tools/mkinitramfs" -o "$work/add/usr/lib/pvkit/domu.cpio.gz" --script "$work/payload" \
-    --modules "$domu_deb:xen-blkfront,xen-netfront" 2>/dev/null ||
-    { echo "check-dom0-pvkit-hostile-io: mkinitramfs failed"; exit 1; }
-cp -L "$domu_kernel" "$work/add/usr/lib/pvkit/vmlinuz"
+add_domu check-dom0-pvkit-hostile-io --modules "$domu_deb:xen-blkfront,xen-netfront"
 cp "$hostile" "$work/add/usr/lib/pvkit/hostile_domu.elf"
 # The sanitizer builds and every library they load, at the same paths.
 for b in pvkit-blkback pvkit-netback; do
@@ -114,10 +111,7 @@ STEP
 
 cat >"$work/add/etc/pvkit/boot.d/70-pvkit-hostile-io" <<'STEP'
 #!/bin/sh
-ok() { echo "RESULT $1 ok ${2:-}"; }
-fail() { echo "RESULT $1 fail ${2:-}"; }
-clog() { tr -d '\r' </var/log/pvkit/console/$1.log 2>/dev/null; }
-free_mem() { pvkit info | sed -n 's/^free_memory *: //p'; }
+. /usr/lib/pvkit/step-lib.sh
 ticks() { clog lin | grep -c '^IO lin tick '; }
 # wait_cmd SECONDS CMD...: until CMD succeeds; its status
 wait_cmd() {

@@ -95,10 +95,7 @@ if wait_gone /sys/class/net/eth0 300; then r eth0-gone ok; else r eth0-gone fail
 io_phase
 PAYLOAD
 mkdir -p "$work/add/etc/pvkit/boot.d" "$work/add/usr/lib/pvkit"
-"$here/../../../tools/mkinitramfs" -o "$work/add/usr/lib/pvkit/domu.cpio.gz" --script "$work/payload" \
-    --modules "$domu_deb:xen-blkfront,xen-netfront" 2>/dev/null ||
-    { echo "check-dom0-pvkit-hotplug: mkinitramfs failed"; exit 1; }
-cp -L "$domu_kernel" "$work/add/usr/lib/pvkit/vmlinuz"
+add_domu check-dom0-pvkit-hotplug --modules "$domu_deb:xen-blkfront,xen-netfront"
 for n in hp1 hp2; do
     cat >"$work/add/etc/pvkit/$n.cfg" <<CFG
 name = "$n"
@@ -112,9 +109,7 @@ echo "disk = [ 'file:/var/lib/pvkit/hp.img,xvdb,w' ]" >>"$work/add/etc/pvkit/hp2
 
 cat >"$work/add/etc/pvkit/boot.d/70-pvkit-hotplug" <<'STEP'
 #!/bin/sh
-ok() { echo "RESULT $1 ok ${2:-}"; }
-fail() { echo "RESULT $1 fail ${2:-}"; }
-clog() { tr -d '\r' </var/log/pvkit/console/$1.log 2>/dev/null; }
+. /usr/lib/pvkit/step-lib.sh
 # wait_line PATTERN SECONDS [N]: until hp1's console has N (1) lines matching PATTERN
 wait_line() {
     i=0
@@ -134,7 +129,6 @@ domu() {
 }
 # run NAME CMD...: runs a pvkit verb, its output kept in /tmp/NAME.out and .err
 run() { n=$1; shift; "$@" >/tmp/$n.out 2>/tmp/$n.err; }
-free_mib() { pvkit info | sed -n 's/^free_memory *: //p'; }
 now() { cut -d' ' -f1 /proc/uptime; }
 node() { xenstore-exists /local/domain/0/backend/$1/$id/$2; }
 
@@ -148,7 +142,7 @@ mkdir -p /var/lib/pvkit
 dd if=/dev/zero of=/var/lib/pvkit/hp.img bs=1M count=0 seek=256 2>/dev/null
 dd if=/dev/zero of=/var/lib/pvkit/hp2.img bs=1M count=0 seek=16 2>/dev/null
 dd if=/dev/zero of=/var/lib/pvkit/hp3.img bs=1M count=0 seek=16 2>/dev/null
-free0=$(free_mib)
+free0=$(free_mem)
 if pvkit info | grep -q '^blkback  *: running (pid [0-9]*)$' &&
    pvkit info | grep -q '^netback  *: running (pid [0-9]*)$'; then ok hotplug_info_running
 else fail hotplug_info_running "$(pvkit info | grep back)"; fi
@@ -239,13 +233,13 @@ domu io-running 90 2
 # destroy in the middle of disk and network I/O
 sleep 1
 run destroy pvkit destroy hp1 && ok hotplug_destroy || fail hotplug_destroy "$(cat /tmp/destroy.err)"
-i=0; until [ "$(free_mib)" = "$free0" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; until [ "$(free_mem)" = "$free0" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
 left=$(ls /sys/class/net | grep '^vif'
        for k in vbd vif; do xenstore-exists /local/domain/0/backend/$k/$id && echo "backend/$k/$id"; done)
-if [ -z "$left" ] && [ "$(free_mib)" = "$free0" ]; then
+if [ -z "$left" ] && [ "$(free_mem)" = "$free0" ]; then
     ok hotplug_destroy_cleanup "free $free0 MiB"
 else
-    fail hotplug_destroy_cleanup "left: $left; free $(free_mib) MiB, was $free0"
+    fail hotplug_destroy_cleanup "left: $left; free $(free_mem) MiB, was $free0"
 fi
 
 # a backend that dies: reported, and its devices refused
