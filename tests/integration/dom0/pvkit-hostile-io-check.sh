@@ -120,10 +120,9 @@ wait_cmd() {
     "$@"
 }
 ip addr add 169.254.0.1/16 dev xenbr0
-mkdir -p /var/lib/pvkit
-dd if=/dev/zero of=/var/lib/pvkit/lin.img bs=1M count=0 seek=32 2>/dev/null
-dd if=/dev/zero of=/var/lib/pvkit/h.img bs=1M count=0 seek=16 2>/dev/null
-dd if=/dev/zero of=/var/lib/pvkit/hro.img bs=1M count=0 seek=8 2>/dev/null
+mkimg lin 32
+mkimg h 16
+mkimg hro 8
 free0=$(free_mem)
 pvkit create lin && ok pvkit_hostile_lin_create || fail pvkit_hostile_lin_create
 lid=$(pvkit list lin | awk '$1 == "lin" { print $2 }')

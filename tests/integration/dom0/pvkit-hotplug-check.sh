@@ -137,11 +137,10 @@ i=0; until [ -S /run/pvkit/consoled.sock ] || [ $i -ge 600 ]; do sleep 0.1; i=$(
 [ -S /run/pvkit/consoled.sock ] && ok hotplug_consoled "$((i / 10)) s" ||
     fail hotplug_consoled "$(ps; cat /var/log/pvkit/consoled.log)"
 ip addr add 169.254.0.1/16 dev xenbr0
-mkdir -p /var/lib/pvkit
 # 256 MiB (sparse), so that the domU's dd is mid-device when xvdb goes
-dd if=/dev/zero of=/var/lib/pvkit/hp.img bs=1M count=0 seek=256 2>/dev/null
-dd if=/dev/zero of=/var/lib/pvkit/hp2.img bs=1M count=0 seek=16 2>/dev/null
-dd if=/dev/zero of=/var/lib/pvkit/hp3.img bs=1M count=0 seek=16 2>/dev/null
+mkimg hp 256
+mkimg hp2 16
+mkimg hp3 16
 free0=$(free_mem)
 if pvkit info | grep -q '^blkback  *: running (pid [0-9]*)$' &&
    pvkit info | grep -q '^netback  *: running (pid [0-9]*)$'; then ok hotplug_info_running
