@@ -67,6 +67,7 @@ static inline int xs_ring_write(const void *buf, size_t len)
     return 0;
 }
 
+/* The mirror of xs_ring_write on rsp[] (the other index is ours): kept apart, as Linux's xb_read/xb_write. */
 /* Contract: copies len bytes out of the response ring, waiting for them;
  * 0, or -1 on a timeout. */
 static inline int xs_ring_read(void *buf, size_t len)

@@ -46,6 +46,7 @@ phase_done() {
     t0=$(now_ms)
 }
 
+# Each phase spells out its verdict (if ... result ok ... else result fail): the tests and details differ.
 # result PHASE STATUS DETAIL...: prints the RESULT line, counts failures.
 result() {
     phase=$1 status=$2

@@ -346,6 +346,7 @@ static void unreadable_image_is_efault(void **state)
     free(img);
 }
 
+/* Its locals are unreadable_image_is_efault's: each test owns its image and source. */
 /* The loader reads the headers again: a segment moved after the parse is refused. */
 static void load_rechecks_changed_headers(void **state)
 {

@@ -664,6 +664,7 @@ static void unknown_magic_is_refused(void **state)
     assert_null(bi.loader);
 }
 
+/* The test list, one line per test (alike by shape to test_acpi.c's). */
 int main(void)
 {
     const struct CMUnitTest tests[] = {

@@ -385,6 +385,7 @@ static void test_format_stats(void **state)
 
 /* --- kernels ------------------------------------------------------------------------------ */
 
+/* The ELF header lines are test_elf.c's too: a separate test program of another component, no shared test library. */
 /* A minimal ELF64 x86-64 file with one PT_NOTE segment holding a note owned by OWNER. */
 static unsigned char *make_elf(const char *owner, size_t *len)
 {
