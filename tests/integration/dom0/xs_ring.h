@@ -36,66 +36,55 @@ static inline int xs_ring_init(const start_info_t *si, uint64_t timeout_ns)
     return xs_ring.intf && xs_ring.port ? 0 : -1;
 }
 
-/* Contract: copies len bytes into the request ring, waiting for space;
- * 0, or -1 on a timeout. */
-static inline int xs_ring_write(const void *buf, size_t len)
+/* Contract: moves len bytes between buf and the ring: into req[] if out
+ * (advancing req_prod), else out of rsp[] (advancing rsp_cons), waiting
+ * for space or data; 0, or -1 on a timeout. The two directions are one
+ * loop: only which index is ours and which way memcpy goes differ. */
+static inline int xs_ring_xfer(int out, char *buf, size_t len)
 {
     volatile struct xenstore_domain_interface *intf = xs_ring.intf;
-    const char *p = buf;
+    volatile uint32_t *ours = out ? &intf->req_prod : &intf->rsp_cons;
+    volatile uint32_t *theirs = out ? &intf->req_cons : &intf->rsp_prod;
+    char *ring = out ? (char *)intf->req : (char *)intf->rsp;
     uint64_t end = evt_now() + xs_ring.timeout;
 
     while (len) {
-        uint32_t cons = __atomic_load_n(&intf->req_cons, __ATOMIC_ACQUIRE);
-        uint32_t prod = intf->req_prod, space = XENSTORE_RING_SIZE - (prod - cons);
-        uint32_t off = MASK_XENSTORE_IDX(prod), n = XENSTORE_RING_SIZE - off;
+        uint32_t other = __atomic_load_n(theirs, __ATOMIC_ACQUIRE), idx = *ours;
+        uint32_t ready = out ? XENSTORE_RING_SIZE - (idx - other) : other - idx;
+        uint32_t off = MASK_XENSTORE_IDX(idx), n = XENSTORE_RING_SIZE - off;
 
-        n = n < space ? n : space;
+        n = n < ready ? n : ready;
         n = n < len ? n : (uint32_t)len;
         if (n == 0) {
             if (evt_now() > end)
                 return -1;
-            evt_send(xs_ring.port);
+            if (out)
+                evt_send(xs_ring.port);
             evt_sleep_ms(1);
             continue;
         }
-        memcpy((char *)intf->req + off, p, n);
-        __atomic_store_n(&intf->req_prod, prod + n, __ATOMIC_RELEASE);
-        p += n;
+        if (out)
+            memcpy(ring + off, buf, n);
+        else
+            memcpy(buf, ring + off, n);
+        __atomic_store_n(ours, idx + n, __ATOMIC_RELEASE);
+        buf += n;
         len -= n;
         evt_send(xs_ring.port);
     }
     return 0;
 }
 
-/* The mirror of xs_ring_write on rsp[] (the other index is ours): kept apart, as Linux's xb_read/xb_write. */
-/* Contract: copies len bytes out of the response ring, waiting for them;
- * 0, or -1 on a timeout. */
+/* Contract: copies len bytes into the request ring (xs_ring_xfer). */
+static inline int xs_ring_write(const void *buf, size_t len)
+{
+    return xs_ring_xfer(1, (char *)buf, len);
+}
+
+/* Contract: copies len bytes out of the response ring (xs_ring_xfer). */
 static inline int xs_ring_read(void *buf, size_t len)
 {
-    volatile struct xenstore_domain_interface *intf = xs_ring.intf;
-    char *p = buf;
-    uint64_t end = evt_now() + xs_ring.timeout;
-
-    while (len) {
-        uint32_t prod = __atomic_load_n(&intf->rsp_prod, __ATOMIC_ACQUIRE);
-        uint32_t cons = intf->rsp_cons, avail = prod - cons;
-        uint32_t off = MASK_XENSTORE_IDX(cons), n = XENSTORE_RING_SIZE - off;
-
-        n = n < avail ? n : avail;
-        n = n < len ? n : (uint32_t)len;
-        if (n == 0) {
-            if (evt_now() > end)
-                return -1;
-            evt_sleep_ms(1);
-            continue;
-        }
-        memcpy(p, (const char *)intf->rsp + off, n);
-        __atomic_store_n(&intf->rsp_cons, cons + n, __ATOMIC_RELEASE);
-        p += n;
-        len -= n;
-        evt_send(xs_ring.port);
-    }
-    return 0;
+    return xs_ring_xfer(0, buf, len);
 }
 
 /* Contract: reads one message into *h and body (at least
