@@ -28,6 +28,7 @@ unsigned consfront_write(struct consfront *c, const char *buf, unsigned len)
     return n;
 }
 
+/* The mirror of consfront_write on the in ring: each side owns the other index, kept apart on purpose. */
 unsigned consfront_read(struct consfront *c, char *buf, unsigned len)
 {
     struct xencons_interface *i = c->intf;

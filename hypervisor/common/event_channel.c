@@ -198,6 +198,7 @@ static long bind_virq(struct vcpu *v, uint64_t arg)
     return 0;
 }
 
+/* Alike by shape (copy the op in, check its vCPU), each handler stays its own: the op types differ. */
 static long bind_ipi(struct vcpu *v, uint64_t arg)
 {
     struct evtchn_bind_ipi op;

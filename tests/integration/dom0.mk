@@ -63,6 +63,17 @@ run-dom0: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
 	$(BUILD)/bin/pvkit-run --kernel $(LINUX_GENERIC) --initrd $(DOM0_IMAGE) --mem $(DOM0_MEM) \
 	    --cmdline "$(DOM0_CMDLINE) pvkit.after=shell" --timeout 86400
 
+# The domUs of the checks below, kernels of the test-kernel framework
+# (tests/guests/lib): tests/integration/dom0/NAME.c -> $(DOM0_BUILD)/NAME.elf.
+DOM0_DOMUS := xs_domu idle_domu hostile_domu
+$(DOM0_DOMUS:%=$(DOM0_BUILD)/%.o): $(DOM0_BUILD)/%.o: $(DOM0_DIR)/%.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+$(DOM0_DOMUS:%=$(DOM0_BUILD)/%.elf): $(DOM0_BUILD)/%.elf: $(DOM0_BUILD)/%.o $(GUEST_LIB_SYSCALL) \
+    $(GUEST_EVT_OBJS) $(GUEST_DIR)/lib/guest.ld
+	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+-include $(DOM0_DOMUS:%=$(DOM0_BUILD)/%.d)
+
 $(DOM0_BUILD)/dom0-selftest: $(DOM0_DIR)/dom0-selftest.c
 	@mkdir -p $(@D)
 	gcc -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $< \
@@ -76,13 +87,6 @@ $(DOM0_BUILD)/dom0-selftest: $(DOM0_DIR)/dom0-selftest.c
 $(DOM0_BUILD)/xs-domu-e2e: $(DOM0_DIR)/xs-domu-e2e.c hypervisor/include/public/pvkit.h
 	@mkdir -p $(@D)
 	gcc -std=gnu11 -O2 -Wall -Wextra -Werror -Ihypervisor/include -o $@ $< -lxenstore -lxencall
-$(DOM0_BUILD)/xs_domu.o: $(DOM0_DIR)/xs_domu.c
-	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
--include $(DOM0_BUILD)/xs_domu.d
-$(DOM0_BUILD)/xs_domu.elf: $(DOM0_BUILD)/xs_domu.o $(GUEST_LIB_SYSCALL) $(GUEST_EVT_OBJS) \
-    $(GUEST_DIR)/lib/guest.ld
-	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
 check-dom0: $(DOM0_IMAGE) $(DOM0_BUILD)/dom0-selftest $(DOM0_BUILD)/xs-domu-e2e \
     $(DOM0_BUILD)/xs_domu.elf $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
@@ -91,13 +95,6 @@ check-dom0: $(DOM0_IMAGE) $(DOM0_BUILD)/dom0-selftest $(DOM0_BUILD)/xs-domu-e2e 
 
 # idle_domu: a domU that stays up, for check-dom0-pvkit (the test-kernel framework).
 DOM0_IDLE_ELF := $(DOM0_BUILD)/idle_domu.elf
-$(DOM0_BUILD)/idle_domu.o: $(DOM0_DIR)/idle_domu.c
-	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
--include $(DOM0_BUILD)/idle_domu.d
-$(DOM0_IDLE_ELF): $(DOM0_BUILD)/idle_domu.o $(GUEST_LIB_SYSCALL) $(GUEST_EVT_OBJS) \
-    $(GUEST_DIR)/lib/guest.ld
-	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
 check-dom0-pvkit: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(DOM0_IDLE_ELF) \
                   $(BUILD)/guests/hello.elf $(DOM0_BUILD)/xs_domu.elf
@@ -125,13 +122,6 @@ check-dom0-pvkit-boot: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $
 # against the backends' ASan/UBSan builds, beside a busy Linux domU
 # (pvkit-hostile-io-check.sh).
 DOM0_HOSTILE_ELF := $(DOM0_BUILD)/hostile_domu.elf
-$(DOM0_BUILD)/hostile_domu.o: $(DOM0_DIR)/hostile_domu.c
-	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
--include $(DOM0_BUILD)/hostile_domu.d
-$(DOM0_HOSTILE_ELF): $(DOM0_BUILD)/hostile_domu.o $(GUEST_LIB_SYSCALL) $(GUEST_EVT_OBJS) \
-    $(GUEST_DIR)/lib/guest.ld
-	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
 check-dom0-pvkit-hostile-io: $(DOM0_IMAGE) $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run $(LINUX_CLOUD) \
     $(DOM0_HOSTILE_ELF) $(BUILD)/drivers/san/bin/pvkit-blkback $(BUILD)/drivers/san/bin/pvkit-netback

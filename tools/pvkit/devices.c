@@ -16,6 +16,7 @@
 #include <xenstore.h>
 
 #include "store.h"
+#include "util.h"
 
 /* Disk index of the letters at *P (a = 0, z = 25, aa = 26, ...), advancing *P. */
 static long disk_index(const char **p)
@@ -285,21 +286,6 @@ void devices_remove_all(struct xs_handle *xs, uint32_t domid)
 const char *devices_backend_name(const char *kind)
 {
     return strcmp(kind, "vbd") == 0 ? "pvkit-blkback" : "pvkit-netback";
-}
-
-/* True if /proc/PID/comm is NAME. */
-static bool process_is(pid_t pid, const char *name)
-{
-    char path[64], comm[32] = "";
-    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    if (!fgets(comm, sizeof(comm), f))
-        comm[0] = '\0';
-    fclose(f);
-    comm[strcspn(comm, "\n")] = '\0';
-    return strcmp(comm, name) == 0;
 }
 
 int devices_backend_pid(const char *kind, pid_t *pid)

@@ -277,9 +277,11 @@ static int disk_target_prefix(struct ctx *x, size_t item, char **t, char *vals[D
                          "raw images and block devices only", item, (int)(colon - *t + 1), *t);
 }
 
-/* One DISKSPEC (xl-disk-configuration(5)) into d. SPEC is modified. */
-static int parse_disk(struct ctx *x, size_t item, char *spec, struct domcfg_disk *d)
+/* One DISKSPEC (xl-disk-configuration(5)) into OUT, a struct domcfg_disk.
+ * SPEC is modified. */
+static int parse_disk(struct ctx *x, size_t item, char *spec, void *out)
 {
+    struct domcfg_disk *d = out;
     char *vals[DISK_NR_POS] = { 0 };
     int next_pos = 0, rc;
     bool cdrom = false;
@@ -346,33 +348,55 @@ static int parse_disk(struct ctx *x, size_t item, char *spec, struct domcfg_disk
     return d->target && d->vdev ? 0 : -ENOMEM;
 }
 
-static int read_disks(struct ctx *x)
+/* Parses item ITEM (from 1) of a device list, SPEC (a copy it may cut up), into OUT. */
+typedef int parse_item_fn(struct ctx *x, size_t item, char *spec, void *out);
+
+/* Parses the device list KEY ("disk", "vif"), none if it is absent and
+ * refused beyond MAX items: item i by PARSE into FIRST + i * SIZE, *NR
+ * counting the items begun (domcfg_free frees them on failure). 0 or -errno. */
+static int read_device_list(struct ctx *x, const char *key, size_t max, parse_item_fn *parse,
+                            void *first, size_t size, size_t *nr)
 {
     struct cfg_value **items;
-    size_t nr;
-    int rc = cfg_get_list(x->c, "disk", &items, &nr, x->err);
+    size_t n;
+    int rc = cfg_get_list(x->c, key, &items, &n, x->err);
 
     if (rc == -ENOENT)
         return 0;
     if (rc)
         return rc;
-    if (nr > DOMCFG_MAX_DISKS)
-        return setting_error(x, "disk", "%zu disks, pvkit allows %d", nr, DOMCFG_MAX_DISKS);
-    for (size_t i = 0; i < nr; i++) {
+    if (n > max)
+        return setting_error(x, key, "%zu %ss, pvkit allows %zu", n, key, max);
+    for (size_t i = 0; i < n; i++) {
         char *spec = strdup(items[i]->str);
         if (!spec)
             return -ENOMEM;
-        rc = parse_disk(x, i + 1, spec, &x->dc->disks[i]);
+        *nr = i + 1;
+        rc = parse(x, i + 1, spec, (char *)first + i * size);
         free(spec);
-        x->dc->nr_disks = i + 1; /* freed by domcfg_free on failure */
         if (rc)
             return rc;
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(x->dc->disks[j].vdev, x->dc->disks[i].vdev))
-                return setting_error(x, "disk", "items %zu and %zu both use vdev %s", j + 1,
-                                     i + 1, x->dc->disks[i].vdev);
     }
     return 0;
+}
+
+/* parse_disk for item ITEM of the disk list, refusing a vdev an earlier item uses. */
+static int parse_listed_disk(struct ctx *x, size_t item, char *spec, void *out)
+{
+    struct domcfg_disk *d = out;
+    int rc = parse_disk(x, item, spec, d);
+
+    for (size_t j = 0; !rc && j + 1 < item; j++)
+        if (!strcmp(x->dc->disks[j].vdev, d->vdev))
+            return setting_error(x, "disk", "items %zu and %zu both use vdev %s", j + 1, item,
+                                 d->vdev);
+    return rc;
+}
+
+static int read_disks(struct ctx *x)
+{
+    return read_device_list(x, "disk", DOMCFG_MAX_DISKS, parse_listed_disk, x->dc->disks,
+                            sizeof(x->dc->disks[0]), &x->dc->nr_disks);
 }
 
 int domcfg_parse_mac(const char *s, unsigned char mac[6])
@@ -387,9 +411,11 @@ int domcfg_parse_mac(const char *s, unsigned char mac[6])
     return 0;
 }
 
-/* One VIFSPEC (xl-network-configuration(5)) into v. SPEC is modified. */
-static int parse_vif(struct ctx *x, size_t item, char *spec, struct domcfg_vif *v)
+/* One VIFSPEC (xl-network-configuration(5)) into OUT, a struct domcfg_vif.
+ * SPEC is modified. */
+static int parse_vif(struct ctx *x, size_t item, char *spec, void *out)
 {
+    struct domcfg_vif *v = out;
     static const char *const ignored[] = { "type", "model", "script", "rate", "mtu",
                                            "gatewaydev" };
     char **slot;
@@ -442,27 +468,8 @@ static int parse_vif(struct ctx *x, size_t item, char *spec, struct domcfg_vif *
 
 static int read_vifs(struct ctx *x)
 {
-    struct cfg_value **items;
-    size_t nr;
-    int rc = cfg_get_list(x->c, "vif", &items, &nr, x->err);
-
-    if (rc == -ENOENT)
-        return 0;
-    if (rc)
-        return rc;
-    if (nr > DOMCFG_MAX_VIFS)
-        return setting_error(x, "vif", "%zu vifs, pvkit allows %d", nr, DOMCFG_MAX_VIFS);
-    for (size_t i = 0; i < nr; i++) {
-        char *spec = strdup(items[i]->str);
-        if (!spec)
-            return -ENOMEM;
-        x->dc->nr_vifs = i + 1;
-        rc = parse_vif(x, i + 1, spec, &x->dc->vifs[i]);
-        free(spec);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return read_device_list(x, "vif", DOMCFG_MAX_VIFS, parse_vif, x->dc->vifs,
+                            sizeof(x->dc->vifs[0]), &x->dc->nr_vifs);
 }
 
 static int read_sizes(struct ctx *x)

@@ -86,23 +86,28 @@ void hv_free(struct hv *h, void *p, size_t size)
         xencall_free_buffer_pages(h->xc, p, pages ? pages : 1);
 }
 
-/* Runs domctl OP (copied through the hypercall page and back). */
-static int domctl(struct hv *h, struct xen_domctl *op)
+/* Runs hypercall HCALL on OP (SIZE bytes), copied through the hypercall
+ * page and back. 0 or -errno. */
+static int bounce_call(struct hv *h, unsigned hcall, void *op, size_t size)
 {
-    op->interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    memcpy(h->op, op, sizeof(*op));
-    int rc = xencall1(h->xc, __HYPERVISOR_domctl, (uint64_t)(uintptr_t)h->op);
-    memcpy(op, h->op, sizeof(*op));
+    memcpy(h->op, op, size);
+    int rc = xencall1(h->xc, hcall, (uint64_t)(uintptr_t)h->op);
+    memcpy(op, h->op, size);
     return rc < 0 ? -errno : 0;
 }
 
+/* Runs domctl OP (bounce_call). */
+static int domctl(struct hv *h, struct xen_domctl *op)
+{
+    op->interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+    return bounce_call(h, __HYPERVISOR_domctl, op, sizeof(*op));
+}
+
+/* Runs sysctl OP (bounce_call). */
 static int sysctl(struct hv *h, struct xen_sysctl *op)
 {
     op->interface_version = XEN_SYSCTL_INTERFACE_VERSION;
-    memcpy(h->op, op, sizeof(*op));
-    int rc = xencall1(h->xc, __HYPERVISOR_sysctl, (uint64_t)(uintptr_t)h->op);
-    memcpy(op, h->op, sizeof(*op));
-    return rc < 0 ? -errno : 0;
+    return bounce_call(h, __HYPERVISOR_sysctl, op, sizeof(*op));
 }
 
 static void to_dominfo(const struct xen_domctl_getdomaininfo *in, uint32_t domid, struct dominfo *d)

@@ -175,20 +175,6 @@ pid_t monitor_start(const struct domcfg *dc, const char *config, uint32_t domid)
     run(dc, config, domid);
 }
 
-/* True if PID is a running process whose command is pvkit. */
-static bool is_pvkit(pid_t pid)
-{
-    char path[64], comm[32] = "";
-    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    if (!fgets(comm, sizeof(comm), f))
-        comm[0] = 0;
-    fclose(f);
-    return strncmp(comm, "pvkit", 5) == 0;
-}
-
 void monitor_stop(struct xs_handle *xs, uint32_t domid)
 {
     char *v = store_record(xs, domid, "monitor");
@@ -197,8 +183,8 @@ void monitor_stop(struct xs_handle *xs, uint32_t domid)
         return;
     int rc = parse_long(v, 2, 1L << 22, &pid);
     free(v);
-    if (rc || !is_pvkit((pid_t)pid) || kill((pid_t)pid, SIGTERM) < 0)
+    if (rc || !process_is((pid_t)pid, PROG) || kill((pid_t)pid, SIGTERM) < 0)
         return;
-    for (int i = 0; i < 50 && is_pvkit((pid_t)pid); i++)
+    for (int i = 0; i < 50 && process_is((pid_t)pid, PROG); i++)
         nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
 }

@@ -17,6 +17,9 @@
 #include "devices.h"
 #include "util.h"
 
+/* Bytes of the path of one transaction step. */
+#define STORE_TX_PATH 256
+
 struct xs_handle *store_open(void)
 {
     return xs_open(0);
@@ -58,30 +61,36 @@ bool store_name_in_use(const struct dominfo_list *l, const char *name, uint32_t 
     return false;
 }
 
+/* Formats FMT with AP into PATH (STORE_TX_PATH bytes); false if X has
+ * already failed (the step is then skipped). */
+static bool tx_path(const struct store_tx *x, char *path, const char *fmt, va_list ap)
+{
+    if (x->rc)
+        return false;
+    vsnprintf(path, STORE_TX_PATH, fmt, ap);
+    return true;
+}
+
 void store_tx_write(struct store_tx *x, const char *value, const char *fmt, ...)
 {
-    char path[256];
+    char path[STORE_TX_PATH];
     va_list ap;
-    if (x->rc)
-        return;
     va_start(ap, fmt);
-    vsnprintf(path, sizeof(path), fmt, ap);
+    bool go = tx_path(x, path, fmt, ap);
     va_end(ap);
-    if (!xs_write(x->xs, x->t, path, value, (unsigned)strlen(value)))
+    if (go && !xs_write(x->xs, x->t, path, value, (unsigned)strlen(value)))
         x->rc = -(errno ? errno : EIO);
 }
 
 void store_tx_mknod(struct store_tx *x, struct xs_permissions *perms, unsigned nr,
                     const char *fmt, ...)
 {
-    char path[256];
+    char path[STORE_TX_PATH];
     va_list ap;
-    if (x->rc)
-        return;
     va_start(ap, fmt);
-    vsnprintf(path, sizeof(path), fmt, ap);
+    bool go = tx_path(x, path, fmt, ap);
     va_end(ap);
-    if (!xs_write(x->xs, x->t, path, "", 0) || !xs_set_permissions(x->xs, x->t, path, perms, nr))
+    if (go && (!xs_write(x->xs, x->t, path, "", 0) || !xs_set_permissions(x->xs, x->t, path, perms, nr)))
         x->rc = -(errno ? errno : EIO);
 }
 

@@ -14,16 +14,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Prints PREFIX, FMT with AP and a newline on stderr, after stdout's
+ * pending output. */
+static void vmsg(const char *prefix, const char *fmt, va_list ap)
+{
+    fflush(stdout);
+    fputs(prefix, stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 int err_msg(const char *fmt, ...)
 {
     va_list ap;
 
-    fflush(stdout);
-    fputs(PROG ": ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vmsg(PROG ": ", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     return 1;
 }
 
@@ -31,12 +38,9 @@ void warn_msg(const char *fmt, ...)
 {
     va_list ap;
 
-    fflush(stdout);
-    fputs(PROG ": warning: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vmsg(PROG ": warning: ", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 static void *checked(void *p)
@@ -82,6 +86,20 @@ char *xasprintf(const char *fmt, ...)
         s = NULL;
     va_end(ap);
     return checked(s);
+}
+
+bool process_is(pid_t pid, const char *name)
+{
+    char path[64], comm[32] = "";
+    snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    if (!fgets(comm, sizeof(comm), f))
+        comm[0] = '\0';
+    fclose(f);
+    comm[strcspn(comm, "\n")] = '\0';
+    return strcmp(comm, name) == 0;
 }
 
 int read_whole_file(const char *path, size_t max, unsigned char **buf, size_t *len)

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define PROG "pvkit"
 
@@ -52,6 +53,9 @@ bool parse_domid(const char *s, uint32_t *id);
  * unit, zero when ALLOW_ZERO is false) or -ERANGE (overflow).
  */
 int parse_mem_kb(const char *s, bool allow_zero, uint64_t *kb);
+
+/* True if process PID runs and its command (/proc/PID/comm) is NAME. */
+bool process_is(pid_t pid, const char *name);
 
 /* Parses a whole decimal number in [MIN, MAX]. 0 or -EINVAL. */
 int parse_long(const char *s, long min, long max, long *out);

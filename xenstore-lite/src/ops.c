@@ -120,16 +120,25 @@ static const struct node *req_node(struct conn *c, const struct req *r,
 	return n;
 }
 
+/* The node at the path of the request's first argument, checked as
+ * req_node does; NULL with *err set. */
+static const struct node *req_path_node(struct conn *c, const struct req *r,
+					bool kids, unsigned bits, int *err)
+{
+	char path[PATH_BUF];
+
+	if ((*err = req_path(c, r, false, path)))
+		return NULL;
+	return req_node(c, r, path, kids, bits, err);
+}
+
 /* READ <path>: the value (read permission). */
 static int op_read(struct conn *c, struct req *r)
 {
-	char path[PATH_BUF];
 	const struct node *n;
 	int err;
 
-	if ((err = req_path(c, r, false, path)))
-		return err;
-	if (!(n = req_node(c, r, path, false, XS_PERM_READ, &err)))
+	if (!(n = req_path_node(c, r, false, XS_PERM_READ, &err)))
 		return err;
 	return reply(c, r, n->value, n->vlen);
 }
@@ -138,13 +147,10 @@ static int op_read(struct conn *c, struct req *r)
  * do not fit one message, so clients switch to DIRECTORY_PART. */
 static int op_directory(struct conn *c, struct req *r)
 {
-	char path[PATH_BUF];
 	const struct node *n;
 	int err;
 
-	if ((err = req_path(c, r, false, path)))
-		return err;
-	if (!(n = req_node(c, r, path, true, XS_PERM_READ, &err)))
+	if (!(n = req_path_node(c, r, true, XS_PERM_READ, &err)))
 		return err;
 	if (n->klen > XENSTORE_PAYLOAD_MAX)
 		return -E2BIG;
@@ -201,13 +207,11 @@ static int op_directory_part(struct conn *c, struct req *r)
 /* GET_PERMS <path>: the permission strings (read permission). */
 static int op_get_perms(struct conn *c, struct req *r)
 {
-	char path[PATH_BUF], buf[XENSTORE_PAYLOAD_MAX];
+	char buf[XENSTORE_PAYLOAD_MAX];
 	const struct node *n;
 	int err, len;
 
-	if ((err = req_path(c, r, false, path)))
-		return err;
-	if (!(n = req_node(c, r, path, false, XS_PERM_READ, &err)))
+	if (!(n = req_path_node(c, r, false, XS_PERM_READ, &err)))
 		return err;
 	if ((len = perms_format(&n->perms, buf, sizeof(buf))) < 0)
 		return len;
@@ -279,19 +283,15 @@ static int create_path(struct conn *c, struct req *r, const char *path,
 	return err;
 }
 
-/* WRITE <path> <value>: set the value, creating missing parents. */
-static int op_write(struct conn *c, struct req *r)
+/* Writes the canonical path: if absent, creates it and its missing
+ * parents, the leaf with val; if present, needs write permission and sets
+ * its value to val only if set_value. Replies OK; or -errno, unchanged. */
+static int write_path(struct conn *c, struct req *r, const char *path,
+		      const void *val, uint32_t vlen, bool set_value)
 {
-	char path[PATH_BUF];
 	const struct node *n;
-	uint32_t vlen;
-	const char *val;
 	int err;
 
-	if ((err = req_path(c, r, false, path)))
-		return err;
-	val = r->p + strlen(r->p) + 1;
-	vlen = r->len - (uint32_t)strlen(r->p) - 1;
 	n = view_get(c, r->t, path, false, &err);
 	if (err)
 		return err;
@@ -299,10 +299,22 @@ static int op_write(struct conn *c, struct req *r)
 		err = create_path(c, r, path, val, vlen);
 	else if (!(perms_access(&n->perms, &c->who) & XS_PERM_WRITE))
 		err = -EACCES;
-	else if (!(err = check_store_quota(c, r, path, vlen, n->perms.n, 0)) &&
+	else if (set_value && !(err = check_store_quota(c, r, path, vlen, n->perms.n, 0)) &&
 		 !(err = view_set_value(c, r->t, path, val, vlen)))
 		view_event(c, r->t, path, false, &n->perms);
 	return err ? err : reply_ok(c, r);
+}
+
+/* WRITE <path> <value>: set the value, creating missing parents. */
+static int op_write(struct conn *c, struct req *r)
+{
+	char path[PATH_BUF];
+	int err;
+
+	if ((err = req_path(c, r, false, path)))
+		return err;
+	return write_path(c, r, path, r->p + strlen(r->p) + 1,
+			  r->len - (uint32_t)strlen(r->p) - 1, true);
 }
 
 /* MKDIR <path>: create path and parents if missing; if present, nothing
@@ -310,19 +322,11 @@ static int op_write(struct conn *c, struct req *r)
 static int op_mkdir(struct conn *c, struct req *r)
 {
 	char path[PATH_BUF];
-	const struct node *n;
 	int err;
 
 	if ((err = req_path(c, r, false, path)))
 		return err;
-	n = view_get(c, r->t, path, false, &err);
-	if (err)
-		return err;
-	if (!n)
-		err = create_path(c, r, path, NULL, 0);
-	else if (!(perms_access(&n->perms, &c->who) & XS_PERM_WRITE))
-		err = -EACCES;
-	return err ? err : reply_ok(c, r);
+	return write_path(c, r, path, NULL, 0, false);
 }
 
 /* RM <path>: remove the subtree; fine if absent but the parent exists. */
@@ -384,6 +388,15 @@ out:
 	return err ? err : reply_ok(c, r);
 }
 
+/* The path and token of a WATCH or UNWATCH into a[0] and a[1], the
+ * path's canonical form into path; 0 or -errno. */
+static int req_watch_args(struct conn *c, const struct req *r, const char *a[2], char *path)
+{
+	if (req_args(r, a, 2))
+		return -EINVAL;
+	return path_canon(c->home, a[0], true, path);
+}
+
 /* WATCH <path> <token>: register, ack, then fire once at once. */
 static int op_watch(struct conn *c, struct req *r)
 {
@@ -391,9 +404,7 @@ static int op_watch(struct conn *c, struct req *r)
 	const char *a[2];
 	int err;
 
-	if (req_args(r, a, 2))
-		return -EINVAL;
-	if ((err = path_canon(c->home, a[0], true, path)))
+	if ((err = req_watch_args(c, r, a, path)))
 		return err;
 	if ((err = watch_add(c, path, a[0][0] != '/' && a[0][0] != '@', a[1])))
 		return err;
@@ -409,9 +420,7 @@ static int op_unwatch(struct conn *c, struct req *r)
 	const char *a[2];
 	int err;
 
-	if (req_args(r, a, 2))
-		return -EINVAL;
-	if ((err = path_canon(c->home, a[0], true, path)))
+	if ((err = req_watch_args(c, r, a, path)))
 		return err;
 	if ((err = watch_del(c, path, a[1])))
 		return err;
@@ -479,16 +488,22 @@ static int op_introduce(struct conn *c, struct req *r)
 	return reply_ok(c, r);
 }
 
-/* RELEASE <domid> (dom0 only). */
-static int op_release(struct conn *c, struct req *r)
+/* A request whose one argument is a domid: fn on it, then OK; -errno. */
+static int domid_op(struct conn *c, struct req *r, int (*fn)(struct xsd *d, unsigned domid))
 {
 	int domid = req_domid(r), err;
 
 	if (domid < 0)
 		return domid;
-	if ((err = domain_release(c->d, (unsigned)domid)))
+	if ((err = fn(c->d, (unsigned)domid)))
 		return err;
 	return reply_ok(c, r);
+}
+
+/* RELEASE <domid> (dom0 only). */
+static int op_release(struct conn *c, struct req *r)
+{
+	return domid_op(c, r, domain_release);
 }
 
 /* IS_DOMAIN_INTRODUCED <domid>: "T" or "F". */
@@ -516,13 +531,7 @@ static int op_get_domain_path(struct conn *c, struct req *r)
 /* RESUME <domid> (dom0 only). */
 static int op_resume(struct conn *c, struct req *r)
 {
-	int domid = req_domid(r), err;
-
-	if (domid < 0)
-		return domid;
-	if ((err = domain_resume(c->d, (unsigned)domid)))
-		return err;
-	return reply_ok(c, r);
+	return domid_op(c, r, domain_resume);
 }
 
 /* SET_TARGET <domid> <target> (dom0 only). */

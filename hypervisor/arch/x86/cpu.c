@@ -206,6 +206,7 @@ void dump_regs(enum log_level lvl, const char *who, const struct cpu_regs *r)
     printk(lvl, "%s: vector %u error %x rip %04lx:%016lx rflags %lx\n", who,
            r->vector, r->error_code, (unsigned long)r->cs, (unsigned long)r->rip,
            (unsigned long)r->rflags);
+/* One line per four registers, as Xen prints them: alike by shape, each names its own. */
     printk(lvl, "%s: rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", who,
            (unsigned long)r->rax, (unsigned long)r->rbx, (unsigned long)r->rcx,
            (unsigned long)r->rdx);

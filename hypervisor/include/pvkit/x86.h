@@ -74,6 +74,7 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
     __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
 
+/* One accessor per control register: each is one instruction, alike by shape on purpose. */
 static inline uint64_t read_cr0(void)
 {
     uint64_t v;

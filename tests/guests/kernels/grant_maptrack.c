@@ -29,7 +29,7 @@
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
 #include "traps.h"
 #include "pt.h"
-#include <xen/grant_table.h>
+#include "gnt.h"
 
 #define SELF_DOMID 0
 #define FRAMES 32
@@ -97,20 +97,13 @@ static uint32_t rand32(void)
 static void test_setup(void)
 {
     static xen_pfn_t frames[FRAMES];
-    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = FRAMES };
     static char extra[16];
 
     TEST("setup: a table of 32 frames (16384 entries)");
     EXPECT_EQ(hyp_xen_version(XENVER_extraversion, extra), 0);
     on_pvkit = guest_strstr(extra, "pvkit") != NULL;
     guest_printf("     extraversion \"%s\": %s\n", extra, on_pvkit ? "pvkit" : "Xen");
-    set_xen_guest_handle(st.frame_list, frames);
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
-    EXPECT_EQ(st.status, GNTST_okay);
-    table = (struct grant_entry_v1 *)tbl[0];
-    for (int i = 0; i < FRAMES; i++)
-        EXPECT_EQ(hyp_update_va_mapping((unsigned long)tbl[i], (frames[i] << 12) | PTE_DATA_RW,
-                                        UVMF_INVLPG), 0);
+    table = gnt_setup_frames_expect(tbl, frames, FRAMES);
     for (unsigned int r = FIRST_REF; r < ENTRIES; r++)
         grant(r, pt_mfn_of(data), GTF_readonly);
 }

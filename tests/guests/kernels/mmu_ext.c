@@ -154,6 +154,7 @@ static void test_flushes(void)
     unsigned long mask = 1;
     struct mmuext_op op;
 
+/* Spelled out per flush kind: a failing check names its line, so its kind. */
     TEST("TLB_FLUSH_LOCAL/MULTI/ALL, INVLPG_LOCAL/MULTI/ALL");
     /* Each flush kind in turn: remap without flushing, flush, see the new frame. */
     remap_noflush(data_b);

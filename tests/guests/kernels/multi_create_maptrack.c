@@ -23,7 +23,7 @@
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
 #include "create.h"
 #include "pt.h"
-#include <xen/grant_table.h>
+#include "gnt.h"
 
 #define FRAMES 32
 #define ENTRIES (FRAMES * 512)
@@ -109,14 +109,7 @@ void test_main(void)
     long dom_exc = evt_bind_virq(VIRQ_DOM_EXC, 0);
     EXPECT(dom_exc > 0);
     static xen_pfn_t frames[FRAMES];
-    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = FRAMES };
-    set_xen_guest_handle(st.frame_list, frames);
-    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
-    EXPECT_EQ(st.status, GNTST_okay);
-    table = (struct grant_entry_v1 *)tbl[0];
-    for (int i = 0; i < FRAMES; i++)
-        EXPECT_EQ(hyp_update_va_mapping((unsigned long)tbl[i], (frames[i] << 12) | PTE_DATA_RW,
-                                        UVMF_INVLPG), 0);
+    table = gnt_setup_frames_expect(tbl, frames, FRAMES);
 
     for (unsigned int c = 0; c < CHILDREN; c++) {
         int crash = c == 1;

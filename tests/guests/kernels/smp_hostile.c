@@ -53,8 +53,43 @@ static long try_init(const char *what)
     return try_init_on(what, 0);
 }
 
+/* An address field of the context, at OFF, and its name in the log. */
+struct addr_field {
+    size_t off;
+    const char *what;
+};
+#define ADDR_FIELD(f, name) { offsetof(struct vcpu_guest_context, f), name " non-canonical" }
+
+/* Contract: for each of the N fields, a fresh context with that field
+ * non-canonical is refused (-XEN_EINVAL): one check each. */
+static void expect_noncanonical_refused(const struct addr_field *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned long v = NONCANON;
+
+        evt_ap_context(&ctx, 1);
+        memcpy((char *)&ctx + f[i].off, &v, sizeof(v));
+        EXPECT_EQ(try_init(f[i].what), -XEN_EINVAL);
+    }
+}
+
 void test_main(void)
 {
+    static const struct addr_field regs[] = {
+        ADDR_FIELD(user_regs.rip, "rip"),
+        ADDR_FIELD(kernel_sp, "kernel_sp"),
+    };
+    static const struct addr_field callbacks[] = {
+        ADDR_FIELD(failsafe_callback_eip, "failsafe_callback_eip"),
+        ADDR_FIELD(event_callback_eip, "event_callback_eip"),
+    };
+    static const struct addr_field others[] = {
+        ADDR_FIELD(syscall_callback_eip, "syscall_callback_eip"),
+        ADDR_FIELD(user_regs.rsp, "rsp"),
+        ADDR_FIELD(fs_base, "fs_base"),
+        ADDR_FIELD(gs_base_kernel, "gs_base_kernel"),
+        ADDR_FIELD(gs_base_user, "gs_base_user"),
+    };
     long rc;
 
     if (!evt_setup("setup"))
@@ -66,14 +101,8 @@ void test_main(void)
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_initialise, 1, NULL), -XEN_EFAULT);
     EXPECT_EQ(hyp_vcpu_op(VCPUOP_initialise, 1, (void *)0xFFFF830000000000UL), -XEN_EFAULT);
 
-    /* A table of cases in code: each a fresh context with one field made hostile. */
     TEST("hostile: non-canonical addresses");
-    evt_ap_context(&ctx, 1);
-    ctx.user_regs.rip = NONCANON;
-    EXPECT_EQ(try_init("rip non-canonical"), -XEN_EINVAL);
-    evt_ap_context(&ctx, 1);
-    ctx.kernel_sp = NONCANON;
-    EXPECT_EQ(try_init("kernel_sp non-canonical"), -XEN_EINVAL);
+    expect_noncanonical_refused(regs, sizeof(regs) / sizeof(regs[0]));
 
     TEST("hostile: CR3 that is not one of our L4s");
     evt_ap_context(&ctx, 1);
@@ -98,29 +127,10 @@ void test_main(void)
     /* Last: a hypervisor that wrongly accepts one of these has initialised
      * vCPU 1, and every later initialise fails with -EEXIST. */
     TEST("hostile: non-canonical callbacks");
-    evt_ap_context(&ctx, 1);
-    ctx.failsafe_callback_eip = NONCANON;
-    EXPECT_EQ(try_init("failsafe_callback_eip non-canonical"), -XEN_EINVAL);
-    evt_ap_context(&ctx, 1);
-    ctx.event_callback_eip = NONCANON;
-    EXPECT_EQ(try_init("event_callback_eip non-canonical"), -XEN_EINVAL);
+    expect_noncanonical_refused(callbacks, sizeof(callbacks) / sizeof(callbacks[0]));
 
     TEST("hostile: the other addresses Xen checks");
-    evt_ap_context(&ctx, 1);
-    ctx.syscall_callback_eip = NONCANON;
-    EXPECT_EQ(try_init("syscall_callback_eip non-canonical"), -XEN_EINVAL);
-    evt_ap_context(&ctx, 1);
-    ctx.user_regs.rsp = NONCANON;
-    EXPECT_EQ(try_init("rsp non-canonical"), -XEN_EINVAL);
-    evt_ap_context(&ctx, 1);
-    ctx.fs_base = NONCANON;
-    EXPECT_EQ(try_init("fs_base non-canonical"), -XEN_EINVAL);
-    evt_ap_context(&ctx, 1);
-    ctx.gs_base_kernel = NONCANON;
-    EXPECT_EQ(try_init("gs_base_kernel non-canonical"), -XEN_EINVAL);
-    evt_ap_context(&ctx, 1);
-    ctx.gs_base_user = NONCANON;
-    EXPECT_EQ(try_init("gs_base_user non-canonical"), -XEN_EINVAL);
+    expect_noncanonical_refused(others, sizeof(others) / sizeof(others[0]));
     evt_ap_context(&ctx, 1);
     ctx.ldt_base = NONCANON;
     ctx.ldt_ents = 1;

@@ -26,6 +26,26 @@ static inline xen_pfn_t gnt_setup_expect(struct grant_entry_v1 *table)
 }
 
 /*
+ * Sets up our grant table with N frames (GNTTABOP_setup_table, their
+ * numbers into FRAMES) and maps frame i writable at PAGES + i * 4096, N
+ * pages of ours: 2 + N checks (the setup's result 0 and status
+ * GNTST_okay, each mapping's result 0). Returns the table, at PAGES.
+ */
+static inline struct grant_entry_v1 *gnt_setup_frames_expect(void *pages, xen_pfn_t *frames,
+                                                             unsigned int n)
+{
+    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = n };
+
+    set_xen_guest_handle(st.frame_list, frames);
+    EXPECT_EQ(hyp_grant_table_op(GNTTABOP_setup_table, &st, 1), 0);
+    EXPECT_EQ(st.status, GNTST_okay);
+    for (unsigned int i = 0; i < n; i++)
+        EXPECT_EQ(hyp_update_va_mapping((unsigned long)pages + i * 4096UL,
+                                        (frames[i] << 12) | PTE_DATA_RW, UVMF_INVLPG), 0);
+    return pages;
+}
+
+/*
  * Grants domain TO access (read-write) to our page VA in entry REF of
  * TABLE; the flags are stored last, so TO never sees a half-made entry.
  */

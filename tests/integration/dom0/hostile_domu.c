@@ -36,7 +36,7 @@
 #include "evt/evt.h"
 #include "pt.h"
 #include <xen/grant_table.h>
-#include <xen/io/xs_wire.h>
+#include "xs_ring.h"
 
 /* ring.h leaves its barriers to the includer. */
 #define mb()      __atomic_thread_fence(__ATOMIC_SEQ_CST)
@@ -120,94 +120,16 @@ static void result(const char *name, int ok, const char *detail)
         failures++;
 }
 
-/* ---- XenStore over our store ring (as xs_domu.c; no watches) ---- */
-
-static volatile struct xenstore_domain_interface *xsi;
-static evtchn_port_t xs_port;
-static uint32_t xs_req_id = 1;
-
-/* Contract: copies len bytes into the request ring; 0 or -1 on timeout. */
-static int xs_ring_write(const void *buf, size_t len)
-{
-    const char *p = buf;
-    uint64_t end = evt_now() + TIMEOUT;
-
-    while (len) {
-        uint32_t cons = __atomic_load_n(&xsi->req_cons, __ATOMIC_ACQUIRE);
-        uint32_t prod = xsi->req_prod, space = XENSTORE_RING_SIZE - (prod - cons);
-        uint32_t off = MASK_XENSTORE_IDX(prod), n = XENSTORE_RING_SIZE - off;
-
-        n = n < space ? n : space;
-        n = n < len ? n : (uint32_t)len;
-        if (n == 0) {
-            if (evt_now() > end)
-                return -1;
-            evt_send(xs_port);
-            evt_sleep_ms(1);
-            continue;
-        }
-        memcpy((char *)xsi->req + off, p, n);
-        __atomic_store_n(&xsi->req_prod, prod + n, __ATOMIC_RELEASE);
-        p += n;
-        len -= n;
-        evt_send(xs_port);
-    }
-    return 0;
-}
-
-/* Contract: copies len bytes out of the response ring; 0 or -1. */
-static int xs_ring_read(void *buf, size_t len)
-{
-    char *p = buf;
-    uint64_t end = evt_now() + TIMEOUT;
-
-    while (len) {
-        uint32_t prod = __atomic_load_n(&xsi->rsp_prod, __ATOMIC_ACQUIRE);
-        uint32_t cons = xsi->rsp_cons, avail = prod - cons;
-        uint32_t off = MASK_XENSTORE_IDX(cons), n = XENSTORE_RING_SIZE - off;
-
-        n = n < avail ? n : avail;
-        n = n < len ? n : (uint32_t)len;
-        if (n == 0) {
-            if (evt_now() > end)
-                return -1;
-            evt_sleep_ms(1);
-            continue;
-        }
-        memcpy(p, (const char *)xsi->rsp + off, n);
-        __atomic_store_n(&xsi->rsp_cons, cons + n, __ATOMIC_RELEASE);
-        p += n;
-        len -= n;
-        evt_send(xs_port);
-    }
-    return 0;
-}
+/* ---- XenStore over our store ring (xs_ring.h; no watches) ---- */
 
 static char xs_reply[XENSTORE_PAYLOAD_MAX + 1];
-
-/* Contract: one request (payload a, len bytes); the reply body in xs_reply
- * (NUL-terminated); returns its type, or -1 if the ring failed. */
-static int xs_req(uint32_t type, const char *a, size_t len)
-{
-    struct xsd_sockmsg h = { .type = type, .req_id = xs_req_id++, .len = (uint32_t)len };
-
-    if (xs_ring_write(&h, sizeof(h)) || xs_ring_write(a, len))
-        return -1;
-    do {
-        if (xs_ring_read(&h, sizeof(h)) || h.len > XENSTORE_PAYLOAD_MAX ||
-            xs_ring_read(xs_reply, h.len))
-            return -1;
-        xs_reply[h.len] = '\0';
-    } while (h.type == XS_WATCH_EVENT);
-    return (int)h.type;
-}
 
 /* Contract: the value of path, or NULL if absent or unreadable. */
 static const char *xs_read(const char *path)
 {
     size_t n = guest_strlen(path) + 1;
 
-    return xs_req(XS_READ, path, n) == XS_READ ? xs_reply : NULL;
+    return xs_req(XS_READ, path, n, xs_reply) == XS_READ ? xs_reply : NULL;
 }
 
 /* Contract: writes dir/key = val; 0 or -1. */
@@ -223,7 +145,7 @@ static int xs_write(const char *dir, const char *key, const char *val)
     n = guest_strlen(buf) + 1;
     memcpy(buf + n, val, guest_strlen(val));
     n += guest_strlen(val);
-    return xs_req(XS_WRITE, buf, n) == XS_WRITE ? 0 : -1;
+    return xs_req(XS_WRITE, buf, n, xs_reply) == XS_WRITE ? 0 : -1;
 }
 
 /* Contract: writes dir/key = v in decimal; 0 or -1. */
@@ -888,9 +810,7 @@ static int setup(void)
 
     if (evt_init() != 0)
         return -1;
-    xsi = pt_va_of_mfn(si->store_mfn);
-    xs_port = si->store_evtchn;
-    if (!xsi || !xs_port || gnttab_init() < 0)
+    if (xs_ring_init(si, TIMEOUT) < 0 || gnttab_init() < 0)
         return -1;
     v = xs_read("domid");
     if (!v)

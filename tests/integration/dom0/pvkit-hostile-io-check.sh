@@ -28,6 +28,7 @@
 set -u
 build=$1 kernel=$2 image=$3 domu_kernel=$4 domu_deb=$5 hostile=$6 san=$7
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -56,10 +57,7 @@ while :; do
 done
 PAYLOAD
 mkdir -p "$work/add/etc/pvkit/boot.d" "$work/add/usr/lib/pvkit/san"
-"$here/../../../tools/mkinitramfs" -o "$work/add/usr/lib/pvkit/domu.cpio.gz" --script "$work/payload" \
-    --modules "$domu_deb:xen-blkfront,xen-netfront" 2>/dev/null ||
-    { echo "check-dom0-pvkit-hostile-io: mkinitramfs failed"; exit 1; }
-cp -L "$domu_kernel" "$work/add/usr/lib/pvkit/vmlinuz"
+add_domu check-dom0-pvkit-hostile-io --modules "$domu_deb:xen-blkfront,xen-netfront"
 cp "$hostile" "$work/add/usr/lib/pvkit/hostile_domu.elf"
 # The sanitizer builds and every library they load, at the same paths.
 for b in pvkit-blkback pvkit-netback; do
@@ -113,10 +111,7 @@ STEP
 
 cat >"$work/add/etc/pvkit/boot.d/70-pvkit-hostile-io" <<'STEP'
 #!/bin/sh
-ok() { echo "RESULT $1 ok ${2:-}"; }
-fail() { echo "RESULT $1 fail ${2:-}"; }
-clog() { tr -d '\r' </var/log/pvkit/console/$1.log 2>/dev/null; }
-free_mem() { pvkit info | sed -n 's/^free_memory *: //p'; }
+. /usr/lib/pvkit/step-lib.sh
 ticks() { clog lin | grep -c '^IO lin tick '; }
 # wait_cmd SECONDS CMD...: until CMD succeeds; its status
 wait_cmd() {
@@ -125,10 +120,9 @@ wait_cmd() {
     "$@"
 }
 ip addr add 169.254.0.1/16 dev xenbr0
-mkdir -p /var/lib/pvkit
-dd if=/dev/zero of=/var/lib/pvkit/lin.img bs=1M count=0 seek=32 2>/dev/null
-dd if=/dev/zero of=/var/lib/pvkit/h.img bs=1M count=0 seek=16 2>/dev/null
-dd if=/dev/zero of=/var/lib/pvkit/hro.img bs=1M count=0 seek=8 2>/dev/null
+mkimg lin 32
+mkimg h 16
+mkimg hro 8
 free0=$(free_mem)
 pvkit create lin && ok pvkit_hostile_lin_create || fail pvkit_hostile_lin_create
 lid=$(pvkit list lin | awk '$1 == "lin" { print $2 }')
@@ -208,34 +202,12 @@ for n in blkback netback; do echo "--- san-$n.log:"; tail -n 12 /var/log/pvkit/s
 echo "--- console of lin:"; clog lin | tail -n 8
 STEP
 chmod 755 "$work/add/etc/pvkit/boot.d/"*
-cp "$image" "$work/dom0.cpio.gz"
-(cd "$work/add" && find etc usr lib* | cpio -o -H newc -R 0:0 --quiet) | gzip >>"$work/dom0.cpio.gz"
-
-"$build/bin/pvkit-run" --kernel "$kernel" --initrd "$work/dom0.cpio.gz" --mem 512 \
-    --cmdline "console=hvc0" --timeout 300 -- -m 1536 </dev/null >"$work/console.log" 2>&1
-status=$?
-log=$build/dom0/check-dom0-pvkit-hostile-io.log
-tr -d '\r' <"$work/console.log" >"$log"
-
-passed=0 failed=0
-check() {
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $*"; fi
-}
-has() { grep -qE -- "$1" "$log"; }
+boot_dom0 check-dom0-pvkit-hostile-io 300 -m 1536
 check [ "$status" -eq 0 ]
-for r in san_blkback san_netback pvkit_hostile_lin_create pvkit_hostile_lin_up pvkit_hostile_create \
-         pvkit_hostile_done pvkit_hostile_error_nodes pvkit_hostile_cases pvkit_hostile_crashed_destroyed \
-         pvkit_hostile_neighbour_io pvkit_hostile_blkback_alive pvkit_hostile_netback_alive \
-         pvkit_hostile_blkback_log_bounded pvkit_hostile_netback_log_bounded pvkit_hostile_cleanup \
-         pvkit_hostile_blkback_sanitizers pvkit_hostile_netback_sanitizers; do
-    check has "^RESULT $r ok"
-done
-check has "^RESULT hostile_net-tx-chain-endless ok"
-check bash -c "! grep -q '^RESULT .* fail' '$log'"
-grep -E '^RESULT' "$log"
-if [ "$failed" -ne 0 ]; then
-    echo "--- dom0 console (status $status): $log ---"
-    grep -E 'RESULT|dom0:|pvkit|---|Sanitizer|runtime error' "$log" | tail -60
-fi
-echo "check-dom0-pvkit-hostile-io: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+expect_results "" san_blkback san_netback pvkit_hostile_lin_create pvkit_hostile_lin_up \
+    pvkit_hostile_create pvkit_hostile_done pvkit_hostile_error_nodes pvkit_hostile_cases \
+    pvkit_hostile_crashed_destroyed pvkit_hostile_neighbour_io pvkit_hostile_blkback_alive \
+    pvkit_hostile_netback_alive pvkit_hostile_blkback_log_bounded pvkit_hostile_netback_log_bounded \
+    pvkit_hostile_cleanup pvkit_hostile_blkback_sanitizers pvkit_hostile_netback_sanitizers \
+    hostile_net-tx-chain-endless
+finish check-dom0-pvkit-hostile-io 'Sanitizer|runtime error'

@@ -26,6 +26,7 @@
 set -u
 build=$1 kernel=$2 image=$3 domu_kernel=$4 domu_deb=$5
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -94,10 +95,7 @@ if wait_gone /sys/class/net/eth0 300; then r eth0-gone ok; else r eth0-gone fail
 io_phase
 PAYLOAD
 mkdir -p "$work/add/etc/pvkit/boot.d" "$work/add/usr/lib/pvkit"
-"$here/../../../tools/mkinitramfs" -o "$work/add/usr/lib/pvkit/domu.cpio.gz" --script "$work/payload" \
-    --modules "$domu_deb:xen-blkfront,xen-netfront" 2>/dev/null ||
-    { echo "check-dom0-pvkit-hotplug: mkinitramfs failed"; exit 1; }
-cp -L "$domu_kernel" "$work/add/usr/lib/pvkit/vmlinuz"
+add_domu check-dom0-pvkit-hotplug --modules "$domu_deb:xen-blkfront,xen-netfront"
 for n in hp1 hp2; do
     cat >"$work/add/etc/pvkit/$n.cfg" <<CFG
 name = "$n"
@@ -111,9 +109,7 @@ echo "disk = [ 'file:/var/lib/pvkit/hp.img,xvdb,w' ]" >>"$work/add/etc/pvkit/hp2
 
 cat >"$work/add/etc/pvkit/boot.d/70-pvkit-hotplug" <<'STEP'
 #!/bin/sh
-ok() { echo "RESULT $1 ok ${2:-}"; }
-fail() { echo "RESULT $1 fail ${2:-}"; }
-clog() { tr -d '\r' </var/log/pvkit/console/$1.log 2>/dev/null; }
+. /usr/lib/pvkit/step-lib.sh
 # wait_line PATTERN SECONDS [N]: until hp1's console has N (1) lines matching PATTERN
 wait_line() {
     i=0
@@ -133,7 +129,6 @@ domu() {
 }
 # run NAME CMD...: runs a pvkit verb, its output kept in /tmp/NAME.out and .err
 run() { n=$1; shift; "$@" >/tmp/$n.out 2>/tmp/$n.err; }
-free_mib() { pvkit info | sed -n 's/^free_memory *: //p'; }
 now() { cut -d' ' -f1 /proc/uptime; }
 node() { xenstore-exists /local/domain/0/backend/$1/$id/$2; }
 
@@ -142,12 +137,11 @@ i=0; until [ -S /run/pvkit/consoled.sock ] || [ $i -ge 600 ]; do sleep 0.1; i=$(
 [ -S /run/pvkit/consoled.sock ] && ok hotplug_consoled "$((i / 10)) s" ||
     fail hotplug_consoled "$(ps; cat /var/log/pvkit/consoled.log)"
 ip addr add 169.254.0.1/16 dev xenbr0
-mkdir -p /var/lib/pvkit
 # 256 MiB (sparse), so that the domU's dd is mid-device when xvdb goes
-dd if=/dev/zero of=/var/lib/pvkit/hp.img bs=1M count=0 seek=256 2>/dev/null
-dd if=/dev/zero of=/var/lib/pvkit/hp2.img bs=1M count=0 seek=16 2>/dev/null
-dd if=/dev/zero of=/var/lib/pvkit/hp3.img bs=1M count=0 seek=16 2>/dev/null
-free0=$(free_mib)
+mkimg hp 256
+mkimg hp2 16
+mkimg hp3 16
+free0=$(free_mem)
 if pvkit info | grep -q '^blkback  *: running (pid [0-9]*)$' &&
    pvkit info | grep -q '^netback  *: running (pid [0-9]*)$'; then ok hotplug_info_running
 else fail hotplug_info_running "$(pvkit info | grep back)"; fi
@@ -238,13 +232,13 @@ domu io-running 90 2
 # destroy in the middle of disk and network I/O
 sleep 1
 run destroy pvkit destroy hp1 && ok hotplug_destroy || fail hotplug_destroy "$(cat /tmp/destroy.err)"
-i=0; until [ "$(free_mib)" = "$free0" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; until [ "$(free_mem)" = "$free0" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
 left=$(ls /sys/class/net | grep '^vif'
        for k in vbd vif; do xenstore-exists /local/domain/0/backend/$k/$id && echo "backend/$k/$id"; done)
-if [ -z "$left" ] && [ "$(free_mib)" = "$free0" ]; then
+if [ -z "$left" ] && [ "$(free_mem)" = "$free0" ]; then
     ok hotplug_destroy_cleanup "free $free0 MiB"
 else
-    fail hotplug_destroy_cleanup "left: $left; free $(free_mib) MiB, was $free0"
+    fail hotplug_destroy_cleanup "left: $left; free $(free_mem) MiB, was $free0"
 fi
 
 # a backend that dies: reported, and its devices refused
@@ -267,31 +261,10 @@ echo "--- netback:"; tail -n 5 /var/log/pvkit/netback.log
 echo "--- console of hp1:"; clog hp1 | grep -v '^\[' | tail -n 25
 STEP
 chmod 755 "$work/add/etc/pvkit/boot.d/70-pvkit-hotplug"
-cp "$image" "$work/dom0.cpio.gz"
-(cd "$work/add" && find etc usr | cpio -o -H newc -R 0:0 --quiet) | gzip >>"$work/dom0.cpio.gz"
-
-"$build/bin/pvkit-run" --kernel "$kernel" --initrd "$work/dom0.cpio.gz" --mem 512 \
-    --cmdline "console=hvc0" --timeout 400 -- -m 1024 </dev/null >"$work/console.log" 2>&1
-status=$?
-log=$build/dom0/check-dom0-pvkit-hotplug.log
-tr -d '\r' <"$work/console.log" >"$log"
-
-passed=0 failed=0
-check() {
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $*"; fi
-}
-has() { grep -qE -- "$1" "$log"; }
+boot_dom0 check-dom0-pvkit-hotplug 400 -m 1024
 check [ "$status" -eq 0 ]
-for r in consoled info_running create nodev block_attach disk-rw block_list block_in_use block_detach dd-end \
-         xvdb-gone block_detach_gone network_attach ping network_list tap_up network_detach eth0-gone \
-         tap_gone io-running force_detach restart_devices restarted destroy destroy_cleanup info_dead attach_refused create_refused; do
-    check has "^RESULT hotplug_$r ok"
-done
-check bash -c "! grep -q '^RESULT .* fail' '$log'"
-grep -E '^RESULT' "$log"
-if [ "$failed" -ne 0 ]; then
-    echo "--- dom0 console (status $status): $log ---"
-    grep -E 'RESULT|dom0:|pvkit|---|^HP' "$log" | tail -50
-fi
-echo "check-dom0-pvkit-hotplug: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+expect_results hotplug consoled info_running create nodev block_attach disk-rw block_list \
+    block_in_use block_detach dd-end xvdb-gone block_detach_gone network_attach ping network_list \
+    tap_up network_detach eth0-gone tap_gone io-running force_detach restart_devices restarted \
+    destroy destroy_cleanup info_dead attach_refused create_refused
+finish check-dom0-pvkit-hotplug '^HP'

@@ -3,9 +3,7 @@
  * xs-domu-e2e creates it at run time (PVKIT_DOMCTL_create_pv), writes its
  * /local/domain/<id> tree as xl does and introduces it to xenstore-lite;
  * this kernel then speaks the XenStore protocol over its own store ring
- * (start_info's store_mfn and store_evtchn), the way Linux's xenbus_comms
- * does: requests into req[], replies and watch events out of rsp[], an
- * event after each step, polling with a timeout (never blocking for good).
+ * (start_info's store_mfn and store_evtchn) with xs_ring.h's client.
  *
  * It checks what xl's permissions allow a domU (its home readable, data/
  * writable, dom0's nodes and the root not), a transaction, a watch that
@@ -24,108 +22,10 @@
 #include "evt/evt.h"
 #include "pt.h"
 #include <xen/io/console.h>
-#include <xen/io/xs_wire.h>
+#include "xs_ring.h"
 
 #define MS 1000000ULL
 #define TIMEOUT (20000 * MS)
-
-static volatile struct xenstore_domain_interface *intf;
-static evtchn_port_t store_port;
-static uint32_t next_req = 1;
-static char watch_path[64];	/* the last watch event's path */
-static int watch_events;
-
-/* Copies len bytes into the request ring, waiting for space; 0 or -1. */
-static int ring_write(const void *buf, size_t len)
-{
-    const char *p = buf;
-    uint64_t end = evt_now() + TIMEOUT;
-
-    while (len) {
-        uint32_t cons = __atomic_load_n(&intf->req_cons, __ATOMIC_ACQUIRE);
-        uint32_t prod = intf->req_prod, space = XENSTORE_RING_SIZE - (prod - cons);
-        uint32_t off = MASK_XENSTORE_IDX(prod), n = XENSTORE_RING_SIZE - off;
-
-        n = n < space ? n : space;
-        n = n < len ? n : (uint32_t)len;
-        if (n == 0) {
-            if (evt_now() > end)
-                return -1;
-            evt_send(store_port);
-            evt_sleep_ms(1);
-            continue;
-        }
-        memcpy((char *)intf->req + off, p, n);
-        __atomic_store_n(&intf->req_prod, prod + n, __ATOMIC_RELEASE);
-        p += n;
-        len -= n;
-        evt_send(store_port);
-    }
-    return 0;
-}
-
-/* Copies len bytes out of the response ring, waiting for them; 0 or -1. */
-static int ring_read(void *buf, size_t len)
-{
-    char *p = buf;
-    uint64_t end = evt_now() + TIMEOUT;
-
-    while (len) {
-        uint32_t prod = __atomic_load_n(&intf->rsp_prod, __ATOMIC_ACQUIRE);
-        uint32_t cons = intf->rsp_cons, avail = prod - cons;
-        uint32_t off = MASK_XENSTORE_IDX(cons), n = XENSTORE_RING_SIZE - off;
-
-        n = n < avail ? n : avail;
-        n = n < len ? n : (uint32_t)len;
-        if (n == 0) {
-            if (evt_now() > end)
-                return -1;
-            evt_sleep_ms(1);
-            continue;
-        }
-        memcpy(p, (const char *)intf->rsp + off, n);
-        __atomic_store_n(&intf->rsp_cons, cons + n, __ATOMIC_RELEASE);
-        p += n;
-        len -= n;
-        evt_send(store_port);
-    }
-    return 0;
-}
-
-/* Reads one message into *h and body (NUL-terminated); a watch event is
- * recorded. 0, or -1 on a timeout or a length beyond the protocol's. */
-static int read_msg(struct xsd_sockmsg *h, char *body)
-{
-    if (ring_read(h, sizeof(*h)) || h->len > XENSTORE_PAYLOAD_MAX || ring_read(body, h->len))
-        return -1;
-    body[h->len] = '\0';
-    if (h->type == XS_WATCH_EVENT) {
-        size_t n = guest_strnlen(body, sizeof(watch_path) - 1);
-
-        memcpy(watch_path, body, n);
-        watch_path[n] = '\0';
-        watch_events++;
-    }
-    return 0;
-}
-
-/* Sends a request of type with the len-byte payload a and returns the
- * reply's type (the request's, or XS_ERROR), its body in out (at least
- * XENSTORE_PAYLOAD_MAX + 1 bytes); watch events meanwhile are recorded.
- * -1 if the ring failed. */
-static int xs_req(uint32_t type, const char *a, size_t len, char *out)
-{
-    struct xsd_sockmsg h = { .type = type, .req_id = next_req++, .len = (uint32_t)len };
-
-    if (ring_write(&h, sizeof(h)) || ring_write(a, len))
-        return -1;
-    for (;;) {
-        if (read_msg(&h, out))
-            return -1;
-        if (h.type != XS_WATCH_EVENT)
-            return (int)h.type;
-    }
-}
 
 static char reply[XENSTORE_PAYLOAD_MAX + 1];
 
@@ -167,9 +67,9 @@ static int ring_error_becomes(uint32_t want)
 {
     uint64_t end = evt_now() + TIMEOUT;
 
-    while (__atomic_load_n(&intf->error, __ATOMIC_ACQUIRE) != want && evt_now() < end)
+    while (__atomic_load_n(&xs_ring.intf->error, __ATOMIC_ACQUIRE) != want && evt_now() < end)
         evt_sleep_ms(1);
-    return intf->error == want;
+    return xs_ring.intf->error == want;
 }
 
 /* Writes 512 KiB into the console ring as fast as it drains, then asks to end crashed. */
@@ -212,9 +112,7 @@ void test_main(void)
 
     TEST("the store ring");
     EXPECT_EQ(evt_init(), 0);
-    intf = pt_va_of_mfn(si->store_mfn);
-    store_port = si->store_evtchn;
-    if (!EXPECT(intf != NULL && store_port != 0))
+    if (!EXPECT(xs_ring_init(si, TIMEOUT) == 0))
         return;
 
     TEST("xl's tree: home readable, data/ writable, the rest not");
@@ -244,7 +142,7 @@ void test_main(void)
     TEST("a transaction commits");
     {
         char tx[16];
-        struct xsd_sockmsg th = { .type = XS_WRITE, .req_id = next_req++, .len = 9 };
+        struct xsd_sockmsg th = { .type = XS_WRITE, .req_id = xs_ring.next_req++, .len = 9 };
 
         memcpy(tx, xs(XS_TRANSACTION_START, ""), sizeof(tx) - 1);
         tx[sizeof(tx) - 1] = '\0';
@@ -252,13 +150,13 @@ void test_main(void)
         th.tx_id = 0;
         for (i = 0; tx[i]; i++)
             th.tx_id = th.tx_id * 10 + (uint32_t)(tx[i] - '0');
-        EXPECT(ring_write(&th, sizeof(th)) == 0 && ring_write("data/tx\0" "1", 9) == 0);
-        EXPECT(read_msg(&h, reply) == 0 && h.type == XS_WRITE && is(reply, "OK"));
+        EXPECT(xs_ring_write(&th, sizeof(th)) == 0 && xs_ring_write("data/tx\0" "1", 9) == 0);
+        EXPECT(xs_read_msg(&h, reply) == 0 && h.type == XS_WRITE && is(reply, "OK"));
         th.type = XS_TRANSACTION_END;
-        th.req_id = next_req++;
+        th.req_id = xs_ring.next_req++;
         th.len = 2;
-        EXPECT(ring_write(&th, sizeof(th)) == 0 && ring_write("T", 2) == 0);
-        EXPECT(read_msg(&h, reply) == 0 && h.type == XS_TRANSACTION_END && is(reply, "OK"));
+        EXPECT(xs_ring_write(&th, sizeof(th)) == 0 && xs_ring_write("T", 2) == 0);
+        EXPECT(xs_read_msg(&h, reply) == 0 && h.type == XS_TRANSACTION_END && is(reply, "OK"));
         EXPECT(is(xs(XS_READ, "data/tx"), "1"));
     }
 
@@ -270,9 +168,10 @@ void test_main(void)
 
         /* Events are read with the replies: ask something meanwhile. */
         while (evt_now() < end && (guest_strcmp(xs(XS_READ, "data/go"), "E:ENOENT") == 0 ||
-                                   watch_events < 2 || guest_strcmp(watch_path, "data/go") != 0))
+                                   xs_ring.watch_events < 2 ||
+                                   guest_strcmp(xs_ring.watch_path, "data/go") != 0))
             evt_sleep_ms(10);
-        EXPECT(watch_events >= 2);
+        EXPECT(xs_ring.watch_events >= 2);
         memcpy(path, xs(XS_READ, "data/go"), 16);
         path[16] = '\0';
         guest_printf("xs_domu: data/go = '%s'\n", path);
@@ -311,21 +210,21 @@ void test_main(void)
     EXPECT(is(xs(XS_READ, "name"), "xs-domu"));
 
     TEST("an oversized message breaks the ring until we reconnect");
-    h = (struct xsd_sockmsg){ .type = XS_WRITE, .req_id = next_req++,
+    h = (struct xsd_sockmsg){ .type = XS_WRITE, .req_id = xs_ring.next_req++,
                               .len = XENSTORE_PAYLOAD_MAX + 1 };
-    EXPECT(ring_write(&h, sizeof(h)) == 0);
+    EXPECT(xs_ring_write(&h, sizeof(h)) == 0);
     EXPECT(ring_error_becomes(XENSTORE_ERROR_PROTO));
-    __atomic_store_n(&intf->connection, XENSTORE_RECONNECT, __ATOMIC_RELEASE);
-    evt_send(store_port);
+    __atomic_store_n(&xs_ring.intf->connection, XENSTORE_RECONNECT, __ATOMIC_RELEASE);
+    evt_send(xs_ring.port);
     {
         uint64_t end = evt_now() + TIMEOUT;
 
-        while (__atomic_load_n(&intf->connection, __ATOMIC_ACQUIRE) != XENSTORE_CONNECTED &&
+        while (__atomic_load_n(&xs_ring.intf->connection, __ATOMIC_ACQUIRE) != XENSTORE_CONNECTED &&
                evt_now() < end)
             evt_sleep_ms(1);
     }
-    EXPECT_EQ(intf->connection, XENSTORE_CONNECTED);
-    EXPECT_EQ(intf->error, XENSTORE_ERROR_NONE);
+    EXPECT_EQ(xs_ring.intf->connection, XENSTORE_CONNECTED);
+    EXPECT_EQ(xs_ring.intf->error, XENSTORE_ERROR_NONE);
     EXPECT(is(xs(XS_READ, "name"), "xs-domu"));
     EXPECT(is(xs(XS_WRITE, "data/end|1"), "OK"));
 

@@ -10,10 +10,7 @@
 # PASS/FAIL line; the last line is "N passed, N failed".
 # Environment: BUILD (build dir), OUT (the component's object dir).
 set -u
-BUILD=${BUILD:?BUILD must be set}
-OUT=${OUT:-$BUILD/drivers}
-SAN=$OUT/san/bin
-XSD=$BUILD/bin/xenstore-lite
+. "$(dirname "$0")/env.sh"
 tmp=$(mktemp -d /tmp/pvk-cli.XXXXXX)
 xsd_pid=""
 cleanup() {
@@ -21,8 +18,6 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 unset PVKIT_HOSTED_DIR XENSTORED_PATH XENSTORED_RUNDIR
 pass=0 fail=0
 

@@ -30,31 +30,35 @@ static void put(struct xs_handle *xs, xs_transaction_t t, const char *dir,
         fprintf(stderr, "mkvbd: write %s: %s\n", path, strerror(errno));
 }
 
-/* Contract: writes both nodes of disk (fe, vdev); 0 on commit. */
-static int add(struct xs_handle *xs, const char *fe, const char *vdev,
-               const char *params, const char *mode, const char *devtype)
+/* Contract: writes the key/value pairs of kv (NULL-terminated) under dir. */
+static void put_all(struct xs_handle *xs, xs_transaction_t t, const char *dir,
+                    const char *const *kv)
 {
-    char fpath[128], bpath[128], dev[16];
-    unsigned minor = (unsigned)strtoul(vdev, NULL, 10) & 0xff;
+    for (; kv[0]; kv += 2)
+        put(xs, t, dir, kv[0], kv[1]);
+}
 
-    snprintf(fpath, sizeof(fpath), "/local/domain/%s/device/vbd/%s", fe, vdev);
-    snprintf(bpath, sizeof(bpath), "/local/domain/0/backend/vbd/%s/%s", fe, vdev);
-    snprintf(dev, sizeof(dev), "xvd%c", 'a' + (int)(minor / 16) % 26);
+/* Contract: writes both nodes of device kind/id of domain fe in one
+ * transaction (retried while it conflicts): the links between them, the
+ * pairs of fextra and bextra, both states Initialising; 0 on commit. */
+static int add_device(struct xs_handle *xs, const char *fe, const char *kind, const char *id,
+                      const char *const *fextra, const char *const *bextra)
+{
+    char fpath[128], bpath[128];
+
+    snprintf(fpath, sizeof(fpath), "/local/domain/%s/device/%s/%s", fe, kind, id);
+    snprintf(bpath, sizeof(bpath), "/local/domain/0/backend/%s/%s/%s", kind, fe, id);
     for (;;) {
         xs_transaction_t t = xs_transaction_start(xs);
 
         put(xs, t, fpath, "backend", bpath);
         put(xs, t, fpath, "backend-id", "0");
-        put(xs, t, fpath, "virtual-device", vdev);
-        put(xs, t, fpath, "device-type", devtype);
+        put_all(xs, t, fpath, fextra);
         put(xs, t, fpath, "state", "1");
         put(xs, t, bpath, "frontend", fpath);
         put(xs, t, bpath, "frontend-id", fe);
         put(xs, t, bpath, "online", "1");
-        put(xs, t, bpath, "dev", dev);
-        put(xs, t, bpath, "type", "file");
-        put(xs, t, bpath, "params", params);
-        put(xs, t, bpath, "mode", mode);
+        put_all(xs, t, bpath, bextra);
         put(xs, t, bpath, "state", "1");
         if (xs_transaction_end(xs, t, false))
             return 0;
@@ -63,35 +67,28 @@ static int add(struct xs_handle *xs, const char *fe, const char *vdev,
     }
 }
 
+/* Contract: writes both nodes of disk (fe, vdev); 0 on commit. */
+static int add(struct xs_handle *xs, const char *fe, const char *vdev,
+               const char *params, const char *mode, const char *devtype)
+{
+    char dev[16];
+    unsigned minor = (unsigned)strtoul(vdev, NULL, 10) & 0xff;
+
+    snprintf(dev, sizeof(dev), "xvd%c", 'a' + (int)(minor / 16) % 26);
+    const char *const fextra[] = { "virtual-device", vdev, "device-type", devtype, NULL };
+    const char *const bextra[] = { "dev", dev, "type", "file", "params", params,
+                                   "mode", mode, NULL };
+    return add_device(xs, fe, "vbd", vdev, fextra, bextra);
+}
+
 /* Contract: writes both nodes of vif (fe, handle); 0 on commit. */
 static int addvif(struct xs_handle *xs, const char *fe, const char *handle,
                   const char *mac)
 {
-    char fpath[128], bpath[128];
-
-    snprintf(fpath, sizeof(fpath), "/local/domain/%s/device/vif/%s", fe, handle);
-    snprintf(bpath, sizeof(bpath), "/local/domain/0/backend/vif/%s/%s", fe, handle);
-    for (;;) {
-        xs_transaction_t t = xs_transaction_start(xs);
-
-        put(xs, t, fpath, "backend", bpath);
-        put(xs, t, fpath, "backend-id", "0");
-        put(xs, t, fpath, "handle", handle);
-        put(xs, t, fpath, "mac", mac);
-        put(xs, t, fpath, "state", "1");
-        put(xs, t, bpath, "frontend", fpath);
-        put(xs, t, bpath, "frontend-id", fe);
-        put(xs, t, bpath, "online", "1");
-        put(xs, t, bpath, "handle", handle);
-        put(xs, t, bpath, "mac", mac);
-        put(xs, t, bpath, "script", "vif-pvkit");
-        put(xs, t, bpath, "type", "vif");
-        put(xs, t, bpath, "state", "1");
-        if (xs_transaction_end(xs, t, false))
-            return 0;
-        if (errno != EAGAIN)
-            return -1;
-    }
+    const char *const fextra[] = { "handle", handle, "mac", mac, NULL };
+    const char *const bextra[] = { "handle", handle, "mac", mac, "script", "vif-pvkit",
+                                   "type", "vif", NULL };
+    return add_device(xs, fe, "vif", handle, fextra, bextra);
 }
 
 /* Contract: removes both nodes of disk (fe, vdev). */

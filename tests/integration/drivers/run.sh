@@ -7,10 +7,7 @@
 # temporary files are removed on exit, whatever happens.
 # Environment: BUILD (build dir), OUT (the component's object dir).
 set -u
-BUILD=${BUILD:?BUILD must be set}
-OUT=${OUT:-$BUILD/drivers}
-SAN=$OUT/san/bin
-XSD=$BUILD/bin/xenstore-lite
+. "$(dirname "$0")/env.sh"
 
 tmp=$(mktemp -d /tmp/pvk-e2e.XXXXXX)
 pids=()
@@ -30,8 +27,6 @@ trap cleanup EXIT
 
 export XENSTORED_PATH=$tmp/xs.sock
 export PVKIT_HOSTED_DIR=$tmp/hosted
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 ok()  { pass=$((pass + 1)); echo "PASS $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -f "$tmp/$1.log" ] && sed 's/^/    /' "$tmp/$1.log"; }

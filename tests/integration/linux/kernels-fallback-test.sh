@@ -18,18 +18,7 @@ root=$(cd "$here/../../.." && pwd)
 build=${1:-$root/build}
 t=$build/linux-fallback-test
 bogus=6.1.0-0
-passed=0 failed=0
-
-# check NAME COMMAND...: one check, passed if COMMAND succeeds.
-check() {
-    local name=$1
-    shift
-    if "$@"; then
-        echo "PASS $name"; passed=$((passed + 1))
-    else
-        echo "FAIL $name"; failed=$((failed + 1))
-    fi
-}
+. "$here/check.sh"
 
 # Keep the downloaded .debs, drop what was unpacked from them.
 mkdir -p "$t/linux/debs"

@@ -67,17 +67,7 @@ case "$variant" in workload|panic|reboot|interactive|shell) ;; *)
     echo "$prog: unknown variant '$variant'" >&2; exit 2 ;;
 esac
 
-passed=0 failed=0
-# check NAME COMMAND...: records one check, passed if COMMAND succeeds.
-check() {
-    local name=$1
-    shift
-    if "$@"; then
-        echo "PASS $name"; passed=$((passed + 1))
-    else
-        echo "FAIL $name"; failed=$((failed + 1))
-    fi
-}
+. "$here/check.sh"
 
 # Interactive variant: holds the console FIFO open, waits (up to the timeout)
 # for /init to announce the shell, then types two commands into it.

@@ -39,6 +39,14 @@ now_ms() {
     echo $(( ${up%.*} * 1000 + 10#${up#*.} * 10 ))
 }
 
+# phase_done PHASE: prints its PHASE line (the time since t0) and starts
+# the next phase's clock.
+phase_done() {
+    echo "PHASE $1 $(( $(now_ms) - t0 ))"
+    t0=$(now_ms)
+}
+
+# Each phase spells out its verdict (if ... result ok ... else result fail): the tests and details differ.
 # result PHASE STATUS DETAIL...: prints the RESULT line, counts failures.
 result() {
     phase=$1 status=$2
@@ -98,10 +106,9 @@ else
     echo "$bad" | head -20
     result dmesg_clean fail "$(echo "$bad" | wc -l) complaint line(s)"
 fi
-echo "PHASE identity $(( $(now_ms) - t0 ))"
+phase_done identity
 
 # ---- fork+exec -------------------------------------------------------------
-t0=$(now_ms)
 i=0 okc=0
 while [ $i -lt "$FORKS" ]; do
     # a path, so busybox sh forks and execs instead of running the applet
@@ -116,29 +123,32 @@ if [ "$okc" = "$FORKS" ] && [ "$usage_rc" = 2 ] && [ "$false_rc" = 1 ]; then
 else
     result fork_exec fail "$okc of $FORKS, pvstress usage rc $usage_rc, false rc $false_rc"
 fi
-echo "PHASE fork_exec $(( $(now_ms) - t0 ))"
+phase_done fork_exec
 
 # ---- pipeline --------------------------------------------------------------
-t0=$(now_ms)
 sum=$(seq 1 100000 | sort -r | gzip -1 -c | gunzip -c | md5sum | cut -d' ' -f1)
 if [ "$sum" = "$PIPE_MD5" ]; then
     result pipeline ok "$sum"
 else
     result pipeline fail "md5 $sum, expected $PIPE_MD5"
 fi
-echo "PHASE pipeline $(( $(now_ms) - t0 ))"
+phase_done pipeline
 
 # ---- many concurrent processes ----------------------------------------------
-t0=$(now_ms)
 mkdir -p /tmp/procs
+# worker_sum N: worker N's answer, 300 rounds of arithmetic from N.
+worker_sum() {
+    j=0 acc=$1
+    while [ $j -lt 300 ]; do
+        acc=$(( (acc * 31 + j) % 1000003 ))
+        j=$((j + 1))
+    done
+    echo "$acc"
+}
 n=0
 while [ $n -lt "$PROCS" ]; do
     (
-        j=0 acc=$n
-        while [ $j -lt 300 ]; do
-            acc=$(( (acc * 31 + j) % 1000003 ))
-            j=$((j + 1))
-        done
+        acc=$(worker_sum $n)
         sleep 1
         echo "$acc" >/tmp/procs/$n
     ) &
@@ -148,12 +158,7 @@ running=$(ls /proc 2>/dev/null | grep -c '^[0-9]')
 wait
 n=0 good=0
 while [ $n -lt "$PROCS" ]; do
-    j=0 acc=$n
-    while [ $j -lt 300 ]; do
-        acc=$(( (acc * 31 + j) % 1000003 ))
-        j=$((j + 1))
-    done
-    [ "$(cat /tmp/procs/$n 2>/dev/null)" = "$acc" ] && good=$((good + 1))
+    [ "$(cat /tmp/procs/$n 2>/dev/null)" = "$(worker_sum $n)" ] && good=$((good + 1))
     n=$((n + 1))
 done
 rm -rf /tmp/procs
@@ -162,10 +167,9 @@ if [ "$good" = "$PROCS" ]; then
 else
     result processes fail "$good of $PROCS workers gave the right answer"
 fi
-echo "PHASE processes $(( $(now_ms) - t0 ))"
+phase_done processes
 
 # ---- tmpfs: MIB MiB written and checksummed ---------------------------------
-t0=$(now_ms)
 mkdir -p /mnt/big
 if mount -t tmpfs -o size=$((MIB + 16))m tmpfs /mnt/big; then
     pvstress pattern 1 "$MIB" >/mnt/big/data; wrc=$?
@@ -183,10 +187,9 @@ if mount -t tmpfs -o size=$((MIB + 16))m tmpfs /mnt/big; then
 else
     result tmpfs fail "cannot mount a $((MIB + 16)) MiB tmpfs"
 fi
-echo "PHASE tmpfs $(( $(now_ms) - t0 ))"
+phase_done tmpfs
 
 # ---- mmap/munmap/mprotect churn ---------------------------------------------
-t0=$(now_ms)
 out=$(pvstress churn "$CHURN" 2>&1); rc=$?
 echo "$out"
 if [ "$rc" = 0 ]; then
@@ -194,10 +197,9 @@ if [ "$rc" = 0 ]; then
 else
     result mmap_churn fail "pvstress churn exit $rc"
 fi
-echo "PHASE mmap_churn $(( $(now_ms) - t0 ))"
+phase_done mmap_churn
 
 # ---- balloon: give 64 MiB back to the hypervisor, then take it again -------
-t0=$(now_ms)
 bd=/sys/devices/system/xen_memory/xen_memory0
 # memtotal_kb: prints MemTotal from /proc/meminfo in KiB.
 memtotal_kb() { awk '/^MemTotal:/ {print $2}' /proc/meminfo; }
@@ -228,10 +230,9 @@ if [ -w $bd/target_kb ] && [ -r $bd/info/current_kb ]; then
 else
     result balloon fail "no $bd/target_kb"
 fi
-echo "PHASE balloon $(( $(now_ms) - t0 ))"
+phase_done balloon
 
 # ---- hostile user process ---------------------------------------------------
-t0=$(now_ms)
 pvstress hostile; rc=$?
 after=$(echo alive)
 segv=$(dmesg | grep -c 'pvstress.*\(segfault\|general protection\|trap\)')
@@ -240,7 +241,7 @@ if [ "$rc" = 0 ] && [ "$after" = alive ]; then
 else
     result hostile fail "pvstress hostile exit $rc"
 fi
-echo "PHASE hostile $(( $(now_ms) - t0 ))"
+phase_done hostile
 
 # ---- dmesg again, after all that --------------------------------------------
 bad=$(kernel_complaints)

@@ -61,6 +61,7 @@ static void valid_read(void **state)
     assert_false(out.write);
 }
 
+/* The refusal tests read better spelled out: one field changed per step, its answer next to it. */
 /* Reserved and unknown operations get EOPNOTSUPP. */
 static void unknown_ops(void **state)
 {

@@ -167,17 +167,26 @@ static int parse_mem(const void *img, size_t size, struct pv_kernel_info *info, 
     return pv_kernel_parse(&src, info, why);
 }
 
+/* Parses spec s, which must be accepted, into *info. */
+static void parse_ok(const struct spec *s, struct pv_kernel_info *info)
+{
+    size_t size;
+    uint8_t *img = build(s, &size);
+    const char *why = NULL;
+    int rc = parse_mem(img, size, info, &why);
+    if (rc)
+        fail_msg("refused: %s", why);
+    free(img);
+}
+
 static void good_image_accepted(void **state)
 {
     (void)state;
     struct spec s = good_spec();
-    size_t size;
-    uint8_t *img = build(&s, &size);
     struct pv_kernel_info info;
-    const char *why = NULL;
 
     memset(&info, 0xa5, sizeof(info));
-    assert_int_equal(parse_mem(img, size, &info, &why), 0);
+    parse_ok(&s, &info);
     assert_true(info.virt_base == VB);
     assert_true(info.paddr_offset == VB);          /* defaulted to VIRT_BASE */
     assert_true(info.entry == VB + 0x200000);      /* defaulted to e_entry */
@@ -188,7 +197,6 @@ static void good_image_accepted(void **state)
     assert_string_equal(info.guest_os, "pvkit-test");
     assert_string_equal(info.xen_version, "xen-3.0");
     assert_string_equal(info.loader, "generic");
-    free(img);
 }
 
 /* Linux style: PADDR_OFFSET 0 with physical p_paddr, ENTRY note overriding e_entry. */
@@ -210,12 +218,9 @@ static void linux_style_notes_accepted(void **state)
     struct note *gnu = &s.notes[s.nr_notes++];
     *gnu = (struct note){ .type = XEN_ELFNOTE_VIRT_BASE, .name = "GNU", .descsz = 8 };
     memset(gnu->desc, 0x11, 8);
-    size_t size;
-    uint8_t *img = build(&s, &size);
     struct pv_kernel_info info;
-    const char *why = NULL;
 
-    assert_int_equal(parse_mem(img, size, &info, &why), 0);
+    parse_ok(&s, &info);
     assert_true(info.virt_base == VB);
     assert_int_equal(info.paddr_offset, 0);
     assert_true(info.entry == VB + 0x1001000);
@@ -223,7 +228,6 @@ static void linux_style_notes_accepted(void **state)
     assert_int_equal(info.pend, 0x1009000);
     assert_false(info.has_hypercall_page);
     assert_string_equal(info.loader, "");
-    free(img);
 }
 
 /* Note strings are bounded by descsz and by the info buffers, NUL or not. */
@@ -235,13 +239,10 @@ static void note_strings_bounded(void **state)
     struct note *n = &s.notes[s.nr_notes++];
     *n = (struct note){ .type = XEN_ELFNOTE_GUEST_OS, .descsz = 50 };
     memset(n->desc, 'g', 50);                    /* no terminator, longer than 31 */
-    size_t size;
-    uint8_t *img = build(&s, &size);
     struct pv_kernel_info info;
-    const char *why = NULL;
-    assert_int_equal(parse_mem(img, size, &info, &why), 0);
+
+    parse_ok(&s, &info);
     assert_int_equal(strlen(info.guest_os), sizeof(info.guest_os) - 1);
-    free(img);
 
     /* XEN_VERSION "xen-3.0" followed by junk inside descsz still counts as xen-3.0,
      * and an embedded NUL ends the string. */
@@ -250,10 +251,8 @@ static void note_strings_bounded(void **state)
     n = &s.notes[s.nr_notes++];
     *n = (struct note){ .type = XEN_ELFNOTE_LOADER, .descsz = 12 };
     memcpy(n->desc, "generic\0junk", 12);
-    img = build(&s, &size);
-    assert_int_equal(parse_mem(img, size, &info, &why), 0);
+    parse_ok(&s, &info);
     assert_string_equal(info.loader, "generic");
-    free(img);
 }
 
 struct loaded {
@@ -347,6 +346,7 @@ static void unreadable_image_is_efault(void **state)
     free(img);
 }
 
+/* Its locals are unreadable_image_is_efault's: each test owns its image and source. */
 /* The loader reads the headers again: a segment moved after the parse is refused. */
 static void load_rechecks_changed_headers(void **state)
 {
@@ -399,81 +399,86 @@ static uint8_t *good_image(size_t *size)
     return build(&s, size);
 }
 
+/* One field of the good image set to a value: WIDTH bytes at OFF, little-endian. */
+struct field_set {
+    size_t off, width;
+    uint64_t value;
+};
+
+/* The ELF header's FIELD and the program header I's FIELD, as OFF, WIDTH. */
+#define EHDR_F(field) offsetof(Elf64_Ehdr, field), sizeof(((Elf64_Ehdr *)0)->field)
+#define PHDR_F(i, field) sizeof(Elf64_Ehdr) + (i) * sizeof(Elf64_Phdr) + \
+                         offsetof(Elf64_Phdr, field), sizeof(((Elf64_Phdr *)0)->field)
+
+/* A malformed image: the good one with up to three fields set, cut to LEN
+ * bytes (its whole size if 0), refused with a reason holding WHY. */
+struct bad_image {
+    struct field_set set[3];
+    size_t len;
+    const char *why;
+};
+
+/* Contract: each of the N cases is refused as it says (expect_refused). */
+static void refuse_all(const struct bad_image *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t size;
+        uint8_t *img = good_image(&size);
+
+        for (size_t k = 0; k < 3 && cases[i].set[k].width; k++)
+            memcpy(img + cases[i].set[k].off, &cases[i].set[k].value, cases[i].set[k].width);
+        expect_refused(img, cases[i].len ? cases[i].len : size, cases[i].why);
+    }
+}
+
 static void refuses_bad_headers(void **state)
 {
+    static const struct bad_image cases[] = {
+        { { { 1, 1, 'F' } }, 0, "not an ELF image" },
+        { { { 0 } }, sizeof(Elf64_Ehdr) - 1, "not an ELF image" }, /* too short */
+        { { { EI_CLASS, 1, ELFCLASS32 } }, 0, "32-bit" },
+        { { { EHDR_F(e_machine), EM_386 } }, 0, "not an x86-64" },
+        { { { EHDR_F(e_machine), EM_AARCH64 } }, 0, "not an x86-64" },
+        { { { EI_DATA, 1, ELFDATA2MSB } }, 0, "not an x86-64" },
+        { { { EHDR_F(e_type), ET_REL } }, 0, "not an executable" },
+        { { { EHDR_F(e_type), ET_CORE } }, 0, "not an executable" },
+    };
     (void)state;
-    size_t size;
-    uint8_t *img;
-
-    img = good_image(&size);
-    img[1] = 'F';
-    expect_refused(img, size, "not an ELF image");
-
-    img = good_image(&size);
-    expect_refused(img, sizeof(Elf64_Ehdr) - 1, "not an ELF image"); /* too short */
-
-    img = good_image(&size);
-    img[EI_CLASS] = ELFCLASS32;
-    expect_refused(img, size, "32-bit");
-
-    img = good_image(&size);
-    ehdr(img)->e_machine = EM_386;
-    expect_refused(img, size, "not an x86-64");
-
-    img = good_image(&size);
-    ehdr(img)->e_machine = EM_AARCH64;
-    expect_refused(img, size, "not an x86-64");
-
-    img = good_image(&size);
-    img[EI_DATA] = ELFDATA2MSB;
-    expect_refused(img, size, "not an x86-64");
-
-    img = good_image(&size);
-    ehdr(img)->e_type = ET_REL;
-    expect_refused(img, size, "not an executable");
-
-    img = good_image(&size);
-    ehdr(img)->e_type = ET_CORE;
-    expect_refused(img, size, "not an executable");
+    refuse_all(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void refuses_bad_program_headers(void **state)
 {
-    (void)state;
+    static const struct bad_image cases[] = {
+        { { { EHDR_F(e_phoff), UINT64_MAX - 8 } }, 0, "program headers" },
+        { { { EHDR_F(e_phnum), 0xffff } }, 0, "program headers" },
+        { { { EHDR_F(e_phnum), 0 } }, 0, "program headers" },
+        { { { EHDR_F(e_phentsize), sizeof(Elf64_Phdr) - 8 } }, 0, "program headers" },
+        /* The image cut off in the middle of the program headers. */
+        { { { 0 } }, sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) + 4, "program headers" },
+    };
     size_t size;
-    uint8_t *img;
+    uint8_t *img = good_image(&size);
 
-    img = good_image(&size);
+    (void)state;
     ehdr(img)->e_phoff = size - 10;                 /* headers run off the end */
     expect_refused(img, size, "program headers");
-
-    img = good_image(&size);
-    ehdr(img)->e_phoff = UINT64_MAX - 8;
-    expect_refused(img, size, "program headers");
-
-    img = good_image(&size);
-    ehdr(img)->e_phnum = 0xffff;
-    expect_refused(img, size, "program headers");
-
-    img = good_image(&size);
-    ehdr(img)->e_phnum = 0;
-    expect_refused(img, size, "program headers");
-
-    img = good_image(&size);
-    ehdr(img)->e_phentsize = sizeof(Elf64_Phdr) - 8;
-    expect_refused(img, size, "program headers");
-
-    /* The image cut off in the middle of the program headers. */
-    img = good_image(&size);
-    expect_refused(img, sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) + 4, "program headers");
+    refuse_all(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void refuses_segments_outside_file(void **state)
 {
-    (void)state;
+    static const struct bad_image cases[] = {
+        /* offset + filesz wraps to 0 */
+        { { { PHDR_F(0, p_offset), 0x1000 }, { PHDR_F(0, p_filesz), UINT64_MAX - 0xfff },
+            { PHDR_F(0, p_memsz), UINT64_MAX } }, 0, "outside the file" },
+        /* The note segment is checked too. */
+        { { { PHDR_F(2, p_offset), UINT64_MAX } }, 0, "outside the file" },
+    };
     size_t size;
     uint8_t *img;
 
+    (void)state;
     img = good_image(&size);
     phdr(img, 1)->p_offset = size + 1;
     expect_refused(img, size, "outside the file");
@@ -484,19 +489,9 @@ static void refuses_segments_outside_file(void **state)
     expect_refused(img, size, "outside the file");
 
     img = good_image(&size);
-    phdr(img, 0)->p_offset = 0x1000;
-    phdr(img, 0)->p_filesz = UINT64_MAX - 0xfff;    /* offset + filesz wraps to 0 */
-    phdr(img, 0)->p_memsz = UINT64_MAX;
-    expect_refused(img, size, "outside the file");
-
-    /* The note segment is checked too. */
-    img = good_image(&size);
     phdr(img, 2)->p_filesz = size;
     expect_refused(img, size, "outside the file");
-
-    img = good_image(&size);
-    phdr(img, 2)->p_offset = UINT64_MAX;
-    expect_refused(img, size, "outside the file");
+    refuse_all(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void refuses_bad_load_segments(void **state)
@@ -527,24 +522,16 @@ static void refuses_bad_load_segments(void **state)
 
 static void refuses_malformed_notes(void **state)
 {
-    (void)state;
+    static const struct bad_image cases[] = {
+        { { { NOTES_OFF, 4, 0xffffffffu } }, 0, "malformed ELF note" },     /* namesz */
+        { { { NOTES_OFF + 4, 4, 0xffffffffu } }, 0, "malformed ELF note" }, /* descsz */
+        { { { NOTES_OFF + 4, 4, 0xfffffff0u } }, 0, "malformed ELF note" },
+    };
     size_t size;
     uint8_t *img;
-    uint32_t huge = 0xffffffffu;
 
-    img = good_image(&size);
-    memcpy(img + NOTES_OFF, &huge, 4);              /* namesz */
-    expect_refused(img, size, "malformed ELF note");
-
-    img = good_image(&size);
-    memcpy(img + NOTES_OFF + 4, &huge, 4);          /* descsz */
-    expect_refused(img, size, "malformed ELF note");
-
-    img = good_image(&size);
-    huge = 0xfffffff0u;
-    memcpy(img + NOTES_OFF + 4, &huge, 4);
-    expect_refused(img, size, "malformed ELF note");
-
+    (void)state;
+    refuse_all(cases, sizeof(cases) / sizeof(cases[0]));
     /* A note header whose descriptor runs past the segment (not the file). */
     img = good_image(&size);
     phdr(img, 2)->p_filesz -= 4;
@@ -601,18 +588,6 @@ static void refuses_missing_or_wrong_notes(void **state)
 }
 
 /* ---- Xen 4.17 libelf's defaults and features --------------------------- */
-
-/* Parses spec s, which must be accepted, into *info. */
-static void parse_ok(const struct spec *s, struct pv_kernel_info *info)
-{
-    size_t size;
-    uint8_t *img = build(s, &size);
-    const char *why = NULL;
-    int rc = parse_mem(img, size, info, &why);
-    if (rc)
-        fail_msg("refused: %s", why);
-    free(img);
-}
 
 /* No VIRT_BASE and no PADDR_OFFSET: both 0, the image at its own addresses. */
 static void absent_notes_default_as_xen(void **state)
@@ -714,12 +689,9 @@ static void refuses_entry_outside_image(void **state)
     /* The last byte of the image is a valid entry. */
     struct spec s = good_spec();
     s.e_entry = VB + 0x208fff;
-    size_t size;
-    uint8_t *img = build(&s, &size);
     struct pv_kernel_info info;
-    const char *why;
-    assert_int_equal(parse_mem(img, size, &info, &why), 0);
-    free(img);
+
+    parse_ok(&s, &info);
 }
 
 static void refuses_bad_hypercall_page(void **state)
@@ -743,13 +715,10 @@ static void refuses_bad_hypercall_page(void **state)
     struct spec s = good_spec();
     del_note(&s, XEN_ELFNOTE_HYPERCALL_PAGE);
     add_note_u64(&s, XEN_ELFNOTE_HYPERCALL_PAGE, VB + 0x208000);
-    size_t size;
-    uint8_t *img = build(&s, &size);
     struct pv_kernel_info info;
-    const char *why;
-    assert_int_equal(parse_mem(img, size, &info, &why), 0);
+
+    parse_ok(&s, &info);
     assert_true(info.hypercall_page == VB + 0x208000);
-    free(img);
 }
 
 static void refuses_span_and_placement(void **state)
@@ -775,13 +744,10 @@ static void refuses_span_and_placement(void **state)
     s.segs[1].memsz = 0x1000;
     s.e_entry = VB;
     del_note(&s, XEN_ELFNOTE_HYPERCALL_PAGE);
-    size_t size;
-    uint8_t *img = build(&s, &size);
     struct pv_kernel_info info;
-    const char *why;
-    assert_int_equal(parse_mem(img, size, &info, &why), 0);
+
+    parse_ok(&s, &info);
     assert_int_equal(info.pend, 1ull << 30);
-    free(img);
 
     s = good_spec();                                /* below PADDR_OFFSET */
     add_note_u64(&s, XEN_ELFNOTE_PADDR_OFFSET, VB);

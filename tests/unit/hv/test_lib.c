@@ -169,59 +169,49 @@ static void vsnprintf_mixed_arguments(void **state)
     assert_int_equal(n, (int)strlen(buf));
 }
 
+/* A string parse_u64 accepts: the value and what is left after it. */
+struct u64_case {
+    const char *in;
+    uint64_t want;
+    const char *rest;
+};
+
+/* Contract: each of the N cases parses to its value, the cursor at its rest. */
+static void expect_u64(const struct u64_case *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *s = c[i].in;
+        uint64_t v = 0;
+
+        assert_true(parse_u64(&s, &v));
+        assert_true(v == c[i].want);
+        assert_string_equal(s, c[i].rest);
+    }
+}
+
 static void parse_u64_decimal(void **state)
 {
+    static const struct u64_case cases[] = {
+        { "12345 rest", 12345, " rest" },
+        { "0", 0, "" },
+        { "18446744073709551615", UINT64_MAX, "" },
+        { "007x", 7, "x" },
+    };
     (void)state;
-    const char *s = "12345 rest";
-    uint64_t v = 0;
-    assert_true(parse_u64(&s, &v));
-    assert_int_equal(v, 12345);
-    assert_string_equal(s, " rest");
-
-    s = "0";
-    assert_true(parse_u64(&s, &v));
-    assert_int_equal(v, 0);
-    assert_int_equal(*s, 0);
-
-    s = "18446744073709551615";
-    assert_true(parse_u64(&s, &v));
-    assert_true(v == UINT64_MAX);
-    assert_int_equal(*s, 0);
-
-    s = "007x";
-    assert_true(parse_u64(&s, &v));
-    assert_int_equal(v, 7);
-    assert_string_equal(s, "x");
+    expect_u64(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void parse_u64_hex(void **state)
 {
+    static const struct u64_case cases[] = {
+        { "0x1fG", 0x1f, "G" },
+        { "0XABCdef", 0xabcdef, "" },
+        { "0xffffffffffffffff", UINT64_MAX, "" },
+        { "0xg", 0, "xg" },  /* "0x" without a hex digit: the number 0, then "x" */
+        { "12ab", 12, "ab" }, /* hex digits are not decimal digits */
+    };
     (void)state;
-    const char *s = "0x1fG";
-    uint64_t v = 0;
-    assert_true(parse_u64(&s, &v));
-    assert_int_equal(v, 0x1f);
-    assert_string_equal(s, "G");
-
-    s = "0XABCdef";
-    assert_true(parse_u64(&s, &v));
-    assert_int_equal(v, 0xabcdef);
-
-    s = "0xffffffffffffffff";
-    assert_true(parse_u64(&s, &v));
-    assert_true(v == UINT64_MAX);
-
-    /* "0x" without a hex digit is the number 0 followed by "x". */
-    s = "0xg";
-    assert_true(parse_u64(&s, &v));
-    assert_int_equal(v, 0);
-    assert_string_equal(s, "xg");
-
-    /* Hex digits are not decimal digits. */
-    s = "12ab";
-    assert_true(parse_u64(&s, &v));
-    assert_int_equal(v, 12);
-    assert_string_equal(s, "ab");
+    expect_u64(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void parse_u64_overflow_and_no_digits(void **state)

@@ -16,9 +16,7 @@
  * probe the end of a structure copy it into an allocation of exactly its
  * size, so ASan reports any read past it.
  */
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
 #include "unit.h"
 #include "pvkit/bootinfo.h"
 #include "pvkit/xenabi.h"
@@ -262,14 +260,6 @@ static void mb1_cmdline_flag_with_null_address(void **state)
     assert_string_equal(bi.cmdline, "");
 }
 
-static void on_alarm(int sig)
-{
-    (void)sig;
-    static const char msg[] = "mb1_mmap_entry_size_wraps: parse did not terminate\n";
-    (void)!write(2, msg, sizeof(msg) - 1);
-    _exit(1);
-}
-
 /*
  * Regression (fixed; multiboot.c:88, parse_mb1): the walk advances with
  * off += e->size + 4 in 32 bits and never checks the step against
@@ -284,10 +274,9 @@ static void mb1_mmap_entry_size_wraps(void **state)
     mb1_add_mmap(0x200000, 0x1000, 1);
     put32(MB1_MMAP_AT, 0xfffffffcu);
     mb1_finish(MB1_MMAP, NULL, 0);
-    signal(SIGALRM, on_alarm);
-    alarm(2);
+    unit_watchdog(2, "mb1_mmap_entry_size_wraps: parse did not terminate\n");
     assert_int_equal(multiboot_parse(MULTIBOOT1_LOADER_MAGIC, PHYS_BASE, reader, &bi), 0);
-    alarm(0);
+    unit_watchdog(0, "");
     assert_true(bi.nr_ram <= 1);
 }
 
@@ -541,6 +530,30 @@ static void assert_rsdp_copy(uint32_t type, uint32_t len)
         assert_int_equal(bi.rsdp[i], i < len ? rsdp_byte(type, i) : 0);
 }
 
+/* Parses the multiboot2 buffer: accepted, its RSDP found at phys (0: none)
+ * and bi.rsdp as assert_rsdp_copy(type, len) says. */
+static void assert_parse_rsdp(uint64_t phys, uint32_t type, uint32_t len)
+{
+    assert_int_equal(parse2(), 0);
+    assert_int_equal(bi.rsdp_phys, phys);
+    assert_rsdp_copy(type, len);
+}
+
+/* Ends the buffer with the tag at tag whose payload is len bytes, the
+ * buffer an allocation of exactly its size (a read past it: ASan). */
+static void mb2_end_after_short_tag(uint32_t tag, uint32_t len)
+{
+    put32(0, tag + 8 + len);
+    use_exact_copy(tag + 8 + len);
+}
+
+/* Empties the buffer for a second multiboot2 structure. */
+static void mb2_restart(void)
+{
+    memset(mem, 0, mem_size);
+    mb2_off = 8;
+}
+
 static const struct mb2_range one_range[] = { { 0x100000, 0x1000, 1 } };
 
 static void mb2_acpi_old_only(void **state)
@@ -551,9 +564,7 @@ static void mb2_acpi_old_only(void **state)
     mb2_acpi(MB2_ACPI_OLD, 20);         /* a second one: the first is kept */
     mb2_cmdline(1, "after");
     mb2_end();
-    assert_int_equal(parse2(), 0);
-    assert_int_equal(bi.rsdp_phys, rsdp);
-    assert_rsdp_copy(MB2_ACPI_OLD, 20);
+    assert_parse_rsdp(rsdp, MB2_ACPI_OLD, 20);
     assert_string_equal(bi.cmdline, "after"); /* the walk goes on past it */
 }
 
@@ -564,9 +575,7 @@ static void mb2_acpi_new_only(void **state)
     mb2_mmap(one_range, 1, 24);
     mb2_acpi(MB2_ACPI_NEW, 36);         /* a second one: the first is kept */
     mb2_end();
-    assert_int_equal(parse2(), 0);
-    assert_int_equal(bi.rsdp_phys, rsdp);
-    assert_rsdp_copy(MB2_ACPI_NEW, 36);
+    assert_parse_rsdp(rsdp, MB2_ACPI_NEW, 36);
     assert_int_equal(bi.nr_ram, 1);
 }
 
@@ -579,20 +588,15 @@ static void mb2_acpi_new_wins_over_old(void **state)
     uint64_t rsdp = mb2_acpi(MB2_ACPI_NEW, 36);
     mb2_acpi(MB2_ACPI_OLD, 20);
     mb2_end();
-    assert_int_equal(parse2(), 0);
-    assert_int_equal(bi.rsdp_phys, rsdp);
-    assert_rsdp_copy(MB2_ACPI_NEW, 36);
+    assert_parse_rsdp(rsdp, MB2_ACPI_NEW, 36);
 
     /* Start over with the new tag first. */
-    memset(mem, 0, mem_size);
-    mb2_off = 8;
+    mb2_restart();
     rsdp = mb2_acpi(MB2_ACPI_NEW, 36);
     mb2_acpi(MB2_ACPI_OLD, 20);
     mb2_mmap(one_range, 1, 24);
     mb2_end();
-    assert_int_equal(parse2(), 0);
-    assert_int_equal(bi.rsdp_phys, rsdp);
-    assert_rsdp_copy(MB2_ACPI_NEW, 36);
+    assert_parse_rsdp(rsdp, MB2_ACPI_NEW, 36);
 }
 
 /*
@@ -606,11 +610,8 @@ static void mb2_acpi_truncated_tag_ignored(void **state)
     mb2_mmap(one_range, 1, 24);
     uint32_t tag = mb2_off;
     mb2_acpi(MB2_ACPI_OLD, 19);
-    put32(0, tag + 8 + 19);     /* total_size: the short tag is the last byte */
-    use_exact_copy(tag + 8 + 19);
-    assert_int_equal(parse2(), 0);
-    assert_int_equal(bi.rsdp_phys, 0);
-    assert_rsdp_copy(MB2_ACPI_OLD, 0);
+    mb2_end_after_short_tag(tag, 19);     /* total_size: the short tag is the last byte */
+    assert_parse_rsdp(0, MB2_ACPI_OLD, 0);
 }
 
 /* A new tag that holds only a v1 RSDP (20 of 36 bytes) is ignored: the old one is used. */
@@ -621,11 +622,8 @@ static void mb2_acpi_truncated_new_falls_back_to_old(void **state)
     uint64_t rsdp = mb2_acpi(MB2_ACPI_OLD, 20);
     uint32_t tag = mb2_off;
     mb2_acpi(MB2_ACPI_NEW, 35);
-    put32(0, tag + 8 + 35);
-    use_exact_copy(tag + 8 + 35);
-    assert_int_equal(parse2(), 0);
-    assert_int_equal(bi.rsdp_phys, rsdp);
-    assert_rsdp_copy(MB2_ACPI_OLD, 20);
+    mb2_end_after_short_tag(tag, 35);
+    assert_parse_rsdp(rsdp, MB2_ACPI_OLD, 20);
 }
 
 /* No ACPI tag, and multiboot1 (which has none): 0, and the copy is cleared. */
@@ -635,13 +633,10 @@ static void no_acpi_tag_gives_no_rsdp(void **state)
     mb2_mmap(one_range, 1, 24);
     mb2_cmdline(1, "x");
     mb2_end();
-    assert_int_equal(parse2(), 0);
-    assert_int_equal(bi.rsdp_phys, 0);
-    assert_rsdp_copy(MB2_ACPI_OLD, 0);
+    assert_parse_rsdp(0, MB2_ACPI_OLD, 0);
 
     /* The same buffer read as multiboot1, after an mb2 parse that found an RSDP. */
-    memset(mem, 0, mem_size);
-    mb2_off = 8;
+    mb2_restart();
     mb2_mmap(one_range, 1, 24);
     mb2_acpi(MB2_ACPI_NEW, 36);
     mb2_end();
@@ -669,6 +664,7 @@ static void unknown_magic_is_refused(void **state)
     assert_null(bi.loader);
 }
 
+/* The test list, one line per test (alike by shape to test_acpi.c's). */
 int main(void)
 {
     const struct CMUnitTest tests[] = {

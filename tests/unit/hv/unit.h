@@ -15,6 +15,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
 
 static inline int unit_run(const char *name, const struct CMUnitTest *tests, size_t n)
 {
@@ -22,6 +25,26 @@ static inline int unit_run(const char *name, const struct CMUnitTest *tests, siz
     if (filter && *filter)
         cmocka_set_test_filter(filter);
     return _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+}
+
+/* What unit_watchdog's alarm prints before it ends the binary. */
+static const char *unit_watchdog_msg;
+
+static inline void unit_watchdog_fired(int sig)
+{
+    (void)sig;
+    (void)!write(2, unit_watchdog_msg, strlen(unit_watchdog_msg));
+    _exit(1);
+}
+
+/* Contract: a test still running SECONDS seconds from now ends the binary
+ * (status 1) with MSG, a line, on stderr: a loop that never ends is a
+ * failure, not a hang. SECONDS 0 disarms it. */
+static inline void unit_watchdog(unsigned seconds, const char *msg)
+{
+    unit_watchdog_msg = msg;
+    signal(SIGALRM, unit_watchdog_fired);
+    alarm(seconds);
 }
 
 #define UNIT_RUN(name, tests) unit_run(name, tests, sizeof(tests) / sizeof((tests)[0]))

@@ -286,6 +286,7 @@ static void test_domcfg_full(void **state)
     domcfg_free(&dc);
 }
 
+/* A table like test_syntax_errors' (text, message) for another layer: the rows differ, the shape is the point. */
 static void test_domcfg_errors(void **state)
 {
     static const struct { const char *text, *want; } cases[] = {

@@ -226,6 +226,14 @@ static FILE *out_open(void)
     return f;
 }
 
+/* Contract: every string of WANT (NULL-terminated) is in outbuf. */
+static void assert_out_has(const char *const *want)
+{
+    for (; *want; want++)
+        if (!strstr(outbuf, *want))
+            fail_msg("output lacks \"%s\":\n%s", *want, outbuf);
+}
+
 static void test_format_list(void **state)
 {
     (void)state;
@@ -270,9 +278,12 @@ static void test_format_json(void **state)
     FILE *f = out_open();
     format_list_json(f, &l, extra);
     fclose(f);
-    assert_non_null(strstr(outbuf, "\"name\": \"we\\\"ird\\\\name\\u000a\""));
-    assert_non_null(strstr(outbuf, "\"domid\": 2,"));
-    assert_non_null(strstr(outbuf, "\"kernel\": \"/k\"\n    }\n]\n"));
+    assert_out_has((const char *const[]){
+        "\"name\": \"we\\\"ird\\\\name\\u000a\"",
+        "\"domid\": 2,",
+        "\"kernel\": \"/k\"\n    }\n]\n",
+        NULL,
+    });
     dominfo_list_free(&l);
 }
 
@@ -321,12 +332,15 @@ static void test_format_info_top(void **state)
     FILE *f = out_open();
     format_info(f, &h);
     fclose(f);
-    assert_non_null(strstr(outbuf, "nr_cpus                : 2\n"));
-    assert_non_null(strstr(outbuf, "cpu_mhz                : 2399.998\n"));
-    assert_non_null(strstr(outbuf, "total_memory           : 1024\n"));
-    assert_non_null(strstr(outbuf, "free_memory            : 512\n"));
-    assert_non_null(strstr(outbuf, "xen_version            : 4.17-pvkit\n"));
-    assert_non_null(strstr(outbuf, "virt_caps              : pv\n"));
+    assert_out_has((const char *const[]){
+        "nr_cpus                : 2\n",
+        "cpu_mhz                : 2399.998\n",
+        "total_memory           : 1024\n",
+        "free_memory            : 512\n",
+        "xen_version            : 4.17-pvkit\n",
+        "virt_caps              : pv\n",
+        NULL,
+    });
     struct dominfo d = dom(1, "a-very-long-domain-name");
     d.mem_kb = 262144;
     d.max_kb = 524288;
@@ -366,16 +380,22 @@ static void test_format_stats(void **state)
     FILE *f = out_open();
     format_stats(f, &d, &s);
     fclose(f);
-    assert_non_null(strstr(outbuf, "Domain 2 (web)\n"));
-    assert_non_null(strstr(outbuf, "  mmu_update                             1000            3\n"));
-    assert_non_null(strstr(outbuf, "  sched_op                                 50            0\n"));
-    assert_non_null(strstr(outbuf, "  #60                                       2            0\n"));
-    assert_non_null(strstr(outbuf, "  (unknown numbers)                         4\n"));
-    assert_non_null(strstr(outbuf, "  total                                  1056            3\n"));
+    assert_out_has((const char *const[]){
+        "Domain 2 (web)\n",
+        "  mmu_update                             1000            3\n",
+        "  sched_op                                 50            0\n",
+        "  #60                                       2            0\n",
+        "  (unknown numbers)                         4\n",
+        "  total                                  1056            3\n",
+        NULL,
+    });
     assert_null(strstr(outbuf, "set_trap_table")); /* zero rows are left out */
-    assert_non_null(strstr(outbuf, "writable-pt 9"));
-    assert_non_null(strstr(outbuf, "  mmu_update                 13 batches  1:10  8-15:2  >=4096:1\n"));
-    assert_non_null(strstr(outbuf, "events: sent 5, delivered 0, timer fires 0\n"));
+    assert_out_has((const char *const[]){
+        "writable-pt 9",
+        "  mmu_update                 13 batches  1:10  8-15:2  >=4096:1\n",
+        "events: sent 5, delivered 0, timer fires 0\n",
+        NULL,
+    });
     assert_string_equal(hypercall_name(36), "domctl");
     assert_string_equal(hypercall_name(49), "arch_1");
     assert_null(hypercall_name(11));
@@ -385,6 +405,7 @@ static void test_format_stats(void **state)
 
 /* --- kernels ------------------------------------------------------------------------------ */
 
+/* The ELF header lines are test_elf.c's too: a separate test program of another component, no shared test library. */
 /* A minimal ELF64 x86-64 file with one PT_NOTE segment holding a note owned by OWNER. */
 static unsigned char *make_elf(const char *owner, size_t *len)
 {

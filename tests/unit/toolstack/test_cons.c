@@ -123,6 +123,7 @@ static void random_rings(void **state)
     }
 }
 
+/* Spelled out case by case: each name reads next to the file name it must give. */
 static void log_names_stay_in_the_directory(void **state)
 {
     char out[CONS_LOG_NAME_MAX];

@@ -354,6 +354,7 @@ T(introduce_errors_leave_nothing)
 	dom0_req(x, XS_RELEASE, "4", "OK", __LINE__);
 }
 
+/* Step tables as test_conformance.c's: one shape for every protocol script, by design. */
 T(release_cleans_up)
 {
 	struct fx *x = *state;

@@ -149,6 +149,7 @@ static void full_response_ring(void **state)
 	}
 }
 
+/* Each ring test sets up its own message and steps in full (alike by shape to reconnect's). */
 static void watch_event_on_ring(void **state)
 {
 	struct fixture *f = *state;

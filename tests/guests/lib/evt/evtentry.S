@@ -17,6 +17,7 @@
  */
     .text
     .globl evt_callback_entry
+/* The register saves repeat trapentry.S's on purpose: two entry paths, each its own frame layout. */
 evt_callback_entry:
     pop %rcx
     pop %r11
