@@ -243,7 +243,7 @@ for r in pvkit_list pvkit_list_by_name_and_id pvkit_list_long pvkit_info pvkit_u
 done
 for r in pvkit_create pvkit_list_domu pvkit_xenstore_tree pvkit_duplicate_name pvkit_pause \
          pvkit_unpause pvkit_stats_domu pvkit_console_log pvkit_console_no_such_domain pvkit_dmesg pvkit_dmesg_clear pvkit_mem_set pvkit_mem_set_above_max \
-         pvkit_uptime_domu pvkit_block_attach_limit pvkit_network_attach_limit
+         pvkit_uptime_domu pvkit_block_attach_limit pvkit_network_attach_limit \
          pvkit_shutdown_request pvkit_destroy pvkit_free_memory_back \
          pvkit_reboot_restart pvkit_shutdown_wait pvkit_free_memory_back_after_restart \
          pvkit_on_poweroff_destroy pvkit_create_destroy_cycles pvkit_hostile_own_checks \
