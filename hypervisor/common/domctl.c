@@ -55,7 +55,7 @@ static uint32_t info_flags(const struct domain *d)
         return flags | XEN_DOMINF_shutdown |
                ((d->shutdown_reason & XEN_DOMINF_shutdownmask) << XEN_DOMINF_shutdownshift);
     for (unsigned int i = 0; i < d->nr_vcpus; i++) {
-        running |= d->vcpus[i].loaded && d->vcpus[i].state == VCPU_RUNNABLE;
+        running |= d->vcpus[i].runstate.state == RUNSTATE_running;
         blocked &= d->vcpus[i].state != VCPU_RUNNABLE;
     }
     return flags | (running ? XEN_DOMINF_running : 0) | (blocked ? XEN_DOMINF_blocked : 0);
@@ -417,7 +417,7 @@ static long get_vcpu_info(const struct domain *d, struct xen_domctl *op)
     const struct vcpu *v = &d->vcpus[vi->vcpu];
     vi->online = v->state != VCPU_DOWN;
     vi->blocked = v->state == VCPU_BLOCKED;
-    vi->running = v->loaded && v->state == VCPU_RUNNABLE;
+    vi->running = v->runstate.state == RUNSTATE_running;
     vi->cpu_time = vcpu_running_time(v);
     vi->cpu = v->cpu;
     return 0;

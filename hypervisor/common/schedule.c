@@ -292,6 +292,8 @@ void schedule(void)
             context_unload(cur);
             cur = NULL;
         }
+        if (cur)
+            vcpu_stop_running(cur); /* paused or blocked: loaded, not running */
         idle_waits++;
         idle_once(0);
     }

@@ -71,11 +71,26 @@ uint64_t vcpu_running_time(const struct vcpu *v)
 
 /* --- runstate on switches ------------------------------------------------ */
 
+/* As Xen: blocked if it waits for an event, offline if down or paused, else runnable. */
+static int stopped_runstate(const struct vcpu *v)
+{
+    if (v->state == VCPU_BLOCKED)
+        return RUNSTATE_blocked;
+    if (v->state == VCPU_DOWN || v->domain->paused)
+        return RUNSTATE_offline;
+    return RUNSTATE_runnable;
+}
+
+void vcpu_stop_running(struct vcpu *v)
+{
+    if (v->runstate.state == RUNSTATE_running && v->domain->state != DOMAIN_DYING)
+        vcpu_set_runstate(v, stopped_runstate(v));
+}
+
 void vcpu_switch_runstate(struct vcpu *prev, struct vcpu *next)
 {
-    if (prev && prev->domain->state == DOMAIN_RUNNING)
-        vcpu_set_runstate(prev, prev->state == VCPU_BLOCKED ? RUNSTATE_blocked :
-                           prev->state == VCPU_DOWN ? RUNSTATE_offline : RUNSTATE_runnable);
+    if (prev)
+        vcpu_stop_running(prev);
     next->runstate.time[next->runstate.state] += system_time_ns() -
                                                  next->runstate.state_entry_time;
     next->runstate.state = RUNSTATE_running;

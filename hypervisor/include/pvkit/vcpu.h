@@ -12,6 +12,11 @@
 void vcpu_set_runstate(struct vcpu *v, int state);
 /* Nanoseconds v has run, including the current stretch if it is running now. */
 uint64_t vcpu_running_time(const struct vcpu *v);
+/*
+ * Ends v's running stretch (if it has one and its domain runs): v left its
+ * CPU, or its CPU idles under it (v stays loaded while blocked or paused).
+ */
+void vcpu_stop_running(struct vcpu *v);
 /* Runstate bookkeeping for a switch from prev (may be NULL) to next. */
 void vcpu_switch_runstate(struct vcpu *prev, struct vcpu *next);
 /* Publishes the current pvclock parameters (and runstate) in the vCPU's vcpu_info. */
