@@ -10,7 +10,9 @@
  * Both vCPUs spin on their counters without hypercalls; vCPU 0 also checks,
  * each round, that its runstate times never go back and that they add up
  * to the elapsed time (sum(time) - state_entry_time is the same at every
- * publication: each transition moves exactly now - entry into a bucket).
+ * publication: each transition moves exactly now - entry into a bucket),
+ * and at the end that vCPU 1's times count from the domain's creation too
+ * (its sum(time) - state_entry_time within 1 ms of vCPU 0's).
  *
  * A, 40 rounds: pausedomain B; at once getdomaininfo says paused and not
  * running, getvcpuinfo says neither vCPU runs, and the counters read now
@@ -21,7 +23,8 @@
  * pvkit before the fix: pausedomain returned at once, B's vCPUs went on
  * running until their CPUs took the kick (getdomaininfo right after the
  * pause said running, counters moved after it); the time moved into a
- * bucket at a switch was read twice from the clock (drift per switch).
+ * bucket at a switch was read twice from the clock (drift per switch); a
+ * secondary vCPU's first state counted from boot, not from its creation.
  */
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
 #include "multi.h"
@@ -128,6 +131,13 @@ static void role_b(void)
     EXPECT_EQ(back, 0);
     EXPECT_EQ(drift, 0);
     EXPECT(prev.time[RUNSTATE_offline] + prev.time[RUNSTATE_runnable] >= ROUNDS * 15 * MS);
+
+    TEST("B: vCPU 1's runstate counts from the domain's creation, as vCPU 0's");
+    struct vcpu_runstate_info r1;
+    EXPECT_EQ(hyp_vcpu_op(VCPUOP_get_runstate_info, 1, &r1), 0);
+    int64_t apart = rs_offset(&r1) - rs_offset(&first);
+    guest_printf("     vCPU 1's start %ld ns from vCPU 0's\n", (long)apart);
+    EXPECT(apart > -(int64_t)MS && apart < (int64_t)MS);
 
     TEST("B: our L4 unchanged by the runstate writes");
     EXPECT_EQ(guest_memcmp(l4_copy, (void *)guest_start_info->pt_base, sizeof(l4_copy)), 0);
