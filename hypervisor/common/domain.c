@@ -57,8 +57,19 @@ struct domain *domain_find_built(domid_t id)
     return d && !d->building ? d : NULL;
 }
 
+/* No vCPU waits any more for d's vCPUs to stop (pausedomain): d is going. */
+static void forget_pause_waits(const struct domain *d)
+{
+    struct domain *w;
+    for_each_domain(w, slot)
+        for (unsigned int i = 0; i < w->nr_vcpus; i++)
+            if (w->vcpus[i].pause_wait == d)
+                w->vcpus[i].pause_wait = NULL;
+}
+
 void domain_free(struct domain *d)
 {
+    forget_pause_waits(d);
     evtchn_close_all(d); /* peers' ends go back to unbound, never to a later domain */
     grant_table_free(d);
     for (uint64_t mfn = 0; mfn < frame_table.nr_frames; mfn++) {

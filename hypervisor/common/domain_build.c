@@ -208,6 +208,7 @@ static void setup_secondary_vcpus(struct domain *d, unsigned int n)
         vcpu_set_state(v, VCPU_DOWN);
         v->vcpu_info = &d->shared_info->vcpu_info[i];
         v->runstate.state = RUNSTATE_offline;
+        v->runstate.state_entry_time = system_time_ns(); /* offline since its creation */
         fpu_init_state(v);
     }
 }

@@ -453,6 +453,38 @@ static long console_takeover(struct vcpu *v, uint64_t arg, struct domain *d,
     return 0;
 }
 
+/* Whether a vCPU of d still runs on some CPU (it has not been through schedule() since). */
+static bool vcpus_running(const struct domain *d)
+{
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i].runstate.state == RUNSTATE_running)
+            return true;
+    return false;
+}
+
+/*
+ * XEN_DOMCTL_pausedomain, synchronous as Xen's (domain_pause waits for each
+ * vCPU to leave its CPU): it returns once none of d's vCPUs runs. The pause
+ * counts once; while a CPU that was kicked still runs a vCPU of d, the call
+ * is re-issued (v->pause_wait names d meanwhile), which drops the lock so
+ * that CPU can pass through schedule(). A dying d is not waited for.
+ */
+static long pause_domain(struct vcpu *v, struct domain *d, const uint64_t args[5])
+{
+    if (v->pause_wait != d) {
+        if (d == v->domain)
+            return -XEN_EINVAL; /* as Xen: not oneself */
+        if (d->state == DOMAIN_DYING)
+            return -XEN_EINVAL;
+        domain_pause(d);
+    }
+    v->pause_wait = NULL;
+    if (d->state == DOMAIN_DYING || !vcpus_running(d))
+        return 0;
+    v->pause_wait = d;
+    return hypercall_continue(__HYPERVISOR_domctl, args);
+}
+
 /* --- the hypercall ------------------------------------------------------------ */
 
 long do_domctl(struct vcpu *v, const uint64_t args[5])
@@ -499,12 +531,7 @@ long do_domctl(struct vcpu *v, const uint64_t args[5])
         d->max_pages = MIN(op.u.max_mem.max_memkb >> 2, (uint64_t)UINT32_MAX);
         return 0;
     case XEN_DOMCTL_pausedomain:
-        if (d == v->domain)
-            return -XEN_EINVAL; /* as Xen: not oneself */
-        if (d->state == DOMAIN_DYING)
-            return -XEN_EINVAL;
-        domain_pause(d);
-        return 0;
+        return pause_domain(v, d, args);
     case XEN_DOMCTL_unpausedomain:
         if (d == v->domain || !d->paused)
             return -XEN_EINVAL;

@@ -91,11 +91,10 @@ void vcpu_switch_runstate(struct vcpu *prev, struct vcpu *next)
 {
     if (prev)
         vcpu_stop_running(prev);
-    next->runstate.time[next->runstate.state] += system_time_ns() -
-                                                 next->runstate.state_entry_time;
-    next->runstate.state = RUNSTATE_running;
-    next->runstate.state_entry_time = system_time_ns();
-    /* Published once next's page tables are live (context_restore -> update). */
+    /* One clock read: what the old state gets is exactly the new one's start.
+     * next is not current yet: published once its page tables are live
+     * (context_restore -> update_vcpu_time). */
+    vcpu_set_runstate(next, RUNSTATE_running);
 }
 
 /* --- vcpu_op --------------------------------------------------------------- */

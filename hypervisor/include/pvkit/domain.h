@@ -71,6 +71,7 @@ struct vcpu {
     unsigned int cpu;
     bool initialised;           /* has a context (the builder's, or VCPUOP_initialise) */
     uint64_t init_l4_hold;      /* an L4 VCPUOP_initialise validated before it was re-issued */
+    struct domain *pause_wait;  /* paused by our pausedomain, re-issued until none of it runs */
     unsigned int nr_poll_ports; /* SCHEDOP_poll in progress: wake on these */
     evtchn_port_t poll_ports[MAX_POLL_PORTS];
     uint64_t poll_deadline;     /* system time ns; 0: none */
@@ -199,7 +200,8 @@ struct domain *domain_find(domid_t id);
 struct domain *domain_find_built(domid_t id);
 /*
  * Releases a domain that never ran (a failed build) or whose destruction is
- * complete (domctl.c): its frames and grant-table pages go back, the slot is free.
+ * complete (domctl.c): its frames and grant-table pages go back, the slot is
+ * free, and no pausedomain waits on it any more.
  */
 void domain_free(struct domain *d);
 /* Stops d for good (DOMAIN_DYING): vCPUs down and off their CPUs, event channels closed. */
