@@ -7,7 +7,8 @@
  * up to two queues) and vif B (domain 31, handle 0), both created by the
  * script.  Checks: frames sent through A's netfront (60 B to 9014 B, so
  * multi-slot) come out of tap vif30.0 bit-exact and never out of vif31.0;
- * a UDP frame sent with NETTXF_csum_blank comes out with a valid checksum;
+ * UDP frames sent with NETTXF_csum_blank (342 and 46 bytes) come out with a
+ * valid checksum;
  * frames injected on vif30.0 arrive through A's netfront bit-exact (and not
  * through B's); malformed TX requests (bad grant, slot outside its page,
  * runt packet) are answered with errors; B still works afterwards, and
@@ -192,14 +193,15 @@ static int udp_ok(const uint8_t *f, unsigned len)
     return sum == 0xffff && (udp[6] | udp[7]) != 0;
 }
 
-/* A csum_blank UDP frame leaves the tap with a valid checksum. */
-static void csum_offload(struct nic *a)
+/* A csum_blank UDP frame with PAYLOAD bytes of data leaves the tap with a
+ * valid checksum (4 bytes: a 46-byte frame, as iperf3's UDP hello). */
+static void csum_offload(struct nic *a, unsigned payload, const char *what)
 {
     static const uint8_t ipudp[] = {
         0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
         0x30, 0x39, 0x00, 0x35, 0, 0, 0xde, 0xad,
     };
-    unsigned len = 14 + 20 + 8 + 300;
+    unsigned len = 14 + 20 + 8 + payload;
     int r, ok = 0;
 
     memset(frame, 0, sizeof(frame));
@@ -221,7 +223,7 @@ static void csum_offload(struct nic *a)
                 ok = udp_ok(got, (unsigned)r);
         poll(NULL, 0, 10);
     }
-    check("csum_blank UDP frame leaves the tap with a valid checksum", ok);
+    check(what, ok);
 }
 
 /* Contract: builds frame seq of len bytes for n's guest in `frame` and
@@ -370,7 +372,8 @@ int main(void)
     nic_open(&b, 31, 1);
     check("vif A negotiated two queues", a.dev.nr_queues == 2);
     tx_frames(&a, &b);
-    csum_offload(&a);
+    csum_offload(&a, 300, "csum_blank UDP frame leaves the tap with a valid checksum");
+    csum_offload(&a, 4, "csum_blank 46-byte UDP frame leaves the tap with a valid checksum");
     rx_frames(&a, &b);
     malformed(&a);
     tx_frames(&b, &a);
