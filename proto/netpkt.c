@@ -73,7 +73,9 @@ int netpkt_parse_l4(const uint8_t *f, unsigned len, struct netpkt_l4 *l4)
 {
     unsigned type;
 
-    if (len < PVK_ETH_HLEN + 40)
+    /* the smallest header there is (IPv4's): a UDP/IPv4 datagram of a few
+     * bytes is a 42..53-byte frame, and it is as valid as a bigger one */
+    if (len < PVK_ETH_HLEN + 20)
         return -1;
     type = (unsigned)(f[12] << 8 | f[13]);
     if (type == 0x0800) {
@@ -89,7 +91,7 @@ int netpkt_parse_l4(const uint8_t *f, unsigned len, struct netpkt_l4 *l4)
         const uint8_t *ip = f + PVK_ETH_HLEN;
         unsigned plen = (unsigned)(ip[4] << 8 | ip[5]);
 
-        if ((ip[0] >> 4) != 6 || PVK_ETH_HLEN + 40 + plen > len)
+        if (len < PVK_ETH_HLEN + 40 || (ip[0] >> 4) != 6 || PVK_ETH_HLEN + 40 + plen > len)
             return -1;
         *l4 = (struct netpkt_l4){ .off = PVK_ETH_HLEN + 40, .len = plen,
                                   .proto = ip[6], .pseudo = sum16(0, ip + 8, 32) };

@@ -18,7 +18,9 @@
  * RX (tap -> guest): one packet is read from the tap and held until the
  * guest has posted enough RX requests (one per 4 KiB; multi-slot only if
  * the frontend offered feature-sg; one more for a GSO packet's extra-info
- * slot), then grant-copied into the posted pages at offset 0, with
+ * slot; while it waits, req_event asks the frontend to notify as soon as
+ * that many are posted, not merely one), then grant-copied into the posted
+ * pages at offset 0, with
  * NETRXF_more_data on all but the last slot and the header's checksum
  * state as NETRXF_csum_blank/data_validated.  The tap offers the kernel
  * only the offloads the frontend accepts (vif.c), so a GSO packet only
@@ -226,21 +228,54 @@ static unsigned rx_req_index(unsigned i, int extra)
     return i + (extra && i > 0);
 }
 
+/* Contract: the RX requests the held packet takes: one per 4 KiB of data,
+ * and one more for a GSO packet's extra-info response. */
+static unsigned rx_slots(const struct nqueue *q)
+{
+    return (q->rx_len + PVK_PAGE_SIZE - 1) / PVK_PAGE_SIZE +
+           (rx_gso_type(&q->rx_hdr) != XEN_NETIF_GSO_TYPE_NONE);
+}
+
 /*
- * Contract: copies the held packet into posted RX buffers; 1 if sent, 0 if
- * the guest has not posted enough.  A GSO packet takes one more request:
+ * Contract: 1 if the guest has posted at least N RX requests past req_cons,
+ * 0 if not, -1 if its producer index is out of range.  When short, it asks
+ * the frontend to notify once N are posted (req_event = req_cons + N) and
+ * then looks again, so requests posted meanwhile are not missed.
+ * RING_FINAL_CHECK_FOR_REQUESTS is not enough here: it arms req_event only
+ * when no request at all is posted, so a packet needing more slots than the
+ * few posted would wait for a notification the frontend never sends (its
+ * req_event test looks at a stale value) -- the queue then stalls until the
+ * guest happens to transmit.
+ */
+static int rx_ready(struct nqueue *q, unsigned n)
+{
+    RING_IDX rp = __atomic_load_n(&q->rx.sring->req_prod, __ATOMIC_ACQUIRE);
+
+    if (RING_REQUEST_PROD_OVERFLOW(&q->rx, rp))
+        return -1;
+    if (rp - q->rx.req_cons >= n)
+        return 1;
+    q->rx.sring->req_event = q->rx.req_cons + n;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    rp = __atomic_load_n(&q->rx.sring->req_prod, __ATOMIC_ACQUIRE);
+    if (RING_REQUEST_PROD_OVERFLOW(&q->rx, rp))
+        return -1;
+    return rp - q->rx.req_cons >= n;
+}
+
+/*
+ * Contract: copies the held packet into the posted RX buffers (rx_ready
+ * said there are rx_slots of them).  A GSO packet takes one more request:
  * the response after the first carries its netif_extra_info (type, MSS).
  */
-static int rx_send(struct nqueue *q, RING_IDX rp)
+static void rx_send(struct nqueue *q)
 {
     unsigned data = (q->rx_len + PVK_PAGE_SIZE - 1) / PVK_PAGE_SIZE;
     struct pvk_copy_seg seg[(XEN_NETIF_MAX_TX_SIZE + PVK_PAGE_SIZE) / PVK_PAGE_SIZE];
     netif_rx_request_t req[sizeof(seg) / sizeof(seg[0]) + 1];
     int gso = rx_gso_type(&q->rx_hdr);
-    unsigned slots = data + (gso != XEN_NETIF_GSO_TYPE_NONE);
+    unsigned slots = rx_slots(q);
 
-    if (rp - q->rx.req_cons < slots)
-        return 0;
     for (unsigned i = 0; i < slots; i++)
         RING_COPY_REQUEST(&q->rx, q->rx.req_cons++, &req[i]);
     for (unsigned i = 0; i < data; i++) {
@@ -276,7 +311,6 @@ static int rx_send(struct nqueue *q, RING_IDX rp)
     }
     q->rx_packets++;
     q->rx_len = 0;
-    return 1;
 }
 
 /* Contract: reads one packet from the tap into rx_hdr/rxpkt; its length,
@@ -295,34 +329,27 @@ static unsigned rx_read(struct nqueue *q)
     return n > 0 ? (unsigned)n : 0;
 }
 
-/* Contract: moves tap packets to the guest while RX buffers last. */
+/* Contract: moves tap packets to the guest while RX buffers last; a packet
+ * that finds too few is held, and the frontend's next post that makes
+ * enough notifies (rx_ready). */
 static int rx_process(struct nqueue *q)
 {
-    int notify, sent = 0;
+    int notify, sent = 0, ready = 0;
 
     for (;;) {
-        RING_IDX rp = __atomic_load_n(&q->rx.sring->req_prod, __ATOMIC_ACQUIRE);
-        int more;
-
-        if (RING_REQUEST_PROD_OVERFLOW(&q->rx, rp))
-            return -1;
         if (!q->rx_len) {
             q->rx_len = rx_read(q);
             if (!q->rx_len)
                 break;
         }
-        if (rx_send(q, rp)) {
-            sent = 1;
-            continue;
-        }
-        RING_FINAL_CHECK_FOR_REQUESTS(&q->rx, more);
-        rp = __atomic_load_n(&q->rx.sring->req_prod, __ATOMIC_ACQUIRE);
-        if (RING_REQUEST_PROD_OVERFLOW(&q->rx, rp))
-            return -1;
-        if (!more || rx_send(q, rp) == 0)
+        ready = rx_ready(q, rx_slots(q));
+        if (ready <= 0)
             break;
+        rx_send(q);
         sent = 1;
     }
+    if (ready < 0)
+        return -1;
     RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->rx, notify);
     if (notify || sent)
         pvk_evtchn_notify(q->ev);

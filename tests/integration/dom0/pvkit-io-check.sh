@@ -12,9 +12,11 @@
 # filesystem on it, writes a file, syncs and unmounts; it checks that a
 # write to xvdc is refused; both domUs bring eth0 up on link-local
 # addresses and ping dom0 (169.254.0.1 on xenbr0); io1 pings io2 over IPv6
-# link-local and sends it 16 MiB over TCP/IPv4, 4 MiB over TCP/IPv6 and 200
-# UDP datagrams, each received byte-exact (nettool.c prints a checksum of
-# what each end moved).
+# link-local and sends it 16 MiB over TCP/IPv4, 4 MiB over TCP/IPv6, 200
+# UDP datagrams and 50 of 4 bytes (46-byte frames, as iperf3's UDP hello),
+# then io2 sends io1 16 MiB over TCP/IPv4 (io1 receiving on two queues),
+# each received byte-exact (nettool.c prints a checksum of what each end
+# moved).
 # dom0 then checks the image itself: the pattern at its offset, zeros where
 # the discard was, and the
 # file inside the filesystem (mounted from a loop device); destroying both
@@ -62,16 +64,21 @@ if wait_for /sys/class/net/eth0; then
     if ping -c 3 -W 2 169.254.0.1 >/dev/null 2>&1; then r ping-dom0 ok; else r ping-dom0 fail; fi
     # io1 sends to io2 over the bridge (domU to domU): TCP over IPv4 (16 MiB)
     # and IPv6 link-local (4 MiB), UDP over IPv4 (200 datagrams of 1400
-    # bytes); each end prints what it moved: "bytes N sum X"
+    # bytes) and 50 of 4 bytes ("small"); then io2 sends io1 16 MiB over
+    # TCP/IPv4 ("back"); each end prints what it moved: "bytes N sum X"
     if [ "$name" = io2 ]; then
         nettool tcp-recv 5001 >/tmp/tcp4 & p1=$!
         nettool tcp-recv 5002 >/tmp/tcp6 & p2=$!
         nettool udp-recv 5003 200 60 >/tmp/udp & p3=$!
+        nettool udp-recv 5005 50 30 >/tmp/small & p4=$!
         echo "IO io2 listening"
         wait $p1; r tcp4-rx ok "$(cat /tmp/tcp4)"
         wait $p2; r tcp6-rx ok "$(cat /tmp/tcp6)"
         wait $p3; r udp-rx ok "$(tail -n 1 /tmp/udp)"
+        wait $p4; r small-rx ok "$(tail -n 1 /tmp/small)"
+        out=$(nettool tcp-send 169.254.1.1 5004 16777216 4) && r back-tx ok "$out" || r back-tx fail "$out"
     else
+        nettool tcp-recv 5004 >/tmp/back & pb=$!
         peer6=fe80::216:3eff:fe00:2%eth0
         if ping6 -c 2 -W 2 "$peer6" >/dev/null 2>&1 || ping6 -c 3 -W 2 "$peer6" >/dev/null 2>&1; then
             r ping6-peer ok; else r ping6-peer fail; fi
@@ -82,6 +89,8 @@ if wait_for /sys/class/net/eth0; then
         out=$(nettool tcp-send "$peer6" 5002 4194304 2) && r tcp6-tx ok "$out" || r tcp6-tx fail "$out"
         sleep 1
         out=$(nettool udp-send 169.254.1.2 5003 200 1400 3) && r udp-tx ok "$out" || r udp-tx fail "$out"
+        out=$(nettool udp-send 169.254.1.2 5005 50 4 5) && r small-tx ok "$out" || r small-tx fail "$out"
+        wait $pb; r back-rx ok "$(cat /tmp/back)"
     fi
 else
     r eth0 fail "no eth0"
@@ -150,19 +159,23 @@ else
 fi
 raw_sum=$(clog io1 | sed -n 's/^IO io1 raw ok //p')
 fs_sum=$(clog io1 | sed -n 's/^IO io1 fs ok //p')
-# same_line KIND: io1's "KIND-tx ok X" and io2's "KIND-rx ok X" agree
+# same_line KIND [FROM TO]: FROM's "KIND-tx ok X" and TO's "KIND-rx ok X"
+# agree (io1 to io2 unless said)
 same_line() {
-    if wait_line io1 "^IO io1 $1-tx " 120 && wait_line io2 "^IO io2 $1-rx " 60; then
-        sent=$(clog io1 | sed -n "s/^IO io1 $1-tx ok //p") got=$(clog io2 | sed -n "s/^IO io2 $1-rx ok //p")
+    f=${2:-io1} t=${3:-io2}
+    if wait_line $f "^IO $f $1-tx " 120 && wait_line $t "^IO $t $1-rx " 60; then
+        sent=$(clog $f | sed -n "s/^IO $f $1-tx ok //p") got=$(clog $t | sed -n "s/^IO $t $1-rx ok //p")
         [ -n "$sent" ] && [ "$sent" = "$got" ] && ok "pvkit_io_$1" "$got" ||
             fail "pvkit_io_$1" "sent '$sent', received '$got'"
     else
-        fail "pvkit_io_$1" "$(clog io1 | grep "^IO io1 $1"; clog io2 | grep "^IO io2 $1")"
+        fail "pvkit_io_$1" "$(clog $f | grep "^IO $f $1"; clog $t | grep "^IO $t $1")"
     fi
 }
 same_line tcp4
 same_line tcp6
 same_line udp
+same_line small
+same_line back io2 io1
 if wait_line io1 "^IO io1 ping6-peer ok" 1; then ok pvkit_io_ping6; else fail pvkit_io_ping6; fi
 clog io1 | awk '$1 == "IO" && $3 == "tcp4-time" { printf "--- io1 to io2, 16 MiB over TCP: %.2f s\n", $5 - $4 }'
 pvkit destroy io1; pvkit destroy io2
@@ -204,5 +217,5 @@ STEP
 chmod 755 "$work/add/etc/pvkit/boot.d/70-pvkit-io"
 boot_dom0 check-dom0-pvkit-io 500 -m 1536
 check [ "$status" -eq 0 ]
-expect_results pvkit_io create disks raw fs discard negotiated ro eth0 ping-dom0 ping6 tcp4 tcp6 udp image_raw image_discard image_fs cleanup
+expect_results pvkit_io create disks raw fs discard negotiated ro eth0 ping-dom0 ping6 tcp4 tcp6 udp small back image_raw image_discard image_fs cleanup
 finish check-dom0-pvkit-io

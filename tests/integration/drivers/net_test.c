@@ -7,11 +7,14 @@
  * up to two queues) and vif B (domain 31, handle 0), both created by the
  * script.  Checks: frames sent through A's netfront (60 B to 9014 B, so
  * multi-slot) come out of tap vif30.0 bit-exact and never out of vif31.0;
- * a UDP frame sent with NETTXF_csum_blank comes out with a valid checksum;
+ * UDP frames sent with NETTXF_csum_blank (342 and 46 bytes) come out with a
+ * valid checksum;
  * frames injected on vif30.0 arrive through A's netfront bit-exact (and not
  * through B's); malformed TX requests (bad grant, slot outside its page,
  * runt packet) are answered with errors; B still works afterwards, and
- * after a disconnect and reconnect; a corrupt TX producer index on A and a
+ * after a disconnect and reconnect; a frame needing more RX buffers than B
+ * has posted arrives once B re-posts enough, without B sending; a corrupt
+ * TX producer index on A and a
  * packet chain cut short on B get those vifs dropped.
  * Prints one line per check; exit 0 and "net-test: ok" if all held.
  */
@@ -190,14 +193,15 @@ static int udp_ok(const uint8_t *f, unsigned len)
     return sum == 0xffff && (udp[6] | udp[7]) != 0;
 }
 
-/* A csum_blank UDP frame leaves the tap with a valid checksum. */
-static void csum_offload(struct nic *a)
+/* A csum_blank UDP frame with PAYLOAD bytes of data leaves the tap with a
+ * valid checksum (4 bytes: a 46-byte frame, as iperf3's UDP hello). */
+static void csum_offload(struct nic *a, unsigned payload, const char *what)
 {
     static const uint8_t ipudp[] = {
         0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
         0x30, 0x39, 0x00, 0x35, 0, 0, 0xde, 0xad,
     };
-    unsigned len = 14 + 20 + 8 + 300;
+    unsigned len = 14 + 20 + 8 + payload;
     int r, ok = 0;
 
     memset(frame, 0, sizeof(frame));
@@ -219,26 +223,33 @@ static void csum_offload(struct nic *a)
                 ok = udp_ok(got, (unsigned)r);
         poll(NULL, 0, 10);
     }
-    check("csum_blank UDP frame leaves the tap with a valid checksum", ok);
+    check(what, ok);
+}
+
+/* Contract: builds frame seq of len bytes for n's guest in `frame` and
+ * sends it on n's tap (towards the guest). */
+static void tap_send(struct nic *n, unsigned len, uint32_t seq)
+{
+    static const uint8_t host[6] = { 0x02, 0, 0, 0, 0, 1 };
+    struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = 6,
+                              .sll_ifindex = n->ifindex };
+
+    build(frame, len, host, seq);
+    memcpy(frame, n->dev.mac, 6);
+    if (sendto(n->sock, frame, len, 0, (struct sockaddr *)&to, sizeof(to)) != (ssize_t)len)
+        die("sendto on the tap");
 }
 
 /* Frames sent on a's tap reach a's guest intact and never b's. */
 static void rx_frames(struct nic *a, struct nic *b)
 {
     static const unsigned sizes[] = { 60, 1514, 4200, 9014 };
-    struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = 6 };
     int all = 1, leaked = 0;
 
-    to.sll_ifindex = a->ifindex;
     for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-        static const uint8_t host[6] = { 0x02, 0, 0, 0, 0, 1 };
         int r;
 
-        build(frame, sizes[i], host, 200 + i);
-        memcpy(frame, a->dev.mac, 6);
-        if (sendto(a->sock, frame, sizes[i], 0, (struct sockaddr *)&to,
-                   sizeof(to)) != (ssize_t)sizes[i])
-            die("sendto on the tap");
+        tap_send(a, sizes[i], 200 + i);
         r = front_wait(a, 200 + i, 3000);
         if (r != (int)sizes[i] || memcmp(got, frame, sizes[i]) != 0) {
             printf("     frame of %u bytes: got %d\n", sizes[i], r);
@@ -248,6 +259,37 @@ static void rx_frames(struct nic *a, struct nic *b)
     }
     check("frames sent on the tap reach the guest bit-exact", all);
     check("no frame for one vif reaches the other guest", !leaked);
+}
+
+/*
+ * A frame needing more RX buffers than the guest has posted waits for them
+ * and arrives once the guest posts enough, though the guest sends nothing
+ * (a send would wake the shared event channel anyway): the backend must ask
+ * to be notified when that many are posted.  With n's ring drained, 255
+ * one-slot frames take every buffer but one, then a 9014-byte frame (3
+ * slots) waits; the guest takes the 255 frames, re-posting their buffers
+ * one at a time as netfront does.  (The domU-to-domU stall of issue 15.)
+ */
+static void rx_waits_for_buffers(struct nic *n)
+{
+    struct netfront_queue *q = &n->dev.q[0];
+    unsigned small = NETFRONT_RING_SIZE - 1;
+    int r;
+
+    front_wait(n, 0, 50);   /* no frame 0: takes whatever is pending */
+    for (unsigned i = 0; i < small; i++)
+        tap_send(n, 60, 1000 + i);
+    for (int waited = 0; waited < 3000 &&
+         __atomic_load_n(&q->rx.sring->rsp_prod, __ATOMIC_ACQUIRE) - q->rx.rsp_cons < small;
+         waited += 10)
+        poll(NULL, 0, 10);
+    check("255 small frames take all of the guest's RX buffers but one",
+          __atomic_load_n(&q->rx.sring->rsp_prod, __ATOMIC_ACQUIRE) - q->rx.rsp_cons == small);
+    tap_send(n, 9014, 2000);
+    poll(NULL, 0, 300);
+    r = front_wait(n, 2000, 3000);
+    check("a frame waiting for RX buffers arrives once the guest posts them",
+          r == 9014 && memcmp(got, frame, 9014) == 0);
 }
 
 /* Contract: pushes one raw TX request on queue 0 and returns its status. */
@@ -330,7 +372,8 @@ int main(void)
     nic_open(&b, 31, 1);
     check("vif A negotiated two queues", a.dev.nr_queues == 2);
     tx_frames(&a, &b);
-    csum_offload(&a);
+    csum_offload(&a, 300, "csum_blank UDP frame leaves the tap with a valid checksum");
+    csum_offload(&a, 4, "csum_blank 46-byte UDP frame leaves the tap with a valid checksum");
     rx_frames(&a, &b);
     malformed(&a);
     tx_frames(&b, &a);
@@ -338,6 +381,7 @@ int main(void)
     check("reconnect B", netfront_connect(&b.dev, 15000) == 0);
     nic_sock(&b);
     tx_frames(&b, &a);
+    rx_waits_for_buffers(&b);
     garbage_index(&a);
     truncated_chain(&b);
     close(a.sock);

@@ -114,6 +114,38 @@ static void ipv6_udp(void **state)
     assert_int_equal(netpkt_fill_csum(f, sizeof(f)), -1);
 }
 
+/* The smallest frames: a UDP/IPv4 datagram of 4 bytes (46-byte frame, what
+ * iperf3 sends to open a UDP test) and an empty one are completed; an IPv4
+ * header cut short, or an IPv6 one, is refused. */
+static void smallest_frames(void **state)
+{
+    uint8_t f[14 + 20 + 8 + 4];
+    uint8_t *ip = f + 14;
+
+    (void)state;
+    for (unsigned pay = 4;; pay = 0) {
+        unsigned len = 14 + 20 + 8 + pay;
+
+        memset(f, 0, sizeof(f));
+        f[12] = 0x08;
+        ip[0] = 0x45;
+        ip[3] = (uint8_t)(20 + 8 + pay);
+        ip[9] = 17;
+        ip[12] = 169; ip[13] = 254; ip[15] = 1; ip[16] = 169; ip[17] = 254; ip[18] = 1; ip[19] = 2;
+        f[39] = (uint8_t)(8 + pay);
+        memset(f + 42, 0x39, pay);
+        assert_int_equal(netpkt_fill_csum(f, len), 0);
+        assert_int_equal(verify(ip, ip + 20, 8 + pay, 17, 0), 0xffff);
+        if (pay == 0)
+            break;
+    }
+    assert_int_equal(netpkt_fill_csum(f, 14 + 19), -1);  /* IPv4 header cut short */
+    f[12] = 0x86;
+    f[13] = 0xdd;
+    f[14] = 0x60;
+    assert_int_equal(netpkt_fill_csum(f, sizeof(f)), -1); /* IPv6 header cut short */
+}
+
 /* The L4 segment is found; the partial checksum is the folded pseudo-header
  * sum, and completing it in software gives the same result as a full fill. */
 static void partial_csum_for_gso(void **state)
@@ -162,6 +194,7 @@ int main(void)
         cmocka_unit_test(ipv4_tcp_and_udp),
         cmocka_unit_test(ipv6_udp),
         cmocka_unit_test(partial_csum_for_gso),
+        cmocka_unit_test(smallest_frames),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
