@@ -145,13 +145,6 @@ static int pause_or_unpause(struct ctx *c, const struct args *a, bool pause)
     int rc = pause ? hv_pause(c->hv, d.domid) : hv_unpause(c->hv, d.domid);
     if (rc)
         return err_msg("%s: domain %u: %s", a->verb->name, d.domid, hv_strerror(rc));
-    /* pvkit's pausedomain kicks the domain's vCPUs off their CPUs and returns
-     * (Xen's waits for them): like xl, return once none runs (at most 1 s). */
-    for (int i = 0; pause && i < 100; i++) {
-        if (hv_domain_info(c->hv, d.domid, &d) || !d.running)
-            break;
-        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
-    }
     return 0;
 }
 
