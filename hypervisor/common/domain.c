@@ -96,17 +96,21 @@ void domain_kill(struct domain *d)
 void domain_pause(struct domain *d)
 {
     d->paused++;
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        vcpu_refresh_runstate(&d->vcpus[i]);
         vcpu_force_reschedule(&d->vcpus[i]);
+    }
 }
 
 void domain_unpause(struct domain *d)
 {
     if (--d->paused)
         return;
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        vcpu_refresh_runstate(&d->vcpus[i]);
         if (vcpu_state(&d->vcpus[i]) == VCPU_RUNNABLE)
             vcpu_place(&d->vcpus[i]);
+    }
 }
 
 void notify_dom0(void)

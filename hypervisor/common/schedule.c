@@ -137,6 +137,14 @@ void vcpu_place(struct vcpu *v)
         cpu_raise_resched(v->cpu);
 }
 
+/* A vCPU that was blocked or down runs again: its runstate follows, and a CPU gets it. */
+static void set_runnable(struct vcpu *v)
+{
+    vcpu_set_state(v, VCPU_RUNNABLE);
+    vcpu_refresh_runstate(v);
+    vcpu_place(v);
+}
+
 void schedule_tick(uint64_t now)
 {
     struct percpu *pc = this_cpu();
@@ -150,8 +158,7 @@ void schedule_tick(uint64_t now)
             if (v->state == VCPU_BLOCKED && v->poll_deadline && now >= v->poll_deadline) {
                 v->nr_poll_ports = 0;
                 v->poll_deadline = 0;
-                vcpu_set_state(v, VCPU_RUNNABLE);
-                vcpu_place(v);
+                set_runnable(v);
             }
         }
 }
@@ -175,16 +182,14 @@ void vcpu_wake(struct vcpu *v)
         return;
     v->nr_poll_ports = 0;
     v->poll_deadline = 0;
-    vcpu_set_state(v, VCPU_RUNNABLE);
-    vcpu_place(v);
+    set_runnable(v);
 }
 
 void vcpu_make_runnable(struct vcpu *v)
 {
     if (v->state == VCPU_RUNNABLE)
         return;
-    vcpu_set_state(v, VCPU_RUNNABLE);
-    vcpu_place(v);
+    set_runnable(v);
 }
 
 void vcpu_force_reschedule(struct vcpu *v)

@@ -87,6 +87,15 @@ void vcpu_stop_running(struct vcpu *v)
         vcpu_set_runstate(v, stopped_runstate(v));
 }
 
+void vcpu_refresh_runstate(struct vcpu *v)
+{
+    if (v->runstate.state == RUNSTATE_running || v->domain->state == DOMAIN_DYING)
+        return;
+    int state = stopped_runstate(v);
+    if (state != v->runstate.state)
+        vcpu_set_runstate(v, state);
+}
+
 void vcpu_switch_runstate(struct vcpu *prev, struct vcpu *next)
 {
     if (prev)

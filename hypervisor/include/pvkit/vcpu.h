@@ -17,6 +17,12 @@ uint64_t vcpu_running_time(const struct vcpu *v);
  * CPU, or its CPU idles under it (v stays loaded while blocked or paused).
  */
 void vcpu_stop_running(struct vcpu *v);
+/*
+ * Brings the runstate of a vCPU that is not running in line with its state
+ * after a wake, a pause or an unpause (as Xen: a woken vCPU is runnable, or
+ * offline while its domain is paused; a paused runnable one is offline).
+ */
+void vcpu_refresh_runstate(struct vcpu *v);
 /* Runstate bookkeeping for a switch from prev (may be NULL) to next. */
 void vcpu_switch_runstate(struct vcpu *prev, struct vcpu *next);
 /* Publishes the current pvclock parameters (and runstate) in the vCPU's vcpu_info. */
