@@ -3,7 +3,8 @@
 # on a Linux guest of pvkit (busybox sh). It checks that the guest looks like
 # a Xen PV domU and then runs real user space, one phase at a time. Every
 # phase (identity, fork_exec, pipeline, processes, tmpfs, mmap_churn,
-# balloon, hostile) prints
+# balloon, hostile; pvkit_stats where the kernel has /sys/hypervisor/pvkit,
+# the research kernel's, else a "RESULT pvkit_stats skip" line) prints
 #   RESULT <phase> ok|fail <detail>
 #   PHASE <phase> <milliseconds>
 # and the script ends with "WORKLOAD DONE <failed phases>"; /init then
@@ -100,6 +101,18 @@ else
 fi
 echo "PHASE identity $(( $(now_ms) - t0 ))"
 
+# ---- pvkit's statistics, if the kernel shows them ----------------------------
+# The research kernel (guest-linux-patches/0001) shows pvkit's statistics of
+# this domain under /sys/hypervisor/pvkit; read before and after fork_exec.
+ps=/sys/hypervisor/pvkit
+# Prints the hypercalls counted so far (every number; the reads included).
+hypercalls_total() { awk '$1 ~ /^[0-9]+$/ {n += $2} END {print n + 0}' $ps/hypercalls; }
+# Prints the batches of every histogram file (mmu_update, mmuext, multicall).
+batches_total() { cat $ps/*_batches | awk '{n += $2} END {print n + 0}'; }
+if [ -d $ps ]; then
+    hc0=$(hypercalls_total) b0=$(batches_total)
+fi
+
 # ---- fork+exec -------------------------------------------------------------
 t0=$(now_ms)
 i=0 okc=0
@@ -117,6 +130,23 @@ else
     result fork_exec fail "$okc of $FORKS, pvstress usage rc $usage_rc, false rc $false_rc"
 fi
 echo "PHASE fork_exec $(( $(now_ms) - t0 ))"
+
+# ---- pvkit_stats: the counts grew over fork_exec, every histogram complete ---
+if [ -d $ps ]; then
+    hc=$(( $(hypercalls_total) - hc0 )) b=$(( $(batches_total) - b0 ))
+    buckets=$(for f in mmu_update_batches mmuext_batches multicall_batches; do
+                  wc -l <$ps/$f; done | tr '\n' ' ')
+    raw=$(wc -c <$ps/raw)
+    detail="$hc hypercalls and $b batches over $FORKS fork+exec, buckets $buckets, raw $raw bytes"
+    if [ "$hc" -ge "$FORKS" ] && [ "$b" -ge "$FORKS" ] && [ "$buckets" = "13 13 13 " ] &&
+       [ "$raw" -gt 0 ]; then
+        result pvkit_stats ok "$detail"
+    else
+        result pvkit_stats fail "$detail"
+    fi
+else
+    echo "RESULT pvkit_stats skip: no $ps (a stock kernel, or not on pvkit)"
+fi
 
 # ---- pipeline --------------------------------------------------------------
 t0=$(now_ms)
