@@ -15,9 +15,13 @@
 #                                 patch is refused (part of `make check`;
 #                                 about 20 s, no build)
 #   make check-research-kernel    build it, then run the issue-5 workload
-#                                 on it, with /sys/hypervisor/pvkit read
-#                                 before and after fork+exec (part of
-#                                 `make check-all`)
+#                                 on it twice, with /sys/hypervisor/pvkit
+#                                 read before and after fork+exec: with the
+#                                 defaults (batch 32, PTEs by hypercall),
+#                                 and with xen_mc.batch=4 and
+#                                 xen_pt.write=emulate (no batch above 4
+#                                 counted, the knob refuses 0 and 513, PTE
+#                                 writes emulated); part of `make check-all`
 
 RESEARCH_DIR     := tests/integration/research
 RESEARCH_VMLINUX := $(BUILD)/research-kernel/vmlinux
@@ -43,4 +47,8 @@ check-research-series:
 
 check-research-kernel: check-research-series $(BUILD)/pvkit.elf tools $(RESEARCH_VMLINUX)
 	$(LINUX_RUNNER) --kernel $(RESEARCH_VMLINUX) --mem 256 --require-phase pvkit_stats \
-	    --log $(BUILD)/research-kernel/workload.log
+	    --require-phase mc_batch_knob --require-phase flush_timing --log $(BUILD)/research-kernel/workload.log
+	$(LINUX_RUNNER) --kernel $(RESEARCH_VMLINUX) --mem 256 --require-phase pvkit_stats \
+	    --require-phase mc_batch_knob --require-phase pt_write_emulate --require-phase flush_timing \
+	    --cmdline-extra "xen_mc.batch=4 xen_pt.write=emulate" \
+	    --log $(BUILD)/research-kernel/workload-knobs.log
