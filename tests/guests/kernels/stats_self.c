@@ -30,17 +30,6 @@ static long read_own(struct pvkit_domain_stats *s)
     return pvkit_op(PVKIT_OP_get_own_stats, (unsigned long)s, sizeof(*s));
 }
 
-/* Sums the L4 at pt_base, to see that nothing wrote to it. */
-static unsigned long l4_checksum(void)
-{
-    const unsigned long *l4 = (const unsigned long *)guest_start_info->pt_base;
-    unsigned long sum = 0;
-
-    for (int i = 0; i < 512; i++)
-        sum = sum * 31 + l4[i];
-    return sum;
-}
-
 /* True if scratch[from..] still holds 0xa5 everywhere. */
 static int scratch_untouched(size_t from)
 {
@@ -146,7 +135,7 @@ static void test_efault(void)
         { "unmapped", 0x12345000UL, 16 },
         { "straddling the lower half's top", 0x00007FFFFFFFFFF8UL, 16 },
     };
-    unsigned long before = l4_checksum();
+    unsigned long before = guest_l4_checksum();
 
     TEST("bad buffers: -EFAULT");
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -156,7 +145,7 @@ static void test_efault(void)
     }
     TEST("our read-only L4 as the buffer: -EFAULT, L4 unchanged");
     EXPECT_EQ(pvkit_op(PVKIT_OP_get_own_stats, guest_start_info->pt_base, 4096), -XEN_EFAULT);
-    EXPECT_EQ(l4_checksum(), before);
+    EXPECT_EQ(guest_l4_checksum(), before);
 }
 
 /* Every failing call above was counted as an error of pvkit_op. */
