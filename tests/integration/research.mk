@@ -40,15 +40,15 @@ $(RESEARCH_VMLINUX): $(RESEARCH_INPUTS)
 	touch $@
 
 run-research: $(BUILD)/pvkit.elf tools $(RESEARCH_VMLINUX)
-	$(LINUX_RUNNER) --variant shell --kernel $(RESEARCH_VMLINUX) --mem 256
+	$(LINUX_RUNNER) --variant shell --kernel $(RESEARCH_VMLINUX)
 
 check-research-series:
 	$(RESEARCH_DIR)/series-test.sh
 
 check-research-kernel: check-research-series $(BUILD)/pvkit.elf tools $(RESEARCH_VMLINUX)
-	$(LINUX_RUNNER) --kernel $(RESEARCH_VMLINUX) --mem 256 --require-phase pvkit_stats \
+	$(LINUX_RUNNER) --kernel $(RESEARCH_VMLINUX) --require-phase pvkit_stats \
 	    --require-phase mc_batch_knob --require-phase flush_timing --log $(BUILD)/research-kernel/workload.log
-	$(LINUX_RUNNER) --kernel $(RESEARCH_VMLINUX) --mem 256 --require-phase pvkit_stats \
+	$(LINUX_RUNNER) --kernel $(RESEARCH_VMLINUX) --require-phase pvkit_stats \
 	    --require-phase mc_batch_knob --require-phase pt_write_emulate --require-phase flush_timing \
 	    --cmdline-extra "xen_mc.batch=4 xen_pt.write=emulate" \
 	    --log $(BUILD)/research-kernel/workload-knobs.log
