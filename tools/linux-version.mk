@@ -10,3 +10,8 @@
 # linux-image-cloud-amd64 / linux-image-amd64 metapackages depend on and
 # says so on stderr; bump the line below then.
 LINUX_ABI=6.1.0-56
+
+# The Debian source package of that kernel the research kernel's patch
+# series (guest-linux-patches/) is made against: linux-source-6.1's version
+# (tools/research-kernel says so when another one is installed).
+LINUX_SOURCE_VERSION=6.1.192-3

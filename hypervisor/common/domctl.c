@@ -381,30 +381,12 @@ static long create_pv(const struct vcpu *v, const uint64_t args[5], struct xen_d
 
 /* --- reading --------------------------------------------------------------------- */
 
-_Static_assert(NR_HYPERCALLS == PVKIT_STATS_HYPERCALLS && BATCH_BUCKETS == PVKIT_STATS_BUCKETS &&
-               EMUL_COUNT == 8 && PT_REJECT_KINDS == 8, "public/pvkit.h stats layout");
-
 static long get_stats(const struct domain *d, struct xen_domctl *op)
 {
     struct pvkit_domctl_get_stats *g = (struct pvkit_domctl_get_stats *)&op->u;
     static struct pvkit_domain_stats st; /* hypervisor lock */
-    const struct mm_stats *ms = &d->mm_stats;
 
-    memcpy(st.hypercalls, d->hc_stats.calls, sizeof(st.hypercalls));
-    memcpy(st.hypercall_errors, d->hc_stats.errors, sizeof(st.hypercall_errors));
-    st.hypercalls_unknown = d->hc_stats.unknown;
-    memcpy(st.emulated, d->emu_stats.done, sizeof(st.emulated));
-    st.exceptions_bounced = d->emu_stats.exceptions_bounced;
-    st.exceptions_fatal = d->emu_stats.exceptions_fatal;
-    st.validations = ms->validations;
-    st.pte_updates = ms->pte_updates;
-    memcpy(st.rejects, ms->rejects, sizeof(st.rejects));
-    memcpy(st.mmu_update_batches, ms->mmu_update_batches, sizeof(st.mmu_update_batches));
-    memcpy(st.mmuext_batches, ms->mmuext_batches, sizeof(st.mmuext_batches));
-    memcpy(st.multicall_batches, ms->multicall_batches, sizeof(st.multicall_batches));
-    st.events_sent = d->event_stats.sent;
-    st.events_delivered = d->event_stats.delivered;
-    st.timer_fires = d->event_stats.timer_fires;
+    domain_stats_snapshot(d, &st);
     g->size = MIN(g->size, (uint32_t)sizeof(st));
     return copy_to_guest(g->buffer, &st, g->size) ? -XEN_EFAULT : 0;
 }

@@ -20,6 +20,7 @@
 #include "pvkit/hypercall.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/pagetype.h"
+#include "public/pvkit.h"
 
 static hypercall_fn *const hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_set_trap_table] = do_set_trap_table,
@@ -50,6 +51,7 @@ static hypercall_fn *const hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_platform_op] = do_platform_op,
     [__HYPERVISOR_domctl] = do_domctl,
     [__HYPERVISOR_sysctl] = do_sysctl,
+    [__HYPERVISOR_pvkit_op] = do_pvkit_op,
 };
 
 hypercall_fn *hypercall_handler(uint64_t nr)

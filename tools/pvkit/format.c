@@ -201,6 +201,8 @@ const char *hypercall_name(unsigned n)
                                            "arch_4", "arch_5", "arch_6", "arch_7"};
         return arch[n - 48];
     }
+    if (n == __HYPERVISOR_pvkit_op)
+        return "pvkit_op";
     return NULL;
 }
 

@@ -116,6 +116,29 @@ struct pvkit_domain_stats {
 };
 
 /*
+ * pvkit_op (hypercall __HYPERVISOR_pvkit_op, pvkit's own number; Xen has
+ * none there and answers -ENOSYS, so a guest can tell pvkit from Xen): what
+ * any domain, privileged or not, may ask pvkit about itself.
+ *
+ *   long pvkit_op(uint64_t cmd, uint64_t buffer, uint64_t size)
+ *
+ * PVKIT_OP_get_own_stats: copies the calling domain's statistics (struct
+ * pvkit_domain_stats, the same snapshot PVKIT_DOMCTL_get_stats gives the
+ * privileged domain, counted up to but not including this call) to
+ * `buffer`, at most `size` bytes: a smaller buffer gets a prefix, so a
+ * guest built against an older, shorter structure keeps working. There is
+ * no domain argument: a domain reads only its own statistics. Returns the
+ * number of bytes written.
+ * Errors (nothing is written on -EINVAL; on -EFAULT the buffer may be
+ * partly written):
+ *   -EINVAL  unknown cmd (any value but PVKIT_OP_get_own_stats), size 0;
+ *   -EFAULT  buffer not writable by the guest (unmapped, read-only, a
+ *            hypervisor or non-canonical address).
+ */
+#define __HYPERVISOR_pvkit_op       57
+#define PVKIT_OP_get_own_stats      1
+
+/*
  * PVKIT_DOMCTL_console_takeover: a console daemon in the calling privileged
  * domain takes over a domU's console ring, which the hypervisor has served
  * until then (draining `out` to its serial console, feeding `in` from it).

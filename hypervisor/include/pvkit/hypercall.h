@@ -81,5 +81,14 @@ hypercall_fn do_event_channel_op;
 hypercall_fn do_set_timer_op;
 hypercall_fn do_memory_op;
 hypercall_fn do_physdev_op;
+hypercall_fn do_pvkit_op;
+
+struct pvkit_domain_stats;
+/*
+ * Copies d's statistics (hc_stats, emu_stats, mm_stats, event_stats) into
+ * *st in public/pvkit.h's layout: what pvkit_op and PVKIT_DOMCTL_get_stats
+ * hand out. Lock held.
+ */
+void domain_stats_snapshot(const struct domain *d, struct pvkit_domain_stats *st);
 
 #endif

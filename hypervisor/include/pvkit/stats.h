@@ -1,8 +1,8 @@
 /*
  * Always-on statistics, per domain: what research users of a hypervisor
  * need without a debug build (docs/architecture.md §7). Counters only grow; they are
- * printed by the serial debug key 's', at domain shutdown, and (later) read
- * by the toolstack.
+ * printed by the serial debug key 's', at domain shutdown, read by the
+ * toolstack (PVKIT_DOMCTL_get_stats) and by the domain itself (pvkit_op).
  */
 #ifndef PVKIT_STATS_H
 #define PVKIT_STATS_H

@@ -21,17 +21,6 @@ static long write_features(unsigned long addr)
     return hyp_xen_version(XENVER_get_features, (void *)addr);
 }
 
-/* Sums the L4 at pt_base, to see that nothing wrote to it. */
-static unsigned long l4_checksum(void)
-{
-    const unsigned long *l4 = (const unsigned long *)guest_start_info->pt_base;
-    unsigned long sum = 0;
-
-    for (int i = 0; i < 512; i++)
-        sum = sum * 31 + l4[i];
-    return sum;
-}
-
 /* Expects both writing sub-ops to fail with -EFAULT at ADDR (named WHAT). */
 static void expect_efault(const char *what, unsigned long addr)
 {
@@ -58,7 +47,7 @@ static void expect_efault_extraversion(const char *what, unsigned long addr)
 /* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
-    unsigned long before = l4_checksum();
+    unsigned long before = guest_l4_checksum();
 
     TEST("xen_version output to bad pointers");
     expect_efault("NULL", 0);
@@ -69,5 +58,5 @@ void test_main(void)
     TEST("xen_version output to our read-only L4");
     expect_efault("L4 at pt_base", guest_start_info->pt_base);
     expect_efault_extraversion("L4 at pt_base + 4088", guest_start_info->pt_base + 4088);
-    EXPECT_EQ(l4_checksum(), before);
+    EXPECT_EQ(guest_l4_checksum(), before);
 }

@@ -221,3 +221,13 @@ void guest_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t regs[4])
     regs[2] = c;
     regs[3] = d;
 }
+
+unsigned long guest_l4_checksum(void)
+{
+    const unsigned long *l4 = (const unsigned long *)guest_start_info->pt_base;
+    unsigned long sum = 0;
+
+    for (int i = 0; i < 512; i++)
+        sum = sum * 31 + l4[i];
+    return sum;
+}

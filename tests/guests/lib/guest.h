@@ -58,6 +58,12 @@ void guest_shutdown(unsigned int reason) __attribute__((noreturn));
 /* CPUID through the PV forced-emulation prefix (ud2; "xen"; cpuid). */
 void guest_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t regs[4]);
 
+/*
+ * A checksum of the 512 entries of the initial L4 (start_info's pt_base),
+ * to see that nothing wrote to it (it is mapped read-only to the guest).
+ */
+unsigned long guest_l4_checksum(void);
+
 /* Freestanding string helpers with the usual C library meanings. */
 size_t guest_strlen(const char *s);
 size_t guest_strnlen(const char *s, size_t max);

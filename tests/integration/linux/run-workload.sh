@@ -27,6 +27,8 @@
 #   --cmdline-extra "WORDS" (appended to the kernel command line; also
 #   $LINUX_CMDLINE_EXTRA), --hv-args ARGS (default initial_domain=domU),
 #   --qemu-cpus N (QEMU CPUs; pvkit-run's default is max(2, vCPUs)),
+#   --require-phase NAME (workload: NAME's RESULT line must say ok too, e.g.
+#   pvkit_stats for the research kernel; repeatable),
 #   --no-build (use build/pvkit.elf and build/bin as they are),
 #   --recheck LOG (no build, no boot: apply the checks of --variant to the
 #   console log of an earlier run, e.g. to test the checks themselves).
@@ -39,11 +41,11 @@ root=$(cd "$here/../../.." && pwd)
 build=${BUILD:-$root/build}
 prog=run-workload
 
-qemu_cpus="" recheck="" build_hv=1 variant=workload kernel=cloud vcpus=1 mem=512 timeout=3600 log=""
+required=() qemu_cpus="" recheck="" build_hv=1 variant=workload kernel=cloud vcpus=1 mem=512 timeout=3600 log=""
 extra=${LINUX_CMDLINE_EXTRA:-} hv_args="initial_domain=domU"
 while [ $# -gt 0 ]; do
     case "$1" in
-    --variant|--kernel|--vcpus|--mem|--timeout|--log|--cmdline-extra|--hv-args|--recheck|--qemu-cpus)
+    --variant|--kernel|--vcpus|--mem|--timeout|--log|--cmdline-extra|--hv-args|--recheck|--qemu-cpus|--require-phase)
         [ $# -ge 2 ] || { echo "$prog: $1 needs a value" >&2; exit 2; }
         case "$1" in
         --variant) variant=$2 ;;
@@ -56,6 +58,7 @@ while [ $# -gt 0 ]; do
         --hv-args) hv_args=$2 ;;
         --recheck) recheck=$2 ;;
         --qemu-cpus) qemu_cpus=$2 ;;
+        --require-phase) required+=("$2") ;;
         esac
         shift 2 ;;
     --no-build) build_hv=0; shift ;;
@@ -218,7 +221,8 @@ case "$variant" in
 workload)
     check "/init ran" has 'pvkit-init: /init running'
     for phase in uname sys_hypervisor cpuinfo dmesg_xen dmesg_clean fork_exec \
-                 pipeline processes tmpfs mmap_churn balloon hostile dmesg_final; do
+                 pipeline processes tmpfs mmap_churn balloon hostile dmesg_final \
+                 ${required[@]+"${required[@]}"}; do
         line=$(grep -a -m1 "^RESULT $phase " "$glog" || true)
         check "result $phase: ${line:-missing}" is "${line:0:$((11 + ${#phase}))}" "RESULT $phase ok "
     done

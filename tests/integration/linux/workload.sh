@@ -3,7 +3,8 @@
 # on a Linux guest of pvkit (busybox sh). It checks that the guest looks like
 # a Xen PV domU and then runs real user space, one phase at a time. Every
 # phase (identity, fork_exec, pipeline, processes, tmpfs, mmap_churn,
-# balloon, hostile) prints
+# balloon, hostile; pvkit_stats where the kernel has /sys/hypervisor/pvkit,
+# the research kernel's, else a "RESULT pvkit_stats skip" line) prints
 #   RESULT <phase> ok|fail <detail>
 #   PHASE <phase> <milliseconds>
 # and the script ends with "WORKLOAD DONE <failed phases>"; /init then
@@ -108,6 +109,25 @@ else
 fi
 phase_done identity
 
+# ---- pvkit's statistics, if the kernel shows them ----------------------------
+# The research kernel (guest-linux-patches/0001) shows pvkit's statistics of
+# this domain under /sys/hypervisor/pvkit; read before and after fork_exec.
+ps=/sys/hypervisor/pvkit
+# Prints the hypercalls counted so far (every number; the reads included).
+hypercalls_total() { awk '$1 ~ /^[0-9]+$/ {n += $2} END {print n + 0}' $ps/hypercalls; }
+# Prints the batches of every histogram file (mmu_update, mmuext, multicall).
+batches_total() { cat $ps/*_batches | awk '{n += $2} END {print n + 0}'; }
+mcb=/sys/module/xen_mc/parameters/batch ptw=/sys/module/xen_pt/parameters/write
+ft=/sys/kernel/xen_mc/flush_timing
+# Prints the emulated page-table writes so far.
+pt_writes() { awk '$1 == "pt-write" {print $2}' $ps/emulated; }
+if [ -d $ps ]; then
+    hc0=$(hypercalls_total) b0=$(batches_total) pw0=$(pt_writes)
+    cp $ps/mmu_update_batches /tmp/mub0
+    cp $ps/multicall_batches /tmp/mcb0
+    [ -r $ft ] && cp $ft /tmp/ft0
+fi
+
 # ---- fork+exec -------------------------------------------------------------
 i=0 okc=0
 while [ $i -lt "$FORKS" ]; do
@@ -124,6 +144,64 @@ else
     result fork_exec fail "$okc of $FORKS, pvstress usage rc $usage_rc, false rc $false_rc"
 fi
 phase_done fork_exec
+
+# ---- pvkit_stats: the counts grew over fork_exec, every histogram complete ---
+if [ -d $ps ]; then
+    hc=$(( $(hypercalls_total) - hc0 )) b=$(( $(batches_total) - b0 ))
+    buckets=$(for f in mmu_update_batches mmuext_batches multicall_batches; do
+                  wc -l <$ps/$f; done | tr '\n' ' ')
+    raw=$(wc -c <$ps/raw)
+    pw=$(( $(pt_writes) - pw0 ))
+    detail="$hc hypercalls, $b batches, $pw emulated PTE writes over $FORKS fork+exec, buckets $buckets, raw $raw bytes"
+    if [ "$hc" -ge "$FORKS" ] && [ "$b" -ge "$FORKS" ] && [ "$buckets" = "13 13 13 " ] &&
+       [ "$raw" -gt 0 ]; then
+        result pvkit_stats ok "$detail"
+    else
+        result pvkit_stats fail "$detail"
+    fi
+    cat $ps/hypercalls $ps/mmu_update_batches $ps/multicall_batches | tr '\n' ' '; echo
+    # the research kernel's knobs (guest-linux-patches/0002, 0003), when set
+    if [ -r $mcb ]; then
+        lim=$(cat $mcb)
+        # Prints the buckets of histogram $1 (saved before: $2) that changed
+        # and start above the knob's limit.
+        over_limit() {
+            paste "$2" "$ps/$1" | awk -v lim="$lim" '{ split($1, r, "-"); if (r[1] + 0 > lim + 0 && $2 != $4) print $1 }' | tr '\n' ' '
+        }
+        over="$(over_limit mmu_update_batches /tmp/mub0)$(over_limit multicall_batches /tmp/mcb0)"
+        echo 8 >$mcb; set8=$(cat $mcb)
+        echo 0 >$mcb 2>/dev/null && bad0=taken || bad0=refused
+        echo 513 >$mcb 2>/dev/null && bad513=taken || bad513=refused
+        echo "$lim" >$mcb
+        if [ -z "$over" ] && [ "$set8" = 8 ] && [ "$bad0$bad513" = refusedrefused ] &&
+           [ "$(cat $mcb)" = "$lim" ]; then
+            result mc_batch_knob ok "batch $lim: no larger batch counted; 8 set, 0 $bad0, 513 $bad513"
+        else
+            result mc_batch_knob fail "batch $lim: buckets over it grew: '$over'; 8 read back '$set8', 0 $bad0, 513 $bad513"
+        fi
+    fi
+    if [ -r $ft ]; then
+        cat $ft | tr '\n' ' '; echo
+        # batches and cycles timed over fork_exec; classes above the limit unchanged
+        grew=$(paste /tmp/ft0 $ft | awk '{b += $6 - $2; c += $8 - $4} END {print b + 0, c + 0}')
+        over=$(paste /tmp/ft0 $ft | awk -v lim="${lim:-512}" '{ split($1, r, "-"); if (r[1] + 0 > lim + 0 && $2 != $6) print $1 }' | tr '\n' ' ')
+        fb=${grew% *} fc=${grew#* }
+        if [ "$fb" -ge "$FORKS" ] && [ "$fc" -gt 0 ] && [ -z "$over" ]; then
+            result flush_timing ok "$fb batches timed, $fc cycles over $FORKS fork+exec"
+        else
+            result flush_timing fail "$fb batches, $fc cycles over $FORKS fork+exec; classes above ${lim:-512} grew: '$over'"
+        fi
+    fi
+    if [ -r $ptw ] && [ "$(cat $ptw)" = emulate ]; then
+        if [ "$pw" -ge "$FORKS" ]; then
+            result pt_write_emulate ok "$pw emulated PTE writes over $FORKS fork+exec"
+        else
+            result pt_write_emulate fail "only $pw emulated PTE writes over $FORKS fork+exec"
+        fi
+    fi
+else
+    echo "RESULT pvkit_stats skip: no $ps (a stock kernel, or not on pvkit)"
+fi
 
 # ---- pipeline --------------------------------------------------------------
 sum=$(seq 1 100000 | sort -r | gzip -1 -c | gunzip -c | md5sum | cut -d' ' -f1)

@@ -398,6 +398,8 @@ static void test_format_stats(void **state)
     });
     assert_string_equal(hypercall_name(36), "domctl");
     assert_string_equal(hypercall_name(49), "arch_1");
+    assert_string_equal(hypercall_name(57), "pvkit_op");
+    assert_null(hypercall_name(56));
     assert_null(hypercall_name(11));
     assert_null(hypercall_name(43));
     assert_null(hypercall_name(1000));
