@@ -138,7 +138,8 @@ static long call_counted(struct vcpu *v, uint64_t nr, const uint64_t args[5])
     }
     long rc = fn(v, args);
     stats->calls[nr]++;
-    if (is_error_result(rc))
+    /* iret's result is the guest's own restored RAX, never an error */
+    if (nr != __HYPERVISOR_iret && is_error_result(rc))
         stats->errors[nr]++;
     return rc;
 }
