@@ -108,18 +108,21 @@ static inline int xs_read_msg(struct xsd_sockmsg *h, char *body)
 
 /* Contract: sends a request of type with the len-byte payload a and
  * returns the reply's type (the request's, or XS_ERROR), its body in out
- * (as xs_read_msg's); watch events meanwhile are recorded. -1 if the ring
+ * (as xs_read_msg's); watch events meanwhile are recorded, and so is
+ * skipped the late reply of an earlier request that timed out (another
+ * req_id), as Linux's xenbus matches replies to requests. -1 if the ring
  * failed. */
 static inline int xs_req(uint32_t type, const char *a, size_t len, char *out)
 {
-    struct xsd_sockmsg h = { .type = type, .req_id = xs_ring.next_req++, .len = (uint32_t)len };
+    uint32_t id = xs_ring.next_req++;
+    struct xsd_sockmsg h = { .type = type, .req_id = id, .len = (uint32_t)len };
 
     if (xs_ring_write(&h, sizeof(h)) || xs_ring_write(a, len))
         return -1;
     for (;;) {
         if (xs_read_msg(&h, out))
             return -1;
-        if (h.type != XS_WATCH_EVENT)
+        if (h.type != XS_WATCH_EVENT && h.req_id == id)
             return (int)h.type;
     }
 }
