@@ -12,8 +12,9 @@
  * Xen's multicall carries no such bit). A guest never sets the bit itself:
  * pvkit takes a count with it for the rest of a batch already begun, so
  * pvkit_op's statistics count each batch once, by its first piece, and each
- * call once, when its last piece returns. memory_op carries the next start extent in cmd bits 6 and up
- * (Xen's MEMOP_EXTENT_SHIFT) and returns the total extents done.
+ * call once, when its last piece returns. memory_op carries the next start
+ * extent in cmd bits 6 and up (Xen's MEMOP_EXTENT_SHIFT) and returns the
+ * total extents done.
  *
  * Inside a multicall, a call that must continue has its advanced arguments
  * written back into its entry (op unchanged, result = the hypercall number)
