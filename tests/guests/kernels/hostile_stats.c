@@ -5,18 +5,21 @@
  * (-EFAULT; the page we may not write is unchanged), a buffer that is a
  * pinned L1 itself, buffers straddling the end of the hypervisor's range or
  * wrapping past 2^64, sizes 1 and sizeof + 1, pvkit_op inside a multicall
- * (result per entry). And that the counters stay exact where the
+ * (result per entry); our own grant table and shared_info, which we may
+ * write, take the statistics like any of our pages and nothing else in
+ * them changes. And that the counters stay exact where the
  * hypervisor splits work: a batch that is continued (mmu_update and
  * multicall of 1500 elements, more than one piece; mmu_update with and
  * without a `done` pointer) counts once in its histogram bucket and as one
  * call. Runs as the initial domain; pvkit only (Xen answers -ENOSYS).
  */
 #include "pt.h"
+#include "gnt.h"
 #include "public/pvkit.h"
 
 #define BIG_BATCH 1500 /* more than one piece's budget (BATCH_PER_CALL) */
 
-static char pool[4][4096] __attribute__((aligned(4096)));
+static char pool[6][4096] __attribute__((aligned(4096))); /* [4] grant table, [5] for shared_info */
 static struct pvkit_domain_stats a, b;
 static mmu_update_t reqs[BIG_BATCH];
 static multicall_entry_t mcs[BIG_BATCH];
@@ -124,6 +127,32 @@ static void test_in_multicall(void)
     EXPECT(all_bytes(pool[2] + 64, 4096 - 64, 0xa5));
 }
 
+/*
+ * Our grant table and shared_info are pages we may write: the statistics
+ * land there like any store of ours (nothing else in them changes), and we
+ * clear what was written.
+ */
+static void test_own_special_pages(void)
+{
+    struct grant_entry_v1 *table = (struct grant_entry_v1 *)pool[4];
+    TEST("our grant table (entries 100-107) and shared_info's unused tail as the buffer");
+    if (!gnt_setup_expect(table))
+        return;
+    EXPECT_EQ(pvkit_op(PVKIT_OP_get_own_stats, (unsigned long)&table[100], 64), 64);
+    EXPECT(all_bytes(table, 100 * sizeof(*table), 0));
+    EXPECT(all_bytes(&table[108], 4096 - 108 * sizeof(*table), 0));
+    memset(&table[100], 0, 64);
+
+    shared_info_t *si = pt_map_shared_info();
+    if (!EXPECT(si != NULL))
+        return;
+    uint8_t mask = si->vcpu_info[0].evtchn_upcall_mask;
+    EXPECT(all_bytes((char *)si + 4096 - 16, 16, 0));
+    EXPECT_EQ(pvkit_op(PVKIT_OP_get_own_stats, (unsigned long)si + 4096 - 16, 16), 16);
+    EXPECT_EQ(si->vcpu_info[0].evtchn_upcall_mask, mask);
+    memset((char *)si + 4096 - 16, 0, 16);
+}
+
 /* Sum of a histogram's buckets. */
 static uint64_t bucket_sum(const uint64_t *h)
 {
@@ -179,10 +208,11 @@ static void test_continued_counts(void)
 /* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
-    pt_pool_init(pool, 0);
+    pt_pool_init(pool[5], 1);
     test_straddle();
     test_edges();
     test_sizes();
     test_in_multicall();
+    test_own_special_pages();
     test_continued_counts();
 }
