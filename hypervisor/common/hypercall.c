@@ -3,8 +3,9 @@
  *
  * A hypercall is a SYSCALL from guest kernel mode with the number in RAX (the
  * whole register). Every call is counted per domain and number, with its
- * errors; numbers with no handler return -ENOSYS (counted as errors of that
- * number, or as unknown beyond the table).
+ * errors, once as the guest issued it: a call done in pieces is counted when
+ * its last piece returns. Numbers with no handler return -ENOSYS (counted as
+ * errors of that number, or as unknown beyond the table).
  * A multicall runs a batch of calls in order, storing each result in its
  * entry; an entry that fails does not stop the batch (Xen's semantics), but a
  * domain that shut itself down inside the batch stops it.
@@ -70,6 +71,8 @@ static uint64_t budget;
 #define TABLES_PER_PIECE 64
 static unsigned int tables_left;
 static bool in_hypercall;
+/* The call being counted asked to be re-issued (hypercall_continue). */
+static bool continued;
 
 /* The multicall entry being run, if any, and its handler's continuation. */
 static struct {
@@ -99,6 +102,7 @@ long hypercall_continue(uint64_t nr, const uint64_t args[5])
 {
     struct cpu_regs *regs = &get_cpu_info()->guest_regs;
 
+    continued = true;
     if (mc.active) {
         memcpy(mc.args, args, sizeof(mc.args));
         mc.preempted = true;
@@ -136,7 +140,10 @@ static long call_counted(struct vcpu *v, uint64_t nr, const uint64_t args[5])
         stats->unknown++;
         return -XEN_ENOSYS;
     }
+    continued = false;
     long rc = fn(v, args);
+    if (continued)
+        return rc; /* counted when its last piece returns */
     stats->calls[nr]++;
     /* iret's result is the guest's own restored RAX, never an error */
     if (nr != __HYPERVISOR_iret && is_error_result(rc))
@@ -187,27 +194,29 @@ static long multicall_one(struct vcpu *v, uint64_t entry_va, bool *preempted)
  * Runs the entries in order. A piece ends when the budget is spent (never
  * before its first entry, so every piece progresses) or when an entry asks
  * to be continued; the multicall is then re-issued from the entry it stopped
- * at. 0, or -EFAULT for an unreadable or unwritable entry (the batch stops).
+ * at, its count carrying PVKIT_BATCH_PREEMPTED so that the batch is counted
+ * in its histogram bucket once, by its first piece. 0, or -EFAULT for an
+ * unreadable or unwritable entry (the batch stops).
  */
 long do_multicall(struct vcpu *v, const uint64_t args[5])
 {
-    uint64_t list = args[0], nr = (uint32_t)args[1];
+    uint64_t list = args[0], nr = (uint32_t)args[1] & ~PVKIT_BATCH_PREEMPTED;
     bool preempted = false;
     long rc = 0;
 
-    if (nr)
+    if (nr && !((uint32_t)args[1] & PVKIT_BATCH_PREEMPTED))
         v->domain->mm_stats.multicall_batches[batch_bucket(nr)]++;
     for (uint64_t i = 0; i < nr && v->domain->state == DOMAIN_RUNNING; i++) {
         uint64_t entry = list + i * sizeof(struct multicall_entry);
         if (i && !budget) {
-            const uint64_t rest[5] = { entry, nr - i };
+            const uint64_t rest[5] = { entry, (nr - i) | PVKIT_BATCH_PREEMPTED };
             return hypercall_continue(__HYPERVISOR_multicall, rest);
         }
         hypercall_claim(1, 1);
         if ((rc = multicall_one(v, entry, &preempted)))
             break;
         if (preempted) {
-            const uint64_t rest[5] = { entry, nr - i };
+            const uint64_t rest[5] = { entry, (nr - i) | PVKIT_BATCH_PREEMPTED };
             return hypercall_continue(__HYPERVISOR_multicall, rest);
         }
     }

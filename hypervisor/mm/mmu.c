@@ -42,6 +42,15 @@ static int write_done(uint64_t pdone, uint64_t done)
 }
 
 /*
+ * True for the second and later pieces of a batch: the first piece alone
+ * counts it in its histogram bucket (whether or not there is a `done`).
+ */
+static bool batch_continued(uint64_t count_arg)
+{
+    return ((uint32_t)count_arg & PVKIT_BATCH_PREEMPTED) != 0;
+}
+
+/*
  * A batch's count as the guest passed it: the number of elements left, and
  * (if a previous piece was preempted) what the earlier pieces completed.
  */
@@ -50,7 +59,7 @@ static int batch_start(uint64_t count_arg, uint64_t pdone, uint64_t *count, uint
     uint32_t earlier = 0;
     *count = (uint32_t)count_arg & ~PVKIT_BATCH_PREEMPTED;
     *done_before = 0;
-    if (!((uint32_t)count_arg & PVKIT_BATCH_PREEMPTED) || !pdone)
+    if (!batch_continued(count_arg) || !pdone)
         return 0;
     if (copy_from_guest(&earlier, pdone, sizeof(earlier)))
         return -XEN_EFAULT;
@@ -144,7 +153,7 @@ long do_mmu_update(struct vcpu *v, const uint64_t args[5])
         return -XEN_ESRCH;
     if ((rc = batch_start(args[1], args[2], &count, &done_before)))
         return rc;
-    if (count && !done_before)
+    if (count && !batch_continued(args[1]))
         d->mm_stats.mmu_update_batches[batch_bucket(count)]++;
     if (release_pending_tables(d))
         return batch_end(d, __HYPERVISOR_mmu_update, args, sizeof(struct mmu_update), count, 0,
@@ -345,7 +354,7 @@ long do_mmuext_op(struct vcpu *v, const uint64_t args[5])
         return -XEN_EPERM; /* foreign mmuext ops are not supported */
     if ((rc = batch_start(args[1], args[2], &count, &done_before)))
         return rc;
-    if (count && !done_before)
+    if (count && !batch_continued(args[1]))
         v->domain->mm_stats.mmuext_batches[batch_bucket(count)]++;
     if (release_pending_tables(v->domain))
         return batch_end(v->domain, __HYPERVISOR_mmuext_op, args, sizeof(struct mmuext_op),

@@ -5,12 +5,16 @@
  * Long batches (mmu_update, mmuext_op, multicall, console_io writes,
  * memory_op reservation ops) are split: after a bounded amount of work the
  * hypervisor rewinds the guest to its SYSCALL with the arguments advanced,
- * so other vCPUs can run between the pieces. For mmu_update and mmuext_op
- * the remaining count then carries PVKIT_BATCH_PREEMPTED (bit 31), and the
- * `done` count accumulates across the pieces, as in Xen (whose internal
- * MMU_UPDATE_PREEMPTED has the same value). A guest never sets the bit
- * itself. memory_op carries the next start extent in cmd bits 6 and up
- * (Xen's MEMOP_EXTENT_SHIFT) and returns the total extents done.
+ * so other vCPUs can run between the pieces. For mmu_update, mmuext_op and
+ * multicall the remaining count then carries PVKIT_BATCH_PREEMPTED (bit 31),
+ * and mmu_update's and mmuext_op's `done` count accumulates across the
+ * pieces, as in Xen (whose internal MMU_UPDATE_PREEMPTED has the same value;
+ * Xen's multicall carries no such bit). A guest never sets the bit itself:
+ * pvkit takes a count with it for the rest of a batch already begun, so
+ * pvkit_op's statistics count each batch once, by its first piece, and each
+ * call once, when its last piece returns. memory_op carries the next start
+ * extent in cmd bits 6 and up (Xen's MEMOP_EXTENT_SHIFT) and returns the
+ * total extents done.
  *
  * Inside a multicall, a call that must continue has its advanced arguments
  * written back into its entry (op unchanged, result = the hypercall number)
