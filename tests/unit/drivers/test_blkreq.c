@@ -196,6 +196,7 @@ static blkif_request_t indirect(uint8_t op, unsigned n, uint64_t sector)
     return r;
 }
 
+/* Opens like valid_read (build, decode, check fields): an indirect request has other fields. */
 /* Indirect header, segment loading and range rules. */
 static void indirect_rules(void **state)
 {

@@ -117,6 +117,7 @@ static void leaf1_hides_features_and_sets_hypervisor(void **state)
     assert_int_equal(out[CPUID_EAX], 0);
 }
 
+/* Hidden-bit masks like leaf 1's: another leaf's bits, each listed on its own. */
 static void leaf7_hides_supervisor_features(void **state)
 {
     (void)state;
