@@ -432,6 +432,7 @@ static struct xs_handle *hosted_store_open(struct pvk_transport *t)
     return h;
 }
 
+/* An ops table like transport_xen.c's: each transport's own functions, by design. */
 const struct pvk_transport_ops pvk_transport_hosted_ops = {
     .name = "hosted",
     .open = hosted_open,

@@ -40,29 +40,22 @@ int xbstate_parse(const char *s, unsigned len)
  * Closing and to Closed (a vanished frontend counts as Closed), and returns to InitWait when a frontend comes back to
  * Initialising after a close (reconnect, docs/linux-pv-interface.md §3.2 step 6).
  */
+#define XB(state) (1u << XenbusState##state)
+
+/* For each frontend state: the backend states it moves the backend from, and the action that does it. */
+static const struct { unsigned from; enum xbact act; } reaction[] = {
+    [XenbusStateUnknown]      = { XB(Connected) | XB(InitWait) | XB(Closing), XBACT_CLOSED },
+    [XenbusStateInitialising] = { XB(Closed) | XB(Closing), XBACT_RESET },
+    [XenbusStateInitialised]  = { XB(InitWait), XBACT_CONNECT },
+    [XenbusStateConnected]    = { XB(InitWait), XBACT_CONNECT },
+    [XenbusStateClosing]      = { XB(Connected) | XB(InitWait), XBACT_CLOSING },
+    [XenbusStateClosed]       = { XB(Connected) | XB(InitWait) | XB(Closing), XBACT_CLOSED },
+};
+
 enum xbact xbstate_backend_action(int be, int fe)
 {
-    switch (fe) {
-    case XenbusStateInitialising:
-        if (be == XenbusStateClosed || be == XenbusStateClosing)
-            return XBACT_RESET;
+    if (fe < 0 || fe >= (int)(sizeof(reaction) / sizeof(reaction[0])) ||
+        be < 0 || be > XenbusStateReconfigured)
         return XBACT_NONE;
-    case XenbusStateInitialised:
-    case XenbusStateConnected:
-        if (be == XenbusStateInitWait)
-            return XBACT_CONNECT;
-        return XBACT_NONE;
-    case XenbusStateClosing:
-        if (be == XenbusStateConnected || be == XenbusStateInitWait)
-            return XBACT_CLOSING;
-        return XBACT_NONE;
-    case XenbusStateClosed:
-    case XenbusStateUnknown:
-        if (be == XenbusStateConnected || be == XenbusStateInitWait ||
-            be == XenbusStateClosing)
-            return XBACT_CLOSED;
-        return XBACT_NONE;
-    default:
-        return XBACT_NONE;
-    }
+    return (reaction[fe].from & (1u << be)) ? reaction[fe].act : XBACT_NONE;
 }

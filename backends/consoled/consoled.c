@@ -345,6 +345,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+    /* A getopt table like blkback's and xenstored's: data in the library's own shape, not shared logic. */
     static const struct option opts[] = {
         { "transport", required_argument, NULL, 't' },
         { "log-dir", required_argument, NULL, 'l' },

@@ -423,6 +423,7 @@ int nqueue_start(struct nqueue *q)
     return 0;
 }
 
+/* Stop mirrors blkback's queue_stop over another queue type; xbb_thread_stop holds the shared part. */
 /* Contract: see netback.h; stops the thread, then releases the rings. */
 void nqueue_stop(struct nqueue *q)
 {

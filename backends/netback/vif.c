@@ -243,6 +243,7 @@ static void vif_closed(struct xbb_dev *d)
     xs_rm(d->be->xs, XBT_NULL, path);
 }
 
+/* Filled in like blkback's vbd_class: a table of this class's own hooks and messages, not shared logic. */
 const struct xbb_class vif_class = {
     .type = "vif",
     .noun = "vif",

@@ -84,6 +84,7 @@ static void queue_free(struct netfront_dev *dev, struct netfront_queue *q)
     q->port = 0;
 }
 
+/* Alike to blkfront_rings_alloc/free by shape: other device and queue types, each with its own alloc/free. */
 int netfront_rings_alloc(struct netfront_dev *dev)
 {
     for (unsigned i = 0; i < dev->nr_queues; i++) {

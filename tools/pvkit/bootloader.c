@@ -259,6 +259,7 @@ int bootloader_load_path(const char *path, const struct boot_request *req,
     return rc;
 }
 
+/* A list of free()s, alike to domcfg_free by shape only: another struct's fields. */
 void boot_choice_free(struct boot_choice *out)
 {
     free(out->kernel);

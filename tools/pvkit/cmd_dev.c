@@ -169,11 +169,13 @@ int cmd_block_detach(struct ctx *unused, const struct args *a)
 
 /*
  * Prints HEADER once the connections are open, then resolves each of A's
- * domains and calls SHOW with each; a domain that cannot be found gets its
- * one line and makes the status 1.
+ * domains and calls PRINT_LINE for each of its devices of TYPE ("vbd" or
+ * "vif"); a domain that cannot be found gets its one line and makes the
+ * status 1, one whose devices cannot be listed prints none.
  */
-static int for_each_domain(const struct args *a, const char *verb, const char *header,
-                           void (*show)(struct ctx *c, const struct dominfo *d))
+static int list_devices(const struct args *a, const char *verb, const char *header,
+                        const char *type,
+                        void (*print_line)(const struct dominfo *d, const struct devices_info *dev))
 {
     struct ctx c;
     struct dominfo_list l = {0};
@@ -187,27 +189,28 @@ static int for_each_domain(const struct args *a, const char *verb, const char *h
     fputs(header, stdout);
     for (int i = 0; i < a->nr_pos; i++) {
         size_t idx;
-        if (dominfo_resolve(&l, a->pos[i], &idx, err) == 0)
-            show(&c, &l.doms[idx]);
-        else
+        struct devices_info *devs;
+        size_t nr;
+        if (dominfo_resolve(&l, a->pos[i], &idx, err)) {
             status = err_msg("%s: domain %s", verb, err);
+            continue;
+        }
+        if (devices_list(c.xs, l.doms[idx].domid, type, &devs, &nr))
+            continue;
+        for (size_t j = 0; j < nr; j++)
+            print_line(&l.doms[idx], &devs[j]);
+        free(devs);
     }
     dominfo_list_free(&l);
     ctx_close(&c);
     return status;
 }
 
-/* xl block-list's lines for D: Vdev BE handle state evt-ch ring-ref BE-path. */
-static void show_vbds(struct ctx *c, const struct dominfo *d)
+/* xl block-list's line for D's DEV: Vdev BE handle state evt-ch ring-ref BE-path. */
+static void print_vbd(const struct dominfo *d, const struct devices_info *dev)
 {
-    struct devices_info *l;
-    size_t nr;
-    if (devices_list(c->xs, d->domid, "vbd", &l, &nr))
-        return;
-    for (size_t i = 0; i < nr; i++)
-        printf("%-5u %-3d %-6u %-5d %-6ld %-8ld %-30s\n", l[i].id, 0, d->domid, l[i].fe_state,
-               l[i].evtch, l[i].rref, l[i].be_path);
-    free(l);
+    printf("%-5u %-3d %-6u %-5d %-6ld %-8ld %-30s\n", dev->id, 0, d->domid, dev->fe_state,
+           dev->evtch, dev->rref, dev->be_path);
 }
 
 int cmd_block_list(struct ctx *unused, const struct args *a)
@@ -216,7 +219,7 @@ int cmd_block_list(struct ctx *unused, const struct args *a)
     char header[128];
     snprintf(header, sizeof(header), "%-5s %-3s %-6s %-5s %-6s %-8s %-30s\n", "Vdev", "BE",
              "handle", "state", "evt-ch", "ring-ref", "BE-path");
-    return for_each_domain(a, "block-list", header, show_vbds);
+    return list_devices(a, "block-list", header, "vbd", print_vbd);
 }
 
 static void print_warning(void *arg, const char *msg)
@@ -224,6 +227,7 @@ static void print_warning(void *arg, const char *msg)
     warn_msg("%s: %s", (const char *)arg, msg);
 }
 
+/* Opens as cmd_block_attach does (parse the spec, open the domain): other types and writes. */
 int cmd_network_attach(struct ctx *unused, const struct args *a)
 {
     struct domcfg_vif v;
@@ -280,17 +284,12 @@ int cmd_network_detach(struct ctx *unused, const struct args *a)
     return status;
 }
 
-/* xl network-list's lines for D: Idx BE Mac handle state evt-ch tx-/rx-ring-ref BE-path. */
-static void show_vifs(struct ctx *c, const struct dominfo *d)
+/* xl network-list's line for DEV: Idx BE Mac handle state evt-ch tx-/rx-ring-ref BE-path. */
+static void print_vif(const struct dominfo *d, const struct devices_info *dev)
 {
-    struct devices_info *l;
-    size_t nr;
-    if (devices_list(c->xs, d->domid, "vif", &l, &nr))
-        return;
-    for (size_t i = 0; i < nr; i++)
-        printf("%-3u %-2d %-17s%6u %5d %6ld %5ld/%-11ld %-30s\n", l[i].id, 0, l[i].mac, l[i].id,
-               l[i].fe_state, l[i].evtch, l[i].rref, l[i].rref_rx, l[i].be_path);
-    free(l);
+    (void)d;
+    printf("%-3u %-2d %-17s%6u %5d %6ld %5ld/%-11ld %-30s\n", dev->id, 0, dev->mac, dev->id,
+           dev->fe_state, dev->evtch, dev->rref, dev->rref_rx, dev->be_path);
 }
 
 int cmd_network_list(struct ctx *unused, const struct args *a)
@@ -299,5 +298,5 @@ int cmd_network_list(struct ctx *unused, const struct args *a)
     char header[128];
     snprintf(header, sizeof(header), "%-3s %-2s %-17s %-6s %-5s %-6s %5s/%-5s %-30s\n", "Idx",
              "BE", "Mac Addr.", "handle", "state", "evt-ch", "tx-", "rx-ring-ref", "BE-path");
-    return for_each_domain(a, "network-list", header, show_vifs);
+    return list_devices(a, "network-list", header, "vif", print_vif);
 }

@@ -226,6 +226,7 @@ int cmd_dmesg(struct ctx *c, const struct args *a)
     return 0;
 }
 
+/* Opens as cmd_vcpu_list does (select the domains, then one query each): the queries differ. */
 int cmd_stats(struct ctx *c, const struct args *a)
 {
     struct dominfo_list l = {0};

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
+#include <xenstore_lib.h> /* xs_write_all: write(2) until done, false if the other side is gone */
 
 #include "consoled.h"
 
@@ -60,21 +61,6 @@ static int connect_console(const char *socket_path, uint32_t domid)
     return fd;
 }
 
-/* Writes all n bytes; false if the other side is gone. */
-static bool write_all(int fd, const char *buf, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, buf, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        buf += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 /* Relays until detach or either end closes. */
 static void relay(int sock)
 {
@@ -90,7 +76,7 @@ static void relay(int sock)
         }
         if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = read(sock, buf, sizeof(buf));
-            if (n <= 0 || !write_all(STDOUT_FILENO, buf, (size_t)n))
+            if (n <= 0 || !xs_write_all(STDOUT_FILENO, buf, (unsigned)n))
                 return;
         }
         if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -98,7 +84,7 @@ static void relay(int sock)
             if (n <= 0)
                 return;
             char *detach = memchr(buf, CONSOLE_DETACH, (size_t)n);
-            if (!write_all(sock, buf, detach ? (size_t)(detach - buf) : (size_t)n) || detach)
+            if (!xs_write_all(sock, buf, detach ? (unsigned)(detach - buf) : (unsigned)n) || detach)
                 return;
         }
     }

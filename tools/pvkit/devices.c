@@ -460,6 +460,7 @@ int devices_read_config(struct xs_handle *xs, uint32_t domid, struct domcfg *dc)
     }
     free(l);
     l = NULL;
+    /* The vif loop mirrors the vbd one: other arrays, limits and readers, spelled out for each. */
     if (!rc)
         rc = devices_list(xs, domid, "vif", &l, &nr);
     for (size_t i = 0; !rc && i < nr; i++) {

@@ -664,6 +664,7 @@ int domcfg_from_cfg(struct cfg *c, struct domcfg *dc, domcfg_warn_fn *warn, void
     struct ctx x = { .c = c, .dc = dc, .warn = warn, .arg = arg, .err = err };
     int rc;
 
+    /* Ends as domcfg_parse_vif does (-ENOMEM message, nothing kept on failure): other types. */
     err[0] = '\0';
     *dc = (struct domcfg){ 0 };
     rc = read_all(&x);

@@ -79,6 +79,7 @@ bool kernel_elf_has_xen_notes(const unsigned char *buf, size_t len)
                 ph->p_offset % 4 == 0 && notes_have_xen(buf, ph->p_offset, ph->p_filesz))
                 return true;
         }
+    /* The section-header walk mirrors the program-header one above: other types and fields, kept apart. */
     if (eh->e_shentsize == sizeof(Elf64_Shdr) &&
         in_file(eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr), len) &&
         eh->e_shoff % 8 == 0)

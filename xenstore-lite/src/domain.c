@@ -259,16 +259,23 @@ static void domain_destroy(struct xsd *d, struct domain *dom)
 	watch_fire_special(d, "@releaseDomain");
 }
 
-int domain_release(struct xsd *d, unsigned domid)
+/* Sets *dom to domid's domain for RELEASE and RESUME: -EINVAL for dom0, which neither applies to, -ENOENT if unknown. */
+static int domain_find_guest(const struct xsd *d, unsigned domid, struct domain **dom)
 {
-	struct domain *dom = domain_find(d, domid);
-
 	if (domid == 0)
 		return -EINVAL;
-	if (!dom)
-		return -ENOENT;
-	domain_destroy(d, dom);
-	return 0;
+	*dom = domain_find(d, domid);
+	return *dom ? 0 : -ENOENT;
+}
+
+int domain_release(struct xsd *d, unsigned domid)
+{
+	struct domain *dom;
+	int err = domain_find_guest(d, domid, &dom);
+
+	if (!err)
+		domain_destroy(d, dom);
+	return err;
 }
 
 void domain_check(struct xsd *d)
@@ -303,14 +310,12 @@ void domain_check(struct xsd *d)
 
 int domain_resume(struct xsd *d, unsigned domid)
 {
-	struct domain *dom = domain_find(d, domid);
+	struct domain *dom;
+	int err = domain_find_guest(d, domid, &dom);
 
-	if (domid == 0)
-		return -EINVAL;
-	if (!dom)
-		return -ENOENT;
-	dom->shutdown = false;
-	return 0;
+	if (!err)
+		dom->shutdown = false;
+	return err;
 }
 
 int domain_set_target(struct xsd *d, unsigned domid, unsigned target)

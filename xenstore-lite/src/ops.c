@@ -413,6 +413,7 @@ static int op_watch(struct conn *c, struct req *r)
 	return 0;
 }
 
+/* Same prologue as op_watch's by design: req_watch_args holds the shared part, the rest is each op's own. */
 /* UNWATCH <path> <token>: remove the matching watch. */
 static int op_unwatch(struct conn *c, struct req *r)
 {

@@ -188,6 +188,7 @@ static const struct transport sock_transport = {
 	.destroy = sock_destroy,
 };
 
+/* Alike to xen.c's teardown only in shape: each frees its own, unrelated handles. */
 /* Free a half-built client (no connection yet). */
 static void sock_client_free(struct sock_client *sc)
 {

@@ -342,6 +342,7 @@ void view_event(struct conn *c, struct txn *t, const char *path, bool recursive,
 	}
 	memcpy(ev->path, path, pl + 1);
 	ev->recursive = recursive;
+	/* A tail append, alike to lib/xs.c's event_queue by shape: another list type in another program. */
 	if (t->evt)
 		t->evt->next = ev;
 	else

@@ -20,7 +20,7 @@ static const struct blkreq_limits rw_lim = {
     .discard = 1,
 };
 
-/* Contract: a READ of n full-page segments at `sector`. */
+/* Contract: a request of operation op with n full-page segments at `sector`. */
 static blkif_request_t rw(uint8_t op, uint64_t sector, unsigned n)
 {
     blkif_request_t r;
@@ -61,31 +61,24 @@ static void valid_read(void **state)
     assert_false(out.write);
 }
 
-/* The refusal tests read better spelled out: one field changed per step, its answer next to it. */
-/* Reserved and unknown operations get EOPNOTSUPP. */
-static void unknown_ops(void **state)
+/* Each (operation, segment count) row gets its status: reserved and unknown operations EOPNOTSUPP, 0 or more
+ * than 11 direct segments ERROR, 11 OKAY. */
+static void operations_and_segment_counts(void **state)
 {
-    blkif_request_t r = rw(BLKIF_OP_RESERVED_1, 0, 1);
+    static const struct { uint8_t op; unsigned nr_segs; int want; } cases[] = {
+        { BLKIF_OP_RESERVED_1, 1, BLKIF_RSP_EOPNOTSUPP },
+        { 200, 1, BLKIF_RSP_EOPNOTSUPP },
+        { BLKIF_OP_READ, 0, BLKIF_RSP_ERROR },
+        { BLKIF_OP_WRITE, 11, BLKIF_RSP_OKAY },
+        { BLKIF_OP_WRITE, 12, BLKIF_RSP_ERROR },
+        { BLKIF_OP_WRITE, 255, BLKIF_RSP_ERROR },
+    };
 
     (void)state;
-    assert_int_equal(decode(&r, &rw_lim), BLKIF_RSP_EOPNOTSUPP);
-    r.operation = 200;
-    assert_int_equal(decode(&r, &rw_lim), BLKIF_RSP_EOPNOTSUPP);
-}
-
-/* 0 and more than 11 direct segments are refused. */
-static void bad_segment_counts(void **state)
-{
-    blkif_request_t r = rw(BLKIF_OP_READ, 0, 0);
-
-    (void)state;
-    assert_int_equal(decode(&r, &rw_lim), BLKIF_RSP_ERROR);
-    r = rw(BLKIF_OP_WRITE, 0, 11);
-    assert_int_equal(decode(&r, &rw_lim), BLKIF_RSP_OKAY);
-    r.nr_segments = 12;
-    assert_int_equal(decode(&r, &rw_lim), BLKIF_RSP_ERROR);
-    r.nr_segments = 255;
-    assert_int_equal(decode(&r, &rw_lim), BLKIF_RSP_ERROR);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        blkif_request_t r = rw(cases[i].op, 0, cases[i].nr_segs);
+        assert_int_equal(decode(&r, &rw_lim), cases[i].want);
+    }
 }
 
 /* first_sect > last_sect and last_sect > 7 are refused. */
@@ -203,6 +196,7 @@ static blkif_request_t indirect(uint8_t op, unsigned n, uint64_t sector)
     return r;
 }
 
+/* Opens like valid_read (build, decode, check fields): an indirect request has other fields. */
 /* Indirect header, segment loading and range rules. */
 static void indirect_rules(void **state)
 {
@@ -281,8 +275,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(valid_read),
-        cmocka_unit_test(unknown_ops),
-        cmocka_unit_test(bad_segment_counts),
+        cmocka_unit_test(operations_and_segment_counts),
         cmocka_unit_test(bad_sectors_in_page),
         cmocka_unit_test(out_of_disk),
         cmocka_unit_test(readonly_refuses_writes),

@@ -50,6 +50,7 @@ static void backend_reactions(void **state)
     assert_int_equal(xbstate_backend_action(XenbusStateClosing, XenbusStateInitialising), XBACT_RESET);
 }
 
+/* The cmocka test list, alike by shape to every unit test's main. */
 int main(void)
 {
     const struct CMUnitTest tests[] = {

@@ -395,6 +395,7 @@ static void no_rsdp(void **state)
 
 /* ---- RSDP checks ----------------------------------------------------- */
 
+/* Opens with the same fixture calls as zero_ebda_segment_skipped: the layouts after them are each test's point. */
 static void rsdp_bad_checksum_skipped(void **state)
 {
     (void)state;

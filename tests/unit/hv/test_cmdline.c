@@ -167,32 +167,29 @@ static void dom0_mem_refused(void **state)
     assert_true(o.dom0_mem == 16777215ull << 40);
 }
 
-static void maxcpus_values(void **state)
+/* The two CPU counts: each line sets its own count (a later word wins) and leaves the other at 0, the default;
+ * each bad word is refused. */
+static void cpu_count_values(void **state)
 {
+    static const struct { const char *line; unsigned max_cpus, dom0_vcpus; } good[] = {
+        { "maxcpus=1", 1, 0 },
+        { "maxcpus=2 maxcpus=64", 64, 0 },
+        { "dom0_max_vcpus=4", 0, 4 },
+        { "dom0_max_vcpus=1 dom0_max_vcpus=128", 0, 128 },
+    };
+    static const char *const bad[] = {
+        "maxcpus=0", "maxcpus=", "maxcpus=2x", "maxcpus=4097", "maxcpus=-1",
+        "dom0_max_vcpus=0", "dom0_max_vcpus=129", "dom0_max_vcpus=", "dom0_max_vcpus=4x",
+        "dom0_max_vcpus=4294967297",
+    };
+
     (void)state;
-    struct hv_options o = parse("maxcpus=1");
-    assert_int_equal(o.max_cpus, 1);
-    o = parse("maxcpus=2 maxcpus=64");
-    assert_int_equal(o.max_cpus, 64);
-    assert_int_equal(nr_bad_calls, 0);
-
-    static const char *const bad[] = { "maxcpus=0", "maxcpus=", "maxcpus=2x", "maxcpus=4097",
-                                       "maxcpus=-1" };
-    expect_words_refused(bad, sizeof(bad) / sizeof(bad[0]));
-}
-
-static void dom0_max_vcpus_values(void **state)
-{
-    (void)state;
-    struct hv_options o = parse("dom0_max_vcpus=4");
-    assert_int_equal(o.dom0_vcpus, 4);
-    o = parse("dom0_max_vcpus=1 dom0_max_vcpus=128");
-    assert_int_equal(o.dom0_vcpus, 128);
-    assert_int_equal(nr_bad_calls, 0);
-
-    static const char *const bad[] = { "dom0_max_vcpus=0", "dom0_max_vcpus=129",
-                                       "dom0_max_vcpus=", "dom0_max_vcpus=4x",
-                                       "dom0_max_vcpus=4294967297" };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        struct hv_options o = parse(good[i].line);
+        assert_int_equal(o.max_cpus, good[i].max_cpus);
+        assert_int_equal(o.dom0_vcpus, good[i].dom0_vcpus);
+        assert_int_equal(nr_bad_calls, 0);
+    }
     expect_words_refused(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
@@ -282,8 +279,7 @@ int main(void)
         cmocka_unit_test_setup(loglvl_values, reset),
         cmocka_unit_test_setup(dom0_mem_sizes, reset),
         cmocka_unit_test_setup(dom0_mem_refused, reset),
-        cmocka_unit_test_setup(dom0_max_vcpus_values, reset),
-        cmocka_unit_test_setup(maxcpus_values, reset),
+        cmocka_unit_test_setup(cpu_count_values, reset),
         cmocka_unit_test_setup(unknown_words_reported_exactly, reset),
         cmocka_unit_test_setup(key_prefixes_are_not_keys, reset),
         cmocka_unit_test_setup(no_callback_still_counts, reset),

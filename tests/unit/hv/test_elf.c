@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "unit.h"
+#include "../elf64_exec.h"
 #include "pvkit/elf.h"
 #include "pvkit/xenabi.h"
 
@@ -105,18 +106,7 @@ static uint8_t *build(const struct spec *s, size_t *size)
     assert_non_null(img);
 
     Elf64_Ehdr *eh = (Elf64_Ehdr *)img;
-    memcpy(eh->e_ident, ELFMAG, SELFMAG);
-    eh->e_ident[EI_CLASS] = ELFCLASS64;
-    eh->e_ident[EI_DATA] = ELFDATA2LSB;
-    eh->e_ident[EI_VERSION] = EV_CURRENT;
-    eh->e_type = ET_EXEC;
-    eh->e_machine = EM_X86_64;
-    eh->e_version = EV_CURRENT;
-    eh->e_entry = s->e_entry;
-    eh->e_phoff = sizeof(Elf64_Ehdr);
-    eh->e_ehsize = sizeof(Elf64_Ehdr);
-    eh->e_phentsize = sizeof(Elf64_Phdr);
-    eh->e_phnum = (uint16_t)(s->nr_segs + (s->nr_notes ? 1 : 0));
+    elf64_exec_header(eh, s->e_entry, (uint16_t)(s->nr_segs + (s->nr_notes ? 1 : 0)));
 
     Elf64_Phdr *ph = (Elf64_Phdr *)(img + eh->e_phoff);
     for (int i = 0; i < s->nr_segs; i++) {

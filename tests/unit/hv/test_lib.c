@@ -310,6 +310,7 @@ static void memcpy_memset_memcmp(void **state)
     assert_true(memcmp(hi, lo, 1) > 0);
 }
 
+/* Checks against a reference copy like memmove_overlap: other functions, offsets and guard bytes. */
 /* Word-at-a-time paths: every alignment and length, guard bytes untouched. */
 static void memcpy_memset_alignments(void **state)
 {

@@ -364,6 +364,7 @@ static void reserved_bits_refused(void **state)
     pte_nx_mask = PTE_NX;
     assert_int_equal(mod_pte(&d, &d, l1, 1, 0, pte(x, PTE_P | PTE_NX), false), 0);
     assert_int_equal(pages[l1][0], pte(x, PTE_P | PTE_NX | PTE_US));
+    /* Snapshot, refuse, compare: the same steps as the self-map case, on another table and error. */
     /* Validation of a table with such an entry is refused the same way. */
     const uint64_t l2b = 14;
     pages[l2b][0] = pte(15, PTE_P);

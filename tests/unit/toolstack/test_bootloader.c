@@ -89,6 +89,7 @@ static void test_gpt_extlinux(void **state)
     boot_choice_free(&c);
 }
 
+/* Load-then-check like test_gpt_extlinux: another image and other expected fields. */
 static void test_whole_disk_after_table(void **state)
 {
     struct boot_request req = { 0 };

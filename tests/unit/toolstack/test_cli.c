@@ -20,6 +20,7 @@
 #include <zlib.h>
 #include <cmocka.h>
 
+#include "../elf64_exec.h"
 #include "args.h"
 #include "dominfo.h"
 #include "format.h"
@@ -415,15 +416,7 @@ static unsigned char *make_elf(const char *owner, size_t *len)
     size_t total = sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr) + notesz + 4000;
     unsigned char *b = calloc(1, total);
     Elf64_Ehdr *eh = (Elf64_Ehdr *)b;
-    memcpy(eh->e_ident, ELFMAG, SELFMAG);
-    eh->e_ident[EI_CLASS] = ELFCLASS64;
-    eh->e_ident[EI_DATA] = ELFDATA2LSB;
-    eh->e_ident[EI_VERSION] = EV_CURRENT;
-    eh->e_type = ET_EXEC;
-    eh->e_machine = EM_X86_64;
-    eh->e_phoff = sizeof(*eh);
-    eh->e_phentsize = sizeof(Elf64_Phdr);
-    eh->e_phnum = 1;
+    elf64_exec_header(eh, 0, 1);
     Elf64_Phdr *ph = (Elf64_Phdr *)(b + sizeof(*eh));
     ph->p_type = PT_NOTE;
     ph->p_offset = sizeof(*eh) + sizeof(*ph);

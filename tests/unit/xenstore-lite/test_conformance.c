@@ -7,6 +7,7 @@
  */
 #include "harness.h"
 
+/* Every test here is a step table run on a fresh world (harness.h): one shape for all, by design. */
 #define T(name) static void name(void **state)
 
 T(transaction_isolation)

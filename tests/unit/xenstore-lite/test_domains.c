@@ -410,6 +410,7 @@ T(release_cleans_up)
 	assert_int_equal(conn_of(x, 3)->nwatches, 0);
 }
 
+/* Step tables as introduce_serves_queued_requests': the shape of the step language, other scripts. */
 T(death_through_virq)
 {
 	struct fx *x = *state;
