@@ -644,43 +644,34 @@ static int open_platform(const char *kind)
     return 0;
 }
 
-/* Contract: reads the options into kind, log_dir and socket_path; exits 0 or 2 as they say. */
-static void parse_options(int argc, char **argv, const char **kind)
+/* Contract: takes --log-dir (which must be a directory: else exits 2) or --socket. */
+static void option(void *unused, int c, const char *arg)
 {
-    /* A getopt table like blkback's and xenstored's: data in the library's own shape, not shared logic. */
-    static const struct option opts[] = {
-        { "transport", required_argument, NULL, 't' },
-        { "log-dir", required_argument, NULL, 'l' },
-        { "socket", required_argument, NULL, 's' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
-
-    opterr = 0;   /* pvk_cli_bad_option says it in one line */
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        switch (c) {
-        case 't': *kind = optarg; pvk_cli_transport(PROG, *kind); break;
-        case 'l': log_dir = optarg; break;
-        case 's': socket_path = optarg; break;
-        case 'h': usage(); exit(0);
-        default:
-            pvk_cli_bad_option(PROG, c, argv);
-        }
+    (void)unused;
+    if (c == 'l') {
+        pvk_cli_dir(PROG, "--log-dir", arg);
+        log_dir = arg;
+    } else if (c == 's') {
+        socket_path = arg;
     }
-    pvk_cli_no_args(PROG, argc, argv, optind);
-    pvk_cli_dir(PROG, "--log-dir", log_dir);
-    pvk_cli_hosted_env(PROG, *kind);
 }
 
 int main(int argc, char **argv)
 {
-    const char *kind = "xen";
+    static const struct option opts[] = {
+        { "log-dir", required_argument, NULL, 'l' },
+        { "socket", required_argument, NULL, 's' },
+        { NULL, 0, NULL, 0 },
+    };
+    static const struct pvk_cli cli = {
+        .prog = PROG, .options = opts, .usage = usage, .option = option,
+    };
+    const char *kind = pvk_cli_parse(&cli, NULL, argc, argv);
     uint64_t next_scan = 0;
     int listen_fd;
 
     pvk_log_init(PROG);
-    parse_options(argc, argv, &kind);
+    pvk_cli_dir(PROG, "--log-dir", log_dir); /* the default: one given was checked */
     if ((listen_fd = listen_on(socket_path)) < 0) {
         pvk_err("%s: %s", socket_path, strerror(-listen_fd));
         return 1;
