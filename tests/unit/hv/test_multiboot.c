@@ -342,6 +342,7 @@ static int parse2(void)
     return multiboot_parse(MULTIBOOT2_LOADER_MAGIC, PHYS_BASE, reader, &bi);
 }
 
+/* Checked field by field like mb1_qemu_style: alike by shape, each loader's values its own. */
 static void mb2_grub_style(void **state)
 {
     (void)state;
