@@ -19,11 +19,11 @@
 # processes and statistics reads, two `pvstress now`), which the host
 # subtracts from the workloads' counts. The first line is "MM-CONFIG pt_write=... tsc_khz=...
 # forks=..." and the last "MM-DONE <failures>". Tunables on the kernel command
-# line: pvkit.mm_batches=1,4,16,32 pvkit.mm_forks=300 pvkit.mm_churn=1000
-# pvkit.mm_mib=16 pvkit.mm_rounds=4.
+# line: pvkit.mm_batches=1,4,16,32 pvkit.mm_forks=200 pvkit.mm_churn=500
+# pvkit.mm_mib=8 pvkit.mm_rounds=4.
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin
 
-BATCHES=1,4,16,32 FORKS=300 CHURN=1000 MIB=16 ROUNDS=4
+BATCHES=1,4,16,32 FORKS=200 CHURN=500 MIB=8 ROUNDS=4
 for w in $(cat /proc/cmdline); do
     case "$w" in
     pvkit.mm_batches=*) BATCHES=${w#*=} ;;

@@ -15,8 +15,8 @@
 #
 # Options: --out DIR (docs/bench), --cpu MODEL (QEMU -cpu, default max),
 #   --mem MiB (512), --params "WORDS" (kernel command-line words for the
-#   workload, default "pvkit.mm_batches=1,4,16,32 pvkit.mm_forks=300
-#   pvkit.mm_churn=1000 pvkit.mm_mib=16 pvkit.mm_rounds=4"), --hypervisor ELF
+#   workload, default "pvkit.mm_batches=1,4,16,32 pvkit.mm_forks=200
+#   pvkit.mm_churn=500 pvkit.mm_mib=8 pvkit.mm_rounds=4"), --hypervisor ELF
 #   (default build/pvkit.elf), --timeout SEC per boot (900), --no-run (no
 #   boot: the report from the logs there are).
 # Exits 0 when both boots ended with MM-DONE 0 and the report was written.
@@ -29,7 +29,7 @@ prog=run-bench-mm
 dir=$build/bench/mm
 
 out=$root/docs/bench cpu=max mem=512 timeout=900 do_run=1 hv=$build/pvkit.elf
-params="pvkit.mm_batches=1,4,16,32 pvkit.mm_forks=300 pvkit.mm_churn=1000 pvkit.mm_mib=16 pvkit.mm_rounds=4"
+params="pvkit.mm_batches=1,4,16,32 pvkit.mm_forks=200 pvkit.mm_churn=500 pvkit.mm_mib=8 pvkit.mm_rounds=4"
 while [ $# -gt 0 ]; do
     case "$1" in
     --out|--cpu|--mem|--params|--hypervisor|--timeout)
