@@ -32,17 +32,16 @@ out=$root/docs/bench cpu=max mem=512 timeout=900 do_run=1 hv=$build/pvkit.elf
 params="pvkit.mm_batches=1,4,16,32 pvkit.mm_forks=200 pvkit.mm_churn=500 pvkit.mm_mib=8 pvkit.mm_rounds=4"
 while [ $# -gt 0 ]; do
     case "$1" in
-    --out|--cpu|--mem|--params|--hypervisor|--timeout)
-        [ $# -ge 2 ] || { echo "$prog: $1 needs a value" >&2; exit 2; }
-        case "$1" in
-        --out) out=$2 ;; --cpu) cpu=$2 ;; --mem) mem=$2 ;; --params) params=$2 ;;
-        --hypervisor) hv=$2 ;; --timeout) timeout=$2 ;;
-        esac
-        shift 2 ;;
-    --no-run) do_run=0; shift ;;
+    --no-run) do_run=0; shift; continue ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    esac
+    [ $# -ge 2 ] || { echo "$prog: $1: unknown, or missing its value" >&2; exit 2; }
+    case "$1" in
+    --out) out=$2 ;; --cpu) cpu=$2 ;; --mem) mem=$2 ;; --params) params=$2 ;;
+    --hypervisor) hv=$2 ;; --timeout) timeout=$2 ;;
     *) echo "$prog: unknown argument '$1'" >&2; exit 2 ;;
     esac
+    shift 2
 done
 kernel=$build/research-kernel/vmlinux
 mkdir -p "$dir" "$out"
