@@ -288,7 +288,7 @@ fi
     echo "- Host CPU: $host_cpu ($(nproc) CPUs)"
     echo "- Kernel: $kver (Debian generic, \`${kdeb:-linux-image-amd64}\`), the same bzImage for all three"
     echo "- Xen: ${xver:-xen-hypervisor-4.17-amd64}, the kernel as dom0 (\`dom0_mem=${mem}M\`)"
-    echo "- pvkit: $(git -C "$root" log -1 --format='%h %cd' --date=short 2>/dev/null || echo unknown), the kernel as the initial domain with \`initial_domain=domU\`"
+    echo "- pvkit: $(git -C "$root" log -1 --format='%h %cd' --date=short 2>/dev/null || echo unknown) (image ${hv#"$root"/}), the kernel as the initial domain with \`initial_domain=domU\`"
     echo "- Guest: $mem MiB, $vcpu_s (dom0_max_vcpus=$vcpus; native: -smp $vcpus, a $mem MiB machine); workload parameters \`$params\`"
     echo "- Guest uptime at /init: native $(uptime_at_init native) s, pvkit $(uptime_at_init pvkit) s, Xen $(uptime_at_init xen) s"
     echo
