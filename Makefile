@@ -28,6 +28,7 @@ include tests/bench/hv/bench.mk
 include tests/bench/linux/bench.mk
 include tests/bench/toolstack/bench.mk
 include tests/bench/io/bench.mk
+include tests/bench/mm/bench.mk
 
 SUBDIR_COMPONENTS := $(wildcard xenstore-lite/Makefile backends/Makefile)
 

@@ -12,11 +12,17 @@ TOOLS_RUN_GUEST := $(BUILD)/guests/hello.elf
 .PHONY: tools run run-hello fetch-xen check-toolstack
 all: tools
 
-tools: $(TOOLS_BIN)/pvkit-run
+tools: $(TOOLS_BIN)/pvkit-run $(TOOLS_BIN)/qemu-sample
 
 $(TOOLS_BIN)/pvkit-run: $(TOOLS_DIR)/pvkit-run
 	@mkdir -p $(@D)
 	install -m 755 $< $@
+
+# The sampling profiler (tools/qemu-sample.c): QEMU's monitor asked for every
+# CPU's RIP at a fixed rate; tools/profile-report names the functions.
+$(TOOLS_BIN)/qemu-sample: $(TOOLS_DIR)/qemu-sample.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
 
 fetch-xen: $(BUILD)/xen/xen
 

@@ -20,11 +20,6 @@ void frames_init(struct frame_table *ft, struct frame *storage, uint64_t nr_fram
     }
 }
 
-struct frame *frame_get(struct frame_table *ft, uint64_t mfn)
-{
-    return mfn < ft->nr_frames ? &ft->frames[mfn] : NULL;
-}
-
 static void push_free(struct frame_table *ft, uint64_t mfn)
 {
     struct frame *f = &ft->frames[mfn];

@@ -320,6 +320,16 @@ static uint64_t adjust_entry(unsigned int level, uint64_t val)
     return val;
 }
 
+/*
+ * adjust_entry for an entry whose frame is known to be RAM (no device frame
+ * to make read-only): what the validation of a whole table applies when it
+ * met no device frame, without looking each frame up again.
+ */
+static uint64_t adjust_ram_entry(unsigned int level, uint64_t val)
+{
+    return level == 1 ? (val | PTE_US) & ~PTE_G : val | PTE_US;
+}
+
 int get_pte_refs(struct domain *pt_dom, struct domain *pg_dom, unsigned int level,
                  unsigned int index, uint64_t new_val, uint64_t *adjusted)
 {
@@ -373,6 +383,12 @@ void put_pte_refs(struct domain *d, unsigned int level, uint64_t val)
  * entry, the entries before it keep their references, and a child left
  * partial holds its own). On any other error every entry validated, in this
  * piece or earlier ones, is released.
+ *
+ * Not-present entries hold no reference and need no adjustment, so the loops
+ * step over them without a call (most of a fresh table is empty); every
+ * present entry goes through get_pte_refs. The adjustments are applied once
+ * all entries are accepted: for RAM frames without a second look-up (L1
+ * entries mapping device frames are looked up again, as adjust_entry does).
  */
 static int validate_table(struct domain *d, uint64_t mfn, unsigned int level)
 {
@@ -380,39 +396,47 @@ static int validate_table(struct domain *d, uint64_t mfn, unsigned int level)
     uint64_t *table = frame_page(mfn);
     unsigned int i;
     uint64_t adjusted;
+    bool device = false;
     int rc = 0;
 
     for (i = f->progress; i < PT_ENTRIES; i++) {
-        if (is_hv_l4_slot(level, i))
+        if (!(table[i] & PTE_P) || is_hv_l4_slot(level, i))
             continue;
         if ((rc = get_pte_refs(d, d, level, i, table[i], &adjusted)))
             break;
+        device |= level == 1 && is_device_frame(entry_mfn(table[i]));
     }
     if (rc == -XEN_ERESTART) {
         f->progress = (uint16_t)i;
         return rc;
     }
-    f->progress = 0;
     if (rc) {
+        f->progress = 0;
         while (i-- > 0)
-            if (!is_hv_l4_slot(level, i))
+            if ((table[i] & PTE_P) && !is_hv_l4_slot(level, i))
                 put_pte_refs(d, level, table[i]);
         return rc;
     }
-    /* All entries are acceptable: now apply the adjustments. */
+    /*
+     * All entries are acceptable: now apply the adjustments. An earlier piece
+     * (f->progress > 0) may have met device frames this one did not see.
+     */
+    device |= f->progress != 0;
+    f->progress = 0;
     for (i = 0; i < PT_ENTRIES; i++)
         if (table[i] & PTE_P)
-            table[i] = adjust_entry(level, table[i]);
+            table[i] = device ? adjust_entry(level, table[i]) : adjust_ram_entry(level, table[i]);
     if (level == 4)
         install_hv_l4_slots(table);
     return 0;
 }
 
+/* Releases the references of every present entry (not the hypervisor's L4 slots). */
 static void release_table(struct domain *d, uint64_t mfn, unsigned int level)
 {
     uint64_t *table = frame_page(mfn);
     for (unsigned int i = 0; i < PT_ENTRIES; i++)
-        if (!is_hv_l4_slot(level, i))
+        if ((table[i] & PTE_P) && !is_hv_l4_slot(level, i))
             put_pte_refs(d, level, table[i]);
 }
 

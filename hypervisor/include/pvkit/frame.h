@@ -104,6 +104,9 @@ int frames_restrict_io(struct frame_table *ft, uint64_t first, uint64_t end,
 /* The privileged domain's access to device frame mfn (the most restrictive range's). */
 enum io_access frame_io_access(const struct frame_table *ft, uint64_t mfn);
 /* Returns the entry for mfn, or NULL if mfn is outside the table. */
-struct frame *frame_get(struct frame_table *ft, uint64_t mfn);
+static inline struct frame *frame_get(struct frame_table *ft, uint64_t mfn)
+{
+    return mfn < ft->nr_frames ? &ft->frames[mfn] : NULL;
+}
 
 #endif

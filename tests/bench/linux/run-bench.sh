@@ -33,12 +33,22 @@
 # all three runs produced every phase (the target verdict is reported, not
 # turned into an exit status).
 #
+# With --profile, pvkit's boot is sampled (tools/qemu-sample, 500 Hz, every
+# CPU's RIP through QEMU's monitor) and OUT/BASE.md gets a flat profile of
+# the fork+exec phase (tools/profile-report: hypervisor, guest kernel, user,
+# by function; the samples are in build/bench/linux/pvkit.samples).
+#
 # Options: --out DIR (docs/bench), --cpu MODEL (Haswell-noTSX), --mem MiB
 #   (512), --params "WORDS" (workload sizes on the kernel command line;
 #   default "pvkit.forks=500 pvkit.procs=64 pvkit.mib=128 pvkit.churn=3000"),
 #   --vcpus N guest CPUs (1), --timeout SEC per boot (600), --no-build (use
 #   build/ as it is), --no-run (no build, no boot: only the report, from the
-#   logs of the last run with the same --vcpus).
+#   logs of the last run with the same --vcpus), --ways "W..." (the boots to
+#   run, of native pvkit xen; default all three; the others' phases are NA),
+#   --profile (see above), --qemu-args "ARGS" (more QEMU options for all the
+#   boots, e.g. "-icount shift=0": time counted in guest instructions, which
+#   the host's load does not change), --hypervisor ELF (pvkit's image,
+#   default build/pvkit.elf).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -48,17 +58,20 @@ prog=run-bench
 wl=$root/tests/integration/linux
 
 out=$root/docs/bench cpu=Haswell-noTSX mem=512 vcpus=1 timeout=600 do_build=1 do_run=1
+ways="native pvkit xen" profile=0 qargs="" hv=$build/pvkit.elf
 params="pvkit.forks=500 pvkit.procs=64 pvkit.mib=128 pvkit.churn=3000"
 while [ $# -gt 0 ]; do
     case "$1" in
-    --out|--cpu|--mem|--vcpus|--params|--timeout)
+    --out|--cpu|--mem|--vcpus|--params|--timeout|--ways|--qemu-args|--hypervisor)
         [ $# -ge 2 ] || { echo "$prog: $1 needs a value" >&2; exit 2; }
         case "$1" in
+        --ways) ways=$2 ;; --qemu-args) qargs=$2 ;; --hypervisor) hv=$2 ;;
         --out) out=$2 ;; --cpu) cpu=$2 ;; --mem) mem=$2 ;; --vcpus) vcpus=$2 ;;
         --params) params=$2 ;; --timeout) timeout=$2 ;;
         esac
         shift 2 ;;
     --no-build) do_build=0; shift ;;
+    --profile) profile=1; shift ;;
     --no-run) do_run=0 do_build=0; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "$prog: unknown argument '$1'" >&2; exit 2 ;;
@@ -126,16 +139,35 @@ boot() {
 }
 
 cmdline="loglevel=4 $params pvkit.cpus=$vcpus"
+# wanted WAY: true if WAY is one of --ways; a way left out keeps no old log.
+wanted() {
+    case " $ways " in *" $1 "*) return 0 ;; esac
+    : >"$dir/$1.log"; echo "${EPOCHREALTIME/./}" >"$dir/$1.start"; echo "not run" >"$dir/$1.status"
+    return 1
+}
+# pvkit's boot, sampled by tools/qemu-sample through a monitor socket with --profile.
+boot_pvkit() {
+    local mon=() sampler=""
+    if [ "$profile" = 1 ]; then
+        rm -f "$dir/monitor.sock"
+        mon=(-monitor "unix:$dir/monitor.sock,server=on,wait=off" -d nochain)
+        "$build/bin/qemu-sample" --socket "$dir/monitor.sock" >"$dir/pvkit.samples" &
+        sampler=$!
+    fi
+    # shellcheck disable=SC2086 # --qemu-args is split into words on purpose
+    boot pvkit "$build/bin/pvkit-run" --hypervisor "$hv" --kernel "$kimage" --initrd "$initrd" \
+        --mem "$mem" --vcpus "$vcpus" --hv-args initial_domain=domU --cmdline "console=hvc0 $cmdline" \
+        --timeout "$timeout" -- -net none -cpu "$cpu" "${mon[@]}" $qargs
+    [ -z "$sampler" ] || wait "$sampler" || echo "$prog: qemu-sample took no sample" >&2
+}
 if [ "$do_run" = 1 ]; then
-    boot native timeout --foreground "$timeout" qemu-system-x86_64 -accel tcg -cpu "$cpu" \
-        -nographic -no-reboot -m "$mem" -smp "$vcpus" -net none \
+    ! wanted native || boot native timeout --foreground "$timeout" qemu-system-x86_64 -accel tcg -cpu "$cpu" \
+        -nographic -no-reboot -m "$mem" -smp "$vcpus" -net none $qargs \
         -kernel "$kimage" -initrd "$initrd" -append "console=ttyS0 $cmdline"
-    boot pvkit "$build/bin/pvkit-run" --kernel "$kimage" --initrd "$initrd" --mem "$mem" --vcpus "$vcpus" \
-        --hv-args initial_domain=domU --cmdline "console=hvc0 $cmdline" \
-        --timeout "$timeout" -- -net none -cpu "$cpu"
-    boot xen "$build/bin/pvkit-run" --xen "$xen" --kernel "$kimage" --initrd "$initrd" \
+    ! wanted pvkit || boot_pvkit
+    ! wanted xen || boot xen "$build/bin/pvkit-run" --xen "$xen" --kernel "$kimage" --initrd "$initrd" \
         --vcpus "$vcpus" --mem "$mem" --cmdline "console=hvc0 $cmdline" \
-        --timeout "$timeout" -- -net none -cpu "$cpu"
+        --timeout "$timeout" -- -net none -cpu "$cpu" $qargs
 fi
 
 # ---- results ------------------------------------------------------------------
@@ -149,7 +181,7 @@ value() {
         t0=$(cat "$dir/$way.start")
         t1=$(sed -E 's/ \(d[0-9]+\) / /' "$dir/$way.log" |
              awk '/pvkit-init: \/init running/ && !n++ { print $1 }')
-        [ -n "$t1" ] && echo $(( (t1 - t0) / 1000 ))
+        [ -z "$t1" ] || echo $(( (t1 - t0) / 1000 ))
     else
         guest "$way" | awk -v p="$phase" '$1 == "PHASE" && $2 == p && !n++ { print $3 }'
     fi
@@ -211,6 +243,32 @@ fails() {   # fails WAY: the RESULT lines that are not ok, one line
 }
 done_line() { guest "$1" | awk '/^WORKLOAD DONE/ && !n++'; }
 
+# phase_us WAY PHASE: the host time (µs) of WAY's "PHASE <PHASE>" line.
+phase_us() {
+    sed -E 's/ \(d[0-9]+\) / /' "$dir/$1.log" | awk -v p="$2" '$2 == "PHASE" && $3 == p && !n++ { print $1 }'
+}
+# profile_section: the flat profile of pvkit's fork+exec phase (--profile).
+profile_section() {
+    local from to
+    from=$(phase_us pvkit identity) to=$(phase_us pvkit fork_exec)
+    echo
+    echo "## Profile of pvkit's fork+exec phase"
+    echo
+    echo "\`tools/qemu-sample\` asked QEMU's monitor for every CPU's RIP at 500 Hz during the pvkit"
+    echo "boot; \`tools/profile-report\` counts the samples between the guest's \`PHASE identity\` and"
+    echo "\`PHASE fork_exec\` lines (halted CPUs apart), by region and function (the guest kernel is"
+    echo "Debian's bzImage, without symbols: its samples are one row)."
+    echo
+    echo '```'
+    if [ -n "$from" ] && [ -n "$to" ]; then
+        "$root/tools/profile-report" --samples "$dir/pvkit.samples" --from "$from" --to "$to" \
+            --hv-syms "$build/pvkit-syms.elf" --top 30 || echo "(no samples in the phase)"
+    else
+        echo "(the pvkit log has no fork_exec phase)"
+    fi
+    echo '```'
+}
+
 md=$out/$base.md
 msmp=$(( vcpus > 2 ? vcpus : 2 ))
 if [ "$vcpus" = 1 ]; then
@@ -225,12 +283,12 @@ fi
     echo
     echo "Generated by \`$gen\` (tests/bench/linux/run-bench.sh); one run, the three boots one after the other."
     echo
-    echo "- Date: $(date -u -r "$dir/xen.log" '+%Y-%m-%d %H:%M UTC') (end of the runs)"
-    echo "- QEMU: $qver, TCG, \`-cpu $cpu\`, $cpus in all three runs (QEMU -smp $vcpus native, -smp $msmp under pvkit and Xen, as pvkit-run sets it)"
+    echo "- Date: $(date -u -r "$(ls -t "$dir"/{native,pvkit,xen}.log | sed -n 1p)" '+%Y-%m-%d %H:%M UTC') (end of the runs)"
+    echo "- QEMU: $qver, TCG, \`-cpu $cpu${qargs:+ $qargs}\`, $cpus in all three runs (QEMU -smp $vcpus native, -smp $msmp under pvkit and Xen, as pvkit-run sets it)"
     echo "- Host CPU: $host_cpu ($(nproc) CPUs)"
     echo "- Kernel: $kver (Debian generic, \`${kdeb:-linux-image-amd64}\`), the same bzImage for all three"
     echo "- Xen: ${xver:-xen-hypervisor-4.17-amd64}, the kernel as dom0 (\`dom0_mem=${mem}M\`)"
-    echo "- pvkit: $(git -C "$root" log -1 --format='%h %cd' --date=short 2>/dev/null || echo unknown), the kernel as the initial domain with \`initial_domain=domU\`"
+    echo "- pvkit: $(git -C "$root" log -1 --format='%h %cd' --date=short 2>/dev/null || echo unknown) (image ${hv#"$root"/}), the kernel as the initial domain with \`initial_domain=domU\`"
     echo "- Guest: $mem MiB, $vcpu_s (dom0_max_vcpus=$vcpus; native: -smp $vcpus, a $mem MiB machine); workload parameters \`$params\`"
     echo "- Guest uptime at /init: native $(uptime_at_init native) s, pvkit $(uptime_at_init pvkit) s, Xen $(uptime_at_init xen) s"
     echo
@@ -263,6 +321,7 @@ fi
     echo "its WORKLOAD DONE line is what counts.)"
     echo
     echo "![ratio to native per phase]($base.png)"
+    [ "$profile" = 0 ] || profile_section
 } >"$md"
 echo "$prog: wrote $md" >&2
 

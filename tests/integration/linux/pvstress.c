@@ -12,6 +12,12 @@
  *                               (a write to a read-only page and a read of an
  *                               unmapped hole must fault), and copy-on-write
  *                               and MAP_SHARED checked across fork
+ *   pvstress faults MIB ROUNDS  ROUNDS times: map MIB MiB of anonymous
+ *                               memory, write one byte of every page (one
+ *                               page fault, one new PTE each), check them,
+ *                               unmap; for make bench-mm's page-fault row
+ *   pvstress now                the monotonic clock in microseconds (busybox
+ *                               date has no sub-second format)
  *   pvstress hostile            in one child each: privileged instructions
  *                               (cli, sti, hlt, in, out, rdmsr, wrmsr, mov
  *                               to/from CR0/CR3, lgdt, invlpg, wbinvd, int
@@ -35,6 +41,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PAGE 4096UL
@@ -454,9 +461,41 @@ static int cmd_hostile(void)
     return bad == 0 ? 0 : 1;
 }
 
+/* faults: every page of a fresh anonymous mapping written once, ROUNDS times. */
+static int cmd_faults(unsigned long mib, unsigned long rounds)
+{
+    size_t len = mib << 20;
+    unsigned long bad = 0;
+
+    for (unsigned long r = 0; r < rounds; r++) {
+        volatile unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) {
+            perror("pvstress faults: mmap");
+            return 1;
+        }
+        for (size_t off = 0; off < len; off += PAGE)
+            p[off] = (unsigned char)(off / PAGE + r);
+        for (size_t off = 0; off < len; off += PAGE)
+            bad += p[off] != (unsigned char)(off / PAGE + r);
+        munmap((void *)p, len);
+    }
+    printf("faults: %lu rounds of %lu pages, %lu bad\n", rounds, (unsigned long)(len / PAGE), bad);
+    return bad ? 1 : 0;
+}
+
+/* now: CLOCK_MONOTONIC in microseconds. */
+static int cmd_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    printf("%lld\n", (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+    return 0;
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: pvstress pattern SEED MIB | churn ITER | hostile\n");
+    fprintf(stderr, "usage: pvstress pattern SEED MIB | churn ITER | faults MIB ROUNDS | now | hostile\n");
     exit(2);
 }
 
@@ -467,6 +506,10 @@ int main(int argc, char **argv)
         return cmd_pattern(strtoull(argv[2], NULL, 0), strtoul(argv[3], NULL, 0));
     if (argc == 3 && strcmp(argv[1], "churn") == 0)
         return cmd_churn(strtoul(argv[2], NULL, 0));
+    if (argc == 4 && strcmp(argv[1], "faults") == 0)
+        return cmd_faults(strtoul(argv[2], NULL, 0), strtoul(argv[3], NULL, 0));
+    if (argc == 2 && strcmp(argv[1], "now") == 0)
+        return cmd_now();
     if (argc == 2 && strcmp(argv[1], "hostile") == 0)
         return cmd_hostile();
     usage();
