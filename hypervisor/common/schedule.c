@@ -304,6 +304,15 @@ void schedule(void)
     }
 }
 
+/* Every vCPU a CPU runs has a slice, the first one too: else it would never be preempted. */
+void schedule_first_vcpu(struct vcpu *v)
+{
+    vcpu_switch_runstate(NULL, v);
+    context_restore(NULL, v);
+    this_cpu()->slice_end = system_time_ns() + TIME_SLICE_NS;
+    rearm_hardware_timer();
+}
+
 void schedule_print_stats(void)
 {
     printk(LOG_INFO, "(pvkit) scheduler: %u CPUs, %lu context switches, %lu migrations, "

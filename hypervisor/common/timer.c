@@ -103,9 +103,34 @@ static void fire_vcpu_timers(struct vcpu *v, uint64_t now)
     }
 }
 
+/*
+ * Records how late the work of the interrupt armed for ARMED runs at NOW,
+ * and logs one line for a delay of TIMER_LATE_NS or more.
+ */
+static void note_timer_lateness(struct percpu *pc, uint64_t armed, uint64_t now)
+{
+    if (!armed || now <= armed)
+        return;
+    uint64_t late = now - armed;
+    struct cpu_stats *s = &pc->stats;
+    if (late > s->timer_late_max_ns)
+        __atomic_store_n(&s->timer_late_max_ns, late, __ATOMIC_RELAXED);
+    if (late < TIMER_LATE_NS)
+        return;
+    cpu_stat_add(&s->timers_late, 1);
+    const struct vcpu *v = current_vcpu();
+    if (v)
+        printk(LOG_WARN, "(pvkit) cpu%u: timer work ran %lu ms late (vCPU d%u.%u loaded)\n",
+               pc->id, (unsigned long)(late / 1000000), v->domain->id, v->id);
+    else
+        printk(LOG_WARN, "(pvkit) cpu%u: timer work ran %lu ms late (no vCPU loaded)\n",
+               pc->id, (unsigned long)(late / 1000000));
+}
+
 void timer_interrupt(void)
 {
     uint64_t now = system_time_ns();
+    note_timer_lateness(this_cpu(), this_cpu()->timer_armed, now);
     this_cpu()->timer_armed = 0; /* it fired: re-armed below from scratch */
     schedule_tick(now);
     if (this_cpu_id() == 0 && now >= next_console_poll) {

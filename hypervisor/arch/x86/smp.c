@@ -301,9 +301,12 @@ void smp_print_stats(void)
         uint64_t served = __atomic_load_n(&s->flushes_served, __ATOMIC_RELAXED);
         uint64_t waits = __atomic_load_n(&s->lock_contended, __ATOMIC_RELAXED);
         uint64_t idle = __atomic_load_n(&s->idle_ns, __ATOMIC_RELAXED);
+        uint64_t late_max = __atomic_load_n(&s->timer_late_max_ns, __ATOMIC_RELAXED);
+        uint64_t late = __atomic_load_n(&s->timers_late, __ATOMIC_RELAXED);
         printk(LOG_INFO, "(pvkit) cpu%u: kicks sent %lu, flush requests %lu, flushes served "
-               "%lu, lock waits %lu, idle %lu ms\n", c, (unsigned long)kicks,
-               (unsigned long)requests, (unsigned long)served,
-               (unsigned long)waits, (unsigned long)(idle / 1000000));
+               "%lu, lock waits %lu, idle %lu ms, timer late max %lu us, %lu >= 100 ms\n", c,
+               (unsigned long)kicks, (unsigned long)requests, (unsigned long)served,
+               (unsigned long)waits, (unsigned long)(idle / 1000000),
+               (unsigned long)(late_max / 1000), (unsigned long)late);
     }
 }
