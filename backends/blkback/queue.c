@@ -199,7 +199,9 @@ static void submit_rw(struct vbd_queue *q, const struct blkreq *r,
  * Why not io_uring: Linux before 6.x (dom0's 6.1 on tmpfs, ext4) cannot do a
  * buffered write to a regular file without blocking, so io_uring hands each
  * one to a worker thread, serialized per file: two thread hand-offs per
- * request for what is a page-cache copy.
+ * request for what is a page-cache copy.  The cost: while the page cache
+ * throttles a writer this ring's reads wait too (the worker would have
+ * blocked the same way, and the file's other writes behind it).
  */
 static int write_now(struct vbd_queue *q, const struct blkreq *r,
                      const struct inflight *f)
