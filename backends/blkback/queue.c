@@ -196,9 +196,9 @@ static void submit_rw(struct vbd_queue *q, const struct blkreq *r,
 /*
  * Contract: writes the segments of `r` (mapped in f->iov) to the backing
  * file at once, in this thread; BLKIF_RSP_OKAY if every byte was written.
- * Why not io_uring: Linux before 6.x (dom0's 6.1 on tmpfs, ext4) cannot do a
- * buffered write to a regular file without blocking, so io_uring hands each
- * one to a worker thread, serialized per file: two thread hand-offs per
+ * Why not io_uring: on tmpfs and ext4 Linux (dom0's 6.1, also 6.18) cannot
+ * do a buffered write without blocking, so io_uring hands each one to a
+ * worker thread, serialized per file: two thread hand-offs per
  * request for what is a page-cache copy.  The cost: while the page cache
  * throttles a writer this ring's reads wait too (the worker would have
  * blocked the same way, and the file's other writes behind it).
