@@ -247,7 +247,7 @@ void idle_once(uint64_t until_ns)
     cpu_stat_add(&pc->stats.idle_ns, system_time_ns() - start);
     if (__atomic_load_n(&pc->timer_pending, __ATOMIC_RELAXED)) {
         __atomic_store_n(&pc->timer_pending, false, __ATOMIC_RELAXED);
-        timer_interrupt();
+        timer_interrupt(true);
     }
 }
 

@@ -50,6 +50,7 @@ struct cpu_stats {
     uint64_t idle_ns;           /* time halted in the idle loop */
     uint64_t timer_late_max_ns; /* longest delay from an armed deadline to its interrupt's work */
     uint64_t timers_late;       /* timer interrupts whose work ran >= TIMER_LATE_NS late */
+    uint64_t lock_wait_max_ns;  /* longest wait for the hypervisor lock */
 };
 
 /*
