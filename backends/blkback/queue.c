@@ -6,10 +6,11 @@
  * notification it consumes requests: each is copied out of the shared ring
  * (the frontend may rewrite it at any time), decoded and validated by
  * blkreq.c, its segments mapped (persistent-grant cache first, then one
- * batch mapping for the rest), and submitted as one readv/writev.  A flush
+ * batch mapping for the rest), and submitted as one readv/writev (a write
+ * to a regular file is done at once with pwritev: see write_now).  A flush
  * (or barrier) is held back, and the ring not consumed further, until every
  * earlier request of the ring has completed; then it runs as fsync(DATASYNC)
- * (a flush carrying data: its write linked to the fsync), so the response is
+ * (a flush carrying data: its write done or linked first), so the response is
  * sent only once the data is on stable storage.  (IOSQE_IO_DRAIN cannot do
  * this: it would also wait for the never-ending event-channel poll.)
  * Discards punch holes (files) or BLKDISCARD (devices).
@@ -192,6 +193,27 @@ static void submit_rw(struct vbd_queue *q, const struct blkreq *r,
     f->pending++;
 }
 
+/*
+ * Contract: writes the segments of `r` (mapped in f->iov) to the backing
+ * file at once, in this thread; BLKIF_RSP_OKAY if every byte was written.
+ * Why not io_uring: on tmpfs and ext4 Linux (dom0's 6.1, also 6.18) cannot
+ * do a buffered write without blocking, so io_uring hands each one to a
+ * worker thread, serialized per file: two thread hand-offs per
+ * request for what is a page-cache copy.  The cost: while the page cache
+ * throttles a writer this ring's reads wait too (the worker would have
+ * blocked the same way, and the file's other writes behind it).
+ */
+static int write_now(struct vbd_queue *q, const struct blkreq *r,
+                     const struct inflight *f)
+{
+    off_t off = (off_t)(r->sector * PVK_SECTOR_SIZE);
+    ssize_t n = pwritev(q->vbd->fd, f->iov, (int)r->nr_segs, off);
+
+    return n >= 0 && (uint64_t)n == (uint64_t)r->nr_sectors * PVK_SECTOR_SIZE
+               ? BLKIF_RSP_OKAY
+               : BLKIF_RSP_ERROR;
+}
+
 /* Contract: queues an fsync(DATASYNC) of the backing file for slot f. */
 static void submit_fsync(struct vbd_queue *q, struct inflight *f)
 {
@@ -229,7 +251,13 @@ static int start_request(struct vbd_queue *q, struct blkreq *r,
         st = map_segs(q, r, f);
         if (st != BLKIF_RSP_OKAY)
             return st;
-        submit_rw(q, r, f, r->flush);
+        if (r->write && !q->vbd->is_blkdev) {
+            st = write_now(q, r, f);
+            if (st != BLKIF_RSP_OKAY)
+                return st;
+        } else {
+            submit_rw(q, r, f, r->flush);
+        }
     }
     if (r->flush)
         submit_fsync(q, f);
