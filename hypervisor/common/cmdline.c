@@ -157,6 +157,19 @@ static bool parse_domu(const char *v, const char *end, struct hv_options *opt)
     return true;
 }
 
+/* audit=on-death|off: whether the frame-table audit runs when a domain is freed. */
+static bool parse_audit(const char *v, const char *end, struct hv_options *opt)
+{
+    size_t n = (size_t)(end - v);
+    if (n == 8 && !strncmp(v, "on-death", 8))
+        opt->audit_on_death = true;
+    else if (n == 3 && !strncmp(v, "off", 3))
+        opt->audit_on_death = false;
+    else
+        return false;
+    return true;
+}
+
 static bool parse_word(const char *word, size_t len, struct hv_options *opt)
 {
     const char *end = word + len, *v;
@@ -172,6 +185,8 @@ static bool parse_word(const char *word, size_t len, struct hv_options *opt)
         return parse_dom0_mem(v, end, opt);
     if (word_is(word, len, "dom0_max_vcpus", &v))
         return parse_count(v, end, 128, &opt->dom0_vcpus);
+    if (word_is(word, len, "audit", &v))
+        return parse_audit(v, end, opt);
     if (word_is(word, len, "maxcpus", &v))
         return parse_count(v, end, 4096, &opt->max_cpus);
     return false;

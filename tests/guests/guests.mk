@@ -62,7 +62,7 @@ $(foreach k,$(GUEST_KERNELS),$(eval $(call GUEST_LINK_RULE,$(k))))
 
 # The issue-4 kernels (events, time, vCPUs, several domains) also link the
 # event library in lib/evt/ (evt.h); the others do not carry its stacks.
-GUEST_EVT_KERNELS := $(filter evt_% time_% smp_% sched_% multi_%,$(GUEST_KERNELS))
+GUEST_EVT_KERNELS := $(filter evt_% time_% smp_% sched_% multi_% fuzz_%,$(GUEST_KERNELS))
 GUEST_EVT_OBJS    := $(GUEST_BUILD)/obj/evt/evt.o $(GUEST_BUILD)/obj/evt/stall.o \
                      $(GUEST_BUILD)/obj/evt/evtentry.o
 $(GUEST_BUILD)/obj/evt/%.o: $(GUEST_DIR)/lib/evt/%.c
