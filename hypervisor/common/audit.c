@@ -29,13 +29,12 @@
 #include "pvkit/audit.h"
 #include "pvkit/console.h"
 #include "pvkit/domain.h"
+#include "pvkit/layout.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
 
 #define AUDIT_MAX_FRAMES (1u << 18)     /* recounted frames: 1 GiB of RAM */
 #define AUDIT_MAX_LINES  32
-#define HV_FIRST_SLOT    256
-#define HV_LAST_SLOT     271
 
 /* The recount: written only by audit_run (under the hypervisor lock). */
 static uint32_t want_ref[AUDIT_MAX_FRAMES], want_type[AUDIT_MAX_FRAMES];
@@ -113,7 +112,7 @@ static bool count_tables(void)
             continue;
         const uint64_t *t = frame_page(mfn);
         for (unsigned int i = 0; i < PT_ENTRIES; i++) {
-            if (level == 4 && i >= HV_FIRST_SLOT && i <= HV_LAST_SLOT)
+            if (level == 4 && i >= HV_SLOT_FIRST && i <= HV_SLOT_LAST)
                 continue;
             if (t[i] & PTE_P)
                 check_entry(mfn, level, i, t[i]);

@@ -11,8 +11,10 @@
  * child's command line. Call i of seed S draws all its randomness from
  * splitmix64(S, i), so any call is reproducible from (S, i) alone, and a
  * segment that ends early is resumed at the next call. The child writes its
- * progress (the call it is in, calls done, faults caught) into its store
- * page, which the parent maps (a privileged foreign mapping) and reads. A
+ * progress (the call it is in, calls done, faults caught) into a page of
+ * the parent's that the parent grants it (ref PROG_REF): not one of its own,
+ * which the frame numbers its calls name (grant copies, reservations) could
+ * overwrite. A
  * segment ends when the child finishes, shuts itself down (a rare random
  * SCHEDOP_shutdown), is killed for what it did to itself, or makes no
  * progress for STALL_NS (it blocked itself for good): the parent destroys
@@ -31,8 +33,10 @@
  * tables through the writable-page-table path. Structures it points at are
  * pages of scratch filled with the same biased words.
  *
- * What the child never touches (its protected core): its image, stack,
- * start_info, store page and the page-table entries that map them. Frames
+ * What the child aims no address or page-table entry at (its protected
+ * core): its image, stack, start_info, the progress page and the
+ * page-table entries that map them. (Calls that name frames by number, as a
+ * grant copy does, may still hit its own pages: damage that ends a segment.) Frames
  * and page-table entries it may aim at are the scratch pages, a
  * sacrificial tree hooked at L4 slot SAC_SLOT, the entries of its core
  * tables that were empty at start (and the core L1 entries of the scratch
@@ -51,15 +55,17 @@
 #include "traps.h"
 #include "public/pvkit.h"
 #include "create.h"
+#include "gnt.h"
 
 #define MS 1000000ULL
 #define CHILD_KB 8192
-#define STALL_NS (2000 * MS)
+#define STALL_NS (500 * MS)
 #define NR_SCRATCH 8
 #define SAC_SLOT 1                      /* L4 slot of the sacrificial tree */
 #define SAC_VA (1UL << 39)
 #define FZ_MAGIC 0x7a7a667a7a667a7aUL
 #define MAX_SEGMENTS 4000
+#define PROG_REF 77                     /* the parent's grant of the progress page */
 
 /* What the child tells the parent, at the start of its store page. */
 struct fz_progress {
@@ -69,6 +75,7 @@ struct fz_progress {
     uint64_t faults;     /* faults of our own caught and survived */
     uint64_t wrpt;       /* writable-page-table stores made */
     uint64_t cur_nr;     /* hypercall number of call `cur` (wrpt: 1000) */
+    uint64_t cur_args[5];
 };
 
 /* ---- randomness ------------------------------------------------------------ */
@@ -112,8 +119,10 @@ static uint64_t core_l4_mfn, own_id, max_ram_mfn;
 static uint64_t other_mfn[2];
 
 static struct fz_progress *progress;
+static char prog_win[4096] __attribute__((aligned(4096)));
 static struct trap_ctx recover;
-static volatile int in_call;
+static volatile int armed;      /* the loop is running: our faults unwind to it */
+#define MAX_FAULT_RUN 50        /* faults in a row with no call completed: the segment ends */
 static uint64_t show = ~0ULL;   /* show=N: print call N before issuing it */
 
 /* Adds mfn to the frame pool. */
@@ -260,9 +269,11 @@ static void gen_mmuext(uint64_t *s, struct fz_call *c)
 
 /*
  * sched_op (29) and sched_op_compat (6). Filters: shutdown, remote_shutdown
- * and watchdog are rare (each ends the segment); block gets a timer 1 ms
- * away, poll a 1 ms timeout; inside a multicall (whose entries share the
- * scratch pages: the poll structure could be overwritten) both are yields.
+ * and watchdog are rare (each ends the segment); block is mostly a poll
+ * (its timer VIRQ may be closed or masked by then); block and poll get a timer
+ * 1 ms away (poll also that timeout), its VIRQ bound again if a call closed
+ * it; inside a multicall (whose entries share the scratch pages: the poll
+ * structure could be overwritten) both are yields.
  */
 static void gen_sched(uint64_t *s, struct fz_call *c, int depth)
 {
@@ -274,6 +285,8 @@ static void gen_sched(uint64_t *s, struct fz_call *c, int depth)
         cmd = SCHEDOP_yield;
     if ((cmd == SCHEDOP_block || cmd == SCHEDOP_poll) && depth)
         cmd = SCHEDOP_yield;
+    if (cmd == SCHEDOP_block && below(s, 8))    /* its wake-up may be gone: see the README */
+        cmd = SCHEDOP_poll;
     c->a[0] = cmd;
     c->a[1] = pick_ptr(s);
     if (cmd == SCHEDOP_poll) {
@@ -281,7 +294,11 @@ static void gen_sched(uint64_t *s, struct fz_call *c, int depth)
         p->nr_ports = (unsigned int)below(s, 4);
         p->timeout = evt_now() + MS;
         c->a[1] = (uint64_t)p;
-    } else if (cmd == SCHEDOP_block) {
+    }
+    if (cmd == SCHEDOP_block || cmd == SCHEDOP_poll) {
+        long port = evt_bind_virq(VIRQ_TIMER, 0);   /* -EEXIST if still bound */
+        if (port > 0)
+            evt_unmask((evtchn_port_t)port);
         hyp_set_timer_op(evt_now() + MS);
     }
     if (c->nr == __HYPERVISOR_sched_op_compat && cmd == SCHEDOP_shutdown)
@@ -352,7 +369,12 @@ static void gen_uvm(uint64_t *s, struct fz_call *c)
     c->a[3] = below(s, 2) ? DOMID_SELF : pick_word(s);
 }
 
-/* vcpu_op: filter: VCPUOP_down of vCPU 0 (ourself) would stop us for good. */
+/*
+ * vcpu_op. Filters: VCPUOP_down of vCPU 0 (ourself) would stop us for good;
+ * VCPUOP_register_vcpu_info mostly gets an unreadable argument (moved onto
+ * a scratch page our filling rewrites, our vcpu_info would raise upcalls
+ * our callback cannot clear: a livelock, the segment's end).
+ */
 static void gen_vcpu(uint64_t *s, struct fz_call *c)
 {
     c->a[0] = below(s, 8) ? below(s, 16) : pick_word(s);
@@ -360,6 +382,8 @@ static void gen_vcpu(uint64_t *s, struct fz_call *c)
     c->a[2] = pick_ptr(s);
     if ((c->a[0] == VCPUOP_down) && (uint32_t)c->a[1] == 0)
         c->a[0] = VCPUOP_is_up;
+    if (c->a[0] == VCPUOP_register_vcpu_info && below(s, 256))
+        c->a[2] = 0xffff830000000000UL + below(s, 4096);
 }
 
 /* console_io: writes are short and of fixed text or bad pointers (the log is shared); reads anything. */
@@ -463,10 +487,14 @@ static int restore_scratch(void)
     return 0;
 }
 
-/* Kernel-mode traps during a call: #DB and #NM are put right; anything else unwinds to the loop. */
+/*
+ * Kernel-mode traps while the loop runs (not the probes of wrpt_store):
+ * #DB and #NM are put right and resumed; anything else unwinds to the loop,
+ * which goes on with the next call.
+ */
 static int fuzz_trap(struct trap_frame *f)
 {
-    if (!in_call || trap_resume)
+    if (!armed || trap_resume)
         return 0;
     progress->faults++;
     if (f->vector == 1 || f->vector == 7) {
@@ -474,7 +502,6 @@ static int fuzz_trap(struct trap_frame *f)
         hyp_fpu_taskswitch(0);
         return 1;
     }
-    in_call = 0;
     trap_ctx_restore(&recover, 1);
 }
 
@@ -540,11 +567,10 @@ static void one_call(uint64_t seed, uint64_t i)
         gen_multicall(&s, &c, 0);
     }
     progress->cur_nr = c.nr;
+    memcpy(progress->cur_args, c.a, sizeof(c.a));
     if (i == show)
         show_call(&c);
-    in_call = 1;
     hypercall5(c.nr, c.a[0], c.a[1], c.a[2], c.a[3], c.a[4]);
-    in_call = 0;
     if (needs_repair(c.nr))
         repair();
 }
@@ -614,34 +640,45 @@ static void child(void)
     uint64_t end = (uint64_t)evt_cmdline_num("end", 1000);
     volatile uint64_t i;
 
-    progress = pt_va_of_mfn(guest_start_info->store_mfn);
+    struct gnttab_map_grant_ref map = { .host_addr = (uint64_t)prog_win, .flags = GNTMAP_host_map,
+                                        .ref = (grant_ref_t)evt_cmdline_num("gref", PROG_REF),
+                                        .dom = 0 };
+
+    if (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) || map.status != GNTST_okay)
+        guest_shutdown(SHUTDOWN_crash);     /* no progress page: the parent skips a call */
+    progress = (struct fz_progress *)prog_win;
     *progress = (struct fz_progress){ .magic = FZ_MAGIC, .cur = start };
     evt_init();
-    long tport = evt_bind_virq(VIRQ_TIMER, 0);
-    if (tport > 0)
-        evt_unmask((evtchn_port_t)tport);   /* SCHEDOP_block wakes on it */
     show = (uint64_t)evt_cmdline_num("show", -1);
     trap_install(-1);
     trap_kernel_hook = fuzz_trap;
     child_setup();
     guest_printf("fuzz child: seed %lu calls %lu..%lu\n", (unsigned long)seed,
                  (unsigned long)start, (unsigned long)end);
+    volatile unsigned int fault_run = 0;
+    armed = 1;
     for (i = start; i < end; i++) {
         progress->cur = i;
-        if (restore_scratch())
-            guest_shutdown(SHUTDOWN_crash);
-        if (trap_ctx_save(&recover) == 0)
+        if (trap_ctx_save(&recover) == 0) {
+            if (restore_scratch())
+                guest_shutdown(SHUTDOWN_crash);
             one_call(seed, i);
-        else
+            fault_run = 0;
+        } else if (++fault_run > MAX_FAULT_RUN) {
+            guest_shutdown(SHUTDOWN_crash);
+        } else {
             repair();
+        }
         progress->done++;
     }
+    armed = 0;
     guest_shutdown(SHUTDOWN_poweroff);
 }
 
 /* ---- the parent ------------------------------------------------------------------ */
 
-static char win[4096] __attribute__((aligned(4096)));
+static char win[4096] __attribute__((aligned(4096)));   /* the progress page */
+static struct grant_entry_v1 gtable[512] __attribute__((aligned(4096)));
 static char cmdline[256];
 static uint64_t own_data[512] __attribute__((aligned(4096)));
 
@@ -689,8 +726,9 @@ static int run_segment(long dom_exc, uint64_t seed, uint64_t start, uint64_t end
     if (!EXPECT_EQ(hyp_domctl(&op), 0))
         return -1;
     domid_t id = op.domain;
-    if (!EXPECT_EQ(pt_map_frame(win, create_args(&op)->store_mfn, id), 0) ||
-        !EXPECT_EQ(dctl(XEN_DOMCTL_unpausedomain, id, &op), 0))
+    memset(win, 0, sizeof(win));
+    gnt_permit(gtable, PROG_REF, id, win);
+    if (!EXPECT_EQ(dctl(XEN_DOMCTL_unpausedomain, id, &op), 0))
         return -1;
     r->reason = -1;
     for (;;) {
@@ -713,14 +751,22 @@ static int run_segment(long dom_exc, uint64_t seed, uint64_t start, uint64_t end
     r->done = ran ? pg->done : 0;
     r->faults = ran ? pg->faults : 0;
     r->wrpt = ran ? pg->wrpt : 0;
-    r->next = !ran ? start + 1 : r->reason == SHUTDOWN_poweroff && pg->cur + 1 >= end ? end
-                                                                              : pg->cur + 1;
+    /* A child that wrecked its own memory may have written nonsense: then go by `done`. */
+    uint64_t cur = pg->cur >= start && pg->cur < end ? pg->cur
+                   : start + (pg->done < end - start ? pg->done : 0);
+    r->next = !ran ? start + 1 : r->reason == SHUTDOWN_poweroff && cur + 1 >= end ? end : cur + 1;
     if (r->reason != SHUTDOWN_poweroff || r->next != end)
-        guest_printf("     segment end at call %lu (hypercall %lu): %s %d\n",
-                     (unsigned long)pg->cur, (unsigned long)pg->cur_nr,
-                     r->reason < 0 ? "stalled" : "shutdown", r->reason);
-    pt_map_frame(win, pt_mfn_of(win), DOMID_SELF);   /* our own frame again (p2m) */
+        guest_printf("     segment end at call %lu, %lu(%lx, %lx, %lx, %lx, %lx): %s %d\n",
+                     (unsigned long)cur, (unsigned long)pg->cur_nr,
+                     (unsigned long)pg->cur_args[0], (unsigned long)pg->cur_args[1],
+                     (unsigned long)pg->cur_args[2], (unsigned long)pg->cur_args[3],
+                     (unsigned long)pg->cur_args[4], r->reason < 0 ? "stalled" : "shutdown",
+                     r->reason);
     if (!EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, id, &op), 0))
+        return -1;
+    /* Its mapping went with it: the entry is neither read nor written any more. */
+    if (!EXPECT_EQ(__atomic_exchange_n(&gtable[PROG_REF].flags, 0, __ATOMIC_SEQ_CST),
+                   GTF_permit_access))
         return -1;
     uint64_t free1 = free_pages();
     if (free1 != free0) {
@@ -769,6 +815,7 @@ void test_main(void)
     if (evt_init() != 0)
         return (void)EXPECT(0);
     long dom_exc = create_watch_children();
+    gnt_setup_expect(gtable);
     uint64_t calls = (uint64_t)evt_cmdline_num("calls", 100000);
     uint64_t seed = (uint64_t)evt_cmdline_num("seed", 1);
     uint64_t nseeds = (uint64_t)evt_cmdline_num("seeds", 1);
