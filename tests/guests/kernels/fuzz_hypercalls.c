@@ -747,6 +747,10 @@ static int run_segment(long dom_exc, uint64_t seed, uint64_t start, uint64_t end
         }
         evt_wait((evtchn_port_t)dom_exc, evt_count[dom_exc] + 1, 50 * MS);
     }
+    /* A stalled child: blocked (waiting for a wake-up) or running (a livelock, a long call)? */
+    int blocked = -1;
+    if (r->reason < 0 && dctl(XEN_DOMCTL_getvcpuinfo, id, &op) == 0)
+        blocked = op.u.getvcpuinfo.blocked;
     int ran = pg->magic == FZ_MAGIC;
     r->done = ran ? pg->done : 0;
     r->faults = ran ? pg->faults : 0;
@@ -760,7 +764,9 @@ static int run_segment(long dom_exc, uint64_t seed, uint64_t start, uint64_t end
                      (unsigned long)cur, (unsigned long)pg->cur_nr,
                      (unsigned long)pg->cur_args[0], (unsigned long)pg->cur_args[1],
                      (unsigned long)pg->cur_args[2], (unsigned long)pg->cur_args[3],
-                     (unsigned long)pg->cur_args[4], r->reason < 0 ? "stalled" : "shutdown",
+                     (unsigned long)pg->cur_args[4],
+                     r->reason >= 0 ? "shutdown" : blocked == 1 ? "stalled, blocked"
+                                    : blocked == 0 ? "stalled, running" : "stalled",
                      r->reason);
     if (!EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, id, &op), 0))
         return -1;
