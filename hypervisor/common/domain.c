@@ -8,7 +8,6 @@
  */
 #include "pvkit/audit.h"
 #include "pvkit/domain.h"
-#include "pvkit/context.h"
 #include "pvkit/mm.h"
 #include "pvkit/sched.h"
 #include "pvkit/vcpu.h"
@@ -181,12 +180,6 @@ void power_off_machine(void)
     printk(LOG_INFO, "(pvkit) no domain left running: machine off (%s)\n",
            shutdown_reason_name(last_shutdown_reason));
     machine_exit(exit_code_for(last_shutdown_reason));
-}
-
-void vcpu_load(struct vcpu *v)
-{
-    vcpu_switch_runstate(NULL, v);
-    context_restore(NULL, v);
 }
 
 static void print_histogram(const char *name, const uint64_t *buckets)

@@ -13,9 +13,9 @@
 #include "pvkit/audit.h"
 #include "pvkit/domain_build.h"
 #include "pvkit/mm.h"
+#include "pvkit/sched.h"
 #include "pvkit/smp.h"
 #include "pvkit/time.h"
-#include "pvkit/timer.h"
 #include "pvkit/x86.h"
 
 #define DEFAULT_SERIAL_PORT 0x3f8
@@ -195,7 +195,6 @@ void start_hypervisor(uint32_t magic, uint32_t info_phys)
     build_boot_domus(dom0->id + 1);
     console_set_focus(dom0->id);
     smp_boot_aps(options.max_cpus ? options.max_cpus : MAX_CPUS, &platform);
-    vcpu_load(&dom0->vcpus[0]);
-    rearm_hardware_timer();
+    schedule_first_vcpu(&dom0->vcpus[0]);
     exit_to_guest();
 }

@@ -247,7 +247,7 @@ void idle_once(uint64_t until_ns)
     cpu_stat_add(&pc->stats.idle_ns, system_time_ns() - start);
     if (__atomic_load_n(&pc->timer_pending, __ATOMIC_RELAXED)) {
         __atomic_store_n(&pc->timer_pending, false, __ATOMIC_RELAXED);
-        timer_interrupt();
+        timer_interrupt(true);
     }
 }
 
@@ -302,6 +302,15 @@ void schedule(void)
         idle_waits++;
         idle_once(0);
     }
+}
+
+/* Every vCPU a CPU runs has a slice, the first one too: else it would never be preempted. */
+void schedule_first_vcpu(struct vcpu *v)
+{
+    vcpu_switch_runstate(NULL, v);
+    context_restore(NULL, v);
+    this_cpu()->slice_end = system_time_ns() + TIME_SLICE_NS;
+    rearm_hardware_timer();
 }
 
 void schedule_print_stats(void)

@@ -87,7 +87,7 @@ check-guests: guests $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
 # QEMU two CPUs or more). smp_parallel/smp_tlb/smp_ipi_spin need two CPUs.
 GUEST_1CPU_KERNELS := smp_vcpus smp_hostile sched sched_fair sched_poll multi_pingpong \
                       multi_smp multi_console multi_crash evt_basic time_timer time_runstate \
-                      time_huge_timer smp_stats_remap
+                      time_huge_timer smp_stats_remap multi_stats_own
 check-guests-1cpu: guests $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
 	$(GUEST_DIR)/run --hypervisor $(BUILD)/pvkit.elf --launcher $(BUILD)/bin/pvkit-run \
 	    --hv-args maxcpus=1 --logs $(GUEST_BUILD)/logs/pvkit-1cpu \

@@ -217,11 +217,6 @@ void domain_shutdown(struct domain *d, unsigned int reason);
 /* Kills a domain the hypervisor cannot continue (reason SHUTDOWN_crash). */
 void domain_crash(struct domain *d, const char *why, const struct cpu_regs *regs);
 
-/*
- * Makes v the vCPU this CPU runs: loads its page tables and registers into
- * cpu_info.guest_regs. Call exit_to_guest() afterwards (lock held) to enter it.
- */
-void vcpu_load(struct vcpu *v);
 /* Powers the machine off with the last shut-down domain's reason. */
 __attribute__((noreturn)) void power_off_machine(void);
 /* Prints per-domain statistics. */

@@ -36,6 +36,12 @@ void vcpu_kick(struct vcpu *v);
 void raise_resched(void);
 /* Picks what runs next (on every exit to a guest); idles or powers off if nothing can. */
 void schedule(void);
+/*
+ * Boot: makes v the first vCPU this CPU runs, with a full time slice, and
+ * arms the timer; its page tables and registers are loaded into
+ * cpu_info.guest_regs. Call exit_to_guest() afterwards (lock held).
+ */
+void schedule_first_vcpu(struct vcpu *v);
 /* The timer interrupt's scheduling work: time slices, poll timeouts. */
 void schedule_tick(uint64_t now);
 /* The earliest time the scheduler needs CPU `cpu`'s timer (0: none). */
