@@ -14,8 +14,7 @@
  * progress (the call it is in, calls done, faults caught) into a page of
  * the parent's that the parent grants it (ref PROG_REF): not one of its own,
  * which the frame numbers its calls name (grant copies, reservations) could
- * overwrite. A
- * segment ends when the child finishes, shuts itself down (a rare random
+ * overwrite. A segment ends when the child finishes, shuts itself down (a rare random
  * SCHEDOP_shutdown), is killed for what it did to itself, or makes no
  * progress for STALL_NS (it blocked itself for good): the parent destroys
  * it, checks the machine's free pages are exactly what they were before the
@@ -36,15 +35,17 @@
  * What the child aims no address or page-table entry at (its protected
  * core): its image, stack, start_info, the progress page and the
  * page-table entries that map them. (Calls that name frames by number, as a
- * grant copy does, may still hit its own pages: damage that ends a segment.) Frames
- * and page-table entries it may aim at are the scratch pages, a
+ * grant copy does, may still hit its own pages: damage that ends a
+ * segment.) Frames and page-table entries it may aim at are the scratch
+ * pages, a
  * sacrificial tree hooked at L4 slot SAC_SLOT, the entries of its core
  * tables that were empty at start (and the core L1 entries of the scratch
  * pages), its core table frames as frames (pinning, mapping them, using them
  * as GDT or page: all refused or harmless while they are in use), and other
  * domains' frames. Filters, each named where it is applied: no NEW_BASEPTR
  * to anything but the current L4 or frames it cannot be; SCHEDOP_block /
- * poll get a deadline; VCPUOP_down of vCPU 0 and iret are rare; the trap
+ * poll get a deadline; no VCPUOP_down of vCPU 0; iret, shutdown and
+ * VCPUOP_register_vcpu_info with a readable argument are rare; the trap
  * table, callbacks, debug registers and writable page tables are restored
  * after the calls that change them; a scratch mapping changed by a call is
  * restored before the next (if it cannot be, the segment ends).
@@ -64,10 +65,10 @@
 #define SAC_SLOT 1                      /* L4 slot of the sacrificial tree */
 #define SAC_VA (1UL << 39)
 #define FZ_MAGIC 0x7a7a667a7a667a7aUL
-#define MAX_SEGMENTS 4000
+#define MAX_SEGMENTS(calls) ((calls) / 256 + 64)  /* more: the child cannot get on */
 #define PROG_REF 77                     /* the parent's grant of the progress page */
 
-/* What the child tells the parent, at the start of its store page. */
+/* What the child tells the parent, at the start of the page the parent grants it. */
 struct fz_progress {
     uint64_t magic;
     uint64_t cur;        /* index of the call begun last */
@@ -105,7 +106,6 @@ static char pool[4][4096] __attribute__((aligned(4096)));
 
 static uint64_t scratch_pte[NR_SCRATCH];       /* original PTE of each scratch page */
 static volatile uint64_t *scratch_pte_va[NR_SCRATCH]; /* that entry, read-only view */
-static uint64_t scratch_pte_ma[NR_SCRATCH];
 
 #define NR_FRAMES 24
 static uint64_t frames[NR_FRAMES];             /* interesting mfns */
@@ -590,8 +590,7 @@ static void child_setup(void)
         scratch[i][0] = 1;      /* touched: mapped */
         scratch_pte_va[i] = pt_entry((unsigned long)scratch[i], 1);
         scratch_pte[i] = *scratch_pte_va[i];
-        scratch_pte_ma[i] = pt_entry_ma((unsigned long)scratch[i], 1);
-        add_pte(scratch_pte_va[i], scratch_pte_ma[i]);
+        add_pte(scratch_pte_va[i], pt_entry_ma((unsigned long)scratch[i], 1));
         add_frame(pt_mfn_of(scratch[i]));
     }
     for (unsigned int i = 0; i < 16; i++)
@@ -792,7 +791,7 @@ static void fuzz_seed(long dom_exc, uint64_t seed, uint64_t first, uint64_t call
 
     guest_printf("fuzz: seed %lu, %lu calls\n", (unsigned long)seed, (unsigned long)calls);
     while (at < calls) {
-        if (segs++ >= MAX_SEGMENTS || run_segment(dom_exc, seed, at, calls, &r)) {
+        if (segs++ >= MAX_SEGMENTS(calls - first) || run_segment(dom_exc, seed, at, calls, &r)) {
             EXPECT(0);
             guest_printf("     seed %lu stopped at call %lu\n", (unsigned long)seed,
                          (unsigned long)at);
