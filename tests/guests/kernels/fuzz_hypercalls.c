@@ -386,18 +386,22 @@ static void gen_vcpu(uint64_t *s, struct fz_call *c)
         c->a[2] = 0xffff830000000000UL + below(s, 4096);
 }
 
-/* console_io: writes are short and of fixed text or bad pointers (the log is shared); reads anything. */
+/*
+ * console_io: reads anything; writes are short, of fixed text or from
+ * addresses the hypervisor must refuse (its own range, non-canonical): the
+ * log is shared, and binary bytes in it would hide the verdict from grep.
+ */
 static void gen_console(uint64_t *s, struct fz_call *c)
 {
     static const char text[] = "[fz]";
+    static const uint64_t refused[] = { 0xffff830000000000UL, 0xffff87fffffffff0UL,
+                                        0x0000800000000000UL, 0x8000000000000000UL };
 
     c->a[0] = below(s, 4) ? CONSOLEIO_read : below(s, 8) ? CONSOLEIO_write : pick_word(s);
     c->a[1] = c->a[0] == CONSOLEIO_write ? below(s, 5) : pick_word(s);
     c->a[2] = pick_ptr(s);
-    if (c->a[0] == CONSOLEIO_write && below(s, 2))
-        c->a[2] = (uint64_t)text;
-    else if (c->a[0] == CONSOLEIO_write)
-        c->a[2] |= 0xffff800000000000UL;
+    if (c->a[0] == CONSOLEIO_write)
+        c->a[2] = below(s, 2) ? (uint64_t)text : refused[below(s, 4)] + below(s, 4096);
 }
 
 /* A sub-op: usually in range (below n), sometimes any word. */
