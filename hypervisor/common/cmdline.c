@@ -110,16 +110,23 @@ static bool parse_count(const char *v, const char *end, uint64_t max, unsigned i
     return true;
 }
 
-static bool parse_initial_domain(const char *v, const char *end, struct hv_options *opt)
+/* A value that is either off_word (*out = false) or on_word (*out = true); false if neither. */
+static bool parse_switch(const char *v, const char *end, const char *off_word,
+                         const char *on_word, bool *out)
 {
     size_t n = (size_t)(end - v);
-    if (n == 4 && !strncmp(v, "dom0", 4))
-        opt->initial_domain_unprivileged = false;
-    else if (n == 4 && !strncmp(v, "domU", 4))
-        opt->initial_domain_unprivileged = true;
+    if (n == strlen(on_word) && !strncmp(v, on_word, n))
+        *out = true;
+    else if (n == strlen(off_word) && !strncmp(v, off_word, n))
+        *out = false;
     else
         return false;
     return true;
+}
+
+static bool parse_initial_domain(const char *v, const char *end, struct hv_options *opt)
+{
+    return parse_switch(v, end, "dom0", "domU", &opt->initial_domain_unprivileged);
 }
 
 /* domU=K[+I][,mem=<size>][,vcpus=<n>] */
@@ -172,6 +179,8 @@ static bool parse_word(const char *word, size_t len, struct hv_options *opt)
         return parse_dom0_mem(v, end, opt);
     if (word_is(word, len, "dom0_max_vcpus", &v))
         return parse_count(v, end, 128, &opt->dom0_vcpus);
+    if (word_is(word, len, "audit", &v))
+        return parse_switch(v, end, "off", "on-death", &opt->audit_on_death); /* audit=on-death|off */
     if (word_is(word, len, "maxcpus", &v))
         return parse_count(v, end, 4096, &opt->max_cpus);
     return false;

@@ -9,6 +9,7 @@
  * then to the hypervisor, in turn (Xen's convention). Debug keys: 's'
  * statistics of every domain and the scheduler, 'h' help.
  */
+#include "pvkit/audit.h"
 #include "pvkit/console.h"
 #include "pvkit/mm.h"
 #include "pvkit/pagetype.h"
@@ -67,7 +68,7 @@ static void switch_focus(void)
     } else {
         focus_hypervisor = true;
         printk(LOG_INFO, "\n(pvkit) console input now goes to the hypervisor: "
-               "'s' statistics, 'h' help (Ctrl-A x3 to switch)\n");
+               "'s' statistics, 'a' audit, 'h' help (Ctrl-A x3 to switch)\n");
     }
 }
 
@@ -80,8 +81,11 @@ static void debug_key(char c)
             domain_print_stats(d);
         schedule_print_stats();
         break;
+    case 'a':
+        audit_run("debug key");
+        break;
     case 'h':
-        printk(LOG_INFO, "(pvkit) debug keys: 's' statistics, 'h' this help\n");
+        printk(LOG_INFO, "(pvkit) debug keys: 's' statistics, 'a' audit, 'h' this help\n");
         break;
     default:
         break;

@@ -6,6 +6,7 @@
  * the domain that ended last. Everything here runs with the hypervisor lock
  * held.
  */
+#include "pvkit/audit.h"
 #include "pvkit/domain.h"
 #include "pvkit/mm.h"
 #include "pvkit/sched.h"
@@ -80,6 +81,7 @@ void domain_free(struct domain *d)
         frame_free(&frame_table, mfn);
     }
     domain_used[d - domain_pool] = false;
+    audit_domain_freed(d->id);
 }
 
 void domain_kill(struct domain *d)

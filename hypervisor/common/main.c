@@ -10,6 +10,7 @@
  * initial_domain=domU) is built from multiboot module 1 with module 2 as its
  * initrd, as under Xen; domU= options add further domains from other modules.
  */
+#include "pvkit/audit.h"
 #include "pvkit/domain_build.h"
 #include "pvkit/mm.h"
 #include "pvkit/sched.h"
@@ -56,6 +57,7 @@ static void parse_options(void)
     console_set_level(options.loglvl);
     options = defaults;
     cmdline_parse(hypervisor_cmdline, &options, report_bad_option);
+    audit_set_on_death(options.audit_on_death);
 }
 
 static uint64_t dom0_memory(void)

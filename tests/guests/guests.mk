@@ -3,6 +3,9 @@
 # $(BUILD)/guests/<name>.elf; `make check-guests` runs them on pvkit and
 # `make check-guests-xen` on real Xen 4.17 (fetched by tools/fetch-xen).
 #
+# `make fuzz-guests` (part of `make check-all`) runs the hypercall fuzzer
+# at length.
+#
 # `make check-launcher` (part of `make check`) tests pvkit-run's exit-status
 # mapping against fake multiboot hypervisors from launcher/fakehv.S, its
 # refusals, the terminal it restores, and the console keys (one pvkit boot of
@@ -62,7 +65,7 @@ $(foreach k,$(GUEST_KERNELS),$(eval $(call GUEST_LINK_RULE,$(k))))
 
 # The issue-4 kernels (events, time, vCPUs, several domains) also link the
 # event library in lib/evt/ (evt.h); the others do not carry its stacks.
-GUEST_EVT_KERNELS := $(filter evt_% time_% smp_% sched_% multi_%,$(GUEST_KERNELS))
+GUEST_EVT_KERNELS := $(filter evt_% time_% smp_% sched_% multi_% fuzz_%,$(GUEST_KERNELS))
 GUEST_EVT_OBJS    := $(GUEST_BUILD)/obj/evt/evt.o $(GUEST_BUILD)/obj/evt/stall.o \
                      $(GUEST_BUILD)/obj/evt/evtentry.o
 $(GUEST_BUILD)/obj/evt/%.o: $(GUEST_DIR)/lib/evt/%.c
@@ -93,6 +96,28 @@ check-guests-1cpu: guests $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
 check-guests-xen: guests $(BUILD)/bin/pvkit-run $(BUILD)/xen/xen
 	$(GUEST_DIR)/run --xen $(BUILD)/xen/xen --launcher $(BUILD)/bin/pvkit-run \
 	    $(GUEST_ELFS)
+
+# The hypercall fuzzer at length (part of make check-all): GUEST_FUZZ_SEEDS
+# seeds from GUEST_FUZZ_SEED, GUEST_FUZZ_CALLS calls each (10^7 in all by
+# default), with the frame-table audit at every child's end. Fails on a
+# failed check, a hypervisor fault or hang (the launcher's status) or an
+# audit mismatch. make check runs it at 10^5 calls among the check-guests
+# kernels.
+GUEST_FUZZ_SEED  ?= 1
+GUEST_FUZZ_SEEDS ?= 4
+GUEST_FUZZ_CALLS ?= 2500000
+GUEST_FUZZ_LOG   := $(GUEST_BUILD)/logs/fuzz-guests.log
+.PHONY: fuzz-guests
+check-all: fuzz-guests
+fuzz-guests: $(GUEST_BUILD)/fuzz_hypercalls.elf $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
+	@mkdir -p $(dir $(GUEST_FUZZ_LOG))
+	$(BUILD)/bin/pvkit-run --hypervisor $(BUILD)/pvkit.elf --hv-args audit=on-death \
+	    --kernel $< --initrd $< --timeout 7200 </dev/null \
+	    --cmdline "fuzz_hypercalls calls=$(GUEST_FUZZ_CALLS) seed=$(GUEST_FUZZ_SEED) seeds=$(GUEST_FUZZ_SEEDS)" \
+	    >$(GUEST_FUZZ_LOG) 2>&1 || { tail -n 20 $(GUEST_FUZZ_LOG); exit 1; }
+	@grep -a 'fuzz: seed' $(GUEST_FUZZ_LOG)
+	@! grep -aF '(pvkit) audit mismatch' $(GUEST_FUZZ_LOG)
+	@tr -d '\r' <$(GUEST_FUZZ_LOG) | grep -aqE '^[1-9][0-9]* passed, 0 failed$$'
 
 # Fake hypervisors: one per exit byte of the protocol, a triple fault, a hang.
 GUEST_FAKEHV_DIR   := $(GUEST_BUILD)/fakehv

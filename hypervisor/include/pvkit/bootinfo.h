@@ -93,6 +93,7 @@ struct hv_options {
     unsigned int dom0_vcpus;   /* 0: the default */
     unsigned int max_cpus;     /* maxcpus=: physical CPUs to use; 0: all (up to MAX_CPUS) */
     bool initial_domain_unprivileged; /* initial_domain=domU: build module 1 as domain 1 */
+    bool audit_on_death;       /* audit=on-death: audit the frame table when a domain is freed */
     unsigned int nr_domus;
     struct domu_spec domus[MAX_BOOT_DOMUS];
 };

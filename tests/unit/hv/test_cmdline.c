@@ -1,6 +1,6 @@
 /*
  * Tests hypervisor/common/cmdline.c: the hypervisor command line (console=,
- * loglvl=, dom0_mem=, dom0_max_vcpus=, maxcpus=), the size parser, and the helper that
+ * loglvl=, dom0_mem=, dom0_max_vcpus=, maxcpus=, audit=), the size parser, and the helper that
  * drops the loader's file name. The parser must never fail as a whole: a
  * typo is reported through the callback, with the exact word, and skipped,
  * while every good word still takes effect and options not on the line keep
@@ -193,6 +193,22 @@ static void cpu_count_values(void **state)
     expect_words_refused(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
+/* audit=on-death turns the audit at each domain's end on, audit=off off again (a later word wins);
+ * anything else is refused. */
+static void audit_values(void **state)
+{
+    static const char *const bad[] = { "audit=", "audit=on", "audit=on-deathx", "audit=OFF" };
+
+    (void)state;
+    struct hv_options o = parse("audit=on-death");
+    assert_true(o.audit_on_death);
+    assert_int_equal(nr_bad_calls, 0);
+    o = parse("audit=on-death audit=off");
+    assert_false(o.audit_on_death);
+    assert_int_equal(nr_bad_calls, 0);
+    expect_words_refused(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
 static void unknown_words_reported_exactly(void **state)
 {
     (void)state;
@@ -280,6 +296,7 @@ int main(void)
         cmocka_unit_test_setup(dom0_mem_sizes, reset),
         cmocka_unit_test_setup(dom0_mem_refused, reset),
         cmocka_unit_test_setup(cpu_count_values, reset),
+        cmocka_unit_test_setup(audit_values, reset),
         cmocka_unit_test_setup(unknown_words_reported_exactly, reset),
         cmocka_unit_test_setup(key_prefixes_are_not_keys, reset),
         cmocka_unit_test_setup(no_callback_still_counts, reset),

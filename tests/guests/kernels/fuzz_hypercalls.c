@@ -1,0 +1,838 @@
+/*
+ * fuzz_hypercalls (the initial domain alone, given its own image as its
+ * initrd; pvkit only: PVKIT_DOMCTL_create_pv is pvkit's): a hypercall
+ * fuzzer. The promise under test: an unprivileged guest can only crash
+ * itself -- whatever it calls, the hypervisor neither faults nor hangs, the
+ * other domain notices nothing, and once the guest is destroyed every frame
+ * it had is free again (tests/guests/README.md has the figures).
+ *
+ * The parent (role 0, the privileged domain) runs the fuzzer as a child
+ * domain built from our initrd, in segments: "seed=S start=I end=N" on the
+ * child's command line. Call i of seed S draws all its randomness from
+ * splitmix64(S, i), so any call is reproducible from (S, i) alone, and a
+ * segment that ends early is resumed at the next call. The child writes its
+ * progress (the call it is in, calls done, faults caught) into a page of
+ * the parent's that the parent grants it (ref PROG_REF): not one of its own,
+ * which the frame numbers its calls name (grant copies, reservations) could
+ * overwrite. A segment ends when the child finishes, shuts itself down (a rare random
+ * SCHEDOP_shutdown), is killed for what it did to itself, or makes no
+ * progress for STALL_NS (it blocked itself for good): the parent destroys
+ * it, checks the machine's free pages are exactly what they were before the
+ * create (the hypervisor's audit, audit=on-death, checks the frame table at
+ * each death and prints any mismatch; tests/guests/run fails on it), and
+ * starts the next segment at the call after the last one begun. The figures
+ * (calls, calls/s, faults, deaths, stalls) are printed per seed.
+ *
+ * The child (role=1) issues one call per index: a random hypercall 0-63
+ * with sub-ops in and out of range and arguments biased toward interesting
+ * values (0, -1, page boundaries, hypervisor addresses, its own page-table
+ * frames, the parent's frames (o1=, o2=), ports / vCPUs / grant refs at and
+ * past their limits); an mmu_update batch with one bad entry in the middle;
+ * a multicall whose entries are random calls; or a store into its own page
+ * tables through the writable-page-table path. Structures it points at are
+ * pages of scratch filled with the same biased words.
+ *
+ * What the child aims no address or page-table entry at (its protected
+ * core): its image, stack, start_info, the progress page and the
+ * page-table entries that map them. (Calls that name frames by number, as a
+ * grant copy does, may still hit its own pages: damage that ends a
+ * segment.) Frames and page-table entries it may aim at are the scratch
+ * pages, a
+ * sacrificial tree hooked at L4 slot SAC_SLOT, the entries of its core
+ * tables that were empty at start (and the core L1 entries of the scratch
+ * pages), its core table frames as frames (pinning, mapping them, using them
+ * as GDT or page: all refused or harmless while they are in use), and other
+ * domains' frames. Filters, each named where it is applied: no NEW_BASEPTR
+ * to anything but the current L4 or frames it cannot be; SCHEDOP_block /
+ * poll get a deadline; no VCPUOP_down of vCPU 0; iret, shutdown and
+ * VCPUOP_register_vcpu_info with a readable argument are rare; the trap
+ * table, callbacks, debug registers and writable page tables are restored
+ * after the calls that change them; a scratch mapping changed by a call is
+ * restored before the next (if it cannot be, the segment ends).
+ */
+#include "domctl.h" /* first: it defines __XEN_TOOLS__ */
+#include "evt/evt.h"
+#include "pt.h"
+#include "traps.h"
+#include "public/pvkit.h"
+#include "create.h"
+#include "gnt.h"
+
+#define MS 1000000ULL
+#define CHILD_KB 8192
+#define STALL_NS (500 * MS)
+#define NR_SCRATCH 8
+#define SAC_SLOT 1                      /* L4 slot of the sacrificial tree */
+#define SAC_VA (1UL << 39)
+#define FZ_MAGIC 0x7a7a667a7a667a7aUL
+#define MAX_SEGMENTS(calls) ((calls) / 256 + 64)  /* more: the child cannot get on */
+#define PROG_REF 77                     /* the parent's grant of the progress page */
+
+/* What the child tells the parent, at the start of the page the parent grants it. */
+struct fz_progress {
+    uint64_t magic;
+    uint64_t cur;        /* index of the call begun last */
+    uint64_t done;       /* calls completed in this segment */
+    uint64_t faults;     /* faults of our own caught and survived */
+    uint64_t wrpt;       /* writable-page-table stores made */
+    uint64_t cur_nr;     /* hypercall number of call `cur` (wrpt: 1000) */
+    uint64_t cur_args[5];
+};
+
+/* ---- randomness ------------------------------------------------------------ */
+
+/* splitmix64: the next value of *s. */
+static uint64_t rnd(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* A value below n (n > 0). */
+static uint64_t below(uint64_t *s, uint64_t n)
+{
+    return rnd(s) % n;
+}
+
+/* ---- the child's world: scratch, sacrificial tree, pools ------------------- */
+
+static uint8_t scratch[NR_SCRATCH][4096] __attribute__((aligned(4096)));
+static uint64_t sac_l3[512] __attribute__((aligned(4096)));
+static uint64_t sac_l2[512] __attribute__((aligned(4096)));
+static uint64_t sac_l1[2][512] __attribute__((aligned(4096)));
+static char pool[4][4096] __attribute__((aligned(4096)));
+
+static uint64_t scratch_pte[NR_SCRATCH];       /* original PTE of each scratch page */
+static volatile uint64_t *scratch_pte_va[NR_SCRATCH]; /* that entry, read-only view */
+
+#define NR_FRAMES 24
+static uint64_t frames[NR_FRAMES];             /* interesting mfns */
+static unsigned int nr_frames;
+#define NR_PTR_MAS 64
+static uint64_t pte_mas[NR_PTR_MAS];           /* entries we may rewrite */
+static unsigned int nr_pte_mas;
+static volatile uint64_t *wrpt_targets[NR_PTR_MAS]; /* the same, as read-only views */
+static unsigned int nr_wrpt;
+static uint64_t core_l4_mfn, own_id, max_ram_mfn;
+static uint64_t other_mfn[2];
+
+static struct fz_progress *progress;
+static char prog_win[4096] __attribute__((aligned(4096)));
+static struct trap_ctx recover;
+static volatile int armed;      /* the loop is running: our faults unwind to it */
+#define MAX_FAULT_RUN 50        /* faults in a row with no call completed: the segment ends */
+static uint64_t show = ~0ULL;   /* show=N: print call N before issuing it */
+
+/* Adds mfn to the frame pool. */
+static void add_frame(uint64_t mfn)
+{
+    if (nr_frames < NR_FRAMES)
+        frames[nr_frames++] = mfn;
+}
+
+/* Adds the entry at read-only view E (machine address MA) to the rewrite pools. */
+static void add_pte(volatile uint64_t *e, uint64_t ma)
+{
+    if (nr_pte_mas < NR_PTR_MAS)
+        pte_mas[nr_pte_mas++] = ma;
+    if (nr_wrpt < NR_PTR_MAS)
+        wrpt_targets[nr_wrpt++] = e;
+}
+
+/* An interesting frame number. */
+static uint64_t pick_mfn(uint64_t *s)
+{
+    switch (below(s, 8)) {
+    case 0: return below(s, 4);
+    case 1: return max_ram_mfn + below(s, 3) - 1;
+    case 2: return 1ULL << (32 + below(s, 9));
+    case 3: return other_mfn[below(s, 2)];
+    case 4: return below(s, max_ram_mfn + 1);
+    default: return frames[below(s, nr_frames)];
+    }
+}
+
+/* A page-table entry value: an interesting frame with random flags. */
+static uint64_t pick_pte(uint64_t *s)
+{
+    static const uint64_t bits[] = { PTE_P, PTE_RW, PTE_US, PTE_A, PTE_D, PTE_PS, PTE_G,
+                                     PTE_NX, PTE_PCD, PTE_PWT, 1UL << 51, 1UL << 52, 1UL << 9 };
+    uint64_t v = pick_mfn(s) << 12;
+
+    if (below(s, 16) == 0)
+        return rnd(s);
+    v |= PTE_P | (below(s, 2) ? PTE_RW : 0) | PTE_A;
+    for (unsigned int n = (unsigned int)below(s, 3); n; n--)
+        v ^= bits[below(s, sizeof(bits) / sizeof(bits[0]))];
+    return v;
+}
+
+/* A guest address: scratch (at page edges), sacrificial, hypervisor, bad. */
+static uint64_t pick_ptr(uint64_t *s)
+{
+    static const uint64_t bad[] = {
+        0, ~0UL, 0xffff800000000000UL, 0xffff830000000000UL, 0xffff87fffffff000UL,
+        0xffff880000000000UL - 8, 0x00007ffffffff000UL, 0x00007ffffffffff8UL,
+        0x0000800000000000UL, 0x8000000000000000UL, 4096, SAC_VA + (600UL << 12),
+    };
+    uint64_t base = (uint64_t)scratch[below(s, NR_SCRATCH)];
+
+    switch (below(s, 10)) {
+    case 0: case 1: return bad[below(s, sizeof(bad) / sizeof(bad[0]))];
+    case 2: return base + 4096 - 8 * below(s, 3) - below(s, 2);
+    case 3: return SAC_VA + (below(s, 1024) << 12) + 8 * below(s, 512);
+    case 4: return base + below(s, 4096);
+    default: return base + 8 * below(s, 64);
+    }
+}
+
+/* A word for a structure field or an argument, biased toward limits. */
+static uint64_t pick_word(uint64_t *s)
+{
+    static const uint64_t lim[] = {
+        0, 1, 2, 3, ~0UL, ~1UL, 0x7f, 0x80, 0xff, 0x100, 511, 512, 513, 1023, 1024,
+        1025, 4095, 4096, 4097, 16383, 16384, 0x7fff, 0x8000, 0xffff, 0x10000,
+        0x7fffffff, 0x80000000, 0xffffffff, 1UL << 32, 0x7fffffffffffffffUL,
+        0x8000000000000000UL, 7, 8, 31, 32, 63, 64, 0x7ff0, 0x7ff1, 0x7ff2, 0x7ff4,
+        15, 16, 0x00aa0000UL,
+    };
+
+    switch (below(s, 8)) {
+    case 0: return rnd(s);
+    case 1: case 2: return lim[below(s, sizeof(lim) / sizeof(lim[0]))];
+    case 3: return pick_ptr(s);
+    case 4: return pick_mfn(s);
+    case 5: return pick_pte(s);
+    case 6: return below(s, 2) ? own_id : pte_mas[below(s, nr_pte_mas)];
+    default: return below(s, 32);
+    }
+}
+
+/* Fills scratch page i with biased words. */
+static void fill_scratch(uint64_t *s, unsigned int i)
+{
+    uint64_t *w = (uint64_t *)scratch[i];
+    for (unsigned int k = 0; k < 512; k++)
+        w[k] = below(s, 4) ? pick_word(s) : below(s, 64);
+}
+
+/* ---- generating calls -------------------------------------------------------- */
+
+struct fz_call {
+    uint64_t nr, a[5];
+};
+
+#define WRPT_NR 1000 /* cur_nr of a writable-page-table store */
+
+static void gen_call(uint64_t *s, struct fz_call *c, int depth);
+
+/* mmu_update: a batch of up to 16 into entries we may rewrite, one of them bad. */
+static void gen_mmu_update(uint64_t *s, struct fz_call *c)
+{
+    mmu_update_t *req = (mmu_update_t *)scratch[2];
+    unsigned int n = 1 + (unsigned int)below(s, 16);
+
+    for (unsigned int i = 0; i < n; i++) {
+        req[i].ptr = pte_mas[below(s, nr_pte_mas)] | (below(s, 8) ? 0 : below(s, 4));
+        req[i].val = below(s, 4) ? pick_pte(s) : 0;
+        if (req[i].ptr & MMU_MACHPHYS_UPDATE)     /* only our own frames' M2P */
+            req[i].ptr = (frames[below(s, 4)] << 12) | MMU_MACHPHYS_UPDATE;
+    }
+    req[n / 2].ptr = below(s, 2) ? pick_word(s) : req[n / 2].ptr;
+    req[n / 2].val = rnd(s);
+    c->a[0] = below(s, 16) ? (uint64_t)req : pick_ptr(s);
+    c->a[1] = below(s, 16) ? n : pick_word(s);
+    c->a[2] = below(s, 2) ? 0 : pick_ptr(s);
+    c->a[3] = below(s, 4) ? DOMID_SELF : pick_word(s);
+}
+
+/* mmuext_op: a batch of up to 4 random commands; filter: NEW_BASEPTR only to our L4 or frames no L4 can be. */
+static void gen_mmuext(uint64_t *s, struct fz_call *c)
+{
+    struct mmuext_op *op = (struct mmuext_op *)scratch[3];
+    unsigned int n = 1 + (unsigned int)below(s, 4);
+
+    for (unsigned int i = 0; i < n; i++) {
+        op[i].cmd = (unsigned int)(below(s, 8) ? below(s, 24) : pick_word(s));
+        op[i].arg1.mfn = below(s, 3) ? pick_mfn(s) : pick_word(s);
+        op[i].arg2.src_mfn = below(s, 2) ? pick_mfn(s) : pick_word(s);
+        if (op[i].cmd == MMUEXT_NEW_BASEPTR)
+            op[i].arg1.mfn = below(s, 2) ? core_l4_mfn : other_mfn[below(s, 2)];
+    }
+    c->a[0] = below(s, 16) ? (uint64_t)op : pick_ptr(s);
+    c->a[1] = below(s, 16) ? n : pick_word(s);
+    c->a[2] = below(s, 2) ? 0 : pick_ptr(s);
+    c->a[3] = below(s, 4) ? DOMID_SELF : pick_word(s);
+}
+
+/*
+ * sched_op (29) and sched_op_compat (6). Filters: shutdown, remote_shutdown
+ * and watchdog are rare (each ends the segment); block is mostly a poll
+ * (its timer VIRQ may be closed or masked by then); block and poll get a timer
+ * 1 ms away (poll also that timeout), its VIRQ bound again if a call closed
+ * it; inside a multicall (whose entries share the scratch pages: the poll
+ * structure could be overwritten) both are yields.
+ */
+static void gen_sched(uint64_t *s, struct fz_call *c, int depth)
+{
+    struct sched_poll *p = (struct sched_poll *)scratch[4];
+    uint64_t cmd = below(s, 8) ? below(s, 10) : pick_word(s);
+
+    if ((cmd == SCHEDOP_shutdown || cmd == SCHEDOP_remote_shutdown ||
+         cmd == SCHEDOP_watchdog) && below(s, 512))
+        cmd = SCHEDOP_yield;
+    if ((cmd == SCHEDOP_block || cmd == SCHEDOP_poll) && depth)
+        cmd = SCHEDOP_yield;
+    if (cmd == SCHEDOP_block && below(s, 8))    /* its wake-up may be gone: see the README */
+        cmd = SCHEDOP_poll;
+    c->a[0] = cmd;
+    c->a[1] = pick_ptr(s);
+    if (cmd == SCHEDOP_poll) {
+        p->ports.p = (evtchn_port_t *)scratch[5];
+        p->nr_ports = (unsigned int)below(s, 4);
+        p->timeout = evt_now() + MS;
+        c->a[1] = (uint64_t)p;
+    }
+    if (cmd == SCHEDOP_block || cmd == SCHEDOP_poll) {
+        long port = evt_bind_virq(VIRQ_TIMER, 0);   /* -EEXIST if still bound */
+        if (port > 0)
+            evt_unmask((evtchn_port_t)port);
+        hyp_set_timer_op(evt_now() + MS);
+    }
+    if (c->nr == __HYPERVISOR_sched_op_compat && cmd == SCHEDOP_shutdown)
+        c->a[1] = below(s, 8);
+}
+
+/* multicall: up to 8 entries, each a random call (nested once at most). */
+static void gen_multicall(uint64_t *s, struct fz_call *c, int depth)
+{
+    multicall_entry_t *m = (multicall_entry_t *)scratch[depth ? 7 : 6];
+    unsigned int n = 1 + (unsigned int)below(s, 8);
+
+    for (unsigned int i = 0; i < n; i++) {
+        struct fz_call e;
+        gen_call(s, &e, depth + 1);
+        m[i].op = e.nr;
+        for (int k = 0; k < 5; k++)
+            m[i].args[k] = e.a[k];
+        m[i].args[5] = pick_word(s);
+        m[i].result = rnd(s);
+    }
+    c->a[0] = below(s, 16) ? (uint64_t)m : pick_ptr(s);
+    c->a[1] = below(s, 16) ? n : pick_word(s);
+}
+
+/* memory_op: reservations name only scratch and sacrificial pfns (our core pfns stay ours). */
+static void gen_memory(uint64_t *s, struct fz_call *c)
+{
+    struct xen_memory_reservation *r = (struct xen_memory_reservation *)scratch[4];
+    uint64_t *ext = (uint64_t *)scratch[5];
+    uint64_t cmd = below(s, 8) ? below(s, 32) : pick_word(s);
+
+    c->a[0] = cmd;
+    c->a[1] = pick_ptr(s);
+    if (cmd > XENMEM_decrease_reservation && cmd != XENMEM_populate_physmap &&
+        cmd != XENMEM_exchange)
+        return;
+    for (unsigned int i = 0; i < 64; i++)
+        ext[i] = below(s, 4) ? pt_pfn_of(scratch[below(s, NR_SCRATCH)]) : pick_word(s) | (1UL << 40);
+    if (cmd == XENMEM_exchange) {   /* both halves of xen_memory_exchange point at ext */
+        struct xen_memory_exchange *x = (struct xen_memory_exchange *)r;
+        x->in.extent_start.p = (xen_pfn_t *)ext;
+        x->out.extent_start.p = (xen_pfn_t *)ext + 32;
+        x->in.nr_extents = below(s, 4);
+        x->out.nr_extents = below(s, 4);
+        x->in.domid = x->out.domid = DOMID_SELF;
+        x->nr_exchanged = below(s, 4) ? 0 : pick_word(s);
+    } else {
+        r->extent_start.p = (xen_pfn_t *)ext;
+        r->nr_extents = below(s, 2) ? below(s, 4) : pick_word(s);
+        r->extent_order = (unsigned int)(below(s, 2) ? 0 : pick_word(s));
+        r->mem_flags = (unsigned int)(below(s, 2) ? 0 : pick_word(s));
+        r->domid = (domid_t)(below(s, 2) ? DOMID_SELF : pick_word(s));
+    }
+    c->a[1] = (uint64_t)r;
+}
+
+/* update_va_mapping (14) / _otherdomain (22): an address of ours that is not core. */
+static void gen_uvm(uint64_t *s, struct fz_call *c)
+{
+    static const uint64_t flags[] = { 0, UVMF_INVLPG, UVMF_TLB_FLUSH, UVMF_INVLPG | UVMF_ALL,
+                                      UVMF_TLB_FLUSH | UVMF_ALL, 3 };
+    c->a[0] = below(s, 3) ? SAC_VA + (below(s, 1024) << 12) : pick_ptr(s) & ~4095UL;
+    c->a[1] = pick_pte(s);
+    c->a[2] = below(s, 8) ? flags[below(s, 6)] : pick_word(s);
+    if (below(s, 8) == 0)
+        c->a[2] = UVMF_MULTI | pick_ptr(s);
+    c->a[3] = below(s, 2) ? DOMID_SELF : pick_word(s);
+}
+
+/*
+ * vcpu_op. Filters: VCPUOP_down of vCPU 0 (ourself) would stop us for good;
+ * VCPUOP_register_vcpu_info mostly gets an unreadable argument (moved onto
+ * a scratch page our filling rewrites, our vcpu_info would raise upcalls
+ * our callback cannot clear: a livelock, the segment's end).
+ */
+static void gen_vcpu(uint64_t *s, struct fz_call *c)
+{
+    c->a[0] = below(s, 8) ? below(s, 16) : pick_word(s);
+    c->a[1] = below(s, 2) ? 0 : pick_word(s);
+    c->a[2] = pick_ptr(s);
+    if ((c->a[0] == VCPUOP_down) && (uint32_t)c->a[1] == 0)
+        c->a[0] = VCPUOP_is_up;
+    if (c->a[0] == VCPUOP_register_vcpu_info && below(s, 256))
+        c->a[2] = 0xffff830000000000UL + below(s, 4096);
+}
+
+/*
+ * console_io: reads anything; writes are short, of fixed text or from
+ * addresses the hypervisor must refuse (its own range, non-canonical): the
+ * log is shared, and binary bytes in it would hide the verdict from grep.
+ */
+static void gen_console(uint64_t *s, struct fz_call *c)
+{
+    static const char text[] = "[fz]";
+    static const uint64_t refused[] = { 0xffff830000000000UL, 0xffff87fffffffff0UL,
+                                        0x0000800000000000UL, 0x8000000000000000UL };
+
+    c->a[0] = below(s, 4) ? CONSOLEIO_read : below(s, 8) ? CONSOLEIO_write : pick_word(s);
+    c->a[1] = c->a[0] == CONSOLEIO_write ? below(s, 5) : pick_word(s);
+    c->a[2] = pick_ptr(s);
+    if (c->a[0] == CONSOLEIO_write)
+        c->a[2] = below(s, 2) ? (uint64_t)text : refused[below(s, 4)] + below(s, 4096);
+}
+
+/* A sub-op: usually in range (below n), sometimes any word. */
+static uint64_t pick_subop(uint64_t *s, uint64_t n)
+{
+    return below(s, 8) ? below(s, n) : pick_word(s);
+}
+
+/*
+ * Fills *c with a random call for nesting depth `depth` (0: top level, 1: a
+ * multicall entry, 2: an entry of a nested multicall, which is no multicall).
+ */
+static void gen_call(uint64_t *s, struct fz_call *c, int depth)
+{
+    c->nr = below(s, 64);
+    for (int k = 0; k < 5; k++)
+        c->a[k] = below(s, 2) ? pick_ptr(s) : pick_word(s);
+    switch (c->nr) {
+    case __HYPERVISOR_mmu_update: gen_mmu_update(s, c); break;
+    case __HYPERVISOR_mmuext_op: gen_mmuext(s, c); break;
+    case __HYPERVISOR_sched_op:
+    case __HYPERVISOR_sched_op_compat: gen_sched(s, c, depth); break;
+    case __HYPERVISOR_memory_op: gen_memory(s, c); break;
+    case __HYPERVISOR_update_va_mapping:
+    case __HYPERVISOR_update_va_mapping_otherdomain: gen_uvm(s, c); break;
+    case __HYPERVISOR_vcpu_op: gen_vcpu(s, c); break;
+    case __HYPERVISOR_console_io: gen_console(s, c); break;
+    case __HYPERVISOR_multicall:
+        if (depth >= 2)
+            c->nr = __HYPERVISOR_xen_version;
+        else
+            gen_multicall(s, c, depth);
+        break;
+    case __HYPERVISOR_iret:     /* filter: takes its frame from our stack; rare (a segment end) */
+        if (below(s, 256))
+            c->nr = __HYPERVISOR_xen_version;
+        break;
+    case __HYPERVISOR_grant_table_op: c->a[0] = pick_subop(s, 14); c->a[2] = pick_subop(s, 4); break;
+    case __HYPERVISOR_event_channel_op: c->a[0] = pick_subop(s, 16); break;
+    case __HYPERVISOR_xen_version: c->a[0] = pick_subop(s, 16); break;
+    case __HYPERVISOR_physdev_op: c->a[0] = pick_subop(s, 32); break;
+    case __HYPERVISOR_callback_op: c->a[0] = pick_subop(s, 4); break;
+    case __HYPERVISOR_vm_assist: c->a[0] = pick_subop(s, 2); c->a[1] = pick_subop(s, 8); break;
+    case __HYPERVISOR_set_segment_base: c->a[0] = pick_subop(s, 6); break;
+    case __HYPERVISOR_set_debugreg:
+    case __HYPERVISOR_get_debugreg: c->a[0] = pick_subop(s, 9); break;
+    case __HYPERVISOR_pvkit_op: c->a[0] = pick_subop(s, 3); c->a[2] = pick_subop(s, 300); break;
+    default: break;
+    }
+}
+
+/* ---- the child ------------------------------------------------------------------ */
+
+/* True if hypercall nr (or any multicall entry) may change what repair() restores. */
+static int needs_repair(uint64_t nr)
+{
+    switch (nr) {
+    case __HYPERVISOR_set_trap_table: case __HYPERVISOR_set_callbacks:
+    case __HYPERVISOR_fpu_taskswitch: case __HYPERVISOR_set_debugreg:
+    case __HYPERVISOR_callback_op: case __HYPERVISOR_vm_assist:
+    case __HYPERVISOR_multicall: case __HYPERVISOR_iret:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Restores our trap table, callbacks, debug registers, FPU and writable page tables. */
+static void repair(void)
+{
+    trap_install(-1);
+    evt_register_callback();
+    hyp_set_debugreg(7, 0);
+    hyp_fpu_taskswitch(0);
+    hyp_vm_assist(VMASST_CMD_enable, VMASST_TYPE_writable_pagetables);
+}
+
+/* Puts back scratch mappings a call changed; 0, or -1 if one cannot be (a segment end). */
+static int restore_scratch(void)
+{
+    for (unsigned int i = 0; i < NR_SCRATCH; i++) {
+        if ((*scratch_pte_va[i] & ~(PTE_A | PTE_D)) == (scratch_pte[i] & ~(PTE_A | PTE_D)))
+            continue;
+        if (hyp_update_va_mapping((unsigned long)scratch[i], scratch_pte[i], UVMF_INVLPG))
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * Kernel-mode traps while the loop runs (not the probes of wrpt_store):
+ * #DB and #NM are put right and resumed; anything else unwinds to the loop,
+ * which goes on with the next call.
+ */
+static int fuzz_trap(struct trap_frame *f)
+{
+    if (!armed || trap_resume)
+        return 0;
+    progress->faults++;
+    if (f->vector == 1 || f->vector == 7) {
+        hyp_set_debugreg(7, 0);
+        hyp_fpu_taskswitch(0);
+        return 1;
+    }
+    trap_ctx_restore(&recover, 1);
+}
+
+/* A store of random width and kind into one of our page-table entries we may rewrite. */
+static void wrpt_store(uint64_t *s)
+{
+    volatile uint64_t *e = wrpt_targets[below(s, nr_wrpt)];
+    uint64_t v = below(s, 2) ? pick_pte(s) : (*e ^ (1UL << below(s, 64)));
+
+    progress->wrpt++;
+    switch (below(s, 4)) {
+    case 0:
+        __asm__ volatile(TRAP_PROBE_ASM("movq %1, (%0)") :: "r"(e), "r"(v) : "r11", "memory");
+        break;
+    case 1:
+        __asm__ volatile(TRAP_PROBE_ASM("movl %k1, (%0)") :: "r"(e), "r"(v) : "r11", "memory");
+        break;
+    case 2:
+        __asm__ volatile(TRAP_PROBE_ASM("xchgq %1, (%0)") : "+r"(e), "+r"(v) :: "r11", "memory");
+        break;
+    default:
+        __asm__ volatile(TRAP_PROBE_ASM("lock orq %1, (%0)") :: "r"(e), "r"(v) : "r11", "memory");
+        break;
+    }
+    trap_resume = 0;
+}
+
+/* Prints call c (and a multicall's entries): how a run's call is replayed by hand (show=). */
+static void show_call(const struct fz_call *c)
+{
+    guest_printf("fuzz call: %lu(%lx, %lx, %lx, %lx, %lx)\n", (unsigned long)c->nr,
+                 (unsigned long)c->a[0], (unsigned long)c->a[1], (unsigned long)c->a[2],
+                 (unsigned long)c->a[3], (unsigned long)c->a[4]);
+    if (c->nr != __HYPERVISOR_multicall || (c->a[0] & ~4095UL) != (uint64_t)scratch[6])
+        return;
+    const multicall_entry_t *m = (const multicall_entry_t *)scratch[6];
+    for (unsigned int k = 0; k < c->a[1] && k < 8; k++)
+        guest_printf("  entry %u: %lu(%lx, %lx, %lx, %lx, %lx)\n", k, (unsigned long)m[k].op,
+                     (unsigned long)m[k].args[0], (unsigned long)m[k].args[1],
+                     (unsigned long)m[k].args[2], (unsigned long)m[k].args[3],
+                     (unsigned long)m[k].args[4]);
+}
+
+/* Call i of the seed: a store, an mmu_update batch, a multicall, or any hypercall. */
+static void one_call(uint64_t seed, uint64_t i)
+{
+    uint64_t s = seed * 0x2545f4914f6cdd1dULL ^ (i + 1) * 0x9e3779b97f4a7c15ULL;
+    struct fz_call c;
+    unsigned int kind = (unsigned int)below(&s, 16);
+
+    fill_scratch(&s, below(&s, 2));
+    if (kind == 0) {
+        progress->cur_nr = WRPT_NR;
+        wrpt_store(&s);
+        return;
+    }
+    gen_call(&s, &c, 0);
+    if (kind == 1) {
+        c.nr = __HYPERVISOR_mmu_update;
+        gen_mmu_update(&s, &c);
+    } else if (kind == 2) {
+        c.nr = __HYPERVISOR_multicall;
+        gen_multicall(&s, &c, 0);
+    }
+    progress->cur_nr = c.nr;
+    memcpy(progress->cur_args, c.a, sizeof(c.a));
+    if (i == show)
+        show_call(&c);
+    hypercall5(c.nr, c.a[0], c.a[1], c.a[2], c.a[3], c.a[4]);
+    if (needs_repair(c.nr))
+        repair();
+}
+
+/* Sets up the scratch pages, the sacrificial tree and the pools. */
+static void child_setup(void)
+{
+    uint64_t *l4;
+
+    pt_pool_init(pool, 4);
+    core_l4_mfn = pt_cur_l4_mfn;
+    own_id = 1;         /* the child's usual id (the first free one) */
+    other_mfn[0] = (uint64_t)evt_cmdline_num("o1", 0);
+    other_mfn[1] = (uint64_t)evt_cmdline_num("o2", 0);
+    max_ram_mfn = (uint64_t)hyp_memory_op(XENMEM_maximum_ram_page, NULL);
+    for (unsigned int i = 0; i < NR_SCRATCH; i++) {
+        scratch[i][0] = 1;      /* touched: mapped */
+        scratch_pte_va[i] = pt_entry((unsigned long)scratch[i], 1);
+        scratch_pte[i] = *scratch_pte_va[i];
+        add_pte(scratch_pte_va[i], pt_entry_ma((unsigned long)scratch[i], 1));
+        add_frame(pt_mfn_of(scratch[i]));
+    }
+    for (unsigned int i = 0; i < 16; i++)
+        sac_l1[0][i] = pt_pte(scratch[i % NR_SCRATCH], PTE_DATA_RO);
+    sac_l2[0] = pt_pte(sac_l1[0], PTE_TABLE);
+    sac_l2[1] = pt_pte(sac_l1[1], PTE_TABLE);
+    sac_l3[0] = pt_pte(sac_l2, PTE_TABLE);
+    pt_map_ro(sac_l1[0]);
+    pt_map_ro(sac_l1[1]);
+    pt_map_ro(sac_l2);
+    pt_map_ro(sac_l3);
+    pt_pin(3, sac_l3);
+    l4 = pt_va_of_mfn(core_l4_mfn);
+    pt_mmu1(pt_ma_of(&l4[SAC_SLOT]), pt_pte(sac_l3, PTE_TABLE));
+    for (unsigned int i = 0; i < 8; i++) {
+        add_pte(&sac_l1[0][i * 64 + 3], pt_ma_of(&sac_l1[0][i * 64 + 3]));
+        add_pte(&sac_l1[1][i * 64], pt_ma_of(&sac_l1[1][i * 64]));
+    }
+    add_pte(&sac_l2[0], pt_ma_of(&sac_l2[0]));
+    add_pte(&sac_l2[5], pt_ma_of(&sac_l2[5]));
+    add_pte(&sac_l3[0], pt_ma_of(&sac_l3[0]));
+    add_pte(&sac_l3[9], pt_ma_of(&sac_l3[9]));
+    for (unsigned int slot = 2, n = 0; slot < 256 && n < 4; slot++)
+        if (!(l4[slot] & PTE_P)) {        /* empty core L4 slots are not core */
+            add_pte(&l4[slot], pt_ma_of(&l4[slot]));
+            n++;
+        }
+    add_frame(pt_mfn_of(sac_l3));
+    add_frame(pt_mfn_of(sac_l2));
+    add_frame(pt_mfn_of(sac_l1[0]));
+    add_frame(pt_mfn_of(sac_l1[1]));
+    add_frame(core_l4_mfn);
+    add_frame((*pt_entry((unsigned long)scratch[0], 2) & PTE_MFN) >> 12);   /* core L1 */
+    add_frame((*pt_entry((unsigned long)scratch[0], 3) & PTE_MFN) >> 12);   /* core L2 */
+    add_frame((*pt_entry((unsigned long)scratch[0], 4) & PTE_MFN) >> 12);   /* core L3 */
+    add_frame(guest_start_info->shared_info >> 12);
+    add_frame(other_mfn[0]);
+    add_frame(other_mfn[1]);
+}
+
+/* The child: calls [start, end) of seed, progress in the store page, then poweroff. */
+static void child(void)
+{
+    uint64_t seed = (uint64_t)evt_cmdline_num("seed", 1);
+    uint64_t start = (uint64_t)evt_cmdline_num("start", 0);
+    uint64_t end = (uint64_t)evt_cmdline_num("end", 1000);
+    volatile uint64_t i;
+
+    struct gnttab_map_grant_ref map = { .host_addr = (uint64_t)prog_win, .flags = GNTMAP_host_map,
+                                        .ref = (grant_ref_t)evt_cmdline_num("gref", PROG_REF),
+                                        .dom = 0 };
+
+    if (hyp_grant_table_op(GNTTABOP_map_grant_ref, &map, 1) || map.status != GNTST_okay)
+        guest_shutdown(SHUTDOWN_crash);     /* no progress page: the parent skips a call */
+    progress = (struct fz_progress *)prog_win;
+    *progress = (struct fz_progress){ .magic = FZ_MAGIC, .cur = start };
+    evt_init();
+    show = (uint64_t)evt_cmdline_num("show", -1);
+    trap_install(-1);
+    trap_kernel_hook = fuzz_trap;
+    child_setup();
+    guest_printf("fuzz child: seed %lu calls %lu..%lu\n", (unsigned long)seed,
+                 (unsigned long)start, (unsigned long)end);
+    volatile unsigned int fault_run = 0;
+    armed = 1;
+    for (i = start; i < end; i++) {
+        progress->cur = i;
+        if (trap_ctx_save(&recover) == 0) {
+            if (restore_scratch())
+                guest_shutdown(SHUTDOWN_crash);
+            one_call(seed, i);
+            fault_run = 0;
+        } else if (++fault_run > MAX_FAULT_RUN) {
+            guest_shutdown(SHUTDOWN_crash);
+        } else {
+            repair();
+        }
+        progress->done++;
+    }
+    armed = 0;
+    guest_shutdown(SHUTDOWN_poweroff);
+}
+
+/* ---- the parent ------------------------------------------------------------------ */
+
+static char win[4096] __attribute__((aligned(4096)));   /* the progress page */
+static struct grant_entry_v1 gtable[512] __attribute__((aligned(4096)));
+static char cmdline[256];
+static uint64_t own_data[512] __attribute__((aligned(4096)));
+
+struct seg_result {
+    uint64_t next;      /* where the next segment starts */
+    uint64_t done, faults, wrpt;
+    int reason;         /* shutdown reason, or -1: stalled (destroyed) */
+};
+
+/* Formats "fuzz_hypercalls role=1 ..." for a segment into cmdline. */
+static void segment_cmdline(uint64_t seed, uint64_t start, uint64_t end)
+{
+    char *p = cmdline;
+    const char *keys[] = { "fuzz_hypercalls role=1 seed=", " start=", " end=", " o1=", " o2=",
+                           " show=" };
+    uint64_t vals[] = { seed, start, end, pt_cur_l4_mfn, pt_mfn_of(own_data),
+                        (uint64_t)evt_cmdline_num("show", 0x7fffffff) };
+    for (unsigned int k = 0; k < 6; k++) {
+        for (const char *q = keys[k]; *q; q++)
+            *p++ = *q;
+        char digits[24];
+        int n = 0;
+        uint64_t v = vals[k];
+        do digits[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
+        while (n)
+            *p++ = digits[--n];
+    }
+    *p = 0;
+}
+
+/*
+ * Runs one segment [start, end) of seed as a new child: creates it, maps its
+ * progress page, runs it to its end or a stall, destroys it and checks the
+ * free pages are back. Returns 0 with *r filled, or -1 (a check failed).
+ */
+static int run_segment(long dom_exc, uint64_t seed, uint64_t start, uint64_t end,
+                       struct seg_result *r)
+{
+    struct xen_domctl op;
+    uint64_t free0 = free_pages(), last_cur = ~0ULL, last_move = evt_now();
+    volatile struct fz_progress *pg = (volatile struct fz_progress *)win;
+
+    segment_cmdline(seed, start, end);
+    create_child_op(&op, 0, CHILD_KB, cmdline);
+    if (!EXPECT_EQ(hyp_domctl(&op), 0))
+        return -1;
+    domid_t id = op.domain;
+    memset(win, 0, sizeof(win));
+    gnt_permit(gtable, PROG_REF, id, win);
+    if (!EXPECT_EQ(dctl(XEN_DOMCTL_unpausedomain, id, &op), 0))
+        return -1;
+    r->reason = -1;
+    for (;;) {
+        if (dctl(XEN_DOMCTL_getdomaininfo, id, &op) || op.domain != id)
+            return EXPECT(0), -1;
+        if (op.u.getdomaininfo.flags & XEN_DOMINF_shutdown) {
+            r->reason = (int)((op.u.getdomaininfo.flags >> XEN_DOMINF_shutdownshift) &
+                              XEN_DOMINF_shutdownmask);
+            break;
+        }
+        if (pg->magic == FZ_MAGIC && pg->cur != last_cur) {
+            last_cur = pg->cur;
+            last_move = evt_now();
+        } else if (evt_now() - last_move > STALL_NS) {
+            break;
+        }
+        evt_wait((evtchn_port_t)dom_exc, evt_count[dom_exc] + 1, 50 * MS);
+    }
+    /* A stalled child: blocked (waiting for a wake-up) or running (a livelock, a long call)? */
+    int blocked = -1;
+    if (r->reason < 0 && dctl(XEN_DOMCTL_getvcpuinfo, id, &op) == 0)
+        blocked = op.u.getvcpuinfo.blocked;
+    int ran = pg->magic == FZ_MAGIC;
+    r->done = ran ? pg->done : 0;
+    r->faults = ran ? pg->faults : 0;
+    r->wrpt = ran ? pg->wrpt : 0;
+    /* A child that wrecked its own memory may have written nonsense: then go by `done`. */
+    uint64_t cur = pg->cur >= start && pg->cur < end ? pg->cur
+                   : start + (pg->done < end - start ? pg->done : 0);
+    r->next = !ran ? start + 1 : r->reason == SHUTDOWN_poweroff && cur + 1 >= end ? end : cur + 1;
+    if (r->reason != SHUTDOWN_poweroff || r->next != end)
+        guest_printf("     segment end at call %lu, %lu(%lx, %lx, %lx, %lx, %lx): %s %d\n",
+                     (unsigned long)cur, (unsigned long)pg->cur_nr,
+                     (unsigned long)pg->cur_args[0], (unsigned long)pg->cur_args[1],
+                     (unsigned long)pg->cur_args[2], (unsigned long)pg->cur_args[3],
+                     (unsigned long)pg->cur_args[4],
+                     r->reason >= 0 ? "shutdown" : blocked == 1 ? "stalled, blocked"
+                                    : blocked == 0 ? "stalled, running" : "stalled",
+                     r->reason);
+    if (!EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, id, &op), 0))
+        return -1;
+    /* Its mapping went with it: the entry is neither read nor written any more. */
+    if (!EXPECT_EQ(__atomic_exchange_n(&gtable[PROG_REF].flags, 0, __ATOMIC_SEQ_CST),
+                   GTF_permit_access))
+        return -1;
+    uint64_t free1 = free_pages();
+    if (free1 != free0) {
+        guest_printf("     free pages %lu before the create, %lu after the destroy\n",
+                     (unsigned long)free0, (unsigned long)free1);
+        return EXPECT_EQ(free1, free0), -1;
+    }
+    return 0;
+}
+
+/* Fuzzes calls [first, calls) of seed; prints its figures; one check (no segment failed). */
+static void fuzz_seed(long dom_exc, uint64_t seed, uint64_t first, uint64_t calls)
+{
+    uint64_t t0 = evt_now(), at = first, done = 0, faults = 0, wrpt = 0;
+    unsigned int segs = 0, deaths = 0, stalls = 0;
+    struct seg_result r;
+
+    guest_printf("fuzz: seed %lu, %lu calls\n", (unsigned long)seed, (unsigned long)calls);
+    while (at < calls) {
+        if (segs++ >= MAX_SEGMENTS(calls - first) || run_segment(dom_exc, seed, at, calls, &r)) {
+            EXPECT(0);
+            guest_printf("     seed %lu stopped at call %lu\n", (unsigned long)seed,
+                         (unsigned long)at);
+            return;
+        }
+        done += r.done;
+        faults += r.faults;
+        wrpt += r.wrpt;
+        stalls += r.reason < 0;
+        deaths += r.reason >= 0 && r.next != calls;
+        at = r.next > at ? r.next : at + 1;
+    }
+    uint64_t ms = (evt_now() - t0) / MS + 1;
+    guest_printf("fuzz: seed %lu: %lu calls (%lu completed, %lu page-table stores) in %lu ms = "
+                 "%lu calls/s; %lu own faults caught, %u segments, %u self-inflicted deaths, "
+                 "%u stalls\n", (unsigned long)seed, (unsigned long)calls, (unsigned long)done,
+                 (unsigned long)wrpt, (unsigned long)ms,
+                 (unsigned long)((calls - first) * 1000 / ms),
+                 (unsigned long)faults, segs, deaths, stalls);
+    EXPECT(done > 0);
+}
+
+void test_main(void)
+{
+    if (evt_cmdline_num("role", 0) == 1)
+        child();
+    if (evt_init() != 0)
+        return (void)EXPECT(0);
+    long dom_exc = create_watch_children();
+    gnt_setup_expect(gtable);
+    uint64_t calls = (uint64_t)evt_cmdline_num("calls", 100000);
+    uint64_t seed = (uint64_t)evt_cmdline_num("seed", 1);
+    uint64_t nseeds = (uint64_t)evt_cmdline_num("seeds", 1);
+    own_data[0] = 0x5a5a;
+
+    TEST("fuzz: unprivileged children issuing random hypercalls");
+    for (uint64_t k = 0; k < nseeds; k++)
+        fuzz_seed(dom_exc, seed + k, (uint64_t)evt_cmdline_num("first", 0), calls);
+    EXPECT_EQ(own_data[0], 0x5a5a);
+}
