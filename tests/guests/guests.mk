@@ -29,7 +29,8 @@ GUEST_LIB_NAMES := $(basename $(notdir $(GUEST_LIB_SRCS)))
 GUEST_LIB_SYSCALL := $(GUEST_LIB_NAMES:%=$(GUEST_BUILD)/obj/syscall/%.o)
 GUEST_LIB_HCPAGE  := $(GUEST_LIB_NAMES:%=$(GUEST_BUILD)/obj/hcpage/%.o)
 
-.PHONY: guests check-guests check-guests-1cpu check-guests-xen check-launcher
+.PHONY: guests check-guests check-guests-1cpu check-guests-xen check-launcher \
+        guests-pvh check-guests-pvh
 all: guests
 check: check-launcher check-guests check-guests-1cpu
 
@@ -93,6 +94,47 @@ check-guests-1cpu: guests $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
 check-guests-xen: guests $(BUILD)/bin/pvkit-run $(BUILD)/xen/xen
 	$(GUEST_DIR)/run --xen $(BUILD)/xen/xen --launcher $(BUILD)/bin/pvkit-run \
 	    $(GUEST_ELFS)
+
+# PVH test kernels (pvh/kernels/*.c -> $(GUEST_BUILD)/pvh/<name>.elf): the
+# PV framework's guest.c, string.c and notes.S built with -DGUEST_PVH
+# (hypercalls by VMMCALL), plus pvh/lib (the 32-bit entry, long mode, an
+# IDT for probes). They run under a CPU model with SVM and nested paging
+# (TCG emulates both): PVH_CPU, as Xen 4.17 runs PVH under TCG.
+GUEST_PVH_DIR     := $(GUEST_DIR)/pvh
+GUEST_PVH_BUILD   := $(GUEST_BUILD)/pvh
+GUEST_PVH_KERNELS := $(basename $(notdir $(wildcard $(GUEST_PVH_DIR)/kernels/*.c)))
+GUEST_PVH_ELFS    := $(GUEST_PVH_KERNELS:%=$(GUEST_PVH_BUILD)/%.elf)
+GUEST_PVH_CFLAGS  := $(GUEST_CFLAGS) -DGUEST_PVH -I$(GUEST_PVH_DIR)/lib
+GUEST_PVH_LIB     := $(addprefix $(GUEST_PVH_BUILD)/obj/,guest.o string.o notes.o pvh.o pvh_entry.o)
+PVH_CPU           := EPYC,-monitor,-rdtscp,-smap,-smep
+
+$(GUEST_PVH_BUILD)/obj/%.o: $(GUEST_DIR)/lib/%.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_PVH_CFLAGS) -c $< -o $@
+$(GUEST_PVH_BUILD)/obj/%.o: $(GUEST_DIR)/lib/%.S
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_PVH_CFLAGS) -c $< -o $@
+$(GUEST_PVH_BUILD)/obj/%.o: $(GUEST_PVH_DIR)/lib/%.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_PVH_CFLAGS) -c $< -o $@
+$(GUEST_PVH_BUILD)/obj/%.o: $(GUEST_PVH_DIR)/lib/%.S
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_PVH_CFLAGS) -c $< -o $@
+$(GUEST_PVH_BUILD)/obj/kernels/%.o: $(GUEST_PVH_DIR)/kernels/%.c
+	@mkdir -p $(@D)
+	$(GUEST_CC) $(GUEST_PVH_CFLAGS) -c $< -o $@
+$(GUEST_PVH_BUILD)/%.elf: $(GUEST_PVH_BUILD)/obj/kernels/%.o $(GUEST_PVH_LIB) $(GUEST_DIR)/lib/guest.ld
+	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+-include $(wildcard $(GUEST_PVH_BUILD)/obj/*.d $(GUEST_PVH_BUILD)/obj/kernels/*.d)
+
+guests-pvh: $(GUEST_PVH_ELFS)
+guests: guests-pvh
+
+# The PVH kernels on pvkit (tests/guests/run knows their launcher arguments:
+# the CPU model, the domain type, a PV domain beside a PVH one).
+check-guests-pvh: guests $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
+	PVH_CPU='$(PVH_CPU)' $(GUEST_DIR)/run --hypervisor $(BUILD)/pvkit.elf \
+	    --launcher $(BUILD)/bin/pvkit-run --logs $(GUEST_BUILD)/logs/pvkit-pvh $(GUEST_PVH_ELFS)
 
 # Fake hypervisors: one per exit byte of the protocol, a triple fault, a hang.
 GUEST_FAKEHV_DIR   := $(GUEST_BUILD)/fakehv

@@ -18,6 +18,15 @@
 void do_hypercall(struct vcpu *v, struct cpu_regs *regs);
 
 /*
+ * The same for a PVH vCPU's VMMCALL (arch/x86/svm.c), from the table of
+ * calls a PVH domain may make: call nr with args, counted, returns the
+ * result. If the handler asked to be re-issued (hypercall_continue), sets
+ * *again and leaves the advanced arguments in args: the caller keeps the
+ * guest on its VMMCALL with them in its argument registers.
+ */
+long do_hypercall_pvh(struct vcpu *v, uint64_t nr, uint64_t args[5], bool *again);
+
+/*
  * Charges one page table's validation or release to the running hypercall
  * piece (mm/pagetype.c; unit tests provide their own); true if its budget
  * is spent (the caller stops with -XEN_ERESTART). Never true outside a

@@ -1,0 +1,105 @@
+/*
+ * pvh_hello: a PVH domain boots and talks to the hypervisor.
+ *
+ * Checks: we got here (32-bit entry, our CR4.PAE and EFER.LME writes were
+ * emulated, long mode is on); hvm_start_info (magic, version, command line,
+ * one RAM range in the memory map that holds us); console output (all of
+ * this log); xen_version and its extraversion copied into our memory
+ * through our own page tables; the Xen CPUID leaves and the hidden
+ * features; EFER reads back without SVME; the hypercall page installed
+ * through the Xen MSR works; HLT returns once a timer event is pending;
+ * SCHEDOP_yield. The verdict's poweroff is SCHEDOP_shutdown.
+ */
+#include "pvh.h"
+#include <xen/event_channel.h>
+
+static char hcpage[4096] __attribute__((aligned(4096)));
+
+static void check_start_info(void)
+{
+    TEST("hvm_start_info");
+    const struct hvm_start_info *si = pvh_start_info;
+    EXPECT_EQ(si->magic, XEN_HVM_START_MAGIC_VALUE);
+    EXPECT_EQ(si->version, 1);
+    EXPECT(si->cmdline_paddr != 0);
+    const char *cmdline = (const char *)(unsigned long)si->cmdline_paddr;
+    guest_printf("command line: %s\n", cmdline);
+    EXPECT(guest_strstr(cmdline, "pvkit-guest-test a=1,b=2") != NULL);
+    EXPECT_EQ(si->memmap_entries, 1);
+    const struct hvm_memmap_table_entry *m =
+        (const void *)(unsigned long)si->memmap_paddr;
+    EXPECT_EQ(m->addr, 0);
+    EXPECT_EQ(m->type, XEN_HVM_MEMMAP_TYPE_RAM);
+    EXPECT(m->size >= (4ul << 20) && m->size > si->cmdline_paddr);
+}
+
+static void check_version(void)
+{
+    TEST("xen_version");
+    long v = hyp_xen_version(XENVER_version, NULL);
+    guest_printf("xen_version: %ld.%ld\n", v >> 16, v & 0xffff);
+    EXPECT_EQ(v, (4 << 16) | 17);
+    xen_extraversion_t extra;
+    memset(extra, 0x55, sizeof(extra));
+    EXPECT_EQ(hyp_xen_version(XENVER_extraversion, extra), 0);
+    EXPECT(guest_strnlen(extra, sizeof(extra)) < sizeof(extra));
+}
+
+static void check_cpuid(void)
+{
+    TEST("cpuid");
+    uint32_t r[4];
+    pvh_cpuid(0x40000000, 0, r);
+    EXPECT(r[0] >= 0x40000002);
+    EXPECT_EQ(r[1], 0x566e6558); /* "XenV" */
+    EXPECT_EQ(r[2], 0x65584d4d); /* "MMXe" */
+    EXPECT_EQ(r[3], 0x4d4d566e); /* "nVMM" */
+    pvh_cpuid(1, 0, r);
+    EXPECT(r[2] & (1u << 31));   /* hypervisor present */
+    EXPECT(!(r[2] & (1u << 3))); /* no MONITOR */
+    pvh_cpuid(0x80000001, 0, r);
+    EXPECT(!(r[2] & (1u << 2))); /* no SVM for the guest */
+}
+
+static void check_msrs(void)
+{
+    TEST("EFER and the hypercall page");
+    uint64_t efer = 0;
+    EXPECT_EQ(pvh_rdmsr(0xC0000080, &efer), PVH_NO_TRAP);
+    EXPECT(efer & (1u << 10));   /* LMA: we are in long mode */
+    EXPECT(!(efer & (1u << 12))); /* SVME is the hypervisor's */
+    uint32_t r[4];
+    pvh_cpuid(0x40000002, 0, r);
+    EXPECT_EQ(r[1], 0x40000000);
+    unsigned long pa = (unsigned long)hcpage - GUEST_VIRT_BASE;
+    EXPECT_EQ(pvh_wrmsr(r[1], pa), PVH_NO_TRAP);
+    long (*stub)(void) = (long (*)(void))(hcpage + __HYPERVISOR_xen_version * 32);
+    long v;
+    __asm__ volatile("call *%1" : "=a"(v) : "r"(stub), "D"(XENVER_version), "S"(0)
+                     : "rcx", "rdx", "r8", "r10", "r11", "memory");
+    EXPECT_EQ(v, (4 << 16) | 17);
+}
+
+static void check_halt(void)
+{
+    TEST("HLT ends with a timer event");
+    struct evtchn_bind_virq bind = { .virq = VIRQ_TIMER, .vcpu = 0 };
+    EXPECT_EQ(hypercall3(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_virq,
+                         (unsigned long)&bind, 0), 0);
+    EXPECT(bind.port > 0);
+    EXPECT_EQ(hypercall3(__HYPERVISOR_set_timer_op, 1, 0, 0), 0); /* long past: fires now */
+    __asm__ volatile("hlt");
+    EXPECT(1);                   /* reached: the halt ended */
+    EXPECT_EQ(hyp_sched_op(SCHEDOP_yield, NULL), 0);
+}
+
+void test_main(void)
+{
+    TEST("pvh_hello: a PVH domain in long mode");
+    EXPECT(1);
+    check_start_info();
+    check_version();
+    check_cpuid();
+    check_msrs();
+    check_halt();
+}
