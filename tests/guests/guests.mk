@@ -103,7 +103,11 @@ check-guests-xen: guests $(BUILD)/bin/pvkit-run $(BUILD)/xen/xen
 GUEST_PVH_DIR     := $(GUEST_DIR)/pvh
 GUEST_PVH_BUILD   := $(GUEST_BUILD)/pvh
 GUEST_PVH_KERNELS := $(basename $(notdir $(wildcard $(GUEST_PVH_DIR)/kernels/*.c)))
-GUEST_PVH_ELFS    := $(GUEST_PVH_KERNELS:%=$(GUEST_PVH_BUILD)/%.elf)
+# Runs of pvh_hello under other launcher arguments (tests/guests/run picks
+# them by name): beside a PV domain, and on a CPU without SVM.
+GUEST_PVH_ALIASES := pvh_pair pvh_refused
+GUEST_PVH_ELFS    := $(GUEST_PVH_KERNELS:%=$(GUEST_PVH_BUILD)/%.elf) \
+                     $(GUEST_PVH_ALIASES:%=$(GUEST_PVH_BUILD)/%.elf)
 GUEST_PVH_CFLAGS  := $(GUEST_CFLAGS) -DGUEST_PVH -I$(GUEST_PVH_DIR)/lib
 GUEST_PVH_LIB     := $(addprefix $(GUEST_PVH_BUILD)/obj/,guest.o string.o notes.o pvh.o pvh_entry.o)
 PVH_CPU           := EPYC,-monitor,-rdtscp,-smap,-smep
@@ -125,6 +129,9 @@ $(GUEST_PVH_BUILD)/obj/kernels/%.o: $(GUEST_PVH_DIR)/kernels/%.c
 	$(GUEST_CC) $(GUEST_PVH_CFLAGS) -c $< -o $@
 $(GUEST_PVH_BUILD)/%.elf: $(GUEST_PVH_BUILD)/obj/kernels/%.o $(GUEST_PVH_LIB) $(GUEST_DIR)/lib/guest.ld
 	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+$(GUEST_PVH_ALIASES:%=$(GUEST_PVH_BUILD)/%.elf): $(GUEST_PVH_BUILD)/pvh_hello.elf
+	ln -sf pvh_hello.elf $@
+.SECONDARY: $(GUEST_PVH_LIB)
 -include $(wildcard $(GUEST_PVH_BUILD)/obj/*.d $(GUEST_PVH_BUILD)/obj/kernels/*.d)
 
 guests-pvh: $(GUEST_PVH_ELFS)
