@@ -112,21 +112,14 @@ GUEST_PVH_CFLAGS  := $(GUEST_CFLAGS) -DGUEST_PVH -I$(GUEST_PVH_DIR)/lib
 GUEST_PVH_LIB     := $(addprefix $(GUEST_PVH_BUILD)/obj/,guest.o string.o notes.o pvh.o pvh_entry.o)
 PVH_CPU           := EPYC,-monitor,-rdtscp,-smap,-smep
 
-$(GUEST_PVH_BUILD)/obj/%.o: $(GUEST_DIR)/lib/%.c
-	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_PVH_CFLAGS) -c $< -o $@
-$(GUEST_PVH_BUILD)/obj/%.o: $(GUEST_DIR)/lib/%.S
-	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_PVH_CFLAGS) -c $< -o $@
-$(GUEST_PVH_BUILD)/obj/%.o: $(GUEST_PVH_DIR)/lib/%.c
-	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_PVH_CFLAGS) -c $< -o $@
-$(GUEST_PVH_BUILD)/obj/%.o: $(GUEST_PVH_DIR)/lib/%.S
-	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_PVH_CFLAGS) -c $< -o $@
-$(GUEST_PVH_BUILD)/obj/kernels/%.o: $(GUEST_PVH_DIR)/kernels/%.c
-	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_PVH_CFLAGS) -c $< -o $@
+# One compile rule per source directory and suffix: $(1) object prefix, $(2) directory, $(3) suffix.
+define GUEST_PVH_COMPILE
+$(GUEST_PVH_BUILD)/obj/$(1)%.o: $(2)/%.$(3)
+	@mkdir -p $$(@D)
+	$(GUEST_CC) $(GUEST_PVH_CFLAGS) -c $$< -o $$@
+endef
+$(foreach d,$(GUEST_DIR)/lib $(GUEST_PVH_DIR)/lib,$(foreach x,c S,$(eval $(call GUEST_PVH_COMPILE,,$(d),$(x)))))
+$(eval $(call GUEST_PVH_COMPILE,kernels/,$(GUEST_PVH_DIR)/kernels,c))
 $(GUEST_PVH_BUILD)/%.elf: $(GUEST_PVH_BUILD)/obj/kernels/%.o $(GUEST_PVH_LIB) $(GUEST_DIR)/lib/guest.ld
 	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 $(GUEST_PVH_ALIASES:%=$(GUEST_PVH_BUILD)/%.elf): $(GUEST_PVH_BUILD)/pvh_hello.elf

@@ -16,21 +16,32 @@
  * then CLI: the hypervisor runs with interrupts off.
  */
 
-/* struct cpu_regs offsets (pvkit/cpu.h) */
-#define R15 0
-#define R14 8
-#define R13 16
-#define R12 24
-#define RBP 32
-#define RBX 40
-#define R11 48
-#define R10 56
-#define R9  64
-#define R8  72
-#define RCX 88
-#define RDX 96
-#define RSI 104
-#define RDI 112
+/* struct cpu_regs offsets (pvkit/cpu.h), as assembler symbols for GPRS */
+        .set OFF_r15, 0
+        .set OFF_r14, 8
+        .set OFF_r13, 16
+        .set OFF_r12, 24
+        .set OFF_rbp, 32
+        .set OFF_rbx, 40
+        .set OFF_r11, 48
+        .set OFF_r10, 56
+        .set OFF_r9, 64
+        .set OFF_r8, 72
+        .set OFF_rcx, 88
+        .set OFF_rdx, 96
+        .set OFF_rsi, 104
+        .set OFF_rdi, 112
+
+/* Moves the GPRs but RAX, RSP and RDI between the registers and regs at RDI. */
+.macro GPRS dir
+        .irp r, r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rcx, rdx, rsi
+        .ifc \dir, load
+        mov     OFF_\r(%rdi), %\r
+        .else
+        mov     %\r, OFF_\r(%rdi)
+        .endif
+        .endr
+.endm
 
         .text
         .globl svm_enter
@@ -49,40 +60,16 @@ svm_enter:
         vmsave
         mov     (%rsp), %rax
         vmload
-        mov     R15(%rdi), %r15
-        mov     R14(%rdi), %r14
-        mov     R13(%rdi), %r13
-        mov     R12(%rdi), %r12
-        mov     RBP(%rdi), %rbp
-        mov     RBX(%rdi), %rbx
-        mov     R11(%rdi), %r11
-        mov     R10(%rdi), %r10
-        mov     R9(%rdi), %r9
-        mov     R8(%rdi), %r8
-        mov     RCX(%rdi), %rcx
-        mov     RDX(%rdi), %rdx
-        mov     RSI(%rdi), %rsi
-        mov     RDI(%rdi), %rdi
+        GPRS    load
+        mov     OFF_rdi(%rdi), %rdi
         sti
         vmrun
         /* #VMEXIT: RAX is the guest VMCB again, RSP ours, GIF clear, IF set. */
         vmsave
         push    %rdi
         mov     24(%rsp), %rdi          /* regs */
-        mov     %r15, R15(%rdi)
-        mov     %r14, R14(%rdi)
-        mov     %r13, R13(%rdi)
-        mov     %r12, R12(%rdi)
-        mov     %rbp, RBP(%rdi)
-        mov     %rbx, RBX(%rdi)
-        mov     %r11, R11(%rdi)
-        mov     %r10, R10(%rdi)
-        mov     %r9, R9(%rdi)
-        mov     %r8, R8(%rdi)
-        mov     %rcx, RCX(%rdi)
-        mov     %rdx, RDX(%rdi)
-        mov     %rsi, RSI(%rdi)
-        popq    RDI(%rdi)
+        GPRS    store
+        popq    OFF_rdi(%rdi)
         mov     8(%rsp), %rax
         vmload
         stgi
