@@ -16,8 +16,10 @@
  * without NRIP save the length of an intercepted instruction is decoded
  * from the guest's bytes (arch/x86/emulate.c) and checked against the
  * instruction the exit names. What a guest cannot have is refused as
- * hardware refuses it: #GP for MSRs and CR4 bits it may not set, #UD for
- * SVM instructions and hidden features; a triple fault or a nested page
+ * hardware refuses it: #GP for MSRs and CR4 bits it may not set and for
+ * RDPMC (no counters: they would show other domains' events), #UD for SVM
+ * instructions (INVLPGA too: the guest's EFER.SVME, which VMRUN requires,
+ * would let it reach other ASIDs) and hidden features; a triple fault or a nested page
  * fault (memory it does not have) crashes that domain only.
  */
 #include "pvkit/svm.h"
@@ -46,10 +48,12 @@
 #define INTERCEPT1_NMI       (1u << 1)
 #define INTERCEPT1_SMI       (1u << 2)
 #define INTERCEPT1_INIT      (1u << 3)
+#define INTERCEPT1_RDPMC     (1u << 15)
 #define INTERCEPT1_CPUID     (1u << 18)
 #define INTERCEPT1_RSM       (1u << 19)
 #define INTERCEPT1_INVD      (1u << 22)
 #define INTERCEPT1_HLT       (1u << 24)
+#define INTERCEPT1_INVLPGA   (1u << 26)
 #define INTERCEPT1_IOIO      (1u << 27)
 #define INTERCEPT1_MSR       (1u << 28)
 #define INTERCEPT1_SHUTDOWN  (1u << 31)
@@ -75,10 +79,12 @@
 #define EXIT_NMI            0x061
 #define EXIT_SMI            0x062
 #define EXIT_INIT           0x063
+#define EXIT_RDPMC          0x06f
 #define EXIT_CPUID          0x072
 #define EXIT_RSM            0x073
 #define EXIT_INVD           0x076
 #define EXIT_HLT            0x078
+#define EXIT_INVLPGA        0x07a
 #define EXIT_IOIO           0x07b
 #define EXIT_MSR            0x07c
 #define EXIT_SHUTDOWN       0x07f
@@ -210,8 +216,9 @@ static void vmcb_init_control(struct vmcb *vmcb, const struct domain *d)
 {
     vmcb->cr_intercepts = INTERCEPT_CR4_WRITE;
     vmcb->intercepts1 = INTERCEPT1_INTR | INTERCEPT1_NMI | INTERCEPT1_SMI | INTERCEPT1_INIT |
-                        INTERCEPT1_CPUID | INTERCEPT1_RSM | INTERCEPT1_INVD | INTERCEPT1_HLT |
-                        INTERCEPT1_IOIO | INTERCEPT1_MSR | INTERCEPT1_SHUTDOWN;
+                        INTERCEPT1_RDPMC | INTERCEPT1_CPUID | INTERCEPT1_RSM | INTERCEPT1_INVD |
+                        INTERCEPT1_HLT | INTERCEPT1_INVLPGA | INTERCEPT1_IOIO | INTERCEPT1_MSR |
+                        INTERCEPT1_SHUTDOWN;
     vmcb->intercepts2 = INTERCEPT2_VMRUN | INTERCEPT2_VMMCALL | INTERCEPT2_VMLOAD |
                         INTERCEPT2_VMSAVE | INTERCEPT2_STGI | INTERCEPT2_CLGI |
                         INTERCEPT2_SKINIT | INTERCEPT2_RDTSCP | INTERCEPT2_WBINVD |
@@ -503,8 +510,11 @@ static void svm_handle_exit(struct vcpu *v, struct cpu_regs *regs)
     case EXIT_INVD: exit_nop(v, regs, 0x08); break;
     case EXIT_VMRUN: case EXIT_VMLOAD: case EXIT_VMSAVE: case EXIT_STGI: case EXIT_CLGI:
     case EXIT_SKINIT: case EXIT_RDTSCP: case EXIT_MONITOR: case EXIT_MWAIT: case EXIT_MWAIT_C:
-    case EXIT_XSETBV: case EXIT_RDPRU: case EXIT_RSM:
+    case EXIT_XSETBV: case EXIT_RDPRU: case EXIT_RSM: case EXIT_INVLPGA:
         inject_ud(v);             /* CPUID shows none of them */
+        break;
+    case EXIT_RDPMC:
+        inject_gp(v);             /* no performance counters (CPUID leaf 0xa is empty) */
         break;
     case EXIT_SHUTDOWN: exit_crash(v, regs, "triple fault"); break;
     case EXIT_NPF: exit_crash(v, regs, "access outside its memory"); break;

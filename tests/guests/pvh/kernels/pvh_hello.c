@@ -1,8 +1,9 @@
 /*
  * pvh_hello: a PVH domain boots and talks to the hypervisor.
  *
- * Checks: we got here (32-bit entry, our CR4.PAE and EFER.LME writes were
- * emulated, long mode is on); hvm_start_info (magic, version, command line,
+ * Checks: xen_version and a console write from 32-bit protected mode with
+ * paging off (EBX/ECX/EDX convention, made by pvh_entry.S); we got here
+ * (our CR4.PAE and EFER.LME writes were emulated, long mode is on); hvm_start_info (magic, version, command line,
  * one RAM range in the memory map that holds us); console output (all of
  * this log); xen_version and its extraversion copied into our memory
  * through our own page tables; the Xen CPUID leaves and the hidden
@@ -95,8 +96,9 @@ static void check_halt(void)
 
 void test_main(void)
 {
-    TEST("pvh_hello: a PVH domain in long mode");
-    EXPECT(1);
+    TEST("pvh_hello: hypercalls from 32-bit mode, then long mode");
+    EXPECT_EQ(pvh_version32, (4 << 16) | 17);
+    EXPECT_EQ(pvh_console32, 0);
     check_start_info();
     check_version();
     check_cpuid();

@@ -11,7 +11,8 @@
  * reads are all ones, writes dropped; the machine would stop if the exit
  * port write got through), string I/O (#GP). CR4 bits we may not set and
  * clearing PAE in long mode (#GP); CR0 writes the CPU itself refuses. SVM
- * instructions and hidden features (#UD); WBINVD and INVD (harmless).
+ * instructions and hidden features (#UD); RDPMC (#GP); WBINVD and INVD
+ * (harmless).
  * VMMCALL with unknown numbers, PV-only numbers, garbage sub-ops, and
  * pointers that are unmapped in our page tables or mapped by them but
  * outside our memory (-ENOSYS, -EFAULT, never a crash).
@@ -110,6 +111,9 @@ static void check_instructions(void)
     pvh_trap_vector = PVH_NO_TRAP;
     __asm__ volatile(PVH_PROBE_BEGIN "rdtscp" PVH_PROBE_END : : : "rax", "rcx", "rdx", "r11", "memory");
     EXPECT_EQ(pvh_trap_vector, PVH_UD);
+    pvh_trap_vector = PVH_NO_TRAP;
+    __asm__ volatile(PVH_PROBE_BEGIN "rdpmc" PVH_PROBE_END : : "c"(0) : "rax", "rdx", "r11", "memory");
+    EXPECT_EQ(pvh_trap_vector, PVH_GP);
     pvh_trap_vector = PVH_NO_TRAP;
     __asm__ volatile(PVH_PROBE_BEGIN "wbinvd; invd" PVH_PROBE_END : : : "r11", "memory");
     EXPECT_EQ(pvh_trap_vector, PVH_NO_TRAP);

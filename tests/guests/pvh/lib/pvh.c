@@ -99,8 +99,8 @@ long pvh_write_cr0(unsigned long value)
 
 /*
  * The instructions CPUID does not offer a PVH guest, or that belong to the
- * hypervisor: VMRUN, VMLOAD, VMSAVE, CLGI, STGI (SVM) and XSETBV (no
- * XSAVE). RAX points at our own memory so that no operand is the issue.
+ * hypervisor: VMRUN, VMLOAD, VMSAVE, CLGI, STGI, INVLPGA (SVM) and XSETBV
+ * (no XSAVE). RAX points at our own memory so that no operand is the issue.
  */
 long pvh_run_forbidden(unsigned int which)
 {
@@ -114,6 +114,7 @@ long pvh_run_forbidden(unsigned int which)
     case 2: __asm__ volatile(PVH_PROBE_BEGIN "vmsave" PVH_PROBE_END : : "a"(a) : "r11", "memory"); break;
     case 3: __asm__ volatile(PVH_PROBE_BEGIN "clgi" PVH_PROBE_END : : : "r11", "memory"); break;
     case 4: __asm__ volatile(PVH_PROBE_BEGIN "stgi" PVH_PROBE_END : : : "r11", "memory"); break;
+    case 5: __asm__ volatile(PVH_PROBE_BEGIN "invlpga" PVH_PROBE_END : : "a"(0), "c"(0) : "r11", "memory"); break;
     default:
         __asm__ volatile(PVH_PROBE_BEGIN "xsetbv" PVH_PROBE_END
                          : : "a"(1), "d"(0), "c"(0) : "r11", "memory");

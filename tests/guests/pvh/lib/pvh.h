@@ -25,6 +25,9 @@
 /* The start_info the builder gave us (through our identity mapping). */
 extern struct hvm_start_info *pvh_start_info;
 
+/* Results of the 32-bit-mode hypercalls pvh_entry.S makes before long mode. */
+extern int32_t pvh_version32, pvh_console32;
+
 /* Written by the exception stubs (pvh_entry.S); read by the probes. */
 extern volatile long pvh_trap_vector;
 extern volatile unsigned long pvh_trap_error;
@@ -52,7 +55,7 @@ long pvh_write_cr4(unsigned long value);
 long pvh_write_cr0(unsigned long value);
 /* Runs one of the instructions a PVH guest may not use (see pvh.c); returns the vector. */
 long pvh_run_forbidden(unsigned int which);
-#define PVH_FORBIDDEN_COUNT 6
+#define PVH_FORBIDDEN_COUNT 7
 /* A raw VMMCALL: nr in RAX, arguments in RDI, RSI, RDX, R10, R8; returns RAX. */
 long pvh_vmmcall(unsigned long nr, unsigned long a1, unsigned long a2, unsigned long a3,
                  unsigned long a4, unsigned long a5);

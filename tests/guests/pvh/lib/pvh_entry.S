@@ -9,7 +9,9 @@
  * sharing the PV test framework's guest.ld), CR4.PAE, EFER.LME, CR0.PG, a
  * far jump to 64-bit code, then pvh_start(start_info physical address) in
  * C on our own stack. Until paging is on, addresses are physical: symbol -
- * GUEST_VIRT_BASE.
+ * GUEST_VIRT_BASE. Before all that, xen_version and a console write with
+ * the 32-bit hypercall convention (EBX, ECX, EDX), results kept for the C
+ * code in pvh_version32 and pvh_console32.
  *
  * The CR4 write and the EFER write are intercepted by the hypervisor and
  * emulated, so reaching 64-bit mode already tests both.
@@ -44,6 +46,18 @@
 pvh_start32:
         cld
         mov     %ebx, %esi
+        /* Two hypercalls with the 32-bit convention, paging off (checked by pvh_hello). */
+        mov     $17, %eax                       /* xen_version(XENVER_version) */
+        xor     %ebx, %ebx
+        xor     %ecx, %ecx
+        vmmcall
+        mov     %eax, PHYS(pvh_version32)
+        mov     $18, %eax                       /* console_io(CONSOLEIO_write, len, msg) */
+        xor     %ebx, %ebx
+        mov     $pvh_msg32_end - pvh_msg32, %ecx
+        mov     $PHYS(pvh_msg32), %edx
+        vmmcall
+        mov     %eax, PHYS(pvh_console32)
         lgdt    PHYS(pvh_gdt_desc)
         /* L4[0] and L4[511] -> L3; L3[0] and L3[510] -> L2; L2: 512 x 2 MiB. */
         mov     $PHYS(pvh_l3), %eax
@@ -128,6 +142,9 @@ exc_common:
         ud2
 
         .section .rodata
+pvh_msg32:
+        .ascii  "pvh: hello from 32-bit protected mode\n"
+pvh_msg32_end:
         .balign 8
         .globl pvh_exc_stubs
 pvh_exc_stubs:
@@ -146,6 +163,11 @@ pvh_gdt_end:
 pvh_gdt_desc:
         .word   pvh_gdt_end - pvh_gdt - 1
         .long   PHYS(pvh_gdt)
+
+        .data
+        .globl pvh_version32, pvh_console32
+pvh_version32:  .long -1
+pvh_console32:  .long -1
 
         .section .bss.pvh, "aw", @nobits
         .balign 4096
