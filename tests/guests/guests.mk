@@ -32,7 +32,7 @@ GUEST_LIB_HCPAGE  := $(GUEST_LIB_NAMES:%=$(GUEST_BUILD)/obj/hcpage/%.o)
 .PHONY: guests check-guests check-guests-1cpu check-guests-xen check-launcher \
         guests-pvh check-guests-pvh
 all: guests
-check: check-launcher check-guests check-guests-1cpu
+check: check-launcher check-guests check-guests-1cpu check-guests-pvh
 
 guests: $(GUEST_ELFS)
 

@@ -41,6 +41,8 @@
 #define EFER_SVME           (1ull << 12)
 #define CR0_PE              (1ull << 0)
 #define CR0_ET              (1ull << 4)
+#define CR0_NW              (1ull << 29)
+#define CR0_CD              (1ull << 30)
 #define CR0_PG              (1ull << 31)
 
 /* Intercept bits (APM vol. 2, VMCB control area, offsets 0x0c and 0x10). */
@@ -71,9 +73,11 @@
 #define INTERCEPT2_MWAIT_C   (1u << 12)
 #define INTERCEPT2_XSETBV    (1u << 13)
 #define INTERCEPT2_RDPRU     (1u << 14)
+#define INTERCEPT_CR0_WRITE  (1u << (16 + 0))
 #define INTERCEPT_CR4_WRITE  (1u << (16 + 4))
 
 /* Exit codes. */
+#define EXIT_CR0_WRITE      0x010
 #define EXIT_CR4_WRITE      0x014
 #define EXIT_INTR           0x060
 #define EXIT_NMI            0x061
@@ -214,7 +218,7 @@ static void vmcb_init_guest_state(struct vmcb *vmcb, uint32_t entry)
 
 static void vmcb_init_control(struct vmcb *vmcb, const struct domain *d)
 {
-    vmcb->cr_intercepts = INTERCEPT_CR4_WRITE;
+    vmcb->cr_intercepts = INTERCEPT_CR0_WRITE | INTERCEPT_CR4_WRITE;
     vmcb->intercepts1 = INTERCEPT1_INTR | INTERCEPT1_NMI | INTERCEPT1_SMI | INTERCEPT1_INIT |
                         INTERCEPT1_RDPMC | INTERCEPT1_CPUID | INTERCEPT1_RSM | INTERCEPT1_INVD |
                         INTERCEPT1_HLT | INTERCEPT1_INVLPGA | INTERCEPT1_IOIO | INTERCEPT1_MSR |
@@ -283,25 +287,35 @@ static bool guest_64bit(const struct vmcb *vmcb)
 }
 
 /*
- * Moves the guest past the intercepted instruction, `opcode` after any
- * prefixes (NRIP save gives the address; else the bytes are decoded).
- * False, with the domain crashed, if the bytes at RIP are not it.
+ * The address after the intercepted instruction at RIP, which must be
+ * `opcode` after any prefixes (NRIP save gives it; else the bytes are
+ * decoded), or 0 if the bytes there are not that instruction.
+ */
+static uint64_t next_rip(const struct vcpu *v, const struct cpu_regs *regs,
+                         const uint8_t *opcode, unsigned int n)
+{
+    if (caps.nrip_save)
+        return v->vmcb->next_rip;
+    unsigned int len = insn_length_at(v->vmcb->cs.base + regs->rip, opcode, n);
+    if (!len)
+        return 0;
+    uint64_t next = regs->rip + len;
+    return guest_64bit(v->vmcb) ? next : next & 0xffffffffull;
+}
+
+/*
+ * Moves the guest past the intercepted instruction (next_rip). False,
+ * with the domain crashed, if the bytes at RIP are not it.
  */
 static bool skip_insn(struct vcpu *v, struct cpu_regs *regs, const uint8_t *opcode,
                       unsigned int n)
 {
-    if (caps.nrip_save) {
-        regs->rip = v->vmcb->next_rip;
-        return true;
-    }
-    unsigned int len = insn_length_at(v->vmcb->cs.base + regs->rip, opcode, n);
-    if (!len) {
+    uint64_t next = next_rip(v, regs, opcode, n);
+    if (!next) {
         domain_crash(v->domain, "PVH: intercepted instruction unreadable or changed", regs);
         return false;
     }
-    regs->rip += len;
-    if (!guest_64bit(v->vmcb))
-        regs->rip &= 0xffffffffull;
+    regs->rip = next;
     return true;
 }
 
@@ -436,7 +450,48 @@ static void exit_ioio(struct vcpu *v, struct cpu_regs *regs)
     regs->rip = v->vmcb->exitinfo2;
 }
 
-/* MOV to CR4 (the one CR write intercepted): only the bits PVH_CR4_ALLOWED. */
+/*
+ * A CR0 write (MOV to CR0, CLTS, LMSW): checked as the CPU checks it (a
+ * CPU that lets a guest reach an invalid CR0, as QEMU's TCG does, would
+ * make the next VMRUN fail), then done, long mode activated or left as
+ * EFER.LME says. LMSW is not emulated: the domain is crashed.
+ */
+static void exit_cr0_write(struct vcpu *v, struct cpu_regs *regs)
+{
+    static const uint8_t clts[2] = { 0x0f, 0x06 };
+    struct vmcb *vmcb = v->vmcb;
+    unsigned int cr, len;
+    uint64_t value;
+
+    if (next_rip(v, regs, clts, 2)) {
+        vmcb->cr0 &= ~CR0_TS;
+        skip_insn(v, regs, clts, 2);
+        return;
+    }
+    len = insn_decode_mov_to_cr(regs, vmcb->cs.base + regs->rip, &cr, &value);
+    if (!len || cr != 0) {
+        domain_crash(v->domain, "PVH: CR0 write is neither MOV to CR0 nor CLTS", regs);
+        return;
+    }
+    if (!guest_64bit(vmcb))
+        value &= 0xffffffffull;
+    bool pg = value & CR0_PG, was_pg = vmcb->cr0 & CR0_PG;
+    if ((value >> 32) || (pg && !(value & CR0_PE)) || ((value & CR0_NW) && !(value & CR0_CD)) ||
+        (pg && !was_pg && (vmcb->efer & EFER_LME) && !(vmcb->cr4 & CR4_PAE)) ||
+        (!pg && guest_64bit(vmcb))) {
+        inject_gp(v);
+        return;
+    }
+    if (pg && !was_pg && (vmcb->efer & EFER_LME))
+        vmcb->efer |= EFER_LMA;
+    if (!pg)
+        vmcb->efer &= ~EFER_LMA;
+    vmcb->cr0 = value | CR0_ET;
+    v->domain->emu_stats.done[EMUL_CR_WRITE]++;
+    regs->rip += len;
+}
+
+/* MOV to CR4: only the bits PVH_CR4_ALLOWED. */
 static void exit_cr4_write(struct vcpu *v, struct cpu_regs *regs)
 {
     struct vmcb *vmcb = v->vmcb;
@@ -483,12 +538,19 @@ static void exit_crash(struct vcpu *v, struct cpu_regs *regs, const char *what)
     domain_crash(v->domain, why, regs);
 }
 
-/* Skips an instruction that does nothing for a guest (WBINVD, INVD: no cache to share). */
-static void exit_nop(struct vcpu *v, struct cpu_regs *regs, uint8_t op2)
+/*
+ * WBINVD or INVD: nothing for a guest to do (no cache of its own; INVD
+ * would drop other domains' writes). Either exit accepts either
+ * instruction: QEMU 7.2's TCG reports INVD as a WBINVD exit.
+ */
+static void exit_cache_flush(struct vcpu *v, struct cpu_regs *regs)
 {
-    const uint8_t op[2] = { 0x0f, op2 };
+    static const uint8_t wbinvd[2] = { 0x0f, 0x09 }, invd[2] = { 0x0f, 0x08 };
+    if (next_rip(v, regs, wbinvd, 2))
+        skip_insn(v, regs, wbinvd, 2);
+    else
+        skip_insn(v, regs, invd, 2);
     v->domain->emu_stats.done[EMUL_WBINVD]++;
-    skip_insn(v, regs, op, 2);
 }
 
 static void svm_handle_exit(struct vcpu *v, struct cpu_regs *regs)
@@ -504,10 +566,10 @@ static void svm_handle_exit(struct vcpu *v, struct cpu_regs *regs)
     case EXIT_CPUID: exit_cpuid(v, regs); break;
     case EXIT_MSR: exit_msr(v, regs); break;
     case EXIT_IOIO: exit_ioio(v, regs); break;
+    case EXIT_CR0_WRITE: exit_cr0_write(v, regs); break;
     case EXIT_CR4_WRITE: exit_cr4_write(v, regs); break;
     case EXIT_HLT: exit_hlt(v, regs); break;
-    case EXIT_WBINVD: exit_nop(v, regs, 0x09); break;
-    case EXIT_INVD: exit_nop(v, regs, 0x08); break;
+    case EXIT_WBINVD: case EXIT_INVD: exit_cache_flush(v, regs); break;
     case EXIT_VMRUN: case EXIT_VMLOAD: case EXIT_VMSAVE: case EXIT_STGI: case EXIT_CLGI:
     case EXIT_SKINIT: case EXIT_RDTSCP: case EXIT_MONITOR: case EXIT_MWAIT: case EXIT_MWAIT_C:
     case EXIT_XSETBV: case EXIT_RDPRU: case EXIT_RSM: case EXIT_INVLPGA:

@@ -4,7 +4,8 @@
  * Checks: xen_version and a console write from 32-bit protected mode with
  * paging off (EBX/ECX/EDX convention, made by pvh_entry.S); we got here
  * (our CR4.PAE and EFER.LME writes were emulated, long mode is on); hvm_start_info (magic, version, command line,
- * one RAM range in the memory map that holds us); console output (all of
+ * one RAM range in the memory map that holds us, the initrd as module 0
+ * when there is one); console output (all of
  * this log); xen_version and its extraversion copied into our memory
  * through our own page tables; the Xen CPUID leaves and the hidden
  * features; EFER reads back without SVME; the hypercall page installed
@@ -32,6 +33,16 @@ static void check_start_info(void)
     EXPECT_EQ(m->addr, 0);
     EXPECT_EQ(m->type, XEN_HVM_MEMMAP_TYPE_RAM);
     EXPECT(m->size >= (4ul << 20) && m->size > si->cmdline_paddr);
+    /* Run as pvh_hello, tests/guests/run gives an initrd (an ELF file); as pvh_pair, none. */
+    if (guest_strncmp(cmdline, "pvh_hello ", 10) == 0) {
+        EXPECT_EQ(si->nr_modules, 1);
+        const struct hvm_modlist_entry *mod = (const void *)(unsigned long)si->modlist_paddr;
+        EXPECT(mod->paddr > si->cmdline_paddr && mod->size > 4);
+        EXPECT(mod->paddr + mod->size <= m->size);
+        EXPECT_EQ(guest_memcmp((const void *)(unsigned long)mod->paddr, "\177ELF", 4), 0);
+    } else {
+        EXPECT_EQ(si->nr_modules, 0);
+    }
 }
 
 static void check_version(void)
