@@ -12,7 +12,9 @@
  *
  * Choices: one ASID for every guest and a full guest-TLB flush on every
  * VMRUN (TLB_CONTROL), so no ASID bookkeeping across CPUs is needed; every
- * MSR and I/O port access is intercepted (one shared all-ones bitmap each);
+ * I/O port and MSR access is intercepted (shared bitmaps), except the MSRs
+ * VMLOAD/VMSAVE swap (segment bases, SYSCALL/SYSENTER), which are the
+ * guest's own;
  * without NRIP save the length of an intercepted instruction is decoded
  * from the guest's bytes (arch/x86/emulate.c) and checked against the
  * instruction the exit names. What a guest cannot have is refused as
@@ -133,12 +135,35 @@ static struct svm_caps caps;
  */
 static uint8_t host_save_area[MAX_CPUS][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static uint8_t host_vmcb[MAX_CPUS][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
-/* Every MSR and port intercepted: filled with ones once at svm_detect, read-only afterwards. */
+/*
+ * Every port and every MSR intercepted but the guest's own state that
+ * VMLOAD/VMSAVE swap (svm_enter): segment bases, the SYSCALL and SYSENTER
+ * MSRs. Filled once by svm_detect, read-only afterwards.
+ */
 static uint8_t msr_bitmap[2 * PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static uint8_t io_bitmap[3 * PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 /* svm_entry.S: one VMRUN of the VMCB at vmcb_pa with the GPRs in regs (see the file comment). */
 void svm_enter(struct cpu_regs *regs, uint64_t vmcb_pa, uint64_t host_vmcb_pa);
+
+/* The MSRs VMLOAD and VMSAVE swap with the host's: the guest may read and write them itself. */
+static const uint32_t guest_own_msrs[] = {
+    0x174, 0x175, 0x176,                    /* SYSENTER_CS, _ESP, _EIP */
+    MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK,
+    MSR_FS_BASE, MSR_GS_BASE, MSR_SHADOW_GS_BASE,
+};
+
+/*
+ * Stops intercepting msr: its two bits (read, write) in the MSR permission
+ * map, whose three 2 KiB parts cover MSRs 0-0x1fff, 0xc0000000-0xc0001fff
+ * and 0xc0010000-0xc0011fff.
+ */
+static void msr_pass_through(uint32_t msr)
+{
+    uint32_t base = msr & 0xffffe000u, part = base == 0 ? 0 : base == 0xc0000000u ? 1 : 2;
+    uint32_t bit = (msr - base) * 2;
+    msr_bitmap[part * 2048 + bit / 8] &= (uint8_t)~(3u << (bit % 8));
+}
 
 void svm_detect(void)
 {
@@ -156,6 +181,8 @@ void svm_detect(void)
         caps.nrip_save = r[CPUID_EDX] & (1u << 3);
         memset(msr_bitmap, 0xff, sizeof(msr_bitmap));
         memset(io_bitmap, 0xff, sizeof(io_bitmap));
+        for (unsigned int i = 0; i < ARRAY_SIZE(guest_own_msrs); i++)
+            msr_pass_through(guest_own_msrs[i]);
     }
     if (!caps.svm)
         printk(LOG_INFO, "(pvkit) SVM: not available: PVH domains cannot run\n");

@@ -8,7 +8,8 @@
  * when there is one); console output (all of
  * this log); xen_version and its extraversion copied into our memory
  * through our own page tables; the Xen CPUID leaves and the hidden
- * features; EFER reads back without SVME; the hypercall page installed
+ * features; EFER reads back without SVME; the MSRs that are the guest's own
+ * (bases, SYSCALL/SYSENTER) hold what it writes; the hypercall page installed
  * through the Xen MSR works; HLT returns once a timer event is pending;
  * SCHEDOP_yield. The verdict's poweroff is SCHEDOP_shutdown.
  */
@@ -92,6 +93,26 @@ static void check_msrs(void)
     EXPECT_EQ(v, (4 << 16) | 17);
 }
 
+/*
+ * The MSRs that are the guest's own (VMLOAD/VMSAVE swap them): written with
+ * values that would wreck the hypervisor or a PV domain if they stayed in
+ * the CPU (as pvh_pair runs us, on one CPU with maxcpus=1, the PV domain
+ * makes its SYSCALL hypercalls on this CPU after our HLT), read back.
+ */
+static void check_own_msrs(void)
+{
+    static const uint32_t msrs[] = { 0x174, 0x175, 0x176, 0xC0000081, 0xC0000082,
+                                     0xC0000083, 0xC0000084, 0xC0000100, 0xC0000101,
+                                     0xC0000102 };
+    TEST("the guest's own MSRs");
+    for (unsigned int i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++) {
+        uint64_t want = 0x5000ul + i * 8, got = 0; /* 16 bits: SYSENTER_CS keeps no more */
+        EXPECT_EQ(pvh_wrmsr(msrs[i], want), PVH_NO_TRAP);
+        EXPECT_EQ(pvh_rdmsr(msrs[i], &got), PVH_NO_TRAP);
+        EXPECT_EQ(got, want);
+    }
+}
+
 static void check_halt(void)
 {
     TEST("HLT ends with a timer event");
@@ -114,5 +135,6 @@ void test_main(void)
     check_version();
     check_cpuid();
     check_msrs();
+    check_own_msrs();
     check_halt();
 }

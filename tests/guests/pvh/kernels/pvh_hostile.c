@@ -4,7 +4,7 @@
  * show it (#GP, #UD, an empty bus, an error code) and that it keeps
  * running: every line after a probe proves the hypervisor survived.
  *
- * MSRs: unknown, the hypervisor's own (VM_CR, VM_HSAVE_PA, LSTAR), EFER
+ * MSRs: unknown, the hypervisor's own (VM_CR, VM_HSAVE_PA), EFER
  * with SVME or an LME change under paging, PAT with reserved types, the
  * hypercall-page MSR with a page outside our memory. Ports: the QEMU exit
  * port, the serial port, PCI configuration (nothing reaches a device:
@@ -21,7 +21,6 @@
 #include <xen/event_channel.h>
 
 #define MSR_EFER        0xC0000080
-#define MSR_LSTAR       0xC0000082
 #define MSR_PAT         0x00000277
 #define MSR_VM_CR       0xC0010114
 #define MSR_VM_HSAVE_PA 0xC0010117
@@ -47,7 +46,6 @@ static void check_msrs(void)
     EXPECT_EQ(pvh_wrmsr(MSR_VM_CR, 0), PVH_GP);
     EXPECT_EQ(pvh_rdmsr(MSR_VM_HSAVE_PA, &v), PVH_GP);
     EXPECT_EQ(pvh_wrmsr(MSR_VM_HSAVE_PA, 0x1000), PVH_GP);
-    EXPECT_EQ(pvh_wrmsr(MSR_LSTAR, 0x1000), PVH_GP);
     EXPECT_EQ(pvh_rdmsr(MSR_EFER, &efer), PVH_NO_TRAP);
     EXPECT_EQ(pvh_wrmsr(MSR_EFER, efer | EFER_SVME), PVH_GP);
     EXPECT_EQ(pvh_wrmsr(MSR_EFER, efer & ~EFER_LME), PVH_GP);
