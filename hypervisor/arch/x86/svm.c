@@ -119,9 +119,12 @@
 #define GUEST_ASID          1
 #define GUEST_PAT_DEFAULT   0x0007040600070406ull
 /* The CR4 bits a PVH guest may set: what CPUID shows it, nothing of VMX, SMX, PKE, CET... */
+#define CR4_PSE             (1ull << 4)
 #define PVH_CR4_ALLOWED     ((1ull << 1) /* PVI */ | (1ull << 2) /* TSD */ | (1ull << 3) /* DE */ | \
-                             (1ull << 5) /* PAE */ | (1ull << 6) /* MCE */ | (1ull << 8) /* PCE */ | \
-                             CR4_OSFXSR | CR4_OSXMMEXCPT)
+                             CR4_PSE | CR4_PAE | (1ull << 6) /* MCE */ | CR4_PGE |            \
+                             (1ull << 8) /* PCE */ | CR4_OSFXSR | CR4_OSXMMEXCPT)
+/* Leaf 1 EDX bits the PV policy hides but a PVH guest has (its own paging): PSE, PGE. */
+#define PVH_L1_EDX_SHOWN    ((1u << 3) | (1u << 13))
 /* The EFER bits a PVH guest may write (LMA is the CPU's, SVME is ours and hidden). */
 #define PVH_EFER_WRITABLE   (EFER_SCE | EFER_LME | EFER_NXE)
 
@@ -377,10 +380,20 @@ static void exit_vmmcall(struct vcpu *v, struct cpu_regs *regs)
     skip_insn(v, regs, vmmcall, sizeof(vmmcall));
 }
 
+/*
+ * CPUID: the PV policy (arch/x86/cpuid.c), plus what a guest with its own
+ * paging has that a PV guest does not: PSE and PGE (Linux sets both in
+ * CR4 at its 64-bit entry, without asking).
+ */
 static void exit_cpuid(struct vcpu *v, struct cpu_regs *regs)
 {
     static const uint8_t cpuid[2] = { 0x0f, 0xa2 };
+    uint32_t leaf = (uint32_t)regs->rax, host[4];
     emulate_cpuid(regs);
+    if (leaf == 1) {
+        cpuid_count(1, 0, host);
+        regs->rdx |= host[CPUID_EDX] & PVH_L1_EDX_SHOWN;
+    }
     v->domain->emu_stats.done[EMUL_CPUID]++;
     skip_insn(v, regs, cpuid, sizeof(cpuid));
 }

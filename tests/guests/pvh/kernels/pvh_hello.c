@@ -70,6 +70,8 @@ static void check_cpuid(void)
     pvh_cpuid(1, 0, r);
     EXPECT(r[2] & (1u << 31));   /* hypervisor present */
     EXPECT(!(r[2] & (1u << 3))); /* no MONITOR */
+    EXPECT(r[3] & (1u << 3));    /* PSE and PGE: its own paging has them */
+    EXPECT(r[3] & (1u << 13));
     pvh_cpuid(0x80000001, 0, r);
     EXPECT(!(r[2] & (1u << 2))); /* no SVM for the guest */
 }

@@ -91,10 +91,10 @@ static void check_crs(void)
     EXPECT_EQ(pvh_write_cr4(cr4 | (1ul << 22)), PVH_GP);   /* PKE */
     EXPECT_EQ(pvh_write_cr4(cr4 | (1ul << 30)), PVH_GP);   /* reserved */
     EXPECT_EQ(pvh_write_cr4(cr4 & ~(1ul << 5)), PVH_GP);   /* PAE off in long mode */
-    EXPECT_EQ(pvh_write_cr4(cr4 | (1ul << 9)), PVH_NO_TRAP); /* OSFXSR: allowed */
-    unsigned long now;
+    EXPECT_EQ(pvh_write_cr4(cr4 | (1ul << 9) | (1ul << 7) | (1ul << 4)), PVH_NO_TRAP);
+    unsigned long now;                                      /* OSFXSR, PGE, PSE: allowed */
     __asm__ volatile("mov %%cr4, %0" : "=r"(now));
-    EXPECT_EQ(now, cr4 | (1ul << 9));
+    EXPECT_EQ(now, cr4 | (1ul << 9) | (1ul << 7) | (1ul << 4));
     EXPECT_EQ(pvh_write_cr0(cr0 | (1ul << 63)), PVH_GP);   /* reserved: the CPU refuses */
     EXPECT_EQ(pvh_write_cr0(cr0 & ~1ul), PVH_GP);          /* PE off with PG on */
 }
