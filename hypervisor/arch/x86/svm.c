@@ -643,7 +643,7 @@ void svm_vcpu_run(void)
     regs->rflags = vmcb->rflags;
     hv_lock();
     serve_flush_request();
-    serve_pending_timer();
+    serve_pending_timer(false);  /* it came while the guest ran */
     if (domain_state(v->domain) == DOMAIN_RUNNING)
         svm_handle_exit(v, regs);
 }
