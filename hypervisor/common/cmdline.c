@@ -129,7 +129,13 @@ static bool parse_initial_domain(const char *v, const char *end, struct hv_optio
     return parse_switch(v, end, "dom0", "domU", &opt->initial_domain_unprivileged);
 }
 
-/* domU=K[+I][,mem=<size>][,vcpus=<n>] */
+/* pv or pvh, the whole rest of the word: *pvh set accordingly. */
+static bool parse_type(const char *v, const char *end, bool *pvh)
+{
+    return parse_switch(v, end, "pv", "pvh", pvh);
+}
+
+/* domU=K[+I][,mem=<size>][,vcpus=<n>][,type=pv|pvh] */
 static bool parse_domu(const char *v, const char *end, struct hv_options *opt)
 {
     struct domu_spec spec = { .mem_bytes = 64ull << 20, .vcpus = 1 };
@@ -156,6 +162,13 @@ static bool parse_domu(const char *v, const char *end, struct hv_options *opt)
             if (!parse_u64(&v, &n) || n == 0 || n > 128)
                 return false;
             spec.vcpus = (unsigned int)n;
+        } else if ((size_t)(end - v) > 5 && !strncmp(v, "type=", 5)) {
+            const char *t = v + 5;
+            v = t;
+            while (v < end && *v != ',')
+                v++;
+            if (!parse_type(t, v, &spec.pvh))
+                return false;
         } else {
             return false;
         }
@@ -171,6 +184,8 @@ static bool parse_word(const char *word, size_t len, struct hv_options *opt)
         return parse_domu(v, end, opt);
     if (word_is(word, len, "initial_domain", &v))
         return parse_initial_domain(v, end, opt);
+    if (word_is(word, len, "initial_domain_type", &v))
+        return parse_type(v, end, &opt->initial_domain_pvh);
     if (word_is(word, len, "console", &v))
         return parse_console(v, end, opt);
     if (word_is(word, len, "loglvl", &v))

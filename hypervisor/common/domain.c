@@ -9,6 +9,8 @@
 #include "pvkit/audit.h"
 #include "pvkit/domain.h"
 #include "pvkit/mm.h"
+#include "pvkit/npt.h"
+#include "pvkit/svm.h"
 #include "pvkit/sched.h"
 #include "pvkit/vcpu.h"
 #include "pvkit/x86.h"
@@ -72,6 +74,11 @@ void domain_free(struct domain *d)
     forget_pause_waits(d);
     evtchn_close_all(d); /* peers' ends go back to unbound, never to a later domain */
     grant_table_free(d);
+    if (is_pvh(d)) { /* its VMCBs and nested tables are the hypervisor's frames */
+        for (unsigned int i = 0; i < MAX_VCPUS_PER_DOM; i++)
+            svm_vcpu_destroy(&d->vcpus[i]);
+        npt_destroy(d);
+    }
     for (uint64_t mfn = 0; mfn < frame_table.nr_frames; mfn++) {
         struct frame *f = &frame_table.frames[mfn];
         if (f->owner != d->id)

@@ -180,7 +180,7 @@ static void write_start_info(struct builder *b)
  * type reference on it, so the guest can never make it a page table or
  * descriptor page, nor give it back.
  */
-static int setup_shared_info(struct domain *d)
+int domain_setup_shared_info(struct domain *d)
 {
     int64_t mfn = alloc_zeroed_frame(d->id);
     if (mfn < 0)
@@ -357,7 +357,7 @@ int domain_build_start(const struct domain_config *cfg)
     b->d->nr_pages = b->d->max_pages = b->layout.nr_pages;
     b->active = true;
     /* shared_info and the grant table first: the domain's, but outside its p2m. */
-    if ((rc = setup_shared_info(b->d)) || (rc = grant_table_create(b->d))) {
+    if ((rc = domain_setup_shared_info(b->d)) || (rc = grant_table_create(b->d))) {
         build_failed(b, rc);
         return rc;
     }
@@ -410,6 +410,8 @@ void domain_build_abandon(void)
 
 int domain_build(const struct domain_config *cfg, struct domain **out)
 {
+    if (cfg->type == DOMAIN_PVH)
+        return pvh_domain_build(cfg, out);
     int rc = domain_build_start(cfg);
     return rc ? rc : domain_build_step(UINT64_MAX, out);
 }

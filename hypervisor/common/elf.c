@@ -102,6 +102,10 @@ static void apply_note(struct note_ctx *c, uint32_t type, const uint8_t *desc, u
         info->hypercall_page = note_value(desc, descsz);
         info->has_hypercall_page = true;
         break;
+    case XEN_ELFNOTE_PHYS32_ENTRY:
+        info->phys32_entry = (uint32_t)note_value(desc, MIN(descsz, 4u));
+        info->has_phys32_entry = true;
+        break;
     case XEN_ELFNOTE_GUEST_OS:
         note_string(info->guest_os, sizeof(info->guest_os), desc, descsz);
         break;

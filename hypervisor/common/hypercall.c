@@ -55,6 +55,21 @@ static hypercall_fn *const hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_pvkit_op] = do_pvkit_op,
 };
 
+/*
+ * What a PVH domain may call (VMMCALL, arch/x86/svm.c): the handlers whose
+ * semantics are the same for it as for a PV domain, and memory_op's PVH
+ * variant. Anything PV-specific (page tables, segments, callbacks, trap
+ * tables, iret) is -ENOSYS.
+ */
+static hypercall_fn *const pvh_hypercall_table[NR_HYPERCALLS] = {
+    [__HYPERVISOR_xen_version] = do_xen_version,
+    [__HYPERVISOR_console_io] = do_console_io,
+    [__HYPERVISOR_sched_op] = do_sched_op,
+    [__HYPERVISOR_set_timer_op] = do_set_timer_op,
+    [__HYPERVISOR_event_channel_op] = do_event_channel_op,
+    [__HYPERVISOR_memory_op] = do_memory_op_pvh,
+};
+
 hypercall_fn *hypercall_handler(uint64_t nr)
 {
     return nr < NR_HYPERCALLS ? hypercall_table[nr] : NULL;
@@ -73,6 +88,8 @@ static unsigned int tables_left;
 static bool in_hypercall;
 /* The call being counted asked to be re-issued (hypercall_continue). */
 static bool continued;
+/* A PVH call runs: a continuation rewrites these arguments, not the PV registers. */
+static uint64_t *pvh_args;
 
 /* The multicall entry being run, if any, and its handler's continuation. */
 static struct {
@@ -108,6 +125,10 @@ long hypercall_continue(uint64_t nr, const uint64_t args[5])
         mc.preempted = true;
         return (long)nr;
     }
+    if (pvh_args) {
+        memcpy(pvh_args, args, 5 * sizeof(*args));
+        return (long)nr;
+    }
     regs->rip -= 2; /* the SYSCALL instruction */
     regs->rdi = args[0];
     regs->rsi = args[1];
@@ -126,10 +147,10 @@ static bool is_error_result(long rc)
     return rc < 0 && rc >= -4095;
 }
 
-static long call_counted(struct vcpu *v, uint64_t nr, const uint64_t args[5])
+/* Runs handler fn (NULL: none) of call nr and counts it. */
+static long call_counted(struct vcpu *v, uint64_t nr, const uint64_t args[5], hypercall_fn *fn)
 {
     struct hypercall_stats *stats = &v->domain->hc_stats;
-    hypercall_fn *fn = hypercall_handler(nr);
 
     if (!fn && nr < NR_HYPERCALLS) {
         stats->calls[nr]++; /* a number Xen has, that pvkit does not implement */
@@ -157,8 +178,22 @@ void do_hypercall(struct vcpu *v, struct cpu_regs *regs)
     budget = BATCH_PER_CALL;
     tables_left = TABLES_PER_PIECE;
     in_hypercall = true;
-    regs->rax = (uint64_t)call_counted(v, regs->rax, args);
+    regs->rax = (uint64_t)call_counted(v, regs->rax, args, hypercall_handler(regs->rax));
     in_hypercall = false;
+}
+
+long do_hypercall_pvh(struct vcpu *v, uint64_t nr, uint64_t args[5], bool *again)
+{
+    hypercall_fn *fn = nr < NR_HYPERCALLS ? pvh_hypercall_table[nr] : NULL;
+    budget = BATCH_PER_CALL;
+    tables_left = TABLES_PER_PIECE;
+    in_hypercall = true;
+    pvh_args = args;
+    long rc = call_counted(v, nr, args, fn);
+    *again = continued;
+    pvh_args = NULL;
+    in_hypercall = false;
+    return rc;
 }
 
 /*
@@ -178,7 +213,7 @@ static long multicall_one(struct vcpu *v, uint64_t entry_va, bool *preempted)
         call.result = (uint64_t)-XEN_EINVAL;
     } else {
         mc.active = true;
-        call.result = (uint64_t)call_counted(v, call.op, call.args);
+        call.result = (uint64_t)call_counted(v, call.op, call.args, hypercall_handler(call.op));
         mc.active = false;
     }
     *preempted = mc.preempted;

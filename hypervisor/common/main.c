@@ -15,6 +15,7 @@
 #include "pvkit/mm.h"
 #include "pvkit/sched.h"
 #include "pvkit/smp.h"
+#include "pvkit/svm.h"
 #include "pvkit/time.h"
 #include "pvkit/x86.h"
 
@@ -96,6 +97,7 @@ static struct domain *build_dom0(void)
     struct domain *d0 = NULL;
     struct domain_config cfg = {
         .id = options.initial_domain_unprivileged ? 1 : 0,
+        .type = options.initial_domain_pvh ? DOMAIN_PVH : DOMAIN_PV,
         .privileged = !options.initial_domain_unprivileged,
         .mem_bytes = dom0_memory(),
         .nr_vcpus = options.dom0_vcpus ? options.dom0_vcpus : 1,
@@ -124,6 +126,7 @@ static void build_boot_domus(domid_t first_id)
         struct domain *d;
         struct domain_config cfg = {
             .id = (domid_t)(first_id + i),
+            .type = s->pvh ? DOMAIN_PVH : DOMAIN_PV,
             .privileged = false,
             .mem_bytes = ALIGN_DOWN(s->mem_bytes, PAGE_SIZE),
             .nr_vcpus = s->vcpus,
@@ -177,6 +180,7 @@ void start_hypervisor(uint32_t magic, uint32_t info_phys)
            boot_info.loader);
     printk(LOG_INFO, "(pvkit) command line: %s\n", hypervisor_cmdline);
 
+    svm_detect();
     cpu_init(0, cpu_info_of_stack(cpu0_stack));
     mm_init(&boot_info);
     time_init();

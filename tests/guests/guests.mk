@@ -32,9 +32,10 @@ GUEST_LIB_NAMES := $(basename $(notdir $(GUEST_LIB_SRCS)))
 GUEST_LIB_SYSCALL := $(GUEST_LIB_NAMES:%=$(GUEST_BUILD)/obj/syscall/%.o)
 GUEST_LIB_HCPAGE  := $(GUEST_LIB_NAMES:%=$(GUEST_BUILD)/obj/hcpage/%.o)
 
-.PHONY: guests check-guests check-guests-1cpu check-guests-xen check-launcher
+.PHONY: guests check-guests check-guests-1cpu check-guests-xen check-launcher \
+        guests-pvh check-guests-pvh
 all: guests
-check: check-launcher check-guests check-guests-1cpu
+check: check-launcher check-guests check-guests-1cpu check-guests-pvh
 
 guests: $(GUEST_ELFS)
 
@@ -118,6 +119,51 @@ fuzz-guests: $(GUEST_BUILD)/fuzz_hypercalls.elf $(BUILD)/pvkit.elf $(BUILD)/bin/
 	@grep -a 'fuzz: seed' $(GUEST_FUZZ_LOG)
 	@! grep -aF '(pvkit) audit mismatch' $(GUEST_FUZZ_LOG)
 	@tr -d '\r' <$(GUEST_FUZZ_LOG) | grep -aqE '^[1-9][0-9]* passed, 0 failed$$'
+
+# PVH test kernels (pvh/kernels/*.c -> $(GUEST_BUILD)/pvh/<name>.elf): the
+# PV framework's guest.c, string.c and notes.S built with -DGUEST_PVH
+# (hypercalls by VMMCALL), plus pvh/lib (the 32-bit entry, long mode, an
+# IDT for probes). They run under a CPU model with SVM and nested paging
+# (TCG emulates both): PVH_CPU, as Xen 4.17 runs PVH under TCG.
+GUEST_PVH_DIR     := $(GUEST_DIR)/pvh
+GUEST_PVH_BUILD   := $(GUEST_BUILD)/pvh
+GUEST_PVH_KERNELS := $(basename $(notdir $(wildcard $(GUEST_PVH_DIR)/kernels/*.c)))
+# Runs of pvh_hello under other launcher arguments (tests/guests/run picks
+# them by name): beside a PV domain, and on a CPU without SVM.
+GUEST_PVH_ALIASES := pvh_pair pvh_refused
+GUEST_PVH_ELFS    := $(GUEST_PVH_KERNELS:%=$(GUEST_PVH_BUILD)/%.elf) \
+                     $(GUEST_PVH_ALIASES:%=$(GUEST_PVH_BUILD)/%.elf)
+GUEST_PVH_CFLAGS  := $(GUEST_CFLAGS) -DGUEST_PVH -I$(GUEST_PVH_DIR)/lib
+GUEST_PVH_LIB     := $(addprefix $(GUEST_PVH_BUILD)/obj/,guest.o string.o notes.o pvh.o pvh_entry.o)
+PVH_CPU           := EPYC,-monitor,-rdtscp,-smap,-smep
+
+# One compile rule per source directory and suffix: $(1) object prefix, $(2) directory, $(3) suffix.
+define GUEST_PVH_COMPILE
+$(GUEST_PVH_BUILD)/obj/$(1)%.o: $(2)/%.$(3)
+	@mkdir -p $$(@D)
+	$(GUEST_CC) $(GUEST_PVH_CFLAGS) -c $$< -o $$@
+endef
+$(foreach d,$(GUEST_DIR)/lib $(GUEST_PVH_DIR)/lib,$(foreach x,c S,$(eval $(call GUEST_PVH_COMPILE,,$(d),$(x)))))
+$(eval $(call GUEST_PVH_COMPILE,kernels/,$(GUEST_PVH_DIR)/kernels,c))
+$(GUEST_PVH_BUILD)/%.elf: $(GUEST_PVH_BUILD)/obj/kernels/%.o $(GUEST_PVH_LIB) $(GUEST_DIR)/lib/guest.ld
+	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+$(GUEST_PVH_ALIASES:%=$(GUEST_PVH_BUILD)/%.elf): $(GUEST_PVH_BUILD)/pvh_hello.elf
+	ln -sf pvh_hello.elf $@
+.SECONDARY: $(GUEST_PVH_LIB)
+-include $(wildcard $(GUEST_PVH_BUILD)/obj/*.d $(GUEST_PVH_BUILD)/obj/kernels/*.d)
+
+guests-pvh: $(GUEST_PVH_ELFS)
+guests: guests-pvh
+
+# The PVH kernels on pvkit (tests/guests/run knows their launcher arguments:
+# the CPU model, the domain type, a PV domain beside a PVH one), and the
+# PV+PVH pair again on one CPU (maxcpus=1: the two time-share it).
+check-guests-pvh: guests $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
+	PVH_CPU='$(PVH_CPU)' $(GUEST_DIR)/run --hypervisor $(BUILD)/pvkit.elf \
+	    --launcher $(BUILD)/bin/pvkit-run --logs $(GUEST_BUILD)/logs/pvkit-pvh $(GUEST_PVH_ELFS)
+	PVH_CPU='$(PVH_CPU)' $(GUEST_DIR)/run --hypervisor $(BUILD)/pvkit.elf \
+	    --launcher $(BUILD)/bin/pvkit-run --logs $(GUEST_BUILD)/logs/pvkit-pvh-1cpu \
+	    --hv-args maxcpus=1 $(GUEST_PVH_BUILD)/pvh_pair.elf
 
 # Fake hypervisors: one per exit byte of the protocol, a triple fault, a hang.
 GUEST_FAKEHV_DIR   := $(GUEST_BUILD)/fakehv

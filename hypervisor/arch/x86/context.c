@@ -10,6 +10,11 @@
  * guest-supplied values, so they go through fault-safe helpers: a selector
  * that no longer loads becomes the null selector, as under Xen; an LDT
  * selector's descriptor page is mapped into the LDT window first.
+ *
+ * A PVH vCPU (arch/x86/svm.c) keeps its CPU state in its VMCB, which
+ * VMRUN and VMSAVE maintain; switching it saves and restores only the
+ * register frame and the FPU, and the CPU runs the hypervisor's own page
+ * tables meanwhile.
  */
 #include "pvkit/context.h"
 #include "pvkit/ldt.h"
@@ -61,6 +66,11 @@ static uint16_t read_selector(unsigned int which)
 void context_save(struct vcpu *v)
 {
     v->regs = get_cpu_info()->guest_regs;
+    if (is_pvh(v->domain)) {
+        write_cr0(read_cr0() & ~CR0_TS);
+        fxsave(v->fpu);
+        return;
+    }
     v->fs_base = rdmsr(MSR_FS_BASE);
     if (v->in_kernel)
         v->gs_base_kernel = rdmsr(MSR_GS_BASE);
@@ -96,6 +106,18 @@ static void write_debugregs(const struct vcpu *v)
     __asm__ volatile("mov %0, %%dr7" : : "r"(v->debugreg[7] ? v->debugreg[7] : 0x400));
 }
 
+/* The PVH part of context_restore: no guest GDT or LDT left, the hypervisor's tables, next's FPU. */
+static void restore_pvh(struct vcpu *prev, struct vcpu *next)
+{
+    write_cr3(virt_to_phys(idle_l4));
+    load_gdt_of(prev, next);
+    ldt_switch(prev, next);
+    write_cr0(read_cr0() & ~CR0_TS);
+    fxrstor(next->fpu);
+    __asm__ volatile("mov %0, %%dr7" : : "r"(0x400ul));
+    update_vcpu_time(next);
+}
+
 void context_restore(struct vcpu *prev, struct vcpu *next)
 {
     struct cpu_info *ci = get_cpu_info();
@@ -106,6 +128,10 @@ void context_restore(struct vcpu *prev, struct vcpu *next)
     next->cpu = pc->id;
     ci->guest_regs = next->regs;
     pc->loaded_domain = next->domain;
+    if (is_pvh(next->domain)) {
+        restore_pvh(prev, next);
+        return;
+    }
     write_cr3((next->in_kernel ? next->kernel_l4_mfn : next->user_l4_mfn) << PAGE_SHIFT);
     load_gdt_of(prev, next);
     ldt_switch(prev, next);

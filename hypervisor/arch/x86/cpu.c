@@ -12,6 +12,7 @@
 #include "pvkit/cpu.h"
 #include "pvkit/mm.h"
 #include "pvkit/smp.h"
+#include "pvkit/svm.h"
 #include "pvkit/x86.h"
 #include "pvkit/xenabi.h"
 
@@ -183,6 +184,7 @@ void cpu_init(unsigned int cpu, struct cpu_info *ci)
     init_syscall_msrs(ci);
     write_cr0((read_cr0() & ~(CR0_TS | (1ul << 2))) | (1ul << 1) | (1ul << 5)); /* !EM, MP, NE */
     write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+    svm_cpu_init(cpu);
 }
 
 void gdt_set_system_descriptor(unsigned int selector, uint64_t base, uint64_t limit,

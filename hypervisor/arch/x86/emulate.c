@@ -168,14 +168,9 @@ static unsigned int host_phys_addr_bits(void)
     return r[CPUID_EAX] & 0xff;
 }
 
-bool emulate_invalid_op(struct vcpu *v, struct cpu_regs *regs)
+void emulate_cpuid(struct cpu_regs *regs)
 {
-    uint8_t insn[sizeof(forced_cpuid)];
     uint32_t host[4], out[4];
-
-    if (copy_from_guest(insn, regs->rip, sizeof(insn)) ||
-        memcmp(insn, forced_cpuid, sizeof(insn)))
-        return false;
     uint32_t leaf = (uint32_t)regs->rax, subleaf = (uint32_t)regs->rcx;
     cpuid_count(leaf, subleaf, host);
     cpuid_guest_view(leaf, subleaf, host, host_phys_addr_bits(), out);
@@ -183,6 +178,16 @@ bool emulate_invalid_op(struct vcpu *v, struct cpu_regs *regs)
     regs->rbx = out[CPUID_EBX];
     regs->rcx = out[CPUID_ECX];
     regs->rdx = out[CPUID_EDX];
+}
+
+bool emulate_invalid_op(struct vcpu *v, struct cpu_regs *regs)
+{
+    uint8_t insn[sizeof(forced_cpuid)];
+
+    if (copy_from_guest(insn, regs->rip, sizeof(insn)) ||
+        memcmp(insn, forced_cpuid, sizeof(insn)))
+        return false;
+    emulate_cpuid(regs);
     regs->rip += sizeof(forced_cpuid);
     v->domain->emu_stats.done[EMUL_CPUID]++;
     return true;
@@ -509,4 +514,37 @@ bool emulate_pt_write(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2)
     v->domain->emu_stats.done[EMUL_PT_WRITE]++;
     v->domain->mm_stats.pte_updates++;
     return true;
+}
+
+/* --- PVH: lengths of intercepted instructions ----------------------------- */
+
+unsigned int insn_length_at(uint64_t rip, const uint8_t *opcode, unsigned int n)
+{
+    struct insn in;
+    uint8_t b;
+
+    if (!fetch(&in, rip) || !decode_prefixes(&in, &b) || b != opcode[0])
+        return 0;
+    for (unsigned int i = 1; i < n; i++)
+        if (!next_byte(&in, &b) || b != opcode[i])
+            return 0;
+    return in.pos;
+}
+
+unsigned int insn_decode_mov_to_cr(struct cpu_regs *regs, uint64_t rip, unsigned int *cr,
+                                   uint64_t *value)
+{
+    static const uint8_t mov_to_cr[2] = { 0x0f, 0x22 };
+    struct insn in;
+    bool rip_relative;
+
+    if (!insn_length_at(rip, mov_to_cr, 2) || !fetch(&in, rip))
+        return 0;
+    uint8_t op;
+    if (!decode_prefixes(&in, &op) || !next_byte(&in, &op) ||
+        !decode_modrm(&in, regs, &rip_relative))
+        return 0;
+    *cr = in.reg;
+    *value = *gpr(regs, in.rm);
+    return in.pos;
 }

@@ -204,6 +204,8 @@ exit_to_guest:
         add     $(STACK_SIZE - CPU_INFO_RESERVED + CPUINFO_GUEST_REGS), %rdi /* &guest_regs */
         mov     %rdi, %rsp
         call    prepare_exit_to_guest
+        cmp     $EXIT_BY_VMRUN, %al
+        je      3f
         test    %al, %al
         jz      1f
         /* Fast return from a hypercall: RCX and R11 already hold RIP and RFLAGS. */
@@ -214,6 +216,9 @@ exit_to_guest:
         add     $8, %rsp
 guest_iret:
         iretq
+/* A PVH vCPU: one VMRUN and its exit, handled with the lock taken (arch/x86/svm.c). */
+3:      call    svm_vcpu_run
+        jmp     exit_to_guest
 
 /* IRET faulted on guest-supplied state: crash that guest, then leave again. */
 guest_iret_fixup:

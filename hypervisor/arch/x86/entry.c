@@ -14,6 +14,8 @@
  *                                                           timer's work
  *   exit_to_guest --> prepare_exit_to_guest: schedule, deliver a due event,
  *                     sanitise the frame, drop the lock --> SYSRETQ or IRETQ
+ *                     (a PVH vCPU: VMRUN in arch/x86/svm.c, whose exit
+ *                     comes back here through the same path)
  *
  * Invariants: every entry from a guest takes the hypervisor lock
  * (pvkit/smp.h) before it reads or writes hypervisor state, and the exit
@@ -145,13 +147,18 @@ static bool sysret_possible(const struct cpu_regs *regs)
            regs->ss == FLAT_KERNEL_SS && canonical;
 }
 
-bool prepare_exit_to_guest(struct cpu_regs *regs)
+int prepare_exit_to_guest(struct cpu_regs *regs)
 {
     struct vcpu *v;
 
     schedule();
     v = current_vcpu();
     regs = &get_cpu_info()->guest_regs;
+    /* A PVH vCPU's state is its VMCB's: nothing to bounce or sanitise here. */
+    if (is_pvh(v->domain)) {
+        hv_unlock();
+        return EXIT_BY_VMRUN;
+    }
     /* An event is due: enter the guest's event callback instead. */
     if (vcpu_event_pending(v) && v->event_cb.address)
         bounce_to_guest(v, regs, v->event_cb.address, false, 0, true);
@@ -170,5 +177,5 @@ bool prepare_exit_to_guest(struct cpu_regs *regs)
         ldt_prefault_selector(v, (uint16_t)regs->ss);
     }
     hv_unlock();
-    return sysret;
+    return sysret ? EXIT_BY_SYSRET : EXIT_BY_IRET;
 }

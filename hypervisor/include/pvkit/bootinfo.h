@@ -78,12 +78,13 @@ int multiboot_parse(uint32_t magic, uint64_t info_phys, phys_reader_fn read,
 
 #define MAX_BOOT_DOMUS 8
 
-/* An extra domain built at boot from boot modules (domU=K[+I][,mem=S][,vcpus=N]). */
+/* An extra domain built at boot from boot modules (domU=K[+I][,mem=S][,vcpus=N][,type=T]). */
 struct domu_spec {
     unsigned int kernel_module;     /* 1-based module index */
     unsigned int initrd_module;     /* 0: none */
     uint64_t mem_bytes;
     unsigned int vcpus;
+    bool pvh;                       /* type=pvh (default type=pv) */
 };
 
 struct hv_options {
@@ -94,6 +95,7 @@ struct hv_options {
     unsigned int max_cpus;     /* maxcpus=: physical CPUs to use; 0: all (up to MAX_CPUS) */
     bool initial_domain_unprivileged; /* initial_domain=domU: build module 1 as domain 1 */
     bool audit_on_death;       /* audit=on-death: audit the frame table when a domain is freed */
+    bool initial_domain_pvh;   /* initial_domain_type=pvh (default pv) */
     unsigned int nr_domus;
     struct domu_spec domus[MAX_BOOT_DOMUS];
 };

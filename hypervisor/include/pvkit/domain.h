@@ -114,12 +114,26 @@ struct vcpu {
     uint64_t gs_base_kernel;
     uint64_t gs_base_user;
     struct cpu_regs regs;       /* saved registers while not running */
+
+    /*
+     * PVH only (arch/x86/svm.c): the vCPU's VMCB, a hypervisor frame, set at
+     * build and freed with the domain. While loaded, the guest's RAX, RIP,
+     * RSP and RFLAGS live in regs/guest_regs like a PV vCPU's; the rest of
+     * its CPU state is in the VMCB, touched only by the CPU it is loaded on.
+     */
+    struct vmcb *vmcb;
+    uint64_t vmcb_pa;
 };
+
+/* What a domain is: a PV guest (Xen's PV ABI, ring 3) or a PVH guest (SVM, nested paging). */
+enum domain_type { DOMAIN_PV, DOMAIN_PVH };
 
 struct domain {
     /* Set when the domain is built; read-only afterwards. */
     domid_t id;
     bool privileged;            /* may use privileged operations (dom0) */
+    enum domain_type type;
+    uint64_t npt_root;          /* PVH: machine frame of the nested L4 (mm/npt.c); 0: none */
     struct shared_info *shared_info;    /* the guest changes its event bits: atomics */
     uint64_t shared_info_mfn;
     unsigned int nr_vcpus;
@@ -159,6 +173,12 @@ struct domain {
     struct mm_stats mm_stats;
     struct { uint64_t sent, delivered, timer_fires; } event_stats;
 };
+
+/* A PVH domain (runs under SVM); set when it is built. */
+static inline bool is_pvh(const struct domain *d)
+{
+    return d->type == DOMAIN_PVH;
+}
 
 /* vcpu.state / domain.state: written under the lock, read also by kicks without it. */
 static inline enum vcpu_state vcpu_state(const struct vcpu *v)

@@ -1,7 +1,8 @@
 /*
  * Building a PV domain from a kernel image (see common/domain_build.c): at
  * boot from the boot loader's modules, at run time from the toolstack's
- * buffers (PVKIT_DOMCTL_create_pv, common/domctl.c).
+ * buffers (PVKIT_DOMCTL_create_pv, common/domctl.c). A PVH domain (boot
+ * time only, for now) has its own builder, common/pvh_build.c.
  */
 #ifndef PVKIT_DOMAIN_BUILD_H
 #define PVKIT_DOMAIN_BUILD_H
@@ -11,6 +12,7 @@
 
 struct domain_config {
     domid_t id;
+    enum domain_type type;      /* DOMAIN_PV (the zero default) or DOMAIN_PVH */
     bool privileged;            /* the initial domain: SIF_INITDOMAIN | SIF_PRIVILEGED */
     uint64_t mem_bytes;
     unsigned int nr_vcpus;      /* 1..MAX_VCPUS_PER_DOM */
@@ -29,6 +31,21 @@ struct domain_config {
  * returned, slot freed).
  */
 int domain_build(const struct domain_config *cfg, struct domain **out);
+
+/*
+ * domain_build for cfg->type DOMAIN_PVH (common/pvh_build.c), in one piece:
+ * refused with one line on the console (-XEN_ENODEV) when the CPU has no
+ * SVM with nested paging, and for a privileged domain, several vCPUs or a
+ * kernel without XEN_ELFNOTE_PHYS32_ENTRY (-XEN_EINVAL).
+ */
+int pvh_domain_build(const struct domain_config *cfg, struct domain **out);
+
+/*
+ * Gives a new domain its shared_info frame (common/domain_build.c), held
+ * writable by the hypervisor for the domain's life, every vCPU's events
+ * masked, wall-clock time set. 0 or -XEN_ENOMEM.
+ */
+int domain_setup_shared_info(struct domain *d);
 
 /*
  * The same build in pieces, for a caller that must let other vCPUs run

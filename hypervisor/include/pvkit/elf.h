@@ -30,6 +30,8 @@ struct pv_kernel_info {
     uint64_t entry;             /* XEN_ELFNOTE_ENTRY (default e_entry) */
     uint64_t hypercall_page;    /* XEN_ELFNOTE_HYPERCALL_PAGE, if has_hypercall_page */
     bool has_hypercall_page;
+    uint32_t phys32_entry;      /* XEN_ELFNOTE_PHYS32_ENTRY (PVH entry), if has_phys32_entry */
+    bool has_phys32_entry;
     uint32_t features_supported; /* XENFEAT_* bits: FEATURES names, SUPPORTED_FEATURES */
     uint32_t features_required;  /* XENFEAT_* bits: FEATURES names marked '!' */
     bool has_supported_features; /* a SUPPORTED_FEATURES note was present */

@@ -30,9 +30,10 @@ void handle_syscall(struct cpu_regs *regs);
 void bad_guest_iret(void);
 /*
  * Called on every exit to the guest, with the hypervisor lock held: schedules,
- * delivers a due event, sanitises the frame and drops the lock. Returns true
- * if SYSRET can be used to leave.
+ * delivers a due event, sanitises the frame and drops the lock. Returns how
+ * to leave (layout.h): EXIT_BY_SYSRET if SYSRET can be used, EXIT_BY_IRET,
+ * or EXIT_BY_VMRUN for a PVH vCPU.
  */
-bool prepare_exit_to_guest(struct cpu_regs *regs);
+int prepare_exit_to_guest(struct cpu_regs *regs);
 
 #endif

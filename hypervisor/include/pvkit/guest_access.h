@@ -5,6 +5,8 @@
  * range must be canonical and must not touch the hypervisor's L4 slots -- and
  * then performed with fault recovery, so a bad pointer yields -XEN_EFAULT and
  * never a hypervisor fault. Read-only guest mappings stay read-only (CR0.WP).
+ * For a PVH vCPU the address is translated by software instead (mm/npt.c),
+ * through its own paging and its nested tables, with the same results.
  */
 #ifndef PVKIT_GUEST_ACCESS_H
 #define PVKIT_GUEST_ACCESS_H

@@ -18,6 +18,15 @@
 void do_hypercall(struct vcpu *v, struct cpu_regs *regs);
 
 /*
+ * The same for a PVH vCPU's VMMCALL (arch/x86/svm.c), from the table of
+ * calls a PVH domain may make: call nr with args, counted, returns the
+ * result. If the handler asked to be re-issued (hypercall_continue), sets
+ * *again and leaves the advanced arguments in args: the caller keeps the
+ * guest on its VMMCALL with them in its argument registers.
+ */
+long do_hypercall_pvh(struct vcpu *v, uint64_t nr, uint64_t args[5], bool *again);
+
+/*
  * Charges one page table's validation or release to the running hypercall
  * piece (mm/pagetype.c; unit tests provide their own); true if its budget
  * is spent (the caller stops with -XEN_ERESTART). Never true outside a
@@ -80,6 +89,8 @@ hypercall_fn do_vcpu_op;
 hypercall_fn do_event_channel_op;
 hypercall_fn do_set_timer_op;
 hypercall_fn do_memory_op;
+/* memory_op of a PVH domain: XENMEM_add_to_physmap of its shared_info (common/memory_op.c). */
+hypercall_fn do_memory_op_pvh;
 hypercall_fn do_physdev_op;
 hypercall_fn do_pvkit_op;
 

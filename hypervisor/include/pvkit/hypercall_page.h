@@ -8,4 +8,6 @@
 /* Fills one 4 KiB page (the builder's mapping of it) with the hypercall stubs. */
 void hypercall_page_write(void *hypercall_page);
 
+/* The same for a PVH guest: mov $nr, %eax; vmmcall; ret. */
+void hypercall_page_write_pvh(void *hypercall_page);
 #endif

@@ -62,6 +62,11 @@
 /* Pseudo vector recorded in the register frame for SYSCALL entries. */
 #define VECTOR_SYSCALL      0x100
 
+/* How prepare_exit_to_guest (arch/x86/entry.c) says entry.S leaves to the guest. */
+#define EXIT_BY_IRET        0
+#define EXIT_BY_SYSRET      1
+#define EXIT_BY_VMRUN       2   /* a PVH vCPU: svm_vcpu_run */
+
 
 
 /* struct cpu_info layout, used by entry.S (checked in arch/x86/cpu.c). */

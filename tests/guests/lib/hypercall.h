@@ -7,7 +7,8 @@
  * clobber RCX and R11 (SYSCALL itself does) and the argument registers.
  *
  * Two mechanisms, chosen at build time:
- *  - default: an inline SYSCALL, exactly as Linux 6.1 does;
+ *  - default: an inline SYSCALL, exactly as Linux 6.1 does (-DGUEST_PVH,
+ *    the PVH test kernels: VMMCALL, in 64-bit mode with the same registers);
  *  - -DGUEST_HYPERCALL_PAGE: `call hypercall_page + nr * 32` into the page
  *    the hypervisor filled because our notes asked for one. Numbers that do
  *    not fit in the page (nr >= 128) still use SYSCALL, since there is no
@@ -25,7 +26,7 @@
 extern char hypercall_page[4096];
 #endif
 
-/* Issues hypercall NR with five arguments by SYSCALL; returns RAX. */
+/* Issues hypercall NR with five arguments by SYSCALL (VMMCALL for PVH); returns RAX. */
 static inline long hypercall_syscall(unsigned long nr, unsigned long a1,
                                      unsigned long a2, unsigned long a3,
                                      unsigned long a4, unsigned long a5)
@@ -34,7 +35,12 @@ static inline long hypercall_syscall(unsigned long nr, unsigned long a1,
     register unsigned long r8 __asm__("r8") = a5;
     long ret;
 
-    __asm__ volatile("syscall"
+#ifdef GUEST_PVH
+#define GUEST_HYPERCALL_INSN "vmmcall"
+#else
+#define GUEST_HYPERCALL_INSN "syscall"
+#endif
+    __asm__ volatile(GUEST_HYPERCALL_INSN
                      : "=a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8)
                      : "0"(nr)
                      : "rcx", "r11", "memory");

@@ -1,6 +1,7 @@
 /*
  * Tests hypervisor/common/cmdline.c: the hypervisor command line (console=,
- * loglvl=, dom0_mem=, dom0_max_vcpus=, maxcpus=, audit=), the size parser, and the helper that
+ * loglvl=, dom0_mem=, dom0_max_vcpus=, maxcpus=, audit=, the domain types of
+ * initial_domain_type= and domU=...,type=), the size parser, and the helper that
  * drops the loader's file name. The parser must never fail as a whole: a
  * typo is reported through the callback, with the exact word, and skipped,
  * while every good word still takes effect and options not on the line keep
@@ -209,6 +210,32 @@ static void audit_values(void **state)
     expect_words_refused(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
+/* Contract: the initial domain's type and each domU='s are pv or pvh, default pv; anything else is refused. */
+static void domain_types(void **state)
+{
+    static const char *const bad[] = {
+        "initial_domain_type=", "initial_domain_type=hvm", "initial_domain_type=pvhx",
+        "initial_domain_type=PVH", "domU=2,type=", "domU=2,type=hvm", "domU=2,type=pvh,",
+        "domU=2,type=pvhvm", "domU=2,type=pv,type=",
+    };
+
+    (void)state;
+    struct hv_options o = parse("initial_domain_type=pvh");
+    assert_true(o.initial_domain_pvh);
+    o = parse("initial_domain_type=pvh initial_domain_type=pv");
+    assert_false(o.initial_domain_pvh);
+    o = parse("domU=2,mem=32M,type=pvh domU=3 domU=4+5,type=pv,vcpus=2");
+    assert_int_equal(nr_bad_calls, 0);
+    assert_int_equal(o.nr_domus, 3);
+    assert_true(o.domus[0].pvh);
+    assert_int_equal(o.domus[0].mem_bytes, 32ull << 20);
+    assert_false(o.domus[1].pvh);
+    assert_false(o.domus[2].pvh);
+    assert_int_equal(o.domus[2].vcpus, 2);
+    assert_int_equal(o.domus[2].initrd_module, 5);
+    expect_words_refused(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
 static void unknown_words_reported_exactly(void **state)
 {
     (void)state;
@@ -297,6 +324,7 @@ int main(void)
         cmocka_unit_test_setup(dom0_mem_refused, reset),
         cmocka_unit_test_setup(cpu_count_values, reset),
         cmocka_unit_test_setup(audit_values, reset),
+        cmocka_unit_test_setup(domain_types, reset),
         cmocka_unit_test_setup(unknown_words_reported_exactly, reset),
         cmocka_unit_test_setup(key_prefixes_are_not_keys, reset),
         cmocka_unit_test_setup(no_callback_still_counts, reset),

@@ -217,7 +217,25 @@ static void linux_style_notes_accepted(void **state)
     assert_int_equal(info.pstart, 0x1000000);
     assert_int_equal(info.pend, 0x1009000);
     assert_false(info.has_hypercall_page);
+    assert_false(info.has_phys32_entry);
     assert_string_equal(info.loader, "");
+}
+
+/* The PVH entry: XEN_ELFNOTE_PHYS32_ENTRY, a 32-bit physical address, as Linux carries it. */
+static void phys32_entry_note_read(void **state)
+{
+    (void)state;
+    struct spec s = good_spec();
+    struct note *n = &s.notes[s.nr_notes++];
+    const uint32_t entry = 0x1000040;
+    *n = (struct note){ .type = XEN_ELFNOTE_PHYS32_ENTRY, .descsz = 4 };
+    memcpy(n->desc, &entry, 4);
+    struct pv_kernel_info info;
+
+    parse_ok(&s, &info);
+    assert_true(info.has_phys32_entry);
+    assert_int_equal(info.phys32_entry, entry);
+    assert_true(info.entry == VB + 0x200000);      /* the PV entry is unchanged */
 }
 
 /* Note strings are bounded by descsz and by the info buffers, NUL or not. */
@@ -895,6 +913,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(good_image_accepted),
         cmocka_unit_test(linux_style_notes_accepted),
+        cmocka_unit_test(phys32_entry_note_read),
         cmocka_unit_test(note_strings_bounded),
         cmocka_unit_test(load_hands_out_each_segment),
         cmocka_unit_test(unreadable_image_is_efault),
