@@ -34,17 +34,13 @@ run-hello: $(BUILD)/pvkit.elf $(TOOLS_BIN)/pvkit-run $(TOOLS_RUN_GUEST)
 # The toolstack (tools/pvkit/): `pvkit`, built statically for the dom0
 # image ($(BUILD)/bin/pvkit, with Debian's libxenstore, libxencall,
 # liblzma and zlib archives) and for the host under ASan and UBSan
-# ($(BUILD)/unit/toolstack/pvkit-asan, for the command-line tests), and
-# the console daemon $(BUILD)/bin/pvkit-consoled (static). Its
-# pure parts (xl.cfg reader, arguments, domain naming, output formats,
-# bzImage unpacking) are unit-tested under cmocka: `make check-toolstack`
+# ($(BUILD)/unit/toolstack/pvkit-asan, for the command-line tests); the
+# console daemon pvkit-consoled is backends/consoled's, built by
+# backends/Makefile. Its pure parts (xl.cfg reader, arguments, domain
+# naming, output formats, bzImage unpacking) are unit-tested under cmocka: `make check-toolstack`
 # (part of `make check`).
 TOOLS_PVKIT_DIR     := $(TOOLS_DIR)/pvkit
-TOOLS_PVKIT_ALL     := $(wildcard $(TOOLS_PVKIT_DIR)/*.c)
-# the pvkit command: everything but the console daemon's own files
-TOOLS_PVKIT_CMD     := $(filter-out %/consoled.c %/cons.c,$(TOOLS_PVKIT_ALL))
-# pvkit-consoled: its files and the hypercall wrappers it shares with pvkit
-TOOLS_CONSOLED      := $(addprefix $(TOOLS_PVKIT_DIR)/,consoled.c cons.c hv.c dominfo.c util.c)
+TOOLS_PVKIT_CMD     := $(wildcard $(TOOLS_PVKIT_DIR)/*.c)
 TOOLS_PVKIT_HDRS    := $(wildcard $(TOOLS_PVKIT_DIR)/*.h) hypervisor/include/public/pvkit.h
 TOOLS_PVKIT_SRCS    := $(addprefix $(TOOLS_PVKIT_DIR)/,cfg.c domcfg.c devices.c store.c util.c)
 TOOLS_PVKIT_PURE    := $(addprefix $(TOOLS_PVKIT_DIR)/,cfg.c domcfg.c util.c args.c dominfo.c \
@@ -57,7 +53,7 @@ TOOLS_UNIT_TEST     := $(BUILD)/unit/toolstack/test_cfg
 TOOLS_UNIT_CLI      := $(BUILD)/unit/toolstack/test_cli
 TOOLS_PVKIT_ASAN    := $(BUILD)/unit/toolstack/pvkit-asan
 check: check-toolstack
-tools: $(TOOLS_BIN)/pvkit $(TOOLS_BIN)/pvkit-consoled
+tools: $(TOOLS_BIN)/pvkit
 
 $(TOOLS_BIN)/pvkit: $(TOOLS_PVKIT_CMD) $(TOOLS_PVKIT_HDRS)
 	@mkdir -p $(@D)
@@ -67,11 +63,6 @@ $(TOOLS_PVKIT_ASAN): $(TOOLS_PVKIT_CMD) $(TOOLS_PVKIT_HDRS)
 	@mkdir -p $(@D)
 	gcc $(TOOLS_PVKIT_CFLAGS) $(TOOLS_ASAN) -o $@ $(TOOLS_PVKIT_CMD) $(TOOLS_PVKIT_XENLIBS)
 
-$(TOOLS_BIN)/pvkit-consoled: $(TOOLS_CONSOLED) $(TOOLS_PVKIT_HDRS)
-	@mkdir -p $(@D)
-	gcc $(TOOLS_PVKIT_CFLAGS) -O2 -static -o $@ $(TOOLS_CONSOLED) -lxenevtchn -lxengnttab \
-	    $(TOOLS_PVKIT_XENLIBS)
-
 $(TOOLS_UNIT_TEST): tests/unit/toolstack/test_cfg.c $(TOOLS_PVKIT_SRCS) $(TOOLS_PVKIT_HDRS)
 	@mkdir -p $(@D)
 	gcc $(TOOLS_PVKIT_CFLAGS) $(TOOLS_ASAN) -o $@ $< $(TOOLS_PVKIT_SRCS) -lcmocka -lxenstore
@@ -80,11 +71,12 @@ $(TOOLS_UNIT_CLI): tests/unit/toolstack/test_cli.c $(TOOLS_PVKIT_PURE) $(TOOLS_P
 	@mkdir -p $(@D)
 	gcc $(TOOLS_PVKIT_CFLAGS) $(TOOLS_ASAN) -o $@ $< $(TOOLS_PVKIT_PURE) -lcmocka -llzma -lz
 
-# pvkit-consoled's ring and log-name logic (tools/pvkit/cons.c), same flags.
+# pvkit-consoled's ring and log-name logic (backends/consoled/cons.c), same flags.
+TOOLS_CONS_DIR  := backends/consoled
 TOOLS_CONS_TEST := $(BUILD)/unit/toolstack/test_cons
-$(TOOLS_CONS_TEST): tests/unit/toolstack/test_cons.c $(TOOLS_DIR)/pvkit/cons.c $(TOOLS_DIR)/pvkit/cons.h
+$(TOOLS_CONS_TEST): tests/unit/toolstack/test_cons.c $(TOOLS_CONS_DIR)/cons.c $(TOOLS_CONS_DIR)/cons.h
 	@mkdir -p $(@D)
-	gcc $(TOOLS_PVKIT_CFLAGS) $(TOOLS_ASAN) -o $@ $< $(TOOLS_DIR)/pvkit/cons.c -lcmocka
+	gcc $(TOOLS_PVKIT_CFLAGS) -I$(TOOLS_CONS_DIR) $(TOOLS_ASAN) -o $@ $< $(TOOLS_CONS_DIR)/cons.c -lcmocka
 
 # The boot loader (bootloader.c and the partition/extfs/bootcfg readers)
 # on disk images built at test time by mkbootimages.sh (mke2fs, sfdisk,
@@ -120,7 +112,7 @@ check-fuzz-bootloader:
 check: check-fuzz-bootloader
 
 check-toolstack: $(TOOLS_UNIT_TEST) $(TOOLS_UNIT_CLI) $(TOOLS_CONS_TEST) $(TOOLS_PVKIT_ASAN) \
-                 $(TOOLS_BIN)/pvkit-consoled $(TOOLS_BOOT_TEST) $(TOOLS_BOOT_IMAGES)/.done
+                 $(TOOLS_BOOT_TEST) $(TOOLS_BOOT_IMAGES)/.done
 	ASAN_OPTIONS=detect_leaks=1 $(TOOLS_BOOT_TEST) $(TOOLS_BOOT_IMAGES)
 	ASAN_OPTIONS=detect_leaks=1 $(TOOLS_UNIT_TEST)
 	ASAN_OPTIONS=detect_leaks=1 $(TOOLS_UNIT_CLI)

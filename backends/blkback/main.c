@@ -46,8 +46,9 @@ static void usage(void)
 }
 
 /* Contract: takes one blkback option; a value out of range exits 2. */
-static void option(struct xbb_backend *be, int c, const char *arg)
+static void option(void *ctx, int c, const char *arg)
 {
+    struct xbb_backend *be = ctx;
     struct blkback *bb = xbb_container_of(be, struct blkback, core);
 
     switch (c) {
@@ -86,7 +87,7 @@ int main(int argc, char **argv)
         { "max-persistent", required_argument, NULL, 'p' },
         { NULL, 0, NULL, 0 },
     };
-    static const struct xbb_cli cli = {
+    static const struct pvk_cli cli = {
         .prog = PROG, .options = opts, .usage = usage, .option = option,
     };
     struct blkback bb = {

@@ -13,6 +13,38 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Contract: see cli.h. */
+const char *pvk_cli_parse(const struct pvk_cli *cli, void *ctx, int argc, char **argv)
+{
+    unsigned n = 0;
+    const char *kind = "xen";
+    int c;
+
+    while (cli->options[n].name)
+        n++;
+    struct option opts[n + 3];
+
+    opts[0] = (struct option){ "transport", required_argument, NULL, 't' };
+    memcpy(&opts[1], cli->options, n * sizeof(opts[0]));
+    opts[n + 1] = (struct option){ "help", no_argument, NULL, 'h' };
+    opts[n + 2] = (struct option){ NULL, 0, NULL, 0 };
+    opterr = 0;   /* pvk_cli_bad_option says it in one line */
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't': kind = optarg; pvk_cli_transport(cli->prog, kind); break;
+        case 'h': cli->usage(); exit(0);
+        case '?': case ':':
+            pvk_cli_bad_option(cli->prog, c, argv);
+            break;
+        default:
+            cli->option(ctx, c, optarg);
+        }
+    }
+    pvk_cli_no_args(cli->prog, argc, argv, optind);
+    pvk_cli_hosted_env(cli->prog, kind);
+    return kind;
+}
+
 unsigned long pvk_cli_num(const char *prog, const char *opt, const char *arg,
                           unsigned long lo, unsigned long hi)
 {

@@ -7,6 +7,28 @@
 #ifndef PVK_CLI_H
 #define PVK_CLI_H
 
+struct option;
+
+/* A daemon's command line beyond --transport and --help. */
+struct pvk_cli {
+    const char *prog;               /* "pvkit-blkback" */
+    const struct option *options;   /* NULL-terminated; may be empty */
+    void (*usage)(void);            /* prints the usage on stdout */
+    /* Takes one option of `options` (getopt's return value and optarg)
+     * for the daemon's state ctx. */
+    void (*option)(void *ctx, int c, const char *arg);
+};
+
+/*
+ * Parses a daemon's command line: --transport, --help and cli's options
+ * (each handed to cli->option with ctx); --help prints the usage and
+ * exits 0; an unknown option, a missing value, a stray argument, an
+ * unknown transport or the hosted transport's missing inputs
+ * (pvk_cli_hosted_env) is one line on stderr and exit 2.  Returns the
+ * transport kind ("xen" unless given).
+ */
+const char *pvk_cli_parse(const struct pvk_cli *cli, void *ctx, int argc, char **argv);
+
 /*
  * Returns the number in `arg` (decimal, or 0x hex) given to option `opt`
  * if it lies in [lo, hi]; otherwise prints "<prog>: <opt> <arg>: not a

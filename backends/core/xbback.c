@@ -278,44 +278,6 @@ static void handle_failures(struct xbb_backend *be)
             dev_update(d);
 }
 
-/*
- * Contract: parses --transport, --help and the class's options; --help
- * prints the usage and exits 0; an unknown option, a stray argument or a
- * value out of its range is one line on stderr and exit 2 (cli.h).
- * Returns the transport kind.
- */
-static const char *parse_args(struct xbb_backend *be, const struct xbb_cli *cli,
-                              int argc, char **argv)
-{
-    unsigned n = 0;
-    const char *kind = "xen";
-    int c;
-
-    while (cli->options[n].name)
-        n++;
-    struct option opts[n + 3];
-
-    opts[0] = (struct option){ "transport", required_argument, NULL, 't' };
-    memcpy(&opts[1], cli->options, n * sizeof(opts[0]));
-    opts[n + 1] = (struct option){ "help", no_argument, NULL, 'h' };
-    opts[n + 2] = (struct option){ NULL, 0, NULL, 0 };
-    opterr = 0;   /* pvk_cli_bad_option says it in one line */
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        switch (c) {
-        case 't': kind = optarg; pvk_cli_transport(cli->prog, kind); break;
-        case 'h': cli->usage(); exit(0);
-        case '?': case ':':
-            pvk_cli_bad_option(cli->prog, c, argv);
-            break;
-        default:
-            cli->option(be, c, optarg);
-        }
-    }
-    pvk_cli_no_args(cli->prog, argc, argv, optind);
-    pvk_cli_hosted_env(cli->prog, kind);
-    return kind;
-}
-
 /* Contract: opens transport, store and watches; 0 or -1 with a message. */
 static int setup(struct xbb_backend *be, const char *kind)
 {
@@ -354,10 +316,10 @@ static void run(struct xbb_backend *be, int sfd)
 }
 
 /* Contract: see xbback.h. */
-int xbb_main(struct xbb_backend *be, const struct xbb_cli *cli, int argc,
+int xbb_main(struct xbb_backend *be, const struct pvk_cli *cli, int argc,
              char **argv)
 {
-    const char *kind = parse_args(be, cli, argc, argv);
+    const char *kind = pvk_cli_parse(cli, be, argc, argv);
     sigset_t set;
     int sfd;
 

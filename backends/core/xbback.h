@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "common/cli.h"
 #include "common/transport.h"
 
 #define xbb_container_of(ptr, type, member) \
@@ -77,22 +78,14 @@ struct xbb_dev {
     atomic_int failed;          /* a queue found the rings corrupt */
 };
 
-/* The daemon's command line beyond --transport and --help. */
-struct xbb_cli {
-    const char *prog;           /* "pvkit-blkback" */
-    const struct option *options;   /* NULL-terminated; may be empty */
-    void (*usage)(void);        /* prints the usage on stdout */
-    /* Takes one option of `options` (getopt's return value and optarg). */
-    void (*option)(struct xbb_backend *be, int c, const char *arg);
-};
-
 /*
- * Runs the daemon: parses argv (usage errors exit 2, --help exits 0),
+ * Runs the daemon: parses argv with cli (pvk_cli_parse, its options given
+ * `be`; usage errors exit 2, --help exits 0),
  * opens the transport and store, serves backend/<be->cls->type> until
  * SIGINT or SIGTERM.  Returns the exit status: 0 after a signal, 1 if
  * set-up failed.  `be` holds the class and the option defaults.
  */
-int xbb_main(struct xbb_backend *be, const struct xbb_cli *cli, int argc,
+int xbb_main(struct xbb_backend *be, const struct pvk_cli *cli, int argc,
              char **argv);
 
 /* multi-queue-num-queues of the frontend (1 if absent); 0 if out of range. */

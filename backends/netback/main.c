@@ -34,8 +34,10 @@ static void usage(void)
 }
 
 /* Contract: takes --max-queues; a value out of range exits 2. */
-static void option(struct xbb_backend *nb, int c, const char *arg)
+static void option(void *ctx, int c, const char *arg)
 {
+    struct xbb_backend *nb = ctx;
+
     if (c == 'q')
         nb->max_queues = (unsigned)pvk_cli_num(PROG, "--max-queues", arg,
                                                1, NETBACK_MAX_QUEUES);
@@ -47,7 +49,7 @@ int main(int argc, char **argv)
         { "max-queues", required_argument, NULL, 'q' },
         { NULL, 0, NULL, 0 },
     };
-    static const struct xbb_cli cli = {
+    static const struct pvk_cli cli = {
         .prog = PROG, .options = opts, .usage = usage, .option = option,
     };
     struct xbb_backend nb = { .cls = &vif_class, .max_queues = 4 };

@@ -564,6 +564,7 @@ static long read_console(struct xen_sysctl_readconsole *rc)
     return 0;
 }
 
+/* Opens as do_domctl and do_platform_op do (privileged caller, copy in, interface version), each on its own structure. */
 long do_sysctl(struct vcpu *v, const uint64_t args[5])
 {
     struct xen_sysctl op;

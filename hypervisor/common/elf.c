@@ -26,7 +26,7 @@ struct note_ctx {
     bool bad_features;          /* FEATURES requires a feature with no known name */
 };
 
-/* The feature names FEATURES may use, as Xen 4.17's libelf knows them. */
+/* The feature names FEATURES may use, as Xen 4.17's libelf knows them (a name table, alike to xsd.c's by shape). */
 static const char *const feature_names[] = {
     [XENFEAT_writable_page_tables] = "writable_page_tables",
     [XENFEAT_writable_descriptor_tables] = "writable_descriptor_tables",
@@ -85,7 +85,7 @@ static void note_string(char *dst, size_t size, const uint8_t *desc, uint32_t de
 static void apply_note(struct note_ctx *c, uint32_t type, const uint8_t *desc, uint32_t descsz)
 {
     struct pv_kernel_info *info = c->info;
-    switch (type) {
+    switch (type) { /* one case per note, alike by shape: each stores its own field */
     case XEN_ELFNOTE_VIRT_BASE:
         info->virt_base = note_value(desc, descsz);
         c->has_virt_base = true;

@@ -57,8 +57,9 @@ static hypercall_fn *const hypercall_table[NR_HYPERCALLS] = {
 
 /*
  * What a PVH domain may call (VMMCALL, arch/x86/svm.c): the handlers whose
- * semantics are the same for it as for a PV domain. Anything PV-specific
- * (page tables, segments, callbacks, trap tables, iret) is -ENOSYS.
+ * semantics are the same for it as for a PV domain, and memory_op's PVH
+ * variant. Anything PV-specific (page tables, segments, callbacks, trap
+ * tables, iret) is -ENOSYS.
  */
 static hypercall_fn *const pvh_hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_xen_version] = do_xen_version,
@@ -66,6 +67,7 @@ static hypercall_fn *const pvh_hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_sched_op] = do_sched_op,
     [__HYPERVISOR_set_timer_op] = do_set_timer_op,
     [__HYPERVISOR_event_channel_op] = do_event_channel_op,
+    [__HYPERVISOR_memory_op] = do_memory_op_pvh,
 };
 
 hypercall_fn *hypercall_handler(uint64_t nr)

@@ -11,11 +11,16 @@
  * does at most BATCH_PER_CALL / EXTENT_COST extents per piece and continues with the next
  * start extent in the bits of cmd above MEMOP_EXTENT_SHIFT (Xen's encoding);
  * it returns the total over all pieces.
+ *
+ * A PVH domain (its guest-physical map is its nested page tables, mm/npt.c)
+ * has one memory_op so far: XENMEM_add_to_physmap of its shared_info page
+ * (do_memory_op_pvh).
  */
 #include "pvkit/bootinfo.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
 #include "pvkit/mm.h"
+#include "pvkit/npt.h"
 #include "pvkit/smp.h"
 
 #define E820_RAM 1
@@ -220,6 +225,38 @@ long do_memory_op(struct vcpu *v, const uint64_t args[5])
         return memory_map(v->domain, arg);
     case XENMEM_machine_memory_map:
         return machine_memory_map(v->domain, arg);
+    default:
+        return -XEN_ENOSYS;
+    }
+}
+
+/*
+ * The shared_info page (space shared_info, index 0) appears at guest frame
+ * gpfn of the caller's own memory, in place of the frame there, which
+ * stays the domain's, unmapped, until it dies: the nested tables only ever
+ * map the domain's own frames, inside its memory.
+ */
+static long pvh_add_to_physmap(struct vcpu *v, uint64_t arg)
+{
+    struct xen_add_to_physmap xatp;
+    struct domain *d = v->domain;
+
+    if (copy_from_guest(&xatp, arg, sizeof(xatp)))
+        return -XEN_EFAULT;
+    if (xatp.domid != DOMID_SELF && xatp.domid != d->id)
+        return -XEN_EPERM;
+    if (xatp.space != XENMAPSPACE_shared_info)
+        return -XEN_ENOSYS;
+    if (xatp.idx != 0 || xatp.gpfn >= d->max_pages)
+        return -XEN_EINVAL;
+    return npt_map(d, xatp.gpfn, d->shared_info_mfn);
+}
+
+long do_memory_op_pvh(struct vcpu *v, const uint64_t args[5])
+{
+    switch (args[0] & MEMOP_CMD_MASK) {
+    case XENMEM_add_to_physmap:
+        return pvh_add_to_physmap(v, args[1]);
     default:
         return -XEN_ENOSYS;
     }

@@ -245,15 +245,15 @@ void idle_once(uint64_t until_ns)
     pc->in_idle = false;
     serve_flush_request(); /* left for us while we were halted */
     cpu_stat_add(&pc->stats.idle_ns, system_time_ns() - start);
-    serve_pending_timer();
+    serve_pending_timer(true);
 }
 
-void serve_pending_timer(void)
+void serve_pending_timer(bool while_idle)
 {
     struct percpu *pc = this_cpu();
     if (__atomic_load_n(&pc->timer_pending, __ATOMIC_RELAXED)) {
         __atomic_store_n(&pc->timer_pending, false, __ATOMIC_RELAXED);
-        timer_interrupt();
+        timer_interrupt(while_idle);
     }
 }
 

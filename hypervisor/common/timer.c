@@ -103,9 +103,36 @@ static void fire_vcpu_timers(struct vcpu *v, uint64_t now)
     }
 }
 
-void timer_interrupt(void)
+/*
+ * Records how late the work of the interrupt armed for ARMED runs at NOW,
+ * and logs one line for a delay of TIMER_LATE_NS or more, saying whether
+ * the interrupt came while the CPU halted in the idle loop or ran a guest.
+ */
+static void note_timer_lateness(struct percpu *pc, uint64_t armed, uint64_t now, bool while_idle)
+{
+    if (!armed || now <= armed)
+        return;
+    uint64_t late = now - armed;
+    struct cpu_stats *s = &pc->stats;
+    if (late > s->timer_late_max_ns)
+        __atomic_store_n(&s->timer_late_max_ns, late, __ATOMIC_RELAXED);
+    if (late < TIMER_LATE_NS)
+        return;
+    cpu_stat_add(&s->timers_late, 1);
+    const struct vcpu *v = current_vcpu();
+    const char *where = while_idle ? "halted" : "in a guest";
+    if (v)
+        printk(LOG_WARN, "(pvkit) cpu%u: timer work ran %lu ms late (%s, vCPU d%u.%u loaded)\n",
+               pc->id, (unsigned long)(late / 1000000), where, v->domain->id, v->id);
+    else
+        printk(LOG_WARN, "(pvkit) cpu%u: timer work ran %lu ms late (%s, no vCPU loaded)\n",
+               pc->id, (unsigned long)(late / 1000000), where);
+}
+
+void timer_interrupt(bool while_idle)
 {
     uint64_t now = system_time_ns();
+    note_timer_lateness(this_cpu(), this_cpu()->timer_armed, now, while_idle);
     this_cpu()->timer_armed = 0; /* it fired: re-armed below from scratch */
     schedule_tick(now);
     if (this_cpu_id() == 0 && now >= next_console_poll) {

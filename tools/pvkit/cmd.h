@@ -36,6 +36,12 @@ int ctx_list(struct ctx *c, struct dominfo_list *l);
 /* The domain ARG names, into *D. 0 or 1 after one line ("ARG: no such domain"). */
 int ctx_resolve(struct ctx *c, const char *arg, struct dominfo *d);
 
+/* As ctx_resolve, for a verb that cannot act on domain 0: ARG naming it is
+ * refused with DOM0_FMT's line. 0, or 1 after one line. */
+int __attribute__((format(printf, 4, 5))) ctx_resolve_domu(struct ctx *c, const char *arg,
+                                                           struct dominfo *d,
+                                                           const char *dom0_fmt, ...);
+
 /*
  * Destroys DOMID and removes its store entries (the domain first, so a
  * running guest never sees its tree vanish). 0, or -errno; when it stays

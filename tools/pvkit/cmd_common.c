@@ -5,6 +5,7 @@
 #include "cmd.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "store.h"
@@ -70,6 +71,20 @@ int ctx_resolve(struct ctx *c, const char *arg, struct dominfo *d)
         *d = l.doms[i];
     dominfo_list_free(&l);
     return rc ? err_msg("%s", err) : 0;
+}
+
+int ctx_resolve_domu(struct ctx *c, const char *arg, struct dominfo *d, const char *dom0_fmt, ...)
+{
+    va_list ap;
+
+    if (ctx_resolve(c, arg, d))
+        return 1;
+    if (d->domid != 0)
+        return 0;
+    va_start(ap, dom0_fmt);
+    verr_msg(dom0_fmt, ap);
+    va_end(ap);
+    return 1;
 }
 
 int domain_destroy_all(struct ctx *c, uint32_t domid)

@@ -153,9 +153,7 @@ out:
 int cmd_console(struct ctx *c, const struct args *a)
 {
     struct dominfo d;
-    if (ctx_resolve(c, a->pos[0], &d))
+    if (ctx_resolve_domu(c, a->pos[0], &d, "console: domain 0's console is this one"))
         return 1;
-    if (d.domid == 0)
-        return err_msg("console: domain 0's console is this one");
     return console_attach(CONSOLED_SOCKET, d.domid) ? 1 : 0;
 }

@@ -19,15 +19,12 @@
 #include "store.h"
 #include "util.h"
 
-/* Starts as cmd_console does (resolve, refuse domain 0): two lines of checks, not worth a helper. */
 int cmd_destroy(struct ctx *c, const struct args *a)
 {
     struct dominfo d;
 
-    if (ctx_resolve(c, a->pos[0], &d))
+    if (ctx_resolve_domu(c, a->pos[0], &d, "destroy: domain 0 cannot be destroyed"))
         return 1;
-    if (d.domid == 0)
-        return err_msg("destroy: domain 0 cannot be destroyed");
     /* Stop its monitor first; if that was restarting it, destroy what it built. */
     monitor_stop(c->xs, d.domid);
     if (hv_domain_info(c->hv, d.domid, &d) == -ESRCH && ctx_resolve(c, a->pos[0], &d))
@@ -102,10 +99,9 @@ static int shutdown_or_reboot(struct ctx *c, const struct args *a, const char *r
         dominfo_list_free(&l);
     } else {
         struct dominfo d;
-        if (ctx_resolve(c, a->pos[0], &d))
+        if (ctx_resolve_domu(c, a->pos[0], &d,
+                             "%s: domain 0 is this domain; use poweroff or reboot in it", verb))
             return 1;
-        if (d.domid == 0)
-            return err_msg("%s: domain 0 is this domain; use poweroff or reboot in it", verb);
         ids[n++] = d.domid;
     }
     for (size_t i = 0; i < n; i++)
@@ -137,10 +133,8 @@ int cmd_reboot(struct ctx *c, const struct args *a)
 static int pause_or_unpause(struct ctx *c, const struct args *a, bool pause)
 {
     struct dominfo d;
-    if (ctx_resolve(c, a->pos[0], &d))
+    if (ctx_resolve_domu(c, a->pos[0], &d, "%s: domain 0 is this domain", a->verb->name))
         return 1;
-    if (d.domid == 0)
-        return err_msg("%s: domain 0 is this domain", a->verb->name);
     if (!pause && !d.paused)
         return err_msg("unpause: domain %u is not paused", d.domid);
     int rc = pause ? hv_pause(c->hv, d.domid) : hv_unpause(c->hv, d.domid);

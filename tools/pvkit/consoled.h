@@ -1,5 +1,5 @@
 /*
- * The console daemon's rendezvous (consoled.c) and its client
+ * The console daemon's rendezvous (backends/consoled/consoled.c) and its client
  * (console_attach.c, behind `pvkit console`): where the daemon listens and
  * logs, and how a terminal is attached to a domain's console.
  *

@@ -612,16 +612,23 @@ static int read_all(struct ctx *x)
     return 0;
 }
 
+/* Contract: rc, after putting "out of memory" in err when rc is -ENOMEM
+ * (the one failure the readers leave unsaid). */
+static int oom_said(int rc, char err[CFG_ERR_MAX])
+{
+    if (rc == -ENOMEM)
+        snprintf(err, CFG_ERR_MAX, "out of memory");
+    return rc;
+}
+
 int domcfg_parse_disk(const char *spec, struct domcfg_disk *d, char err[CFG_ERR_MAX])
 {
     struct ctx x = { .err = err };
     char *copy = strdup(spec);
 
     *d = (struct domcfg_disk){ 0 };
-    int rc = copy ? parse_disk(&x, 1, copy, d) : -ENOMEM;
+    int rc = oom_said(copy ? parse_disk(&x, 1, copy, d) : -ENOMEM, err);
     free(copy);
-    if (rc == -ENOMEM)
-        snprintf(err, CFG_ERR_MAX, "out of memory");
     if (rc)
         domcfg_disk_free(d);
     return rc;
@@ -634,10 +641,8 @@ int domcfg_parse_vif(const char *spec, struct domcfg_vif *v, domcfg_warn_fn *war
     char *copy = strdup(spec);
 
     *v = (struct domcfg_vif){ 0 };
-    int rc = copy ? parse_vif(&x, 1, copy, v) : -ENOMEM;
+    int rc = oom_said(copy ? parse_vif(&x, 1, copy, v) : -ENOMEM, err);
     free(copy);
-    if (rc == -ENOMEM)
-        snprintf(err, CFG_ERR_MAX, "out of memory");
     if (rc)
         domcfg_vif_free(v);
     return rc;
@@ -664,12 +669,10 @@ int domcfg_from_cfg(struct cfg *c, struct domcfg *dc, domcfg_warn_fn *warn, void
     struct ctx x = { .c = c, .dc = dc, .warn = warn, .arg = arg, .err = err };
     int rc;
 
-    /* Ends as domcfg_parse_vif does (-ENOMEM message, nothing kept on failure): other types. */
+    /* Ends as domcfg_parse_vif does (nothing kept on failure), on another type. */
     err[0] = '\0';
     *dc = (struct domcfg){ 0 };
-    rc = read_all(&x);
-    if (rc == -ENOMEM)
-        snprintf(err, CFG_ERR_MAX, "out of memory");
+    rc = oom_said(read_all(&x), err);
     if (rc)
         domcfg_free(dc);
     return rc;

@@ -24,12 +24,18 @@ static void vmsg(const char *prefix, const char *fmt, va_list ap)
     fputc('\n', stderr);
 }
 
+int verr_msg(const char *fmt, va_list ap)
+{
+    vmsg(PROG ": ", fmt, ap);
+    return 1;
+}
+
 int err_msg(const char *fmt, ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
-    vmsg(PROG ": ", fmt, ap);
+    verr_msg(fmt, ap);
     va_end(ap);
     return 1;
 }

@@ -9,6 +9,7 @@
 #ifndef PVKIT_UTIL_H
 #define PVKIT_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,8 @@
 
 /* Prints "pvkit: " FMT "\n" on stderr. Always returns 1 (a command's exit status). */
 int __attribute__((format(printf, 1, 2))) err_msg(const char *fmt, ...);
+/* err_msg with FMT's arguments in AP. Returns 1. */
+int __attribute__((format(printf, 1, 0))) verr_msg(const char *fmt, va_list ap);
 
 /* Prints "pvkit: warning: " FMT "\n" on stderr. */
 void __attribute__((format(printf, 1, 2))) warn_msg(const char *fmt, ...);

@@ -53,7 +53,7 @@ static void handle_interrupt(unsigned int vector, bool from_guest)
     if (vector != TIMER_VECTOR)
         return;
     if (from_guest)
-        timer_interrupt();
+        timer_interrupt(false);
     else
         __atomic_store_n(&this_cpu()->timer_pending, true, __ATOMIC_RELAXED);
 }

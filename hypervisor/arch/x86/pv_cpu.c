@@ -86,6 +86,7 @@ long do_set_callbacks(struct vcpu *v, const uint64_t args[5])
     return 0;
 }
 
+/* A sub-op switch like physdev_op's (copy the argument in, check it): each case its own op. */
 long do_callback_op(struct vcpu *v, const uint64_t args[5])
 {
     switch (args[0]) {

@@ -60,11 +60,16 @@ void hv_lock(void)
     uint32_t ticket = __atomic_fetch_add(&hv_ticket.next_ticket, 1, __ATOMIC_RELAXED);
 
     if (__atomic_load_n(&hv_ticket.now_serving, __ATOMIC_ACQUIRE) != ticket) {
-        cpu_stat_add(&this_cpu()->stats.lock_contended, 1);
+        struct cpu_stats *s = &this_cpu()->stats;
+        uint64_t start = system_time_ns();
+        cpu_stat_add(&s->lock_contended, 1);
         while (__atomic_load_n(&hv_ticket.now_serving, __ATOMIC_ACQUIRE) != ticket) {
             serve_flush_request();
             cpu_relax();
         }
+        uint64_t waited = system_time_ns() - start;
+        if (waited > s->lock_wait_max_ns)
+            __atomic_store_n(&s->lock_wait_max_ns, waited, __ATOMIC_RELAXED);
     }
 }
 
@@ -301,9 +306,14 @@ void smp_print_stats(void)
         uint64_t served = __atomic_load_n(&s->flushes_served, __ATOMIC_RELAXED);
         uint64_t waits = __atomic_load_n(&s->lock_contended, __ATOMIC_RELAXED);
         uint64_t idle = __atomic_load_n(&s->idle_ns, __ATOMIC_RELAXED);
+        uint64_t late_max = __atomic_load_n(&s->timer_late_max_ns, __ATOMIC_RELAXED);
+        uint64_t late = __atomic_load_n(&s->timers_late, __ATOMIC_RELAXED);
+        uint64_t wait_max = __atomic_load_n(&s->lock_wait_max_ns, __ATOMIC_RELAXED);
         printk(LOG_INFO, "(pvkit) cpu%u: kicks sent %lu, flush requests %lu, flushes served "
-               "%lu, lock waits %lu, idle %lu ms\n", c, (unsigned long)kicks,
-               (unsigned long)requests, (unsigned long)served,
-               (unsigned long)waits, (unsigned long)(idle / 1000000));
+               "%lu, lock waits %lu (max %lu us), idle %lu ms, timer late max %lu us, "
+               "%lu >= 100 ms\n", c, (unsigned long)kicks, (unsigned long)requests,
+               (unsigned long)served, (unsigned long)waits, (unsigned long)(wait_max / 1000),
+               (unsigned long)(idle / 1000000), (unsigned long)(late_max / 1000),
+               (unsigned long)late);
     }
 }

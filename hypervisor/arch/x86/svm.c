@@ -491,6 +491,24 @@ static void exit_ioio(struct vcpu *v, struct cpu_regs *regs)
 }
 
 /*
+ * Decodes the MOV to CR`cr` at RIP: its length, the value (32 bits outside
+ * 64-bit code) in *value; 0, with the domain crashed, if it is not one.
+ */
+static unsigned int decode_mov_to_cr(struct vcpu *v, struct cpu_regs *regs, unsigned int cr,
+                                     uint64_t *value)
+{
+    unsigned int got;
+    unsigned int len = insn_decode_mov_to_cr(regs, v->vmcb->cs.base + regs->rip, &got, value);
+    if (!len || got != cr) {
+        domain_crash(v->domain, "PVH: CR write intercepted but not a MOV to that CR (LMSW?)", regs);
+        return 0;
+    }
+    if (!guest_64bit(v->vmcb))
+        *value &= 0xffffffffull;
+    return len;
+}
+
+/*
  * A CR0 write (MOV to CR0, CLTS, LMSW): checked as the CPU checks it (a
  * CPU that lets a guest reach an invalid CR0, as QEMU's TCG does, would
  * make the next VMRUN fail), then done, long mode activated or left as
@@ -500,7 +518,7 @@ static void exit_cr0_write(struct vcpu *v, struct cpu_regs *regs)
 {
     static const uint8_t clts[2] = { 0x0f, 0x06 };
     struct vmcb *vmcb = v->vmcb;
-    unsigned int cr, len;
+    unsigned int len;
     uint64_t value;
 
     /* The bytes decide (next_rip with NRIP save would be non-zero for any CR0 write). */
@@ -509,13 +527,8 @@ static void exit_cr0_write(struct vcpu *v, struct cpu_regs *regs)
         skip_insn(v, regs, clts, 2);
         return;
     }
-    len = insn_decode_mov_to_cr(regs, vmcb->cs.base + regs->rip, &cr, &value);
-    if (!len || cr != 0) {
-        domain_crash(v->domain, "PVH: CR0 write is neither MOV to CR0 nor CLTS", regs);
+    if (!(len = decode_mov_to_cr(v, regs, 0, &value)))
         return;
-    }
-    if (!guest_64bit(vmcb))
-        value &= 0xffffffffull;
     bool pg = value & CR0_PG, was_pg = vmcb->cr0 & CR0_PG;
     if ((value >> 32) || (pg && !(value & CR0_PE)) || ((value & CR0_NW) && !(value & CR0_CD)) ||
         (pg && !was_pg && (vmcb->efer & EFER_LME) && !(vmcb->cr4 & CR4_PAE)) ||
@@ -536,16 +549,11 @@ static void exit_cr0_write(struct vcpu *v, struct cpu_regs *regs)
 static void exit_cr4_write(struct vcpu *v, struct cpu_regs *regs)
 {
     struct vmcb *vmcb = v->vmcb;
-    unsigned int cr, len;
+    unsigned int len;
     uint64_t value;
 
-    len = insn_decode_mov_to_cr(regs, vmcb->cs.base + regs->rip, &cr, &value);
-    if (!len || cr != 4) {
-        domain_crash(v->domain, "PVH: CR4 write intercepted but not decoded", regs);
+    if (!(len = decode_mov_to_cr(v, regs, 4, &value)))
         return;
-    }
-    if (!guest_64bit(vmcb))
-        value &= 0xffffffffull;
     if ((value & ~PVH_CR4_ALLOWED) || ((vmcb->efer & EFER_LMA) && !(value & CR4_PAE))) {
         inject_gp(v);
         return;
@@ -644,7 +652,7 @@ void svm_vcpu_run(void)
     regs->rflags = vmcb->rflags;
     hv_lock();
     serve_flush_request();
-    serve_pending_timer();
+    serve_pending_timer(false);  /* it came while the guest ran */
     if (domain_state(v->domain) == DOMAIN_RUNNING)
         svm_handle_exit(v, regs);
 }

@@ -24,10 +24,11 @@ void vcpu_poll(struct vcpu *v, const evtchn_port_t *ports, unsigned int n, uint6
 void idle_once(uint64_t until_ns);
 /*
  * Runs the timer work of a timer interrupt this CPU took in the hypervisor
- * (lock dropped: the idle halt, or right after a PVH guest's VMEXIT), if
- * one is pending. Lock held.
+ * (lock dropped: the idle halt, while_idle, or right after a PVH guest's
+ * VMEXIT, the interrupt having come while the guest ran), if one is
+ * pending. Lock held.
  */
-void serve_pending_timer(void);
+void serve_pending_timer(bool while_idle);
 /* Makes a blocked vCPU runnable if what it waits for has happened. */
 void vcpu_wake(struct vcpu *v);
 /* Makes a down or blocked vCPU runnable (VCPUOP_up) and finds it a CPU. */

@@ -48,7 +48,17 @@ struct cpu_stats {
     uint64_t flushes_served;    /* remote TLB flushes it performed */
     uint64_t lock_contended;    /* lock acquisitions that had to wait */
     uint64_t idle_ns;           /* time halted in the idle loop */
+    uint64_t timer_late_max_ns; /* longest delay from an armed deadline to its interrupt's work */
+    uint64_t timers_late;       /* timer interrupts whose work ran >= TIMER_LATE_NS late */
+    uint64_t lock_wait_max_ns;  /* longest wait for the hypervisor lock */
 };
+
+/*
+ * A timer interrupt whose work runs this late (interrupts off or the lock
+ * held that long, or the whole machine stopped by its host) is counted and
+ * logged: guests see it as a stall.
+ */
+#define TIMER_LATE_NS 100000000ull /* 100 ms */
 
 /*
  * One entry per physical CPU. The fields are grouped by what protects them;

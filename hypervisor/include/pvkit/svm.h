@@ -28,8 +28,8 @@ struct vmcb {
     uint32_t cr_intercepts;     /* 0x000: bits 0-15 reads, 16-31 writes of CRn */
     uint32_t dr_intercepts;     /* 0x004 */
     uint32_t exc_intercepts;    /* 0x008: one bit per exception vector */
-    uint32_t intercepts1;       /* 0x00c: SVM_INTERCEPT1_* */
-    uint32_t intercepts2;       /* 0x010: SVM_INTERCEPT2_* */
+    uint32_t intercepts1;       /* 0x00c: INTERCEPT1_* (arch/x86/svm.c) */
+    uint32_t intercepts2;       /* 0x010: INTERCEPT2_* (arch/x86/svm.c) */
     uint8_t pad0[0x040 - 0x014];
     uint64_t iopm_base_pa;      /* 0x040 */
     uint64_t msrpm_base_pa;     /* 0x048 */

@@ -17,8 +17,11 @@ void rearm_hardware_timer(void);
  * that is earlier (0: no extra deadline), before the idle loop halts.
  */
 void timer_arm_for_idle(uint64_t until_ns);
-/* Runs expired guest timers (of every vCPU) and re-arms this CPU's timer. */
-void timer_interrupt(void);
+/*
+ * Runs expired guest timers (of every vCPU) and re-arms this CPU's timer;
+ * while_idle: the interrupt came while the CPU halted in the idle loop.
+ */
+void timer_interrupt(bool while_idle);
 /*
  * The timer commands of vcpu_op for v itself: VCPUOP_set/stop_singleshot_timer,
  * VCPUOP_set/stop_periodic_timer, argument at guest address arg. 0 or -errno.

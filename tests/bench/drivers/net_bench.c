@@ -94,6 +94,7 @@ static double run_raw(int fd, unsigned len, double secs)
     return n / (now() - t0);
 }
 
+/* Opens as blk_bench's main does (usage, seconds, a hosted domain): each benchmarks its own device. */
 int main(int argc, char **argv)
 {
     struct netfront_opts o = { .max_queues = 1 };

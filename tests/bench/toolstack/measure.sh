@@ -34,19 +34,9 @@ fail() { B error "$*"; exit 1; }
 need() { [ $# -ge 2 ] || fail "measure.sh: $1 needs a value"; }
 while [ $# -gt 0 ]; do
     case "$1" in
-    --create) need "$@"; create=$2 ;;
-    --destroy) need "$@"; destroy=$2 ;;
-    --conlog) need "$@"; conlog=$2 ;;
-    --daemons) need "$@"; daemons=$2 ;;
-    --monitors) need "$@"; monitors=$2 ;;
-    --list) need "$@"; list=$2 ;;
-    --kernel) need "$@"; kernel=$2 ;;
-    --ramdisk) need "$@"; ramdisk=$2 ;;
-    --count) need "$@"; count=$2 ;;
-    --mem) need "$@"; mem=$2 ;;
-    --vcpus) need "$@"; vcpus=$2 ;;
-    --timeout) need "$@"; timeout=$2 ;;
-    --settle) need "$@"; settle=$2 ;;
+    --create | --destroy | --conlog | --daemons | --monitors | --list | --kernel | --ramdisk | \
+    --count | --mem | --vcpus | --timeout | --settle)
+        need "$@"; eval "${1#--}=\$2" ;;   # --NAME VALUE sets $NAME
     *) fail "measure.sh: unknown argument '$1'" ;;
     esac
     shift 2

@@ -22,9 +22,13 @@
 #       vmlinuz ($domu_kernel); exits the check NAME if mkinitramfs fails
 # boot_dom0 also puts step-lib.sh (the boot.d steps' shared functions) in
 # the image as /usr/lib/pvkit/step-lib.sh.
-# Callers set build, kernel, image and work first (and domu_kernel for add_domu).
+# Callers set build, kernel and image first (and domu_kernel for add_domu).
+# Sourcing it makes $work, the check's temporary directory, removed when the
+# check exits.
 
 passed=0 failed=0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
 boot_dom0() {
     local name=$1 timeout=$2

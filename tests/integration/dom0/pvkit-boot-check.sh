@@ -17,8 +17,6 @@ set -u
 build=$1 kernel=$2 image=$3 domu_kernel=$4 domu_deb=$5
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 export PATH=$PATH:/usr/sbin:/sbin
 die() { echo "check-dom0-pvkit-boot: $*"; exit 1; }
 

@@ -36,8 +36,6 @@
 set -u
 build=$1 kernel=$2 image=$3 idle=$4 hello=$5 xsdomu=$6
 . "$(dirname "$0")/lib.sh"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 mkdir -p "$work/add/etc/pvkit/boot.d" "$work/add/usr/lib/pvkit"
 cp "$idle" "$work/add/usr/lib/pvkit/idle.elf"

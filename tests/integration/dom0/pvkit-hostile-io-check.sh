@@ -29,8 +29,6 @@ set -u
 build=$1 kernel=$2 image=$3 domu_kernel=$4 domu_deb=$5 hostile=$6 san=$7
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 # The Linux domU's payload: disk and ping rounds until it is destroyed.
 cat >"$work/payload" <<'PAYLOAD'

@@ -27,8 +27,6 @@ set -u
 build=$1 kernel=$2 image=$3 domu_kernel=$4 domu_deb=$5
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 # The domU's payload: it waits for each device in turn and says what it saw
 # ("HP WHAT ok|fail DETAIL" on its console).

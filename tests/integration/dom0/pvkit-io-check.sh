@@ -27,8 +27,6 @@ set -u
 build=$1 kernel=$2 image=$3 domu_kernel=$4 domu_deb=$5 nettool=$6
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 # The domUs' payload: NAME and role come from the kernel command line.
 cat >"$work/payload" <<'PAYLOAD'

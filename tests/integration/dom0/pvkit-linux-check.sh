@@ -25,8 +25,6 @@ set -u
 build=$1 kernel=$2 image=$3 domu_kernel=$4
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 # The initramfs's /init is a plain script that handles no signals, so
 # busybox's poweroff (which signals init) would do nothing: the kernel's

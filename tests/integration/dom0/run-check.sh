@@ -27,8 +27,6 @@
 set -u
 build=$1 kernel=$2 image=$3 selftest=$4 e2e=$5 domu=$6
 . "$(dirname "$0")/lib.sh"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 mkdir -p "$work/add/etc/pvkit/boot.d" "$work/add/usr/bin" "$work/add/usr/lib/pvkit"
 cp "$selftest" "$work/add/usr/bin/dom0-selftest"

@@ -56,7 +56,7 @@ for b in pvkit-blkback pvkit-netback pvkit-consoled; do
     fi
 done
 BB=$SAN/pvkit-blkback NB=$SAN/pvkit-netback CD=$SAN/pvkit-consoled
-mkdir -p "$tmp/hosted" "$tmp/logs" "$tmp/socks"
+mkdir -p "$tmp/hosted" "$tmp/logs"
 : >"$tmp/file"
 
 # Options common to the three daemons.
@@ -88,14 +88,14 @@ expect "netback --max-queues 0" 2 "$(range pvkit-netback --max-queues 0 1..8)" "
 
 # Directories and files given on the command line or in the environment.
 expect "consoled --log-dir missing" 2 "^pvkit-consoled: --log-dir $tmp/nope: No such file or directory$" \
-    "$CD" --transport hosted --log-dir "$tmp/nope" --sock-dir "$tmp/socks"
-expect "consoled --sock-dir a file" 2 "^pvkit-consoled: --sock-dir $tmp/file: not a directory$" \
-    "$CD" --transport hosted --log-dir "$tmp/logs" --sock-dir "$tmp/file"
-expect "consoled --attach missing socket" 1 "^pvkit-consoled: --attach $tmp/nope.sock: No such file or directory$" \
-    "$CD" --attach "$tmp/nope.sock"
+    "$CD" --transport hosted --log-dir "$tmp/nope" --socket "$tmp/c.sock"
+expect "consoled --log-dir a file" 2 "^pvkit-consoled: --log-dir $tmp/file: not a directory$" \
+    "$CD" --transport hosted --log-dir "$tmp/file" --socket "$tmp/c.sock"
+expect "consoled --socket in a missing directory" 1 "^\(pvkit-consoled\) $tmp/nope/c.sock: No such file or directory$" \
+    "$CD" --log-dir "$tmp/logs" --socket "$tmp/nope/c.sock"
 for d in "$BB" "$NB" "$CD"; do
     n=$(basename "$d")
-    dirs=(); [ "$d" = "$CD" ] && dirs=(--log-dir "$tmp/logs" --sock-dir "$tmp/socks")
+    dirs=(); [ "$d" = "$CD" ] && dirs=(--log-dir "$tmp/logs" --socket "$tmp/c.sock")
     expect "$n missing PVKIT_HOSTED_DIR" 2 "^$n: PVKIT_HOSTED_DIR $tmp/nohosted: No such file or directory$" \
         env PVKIT_HOSTED_DIR="$tmp/nohosted" XENSTORED_PATH="$tmp/xs.sock" "$d" --transport hosted "${dirs[@]}"
     expect "$n missing store socket" 2 "^$n: store socket $tmp/xs.sock: No such file or directory$" \
@@ -113,7 +113,7 @@ if [ -x "$XSD" ]; then
     kill -KILL "$xsd_pid"; wait "$xsd_pid" 2>/dev/null; xsd_pid=""
     for d in "$BB" "$NB" "$CD"; do
         n=$(basename "$d")
-        dirs=(); [ "$d" = "$CD" ] && dirs=(--log-dir "$tmp/logs" --sock-dir "$tmp/socks")
+        dirs=(); [ "$d" = "$CD" ] && dirs=(--log-dir "$tmp/logs" --socket "$tmp/c.sock")
         expect "$n store connect error names the socket" 1 \
             "^\($n\) cannot connect to xenstore at $tmp/stale.sock: Connection refused$" \
             env PVKIT_HOSTED_DIR="$tmp/hosted" XENSTORED_PATH="$tmp/stale.sock" "$d" --transport hosted "${dirs[@]}"
@@ -124,7 +124,7 @@ fi
 if [ ! -e /dev/xen/gntdev ]; then
     for d in "$BB" "$NB" "$CD"; do
         n=$(basename "$d")
-        dirs=(); [ "$d" = "$CD" ] && dirs=(--log-dir "$tmp/logs" --sock-dir "$tmp/socks")
+        dirs=(); [ "$d" = "$CD" ] && dirs=(--log-dir "$tmp/logs" --socket "$tmp/c.sock")
         expect "$n xen transport error names /dev/xen/gntdev" 1 \
             "^\($n\) transport xen: /dev/xen/gntdev: No such file or directory$" "$d" "${dirs[@]}"
     done

@@ -1,12 +1,13 @@
 /*
  * console_test.c - end-to-end test of pvkit-consoled with the portable
  * console frontend (frontends/console) over the hosted transport.
- *   console-test DOMID EXPECT_FILE
- * Publishes a primary console for hosted domain DOMID, waits for the daemon
- * to take it (console/tty appears), attaches to the daemon's socket as a
- * client, writes ~12 KiB of numbered lines through the 2 KiB ring (so flow
- * control is exercised), checks that the client saw all of it, sends a line
- * from the client and checks that the guest reads it from its input ring.
+ *   console-test DOMID SOCKET EXPECT_FILE
+ * Publishes a primary console for hosted domain DOMID, attaches to it
+ * through the daemon's socket SOCKET ("ATTACH DOMID", asked again until the
+ * daemon has taken the console and answers OK), writes ~12 KiB of numbered
+ * lines through the 2 KiB ring (so flow control is exercised), checks that
+ * the client saw all of it, sends a line from the client and checks that
+ * the guest reads it from its input ring.
  * The text written is also saved to EXPECT_FILE so the caller can compare
  * it with the daemon's log.  Exit 0 and "console-test: ok" on success.
  */
@@ -18,7 +19,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <xenstore.h>
 
 #include "console/consfront.h"
 #include "hosted/hosted_dom.h"
@@ -30,33 +30,55 @@ static void __attribute__((noreturn)) die(const char *why)
     exit(1);
 }
 
-/* Contract: waits for console/tty and returns the socket path it names. */
-static char *wait_tty(struct xs_handle *xs, unsigned domid)
-{
-    char path[64];
-
-    snprintf(path, sizeof(path), "/local/domain/%u/console/tty", domid);
-    for (int i = 0; i < 500; i++) {
-        unsigned len;
-        char *v = xs_read(xs, XBT_NULL, path, &len);
-
-        if (v)
-            return v;
-        poll(NULL, 0, 10);
-    }
-    die("the daemon never attached the console");
-}
-
-/* Contract: a stream socket connected to path, or exits. */
+/* Contract: a stream socket connected to path, or -1. */
 static int connect_to(const char *path)
 {
     struct sockaddr_un a = { .sun_family = AF_UNIX };
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
     snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-        die("cannot connect to the console socket");
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        close(fd);
+        fd = -1;
+    }
     return fd;
+}
+
+/* Contract: the daemon's one-line answer on fd, "OK ..." or "ERR ..." (5 s limit). */
+static void read_answer(int fd, char *line, size_t size)
+{
+    size_t n = 0;
+
+    while (n + 1 < size) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+
+        if (poll(&p, 1, 5000) <= 0 || recv(fd, line + n, 1, 0) != 1)
+            break;
+        if (line[n++] == '\n')
+            break;
+    }
+    line[n] = 0;
+}
+
+/* Contract: a connection attached to domid's console through the daemon at path, or exits. */
+static int attach(const char *path, unsigned domid)
+{
+    char hello[32], line[128];
+
+    snprintf(hello, sizeof(hello), "ATTACH %u\n", domid);
+    for (int i = 0; i < 500; i++) {
+        int fd = connect_to(path);
+
+        if (fd >= 0 && send(fd, hello, strlen(hello), 0) == (ssize_t)strlen(hello)) {
+            read_answer(fd, line, sizeof(line));
+            if (strncmp(line, "OK ", 3) == 0)
+                return fd;
+        }
+        if (fd >= 0)
+            close(fd);
+        poll(NULL, 0, 10);
+    }
+    die("the daemon never attached the console");
 }
 
 /* Contract: writes all of text through the ring, waiting for space. */
@@ -102,20 +124,16 @@ int main(int argc, char **argv)
     struct hosted_dom *d;
     evtchn_port_t port;
     size_t len = 0, got = 0;
-    char *tty;
     FILE *f;
     int fd;
 
-    if (argc != 3)
-        die("usage: console-test DOMID EXPECT_FILE");
+    if (argc != 4)
+        die("usage: console-test DOMID SOCKET EXPECT_FILE");
     d = hosted_dom_create((domid_t)atoi(argv[1]), 64, 1);
     if (!d || hosted_dom_console(d, &intf, &port) < 0)
         die("cannot set up the console");
     consfront_init(&c, hosted_dom_os(d), intf, port);
-    tty = wait_tty(hosted_dom_xs(d), (unsigned)atoi(argv[1]));
-    fd = connect_to(tty);
-    free(tty);
-    poll(NULL, 0, 100);
+    fd = attach(argv[2], (unsigned)atoi(argv[1]));
     for (int i = 0; len < 12000; i++)
         len += (size_t)snprintf(text + len, sizeof(text) - len,
                                 "domain %s console line %d\n", argv[1], i);
@@ -132,7 +150,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(in, ping) != 0)
         die("guest did not read the client's input");
-    f = fopen(argv[2], "w");
+    f = fopen(argv[3], "w");
     if (!f || fwrite(text, 1, len, f) != len || fclose(f) != 0)
         die("cannot save the expected text");
     close(fd);

@@ -152,6 +152,16 @@ static int front_wait(struct nic *n, uint32_t seq, int ms)
     return -1;
 }
 
+/* Contract: 1 if r, a receive's result, is `frame`'s len bytes, in `got`;
+ * else prints what came instead and returns 0. */
+static int got_frame(int r, unsigned len)
+{
+    if (r == (int)len && memcmp(got, frame, len) == 0)
+        return 1;
+    printf("     frame of %u bytes: got %d\n", len, r);
+    return 0;
+}
+
 /* Guest frames of 1 to 3 slots leave a's tap intact and never b's. */
 static void tx_frames(struct nic *a, struct nic *b)
 {
@@ -159,16 +169,10 @@ static void tx_frames(struct nic *a, struct nic *b)
     int all = 1, leaked = 0;
 
     for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-        int r;
-
         build(frame, sizes[i], a->dev.mac, 100 + i);
         if (netfront_send(&a->dev, i % a->dev.nr_queues, frame, sizes[i], 0) < 0)
             die("netfront_send");
-        r = sock_wait(a, 100 + i, 3000);
-        if (r != (int)sizes[i] || memcmp(got, frame, sizes[i]) != 0) {
-            printf("     frame of %u bytes: got %d\n", sizes[i], r);
-            all = 0;
-        }
+        all &= got_frame(sock_wait(a, 100 + i, 3000), sizes[i]);
         leaked |= sock_wait(b, 100 + i, 20) >= 0;
     }
     check("guest frames leave the tap bit-exact (1 to 3 slots, all queues)", all);
@@ -247,14 +251,8 @@ static void rx_frames(struct nic *a, struct nic *b)
     int all = 1, leaked = 0;
 
     for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-        int r;
-
         tap_send(a, sizes[i], 200 + i);
-        r = front_wait(a, 200 + i, 3000);
-        if (r != (int)sizes[i] || memcmp(got, frame, sizes[i]) != 0) {
-            printf("     frame of %u bytes: got %d\n", sizes[i], r);
-            all = 0;
-        }
+        all &= got_frame(front_wait(a, 200 + i, 3000), sizes[i]);
         leaked |= front_wait(b, 200 + i, 20) >= 0;
     }
     check("frames sent on the tap reach the guest bit-exact", all);

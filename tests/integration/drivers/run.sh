@@ -139,15 +139,17 @@ mkvbd add 13 51712 "$tmp/d13.img" w
 t served-after-hostile "$SAN/blkfront-test" verify 13 51712 "$tmp/r13.img" 5
 
 # 5. Console daemon: log file, attached client both ways, teardown.
-mkdir -p "$tmp/logs" "$tmp/socks"
+mkdir -p "$tmp/logs"
 "$SAN/pvkit-consoled" --transport hosted --log-dir "$tmp/logs" \
-    --sock-dir "$tmp/socks" >"$tmp/consoled.log" 2>&1 &
+    --socket "$tmp/consoled.sock" >"$tmp/consoled.log" 2>&1 &
 cdpid=$!
 pids+=($cdpid)
-t console "$SAN/console-test" 20 "$tmp/expect20.txt"
-t console-log cmp "$tmp/logs/guest-20.log" "$tmp/expect20.txt"
+t console "$SAN/console-test" 20 "$tmp/consoled.sock" "$tmp/expect20.txt"
+t console-log cmp "$tmp/logs/d20.log" "$tmp/expect20.txt"
 gone=1
-for _ in $(seq 100); do [ -e "$tmp/socks/console-20.sock" ] || { gone=0; break; }; sleep 0.05; done
+for _ in $(seq 100); do
+    grep -q "d20: console released" "$tmp/consoled.log" && { gone=0; break; }; sleep 0.05
+done
 if [ "$gone" -eq 0 ]; then ok console-teardown; else bad console-teardown; fi
 kill -TERM "$cdpid"
 if wait "$cdpid" && ! grep -qE "AddressSanitizer|runtime error" "$tmp/consoled.log"; then

@@ -240,6 +240,7 @@ while [ $n -lt "$PROCS" ]; do
     n=$((n + 1))
 done
 rm -rf /tmp/procs
+# The verdict as every phase gives it (ok, or fail with what was seen): its own test's.
 if [ "$good" = "$PROCS" ]; then
     result processes ok "$good (up to $running pids seen at once)"
 else

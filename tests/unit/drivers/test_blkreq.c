@@ -46,14 +46,21 @@ static int decode(const blkif_request_t *r, const struct blkreq_limits *lim)
     return blkreq_decode(r, lim, &out);
 }
 
+/* Contract: r decoded under rw_lim, which must accept it. */
+static struct blkreq accepted(blkif_request_t r)
+{
+    struct blkreq out;
+
+    assert_int_equal(blkreq_decode(&r, &rw_lim, &out), BLKIF_RSP_OKAY);
+    return out;
+}
+
 /* A direct read decodes to its range, id and operation. */
 static void valid_read(void **state)
 {
-    struct blkreq out;
-    blkif_request_t r = rw(BLKIF_OP_READ, 10, 3);
+    struct blkreq out = accepted(rw(BLKIF_OP_READ, 10, 3));
 
     (void)state;
-    assert_int_equal(blkreq_decode(&r, &rw_lim, &out), BLKIF_RSP_OKAY);
     assert_int_equal(out.nr_sectors, 24);
     assert_int_equal(out.kind, BLKREQ_READ);
     assert_int_equal(out.id, 0x1234);
@@ -134,17 +141,15 @@ static void readonly_refuses_writes(void **state)
 static void flush_rules(void **state)
 {
     struct blkreq_limits noflush = rw_lim;
-    struct blkreq out;
     blkif_request_t r = rw(BLKIF_OP_FLUSH_DISKCACHE, UINT64_MAX, 0);
+    struct blkreq out = accepted(r);
 
     (void)state;
-    assert_int_equal(blkreq_decode(&r, &rw_lim, &out), BLKIF_RSP_OKAY);
     assert_true(out.flush);
     assert_false(out.write);
     noflush.flush = 0;
     assert_int_equal(decode(&r, &noflush), BLKIF_RSP_EOPNOTSUPP);
-    r = rw(BLKIF_OP_WRITE_BARRIER, 0, 1);
-    assert_int_equal(blkreq_decode(&r, &rw_lim, &out), BLKIF_RSP_OKAY);
+    out = accepted(rw(BLKIF_OP_WRITE_BARRIER, 0, 1));
     assert_true(out.flush && out.write);
 }
 
@@ -196,17 +201,15 @@ static blkif_request_t indirect(uint8_t op, unsigned n, uint64_t sector)
     return r;
 }
 
-/* Opens like valid_read (build, decode, check fields): an indirect request has other fields. */
 /* Indirect header, segment loading and range rules. */
 static void indirect_rules(void **state)
 {
     static struct blkif_request_segment page[PVK_SEGS_PER_INDIRECT_PAGE];
     struct blkreq_limits noind = rw_lim;
-    struct blkreq out;
     blkif_request_t r = indirect(BLKIF_OP_WRITE, 100, 0);
+    struct blkreq out = accepted(r);
 
     (void)state;
-    assert_int_equal(blkreq_decode(&r, &rw_lim, &out), BLKIF_RSP_OKAY);
     assert_int_equal(out.nr_indirect, 1);
     assert_int_equal(out.rsp_op, BLKIF_OP_WRITE);
     for (unsigned i = 0; i < 100; i++)

@@ -56,16 +56,24 @@ static uint16_t verify(const uint8_t *ip, const uint8_t *l4, unsigned l4len,
     return (uint16_t)sum;
 }
 
-/* Each test builds its frame byte by byte, spelled out so that each header field can be read off. */
+/* Contract: zeroes the size bytes of frame f, puts ethertype in its
+ * Ethernet header and returns its IP header (f + 14). Each test then sets
+ * its header fields one by one, so that each can be read off. */
+static uint8_t *ether_frame(uint8_t *f, size_t size, uint16_t ethertype)
+{
+    memset(f, 0, size);
+    f[12] = (uint8_t)(ethertype >> 8);
+    f[13] = (uint8_t)ethertype;
+    return f + 14;
+}
+
 /* IPv4 TCP and UDP checksums verify; fragments and bad lengths refused. */
 static void ipv4_tcp_and_udp(void **state)
 {
     uint8_t f[14 + 20 + 20 + 101];
-    uint8_t *ip = f + 14;
+    uint8_t *ip = ether_frame(f, sizeof(f), 0x0800);
 
     (void)state;
-    memset(f, 0, sizeof(f));
-    f[12] = 0x08;
     ip[0] = 0x45;
     ip[2] = 0;
     ip[3] = (uint8_t)(sizeof(f) - 14);
@@ -94,12 +102,9 @@ static void ipv4_tcp_and_udp(void **state)
 static void ipv6_udp(void **state)
 {
     uint8_t f[14 + 40 + 8 + 64];
-    uint8_t *ip = f + 14;
+    uint8_t *ip = ether_frame(f, sizeof(f), 0x86dd);
 
     (void)state;
-    memset(f, 0, sizeof(f));
-    f[12] = 0x86;
-    f[13] = 0xdd;
     ip[0] = 0x60;
     ip[5] = 8 + 64;
     ip[6] = 17;
@@ -126,8 +131,7 @@ static void smallest_frames(void **state)
     for (unsigned pay = 4;; pay = 0) {
         unsigned len = 14 + 20 + 8 + pay;
 
-        memset(f, 0, sizeof(f));
-        f[12] = 0x08;
+        ether_frame(f, sizeof(f), 0x0800);
         ip[0] = 0x45;
         ip[3] = (uint8_t)(20 + 8 + pay);
         ip[9] = 17;
@@ -151,12 +155,10 @@ static void smallest_frames(void **state)
 static void partial_csum_for_gso(void **state)
 {
     uint8_t f[14 + 20 + 32 + 1000], g[sizeof(f)];
-    uint8_t *ip = f + 14;
+    uint8_t *ip = ether_frame(f, sizeof(f), 0x0800);
     struct netpkt_l4 l4;
 
     (void)state;
-    memset(f, 0, sizeof(f));
-    f[12] = 0x08;
     ip[0] = 0x45;
     ip[2] = (uint8_t)((sizeof(f) - 14) >> 8);
     ip[3] = (uint8_t)(sizeof(f) - 14);

@@ -330,13 +330,19 @@ static int failing_segment(uint64_t pseudo_phys, const struct image_src *img, ui
     return -XEN_ENOMEM;
 }
 
+/* The good image built (malloc'd), its size in *size. */
+static uint8_t *good_image(size_t *size)
+{
+    struct spec s = good_spec();
+    return build(&s, size);
+}
+
 /* An unreadable byte anywhere the parser looks is -EFAULT, never a guess. */
 static void unreadable_image_is_efault(void **state)
 {
     (void)state;
-    struct spec s = good_spec();
     size_t size;
-    uint8_t *img = build(&s, &size);
+    uint8_t *img = good_image(&size);
     struct pv_kernel_info info;
     const char *why = NULL;
     int faults = 0;
@@ -354,18 +360,16 @@ static void unreadable_image_is_efault(void **state)
     free(img);
 }
 
-/* Its locals are unreadable_image_is_efault's: each test owns its image and source. */
 /* The loader reads the headers again: a segment moved after the parse is refused. */
 static void load_rechecks_changed_headers(void **state)
 {
     (void)state;
-    struct spec s = good_spec();
     size_t size;
-    uint8_t *img = build(&s, &size);
-    struct pv_kernel_info info;
-    const char *why = NULL;
-    struct loaded l = { 0 };
+    uint8_t *img = good_image(&size);
     struct image_src src = image_in_memory(img, size);
+    struct pv_kernel_info info;
+    struct loaded l = { 0 };
+    const char *why = NULL;
     int calls = 0;
 
     assert_int_equal(pv_kernel_parse(&src, &info, &why), 0);
@@ -399,12 +403,6 @@ static void refuse_spec(const struct spec *s, const char *fragment)
     size_t size;
     uint8_t *img = build(s, &size);
     expect_refused(img, size, fragment);
-}
-
-static uint8_t *good_image(size_t *size)
-{
-    struct spec s = good_spec();
-    return build(&s, size);
 }
 
 /* One field of the good image set to a value: WIDTH bytes at OFF, little-endian. */

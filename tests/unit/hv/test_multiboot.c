@@ -342,6 +342,7 @@ static int parse2(void)
     return multiboot_parse(MULTIBOOT2_LOADER_MAGIC, PHYS_BASE, reader, &bi);
 }
 
+/* Checked field by field like mb1_qemu_style: alike by shape, each loader's values its own. */
 static void mb2_grub_style(void **state)
 {
     (void)state;
@@ -664,41 +665,39 @@ static void unknown_magic_is_refused(void **state)
     assert_null(bi.loader);
 }
 
-/* The test list, one line per test (alike by shape to test_acpi.c's). */
+/* A test on a multiboot1 (MB1_TEST) or multiboot2 (MB2_TEST) loader's view, undone by teardown. */
+#define MB1_TEST(name) cmocka_unit_test_setup_teardown(name, mb1_setup, teardown)
+#define MB2_TEST(name) cmocka_unit_test_setup_teardown(name, mb2_setup, teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(mb1_qemu_style, mb1_setup, teardown),
-        cmocka_unit_test_setup_teardown(mb1_without_mmap_is_refused, mb1_setup, teardown),
-        cmocka_unit_test_setup_teardown(mb1_flags_gate_optional_fields, mb1_setup, teardown),
-        cmocka_unit_test_setup_teardown(mb1_drops_empty_and_wrapping_ranges, mb1_setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(mb1_honours_entry_size, mb1_setup, teardown),
-        cmocka_unit_test_setup_teardown(mb1_caps_ranges_and_modules, mb1_setup, teardown),
-        cmocka_unit_test_setup_teardown(mb1_long_cmdlines_truncated, mb1_setup, teardown),
-        cmocka_unit_test_setup_teardown(mb2_grub_style, mb2_setup, teardown),
-        cmocka_unit_test_setup_teardown(mb2_larger_mmap_entries, mb2_setup, teardown),
-        cmocka_unit_test_setup_teardown(mb2_too_small_mmap_entries_ignored, mb2_setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(mb2_without_mmap_is_refused, mb2_setup, teardown),
-        cmocka_unit_test_setup_teardown(mb2_caps_ranges_and_modules, mb2_setup, teardown),
-        cmocka_unit_test_setup_teardown(mb2_stops_at_end_tag_and_total_size, mb2_setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(mb2_zero_size_tag_stops, mb2_setup, teardown),
-        cmocka_unit_test_setup_teardown(mb2_last_tag_fills_total_size, mb2_setup, teardown),
-        cmocka_unit_test_setup_teardown(unknown_magic_is_refused, mb2_setup, teardown),
-        cmocka_unit_test_setup_teardown(mb2_acpi_old_only, mb2_setup, teardown),
-        cmocka_unit_test_setup_teardown(mb2_acpi_new_only, mb2_setup, teardown),
-        cmocka_unit_test_setup_teardown(mb2_acpi_new_wins_over_old, mb2_setup, teardown),
-        cmocka_unit_test_setup_teardown(mb2_acpi_truncated_tag_ignored, mb2_setup, teardown),
-        cmocka_unit_test_setup_teardown(mb2_acpi_truncated_new_falls_back_to_old, mb2_setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(no_acpi_tag_gives_no_rsdp, mb2_setup, teardown),
+        MB1_TEST(mb1_qemu_style),
+        MB1_TEST(mb1_without_mmap_is_refused),
+        MB1_TEST(mb1_flags_gate_optional_fields),
+        MB1_TEST(mb1_drops_empty_and_wrapping_ranges),
+        MB1_TEST(mb1_honours_entry_size),
+        MB1_TEST(mb1_caps_ranges_and_modules),
+        MB1_TEST(mb1_long_cmdlines_truncated),
+        MB2_TEST(mb2_grub_style),
+        MB2_TEST(mb2_larger_mmap_entries),
+        MB2_TEST(mb2_too_small_mmap_entries_ignored),
+        MB2_TEST(mb2_without_mmap_is_refused),
+        MB2_TEST(mb2_caps_ranges_and_modules),
+        MB2_TEST(mb2_stops_at_end_tag_and_total_size),
+        MB2_TEST(mb2_zero_size_tag_stops),
+        MB2_TEST(mb2_last_tag_fills_total_size),
+        MB2_TEST(unknown_magic_is_refused),
+        MB2_TEST(mb2_acpi_old_only),
+        MB2_TEST(mb2_acpi_new_only),
+        MB2_TEST(mb2_acpi_new_wins_over_old),
+        MB2_TEST(mb2_acpi_truncated_tag_ignored),
+        MB2_TEST(mb2_acpi_truncated_new_falls_back_to_old),
+        MB2_TEST(no_acpi_tag_gives_no_rsdp),
         /* Regression tests for parsing bugs found by these tests (fixed). */
-        cmocka_unit_test_setup_teardown(mb1_cmdline_flag_with_null_address, mb1_setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(mb2_truncated_tag_stops, mb2_setup, teardown),
-        cmocka_unit_test_setup_teardown(mb1_mmap_entry_size_wraps, mb1_setup, teardown),
+        MB1_TEST(mb1_cmdline_flag_with_null_address),
+        MB2_TEST(mb2_truncated_tag_stops),
+        MB1_TEST(mb1_mmap_entry_size_wraps),
     };
     return UNIT_RUN("multiboot", tests);
 }

@@ -1,5 +1,5 @@
 /*
- * Unit tests of pvkit-consoled's ring and log-name logic (tools/pvkit/cons.c),
+ * Unit tests of pvkit-consoled's ring and log-name logic (backends/consoled/cons.c),
  * with the hostile rings a domU can present: indices that wrap, a producer
  * far ahead of or behind its consumer, a consumer beyond its producer, and
  * names that try to leave the log directory.

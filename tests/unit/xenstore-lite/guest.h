@@ -71,6 +71,18 @@ static inline size_t g_msg(void *buf, uint32_t type, uint32_t req, const char *b
 	return sizeof(h) + len;
 }
 
+/* Guest: writes one whole message (header and len bytes of body) to the
+ * ring; it must fit (the test owns an empty ring). */
+static inline void g_write_msg(struct guest *g, uint32_t type, uint32_t req, const char *body,
+			  uint32_t len)
+{
+	char buf[sizeof(struct xsd_sockmsg) + 256];
+
+	assert_true(len <= 256);
+	assert_int_equal(g_write(g, buf, g_msg(buf, type, req, body, len)),
+			 sizeof(struct xsd_sockmsg) + len);
+}
+
 /* Guest: read one complete reply (must be available). */
 static inline void g_reply(struct guest *g, struct reply *r)
 {

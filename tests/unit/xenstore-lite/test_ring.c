@@ -61,8 +61,7 @@ static void request_reply(void **state)
 	assert_int_equal(r.h.type, XS_WRITE);
 	assert_int_equal(r.h.req_id, 9);
 	assert_string_equal(r.body, "OK");
-	n = g_msg(buf, XS_READ, 10, "/local/domain/1/data", 21);
-	g_write(&f->g, buf, n);
+	g_write_msg(&f->g, XS_READ, 10, "/local/domain/1/data", 21);
 	ring_service(f->r);
 	g_reply(&f->g, &r);
 	assert_int_equal(r.h.len, 5);
@@ -149,18 +148,15 @@ static void full_response_ring(void **state)
 	}
 }
 
-/* Each ring test sets up its own message and steps in full (alike by shape to reconnect's). */
 static void watch_event_on_ring(void **state)
 {
 	struct fixture *f = *state;
-	char buf[128];
 	struct reply r;
-	size_t n = g_msg(buf, XS_WATCH, 5, "control/shutdown\0tok", 21);
 	static const struct step poweroff[] = {
 		{ 0, XS_WRITE, 0, "/local/domain/1/control/shutdown|poweroff", "OK" },
 	};
 
-	g_write(&f->g, buf, n);
+	g_write_msg(&f->g, XS_WATCH, 5, "control/shutdown\0tok", 21);
 	ring_service(f->r);
 	g_reply(&f->g, &r);
 	assert_int_equal(r.h.type, XS_WATCH);
@@ -189,11 +185,9 @@ static void bad_indices(void **state)
 static void bad_rsp_indices(void **state)
 {
 	struct fixture *f = *state;
-	char buf[64];
-	size_t n = g_msg(buf, XS_READ, 1, "domid", 6);
 
 	f->in.rsp_cons = f->in.rsp_prod + 5000;
-	g_write(&f->g, buf, n);
+	g_write_msg(&f->g, XS_READ, 1, "domid", 6);
 	assert_int_equal(ring_service(f->r), -EIO);
 	assert_int_equal(f->in.error, XENSTORE_ERROR_RINGIDX);
 }
@@ -211,14 +205,9 @@ static void oversized_message(void **state)
 static void reconnect(void **state)
 {
 	struct fixture *f = *state;
-	char buf[128];
 	struct reply r;
-	size_t n = g_msg(buf, XS_WATCH, 5, "/x\0tok", 7);
-	static const struct step poke[] = {
-		{ 0, XS_WRITE, 0, "/x|1", "OK" },
-	};
 
-	g_write(&f->g, buf, n);
+	g_write_msg(&f->g, XS_WATCH, 5, "/x\0tok", 7);
 	ring_service(f->r);
 	f->in.req_prod = f->in.req_cons + 4000;	/* and break the ring */
 	assert_int_equal(ring_service(f->r), -EIO);
@@ -228,11 +217,11 @@ static void reconnect(void **state)
 	assert_int_equal(f->in.error, XENSTORE_ERROR_NONE);
 	assert_int_equal(f->in.req_prod, 0);
 	assert_int_equal(f->in.rsp_prod, 0);
+	static const struct step poke[] = { { 0, XS_WRITE, 0, "/x|1", "OK" } };
 	RUN(f->w, poke);
 	ring_service(f->r);
 	assert_int_equal(f->in.rsp_prod, 0);	/* the watch was forgotten */
-	n = g_msg(buf, XS_READ, 6, "/x", 3);
-	g_write(&f->g, buf, n);
+	g_write_msg(&f->g, XS_READ, 6, "/x", 3);
 	assert_int_equal(ring_service(f->r), 0);
 	g_reply(&f->g, &r);
 	assert_int_equal(r.h.req_id, 6);

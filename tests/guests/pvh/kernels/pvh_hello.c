@@ -9,12 +9,14 @@
  * this log); xen_version and its extraversion copied into our memory
  * through our own page tables; the Xen CPUID leaves and the hidden
  * features; EFER reads back without SVME; the MSRs that are the guest's own
- * (bases, SYSCALL/SYSENTER) hold what it writes; the hypercall page installed
+ * (bases, SYSCALL/SYSENTER) hold what it writes; shared_info mapped with
+ * XENMEM_add_to_physmap shows the wall clock; the hypercall page installed
  * through the Xen MSR works; HLT returns once a timer event is pending;
  * SCHEDOP_yield. The verdict's poweroff is SCHEDOP_shutdown.
  */
 #include "pvh.h"
 #include <xen/event_channel.h>
+#include <xen/memory.h>
 
 static char hcpage[4096] __attribute__((aligned(4096)));
 
@@ -115,6 +117,21 @@ static void check_own_msrs(void)
     }
 }
 
+/* XENMEM_add_to_physmap: shared_info appears over one of our pages. */
+static void check_shared_info(void)
+{
+    static char page[4096] __attribute__((aligned(4096)));
+    TEST("shared_info through XENMEM_add_to_physmap");
+    struct xen_add_to_physmap xatp = {
+        .domid = DOMID_SELF, .space = XENMAPSPACE_shared_info, .idx = 0,
+        .gpfn = ((unsigned long)page - GUEST_VIRT_BASE) >> 12,
+    };
+    EXPECT_EQ(hypercall3(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, (unsigned long)&xatp, 0), 0);
+    const struct shared_info *si = (const struct shared_info *)page;
+    EXPECT(si->wc_version >= 2 && !(si->wc_version & 1));   /* the wall clock is there */
+    EXPECT(si->wc_sec > 1000000000u);
+}
+
 static void check_halt(void)
 {
     TEST("HLT ends with a timer event");
@@ -138,5 +155,6 @@ void test_main(void)
     check_cpuid();
     check_msrs();
     check_own_msrs();
+    check_shared_info();
     check_halt();
 }

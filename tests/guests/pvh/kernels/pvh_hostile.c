@@ -15,10 +15,12 @@
  * (harmless).
  * VMMCALL with unknown numbers, PV-only numbers, garbage sub-ops, and
  * pointers that are unmapped in our page tables or mapped by them but
- * outside our memory (-ENOSYS, -EFAULT, never a crash).
+ * outside our memory (-ENOSYS, -EFAULT, never a crash); memory_op beyond
+ * add_to_physmap of our own shared_info over our own memory.
  */
 #include "pvh.h"
 #include <xen/event_channel.h>
+#include <xen/memory.h>
 
 #define MSR_EFER        0xC0000080
 #define MSR_PAT         0x00000277
@@ -128,6 +130,7 @@ static void check_vmmcall(void)
     EXPECT_EQ(pvh_vmmcall(__HYPERVISOR_domctl, 0, 0, 0, 0, 0), -XEN_ENOSYS);
     EXPECT_EQ(pvh_vmmcall(__HYPERVISOR_iret, 0, 0, 0, 0, 0), -XEN_ENOSYS);
     EXPECT_EQ(pvh_vmmcall(__HYPERVISOR_vcpu_op, 0, 1, 0, 0, 0), -XEN_ENOSYS);
+    EXPECT_EQ(pvh_vmmcall(__HYPERVISOR_grant_table_op, 0, 0, 1, 0, 0), -XEN_ENOSYS);
     EXPECT_EQ(hyp_sched_op(9999, NULL), -XEN_ENOSYS);
     EXPECT_EQ(hyp_sched_op(SCHEDOP_shutdown, (void *)0xdead000000ul), -XEN_EFAULT);
     EXPECT_EQ(hyp_sched_op(SCHEDOP_shutdown, (void *)beyond_memory()), -XEN_EFAULT);
@@ -150,6 +153,38 @@ static void check_vmmcall(void)
 }
 
 /* Leaves in the hypervisor range beyond Xen's are empty (other unknown leaves are the host's). */
+/* memory_op: only add_to_physmap of our own shared_info, over our own memory. */
+static void check_memory_op(void)
+{
+    TEST("memory_op refusals");
+    static char page[4096] __attribute__((aligned(4096)));
+    unsigned long gpfn = ((unsigned long)page - GUEST_VIRT_BASE) >> 12;
+    struct xen_add_to_physmap x;
+    const struct xen_add_to_physmap good = {
+        .domid = DOMID_SELF, .space = XENMAPSPACE_shared_info, .idx = 0, .gpfn = gpfn,
+    };
+#define ATP(field, value, want)                                                           \
+    do {                                                                                \
+        x = good;                                                                       \
+        x.field = value;                                                                \
+        EXPECT_EQ(hypercall3(__HYPERVISOR_memory_op, XENMEM_add_to_physmap,            \
+                             (unsigned long)&x, 0), want);                              \
+    } while (0)
+    ATP(space, XENMAPSPACE_grant_table, -XEN_ENOSYS);
+    ATP(space, 99, -XEN_ENOSYS);
+    ATP(idx, 1, -XEN_EINVAL);
+    ATP(gpfn, beyond_memory() >> 12, -XEN_EINVAL);
+    ATP(gpfn, ~0ul, -XEN_EINVAL);
+    ATP(domid, 0, -XEN_EPERM);
+#undef ATP
+    EXPECT_EQ(hypercall3(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, beyond_memory(), 0),
+              -XEN_EFAULT);
+    EXPECT_EQ(hypercall3(__HYPERVISOR_memory_op, XENMEM_increase_reservation, 0, 0), -XEN_ENOSYS);
+    EXPECT_EQ(hypercall3(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, 0, 0), -XEN_ENOSYS);
+    EXPECT_EQ(hypercall3(__HYPERVISOR_memory_op, XENMEM_machine_memory_map, 0, 0), -XEN_ENOSYS);
+    EXPECT_EQ(page[0] | page[4095], 0);     /* nothing was mapped over it */
+}
+
 static void check_cpuid_garbage(void)
 {
     TEST("CPUID of unknown hypervisor leaves");
@@ -167,5 +202,6 @@ void test_main(void)
     check_crs();
     check_instructions();
     check_vmmcall();
+    check_memory_op();
     check_cpuid_garbage();
 }

@@ -155,6 +155,7 @@ pvh_null_idt:
         .word   0
         .quad   0
         .balign 8
+/* A flat GDT, alike by shape to the hypervisor's in boot.S: another program's. */
 pvh_gdt:
         .quad   0
         .quad   0x00af9a000000ffff              /* 0x08: 64-bit code */
