@@ -32,13 +32,6 @@ struct tss64 {
     uint16_t reserved3, iomap_base;
 } __attribute__((packed));
 
-struct idt_gate {
-    uint16_t off_lo, sel;
-    uint8_t ist, type;
-    uint16_t off_mid;
-    uint32_t off_hi, reserved;
-} __attribute__((packed));
-
 struct desc_ptr {
     uint16_t limit;
     uint64_t base;
@@ -46,7 +39,7 @@ struct desc_ptr {
 
 static uint64_t gdt[7] __attribute__((aligned(16)));
 static struct tss64 tss;
-static struct idt_gate idt[0x81] __attribute__((aligned(16)));
+static struct pvh_idt_gate idt[0x81] __attribute__((aligned(16)));
 static uint8_t ring0_stack[8192] __attribute__((aligned(16)));
 static uint8_t ring3_stack[8192] __attribute__((aligned(16)));
 static uint8_t victim_page[4096] __attribute__((aligned(4096)));
@@ -176,9 +169,7 @@ static void load_idt_with_return(void)
     struct desc_ptr cur, d = { sizeof(idt) - 1, (uint64_t)idt };
     __asm__ volatile("sidt %0" : "=m"(cur));
     memcpy(idt, (const void *)cur.base, 32 * sizeof(idt[0]));
-    unsigned long a = (unsigned long)ring3_return;
-    idt[0x80] = (struct idt_gate){ .off_lo = (uint16_t)a, .sel = 0x08, .type = 0xee,
-                                   .off_mid = (uint16_t)(a >> 16), .off_hi = (uint32_t)(a >> 32) };
+    idt[0x80] = pvh_gate((unsigned long)ring3_return, 0xee);   /* DPL 3 */
     __asm__ volatile("lidt %0" : : "m"(d));
 }
 
