@@ -7,8 +7,9 @@
  * SVM instructions fault (#GP or #UD) as on hardware, before any intercept
  * could act (the hypercall page is not written); CPUID still works.
  * Then, back in ring 0, instruction-length decoding (no NRIP save under
- * TCG): a VMMCALL with a segment prefix and one straddling a 4 KiB page
- * boundary are each skipped exactly.
+ * TCG): a VMMCALL with segment prefixes, CPUIDs with FS/GS, address-size,
+ * REPNE and an ignored REX prefix (the domain was crashed for these), and a
+ * VMMCALL straddling a 4 KiB page boundary are each skipped exactly.
  *
  * Setup: our own GDT (user code and data, a 64-bit TSS whose RSP0 takes
  * ring-3 exceptions to the probe stubs of pvh_entry.S), the U/S bit on
@@ -226,8 +227,15 @@ __asm__(".text\n"
 
 static void check_lengths(void)
 {
-    TEST("VMMCALL lengths: prefixes, a page boundary");
+    uint32_t a = 0, b, c = 0, d;
+
+    TEST("VMMCALL and CPUID lengths: prefixes, a page boundary");
     EXPECT_EQ(vmmcall_prefixed(), (4 << 16) | 17);
+    __asm__ volatile(".byte 0x65, 0x67, 0x0f, 0xa2" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+    EXPECT(a >= 0xd);                       /* GS and address-size prefixed CPUID */
+    a = 0;
+    __asm__ volatile(".byte 0x48, 0x64, 0xf2, 0x0f, 0xa2" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+    EXPECT(a >= 0xd);                       /* a REX the CPU ignores (not last), FS, REPNE */
     EXPECT_EQ(((unsigned long)vmmcall_straddle + 16) & 0xfff, 0);   /* VMMCALL at 0xffe */
     EXPECT_EQ(vmmcall_straddle(), (4 << 16) | 17);
 }
