@@ -157,13 +157,13 @@ guests: guests-pvh
 
 # The PVH kernels on pvkit (tests/guests/run knows their launcher arguments:
 # the CPU model, the domain type, a PV domain beside a PVH one), and the
-# PV+PVH pair again on one CPU (maxcpus=1: the two time-share it).
+# PV+PVH pairs again on one CPU (maxcpus=1: the two time-share it).
 check-guests-pvh: guests $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
 	PVH_CPU='$(PVH_CPU)' $(GUEST_DIR)/run --hypervisor $(BUILD)/pvkit.elf \
 	    --launcher $(BUILD)/bin/pvkit-run --logs $(GUEST_BUILD)/logs/pvkit-pvh $(GUEST_PVH_ELFS)
 	PVH_CPU='$(PVH_CPU)' $(GUEST_DIR)/run --hypervisor $(BUILD)/pvkit.elf \
 	    --launcher $(BUILD)/bin/pvkit-run --logs $(GUEST_BUILD)/logs/pvkit-pvh-1cpu \
-	    --hv-args maxcpus=1 $(GUEST_PVH_BUILD)/pvh_pair.elf
+	    --hv-args maxcpus=1 $(GUEST_PVH_BUILD)/pvh_pair.elf $(GUEST_PVH_BUILD)/pvh_debugregs.elf
 
 # Fake hypervisors: one per exit byte of the protocol, a triple fault, a hang.
 GUEST_FAKEHV_DIR   := $(GUEST_BUILD)/fakehv

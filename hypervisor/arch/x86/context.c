@@ -13,8 +13,8 @@
  *
  * A PVH vCPU (arch/x86/svm.c) keeps its CPU state in its VMCB, which
  * VMRUN and VMSAVE maintain; switching it saves and restores only the
- * register frame and the FPU, and the CPU runs the hypervisor's own page
- * tables meanwhile.
+ * register frame, the FPU and DR0-DR3 (which VMRUN does not swap), and
+ * the CPU runs the hypervisor's own page tables meanwhile.
  */
 #include "pvkit/context.h"
 #include "pvkit/ldt.h"
@@ -63,12 +63,27 @@ static uint16_t read_selector(unsigned int which)
     return sel;
 }
 
+/*
+ * Keeps a PVH vCPU's DR0-DR3 (debugreg[0..3]): the guest moves to and from
+ * them without an exit and VMRUN does not swap them, so they are the CPU's
+ * until another vCPU's are loaded (write_debugregs). A PVH vCPU's
+ * debugreg[7] stays 0: its DR7 is the VMCB's.
+ */
+static void save_pvh_debugregs(struct vcpu *v)
+{
+    __asm__ volatile("mov %%dr0, %0" : "=r"(v->debugreg[0]));
+    __asm__ volatile("mov %%dr1, %0" : "=r"(v->debugreg[1]));
+    __asm__ volatile("mov %%dr2, %0" : "=r"(v->debugreg[2]));
+    __asm__ volatile("mov %%dr3, %0" : "=r"(v->debugreg[3]));
+}
+
 void context_save(struct vcpu *v)
 {
     v->regs = get_cpu_info()->guest_regs;
     if (is_pvh(v->domain)) {
         write_cr0(read_cr0() & ~CR0_TS);
         fxsave(v->fpu);
+        save_pvh_debugregs(v);
         return;
     }
     v->fs_base = rdmsr(MSR_FS_BASE);
@@ -106,7 +121,11 @@ static void write_debugregs(const struct vcpu *v)
     __asm__ volatile("mov %0, %%dr7" : : "r"(v->debugreg[7] ? v->debugreg[7] : 0x400));
 }
 
-/* The PVH part of context_restore: no guest GDT or LDT left, the hypervisor's tables, next's FPU. */
+/*
+ * The PVH part of context_restore: no guest GDT or LDT left, the
+ * hypervisor's tables, next's FPU and DR0-DR3 (DR7 0x400 on the host side:
+ * the guest's DR6/DR7 are in its VMCB).
+ */
 static void restore_pvh(struct vcpu *prev, struct vcpu *next)
 {
     write_cr3(virt_to_phys(idle_l4));
@@ -114,7 +133,7 @@ static void restore_pvh(struct vcpu *prev, struct vcpu *next)
     ldt_switch(prev, next);
     write_cr0(read_cr0() & ~CR0_TS);
     fxrstor(next->fpu);
-    __asm__ volatile("mov %0, %%dr7" : : "r"(0x400ul));
+    write_debugregs(next);
     update_vcpu_time(next);
 }
 

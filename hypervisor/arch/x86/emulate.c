@@ -518,12 +518,29 @@ bool emulate_pt_write(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2)
 
 /* --- PVH: lengths of intercepted instructions ----------------------------- */
 
+/* Any legacy prefix: the CPU runs an intercepted instruction with each (FS/GS too), so may a guest. */
+static bool is_legacy_prefix(uint8_t b)
+{
+    static const uint8_t prefixes[] = { 0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65,
+                                        0x66, 0x67 };
+    for (unsigned int i = 0; i < sizeof(prefixes); i++)
+        if (prefixes[i] == b)
+            return true;
+    return false;
+}
+
 unsigned int insn_length_at(uint64_t rip, const uint8_t *opcode, unsigned int n)
 {
     struct insn in;
     uint8_t b;
 
-    if (!fetch(&in, rip) || !decode_prefixes(&in, &b) || b != opcode[0])
+    if (!fetch(&in, rip))
+        return 0;
+    do {                            /* a REX not last is ignored, as by the CPU */
+        if (!next_byte(&in, &b))
+            return 0;
+    } while (is_legacy_prefix(b) || (b & 0xf0) == 0x40);
+    if (b != opcode[0])
         return 0;
     for (unsigned int i = 1; i < n; i++)
         if (!next_byte(&in, &b) || b != opcode[i])

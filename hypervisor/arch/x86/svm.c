@@ -521,7 +521,8 @@ static void exit_cr0_write(struct vcpu *v, struct cpu_regs *regs)
     unsigned int len;
     uint64_t value;
 
-    if (next_rip(v, regs, clts, 2)) {
+    /* The bytes decide (next_rip with NRIP save would be non-zero for any CR0 write). */
+    if (insn_length_at(vmcb->cs.base + regs->rip, clts, 2)) {
         vmcb->cr0 &= ~CR0_TS;
         skip_insn(v, regs, clts, 2);
         return;

@@ -24,7 +24,7 @@ void emulate_cpuid(struct cpu_regs *regs);
 /*
  * For PVH exits without NRIP save (arch/x86/svm.c): the length of the
  * instruction at guest linear address rip, read through the guest's
- * paging, which must be `opcode` (n bytes) after legacy and REX prefixes;
+ * paging, which must be `opcode` (n bytes) after any legacy and REX prefixes;
  * 0 if it cannot be read or is something else.
  */
 unsigned int insn_length_at(uint64_t rip, const uint8_t *opcode, unsigned int n);

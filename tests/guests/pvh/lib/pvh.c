@@ -10,25 +10,15 @@ volatile unsigned long pvh_trap_resume;
 
 extern const unsigned long pvh_exc_stubs[32];
 
-struct idt_gate {
-    uint16_t off_lo, sel;
-    uint8_t ist, type;
-    uint16_t off_mid;
-    uint32_t off_hi, reserved;
-} __attribute__((packed));
-
-static struct idt_gate idt[32] __attribute__((aligned(16)));
+static struct pvh_idt_gate idt[32] __attribute__((aligned(16)));
 
 /* Loads an IDT with our 64-bit code selector (0x08) for vectors 0-31. */
 static void load_idt(void)
 {
     struct { uint16_t limit; uint64_t base; } __attribute__((packed)) desc;
 
-    for (unsigned int v = 0; v < 32; v++) {
-        unsigned long a = pvh_exc_stubs[v];
-        idt[v] = (struct idt_gate){ .off_lo = (uint16_t)a, .sel = 0x08, .type = 0x8e,
-                                    .off_mid = (uint16_t)(a >> 16), .off_hi = (uint32_t)(a >> 32) };
-    }
+    for (unsigned int v = 0; v < 32; v++)
+        idt[v] = pvh_gate(pvh_exc_stubs[v], 0x8e);
     desc.limit = sizeof(idt) - 1;
     desc.base = (uint64_t)idt;
     __asm__ volatile("lidt %0" : : "m"(desc));

@@ -28,6 +28,21 @@ extern struct hvm_start_info *pvh_start_info;
 /* Results of the 32-bit-mode hypercalls pvh_entry.S makes before long mode. */
 extern int32_t pvh_version32, pvh_console32;
 
+/* A 64-bit IDT gate, and one to handler in our code segment (0x08) of type (0x8e: ring 0 only). */
+struct pvh_idt_gate {
+    uint16_t off_lo, sel;
+    uint8_t ist, type;
+    uint16_t off_mid;
+    uint32_t off_hi, reserved;
+} __attribute__((packed));
+
+static inline struct pvh_idt_gate pvh_gate(unsigned long handler, uint8_t type)
+{
+    return (struct pvh_idt_gate){ .off_lo = (uint16_t)handler, .sel = 0x08, .type = type,
+                                  .off_mid = (uint16_t)(handler >> 16),
+                                  .off_hi = (uint32_t)(handler >> 32) };
+}
+
 /* Written by the exception stubs (pvh_entry.S); read by the probes. */
 extern volatile long pvh_trap_vector;
 extern volatile unsigned long pvh_trap_error;
