@@ -21,6 +21,7 @@
 #include "pvkit/hypercall.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/pagetype.h"
+#include "pvkit/smp.h"
 #include "public/pvkit.h"
 
 static hypercall_fn *const hypercall_table[NR_HYPERCALLS] = {
@@ -178,6 +179,7 @@ void do_hypercall(struct vcpu *v, struct cpu_regs *regs)
     budget = BATCH_PER_CALL;
     tables_left = TABLES_PER_PIECE;
     in_hypercall = true;
+    this_cpu()->last_hypercall = regs->rax;
     regs->rax = (uint64_t)call_counted(v, regs->rax, args, hypercall_handler(regs->rax));
     in_hypercall = false;
 }
@@ -188,6 +190,7 @@ long do_hypercall_pvh(struct vcpu *v, uint64_t nr, uint64_t args[5], bool *again
     budget = BATCH_PER_CALL;
     tables_left = TABLES_PER_PIECE;
     in_hypercall = true;
+    this_cpu()->last_hypercall = nr;
     pvh_args = args;
     long rc = call_counted(v, nr, args, fn);
     *again = continued;

@@ -122,8 +122,9 @@ static void note_timer_lateness(struct percpu *pc, uint64_t armed, uint64_t now,
     const struct vcpu *v = current_vcpu();
     const char *where = while_idle ? "halted" : "in a guest";
     if (v)
-        printk(LOG_WARN, "(pvkit) cpu%u: timer work ran %lu ms late (%s, vCPU d%u.%u loaded)\n",
-               pc->id, (unsigned long)(late / 1000000), where, v->domain->id, v->id);
+        printk(LOG_WARN, "(pvkit) cpu%u: timer work ran %lu ms late (%s, vCPU d%u.%u loaded, "
+               "last hypercall %lu)\n", pc->id, (unsigned long)(late / 1000000), where,
+               v->domain->id, v->id, (unsigned long)pc->last_hypercall);
     else
         printk(LOG_WARN, "(pvkit) cpu%u: timer work ran %lu ms late (%s, no vCPU loaded)\n",
                pc->id, (unsigned long)(late / 1000000), where);

@@ -105,6 +105,9 @@ struct percpu {
      * (idle_once, common/schedule.c): atomic accesses, as an interrupt writes it.
      */
     bool timer_pending;         /* the APIC timer fired while idle */
+    /* This CPU only, plain accesses: the number of the last hypercall a guest made here
+     * (named when a timer's work runs late: a long call delays it). */
+    uint64_t last_hypercall;
 
     /* Written by this CPU only, read by others: see struct cpu_stats. */
     struct cpu_stats stats;
