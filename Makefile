@@ -18,6 +18,7 @@ all:
 
 include hypervisor/hypervisor.mk
 include tests/unit/unit.mk
+include tests/unit/hv/fuzz.mk
 include tests/guests/guests.mk
 include tools/tools.mk
 include tests/integration/integration.mk

@@ -14,7 +14,8 @@
  *  - a pin; each vCPU's kernel and user L4 and the L4 a continued
  *    VCPUOP_initialise holds; its GDT frames; its registered vcpu_info;
  *  - a domain's shared_info, served console ring and grant-table frames
- *    (writable holds of the hypervisor); the device mappings of grants.
+ *    (writable holds of the hypervisor); the device mappings of grants and
+ *    the reference each host mapping of a grant holds beside its PTE.
  * A frame's counts may not be lower than that recount (a reference missing:
  * the frame could be freed or retyped under a mapping). They must be equal,
  * except where holders exist that the audit cannot see: descriptor pages
@@ -168,6 +169,8 @@ static void count_domain(const struct domain *d)
                          d->id, p * MAPTRACK_PER_PAGE + i, m->ref, m->granter, m->frame);
                 continue;
             }
+            if (m->host)
+                want(m->frame, false);
             if (m->device)
                 want(m->frame, !m->readonly);
         }
@@ -263,8 +266,9 @@ unsigned int audit_run(const char *why)
     struct domain *d;
 
     nr_mismatches = nr_lines = 0;
-    memset(want_ref, 0, sizeof(want_ref));
-    memset(want_type, 0, sizeof(want_type));
+    uint64_t used = MIN(frame_table.nr_frames, (uint64_t)AUDIT_MAX_FRAMES); /* want() counts no more */
+    memset(want_ref, 0, used * sizeof(want_ref[0]));
+    memset(want_type, 0, used * sizeof(want_type[0]));
     bool exact = count_tables();
     for_each_domain(d, slot) {
         count_domain(d);

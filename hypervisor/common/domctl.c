@@ -10,17 +10,8 @@
  * sysctl's physinfo and readconsole (at the end) tell what the machine has
  * and what the hypervisor logged.
  *
- * Destroying a domain gives back everything it holds, in bounded pieces
- * (the hypercall is continued, as Xen's domain_kill is): it stops running
- * (DOMAIN_DYING, its event channels closed, dom0 told with VIRQ_DOM_EXC),
- * its vCPUs are taken off every CPU, their page-table, GDT and vcpu_info
- * references dropped, its pinned tables unpinned and released, the grant
- * mappings it holds unpinned, the hypervisor's holds on shared_info and its
- * console ring dropped, and every frame no one references any more freed.
- * Frames another domain still maps (a grant, a privileged foreign mapping)
- * stay the dying domain's, with its grant table, until they are let go: the
- * domain then stays dying, and a later destroydomain frees what has been
- * released meanwhile; the last one frees the domain itself.
+ * destroydomain runs domain_destroy_step (domain_destroy.c) piece by piece,
+ * continuing the hypercall while there is more to do.
  */
 #define __XEN_TOOLS__ 1 /* domctl.h/sysctl.h are for control tools: this is their server */
 #include "pvkit/domain_build.h"
@@ -36,13 +27,6 @@
 #include <xen/domctl.h>
 #include <xen/sysctl.h>
 #include "public/pvkit.h"
-
-#define FRAMES_PER_PIECE 8192   /* frame-table entries a destroy piece scans */
-
-enum destroy_stage {
-    DESTROY_KILL, DESTROY_UNLOAD, DESTROY_VCPUS, DESTROY_UNPIN, DESTROY_DRAIN,
-    DESTROY_GRANTS, DESTROY_HOLDS, DESTROY_FREE, DESTROY_DONE,
-};
 
 static uint32_t info_flags(const struct domain *d)
 {
@@ -82,143 +66,6 @@ static void get_info(const struct domain *d, struct xen_domctl_getdomaininfo *in
         const struct vcpu *v = &d->vcpus[i];
         info->nr_online_vcpus += v->state != VCPU_DOWN;
         info->cpu_time += vcpu_running_time(v);
-    }
-}
-
-/* --- destroy, in pieces ------------------------------------------------------ */
-
-/* Drops what vCPU v holds: its page tables, GDT frames, registered vcpu_info. */
-static void release_vcpu(struct vcpu *v)
-{
-    struct domain *d = v->domain;
-
-    if (v->kernel_l4_mfn)
-        put_page_and_type(d, v->kernel_l4_mfn);
-    if (v->user_l4_mfn)
-        put_page_and_type(d, v->user_l4_mfn);
-    if (v->init_l4_hold)
-        put_page_and_type(d, v->init_l4_hold);
-    v->kernel_l4_mfn = v->user_l4_mfn = v->init_l4_hold = 0;
-    vcpu_set_gdt(v, NULL, 0);
-    if (v->vcpu_info_registered)
-        put_page_and_type(d, virt_to_phys(v->vcpu_info) >> PAGE_SHIFT);
-    v->vcpu_info_registered = false;
-    v->vcpu_info = NULL;
-}
-
-/*
- * Unpins d's pinned tables and abandons the validations its unfinished
- * hypercalls left part-way (FRAME_PARTIAL tables: their entries validated so
- * far and their partial holds), among frames [destroy_pos, ...), a piece at
- * a time. True when done.
- */
-static bool drop_table_holds(struct domain *d)
-{
-    uint64_t end = MIN(d->destroy_pos + FRAMES_PER_PIECE, frame_table.nr_frames);
-    for (; d->destroy_pos < end; d->destroy_pos++) {
-        struct frame *f = &frame_table.frames[d->destroy_pos];
-        if (f->owner != d->id)
-            continue;
-        if (f->flags & FRAME_PARTIAL) {
-            abandon_partial_table(d, d->destroy_pos);
-        } else if (f->flags & FRAME_PINNED) {
-            f->flags &= (uint8_t)~FRAME_PINNED;
-            put_page_and_type(d, d->destroy_pos);
-        }
-    }
-    return d->destroy_pos == frame_table.nr_frames;
-}
-
-/* Frees d's frames that nothing references any more (grant frames wait for the end). */
-static bool free_frames(struct domain *d)
-{
-    uint64_t end = MIN(d->destroy_pos + FRAMES_PER_PIECE, frame_table.nr_frames);
-    for (; d->destroy_pos < end; d->destroy_pos++) {
-        uint64_t mfn = d->destroy_pos;
-        struct frame *f = &frame_table.frames[mfn];
-        if (f->owner != d->id || f->ref_count || f->type_count ||
-            (f->flags & (FRAME_RELEASING | FRAME_ON_RELEASE_LIST)) || grant_table_holds(d, mfn))
-            continue;
-        m2p_set(mfn, INVALID_M2P_ENTRY);
-        frame_free(&frame_table, mfn);
-        if (d->nr_pages)
-            d->nr_pages--;
-    }
-    return d->destroy_pos == frame_table.nr_frames;
-}
-
-/* Frames d still owns beyond its grant table (mapped by other domains). */
-static uint64_t frames_left(const struct domain *d)
-{
-    uint64_t n = 0;
-    for (uint64_t mfn = 0; mfn < frame_table.nr_frames; mfn++)
-        n += frame_table.frames[mfn].owner == d->id && !grant_table_holds(d, mfn);
-    return n;
-}
-
-/*
- * One step of destroying d. 0 when it is gone or left dying with frames
- * others map; -XEN_ERESTART when there is more to do (the caller continues).
- */
-static int destroy_step(struct domain *d)
-{
-    switch (d->destroy_stage) {
-    case DESTROY_KILL:
-        domain_kill(d);
-        notify_dom0();
-        d->destroy_stage = DESTROY_UNLOAD;
-        return -XEN_ERESTART;
-    case DESTROY_UNLOAD:
-        for (unsigned int i = 0; i < d->nr_vcpus; i++)
-            if (d->vcpus[i].loaded) {
-                vcpu_force_reschedule(&d->vcpus[i]); /* its CPU unloads it (schedule.c) */
-                return -XEN_ERESTART;
-            }
-        d->destroy_stage = DESTROY_VCPUS;
-        return -XEN_ERESTART;
-    case DESTROY_VCPUS:
-        for (unsigned int i = 0; i < d->nr_vcpus; i++)
-            release_vcpu(&d->vcpus[i]);
-        d->destroy_stage = DESTROY_UNPIN;
-        d->destroy_pos = 0;
-        return -XEN_ERESTART;
-    case DESTROY_UNPIN:
-        if (drop_table_holds(d))
-            d->destroy_stage = DESTROY_DRAIN;
-        return -XEN_ERESTART;
-    case DESTROY_DRAIN:
-        if (release_pending_tables(d) == 0)
-            d->destroy_stage = DESTROY_GRANTS;
-        return -XEN_ERESTART;
-    case DESTROY_GRANTS:
-        grant_table_release_mappings(d);
-        d->destroy_stage = DESTROY_HOLDS;
-        return -XEN_ERESTART;
-    case DESTROY_HOLDS:
-        put_page_and_type(d, d->shared_info_mfn);
-        d->shared_info = NULL; /* the frame may go to another domain: nothing writes it */
-        if (d->console_ring_mfn)
-            put_page_and_type(d, d->console_ring_mfn);
-        d->console_ring_mfn = 0; /* nothing writes it any more (console_input.c) */
-        d->destroy_stage = DESTROY_FREE;
-        d->destroy_pos = 0;
-        return -XEN_ERESTART;
-    case DESTROY_FREE:
-        if (!free_frames(d))
-            return -XEN_ERESTART;
-        d->destroy_stage = DESTROY_DONE;
-        __attribute__((fallthrough));
-    case DESTROY_DONE:
-    default:
-        if (frames_left(d) || grant_table_in_use(d)) {
-            d->destroy_pos = 0;
-            d->destroy_stage = DESTROY_FREE; /* another destroydomain frees what is let go */
-            return 0;
-        }
-        printk(LOG_INFO, "(pvkit) d%u: destroyed\n", d->id);
-        domain_free(d);
-        notify_dom0();
-        return 0;
     }
 }
 
@@ -522,7 +369,7 @@ long do_domctl(struct vcpu *v, const uint64_t args[5])
     case XEN_DOMCTL_destroydomain:
         if (d == v->domain || d->privileged)
             return -XEN_EINVAL;
-        while ((rc = destroy_step(d)) == -XEN_ERESTART && !table_work_preempt())
+        while ((rc = domain_destroy_step(d)) == -XEN_ERESTART && !table_work_preempt())
             ;
         return rc == -XEN_ERESTART ? hypercall_continue(__HYPERVISOR_domctl, args) : rc;
     default:

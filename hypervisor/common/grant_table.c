@@ -5,7 +5,11 @@
  * address with GNTMAP_contains_pte, else the one mapping a linear address in
  * its kernel page tables) that references the granter's frame through the
  * ordinary page-table rules, pins the entry and hands back a maptrack
- * handle and dev_bus_addr; unmap_grant_ref undoes exactly that. copy moves
+ * handle and dev_bus_addr; unmap_grant_ref undoes exactly that. The host
+ * mapping also holds a reference of its own on the frame, as long as its
+ * pin: the guest may replace the PTE (mmu_update), which drops the PTE's
+ * references and leaves the pin until unmap or the mapper's end, and the
+ * frame a pin names must not be freed under it (the audit checks this). copy moves
  * bytes between a granted page and the caller's own frame, or two granted
  * pages, pinning each entry only for the copy. Per-op results go in each
  * op's status (GNTST_*) and the call returns 0, as Linux insists; a batch is
@@ -329,12 +333,18 @@ static int16_t take_mapping(struct vcpu *v, struct domain *rd, const struct gntt
         finish_pin(rd, op->ref, writable, false);
         return st;
     }
-    if (host && install_pte(v, rd, op, frame, &pte_ma, flush))
+    if (host && get_page(rd, frame))
         goto fail;
+    if (host && install_pte(v, rd, op, frame, &pte_ma, flush)) {
+        put_page(frame);
+        goto fail;
+    }
     if (device && get_device_refs(rd, frame, writable)) {
-        if (host)
+        if (host) {
             mod_pte(v->domain, v->domain, pte_ma >> PAGE_SHIFT, 1,
                     (unsigned int)((pte_ma & (PAGE_SIZE - 1)) / 8), 0, false);
+            put_page(frame);
+        }
         goto fail;
     }
     if (host)
@@ -426,6 +436,7 @@ static void unmap_one(struct vcpu *v, struct gnttab_unmap_grant_ref *op, bool *f
             return;
         m->host = 0;
         *flush = true;
+        put_page(m->frame);
         unpin_entry(rd, m->ref, !m->readonly);
     }
     if (op->dev_bus_addr && m->device) {
@@ -702,8 +713,10 @@ void grant_table_release_mappings(struct domain *d)
             put_device_refs(rd, m->frame, !m->readonly);
             unpin_entry(rd, m->ref, !m->readonly);
         }
-        if (rd && m->host)
-            unpin_entry(rd, m->ref, !m->readonly); /* its PTE went with d's page tables */
+        if (rd && m->host) { /* its PTE went with d's page tables */
+            put_page(m->frame);
+            unpin_entry(rd, m->ref, !m->readonly);
+        }
         maptrack_free(d, h);
     }
 }

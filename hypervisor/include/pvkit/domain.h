@@ -25,7 +25,7 @@
 #define MAX_VCPUS_PER_DOM   8
 #define MAX_POLL_PORTS      128 /* as Xen */
 
-/* RUNNING -> SHUTDOWN (it asked, or crashed) -> DYING (destroyed: domctl.c) -> freed. */
+/* RUNNING -> SHUTDOWN (it asked, or crashed) -> DYING (destroyed: domain_destroy.c) -> freed. */
 enum domain_state { DOMAIN_RUNNING, DOMAIN_SHUTDOWN, DOMAIN_DYING };
 
 /* A guest callback: where to enter the guest kernel, and whether to mask events. */
@@ -162,8 +162,8 @@ struct domain {
     uint32_t release_head;              /* mm/pagetype.c's release list; FRAME_NO_NEXT: empty */
     unsigned int paused;                /* domctl pausedomain count: no vCPU runs while > 0 */
     bool building;                      /* still being built (domain_build_step) */
-    unsigned int destroy_stage;         /* domctl.c: how far destroying has got */
-    uint64_t destroy_pos;               /* domctl.c: the frame a destroy piece goes on from */
+    unsigned int destroy_stage;         /* domain_destroy.c: how far destroying has got */
+    uint64_t destroy_pos;               /* domain_destroy.c: the frame a destroy piece goes on from */
     struct evtchn evtchn[NR_EVTCHN_PORTS];
     struct grant_table grant_table;     /* common/grant_table.c */
 
@@ -226,6 +226,12 @@ struct domain *domain_find_built(domid_t id);
 void domain_free(struct domain *d);
 /* Stops d for good (DOMAIN_DYING): vCPUs down and off their CPUs, event channels closed. */
 void domain_kill(struct domain *d);
+/*
+ * One step of destroying d (domain_destroy.c). 0 when it is gone or left
+ * dying with frames others map; -XEN_ERESTART when there is more to do (the
+ * caller continues).
+ */
+int domain_destroy_step(struct domain *d);
 /* Pauses d (nested): none of its vCPUs runs until as many unpauses. */
 void domain_pause(struct domain *d);
 void domain_unpause(struct domain *d);

@@ -20,7 +20,10 @@
  * back is its index. A host mapping is an ordinary PTE of the mapper's that
  * references the granter's frame the way a privileged foreign mapping does
  * (a reference, and a writable type reference when writable), so the frame
- * stays allocated, and cannot become a table, while it is mapped.
+ * stays allocated, and cannot become a table, while it is mapped; beside the
+ * PTE the mapping holds one more reference of its own until it is unmapped,
+ * so the frame stays allocated while pinned even if the guest replaced the
+ * PTE.
  *
  * All of it runs under the hypervisor lock (pvkit/smp.h).
  */
@@ -48,7 +51,7 @@ struct maptrack {                   /* one mapping the domain holds */
     uint8_t in_use;
     uint8_t readonly;
     uint8_t contains_pte;           /* the host address was a PTE's machine address */
-    uint8_t host;                   /* the PTE (a pin) is held */
+    uint8_t host;                   /* the PTE (a pin and a frame reference) is held */
     uint8_t device;                 /* device references (a pin) are held */
     uint8_t pad;
     uint32_t next_free;             /* while free: the next free handle + 1, 0 at the end */

@@ -23,7 +23,10 @@
 #define M2P_VIRT_START      0xFFFF800000000000
 #define M2P_VIRT_END        0xFFFF804000000000
 #define DIRECTMAP_SLOT      262
+/* A host build of hypervisor files (tests/unit/hv/fuzz_machine.c) puts its machine elsewhere. */
+#ifndef DIRECTMAP_BASE
 #define DIRECTMAP_BASE      0xFFFF830000000000
+#endif
 #define DIRECTMAP_SIZE      0x0000008000000000 /* one L4 slot: 512 GiB */
 #define HV_LOAD_PHYS        0x100000
 #define LAPIC_PHYS          0xFEE00000ull /* 2 MiB aligned */
