@@ -12,7 +12,7 @@ BUILD   := $(CURDIR)/build
 export BUILD
 
 .PHONY: all check check-all run bench clean xenstore drivers check-xenstore check-drivers \
-        bench-xenstore bench-drivers fuzz-xenstore fuzz-drivers
+        bench-xenstore bench-drivers fuzz-xenstore fuzz-drivers fuzz
 
 all:
 
@@ -49,6 +49,18 @@ fuzz-xenstore:
 	$(MAKE) -C xenstore-lite fuzz
 fuzz-drivers:
 	$(MAKE) -C backends fuzz
+
+# Every host libFuzzer target, one after the other, each for FUZZ_SECONDS
+# (300 by default): the hypervisor's grant-table and event-channel state
+# machines, the xl.cfg reader, the boot loader, xenstore-lite's request
+# parser and ring, the block-request parser. (The hypercall fuzzer guest
+# runs under QEMU: `make fuzz-guests`.)
+FUZZ_SECONDS ?= 300
+fuzz: xenstore
+	$(MAKE) fuzz-hv-grant fuzz-hv-evtchn HVFUZZ_SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) fuzz-cfg fuzz-bootloader TOOLS_FUZZ_SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) -C xenstore-lite fuzz FUZZ_TIME=$(FUZZ_SECONDS)
+	$(MAKE) -C backends fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 ifneq ($(findstring xenstore-lite,$(SUBDIR_COMPONENTS)),)
 all: xenstore

@@ -117,6 +117,24 @@ check-fuzz-bootloader:
 	$(MAKE) fuzz-bootloader TOOLS_FUZZ_SECONDS=20
 check: check-fuzz-bootloader
 
+# The xl.cfg reader (cfg.c, domcfg.c, devices.c) under libFuzzer, same
+# flags: `make fuzz-cfg` runs it for TOOLS_FUZZ_SECONDS from the seed
+# configurations in tests/unit/toolstack/seeds/cfg (`make check`: 15 s).
+TOOLS_CFG_FUZZ      := $(BUILD)/fuzz/toolstack/fuzz_cfg
+$(TOOLS_CFG_FUZZ): tests/unit/toolstack/fuzz_cfg.c $(TOOLS_PVKIT_SRCS) $(TOOLS_PVKIT_HDRS)
+	@mkdir -p $(@D)
+	clang $(TOOLS_PVKIT_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all $< $(TOOLS_PVKIT_SRCS) -lxenstore -o $@
+.PHONY: fuzz-cfg check-fuzz-cfg
+fuzz-cfg: $(TOOLS_CFG_FUZZ)
+	@mkdir -p $(BUILD)/fuzz/toolstack/corpus_cfg
+	@cd $(BUILD)/fuzz/toolstack && $(TOOLS_CFG_FUZZ) -max_total_time=$(TOOLS_FUZZ_SECONDS) \
+	    -max_len=4096 -timeout=10 corpus_cfg $(CURDIR)/tests/unit/toolstack/seeds/cfg \
+	    >log_cfg 2>&1; rc=$$?; grep -m1 '^INFO: Seed' log_cfg; tail -n 2 log_cfg; exit $$rc
+check-fuzz-cfg:
+	$(MAKE) fuzz-cfg TOOLS_FUZZ_SECONDS=15
+check: check-fuzz-cfg
+
 check-toolstack: $(TOOLS_UNIT_TEST) $(TOOLS_UNIT_CLI) $(TOOLS_CONS_TEST) $(TOOLS_PVKIT_ASAN) \
                  $(TOOLS_BOOT_TEST) $(TOOLS_BOOT_IMAGES)/.done
 	ASAN_OPTIONS=detect_leaks=1 $(TOOLS_BOOT_TEST) $(TOOLS_BOOT_IMAGES)

@@ -34,6 +34,13 @@ struct parser {
     int rc;                /* the first error; later ones are not reported */
 };
 
+void cfg_one_line(char *msg)
+{
+    for (; *msg; msg++)
+        if ((unsigned char)*msg < 0x20 || *msg == 0x7f)
+            *msg = '?';
+}
+
 static void fail(struct parser *ps, int rc, const char *why)
 {
     if (ps->rc)
@@ -53,6 +60,7 @@ static void fail(struct parser *ps, int rc, const char *why)
         snprintf(ps->err, CFG_ERR_MAX, "%s:%d: config parsing error near `%.*s': %s",
                  ps->source, ps->line, (int)(ps->tok_len > 40 ? 40 : ps->tok_len),
                  ps->tok_start, why);
+    cfg_one_line(ps->err);
 }
 
 static bool is_ident_start(char ch)
@@ -571,6 +579,7 @@ struct cfg_setting *cfg_find(struct cfg *c, const char *key)
 static int type_error(const struct cfg_setting *s, char err[CFG_ERR_MAX], const char *why)
 {
     snprintf(err, CFG_ERR_MAX, "%s:%d: %s: %s", s->source, s->line, s->key, why);
+    cfg_one_line(err);
     return -EINVAL;
 }
 

@@ -51,6 +51,13 @@ struct cfg {
     size_t nr_sources;
 };
 
+/*
+ * Makes MSG one printable line: every control character in it (a line end
+ * or escape a quoted token or value held) becomes '?'. Every error and
+ * warning of the reader passes through it.
+ */
+void cfg_one_line(char *msg);
+
 /* An empty configuration. */
 void cfg_init(struct cfg *c);
 

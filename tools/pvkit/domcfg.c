@@ -53,6 +53,7 @@ setting_error(struct ctx *x, const char *key, const char *fmt, ...)
     va_end(ap);
     if (!x->c)
         drop_item(x->err);
+    cfg_one_line(x->err);
     return -EINVAL;
 }
 
@@ -70,6 +71,7 @@ setting_warn(struct ctx *x, const struct cfg_setting *s, const char *fmt, ...)
     va_end(ap);
     if (!s)
         drop_item(msg);
+    cfg_one_line(msg);
     if (x->warn)
         x->warn(x->arg, msg);
 }
@@ -167,7 +169,7 @@ static int check_type(struct ctx *x)
 
 static int read_cmdline(struct ctx *x)
 {
-    char *cmdline, *root, *extra;
+    char *cmdline, *root = NULL, *extra = NULL; /* get_str sets neither on failure */
     int rc = get_str(x, "cmdline", NULL, &cmdline);
 
     if (rc)

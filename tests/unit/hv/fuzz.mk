@@ -2,7 +2,7 @@
 # on the hosted machine of tests/unit/hv/fuzz_machine.c. Included by the
 # top-level Makefile, which sets BUILD.
 #
-#   make fuzz-hv-grant                   one target for HVFUZZ_SECONDS (default 300)
+#   make fuzz-hv-grant, fuzz-hv-evtchn   one target for HVFUZZ_SECONDS (default 300)
 #   make check-fuzz-hv                   every target for HVFUZZ_CHECK_SECONDS (15) each
 #
 # Each run starts from tests/unit/hv/seeds/<target> (hand-made inputs that
@@ -14,7 +14,7 @@
 
 HVFUZZ_DIR      := tests/unit/hv
 HVFUZZ_BUILD    := $(BUILD)/fuzz/hv
-HVFUZZ_NAMES    := grant
+HVFUZZ_NAMES    := grant evtchn
 HVFUZZ_SECONDS  ?= 300
 HVFUZZ_CHECK_SECONDS ?= 15
 # The hypervisor files under test, and the machine that hosts them.

@@ -39,25 +39,6 @@ struct record {             /* a mapping a domain got: what its unmap would name
 static struct record records[MACHINE_DOMAINS][RECORDS];
 static unsigned int nr_records[MACHINE_DOMAINS];
 
-/* A running domain (its vCPU may call), or NULL. */
-static struct vcpu *caller(struct fuzz_input *in)
-{
-    struct domain *d = machine_domain((domid_t)input_pick(in, MACHINE_DOMAINS));
-    if (!d || domain_state(d) != DOMAIN_RUNNING)
-        return NULL;
-    return &d->vcpus[input_pick(in, MACHINE_VCPUS)];
-}
-
-/* Mostly one of the machine's domains; else one that is not, DOMID_SELF, DOMID_XEN, any. */
-static domid_t pick_domid(struct fuzz_input *in)
-{
-    static const domid_t ids[] = { 3, DOMID_SELF, DOMID_XEN, MAX_DOMAINS };
-    unsigned int i = input_pick(in, 16);
-    if (i < 12)
-        return (domid_t)(i % MACHINE_DOMAINS);
-    return i < 15 ? ids[i - 12] : input_u16(in);
-}
-
 static uint32_t pick_ref(struct fuzz_input *in, domid_t dom)
 {
     struct domain *d = machine_domain(dom);
@@ -191,7 +172,7 @@ static void op_map(struct fuzz_input *in, struct vcpu *v)
     struct gnttab_map_grant_ref *ops = machine_arg();
 
     for (unsigned int i = 0; i < count; i++) {
-        domid_t dom = pick_domid(in);
+        domid_t dom = machine_pick_domid(in);
         ops[i] = (struct gnttab_map_grant_ref){
             .host_addr = pick_host_addr(in, v->domain->id), .flags = pick_map_flags(in),
             .ref = pick_ref(in, dom), .dom = dom, .status = 1 };
@@ -221,7 +202,7 @@ static void op_unmap(struct fuzz_input *in, struct vcpu *v)
 
 static void pick_copy_ptr(struct fuzz_input *in, struct gnttab_copy_ptr *p, bool gref)
 {
-    p->domid = gref || input_pick(in, 4) ? pick_domid(in) : DOMID_SELF;
+    p->domid = gref || input_pick(in, 4) ? machine_pick_domid(in) : DOMID_SELF;
     if (gref)
         p->u.ref = pick_ref(in, p->domid);
     else
@@ -257,12 +238,12 @@ static void op_table(struct fuzz_input *in, struct vcpu *v)
     memset(arg, 0, 64);
     if (args[0] == GNTTABOP_setup_table) {
         struct gnttab_setup_table *op = (void *)arg;
-        op->dom = pick_domid(in);
+        op->dom = machine_pick_domid(in);
         op->nr_frames = input_pick(in, 8) ? input_u8(in) % (GRANT_MAX_FRAMES + 4) : input_u32(in);
         set_xen_guest_handle(op->frame_list, (xen_pfn_t *)(uintptr_t)(
             input_pick(in, 4) ? MACHINE_ARG_VA + 1024 : input_u64(in)));
     } else if (args[0] == GNTTABOP_query_size || args[0] == GNTTABOP_get_version) {
-        ((struct gnttab_query_size *)(void *)arg)->dom = pick_domid(in);
+        ((struct gnttab_query_size *)(void *)arg)->dom = machine_pick_domid(in);
     } else {
         ((struct gnttab_set_version *)(void *)arg)->version = input_pick(in, 2) ? 1 + input_pick(in, 2)
                                                                                 : input_u32(in);
@@ -295,7 +276,7 @@ static void op_entry(struct fuzz_input *in, struct vcpu *v)
         machine_trace("d%u entry %u: flags %x", v->domain->id, ref, e->flags);
         break;
     default:
-        e->domid = pick_domid(in);
+        e->domid = machine_pick_domid(in);
         e->frame = (uint32_t)(input_pick(in, 4) ? machine_table(v->domain->id, 0, input_u8(in))
                                                 : pick_frame(in));
         e->flags = (uint16_t)(GTF_permit_access | (input_pick(in, 2) ? GTF_readonly : 0));
@@ -333,26 +314,9 @@ static void op_mmu_update(struct fuzz_input *in, struct vcpu *v)
     }
     uint64_t args[5] = { MACHINE_ARG_VA, count,
                          input_pick(in, 2) ? MACHINE_ARG_VA + 2048 : 0,
-                         input_pick(in, 4) ? DOMID_SELF : pick_domid(in) };
+                         input_pick(in, 4) ? DOMID_SELF : machine_pick_domid(in) };
     long rc = machine_call(v, do_mmu_update, args, 1 + input_pick(in, 4), false);
     machine_trace("  -> %ld", rc);
-}
-
-/* A destroydomain piece of domain 1 or 2, or the rebuilding of a freed one. */
-static void op_domain(struct fuzz_input *in)
-{
-    domid_t id = (domid_t)(1 + input_pick(in, 2));
-
-    if (!machine_domain(id)) {
-        machine_trace("build d%u", id);
-        if (machine_build(id) == 0)
-            nr_records[id] = 0, memset(records[id], 0, sizeof(records[id]));
-        return;
-    }
-    unsigned int pieces = 1 + input_pick(in, 8);
-    machine_trace("destroy d%u: %u pieces", id, pieces);
-    while (pieces-- && machine_destroy_step(id) == -XEN_ERESTART)
-        ;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -364,7 +328,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(nr_records, 0, sizeof(nr_records));
     for (unsigned int n = 0; n < MAX_OPS && in.pos < in.size; n++) {
         unsigned int op = input_pick(&in, 8);
-        struct vcpu *v = op < 7 ? caller(&in) : NULL;
+        struct vcpu *v = op < 7 ? machine_caller(&in) : NULL;
         if (op < 7 && !v)
             continue;
         switch (op) {
@@ -374,7 +338,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 4: op_table(&in, v); break;
         case 5: op_entry(&in, v); break;
         case 6: op_mmu_update(&in, v); break;
-        default: op_domain(&in); break;
+        default: machine_op_domain(&in); break;
         }
         machine_audit();
         check_tables();

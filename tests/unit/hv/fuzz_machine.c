@@ -318,12 +318,6 @@ int machine_build(domid_t id)
     return 0;
 }
 
-int machine_destroy_step(domid_t id)
-{
-    struct domain *d = domain_find(id);
-    return d ? domain_destroy_step(d) : -XEN_ESRCH;
-}
-
 void machine_reset(void)
 {
     static bool mapped;
@@ -366,6 +360,38 @@ void machine_finish(void)
     if (frame_table.nr_free != free_at_reset)
         machine_fail("%lu frames free after every domain went, %lu before",
                      (unsigned long)frame_table.nr_free, (unsigned long)free_at_reset);
+}
+
+struct vcpu *machine_caller(struct fuzz_input *in)
+{
+    struct domain *d = domain_find((domid_t)input_pick(in, MACHINE_DOMAINS));
+    if (!d || domain_state(d) != DOMAIN_RUNNING)
+        return NULL;
+    return &d->vcpus[input_pick(in, MACHINE_VCPUS)];
+}
+
+domid_t machine_pick_domid(struct fuzz_input *in)
+{
+    static const domid_t ids[] = { MACHINE_DOMAINS, DOMID_SELF, DOMID_XEN, MAX_DOMAINS };
+    unsigned int i = input_pick(in, 16);
+    if (i < 12)
+        return (domid_t)(i % MACHINE_DOMAINS);
+    return i < 15 ? ids[i - 12] : input_u16(in);
+}
+
+void machine_op_domain(struct fuzz_input *in)
+{
+    domid_t id = (domid_t)(1 + input_pick(in, MACHINE_DOMAINS - 1));
+    struct domain *d = domain_find(id);
+
+    if (!d) {
+        machine_trace("build d%u -> %d", id, machine_build(id));
+        return;
+    }
+    unsigned int pieces = 1 + input_pick(in, 8);
+    machine_trace("destroy d%u: %u pieces", id, pieces);
+    while (pieces-- && domain_destroy_step(d) == -XEN_ERESTART) /* 0: gone, or dying for good */
+        ;
 }
 
 /* ---- calls and checks ---- */

@@ -53,12 +53,17 @@ void machine_reset(void);
 void machine_finish(void);
 /* Builds domain id (freed before): 0 or -errno (the pool or memory is out). */
 int machine_build(domid_t id);
-/* One destroydomain piece on domain id, if it exists: 0, -XEN_ERESTART, or -XEN_ESRCH. */
-int machine_destroy_step(domid_t id);
 /* Domain id, if it exists. */
 struct domain *machine_domain(domid_t id);
 /* The frame a domain's tree uses at `level` (1-4), or its data frame i (level 0). */
 uint64_t machine_table(domid_t id, unsigned int level, unsigned int i);
+
+/* A vCPU of a running domain (one that may call), from the input; NULL if none. */
+struct vcpu *machine_caller(struct fuzz_input *in);
+/* Mostly one of the machine's domains; else one that is not, DOMID_SELF, DOMID_XEN, any. */
+domid_t machine_pick_domid(struct fuzz_input *in);
+/* A destroydomain piece or a few of domain 1 or 2, or the rebuilding of a freed one. */
+void machine_op_domain(struct fuzz_input *in);
 
 /* The argument window as the host sees it. */
 void *machine_arg(void);

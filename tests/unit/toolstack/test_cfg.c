@@ -130,6 +130,8 @@ static void test_syntax_errors(void **state)
         { "a = 1 $\n", "t.cfg:1: config parsing error near `$': unexpected character" },
         { "a = '\\0'\n", "t.cfg:1: config parsing error near `'\\0': unterminated string or bad escape" },
         { "a = [[[[[[[[[[[[[[[[[['x']]]]]]]]]]]]]]]]]]\n", "t.cfg:1: config parsing error near `[': lists nested too deeply" },
+        /* A control character in a quoted token (a line end after a backslash) is shown as '?': one line. */
+        { "a = 'x\\\ny\n", "t.cfg:1: config parsing error near `'x\\?y': unterminated string or bad escape" },
     };
     struct cfg c;
     long n;
@@ -295,7 +297,11 @@ static void test_domcfg_errors(void **state)
         { "name='123'\nkernel='k'\n", "t.cfg:1: name: \"123\" is all digits, which would read as a domain id" },
         { "name='a/b'\nkernel='k'\n", "t.cfg:1: name: \"a/b\": only printable characters other than '/' and space" },
         { "name='a b'\nkernel='k'\n", "t.cfg:1: name: \"a b\": only printable characters other than '/' and space" },
+        /* A line end in the value (an escape) is shown as '?': the message stays one line. */
+        { "name='a\\nb'\nkernel='k'\n", "t.cfg:1: name: \"a?b\": only printable characters other than '/' and space" },
         { "name=['a']\nkernel='k'\n", "t.cfg:1: name: is a list but should be a single value" },
+        /* root unreadable: nothing uninitialised is freed (found by fuzz_cfg). */
+        { "name='a'\nkernel='k'\nroot=[1]\n", "t.cfg:3: root: is a list but should be a single value" },
         { "name='a'\n", "kernel: a kernel must be given" },
         { "name='a'\nkernel='k'\ntype='hvm'\n", "t.cfg:3: type: \"hvm\": pvkit builds only PV domains (type = \"pv\")" },
         { "name='a'\nkernel='k'\nbuilder='hvm'\n", "t.cfg:3: builder: \"hvm\": pvkit builds only PV domains (builder = \"linux\")" },
