@@ -598,7 +598,7 @@ int cfg_get_string(struct cfg *c, const char *key, const char **out, char err[CF
 int cfg_get_long(struct cfg *c, const char *key, long min, long max, long *out,
                  char err[CFG_ERR_MAX])
 {
-    const char *str;
+    const char *str = NULL; /* set when cfg_get_string succeeds (gcc -O2 cannot tell) */
     char *end;
     long v;
     int rc = cfg_get_string(c, key, &str, err);
