@@ -2,7 +2,8 @@
  * The frame-table audit: recounts what refers to every frame and compares it
  * with the counts the frame table keeps, and checks that event channels and
  * grant mappings name only live peers. Run by the debug key 'a' and, with
- * audit=on-death on the command line, each time a domain is freed. Every
+ * audit=on-death on the command line, each time a domain is freed and when
+ * the machine powers off (no domain left running). Every
  * mismatch is printed as one "(pvkit) audit mismatch: ..." line (at most
  * AUDIT_MAX_LINES per run) and counted; tests/guests/run fails a kernel
  * whose log has such a line.
@@ -299,4 +300,10 @@ void audit_domain_freed(domid_t id)
         return;
     snprintf(why, sizeof(why), "d%u freed", id);
     audit_run(why);
+}
+
+void audit_machine_off(void)
+{
+    if (on_death)
+        audit_run("machine off");
 }

@@ -186,6 +186,7 @@ void power_off_machine(void)
     schedule_print_stats();
     printk(LOG_INFO, "(pvkit) no domain left running: machine off (%s)\n",
            shutdown_reason_name(last_shutdown_reason));
+    audit_machine_off();
     machine_exit(exit_code_for(last_shutdown_reason));
 }
 

@@ -17,9 +17,15 @@
  * mismatches it found (0: consistent). Changes nothing else.
  */
 unsigned int audit_run(const char *why);
-/* Boot only: whether audit_domain_freed audits (audit=on-death). */
+/* Boot only: whether audit_domain_freed and audit_machine_off audit (audit=on-death). */
 void audit_set_on_death(bool on);
 /* Called when domain id has been freed: audits if audit=on-death. */
 void audit_domain_freed(domid_t id);
+/*
+ * Called when the machine powers off because no domain is left running
+ * (the last ones shut down or crashed but were never freed): audits if
+ * audit=on-death, so a run whose domains all end this way is audited too.
+ */
+void audit_machine_off(void);
 
 #endif
