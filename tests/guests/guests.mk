@@ -79,9 +79,17 @@ $(GUEST_EVT_KERNELS:%=$(GUEST_BUILD)/%.elf): $(GUEST_EVT_OBJS)
 
 -include $(wildcard $(GUEST_BUILD)/obj/*/*.d)
 
+# fuzz_pair: fuzz_hypercalls again in pair mode (tests/guests/run gives it
+# its arguments): two fuzzers at once (seeds 1 and 2, 2·10^4 calls each)
+# beside a victim domU whose memory and timer latency are checked throughout.
+GUEST_FUZZ_PAIR := $(GUEST_BUILD)/fuzz_pair.elf
+$(GUEST_FUZZ_PAIR): $(GUEST_BUILD)/fuzz_hypercalls.elf
+	ln -sf fuzz_hypercalls.elf $@
+guests: $(GUEST_FUZZ_PAIR)
+
 check-guests: guests $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
 	$(GUEST_DIR)/run --hypervisor $(BUILD)/pvkit.elf --launcher $(BUILD)/bin/pvkit-run \
-	    $(GUEST_ELFS)
+	    $(GUEST_ELFS) $(GUEST_FUZZ_PAIR)
 
 # The kernels with several vCPUs or domains again with maxcpus=1: the time
 # slicing every vCPU shares one physical CPU with (pvkit-run always gives
@@ -108,9 +116,15 @@ GUEST_FUZZ_SEED  ?= 1
 GUEST_FUZZ_SEEDS ?= 4
 GUEST_FUZZ_CALLS ?= 2500000
 GUEST_FUZZ_LOG   := $(GUEST_BUILD)/logs/fuzz-guests.log
+# Then the pair mode at length: fuzz_pair_long (seeds 3 and 4, 10^6 calls
+# each, at once, beside the victim).
+GUEST_FUZZ_PAIR_LONG := $(GUEST_BUILD)/fuzz_pair_long.elf
+$(GUEST_FUZZ_PAIR_LONG): $(GUEST_BUILD)/fuzz_hypercalls.elf
+	ln -sf fuzz_hypercalls.elf $@
 .PHONY: fuzz-guests
 check-all: fuzz-guests
-fuzz-guests: $(GUEST_BUILD)/fuzz_hypercalls.elf $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
+fuzz-guests: $(GUEST_BUILD)/fuzz_hypercalls.elf $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run \
+             $(GUEST_FUZZ_PAIR_LONG)
 	@mkdir -p $(dir $(GUEST_FUZZ_LOG))
 	$(BUILD)/bin/pvkit-run --hypervisor $(BUILD)/pvkit.elf --hv-args audit=on-death \
 	    --kernel $< --initrd $< --timeout 7200 </dev/null \
@@ -119,6 +133,8 @@ fuzz-guests: $(GUEST_BUILD)/fuzz_hypercalls.elf $(BUILD)/pvkit.elf $(BUILD)/bin/
 	@grep -a 'fuzz: seed' $(GUEST_FUZZ_LOG)
 	@! grep -aF '(pvkit) audit mismatch' $(GUEST_FUZZ_LOG)
 	@tr -d '\r' <$(GUEST_FUZZ_LOG) | grep -aqE '^[1-9][0-9]* passed, 0 failed$$'
+	$(GUEST_DIR)/run --hypervisor $(BUILD)/pvkit.elf --launcher $(BUILD)/bin/pvkit-run \
+	    --timeout 7200 --logs $(GUEST_BUILD)/logs/fuzz-pair $(GUEST_FUZZ_PAIR_LONG)
 
 # PVH test kernels (pvh/kernels/*.c -> $(GUEST_BUILD)/pvh/<name>.elf): the
 # PV framework's guest.c, string.c and notes.S built with -DGUEST_PVH

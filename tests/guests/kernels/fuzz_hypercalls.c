@@ -49,6 +49,16 @@
  * table, callbacks, debug registers and writable page tables are restored
  * after the calls that change them; a scratch mapping changed by a call is
  * restored before the next (if it cannot be, the segment ends).
+ *
+ * pair=1 (fuzz_pair, fuzz_pair_long in tests/guests/run): two fuzzers at
+ * once, seeds S and S+1 (S+2 and S+3 next, ... up to `seeds`), each with
+ * its own child and progress page (grant PROG_REF + k), so two children
+ * run on the two CPUs together; the free pages are checked when both are
+ * done. victim=ID names a boot-time domU started with role=2: the victim
+ * fills 64 pages with a pattern and, until dom0 sets stop in the report
+ * page it grants dom0 (ref VICTIM_REF), checks them and sleeps 1 ms on its
+ * single-shot timer, recording how late the timer fires; it checks no
+ * word changed and no timer was VICTIM_LATE_MAX_NS late.
  */
 #include "domctl.h" /* first: it defines __XEN_TOOLS__ */
 #include "evt/evt.h"
@@ -680,26 +690,40 @@ static void child(void)
 
 /* ---- the parent ------------------------------------------------------------------ */
 
-static char win[4096] __attribute__((aligned(4096)));   /* the progress page */
+#define NR_FUZZERS 2                     /* pair=1: two at once */
+#define VICTIM_REF 5                     /* the victim's grant of its report page */
+#define VICTIM_PAGES 64                  /* the victim's checksummed memory */
+#define VICTIM_LATE_MAX_NS (1000 * MS)   /* the timer latency the victim accepts (TCG: 0.1-0.55 s seen) */
+#define VICTIM_MAGIC 0x766963746d667a7aUL
+
+static char win[NR_FUZZERS][4096] __attribute__((aligned(4096)));   /* the progress pages */
 static struct grant_entry_v1 gtable[512] __attribute__((aligned(4096)));
 static char cmdline[256];
 static uint64_t own_data[512] __attribute__((aligned(4096)));
 
-struct seg_result {
-    uint64_t next;      /* where the next segment starts */
-    uint64_t done, faults, wrpt;
-    int reason;         /* shutdown reason, or -1: stalled (destroyed) */
+/*
+ * One fuzzer: calls [first, calls) of seed, run as children one segment at
+ * a time, its progress page win[k] granted as PROG_REF + k. id is its child
+ * while a segment runs (0: none).
+ */
+struct fuzzer {
+    uint64_t seed, first, calls, at;    /* the next segment starts at `at` */
+    uint64_t t0, done, faults, wrpt;
+    unsigned int segs, deaths, stalls, k;
+    domid_t id;
+    uint64_t free0, last_cur, last_move;
+    int failed;
 };
 
-/* Formats "fuzz_hypercalls role=1 ..." for a segment into cmdline. */
-static void segment_cmdline(uint64_t seed, uint64_t start, uint64_t end)
+/* Formats "fuzz_hypercalls role=1 ..." for a segment of f into cmdline. */
+static void segment_cmdline(const struct fuzzer *f)
 {
     char *p = cmdline;
     const char *keys[] = { "fuzz_hypercalls role=1 seed=", " start=", " end=", " o1=", " o2=",
-                           " show=" };
-    uint64_t vals[] = { seed, start, end, pt_cur_l4_mfn, pt_mfn_of(own_data),
-                        (uint64_t)evt_cmdline_num("show", 0x7fffffff) };
-    for (unsigned int k = 0; k < 6; k++) {
+                           " show=", " gref=" };
+    uint64_t vals[] = { f->seed, f->at, f->calls, pt_cur_l4_mfn, pt_mfn_of(own_data),
+                        (uint64_t)evt_cmdline_num("show", 0x7fffffff), PROG_REF + f->k };
+    for (unsigned int k = 0; k < 7; k++) {
         for (const char *q = keys[k]; *q; q++)
             *p++ = *q;
         char digits[24];
@@ -712,116 +736,258 @@ static void segment_cmdline(uint64_t seed, uint64_t start, uint64_t end)
     *p = 0;
 }
 
-/*
- * Runs one segment [start, end) of seed as a new child: creates it, maps its
- * progress page, runs it to its end or a stall, destroys it and checks the
- * free pages are back. Returns 0 with *r filled, or -1 (a check failed).
- */
-static int run_segment(long dom_exc, uint64_t seed, uint64_t start, uint64_t end,
-                       struct seg_result *r)
+/* Creates f's child for the segment starting at f->at and lets it run. 0, or -1 (a check failed). */
+static int start_segment(struct fuzzer *f)
 {
     struct xen_domctl op;
-    uint64_t free0 = free_pages(), last_cur = ~0ULL, last_move = evt_now();
-    volatile struct fz_progress *pg = (volatile struct fz_progress *)win;
 
-    segment_cmdline(seed, start, end);
+    f->free0 = free_pages();
+    segment_cmdline(f);
     create_child_op(&op, 0, CHILD_KB, cmdline);
     if (!EXPECT_EQ(hyp_domctl(&op), 0))
         return -1;
-    domid_t id = op.domain;
-    memset(win, 0, sizeof(win));
-    gnt_permit(gtable, PROG_REF, id, win);
-    if (!EXPECT_EQ(dctl(XEN_DOMCTL_unpausedomain, id, &op), 0))
+    f->id = op.domain;
+    memset(win[f->k], 0, sizeof(win[f->k]));
+    gnt_permit(gtable, PROG_REF + f->k, f->id, win[f->k]);
+    f->last_cur = ~0ULL;
+    f->last_move = evt_now();
+    f->segs++;
+    return EXPECT_EQ(dctl(XEN_DOMCTL_unpausedomain, f->id, &op), 0) ? 0 : -1;
+}
+
+/*
+ * Whether f's child is done: its shutdown reason (>= 0), -1 if it stalled
+ * (no progress for STALL_NS), -2 while it makes progress, -3 if a check
+ * failed.
+ */
+static int segment_state(struct fuzzer *f)
+{
+    struct xen_domctl op;
+    volatile struct fz_progress *pg = (volatile struct fz_progress *)win[f->k];
+
+    if (dctl(XEN_DOMCTL_getdomaininfo, f->id, &op) || op.domain != f->id)
+        return EXPECT(0), -3;
+    if (op.u.getdomaininfo.flags & XEN_DOMINF_shutdown)
+        return (int)((op.u.getdomaininfo.flags >> XEN_DOMINF_shutdownshift) &
+                     XEN_DOMINF_shutdownmask);
+    if (pg->magic == FZ_MAGIC && pg->cur != f->last_cur) {
+        f->last_cur = pg->cur;
+        f->last_move = evt_now();
+    } else if (evt_now() - f->last_move > STALL_NS) {
         return -1;
-    r->reason = -1;
-    for (;;) {
-        if (dctl(XEN_DOMCTL_getdomaininfo, id, &op) || op.domain != id)
-            return EXPECT(0), -1;
-        if (op.u.getdomaininfo.flags & XEN_DOMINF_shutdown) {
-            r->reason = (int)((op.u.getdomaininfo.flags >> XEN_DOMINF_shutdownshift) &
-                              XEN_DOMINF_shutdownmask);
-            break;
-        }
-        if (pg->magic == FZ_MAGIC && pg->cur != last_cur) {
-            last_cur = pg->cur;
-            last_move = evt_now();
-        } else if (evt_now() - last_move > STALL_NS) {
-            break;
-        }
-        evt_wait((evtchn_port_t)dom_exc, evt_count[dom_exc] + 1, 50 * MS);
     }
+    return -2;
+}
+
+/*
+ * Ends f's segment (child shut down with `reason`, or -1: stalled): counts
+ * it, destroys the child, checks its grant of the progress page is let go
+ * and, if `alone` (no other child was created meanwhile), that the free
+ * pages are those before the create. 0, or -1 (a check failed).
+ */
+static int end_segment(struct fuzzer *f, int reason, int alone)
+{
+    struct xen_domctl op;
+    volatile struct fz_progress *pg = (volatile struct fz_progress *)win[f->k];
+    uint64_t start = f->at, end = f->calls;
+
     /* A stalled child: blocked (waiting for a wake-up) or running (a livelock, a long call)? */
     int blocked = -1;
-    if (r->reason < 0 && dctl(XEN_DOMCTL_getvcpuinfo, id, &op) == 0)
+    if (reason < 0 && dctl(XEN_DOMCTL_getvcpuinfo, f->id, &op) == 0)
         blocked = op.u.getvcpuinfo.blocked;
     int ran = pg->magic == FZ_MAGIC;
-    r->done = ran ? pg->done : 0;
-    r->faults = ran ? pg->faults : 0;
-    r->wrpt = ran ? pg->wrpt : 0;
+    f->done += ran ? pg->done : 0;
+    f->faults += ran ? pg->faults : 0;
+    f->wrpt += ran ? pg->wrpt : 0;
     /* A child that wrecked its own memory may have written nonsense: then go by `done`. */
     uint64_t cur = pg->cur >= start && pg->cur < end ? pg->cur
                    : start + (pg->done < end - start ? pg->done : 0);
-    r->next = !ran ? start + 1 : r->reason == SHUTDOWN_poweroff && cur + 1 >= end ? end : cur + 1;
-    if (r->reason != SHUTDOWN_poweroff || r->next != end)
-        guest_printf("     segment end at call %lu, %lu(%lx, %lx, %lx, %lx, %lx): %s %d\n",
-                     (unsigned long)cur, (unsigned long)pg->cur_nr,
+    uint64_t next = !ran ? start + 1 : reason == SHUTDOWN_poweroff && cur + 1 >= end ? end : cur + 1;
+    if (reason != SHUTDOWN_poweroff || next != end)
+        guest_printf("     seed %lu segment end at call %lu, %lu(%lx, %lx, %lx, %lx, %lx): %s %d\n",
+                     (unsigned long)f->seed, (unsigned long)cur, (unsigned long)pg->cur_nr,
                      (unsigned long)pg->cur_args[0], (unsigned long)pg->cur_args[1],
                      (unsigned long)pg->cur_args[2], (unsigned long)pg->cur_args[3],
                      (unsigned long)pg->cur_args[4],
-                     r->reason >= 0 ? "shutdown" : blocked == 1 ? "stalled, blocked"
-                                    : blocked == 0 ? "stalled, running" : "stalled",
-                     r->reason);
-    if (!EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, id, &op), 0))
+                     reason >= 0 ? "shutdown" : blocked == 1 ? "stalled, blocked"
+                                  : blocked == 0 ? "stalled, running" : "stalled", reason);
+    f->stalls += reason < 0;
+    f->deaths += reason >= 0 && next != end;
+    f->at = next > f->at ? next : f->at + 1;
+    if (!EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, f->id, &op), 0))
         return -1;
+    f->id = 0;
     /* Its mapping went with it: the entry is neither read nor written any more. */
-    if (!EXPECT_EQ(__atomic_exchange_n(&gtable[PROG_REF].flags, 0, __ATOMIC_SEQ_CST),
+    if (!EXPECT_EQ(__atomic_exchange_n(&gtable[PROG_REF + f->k].flags, 0, __ATOMIC_SEQ_CST),
                    GTF_permit_access))
         return -1;
     uint64_t free1 = free_pages();
-    if (free1 != free0) {
+    if (alone && free1 != f->free0) {
         guest_printf("     free pages %lu before the create, %lu after the destroy\n",
-                     (unsigned long)free0, (unsigned long)free1);
-        return EXPECT_EQ(free1, free0), -1;
+                     (unsigned long)f->free0, (unsigned long)free1);
+        return EXPECT_EQ(free1, f->free0), -1;
     }
     return 0;
 }
 
-/* Fuzzes calls [first, calls) of seed; prints its figures; one check (no segment failed). */
-static void fuzz_seed(long dom_exc, uint64_t seed, uint64_t first, uint64_t calls)
+/* Prints f's figures (its seed is done); one check (it completed calls). */
+static void fuzzer_report(const struct fuzzer *f)
 {
-    uint64_t t0 = evt_now(), at = first, done = 0, faults = 0, wrpt = 0;
-    unsigned int segs = 0, deaths = 0, stalls = 0;
-    struct seg_result r;
-
-    guest_printf("fuzz: seed %lu, %lu calls\n", (unsigned long)seed, (unsigned long)calls);
-    while (at < calls) {
-        if (segs++ >= MAX_SEGMENTS(calls - first) || run_segment(dom_exc, seed, at, calls, &r)) {
-            EXPECT(0);
-            guest_printf("     seed %lu stopped at call %lu\n", (unsigned long)seed,
-                         (unsigned long)at);
-            return;
-        }
-        done += r.done;
-        faults += r.faults;
-        wrpt += r.wrpt;
-        stalls += r.reason < 0;
-        deaths += r.reason >= 0 && r.next != calls;
-        at = r.next > at ? r.next : at + 1;
-    }
-    uint64_t ms = (evt_now() - t0) / MS + 1;
+    uint64_t ms = (evt_now() - f->t0) / MS + 1;
     guest_printf("fuzz: seed %lu: %lu calls (%lu completed, %lu page-table stores) in %lu ms = "
                  "%lu calls/s; %lu own faults caught, %u segments, %u self-inflicted deaths, "
-                 "%u stalls\n", (unsigned long)seed, (unsigned long)calls, (unsigned long)done,
-                 (unsigned long)wrpt, (unsigned long)ms,
-                 (unsigned long)((calls - first) * 1000 / ms),
-                 (unsigned long)faults, segs, deaths, stalls);
-    EXPECT(done > 0);
+                 "%u stalls\n", (unsigned long)f->seed, (unsigned long)f->calls,
+                 (unsigned long)f->done, (unsigned long)f->wrpt, (unsigned long)ms,
+                 (unsigned long)((f->calls - f->first) * 1000 / ms),
+                 (unsigned long)f->faults, f->segs, f->deaths, f->stalls);
+    EXPECT(f->done > 0);
+}
+
+/* One step of fuzzer f: starts its next segment or looks at the running one. 1 while it has work. */
+static int fuzzer_step(struct fuzzer *f, unsigned int n)
+{
+    if (f->failed)
+        return 0;
+    if (!f->id) {
+        if (f->at >= f->calls)
+            return 0;
+        if (f->segs >= MAX_SEGMENTS(f->calls - f->first) || start_segment(f)) {
+            EXPECT(0);
+            guest_printf("     seed %lu stopped at call %lu\n", (unsigned long)f->seed,
+                         (unsigned long)f->at);
+            f->failed = 1;
+            return 0;
+        }
+        return 1;
+    }
+    int st = segment_state(f);
+    if (st == -2)
+        return 1;
+    if (st == -3 || end_segment(f, st, n == 1)) {
+        f->failed = 1;
+        return 0;
+    }
+    if (f->at >= f->calls)
+        fuzzer_report(f);
+    return 1;
+}
+
+/*
+ * Fuzzes calls [first, calls) of n seeds from `seed` at once (each its own
+ * child), until each is done or failed. With n > 1 the free pages are
+ * checked once all are done (each child's create and destroy overlap the
+ * other's).
+ */
+static void fuzz_seeds(long dom_exc, uint64_t seed, unsigned int n, uint64_t first, uint64_t calls)
+{
+    struct fuzzer fz[NR_FUZZERS];
+    uint64_t free0 = free_pages();
+
+    for (unsigned int k = 0; k < n; k++) {
+        fz[k] = (struct fuzzer){ .seed = seed + k, .first = first, .calls = calls, .at = first,
+                                 .t0 = evt_now(), .k = k };
+        guest_printf("fuzz: seed %lu, %lu calls\n", (unsigned long)(seed + k),
+                     (unsigned long)calls);
+    }
+    for (;;) {
+        int busy = 0;
+        for (unsigned int k = 0; k < n; k++)
+            busy |= fuzzer_step(&fz[k], n);
+        if (!busy)
+            break;
+        evt_wait((evtchn_port_t)dom_exc, evt_count[dom_exc] + 1, 50 * MS);
+    }
+    if (n > 1)
+        EXPECT_EQ(free_pages(), free0);
+}
+
+/* ---- the victim (pair=1: a boot-time domU) ----------------------------------------- */
+
+/* The victim's report, in a page it grants dom0 (ref VICTIM_REF); dom0 sets stop. */
+struct victim_report {
+    volatile uint64_t magic, stop, rounds, bad_sums, max_late_ns, total_late_ns;
+    volatile uint64_t late_10ms, late_100ms;    /* rounds whose timer was that late or more */
+};
+
+static uint64_t victim_mem[VICTIM_PAGES][512] __attribute__((aligned(4096)));
+static struct victim_report vreport __attribute__((aligned(4096)));
+
+/* The victim's pages hold splitmix64(i) at word i: 0 if they still do, else the bad words. */
+static uint64_t victim_check(int fill)
+{
+    uint64_t s = 42, bad = 0;
+    for (unsigned int p = 0; p < VICTIM_PAGES; p++)
+        for (unsigned int i = 0; i < 512; i++) {
+            uint64_t v = rnd(&s);
+            if (fill)
+                victim_mem[p][i] = v;
+            else
+                bad += victim_mem[p][i] != v;
+        }
+    return bad;
+}
+
+/*
+ * role=2: fills its memory, grants dom0 its report page, then until dom0
+ * says stop: checks the memory and sleeps 1 ms on its single-shot timer,
+ * measuring how late the timer fires. Checks: no word changed, every
+ * timer within VICTIM_LATE_MAX_NS.
+ */
+static void victim(void)
+{
+    long tport = evt_setup_timer("victim");
+    struct grant_entry_v1 *table = (struct grant_entry_v1 *)pool[0];
+
+    if (tport <= 0)
+        return;
+    pt_pool_init(pool[1], 3);
+    TEST("victim: memory and timers unchanged by the fuzzers");
+    victim_check(1);
+    gnt_setup_expect(table);
+    vreport.magic = VICTIM_MAGIC;
+    gnt_permit(table, VICTIM_REF, 0, &vreport);
+    uint64_t end = evt_now() + 7200000 * MS;
+    while (!vreport.stop && evt_now() < end) {
+        vreport.bad_sums += victim_check(0) != 0;
+        uint64_t deadline = evt_now() + 1 * MS;
+        evt_sleep_until(tport, deadline);
+        uint64_t late = evt_now() - deadline;
+        vreport.total_late_ns += late;
+        vreport.late_10ms += late >= 10 * MS;
+        vreport.late_100ms += late >= 100 * MS;
+        if (late > vreport.max_late_ns)
+            vreport.max_late_ns = late;
+        vreport.rounds++;
+    }
+    guest_printf("victim: %lu rounds, %lu bad checksums, timer late by %lu us at most, "
+                 "%lu us on average, %lu rounds >= 10 ms late, %lu >= 100 ms\n",
+                 (unsigned long)vreport.rounds, (unsigned long)vreport.bad_sums,
+                 (unsigned long)(vreport.max_late_ns / 1000),
+                 (unsigned long)(vreport.total_late_ns / 1000 / (vreport.rounds + 1)),
+                 (unsigned long)vreport.late_10ms, (unsigned long)vreport.late_100ms);
+    EXPECT(vreport.stop);
+    EXPECT(vreport.rounds > 0);
+    EXPECT_EQ(vreport.bad_sums, 0);
+    EXPECT(vreport.max_late_ns < VICTIM_LATE_MAX_NS);
+}
+
+/* dom0's side: maps the victim's report page (domain `id`) at pool[2]; NULL if it cannot. */
+static struct victim_report *victim_map(domid_t id)
+{
+    struct gnttab_map_grant_ref map = { .host_addr = (unsigned long)pool[2],
+                                        .flags = GNTMAP_host_map, .ref = VICTIM_REF, .dom = id };
+    if (!EXPECT_EQ(gnt_map_retry(&map, evt_now() + 20000 * MS), GNTST_okay))
+        return NULL;
+    struct victim_report *r = (struct victim_report *)pool[2];
+    return EXPECT_EQ(r->magic, VICTIM_MAGIC) ? r : NULL;
 }
 
 void test_main(void)
 {
     if (evt_cmdline_num("role", 0) == 1)
         child();
+    if (evt_cmdline_num("role", 0) == 2)
+        return victim();
     if (evt_init() != 0)
         return (void)EXPECT(0);
     long dom_exc = create_watch_children();
@@ -829,10 +995,28 @@ void test_main(void)
     uint64_t calls = (uint64_t)evt_cmdline_num("calls", 100000);
     uint64_t seed = (uint64_t)evt_cmdline_num("seed", 1);
     uint64_t nseeds = (uint64_t)evt_cmdline_num("seeds", 1);
+    uint64_t first = (uint64_t)evt_cmdline_num("first", 0);
+    long victim_id = evt_cmdline_num("victim", -1);
     own_data[0] = 0x5a5a;
 
-    TEST("fuzz: unprivileged children issuing random hypercalls");
-    for (uint64_t k = 0; k < nseeds; k++)
-        fuzz_seed(dom_exc, seed + k, (uint64_t)evt_cmdline_num("first", 0), calls);
+    if (evt_cmdline_num("pair", 0)) {
+        TEST("fuzz: two fuzzers at once beside a victim domain");
+        struct victim_report *v = victim_id >= 0 ? victim_map((domid_t)victim_id) : NULL;
+        if (victim_id >= 0 && !v)
+            return;
+        for (uint64_t k = 0; k < nseeds; k += NR_FUZZERS)
+            fuzz_seeds(dom_exc, seed + k, NR_FUZZERS, first, calls);
+        if (v) {
+            guest_printf("     victim: %lu rounds so far, %lu bad checksums, %lu us latest timer\n",
+                         (unsigned long)v->rounds, (unsigned long)v->bad_sums,
+                         (unsigned long)(v->max_late_ns / 1000));
+            EXPECT(v->rounds > 0);
+            v->stop = 1;
+        }
+    } else {
+        TEST("fuzz: unprivileged children issuing random hypercalls");
+        for (uint64_t k = 0; k < nseeds; k++)
+            fuzz_seeds(dom_exc, seed + k, 1, first, calls);
+    }
     EXPECT_EQ(own_data[0], 0x5a5a);
 }
