@@ -53,47 +53,58 @@ static uint32_t pick_virq(struct fuzz_input *in)
     return input_pick(in, 8) ? input_pick(in, NR_VIRQS + 1) : input_u32(in);
 }
 
+/* The structures event_channel_op takes, as they lie in the argument window. */
+union evtchn_arg {
+    struct evtchn_alloc_unbound alloc_unbound;
+    struct evtchn_bind_interdomain bind_interdomain;
+    struct evtchn_bind_virq bind_virq;
+    struct evtchn_bind_ipi bind_ipi;
+    struct evtchn_status status;
+    struct evtchn_bind_vcpu bind_vcpu;
+    evtchn_port_t port;                 /* close, send, unmask */
+    uint32_t words[3];
+};
+
 /* Writes the command's structure at the argument window and calls. */
 static void op_call(struct fuzz_input *in, struct vcpu *v)
 {
-    uint8_t *arg = machine_arg();
+    union evtchn_arg *arg = machine_arg();
     uint64_t cmd = input_pick(in, 16);
 
-    memset(arg, 0, 64);
+    /* Every command's arguments are drawn, in this order, whichever it uses. */
+    domid_t dom = machine_pick_domid(in), remote = machine_pick_domid(in);
+    uint32_t port = pick_port(in), vcpu = pick_vcpu(in), virq = pick_virq(in);
+
+    memset(arg, 0, sizeof(*arg));
     switch (cmd) {
     case EVTCHNOP_alloc_unbound:
-        *(struct evtchn_alloc_unbound *)(void *)arg = (struct evtchn_alloc_unbound){
-            .dom = machine_pick_domid(in), .remote_dom = machine_pick_domid(in) };
+        arg->alloc_unbound = (struct evtchn_alloc_unbound){ .dom = dom, .remote_dom = remote };
         break;
     case EVTCHNOP_bind_interdomain:
-        *(struct evtchn_bind_interdomain *)(void *)arg = (struct evtchn_bind_interdomain){
-            .remote_dom = machine_pick_domid(in), .remote_port = pick_port(in) };
+        arg->bind_interdomain.remote_dom = remote;
+        arg->bind_interdomain.remote_port = port;
         break;
     case EVTCHNOP_bind_virq:
-        *(struct evtchn_bind_virq *)(void *)arg = (struct evtchn_bind_virq){
-            .virq = pick_virq(in), .vcpu = pick_vcpu(in) };
-        break;
-    case EVTCHNOP_bind_ipi:
-        ((struct evtchn_bind_ipi *)(void *)arg)->vcpu = pick_vcpu(in);
+        arg->bind_virq = (struct evtchn_bind_virq){ .virq = virq, .vcpu = vcpu };
         break;
     case EVTCHNOP_status:
-        *(struct evtchn_status *)(void *)arg = (struct evtchn_status){
-            .dom = machine_pick_domid(in), .port = pick_port(in) };
+        arg->status.dom = dom;
+        arg->status.port = port;
         break;
     case EVTCHNOP_bind_vcpu:
-        *(struct evtchn_bind_vcpu *)(void *)arg = (struct evtchn_bind_vcpu){
-            .port = pick_port(in), .vcpu = pick_vcpu(in) };
+        arg->bind_vcpu = (struct evtchn_bind_vcpu){ .port = port, .vcpu = vcpu };
+        break;
+    case EVTCHNOP_bind_ipi:
+        arg->bind_ipi.vcpu = vcpu;
         break;
     default: /* close, send, unmask and the rest: a port */
-        *(evtchn_port_t *)(void *)arg = pick_port(in);
-        break;
+        arg->port = port;
     }
     uint64_t args[5] = { cmd < 12 ? cmd : input_u64(in),
                          input_pick(in, 16) ? MACHINE_ARG_VA : input_u64(in) };
     long rc = machine_call(v, do_event_channel_op, args, 1, false);
     machine_trace("d%u evtchn op %lu (%08x %08x %08x) -> %ld", v->domain->id,
-                  (unsigned long)args[0], ((uint32_t *)(void *)arg)[0],
-                  ((uint32_t *)(void *)arg)[1], ((uint32_t *)(void *)arg)[2], rc);
+                  (unsigned long)args[0], arg->words[0], arg->words[1], arg->words[2], rc);
 }
 
 /* The guest stores any value into a pending or mask word of its shared_info. */

@@ -127,12 +127,11 @@ void flush_tlb_all(void) {}
 /* As hypercall.c: table work inside a call stops when the piece's table budget is spent. */
 bool table_work_preempt(void)
 {
-    if (!in_call)
-        return false;
-    if (!tables_left)
-        return true;
-    tables_left--;
-    return false;
+    bool spent = in_call && tables_left == 0;
+
+    if (in_call && !spent)
+        tables_left--;
+    return spent;
 }
 
 /* Mirrors mm/guest_access.c's range rule for the lower half; the upper half has nothing. */
