@@ -780,6 +780,22 @@ static int segment_state(struct fuzzer *f)
 }
 
 /*
+ * probe=1: creates a child that never runs and destroys it, so that the
+ * hypervisor's audit (audit=on-death) runs while the fuzz child that just
+ * ended still exists as it left itself (its own free comes after its
+ * destroy, when its frames are gone). 0, or -1 (a check failed).
+ */
+static int audit_probe(void)
+{
+    struct xen_domctl op;
+
+    create_child_op(&op, 0, CHILD_KB, "fuzz_hypercalls role=3");
+    if (!EXPECT_EQ(hyp_domctl(&op), 0))
+        return -1;
+    return EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, op.domain, &op), 0) ? 0 : -1;
+}
+
+/*
  * Ends f's segment (child shut down with `reason`, or -1: stalled): counts
  * it, destroys the child, checks its grant of the progress page is let go
  * and, if `alone` (no other child was created meanwhile), that the free
@@ -814,6 +830,8 @@ static int end_segment(struct fuzzer *f, int reason, int alone)
     f->stalls += reason < 0;
     f->deaths += reason >= 0 && next != end;
     f->at = next > f->at ? next : f->at + 1;
+    if (evt_cmdline_num("probe", 0) && audit_probe())
+        return -1;
     if (!EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, f->id, &op), 0))
         return -1;
     f->id = 0;
