@@ -712,8 +712,11 @@ void grant_table_free(struct domain *d)
 {
     struct grant_table *gt = &d->grant_table;
 
-    for (unsigned int i = 0; i < gt->nr_frames; i++)
+    for (unsigned int i = 0; i < gt->nr_frames; i++) {
+        if (frame_table.frames[gt->frames[i]].owner == d->id)
+            frame_reclaim(gt->frames[i]);
         frame_free(&frame_table, virt_to_phys(gt->active[i]) >> PAGE_SHIFT);
+    }
     for (unsigned int i = 0; i < gt->maptrack_pages; i++)
         frame_free(&frame_table, virt_to_phys(gt->maptrack[i]) >> PAGE_SHIFT);
     *gt = (struct grant_table){ 0 };
