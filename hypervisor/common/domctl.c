@@ -119,8 +119,11 @@ static void release_vcpu(struct vcpu *v)
  * (FRAMES_PER_PIECE entries per step), from destroy_pos. A pass ends at the
  * table's end or as soon as it has met every frame d owned when it began
  * (destroy_left, from the frame table's owned count): a domain's frames are
- * mostly together, so a small domain costs a small scan. A frame d came to
- * own during the pass is not missed for good: DESTROY_DONE counts again.
+ * mostly together, so a small domain costs a small scan. That needs d to
+ * come to own no frame once dying (populate_physmap and a grant table's
+ * growth refuse it): a frame it gained ahead of destroy_pos would count as
+ * met and end the pass before d's last frames, and the unpin pass is not
+ * done again.
  */
 static void begin_pass(struct domain *d)
 {
@@ -128,10 +131,15 @@ static void begin_pass(struct domain *d)
     d->destroy_left = frames_owned(&frame_table, d->id);
 }
 
-/* True when the pass is over; else the end of this step's piece of it. */
-static bool pass_done(const struct domain *d, uint64_t *end)
+/* Where this step's piece of the pass ends: FRAMES_PER_PIECE entries on. */
+static uint64_t piece_end(const struct domain *d)
 {
-    *end = MIN(d->destroy_pos + FRAMES_PER_PIECE, frame_table.nr_frames);
+    return MIN(d->destroy_pos + FRAMES_PER_PIECE, frame_table.nr_frames);
+}
+
+/* True when the pass is over: every frame met, or the table's end reached. */
+static bool pass_done(const struct domain *d)
+{
     return !d->destroy_left || d->destroy_pos == frame_table.nr_frames;
 }
 
@@ -142,8 +150,7 @@ static bool pass_done(const struct domain *d, uint64_t *end)
  */
 static bool drop_table_holds(struct domain *d)
 {
-    uint64_t end;
-    for (; !pass_done(d, &end) && d->destroy_pos < end; d->destroy_pos++) {
+    for (uint64_t end = piece_end(d); !pass_done(d) && d->destroy_pos < end; d->destroy_pos++) {
         struct frame *f = &frame_table.frames[d->destroy_pos];
         if (f->owner != d->id)
             continue;
@@ -155,7 +162,7 @@ static bool drop_table_holds(struct domain *d)
             put_page_and_type(d, d->destroy_pos);
         }
     }
-    return pass_done(d, &end);
+    return pass_done(d);
 }
 
 /*
@@ -164,8 +171,7 @@ static bool drop_table_holds(struct domain *d)
  */
 static bool free_frames(struct domain *d)
 {
-    uint64_t end;
-    for (; !pass_done(d, &end) && d->destroy_pos < end; d->destroy_pos++) {
+    for (uint64_t end = piece_end(d); !pass_done(d) && d->destroy_pos < end; d->destroy_pos++) {
         uint64_t mfn = d->destroy_pos;
         struct frame *f = &frame_table.frames[mfn];
         if (f->owner != d->id)
@@ -179,7 +185,7 @@ static bool free_frames(struct domain *d)
         if (d->nr_pages)
             d->nr_pages--;
     }
-    return pass_done(d, &end);
+    return pass_done(d);
 }
 
 /*
