@@ -79,14 +79,10 @@ void domain_free(struct domain *d)
             svm_vcpu_destroy(&d->vcpus[i]);
         npt_destroy(d);
     }
-    for (uint64_t mfn = 0; mfn < frame_table.nr_frames; mfn++) {
-        struct frame *f = &frame_table.frames[mfn];
-        if (f->owner != d->id)
-            continue;
-        f->type_count = f->ref_count = 0;
-        m2p_set(mfn, INVALID_M2P_ENTRY);
-        frame_free(&frame_table, mfn);
-    }
+    /* Whatever d still owns (nothing, after a full destroy): stops once all are met. */
+    for (uint64_t mfn = 0; frames_owned(&frame_table, d->id) && mfn < frame_table.nr_frames; mfn++)
+        if (frame_table.frames[mfn].owner == d->id)
+            frame_reclaim(mfn);
     domain_used[d - domain_pool] = false;
     audit_domain_freed(d->id);
 }

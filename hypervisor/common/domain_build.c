@@ -48,6 +48,13 @@ struct builder {
     struct pv_kernel_info kinfo;
     struct boot_layout layout;
     uint64_t next_p2m_page, next_pfn;   /* allocation progress */
+    /*
+     * Loading progress: the bytes of the kernel's segments (memsz each, in
+     * program-header order) and of the initrd written so far; this piece's
+     * byte budget; and, while a pass of pv_kernel_load runs, the segment
+     * bytes it has met.
+     */
+    uint64_t kernel_done, initrd_done, budget, kernel_seen;
 };
 
 /* The one build in progress, if any (the_build.active): hypervisor lock. */
@@ -96,38 +103,89 @@ static void zero_pseudo_phys(uint64_t pa, uint64_t n)
     }
 }
 
+/* Bytes of the budget for one more chunk of at most `want` (0: the budget is spent). */
+static uint64_t take_budget(struct builder *b, uint64_t want)
+{
+    uint64_t n = MIN(want, b->budget);
+    b->budget -= n;
+    return n;
+}
+
 /*
- * Copies a segment's file part and zeroes the rest up to memsz, in segment
- * order as Xen's libelf does: a later segment's bss clears what an earlier
- * one put there.
+ * A segment loader (pv_segment_loader) that resumes: it copies a segment's
+ * file part and zeroes the rest up to memsz, in segment order as Xen's
+ * libelf does (a later segment's bss clears what an earlier one put there),
+ * skipping what earlier pieces wrote and stopping with -XEN_ERESTART when the
+ * piece's budget is spent.
  */
 static int load_segment(uint64_t pa, const struct image_src *img, uint64_t offset,
                         uint64_t filesz, uint64_t memsz, void *ctx)
 {
-    (void)ctx;
-    int rc = copy_to_pseudo_phys(pa, img, offset, filesz);
-    if (!rc)
-        zero_pseudo_phys(pa + filesz, memsz - filesz);
-    return rc;
+    struct builder *b = ctx;
+    uint64_t start = b->kernel_seen;
+
+    b->kernel_seen += memsz;
+    for (uint64_t at = b->kernel_done - MIN(b->kernel_done, start); at < memsz;) {
+        uint64_t n = take_budget(b, MIN(memsz - at, PAGE_SIZE - ((pa + at) & (PAGE_SIZE - 1))));
+        if (!n)
+            return -XEN_ERESTART;
+        uint64_t from_file = at < filesz ? MIN(n, filesz - at) : 0;
+        int rc = copy_to_pseudo_phys(pa + at, img, offset + at, from_file);
+        if (rc)
+            return rc;
+        zero_pseudo_phys(pa + at + from_file, n - from_file);
+        at += n;
+        b->kernel_done = start + at;
+    }
+    return 0;
 }
 
 /*
- * Allocates up to `limit` more of the domain's nr_pages frames: 0 when all
- * are there, -XEN_ERESTART when more remain, -XEN_ENOMEM. The p2m list
+ * Loads the kernel's segments and then the initrd, as far as the budget
+ * goes: 0 when both are in place, -XEN_ERESTART when more remain, or
+ * -errno. Each pass reads the headers again (pv_kernel_load checks them
+ * against the parse), so an image that changed between pieces can only
+ * change what lands inside the child's boot region, never where.
+ */
+static int load_images(struct builder *b)
+{
+    const struct boot_layout *l = &b->layout;
+    const struct image_src *initrd = b->cfg->initrd;
+    int rc;
+
+    b->kernel_seen = 0;
+    if ((rc = pv_kernel_load(b->cfg->kernel, &b->kinfo, load_segment, b)))
+        return rc;
+    while (l->initrd_pages && b->initrd_done < initrd->size) {
+        uint64_t n = take_budget(b, MIN(initrd->size - b->initrd_done, PAGE_SIZE));
+        if (!n)
+            return -XEN_ERESTART;
+        if ((rc = copy_to_pseudo_phys((l->initrd_pfn << PAGE_SHIFT) + b->initrd_done, initrd,
+                                      b->initrd_done, n)))
+            return rc;
+        b->initrd_done += n;
+    }
+    return 0;
+}
+
+/*
+ * Allocates more of the domain's nr_pages frames, a page of the piece's
+ * budget each: 0 when all are there, -XEN_ERESTART when more remain,
+ * -XEN_ENOMEM. The p2m list
  * lives in the domain's own memory (at p2m_pfn), so its pages are
  * allocated first and every pfn -> mfn entry is written straight into them.
  */
-static int allocate_memory(struct builder *b, uint64_t limit)
+static int allocate_memory(struct builder *b)
 {
     const struct boot_layout *l = &b->layout;
 
-    for (; b->next_p2m_page < l->p2m_pages && limit; b->next_p2m_page++, limit--) {
+    for (; b->next_p2m_page < l->p2m_pages && take_budget(b, PAGE_SIZE); b->next_p2m_page++) {
         int64_t mfn = alloc_zeroed_frame(b->d->id);
         if (mfn < 0)
             return -XEN_ENOMEM;
         p2m_dir[b->next_p2m_page] = (uint64_t)mfn;
     }
-    for (; b->next_pfn < l->nr_pages && limit; b->next_pfn++, limit--) {
+    for (; b->next_pfn < l->nr_pages && take_budget(b, PAGE_SIZE); b->next_pfn++) {
         uint64_t pfn = b->next_pfn, mfn;
         if (pfn >= l->p2m_pfn && pfn - l->p2m_pfn < l->p2m_pages) {
             mfn = p2m_dir[pfn - l->p2m_pfn];
@@ -279,11 +337,6 @@ static int populate(struct builder *b)
     const struct boot_layout *l = &b->layout;
     int rc;
 
-    if ((rc = pv_kernel_load(cfg->kernel, &b->kinfo, load_segment, b)))
-        return rc;
-    if (l->initrd_pages &&
-        (rc = copy_to_pseudo_phys(l->initrd_pfn << PAGE_SHIFT, cfg->initrd, 0, cfg->initrd->size)))
-        return rc;
     if (b->kinfo.has_hypercall_page)
         hypercall_page_write(pfn_ptr((b->kinfo.hypercall_page - b->kinfo.virt_base) >> PAGE_SHIFT));
     boot_tables_build(&b->layout, p2m_get);
@@ -371,7 +424,10 @@ int domain_build_step(uint64_t frames, struct domain **out)
 
     if (!b->active)
         return -XEN_EINVAL;
-    rc = allocate_memory(b, frames);
+    b->budget = frames > UINT64_MAX / PAGE_SIZE ? UINT64_MAX : frames * PAGE_SIZE;
+    rc = allocate_memory(b);
+    if (rc == 0)
+        rc = load_images(b);
     if (rc == -XEN_ERESTART)
         return rc;
     if (rc || (rc = populate(b))) {

@@ -24,7 +24,7 @@
 #include "pvkit/sched.h"
 #include "pvkit/vcpu.h"
 
-#define FRAMES_PER_PIECE 8192   /* frame-table entries a destroy piece scans */
+#define FRAMES_PER_PIECE 2048   /* frame-table entries a destroy step scans */
 
 enum destroy_stage {
     DESTROY_KILL, DESTROY_UNLOAD, DESTROY_VCPUS, DESTROY_UNPIN, DESTROY_DRAIN,
@@ -51,18 +51,46 @@ static void release_vcpu(struct vcpu *v)
 }
 
 /*
+ * Destroying visits d's frames in frame-number order, a piece at a time
+ * (FRAMES_PER_PIECE entries per step), from destroy_pos. A pass ends at the
+ * table's end or as soon as it has met every frame d owned when it began
+ * (destroy_left, from the frame table's owned count): a domain's frames are
+ * mostly together, so a small domain costs a small scan. That needs d to
+ * come to own no frame once dying (populate_physmap and a grant table's
+ * growth refuse it): a frame it gained ahead of destroy_pos would count as
+ * met and end the pass before d's last frames, and the unpin pass is not
+ * done again.
+ */
+static void begin_pass(struct domain *d)
+{
+    d->destroy_pos = 0;
+    d->destroy_left = frames_owned(&frame_table, d->id);
+}
+
+/* Where this step's piece of the pass ends: FRAMES_PER_PIECE entries on. */
+static uint64_t piece_end(const struct domain *d)
+{
+    return MIN(d->destroy_pos + FRAMES_PER_PIECE, frame_table.nr_frames);
+}
+
+/* True when the pass is over: every frame met, or the table's end reached. */
+static bool pass_done(const struct domain *d)
+{
+    return !d->destroy_left || d->destroy_pos == frame_table.nr_frames;
+}
+
+/*
  * Unpins d's pinned tables and abandons the validations its unfinished
  * hypercalls left part-way (FRAME_PARTIAL tables: their entries validated so
- * far and their partial holds), among frames [destroy_pos, ...), a piece at
- * a time. True when done.
+ * far and their partial holds), one piece of the pass. True when done.
  */
 static bool drop_table_holds(struct domain *d)
 {
-    uint64_t end = MIN(d->destroy_pos + FRAMES_PER_PIECE, frame_table.nr_frames);
-    for (; d->destroy_pos < end; d->destroy_pos++) {
+    for (uint64_t end = piece_end(d); !pass_done(d) && d->destroy_pos < end; d->destroy_pos++) {
         struct frame *f = &frame_table.frames[d->destroy_pos];
         if (f->owner != d->id)
             continue;
+        d->destroy_left--;
         if (f->flags & FRAME_PARTIAL) {
             abandon_partial_table(d, d->destroy_pos);
         } else if (f->flags & FRAME_PINNED) {
@@ -70,17 +98,22 @@ static bool drop_table_holds(struct domain *d)
             put_page_and_type(d, d->destroy_pos);
         }
     }
-    return d->destroy_pos == frame_table.nr_frames;
+    return pass_done(d);
 }
 
-/* Frees d's frames that nothing references any more (grant frames wait for the end). */
+/*
+ * Frees d's frames that nothing references any more (grant frames wait for
+ * the end), one piece of the pass. True when done.
+ */
 static bool free_frames(struct domain *d)
 {
-    uint64_t end = MIN(d->destroy_pos + FRAMES_PER_PIECE, frame_table.nr_frames);
-    for (; d->destroy_pos < end; d->destroy_pos++) {
+    for (uint64_t end = piece_end(d); !pass_done(d) && d->destroy_pos < end; d->destroy_pos++) {
         uint64_t mfn = d->destroy_pos;
         struct frame *f = &frame_table.frames[mfn];
-        if (f->owner != d->id || f->ref_count || f->type_count ||
+        if (f->owner != d->id)
+            continue;
+        d->destroy_left--;
+        if (f->ref_count || f->type_count ||
             (f->flags & (FRAME_RELEASING | FRAME_ON_RELEASE_LIST)) || grant_table_holds(d, mfn))
             continue;
         m2p_set(mfn, INVALID_M2P_ENTRY);
@@ -88,15 +121,21 @@ static bool free_frames(struct domain *d)
         if (d->nr_pages)
             d->nr_pages--;
     }
-    return d->destroy_pos == frame_table.nr_frames;
+    return pass_done(d);
 }
 
-/* Frames d still owns beyond its grant table (mapped by other domains). */
+/*
+ * Frames d still owns that another domain refers to: all but its grant
+ * frames, and those grant frames something refers to beyond the
+ * hypervisor's own hold (a privileged domain's foreign mapping).
+ */
 static uint64_t frames_left(const struct domain *d)
 {
-    uint64_t n = 0;
-    for (uint64_t mfn = 0; mfn < frame_table.nr_frames; mfn++)
-        n += frame_table.frames[mfn].owner == d->id && !grant_table_holds(d, mfn);
+    uint64_t n = frames_owned(&frame_table, d->id);
+    for (unsigned int i = 0; i < d->grant_table.nr_frames; i++) {
+        const struct frame *f = &frame_table.frames[d->grant_table.frames[i]];
+        n -= f->owner == d->id && f->ref_count == 1 && f->type_count == 1;
+    }
     return n;
 }
 
@@ -120,7 +159,7 @@ int domain_destroy_step(struct domain *d)
         for (unsigned int i = 0; i < d->nr_vcpus; i++)
             release_vcpu(&d->vcpus[i]);
         d->destroy_stage = DESTROY_UNPIN;
-        d->destroy_pos = 0;
+        begin_pass(d);
         return -XEN_ERESTART;
     case DESTROY_UNPIN:
         if (drop_table_holds(d))
@@ -141,7 +180,7 @@ int domain_destroy_step(struct domain *d)
             put_page_and_type(d, d->console_ring_mfn);
         d->console_ring_mfn = 0; /* nothing writes it any more (console_input.c) */
         d->destroy_stage = DESTROY_FREE;
-        d->destroy_pos = 0;
+        begin_pass(d);
         return -XEN_ERESTART;
     case DESTROY_FREE:
         if (!free_frames(d))
@@ -151,7 +190,7 @@ int domain_destroy_step(struct domain *d)
     case DESTROY_DONE:
     default:
         if (frames_left(d) || grant_table_in_use(d)) {
-            d->destroy_pos = 0;
+            begin_pass(d);
             d->destroy_stage = DESTROY_FREE; /* another destroydomain frees what is let go */
             return 0;
         }

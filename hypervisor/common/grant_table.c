@@ -49,11 +49,18 @@ static struct grant_active *active_entry(const struct grant_table *gt, uint32_t 
     return &gt->active[ref / GRANT_PER_FRAME][ref % GRANT_PER_FRAME];
 }
 
-/* Grows d's table to nr frames (never shrinks). 0 or -XEN_ENOMEM (frames added so far stay). */
+/*
+ * Grows d's table to nr frames (never shrinks). 0, -XEN_ENOMEM (frames added
+ * so far stay), or -XEN_ESRCH for a dying d: it gets no frame any more (as
+ * populate_physmap), or destroydomain's passes, which stop once they have met
+ * as many of its frames as it had, could stop short of its last ones.
+ */
 static int grow_table(struct domain *d, unsigned int nr)
 {
     struct grant_table *gt = &d->grant_table;
 
+    if (domain_state(d) == DOMAIN_DYING && gt->nr_frames < nr)
+        return -XEN_ESRCH;
     while (gt->nr_frames < nr) {
         int64_t mfn = alloc_zeroed_frame(d->id);
         if (mfn < 0)
@@ -725,8 +732,11 @@ void grant_table_free(struct domain *d)
 {
     struct grant_table *gt = &d->grant_table;
 
-    for (unsigned int i = 0; i < gt->nr_frames; i++)
+    for (unsigned int i = 0; i < gt->nr_frames; i++) {
+        if (frame_table.frames[gt->frames[i]].owner == d->id)
+            frame_reclaim(gt->frames[i]);
         frame_free(&frame_table, virt_to_phys(gt->active[i]) >> PAGE_SHIFT);
+    }
     for (unsigned int i = 0; i < gt->maptrack_pages; i++)
         frame_free(&frame_table, virt_to_phys(gt->maptrack[i]) >> PAGE_SHIFT);
     *gt = (struct grant_table){ 0 };

@@ -8,6 +8,18 @@
 #include "pvkit/frame.h"
 #include "pvkit/xenabi.h"
 
+_Static_assert(FRAME_COUNTED_OWNERS == DOMID_FIRST_RESERVED, "every domain id is counted");
+
+/* Gives frame f to `owner` (an initialised entry), keeping the owned counts. */
+static void set_frame(struct frame_table *ft, struct frame *f, struct frame value)
+{
+    if (f->owner < FRAME_COUNTED_OWNERS)
+        ft->owned[f->owner]--;
+    if (value.owner < FRAME_COUNTED_OWNERS)
+        ft->owned[value.owner]++;
+    *f = value;
+}
+
 void frames_init(struct frame_table *ft, struct frame *storage, uint64_t nr_frames)
 {
     ft->frames = storage;
@@ -15,6 +27,7 @@ void frames_init(struct frame_table *ft, struct frame *storage, uint64_t nr_fram
     ft->free_head = FRAME_NO_NEXT;
     ft->nr_free = 0;
     ft->nr_io_ranges = 0;
+    memset(ft->owned, 0, sizeof(ft->owned));
     for (uint64_t i = 0; i < nr_frames; i++) {
         storage[i] = (struct frame){ .owner = OWNER_NONE, .next_free = FRAME_NO_NEXT };
     }
@@ -22,8 +35,7 @@ void frames_init(struct frame_table *ft, struct frame *storage, uint64_t nr_fram
 
 static void push_free(struct frame_table *ft, uint64_t mfn)
 {
-    struct frame *f = &ft->frames[mfn];
-    *f = (struct frame){ .owner = OWNER_FREE, .next_free = ft->free_head };
+    set_frame(ft, &ft->frames[mfn], (struct frame){ .owner = OWNER_FREE, .next_free = ft->free_head });
     ft->free_head = (uint32_t)mfn;
     ft->nr_free++;
 }
@@ -54,7 +66,8 @@ void frames_reserve(struct frame_table *ft, uint64_t first, uint64_t end)
     for (uint64_t mfn = first; mfn < end; mfn++) {
         if (ft->frames[mfn].owner == OWNER_FREE)
             unlink_free(ft, mfn);
-        ft->frames[mfn] = (struct frame){ .owner = OWNER_RESERVED, .next_free = FRAME_NO_NEXT };
+        set_frame(ft, &ft->frames[mfn],
+                  (struct frame){ .owner = OWNER_RESERVED, .next_free = FRAME_NO_NEXT });
     }
 }
 
@@ -66,7 +79,7 @@ int64_t frame_alloc(struct frame_table *ft, uint32_t owner)
     struct frame *f = &ft->frames[mfn];
     ft->free_head = f->next_free;
     ft->nr_free--;
-    *f = (struct frame){ .owner = owner, .next_free = FRAME_NO_NEXT };
+    set_frame(ft, f, (struct frame){ .owner = owner, .next_free = FRAME_NO_NEXT });
     return mfn;
 }
 

@@ -164,6 +164,7 @@ struct domain {
     bool building;                      /* still being built (domain_build_step) */
     unsigned int destroy_stage;         /* domain_destroy.c: how far destroying has got */
     uint64_t destroy_pos;               /* domain_destroy.c: the frame a destroy piece goes on from */
+    uint64_t destroy_left;              /* domain_destroy.c: d's frames the destroy pass has yet to meet */
     struct evtchn evtchn[NR_EVTCHN_PORTS];
     struct grant_table grant_table;     /* common/grant_table.c */
 

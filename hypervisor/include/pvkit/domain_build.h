@@ -52,10 +52,11 @@ int domain_setup_shared_info(struct domain *d);
  * (domctl create_pv). One build at a time: -XEN_EBUSY while another is
  * pending. _start checks cfg (copied in, with what it points at), creates
  * the domain (d->building set: domctl refuses to run it meanwhile) and
- * returns 0 or -errno like domain_build. Each _step allocates up to
- * `frames` more frames and returns -XEN_ERESTART while more remain; the
- * last one loads and sets up the domain and returns 0 with *out, or -errno
- * with the domain freed. _pending names the domain under construction (or
+ * returns 0 or -errno like domain_build. Each _step does up to `frames`
+ * pages of work (allocating a frame, writing a page of the kernel or
+ * initrd) and returns -XEN_ERESTART while more remain; the last one builds
+ * the page tables, start_info and vCPU 0 and returns 0 with *out, or
+ * -errno with the domain freed. _pending names the domain under construction (or
  * NULL); _abandon frees it and ends the build.
  */
 int domain_build_start(const struct domain_config *cfg);

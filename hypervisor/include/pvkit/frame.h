@@ -15,7 +15,10 @@
  *    on the I/O access list, whether or not they lie inside the table: the
  *    local APIC and MSI window no domain may map; the I/O APICs and the HPET
  *    the privileged domain may map read-only only (as Xen's dom0).
- *  - frame_alloc() returns a zeroed-count frame now owned by its caller.
+ *  - frame_alloc() returns a zeroed-count frame now owned by its caller;
+ *  - owned[id] is the number of frames whose owner is domain id: ownership
+ *    only changes in this file, which keeps the count, so a domain's frames
+ *    can be counted (and a scan for them stopped early) without a scan.
  */
 #ifndef PVKIT_FRAME_H
 #define PVKIT_FRAME_H
@@ -27,6 +30,7 @@
 #define OWNER_HV    0xFFFFFFFDu /* hypervisor-private, allocated at run time */
 #define OWNER_RESERVED 0xFFFFFFFCu /* reserved at boot: image, modules, tables; never freed */
 #define FRAME_NO_NEXT 0xFFFFFFFFu
+#define FRAME_COUNTED_OWNERS 0x7FF0u /* domain ids below Xen's DOMID_FIRST_RESERVED */
 
 enum frame_type {
     FRAME_TYPE_NONE,
@@ -79,6 +83,7 @@ struct frame_table {
     uint64_t nr_free;
     unsigned int nr_io_ranges;
     struct frame_io_range io_ranges[FRAME_IO_RANGES_MAX];
+    uint32_t owned[FRAME_COUNTED_OWNERS]; /* frames each domain id owns */
 };
 
 /* Sets up a table over caller-provided storage; every frame starts OWNER_NONE. */
@@ -103,6 +108,11 @@ int frames_restrict_io(struct frame_table *ft, uint64_t first, uint64_t end,
                        enum io_access access);
 /* The privileged domain's access to device frame mfn (the most restrictive range's). */
 enum io_access frame_io_access(const struct frame_table *ft, uint64_t mfn);
+/* How many frames domain `owner` owns (0 for the OWNER_* values). */
+static inline uint64_t frames_owned(const struct frame_table *ft, uint32_t owner)
+{
+    return owner < FRAME_COUNTED_OWNERS ? ft->owned[owner] : 0;
+}
 /* Returns the entry for mfn, or NULL if mfn is outside the table. */
 static inline struct frame *frame_get(struct frame_table *ft, uint64_t mfn)
 {

@@ -83,7 +83,10 @@ bool grant_table_holds(const struct domain *d, uint64_t mfn);
 bool grant_table_in_use(const struct domain *d);
 /* Drops every mapping d holds of a grant (d is being destroyed; its PTEs are gone). */
 void grant_table_release_mappings(struct domain *d);
-/* Gives back the hypervisor pages of d's table (active entries, maptrack). */
+/*
+ * Frees d's table (d is dead and nothing maps its grant frames): the grant
+ * frames d owns and the hypervisor pages (active entries, maptrack).
+ */
 void grant_table_free(struct domain *d);
 
 #endif

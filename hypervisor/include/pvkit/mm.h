@@ -65,6 +65,12 @@ int64_t alloc_zeroed_frame(uint32_t owner);
 
 void m2p_set(uint64_t mfn, uint64_t pfn);
 
+/*
+ * Frees a guest frame whatever still counts references to it, and forgets
+ * its M2P entry: for a dead domain's frames, once nothing can use them.
+ */
+void frame_reclaim(uint64_t mfn);
+
 /* Copies the hypervisor's L4 slots into a guest L4. */
 void install_hv_l4_slots(uint64_t *l4);
 

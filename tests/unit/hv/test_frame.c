@@ -26,6 +26,19 @@ static int setup(void **state)
     return 0;
 }
 
+/* Each domain's owned count equals the frames that name it (the tests use owners 0-7). */
+static void check_owned_counts(void)
+{
+    for (uint32_t owner = 0; owner < 8; owner++) {
+        uint64_t n = 0;
+        for (uint64_t m = 0; m < NR; m++)
+            n += ft.frames[m].owner == owner;
+        assert_int_equal(frames_owned(&ft, owner), n);
+    }
+    assert_int_equal(frames_owned(&ft, OWNER_HV), 0);
+    assert_int_equal(frames_owned(&ft, OWNER_FREE), 0);
+}
+
 /* Walks the free list, checking each free frame appears once and the count matches. */
 static void check_free_list(void)
 {
@@ -45,6 +58,7 @@ static void check_free_list(void)
     for (uint64_t m = 0; m < NR; m++)
         if (!seen[m])
             assert_int_not_equal(ft.frames[m].owner, OWNER_FREE);
+    check_owned_counts();
 }
 
 static void init_state(void **state)
@@ -100,6 +114,12 @@ static void add_free_clips_and_skips_owned(void **state)
     assert_int_equal(m, 38);
     assert_int_equal(frame_alloc(&ft, 3), 39);
     assert_int_equal(frame_alloc(&ft, 3), 41);
+    check_free_list();
+    assert_int_equal(frames_owned(&ft, 3), 3);
+    frames_reserve(&ft, 39, 40);              /* an owned frame reserved: no longer 3's */
+    assert_int_equal(frames_owned(&ft, 3), 2);
+    assert_int_equal(frame_free(&ft, 38), 0);
+    assert_int_equal(frames_owned(&ft, 3), 1);
     check_free_list();
 }
 
