@@ -378,6 +378,32 @@ void put_pte_refs(struct domain *d, unsigned int level, uint64_t val)
 }
 
 /*
+ * The index of the first present entry of table at or after i (PT_ENTRIES if
+ * none). Whole chunks of SCAN_CHUNK entries are tested with one OR of their
+ * present bits, so the empty stretches of a sparse table (most of a fresh
+ * one) cost about one instruction per entry instead of a test and a branch.
+ */
+#define SCAN_CHUNK 16
+static inline unsigned int next_present(const uint64_t *table, unsigned int i)
+{
+    for (; i < PT_ENTRIES && i % SCAN_CHUNK; i++)
+        if (table[i] & PTE_P)
+            return i;
+    for (; i < PT_ENTRIES; i += SCAN_CHUNK) {
+        uint64_t any = 0;
+#pragma GCC unroll 16
+        for (unsigned int j = 0; j < SCAN_CHUNK; j++)
+            any |= table[i + j];
+        if (any & PTE_P)
+            break;
+    }
+    for (; i < PT_ENTRIES; i++)
+        if (table[i] & PTE_P)
+            return i;
+    return PT_ENTRIES;
+}
+
+/*
  * Validates table mfn from entry f->progress on (0 for a new one).
  * -XEN_ERESTART when a child ran out of budget (f->progress records the
  * entry, the entries before it keep their references, and a child left
@@ -385,10 +411,12 @@ void put_pte_refs(struct domain *d, unsigned int level, uint64_t val)
  * piece or earlier ones, is released.
  *
  * Not-present entries hold no reference and need no adjustment, so the loops
- * step over them without a call (most of a fresh table is empty); every
- * present entry goes through get_pte_refs. The adjustments are applied once
- * all entries are accepted: for RAM frames without a second look-up (L1
- * entries mapping device frames are looked up again, as adjust_entry does).
+ * step over them (next_present); every present entry goes through
+ * get_pte_refs. The adjustments are applied once all entries are accepted,
+ * and only if one of them changes an entry: for RAM frames without a second
+ * look-up (L1 entries mapping device frames are looked up again, as
+ * adjust_entry does). A table whose entries are all as stored (user L1
+ * tables: U set, G clear) is not written at all.
  */
 static int validate_table(struct domain *d, uint64_t mfn, unsigned int level)
 {
@@ -396,14 +424,15 @@ static int validate_table(struct domain *d, uint64_t mfn, unsigned int level)
     uint64_t *table = frame_page(mfn);
     unsigned int i;
     uint64_t adjusted;
-    bool device = false;
+    bool device = false, changed = false;
     int rc = 0;
 
-    for (i = f->progress; i < PT_ENTRIES; i++) {
-        if (!(table[i] & PTE_P) || is_hv_l4_slot(level, i))
+    for (i = next_present(table, f->progress); i < PT_ENTRIES; i = next_present(table, i + 1)) {
+        if (is_hv_l4_slot(level, i))
             continue;
         if ((rc = get_pte_refs(d, d, level, i, table[i], &adjusted)))
             break;
+        changed |= adjusted != table[i];
         device |= level == 1 && is_device_frame(entry_mfn(table[i]));
     }
     if (rc == -XEN_ERESTART) {
@@ -419,12 +448,14 @@ static int validate_table(struct domain *d, uint64_t mfn, unsigned int level)
     }
     /*
      * All entries are acceptable: now apply the adjustments. An earlier piece
-     * (f->progress > 0) may have met device frames this one did not see.
+     * (f->progress > 0) may have met device frames, or entries to change,
+     * that this one did not see.
      */
     device |= f->progress != 0;
+    changed |= f->progress != 0;
     f->progress = 0;
-    for (i = 0; i < PT_ENTRIES; i++)
-        if (table[i] & PTE_P)
+    if (changed)
+        for (i = next_present(table, 0); i < PT_ENTRIES; i = next_present(table, i + 1))
             table[i] = device ? adjust_entry(level, table[i]) : adjust_ram_entry(level, table[i]);
     if (level == 4)
         install_hv_l4_slots(table);
@@ -435,8 +466,8 @@ static int validate_table(struct domain *d, uint64_t mfn, unsigned int level)
 static void release_table(struct domain *d, uint64_t mfn, unsigned int level)
 {
     uint64_t *table = frame_page(mfn);
-    for (unsigned int i = 0; i < PT_ENTRIES; i++)
-        if ((table[i] & PTE_P) && !is_hv_l4_slot(level, i))
+    for (unsigned int i = next_present(table, 0); i < PT_ENTRIES; i = next_present(table, i + 1))
+        if (!is_hv_l4_slot(level, i))
             put_pte_refs(d, level, table[i]);
 }
 
