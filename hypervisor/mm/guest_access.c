@@ -11,23 +11,10 @@
 #include "pvkit/usercopy.h"
 #include "pvkit/xenabi.h"
 
-#define LOWER_HALF_END   0x0000800000000000ull
-
 struct exception_table_entry {
     uint64_t insn, fixup;
 };
 extern const struct exception_table_entry __ex_table_start[], __ex_table_end[];
-
-bool guest_range_ok(uint64_t va, uint64_t n)
-{
-    uint64_t end = va + n;
-    if (end < va)
-        return false;
-    if (end <= LOWER_HALF_END)
-        return true;
-    /* Upper half: canonical, and above the hypervisor's slots. */
-    return va >= HYPERVISOR_VIRT_END;
-}
 
 /* The vCPU being served, if it is a PVH one (else NULL). */
 static const struct vcpu *current_pvh(void)

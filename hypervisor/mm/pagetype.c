@@ -202,7 +202,7 @@ static void finish_release(struct domain *d, uint64_t mfn, struct frame *f)
     f->type = FRAME_TYPE_NONE;
 }
 
-int release_pending_tables(struct domain *d)
+int drain_release_list(struct domain *d)
 {
     static bool draining; /* nested puts only queue: the outermost call drains */
 
@@ -273,35 +273,6 @@ static bool is_device_frame(uint64_t mfn)
 }
 
 /*
- * An L1 entry's references: a general reference on the frame, and a
- * writable type reference for a writable mapping. Device frames take none:
- * only a privileged domain may map them, and not those the hypervisor keeps
- * (the local APIC); anything else is -EPERM, as Xen answers.
- */
-static int get_l1e_refs(struct domain *pt_dom, struct domain *pg_dom, uint64_t val)
-{
-    uint64_t mfn = entry_mfn(val);
-
-    if (is_device_frame(mfn)) {
-        if (pg_dom->privileged && frame_io_access(&frame_table, mfn) != IO_ACCESS_NONE)
-            return 0;
-        count_reject(pt_dom, PT_REJECT_HV_FRAME);
-        return -XEN_EPERM;
-    }
-    int rc = get_page(pg_dom, mfn);
-    if (rc) {
-        if (pg_dom != pt_dom)
-            count_reject(pt_dom, PT_REJECT_NOT_OWNED);
-        return rc;
-    }
-    if ((val & PTE_RW) && (rc = get_page_type(pg_dom, mfn, FRAME_TYPE_WRITABLE))) {
-        put_page(mfn);
-        return rc;
-    }
-    return 0;
-}
-
-/*
  * The value stored for an accepted present entry: the guest kernel runs at
  * CPL 3, so U on every level; G is accepted (as Xen) but never reaches the
  * hardware (a global guest mapping would outlive the switch to the user page
@@ -330,6 +301,43 @@ static uint64_t adjust_ram_entry(unsigned int level, uint64_t val)
     return level == 1 ? (val | PTE_US) & ~PTE_G : val | PTE_US;
 }
 
+/*
+ * An L1 entry's references: a general reference on the frame, and a
+ * writable type reference for a writable mapping. Device frames take none:
+ * only a privileged domain may map them, and not those the hypervisor keeps
+ * (the local APIC); anything else is -EPERM, as Xen answers. *adjusted is
+ * the entry as stored (adjust_entry's, the frame looked up once).
+ */
+static int get_l1e_refs(struct domain *pt_dom, struct domain *pg_dom, uint64_t val,
+                        uint64_t *adjusted)
+{
+    uint64_t mfn = entry_mfn(val);
+    const struct frame *f = frame_of(mfn);
+
+    *adjusted = adjust_ram_entry(1, val);
+    if (!f || f->owner == OWNER_NONE) {
+        enum io_access access = frame_io_access(&frame_table, mfn);
+        if (pg_dom->privileged && access != IO_ACCESS_NONE) {
+            if (access == IO_ACCESS_RO)
+                *adjusted &= ~PTE_RW;
+            return 0;
+        }
+        count_reject(pt_dom, PT_REJECT_HV_FRAME);
+        return -XEN_EPERM;
+    }
+    int rc = get_page(pg_dom, mfn);
+    if (rc) {
+        if (pg_dom != pt_dom)
+            count_reject(pt_dom, PT_REJECT_NOT_OWNED);
+        return rc;
+    }
+    if ((val & PTE_RW) && (rc = get_page_type(pg_dom, mfn, FRAME_TYPE_WRITABLE))) {
+        put_page(mfn);
+        return rc;
+    }
+    return 0;
+}
+
 int get_pte_refs(struct domain *pt_dom, struct domain *pg_dom, unsigned int level,
                  unsigned int index, uint64_t new_val, uint64_t *adjusted)
 {
@@ -350,9 +358,9 @@ int get_pte_refs(struct domain *pt_dom, struct domain *pg_dom, unsigned int leve
         count_reject(pt_dom, PT_REJECT_RESERVED_BITS);
         return -XEN_EPERM; /* address bits the CPU does not have */
     }
-    *adjusted = adjust_entry(level, new_val);
     if (level == 1)
-        return get_l1e_refs(pt_dom, pg_dom, new_val);
+        return get_l1e_refs(pt_dom, pg_dom, new_val, adjusted);
+    *adjusted = adjust_ram_entry(level, new_val);
     (void)index;
     return get_page_and_type(pt_dom, entry_mfn(new_val), (enum frame_type)(level - 1));
 }

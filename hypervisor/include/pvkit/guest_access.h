@@ -12,12 +12,25 @@
 #define PVKIT_GUEST_ACCESS_H
 
 #include "pvkit/lib.h"
+#include "pvkit/xenabi.h"
 
 /* The guest virtual address a XEN_GUEST_HANDLE holds. */
 #define GUEST_HANDLE_VA(h) ((uint64_t)(uintptr_t)(h).p)
 
-/* True if [va, va+n) is entirely guest-addressable (not necessarily mapped). */
-bool guest_range_ok(uint64_t va, uint64_t n);
+/*
+ * True if [va, va+n) is entirely guest-addressable (not necessarily mapped):
+ * no wrap, and either all in the lower half or all above the hypervisor's
+ * slots (canonical). Inline: every guest access checks it.
+ */
+static inline bool guest_range_ok(uint64_t va, uint64_t n)
+{
+    uint64_t end = va + n;
+    if (end < va)
+        return false;
+    if (end <= 0x0000800000000000ull)
+        return true;
+    return va >= HYPERVISOR_VIRT_END;
+}
 /* Returns 0 or -XEN_EFAULT; on failure *dst may be partly written. */
 int copy_from_guest(void *dst, uint64_t src_va, size_t n);
 /* Returns 0 or -XEN_EFAULT; on failure guest memory may be partly written. */
