@@ -34,16 +34,8 @@ unsigned int nr_cpus_online;
 
 /* --- the hypervisor lock --------------------------------------------------- */
 
-/*
- * A ticket lock: CPUs get the lock in the order they asked for it. Both
- * counters are touched only with atomic operations, by CPUs that do not
- * hold the lock yet (next_ticket) or that wait for or release it
- * (now_serving, written only by the holder).
- */
-static struct {
-    uint32_t next_ticket;
-    uint32_t now_serving;
-} hv_ticket;
+/* The hypervisor lock (pvkit/smp.h). */
+struct hv_ticket hv_ticket;
 
 void serve_flush_request(void)
 {
@@ -80,13 +72,6 @@ void hv_lock(void)
 
     if (__atomic_load_n(&hv_ticket.now_serving, __ATOMIC_ACQUIRE) != ticket)
         hv_lock_wait(ticket);
-}
-
-void hv_unlock(void)
-{
-    /* Only the holder writes now_serving, so its own relaxed read is current. */
-    uint32_t serving = __atomic_load_n(&hv_ticket.now_serving, __ATOMIC_RELAXED);
-    __atomic_store_n(&hv_ticket.now_serving, serving + 1, __ATOMIC_RELEASE);
 }
 
 /* --- kicks and flushes ----------------------------------------------------- */
