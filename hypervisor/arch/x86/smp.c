@@ -47,12 +47,7 @@ void serve_flush_request(void)
     __atomic_store_n(&pc->flush_request, 0, __ATOMIC_RELEASE);
 }
 
-/*
- * Waits until `ticket` is served, serving flush requests meanwhile, and
- * counts the wait. Out of line: hv_lock's uncontended path, taken on every
- * entry from a guest, then needs no registers saved.
- */
-static __attribute__((noinline)) void hv_lock_wait(uint32_t ticket)
+void hv_lock_wait(uint32_t ticket)
 {
     struct cpu_stats *s = &this_cpu()->stats;
     uint64_t start = system_time_ns();
@@ -64,14 +59,6 @@ static __attribute__((noinline)) void hv_lock_wait(uint32_t ticket)
     uint64_t waited = system_time_ns() - start;
     if (waited > s->lock_wait_max_ns)
         __atomic_store_n(&s->lock_wait_max_ns, waited, __ATOMIC_RELAXED);
-}
-
-void hv_lock(void)
-{
-    uint32_t ticket = __atomic_fetch_add(&hv_ticket.next_ticket, 1, __ATOMIC_RELAXED);
-
-    if (__atomic_load_n(&hv_ticket.now_serving, __ATOMIC_ACQUIRE) != ticket)
-        hv_lock_wait(ticket);
 }
 
 /* --- kicks and flushes ----------------------------------------------------- */

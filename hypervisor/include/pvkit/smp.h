@@ -157,8 +157,22 @@ struct hv_ticket {
 };
 extern struct hv_ticket hv_ticket;
 
-/* Takes the hypervisor lock (fair: first come, first served). */
-void hv_lock(void);
+/*
+ * hv_lock's wait for `ticket` to be served, serving flush requests
+ * meanwhile; counts the wait.
+ */
+void hv_lock_wait(uint32_t ticket);
+/*
+ * Takes the hypervisor lock (fair: first come, first served). Inline, the
+ * wait out of line: every entry from a guest takes it, almost always free.
+ */
+static inline void hv_lock(void)
+{
+    uint32_t ticket = __atomic_fetch_add(&hv_ticket.next_ticket, 1, __ATOMIC_RELAXED);
+
+    if (__atomic_load_n(&hv_ticket.now_serving, __ATOMIC_ACQUIRE) != ticket)
+        hv_lock_wait(ticket);
+}
 /* Drops it. Inline: every exit to a guest does. */
 static inline void hv_unlock(void)
 {
