@@ -11,9 +11,9 @@
  * device frame taken for RAM would each let a guest keep a writable mapping
  * of a page table or of a frame it may not write.
  *
- * Checks: an L1 whose only present entry maps our L4 writable at each chunk
- * edge (15, 16, 17, 31, 32, 496, 510) behind not-present garbage -> pin
- * -EBUSY, still untyped; 31 entries at chunk edges (i % 16 in {0, 15})
+ * Checks: an L1 whose only present entry is bad, at each chunk edge (15, 16,
+ * 17, 31, 32, 496, 510) behind not-present garbage, our L4 writable or
+ * address bit 51 by turns -> pin -EBUSY or -EPERM, still untyped; 31 entries at chunk edges (i % 16 in {0, 15})
  * mapping page W writable and a bad one at 500 -> -EBUSY, W then pins as an
  * L1 (no writable type left from the 31); the same 31 with no bad entry ->
  * pin 0, W's pin -EINVAL while the table is pinned, 0 after the unpin (every
@@ -33,35 +33,35 @@
 
 static char pool[16][4096] __attribute__((aligned(4096)));
 
-/* Fills every entry of t with not-present garbage naming our own L4 writable. */
-static void fill_garbage(uint64_t *t)
-{
-    for (unsigned int i = 0; i < 512; i++)
-        t[i] = ((uint64_t)pt_cur_l4_mfn << 12) | PTE_RW | PTE_US;
-}
-
-/* The only present entry at IDX maps our own L4 writable: the pin must fail. */
-static void bad_entry_at(unsigned int idx)
-{
-    uint64_t *t = pt_alloc();
-
-    fill_garbage(t);
-    t[idx] = ((uint64_t)pt_cur_l4_mfn << 12) | PTE_DATA_RW;
-    EXPECT_EQ(pt_map_ro(t), 0);
-    long rc = pt_pin(1, t);
-    guest_printf("     our L4 writable at %u: %ld\n", idx, rc);
-    EXPECT_EQ(rc, -XEN_EBUSY);
-    EXPECT_EQ(pt_unpin(t), -XEN_EINVAL);
-    EXPECT_EQ(pt_map_rw(t), 0); /* still an ordinary page */
-}
+/* A bad present entry for a chunk-edge case. */
+struct edge_case {
+    unsigned int index;
+    int reserved_bit;   /* 1: address bit 51 (-EPERM); else our own L4 writable (-EBUSY) */
+};
 
 static void test_chunk_edges(void)
 {
-    static const unsigned int edges[] = { 15, 16, 17, 31, 32, 496, 510 };
+    static const struct edge_case cases[] = {
+        { 15, 0 }, { 16, 1 }, { 17, 0 }, { 31, 1 },
+        { 32, 0 }, { 496, 1 }, { 510, 0 },
+    };
+    const uint64_t l4 = (uint64_t)pt_cur_l4_mfn << 12;
 
     TEST("a bad entry at each edge of a 16-entry chunk is found");
-    for (unsigned int i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
-        bad_entry_at(edges[i]);
+    for (unsigned int c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        uint64_t *t = pt_alloc();
+        unsigned int idx = cases[c].index;
+        for (unsigned int i = 0; i < 512; i++)
+            t[i] = (l4 | PTE_RW | PTE_US) & ~PTE_P; /* not-present garbage */
+        t[idx] = cases[c].reserved_bit ? (l4 | (1ull << 51) | PTE_P) : (l4 | PTE_DATA_RW);
+        long want = cases[c].reserved_bit ? -XEN_EPERM : -XEN_EBUSY;
+        EXPECT_EQ(pt_map_ro(t), 0);
+        long rc = pt_pin(1, t);
+        guest_printf("     bad entry at %u (%s): %ld\n", idx,
+                     cases[c].reserved_bit ? "address bit 51" : "our L4 RW", rc);
+        EXPECT_EQ(rc, want);
+        EXPECT_EQ(pt_map_rw(t), 0); /* refused: still an ordinary page */
+    }
 }
 
 /* Entries at both edges of every chunk (i % 16 in {0, 15}) but 31's map W writable. */
