@@ -327,7 +327,9 @@ fi
     fi
     echo "- pvkit: $(git -C "$root" log -1 --format='%h %cd' --date=short 2>/dev/null || echo unknown) (image ${hv#"$root"/}), the kernel as the initial domain with \`initial_domain=domU\`"
     echo "- Guest: $mem MiB, $vcpu_s (dom0_max_vcpus=$vcpus; native: -smp $vcpus, a $mem MiB machine); workload parameters \`$params\`"
-    echo "- Guest uptime at /init: native $(uptime_at_init native) s, pvkit $(uptime_at_init pvkit) s, Xen $(uptime_at_init xen) s"
+    xen_up="$(uptime_at_init xen) s"
+    [ -z "$xen_why" ] || xen_up="not run"
+    echo "- Guest uptime at /init: native $(uptime_at_init native) s, pvkit $(uptime_at_init pvkit) s, Xen $xen_up"
     echo
     echo "| phase | native ms | pvkit ms | Xen ms | pvkit/native | Xen/native | pvkit meets target |"
     echo "|---|---:|---:|---:|---:|---:|---|"
@@ -378,6 +380,9 @@ awk -F'\t' -v t=" $targets " 'NR > 1 && index(t, " " $1 " ") && $2 != "NA" && $2
     "$dir/results.tsv" >"$dir/ratios.dat"
 vcpus_t=""
 [ "$vcpus" = 1 ] || vcpus_t=", $vcpus vCPUs"
+# The Xen series only where Xen ran (gnuplot refuses a series with no point).
+xen_series="'' using 3 title 'Xen 4.17 / native' lc rgb '#c05621', "
+[ -z "$xen_why" ] || xen_series=""
 if command -v gnuplot >/dev/null; then
     gnuplot <<EOF
 set terminal pngcairo size 900,500 noenhanced
@@ -394,8 +399,7 @@ set grid ytics
 set xtics rotate by -30
 set key top left
 plot '$dir/ratios.dat' using 2:xtic(1) title 'pvkit / native' lc rgb '#2b6cb0', \
-     '' using 3 title 'Xen 4.17 / native' lc rgb '#c05621', \
-     1 with lines notitle lc rgb 'black' dt 2
+     $xen_series 1 with lines notitle lc rgb 'black' dt 2
 EOF
     echo "$prog: wrote $out/$base.png" >&2
 else
