@@ -76,6 +76,13 @@ static unsigned int map_edges(uint64_t *t, const void *w)
     return n;
 }
 
+/* Pins P (mapped read-only) as an L1 and unpins it: the first failure, or 0. */
+static long pin_and_unpin(void *p)
+{
+    long rc = pt_pin(1, p);
+    return rc ? rc : pt_unpin(p);
+}
+
 static void test_edge_references(void)
 {
     uint64_t *t = pt_alloc(), *w = pt_alloc();
@@ -88,16 +95,14 @@ static void test_edge_references(void)
     long rc = pt_pin(1, t);
     guest_printf("     %u RW entries at chunk edges + our L4 at 500: %ld\n", n, rc);
     EXPECT_EQ(rc, -XEN_EBUSY);
-    EXPECT_EQ(pt_pin(1, w), 0); /* nothing of the 31 writable references is left */
-    EXPECT_EQ(pt_unpin(w), 0);
+    EXPECT_EQ(pin_and_unpin(w), 0); /* nothing of the 31 writable references is left */
     EXPECT_EQ(pt_map_rw(t), 0);
     t[500] = 0;
     EXPECT_EQ(pt_map_ro(t), 0);
     EXPECT_EQ(pt_pin(1, t), 0);
-    EXPECT_EQ(pt_pin(1, w), -XEN_EINVAL); /* W is typed writable by the pinned table */
+    EXPECT_EQ(pin_and_unpin(w), -XEN_EINVAL); /* W is typed writable by the pinned table */
     EXPECT_EQ(pt_unpin(t), 0);
-    EXPECT_EQ(pt_pin(1, w), 0); /* the unpin released all 31 */
-    EXPECT_EQ(pt_unpin(w), 0);
+    EXPECT_EQ(pin_and_unpin(w), 0); /* the unpin released all 31 */
     EXPECT_EQ(pt_map_rw(w), 0);
     EXPECT_EQ(pt_map_rw(t), 0);
 }
@@ -136,37 +141,44 @@ static void test_adjust_only_when_needed(void)
     EXPECT_EQ(pt_map_rw(t), 0);
 }
 
+/* A single mmu_update into a pinned L1 and what the entry must hold after it. */
+struct single_case {
+    const char *what;
+    unsigned int index;
+    uint64_t val;
+    long want_rc;
+    uint64_t mask, want;   /* entry & mask == want afterwards */
+};
+
 static void test_single_updates(void)
 {
     uint64_t *t = pt_alloc();
     void *data = pt_alloc();
+    const struct single_case cases[] = {
+        { "our L4 writable", 17, ((uint64_t)pt_cur_l4_mfn << 12) | PTE_DATA_RW, -XEN_EBUSY,
+          ~0ull, 0 },
+        { "I/O APIC RW", 18, (IOAPIC_MFN << 12) | PTE_P | PTE_RW, 0, PTE_P | PTE_RW, PTE_P },
+        { "local APIC", 19, (LAPIC_MFN << 12) | PTE_P, -XEN_EPERM, ~0ull, 0 },
+        { "RAM RW without U", 20, pt_pte(data, PTE_DATA_RW), 0, PTE_P | PTE_RW | PTE_US,
+          PTE_P | PTE_RW | PTE_US },
+    };
 
     TEST("single mmu_update into a pinned L1: each frame kind stored as its rules say");
     EXPECT_EQ(pt_map_ro(t), 0);
     EXPECT_EQ(pt_pin(1, t), 0);
-    long rc = pt_mmu1(pt_ma_of(&t[17]), ((uint64_t)pt_cur_l4_mfn << 12) | PTE_DATA_RW);
-    guest_printf("     our L4 writable: %ld, entry 0x%lx\n", rc, (unsigned long)t[17]);
-    EXPECT_EQ(rc, -XEN_EBUSY);
-    EXPECT_EQ(t[17], 0);
-    rc = pt_mmu1(pt_ma_of(&t[18]), (IOAPIC_MFN << 12) | PTE_P | PTE_RW);
-    guest_printf("     I/O APIC RW: %ld, entry 0x%lx\n", rc, (unsigned long)t[18]);
-    EXPECT_EQ(rc, 0);
-    EXPECT_EQ(t[18] & (PTE_P | PTE_RW), PTE_P);
-    rc = pt_mmu1(pt_ma_of(&t[19]), (LAPIC_MFN << 12) | PTE_P);
-    guest_printf("     local APIC: %ld, entry 0x%lx\n", rc, (unsigned long)t[19]);
-    EXPECT_EQ(rc, -XEN_EPERM);
-    EXPECT_EQ(t[19], 0);
-    rc = pt_mmu1(pt_ma_of(&t[20]), pt_pte(data, PTE_DATA_RW));
-    guest_printf("     RAM RW without U: %ld, entry 0x%lx\n", rc, (unsigned long)t[20]);
-    EXPECT_EQ(rc, 0);
-    EXPECT_EQ(t[20] & (PTE_P | PTE_RW | PTE_US), PTE_P | PTE_RW | PTE_US);
-    EXPECT_EQ(pt_mmu1(pt_ma_of(&t[18]), 0), 0);
-    EXPECT_EQ(pt_mmu1(pt_ma_of(&t[20]), 0), 0);
+    for (unsigned int c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        long rc = pt_mmu1(pt_ma_of(&t[cases[c].index]), cases[c].val);
+        guest_printf("     %s: %ld, entry 0x%lx\n", cases[c].what, rc,
+                     (unsigned long)t[cases[c].index]);
+        EXPECT_EQ(rc, cases[c].want_rc);
+        EXPECT_EQ(t[cases[c].index] & cases[c].mask, cases[c].want);
+    }
+    for (unsigned int c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+        EXPECT_EQ(pt_mmu1(pt_ma_of(&t[cases[c].index]), 0), 0);
     EXPECT_EQ(pt_unpin(t), 0);
     EXPECT_EQ(pt_map_rw(t), 0);
     EXPECT_EQ(pt_map_ro(data), 0);
-    EXPECT_EQ(pt_pin(1, data), 0); /* the RW mapping's type reference went with the entry */
-    EXPECT_EQ(pt_unpin(data), 0);
+    EXPECT_EQ(pin_and_unpin(data), 0); /* the RW mapping's type reference went with the entry */
     EXPECT_EQ(pt_map_rw(data), 0);
 }
 
