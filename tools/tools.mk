@@ -12,7 +12,7 @@ TOOLS_RUN_GUEST := $(BUILD)/guests/hello.elf
 .PHONY: tools run run-hello fetch-xen check-toolstack
 all: tools
 
-tools: $(TOOLS_BIN)/pvkit-run $(TOOLS_BIN)/qemu-sample
+tools: $(TOOLS_BIN)/pvkit-run $(TOOLS_BIN)/qemu-sample $(TOOLS_BIN)/insn-count.so
 
 $(TOOLS_BIN)/pvkit-run: $(TOOLS_DIR)/pvkit-run
 	@mkdir -p $(@D)
@@ -23,6 +23,12 @@ $(TOOLS_BIN)/pvkit-run: $(TOOLS_DIR)/pvkit-run
 $(TOOLS_BIN)/qemu-sample: $(TOOLS_DIR)/qemu-sample.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+# The instruction counter (tools/insn-count.c), a QEMU TCG plugin;
+# tools/insn-report turns its counts into a profile.
+$(TOOLS_BIN)/insn-count.so: $(TOOLS_DIR)/insn-count.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $<
 
 fetch-xen: $(BUILD)/xen/xen
 

@@ -62,13 +62,6 @@ void send_virq(struct vcpu *v, unsigned int virq)
         evtchn_set_pending(v->domain, port);
 }
 
-/* Also called without the lock (kick_served_without_lock); the guest changes the bits at will. */
-bool vcpu_event_pending(const struct vcpu *v)
-{
-    struct vcpu_info *vi = __atomic_load_n(&v->vcpu_info, __ATOMIC_ACQUIRE);
-    return vi && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_RELAXED) &&
-           !__atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_RELAXED);
-}
 
 /* A free port of d, or -errno; as Xen, a dying domain gets no new port (-EINVAL). */
 static int alloc_port(struct domain *d)

@@ -149,7 +149,7 @@ static bool is_error_result(long rc)
 }
 
 /* Runs handler fn (NULL: none) of call nr and counts it. */
-static long call_counted(struct vcpu *v, uint64_t nr, const uint64_t args[5], hypercall_fn *fn)
+static inline long call_counted(struct vcpu *v, uint64_t nr, const uint64_t args[5], hypercall_fn *fn)
 {
     struct hypercall_stats *stats = &v->domain->hc_stats;
 

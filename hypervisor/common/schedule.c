@@ -38,15 +38,11 @@ void raise_resched(void)
     cpu_set_need_resched(this_cpu(), true);
 }
 
-static bool can_run(const struct vcpu *v)
-{
-    return v->state == VCPU_RUNNABLE && v->domain->state == DOMAIN_RUNNING && !v->domain->paused;
-}
 
 /* Runnable and not loaded on a CPU other than `cpu`. */
 static bool can_run_on(const struct vcpu *v, unsigned int cpu)
 {
-    return can_run(v) && (!v->loaded || v->cpu == cpu);
+    return vcpu_can_run(v) && (!v->loaded || v->cpu == cpu);
 }
 
 /* The next vCPU after `after` in (domain slot, vcpu) order, wrapping, that CPU `cpu` may run. */
@@ -76,7 +72,7 @@ static unsigned int runnable_count(void)
     unsigned int n = 0;
     for_each_domain(d, slot)
         for (unsigned int i = 0; i < d->nr_vcpus; i++)
-            n += can_run(&d->vcpus[i]);
+            n += vcpu_can_run(&d->vcpus[i]);
     return n;
 }
 
@@ -129,7 +125,7 @@ void vcpu_place(struct vcpu *v)
         cpu_raise_resched(v->cpu);
         return;
     }
-    if (!cur || !can_run(cur)) { /* this CPU is idle (a timer woke it) */
+    if (!cur || !vcpu_can_run(cur)) { /* this CPU is idle (a timer woke it) */
         raise_resched();
         return;
     }
@@ -267,7 +263,7 @@ static void switch_to(struct vcpu *cur, struct vcpu *next)
         if (cur->domain->state == DOMAIN_RUNNING)
             context_save(cur);
         cur->loaded = false;
-        if (can_run(cur))
+        if (vcpu_can_run(cur))
             wake_idle_cpu();
     }
     if (next->cpu != this_cpu_id())
@@ -277,13 +273,11 @@ static void switch_to(struct vcpu *cur, struct vcpu *next)
     context_switches++;
 }
 
-void schedule(void)
+/* Picks the next vCPU to run here, or idles until there is one. */
+void schedule_next(struct vcpu *cur)
 {
     struct percpu *pc = this_cpu();
-    struct vcpu *cur = current_vcpu();
 
-    if (cur && can_run(cur) && !cpu_need_resched(pc))
-        return;
     for (;;) {
         cpu_set_need_resched(pc, false);
         struct vcpu *next = next_runnable(cur, pc->id);

@@ -202,7 +202,7 @@ static void finish_release(struct domain *d, uint64_t mfn, struct frame *f)
     f->type = FRAME_TYPE_NONE;
 }
 
-int release_pending_tables(struct domain *d)
+int drain_release_list(struct domain *d)
 {
     static bool draining; /* nested puts only queue: the outermost call drains */
 
@@ -273,35 +273,6 @@ static bool is_device_frame(uint64_t mfn)
 }
 
 /*
- * An L1 entry's references: a general reference on the frame, and a
- * writable type reference for a writable mapping. Device frames take none:
- * only a privileged domain may map them, and not those the hypervisor keeps
- * (the local APIC); anything else is -EPERM, as Xen answers.
- */
-static int get_l1e_refs(struct domain *pt_dom, struct domain *pg_dom, uint64_t val)
-{
-    uint64_t mfn = entry_mfn(val);
-
-    if (is_device_frame(mfn)) {
-        if (pg_dom->privileged && frame_io_access(&frame_table, mfn) != IO_ACCESS_NONE)
-            return 0;
-        count_reject(pt_dom, PT_REJECT_HV_FRAME);
-        return -XEN_EPERM;
-    }
-    int rc = get_page(pg_dom, mfn);
-    if (rc) {
-        if (pg_dom != pt_dom)
-            count_reject(pt_dom, PT_REJECT_NOT_OWNED);
-        return rc;
-    }
-    if ((val & PTE_RW) && (rc = get_page_type(pg_dom, mfn, FRAME_TYPE_WRITABLE))) {
-        put_page(mfn);
-        return rc;
-    }
-    return 0;
-}
-
-/*
  * The value stored for an accepted present entry: the guest kernel runs at
  * CPL 3, so U on every level; G is accepted (as Xen) but never reaches the
  * hardware (a global guest mapping would outlive the switch to the user page
@@ -330,6 +301,43 @@ static uint64_t adjust_ram_entry(unsigned int level, uint64_t val)
     return level == 1 ? (val | PTE_US) & ~PTE_G : val | PTE_US;
 }
 
+/*
+ * An L1 entry's references: a general reference on the frame, and a
+ * writable type reference for a writable mapping. Device frames take none:
+ * only a privileged domain may map them, and not those the hypervisor keeps
+ * (the local APIC); anything else is -EPERM, as Xen answers. *adjusted is
+ * the entry as stored (adjust_entry's, the frame looked up once).
+ */
+static int get_l1e_refs(struct domain *pt_dom, struct domain *pg_dom, uint64_t val,
+                        uint64_t *adjusted)
+{
+    uint64_t mfn = entry_mfn(val);
+    const struct frame *f = frame_of(mfn);
+
+    *adjusted = adjust_ram_entry(1, val);
+    if (!f || f->owner == OWNER_NONE) {
+        enum io_access access = frame_io_access(&frame_table, mfn);
+        if (pg_dom->privileged && access != IO_ACCESS_NONE) {
+            if (access == IO_ACCESS_RO)
+                *adjusted &= ~PTE_RW;
+            return 0;
+        }
+        count_reject(pt_dom, PT_REJECT_HV_FRAME);
+        return -XEN_EPERM;
+    }
+    int rc = get_page(pg_dom, mfn);
+    if (rc) {
+        if (pg_dom != pt_dom)
+            count_reject(pt_dom, PT_REJECT_NOT_OWNED);
+        return rc;
+    }
+    if ((val & PTE_RW) && (rc = get_page_type(pg_dom, mfn, FRAME_TYPE_WRITABLE))) {
+        put_page(mfn);
+        return rc;
+    }
+    return 0;
+}
+
 int get_pte_refs(struct domain *pt_dom, struct domain *pg_dom, unsigned int level,
                  unsigned int index, uint64_t new_val, uint64_t *adjusted)
 {
@@ -350,9 +358,9 @@ int get_pte_refs(struct domain *pt_dom, struct domain *pg_dom, unsigned int leve
         count_reject(pt_dom, PT_REJECT_RESERVED_BITS);
         return -XEN_EPERM; /* address bits the CPU does not have */
     }
-    *adjusted = adjust_entry(level, new_val);
     if (level == 1)
-        return get_l1e_refs(pt_dom, pg_dom, new_val);
+        return get_l1e_refs(pt_dom, pg_dom, new_val, adjusted);
+    *adjusted = adjust_ram_entry(level, new_val);
     (void)index;
     return get_page_and_type(pt_dom, entry_mfn(new_val), (enum frame_type)(level - 1));
 }
@@ -378,6 +386,32 @@ void put_pte_refs(struct domain *d, unsigned int level, uint64_t val)
 }
 
 /*
+ * The index of the first present entry of table at or after i (PT_ENTRIES if
+ * none). Whole chunks of SCAN_CHUNK entries are tested with one OR of their
+ * present bits, so the empty stretches of a sparse table (most of a fresh
+ * one) cost about one instruction per entry instead of a test and a branch.
+ */
+#define SCAN_CHUNK 16
+static inline unsigned int next_present(const uint64_t *table, unsigned int i)
+{
+    for (; i < PT_ENTRIES && i % SCAN_CHUNK; i++)
+        if (table[i] & PTE_P)
+            return i;
+    for (; i < PT_ENTRIES; i += SCAN_CHUNK) {
+        uint64_t any = 0;
+#pragma GCC unroll 16
+        for (unsigned int j = 0; j < SCAN_CHUNK; j++)
+            any |= table[i + j];
+        if (any & PTE_P)
+            break;
+    }
+    for (; i < PT_ENTRIES; i++)
+        if (table[i] & PTE_P)
+            return i;
+    return PT_ENTRIES;
+}
+
+/*
  * Validates table mfn from entry f->progress on (0 for a new one).
  * -XEN_ERESTART when a child ran out of budget (f->progress records the
  * entry, the entries before it keep their references, and a child left
@@ -385,10 +419,12 @@ void put_pte_refs(struct domain *d, unsigned int level, uint64_t val)
  * piece or earlier ones, is released.
  *
  * Not-present entries hold no reference and need no adjustment, so the loops
- * step over them without a call (most of a fresh table is empty); every
- * present entry goes through get_pte_refs. The adjustments are applied once
- * all entries are accepted: for RAM frames without a second look-up (L1
- * entries mapping device frames are looked up again, as adjust_entry does).
+ * step over them (next_present); every present entry goes through
+ * get_pte_refs. The adjustments are applied once all entries are accepted,
+ * and only if one of them changes an entry: for RAM frames without a second
+ * look-up (L1 entries mapping device frames are looked up again, as
+ * adjust_entry does). A table whose entries are all as stored (user L1
+ * tables: U set, G clear) is not written at all.
  */
 static int validate_table(struct domain *d, uint64_t mfn, unsigned int level)
 {
@@ -396,14 +432,15 @@ static int validate_table(struct domain *d, uint64_t mfn, unsigned int level)
     uint64_t *table = frame_page(mfn);
     unsigned int i;
     uint64_t adjusted;
-    bool device = false;
+    bool device = false, changed = false;
     int rc = 0;
 
-    for (i = f->progress; i < PT_ENTRIES; i++) {
-        if (!(table[i] & PTE_P) || is_hv_l4_slot(level, i))
+    for (i = next_present(table, f->progress); i < PT_ENTRIES; i = next_present(table, i + 1)) {
+        if (is_hv_l4_slot(level, i))
             continue;
         if ((rc = get_pte_refs(d, d, level, i, table[i], &adjusted)))
             break;
+        changed |= adjusted != table[i];
         device |= level == 1 && is_device_frame(entry_mfn(table[i]));
     }
     if (rc == -XEN_ERESTART) {
@@ -419,12 +456,14 @@ static int validate_table(struct domain *d, uint64_t mfn, unsigned int level)
     }
     /*
      * All entries are acceptable: now apply the adjustments. An earlier piece
-     * (f->progress > 0) may have met device frames this one did not see.
+     * (f->progress > 0) may have met device frames, or entries to change,
+     * that this one did not see.
      */
     device |= f->progress != 0;
+    changed |= f->progress != 0;
     f->progress = 0;
-    for (i = 0; i < PT_ENTRIES; i++)
-        if (table[i] & PTE_P)
+    if (changed)
+        for (i = next_present(table, 0); i < PT_ENTRIES; i = next_present(table, i + 1))
             table[i] = device ? adjust_entry(level, table[i]) : adjust_ram_entry(level, table[i]);
     if (level == 4)
         install_hv_l4_slots(table);
@@ -435,8 +474,8 @@ static int validate_table(struct domain *d, uint64_t mfn, unsigned int level)
 static void release_table(struct domain *d, uint64_t mfn, unsigned int level)
 {
     uint64_t *table = frame_page(mfn);
-    for (unsigned int i = 0; i < PT_ENTRIES; i++)
-        if ((table[i] & PTE_P) && !is_hv_l4_slot(level, i))
+    for (unsigned int i = next_present(table, 0); i < PT_ENTRIES; i = next_present(table, i + 1))
+        if (!is_hv_l4_slot(level, i))
             put_pte_refs(d, level, table[i]);
 }
 

@@ -117,11 +117,11 @@ bool ldt_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2)
     return true;
 }
 
-bool ldt_prefault_selector(struct vcpu *v, uint16_t sel)
+bool ldt_prefault_ldt_selector(struct vcpu *v, uint16_t sel)
 {
     uint64_t offset = (uint64_t)(sel & ~7u);
-    if (!(sel & 4) || offset >= (uint64_t)v->ldt_entries * 8)
-        return true; /* not an LDT selector, or beyond the limit: nothing to map */
+    if (offset >= (uint64_t)v->ldt_entries * 8)
+        return true; /* beyond the limit: nothing to map */
     return map_ldt_page(v, (unsigned int)(offset >> PAGE_SHIFT)) == 0;
 }
 

@@ -34,16 +34,8 @@ unsigned int nr_cpus_online;
 
 /* --- the hypervisor lock --------------------------------------------------- */
 
-/*
- * A ticket lock: CPUs get the lock in the order they asked for it. Both
- * counters are touched only with atomic operations, by CPUs that do not
- * hold the lock yet (next_ticket) or that wait for or release it
- * (now_serving, written only by the holder).
- */
-static struct {
-    uint32_t next_ticket;
-    uint32_t now_serving;
-} hv_ticket;
+/* The hypervisor lock (pvkit/smp.h). */
+struct hv_ticket hv_ticket;
 
 void serve_flush_request(void)
 {
@@ -55,29 +47,18 @@ void serve_flush_request(void)
     __atomic_store_n(&pc->flush_request, 0, __ATOMIC_RELEASE);
 }
 
-void hv_lock(void)
+void hv_lock_wait(uint32_t ticket)
 {
-    uint32_t ticket = __atomic_fetch_add(&hv_ticket.next_ticket, 1, __ATOMIC_RELAXED);
-
-    if (__atomic_load_n(&hv_ticket.now_serving, __ATOMIC_ACQUIRE) != ticket) {
-        struct cpu_stats *s = &this_cpu()->stats;
-        uint64_t start = system_time_ns();
-        cpu_stat_add(&s->lock_contended, 1);
-        while (__atomic_load_n(&hv_ticket.now_serving, __ATOMIC_ACQUIRE) != ticket) {
-            serve_flush_request();
-            cpu_relax();
-        }
-        uint64_t waited = system_time_ns() - start;
-        if (waited > s->lock_wait_max_ns)
-            __atomic_store_n(&s->lock_wait_max_ns, waited, __ATOMIC_RELAXED);
+    struct cpu_stats *s = &this_cpu()->stats;
+    uint64_t start = system_time_ns();
+    cpu_stat_add(&s->lock_contended, 1);
+    while (__atomic_load_n(&hv_ticket.now_serving, __ATOMIC_ACQUIRE) != ticket) {
+        serve_flush_request();
+        cpu_relax();
     }
-}
-
-void hv_unlock(void)
-{
-    /* Only the holder writes now_serving, so its own relaxed read is current. */
-    uint32_t serving = __atomic_load_n(&hv_ticket.now_serving, __ATOMIC_RELAXED);
-    __atomic_store_n(&hv_ticket.now_serving, serving + 1, __ATOMIC_RELEASE);
+    uint64_t waited = system_time_ns() - start;
+    if (waited > s->lock_wait_max_ns)
+        __atomic_store_n(&s->lock_wait_max_ns, waited, __ATOMIC_RELAXED);
 }
 
 /* --- kicks and flushes ----------------------------------------------------- */

@@ -94,21 +94,22 @@ bool bounce_to_guest(struct vcpu *v, struct cpu_regs *regs, uint64_t handler,
 {
     uint8_t saved_mask = v->vcpu_info ? v->vcpu_info->evtchn_upcall_mask : 1;
     bool from_user = !v->in_kernel;
-    uint64_t frame[8], n = 0, sp;
+    uint64_t frame[8], sp;
     uint64_t flags = regs->rflags & ~RFLAGS_IF;
 
     if (!saved_mask)
         flags |= RFLAGS_IF; /* the guest sees its virtual interrupt flag */
-    frame[n++] = regs->rcx;
-    frame[n++] = regs->r11;
-    if (has_error_code)
-        frame[n++] = error_code;
-    frame[n++] = regs->rip;
+    /* Filled from the top at fixed slots: the frame is frame[first..7]. */
+    unsigned int first = has_error_code ? 0 : 1, n = 8 - first;
+    frame[7] = regs->ss;
+    frame[6] = regs->rsp;
+    frame[5] = flags;
     /* CS with RPL 0 tells the guest the interrupted code was its kernel. */
-    frame[n++] = (from_user ? regs->cs : (regs->cs & ~3ull)) | ((uint64_t)saved_mask << 32);
-    frame[n++] = flags;
-    frame[n++] = regs->rsp;
-    frame[n++] = regs->ss;
+    frame[4] = (from_user ? regs->cs : (regs->cs & ~3ull)) | ((uint64_t)saved_mask << 32);
+    frame[3] = regs->rip;
+    frame[2] = has_error_code ? error_code : regs->r11;
+    frame[1] = has_error_code ? regs->r11 : regs->rcx;
+    frame[0] = regs->rcx;
 
     if (from_user) {
         toggle_guest_mode(v);
@@ -117,7 +118,7 @@ bool bounce_to_guest(struct vcpu *v, struct cpu_regs *regs, uint64_t handler,
         sp = regs->rsp;
     }
     sp = ALIGN_DOWN(sp, 16) - n * 8;
-    if (copy_to_guest(sp, frame, n * 8)) {
+    if (copy_to_guest(sp, &frame[first], n * 8)) {
         domain_crash(v->domain, "cannot write an exception frame on the guest kernel stack",
                      regs);
         return false;

@@ -176,6 +176,18 @@ struct domain {
 };
 
 /* A PVH domain (runs under SVM); set when it is built. */
+/*
+ * True if an upcall is due: pending and not masked. Also called without the
+ * lock (kick_served_without_lock); the guest changes the bits at will.
+ * Inline: every exit to a guest asks.
+ */
+static inline bool vcpu_event_pending(const struct vcpu *v)
+{
+    struct vcpu_info *vi = __atomic_load_n(&v->vcpu_info, __ATOMIC_ACQUIRE);
+    return vi && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_RELAXED) &&
+           !__atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_RELAXED);
+}
+
 static inline bool is_pvh(const struct domain *d)
 {
     return d->type == DOMAIN_PVH;

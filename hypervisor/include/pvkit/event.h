@@ -39,7 +39,6 @@ int evtchn_alloc_xen_port(struct domain *d, xen_port_handler *handler);
 
 /* A new unbound port of d that domain `remote` may bind: the port, or -errno. */
 int evtchn_alloc_unbound_port(struct domain *d, uint16_t remote);
-/* True if an upcall is due: pending and not masked. */
-bool vcpu_event_pending(const struct vcpu *v);
+/* vcpu_event_pending (an upcall due) is inline in pvkit/domain.h, after struct vcpu. */
 
 #endif

@@ -12,16 +12,60 @@
 #define PVKIT_GUEST_ACCESS_H
 
 #include "pvkit/lib.h"
+#include "pvkit/cpu.h"
+#include "pvkit/domain.h"
+#include "pvkit/npt.h"
+#include "pvkit/usercopy.h"
+#include "pvkit/xenabi.h"
 
 /* The guest virtual address a XEN_GUEST_HANDLE holds. */
 #define GUEST_HANDLE_VA(h) ((uint64_t)(uintptr_t)(h).p)
 
-/* True if [va, va+n) is entirely guest-addressable (not necessarily mapped). */
-bool guest_range_ok(uint64_t va, uint64_t n);
-/* Returns 0 or -XEN_EFAULT; on failure *dst may be partly written. */
-int copy_from_guest(void *dst, uint64_t src_va, size_t n);
+/*
+ * True if [va, va+n) is entirely guest-addressable (not necessarily mapped):
+ * no wrap, and either all in the lower half or all above the hypervisor's
+ * slots (canonical). Inline: every guest access checks it.
+ */
+static inline bool guest_range_ok(uint64_t va, uint64_t n)
+{
+    uint64_t end = va + n;
+    if (end < va)
+        return false;
+    if (end <= 0x0000800000000000ull)
+        return true;
+    return va >= HYPERVISOR_VIRT_END;
+}
+/* The vCPU being served, if it is a PVH one (else NULL). */
+static inline const struct vcpu *current_pvh(void)
+{
+    const struct vcpu *v = current_vcpu();
+    return v && is_pvh(v->domain) ? v : NULL;
+}
+
+/*
+ * Returns 0 or -XEN_EFAULT; on failure *dst may be partly written. Inline:
+ * every hypercall argument and every iret frame is read through it.
+ */
+static inline int copy_from_guest(void *dst, uint64_t src_va, size_t n)
+{
+    const struct vcpu *pvh = current_pvh();
+    if (pvh)
+        return pvh_copy_from_guest(pvh, dst, src_va, n);
+    if (!guest_range_ok(src_va, n))
+        return -XEN_EFAULT;
+    return raw_copy(dst, (const void *)(uintptr_t)src_va, n) ? -XEN_EFAULT : 0;
+}
+
 /* Returns 0 or -XEN_EFAULT; on failure guest memory may be partly written. */
-int copy_to_guest(uint64_t dst_va, const void *src, size_t n);
+static inline int copy_to_guest(uint64_t dst_va, const void *src, size_t n)
+{
+    const struct vcpu *pvh = current_pvh();
+    if (pvh)
+        return pvh_copy_to_guest(pvh, dst_va, src, n);
+    if (!guest_range_ok(dst_va, n))
+        return -XEN_EFAULT;
+    return raw_copy((void *)(uintptr_t)dst_va, src, n) ? -XEN_EFAULT : 0;
+}
 
 /* Returns the fixup address for a faulting hypervisor rip, or 0 if none. */
 uint64_t search_exception_table(uint64_t rip);

@@ -15,13 +15,18 @@ int vcpu_set_ldt(struct vcpu *v, uint64_t base, uint64_t entries);
  * its LDT page if that page is not a valid descriptor page) and returns true.
  */
 bool ldt_fault(struct vcpu *v, struct cpu_regs *regs, uint64_t cr2);
+/* ldt_prefault_selector's work for an LDT selector (TI set). */
+bool ldt_prefault_ldt_selector(struct vcpu *v, uint16_t sel);
 /*
  * Before the hypervisor loads selector sel of the current vCPU v: maps the
  * LDT page holding its descriptor, if it is an LDT selector within the limit.
  * False if that page cannot be mapped (the load will then fault as it would
- * on hardware with a bad LDT).
+ * on hardware with a bad LDT). Inline: GDT selectors, the rule, need nothing.
  */
-bool ldt_prefault_selector(struct vcpu *v, uint16_t sel);
+static inline bool ldt_prefault_selector(struct vcpu *v, uint16_t sel)
+{
+    return !(sel & 4) || ldt_prefault_ldt_selector(v, sel);
+}
 /* On a switch from prev (may be NULL) to next: empties the window, loads next's LDT. */
 void ldt_switch(struct vcpu *prev, struct vcpu *next);
 /* Empties this CPU's LDT window (references dropped) and loads no LDT. */

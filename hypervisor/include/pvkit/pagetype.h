@@ -101,11 +101,18 @@ int mod_pte(struct domain *pt_dom, struct domain *pg_dom, uint64_t table_mfn,
 int mod_pte_if(struct domain *d, uint64_t table_mfn, unsigned int level, unsigned int index,
                uint64_t expected, uint64_t new_val);
 
+/* release_pending_tables for a list that is not empty. */
+int drain_release_list(struct domain *d);
+
 /*
  * Releases the tables on d's release list while the work budget lasts. 0 when
- * the list is empty, -XEN_ERESTART if some are left.
+ * the list is empty, -XEN_ERESTART if some are left. Inline: every page-table
+ * hypercall asks, and the list is almost always empty.
  */
-int release_pending_tables(struct domain *d);
+static inline int release_pending_tables(struct domain *d)
+{
+    return d->release_head == FRAME_NO_NEXT ? 0 : drain_release_list(d);
+}
 
 /*
  * For destroying d only (its operations are abandoned): if table mfn was

@@ -11,6 +11,7 @@
 #define PVKIT_SCHED_H
 
 #include "pvkit/domain.h"
+#include "pvkit/smp.h"
 
 /* Blocks v until an event is pending for it (at once if one is). */
 void vcpu_block(struct vcpu *v);
@@ -41,8 +42,23 @@ void vcpu_force_reschedule(struct vcpu *v);
 void vcpu_kick(struct vcpu *v);
 /* Asks for a scheduling decision on this CPU's next exit to a guest. */
 void raise_resched(void);
-/* Picks what runs next (on every exit to a guest); idles or powers off if nothing can. */
-void schedule(void);
+/* True if v may run: runnable, its domain running and not paused. */
+static inline bool vcpu_can_run(const struct vcpu *v)
+{
+    return v->state == VCPU_RUNNABLE && v->domain->state == DOMAIN_RUNNING && !v->domain->paused;
+}
+/* schedule's work when the current vCPU (cur, may be NULL) cannot go on. */
+void schedule_next(struct vcpu *cur);
+/*
+ * Picks what runs next (on every exit to a guest); idles or powers off if
+ * nothing can. Inline: the rule is that the current vCPU goes on.
+ */
+static inline void schedule(void)
+{
+    struct vcpu *cur = current_vcpu();
+    if (!cur || !vcpu_can_run(cur) || cpu_need_resched(this_cpu()))
+        schedule_next(cur);
+}
 /*
  * Boot: makes v the first vCPU this CPU runs, with a full time slice, and
  * arms the timer; its page tables and registers are loaded into

@@ -145,9 +145,41 @@ static inline void cpu_stat_add(uint64_t *counter, uint64_t n)
     __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
 }
 
-/* Takes / drops the hypervisor lock (fair: first come, first served). */
-void hv_lock(void);
-void hv_unlock(void);
+/*
+ * The hypervisor lock, a ticket lock: CPUs get it in the order they asked
+ * for it. Both counters are touched only with atomic operations, by CPUs
+ * that do not hold the lock yet (next_ticket) or that wait for or release it
+ * (now_serving, written only by the holder).
+ */
+struct hv_ticket {
+    uint32_t next_ticket;
+    uint32_t now_serving;
+};
+extern struct hv_ticket hv_ticket;
+
+/*
+ * hv_lock's wait for `ticket` to be served, serving flush requests
+ * meanwhile; counts the wait.
+ */
+void hv_lock_wait(uint32_t ticket);
+/*
+ * Takes the hypervisor lock (fair: first come, first served). Inline, the
+ * wait out of line: every entry from a guest takes it, almost always free.
+ */
+static inline void hv_lock(void)
+{
+    uint32_t ticket = __atomic_fetch_add(&hv_ticket.next_ticket, 1, __ATOMIC_RELAXED);
+
+    if (__atomic_load_n(&hv_ticket.now_serving, __ATOMIC_ACQUIRE) != ticket)
+        hv_lock_wait(ticket);
+}
+/* Drops it. Inline: every exit to a guest does. */
+static inline void hv_unlock(void)
+{
+    /* Only the holder writes now_serving, so its own relaxed read is current. */
+    uint32_t serving = __atomic_load_n(&hv_ticket.now_serving, __ATOMIC_RELAXED);
+    __atomic_store_n(&hv_ticket.now_serving, serving + 1, __ATOMIC_RELEASE);
+}
 
 /* Registers the boot CPU (CPU 0) before anything else runs. */
 void smp_init_boot_cpu(void);
