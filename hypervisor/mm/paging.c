@@ -93,16 +93,6 @@ void m2p_set(uint64_t mfn, uint64_t pfn)
         m2p_table[mfn] = pfn;
 }
 
-void frame_reclaim(uint64_t mfn)
-{
-    struct frame *f = frame_get(&frame_table, mfn);
-    if (!f)
-        return;
-    f->type_count = f->ref_count = 0;
-    m2p_set(mfn, INVALID_M2P_ENTRY);
-    frame_free(&frame_table, mfn);
-}
-
 void install_hv_l4_slots(uint64_t *l4)
 {
     for (unsigned int slot = HV_SLOT_FIRST; slot <= HV_SLOT_LAST; slot++)

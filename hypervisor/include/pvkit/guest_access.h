@@ -21,6 +21,15 @@
 /* The guest virtual address a XEN_GUEST_HANDLE holds. */
 #define GUEST_HANDLE_VA(h) ((uint64_t)(uintptr_t)(h).p)
 
+#ifdef PVKIT_HOSTED_GUEST_ACCESS
+/*
+ * A host build of hypervisor files (tests/unit/hv/fuzz_machine.c) gives
+ * these its own guest memory: a window of argument bytes, no page tables.
+ */
+bool guest_range_ok(uint64_t va, uint64_t n);
+int copy_from_guest(void *dst, uint64_t src_va, size_t n);
+int copy_to_guest(uint64_t dst_va, const void *src, size_t n);
+#else
 /*
  * True if [va, va+n) is entirely guest-addressable (not necessarily mapped):
  * no wrap, and either all in the lower half or all above the hypervisor's
@@ -66,6 +75,7 @@ static inline int copy_to_guest(uint64_t dst_va, const void *src, size_t n)
         return -XEN_EFAULT;
     return raw_copy((void *)(uintptr_t)dst_va, src, n) ? -XEN_EFAULT : 0;
 }
+#endif /* PVKIT_HOSTED_GUEST_ACCESS */
 
 /* Returns the fixup address for a faulting hypervisor rip, or 0 if none. */
 uint64_t search_exception_table(uint64_t rip);

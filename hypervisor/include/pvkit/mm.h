@@ -69,7 +69,15 @@ void m2p_set(uint64_t mfn, uint64_t pfn);
  * Frees a guest frame whatever still counts references to it, and forgets
  * its M2P entry: for a dead domain's frames, once nothing can use them.
  */
-void frame_reclaim(uint64_t mfn);
+static inline void frame_reclaim(uint64_t mfn)
+{
+    struct frame *f = frame_get(&frame_table, mfn);
+    if (!f)
+        return;
+    f->type_count = f->ref_count = 0;
+    m2p_set(mfn, INVALID_M2P_ENTRY);
+    frame_free(&frame_table, mfn);
+}
 
 /* Copies the hypervisor's L4 slots into a guest L4. */
 void install_hv_l4_slots(uint64_t *l4);

@@ -26,7 +26,7 @@ HVFUZZ_HV_SRCS  := hypervisor/mm/frame.c hypervisor/mm/pagetype.c hypervisor/mm/
 HVFUZZ_CFLAGS   := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
                    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                    -Ihypervisor/include -I$(HVFUZZ_DIR) -D__XEN_INTERFACE_VERSION__=0x00040e00 \
-                   -DDIRECTMAP_BASE=0x500000000000ull
+                   -DDIRECTMAP_BASE=0x500000000000ull -DPVKIT_HOSTED_GUEST_ACCESS
 HVFUZZ_DEPS     := $(HVFUZZ_HV_SRCS) $(HVFUZZ_DIR)/fuzz_machine.c $(HVFUZZ_DIR)/fuzz_machine.h \
                    $(wildcard hypervisor/include/pvkit/*.h)
 
