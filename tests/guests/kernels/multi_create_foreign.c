@@ -103,8 +103,14 @@ static void ap_round(int r)
     for (unsigned int i = 0; s && i < WIN; i++) {
         ap_frame[i] = 0;
     }
-    /* Round B: only shared_info, then the destroy while the build goes on. */
-    for (unsigned int pass = 0; s && pass < (r == 1 ? 200 : 1) && n < WIN; pass++)
+    /*
+     * Round B: only shared_info, then the destroy while the build goes on.
+     * Round A: if the build ends during a pass (the first mappings succeed),
+     * one more pass maps the windows that pass had already tried.
+     */
+    unsigned int passes = r == 1 ? 200 : 1;
+    for (unsigned int pass = 0; s && pass < passes && n < WIN; pass++) {
+        long before = n;
         for (unsigned int k = 0; k < WIN; k++) {
             /* The boot page tables (windows 4-8) first: they are typed by the last piece. */
             unsigned int i = r == 2 ? 0 : k < 5 ? k + 4 : k < 9 ? k - 5 : k;
@@ -127,6 +133,9 @@ static void ap_round(int r)
                     break;
                 }
         }
+        if (before == 0 && n > 0 && passes < pass + 2)
+            passes = pass + 2;
+    }
     ap_mapped = n;
     if (r == 2)
         ap_destroy_rc = dctl(XEN_DOMCTL_destroydomain, id, &op);
