@@ -474,12 +474,11 @@ long do_domctl(struct vcpu *v, const uint64_t args[5])
     struct xen_domctl op;
     long rc = 0;
 
-    if (!v->domain->privileged)
-        return -XEN_EPERM;
-    if (copy_from_guest(&op, args[0], sizeof(op)))
-        return -XEN_EFAULT;
-    if (op.interface_version != XEN_DOMCTL_INTERFACE_VERSION)
-        return -XEN_EACCES;
+    rc = control_op_copy_in(v, args[0], &op, sizeof(op),
+                            offsetof(struct xen_domctl, interface_version),
+                            XEN_DOMCTL_INTERFACE_VERSION);
+    if (rc)
+        return rc;
     if (op.cmd == XEN_DOMCTL_getdomaininfo) {
         struct domain *d = domain_at_or_after(op.domain);
         if (!d)
@@ -564,19 +563,17 @@ static long read_console(struct xen_sysctl_readconsole *rc)
     return 0;
 }
 
-/* Opens as do_domctl and do_platform_op do (privileged caller, copy in, interface version), each on its own structure. */
 long do_sysctl(struct vcpu *v, const uint64_t args[5])
 {
     struct xen_sysctl op;
+    long rc = control_op_copy_in(v, args[0], &op, sizeof(op),
+                                 offsetof(struct xen_sysctl, interface_version),
+                                 XEN_SYSCTL_INTERFACE_VERSION);
 
-    if (!v->domain->privileged)
-        return -XEN_EPERM;
-    if (copy_from_guest(&op, args[0], sizeof(op)))
-        return -XEN_EFAULT;
-    if (op.interface_version != XEN_SYSCTL_INTERFACE_VERSION)
-        return -XEN_EACCES;
+    if (rc)
+        return rc;
     if (op.cmd == XEN_SYSCTL_readconsole) {
-        long rc = read_console(&op.u.readconsole);
+        rc = read_console(&op.u.readconsole);
         return rc ? rc : copy_to_guest(args[0], &op, sizeof(op)) ? -XEN_EFAULT : 0;
     }
     if (op.cmd != XEN_SYSCTL_physinfo)
