@@ -472,11 +472,8 @@ static long pause_domain(struct vcpu *v, struct domain *d, const uint64_t args[5
 long do_domctl(struct vcpu *v, const uint64_t args[5])
 {
     struct xen_domctl op;
-    long rc = 0;
+    long rc = CONTROL_OP_COPY_IN(v, args[0], op, XEN_DOMCTL_INTERFACE_VERSION);
 
-    rc = control_op_copy_in(v, args[0], &op, sizeof(op),
-                            offsetof(struct xen_domctl, interface_version),
-                            XEN_DOMCTL_INTERFACE_VERSION);
     if (rc)
         return rc;
     if (op.cmd == XEN_DOMCTL_getdomaininfo) {
@@ -566,9 +563,7 @@ static long read_console(struct xen_sysctl_readconsole *rc)
 long do_sysctl(struct vcpu *v, const uint64_t args[5])
 {
     struct xen_sysctl op;
-    long rc = control_op_copy_in(v, args[0], &op, sizeof(op),
-                                 offsetof(struct xen_sysctl, interface_version),
-                                 XEN_SYSCTL_INTERFACE_VERSION);
+    long rc = CONTROL_OP_COPY_IN(v, args[0], op, XEN_SYSCTL_INTERFACE_VERSION);
 
     if (rc)
         return rc;

@@ -32,9 +32,7 @@ static void publish_wallclock(void)
 long do_platform_op(struct vcpu *v, const uint64_t args[5])
 {
     struct xen_platform_op op;
-    long rc = control_op_copy_in(v, args[0], &op, sizeof(op),
-                                 offsetof(struct xen_platform_op, interface_version),
-                                 XENPF_INTERFACE_VERSION);
+    long rc = CONTROL_OP_COPY_IN(v, args[0], op, XENPF_INTERFACE_VERSION);
 
     if (rc)
         return rc;

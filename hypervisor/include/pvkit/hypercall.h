@@ -69,6 +69,10 @@ uint64_t hypercall_claim(uint64_t want, uint64_t cost);
  */
 long control_op_copy_in(struct vcpu *v, uint64_t va, void *op, size_t size, size_t version_at,
                         uint32_t want);
+/* control_op_copy_in into the structure op (an lvalue with an interface_version field). */
+#define CONTROL_OP_COPY_IN(v, va, op, want)                                            \
+    control_op_copy_in(v, va, &(op), sizeof(op),                                       \
+                       offsetof(__typeof__(op), interface_version), want)
 
 /* The handler for a hypercall number, or NULL if it is not implemented. */
 hypercall_fn *hypercall_handler(uint64_t nr);
