@@ -560,6 +560,7 @@ static long read_console(struct xen_sysctl_readconsole *rc)
     return 0;
 }
 
+/* Opens as do_domctl does, the shared part in CONTROL_OP_COPY_IN; then its own commands. */
 long do_sysctl(struct vcpu *v, const uint64_t args[5])
 {
     struct xen_sysctl op;

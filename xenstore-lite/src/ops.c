@@ -608,6 +608,7 @@ struct op {
 	unsigned flags;
 };
 
+/* The handler and flags of each message type: rows alike by design (WATCH and UNWATCH share op_watch). */
 static const struct op ops[] = {
 	[XS_CONTROL] = { op_control, F_PRIV },
 	[XS_DIRECTORY] = { op_directory, F_TXN },
