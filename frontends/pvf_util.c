@@ -167,8 +167,8 @@ int pvf_switch_state(const struct pvf_os *os, const char *dir, int state)
     return pvf_transact(os, switch_body, &a);
 }
 
-int pvf_queue_dir(char *buf, unsigned len, const char *node, unsigned i,
-                  unsigned nr)
+/* The directory of queue i out of nr under node (pvf_publish_queues); 0 or -XEN_E2BIG. */
+static int queue_dir(char *buf, unsigned len, const char *node, unsigned i, unsigned nr)
 {
     char name[16] = "queue-";
 
@@ -176,6 +176,24 @@ int pvf_queue_dir(char *buf, unsigned len, const char *node, unsigned i,
         return pvf_join(buf, len, node, NULL);
     pvf_utoa(i, name + 6, sizeof(name) - 6);
     return pvf_join(buf, len, node, name);
+}
+
+int pvf_publish_queues(const struct pvf_link *link, uint32_t tx, unsigned nr, int mq_key,
+                       int (*one)(void *dev, uint32_t tx, const char *dir, unsigned i),
+                       void *dev)
+{
+    int rc = 0;
+
+    if (mq_key)
+        rc = pvf_write_u64(link->os, tx, link->node, PVK_KEY_MQ_NUM_QUEUES, nr);
+    for (unsigned i = 0; rc == 0 && i < nr; i++) {
+        char dir[160];
+
+        rc = queue_dir(dir, sizeof(dir), link->node, i, nr);
+        if (rc == 0)
+            rc = one(dev, tx, dir, i);
+    }
+    return rc;
 }
 
 int pvf_wait_state(const struct pvf_os *os, const char *dir, int lo, int hi,
@@ -236,21 +254,20 @@ void pvf_unwatch_state(const struct pvf_os *os, const char *dir)
         os->store_unwatch(os->ctx, path);
 }
 
-int pvf_frontend_backend(const struct pvf_os *os, const char *node, char *node_buf,
-                         unsigned node_len, char *backend_buf, unsigned backend_len,
-                         domid_t *backend_id)
+int pvf_link_init(struct pvf_link *link, const struct pvf_os *os, const char *node)
 {
     char path[160];
     uint64_t v;
-    int rc = pvf_join(node_buf, node_len, node, 0);
+    int rc = pvf_join(link->node, sizeof(link->node), node, 0);
 
+    link->os = os;
     if (rc < 0)
         return rc;
     if (pvf_join(path, sizeof(path), node, PVK_KEY_BACKEND) < 0 ||
-        os->store_read(os->ctx, 0, path, backend_buf, backend_len) <= 0)
+        os->store_read(os->ctx, 0, path, link->backend, sizeof(link->backend)) <= 0)
         return -XEN_ENOENT;
     if (pvf_get_u64(os, 0, node, PVK_KEY_BACKEND_ID, &v) < 0 || v >= DOMID_FIRST_RESERVED)
         return -XEN_EINVAL;
-    *backend_id = (domid_t)v;
+    link->backend_id = (domid_t)v;
     return 0;
 }

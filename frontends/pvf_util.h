@@ -1,7 +1,7 @@
 /*
  * pvf_util.h - freestanding helpers shared by the frontend cores: bounded
- * string building, decimal conversion and typed store access on top of
- * struct pvf_os.  No libc.  Every function that writes into a buffer is
+ * string building, decimal conversion, typed store access on top of
+ * struct pvf_os, and struct pvf_link, a device's place in the store.  No libc.  Every function that writes into a buffer is
  * bounded by its length argument and always NUL-terminates.
  */
 #ifndef PVF_UTIL_H
@@ -44,15 +44,21 @@ int pvf_switch_state(const struct pvf_os *os, const char *dir, int state);
 int pvf_wait_state(const struct pvf_os *os, const char *dir, int lo, int hi,
                    int fail_from, unsigned ms);
 
+/* A frontend device's place in the store, the same for every device class. */
+struct pvf_link {
+    const struct pvf_os *os;
+    char node[128];         /* the device's own directory */
+    char backend[128];      /* "<node>/backend": the backend's directory */
+    domid_t backend_id;     /* "<node>/backend-id" */
+};
+
 /*
- * The start of a frontend's init: copies node into node_buf, reads
- * "<node>/backend" into backend_buf and "<node>/backend-id" into *backend_id.
- * 0, or pvf_join's error for a node too long for node_buf, -XEN_ENOENT
- * without a backend path, -XEN_EINVAL for a missing or reserved backend id.
+ * The start of a frontend's init: fills *link with os, node and the
+ * backend's path and domain read from the store. 0, or pvf_join's error for
+ * a node too long, -XEN_ENOENT without a backend path, -XEN_EINVAL for a
+ * missing or reserved backend id.
  */
-int pvf_frontend_backend(const struct pvf_os *os, const char *node, char *node_buf,
-                         unsigned node_len, char *backend_buf, unsigned backend_len,
-                         domid_t *backend_id);
+int pvf_link_init(struct pvf_link *link, const struct pvf_os *os, const char *node);
 /*
  * Runs body(arg, tx) in a store transaction, retrying the whole transaction
  * (up to 100 times) while its end reports a conflict (-XEN_EAGAIN); a body
@@ -62,11 +68,15 @@ int pvf_frontend_backend(const struct pvf_os *os, const char *node, char *node_b
 int pvf_transact(const struct pvf_os *os, int (*body)(void *arg, uint32_t tx),
                  void *arg);
 /*
- * Builds the directory of queue i out of nr under node: node itself when
- * nr == 1, else "<node>/queue-<i>".  0 or -XEN_E2BIG.
+ * Publishes a device's nr queues in store transaction tx: first
+ * "multi-queue-num-queues" = nr under link->node if mq_key, then the keys of
+ * each queue i through one(dev, tx, dir, i), dir being link->node itself when
+ * nr == 1, else "<node>/queue-<i>". 0, or the first error (-XEN_E2BIG for a
+ * directory too long).
  */
-int pvf_queue_dir(char *buf, unsigned len, const char *node, unsigned i,
-                  unsigned nr);
+int pvf_publish_queues(const struct pvf_link *link, uint32_t tx, unsigned nr, int mq_key,
+                       int (*one)(void *dev, uint32_t tx, const char *dir, unsigned i),
+                       void *dev);
 /*
  * The frontend's opening handshake: watches "<backend>/state", moves
  * "<node>/state" to Initialising (unless it is there) and waits up to `ms`

@@ -23,14 +23,14 @@ static void slot_release(const struct pvf_os *os, struct blkfront_slot *s)
 /* Contract: allocates and grants one page; 0 or -errno. */
 static int grant_page(struct blkfront_dev *dev, void **page, grant_ref_t *ref)
 {
-    const struct pvf_os *os = dev->os;
+    const struct pvf_os *os = dev->link.os;
     uint64_t frame;
     int rc;
 
     *page = os->pages_alloc(os->ctx, 1, &frame);
     if (!*page)
         return -XEN_ENOMEM;
-    rc = os->grant(os->ctx, dev->backend_id, frame, 0, ref);
+    rc = os->grant(os->ctx, dev->link.backend_id, frame, 0, ref);
     if (rc < 0) {
         os->pages_free(os->ctx, *page, 1);
         *page = 0;
@@ -55,7 +55,7 @@ static int slot_pages(struct blkfront_dev *dev, struct blkfront_slot *s,
 /* Contract: sets up queue q's shared ring, grants and event channel. */
 static int ring_alloc(struct blkfront_dev *dev, struct blkfront_queue *q)
 {
-    const struct pvf_os *os = dev->os;
+    const struct pvf_os *os = dev->link.os;
     uint64_t frames[PVK_MAX_RING_PAGES];
     int rc;
 
@@ -68,11 +68,11 @@ static int ring_alloc(struct blkfront_dev *dev, struct blkfront_queue *q)
     FRONT_RING_INIT(&q->ring, (blkif_sring_t *)q->sring,
                     q->nr_ring_pages * PVK_PAGE_SIZE);
     for (unsigned i = 0; i < q->nr_ring_pages; i++) {
-        rc = os->grant(os->ctx, dev->backend_id, frames[i], 0, &q->ring_ref[i]);
+        rc = os->grant(os->ctx, dev->link.backend_id, frames[i], 0, &q->ring_ref[i]);
         if (rc < 0)
             return rc;
     }
-    rc = os->evtchn_alloc(os->ctx, dev->backend_id, &q->port);
+    rc = os->evtchn_alloc(os->ctx, dev->link.backend_id, &q->port);
     if (rc < 0)
         return rc;
     q->nr_slots = RING_SIZE(&q->ring);
@@ -89,7 +89,7 @@ static int ring_alloc(struct blkfront_dev *dev, struct blkfront_queue *q)
 /* Contract: releases what ring_alloc set up (safe on partial setup). */
 static void ring_free(struct blkfront_dev *dev, struct blkfront_queue *q)
 {
-    const struct pvf_os *os = dev->os;
+    const struct pvf_os *os = dev->link.os;
 
     for (unsigned i = 0; q->slots && i < q->nr_slots; i++)
         slot_release(os, &q->slots[i]);
@@ -314,7 +314,7 @@ static int submit(struct blkfront_dev *dev, unsigned qi, uint8_t op,
     q->ring.req_prod_pvt++;
     RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->ring, notify);
     if (notify)
-        dev->os->evtchn_notify(dev->os->ctx, q->port);
+        dev->link.os->evtchn_notify(dev->link.os->ctx, q->port);
     return 0;
 }
 
@@ -338,7 +338,7 @@ int blkfront_submit_buf(struct blkfront_dev *dev, unsigned qi, uint8_t op,
 int blkfront_buf_alloc(struct blkfront_dev *dev, struct blkfront_buf *b,
                        unsigned npages)
 {
-    const struct pvf_os *os = dev->os;
+    const struct pvf_os *os = dev->link.os;
     uint64_t *frames = os->zalloc(os->ctx, npages * sizeof(*frames));
     unsigned granted = 0;
 
@@ -346,7 +346,7 @@ int blkfront_buf_alloc(struct blkfront_dev *dev, struct blkfront_buf *b,
     b->grefs = os->zalloc(os->ctx, npages * sizeof(*b->grefs));
     b->va = frames && b->grefs ? os->pages_alloc(os->ctx, npages, frames) : 0;
     while (b->va && granted < npages &&
-           os->grant(os->ctx, dev->backend_id, frames[granted], 0,
+           os->grant(os->ctx, dev->link.backend_id, frames[granted], 0,
                      &b->grefs[granted]) == 0)
         granted++;
     os->free(os->ctx, frames);
@@ -364,7 +364,7 @@ int blkfront_buf_alloc(struct blkfront_dev *dev, struct blkfront_buf *b,
 
 void blkfront_buf_free(struct blkfront_dev *dev, struct blkfront_buf *b)
 {
-    const struct pvf_os *os = dev->os;
+    const struct pvf_os *os = dev->link.os;
 
     for (unsigned i = 0; i < b->npages; i++)
         os->ungrant(os->ctx, b->grefs[i]);

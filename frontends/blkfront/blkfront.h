@@ -17,7 +17,7 @@
 #ifndef PVF_BLKFRONT_H
 #define PVF_BLKFRONT_H
 
-#include "pvf_os.h"
+#include "pvf_util.h" /* struct pvf_link; it includes pvf_os.h */
 
 #define BLKFRONT_MAX_QUEUES 4
 #define BLKFRONT_MAX_SEGS PVK_BLK_MAX_INDIRECT_SEGS
@@ -57,10 +57,7 @@ struct blkfront_queue {
 };
 
 struct blkfront_dev {
-    const struct pvf_os *os;
-    char node[128];
-    char backend[128];
-    domid_t backend_id;
+    struct pvf_link link;
     uint32_t vdev;
     struct blkfront_opts opts;
     /* Learned from the backend. */

@@ -20,11 +20,8 @@ int blkfront_init(struct blkfront_dev *dev, const struct pvf_os *os,
     int rc;
 
     __builtin_memset(dev, 0, sizeof(*dev));
-    dev->os = os;
     dev->opts = *opts;
-    rc = pvf_frontend_backend(os, node, dev->node, sizeof(dev->node), dev->backend,
-                              sizeof(dev->backend), &dev->backend_id);
-    if (rc < 0)
+    if ((rc = pvf_link_init(&dev->link, os, node)) < 0)
         return rc;
     rc = pvf_get_u64(os, 0, node, PVK_VBD_VIRTUAL_DEVICE, &v);
     if (rc < 0 || v > UINT32_MAX)
@@ -33,11 +30,12 @@ int blkfront_init(struct blkfront_dev *dev, const struct pvf_os *os,
     return 0;
 }
 
-/* Contract: writes one queue's ring refs and port under `dir`. */
-static int publish_queue(struct blkfront_dev *dev, uint32_t tx, const char *dir,
-                         const struct blkfront_queue *q)
+/* Contract: writes queue qi's ring refs and port under `dir` (a pvf_publish_queues step; arg: the device). */
+static int publish_queue(void *arg, uint32_t tx, const char *dir, unsigned qi)
 {
-    const struct pvf_os *os = dev->os;
+    struct blkfront_dev *dev = arg;
+    const struct blkfront_queue *q = &dev->q[qi];
+    const struct pvf_os *os = dev->link.os;
     int rc = 0;
 
     if (dev->ring_order == 0) {
@@ -57,26 +55,20 @@ static int publish_queue(struct blkfront_dev *dev, uint32_t tx, const char *dir,
 /* Contract: writes every frontend key of the connection in transaction tx. */
 static int publish(struct blkfront_dev *dev, uint32_t tx)
 {
-    const struct pvf_os *os = dev->os;
+    const struct pvf_os *os = dev->link.os;
     int rc = 0;
 
     if (dev->ring_order)
-        rc = pvf_write_u64(os, tx, dev->node, PVK_VBD_RING_PAGE_ORDER, dev->ring_order);
-    if (rc == 0 && dev->nr_queues > 1)
-        rc = pvf_write_u64(os, tx, dev->node, PVK_KEY_MQ_NUM_QUEUES, dev->nr_queues);
-    for (unsigned i = 0; rc == 0 && i < dev->nr_queues; i++) {
-        char dir[160];
-
-        rc = pvf_queue_dir(dir, sizeof(dir), dev->node, i, dev->nr_queues);
-        if (rc == 0)
-            rc = publish_queue(dev, tx, dir, &dev->q[i]);
-    }
+        rc = pvf_write_u64(os, tx, dev->link.node, PVK_VBD_RING_PAGE_ORDER, dev->ring_order);
     if (rc == 0)
-        rc = pvf_write_str(os, tx, dev->node, PVK_KEY_PROTOCOL, XEN_IO_PROTO_ABI_X86_64);
+        rc = pvf_publish_queues(&dev->link, tx, dev->nr_queues, dev->nr_queues > 1,
+                                publish_queue, dev);
     if (rc == 0)
-        rc = pvf_write_u64(os, tx, dev->node, PVK_VBD_FEAT_PERSISTENT, 1);
+        rc = pvf_write_str(os, tx, dev->link.node, PVK_KEY_PROTOCOL, XEN_IO_PROTO_ABI_X86_64);
     if (rc == 0)
-        rc = pvf_write_u64(os, tx, dev->node, PVK_KEY_STATE, XenbusStateInitialised);
+        rc = pvf_write_u64(os, tx, dev->link.node, PVK_VBD_FEAT_PERSISTENT, 1);
+    if (rc == 0)
+        rc = pvf_write_u64(os, tx, dev->link.node, PVK_KEY_STATE, XenbusStateInitialised);
     return rc;
 }
 
@@ -89,11 +81,11 @@ static int publish_body(void *arg, uint32_t tx)
 /* Contract: chooses queues and ring order from the backend's offer. */
 static void negotiate(struct blkfront_dev *dev)
 {
-    const struct pvf_os *os = dev->os;
+    const struct pvf_os *os = dev->link.os;
 
-    dev->be_max_queues = (uint32_t)pvf_read_u64(os, 0, dev->backend,
+    dev->be_max_queues = (uint32_t)pvf_read_u64(os, 0, dev->link.backend,
                                                 PVK_KEY_MQ_MAX_QUEUES, 1);
-    dev->be_max_order = (uint32_t)pvf_read_u64(os, 0, dev->backend,
+    dev->be_max_order = (uint32_t)pvf_read_u64(os, 0, dev->link.backend,
                                                PVK_VBD_MAX_RING_ORDER, 0);
     dev->nr_queues = MIN(MIN(dev->opts.max_queues, dev->be_max_queues),
                          BLKFRONT_MAX_QUEUES);
@@ -106,21 +98,21 @@ static void negotiate(struct blkfront_dev *dev)
 /* Contract: reads geometry and features once the backend is Connected. */
 static int read_backend(struct blkfront_dev *dev)
 {
-    const struct pvf_os *os = dev->os;
+    const struct pvf_os *os = dev->link.os;
     uint64_t v;
     unsigned segs;
 
-    if (pvf_get_u64(os, 0, dev->backend, PVK_VBD_SECTORS, &dev->sectors) < 0)
+    if (pvf_get_u64(os, 0, dev->link.backend, PVK_VBD_SECTORS, &dev->sectors) < 0)
         return -XEN_EIO;
-    dev->info = (uint32_t)pvf_read_u64(os, 0, dev->backend, PVK_VBD_INFO, 0);
-    v = pvf_read_u64(os, 0, dev->backend, PVK_VBD_SECTOR_SIZE, 512);
+    dev->info = (uint32_t)pvf_read_u64(os, 0, dev->link.backend, PVK_VBD_INFO, 0);
+    v = pvf_read_u64(os, 0, dev->link.backend, PVK_VBD_SECTOR_SIZE, 512);
     dev->sector_size = (uint32_t)v;
-    dev->feat_flush = pvf_read_u64(os, 0, dev->backend, PVK_VBD_FEAT_FLUSH, 0) == 1;
-    dev->feat_barrier = pvf_read_u64(os, 0, dev->backend, PVK_VBD_FEAT_BARRIER, 0) == 1;
-    dev->feat_discard = pvf_read_u64(os, 0, dev->backend, PVK_VBD_FEAT_DISCARD, 0) == 1;
+    dev->feat_flush = pvf_read_u64(os, 0, dev->link.backend, PVK_VBD_FEAT_FLUSH, 0) == 1;
+    dev->feat_barrier = pvf_read_u64(os, 0, dev->link.backend, PVK_VBD_FEAT_BARRIER, 0) == 1;
+    dev->feat_discard = pvf_read_u64(os, 0, dev->link.backend, PVK_VBD_FEAT_DISCARD, 0) == 1;
     dev->feat_persistent =
-        pvf_read_u64(os, 0, dev->backend, PVK_VBD_FEAT_PERSISTENT, 0) == 1;
-    dev->be_indirect = (uint32_t)pvf_read_u64(os, 0, dev->backend,
+        pvf_read_u64(os, 0, dev->link.backend, PVK_VBD_FEAT_PERSISTENT, 0) == 1;
+    dev->be_indirect = (uint32_t)pvf_read_u64(os, 0, dev->link.backend,
                                               PVK_VBD_FEAT_INDIRECT, 0);
     segs = dev->be_indirect > BLKIF_MAX_SEGMENTS_PER_REQUEST
                ? MIN(dev->be_indirect, PVK_SEGS_PER_INDIRECT_PAGE)
@@ -132,31 +124,31 @@ static int read_backend(struct blkfront_dev *dev)
 
 int blkfront_connect(struct blkfront_dev *dev, unsigned ms)
 {
-    const struct pvf_os *os = dev->os;
+    const struct pvf_os *os = dev->link.os;
     int rc, st;
 
-    rc = pvf_open_handshake(os, dev->node, dev->backend, ms);
+    rc = pvf_open_handshake(os, dev->link.node, dev->link.backend, ms);
     if (rc < 0)
         return rc;
     negotiate(dev);
     rc = blkfront_rings_alloc(dev);
     if (rc < 0 || (rc = pvf_transact(os, publish_body, dev)) < 0)
         return rc;
-    st = pvf_wait_state(os, dev->backend, XenbusStateConnected,
+    st = pvf_wait_state(os, dev->link.backend, XenbusStateConnected,
                         XenbusStateConnected, XenbusStateClosing, ms);
     if (st != XenbusStateConnected)
         return st < 0 ? st : -XEN_EIO;
     rc = read_backend(dev);
     if (rc < 0)
         return rc;
-    return pvf_switch_state(os, dev->node, XenbusStateConnected);
+    return pvf_switch_state(os, dev->link.node, XenbusStateConnected);
 }
 
 int blkfront_disconnect(struct blkfront_dev *dev, unsigned ms)
 {
-    int st = pvf_close_handshake(dev->os, dev->node, dev->backend, ms);
+    int st = pvf_close_handshake(dev->link.os, dev->link.node, dev->link.backend, ms);
 
     blkfront_rings_free(dev);
-    pvf_unwatch_state(dev->os, dev->backend);
+    pvf_unwatch_state(dev->link.os, dev->link.backend);
     return st < 0 ? st : 0;
 }

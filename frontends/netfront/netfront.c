@@ -8,14 +8,14 @@
 static int grant_page(struct netfront_dev *dev, int ro, void **va,
                       grant_ref_t *ref)
 {
-    const struct pvf_os *os = dev->os;
+    const struct pvf_os *os = dev->link.os;
     uint64_t frame;
     int rc;
 
     *va = os->pages_alloc(os->ctx, 1, &frame);
     if (!*va)
         return -XEN_ENOMEM;
-    rc = os->grant(os->ctx, dev->backend_id, frame, ro, ref);
+    rc = os->grant(os->ctx, dev->link.backend_id, frame, ro, ref);
     if (rc < 0) {
         os->pages_free(os->ctx, *va, 1);
         *va = 0;
@@ -28,8 +28,8 @@ static void ungrant_page(struct netfront_dev *dev, void **va, grant_ref_t ref)
 {
     if (!*va)
         return;
-    dev->os->ungrant(dev->os->ctx, ref);
-    dev->os->pages_free(dev->os->ctx, *va, 1);
+    dev->link.os->ungrant(dev->link.os->ctx, ref);
+    dev->link.os->pages_free(dev->link.os->ctx, *va, 1);
     *va = 0;
 }
 
@@ -67,7 +67,7 @@ static int queue_alloc(struct netfront_dev *dev, struct netfront_queue *q)
     }
     q->tx_nfree = NETFRONT_RING_SIZE;
     q->rx.sring->req_prod = q->rx.req_prod_pvt;
-    return dev->os->evtchn_alloc(dev->os->ctx, dev->backend_id, &q->port);
+    return dev->link.os->evtchn_alloc(dev->link.os->ctx, dev->link.backend_id, &q->port);
 }
 
 /* Contract: releases what queue_alloc set up (safe on partial setup). */
@@ -80,7 +80,7 @@ static void queue_free(struct netfront_dev *dev, struct netfront_queue *q)
     ungrant_page(dev, &q->tx_sring, q->tx_ref);
     ungrant_page(dev, &q->rx_sring, q->rx_ref);
     if (q->port)
-        dev->os->evtchn_close(dev->os->ctx, q->port);
+        dev->link.os->evtchn_close(dev->link.os->ctx, q->port);
     q->port = 0;
 }
 
@@ -134,7 +134,7 @@ int netfront_send(struct netfront_dev *dev, unsigned qi, const void *frame,
     }
     RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->tx, notify);
     if (notify)
-        dev->os->evtchn_notify(dev->os->ctx, q->port);
+        dev->link.os->evtchn_notify(dev->link.os->ctx, q->port);
     return 0;
 }
 
@@ -226,6 +226,6 @@ int netfront_recv(struct netfront_dev *dev, unsigned qi, void *buf, unsigned len
     }
     RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->rx, notify);
     if (notify)
-        dev->os->evtchn_notify(dev->os->ctx, q->port);
+        dev->link.os->evtchn_notify(dev->link.os->ctx, q->port);
     return bad ? -XEN_EIO : (int)got;
 }

@@ -14,7 +14,7 @@
 #ifndef PVF_NETFRONT_H
 #define PVF_NETFRONT_H
 
-#include "pvf_os.h"
+#include "pvf_util.h" /* struct pvf_link; it includes pvf_os.h */
 
 #define NETFRONT_MAX_QUEUES 4
 #define NETFRONT_RING_SIZE __CONST_RING_SIZE(netif_tx, PVK_PAGE_SIZE)
@@ -39,9 +39,7 @@ struct netfront_queue {
 };
 
 struct netfront_dev {
-    const struct pvf_os *os;
-    char node[128], backend[128];
-    domid_t backend_id;
+    struct pvf_link link;
     uint8_t mac[6];
     struct netfront_opts opts;
     unsigned nr_queues;

@@ -43,13 +43,9 @@ int netfront_init(struct netfront_dev *dev, const struct pvf_os *os,
     char path[160], mac[32];
     int rc;
 
-    /* Same opening as blkfront_init on another struct; the shared part is pvf_frontend_backend. */
     __builtin_memset(dev, 0, sizeof(*dev));
-    dev->os = os;
     dev->opts = *opts;
-    rc = pvf_frontend_backend(os, node, dev->node, sizeof(dev->node), dev->backend,
-                              sizeof(dev->backend), &dev->backend_id);
-    if (rc < 0)
+    if ((rc = pvf_link_init(&dev->link, os, node)) < 0)
         return rc;
     if (pvf_join(path, sizeof(path), node, PVK_VIF_MAC) < 0 ||
         os->store_read(os->ctx, 0, path, mac, sizeof(mac)) <= 0)
@@ -57,11 +53,12 @@ int netfront_init(struct netfront_dev *dev, const struct pvf_os *os,
     return parse_mac(mac, dev->mac);
 }
 
-/* Contract: writes one queue's keys under dir. */
-static int publish_queue(struct netfront_dev *dev, uint32_t tx, const char *dir,
-                         const struct netfront_queue *q)
+/* Contract: writes queue qi's keys under dir (a pvf_publish_queues step; arg: the device). */
+static int publish_queue(void *arg, uint32_t tx, const char *dir, unsigned qi)
 {
-    const struct pvf_os *os = dev->os;
+    struct netfront_dev *dev = arg;
+    const struct netfront_queue *q = &dev->q[qi];
+    const struct pvf_os *os = dev->link.os;
     int rc = pvf_write_u64(os, tx, dir, PVK_VIF_TX_RING_REF, q->tx_ref);
 
     if (rc == 0)
@@ -72,26 +69,17 @@ static int publish_queue(struct netfront_dev *dev, uint32_t tx, const char *dir,
 /* Contract: writes every frontend key and state Connected in tx. */
 static int publish(struct netfront_dev *dev, uint32_t tx, int mq_key)
 {
-    const struct pvf_os *os = dev->os;
-    int rc = 0;
+    const struct pvf_os *os = dev->link.os;
+    int rc = pvf_publish_queues(&dev->link, tx, dev->nr_queues, mq_key, publish_queue, dev);
 
-    if (mq_key)
-        rc = pvf_write_u64(os, tx, dev->node, PVK_KEY_MQ_NUM_QUEUES, dev->nr_queues);
-    for (unsigned i = 0; rc == 0 && i < dev->nr_queues; i++) {
-        char dir[160];
-
-        rc = pvf_queue_dir(dir, sizeof(dir), dev->node, i, dev->nr_queues);
-        if (rc == 0)
-            rc = publish_queue(dev, tx, dir, &dev->q[i]);
-    }
     if (rc == 0)
-        rc = pvf_write_u64(os, tx, dev->node, PVK_VIF_REQ_RX_COPY, 1);
+        rc = pvf_write_u64(os, tx, dev->link.node, PVK_VIF_REQ_RX_COPY, 1);
     if (rc == 0)
-        rc = pvf_write_u64(os, tx, dev->node, PVK_VIF_FEAT_RX_NOTIFY, 1);
+        rc = pvf_write_u64(os, tx, dev->link.node, PVK_VIF_FEAT_RX_NOTIFY, 1);
     if (rc == 0)
-        rc = pvf_write_u64(os, tx, dev->node, PVK_VIF_FEAT_SG, 1);
+        rc = pvf_write_u64(os, tx, dev->link.node, PVK_VIF_FEAT_SG, 1);
     if (rc == 0)
-        rc = pvf_write_u64(os, tx, dev->node, PVK_KEY_STATE, XenbusStateConnected);
+        rc = pvf_write_u64(os, tx, dev->link.node, PVK_KEY_STATE, XenbusStateConnected);
     return rc;
 }
 
@@ -110,17 +98,17 @@ static int publish_body(void *arg, uint32_t tx)
 
 int netfront_connect(struct netfront_dev *dev, unsigned ms)
 {
-    const struct pvf_os *os = dev->os;
+    const struct pvf_os *os = dev->link.os;
     struct publish_arg pa = { dev, 0 };
     uint64_t maxq;
     int rc, st;
 
-    rc = pvf_open_handshake(os, dev->node, dev->backend, ms);
+    rc = pvf_open_handshake(os, dev->link.node, dev->link.backend, ms);
     if (rc < 0)
         return rc;
-    if (pvf_read_u64(os, 0, dev->backend, PVK_VIF_FEAT_RX_COPY, 0) != 1)
+    if (pvf_read_u64(os, 0, dev->link.backend, PVK_VIF_FEAT_RX_COPY, 0) != 1)
         return -XEN_ENODEV;
-    pa.mq_key = pvf_get_u64(os, 0, dev->backend, PVK_KEY_MQ_MAX_QUEUES, &maxq) == 0;
+    pa.mq_key = pvf_get_u64(os, 0, dev->link.backend, PVK_KEY_MQ_MAX_QUEUES, &maxq) == 0;
     dev->nr_queues = pa.mq_key ? (unsigned)maxq : 1;
     if (dev->nr_queues > dev->opts.max_queues)
         dev->nr_queues = dev->opts.max_queues;
@@ -131,16 +119,16 @@ int netfront_connect(struct netfront_dev *dev, unsigned ms)
     rc = netfront_rings_alloc(dev);
     if (rc < 0 || (rc = pvf_transact(os, publish_body, &pa)) < 0)
         return rc;
-    st = pvf_wait_state(os, dev->backend, XenbusStateConnected,
+    st = pvf_wait_state(os, dev->link.backend, XenbusStateConnected,
                         XenbusStateConnected, XenbusStateClosing, ms);
     return st == XenbusStateConnected ? 0 : st < 0 ? st : -XEN_EIO;
 }
 
 int netfront_disconnect(struct netfront_dev *dev, unsigned ms)
 {
-    int st = pvf_close_handshake(dev->os, dev->node, dev->backend, ms);
+    int st = pvf_close_handshake(dev->link.os, dev->link.node, dev->link.backend, ms);
 
     netfront_rings_free(dev);
-    pvf_unwatch_state(dev->os, dev->backend);
+    pvf_unwatch_state(dev->link.os, dev->link.backend);
     return st < 0 ? st : 0;
 }

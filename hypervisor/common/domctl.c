@@ -328,14 +328,10 @@ static long pause_domain(struct vcpu *v, struct domain *d, const uint64_t args[5
 long do_domctl(struct vcpu *v, const uint64_t args[5])
 {
     struct xen_domctl op;
-    long rc = 0;
+    long rc = CONTROL_OP_COPY_IN(v, args[0], op, XEN_DOMCTL_INTERFACE_VERSION);
 
-    if (!v->domain->privileged)
-        return -XEN_EPERM;
-    if (copy_from_guest(&op, args[0], sizeof(op)))
-        return -XEN_EFAULT;
-    if (op.interface_version != XEN_DOMCTL_INTERFACE_VERSION)
-        return -XEN_EACCES;
+    if (rc)
+        return rc;
     if (op.cmd == XEN_DOMCTL_getdomaininfo) {
         struct domain *d = domain_at_or_after(op.domain);
         if (!d)
@@ -420,19 +416,16 @@ static long read_console(struct xen_sysctl_readconsole *rc)
     return 0;
 }
 
-/* Opens as do_domctl and do_platform_op do (privileged caller, copy in, interface version), each on its own structure. */
+/* Opens as do_domctl does, the shared part in CONTROL_OP_COPY_IN; then its own commands. */
 long do_sysctl(struct vcpu *v, const uint64_t args[5])
 {
     struct xen_sysctl op;
+    long rc = CONTROL_OP_COPY_IN(v, args[0], op, XEN_SYSCTL_INTERFACE_VERSION);
 
-    if (!v->domain->privileged)
-        return -XEN_EPERM;
-    if (copy_from_guest(&op, args[0], sizeof(op)))
-        return -XEN_EFAULT;
-    if (op.interface_version != XEN_SYSCTL_INTERFACE_VERSION)
-        return -XEN_EACCES;
+    if (rc)
+        return rc;
     if (op.cmd == XEN_SYSCTL_readconsole) {
-        long rc = read_console(&op.u.readconsole);
+        rc = read_console(&op.u.readconsole);
         return rc ? rc : copy_to_guest(args[0], &op, sizeof(op)) ? -XEN_EFAULT : 0;
     }
     if (op.cmd != XEN_SYSCTL_physinfo)

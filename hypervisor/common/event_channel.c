@@ -112,6 +112,25 @@ int evtchn_alloc_unbound_port(struct domain *d, uint16_t remote)
     return port;
 }
 
+/*
+ * An op being served: the guest address it came from (results are written
+ * back there) and its copy, made once by do_event_channel_op.
+ */
+struct evtchn_call {
+    uint64_t arg;
+    union {
+        struct evtchn_alloc_unbound alloc_unbound;
+        struct evtchn_bind_interdomain bind_interdomain;
+        struct evtchn_bind_virq bind_virq;
+        struct evtchn_bind_ipi bind_ipi;
+        struct evtchn_close close;
+        struct evtchn_send send;
+        struct evtchn_status status;
+        struct evtchn_bind_vcpu bind_vcpu;
+        struct evtchn_unmask unmask;
+    } op;
+};
+
 /* The domain an op names: DOMID_SELF or ourselves; others only if privileged. */
 static struct domain *target_domain(struct vcpu *v, domid_t dom)
 {
@@ -120,38 +139,33 @@ static struct domain *target_domain(struct vcpu *v, domid_t dom)
     return v->domain->privileged ? domain_find_built(dom) : NULL;
 }
 
-static long alloc_unbound(struct vcpu *v, uint64_t arg)
+static long alloc_unbound(struct vcpu *v, struct evtchn_call *call)
 {
-    struct evtchn_alloc_unbound op;
-    if (copy_from_guest(&op, arg, sizeof(op)))
-        return -XEN_EFAULT;
-    struct domain *d = target_domain(v, op.dom);
+    struct evtchn_alloc_unbound *op = &call->op.alloc_unbound;
+    struct domain *d = target_domain(v, op->dom);
     if (!d)
-        return op.dom == DOMID_SELF || v->domain->privileged ? -XEN_ESRCH : -XEN_EPERM;
-    domid_t remote = op.remote_dom == DOMID_SELF ? d->id : op.remote_dom;
-    int port = commit_new_port(d, arg, &op, sizeof(op), &op.port,
+        return op->dom == DOMID_SELF || v->domain->privileged ? -XEN_ESRCH : -XEN_EPERM;
+    domid_t remote = op->remote_dom == DOMID_SELF ? d->id : op->remote_dom;
+    int port = commit_new_port(d, call->arg, op, sizeof(*op), &op->port,
                                (struct evtchn){ .state = EVTCHNSTAT_unbound,
                                                 .remote_dom = remote });
     return port < 0 ? port : 0;
 }
 
-static long bind_interdomain(struct vcpu *v, uint64_t arg)
+static long bind_interdomain(struct vcpu *v, struct evtchn_call *call)
 {
-    struct evtchn_bind_interdomain op;
+    struct evtchn_bind_interdomain *op = &call->op.bind_interdomain;
     struct domain *d = v->domain;
-
-    if (copy_from_guest(&op, arg, sizeof(op)))
-        return -XEN_EFAULT;
-    struct domain *rd = op.remote_dom == DOMID_SELF ? d : domain_find(op.remote_dom);
+    struct domain *rd = op->remote_dom == DOMID_SELF ? d : domain_find(op->remote_dom);
     if (!rd)
         return -XEN_ESRCH;
-    struct evtchn *rc = port_of(rd, op.remote_port);
+    struct evtchn *rc = port_of(rd, op->remote_port);
     if (!rc || rc->state != EVTCHNSTAT_unbound || rc->remote_dom != d->id)
         return -XEN_EINVAL;
-    int port = commit_new_port(d, arg, &op, sizeof(op), &op.local_port,
+    int port = commit_new_port(d, call->arg, op, sizeof(*op), &op->local_port,
                                (struct evtchn){ .state = EVTCHNSTAT_interdomain,
                                                 .remote_dom = rd->id,
-                                                .remote_port = op.remote_port });
+                                                .remote_port = op->remote_port });
     if (port < 0)
         return port;
     *rc = (struct evtchn){ .state = EVTCHNSTAT_interdomain, .remote_dom = d->id,
@@ -168,42 +182,37 @@ static bool virq_is_global(uint32_t virq)
            virq != VIRQ_XENPMU;
 }
 
-static long bind_virq(struct vcpu *v, uint64_t arg)
+static long bind_virq(struct vcpu *v, struct evtchn_call *call)
 {
-    struct evtchn_bind_virq op;
+    struct evtchn_bind_virq *op = &call->op.bind_virq;
     struct domain *d = v->domain;
 
-    if (copy_from_guest(&op, arg, sizeof(op)))
-        return -XEN_EFAULT;
-    if (op.virq >= NR_VIRQS || (virq_is_global(op.virq) && op.vcpu != 0))
+    if (op->virq >= NR_VIRQS || (virq_is_global(op->virq) && op->vcpu != 0))
         return -XEN_EINVAL;
-    if (op.vcpu >= d->nr_vcpus)
+    if (op->vcpu >= d->nr_vcpus)
         return -XEN_ENOENT;
-    struct vcpu *target = &d->vcpus[op.vcpu];
-    if (target->virq_port[op.virq])
+    struct vcpu *target = &d->vcpus[op->vcpu];
+    if (target->virq_port[op->virq])
         return -XEN_EEXIST;
-    int port = commit_new_port(d, arg, &op, sizeof(op), &op.port,
-                               (struct evtchn){ .state = EVTCHNSTAT_virq, .virq = op.virq,
-                                                .notify_vcpu = (uint16_t)op.vcpu });
+    int port = commit_new_port(d, call->arg, op, sizeof(*op), &op->port,
+                               (struct evtchn){ .state = EVTCHNSTAT_virq, .virq = op->virq,
+                                                .notify_vcpu = (uint16_t)op->vcpu });
     if (port < 0)
         return port;
-    target->virq_port[op.virq] = (uint16_t)port;
+    target->virq_port[op->virq] = (uint16_t)port;
     return 0;
 }
 
-/* Alike by shape (copy the op in, check its vCPU), each handler stays its own: the op types differ. */
-static long bind_ipi(struct vcpu *v, uint64_t arg)
+static long bind_ipi(struct vcpu *v, struct evtchn_call *call)
 {
-    struct evtchn_bind_ipi op;
+    struct evtchn_bind_ipi *op = &call->op.bind_ipi;
     struct domain *d = v->domain;
 
-    if (copy_from_guest(&op, arg, sizeof(op)))
-        return -XEN_EFAULT;
-    if (op.vcpu >= d->nr_vcpus)
+    if (op->vcpu >= d->nr_vcpus)
         return -XEN_ENOENT;
-    int port = commit_new_port(d, arg, &op, sizeof(op), &op.port,
+    int port = commit_new_port(d, call->arg, op, sizeof(*op), &op->port,
                                (struct evtchn){ .state = EVTCHNSTAT_ipi,
-                                                .notify_vcpu = (uint16_t)op.vcpu });
+                                                .notify_vcpu = (uint16_t)op->vcpu });
     return port < 0 ? port : 0;
 }
 
@@ -245,14 +254,11 @@ void evtchn_close_all(struct domain *d)
             close_port(d, port);
 }
 
-static long send(struct vcpu *v, uint64_t arg)
+static long send(struct vcpu *v, struct evtchn_call *call)
 {
-    struct evtchn_send op;
+    struct evtchn_send *op = &call->op.send;
     struct domain *d = v->domain;
-
-    if (copy_from_guest(&op, arg, sizeof(op)))
-        return -XEN_EFAULT;
-    struct evtchn *c = port_of(d, op.port);
+    struct evtchn *c = port_of(d, op->port);
     if (!c)
         return -XEN_EINVAL;
     d->event_stats.sent++;
@@ -269,7 +275,7 @@ static long send(struct vcpu *v, uint64_t arg)
         }
         return 0;
     case EVTCHNSTAT_ipi:
-        evtchn_set_pending(d, op.port);
+        evtchn_set_pending(d, op->port);
         return 0;
     case EVTCHNSTAT_unbound:
         return 0; /* nobody listens yet: dropped, as Xen does */
@@ -278,91 +284,95 @@ static long send(struct vcpu *v, uint64_t arg)
     }
 }
 
-static long status(struct vcpu *v, uint64_t arg)
+static long status(struct vcpu *v, struct evtchn_call *call)
 {
-    struct evtchn_status op;
-    if (copy_from_guest(&op, arg, sizeof(op)))
-        return -XEN_EFAULT;
-    struct domain *d = target_domain(v, op.dom);
+    struct evtchn_status *op = &call->op.status;
+    struct domain *d = target_domain(v, op->dom);
     if (!d)
         return v->domain->privileged ? -XEN_ESRCH : -XEN_EPERM;
-    if (op.port >= NR_EVTCHN_PORTS)
+    if (op->port >= NR_EVTCHN_PORTS)
         return -XEN_EINVAL;
-    struct evtchn *c = &d->evtchn[op.port]; /* port 0 exists, always closed */
-    op.status = c->state;
-    op.vcpu = c->notify_vcpu;
+    struct evtchn *c = &d->evtchn[op->port]; /* port 0 exists, always closed */
+    op->status = c->state;
+    op->vcpu = c->notify_vcpu;
     if (c->state == EVTCHNSTAT_unbound)
-        op.u.unbound.dom = c->remote_dom;
+        op->u.unbound.dom = c->remote_dom;
     else if (c->state == EVTCHNSTAT_interdomain) {
-        op.u.interdomain.dom = c->remote_dom;
-        op.u.interdomain.port = c->remote_port;
+        op->u.interdomain.dom = c->remote_dom;
+        op->u.interdomain.port = c->remote_port;
     } else if (c->state == EVTCHNSTAT_virq)
-        op.u.virq = c->virq;
-    return copy_to_guest(arg, &op, sizeof(op));
+        op->u.virq = c->virq;
+    return copy_to_guest(call->arg, op, sizeof(*op));
 }
 
-static long bind_vcpu(struct vcpu *v, uint64_t arg)
+/* Opens as send does (the caller's port, or -EINVAL): the checks after it are its own. */
+static long bind_vcpu(struct vcpu *v, struct evtchn_call *call)
 {
-    struct evtchn_bind_vcpu op;
+    struct evtchn_bind_vcpu *op = &call->op.bind_vcpu;
     struct domain *d = v->domain;
-    if (copy_from_guest(&op, arg, sizeof(op)))
-        return -XEN_EFAULT;
-    struct evtchn *c = port_of(d, op.port);
+    struct evtchn *c = port_of(d, op->port);
     if (!c)
         return -XEN_EINVAL;
-    if (op.vcpu >= d->nr_vcpus)
+    if (op->vcpu >= d->nr_vcpus)
         return -XEN_ENOENT;
     if (c->state == EVTCHNSTAT_virq ? !virq_is_global(c->virq)
                                     : c->state != EVTCHNSTAT_unbound &&
                                       c->state != EVTCHNSTAT_interdomain)
         return -XEN_EINVAL;
-    c->notify_vcpu = (uint16_t)op.vcpu;
+    c->notify_vcpu = (uint16_t)op->vcpu;
     return 0;
 }
 
-static long unmask(struct vcpu *v, uint64_t arg)
+static long unmask(struct vcpu *v, struct evtchn_call *call)
 {
-    struct evtchn_unmask op;
+    struct evtchn_unmask *op = &call->op.unmask;
     struct domain *d = v->domain;
-    if (copy_from_guest(&op, arg, sizeof(op)))
-        return -XEN_EFAULT;
-    if (op.port >= NR_EVTCHN_PORTS)
+    if (op->port >= NR_EVTCHN_PORTS)
         return -XEN_EINVAL;
-    if (op.port == 0)
+    if (op->port == 0)
         return 0; /* as Xen: port 0 is never in use, unmasking it is harmless */
     uint64_t *mask = (uint64_t *)d->shared_info->evtchn_mask;
     uint64_t *pending = d->shared_info ? (uint64_t *)d->shared_info->evtchn_pending : NULL;
-    unsigned int w = op.port / BITS_PER_WORD, b = op.port % BITS_PER_WORD;
+    unsigned int w = op->port / BITS_PER_WORD, b = op->port % BITS_PER_WORD;
     __atomic_fetch_and(&mask[w], ~(1ull << b), __ATOMIC_SEQ_CST);
-    if (test(&pending[w], b) && d->vcpus[d->evtchn[op.port].notify_vcpu].vcpu_info)
-        raise_upcall(&d->vcpus[d->evtchn[op.port].notify_vcpu], op.port);
+    if (test(&pending[w], b) && d->vcpus[d->evtchn[op->port].notify_vcpu].vcpu_info)
+        raise_upcall(&d->vcpus[d->evtchn[op->port].notify_vcpu], op->port);
     return 0;
 }
 
-static long close_op(struct vcpu *v, uint64_t arg)
+static long close_op(struct vcpu *v, struct evtchn_call *call)
 {
-    struct evtchn_close op;
-    if (copy_from_guest(&op, arg, sizeof(op)))
-        return -XEN_EFAULT;
-    struct evtchn *c = port_of(v->domain, op.port);
+    struct evtchn_close *op = &call->op.close;
+    struct evtchn *c = port_of(v->domain, op->port);
     if (!c || c->xen_handler || c->state == EVTCHNSTAT_closed)
         return -XEN_EINVAL;
-    close_port(v->domain, op.port);
+    close_port(v->domain, op->port);
     return 0;
 }
+
+static const struct {
+    long (*fn)(struct vcpu *v, struct evtchn_call *call);
+    size_t size;                /* of the op's structure */
+} evtchn_ops[] = {
+    [EVTCHNOP_alloc_unbound] = { alloc_unbound, sizeof(struct evtchn_alloc_unbound) },
+    [EVTCHNOP_bind_interdomain] = { bind_interdomain, sizeof(struct evtchn_bind_interdomain) },
+    [EVTCHNOP_bind_virq] = { bind_virq, sizeof(struct evtchn_bind_virq) },
+    [EVTCHNOP_bind_ipi] = { bind_ipi, sizeof(struct evtchn_bind_ipi) },
+    [EVTCHNOP_close] = { close_op, sizeof(struct evtchn_close) },
+    [EVTCHNOP_send] = { send, sizeof(struct evtchn_send) },
+    [EVTCHNOP_status] = { status, sizeof(struct evtchn_status) },
+    [EVTCHNOP_bind_vcpu] = { bind_vcpu, sizeof(struct evtchn_bind_vcpu) },
+    [EVTCHNOP_unmask] = { unmask, sizeof(struct evtchn_unmask) },
+};
 
 long do_event_channel_op(struct vcpu *v, const uint64_t args[5])
 {
-    switch (args[0]) {
-    case EVTCHNOP_alloc_unbound: return alloc_unbound(v, args[1]);
-    case EVTCHNOP_bind_interdomain: return bind_interdomain(v, args[1]);
-    case EVTCHNOP_bind_virq: return bind_virq(v, args[1]);
-    case EVTCHNOP_bind_ipi: return bind_ipi(v, args[1]);
-    case EVTCHNOP_close: return close_op(v, args[1]);
-    case EVTCHNOP_send: return send(v, args[1]);
-    case EVTCHNOP_status: return status(v, args[1]);
-    case EVTCHNOP_bind_vcpu: return bind_vcpu(v, args[1]);
-    case EVTCHNOP_unmask: return unmask(v, args[1]);
-    default: return -XEN_ENOSYS; /* incl. init_control: FIFO is not supported */
-    }
+    struct evtchn_call call = { .arg = args[1] };
+
+    /* Other ops -ENOSYS, incl. init_control: FIFO is not supported. */
+    if (args[0] >= ARRAY_SIZE(evtchn_ops) || !evtchn_ops[args[0]].fn)
+        return -XEN_ENOSYS;
+    if (copy_from_guest(&call.op, call.arg, evtchn_ops[args[0]].size))
+        return -XEN_EFAULT;
+    return evtchn_ops[args[0]].fn(v, &call);
 }

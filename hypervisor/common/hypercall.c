@@ -139,6 +139,19 @@ long hypercall_continue(uint64_t nr, const uint64_t args[5])
     return (long)nr;
 }
 
+long control_op_copy_in(struct vcpu *v, uint64_t va, void *op, size_t size, size_t version_at,
+                        uint32_t want)
+{
+    uint32_t version;
+
+    if (!v->domain->privileged)
+        return -XEN_EPERM;
+    if (copy_from_guest(op, va, size))
+        return -XEN_EFAULT;
+    memcpy(&version, (const char *)op + version_at, sizeof(version));
+    return version == want ? 0 : -XEN_EACCES;
+}
+
 /*
  * Errors are -1..-4095 (-errno), as in Xen; other negative results are values
  * (get_debugreg of a kernel address, for one).

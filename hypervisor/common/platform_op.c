@@ -7,7 +7,6 @@
  * structure of another interface version -EACCES, as from Xen.
  */
 #include "pvkit/domain.h"
-#include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
 #include "pvkit/time.h"
 
@@ -33,13 +32,10 @@ static void publish_wallclock(void)
 long do_platform_op(struct vcpu *v, const uint64_t args[5])
 {
     struct xen_platform_op op;
+    long rc = CONTROL_OP_COPY_IN(v, args[0], op, XENPF_INTERFACE_VERSION);
 
-    if (!v->domain->privileged)
-        return -XEN_EPERM;
-    if (copy_from_guest(&op, args[0], sizeof(op)))
-        return -XEN_EFAULT;
-    if (op.interface_version != XENPF_INTERFACE_VERSION)
-        return -XEN_EACCES;
+    if (rc)
+        return rc;
     switch (op.cmd) {
     case XENPF_settime64:
         if (op.u.settime64.mbz)

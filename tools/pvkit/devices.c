@@ -419,11 +419,14 @@ static char *read_be(struct xs_handle *xs, const char *be, const char *key)
     return xs_read(xs, XBT_NULL, path, &len);
 }
 
-/* Disk D from the vbd backend node BE. 0, or -EINVAL if it names no
- * image or vdev (what is left of a node a backend wrote to after its
- * removal; D partly filled). */
-static int read_disk(struct xs_handle *xs, const char *be, struct domcfg_disk *d)
+/* Adds to DC the disk at vbd backend node BE; skipped if it names no image
+ * or vdev (what is left of a node a backend wrote to after its removal).
+ * 0, or -E2BIG if DC has DOMCFG_MAX_DISKS already. */
+static int read_disk(struct xs_handle *xs, const char *be, struct domcfg *dc)
 {
+    if (dc->nr_disks >= DOMCFG_MAX_DISKS)
+        return -E2BIG;
+    struct domcfg_disk *d = &dc->disks[dc->nr_disks];
     char *mode = read_be(xs, be, "mode"), *type = read_be(xs, be, "device-type");
     d->target = read_be(xs, be, "params");
     d->vdev = read_be(xs, be, "dev");
@@ -431,45 +434,53 @@ static int read_disk(struct xs_handle *xs, const char *be, struct domcfg_disk *d
     d->readonly = d->cdrom || !mode || strcmp(mode, "w") != 0;
     free(mode);
     free(type);
-    return d->target && d->vdev ? 0 : -EINVAL;
+    if (d->target && d->vdev)
+        dc->nr_disks++;
+    else
+        domcfg_disk_free(d);
+    return 0;
 }
 
-/* Vif V from the vif backend node BE (a key it lacks stays unset). 0, or
- * -EINVAL if it has no MAC (what a backend left; V partly filled). */
-static int read_vif(struct xs_handle *xs, const char *be, struct domcfg_vif *v)
+/* Adds to DC the vif at vif backend node BE (a key it lacks stays unset);
+ * skipped if it has no MAC (what a backend left). 0, or -E2BIG if DC has
+ * DOMCFG_MAX_VIFS already. */
+static int read_vif(struct xs_handle *xs, const char *be, struct domcfg *dc)
 {
+    if (dc->nr_vifs >= DOMCFG_MAX_VIFS)
+        return -E2BIG;
+    struct domcfg_vif *v = &dc->vifs[dc->nr_vifs];
     char *mac = read_be(xs, be, "mac");
     v->has_mac = mac && domcfg_parse_mac(mac, v->mac) == 0;
     free(mac);
     v->bridge = read_be(xs, be, "bridge");
     v->ip = read_be(xs, be, "ip");
     v->vifname = read_be(xs, be, "vifname");
-    return v->has_mac ? 0 : -EINVAL;
+    if (v->has_mac)
+        dc->nr_vifs++;
+    else
+        domcfg_vif_free(v);
+    return 0;
+}
+
+/* Adds each KIND device of DOMID to DC with READ (read_disk or read_vif). 0 or -errno. */
+static int read_kind(struct xs_handle *xs, uint32_t domid, const char *kind,
+                     int (*read)(struct xs_handle *, const char *, struct domcfg *),
+                     struct domcfg *dc)
+{
+    struct devices_info *l = NULL;
+    size_t nr = 0;
+    int rc = devices_list(xs, domid, kind, &l, &nr);
+    for (size_t i = 0; !rc && i < nr; i++)
+        rc = read(xs, l[i].be_path, dc);
+    free(l);
+    return rc;
 }
 
 int devices_read_config(struct xs_handle *xs, uint32_t domid, struct domcfg *dc)
 {
-    struct devices_info *l = NULL;
-    size_t nr = 0;
-    int rc = devices_list(xs, domid, "vbd", &l, &nr);
-    for (size_t i = 0; !rc && i < nr; i++) {
-        if (dc->nr_disks >= DOMCFG_MAX_DISKS)
-            rc = -E2BIG;
-        else if (read_disk(xs, l[i].be_path, &dc->disks[dc->nr_disks++]))
-            domcfg_disk_free(&dc->disks[--dc->nr_disks]); /* not a whole disk: skipped */
-    }
-    free(l);
-    l = NULL;
-    /* The vif loop mirrors the vbd one: other arrays, limits and readers, spelled out for each. */
+    int rc = read_kind(xs, domid, "vbd", read_disk, dc);
     if (!rc)
-        rc = devices_list(xs, domid, "vif", &l, &nr);
-    for (size_t i = 0; !rc && i < nr; i++) {
-        if (dc->nr_vifs >= DOMCFG_MAX_VIFS)
-            rc = -E2BIG;
-        else if (read_vif(xs, l[i].be_path, &dc->vifs[dc->nr_vifs++]))
-            domcfg_vif_free(&dc->vifs[--dc->nr_vifs]); /* not a whole vif: skipped */
-    }
-    free(l);
+        rc = read_kind(xs, domid, "vif", read_vif, dc);
     if (rc) {
         for (size_t i = 0; i < dc->nr_disks; i++)
             domcfg_disk_free(&dc->disks[i]);

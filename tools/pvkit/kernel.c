@@ -44,10 +44,20 @@ static bool in_file(uint64_t off, uint64_t size, size_t len)
     return off <= len && size <= len - off;
 }
 
-/* True if the notes in [OFF, OFF+SIZE) of BUF include one owned by "Xen". */
-static bool notes_have_xen(const unsigned char *buf, uint64_t off, uint64_t size)
+/* True if a table of NUM entries of ENTSIZE bytes at OFF lies, 8-aligned, in a
+ * LEN-byte file, and ENTSIZE is WANT (the entry size this code reads). */
+static bool table_in_file(uint64_t off, uint64_t num, uint64_t entsize, uint64_t want, size_t len)
+{
+    return entsize == want && in_file(off, num * want, len) && off % 8 == 0;
+}
+
+/* True if the notes in [OFF, OFF+SIZE) lie, 4-aligned, in the LEN-byte BUF
+ * and include one owned by "Xen". */
+static bool notes_have_xen(const unsigned char *buf, size_t len, uint64_t off, uint64_t size)
 {
     uint64_t pos = 0;
+    if (!in_file(off, size, len) || off % 4 != 0)
+        return false;
     while (size - pos >= sizeof(Elf64_Nhdr)) {
         const Elf64_Nhdr *n = (const Elf64_Nhdr *)(buf + off + pos);
         uint64_t name = ((uint64_t)n->n_namesz + 3) & ~3ull;
@@ -70,23 +80,16 @@ bool kernel_elf_has_xen_notes(const unsigned char *buf, size_t len)
     if (!kernel_is_elf64(buf, len))
         return false;
     const Elf64_Ehdr *eh = (const Elf64_Ehdr *)buf;
-    if (eh->e_phentsize == sizeof(Elf64_Phdr) &&
-        in_file(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), len) &&
-        eh->e_phoff % 8 == 0)
+    if (table_in_file(eh->e_phoff, eh->e_phnum, eh->e_phentsize, sizeof(Elf64_Phdr), len))
         for (unsigned i = 0; i < eh->e_phnum; i++) {
             const Elf64_Phdr *ph = (const Elf64_Phdr *)(buf + eh->e_phoff) + i;
-            if (ph->p_type == PT_NOTE && in_file(ph->p_offset, ph->p_filesz, len) &&
-                ph->p_offset % 4 == 0 && notes_have_xen(buf, ph->p_offset, ph->p_filesz))
+            if (ph->p_type == PT_NOTE && notes_have_xen(buf, len, ph->p_offset, ph->p_filesz))
                 return true;
         }
-    /* The section-header walk mirrors the program-header one above: other types and fields, kept apart. */
-    if (eh->e_shentsize == sizeof(Elf64_Shdr) &&
-        in_file(eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr), len) &&
-        eh->e_shoff % 8 == 0)
+    if (table_in_file(eh->e_shoff, eh->e_shnum, eh->e_shentsize, sizeof(Elf64_Shdr), len))
         for (unsigned i = 0; i < eh->e_shnum; i++) {
             const Elf64_Shdr *sh = (const Elf64_Shdr *)(buf + eh->e_shoff) + i;
-            if (sh->sh_type == SHT_NOTE && in_file(sh->sh_offset, sh->sh_size, len) &&
-                sh->sh_offset % 4 == 0 && notes_have_xen(buf, sh->sh_offset, sh->sh_size))
+            if (sh->sh_type == SHT_NOTE && notes_have_xen(buf, len, sh->sh_offset, sh->sh_size))
                 return true;
         }
     return false;

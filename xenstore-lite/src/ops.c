@@ -388,44 +388,28 @@ out:
 	return err ? err : reply_ok(c, r);
 }
 
-/* The path and token of a WATCH or UNWATCH into a[0] and a[1], the
- * path's canonical form into path; 0 or -errno. */
-static int req_watch_args(struct conn *c, const struct req *r, const char *a[2], char *path)
-{
-	if (req_args(r, a, 2))
-		return -EINVAL;
-	return path_canon(c->home, a[0], true, path);
-}
-
-/* WATCH <path> <token>: register, ack, then fire once at once. */
+/*
+ * WATCH <path> <token>: register, ack, then fire once at once.
+ * UNWATCH <path> <token>: remove the matching watch, ack.
+ * One handler: both read the same arguments, the path in canonical form.
+ */
 static int op_watch(struct conn *c, struct req *r)
 {
 	char path[PATH_BUF];
 	const char *a[2];
 	int err;
 
-	if ((err = req_watch_args(c, r, a, path)))
+	if (req_args(r, a, 2))
+		return -EINVAL;
+	if ((err = path_canon(c->home, a[0], true, path)))
 		return err;
+	if (r->h->type == XS_UNWATCH)
+		return (err = watch_del(c, path, a[1])) ? err : reply_ok(c, r);
 	if ((err = watch_add(c, path, a[0][0] != '/' && a[0][0] != '@', a[1])))
 		return err;
 	reply_ok(c, r);
 	conn_send_event(c, a[0], a[1]);
 	return 0;
-}
-
-/* Same prologue as op_watch's by design: req_watch_args holds the shared part, the rest is each op's own. */
-/* UNWATCH <path> <token>: remove the matching watch. */
-static int op_unwatch(struct conn *c, struct req *r)
-{
-	char path[PATH_BUF];
-	const char *a[2];
-	int err;
-
-	if ((err = req_watch_args(c, r, a, path)))
-		return err;
-	if ((err = watch_del(c, path, a[1])))
-		return err;
-	return reply_ok(c, r);
 }
 
 /* RESET_WATCHES: drop every watch and transaction of the caller. */
@@ -624,13 +608,14 @@ struct op {
 	unsigned flags;
 };
 
+/* The handler and flags of each message type: rows alike by design (WATCH and UNWATCH share op_watch). */
 static const struct op ops[] = {
 	[XS_CONTROL] = { op_control, F_PRIV },
 	[XS_DIRECTORY] = { op_directory, F_TXN },
 	[XS_READ] = { op_read, F_TXN },
 	[XS_GET_PERMS] = { op_get_perms, F_TXN },
 	[XS_WATCH] = { op_watch, 0 },
-	[XS_UNWATCH] = { op_unwatch, 0 },
+	[XS_UNWATCH] = { op_watch, 0 },
 	[XS_TRANSACTION_START] = { op_transaction_start, 0 },
 	[XS_TRANSACTION_END] = { op_transaction_end, F_TXN },
 	[XS_INTRODUCE] = { op_introduce, F_PRIV },

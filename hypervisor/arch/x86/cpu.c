@@ -203,24 +203,25 @@ void gdt_set_guest_entry(unsigned int index, uint64_t desc)
         this_gdt()[index] = desc;
 }
 
+/* Prints one line of a register dump: who, then four registers, each after its name. */
+static void dump_four(enum log_level lvl, const char *who, const char *n0, uint64_t r0,
+                      const char *n1, uint64_t r1, const char *n2, uint64_t r2,
+                      const char *n3, uint64_t r3)
+{
+    printk(lvl, "%s: %s %016lx %s %016lx %s %016lx %s %016lx\n", who, n0, (unsigned long)r0, n1,
+           (unsigned long)r1, n2, (unsigned long)r2, n3, (unsigned long)r3);
+}
+
 void dump_regs(enum log_level lvl, const char *who, const struct cpu_regs *r)
 {
     printk(lvl, "%s: vector %u error %x rip %04lx:%016lx rflags %lx\n", who,
            r->vector, r->error_code, (unsigned long)r->cs, (unsigned long)r->rip,
            (unsigned long)r->rflags);
-/* One line per four registers, as Xen prints them: alike by shape, each names its own. */
-    printk(lvl, "%s: rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", who,
-           (unsigned long)r->rax, (unsigned long)r->rbx, (unsigned long)r->rcx,
-           (unsigned long)r->rdx);
-    printk(lvl, "%s: rsi %016lx rdi %016lx rbp %016lx rsp %016lx\n", who,
-           (unsigned long)r->rsi, (unsigned long)r->rdi, (unsigned long)r->rbp,
-           (unsigned long)r->rsp);
-    printk(lvl, "%s: r8  %016lx r9  %016lx r10 %016lx r11 %016lx\n", who,
-           (unsigned long)r->r8, (unsigned long)r->r9, (unsigned long)r->r10,
-           (unsigned long)r->r11);
-    printk(lvl, "%s: r12 %016lx r13 %016lx r14 %016lx r15 %016lx\n", who,
-           (unsigned long)r->r12, (unsigned long)r->r13, (unsigned long)r->r14,
-           (unsigned long)r->r15);
+    /* Four registers a line, as Xen prints them. */
+    dump_four(lvl, who, "rax", r->rax, "rbx", r->rbx, "rcx", r->rcx, "rdx", r->rdx);
+    dump_four(lvl, who, "rsi", r->rsi, "rdi", r->rdi, "rbp", r->rbp, "rsp", r->rsp);
+    dump_four(lvl, who, "r8 ", r->r8, "r9 ", r->r9, "r10", r->r10, "r11", r->r11);
+    dump_four(lvl, who, "r12", r->r12, "r13", r->r13, "r14", r->r14, "r15", r->r15);
     printk(lvl, "%s: cr2 %016lx cr3 %016lx ss %04lx\n", who, (unsigned long)read_cr2(),
            (unsigned long)read_cr3(), (unsigned long)r->ss);
 }

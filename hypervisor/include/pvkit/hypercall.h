@@ -59,6 +59,21 @@ long hypercall_continue(uint64_t nr, const uint64_t args[5]);
  */
 uint64_t hypercall_claim(uint64_t want, uint64_t cost);
 
+/*
+ * The opening the control hypercalls share (domctl, sysctl, platform_op):
+ * -XEN_EPERM unless v's domain is privileged (checked first, so that an
+ * unprivileged caller learns nothing about its argument), -XEN_EFAULT if the
+ * size bytes at guest address va cannot be copied into op, -XEN_EACCES if
+ * the copied structure's interface_version (the uint32_t at byte version_at
+ * of op) is not want; 0 with op filled in.
+ */
+long control_op_copy_in(struct vcpu *v, uint64_t va, void *op, size_t size, size_t version_at,
+                        uint32_t want);
+/* control_op_copy_in into the structure op (an lvalue with an interface_version field). */
+#define CONTROL_OP_COPY_IN(v, va, op, want)                                            \
+    control_op_copy_in(v, va, &(op), sizeof(op),                                       \
+                       offsetof(__typeof__(op), interface_version), want)
+
 /* The handler for a hypercall number, or NULL if it is not implemented. */
 hypercall_fn *hypercall_handler(uint64_t nr);
 

@@ -74,49 +74,32 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
     __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
 
-/* One accessor per control register: each is one instruction, alike by shape on purpose. */
-static inline uint64_t read_cr0(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%cr0, %0" : "=r"(v));
-    return v;
-}
-
-static inline void write_cr0(uint64_t v)
-{
-    __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory");
-}
-
-static inline uint64_t read_cr2(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%cr2, %0" : "=r"(v));
-    return v;
-}
-
-static inline uint64_t read_cr3(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%cr3, %0" : "=r"(v));
-    return v;
-}
-
-static inline void write_cr3(uint64_t v)
-{
-    __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
-}
-
-static inline uint64_t read_cr4(void)
-{
-    uint64_t v;
-    __asm__ volatile("mov %%cr4, %0" : "=r"(v));
-    return v;
-}
-
-static inline void write_cr4(uint64_t v)
-{
-    __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
-}
+/*
+ * read_crN and write_crN, one instruction each, made by one template:
+ * read_cr0/write_cr0, read_cr2, read_cr3/write_cr3, read_cr4/write_cr4.
+ * A write is a compiler barrier: the memory it governs is read after it.
+ */
+#define CR_READ(n)                                                \
+    static inline uint64_t read_cr##n(void)                       \
+    {                                                             \
+        uint64_t v;                                               \
+        __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));         \
+        return v;                                                 \
+    }
+#define CR_WRITE(n)                                               \
+    static inline void write_cr##n(uint64_t v)                    \
+    {                                                             \
+        __asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory"); \
+    }
+CR_READ(0)
+CR_WRITE(0)
+CR_READ(2)
+CR_READ(3)
+CR_WRITE(3)
+CR_READ(4)
+CR_WRITE(4)
+#undef CR_READ
+#undef CR_WRITE
 
 static inline void cpuid_count(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {

@@ -10,13 +10,19 @@
  * Hostile: ports 0, 4096 and ~0, binding a port offered to another domain
  * or in another state, bad vCPUs and VIRQs, and vCPU ops on a vCPU that does
  * not exist. init_control (FIFO ABI) must fail so Linux falls back to
- * 2-level. The error codes are those Xen 4.17 returns (tests/guests/README).
+ * 2-level. Each op's structure is read to its own size, whatever the op: one
+ * that ends a page before an unmapped one works, an unreadable one is
+ * -EFAULT, and an unknown op is -ENOSYS before its argument is read. The error codes are those Xen 4.17 returns (tests/guests/README).
  */
 #include "evt/evt.h"
+#include "pt.h"
 
 extern char _start[], guest_image_end[];   /* entry.S, guest.ld */
 
 static const evtchn_port_t bad_ports[] = { 0, 4096, 0xffffffffu };
+
+/* Two pages: ops are placed at the end of the first while the second is unmapped. */
+static uint8_t edge[2][4096] __attribute__((aligned(4096)));
 
 /* Checks that PORT's status is STATE; returns the status for more checks. */
 static evtchn_status_t expect_status(evtchn_port_t port, uint32_t state)
@@ -226,7 +232,28 @@ static void test_hostile(void)
     guest_printf("     init_control: %ld\n", rc);
     EXPECT(rc == -XEN_ENOSYS || rc == -XEN_EINVAL);
     EXPECT_EQ(hyp_evtchn_op(99, &ic), -XEN_ENOSYS);
+    EXPECT_EQ(hyp_evtchn_op(99, NULL), -XEN_ENOSYS);   /* unknown: the argument is not read */
     EXPECT_EQ(hyp_evtchn_op(EVTCHNOP_send, NULL), -XEN_EFAULT);
+
+    TEST("hostile: each op read to its own size; unreadable ones -EFAULT");
+    static const int ops[] = { EVTCHNOP_bind_interdomain, EVTCHNOP_bind_virq, EVTCHNOP_close,
+                               EVTCHNOP_send, EVTCHNOP_status, EVTCHNOP_alloc_unbound,
+                               EVTCHNOP_bind_ipi, EVTCHNOP_bind_vcpu, EVTCHNOP_unmask };
+    for (unsigned i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+        EXPECT_EQ(hyp_evtchn_op(ops[i], (void *)0xFFFF830000000000UL), -XEN_EFAULT);
+    long ipi = evt_bind_ipi(0);
+    EXPECT(ipi > 0);
+    EXPECT_EQ(hyp_update_va_mapping((unsigned long)edge[1], 0, UVMF_INVLPG), 0);
+    struct evtchn_send *snd = (struct evtchn_send *)(edge[0] + 4096 - sizeof(*snd));
+    snd->port = (evtchn_port_t)ipi;
+    EXPECT_EQ(hyp_evtchn_op(EVTCHNOP_send, snd), 0);
+    /* status is 24 bytes: from 4 before the end it reaches the unmapped page */
+    struct evtchn_status *far = (struct evtchn_status *)(edge[0] + 4096 - 4);
+    EXPECT_EQ(hyp_evtchn_op(EVTCHNOP_status, far), -XEN_EFAULT);
+    struct evtchn_close *cl = (struct evtchn_close *)(edge[0] + 4096 - sizeof(*cl));
+    cl->port = (evtchn_port_t)ipi;
+    EXPECT_EQ(hyp_evtchn_op(EVTCHNOP_close, cl), 0);
+    EXPECT_EQ(pt_map_rw(edge[1]), 0);
 }
 
 /* The kernel's checks (contract in guest.h). */

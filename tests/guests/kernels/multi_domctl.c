@@ -4,13 +4,15 @@
  * toolstack does with Xen's domctl and sysctl.
  *
  * B grants A a page and counts a heartbeat in it until A writes "stop";
- * then B checks that an unprivileged domain may use neither domctl nor
- * sysctl, and powers off. A, meanwhile: reads both domains with
+ * then B checks that an unprivileged domain may use none of domctl, sysctl
+ * and platform_op (-EPERM even for an unreadable argument or a wrong
+ * interface version: privilege is checked first), and powers off. A, meanwhile: reads both domains with
  * getdomaininfo (ids, vCPUs, pages, running/blocked; the next id at or
  * after the one asked for, -ESRCH past the last); pauses B (the heartbeat
  * stands still for 300 ms, getdomaininfo says paused), unpauses it (the
  * heartbeat moves again); refuses pausing or destroying itself, unpausing a
- * domain not paused, a wrong interface version (-EACCES), an unknown
+ * domain not paused, a wrong interface version (-EACCES, also from sysctl
+ * and platform_op), an unreadable argument (-EFAULT from each), an unknown
  * command (-ENOSYS), domain 999 (-ESRCH); stops B and waits for
  * VIRQ_DOM_EXC, after which getdomaininfo shows B shut down (poweroff).
  * A then destroys B while still mapping B's granted page: B stays, dying
@@ -23,10 +25,24 @@
 #include "pt.h"
 #include "gnt.h"
 #include <xen/grant_table.h>
+#include <xen/platform.h>
 
 #define MS 1000000ULL
 #define TIMEOUT (20000 * MS)
 #define REF 10
+#define HV_VA 0xFFFF830000000000UL /* in the hypervisor's range: no guest may read it */
+
+/* The three control hypercalls, each refused alike to an unprivileged domain. */
+static const unsigned long control_nrs[] = { __HYPERVISOR_domctl, __HYPERVISOR_sysctl,
+                                             __HYPERVISOR_platform_op };
+
+/* Issues platform_op settime64 (to the epoch plus one second) at interface version ver. */
+static long settime(uint32_t ver)
+{
+    struct xen_platform_op p = { .cmd = XENPF_settime64, .interface_version = ver,
+                                 .u.settime64 = { .secs = 1 } };
+    return hypercall3(__HYPERVISOR_platform_op, (unsigned long)&p, 0, 0);
+}
 
 struct beat {                   /* the page B grants A */
     volatile uint64_t count;
@@ -58,6 +74,16 @@ static void role_b(void)
     struct xen_sysctl s = { .cmd = XEN_SYSCTL_physinfo,
                             .interface_version = XEN_SYSCTL_INTERFACE_VERSION };
     EXPECT_EQ(hyp_sysctl(&s), -XEN_EPERM);
+    EXPECT_EQ(settime(XENPF_INTERFACE_VERSION), -XEN_EPERM);
+
+    TEST("B: -EPERM before the argument is read or its version checked");
+    for (unsigned i = 0; i < sizeof(control_nrs) / sizeof(control_nrs[0]); i++)
+        EXPECT_EQ(hypercall3(control_nrs[i], HV_VA, 0, 0), -XEN_EPERM);
+    s.interface_version = 1;
+    EXPECT_EQ(hyp_sysctl(&s), -XEN_EPERM);
+    EXPECT_EQ(settime(1), -XEN_EPERM);
+    op = (struct xen_domctl){ .cmd = XEN_DOMCTL_getdomaininfo, .interface_version = 1 };
+    EXPECT_EQ(hyp_domctl(&op), -XEN_EPERM);
 }
 
 /* Waits until B's heartbeat has moved (true) or TIMEOUT. */
@@ -115,6 +141,11 @@ static void role_a(void)
     EXPECT_EQ(dctl(12345, 1, &op), -XEN_ENOSYS);
     op = (struct xen_domctl){ .cmd = XEN_DOMCTL_getdomaininfo, .interface_version = 1 };
     EXPECT_EQ(hyp_domctl(&op), -XEN_EACCES);
+    struct xen_sysctl s = { .cmd = XEN_SYSCTL_physinfo, .interface_version = 1 };
+    EXPECT_EQ(hyp_sysctl(&s), -XEN_EACCES);
+    EXPECT_EQ(settime(1), -XEN_EACCES);
+    for (unsigned i = 0; i < sizeof(control_nrs) / sizeof(control_nrs[0]); i++)
+        EXPECT_EQ(hypercall3(control_nrs[i], HV_VA, 0, 0), -XEN_EFAULT);
 
     TEST("A: B shuts down; VIRQ_DOM_EXC; destroy frees it once unmapped");
     unsigned int seen = evt_count[virq_port];

@@ -39,7 +39,7 @@ static void push_raw(const void *req, size_t len)
     q->ring.req_prod_pvt++;
     RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->ring, notify);
     if (notify)
-        dev.os->evtchn_notify(dev.os->ctx, q->port);
+        dev.link.os->evtchn_notify(dev.link.os->ctx, q->port);
 }
 
 /* Contract: waits for the next response; returns 0 and fills *rsp, or -1. */
@@ -101,7 +101,7 @@ static blkif_request_t rd(uint64_t id, uint64_t sector, grant_ref_t ref)
 /* Contract: grants one fresh page to `to` and returns the reference. */
 static grant_ref_t grant_new(domid_t to, int ro, void **va)
 {
-    const struct pvf_os *os = dev.os;
+    const struct pvf_os *os = dev.link.os;
     uint64_t frame;
     grant_ref_t ref = 0;
     void *p = os->pages_alloc(os->ctx, 1, &frame);
@@ -242,7 +242,7 @@ static void full_ring_case(void)
         int notify;
 
         RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->ring, notify);
-        dev.os->evtchn_notify(dev.os->ctx, q->port);
+        dev.link.os->evtchn_notify(dev.link.os->ctx, q->port);
         (void)notify;
     }
     for (unsigned i = 0; i < n; i++) {
@@ -260,8 +260,8 @@ static void garbage_index_case(void)
     int st;
 
     q->ring.sring->req_prod += 5000;
-    dev.os->evtchn_notify(dev.os->ctx, q->port);
-    st = pvf_wait_state(dev.os, dev.backend, XenbusStateClosing,
+    dev.link.os->evtchn_notify(dev.link.os->ctx, q->port);
+    st = pvf_wait_state(dev.link.os, dev.link.backend, XenbusStateClosing,
                         XenbusStateClosed, 0, 5000);
     verdict("garbage producer index drops the device", st >= XenbusStateClosing);
 }
@@ -283,17 +283,17 @@ int main(int argc, char **argv)
         return 1;
     }
     q = &dev.q[0];
-    rw_ref = grant_new(dev.backend_id, 0, NULL);
-    ro_ref = grant_new(dev.backend_id, 1, NULL);
-    foreign_ref = grant_new((domid_t)(dev.backend_id + 3), 0, NULL);
-    ind_ref = grant_new(dev.backend_id, 0, (void **)&ind_page);
+    rw_ref = grant_new(dev.link.backend_id, 0, NULL);
+    ro_ref = grant_new(dev.link.backend_id, 1, NULL);
+    foreign_ref = grant_new((domid_t)(dev.link.backend_id + 3), 0, NULL);
+    ind_ref = grant_new(dev.link.backend_id, 0, (void **)&ind_page);
     simple_cases();
     grant_cases();
     indirect_cases();
     race_case();
     full_ring_case();
     garbage_index_case();
-    pvf_switch_state(dev.os, dev.node, XenbusStateClosed);
+    pvf_switch_state(dev.link.os, dev.link.node, XenbusStateClosed);
     hosted_dom_destroy(dom);
     printf("hostile-blk: %d check(s) failed\n", failures);
     return failures ? 1 : 0;

@@ -334,9 +334,9 @@ static void garbage_index(struct nic *a)
     q->tx.sring->req_prod += 1000;
     os->evtchn_notify(os->ctx, q->port);
     check("garbage TX producer index drops the vif",
-          pvf_wait_state(os, a->dev.backend, XenbusStateClosing,
+          pvf_wait_state(os, a->dev.link.backend, XenbusStateClosing,
                          XenbusStateClosed, 0, 5000) >= XenbusStateClosing);
-    pvf_switch_state(os, a->dev.node, XenbusStateClosed);
+    pvf_switch_state(os, a->dev.link.node, XenbusStateClosed);
 }
 
 /* A packet whose last slot still says "more data" must get vif B dropped. */
@@ -355,9 +355,9 @@ static void truncated_chain(struct nic *b)
     (void)notify;
     os->evtchn_notify(os->ctx, q->port);
     check("a packet chain cut short drops the vif",
-          pvf_wait_state(os, b->dev.backend, XenbusStateClosing,
+          pvf_wait_state(os, b->dev.link.backend, XenbusStateClosing,
                          XenbusStateClosed, 0, 5000) >= XenbusStateClosing);
-    pvf_switch_state(os, b->dev.node, XenbusStateClosed);
+    pvf_switch_state(os, b->dev.link.node, XenbusStateClosed);
 }
 
 int main(void)

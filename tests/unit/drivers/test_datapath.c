@@ -71,8 +71,8 @@ static struct rig *rig_new(int persistent, unsigned order, int readonly)
         .max_indirect_segs = 256, .readonly = (uint8_t)readonly, .flush = 1,
         .discard = 1 };
     r->v.persistent = persistent;
-    r->dev.os = hosted_dom_os(r->dom);
-    r->dev.backend_id = 0;
+    r->dev.link.os = hosted_dom_os(r->dom);
+    r->dev.link.backend_id = 0;
     r->dev.vdev = 51712;
     r->dev.nr_queues = 1;
     r->dev.ring_order = order;
@@ -393,7 +393,7 @@ static void garbage_index_drops_device(void **state)
     (void)state;
     assert_int_equal(io(r, BLKIF_OP_READ, 0, data, sizeof(data)), 0);
     r->dev.q[0].ring.sring->req_prod += 1000;
-    r->dev.os->evtchn_notify(r->dev.os->ctx, r->dev.q[0].port);
+    r->dev.link.os->evtchn_notify(r->dev.link.os->ctx, r->dev.q[0].port);
     for (int i = 0; i < 2000 && !atomic_load(&r->v.dev.failed); i++)
         usleep(1000);
     assert_true(atomic_load(&r->v.dev.failed));

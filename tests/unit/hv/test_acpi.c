@@ -297,6 +297,18 @@ static void plain_pc(void)
     rsdp(BIOS_RSDP, 0, RSDT_AT, 0);
 }
 
+/*
+ * plain_pc plus a second RSDP (revision 0) at at, naming a second RSDT
+ * (RSDT_AT + 0x800) with MADT B: the tests see which of the two is found.
+ */
+static void pc_with_second_rsdt(uint64_t at)
+{
+    plain_pc();
+    madt_b();
+    MAKE_RSDT(RSDT_AT + 0x800, MADT_B);
+    rsdp(at, 0, RSDT_AT + 0x800, 0);
+}
+
 /* ---- search order ---------------------------------------------------- */
 
 static void rsdt_only_bios_area(void **state)
@@ -322,10 +334,7 @@ static void rsdt_only_bios_area(void **state)
 static void ebda_searched_before_bios_area(void **state)
 {
     (void)state;
-    plain_pc();
-    madt_b();
-    MAKE_RSDT(RSDT_AT + 0x800, MADT_B);
-    rsdp(EBDA + 0x40, 0, RSDT_AT + 0x800, 0);
+    pc_with_second_rsdt(EBDA + 0x40);
     EXPECT_FOUND(CPUS_B);
 }
 
@@ -352,10 +361,7 @@ static void ebda_beyond_first_kib_not_searched(void **state)
 static void zero_ebda_segment_skipped(void **state)
 {
     (void)state;
-    plain_pc();
-    madt_b();
-    MAKE_RSDT(RSDT_AT + 0x800, MADT_B);
-    rsdp(0x100, 0, RSDT_AT + 0x800, 0);
+    pc_with_second_rsdt(0x100);
     put16(0x40e, 0);
     EXPECT_FOUND(CPUS_A);
 }
@@ -395,14 +401,10 @@ static void no_rsdp(void **state)
 
 /* ---- RSDP checks ----------------------------------------------------- */
 
-/* Opens with the same fixture calls as zero_ebda_segment_skipped: the layouts after them are each test's point. */
 static void rsdp_bad_checksum_skipped(void **state)
 {
     (void)state;
-    plain_pc();
-    madt_b();
-    MAKE_RSDT(RSDT_AT + 0x800, MADT_B);
-    rsdp(0xe0000, 0, RSDT_AT + 0x800, 0);
+    pc_with_second_rsdt(0xe0000);
     mem[0xe0000 + 8]++;             /* earlier in the window, checksum off by one */
     EXPECT_FOUND(CPUS_A);
     mem[BIOS_RSDP + 19]++;          /* the only other one too */

@@ -75,13 +75,19 @@ static void check_layout(const struct boot_layout *l, uint64_t virt_base, uint64
     assert_int_equal(l1, brute_tables(virt_base, l->mapped_pages, 21));
 }
 
+/* Computes the layout of those arguments into *l, which must succeed, and checks its invariants. */
+static void layout_of(struct boot_layout *l, uint64_t virt_base, uint64_t kernel_end,
+                      uint64_t initrd_bytes, uint64_t nr_pages, bool domU)
+{
+    assert_int_equal(boot_layout_compute(virt_base, kernel_end, initrd_bytes, nr_pages, domU, l), 0);
+    check_layout(l, virt_base, kernel_end, initrd_bytes, nr_pages, domU);
+}
+
 static void linux_128m_dom0(void **state)
 {
     (void)state;
     struct boot_layout l;
-    assert_int_equal(boot_layout_compute(LINUX_VB, 0x3E00000, 0, 128 * MiB / PAGE, false, &l),
-                     0);
-    check_layout(&l, LINUX_VB, 0x3E00000, 0, 32768, false);
+    layout_of(&l, LINUX_VB, 0x3E00000, 0, 128 * MiB / PAGE, false);
     /* Worked out by hand: kernel ends at pfn 15872; p2m 32768*8 bytes = 64 pages. */
     assert_int_equal(l.kernel_end_pfn, 15872);
     assert_int_equal(l.p2m_pfn, 15872);
@@ -97,15 +103,12 @@ static void linux_128m_dom0(void **state)
     assert_int_equal(l.stack_pfn, 15972);
 }
 
-/* Checked field by field like linux_128m_dom0: each layout has its own fields worked out by hand. */
 static void linux_2g_dom0_with_initrd(void **state)
 {
     (void)state;
     struct boot_layout l;
     /* 2 GiB: p2m = 524288*8 bytes = 1024 pages. No initrd first. */
-    assert_int_equal(boot_layout_compute(LINUX_VB, 0x3E00000, 0, 2 * GiB / PAGE, false, &l),
-                     0);
-    check_layout(&l, LINUX_VB, 0x3E00000, 0, 524288, false);
+    layout_of(&l, LINUX_VB, 0x3E00000, 0, 2 * GiB / PAGE, false);
     assert_int_equal(l.p2m_pages, 1024);
     assert_int_equal(l.start_info_pfn, 16896);
     assert_int_equal(l.mapped_pages, 17408);     /* 68 MiB */
@@ -115,9 +118,7 @@ static void linux_2g_dom0_with_initrd(void **state)
 
     /* A 30 MB initrd (not a page multiple) goes right after the kernel. */
     uint64_t initrd = 30 * 1000 * 1000;
-    assert_int_equal(boot_layout_compute(LINUX_VB, 0x3E00000, initrd, 2 * GiB / PAGE, false,
-                                         &l), 0);
-    check_layout(&l, LINUX_VB, 0x3E00000, initrd, 524288, false);
+    layout_of(&l, LINUX_VB, 0x3E00000, initrd, 2 * GiB / PAGE, false);
     assert_int_equal(l.initrd_pfn, 15872);
     assert_int_equal(l.initrd_pages, 7325);      /* ceil(30e6 / 4096) */
 }
@@ -126,9 +127,7 @@ static void domU_gets_ring_pages(void **state)
 {
     (void)state;
     struct boot_layout l;
-    assert_int_equal(boot_layout_compute(LINUX_VB, 0x3E00000, 0, 128 * MiB / PAGE, true, &l),
-                     0);
-    check_layout(&l, LINUX_VB, 0x3E00000, 0, 32768, true);
+    layout_of(&l, LINUX_VB, 0x3E00000, 0, 128 * MiB / PAGE, true);
     assert_int_equal(l.store_pfn, l.start_info_pfn + 1);
     assert_int_equal(l.console_pfn, l.start_info_pfn + 2);
     assert_int_equal(l.pt_pfn, l.start_info_pfn + 3);
@@ -140,14 +139,12 @@ static void region_crossing_table_boundaries(void **state)
     (void)state;
     struct boot_layout l;
     uint64_t vb = (1ull << 39) - 2 * MiB;  /* 2 MiB below the second L4 slot */
-    assert_int_equal(boot_layout_compute(vb, 8 * MiB, 0, 64 * MiB / PAGE, false, &l), 0);
-    check_layout(&l, vb, 8 * MiB, 0, 16384, false);
+    layout_of(&l, vb, 8 * MiB, 0, 64 * MiB / PAGE, false);
     assert_int_equal(l.nr_l3, 2);
     assert_int_equal(l.nr_l2, 2);
 
     vb = 0xffff880000000000ull - 4 * MiB + 0x1000; /* not even 2 MiB aligned */
-    assert_int_equal(boot_layout_compute(vb, 0x123456, 0x4321, 64 * MiB / PAGE, true, &l), 0);
-    check_layout(&l, vb, 0x123456, 0x4321, 16384, true);
+    layout_of(&l, vb, 0x123456, 0x4321, 64 * MiB / PAGE, true);
 }
 
 /* Many inputs: the invariants hold whenever the computation succeeds. */

@@ -207,6 +207,14 @@ static void assert_unchanged(const struct snap *s)
     }
 }
 
+/* Asserts that typing frame mfn of d as type fails with err and changes nothing. */
+static void expect_type_refused(uint64_t mfn, enum frame_type type, long err)
+{
+    take_snap(&snap_before);
+    assert_int_equal(get_page_and_type(&d, mfn, type), err);
+    assert_unchanged(&snap_before);
+}
+
 static uint64_t pte(uint64_t mfn, uint64_t flags)
 {
     return (mfn << PAGE_SHIFT) | flags;
@@ -243,9 +251,7 @@ static void l1_entry_unowned_ebusy(void **state)
     const uint64_t l1 = 10, l1b = 11;
     pages[l1][0] = pte(20, PTE_P | PTE_RW); /* fine, taken first, must be rolled back */
     pages[l1][5] = pte(FOREIGN, PTE_P);
-    take_snap(&snap_before);
-    assert_int_equal(get_page_and_type(&d, l1, FRAME_TYPE_L1), -XEN_EBUSY);
-    assert_unchanged(&snap_before);
+    expect_type_refused(l1, FRAME_TYPE_L1, -XEN_EBUSY);
 
     assert_int_equal(get_page_and_type(&d, l1b, FRAME_TYPE_L1), 0);
     const uint64_t bad[] = { HV_MFN, RSV_MFN, FOREIGN };
@@ -282,9 +288,7 @@ static void writable_typed_ebusy(void **state)
     /* A table being validated that maps itself writable is refused. */
     const uint64_t self = 15;
     pages[self][9] = pte(self, PTE_P | PTE_RW);
-    take_snap(&snap_before);
-    assert_int_equal(get_page_and_type(&d, self, FRAME_TYPE_L1), -XEN_EBUSY);
-    assert_unchanged(&snap_before);
+    expect_type_refused(self, FRAME_TYPE_L1, -XEN_EBUSY);
     assert_int_equal(mod_pte(&d, &d, l1, 1, 3, 0, false), 0);
     put_page_and_type(&d, l1);
     put_page_and_type(&d, l2);
@@ -311,9 +315,7 @@ static void retype_einval(void **state)
     /* An L2 naming the L1 as an L1 is fine, naming the writable frame is not. */
     pages[l2][0] = pte(l1, PTE_P);
     pages[l2][1] = pte(w, PTE_P);
-    take_snap(&snap_before);
-    assert_int_equal(get_page_and_type(&d, l2, FRAME_TYPE_L2), -XEN_EINVAL);
-    assert_unchanged(&snap_before);
+    expect_type_refused(l2, FRAME_TYPE_L2, -XEN_EINVAL);
     put_page_and_type(&d, w);
     put_page_and_type(&d, l1);
 }
@@ -369,9 +371,7 @@ static void reserved_bits_refused(void **state)
     const uint64_t l2b = 14;
     pages[l2b][0] = pte(15, PTE_P);
     pages[l2b][300] = pte(16, PTE_P | PTE_G);
-    take_snap(&snap_before);
-    assert_int_equal(get_page_and_type(&d, l2b, FRAME_TYPE_L2), -XEN_EINVAL);
-    assert_unchanged(&snap_before);
+    expect_type_refused(l2b, FRAME_TYPE_L2, -XEN_EINVAL);
     assert_int_equal(mod_pte(&d, &d, l1, 1, 0, 0, false), 0);
     put_page_and_type(&d, l1);
     put_page_and_type(&d, l2);
@@ -397,9 +397,7 @@ static void high_address_eperm(void **state)
     assert_unchanged(&snap_before);
     const uint64_t l1b = 12;
     pages[l1b][511] = pte(hi, PTE_P);
-    take_snap(&snap_before);
-    assert_int_equal(get_page_and_type(&d, l1b, FRAME_TYPE_L1), -XEN_EPERM);
-    assert_unchanged(&snap_before);
+    expect_type_refused(l1b, FRAME_TYPE_L1, -XEN_EPERM);
     /* Just below the limit is an address: device memory, refused to a domU (as Xen). */
     phys_addr_bits = 37;
     assert_int_equal(mod_pte(&d, &d, l1, 1, 0, pte(hi, PTE_P), false), -XEN_EPERM);
@@ -448,9 +446,7 @@ static void device_frames_by_access(void **state)
     assert_int_equal(pages[l1b][4] & (PTE_P | PTE_RW), PTE_P | PTE_RW);
     put_page_and_type(&d, l1b);
     pages[l1b][5] = pte(denied, PTE_P);
-    take_snap(&snap_before);
-    assert_int_equal(get_page_and_type(&d, l1b, FRAME_TYPE_L1), -XEN_EPERM);
-    assert_unchanged(&snap_before);
+    expect_type_refused(l1b, FRAME_TYPE_L1, -XEN_EPERM);
     d.privileged = false;
 }
 
@@ -802,9 +798,7 @@ static void descriptors(void **state)
     assert_int_equal(check_descriptor(&d, tss & ~(1ull << 47), &out), 0);
     pages[gdt][1] = code;
     pages[gdt][2] = tss;
-    take_snap(&snap_before);
-    assert_int_equal(get_page_and_type(&d, gdt, FRAME_TYPE_SEG_DESC), -XEN_EINVAL);
-    assert_unchanged(&snap_before);
+    expect_type_refused(gdt, FRAME_TYPE_SEG_DESC, -XEN_EINVAL);
     pages[gdt][2] = 0;
     assert_int_equal(get_page_and_type(&d, gdt, FRAME_TYPE_SEG_DESC), 0);
     assert_int_equal(pages[gdt][1], code | (3ull << 45));
