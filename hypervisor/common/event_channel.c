@@ -62,12 +62,19 @@ void send_virq(struct vcpu *v, unsigned int virq)
         evtchn_set_pending(v->domain, port);
 }
 
-/* Also called without the lock (kick_served_without_lock); the guest changes the bits at will. */
+/*
+ * Also called without the lock (kick_served_without_lock, PV vCPUs only);
+ * the guest changes the bits at will. A PVH vCPU has no upcall mask (its
+ * RFLAGS.IF masks the callback vector, as on Xen) and its local APIC may
+ * have an interrupt for it too.
+ */
 bool vcpu_event_pending(const struct vcpu *v)
 {
     struct vcpu_info *vi = __atomic_load_n(&v->vcpu_info, __ATOMIC_ACQUIRE);
-    return vi && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_RELAXED) &&
-           !__atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_RELAXED);
+    bool upcall = vi && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_RELAXED);
+    if (is_pvh(v->domain))
+        return upcall || vlapic_deliverable(v) >= 0;
+    return upcall && !__atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_RELAXED);
 }
 
 /* A free port of d, or -errno; as Xen, a dying domain gets no new port (-EINVAL). */

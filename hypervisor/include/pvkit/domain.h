@@ -19,6 +19,7 @@
 #include "pvkit/cpu.h"
 #include "pvkit/event.h"
 #include "pvkit/stats.h"
+#include "pvkit/vlapic.h"
 #include "pvkit/xenabi.h"
 
 #define MAX_DOMAINS         16
@@ -123,6 +124,8 @@ struct vcpu {
      */
     struct vmcb *vmcb;
     uint64_t vmcb_pa;
+    /* PVH only: its local APIC (arch/x86/vlapic.c); hypervisor lock. */
+    struct vlapic lapic;
 };
 
 /* What a domain is: a PV guest (Xen's PV ABI, ring 3) or a PVH guest (SVM, nested paging). */
@@ -156,6 +159,9 @@ struct domain {
     unsigned int console_port;
     uint64_t store_mfn;                 /* domU store page; 0: none */
     unsigned int store_port;            /* its unbound port for dom0 (run-time domains); 0: none */
+    /* PVH: HVM_PARAM_CALLBACK_IRQ's vector (common/hvm_op.c); 0: no callback set. */
+    uint8_t callback_vector;
+    uint64_t console_gfn, store_gfn;    /* PVH: where the builder put those pages; 0: none */
     struct vcpu vcpus[MAX_VCPUS_PER_DOM];
     uint64_t vm_assist;                 /* enabled VMASST_TYPE_* bits */
     uint32_t tlb_epoch;                 /* flush_tlb_domain calls completed (wraps) */
