@@ -4,7 +4,11 @@
  * pointing at an hvm_start_info (xen/arch-x86/hvm/start_info.h).
  *
  * Guest-physical layout (docs/abi.md, "PVH domains"): RAM from 0 to the
- * domain's size, one range in the memory map; the kernel's PT_LOAD
+ * domain's size, the memory map's first range; right above it three
+ * pages, the map's second range (reserved): the xenstore page and the
+ * console ring (HVM_PARAM_STORE_PFN, HVM_PARAM_CONSOLE_PFN; the hypervisor
+ * serves the ring as a PV domU's), then the ACPI tables (common/acpi_build.c,
+ * hvm_start_info.rsdp_paddr: the MADT is how the kernel finds its x2APIC). The kernel's PT_LOAD
  * segments at their physical addresses (p_paddr - PADDR_OFFSET); after the
  * image, page-aligned: one page with hvm_start_info, the memory map and
  * the module list, one page with the command line, then the initrd.
@@ -16,6 +20,8 @@
  * build that fails leaves nothing behind (domain_free).
  */
 #include "pvkit/domain_build.h"
+#include "pvkit/acpi.h"
+#include "pvkit/console.h"
 #include "pvkit/context.h"
 #include "pvkit/mm.h"
 #include "pvkit/npt.h"
@@ -23,7 +29,11 @@
 #include "pvkit/time.h"
 #include <xen/arch-x86/hvm/start_info.h>
 
-#define PVH_MEMMAP_RAM 1
+#define PVH_MEMMAP_RAM      1
+#define PVH_MEMMAP_RESERVED 2
+/* The pages above RAM: the xenstore page, the console ring, the ACPI tables. */
+#define PVH_SPECIAL_PAGES   3
+#define PVH_ACPI_PAGE       2
 
 /* Copies an image's bytes to guest-physical pa of d (inside its memory). */
 static int copy_to_gpa(struct domain *d, uint64_t pa, const struct image_src *img,
@@ -89,10 +99,13 @@ static void write_start_info(struct domain *d, const struct domain_config *cfg,
     si->version = 1;
     si->cmdline_paddr = l->cmdline_gfn << PAGE_SHIFT;
     si->memmap_paddr = base + 128;
-    si->memmap_entries = 1;
-    map->addr = 0;
-    map->size = nr_pages << PAGE_SHIFT;
-    map->type = PVH_MEMMAP_RAM;
+    si->rsdp_paddr = (nr_pages + PVH_ACPI_PAGE) << PAGE_SHIFT;
+    si->memmap_entries = 2;
+    map[0] = (struct hvm_memmap_table_entry){ .addr = 0, .size = nr_pages << PAGE_SHIFT,
+                                              .type = PVH_MEMMAP_RAM };
+    map[1] = (struct hvm_memmap_table_entry){ .addr = nr_pages << PAGE_SHIFT,
+                                              .size = PVH_SPECIAL_PAGES << PAGE_SHIFT,
+                                              .type = PVH_MEMMAP_RESERVED };
     if (cfg->initrd) {
         si->nr_modules = 1;
         si->modlist_paddr = base + 256;
@@ -117,7 +130,7 @@ static int check_pvh_config(const struct domain_config *cfg, struct pv_kernel_in
         *why = "a PVH domain cannot be the privileged domain (yet)";
     else if (cfg->nr_vcpus > 1)
         *why = "a PVH domain has one vCPU (for now)";
-    else if (cfg->mem_bytes % PAGE_SIZE || nr_pages > PVH_MAX_GFNS)
+    else if (cfg->mem_bytes % PAGE_SIZE || nr_pages + PVH_SPECIAL_PAGES > PVH_MAX_GFNS)
         *why = "memory not whole pages, or above 3 GiB";
     if (**why)
         return -XEN_EINVAL;
@@ -129,7 +142,7 @@ static int check_pvh_config(const struct domain_config *cfg, struct pv_kernel_in
         *why = "memory too small for the kernel and its boot information";
         return -XEN_ENOMEM;
     }
-    if (nr_pages > frame_table.nr_free) {
+    if (nr_pages + PVH_SPECIAL_PAGES > frame_table.nr_free) {
         *why = "not enough free memory";
         return -XEN_ENOMEM;
     }
@@ -146,10 +159,36 @@ static void setup_vcpu0(struct domain *d)
     v->initialised = true;
     fpu_init_state(v);
     v->vcpu_info = &d->shared_info->vcpu_info[0];
-    /* No upcall yet: a pending event only ends a HLT (svm.c), so it is never masked. */
+    /* A PVH vCPU has no upcall mask (svm.c: RFLAGS.IF masks the callback vector). */
     v->vcpu_info->evtchn_upcall_mask = 0;
+    vlapic_reset(v);
     v->runstate.state = RUNSTATE_runnable;
     v->runstate.state_entry_time = system_time_ns();
+}
+
+/*
+ * The pages above RAM (from gfn `first`): the store page, with an unbound
+ * port for dom0 if cfg asks, the console ring the hypervisor serves, the
+ * ACPI tables. 0 or -errno (the caller frees d).
+ */
+static int setup_special_pages(struct domain *d, const struct domain_config *cfg, uint64_t first)
+{
+    d->store_gfn = first;
+    d->store_mfn = (uint64_t)npt_lookup(d, first);
+    if (cfg->store_channel) {
+        int port = evtchn_alloc_unbound_port(d, 0);
+        if (port < 0)
+            return port;
+        d->store_port = (unsigned int)port;
+    }
+    int rc = console_ring_attach(d, (uint64_t)npt_lookup(d, first + 1));
+    if (rc < 0)
+        return rc;
+    if (acpi_build_pvh_tables(gpa_page(d, first + PVH_ACPI_PAGE),
+                              (first + PVH_ACPI_PAGE) << PAGE_SHIFT, cfg->nr_vcpus))
+        return -XEN_EINVAL;
+    d->console_gfn = first + 1;
+    return 0;
 }
 
 /* Everything after the checks; on failure the caller frees d. */
@@ -160,8 +199,9 @@ static int build(struct domain *d, const struct domain_config *cfg,
     int rc;
 
     if ((rc = domain_setup_shared_info(d)) || (rc = grant_table_create(d)) ||
-        (rc = populate_memory(d, nr_pages)) ||
-        (rc = pv_kernel_load(cfg->kernel, k, load_segment, d)))
+        (rc = populate_memory(d, nr_pages + PVH_SPECIAL_PAGES)) ||
+        (rc = pv_kernel_load(cfg->kernel, k, load_segment, d)) ||
+        (rc = setup_special_pages(d, cfg, nr_pages)))
         return rc;
     if (cfg->initrd &&
         (rc = copy_to_gpa(d, l->initrd_gfn << PAGE_SHIFT, cfg->initrd, 0, cfg->initrd->size)))
@@ -193,7 +233,7 @@ int pvh_domain_build(const struct domain_config *cfg, struct domain **out)
         return -XEN_ENOSPC;
     }
     d->type = DOMAIN_PVH;
-    d->nr_pages = d->max_pages = cfg->mem_bytes >> PAGE_SHIFT;
+    d->nr_pages = d->max_pages = (cfg->mem_bytes >> PAGE_SHIFT) + PVH_SPECIAL_PAGES;
     if ((rc = build(d, cfg, &k, &l))) {
         printk(LOG_ERR, "(pvkit) d%u: PVH build failed (%d)\n", cfg->id, rc);
         domain_free(d);

@@ -8,7 +8,8 @@
  * armed for the earliest deadline it serves: its vCPUs' timers, its time
  * slice and poll deadlines (schedule_next_deadline), on CPU 0 the console
  * poll. Any CPU's timer interrupt fires every expired vCPU timer
- * (VIRQ_TIMER) and re-arms its own timer from scratch; a deadline moved
+ * (VIRQ_TIMER; a PVH vCPU's local APIC timer too, arch/x86/vlapic.c)
+ * and re-arms its own timer from scratch; a deadline moved
  * later is left to the armed interrupt (at most one early interrupt).
  * Everything here runs with the hypervisor lock held; percpu.timer_armed
  * is written only by its own CPU.
@@ -46,10 +47,13 @@ static uint64_t earliest_deadline(unsigned int cpu)
             if (d->vcpus[i].cpu != cpu)
                 continue;
             uint64_t t = d->vcpus[i].timer_deadline, p = d->vcpus[i].periodic_next;
+            uint64_t a = d->vcpus[i].lapic.timer_next; /* 0 but for a PVH vCPU's */
             if (t && (!next || t < next))
                 next = t;
             if (p && (!next || p < next))
                 next = p;
+            if (a && (!next || a < next))
+                next = a;
         }
     }
     return next;
@@ -101,6 +105,8 @@ static void fire_vcpu_timers(struct vcpu *v, uint64_t now)
         v->domain->event_stats.timer_fires++;
         send_virq(v, VIRQ_TIMER);
     }
+    if (is_pvh(v->domain))
+        vlapic_timer_check(v, now);
 }
 
 /*

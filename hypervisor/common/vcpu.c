@@ -14,6 +14,7 @@
 #include "pvkit/guest_access.h"
 #include "pvkit/hypercall.h"
 #include "pvkit/mm.h"
+#include "pvkit/npt.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/pv_cpu.h"
 #include "pvkit/sched.h"
@@ -108,6 +109,24 @@ void vcpu_switch_runstate(struct vcpu *prev, struct vcpu *next)
 
 /* --- vcpu_op --------------------------------------------------------------- */
 
+/*
+ * The page a vcpu_info is registered in: for a PV domain its frame `frame`,
+ * kept a plain writable page for good (a reference never dropped); for a
+ * PVH domain the frame at guest-physical page `frame` (a domain frame
+ * stays the domain's until it dies, even if remapped: memory_op.c). NULL
+ * if there is no such page.
+ */
+static void *vcpu_info_page(struct domain *d, uint64_t frame)
+{
+    if (is_pvh(d)) {
+        int64_t mfn = npt_lookup(d, frame);
+        return mfn < 0 ? NULL : mfn_to_virt((uint64_t)mfn);
+    }
+    if (get_page_and_type(d, frame, FRAME_TYPE_WRITABLE))
+        return NULL;
+    return frame_page(frame);
+}
+
 static long register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg)
 {
     struct vcpu_register_vcpu_info info;
@@ -120,10 +139,10 @@ static long register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg
         return -XEN_EINVAL;
     if (info.offset > PAGE_SIZE - sizeof(struct vcpu_info))
         return -XEN_ENXIO; /* as Xen: the area would cross the page end */
-    if (get_page_and_type(v->domain, info.mfn, FRAME_TYPE_WRITABLE))
+    void *page = vcpu_info_page(v->domain, info.mfn);
+    if (!page)
         return -XEN_EINVAL;
-    struct vcpu_info *new_info = (struct vcpu_info *)((uint8_t *)frame_page(info.mfn) +
-                                                      info.offset);
+    struct vcpu_info *new_info = (struct vcpu_info *)((uint8_t *)page + info.offset);
     if (target->vcpu_info)
         memcpy(new_info, target->vcpu_info, sizeof(*new_info));
     __atomic_store_n(&target->vcpu_info, new_info, __ATOMIC_RELEASE); /* kicks read it unlocked */
@@ -274,8 +293,8 @@ long do_vcpu_op(struct vcpu *v, const uint64_t args[5])
     switch (cmd) {
     case VCPUOP_is_up:
         return target->state != VCPU_DOWN;
-    case VCPUOP_initialise:
-        return vcpu_initialise(target, args);
+    case VCPUOP_initialise:     /* a PV context: a PVH vCPU's is not one (not yet offered) */
+        return is_pvh(d) ? -XEN_ENOSYS : vcpu_initialise(target, args);
     case VCPUOP_up:
         if (!target->initialised)
             return -XEN_EINVAL;

@@ -17,11 +17,20 @@
 #endif
 
 
+/*
+ * XENVER_get_features: a PV domain's page-table features; a PVH domain's
+ * are those of a translated guest with the callback vector and a pvclock
+ * that is safe to use (vcpu_info time, HVM_PARAM_CALLBACK_IRQ).
+ */
 static uint32_t feature_submap(const struct domain *d)
 {
-    uint32_t map = (1u << XENFEAT_mmu_pt_update_preserve_ad) |
-                   (1u << XENFEAT_highmem_assist) |
-                   (1u << XENFEAT_gnttab_map_avail_bits);
+    uint32_t map = is_pvh(d) ? (1u << XENFEAT_writable_page_tables) |
+                               (1u << XENFEAT_auto_translated_physmap) |
+                               (1u << XENFEAT_hvm_callback_vector) |
+                               (1u << XENFEAT_hvm_safe_pvclock)
+                             : (1u << XENFEAT_mmu_pt_update_preserve_ad) |
+                               (1u << XENFEAT_highmem_assist) |
+                               (1u << XENFEAT_gnttab_map_avail_bits);
     if (d->privileged)
         map |= 1u << XENFEAT_dom0;
     return map;

@@ -38,6 +38,7 @@ UNIT_SRCS_cpuid      := hypervisor/arch/x86/cpuid.c
 UNIT_SRCS_pagetype   := hypervisor/mm/pagetype.c hypervisor/mm/frame.c
 UNIT_SRCS_audit      := hypervisor/common/audit.c hypervisor/mm/pagetype.c hypervisor/mm/frame.c
 UNIT_SRCS_acpi       := hypervisor/common/acpi.c
+UNIT_SRCS_acpi_build := hypervisor/common/acpi_build.c hypervisor/common/acpi.c
 UNIT_SRCS_timer_calc := hypervisor/common/timer_calc.c
 
 .PHONY: unit-tests check-unit

@@ -31,6 +31,7 @@
 #include "pvkit/hypercall.h"
 #include "pvkit/ldt.h"
 #include "pvkit/sched.h"
+#include "pvkit/svm.h"
 #include "pvkit/smp.h"
 #include "pvkit/time.h"
 #include "pvkit/timer.h"
@@ -156,6 +157,7 @@ int prepare_exit_to_guest(struct cpu_regs *regs)
     regs = &get_cpu_info()->guest_regs;
     /* A PVH vCPU's state is its VMCB's: nothing to bounce or sanitise here. */
     if (is_pvh(v->domain)) {
+        svm_prepare_entry(v, regs);
         hv_unlock();
         return EXIT_BY_VMRUN;
     }

@@ -33,6 +33,7 @@
 #include "pvkit/npt.h"
 #include "pvkit/sched.h"
 #include "pvkit/smp.h"
+#include "pvkit/vlapic.h"
 #include "pvkit/x86.h"
 
 #define MSR_VM_CR           0xC0010114
@@ -51,6 +52,7 @@
 #define INTERCEPT1_INTR      (1u << 0)
 #define INTERCEPT1_NMI       (1u << 1)
 #define INTERCEPT1_SMI       (1u << 2)
+#define INTERCEPT1_VINTR     (1u << 4)
 #define INTERCEPT1_INIT      (1u << 3)
 #define INTERCEPT1_RDPMC     (1u << 15)
 #define INTERCEPT1_CPUID     (1u << 18)
@@ -85,6 +87,7 @@
 #define EXIT_NMI            0x061
 #define EXIT_SMI            0x062
 #define EXIT_INIT           0x063
+#define EXIT_VINTR          0x064
 #define EXIT_RDPMC          0x06f
 #define EXIT_CPUID          0x072
 #define EXIT_RSM            0x073
@@ -115,6 +118,10 @@
 #define EVENTINJ_EXCEPTION  (3ull << 8)
 #define EVENTINJ_ERRCODE    (1ull << 11)
 #define VINTR_MASKING       (1ull << 24)
+#define VINTR_IRQ           (1ull << 8)
+#define VINTR_PRIO_TOP      (0xfull << 16)
+#define VINTR_IGN_TPR       (1ull << 20)
+#define INTERRUPT_SHADOW    1ull
 #define TLB_FLUSH_ALL       1
 #define GUEST_ASID          1
 #define GUEST_PAT_DEFAULT   0x0007040600070406ull
@@ -123,8 +130,12 @@
 #define PVH_CR4_ALLOWED     ((1ull << 1) /* PVI */ | (1ull << 2) /* TSD */ | (1ull << 3) /* DE */ | \
                              CR4_PSE | CR4_PAE | (1ull << 6) /* MCE */ | CR4_PGE |            \
                              (1ull << 8) /* PCE */ | CR4_OSFXSR | CR4_OSXMMEXCPT)
-/* Leaf 1 EDX bits the PV policy hides but a PVH guest has (its own paging): PSE, PGE. */
+/* Leaf 1 EDX bits the PV policy hides but a PVH guest has (its own paging): PSE, PGE; its APIC. */
 #define PVH_L1_EDX_SHOWN    ((1u << 3) | (1u << 13))
+#define CPUID_L1_EDX_APIC   (1u << 9)
+#define CPUID_L1_ECX_X2APIC (1u << 21)
+/* Xen's leaf 4 (HVM): EBX holds the vCPU id. */
+#define XEN_HVM_VCPU_ID_PRESENT (1u << 3)
 /* The EFER bits a PVH guest may write (LMA is the CPU's, SVME is ours and hidden). */
 #define PVH_EFER_WRITABLE   (EFER_SCE | EFER_LME | EFER_NXE)
 
@@ -317,6 +328,16 @@ static bool guest_64bit(const struct vmcb *vmcb)
 }
 
 /*
+ * The guest goes on at next, past an instruction done for it: as the CPU
+ * does when an instruction retires, an STI or MOV SS interrupt shadow ends.
+ */
+static void advance_rip(struct vcpu *v, struct cpu_regs *regs, uint64_t next)
+{
+    regs->rip = next;
+    v->vmcb->interrupt_shadow &= ~INTERRUPT_SHADOW;
+}
+
+/*
  * The address after the intercepted instruction at RIP, which must be
  * `opcode` after any prefixes (NRIP save gives it; else the bytes are
  * decoded), or 0 if the bytes there are not that instruction.
@@ -345,7 +366,7 @@ static bool skip_insn(struct vcpu *v, struct cpu_regs *regs, const uint8_t *opco
         domain_crash(v->domain, "PVH: intercepted instruction unreadable or changed", regs);
         return false;
     }
-    regs->rip = next;
+    advance_rip(v, regs, next);
     return true;
 }
 
@@ -383,7 +404,9 @@ static void exit_vmmcall(struct vcpu *v, struct cpu_regs *regs)
 /*
  * CPUID: the PV policy (arch/x86/cpuid.c), plus what a guest with its own
  * paging has that a PV guest does not: PSE and PGE (Linux sets both in
- * CR4 at its 64-bit entry, without asking).
+ * CR4 at its 64-bit entry, without asking); its x2APIC (arch/x86/vlapic.c),
+ * with the vCPU id as APIC id in leaf 1 and Xen's leaf 4; the host's
+ * x2APIC topology (leaves 0xb, 0x1f) is not shown: all zero.
  */
 static void exit_cpuid(struct vcpu *v, struct cpu_regs *regs)
 {
@@ -392,7 +415,14 @@ static void exit_cpuid(struct vcpu *v, struct cpu_regs *regs)
     emulate_cpuid(regs);
     if (leaf == 1) {
         cpuid_count(1, 0, host);
-        regs->rdx |= host[CPUID_EDX] & PVH_L1_EDX_SHOWN;
+        regs->rdx |= (host[CPUID_EDX] & PVH_L1_EDX_SHOWN) | CPUID_L1_EDX_APIC;
+        regs->rcx |= CPUID_L1_ECX_X2APIC;
+        regs->rbx = (regs->rbx & 0x00ffffffu) | ((uint64_t)v->id << 24);
+    } else if (leaf == 0xb || leaf == 0x1f) {
+        regs->rax = regs->rbx = regs->rcx = regs->rdx = 0;
+    } else if (leaf == CPUID_XEN_BASE + 4) {
+        regs->rax = XEN_HVM_VCPU_ID_PRESENT;
+        regs->rbx = v->id;
     }
     v->domain->emu_stats.done[EMUL_CPUID]++;
     skip_insn(v, regs, cpuid, sizeof(cpuid));
@@ -450,15 +480,22 @@ static bool pvh_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *value)
     }
 }
 
-/* RDMSR/WRMSR (EXITINFO1 0/1): the few MSRs above; any other one is #GP, as an absent MSR. */
+/*
+ * RDMSR/WRMSR (EXITINFO1 0/1): the few MSRs above and the x2APIC's
+ * (arch/x86/vlapic.c); any other one is #GP, as an absent MSR.
+ */
 static void exit_msr(struct vcpu *v, struct cpu_regs *regs)
 {
     static const uint8_t rd[2] = { 0x0f, 0x32 }, wr[2] = { 0x0f, 0x30 };
-    bool write = v->vmcb->exitinfo1 & 1;
+    bool write = v->vmcb->exitinfo1 & 1, ok;
     uint32_t msr = (uint32_t)regs->rcx;
     uint64_t value = (regs->rdx << 32) | (uint32_t)regs->rax;
 
-    if (write ? !pvh_wrmsr(v, msr, value) : !pvh_rdmsr(v, msr, &value)) {
+    if (vlapic_msr(msr))
+        ok = write ? vlapic_wrmsr(v, msr, value) : vlapic_rdmsr(v, msr, &value);
+    else
+        ok = write ? pvh_wrmsr(v, msr, value) : pvh_rdmsr(v, msr, &value);
+    if (!ok) {
         inject_gp(v);
         return;
     }
@@ -487,7 +524,7 @@ static void exit_ioio(struct vcpu *v, struct cpu_regs *regs)
         regs->rax = (info & (1u << 6)) ? ones : (regs->rax & ~ones) | ones;
     }
     v->domain->emu_stats.done[EMUL_PORT_IO]++;
-    regs->rip = v->vmcb->exitinfo2;
+    advance_rip(v, regs, v->vmcb->exitinfo2);
 }
 
 /*
@@ -542,7 +579,7 @@ static void exit_cr0_write(struct vcpu *v, struct cpu_regs *regs)
         vmcb->efer &= ~EFER_LMA;
     vmcb->cr0 = value | CR0_ET;
     v->domain->emu_stats.done[EMUL_CR_WRITE]++;
-    regs->rip += len;
+    advance_rip(v, regs, regs->rip + len);
 }
 
 /* MOV to CR4: only the bits PVH_CR4_ALLOWED. */
@@ -560,20 +597,23 @@ static void exit_cr4_write(struct vcpu *v, struct cpu_regs *regs)
     }
     vmcb->cr4 = value;
     v->domain->emu_stats.done[EMUL_CR_WRITE]++;
-    regs->rip += len;
+    advance_rip(v, regs, regs->rip + len);
 }
 
 /*
- * HLT: the vCPU waits for an event (a timer, a channel), as SCHEDOP_block
- * does. With no upcall to deliver events yet, the pending flag is what
- * ends a halt: one already set ends it at once and is consumed.
+ * HLT: the vCPU waits, as SCHEDOP_block does, until an upcall is pending
+ * or its local APIC has an interrupt for it (vcpu_event_pending), whatever
+ * its RFLAGS.IF (unlike hardware, whose HLT with IF clear waits for an NMI).
+ * Without a callback vector (HVM_PARAM_CALLBACK_IRQ) the pending flag is
+ * all an event does: one already set ends the halt at once and is consumed.
  */
 static void exit_hlt(struct vcpu *v, struct cpu_regs *regs)
 {
     static const uint8_t hlt[1] = { 0xf4 };
     if (!skip_insn(v, regs, hlt, 1))
         return;
-    if (__atomic_exchange_n(&v->vcpu_info->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST))
+    if (!v->domain->callback_vector &&
+        __atomic_exchange_n(&v->vcpu_info->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST))
         return;
     vcpu_block(v);
 }
@@ -611,6 +651,8 @@ static void svm_handle_exit(struct vcpu *v, struct cpu_regs *regs)
     switch (vmcb->exitcode) {
     case EXIT_INTR: case EXIT_NMI: case EXIT_SMI: case EXIT_INIT:
         break;                    /* the host took it after STGI */
+    case EXIT_VINTR:
+        break;                    /* the guest can take an interrupt: svm_prepare_entry injects it */
     case EXIT_VMMCALL: exit_vmmcall(v, regs); break;
     case EXIT_CPUID: exit_cpuid(v, regs); break;
     case EXIT_MSR: exit_msr(v, regs); break;
@@ -632,6 +674,44 @@ static void svm_handle_exit(struct vcpu *v, struct cpu_regs *regs)
     case EXIT_INVALID: exit_crash(v, regs, "VMRUN refused the guest state"); break;
     default: exit_crash(v, regs, "unexpected exit"); break;
     }
+}
+
+/*
+ * The vector v should take next: the callback vector while its upcall is
+ * pending (as Xen, ahead of the local APIC), else the APIC's highest
+ * deliverable one (*from_apic). -1: none.
+ */
+static int pending_vector(const struct vcpu *v, bool *from_apic)
+{
+    const struct vcpu_info *vi = v->vcpu_info;
+    *from_apic = false;
+    if (v->domain->callback_vector && vi &&
+        __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_RELAXED))
+        return v->domain->callback_vector;
+    *from_apic = true;
+    return vlapic_deliverable(v);
+}
+
+void svm_prepare_entry(struct vcpu *v, const struct cpu_regs *regs)
+{
+    struct vmcb *vmcb = v->vmcb;
+    bool from_apic;
+    int vector = pending_vector(v, &from_apic);
+
+    vmcb->vintr &= ~(VINTR_IRQ | VINTR_PRIO_TOP | VINTR_IGN_TPR);
+    vmcb->intercepts1 &= ~INTERCEPT1_VINTR;
+    if (vector < 0)
+        return;
+    if (!(vmcb->eventinj & EVENTINJ_VALID) && (regs->rflags & RFLAGS_IF) &&
+        !(vmcb->interrupt_shadow & INTERRUPT_SHADOW)) {
+        vmcb->eventinj = (uint64_t)vector | EVENTINJ_VALID; /* type 0: an external interrupt */
+        if (from_apic)
+            vlapic_ack(v, (unsigned int)vector);
+        return;
+    }
+    /* Not now: a virtual interrupt request makes the CPU exit (VINTR) once the guest can take one. */
+    vmcb->vintr |= VINTR_IRQ | VINTR_PRIO_TOP | VINTR_IGN_TPR;
+    vmcb->intercepts1 |= INTERCEPT1_VINTR;
 }
 
 void svm_vcpu_run(void)

@@ -63,4 +63,12 @@ int acpi_scan(acpi_phys_reader read, struct acpi_platform *out);
 int acpi_scan_from_rsdp(acpi_phys_reader read, uint64_t rsdp_phys,
                              struct acpi_platform *out);
 
+/*
+ * Writes a PVH domain's ACPI tables (common/acpi_build.c) over the page
+ * `page`, which the guest sees at guest-physical page_pa: the RSDP at its
+ * start, an XSDT, and a MADT with one enabled local APIC per vCPU (ids
+ * 0..nr_cpus-1). Returns 0, or -1 (page untouched) unless 1 <= nr_cpus <= 255.
+ */
+int acpi_build_pvh_tables(uint8_t *page, uint64_t page_pa, unsigned int nr_cpus);
+
 #endif

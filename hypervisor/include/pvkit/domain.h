@@ -19,6 +19,7 @@
 #include "pvkit/cpu.h"
 #include "pvkit/event.h"
 #include "pvkit/stats.h"
+#include "pvkit/vlapic.h"
 #include "pvkit/xenabi.h"
 
 #define MAX_DOMAINS         16
@@ -123,6 +124,8 @@ struct vcpu {
      */
     struct vmcb *vmcb;
     uint64_t vmcb_pa;
+    /* PVH only: its local APIC (arch/x86/vlapic.c); hypervisor lock. */
+    struct vlapic lapic;
 };
 
 /* What a domain is: a PV guest (Xen's PV ABI, ring 3) or a PVH guest (SVM, nested paging). */
@@ -156,6 +159,9 @@ struct domain {
     unsigned int console_port;
     uint64_t store_mfn;                 /* domU store page; 0: none */
     unsigned int store_port;            /* its unbound port for dom0 (run-time domains); 0: none */
+    /* PVH: HVM_PARAM_CALLBACK_IRQ's vector (common/hvm_op.c); 0: no callback set. */
+    uint8_t callback_vector;
+    uint64_t console_gfn, store_gfn;    /* PVH: where the builder put those pages; 0: none */
     struct vcpu vcpus[MAX_VCPUS_PER_DOM];
     uint64_t vm_assist;                 /* enabled VMASST_TYPE_* bits */
     uint32_t tlb_epoch;                 /* flush_tlb_domain calls completed (wraps) */
@@ -176,21 +182,25 @@ struct domain {
 };
 
 /* A PVH domain (runs under SVM); set when it is built. */
+static inline bool is_pvh(const struct domain *d)
+{
+    return d->type == DOMAIN_PVH;
+}
+
 /*
  * True if an upcall is due: pending and not masked. Also called without the
- * lock (kick_served_without_lock); the guest changes the bits at will.
- * Inline: every exit to a guest asks.
+ * lock (kick_served_without_lock, PV vCPUs only); the guest changes the
+ * bits at will. A PVH vCPU has no upcall mask (its RFLAGS.IF masks the
+ * callback vector, as on Xen) and its local APIC may have an interrupt for
+ * it too. Inline: every exit to a guest asks.
  */
 static inline bool vcpu_event_pending(const struct vcpu *v)
 {
     struct vcpu_info *vi = __atomic_load_n(&v->vcpu_info, __ATOMIC_ACQUIRE);
-    return vi && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_RELAXED) &&
-           !__atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_RELAXED);
-}
-
-static inline bool is_pvh(const struct domain *d)
-{
-    return d->type == DOMAIN_PVH;
+    bool upcall = vi && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_RELAXED);
+    if (is_pvh(v->domain))
+        return upcall || vlapic_deliverable(v) >= 0;
+    return upcall && !__atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_RELAXED);
 }
 
 /* vcpu.state / domain.state: written under the lock, read also by kicks without it. */

@@ -106,6 +106,7 @@ hypercall_fn do_set_timer_op;
 hypercall_fn do_memory_op;
 /* memory_op of a PVH domain: XENMEM_add_to_physmap of its shared_info (common/memory_op.c). */
 hypercall_fn do_memory_op_pvh;
+hypercall_fn do_hvm_op;
 hypercall_fn do_physdev_op;
 hypercall_fn do_pvkit_op;
 

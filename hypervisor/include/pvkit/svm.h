@@ -117,6 +117,15 @@ int svm_vcpu_create(struct vcpu *v, uint32_t entry, uint32_t ebx);
 void svm_vcpu_destroy(struct vcpu *v);
 
 /*
+ * Before v runs (prepare_exit_to_guest, lock held; regs its RIP/RFLAGS...):
+ * injects the interrupt it should take (the callback vector while an upcall
+ * is pending, else its local APIC's) if the guest can take one now (IF set,
+ * no interrupt shadow, no exception being injected), else asks the CPU for
+ * an exit (VINTR) as soon as it can.
+ */
+void svm_prepare_entry(struct vcpu *v, const struct cpu_regs *regs);
+
+/*
  * The exit path for a PVH vCPU (entry.S, after prepare_exit_to_guest
  * dropped the lock): runs the vCPU in cpu_info.guest_regs with VMRUN until
  * it exits, takes the lock and handles the exit. Returns with the lock

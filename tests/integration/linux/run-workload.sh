@@ -27,6 +27,9 @@
 #   --cmdline-extra "WORDS" (appended to the kernel command line; also
 #   $LINUX_CMDLINE_EXTRA), --hv-args ARGS (default initial_domain=domU),
 #   --qemu-cpus N (QEMU CPUs; pvkit-run's default is max(2, vCPUs)),
+#   --type pv|pvh (default pv: how the domain runs; pvh boots the same kernel
+#   as a PVH domain, on QEMU's $PVH_CPU, default EPYC,-monitor,-rdtscp,-smap,-smep,
+#   which has SVM with nested paging),
 #   --require-phase NAME (workload: NAME's RESULT line must say ok too, e.g.
 #   pvkit_stats for the research kernel; repeatable),
 #   --no-build (use build/pvkit.elf and build/bin as they are),
@@ -42,10 +45,11 @@ build=${BUILD:-$root/build}
 prog=run-workload
 
 required=() qemu_cpus="" recheck="" build_hv=1 variant=workload kernel=cloud vcpus=1 mem=512 timeout=3600 log=""
+dtype=pv pvh_cpu=${PVH_CPU:-EPYC,-monitor,-rdtscp,-smap,-smep}
 extra=${LINUX_CMDLINE_EXTRA:-} hv_args="initial_domain=domU"
 while [ $# -gt 0 ]; do
     case "$1" in
-    --variant|--kernel|--vcpus|--mem|--timeout|--log|--cmdline-extra|--hv-args|--recheck|--qemu-cpus|--require-phase)
+    --variant|--kernel|--vcpus|--mem|--timeout|--log|--cmdline-extra|--hv-args|--recheck|--qemu-cpus|--require-phase|--type)
         [ $# -ge 2 ] || { echo "$prog: $1 needs a value" >&2; exit 2; }
         case "$1" in
         --variant) variant=$2 ;;
@@ -59,6 +63,7 @@ while [ $# -gt 0 ]; do
         --recheck) recheck=$2 ;;
         --qemu-cpus) qemu_cpus=$2 ;;
         --require-phase) required+=("$2") ;;
+        --type) dtype=$2 ;;
         esac
         shift 2 ;;
     --no-build) build_hv=0; shift ;;
@@ -66,6 +71,7 @@ while [ $# -gt 0 ]; do
     *) echo "$prog: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
+case "$dtype" in pv|pvh) ;; *) echo "$prog: --type wants pv or pvh" >&2; exit 2 ;; esac
 case "$variant" in workload|panic|reboot|interactive|shell) ;; *)
     echo "$prog: unknown variant '$variant'" >&2; exit 2 ;;
 esac
@@ -112,6 +118,7 @@ build_and_boot() {
 
     # Per-run names, so that runs in parallel (make -j) do not share files.
     stem=$dir/$variant-$ktag-${vcpus}vcpu-${mem}M
+    [ "$dtype" = pv ] || stem+=-$dtype
     [ -n "$log" ] || log=$stem.log
     pvstress=$dir/pvstress
     if [ ! -x "$pvstress" ] || [ "$here/pvstress.c" -nt "$pvstress" ]; then
@@ -143,6 +150,7 @@ build_and_boot() {
     run_args=(--kernel "$kimage" --initrd "$initrd" --mem "$mem" --hv-args "$hv_args"
               --cmdline "$cmdline")
     [ "$vcpus" = 1 ] || run_args+=(--vcpus "$vcpus")
+    [ "$dtype" = pv ] || run_args+=(--type "$dtype" --cpu "$pvh_cpu")
     qemu_extra=(-net none)
     [ -z "$qemu_cpus" ] || qemu_extra+=(-smp "$qemu_cpus")   # the last -smp wins
 
@@ -151,7 +159,7 @@ build_and_boot() {
     fi
 
     # ---- boot ------------------------------------------------------------------
-    echo "$prog: booting $kname ($variant, $vcpus vCPU${qemu_cpus:+ on $qemu_cpus QEMU CPUs}, $mem MiB): $cmdline" >&2
+    echo "$prog: booting $kname ($dtype, $variant, $vcpus vCPU${qemu_cpus:+ on $qemu_cpus QEMU CPUs}, $mem MiB): $cmdline" >&2
     start=$(date +%s%N)
     set +e
     if [ "$variant" = interactive ]; then

@@ -6,7 +6,7 @@
  * (our CR4.PAE and EFER.LME writes were emulated, long mode is on); hvm_start_info (magic, version, command line,
  * one RAM range in the memory map that holds us, the initrd as module 0
  * when there is one); console output (all of
- * this log); xen_version and its extraversion copied into our memory
+ * this log); the reserved range above RAM with the ACPI tables; xen_version and its extraversion copied into our memory
  * through our own page tables; the Xen CPUID leaves and the hidden
  * features; EFER reads back without SVME; the MSRs that are the guest's own
  * (bases, SYSCALL/SYSENTER) hold what it writes; shared_info mapped with
@@ -30,12 +30,17 @@ static void check_start_info(void)
     const char *cmdline = (const char *)(unsigned long)si->cmdline_paddr;
     guest_printf("command line: %s\n", cmdline);
     EXPECT(guest_strstr(cmdline, "pvkit-guest-test a=1,b=2") != NULL);
-    EXPECT_EQ(si->memmap_entries, 1);
+    EXPECT_EQ(si->memmap_entries, 2);
     const struct hvm_memmap_table_entry *m =
         (const void *)(unsigned long)si->memmap_paddr;
     EXPECT_EQ(m->addr, 0);
     EXPECT_EQ(m->type, XEN_HVM_MEMMAP_TYPE_RAM);
     EXPECT(m->size >= (4ul << 20) && m->size > si->cmdline_paddr);
+    /* Above RAM, reserved: the store page, the console ring, the ACPI tables (the RSDP). */
+    EXPECT_EQ(m[1].addr, m->size);
+    EXPECT_EQ(m[1].size, 3 * 4096);
+    EXPECT_EQ(m[1].type, XEN_HVM_MEMMAP_TYPE_RESERVED);
+    EXPECT_EQ(si->rsdp_paddr, m->size + 2 * 4096);
     /* Run as pvh_hello, tests/guests/run gives an initrd (an ELF file); as pvh_pair, none. */
     if (guest_strncmp(cmdline, "pvh_hello ", 10) == 0) {
         EXPECT_EQ(si->nr_modules, 1);

@@ -31,11 +31,18 @@
 #define EFER_SVME       (1ul << 12)
 
 /* A guest address our page tables map (the 1 GiB identity map) but our memory does not hold. */
-static unsigned long beyond_memory(void)
+/* The end of what the domain has: its RAM and the reserved pages right above it (the last range). */
+static unsigned long memory_end(void)
 {
     const struct hvm_memmap_table_entry *m =
         (const void *)(unsigned long)pvh_start_info->memmap_paddr;
-    return m->addr + m->size + (4ul << 20);
+    const struct hvm_memmap_table_entry *last = &m[pvh_start_info->memmap_entries - 1];
+    return last->addr + last->size;
+}
+
+static unsigned long beyond_memory(void)
+{
+    return memory_end() + (4ul << 20);
 }
 
 static void check_msrs(void)
@@ -129,7 +136,7 @@ static void check_vmmcall(void)
     EXPECT_EQ(pvh_vmmcall(__HYPERVISOR_mmuext_op, 0, 1, 0, DOMID_SELF, 0), -XEN_ENOSYS);
     EXPECT_EQ(pvh_vmmcall(__HYPERVISOR_domctl, 0, 0, 0, 0, 0), -XEN_ENOSYS);
     EXPECT_EQ(pvh_vmmcall(__HYPERVISOR_iret, 0, 0, 0, 0, 0), -XEN_ENOSYS);
-    EXPECT_EQ(pvh_vmmcall(__HYPERVISOR_vcpu_op, 0, 1, 0, 0, 0), -XEN_ENOSYS);
+    EXPECT_EQ(pvh_vmmcall(__HYPERVISOR_vcpu_op, 0, 1, 0, 0, 0), -XEN_ENOENT); /* no vCPU 1 */
     EXPECT_EQ(pvh_vmmcall(__HYPERVISOR_grant_table_op, 0, 0, 1, 0, 0), -XEN_ENOSYS);
     EXPECT_EQ(hyp_sched_op(9999, NULL), -XEN_ENOSYS);
     EXPECT_EQ(hyp_sched_op(SCHEDOP_shutdown, (void *)0xdead000000ul), -XEN_EFAULT);
@@ -137,8 +144,7 @@ static void check_vmmcall(void)
     EXPECT_EQ(hyp_sched_op(SCHEDOP_remote_shutdown, NULL), -XEN_EPERM);
     EXPECT_EQ(hyp_console_io(CONSOLEIO_write, 16, (void *)0xdead000000ul), -XEN_EFAULT);
     EXPECT_EQ(hyp_console_io(CONSOLEIO_write, 16, (void *)beyond_memory()), -XEN_EFAULT);
-    EXPECT_EQ(hyp_console_io(CONSOLEIO_write, 64, (void *)(beyond_memory() - (4ul << 20) - 8)),
-              -XEN_EFAULT);
+    EXPECT_EQ(hyp_console_io(CONSOLEIO_write, 64, (void *)(memory_end() - 8)), -XEN_EFAULT);
     EXPECT_EQ(hyp_console_io(12345, 16, "x"), -XEN_ENOSYS);
     EXPECT_EQ(hyp_xen_version(XENVER_extraversion, (void *)beyond_memory()), -XEN_EFAULT);
     EXPECT_EQ(hyp_xen_version(XENVER_extraversion, (void *)0xffff800000000000ul), -XEN_EFAULT);

@@ -8,17 +8,25 @@ volatile long pvh_trap_vector = PVH_NO_TRAP;
 volatile unsigned long pvh_trap_error;
 volatile unsigned long pvh_trap_resume;
 
+volatile uint64_t pvh_irq_count[256];
+volatile uint64_t pvh_irq_last;
+volatile uint8_t *volatile pvh_upcall_flag;
+volatile uint64_t pvh_upcall_vector;
+
 extern const unsigned long pvh_exc_stubs[32];
+extern const char pvh_irq_stubs[];
 
-static struct pvh_idt_gate idt[32] __attribute__((aligned(16)));
+static struct pvh_idt_gate idt[256] __attribute__((aligned(16)));
 
-/* Loads an IDT with our 64-bit code selector (0x08) for vectors 0-31. */
+/* Loads an IDT with our 64-bit code selector (0x08): exceptions 0-31, interrupt stubs 32-255. */
 static void load_idt(void)
 {
     struct { uint16_t limit; uint64_t base; } __attribute__((packed)) desc;
 
     for (unsigned int v = 0; v < 32; v++)
         idt[v] = pvh_gate(pvh_exc_stubs[v], 0x8e);
+    for (unsigned int v = 32; v < 256; v++)
+        idt[v] = pvh_gate((unsigned long)(pvh_irq_stubs + (v - 32) * 16), 0x8e);
     desc.limit = sizeof(idt) - 1;
     desc.base = (uint64_t)idt;
     __asm__ volatile("lidt %0" : : "m"(desc));

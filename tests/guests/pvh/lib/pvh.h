@@ -9,8 +9,9 @@
  * expected exception, runs test_main and test_finish.
  *
  * Probes run one instruction that may fault and return the vector it
- * raised, or PVH_NO_TRAP. Single vCPU, no interrupts: the trap globals
- * need no locking.
+ * raised, or PVH_NO_TRAP. Single vCPU: the trap globals need no locking.
+ * Interrupts (vectors 32-255) are counted in pvh_irq_count while a test
+ * lets them in (pvh_irq_window, pvh_halt_until).
  */
 #ifndef PVH_H
 #define PVH_H
@@ -56,6 +57,26 @@ extern volatile unsigned long pvh_trap_resume;
  */
 #define PVH_PROBE_BEGIN "lea 1f(%%rip), %%r11\n\tmov %%r11, pvh_trap_resume(%%rip)\n\t"
 #define PVH_PROBE_END   "\n1:\n\tmovq $0, pvh_trap_resume(%%rip)"
+
+/* Interrupts taken, by vector; the last one; the upcall flag the callback vector clears. */
+extern volatile uint64_t pvh_irq_count[256];
+extern volatile uint64_t pvh_irq_last;
+extern volatile uint8_t *volatile pvh_upcall_flag;
+extern volatile uint64_t pvh_upcall_vector;
+
+/* STI; NOP; CLI: lets a pending interrupt in at the NOP (the STI shadow covers nothing else). */
+static inline void pvh_irq_window(void)
+{
+    __asm__ volatile("sti; nop; cli" ::: "memory");
+}
+
+/* STI; HLT; CLI until pvh_irq_count[vector] reaches n or `tries` halts went by; the count. */
+static inline uint64_t pvh_halt_until(unsigned int vector, uint64_t n, unsigned int tries)
+{
+    while (pvh_irq_count[vector] < n && tries--)
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+    return pvh_irq_count[vector];
+}
 
 /* RDMSR/WRMSR of msr; the value read goes to *value. Returns the vector or PVH_NO_TRAP. */
 long pvh_rdmsr(uint32_t msr, uint64_t *value);

@@ -141,6 +141,42 @@ exc_common:
 2:      lidt    pvh_null_idt(%rip)
         ud2
 
+/*
+ * Interrupt stubs, vectors 32-255, 16 bytes apart from pvh_irq_stubs: each
+ * counts its vector in pvh_irq_count[] and notes it in pvh_irq_last; the
+ * one for pvh_upcall_vector first clears the byte pvh_upcall_flag points at
+ * (evtchn_upcall_pending: the callback vector comes again while it is set).
+ * No EOI: the tests write it themselves.
+ */
+        .balign 16
+        .globl pvh_irq_stubs
+pvh_irq_stubs:
+        .set    irq_vec, 32
+        .rept   224
+        .balign 16
+        pushq   $irq_vec
+        jmp     irq_common
+        .set    irq_vec, irq_vec + 1
+        .endr
+
+irq_common:
+        push    %rax
+        push    %rcx
+        mov     16(%rsp), %rax                  /* the vector */
+        mov     pvh_upcall_flag(%rip), %rcx
+        test    %rcx, %rcx
+        jz      1f
+        cmp     pvh_upcall_vector(%rip), %rax
+        jne     1f
+        movb    $0, (%rcx)
+1:      lea     pvh_irq_count(%rip), %rcx
+        incq    (%rcx,%rax,8)
+        mov     %rax, pvh_irq_last(%rip)
+        pop     %rcx
+        pop     %rax
+        add     $8, %rsp
+        iretq
+
         .section .rodata
 pvh_msg32:
         .ascii  "pvh: hello from 32-bit protected mode\n"
