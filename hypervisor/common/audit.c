@@ -137,7 +137,7 @@ static void count_vcpu(const struct vcpu *v)
     for (unsigned int i = 0; i < FIRST_RESERVED_GDT_PAGE; i++)
         if (v->gdt_frames[i])
             want(v->gdt_frames[i], true);
-    if (v->vcpu_info_registered)
+    if (vcpu_info_held(v))
         want(virt_to_phys(v->vcpu_info) >> PAGE_SHIFT, true);
 }
 

@@ -44,7 +44,7 @@ static void release_vcpu(struct vcpu *v)
         put_page_and_type(d, v->init_l4_hold);
     v->kernel_l4_mfn = v->user_l4_mfn = v->init_l4_hold = 0;
     vcpu_set_gdt(v, NULL, 0);
-    if (v->vcpu_info_registered)
+    if (vcpu_info_held(v))
         put_page_and_type(d, virt_to_phys(v->vcpu_info) >> PAGE_SHIFT);
     v->vcpu_info_registered = false;
     v->vcpu_info = NULL;

@@ -188,6 +188,15 @@ static inline bool is_pvh(const struct domain *d)
 }
 
 /*
+ * True if v's registered vcpu_info page holds a writable type reference
+ * (a PV vCPU's; a PVH domain's pages hold no counts: common/vcpu.c).
+ */
+static inline bool vcpu_info_held(const struct vcpu *v)
+{
+    return v->vcpu_info_registered && !is_pvh(v->domain);
+}
+
+/*
  * True if an upcall is due: pending and not masked. Also called without the
  * lock (kick_served_without_lock, PV vCPUs only); the guest changes the
  * bits at will. A PVH vCPU has no upcall mask (its RFLAGS.IF masks the
