@@ -218,9 +218,9 @@ int vcpu_set_gdt(struct vcpu *v, const uint64_t *frames, uint64_t entries)
     bool live = v == current_vcpu();
     for (i = (unsigned int)entries; live && i < v->gdt_entries; i++)
         gdt_set_guest_entry(i, 0);
-    for (i = 0; i < nr; i++) {
-        v->gdt_frames[i] = frames[i];
-        if (live)
+    for (i = 0; i < FIRST_RESERVED_GDT_PAGE; i++) {
+        v->gdt_frames[i] = i < nr ? frames[i] : 0; /* no slot past the GDT names a frame */
+        if (live && i < nr)
             load_gdt_frame(frames[i], i * ENTRIES_PER_GDT_PAGE,
                            (unsigned int)MIN(entries - i * ENTRIES_PER_GDT_PAGE,
                                              (uint64_t)ENTRIES_PER_GDT_PAGE));

@@ -80,7 +80,7 @@ struct vcpu {
     struct trap_info trap_table[256];   /* vector -> handler; address 0: none */
     struct guest_callback event_cb, failsafe_cb, syscall_cb, syscall32_cb, sysenter_cb, nmi_cb;
     uint64_t kernel_ss, kernel_sp;      /* stack for bounces from user mode */
-    uint64_t gdt_frames[FIRST_RESERVED_GDT_PAGE];
+    uint64_t gdt_frames[FIRST_RESERVED_GDT_PAGE]; /* held as SEG_DESC; 0 past gdt_entries */
     unsigned int gdt_entries;
     uint64_t ldt_base;          /* guest address of the LDT (MMUEXT_SET_LDT) */
     unsigned int ldt_entries;

@@ -8,7 +8,10 @@
 
 #include "pvkit/domain.h"
 
-/* Installs a GDT (validated descriptor frames) for a vCPU; 0 or -errno. */
+/*
+ * Installs a GDT (validated descriptor frames) for a vCPU, releasing the old
+ * one's; slots past the new GDT are cleared. 0, or -errno with nothing changed.
+ */
 int vcpu_set_gdt(struct vcpu *v, const uint64_t *frames, uint64_t entries);
 
 /*
