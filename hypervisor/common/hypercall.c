@@ -195,7 +195,7 @@ void do_hypercall(struct vcpu *v, struct cpu_regs *regs)
     budget = BATCH_PER_CALL;
     tables_left = TABLES_PER_PIECE;
     in_hypercall = true;
-    this_cpu()->last_hypercall = regs->rax;
+    get_cpu_info()->last_hypercall = regs->rax;
     regs->rax = (uint64_t)call_counted(v, regs->rax, args, hypercall_handler(regs->rax));
     in_hypercall = false;
 }
@@ -206,7 +206,7 @@ long do_hypercall_pvh(struct vcpu *v, uint64_t nr, uint64_t args[5], bool *again
     budget = BATCH_PER_CALL;
     tables_left = TABLES_PER_PIECE;
     in_hypercall = true;
-    this_cpu()->last_hypercall = nr;
+    get_cpu_info()->last_hypercall = nr;
     pvh_args = args;
     long rc = call_counted(v, nr, args, fn);
     *again = continued;

@@ -130,7 +130,7 @@ static void note_timer_lateness(struct percpu *pc, uint64_t armed, uint64_t now,
     if (v)
         printk(LOG_WARN, "(pvkit) cpu%u: timer work ran %lu ms late (%s, vCPU d%u.%u loaded, "
                "last hypercall %lu)\n", pc->id, (unsigned long)(late / 1000000), where,
-               v->domain->id, v->id, (unsigned long)pc->last_hypercall);
+               v->domain->id, v->id, (unsigned long)get_cpu_info()->last_hypercall);
     else
         printk(LOG_WARN, "(pvkit) cpu%u: timer work ran %lu ms late (%s, no vCPU loaded)\n",
                pc->id, (unsigned long)(late / 1000000), where);

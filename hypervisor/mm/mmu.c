@@ -143,8 +143,34 @@ static int one_mmu_update(struct domain *d, struct domain *pg_owner, const struc
     }
 }
 
+/*
+ * do_mmu_update for the request Linux sends outside lazy-MMU mode: one
+ * element (count exactly 1, a first piece) on the caller's own frames, with
+ * nothing on d's release list. The general path's steps for that case (its
+ * histogram bucket, the budget, the copy, one_mmu_update, `done`, a
+ * continuation if the update left tables to release), without its loop and
+ * batch bookkeeping: every check is one_mmu_update's, as in the loop.
+ */
+static long mmu_update_single(struct domain *d, const uint64_t args[5])
+{
+    struct mmu_update req;
+
+    d->mm_stats.mmu_update_batches[batch_bucket(1)]++;
+    hypercall_claim(1, 1);
+    int rc = copy_from_guest(&req, args[0], sizeof(req));
+    if (!rc)
+        rc = one_mmu_update(d, d, &req);
+    if (rc || d->release_head != FRAME_NO_NEXT)
+        return batch_end(d, __HYPERVISOR_mmu_update, args, sizeof(req), 1, rc ? 0 : 1, 0, rc);
+    return write_done(args[2], 1);
+}
+
 long do_mmu_update(struct vcpu *v, const uint64_t args[5])
 {
+    if (args[1] == 1 && (args[3] & 0xffff) == DOMID_SELF &&
+        v->domain->release_head == FRAME_NO_NEXT)
+        return mmu_update_single(v->domain, args);
+
     struct domain *d = v->domain, *pg_owner = foreign_domain(v, args[3] & 0xffff);
     uint64_t count, done_before, done = 0, limit;
     int rc;

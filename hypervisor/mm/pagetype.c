@@ -34,7 +34,11 @@ static struct frame *frame_of(uint64_t mfn)
     return frame_get(&frame_table, mfn);
 }
 
-int get_page(struct domain *d, uint64_t mfn)
+/*
+ * get_page, inline for the page-table update paths (get_l1e_refs, which
+ * every mmu_update of an L1 entry runs); get_page is its out-of-line copy.
+ */
+static ALWAYS_INLINE int take_page_ref(struct domain *d, uint64_t mfn)
 {
     struct frame *f = frame_of(mfn);
     if (!f || f->owner != d->id) {
@@ -48,11 +52,22 @@ int get_page(struct domain *d, uint64_t mfn)
     return 0;
 }
 
-void put_page(uint64_t mfn)
+int get_page(struct domain *d, uint64_t mfn)
+{
+    return take_page_ref(d, mfn);
+}
+
+/* put_page, inline for the page-table update paths (see take_page_ref). */
+static ALWAYS_INLINE void drop_page_ref(uint64_t mfn)
 {
     struct frame *f = frame_of(mfn);
     if (f && f->ref_count)
         f->ref_count--;
+}
+
+void put_page(uint64_t mfn)
+{
+    drop_page_ref(mfn);
 }
 
 static int validate_table(struct domain *d, uint64_t mfn, unsigned int level);
@@ -126,7 +141,12 @@ static int change_type(struct domain *d, uint64_t mfn, struct frame *f, enum fra
 
 static void finish_release(struct domain *d, uint64_t mfn, struct frame *f);
 
-static int get_page_type(struct domain *d, uint64_t mfn, enum frame_type type)
+/*
+ * get_page_type's general case: a frame being released, untyped, of another
+ * type, partly validated, or whose type count would wrap.
+ */
+static __attribute__((noinline)) int get_page_type_slow(struct domain *d, uint64_t mfn,
+                                                        enum frame_type type)
 {
     struct frame *f = frame_of(mfn);
 
@@ -153,6 +173,23 @@ static int get_page_type(struct domain *d, uint64_t mfn, enum frame_type type)
 }
 
 /*
+ * Takes a type reference of `type` on frame mfn (d's; the caller holds a
+ * reference). Inline for the common case, a frame that already has the type
+ * and nothing pending on it: one more type reference. 0 or -errno as
+ * get_page_and_type.
+ */
+static ALWAYS_INLINE int get_page_type(struct domain *d, uint64_t mfn, enum frame_type type)
+{
+    struct frame *f = frame_of(mfn);
+    if (f->type_count && f->type_count != UINT32_MAX && f->type == type &&
+        !(f->flags & (FRAME_RELEASING | FRAME_PARTIAL))) {
+        f->type_count++;
+        return 0;
+    }
+    return get_page_type_slow(d, mfn, type);
+}
+
+/*
  * Marks f as it was at its owner's current flush epoch (see flush_if_stale);
  * the owner's, since a privileged domain's foreign mapping is flushed with it.
  */
@@ -173,14 +210,11 @@ static void release_list_push(struct domain *d, uint64_t mfn, struct frame *f)
     d->release_head = (uint32_t)mfn;
 }
 
-static void put_page_type(struct domain *d, uint64_t mfn)
+/* put_page_type's general case: the last type reference goes. */
+static __attribute__((noinline)) void put_last_type_ref(struct domain *d, uint64_t mfn,
+                                                        struct frame *f)
 {
-    struct frame *f = frame_of(mfn);
-
-    if (!f || !f->type_count)
-        return;
-    if (--f->type_count)
-        return;
+    f->type_count = 0;
     f->flags &= (uint8_t)~(FRAME_VALIDATED | FRAME_PINNED);
     if (!frame_type_level(f->type)) {
         note_stale(f, f->type == FRAME_TYPE_WRITABLE ? FRAME_WAS_WRITABLE : FRAME_WAS_TABLE);
@@ -191,6 +225,19 @@ static void put_page_type(struct domain *d, uint64_t mfn)
     f->flags |= FRAME_RELEASING;
     release_list_push(d, mfn, f);
     release_pending_tables(d);
+}
+
+/* Drops a type reference of frame mfn (d's); the last one untypes it or queues its release. */
+static ALWAYS_INLINE void put_page_type(struct domain *d, uint64_t mfn)
+{
+    struct frame *f = frame_of(mfn);
+
+    if (!f || !f->type_count)
+        return;
+    if (f->type_count > 1)
+        f->type_count--;
+    else
+        put_last_type_ref(d, mfn, f);
 }
 
 /* Releases the references the entries of releasing table f hold; it is untyped after. */
@@ -308,7 +355,7 @@ static uint64_t adjust_ram_entry(unsigned int level, uint64_t val)
  * (the local APIC); anything else is -EPERM, as Xen answers. *adjusted is
  * the entry as stored (adjust_entry's, the frame looked up once).
  */
-static int get_l1e_refs(struct domain *pt_dom, struct domain *pg_dom, uint64_t val,
+static ALWAYS_INLINE int get_l1e_refs(struct domain *pt_dom, struct domain *pg_dom, uint64_t val,
                         uint64_t *adjusted)
 {
     uint64_t mfn = entry_mfn(val);
@@ -325,21 +372,22 @@ static int get_l1e_refs(struct domain *pt_dom, struct domain *pg_dom, uint64_t v
         count_reject(pt_dom, PT_REJECT_HV_FRAME);
         return -XEN_EPERM;
     }
-    int rc = get_page(pg_dom, mfn);
+    int rc = take_page_ref(pg_dom, mfn);
     if (rc) {
         if (pg_dom != pt_dom)
             count_reject(pt_dom, PT_REJECT_NOT_OWNED);
         return rc;
     }
     if ((val & PTE_RW) && (rc = get_page_type(pg_dom, mfn, FRAME_TYPE_WRITABLE))) {
-        put_page(mfn);
+        drop_page_ref(mfn);
         return rc;
     }
     return 0;
 }
 
-int get_pte_refs(struct domain *pt_dom, struct domain *pg_dom, unsigned int level,
-                 unsigned int index, uint64_t new_val, uint64_t *adjusted)
+/* get_pte_refs, inline where the level is known (replace_pte's L1 copy). */
+static ALWAYS_INLINE int take_pte_refs(struct domain *pt_dom, struct domain *pg_dom,
+                                       unsigned int level, uint64_t new_val, uint64_t *adjusted)
 {
     uint64_t allowed = (level == 1 ? L1_ALLOWED : UPPER_ALLOWED) | pte_nx_mask | PTE_ADDR_MASK;
 
@@ -361,11 +409,18 @@ int get_pte_refs(struct domain *pt_dom, struct domain *pg_dom, unsigned int leve
     if (level == 1)
         return get_l1e_refs(pt_dom, pg_dom, new_val, adjusted);
     *adjusted = adjust_ram_entry(level, new_val);
-    (void)index;
     return get_page_and_type(pt_dom, entry_mfn(new_val), (enum frame_type)(level - 1));
 }
 
-void put_pte_refs(struct domain *d, unsigned int level, uint64_t val)
+int get_pte_refs(struct domain *pt_dom, struct domain *pg_dom, unsigned int level,
+                 unsigned int index, uint64_t new_val, uint64_t *adjusted)
+{
+    (void)index;
+    return take_pte_refs(pt_dom, pg_dom, level, new_val, adjusted);
+}
+
+/* put_pte_refs, inline where the level is known (see take_pte_refs). */
+static ALWAYS_INLINE void drop_pte_refs(struct domain *d, unsigned int level, uint64_t val)
 {
     uint64_t mfn = entry_mfn(val);
 
@@ -382,7 +437,12 @@ void put_pte_refs(struct domain *d, unsigned int level, uint64_t val)
         f->flags |= FRAME_WAS_FOREIGN; /* another domain's CPUs may cache it now */
     if (val & PTE_RW)
         put_page_type(d, mfn);
-    put_page(mfn);
+    drop_page_ref(mfn);
+}
+
+void put_pte_refs(struct domain *d, unsigned int level, uint64_t val)
+{
+    drop_pte_refs(d, level, val);
 }
 
 /*
@@ -438,7 +498,9 @@ static int validate_table(struct domain *d, uint64_t mfn, unsigned int level)
     for (i = next_present(table, f->progress); i < PT_ENTRIES; i = next_present(table, i + 1)) {
         if (is_hv_l4_slot(level, i))
             continue;
-        if ((rc = get_pte_refs(d, d, level, i, table[i], &adjusted)))
+        rc = level == 1 ? take_pte_refs(d, d, 1, table[i], &adjusted) /* L1: inlined copy */
+                        : take_pte_refs(d, d, level, table[i], &adjusted);
+        if (rc)
             break;
         changed |= adjusted != table[i];
         device |= level == 1 && is_device_frame(entry_mfn(table[i]));
@@ -470,13 +532,23 @@ static int validate_table(struct domain *d, uint64_t mfn, unsigned int level)
     return 0;
 }
 
-/* Releases the references of every present entry (not the hypervisor's L4 slots). */
+/*
+ * Releases the references of every present entry (not the hypervisor's L4
+ * slots); an L1's (most tables released) through the inlined level-1 copy.
+ */
 static void release_table(struct domain *d, uint64_t mfn, unsigned int level)
 {
     uint64_t *table = frame_page(mfn);
-    for (unsigned int i = next_present(table, 0); i < PT_ENTRIES; i = next_present(table, i + 1))
+    unsigned int i;
+
+    if (level == 1) {
+        for (i = next_present(table, 0); i < PT_ENTRIES; i = next_present(table, i + 1))
+            drop_pte_refs(d, 1, table[i]);
+        return;
+    }
+    for (i = next_present(table, 0); i < PT_ENTRIES; i = next_present(table, i + 1))
         if (!is_hv_l4_slot(level, i))
-            put_pte_refs(d, level, table[i]);
+            drop_pte_refs(d, level, table[i]);
 }
 
 void abandon_partial_table(struct domain *d, uint64_t mfn)
@@ -505,9 +577,10 @@ void abandon_partial_table(struct domain *d, uint64_t mfn)
  * and such bits are never lost where they are to be kept. They do not affect
  * the references an entry holds.
  */
-static int replace_pte(struct domain *pt_dom, struct domain *pg_dom, uint64_t table_mfn,
-                       unsigned int level, unsigned int index, uint64_t expected,
-                       uint64_t new_val, bool preserve_ad, bool exact)
+static ALWAYS_INLINE int replace_pte(struct domain *pt_dom, struct domain *pg_dom,
+                                     uint64_t table_mfn, unsigned int level, unsigned int index,
+                                     uint64_t expected, uint64_t new_val, bool preserve_ad,
+                                     bool exact)
 {
     uint64_t *entry = (uint64_t *)frame_page(table_mfn) + index;
     uint64_t seen = __atomic_load_n(entry, __ATOMIC_RELAXED), adjusted;
@@ -520,7 +593,7 @@ static int replace_pte(struct domain *pt_dom, struct domain *pg_dom, uint64_t ta
         return -XEN_EAGAIN;
     if (preserve_ad)
         new_val |= seen & (PTE_A | PTE_D);
-    int rc = get_pte_refs(pt_dom, pg_dom, level, index, new_val, &adjusted);
+    int rc = take_pte_refs(pt_dom, pg_dom, level, new_val, &adjusted);
     if (rc)
         return rc;
     for (;;) {
@@ -529,17 +602,24 @@ static int replace_pte(struct domain *pt_dom, struct domain *pg_dom, uint64_t ta
                                         __ATOMIC_RELAXED))
             break;
         if (exact) { /* the hardware changed it since the caller read it */
-            put_pte_refs(pt_dom, level, adjusted);
+            drop_pte_refs(pt_dom, level, adjusted);
             return -XEN_EAGAIN;
         }
     }
-    put_pte_refs(pt_dom, level, seen);
+    drop_pte_refs(pt_dom, level, seen);
     return 0;
 }
 
+/*
+ * An L1 entry (what nearly every update is: set_pte outside lazy-MMU mode,
+ * update_va_mapping) takes replace_pte's copy compiled for level 1 and no
+ * A/D preservation, with the reference helpers inlined; the same checks.
+ */
 int mod_pte(struct domain *pt_dom, struct domain *pg_dom, uint64_t table_mfn,
             unsigned int level, unsigned int index, uint64_t new_val, bool preserve_ad)
 {
+    if (level == 1 && !preserve_ad)
+        return replace_pte(pt_dom, pg_dom, table_mfn, 1, index, 0, new_val, false, false);
     return replace_pte(pt_dom, pg_dom, table_mfn, level, index, 0, new_val, preserve_ad, false);
 }
 

@@ -173,6 +173,7 @@ void cpu_init(unsigned int cpu, struct cpu_info *ci)
 {
     memset(ci, 0, sizeof(*ci));
     ci->cpu_id = cpu;
+    ci->percpu = &percpu[cpu];
     ci->syscall_stack = (uint64_t)(&ci->guest_regs + 1);
     init_tss(cpu, ci);
     init_gdt(cpu);

@@ -7,7 +7,9 @@
  * points there); entries from the hypervisor itself (a fault in a guest-access
  * helper, an interrupt in the idle halt, or a bug) push the frame on the
  * current stack and, if C returns, resume where they were. Entries from a
- * guest leave through exit_to_guest (scheduling, events, the lock dropped),
+ * guest leave through exit_from_guest_regs (their frame is guest_regs; other
+ * callers enter by exit_to_guest, which finds it first: scheduling, events,
+ * the lock dropped),
  * except a kick served without the lock (handle_exception returns true),
  * which resumes the guest as it was. The guest's GS base stays live in MSR_GS_BASE the
  * whole time; SWAPGS is used only for the few instructions in which the
@@ -177,7 +179,7 @@ exception_common:
         test    %al, %al                        /* resume as it was (lock not taken)? */
         jnz     2f
         testb   $3, CPU_REGS_SIZE - 32(%rsp)   /* frame CS: back to a guest? */
-        jnz     exit_to_guest
+        jnz     exit_from_guest_regs            /* the frame is cpu_info.guest_regs */
 2:      RESTORE_GPRS
         add     $8, %rsp                        /* error code, vector */
         iretq
@@ -193,16 +195,15 @@ syscall_entry:
         SAVE_GPRS
         mov     %rsp, %rdi
         call    handle_syscall
-        /* fall through */
+        /* fall through: RSP is &cpu_info.guest_regs, where the frame was built */
 
-/* Leaves to the guest whose registers are in cpu_info.guest_regs. */
-        .globl exit_to_guest
-exit_to_guest:
+/*
+ * exit_to_guest from an entry whose frame (RSP) is cpu_info.guest_regs: the
+ * SYSCALL entry and exceptions from a guest (TSS.rsp0 is the frame's end).
+ */
+exit_from_guest_regs:
         cli
         mov     %rsp, %rdi
-        and     $~(STACK_SIZE - 1), %rdi
-        add     $(STACK_SIZE - CPU_INFO_RESERVED + CPUINFO_GUEST_REGS), %rdi /* &guest_regs */
-        mov     %rdi, %rsp
         call    prepare_exit_to_guest
         cmp     $EXIT_BY_VMRUN, %al
         je      3f
@@ -219,6 +220,16 @@ guest_iret:
 /* A PVH vCPU: one VMRUN and its exit, handled with the lock taken (arch/x86/svm.c). */
 3:      call    svm_vcpu_run
         jmp     exit_to_guest
+
+/* Leaves to the guest whose registers are in cpu_info.guest_regs, from any stack depth. */
+        .globl exit_to_guest
+exit_to_guest:
+        cli
+        mov     %rsp, %rdi
+        and     $~(STACK_SIZE - 1), %rdi
+        add     $(STACK_SIZE - CPU_INFO_RESERVED + CPUINFO_GUEST_REGS), %rdi /* &guest_regs */
+        mov     %rdi, %rsp
+        jmp     exit_from_guest_regs
 
 /* IRET faulted on guest-supplied state: crash that guest, then leave again. */
 guest_iret_fixup:

@@ -150,23 +150,28 @@ static bool sysret_possible(const struct cpu_regs *regs)
 
 int prepare_exit_to_guest(struct cpu_regs *regs)
 {
+    struct cpu_info *ci = get_cpu_info();
     struct vcpu *v;
 
     schedule();
-    v = current_vcpu();
-    regs = &get_cpu_info()->guest_regs;
+    v = ci->current;
+    regs = &ci->guest_regs;
     /* A PVH vCPU's state is its VMCB's: nothing to bounce or sanitise here. */
     if (is_pvh(v->domain)) {
         svm_prepare_entry(v, regs);
         hv_unlock();
         return EXIT_BY_VMRUN;
     }
-    /* An event is due: enter the guest's event callback instead. */
-    if (vcpu_event_pending(v) && v->event_cb.address)
+    /*
+     * An event is due: enter the guest's event callback instead. schedule()
+     * left a vCPU of a running domain; only a failed bounce can crash it.
+     */
+    if (vcpu_event_pending(v) && v->event_cb.address) {
         bounce_to_guest(v, regs, v->event_cb.address, false, 0, true);
-    if (v->domain->state != DOMAIN_RUNNING) {
-        schedule();
-        v = current_vcpu();
+        if (v->domain->state != DOMAIN_RUNNING) {
+            schedule();
+            v = ci->current;
+        }
     }
     /* The guest never runs with its own IOPL, NT or VM, and always with IF. */
     regs->rflags = (regs->rflags & ~(RFLAGS_IOPL | RFLAGS_NT | RFLAGS_VM)) | RFLAGS_IF | 2;

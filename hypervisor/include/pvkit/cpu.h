@@ -37,6 +37,11 @@ struct cpu_info {
     uint64_t syscall_scratch_rsp;   /* guest RSP while SYSCALL entry switches stacks */
     uint64_t syscall_stack;         /* == (uint64_t)(&guest_regs + 1) */
     unsigned int cpu_id;
+    struct percpu *percpu;          /* == &percpu[cpu_id]: this_cpu() without an index */
+    /* The number of the last hypercall a guest made on this CPU (named when a
+     * timer's work runs late: a long call delays it). Here rather than in
+     * struct percpu: the entry path finds cpu_info without an index. */
+    uint64_t last_hypercall;
 };
 
 static inline struct cpu_info *get_cpu_info(void)

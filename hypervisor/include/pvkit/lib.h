@@ -19,6 +19,8 @@
 #define ALIGN_DOWN(x, a)    ((x) & ~((__typeof__(x))(a) - 1))
 #define IS_ALIGNED(x, a)    (((x) & ((a) - 1)) == 0)
 #define BUILD_BUG_ON(c)     _Static_assert(!(c), #c)
+/* For a hot-path helper whose callers each want their own specialised copy. */
+#define ALWAYS_INLINE       inline __attribute__((always_inline))
 
 void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);

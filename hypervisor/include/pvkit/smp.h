@@ -105,10 +105,6 @@ struct percpu {
      * (idle_once, common/schedule.c): atomic accesses, as an interrupt writes it.
      */
     bool timer_pending;         /* the APIC timer fired while idle */
-    /* This CPU only, plain accesses: the number of the last hypercall a guest made here
-     * (named when a timer's work runs late: a long call delays it). */
-    uint64_t last_hypercall;
-
     /* Written by this CPU only, read by others: see struct cpu_stats. */
     struct cpu_stats stats;
 };
@@ -125,7 +121,7 @@ static inline unsigned int this_cpu_id(void)
 
 static inline struct percpu *this_cpu(void)
 {
-    return &percpu[this_cpu_id()];
+    return get_cpu_info()->percpu;
 }
 
 /* need_resched: set by any CPU, read by a kick without the lock (see struct percpu). */

@@ -76,13 +76,6 @@ static unsigned int map_edges(uint64_t *t, const void *w)
     return n;
 }
 
-/* Pins P (mapped read-only) as an L1 and unpins it: the first failure, or 0. */
-static long pin_and_unpin(void *p)
-{
-    long rc = pt_pin(1, p);
-    return rc ? rc : pt_unpin(p);
-}
-
 static void test_edge_references(void)
 {
     uint64_t *t = pt_alloc(), *w = pt_alloc();
@@ -95,14 +88,14 @@ static void test_edge_references(void)
     long rc = pt_pin(1, t);
     guest_printf("     %u RW entries at chunk edges + our L4 at 500: %ld\n", n, rc);
     EXPECT_EQ(rc, -XEN_EBUSY);
-    EXPECT_EQ(pin_and_unpin(w), 0); /* nothing of the 31 writable references is left */
+    EXPECT_EQ(pt_pin_and_unpin(w), 0); /* nothing of the 31 writable references is left */
     EXPECT_EQ(pt_map_rw(t), 0);
     t[500] = 0;
     EXPECT_EQ(pt_map_ro(t), 0);
     EXPECT_EQ(pt_pin(1, t), 0);
-    EXPECT_EQ(pin_and_unpin(w), -XEN_EINVAL); /* W is typed writable by the pinned table */
+    EXPECT_EQ(pt_pin_and_unpin(w), -XEN_EINVAL); /* W is typed writable by the pinned table */
     EXPECT_EQ(pt_unpin(t), 0);
-    EXPECT_EQ(pin_and_unpin(w), 0); /* the unpin released all 31 */
+    EXPECT_EQ(pt_pin_and_unpin(w), 0); /* the unpin released all 31 */
     EXPECT_EQ(pt_map_rw(w), 0);
     EXPECT_EQ(pt_map_rw(t), 0);
 }
@@ -178,7 +171,7 @@ static void test_single_updates(void)
     EXPECT_EQ(pt_unpin(t), 0);
     EXPECT_EQ(pt_map_rw(t), 0);
     EXPECT_EQ(pt_map_ro(data), 0);
-    EXPECT_EQ(pin_and_unpin(data), 0); /* the RW mapping's type reference went with the entry */
+    EXPECT_EQ(pt_pin_and_unpin(data), 0); /* the RW mapping's type reference went with the entry */
     EXPECT_EQ(pt_map_rw(data), 0);
 }
 

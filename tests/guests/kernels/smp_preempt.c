@@ -41,9 +41,6 @@
 #include "evt/stall.h"
 #include "pt.h"
 
-/* PVKIT_BATCH_PREEMPTED (include/public/pvkit.h), Xen's MMU_UPDATE_PREEMPTED. */
-#define BATCH_PREEMPTED (1UL << 31)
-
 #define MS 1000000ULL
 #define ALIAS_VA (1UL << 39)            /* L4 slot 1 */
 #define REQ_VA ALIAS_VA                 /* 1 GiB: the request page, read-only */

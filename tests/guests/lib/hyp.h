@@ -17,6 +17,13 @@
 #include <xen/memory.h>
 #include <xen/physdev.h>
 
+/*
+ * The count bit of a batch's later pieces: PVKIT_BATCH_PREEMPTED
+ * (include/public/pvkit.h), Xen's MMU_UPDATE_PREEMPTED; the call then reads
+ * what the earlier pieces did from `done` first.
+ */
+#define BATCH_PREEMPTED (1UL << 31)
+
 /* HYPERVISOR_mmu_update(reqs, count, done, foreigndom). */
 static inline long hyp_mmu_update(mmu_update_t *req, unsigned int count,
                                   unsigned int *done, unsigned int dom)

@@ -76,6 +76,16 @@ long pt_pin(int level, void *page);
 long pt_unpin(void *page);
 
 /*
+ * Pins PAGE (already RO) as an L1 and unpins it: the first failure, or 0
+ * (a page that still holds a writable type somewhere will not pin).
+ */
+static inline long pt_pin_and_unpin(void *page)
+{
+    long rc = pt_pin(1, page);
+    return rc ? rc : pt_unpin(page);
+}
+
+/*
  * A RAM frame that is not ours: the one after the highest machine frame in
  * our p2m (the builder hands out a contiguous run on Xen and pvkit), if it
  * is below XENMEM_maximum_ram_page and not in our p2m; else the one before
