@@ -191,8 +191,7 @@ exception_common:
         .globl syscall_entry
 syscall_entry:
         SYSCALL_FRAME FLAT_RING3_CS64, VECTOR_SYSCALL
-        cld
-        SAVE_GPRS
+        SAVE_GPRS                               /* no CLD: SFMASK clears DF (cpu.c) */
         mov     %rsp, %rdi
         call    handle_syscall
         /* fall through: RSP is &cpu_info.guest_regs, where the frame was built */

@@ -134,7 +134,8 @@ long do_iret(struct vcpu *v, const uint64_t args[5])
     struct iret_context ctx;
 
     (void)args;
-    if (copy_from_guest(&ctx, regs->rsp, sizeof(ctx)) || !is_canonical(ctx.rip) ||
+    /* PV only: iret is not in a PVH domain's hypercall table. */
+    if (pv_copy_from_guest(&ctx, regs->rsp, sizeof(ctx)) || !is_canonical(ctx.rip) ||
         !is_canonical(ctx.rsp)) {
         domain_crash(v->domain, "iret with an unreadable or invalid frame", regs);
         return -XEN_EFAULT;

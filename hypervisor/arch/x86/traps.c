@@ -118,7 +118,7 @@ bool bounce_to_guest(struct vcpu *v, struct cpu_regs *regs, uint64_t handler,
         sp = regs->rsp;
     }
     sp = ALIGN_DOWN(sp, 16) - n * 8;
-    if (copy_to_guest(sp, &frame[first], n * 8)) {
+    if (pv_copy_to_guest(sp, &frame[first], n * 8)) { /* a PV vCPU: PVH ones never bounce */
         domain_crash(v->domain, "cannot write an exception frame on the guest kernel stack",
                      regs);
         return false;

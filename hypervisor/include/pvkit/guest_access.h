@@ -52,17 +52,34 @@ static inline const struct vcpu *current_pvh(void)
 }
 
 /*
+ * copy_from_guest / copy_to_guest for a vCPU being served that is known to
+ * be a PV one (the iret hypercall, exception and event bounces): through
+ * its live page tables, without asking whether it is PVH.
+ */
+static inline int pv_copy_from_guest(void *dst, uint64_t src_va, size_t n)
+{
+    if (!guest_range_ok(src_va, n))
+        return -XEN_EFAULT;
+    return raw_copy(dst, (const void *)(uintptr_t)src_va, n) ? -XEN_EFAULT : 0;
+}
+
+static inline int pv_copy_to_guest(uint64_t dst_va, const void *src, size_t n)
+{
+    if (!guest_range_ok(dst_va, n))
+        return -XEN_EFAULT;
+    return raw_copy((void *)(uintptr_t)dst_va, src, n) ? -XEN_EFAULT : 0;
+}
+
+/*
  * Returns 0 or -XEN_EFAULT; on failure *dst may be partly written. Inline:
- * every hypercall argument and every iret frame is read through it.
+ * every hypercall argument is read through it.
  */
 static inline int copy_from_guest(void *dst, uint64_t src_va, size_t n)
 {
     const struct vcpu *pvh = current_pvh();
     if (pvh)
         return pvh_copy_from_guest(pvh, dst, src_va, n);
-    if (!guest_range_ok(src_va, n))
-        return -XEN_EFAULT;
-    return raw_copy(dst, (const void *)(uintptr_t)src_va, n) ? -XEN_EFAULT : 0;
+    return pv_copy_from_guest(dst, src_va, n);
 }
 
 /* Returns 0 or -XEN_EFAULT; on failure guest memory may be partly written. */
@@ -71,9 +88,7 @@ static inline int copy_to_guest(uint64_t dst_va, const void *src, size_t n)
     const struct vcpu *pvh = current_pvh();
     if (pvh)
         return pvh_copy_to_guest(pvh, dst_va, src, n);
-    if (!guest_range_ok(dst_va, n))
-        return -XEN_EFAULT;
-    return raw_copy((void *)(uintptr_t)dst_va, src, n) ? -XEN_EFAULT : 0;
+    return pv_copy_to_guest(dst_va, src, n);
 }
 #endif /* PVKIT_HOSTED_GUEST_ACCESS */
 
