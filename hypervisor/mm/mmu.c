@@ -99,8 +99,8 @@ static int write_plain(struct domain *d, uint64_t mfn, uint64_t offset, uint64_t
     return 0;
 }
 
-static int pt_update(struct domain *d, struct domain *pg_owner, uint64_t ptr, uint64_t val,
-                     bool preserve_ad)
+static ALWAYS_INLINE int pt_update(struct domain *d, struct domain *pg_owner, uint64_t ptr,
+                                   uint64_t val, bool preserve_ad)
 {
     uint64_t mfn = ptr >> PAGE_SHIFT, offset = ptr & (PAGE_SIZE - 1) & ~7ull;
     struct frame *f = frame_get(&frame_table, mfn);
@@ -112,7 +112,9 @@ static int pt_update(struct domain *d, struct domain *pg_owner, uint64_t ptr, ui
         return write_plain(d, mfn, offset, val);
     if (!frame_is_live_table(f, f->type))
         return -XEN_EINVAL; /* a table whose validation is still under way */
-    int rc = mod_pte(d, pg_owner, mfn, level, (unsigned int)(offset / 8), val, preserve_ad);
+    int rc = level == 1 && !preserve_ad
+             ? mod_l1_pte(d, pg_owner, mfn, (unsigned int)(offset / 8), val)
+             : mod_pte(d, pg_owner, mfn, level, (unsigned int)(offset / 8), val, preserve_ad);
     if (!rc)
         d->mm_stats.pte_updates++;
     return rc;
@@ -165,12 +167,9 @@ static long mmu_update_single(struct domain *d, const uint64_t args[5])
     return write_done(args[2], 1);
 }
 
-long do_mmu_update(struct vcpu *v, const uint64_t args[5])
+/* do_mmu_update's general case: any count, a continued batch, a foreign domain. */
+static __attribute__((noinline)) long mmu_update_batch(struct vcpu *v, const uint64_t args[5])
 {
-    if (args[1] == 1 && (args[3] & 0xffff) == DOMID_SELF &&
-        v->domain->release_head == FRAME_NO_NEXT)
-        return mmu_update_single(v->domain, args);
-
     struct domain *d = v->domain, *pg_owner = foreign_domain(v, args[3] & 0xffff);
     uint64_t count, done_before, done = 0, limit;
     int rc;
@@ -194,6 +193,14 @@ long do_mmu_update(struct vcpu *v, const uint64_t args[5])
     }
     return batch_end(d, __HYPERVISOR_mmu_update, args, sizeof(struct mmu_update), count, done,
                      done_before, rc);
+}
+
+long do_mmu_update(struct vcpu *v, const uint64_t args[5])
+{
+    if (args[1] == 1 && (args[3] & 0xffff) == DOMID_SELF &&
+        v->domain->release_head == FRAME_NO_NEXT)
+        return mmu_update_single(v->domain, args);
+    return mmu_update_batch(v, args);
 }
 
 /*

@@ -615,11 +615,17 @@ static ALWAYS_INLINE int replace_pte(struct domain *pt_dom, struct domain *pg_do
  * update_va_mapping) takes replace_pte's copy compiled for level 1 and no
  * A/D preservation, with the reference helpers inlined; the same checks.
  */
+int mod_l1_pte(struct domain *pt_dom, struct domain *pg_dom, uint64_t table_mfn,
+               unsigned int index, uint64_t new_val)
+{
+    return replace_pte(pt_dom, pg_dom, table_mfn, 1, index, 0, new_val, false, false);
+}
+
 int mod_pte(struct domain *pt_dom, struct domain *pg_dom, uint64_t table_mfn,
             unsigned int level, unsigned int index, uint64_t new_val, bool preserve_ad)
 {
     if (level == 1 && !preserve_ad)
-        return replace_pte(pt_dom, pg_dom, table_mfn, 1, index, 0, new_val, false, false);
+        return mod_l1_pte(pt_dom, pg_dom, table_mfn, index, new_val);
     return replace_pte(pt_dom, pg_dom, table_mfn, level, index, 0, new_val, preserve_ad, false);
 }
 

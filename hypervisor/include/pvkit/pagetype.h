@@ -92,6 +92,9 @@ void put_pte_refs(struct domain *d, unsigned int level, uint64_t val);
  */
 int mod_pte(struct domain *pt_dom, struct domain *pg_dom, uint64_t table_mfn,
             unsigned int level, unsigned int index, uint64_t new_val, bool preserve_ad);
+/* mod_pte for an L1 entry without A/D preservation (what nearly every update is). */
+int mod_l1_pte(struct domain *pt_dom, struct domain *pg_dom, uint64_t table_mfn,
+               unsigned int index, uint64_t new_val);
 /*
  * The same, for an entry of d's own table, only if it still equals
  * `expected` at the moment of the store (an atomic read-modify-write for the
