@@ -133,11 +133,25 @@ bool bounce_to_guest(struct vcpu *v, struct cpu_regs *regs, uint64_t handler,
     return true;
 }
 
-void inject_exception(struct vcpu *v, struct cpu_regs *regs, unsigned int vector,
-                      bool has_error_code, uint32_t error_code)
+/* inject_exception's end when the guest has no handler for `vector`: its domain dies. */
+static __attribute__((noinline)) void crash_without_handler(struct vcpu *v, struct cpu_regs *regs,
+                                                            unsigned int vector,
+                                                            uint32_t error_code)
+{
+    char why[96];
+
+    v->domain->emu_stats.exceptions_fatal++;
+    snprintf(why, sizeof(why), "%s (error %x) in guest %s mode with no handler",
+             exception_name(vector), error_code, v->in_kernel ? "kernel" : "user");
+    domain_crash(v->domain, why, regs);
+}
+
+/* inject_exception, inline in guest_exception (every bounced fault goes through it). */
+static ALWAYS_INLINE void deliver_exception(struct vcpu *v, struct cpu_regs *regs,
+                                            unsigned int vector, bool has_error_code,
+                                            uint32_t error_code)
 {
     const struct trap_info *ti = &v->trap_table[vector & 0xff];
-    char why[96];
 
     if (vector == VEC_PF && v->vcpu_info)
         v->vcpu_info->arch.cr2 = v->cr2;
@@ -145,14 +159,17 @@ void inject_exception(struct vcpu *v, struct cpu_regs *regs, unsigned int vector
     if (vector == VEC_PF && v->in_kernel)
         error_code &= ~4u;
     if (!ti->address) {
-        v->domain->emu_stats.exceptions_fatal++;
-        snprintf(why, sizeof(why), "%s (error %x) in guest %s mode with no handler",
-                 exception_name(vector), error_code, v->in_kernel ? "kernel" : "user");
-        domain_crash(v->domain, why, regs);
+        crash_without_handler(v, regs, vector, error_code);
         return;
     }
     v->domain->emu_stats.exceptions_bounced++;
     bounce_to_guest(v, regs, ti->address, has_error_code, error_code, ti->flags & 4);
+}
+
+void inject_exception(struct vcpu *v, struct cpu_regs *regs, unsigned int vector,
+                      bool has_error_code, uint32_t error_code)
+{
+    deliver_exception(v, regs, vector, has_error_code, error_code);
 }
 
 /*
@@ -222,7 +239,7 @@ void guest_exception(struct vcpu *v, struct cpu_regs *regs)
     default:
         break;
     }
-    inject_exception(v, regs, vector, vector_has_error_code(vector), regs->error_code);
+    deliver_exception(v, regs, vector, vector_has_error_code(vector), regs->error_code);
 }
 
 void bounce_user_syscall(struct vcpu *v, struct cpu_regs *regs)
