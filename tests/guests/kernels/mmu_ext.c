@@ -85,8 +85,7 @@ static void test_pin_tree(void)
     EXPECT_EQ(pt_unpin(l4), 0);
     EXPECT_EQ(pt_unpin(l3), 0);
     EXPECT_EQ(pt_unpin(l2), 0);
-    EXPECT_EQ(pt_unpin(l1), 0);
-    EXPECT_EQ(pt_map_rw(l1), 0);
+    EXPECT_EQ(pt_release(l1), 0);
     EXPECT_EQ(pt_map_rw(l4), 0);
 }
 

@@ -82,8 +82,7 @@ static void test_release_on_refusal(void)
     EXPECT_EQ(pt_map_ro(w), 0);
     EXPECT_EQ(pt_pin(1, t), -XEN_EBUSY);
     EXPECT_EQ(pt_pin(1, w), 0); /* no writable type left on W */
-    EXPECT_EQ(pt_unpin(w), 0);
-    EXPECT_EQ(pt_map_rw(w), 0);
+    EXPECT_EQ(pt_release(w), 0);
     EXPECT_EQ(pt_map_rw(t), 0);
 }
 
@@ -120,8 +119,7 @@ static void test_garbage_accepted(void)
     EXPECT_EQ(rc, -XEN_EPERM);
     EXPECT_EQ(t[0], copy[0]);
     EXPECT_EQ(t[1], copy[1]);
-    EXPECT_EQ(pt_unpin(t), 0);
-    EXPECT_EQ(pt_map_rw(t), 0);
+    EXPECT_EQ(pt_release(t), 0);
 }
 
 /* Upper levels: the only present entry, at 511, names a page mapped writable. */
@@ -160,17 +158,15 @@ static void test_device_in_pin(void)
                  (unsigned long)t[300]);
     EXPECT_EQ(t[300] & (PTE_P | PTE_RW), PTE_P);
     EXPECT_EQ(t[0] & (PTE_P | PTE_RW | PTE_US), PTE_P | PTE_RW | PTE_US);
-    EXPECT_EQ(pt_unpin(t), 0);
-    EXPECT_EQ(pt_map_rw(t), 0);
+    EXPECT_EQ(pt_release(t), 0);
 }
 
 void test_main(void)
 {
-    pt_pool_init(pool, 16);
-    EXPECT_EQ(trap_install(-1), 0);
-    test_last_entry();
-    test_release_on_refusal();
-    test_garbage_accepted();
-    test_upper_levels();
-    test_device_in_pin();
+    static void (*const tests[])(void) = {
+        test_last_entry, test_release_on_refusal, test_garbage_accepted, test_upper_levels,
+        test_device_in_pin,
+    };
+
+    pt_run_tests(pool, 16, tests, sizeof(tests) / sizeof(tests[0]));
 }

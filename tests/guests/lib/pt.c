@@ -8,6 +8,7 @@
  * which is inside that range.
  */
 #include "pt.h"
+#include "traps.h"
 
 unsigned long pt_cur_l4_mfn;
 
@@ -123,6 +124,21 @@ long pt_pin(int level, void *page)
 long pt_unpin(void *page)
 {
     return hyp_mmuext1(MMUEXT_UNPIN_TABLE, pt_mfn_of(page));
+}
+
+void pt_run_tests(void *pool, unsigned int n, void (*const tests[])(void), unsigned int nt)
+{
+    pt_pool_init(pool, n);
+    EXPECT_EQ(trap_install(-1), 0);
+    for (unsigned int i = 0; i < nt; i++)
+        tests[i]();
+}
+
+long pt_release(void *page)
+{
+    long rc = pt_unpin(page);
+
+    return rc ? rc : pt_map_rw(page);
 }
 
 /* 1 if machine frame MFN is in our p2m. */
