@@ -130,8 +130,7 @@ void pt_run_tests(void *pool, unsigned int n, void (*const tests[])(void), unsig
 {
     pt_pool_init(pool, n);
     EXPECT_EQ(trap_install(-1), 0);
-    for (unsigned int i = 0; i < nt; i++)
-        tests[i]();
+    test_run_all(tests, nt);
 }
 
 long pt_release(void *page)
