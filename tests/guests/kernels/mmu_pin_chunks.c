@@ -116,23 +116,14 @@ static void test_adjust_only_when_needed(void)
     for (unsigned int i = 0; i < 512; i += 5)
         t[i] = pt_pte(data, PTE_DATA_RO | PTE_US);
     t[3] = 0x5a5a5a5a5a5a5a5aull & ~PTE_P; /* not-present garbage */
-    for (unsigned int i = 0; i < 512; i++)
-        copy[i] = t[i];
-    EXPECT_EQ(pt_map_ro(t), 0);
-    EXPECT_EQ(pt_pin(1, t), 0);
-    unsigned int changed = 0;
-    for (unsigned int i = 0; i < 512; i++)
-        changed += t[i] != copy[i];
+    EXPECT_EQ(pt_pin_l1_saved(t, copy), 0);
+    unsigned int changed = pt_entries_changed(t, copy, 512, 512, 512);
     guest_printf("     entries changed by the pin: %u\n", changed);
     EXPECT_EQ(changed, 0);
     EXPECT_EQ(pt_release(t), 0);
     t[511] = pt_pte(data, PTE_DATA_RO); /* no U */
-    copy[511] = t[511];
-    EXPECT_EQ(pt_map_ro(t), 0);
-    EXPECT_EQ(pt_pin(1, t), 0);
-    changed = 0;
-    for (unsigned int i = 0; i < 511; i++)
-        changed += t[i] != copy[i];
+    EXPECT_EQ(pt_pin_l1_saved(t, copy), 0);
+    changed = pt_entries_changed(t, copy, 512, 511, 512);
     guest_printf("     entry 511 0x%lx, others changed: %u\n", (unsigned long)t[511], changed);
     EXPECT_EQ(t[511] & (PTE_P | PTE_US | PTE_RW), PTE_P | PTE_US);
     EXPECT_EQ(changed, 0);

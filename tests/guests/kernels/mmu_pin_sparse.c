@@ -96,14 +96,8 @@ static void test_garbage_accepted(void)
     fill_garbage(t);
     t[7] = pt_pte(data, PTE_DATA_RO | PTE_G);   /* G, no _PAGE_USER */
     t[511] = pt_pte(data, PTE_DATA_RW);
-    for (unsigned int i = 0; i < 512; i++)
-        ((uint64_t *)copy)[i] = t[i];
-    EXPECT_EQ(pt_map_ro(t), 0);
-    EXPECT_EQ(pt_pin(1, t), 0);
-    unsigned int changed = 0;
-    for (unsigned int i = 0; i < 512; i++)
-        if (i != 7 && i != 511 && t[i] != copy[i])
-            changed++;
+    EXPECT_EQ(pt_pin_l1_saved(t, copy), 0);
+    unsigned int changed = pt_entries_changed(t, copy, 512, 7, 511);
     guest_printf("     not-present entries changed by the pin: %u\n", changed);
     EXPECT_EQ(changed, 0);
     guest_printf("     entry 7 0x%lx, entry 511 0x%lx\n", (unsigned long)t[7],

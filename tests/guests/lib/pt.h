@@ -79,6 +79,15 @@ long pt_map_rw(void *page);
 long pt_pin(int level, void *page);
 long pt_unpin(void *page);
 
+/* Saves the 512 entries of TABLE into COPY, maps TABLE read-only (checked)
+ * and pins it as an L1; returns the pin's result. */
+long pt_pin_l1_saved(uint64_t *table, uint64_t *copy);
+
+/* How many of entries 0..N-1 of TABLE differ from COPY, entries SKIP_A and
+ * SKIP_B not counted (pass N for none). */
+unsigned int pt_entries_changed(const uint64_t *table, const uint64_t *copy, unsigned int n,
+                                unsigned int skip_a, unsigned int skip_b);
+
 /* The end of a pinned table's life in a test: unpins PAGE and maps it
  * read-write again. 0, or the first step's failure (then the second is
  * not tried). */
