@@ -6,7 +6,9 @@
  * with its expected reply, or an expectation about queued watch events.
  * Step text uses '|' for NUL. Expected replies: "OK", "E:<ERRNO>", "*"
  * (any non-error), "TX<n>" (a transaction id, saved in slot n), or the
- * exact body. Requests name a transaction slot in `tx` (0 = none).
+ * exact body. Requests name a transaction slot in `tx` (0 = none). A
+ * failure names its step: the index in a C table, the line of its file
+ * for a script.
  *
  * Scripts live in text files beside the tests (conformance.txt,
  * domains.txt), one step a line: `CONN TYPE TX ["ARGS" ["WANT"]]`, TYPE a
@@ -192,6 +194,7 @@ static inline void world_free(struct world *w)
 struct script {
 	char name[64];
 	struct step *steps;
+	int *lines;		/* each step's line in its file (failures name it) */
 	size_t n;
 };
 
@@ -314,7 +317,10 @@ static inline void script_line(struct scripts *ss, char *text, const char *path,
 	if (!cur)
 		script_die(path, ln, "a step before any [script]");
 	cur->steps = realloc(cur->steps, (cur->n + 1) * sizeof(*cur->steps));
+	cur->lines = realloc(cur->lines, (cur->n + 1) * sizeof(*cur->lines));
 	assert_non_null(cur->steps);
+	assert_non_null(cur->lines);
+	cur->lines[cur->n] = (int)ln;
 	if (parse_step(text, &cur->steps[cur->n++]))
 		script_die(path, ln, "malformed step");
 }
@@ -356,18 +362,25 @@ static inline const struct script *script_find(const struct scripts *ss, const c
 	return NULL;
 }
 
+/* Run script s on w; a failure names the step's line in its file. */
+static inline void run_script_steps(struct world *w, const struct script *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		run_step(w, &s->steps[i], s->lines[i]);
+}
+
 /* Run the script called name on w. */
 static inline void run_script(struct world *w, const struct scripts *ss, const char *name)
 {
-	const struct script *s = script_find(ss, name);
-
-	run_steps(w, s->steps, s->n);
+	run_script_steps(w, script_find(ss, name));
 }
 
 static inline void scripts_free(struct scripts *ss)
 {
-	for (size_t i = 0; i < ss->n; i++)
+	for (size_t i = 0; i < ss->n; i++) {
 		free(ss->s[i].steps);
+		free(ss->s[i].lines);
+	}
 	free(ss->s);
 	free(ss->text);
 }

@@ -14,7 +14,7 @@ static void run_scenario(void **state)
 	const struct script *s = *state;
 	struct world *w = world_new();
 
-	run_steps(w, s->steps, s->n);
+	run_script_steps(w, s);
 	world_free(w);
 }
 
