@@ -271,3 +271,23 @@ int pvf_link_init(struct pvf_link *link, const struct pvf_os *os, const char *no
     link->backend_id = (domid_t)v;
     return 0;
 }
+
+int pvf_queues_alloc(void *dev, unsigned nr, unsigned max, int (*alloc)(void *dev, unsigned i),
+                     void (*release)(void *dev, unsigned i))
+{
+    for (unsigned i = 0; i < nr; i++) {
+        int rc = alloc(dev, i);
+
+        if (rc < 0) {
+            pvf_queues_free(dev, max, release);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+void pvf_queues_free(void *dev, unsigned max, void (*release)(void *dev, unsigned i))
+{
+    for (unsigned i = 0; i < max; i++)
+        release(dev, i);
+}

@@ -68,6 +68,15 @@ int pvf_link_init(struct pvf_link *link, const struct pvf_os *os, const char *no
 int pvf_transact(const struct pvf_os *os, int (*body)(void *arg, uint32_t tx),
                  void *arg);
 /*
+ * Sets up a device's queues 0..nr-1 with alloc(dev, i); when one fails,
+ * releases all max queues with release(dev, i) (which must be safe on a
+ * queue never or partly set up) and returns its error. 0 when all are up.
+ */
+int pvf_queues_alloc(void *dev, unsigned nr, unsigned max, int (*alloc)(void *dev, unsigned i),
+                     void (*release)(void *dev, unsigned i));
+/* Releases all max queues of a device with release(dev, i). */
+void pvf_queues_free(void *dev, unsigned max, void (*release)(void *dev, unsigned i));
+/*
  * Publishes a device's nr queues in store transaction tx: first
  * "multi-queue-num-queues" = nr under link->node if mq_key, then the keys of
  * each queue i through one(dev, tx, dir, i), dir being link->node itself when

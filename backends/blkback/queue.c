@@ -410,8 +410,9 @@ static int alloc_slots(struct vbd_queue *q)
 }
 
 /* Contract: releases whatever queue_setup acquired (safe on partial setup). */
-static void queue_release(struct vbd_queue *q)
+static void queue_release(void *arg)
 {
+    struct vbd_queue *q = arg;
     struct pvk_transport *t = q->vbd->dev.be->t;
 
     if (q->uring.ring_fd > 0)
@@ -455,16 +456,11 @@ int queue_start(struct vbd_queue *q)
 {
     q->th.stop_fd = -1;
     memset(&q->uring, 0, sizeof(q->uring));
-    if (queue_setup(q) < 0 || xbb_thread_start(&q->th, queue_main, q) < 0) {
-        queue_release(q);
-        return -1;
-    }
-    return 0;
+    return xbb_thread_run(&q->th, queue_setup(q) == 0, queue_main, queue_release, q);
 }
 
 /* Contract: stops the thread after in-flight I/O completes, then releases. */
 void queue_stop(struct vbd_queue *q)
 {
-    if (xbb_thread_stop(&q->th))
-        queue_release(q);
+    xbb_thread_stop(&q->th);
 }

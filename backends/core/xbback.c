@@ -385,26 +385,31 @@ int xbb_thread_init(struct xbb_thread *th)
 }
 
 /* Contract: see xbback.h. */
-int xbb_thread_start(struct xbb_thread *th, void *(*fn)(void *), void *arg)
+int xbb_thread_run(struct xbb_thread *th, int ready, void *(*fn)(void *),
+                   void (*release)(void *), void *arg)
 {
-    if (pthread_create(&th->tid, NULL, fn, arg) != 0)
+    th->release = release;
+    th->arg = arg;
+    if (!ready || pthread_create(&th->tid, NULL, fn, arg) != 0) {
+        release(arg);
         return -1;
+    }
     th->running = 1;
     return 0;
 }
 
 /* Contract: see xbback.h. */
-int xbb_thread_stop(struct xbb_thread *th)
+void xbb_thread_stop(struct xbb_thread *th)
 {
     uint64_t one = 1;
 
     if (!th->running)
-        return 0;
+        return;
     if (write(th->stop_fd, &one, sizeof(one)) < 0)
         pvk_err("stop queue: %s", strerror(errno));
     pthread_join(th->tid, NULL);
     th->running = 0;
-    return 1;
+    th->release(th->arg);
 }
 
 /* Contract: see xbback.h. */

@@ -96,18 +96,27 @@ void xbb_queue_dir(const struct xbb_dev *d, unsigned nq, unsigned i, char *buf,
 /* Queue thread: marks d failed and wakes main, which drops d (any thread). */
 void xbb_dev_fail(struct xbb_dev *d, unsigned queue, const char *why);
 
-/* A queue's thread and the eventfd that stops it. */
+/* A queue's thread, the eventfd that stops it, and the queue's teardown. */
 struct xbb_thread {
     pthread_t tid;
     int stop_fd;                /* -1 when closed */
     int running;
+    void (*release)(void *arg); /* undoes the queue's setup (xbb_thread_run) */
+    void *arg;
 };
 /* Creates the stop eventfd; 0, or -1 with stop_fd = -1. */
 int xbb_thread_init(struct xbb_thread *th);
-/* Starts fn(arg) on its own thread; 0 or -1. */
-int xbb_thread_start(struct xbb_thread *th, void *(*fn)(void *), void *arg);
-/* Signals stop_fd and joins; 1 if the thread was running, 0 if not. */
-int xbb_thread_stop(struct xbb_thread *th);
+/*
+ * Starts fn(arg) on its own thread when ready (the queue's setup
+ * succeeded) and remembers release for xbb_thread_stop. 0; or -1 when not
+ * ready or the thread cannot start, after release(arg) has undone the
+ * setup (release must be safe on a partial setup).
+ */
+int xbb_thread_run(struct xbb_thread *th, int ready, void *(*fn)(void *),
+                   void (*release)(void *), void *arg);
+/* Signals stop_fd, joins, then runs the release given to xbb_thread_run;
+ * nothing if the thread is not running. */
+void xbb_thread_stop(struct xbb_thread *th);
 /* Closes the stop eventfd (idempotent). */
 void xbb_thread_fini(struct xbb_thread *th);
 

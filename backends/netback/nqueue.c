@@ -387,8 +387,9 @@ static void *nqueue_main(void *arg)
 }
 
 /* Contract: releases what nqueue_start acquired (partial setup safe). */
-static void nqueue_release(struct nqueue *q)
+static void nqueue_release(void *arg)
 {
+    struct nqueue *q = arg;
     struct pvk_transport *t = q->vif->dev.be->t;
 
     pvk_evtchn_unbind(q->ev);
@@ -415,18 +416,11 @@ int nqueue_start(struct nqueue *q)
         BACK_RING_INIT(&q->rx, (netif_rx_sring_t *)q->rx_sring, PVK_PAGE_SIZE);
         q->ev = pvk_evtchn_bind(t, v->dev.fe_domid, q->port);
     }
-    if (q->th.stop_fd < 0 || !q->ev ||
-        xbb_thread_start(&q->th, nqueue_main, q) < 0) {
-        nqueue_release(q);
-        return -1;
-    }
-    return 0;
+    return xbb_thread_run(&q->th, q->th.stop_fd >= 0 && q->ev, nqueue_main, nqueue_release, q);
 }
 
-/* Stop mirrors blkback's queue_stop over another queue type; xbb_thread_stop holds the shared part. */
 /* Contract: see netback.h; stops the thread, then releases the rings. */
 void nqueue_stop(struct nqueue *q)
 {
-    if (xbb_thread_stop(&q->th))
-        nqueue_release(q);
+    xbb_thread_stop(&q->th);
 }

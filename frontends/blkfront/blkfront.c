@@ -52,13 +52,16 @@ static int slot_pages(struct blkfront_dev *dev, struct blkfront_slot *s,
     return 0;
 }
 
-/* Contract: sets up queue q's shared ring, grants and event channel. */
-static int ring_alloc(struct blkfront_dev *dev, struct blkfront_queue *q)
+/* Contract: sets up queue qi's shared ring, grants and event channel. */
+static int ring_alloc(void *devp, unsigned qi)
 {
+    struct blkfront_dev *dev = devp;
+    struct blkfront_queue *q = &dev->q[qi];
     const struct pvf_os *os = dev->link.os;
     uint64_t frames[PVK_MAX_RING_PAGES];
     int rc;
 
+    q->idx = qi;
     q->dev = dev;
     q->nr_ring_pages = 1u << dev->ring_order;
     q->sring = os->pages_alloc(os->ctx, q->nr_ring_pages, frames);
@@ -86,9 +89,11 @@ static int ring_alloc(struct blkfront_dev *dev, struct blkfront_queue *q)
     return 0;
 }
 
-/* Contract: releases what ring_alloc set up (safe on partial setup). */
-static void ring_free(struct blkfront_dev *dev, struct blkfront_queue *q)
+/* Contract: releases what ring_alloc set up for queue qi (safe on partial setup). */
+static void ring_free(void *devp, unsigned qi)
 {
+    struct blkfront_dev *dev = devp;
+    struct blkfront_queue *q = &dev->q[qi];
     const struct pvf_os *os = dev->link.os;
 
     for (unsigned i = 0; q->slots && i < q->nr_slots; i++)
@@ -110,23 +115,12 @@ static void ring_free(struct blkfront_dev *dev, struct blkfront_queue *q)
 
 int blkfront_rings_alloc(struct blkfront_dev *dev)
 {
-    for (unsigned i = 0; i < dev->nr_queues; i++) {
-        int rc;
-
-        dev->q[i].idx = i;
-        rc = ring_alloc(dev, &dev->q[i]);
-        if (rc < 0) {
-            blkfront_rings_free(dev);
-            return rc;
-        }
-    }
-    return 0;
+    return pvf_queues_alloc(dev, dev->nr_queues, BLKFRONT_MAX_QUEUES, ring_alloc, ring_free);
 }
 
 void blkfront_rings_free(struct blkfront_dev *dev)
 {
-    for (unsigned i = 0; i < BLKFRONT_MAX_QUEUES; i++)
-        ring_free(dev, &dev->q[i]);
+    pvf_queues_free(dev, BLKFRONT_MAX_QUEUES, ring_free);
 }
 
 /* Contract: fills a direct read/write request over pages `grefs`. */

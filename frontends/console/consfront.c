@@ -11,37 +11,47 @@ void consfront_init(struct consfront *c, const struct pvf_os *os,
     c->port = port;
 }
 
-unsigned consfront_write(struct consfront *c, const char *buf, unsigned len)
+/*
+ * Moves up to len bytes through one ring of size bytes (a power of two):
+ * from `from` into the ring when from is set, else out of it into `to`.
+ * *own is the index this side advances (out_prod when writing, in_cons when
+ * reading), *peer the other side's, read with acquire. A ring whose indices
+ * are more than size apart is corrupt: nothing moves. Publishes *own with
+ * release and notifies the backend when anything moved; returns the count.
+ */
+static unsigned ring_move(struct consfront *c, char *ring, unsigned size,
+                          XENCONS_RING_IDX *own, XENCONS_RING_IDX *peer,
+                          const char *from, char *to, unsigned len)
 {
-    struct xencons_interface *i = c->intf;
-    XENCONS_RING_IDX cons = __atomic_load_n(&i->out_cons, __ATOMIC_ACQUIRE);
-    XENCONS_RING_IDX prod = i->out_prod;
+    XENCONS_RING_IDX theirs = __atomic_load_n(peer, __ATOMIC_ACQUIRE);
+    XENCONS_RING_IDX mine = *own;
+    XENCONS_RING_IDX filled = from ? mine - theirs : theirs - mine;
     unsigned n = 0;
 
-    if (prod - cons > sizeof(i->out))
+    if (filled > size)
         return 0;
-    while (n < len && prod - cons < sizeof(i->out))
-        i->out[MASK_XENCONS_IDX(prod++, i->out)] = buf[n++];
-    __atomic_store_n(&i->out_prod, prod, __ATOMIC_RELEASE);
+    for (; n < len && n < (from ? size - filled : filled); n++, mine++) {
+        if (from)
+            ring[mine & (size - 1)] = from[n];
+        else
+            to[n] = ring[mine & (size - 1)];
+    }
+    __atomic_store_n(own, mine, __ATOMIC_RELEASE);
     if (n)
         c->os->evtchn_notify(c->os->ctx, c->port);
     return n;
 }
 
-/* The mirror of consfront_write on the in ring: each side owns the other index, kept apart on purpose. */
+unsigned consfront_write(struct consfront *c, const char *buf, unsigned len)
+{
+    struct xencons_interface *i = c->intf;
+
+    return ring_move(c, i->out, sizeof(i->out), &i->out_prod, &i->out_cons, buf, 0, len);
+}
+
 unsigned consfront_read(struct consfront *c, char *buf, unsigned len)
 {
     struct xencons_interface *i = c->intf;
-    XENCONS_RING_IDX prod = __atomic_load_n(&i->in_prod, __ATOMIC_ACQUIRE);
-    XENCONS_RING_IDX cons = i->in_cons;
-    unsigned n = 0;
 
-    if (prod - cons > sizeof(i->in))
-        return 0;
-    while (n < len && cons != prod)
-        buf[n++] = i->in[MASK_XENCONS_IDX(cons++, i->in)];
-    __atomic_store_n(&i->in_cons, cons, __ATOMIC_RELEASE);
-    if (n)
-        c->os->evtchn_notify(c->os->ctx, c->port);
-    return n;
+    return ring_move(c, i->in, sizeof(i->in), &i->in_cons, &i->in_prod, 0, buf, len);
 }

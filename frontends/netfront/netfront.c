@@ -43,9 +43,11 @@ static void post_rx(struct netfront_queue *q, uint16_t id)
     q->rx.req_prod_pvt++;
 }
 
-/* Contract: sets up one queue's rings, buffers and event channel. */
-static int queue_alloc(struct netfront_dev *dev, struct netfront_queue *q)
+/* Contract: sets up queue qi's rings, buffers and event channel. */
+static int queue_alloc(void *devp, unsigned qi)
 {
+    struct netfront_dev *dev = devp;
+    struct netfront_queue *q = &dev->q[qi];
     int rc = grant_page(dev, 0, &q->tx_sring, &q->tx_ref);
 
     if (rc == 0)
@@ -70,9 +72,12 @@ static int queue_alloc(struct netfront_dev *dev, struct netfront_queue *q)
     return dev->link.os->evtchn_alloc(dev->link.os->ctx, dev->link.backend_id, &q->port);
 }
 
-/* Contract: releases what queue_alloc set up (safe on partial setup). */
-static void queue_free(struct netfront_dev *dev, struct netfront_queue *q)
+/* Contract: releases what queue_alloc set up for queue qi (safe on partial setup). */
+static void queue_free(void *devp, unsigned qi)
 {
+    struct netfront_dev *dev = devp;
+    struct netfront_queue *q = &dev->q[qi];
+
     for (unsigned i = 0; i < NETFRONT_RING_SIZE; i++) {
         ungrant_page(dev, &q->tx_page[i], q->tx_gref[i]);
         ungrant_page(dev, &q->rx_page[i], q->rx_gref[i]);
@@ -84,24 +89,14 @@ static void queue_free(struct netfront_dev *dev, struct netfront_queue *q)
     q->port = 0;
 }
 
-/* Alike to blkfront_rings_alloc/free by shape: other device and queue types, each with its own alloc/free. */
 int netfront_rings_alloc(struct netfront_dev *dev)
 {
-    for (unsigned i = 0; i < dev->nr_queues; i++) {
-        int rc = queue_alloc(dev, &dev->q[i]);
-
-        if (rc < 0) {
-            netfront_rings_free(dev);
-            return rc;
-        }
-    }
-    return 0;
+    return pvf_queues_alloc(dev, dev->nr_queues, NETFRONT_MAX_QUEUES, queue_alloc, queue_free);
 }
 
 void netfront_rings_free(struct netfront_dev *dev)
 {
-    for (unsigned i = 0; i < NETFRONT_MAX_QUEUES; i++)
-        queue_free(dev, &dev->q[i]);
+    pvf_queues_free(dev, NETFRONT_MAX_QUEUES, queue_free);
 }
 
 int netfront_send(struct netfront_dev *dev, unsigned qi, const void *frame,

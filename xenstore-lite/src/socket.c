@@ -169,15 +169,22 @@ static void sock_close(struct conn *c)
 	event_active(sc->reaper, EV_TIMEOUT, 0);
 }
 
+/* Free the client's events that exist (a half-built client lacks some). */
+static void sock_client_events_free(struct sock_client *sc)
+{
+	struct event *evs[] = { sc->rev, sc->wev, sc->flusher, sc->reaper };
+
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		if (evs[i])
+			event_free(evs[i]);
+}
+
 /* Transport hook: free the socket side. */
 static void sock_destroy(struct conn *c)
 {
 	struct sock_client *sc = c->tp_data;
 
-	event_free(sc->rev);
-	event_free(sc->wev);
-	event_free(sc->flusher);
-	event_free(sc->reaper);
+	sock_client_events_free(sc);
 	evutil_closesocket(sc->fd);
 	free(sc);
 }
@@ -188,18 +195,10 @@ static const struct transport sock_transport = {
 	.destroy = sock_destroy,
 };
 
-/* Alike to xen.c's teardown only in shape: each frees its own, unrelated handles. */
 /* Free a half-built client (no connection yet). */
 static void sock_client_free(struct sock_client *sc)
 {
-	if (sc->rev)
-		event_free(sc->rev);
-	if (sc->wev)
-		event_free(sc->wev);
-	if (sc->flusher)
-		event_free(sc->flusher);
-	if (sc->reaper)
-		event_free(sc->reaper);
+	sock_client_events_free(sc);
 	free(sc);
 }
 

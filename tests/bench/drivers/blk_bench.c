@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "blkfront/blkfront.h"
+#include "bench.h"
 #include "hosted/hosted_dom.h"
 
 #define MAXQD 32
@@ -172,11 +173,7 @@ int main(int argc, char **argv)
     double secs;
     int fd;
 
-    if (argc != 5) {
-        fprintf(stderr, "usage: blk-bench FE VDEV DISK SECONDS\n");
-        return 1;
-    }
-    secs = atof(argv[4]);
+    secs = bench_seconds(argc, argv, 4, "blk-bench FE VDEV DISK SECONDS");
     dom = hosted_dom_create((domid_t)atoi(argv[1]), 65536, 1);
     snprintf(node, sizeof(node), "/local/domain/%s/device/vbd/%s", argv[1], argv[2]);
     fd = open(argv[3], O_RDWR);

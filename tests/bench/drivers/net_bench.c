@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "hosted/hosted_dom.h"
 #include "netfront/netfront.h"
 
@@ -94,7 +95,6 @@ static double run_raw(int fd, unsigned len, double secs)
     return n / (now() - t0);
 }
 
-/* Opens as blk_bench's main does (usage, seconds, a hosted domain): each benchmarks its own device. */
 int main(int argc, char **argv)
 {
     struct netfront_opts o = { .max_queues = 1 };
@@ -102,11 +102,7 @@ int main(int argc, char **argv)
     double secs, pv, raw;
     int fd;
 
-    if (argc != 3) {
-        fprintf(stderr, "usage: net-bench DOMID SECONDS\n");
-        return 1;
-    }
-    secs = atof(argv[2]);
+    secs = bench_seconds(argc, argv, 2, "net-bench DOMID SECONDS");
     dom = hosted_dom_create((domid_t)atoi(argv[1]), 4096, 1);
     snprintf(node, sizeof(node), "/local/domain/%s/device/vif/0", argv[1]);
     if (!dom || netfront_init(&dev, hosted_dom_os(dom), node, &o) < 0 ||

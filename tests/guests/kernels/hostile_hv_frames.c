@@ -99,8 +99,7 @@ static void test_device_frames(void)
     guest_printf("     HPET 0x%lx writable: %ld, entry 0x%lx\n", HPET_MFN, rc, (unsigned long)e);
     EXPECT_EQ(rc, 0);
     EXPECT_EQ(e & (PTE_P | PTE_RW), PTE_P);
-    EXPECT_EQ(pt_unpin(l1), 0);
-    EXPECT_EQ(pt_map_rw(l1), 0);
+    EXPECT_EQ(pt_release(l1), 0);
 }
 
 /* Reads VA expecting one #PF there; returns the traps taken. */

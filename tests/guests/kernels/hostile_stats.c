@@ -76,8 +76,7 @@ static void test_straddle(void)
     straddle("pinned L1");
     EXPECT_EQ(pvkit_op(PVKIT_OP_get_own_stats, (unsigned long)pool[1], 4096), -XEN_EFAULT);
     EXPECT(all_bytes(pool[1], 4096, 0));
-    EXPECT_EQ(pt_unpin(pool[1]), 0);
-    EXPECT_EQ(pt_map_rw(pool[1]), 0);
+    EXPECT_EQ(pt_release(pool[1]), 0);
 }
 
 /* Ranges at the edges of what a guest may address. */

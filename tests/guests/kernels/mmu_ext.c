@@ -85,8 +85,7 @@ static void test_pin_tree(void)
     EXPECT_EQ(pt_unpin(l4), 0);
     EXPECT_EQ(pt_unpin(l3), 0);
     EXPECT_EQ(pt_unpin(l2), 0);
-    EXPECT_EQ(pt_unpin(l1), 0);
-    EXPECT_EQ(pt_map_rw(l1), 0);
+    EXPECT_EQ(pt_release(l1), 0);
     EXPECT_EQ(pt_map_rw(l4), 0);
 }
 
@@ -147,39 +146,37 @@ static void remap_noflush(const void *p)
     EXPECT_EQ(pt_mmu1(pt_ma_of(&test_l1[0]), pt_pte(p, PTE_DATA_RO)), 0);
 }
 
+/*
+ * Remaps TEST_VA to FRAME without a flush, flushes by CMD (ARG: the VA for
+ * the INVLPG kinds; MASK: the vCPU mask for the MULTI kinds, else NULL) and
+ * checks that TEST_VA shows FRAME's byte. A failed check is named by KIND.
+ */
+static void flush_shows(const char *kind, const char *frame, unsigned int cmd,
+                        unsigned long arg, unsigned long *mask)
+{
+    struct mmuext_op op = { .cmd = cmd, .arg1.linear_addr = arg };
+
+    if (mask)
+        set_xen_guest_handle(op.arg2.vcpumask, mask);
+    remap_noflush(frame);
+    test_check_eq(hyp_mmuext_op(&op, 1, NULL, DOMID_SELF), 0, kind, __FILE__, __LINE__);
+    test_check_eq(*(volatile char *)TEST_VA, frame[0], kind, __FILE__, __LINE__);
+}
+
 /* Each flush op makes a remapped page visible at TEST_VA. */
 static void test_flushes(void)
 {
-    volatile char *v = (volatile char *)TEST_VA;
     unsigned long mask = 1;
-    struct mmuext_op op;
+    struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_MULTI };
 
-/* Spelled out per flush kind: a failing check names its line, so its kind. */
     TEST("TLB_FLUSH_LOCAL/MULTI/ALL, INVLPG_LOCAL/MULTI/ALL");
-    /* Each flush kind in turn: remap without flushing, flush, see the new frame. */
-    remap_noflush(data_b);
-    EXPECT_EQ(hyp_mmuext1(MMUEXT_TLB_FLUSH_LOCAL, 0), 0);
-    EXPECT_EQ(v[0], 'B');
-    remap_noflush(data_a);
-    EXPECT_EQ(hyp_mmuext1(MMUEXT_INVLPG_LOCAL, TEST_VA), 0);
-    EXPECT_EQ(v[0], 'A');
-    remap_noflush(data_b);
-    op = (struct mmuext_op){ .cmd = MMUEXT_TLB_FLUSH_MULTI };
-    set_xen_guest_handle(op.arg2.vcpumask, &mask);
-    EXPECT_EQ(hyp_mmuext_op(&op, 1, NULL, DOMID_SELF), 0);
-    EXPECT_EQ(v[0], 'B');
-    remap_noflush(data_a);
-    op = (struct mmuext_op){ .cmd = MMUEXT_INVLPG_MULTI, .arg1.linear_addr = TEST_VA };
-    set_xen_guest_handle(op.arg2.vcpumask, &mask);
-    EXPECT_EQ(hyp_mmuext_op(&op, 1, NULL, DOMID_SELF), 0);
-    EXPECT_EQ(v[0], 'A');
-    remap_noflush(data_b);
-    EXPECT_EQ(hyp_mmuext1(MMUEXT_TLB_FLUSH_ALL, 0), 0);
-    EXPECT_EQ(v[0], 'B');
-    remap_noflush(data_a);
-    EXPECT_EQ(hyp_mmuext1(MMUEXT_INVLPG_ALL, TEST_VA), 0);
-    EXPECT_EQ(v[0], 'A');
-    op = (struct mmuext_op){ .cmd = MMUEXT_TLB_FLUSH_MULTI };
+    flush_shows("TLB_FLUSH_LOCAL", data_b, MMUEXT_TLB_FLUSH_LOCAL, 0, NULL);
+    flush_shows("INVLPG_LOCAL", data_a, MMUEXT_INVLPG_LOCAL, TEST_VA, NULL);
+    flush_shows("TLB_FLUSH_MULTI", data_b, MMUEXT_TLB_FLUSH_MULTI, 0, &mask);
+    flush_shows("INVLPG_MULTI", data_a, MMUEXT_INVLPG_MULTI, TEST_VA, &mask);
+    flush_shows("TLB_FLUSH_ALL", data_b, MMUEXT_TLB_FLUSH_ALL, 0, NULL);
+    flush_shows("INVLPG_ALL", data_a, MMUEXT_INVLPG_ALL, TEST_VA, NULL);
+    /* A vCPU mask in the hypervisor's half is refused. */
     set_xen_guest_handle(op.arg2.vcpumask, (void *)0xFFFF830000000000UL);
     EXPECT_EQ(hyp_mmuext_op(&op, 1, NULL, DOMID_SELF), -XEN_EINVAL);
 }

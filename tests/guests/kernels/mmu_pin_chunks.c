@@ -109,29 +109,18 @@ static void test_adjust_only_when_needed(void)
     for (unsigned int i = 0; i < 512; i += 5)
         t[i] = pt_pte(data, PTE_DATA_RO | PTE_US);
     t[3] = 0x5a5a5a5a5a5a5a5aull & ~PTE_P; /* not-present garbage */
-    for (unsigned int i = 0; i < 512; i++)
-        copy[i] = t[i];
-    EXPECT_EQ(pt_map_ro(t), 0);
-    EXPECT_EQ(pt_pin(1, t), 0);
-    unsigned int changed = 0;
-    for (unsigned int i = 0; i < 512; i++)
-        changed += t[i] != copy[i];
+    EXPECT_EQ(pt_pin_l1_saved(t, copy), 0);
+    unsigned int changed = pt_entries_changed(t, copy, 512, 512, 512);
     guest_printf("     entries changed by the pin: %u\n", changed);
     EXPECT_EQ(changed, 0);
-    EXPECT_EQ(pt_unpin(t), 0);
-    EXPECT_EQ(pt_map_rw(t), 0);
+    EXPECT_EQ(pt_release(t), 0);
     t[511] = pt_pte(data, PTE_DATA_RO); /* no U */
-    copy[511] = t[511];
-    EXPECT_EQ(pt_map_ro(t), 0);
-    EXPECT_EQ(pt_pin(1, t), 0);
-    changed = 0;
-    for (unsigned int i = 0; i < 511; i++)
-        changed += t[i] != copy[i];
+    EXPECT_EQ(pt_pin_l1_saved(t, copy), 0);
+    changed = pt_entries_changed(t, copy, 512, 511, 512);
     guest_printf("     entry 511 0x%lx, others changed: %u\n", (unsigned long)t[511], changed);
     EXPECT_EQ(t[511] & (PTE_P | PTE_US | PTE_RW), PTE_P | PTE_US);
     EXPECT_EQ(changed, 0);
-    EXPECT_EQ(pt_unpin(t), 0);
-    EXPECT_EQ(pt_map_rw(t), 0);
+    EXPECT_EQ(pt_release(t), 0);
 }
 
 /* A single mmu_update into a pinned L1 and what the entry must hold after it. */
@@ -168,8 +157,7 @@ static void test_single_updates(void)
     }
     for (unsigned int c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
         EXPECT_EQ(pt_mmu1(pt_ma_of(&t[cases[c].index]), 0), 0);
-    EXPECT_EQ(pt_unpin(t), 0);
-    EXPECT_EQ(pt_map_rw(t), 0);
+    EXPECT_EQ(pt_release(t), 0);
     EXPECT_EQ(pt_map_ro(data), 0);
     EXPECT_EQ(pt_pin_and_unpin(data), 0); /* the RW mapping's type reference went with the entry */
     EXPECT_EQ(pt_map_rw(data), 0);
@@ -177,10 +165,10 @@ static void test_single_updates(void)
 
 void test_main(void)
 {
-    pt_pool_init(pool, 16);
-    EXPECT_EQ(trap_install(-1), 0);
-    test_chunk_edges();
-    test_edge_references();
-    test_adjust_only_when_needed();
-    test_single_updates();
+    static void (*const tests[])(void) = {
+        test_chunk_edges, test_edge_references, test_adjust_only_when_needed,
+        test_single_updates,
+    };
+
+    pt_run_tests(pool, 16, tests, sizeof(tests) / sizeof(tests[0]));
 }

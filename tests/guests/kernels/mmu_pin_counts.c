@@ -168,8 +168,7 @@ static void test_refusals(void)
     EXPECT(rc < 0);
     EXPECT_EQ(make_present(t, pt_pte(pool, PTE_DATA_RO | BIT51)), -XEN_EPERM);
     EXPECT_EQ(make_present(t, 0), 0);
-    EXPECT_EQ(pt_unpin(t), 0);
-    EXPECT_EQ(pt_map_rw(t), 0);
+    EXPECT_EQ(pt_release(t), 0);
 }
 
 static void test_upper_levels(void)
@@ -244,11 +243,9 @@ static void test_wrpt(void)
 
 void test_main(void)
 {
-    pt_pool_init(pool, 16);
-    EXPECT_EQ(trap_install(-1), 0);
-    test_count_cycles();
-    test_no_underflow();
-    test_refusals();
-    test_upper_levels();
-    test_wrpt();
+    static void (*const tests[])(void) = {
+        test_count_cycles, test_no_underflow, test_refusals, test_upper_levels, test_wrpt,
+    };
+
+    pt_run_tests(pool, 16, tests, sizeof(tests) / sizeof(tests[0]));
 }

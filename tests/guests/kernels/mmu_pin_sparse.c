@@ -82,8 +82,7 @@ static void test_release_on_refusal(void)
     EXPECT_EQ(pt_map_ro(w), 0);
     EXPECT_EQ(pt_pin(1, t), -XEN_EBUSY);
     EXPECT_EQ(pt_pin(1, w), 0); /* no writable type left on W */
-    EXPECT_EQ(pt_unpin(w), 0);
-    EXPECT_EQ(pt_map_rw(w), 0);
+    EXPECT_EQ(pt_release(w), 0);
     EXPECT_EQ(pt_map_rw(t), 0);
 }
 
@@ -97,14 +96,8 @@ static void test_garbage_accepted(void)
     fill_garbage(t);
     t[7] = pt_pte(data, PTE_DATA_RO | PTE_G);   /* G, no _PAGE_USER */
     t[511] = pt_pte(data, PTE_DATA_RW);
-    for (unsigned int i = 0; i < 512; i++)
-        ((uint64_t *)copy)[i] = t[i];
-    EXPECT_EQ(pt_map_ro(t), 0);
-    EXPECT_EQ(pt_pin(1, t), 0);
-    unsigned int changed = 0;
-    for (unsigned int i = 0; i < 512; i++)
-        if (i != 7 && i != 511 && t[i] != copy[i])
-            changed++;
+    EXPECT_EQ(pt_pin_l1_saved(t, copy), 0);
+    unsigned int changed = pt_entries_changed(t, copy, 512, 7, 511);
     guest_printf("     not-present entries changed by the pin: %u\n", changed);
     EXPECT_EQ(changed, 0);
     guest_printf("     entry 7 0x%lx, entry 511 0x%lx\n", (unsigned long)t[7],
@@ -120,8 +113,7 @@ static void test_garbage_accepted(void)
     EXPECT_EQ(rc, -XEN_EPERM);
     EXPECT_EQ(t[0], copy[0]);
     EXPECT_EQ(t[1], copy[1]);
-    EXPECT_EQ(pt_unpin(t), 0);
-    EXPECT_EQ(pt_map_rw(t), 0);
+    EXPECT_EQ(pt_release(t), 0);
 }
 
 /* Upper levels: the only present entry, at 511, names a page mapped writable. */
@@ -160,17 +152,15 @@ static void test_device_in_pin(void)
                  (unsigned long)t[300]);
     EXPECT_EQ(t[300] & (PTE_P | PTE_RW), PTE_P);
     EXPECT_EQ(t[0] & (PTE_P | PTE_RW | PTE_US), PTE_P | PTE_RW | PTE_US);
-    EXPECT_EQ(pt_unpin(t), 0);
-    EXPECT_EQ(pt_map_rw(t), 0);
+    EXPECT_EQ(pt_release(t), 0);
 }
 
 void test_main(void)
 {
-    pt_pool_init(pool, 16);
-    EXPECT_EQ(trap_install(-1), 0);
-    test_last_entry();
-    test_release_on_refusal();
-    test_garbage_accepted();
-    test_upper_levels();
-    test_device_in_pin();
+    static void (*const tests[])(void) = {
+        test_last_entry, test_release_on_refusal, test_garbage_accepted, test_upper_levels,
+        test_device_in_pin,
+    };
+
+    pt_run_tests(pool, 16, tests, sizeof(tests) / sizeof(tests[0]));
 }

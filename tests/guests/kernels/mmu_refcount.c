@@ -51,8 +51,7 @@ static void test_l1_cycles(void)
     EXPECT_EQ(bad, 0);
     EXPECT_EQ(pt_map_ro(t), 0);
     EXPECT_EQ(pt_pin(2, t), 0);
-    EXPECT_EQ(pt_unpin(t), 0);
-    EXPECT_EQ(pt_map_rw(t), 0);
+    EXPECT_EQ(pt_release(t), 0);
 }
 
 /* NEW_BASEPTR to an unpinned copy of our L4 and back, many times. */
@@ -75,8 +74,7 @@ static void test_baseptr_cycles(void)
     EXPECT_EQ(pt_map_ro(l4), 0);
     EXPECT_EQ(pt_pin(1, l4), -XEN_EBUSY);      /* as an L1 it would map our L3s RW */
     EXPECT_EQ(pt_pin(4, l4), 0);
-    EXPECT_EQ(pt_unpin(l4), 0);
-    EXPECT_EQ(pt_map_rw(l4), 0);
+    EXPECT_EQ(pt_release(l4), 0);
 }
 
 /* Sets entries 0..511 of L1 T to VAL in one batch; returns the result. */
@@ -108,17 +106,16 @@ static void test_writable_refs(void)
     EXPECT_EQ(fill(t, 0), 0);
     EXPECT_EQ(pt_pin(1, page), 0);
     EXPECT_EQ(pt_unpin(page), 0);
-    EXPECT_EQ(pt_unpin(t), 0);
-    EXPECT_EQ(pt_map_rw(t), 0);
+    EXPECT_EQ(pt_release(t), 0);
     EXPECT_EQ(pt_map_rw(page), 0);
 }
 
 /* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
-    pt_pool_init(pool, 8);
-    EXPECT_EQ(trap_install(-1), 0);
-    test_l1_cycles();
-    test_baseptr_cycles();
-    test_writable_refs();
+    static void (*const tests[])(void) = {
+        test_l1_cycles, test_baseptr_cycles, test_writable_refs,
+    };
+
+    pt_run_tests(pool, 8, tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -345,16 +345,10 @@ static void test_hostile_args(void)
 /* The kernel's checks (contract in guest.h). */
 void test_main(void)
 {
-    pt_pool_init(pool, 16);
-    EXPECT_EQ(trap_install(-1), 0);
-    setup();
-    test_normal();
-    test_preserve_ad();
-    test_machphys();
-    test_batches();
-    test_hostile_l1();
-    test_hostile_upper();
-    test_upper_levels();
-    test_flag_rules();
-    test_hostile_args();
+    static void (*const tests[])(void) = {
+        setup, test_normal, test_preserve_ad, test_machphys, test_batches, test_hostile_l1,
+        test_hostile_upper, test_upper_levels, test_flag_rules, test_hostile_args,
+    };
+
+    pt_run_tests(pool, 16, tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -315,16 +315,16 @@ static void read_log_ring(void)
 
 void test_main(void)
 {
+    static void (*const tests[])(void) = {
+        first_create, create_cycles, bad_arguments, exhaust_slots, read_log_ring,
+    };
+
     if (evt_cmdline_num("role", 0) == 1)
         child();
     if (!create_setup("setup: our own image is the initrd"))
         return;
     pt_pool_init(pool[4], 4);
     evt_dom_exc = create_watch_children();
-    first_create();
-    create_cycles();
-    bad_arguments();
-    exhaust_slots();
-    read_log_ring();
+    test_run_all(tests, sizeof(tests) / sizeof(tests[0]));
     evt_disable();
 }

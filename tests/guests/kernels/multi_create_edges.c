@@ -572,6 +572,10 @@ static void slots(void)
 
 void test_main(void)
 {
+    static void (*const tests[])(void) = {
+        crafted_images, special_buffers, domains, dying_ids, rover, slots,
+    };
+
     long role = evt_cmdline_num("role", 0);
     if (role)
         child(role);
@@ -583,11 +587,6 @@ void test_main(void)
         return;
     pt_pool_init(pool[5], 3);
     evt_dom_exc = create_watch_children();
-    crafted_images();
-    special_buffers();
-    domains();
-    dying_ids();
-    rover();
-    slots();
+    test_run_all(tests, sizeof(tests) / sizeof(tests[0]));
     evt_disable();
 }

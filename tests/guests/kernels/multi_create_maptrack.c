@@ -143,8 +143,7 @@ void test_main(void)
             __atomic_store_n(&table[r].flags, 0, __ATOMIC_SEQ_CST);
         EXPECT_EQ(pt_map_ro(data2), 0);
         EXPECT_EQ(pt_pin(1, data2), 0);          /* no writable type reference left */
-        EXPECT_EQ(pt_unpin(data2), 0);
-        EXPECT_EQ(pt_map_rw(data2), 0);
+        EXPECT_EQ(pt_release(data2), 0);
     }
     evt_disable();
 }

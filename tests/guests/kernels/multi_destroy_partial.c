@@ -144,8 +144,7 @@ static void role_a(void)
     EXPECT_EQ(table[REF_G].flags & (GTF_reading | GTF_writing), 0);
     EXPECT_EQ(pt_map_ro(gpage), 0);
     EXPECT_EQ(pt_pin(1, gpage), 0);
-    EXPECT_EQ(pt_unpin(gpage), 0);
-    EXPECT_EQ(pt_map_rw(gpage), 0);
+    EXPECT_EQ(pt_release(gpage), 0);
     EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, 1, &op), -XEN_ESRCH);
 }
 

@@ -57,10 +57,42 @@ static long readcon(char *buf, uint32_t count, int clear, int incremental, uint3
     return rc;
 }
 
+/* A read that answered the whole ring as the reference read did: rc 0, the
+ * reference's count (n) and index (e). */
+static void expect_whole(long rc, uint32_t e, uint32_t n, uint32_t ref_e, uint32_t ref_n)
+{
+    EXPECT_EQ(rc, 0);
+    EXPECT_EQ(n, ref_n);
+    EXPECT_EQ(e, ref_e);
+}
+
+/* The three reads of a clear check and what they answered. */
+struct clear_check {
+    uint32_t whole_e, whole_n;  /* the whole read before */
+    uint32_t index, got;        /* the clearing read's (index: in and out) */
+    long after_rc;              /* the whole read after */
+    uint32_t after_e, after_n;
+};
+
+/*
+ * A whole read into all, a read of count bytes into first16 with clear=1
+ * (not incremental), a whole read into rest: nothing printed between them.
+ * The first two must succeed (checked); the rest is the caller's to check.
+ */
+static void clear_check(uint32_t count, struct clear_check *c)
+{
+    long whole_rc = readcon(all, BIG, 0, 0, &c->whole_e, &c->whole_n);
+    long clear_rc = readcon(first16, count, 1, 0, &c->index, &c->got);
+
+    c->after_rc = readcon(rest, BIG, 0, 0, &c->after_e, &c->after_n);
+    EXPECT_EQ(whole_rc, 0);
+    EXPECT_EQ(clear_rc, 0);
+}
+
 void test_main(void)
 {
     uint32_t n1 = 0, e1 = 0, n = 0, idx = 0;
-    long rc1, rc2, rc3, rc4, rc5, rc6, rc7;
+    long rc1, rc2, rc3, rc4;
 
     TEST("a whole read, then an incremental read from its end finds nothing");
     rc1 = readcon(all, BIG, 0, 0, &e1, &n1);
@@ -79,21 +111,15 @@ void test_main(void)
     rc2 = readcon(rest, BIG, 0, 1, &ef, &nf);
     rc3 = readcon(rest, BIG, 0, 1, &eold, &nold);
     EXPECT_EQ(rc1, 0);
-    EXPECT_EQ(rc2, 0);
-    EXPECT_EQ(rc3, 0);
-    EXPECT_EQ(nf, n1);
-    EXPECT_EQ(ef, e1);
-    EXPECT_EQ(nold, n1);
-    EXPECT_EQ(eold, e1);
+    expect_whole(rc2, ef, nf, e1, n1);
+    expect_whole(rc3, eold, nold, e1, n1);
 
     TEST("count 0xffffffff: the whole ring");
     uint32_t nh = 0, eh = 0;
     rc1 = readcon(all, BIG, 0, 0, &e1, &n1);
     rc2 = readcon(rest, 0xffffffffu, 0, 0, &eh, &nh);
     EXPECT_EQ(rc1, 0);
-    EXPECT_EQ(rc2, 0);
-    EXPECT_EQ(nh, n1);
-    EXPECT_EQ(eh, e1);
+    expect_whole(rc2, eh, nh, e1, n1);
     EXPECT_EQ(guest_memcmp(all, rest, n1), 0);
 
     TEST("a buffer running into an unmapped page: -EFAULT, nothing cleared");
@@ -109,37 +135,25 @@ void test_main(void)
     EXPECT_EQ(rc1, 0);
     EXPECT_EQ(rc2, -XEN_EFAULT);
     EXPECT_EQ(rc3, -XEN_EFAULT);
-    EXPECT_EQ(rc4, 0);
-    EXPECT_EQ(nh, n1);
-    EXPECT_EQ(eh, e1);
+    expect_whole(rc4, eh, nh, e1, n1);
 
-/* Each case spelled out: three reads and their indices, compared by hand with Xen's. */
     TEST("clear after reading 16 bytes forgets those 16 only (as Xen)");
-    uint32_t i16 = 0, n16 = 0, er = 0, nr = 0;
-    rc5 = readcon(all, BIG, 0, 0, &e1, &n1);
-    rc6 = readcon(first16, 16, 1, 0, &i16, &n16);
-    rc7 = readcon(rest, BIG, 0, 0, &er, &nr);
-    EXPECT_EQ(rc5, 0);
-    EXPECT_EQ(rc6, 0);
-    EXPECT_EQ(n16, 16);
-    EXPECT_EQ(i16, e1 - n1 + 16);
+    struct clear_check c16 = { .index = 0, .got = 0 };
+    clear_check(16, &c16);
+    EXPECT_EQ(c16.got, 16);
+    EXPECT_EQ(c16.index, c16.whole_e - c16.whole_n + 16);
     EXPECT_EQ(guest_memcmp(first16, all, 16), 0);
-    EXPECT_EQ(rc7, 0);
-    EXPECT_EQ(er, e1);
-    guest_printf("     after clear: %u of %u bytes left\n", nr, n1);
-    EXPECT_EQ(nr, n1 - 16);
-    EXPECT(nr == n1 - 16 && guest_memcmp(rest, all + 16, nr) == 0);
+    EXPECT_EQ(c16.after_rc, 0);
+    EXPECT_EQ(c16.after_e, c16.whole_e);
+    guest_printf("     after clear: %u of %u bytes left\n", c16.after_n, c16.whole_n);
+    EXPECT_EQ(c16.after_n, c16.whole_n - 16);
+    EXPECT(c16.after_n == c16.whole_n - 16 &&
+           guest_memcmp(rest, all + 16, c16.after_n) == 0);
 
     TEST("count 0 with clear=1, not incremental: index = the oldest, nothing cleared (as Xen)");
-    uint32_t na = 0, ea = 0, i0 = 12345, n0 = 99, nb = 0, eb = 0;
-    rc1 = readcon(all, BIG, 0, 0, &ea, &na);
-    rc2 = readcon(first16, 0, 1, 0, &i0, &n0);
-    rc3 = readcon(rest, BIG, 0, 0, &eb, &nb);
-    EXPECT_EQ(rc1, 0);
-    EXPECT_EQ(rc2, 0);
-    EXPECT_EQ(rc3, 0);
-    EXPECT_EQ(n0, 0);
-    EXPECT_EQ(i0, ea - na);
-    EXPECT_EQ(eb, ea);
-    EXPECT_EQ(nb, na);
+    struct clear_check c0 = { .index = 12345, .got = 99 };
+    clear_check(0, &c0);
+    EXPECT_EQ(c0.got, 0);
+    EXPECT_EQ(c0.index, c0.whole_e - c0.whole_n);
+    expect_whole(c0.after_rc, c0.after_e, c0.after_n, c0.whole_e, c0.whole_n);
 }

@@ -161,6 +161,12 @@ void test_begin(const char *name)
     guest_printf("== %s\n", name);
 }
 
+void test_run_all(void (*const tests[])(void), unsigned int n)
+{
+    for (unsigned int i = 0; i < n; i++)
+        tests[i]();
+}
+
 int test_check(int ok, const char *expr, const char *file, int line)
 {
     if (ok) {

@@ -39,6 +39,9 @@ void guest_write(const char *s, size_t len);
 /* Starts a named group of checks in the log. */
 void test_begin(const char *name);
 
+/* Runs the N functions of TESTS in order (a kernel's list of check groups). */
+void test_run_all(void (*const tests[])(void), unsigned int n);
+
 /* Counts a pass if OK, else a fail naming EXPR at FILE:LINE; returns OK. */
 int test_check(int ok, const char *expr, const char *file, int line);
 

@@ -8,6 +8,7 @@
  * which is inside that range.
  */
 #include "pt.h"
+#include "traps.h"
 
 unsigned long pt_cur_l4_mfn;
 
@@ -123,6 +124,38 @@ long pt_pin(int level, void *page)
 long pt_unpin(void *page)
 {
     return hyp_mmuext1(MMUEXT_UNPIN_TABLE, pt_mfn_of(page));
+}
+
+void pt_run_tests(void *pool, unsigned int n, void (*const tests[])(void), unsigned int nt)
+{
+    pt_pool_init(pool, n);
+    EXPECT_EQ(trap_install(-1), 0);
+    test_run_all(tests, nt);
+}
+
+long pt_pin_l1_saved(uint64_t *table, uint64_t *copy)
+{
+    for (unsigned int i = 0; i < 512; i++)
+        copy[i] = table[i];
+    EXPECT_EQ(pt_map_ro(table), 0);
+    return pt_pin(1, table);
+}
+
+unsigned int pt_entries_changed(const uint64_t *table, const uint64_t *copy, unsigned int n,
+                                unsigned int skip_a, unsigned int skip_b)
+{
+    unsigned int changed = 0;
+
+    for (unsigned int i = 0; i < n; i++)
+        changed += i != skip_a && i != skip_b && table[i] != copy[i];
+    return changed;
+}
+
+long pt_release(void *page)
+{
+    long rc = pt_unpin(page);
+
+    return rc ? rc : pt_map_rw(page);
 }
 
 /* 1 if machine frame MFN is in our p2m. */

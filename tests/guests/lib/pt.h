@@ -64,6 +64,10 @@ uint64_t pt_entry_ma(unsigned long va, int level);
  * pt_cur_l4_mfn from start_info; call it first. */
 void pt_pool_init(void *pool, unsigned int n);
 
+/* The whole test_main of a page-table kernel: pt_pool_init(POOL, N), the
+ * trap handlers installed (checked), then each of the NT TESTS in order. */
+void pt_run_tests(void *pool, unsigned int n, void (*const tests[])(void), unsigned int nt);
+
 /* A zeroed, RW-mapped page from the pool; stops the test if none is left. */
 void *pt_alloc(void);
 
@@ -74,6 +78,20 @@ long pt_map_rw(void *page);
 /* Pins PAGE (already RO) as a LEVEL table / unpins it; mmuext_op result. */
 long pt_pin(int level, void *page);
 long pt_unpin(void *page);
+
+/* Saves the 512 entries of TABLE into COPY, maps TABLE read-only (checked)
+ * and pins it as an L1; returns the pin's result. */
+long pt_pin_l1_saved(uint64_t *table, uint64_t *copy);
+
+/* How many of entries 0..N-1 of TABLE differ from COPY, entries SKIP_A and
+ * SKIP_B not counted (pass N for none). */
+unsigned int pt_entries_changed(const uint64_t *table, const uint64_t *copy, unsigned int n,
+                                unsigned int skip_a, unsigned int skip_b);
+
+/* The end of a pinned table's life in a test: unpins PAGE and maps it
+ * read-write again. 0, or the first step's failure (then the second is
+ * not tried). */
+long pt_release(void *page);
 
 /*
  * Pins PAGE (already RO) as an L1 and unpins it: the first failure, or 0

@@ -47,7 +47,6 @@ phase_done() {
     t0=$(now_ms)
 }
 
-# Each phase spells out its verdict (if ... result ok ... else result fail): the tests and details differ.
 # result PHASE STATUS DETAIL...: prints the RESULT line, counts failures.
 result() {
     phase=$1 status=$2
@@ -56,10 +55,29 @@ result() {
     [ "$status" = ok ] || failed=$((failed + 1))
 }
 
+# verdict PHASE RC OK_DETAIL FAIL_DETAIL: the RESULT line of a check that
+# exited RC: ok with OK_DETAIL when RC is 0, else fail with FAIL_DETAIL.
+verdict() {
+    if [ "$2" = 0 ]; then
+        result "$1" ok "$3"
+    else
+        result "$1" fail "$4"
+    fi
+}
+
 # Matches dmesg lines that mean the kernel complained (warnings, bugs,
 # oopses, panics, lockups); prints them.
 kernel_complaints() {
     dmesg | grep -E 'WARNING: CPU|WARNING: at|BUG:|kernel BUG|Oops|general protection fault, probably|Call Trace|soft lockup|hard LOCKUP|self-detected stall|rcu: INFO'
+}
+
+# no_complaints PHASE: ok if dmesg holds no complaint so far, else fail
+# after printing the first 20.
+no_complaints() {
+    bad=$(kernel_complaints)
+    [ -z "$bad" ] || echo "$bad" | head -20
+    [ -z "$bad" ]
+    verdict "$1" $? "no kernel complaints" "$(echo "$bad" | wc -l) complaint line(s)"
 }
 
 echo "WORKLOAD START $(now_ms) ms after boot"
@@ -67,11 +85,8 @@ echo "WORKLOAD START $(now_ms) ms after boot"
 # ---- identity: uname, /sys/hypervisor, cpuinfo, dmesg ---------------------
 t0=$(now_ms)
 uname -a
-if [ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ]; then
-    result uname ok "$(uname -r)"
-else
-    result uname fail "$(uname -s) $(uname -m)"
-fi
+[ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ]
+verdict uname $? "$(uname -r)" "$(uname -s) $(uname -m)"
 if [ -r /sys/hypervisor/type ]; then
     ht=$(cat /sys/hypervisor/type)
     hv=""
@@ -95,18 +110,10 @@ else
     result cpuinfo ok "hypervisor flag, $ncpu cpu(s), online $online"
 fi
 grep -m1 '^model name' /proc/cpuinfo
-if dmesg | grep -q 'Booting kernel on Xen\|paravirtualized kernel on Xen'; then
-    result dmesg_xen ok "$(dmesg | grep -m1 -o 'Xen version: .*')"
-else
-    result dmesg_xen fail "dmesg does not say the kernel booted on Xen PV"
-fi
-bad=$(kernel_complaints)
-if [ -z "$bad" ]; then
-    result dmesg_clean ok "no kernel complaints"
-else
-    echo "$bad" | head -20
-    result dmesg_clean fail "$(echo "$bad" | wc -l) complaint line(s)"
-fi
+dmesg | grep -q 'Booting kernel on Xen\|paravirtualized kernel on Xen'
+verdict dmesg_xen $? "$(dmesg | grep -m1 -o 'Xen version: .*')" \
+    "dmesg does not say the kernel booted on Xen PV"
+no_complaints dmesg_clean
 phase_done identity
 
 # ---- pvkit's statistics, if the kernel shows them ----------------------------
@@ -138,11 +145,8 @@ done
 # a non-busybox static binary too, and a failing exec status must be seen
 /bin/pvstress >/dev/null 2>&1; usage_rc=$?
 /bin/false; false_rc=$?
-if [ "$okc" = "$FORKS" ] && [ "$usage_rc" = 2 ] && [ "$false_rc" = 1 ]; then
-    result fork_exec ok "$okc"
-else
-    result fork_exec fail "$okc of $FORKS, pvstress usage rc $usage_rc, false rc $false_rc"
-fi
+[ "$okc" = "$FORKS" ] && [ "$usage_rc" = 2 ] && [ "$false_rc" = 1 ]
+verdict fork_exec $? "$okc" "$okc of $FORKS, pvstress usage rc $usage_rc, false rc $false_rc"
 phase_done fork_exec
 
 # ---- pvkit_stats: the counts grew over fork_exec, every histogram complete ---
@@ -205,11 +209,8 @@ fi
 
 # ---- pipeline --------------------------------------------------------------
 sum=$(seq 1 100000 | sort -r | gzip -1 -c | gunzip -c | md5sum | cut -d' ' -f1)
-if [ "$sum" = "$PIPE_MD5" ]; then
-    result pipeline ok "$sum"
-else
-    result pipeline fail "md5 $sum, expected $PIPE_MD5"
-fi
+[ "$sum" = "$PIPE_MD5" ]
+verdict pipeline $? "$sum" "md5 $sum, expected $PIPE_MD5"
 phase_done pipeline
 
 # ---- many concurrent processes ----------------------------------------------
@@ -240,12 +241,9 @@ while [ $n -lt "$PROCS" ]; do
     n=$((n + 1))
 done
 rm -rf /tmp/procs
-# The verdict as every phase gives it (ok, or fail with what was seen): its own test's.
-if [ "$good" = "$PROCS" ]; then
-    result processes ok "$good (up to $running pids seen at once)"
-else
-    result processes fail "$good of $PROCS workers gave the right answer"
-fi
+[ "$good" = "$PROCS" ]
+verdict processes $? "$good (up to $running pids seen at once)" \
+    "$good of $PROCS workers gave the right answer"
 phase_done processes
 
 # ---- tmpfs: MIB MiB written and checksummed ---------------------------------
@@ -271,11 +269,7 @@ phase_done tmpfs
 # ---- mmap/munmap/mprotect churn ---------------------------------------------
 out=$(pvstress churn "$CHURN" 2>&1); rc=$?
 echo "$out"
-if [ "$rc" = 0 ]; then
-    result mmap_churn ok "$CHURN"
-else
-    result mmap_churn fail "pvstress churn exit $rc"
-fi
+verdict mmap_churn "$rc" "$CHURN" "pvstress churn exit $rc"
 phase_done mmap_churn
 
 # ---- balloon: give 64 MiB back to the hypervisor, then take it again -------
@@ -315,21 +309,12 @@ phase_done balloon
 pvstress hostile; rc=$?
 after=$(echo alive)
 segv=$(dmesg | grep -c 'pvstress.*\(segfault\|general protection\|trap\)')
-if [ "$rc" = 0 ] && [ "$after" = alive ]; then
-    result hostile ok "all killed, system alive, $segv kernel trap line(s)"
-else
-    result hostile fail "pvstress hostile exit $rc"
-fi
+[ "$rc" = 0 ] && [ "$after" = alive ]
+verdict hostile $? "all killed, system alive, $segv kernel trap line(s)" "pvstress hostile exit $rc"
 phase_done hostile
 
 # ---- dmesg again, after all that --------------------------------------------
-bad=$(kernel_complaints)
-if [ -z "$bad" ]; then
-    result dmesg_final ok "no kernel complaints"
-else
-    echo "$bad" | head -20
-    result dmesg_final fail "$(echo "$bad" | wc -l) complaint line(s)"
-fi
+no_complaints dmesg_final
 
 echo "WORKLOAD DONE $failed failed, $(now_ms) ms after boot"
 exit 0

@@ -37,20 +37,24 @@ static void parse(void **state)
 /* The backend action for each (backend, frontend) pair. */
 static void backend_reactions(void **state)
 {
+    static const struct { int be, fe; enum xbact want; } cases[] = {
+        { XenbusStateInitWait, XenbusStateInitialising, XBACT_NONE },
+        { XenbusStateInitWait, XenbusStateInitialised, XBACT_CONNECT },
+        { XenbusStateInitWait, XenbusStateConnected, XBACT_CONNECT },
+        { XenbusStateConnected, XenbusStateConnected, XBACT_NONE },
+        { XenbusStateConnected, XenbusStateClosing, XBACT_CLOSING },
+        { XenbusStateClosing, XenbusStateClosed, XBACT_CLOSED },
+        { XenbusStateConnected, XenbusStateUnknown, XBACT_CLOSED },
+        { XenbusStateClosed, XenbusStateClosed, XBACT_NONE },
+        { XenbusStateClosed, XenbusStateInitialising, XBACT_RESET },
+        { XenbusStateClosing, XenbusStateInitialising, XBACT_RESET },
+    };
+
     (void)state;
-    assert_int_equal(xbstate_backend_action(XenbusStateInitWait, XenbusStateInitialising), XBACT_NONE);
-    assert_int_equal(xbstate_backend_action(XenbusStateInitWait, XenbusStateInitialised), XBACT_CONNECT);
-    assert_int_equal(xbstate_backend_action(XenbusStateInitWait, XenbusStateConnected), XBACT_CONNECT);
-    assert_int_equal(xbstate_backend_action(XenbusStateConnected, XenbusStateConnected), XBACT_NONE);
-    assert_int_equal(xbstate_backend_action(XenbusStateConnected, XenbusStateClosing), XBACT_CLOSING);
-    assert_int_equal(xbstate_backend_action(XenbusStateClosing, XenbusStateClosed), XBACT_CLOSED);
-    assert_int_equal(xbstate_backend_action(XenbusStateConnected, XenbusStateUnknown), XBACT_CLOSED);
-    assert_int_equal(xbstate_backend_action(XenbusStateClosed, XenbusStateClosed), XBACT_NONE);
-    assert_int_equal(xbstate_backend_action(XenbusStateClosed, XenbusStateInitialising), XBACT_RESET);
-    assert_int_equal(xbstate_backend_action(XenbusStateClosing, XenbusStateInitialising), XBACT_RESET);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_int_equal(xbstate_backend_action(cases[i].be, cases[i].fe), cases[i].want);
 }
 
-/* The cmocka test list, alike by shape to every unit test's main. */
 int main(void)
 {
     const struct CMUnitTest tests[] = {

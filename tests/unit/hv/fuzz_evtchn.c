@@ -81,21 +81,20 @@ static void op_call(struct fuzz_input *in, struct vcpu *v)
         arg->alloc_unbound = (struct evtchn_alloc_unbound){ .dom = dom, .remote_dom = remote };
         break;
     case EVTCHNOP_bind_interdomain:
-        arg->bind_interdomain.remote_dom = remote;
-        arg->bind_interdomain.remote_port = port;
+        arg->bind_interdomain =
+            (struct evtchn_bind_interdomain){ .remote_dom = remote, .remote_port = port };
         break;
     case EVTCHNOP_bind_virq:
         arg->bind_virq = (struct evtchn_bind_virq){ .virq = virq, .vcpu = vcpu };
         break;
     case EVTCHNOP_status:
-        arg->status.dom = dom;
-        arg->status.port = port;
+        arg->status = (struct evtchn_status){ .dom = dom, .port = port };
         break;
     case EVTCHNOP_bind_vcpu:
         arg->bind_vcpu = (struct evtchn_bind_vcpu){ .port = port, .vcpu = vcpu };
         break;
     case EVTCHNOP_bind_ipi:
-        arg->bind_ipi.vcpu = vcpu;
+        arg->bind_ipi = (struct evtchn_bind_ipi){ .vcpu = vcpu };
         break;
     default: /* close, send, unmask and the rest: a port */
         arg->port = port;

@@ -309,6 +309,14 @@ static void pc_with_second_rsdt(uint64_t at)
     rsdp(at, 0, RSDT_AT + 0x800, 0);
 }
 
+/* Only an RSDP (revision 2) at at, naming an XSDT with MADT B. */
+static void xsdt_rsdp_at(uint64_t at)
+{
+    madt_b();
+    MAKE_XSDT(XSDT_AT, MADT_B);
+    rsdp(at, 2, 0, XSDT_AT);
+}
+
 /* ---- search order ---------------------------------------------------- */
 
 static void rsdt_only_bios_area(void **state)
@@ -342,18 +350,14 @@ static void ebda_searched_before_bios_area(void **state)
 static void ebda_rsdp_in_last_slot(void **state)
 {
     (void)state;
-    madt_b();
-    MAKE_XSDT(XSDT_AT, MADT_B);
-    rsdp(EBDA + 0x3f0, 2, 0, XSDT_AT);
+    xsdt_rsdp_at(EBDA + 0x3f0);
     EXPECT_FOUND(CPUS_B);
 }
 
 static void ebda_beyond_first_kib_not_searched(void **state)
 {
     (void)state;
-    madt_b();
-    MAKE_XSDT(XSDT_AT, MADT_B);
-    rsdp(EBDA + 0x400, 2, 0, XSDT_AT);
+    xsdt_rsdp_at(EBDA + 0x400);
     assert_int_equal(find(), -1);
 }
 
@@ -425,9 +429,7 @@ static void rsdp_bad_extended_checksum_skipped(void **state)
 {
     (void)state;
     plain_pc();
-    madt_b();
-    MAKE_XSDT(XSDT_AT, MADT_B);
-    rsdp(EBDA, 2, 0, XSDT_AT);
+    xsdt_rsdp_at(EBDA);
     mem[EBDA + 33]++;               /* reserved byte: extended checksum only */
     EXPECT_FOUND(CPUS_A);
     mem[BIOS_RSDP + 8]++;

@@ -268,6 +268,21 @@ static void fill_pattern(unsigned char *p, size_t n)
         p[i] = (unsigned char)(i * 7 + 1);
 }
 
+/* Resets the buffer under test and its reference copy to the same n bytes. */
+static void reset_pair(unsigned char *buf, unsigned char *ref, const unsigned char *from, size_t n)
+{
+    __builtin_memcpy(buf, from, n);
+    __builtin_memcpy(ref, from, n);
+}
+
+/* The function under test returned want and left buf as the reference. */
+static void check_pair(const void *ret, const void *want, const unsigned char *buf,
+                       const unsigned char *ref, size_t n)
+{
+    assert_ptr_equal(ret, want);
+    assert_memory_equal(buf, ref, n);
+}
+
 /* memmove must behave as if through a temporary buffer, whatever the overlap. */
 static void memmove_overlap(void **state)
 {
@@ -280,12 +295,11 @@ static void memmove_overlap(void **state)
         for (size_t src = 0; src < 24; src++) {
             for (size_t len = 0; len <= 40; len += 5) {
                 unsigned char tmp[N];
-                __builtin_memcpy(buf, orig, N);
-                __builtin_memcpy(ref, orig, N);
+
+                reset_pair(buf, ref, orig, N);
                 __builtin_memcpy(tmp, orig + src, len);
                 __builtin_memcpy(ref + dst, tmp, len);
-                assert_ptr_equal(memmove(buf + dst, buf + src, len), buf + dst);
-                assert_memory_equal(buf, ref, N);
+                check_pair(memmove(buf + dst, buf + src, len), buf + dst, buf, ref, N);
             }
         }
     }
@@ -310,29 +324,25 @@ static void memcpy_memset_memcmp(void **state)
     assert_true(memcmp(hi, lo, 1) > 0);
 }
 
-/* Checks against a reference copy like memmove_overlap: other functions, offsets and guard bytes. */
 /* Word-at-a-time paths: every alignment and length, guard bytes untouched. */
 static void memcpy_memset_alignments(void **state)
 {
     (void)state;
     enum { N = 96 };
-    unsigned char src[N], dst[N], ref[N];
+    unsigned char src[N], dst[N], ref[N], guard[N];
 
     fill_pattern(src, N);
+    __builtin_memset(guard, 0x5a, N);
     for (size_t d = 0; d < 16; d++) {
         for (size_t len = 0; len <= 64; len++) {
             for (size_t s = 0; s < 16; s++) {
-                __builtin_memset(dst, 0x5a, N);
-                __builtin_memset(ref, 0x5a, N);
+                reset_pair(dst, ref, guard, N);
                 __builtin_memcpy(ref + d, src + s, len);
-                assert_ptr_equal(memcpy(dst + d, src + s, len), dst + d);
-                assert_memory_equal(dst, ref, N);
+                check_pair(memcpy(dst + d, src + s, len), dst + d, dst, ref, N);
             }
-            __builtin_memset(dst, 0x5a, N);
-            __builtin_memset(ref, 0x5a, N);
+            reset_pair(dst, ref, guard, N);
             __builtin_memset(ref + d, 0xc3, len);
-            assert_ptr_equal(memset(dst + d, 0xc3, len), dst + d);
-            assert_memory_equal(dst, ref, N);
+            check_pair(memset(dst + d, 0xc3, len), dst + d, dst, ref, N);
         }
     }
 }

@@ -54,21 +54,34 @@ static int load(const char *image, const struct boot_request *req, struct boot_c
     return rc;
 }
 
+/* Loads image for req into *c, which must succeed choosing partition and the entry titled title. */
+static void load_ok(const char *image, const struct boot_request *req, struct boot_choice *c,
+                    int partition, const char *title)
+{
+    assert_int_equal(load(image, req, c), 0);
+    assert_int_equal(c->partition, partition);
+    assert_string_equal(c->title, title);
+}
+
+/* The kernel and initrd c holds are the test tree's vmlinuz-1 and initrd.img-1. */
+static void assert_tree_files(const struct boot_choice *c)
+{
+    assert_same_as(c->kernel, c->kernel_size, "tree/boot/vmlinuz-1");
+    assert_same_as(c->ramdisk, c->ramdisk_size, "tree/boot/initrd.img-1");
+}
+
 static void test_mbr_ext4_default(void **state)
 {
     struct boot_request req = { 0 };
     struct boot_choice c;
 
     (void)state;
-    assert_int_equal(load("disk-mbr.img", &req, &c), 0);
-    assert_int_equal(c.partition, 1);
+    load_ok("disk-mbr.img", &req, &c, 1, "Debian GNU/Linux"); /* the last `set default` wins: "1" */
     assert_string_equal(c.config, "/boot/grub/grub.cfg");
-    assert_string_equal(c.title, "Debian GNU/Linux"); /* the last `set default` wins: "1" */
     assert_string_equal(c.kernel_path, "/vmlinuz");   /* a relative fast symlink */
     assert_string_equal(c.ramdisk_path, "/initrd.img"); /* an absolute one */
     assert_string_equal(c.cmdline, "root=/dev/xvda1 ro quiet");
-    assert_same_as(c.kernel, c.kernel_size, "tree/boot/vmlinuz-1");
-    assert_same_as(c.ramdisk, c.ramdisk_size, "tree/boot/initrd.img-1");
+    assert_tree_files(&c);
     boot_choice_free(&c);
 }
 
@@ -79,17 +92,13 @@ static void test_gpt_extlinux(void **state)
 
     (void)state;
     /* partition 1 holds no filesystem; partition 2 an ext3 with extlinux.conf */
-    assert_int_equal(load("disk-gpt.img", &req, &c), 0);
-    assert_int_equal(c.partition, 2);
+    load_ok("disk-gpt.img", &req, &c, 2, "The second one");
     assert_string_equal(c.config, "/boot/extlinux/extlinux.conf");
-    assert_string_equal(c.title, "The second one");
     assert_string_equal(c.cmdline, "root=/dev/xvda2 ro second console=hvc0");
-    assert_same_as(c.kernel, c.kernel_size, "tree/boot/vmlinuz-1");
-    assert_same_as(c.ramdisk, c.ramdisk_size, "tree/boot/initrd.img-1");
+    assert_tree_files(&c);
     boot_choice_free(&c);
 }
 
-/* Load-then-check like test_gpt_extlinux: another image and other expected fields. */
 static void test_whole_disk_after_table(void **state)
 {
     struct boot_request req = { 0 };
@@ -97,9 +106,7 @@ static void test_whole_disk_after_table(void **state)
 
     (void)state;
     /* 0x55aa and a partition at sector 0 in an ext2 boot block: the whole disk is read */
-    assert_int_equal(load("bootsig.img", &req, &c), 0);
-    assert_int_equal(c.partition, 0);
-    assert_string_equal(c.title, "Debian GNU/Linux");
+    load_ok("bootsig.img", &req, &c, 0, "Debian GNU/Linux");
     boot_choice_free(&c);
 }
 
@@ -110,9 +117,7 @@ static void test_ext2_block_maps(void **state)
 
     (void)state;
     /* 1 KiB blocks: the 700000-byte kernel needs the double indirect map */
-    assert_int_equal(load("ext2.img", &req, &c), 0);
-    assert_int_equal(c.partition, 0);
-    assert_string_equal(c.title, "Debian GNU/Linux, old");
+    load_ok("ext2.img", &req, &c, 0, "Debian GNU/Linux, old");
     assert_string_equal(c.kernel_path, "/longlink"); /* "(hd0,msdos1)" dropped; a slow symlink */
     assert_string_equal(c.cmdline, "root=/dev/xvda1 ro quoted arg");
     assert_same_as(c.kernel, c.kernel_size, "tree/boot/vmlinuz-1");
@@ -156,8 +161,7 @@ static void test_request_kernel(void **state)
     assert_int_equal(load("disk-mbr.img", &req, &c), 0);
     assert_null(c.config);
     assert_string_equal(c.cmdline, "root=/dev/xvda1 console=hvc0");
-    assert_same_as(c.kernel, c.kernel_size, "tree/boot/vmlinuz-1");
-    assert_same_as(c.ramdisk, c.ramdisk_size, "tree/boot/initrd.img-1");
+    assert_tree_files(&c);
     boot_choice_free(&c);
     req.kernel = "/boot/nope";
     assert_int_equal(load("disk-mbr.img", &req, &c), -ENOENT);

@@ -6,11 +6,21 @@
  * with its expected reply, or an expectation about queued watch events.
  * Step text uses '|' for NUL. Expected replies: "OK", "E:<ERRNO>", "*"
  * (any non-error), "TX<n>" (a transaction id, saved in slot n), or the
- * exact body. Requests name a transaction slot in `tx` (0 = none).
+ * exact body. Requests name a transaction slot in `tx` (0 = none). A
+ * failure names its step: the index in a C table, the line of its file
+ * for a script.
+ *
+ * Scripts live in text files beside the tests (conformance.txt,
+ * domains.txt), one step a line: `CONN TYPE TX ["ARGS" ["WANT"]]`, TYPE a
+ * request name without XS_ (NAME+N for an offset, or a number), EV or
+ * NOEV; "[name]" opens a script, '#' a comment. scripts_load reads a file
+ * whole; a malformed line ends the program with its file and line, since
+ * a script that cannot be read is a broken test, not a failing daemon.
  */
 #ifndef XSL_TEST_HARNESS_H
 #define XSL_TEST_HARNESS_H
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -179,5 +189,200 @@ static inline void world_free(struct world *w)
 }
 
 #define RUN(w, table) run_steps(w, table, sizeof(table) / sizeof(table[0]))
+
+/* One named step table read from a script file. */
+struct script {
+	char name[64];
+	struct step *steps;
+	int *lines;		/* each step's line in its file (failures name it) */
+	size_t n;
+};
+
+/* Every script of one file, and the strings their steps point into. */
+struct scripts {
+	struct script *s;
+	size_t n;
+	char *text;
+};
+
+/* Request names the scripts may use, and the step kinds EV and NOEV. */
+static inline int step_type_of(const char *name, size_t len, uint32_t *type)
+{
+#define NT(n) { #n, XS_##n }
+	static const struct { const char *name; uint32_t type; } names[] = {
+		NT(CONTROL), NT(DIRECTORY), NT(READ), NT(GET_PERMS), NT(WATCH),
+		NT(UNWATCH), NT(TRANSACTION_START), NT(TRANSACTION_END),
+		NT(INTRODUCE), NT(RELEASE), NT(GET_DOMAIN_PATH), NT(WRITE),
+		NT(MKDIR), NT(RM), NT(SET_PERMS), NT(WATCH_EVENT), NT(ERROR),
+		NT(IS_DOMAIN_INTRODUCED), NT(RESUME), NT(SET_TARGET),
+		NT(RESET_WATCHES), NT(DIRECTORY_PART), NT(TYPE_COUNT),
+		{ "GET_QUOTA", XSL_GET_QUOTA }, { "SET_QUOTA", XSL_SET_QUOTA },
+		{ "EV", EV }, { "NOEV", NOEV },
+	};
+#undef NT
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i].name) == len && !memcmp(names[i].name, name, len)) {
+			*type = names[i].type;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* Parse the type field at *p (NAME, NAME+N or a number); advances *p. */
+static inline int parse_step_type(char **p, uint32_t *type)
+{
+	char *s = *p, *end;
+	size_t len = strcspn(s, "+ \t");
+
+	if (len == 0)
+		return -EINVAL;
+	*type = (uint32_t)strtoul(s, &end, 10);
+	if (end != s + len && step_type_of(s, len, type))
+		return -EINVAL;
+	s += len;
+	if (*s == '+') {
+		*type += (uint32_t)strtoul(s + 1, &end, 10);
+		s = end;
+	}
+	*p = s;
+	return 0;
+}
+
+/* Parse an optional quoted field at *p into *out (NULL when absent). */
+static inline int parse_step_text(char **p, const char **out)
+{
+	char *s = *p + strspn(*p, " \t"), *close;
+
+	*out = NULL;
+	if (*s == '\0') {
+		*p = s;
+		return 0;
+	}
+	if (*s != '"' || !(close = strchr(s + 1, '"')))
+		return -EINVAL;
+	*close = '\0';
+	*out = s + 1;
+	*p = close + 1;
+	return 0;
+}
+
+/* Parse one step line (modified in place: strings point into it). */
+static inline int parse_step(char *line, struct step *st)
+{
+	char *p = line, *end;
+
+	st->conn = (int)strtol(p, &end, 10);
+	if (end == p || st->conn < 0 || st->conn > 3)
+		return -EINVAL;
+	p = end + strspn(end, " \t");
+	if (parse_step_type(&p, &st->type))
+		return -EINVAL;
+	st->tx = (int)strtol(p, &end, 10);
+	if (end == p || st->tx < 0 || st->tx > 7)
+		return -EINVAL;
+	p = end;
+	if (parse_step_text(&p, &st->args) || parse_step_text(&p, &st->want))
+		return -EINVAL;
+	return p[strspn(p, " \t")] == '\0' ? 0 : -EINVAL;
+}
+
+/* Fail the program with file and line: a script file must be well formed. */
+static inline void script_die(const char *path, unsigned line, const char *why)
+{
+	fprintf(stderr, "%s:%u: %s\n", path, line, why);
+	exit(1);
+}
+
+/* Add the line at text to the script set (a header, a step or nothing). */
+static inline void script_line(struct scripts *ss, char *text, const char *path, unsigned ln)
+{
+	struct script *cur = ss->n ? &ss->s[ss->n - 1] : NULL;
+	char *close;
+
+	text += strspn(text, " \t");
+	if (*text == '\0' || *text == '#')
+		return;
+	if (*text == '[') {
+		close = strchr(text, ']');
+		if (!close || close - text - 1 >= (long)sizeof(cur->name))
+			script_die(path, ln, "bad script name");
+		ss->s = realloc(ss->s, (ss->n + 1) * sizeof(*ss->s));
+		assert_non_null(ss->s);
+		cur = &ss->s[ss->n++];
+		*cur = (struct script){ .n = 0 };
+		memcpy(cur->name, text + 1, (size_t)(close - text - 1));
+		return;
+	}
+	if (!cur)
+		script_die(path, ln, "a step before any [script]");
+	cur->steps = realloc(cur->steps, (cur->n + 1) * sizeof(*cur->steps));
+	cur->lines = realloc(cur->lines, (cur->n + 1) * sizeof(*cur->lines));
+	assert_non_null(cur->steps);
+	assert_non_null(cur->lines);
+	cur->lines[cur->n] = (int)ln;
+	if (parse_step(text, &cur->steps[cur->n++]))
+		script_die(path, ln, "malformed step");
+}
+
+/* Read every script of the file `name` in the unit-test folder. */
+static inline void scripts_load(const char *name, struct scripts *ss)
+{
+	char path[512];
+	FILE *f;
+	long size;
+	unsigned ln = 0;
+	char *line, *next;
+
+	snprintf(path, sizeof(path), "%s/%s", XSL_UT_DIR, name);
+	*ss = (struct scripts){ .n = 0 };
+	f = fopen(path, "r");
+	if (!f || fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+		script_die(path, 0, "cannot read");
+	ss->text = calloc(1, (size_t)size + 1);
+	assert_non_null(ss->text);
+	if (fread(ss->text, 1, (size_t)size, f) != (size_t)size)
+		script_die(path, 0, "short read");
+	fclose(f);
+	for (line = ss->text; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		script_line(ss, line, path, ++ln);
+	}
+}
+
+/* The script called name; a missing one fails the calling test. */
+static inline const struct script *script_find(const struct scripts *ss, const char *name)
+{
+	for (size_t i = 0; i < ss->n; i++)
+		if (!strcmp(ss->s[i].name, name))
+			return &ss->s[i];
+	fail_msg("no script [%s]", name);
+	return NULL;
+}
+
+/* Run script s on w; a failure names the step's line in its file. */
+static inline void run_script_steps(struct world *w, const struct script *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		run_step(w, &s->steps[i], s->lines[i]);
+}
+
+/* Run the script called name on w. */
+static inline void run_script(struct world *w, const struct scripts *ss, const char *name)
+{
+	run_script_steps(w, script_find(ss, name));
+}
+
+static inline void scripts_free(struct scripts *ss)
+{
+	for (size_t i = 0; i < ss->n; i++) {
+		free(ss->s[i].steps);
+		free(ss->s[i].lines);
+	}
+	free(ss->s);
+	free(ss->text);
+}
 
 #endif

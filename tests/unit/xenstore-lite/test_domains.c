@@ -171,6 +171,15 @@ static struct conn *conn_of(struct fx *x, unsigned domid)
 	return NULL;
 }
 
+/* The step scripts of domains.txt, read once by main. */
+static struct scripts scripts;
+
+/* Run the script called name of domains.txt on x's world. */
+static void script(struct fx *x, const char *name)
+{
+	run_script(x->w, &scripts, name);
+}
+
 /* A dom0 socket request, as a step built at run time. */
 static void dom0_req(struct fx *x, uint32_t type, const char *args, const char *want, int line)
 {
@@ -257,17 +266,8 @@ T(introduce_serves_queued_requests)
 	struct fx *x = *state;
 	struct reply r;
 	unsigned p;
-	static const struct step watch[] = {
-		{ 1, XS_WATCH, 0, "@introduceDomain|i", "OK" },
-		{ 1, EV, 0, "@introduceDomain|i", NULL },
-	};
-	static const struct step announced[] = {
-		{ 1, EV, 0, "@introduceDomain|i", NULL },
-		{ 1, NOEV, 0, NULL, NULL },
-		{ 0, XS_IS_DOMAIN_INTRODUCED, 0, "3", "T|" },
-	};
 
-	RUN(x->w, watch);
+	script(x, "watch.introduce");
 	/* Linux's xenbus writes before the store knows the domain. */
 	g_send(x, 3, XS_GET_DOMAIN_PATH, "3");
 	introduce(x, 3, 5);
@@ -280,7 +280,7 @@ T(introduce_serves_queued_requests)
 	g_reply(&x->f.g[3], &r);
 	assert_int_equal(r.h.type, XS_GET_DOMAIN_PATH);
 	assert_string_equal(r.body, "/local/domain/3");
-	RUN(x->w, announced);
+	script(x, "introduced.3");
 	/* The daemon creates nothing (xenstored does not; xl writes the tree);
 	 * the absence is EACCES, since d3 may not read /local/domain. */
 	g_call(x, 3, XS_READ, "/local/domain/3", "E:EACCES", __LINE__);
@@ -312,35 +312,24 @@ T(introduce_errors_leave_nothing)
 {
 	struct fx *x = *state;
 	unsigned p;
-	static const struct step watch[] = {
-		{ 1, XS_WATCH, 0, "@introduceDomain|i", "OK" },
-		{ 1, EV, 0, "@introduceDomain|i", NULL },
-	};
-	static const struct step none[] = { { 1, NOEV, 0, NULL, NULL } };
-	static const struct step ev[] = { { 1, EV, 0, "@introduceDomain|i", NULL } };
-	static const struct step quiet[] = {
-		{ 1, NOEV, 0, NULL, NULL },
-		{ 0, XS_IS_DOMAIN_INTRODUCED, 0, "4", "F|" },
-		{ 2, XS_INTRODUCE, 0, "4|1|1", "E:EACCES" },
-	};
 
-	RUN(x->w, watch);
+	script(x, "watch.introduce");
 	x->f.map_err = -ENOENT;
 	dom0_req(x, XS_INTRODUCE, "4|1|5", "E:ENOENT", __LINE__);
 	x->f.bind_err = -EBUSY;
 	dom0_req(x, XS_INTRODUCE, "4|1|5", "E:EBUSY", __LINE__);
 	assert_false(x->f.mapped[4]);
 	assert_null(conn_of(x, 4));
-	RUN(x->w, quiet);
+	script(x, "refused.4");
 	/* Re-INTRODUCE (xenstored 4.17): rebinds, resets, announces nothing. */
 	introduce(x, 4, 5);
-	RUN(x->w, ev);
+	script(x, "introduced");
 	p = port_of(x, 4);
 	g_call(x, 4, XS_WATCH, "/|w", "OK", __LINE__);
 	g_event(x, 4, "/|w");
 	assert_int_equal(conn_of(x, 4)->nwatches, 1);
 	introduce(x, 4, 6);
-	RUN(x->w, none);
+	script(x, "quiet");
 	assert_false(x->f.bound[p]);
 	assert_int_equal(x->f.remote[port_of(x, 4)], 6);
 	assert_int_equal(conn_of(x, 4)->nwatches, 0);
@@ -354,48 +343,20 @@ T(introduce_errors_leave_nothing)
 	dom0_req(x, XS_RELEASE, "4", "OK", __LINE__);
 }
 
-/* Step tables as test_conformance.c's: one shape for every protocol script, by design. */
 T(release_cleans_up)
 {
 	struct fx *x = *state;
 	unsigned p;
-	static const struct step watch[] = {
-		{ 1, XS_WATCH, 0, "@releaseDomain|r", "OK" },
-		{ 1, EV, 0, "@releaseDomain|r", NULL },
-		{ 1, XS_WATCH, 0, "/local/domain/3|t", "OK" },
-		{ 1, EV, 0, "/local/domain/3|t", NULL },
-		{ 0, XS_WRITE, 0, "/tool/x|1", "OK" },
-		{ 0, XS_SET_PERMS, 0, "/tool/x|n3", "OK" },
-	};
-	static const struct step after[] = {
-		{ 1, EV, 0, "/local/domain/3/data|t", NULL },
-		{ 1, EV, 0, "@releaseDomain|r", NULL },
-		{ 1, NOEV, 0, NULL, NULL },
-		{ 0, XS_READ, 0, "/local/domain/3", "" },
-		{ 0, XS_READ, 0, "/local/domain/3/data", "E:ENOENT" },
-		{ 0, XS_READ, 0, "/tool/x", "E:ENOENT" },
-		{ 0, XS_DIRECTORY, 0, "/tool", "" },
-		{ 0, XS_IS_DOMAIN_INTRODUCED, 0, "3", "F|" },
-		{ 0, XS_RELEASE, 0, "3", "E:ENOENT" },
-		{ 0, XS_RELEASE, 0, "0", "E:EINVAL" },
-	};
 
 	introduce(x, 3, 5);
 	xl_tree(x, 3);
-	RUN(x->w, watch);
+	script(x, "release.watch");
 	g_call(x, 3, XS_WRITE, "data/a|1", "OK", __LINE__);
 	g_call(x, 3, XS_WRITE, "data/b/c|2", "OK", __LINE__);
 	g_call(x, 3, XS_WATCH, "data|w", "OK", __LINE__);
 	g_event(x, 3, "data|w");
 	g_call(x, 3, XS_TRANSACTION_START, "", "*", __LINE__);
-	{
-		static const struct step drain[] = {
-			{ 1, EV, 0, "/local/domain/3/data/a|t", NULL },
-			{ 1, EV, 0, "/local/domain/3/data/b/c|t", NULL },
-		};
-
-		RUN(x->w, drain);
-	}
+	script(x, "release.drain");
 	assert_int_equal(conn_of(x, 3)->ntxns, 1);
 	p = port_of(x, 3);
 	dom0_req(x, XS_RELEASE, "3", "OK", __LINE__);
@@ -403,54 +364,39 @@ T(release_cleans_up)
 	assert_false(x->f.bound[p]);
 	assert_null(conn_of(x, 3));
 	assert_int_equal(x->w->d.store.owned[3], 0);
-	RUN(x->w, after);
+	script(x, "release.after");
 	/* A new domain with that id starts afresh. */
 	x->f.page[3] = (struct xenstore_domain_interface){ 0 };
 	introduce(x, 3, 5);
 	assert_int_equal(conn_of(x, 3)->nwatches, 0);
 }
 
-/* Step tables as introduce_serves_queued_requests': the shape of the step language, other scripts. */
 T(death_through_virq)
 {
 	struct fx *x = *state;
-	static const struct step watch[] = {
-		{ 1, XS_WATCH, 0, "@releaseDomain|r", "OK" },
-		{ 1, EV, 0, "@releaseDomain|r", NULL },
-	};
-	static const struct step one[] = {
-		{ 1, EV, 0, "@releaseDomain|r", NULL },
-		{ 1, NOEV, 0, NULL, NULL },
-	};
-	static const struct step none[] = { { 1, NOEV, 0, NULL, NULL } };
-	static const struct step two[] = {
-		{ 1, EV, 0, "@releaseDomain|r", NULL },
-		{ 1, EV, 0, "@releaseDomain|r", NULL },
-		{ 1, NOEV, 0, NULL, NULL },
-	};
 
 	introduce(x, 3, 5);
 	introduce(x, 4, 5);
 	introduce(x, 5, 5);
-	RUN(x->w, watch);
+	script(x, "watch.release");
 	domain_check(&x->w->d);
-	RUN(x->w, none);
+	script(x, "quiet");
 	/* Shut down (or crashed): announced once, until RESUME. */
 	x->f.flags[3] = XEN_DOMINF_shutdown;
 	domain_check(&x->w->d);
-	RUN(x->w, one);
+	script(x, "released.one");
 	domain_check(&x->w->d);
-	RUN(x->w, none);
+	script(x, "quiet");
 	dom0_req(x, XS_IS_DOMAIN_INTRODUCED, "3", "T|", __LINE__);
 	dom0_req(x, XS_RESUME, "3", "OK", __LINE__);
 	dom0_req(x, XS_RESUME, "0", "E:EINVAL", __LINE__);
 	domain_check(&x->w->d);
-	RUN(x->w, one);
+	script(x, "released.one");
 	/* Dying, or gone (getdomaininfo answers another domain: ESRCH). */
 	x->f.flags[4] = XEN_DOMINF_dying;
 	x->f.info_err[5] = -ESRCH;
 	domain_check(&x->w->d);
-	RUN(x->w, two);
+	script(x, "released.two");
 	assert_false(x->f.mapped[4]);
 	assert_false(x->f.mapped[5]);
 	assert_null(domain_find(&x->w->d, 4));
@@ -458,7 +404,7 @@ T(death_through_virq)
 	/* The hypervisor not answering is not death. */
 	x->f.info_err[3] = -EACCES;
 	domain_check(&x->w->d);
-	RUN(x->w, none);
+	script(x, "quiet");
 	assert_true(x->f.mapped[3]);
 	/* dom0 is never asked about, never released. */
 	assert_int_equal(domain_connect_dom0(&x->w->d, 3), 0);
@@ -742,6 +688,10 @@ int main(void)
 		FT(flooding_guest_served_in_rounds),
 		FT(quotas_on_the_ring),
 	};
+	int rc;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	scripts_load("domains.txt", &scripts);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	scripts_free(&scripts);
+	return rc;
 }
