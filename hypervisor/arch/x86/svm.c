@@ -231,6 +231,14 @@ static void set_seg(struct vmcb_seg *s, uint16_t sel, uint16_t attr, uint32_t li
     *s = (struct vmcb_seg){ .sel = sel, .attr = attr, .limit = limit, .base = 0 };
 }
 
+/* DS, ES, SS, FS and GS alike, base 0. */
+static void set_data_segs(struct vmcb *vmcb, uint16_t sel, uint16_t attr, uint32_t limit)
+{
+    struct vmcb_seg *const segs[] = { &vmcb->ds, &vmcb->es, &vmcb->ss, &vmcb->fs, &vmcb->gs };
+    for (unsigned int i = 0; i < ARRAY_SIZE(segs); i++)
+        set_seg(segs[i], sel, attr, limit);
+}
+
 /*
  * What every start state shares: CPL 0, paging off, CR4 0, IF clear, no
  * event being injected, no interrupt shadow, the MSRs VMLOAD gives the
@@ -258,11 +266,7 @@ static void vmcb_init_guest_state(struct vmcb *vmcb, uint32_t entry)
 {
     const uint16_t code32 = 0xc9b, data32 = 0xc93, tss32_busy = 0x8b, ldt = 0x82;
     set_seg(&vmcb->cs, 0x08, code32, 0xffffffff);
-    set_seg(&vmcb->ds, 0x10, data32, 0xffffffff);
-    set_seg(&vmcb->es, 0x10, data32, 0xffffffff);
-    set_seg(&vmcb->ss, 0x10, data32, 0xffffffff);
-    set_seg(&vmcb->fs, 0x10, data32, 0xffffffff);
-    set_seg(&vmcb->gs, 0x10, data32, 0xffffffff);
+    set_data_segs(vmcb, 0x10, data32, 0xffffffff);
     set_seg(&vmcb->tr, 0x18, tss32_busy, 0x67);
     set_seg(&vmcb->ldtr, 0, ldt, 0);
     set_seg(&vmcb->gdtr, 0, 0, 0);
@@ -280,11 +284,7 @@ static void vmcb_init_real_mode(struct vmcb *vmcb, uint8_t vector)
     const uint16_t code16 = 0x9b, data16 = 0x93, tss_busy = 0x8b, ldt = 0x82;
     set_seg(&vmcb->cs, (uint16_t)(vector << 8), code16, 0xffff);
     vmcb->cs.base = (uint64_t)vector << 12;
-    set_seg(&vmcb->ds, 0, data16, 0xffff);
-    set_seg(&vmcb->es, 0, data16, 0xffff);
-    set_seg(&vmcb->ss, 0, data16, 0xffff);
-    set_seg(&vmcb->fs, 0, data16, 0xffff);
-    set_seg(&vmcb->gs, 0, data16, 0xffff);
+    set_data_segs(vmcb, 0, data16, 0xffff);
     set_seg(&vmcb->tr, 0, tss_busy, 0xffff);
     set_seg(&vmcb->ldtr, 0, ldt, 0xffff);
     set_seg(&vmcb->gdtr, 0, 0, 0xffff);
