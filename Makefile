@@ -30,6 +30,7 @@ include tests/bench/linux/bench.mk
 include tests/bench/toolstack/bench.mk
 include tests/bench/io/bench.mk
 include tests/bench/mm/bench.mk
+include tests/bench/pv-vs-hvm/bench.mk
 
 SUBDIR_COMPONENTS := $(wildcard xenstore-lite/Makefile backends/Makefile)
 

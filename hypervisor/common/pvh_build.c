@@ -16,7 +16,8 @@
  * Invariants left behind: every guest frame is owned by the domain and
  * mapped once, in the nested tables (mm/npt.c: hypervisor frames); the
  * domain has a shared_info frame like a PV domain (events and time are
- * kept there, though the guest cannot map it yet); vCPU 0 has a VMCB. A
+ * kept there); every vCPU has a VMCB, vCPU 0 runnable, the others down
+ * until a Startup IPI (arch/x86/svm.c); the ACPI MADT lists all of them. A
  * build that fails leaves nothing behind (domain_free).
  */
 #include "pvkit/domain_build.h"
@@ -128,8 +129,8 @@ static int check_pvh_config(const struct domain_config *cfg, struct pv_kernel_in
         *why = "no XEN_ELFNOTE_PHYS32_ENTRY: not a PVH kernel";
     else if (cfg->privileged)
         *why = "a PVH domain cannot be the privileged domain (yet)";
-    else if (cfg->nr_vcpus > 1)
-        *why = "a PVH domain has one vCPU (for now)";
+    else if (cfg->nr_vcpus < 1 || cfg->nr_vcpus > MAX_VCPUS_PER_DOM)
+        *why = "vCPUs not 1..MAX_VCPUS_PER_DOM";
     else if (cfg->mem_bytes % PAGE_SIZE || nr_pages + PVH_SPECIAL_PAGES > PVH_MAX_GFNS)
         *why = "memory not whole pages, or above 3 GiB";
     if (**why)
@@ -149,21 +150,27 @@ static int check_pvh_config(const struct domain_config *cfg, struct pv_kernel_in
     return 0;
 }
 
-static void setup_vcpu0(struct domain *d)
+/*
+ * vCPU id of d with its VMCB: vCPU 0 runnable at the kernel's entry with
+ * EBX = ebx; the others down, waiting for a Startup IPI from their local
+ * APIC (svm.c), as a machine's application processors. 0 or -errno.
+ */
+static int setup_vcpu(struct domain *d, unsigned int id, uint32_t entry, uint32_t ebx)
 {
-    struct vcpu *v = &d->vcpus[0];
-    d->nr_vcpus = 1;
+    struct vcpu *v = &d->vcpus[id];
     v->domain = d;
-    v->id = 0;
-    vcpu_set_state(v, VCPU_RUNNABLE);
-    v->initialised = true;
+    v->id = id;
+    vcpu_set_state(v, id == 0 ? VCPU_RUNNABLE : VCPU_DOWN);
+    v->initialised = id == 0;
+    v->sipi_wait = id != 0;
     fpu_init_state(v);
-    v->vcpu_info = &d->shared_info->vcpu_info[0];
+    v->vcpu_info = &d->shared_info->vcpu_info[id];
     /* A PVH vCPU has no upcall mask (svm.c: RFLAGS.IF masks the callback vector). */
     v->vcpu_info->evtchn_upcall_mask = 0;
     vlapic_reset(v);
-    v->runstate.state = RUNSTATE_runnable;
+    v->runstate.state = id == 0 ? RUNSTATE_runnable : RUNSTATE_offline;
     v->runstate.state_entry_time = system_time_ns();
+    return svm_vcpu_create(v, entry, ebx);
 }
 
 /*
@@ -207,8 +214,10 @@ static int build(struct domain *d, const struct domain_config *cfg,
         (rc = copy_to_gpa(d, l->initrd_gfn << PAGE_SHIFT, cfg->initrd, 0, cfg->initrd->size)))
         return rc;
     write_start_info(d, cfg, l, nr_pages);
-    setup_vcpu0(d);
-    return svm_vcpu_create(&d->vcpus[0], k->phys32_entry, (uint32_t)(l->info_gfn << PAGE_SHIFT));
+    d->nr_vcpus = cfg->nr_vcpus;
+    for (unsigned int i = 0; !rc && i < cfg->nr_vcpus; i++)
+        rc = setup_vcpu(d, i, k->phys32_entry, (uint32_t)(l->info_gfn << PAGE_SHIFT));
+    return rc;
 }
 
 int pvh_domain_build(const struct domain_config *cfg, struct domain **out)

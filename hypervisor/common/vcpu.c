@@ -293,7 +293,7 @@ long do_vcpu_op(struct vcpu *v, const uint64_t args[5])
     switch (cmd) {
     case VCPUOP_is_up:
         return target->state != VCPU_DOWN;
-    case VCPUOP_initialise:     /* a PV context: a PVH vCPU's is not one (not yet offered) */
+    case VCPUOP_initialise:     /* a PV context: a PVH vCPU starts through its local APIC (INIT, Startup IPI) */
         return is_pvh(d) ? -XEN_ENOSYS : vcpu_initialise(target, args);
     case VCPUOP_up:
         if (!target->initialised)

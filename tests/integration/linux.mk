@@ -20,7 +20,11 @@
 #                           to /init, runs a payload and reboots; and panics
 #                           (rdinit=/nonexistent) reported as crashed (part
 #                           of `make check`); check-linux-pvh-generic the
-#                           same reboot run on the generic kernel
+#                           same reboot run on the generic kernel;
+#                           check-linux-pvh-smp the workload on the cloud
+#                           kernel as a two-vCPU PVH domU (its application
+#                           processor started by INIT/SIPI; nproc = 2;
+#                           part of `make check-all`)
 #   make check-linux-dom0   the workload on the generic kernel as the initial,
 #                           privileged domain (dom0: SIF_INITDOMAIN, the
 #                           machine memory map, console_io; part of `make check`)
@@ -56,10 +60,13 @@ LINUX_RUN_MEM    ?= 256
         check-linux-smp4 check-linux-mem128 check-linux-mem2g \
         check-linux-panic check-linux-reboot check-linux-interactive \
         check-linux-tools check-linux-fallback check-linux-dom0 \
-        check-linux-pvh check-linux-pvh-reboot check-linux-pvh-panic check-linux-pvh-generic
+        check-linux-pvh check-linux-pvh-reboot check-linux-pvh-panic check-linux-pvh-generic \
+        check-linux-pvh-smp
 
 check: check-linux-tools check-linux-fallback check-linux-cloud check-linux-smp check-linux-panic \
        check-linux-dom0 check-linux-pvh
+# The two-vCPU PVH workload: too long for `make check`.
+check-all: check-linux-pvh-smp
 
 tools: $(TOOLS_BIN)/extract-pv-elf
 
@@ -82,7 +89,7 @@ run-linux: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
 check-linux: check-linux-cloud check-linux-generic check-linux-dom0 check-linux-smp \
              check-linux-smp4 check-linux-mem128 check-linux-mem2g \
              check-linux-panic check-linux-reboot check-linux-interactive \
-             check-linux-pvh check-linux-pvh-generic
+             check-linux-pvh check-linux-pvh-generic check-linux-pvh-smp
 check-linux-quick: check-linux-cloud check-linux-panic
 
 check-linux-cloud: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
@@ -119,6 +126,9 @@ check-linux-pvh-panic: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
 	$(LINUX_RUNNER) --variant panic --kernel cloud --mem 256 --type pvh --timeout 600
 check-linux-pvh-generic: $(BUILD)/pvkit.elf tools $(LINUX_GENERIC)
 	$(LINUX_RUNNER) --variant reboot --kernel generic --mem 256 --type pvh --timeout 600
+check-linux-pvh-smp: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
+	$(LINUX_RUNNER) --kernel cloud --mem 256 --vcpus 2 --type pvh --timeout 900 \
+	    --cmdline-extra "pvkit.forks=100 pvkit.mib=32 pvkit.churn=1000"
 
 check-linux-tools:
 	$(LINUX_DIR)/tools-test.sh

@@ -231,30 +231,65 @@ static void set_seg(struct vmcb_seg *s, uint16_t sel, uint16_t attr, uint32_t li
     *s = (struct vmcb_seg){ .sel = sel, .attr = attr, .limit = limit, .base = 0 };
 }
 
+/* DS, ES, SS, FS and GS alike, base 0. */
+static void set_data_segs(struct vmcb *vmcb, uint16_t sel, uint16_t attr, uint32_t limit)
+{
+    struct vmcb_seg *const segs[] = { &vmcb->ds, &vmcb->es, &vmcb->ss, &vmcb->fs, &vmcb->gs };
+    for (unsigned int i = 0; i < ARRAY_SIZE(segs); i++)
+        set_seg(segs[i], sel, attr, limit);
+}
+
+/*
+ * What every start state shares: CPL 0, paging off, CR4 0, IF clear, no
+ * event being injected, no interrupt shadow, the MSRs VMLOAD gives the
+ * guest (SYSCALL, SYSENTER, KERNEL_GS_BASE) zero; CR0 and RIP as given.
+ */
+static void vmcb_reset_common(struct vmcb *vmcb, uint64_t cr0, uint64_t rip)
+{
+    vmcb->cpl = 0;
+    vmcb->efer = EFER_SVME;       /* VMRUN requires it; the guest reads EFER without it */
+    vmcb->cr0 = cr0;
+    vmcb->cr2 = vmcb->cr3 = vmcb->cr4 = 0;
+    vmcb->dr7 = 0x400;
+    vmcb->dr6 = 0xffff0ff0;
+    vmcb->rip = rip;
+    vmcb->rflags = 2;
+    vmcb->g_pat = GUEST_PAT_DEFAULT;
+    vmcb->star = vmcb->lstar = vmcb->cstar = vmcb->sfmask = vmcb->kernel_gs_base = 0;
+    vmcb->sysenter_cs = vmcb->sysenter_esp = vmcb->sysenter_eip = 0;
+    vmcb->eventinj = 0;
+    vmcb->interrupt_shadow = 0;
+}
+
 /* The PVH ABI's start state: flat 32-bit protected mode, paging off, CR4 0, IF clear. */
 static void vmcb_init_guest_state(struct vmcb *vmcb, uint32_t entry)
 {
     const uint16_t code32 = 0xc9b, data32 = 0xc93, tss32_busy = 0x8b, ldt = 0x82;
     set_seg(&vmcb->cs, 0x08, code32, 0xffffffff);
-    set_seg(&vmcb->ds, 0x10, data32, 0xffffffff);
-    set_seg(&vmcb->es, 0x10, data32, 0xffffffff);
-    set_seg(&vmcb->ss, 0x10, data32, 0xffffffff);
-    set_seg(&vmcb->fs, 0x10, data32, 0xffffffff);
-    set_seg(&vmcb->gs, 0x10, data32, 0xffffffff);
+    set_data_segs(vmcb, 0x10, data32, 0xffffffff);
     set_seg(&vmcb->tr, 0x18, tss32_busy, 0x67);
     set_seg(&vmcb->ldtr, 0, ldt, 0);
     set_seg(&vmcb->gdtr, 0, 0, 0);
     set_seg(&vmcb->idtr, 0, 0, 0);
-    vmcb->cpl = 0;
-    vmcb->efer = EFER_SVME;       /* VMRUN requires it; the guest reads EFER without it */
-    vmcb->cr0 = CR0_PE | CR0_ET;
-    vmcb->cr4 = 0;
-    vmcb->cr3 = 0;
-    vmcb->dr7 = 0x400;
-    vmcb->dr6 = 0xffff0ff0;
-    vmcb->rip = entry;
-    vmcb->rflags = 2;
-    vmcb->g_pat = GUEST_PAT_DEFAULT;
+    vmcb_reset_common(vmcb, CR0_PE | CR0_ET, entry);
+}
+
+/*
+ * The state a Startup IPI gives (after INIT): real mode, CS = vector *
+ * 256 (base vector * 4 KiB), IP 0, the other segments at 0 with 64 KiB
+ * limits, the IDT at 0 (the real-mode vector table), CR0 = ET.
+ */
+static void vmcb_init_real_mode(struct vmcb *vmcb, uint8_t vector)
+{
+    const uint16_t code16 = 0x9b, data16 = 0x93, tss_busy = 0x8b, ldt = 0x82;
+    set_seg(&vmcb->cs, (uint16_t)(vector << 8), code16, 0xffff);
+    vmcb->cs.base = (uint64_t)vector << 12;
+    set_data_segs(vmcb, 0, data16, 0xffff);
+    set_seg(&vmcb->tr, 0, tss_busy, 0xffff);
+    set_seg(&vmcb->ldtr, 0, ldt, 0xffff);
+    set_seg(&vmcb->gdtr, 0, 0, 0xffff);
+    set_seg(&vmcb->idtr, 0, 0, 0xffff);
+    vmcb_reset_common(vmcb, CR0_ET, 0);
 }
 
 static void vmcb_init_control(struct vmcb *vmcb, const struct domain *d)
@@ -292,6 +327,28 @@ int svm_vcpu_create(struct vcpu *v, uint32_t entry, uint32_t ebx)
     v->regs.rflags = 2;
     v->regs.rbx = ebx;
     return 0;
+}
+
+void svm_vcpu_init_signal(struct vcpu *v)
+{
+    if (v->state != VCPU_DOWN) {
+        vcpu_set_state(v, VCPU_DOWN);
+        vcpu_force_reschedule(v);
+    }
+    v->sipi_wait = true;
+    v->sipi_start = false;
+    vlapic_reset(v);
+}
+
+void svm_vcpu_startup_ipi(struct vcpu *v, uint8_t vector)
+{
+    if (!v->sipi_wait)
+        return;
+    v->sipi_wait = false;
+    v->sipi_start = true;
+    v->sipi_vector = vector;
+    v->initialised = true;
+    vcpu_make_runnable(v);
 }
 
 void svm_vcpu_destroy(struct vcpu *v)
@@ -692,10 +749,16 @@ static int pending_vector(const struct vcpu *v, bool *from_apic)
     return vlapic_deliverable(v);
 }
 
-void svm_prepare_entry(struct vcpu *v, const struct cpu_regs *regs)
+void svm_prepare_entry(struct vcpu *v, struct cpu_regs *regs)
 {
     struct vmcb *vmcb = v->vmcb;
     bool from_apic;
+
+    if (v->sipi_start) {          /* a Startup IPI: this CPU owns the VMCB now */
+        v->sipi_start = false;
+        vmcb_init_real_mode(vmcb, v->sipi_vector);
+        *regs = (struct cpu_regs){ .rflags = 2 };
+    }
     int vector = pending_vector(v, &from_apic);
 
     vmcb->vintr &= ~(VINTR_IRQ | VINTR_PRIO_TOP | VINTR_IGN_TPR);

@@ -11,6 +11,7 @@
 #include "pvkit/vlapic.h"
 #include "pvkit/domain.h"
 #include "pvkit/sched.h"
+#include "pvkit/svm.h"
 #include "pvkit/time.h"
 #include "pvkit/timer.h"
 #include "pvkit/timer_calc.h"
@@ -59,6 +60,9 @@
 #define ICR_SHORTHAND(icr)  (((icr) >> 18) & 3)
 #define ICR_MODE_FIXED      0
 #define ICR_MODE_LOWEST     1
+#define ICR_MODE_INIT       5
+#define ICR_MODE_STARTUP    6
+#define ICR_LEVEL_ASSERT    (1u << 14)
 #define DEST_BROADCAST      0xffffffffu
 /* The shortest period a periodic APIC timer gets (shorter counts are stretched to it). */
 #define VLAPIC_PERIOD_MIN_NS 100000ull
@@ -191,10 +195,24 @@ static bool ipi_matches(unsigned int id, uint32_t dest, bool logical)
     return (dest >> 16) == (ldr(id) >> 16) && (dest & ldr(id) & 0xffff);
 }
 
+/* One IPI of delivery mode `mode` reaching vCPU t. */
+static void deliver_ipi(struct vcpu *t, unsigned int mode, uint8_t vector)
+{
+    if (mode == ICR_MODE_INIT)
+        svm_vcpu_init_signal(t);
+    else if (mode == ICR_MODE_STARTUP)
+        svm_vcpu_startup_ipi(t, vector);
+    else
+        vlapic_accept(t, vector);
+}
+
 /*
  * An ICR write: fixed (and lowest-priority, given to the first vCPU that
- * matches) interrupts to the domain's vCPUs. False (#GP) for reserved bits
- * and for the delivery modes not emulated (SMI, NMI, INIT, SIPI).
+ * matches) interrupts, INIT and Startup IPIs (svm.c: the start-up
+ * protocol; an INIT level de-assert does nothing, as on any CPU since the
+ * Pentium 4) to the domain's vCPUs; a destination no vCPU has reaches
+ * nobody. False (#GP) for reserved bits and for the delivery modes not
+ * emulated (SMI, NMI, the reserved 3 and 7).
  */
 static bool send_ipi(struct vcpu *v, uint64_t icr)
 {
@@ -202,10 +220,13 @@ static bool send_ipi(struct vcpu *v, uint64_t icr)
     unsigned int mode = ICR_MODE(low), shorthand = ICR_SHORTHAND(low);
     struct domain *d = v->domain;
 
-    if ((low & ~ICR_VALID_LOW) || (mode != ICR_MODE_FIXED && mode != ICR_MODE_LOWEST))
+    if ((low & ~ICR_VALID_LOW) || (mode != ICR_MODE_FIXED && mode != ICR_MODE_LOWEST &&
+                                   mode != ICR_MODE_INIT && mode != ICR_MODE_STARTUP))
         return false;
     v->lapic.icr = icr;
-    if (vector < 16) {
+    if (mode == ICR_MODE_INIT && !(low & ICR_LEVEL_ASSERT))
+        return true;
+    if (vector < 16 && (mode == ICR_MODE_FIXED || mode == ICR_MODE_LOWEST)) {
         v->lapic.esr |= ESR_SEND_ILLEGAL;
         return true;
     }
@@ -215,7 +236,7 @@ static bool send_ipi(struct vcpu *v, uint64_t icr)
                    ipi_matches(t->id, dest, low & ICR_LOGICAL);
         if (!hit)
             continue;
-        vlapic_accept(t, vector);
+        deliver_ipi(t, mode, (uint8_t)vector);
         if (mode == ICR_MODE_LOWEST)
             break;
     }

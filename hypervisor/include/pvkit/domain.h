@@ -126,6 +126,15 @@ struct vcpu {
     uint64_t vmcb_pa;
     /* PVH only: its local APIC (arch/x86/vlapic.c); hypervisor lock. */
     struct vlapic lapic;
+    /*
+     * PVH only, hypervisor lock (arch/x86/svm.c): the start-up protocol of
+     * its local APIC. sipi_wait: an INIT (or the build, for vCPUs above 0)
+     * left it waiting for a Startup IPI; sipi_start: a Startup IPI came,
+     * and the vCPU begins in real mode at sipi_vector * 4 KiB the next time
+     * its own CPU enters it (svm_prepare_entry: the VMCB is that CPU's).
+     */
+    bool sipi_wait, sipi_start;
+    uint8_t sipi_vector;
 };
 
 /* What a domain is: a PV guest (Xen's PV ABI, ring 3) or a PVH guest (SVM, nested paging). */

@@ -113,17 +113,32 @@ void svm_cpu_init(unsigned int cpu);
  * 0 or -XEN_ENOMEM.
  */
 int svm_vcpu_create(struct vcpu *v, uint32_t entry, uint32_t ebx);
+/*
+ * An INIT from the local APIC (arch/x86/vlapic.c, hypervisor lock): v
+ * stops if it ran (as VCPUOP_down) and waits for a Startup IPI; its local
+ * APIC is reset. Its other state stays until the Startup IPI.
+ */
+void svm_vcpu_init_signal(struct vcpu *v);
+/*
+ * A Startup IPI with `vector` (hypervisor lock): a vCPU waiting for one
+ * (after an INIT, or above vCPU 0 since the build) becomes runnable and
+ * starts in real mode at CS:IP = vector * 256:0 (svm_prepare_entry loads
+ * that state on its own CPU); any other vCPU ignores it, as a CPU does.
+ */
+void svm_vcpu_startup_ipi(struct vcpu *v, uint8_t vector);
 /* Releases v's VMCB (domain_free). */
 void svm_vcpu_destroy(struct vcpu *v);
 
 /*
  * Before v runs (prepare_exit_to_guest, lock held; regs its RIP/RFLAGS...):
+ * first, after a Startup IPI, loads the real-mode start state into its
+ * VMCB and regs (svm_vcpu_startup_ipi); then
  * injects the interrupt it should take (the callback vector while an upcall
  * is pending, else its local APIC's) if the guest can take one now (IF set,
  * no interrupt shadow, no exception being injected), else asks the CPU for
  * an exit (VINTR) as soon as it can.
  */
-void svm_prepare_entry(struct vcpu *v, const struct cpu_regs *regs);
+void svm_prepare_entry(struct vcpu *v, struct cpu_regs *regs);
 
 /*
  * The exit path for a PVH vCPU (entry.S, after prepare_exit_to_guest

@@ -3,7 +3,8 @@
  * through its MSRs (0x800-0x8ff, and APIC_BASE 0x1b, which reads
  * "enabled, x2APIC mode" from the start: there is no xAPIC MMIO page), with
  * its timer (one-shot and periodic, a 1 GHz clock before the divider; no
- * TSC-deadline mode), fixed-mode IPIs between the domain's vCPUs, TPR/PPR,
+ * TSC-deadline mode), fixed-mode IPIs between the domain's vCPUs, INIT and
+ * Startup IPIs (the start-up protocol is arch/x86/svm.c's), TPR/PPR,
  * IRR/ISR and EOI. All edge-triggered: there is no I/O APIC and no device.
  *
  * Rules: the state is touched with the hypervisor lock held only. A vector

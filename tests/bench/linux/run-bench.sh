@@ -6,7 +6,10 @@
 # other, in one run:
 #   native  qemu-system-x86_64 -kernel <bzImage> -initrd <cpio>, console ttyS0
 #   pvkit   build/bin/pvkit-run, the kernel as the unprivileged initial domain
-#           (--hv-args initial_domain=domU), console hvc0
+#           (--hv-args initial_domain=domU), console hvc0; with --type pvh a
+#           PVH domain (pvkit-run --type pvh: AMD SVM with nested paging,
+#           which wants an AMD --cpu model with SVM), whose /init reboots
+#           instead of powering off (a PVH domain cannot power off yet)
 #   xen     build/bin/pvkit-run --xen build/xen/xen (Debian's Xen 4.17), the
 #           kernel as dom0, console hvc0
 # All three get the same QEMU CPU model (--cpu, default Haswell-noTSX) and
@@ -45,8 +48,9 @@
 # the fork+exec phase (tools/profile-report: hypervisor, guest kernel, user,
 # by function; the samples are in build/bench/linux/pvkit.samples).
 #
-# Options: --out DIR (docs/bench), --kernel generic|cloud (generic), --cpu
-#   MODEL (Haswell-noTSX), --mem MiB
+# Options: --out DIR (docs/bench), --kernel generic|cloud|PATH (generic; a
+#   path: that bzImage, its file name in the report), --type pv|pvh (pv; pvh
+#   names the files BASE-pvh), --cpu MODEL (Haswell-noTSX), --mem MiB
 #   (512), --params "WORDS" (workload sizes on the kernel command line;
 #   default "pvkit.forks=500 pvkit.procs=64 pvkit.mib=128 pvkit.churn=3000"),
 #   --vcpus N guest CPUs (1), --timeout SEC per boot (600), --no-build (use
@@ -64,18 +68,20 @@ root=$(cd "$here/../../.." && pwd)
 build=${BUILD:-$root/build}
 prog=run-bench
 wl=$root/tests/integration/linux
+. "$root/tests/bench/lib/report.sh"
 
 out=$root/docs/bench cpu=Haswell-noTSX mem=512 vcpus=1 timeout=600 do_build=1 do_run=1
-ways="native pvkit xen" profile=0 qargs="" hv=$build/pvkit.elf kernel=generic
+ways="native pvkit xen" profile=0 qargs="" hv=$build/pvkit.elf kernel=generic dtype=pv
 params="pvkit.forks=500 pvkit.procs=64 pvkit.mib=128 pvkit.churn=3000"
 while [ $# -gt 0 ]; do
     case "$1" in
-    --out|--cpu|--mem|--vcpus|--params|--timeout|--ways|--qemu-args|--hypervisor|--kernel)
+    --out|--cpu|--mem|--vcpus|--params|--timeout|--ways|--qemu-args|--hypervisor|--kernel|--type)
         [ $# -ge 2 ] || { echo "$prog: $1 needs a value" >&2; exit 2; }
         case "$1" in
         --ways) ways=$2 ;; --qemu-args) qargs=$2 ;; --hypervisor) hv=$2 ;;
         --out) out=$2 ;; --cpu) cpu=$2 ;; --mem) mem=$2 ;; --vcpus) vcpus=$2 ;;
         --params) params=$2 ;; --timeout) timeout=$2 ;; --kernel) kernel=$2 ;;
+        --type) dtype=$2 ;;
         esac
         shift 2 ;;
     --no-build) do_build=0; shift ;;
@@ -86,14 +92,20 @@ while [ $# -gt 0 ]; do
     esac
 done
 
+kpath=""
 case "$kernel" in
 generic) kflavour=amd64 ;;
 cloud) kflavour=cloud-amd64 ;;
-*) echo "$prog: --kernel wants generic or cloud, not '$kernel'" >&2; exit 2 ;;
+*/*) [ -r "$kernel" ] || { echo "$prog: no kernel at '$kernel'" >&2; exit 2; }
+     kpath=$(readlink -f "$kernel") kflavour=$(basename "$kernel") kernel=$(basename "$kernel") ;;
+*) echo "$prog: --kernel wants generic, cloud or a path, not '$kernel'" >&2; exit 2 ;;
 esac
+case "$dtype" in pv|pvh) ;; *) echo "$prog: --type wants pv or pvh" >&2; exit 2 ;; esac
 # Why Xen cannot run this configuration (empty: it can).
 xen_why=""
-if [ "$kernel" = cloud ]; then
+if [ -n "$kpath" ]; then
+    xen_why="a kernel given by path is only booted by pvkit and natively here"
+elif [ "$kernel" = cloud ]; then
     xen_why="Debian's cloud kernel has no dom0 support (CONFIG_XEN_DOM0 unset) and Xen 4.17 boots the kernel as dom0 here"
 elif [ "$cpu" = max ]; then
     xen_why="with -cpu max the generic kernel as dom0 dies early on Xen 4.17 (d0v0 Unhandled: vec 14, #PF in create_bounce_frame)"
@@ -111,9 +123,15 @@ if [ "$vcpus" = 1 ]; then
 else
     base=linux-smp$vcpus dir=$build/bench/linux/$kernel-$cpu/smp$vcpus
 fi
+[ "$dtype" = pv ] || base+=-$dtype dir+=/$dtype
 mkdir -p "$dir" "$out"
 phases="boot fork_exec pipeline processes tmpfs mmap_churn balloon hostile"
 targets="boot fork_exec pipeline processes tmpfs mmap_churn"
+# The workload's optional phases follow its knobs (tests/integration/linux/workload.sh).
+case " $params " in *" pvkit.ddmib="*)
+    phases=${phases/mmap_churn/tmpfs_dd mmap_churn} targets+=" tmpfs_dd" ;;
+esac
+case " $params " in *" pvkit.balloon=0 "*) phases=${phases/ balloon/} ;; esac
 
 # ---- build and fetch everything ---------------------------------------------
 if [ "$do_build" = 1 ]; then
@@ -123,7 +141,7 @@ if [ "$do_run" = 1 ]; then
     "$root/tools/linux-kernels" --build "$build" amd64 cloud-amd64 >&2
     "$root/tools/fetch-xen" "$build" >&2
 fi
-kimage=$(readlink -f "$build/linux/vmlinuz-$kflavour")
+kimage=${kpath:-$(readlink -f "$build/linux/vmlinuz-$kflavour")}
 xen=$build/xen/xen
 pvstress=$build/linux/pvstress
 if [ ! -x "$pvstress" ] || [ "$wl/pvstress.c" -nt "$pvstress" ]; then
@@ -163,6 +181,11 @@ boot() {
 }
 
 cmdline="loglevel=4 $params pvkit.cpus=$vcpus"
+pvh_args=()
+[ "$dtype" = pv ] || pvh_args=(--type "$dtype")
+# pvkit's own command line: a PVH domain reboots at the end (it cannot power off yet).
+pvkit_cmdline=$cmdline
+[ "$dtype" = pv ] || pvkit_cmdline+=" pvkit.after=reboot"
 # wanted WAY: true if WAY is one of --ways; a way left out keeps no old log.
 wanted() {
     case " $ways " in *" $1 "*) return 0 ;; esac
@@ -180,7 +203,8 @@ boot_pvkit() {
     fi
     # shellcheck disable=SC2086 # --qemu-args is split into words on purpose
     boot pvkit "$build/bin/pvkit-run" --hypervisor "$hv" --kernel "$kimage" --initrd "$initrd" \
-        --mem "$mem" --vcpus "$vcpus" --hv-args initial_domain=domU --cmdline "console=hvc0 $cmdline" \
+        --mem "$mem" --vcpus "$vcpus" --hv-args initial_domain=domU "${pvh_args[@]}" \
+        --cmdline "console=hvc0 $pvkit_cmdline" \
         --timeout "$timeout" -- -net none -cpu "$cpu" "${mon[@]}" $qargs
     [ -z "$sampler" ] || wait "$sampler" || echo "$prog: qemu-sample took no sample" >&2
 }
@@ -237,7 +261,9 @@ ratio() {
 }
 
 kver=$(guest pvkit | sed -n 's/^RESULT uname ok //p' | sed -n 1p)
-if [ "$kernel" = cloud ]; then
+if [ -n "$kpath" ]; then
+    kdeb=$kernel
+elif [ "$kernel" = cloud ]; then
     kdeb=$(basename "$(ls "$build"/linux/debs/linux-image-[0-9]*-cloud-amd64_*.deb 2>/dev/null | sed -n 1p)" 2>/dev/null || true)
 else
     kdeb=$(basename "$(ls "$build"/linux/debs/linux-image-[0-9]*-amd64_*.deb 2>/dev/null | grep -v cloud | sed -n 1p)" 2>/dev/null || true)
@@ -257,16 +283,7 @@ while IFS=$'\t' read -r p n v x; do
         else verdict="**no** (pvkit $(ratio "$v" "$x")× Xen)"; missed=$((missed + 1))
         fi ;;
     esac
-    name=$p
-    case "$p" in
-    boot) name="boot to /init (host clock)" ;;
-    fork_exec) name="fork+exec loop" ;;
-    tmpfs) name="memory: tmpfs write + sha256" ;;
-    mmap_churn) name="memory: mmap/mprotect churn" ;;
-    balloon) name="balloon (not a target)" ;;
-    hostile) name="hostile (not a target)" ;;
-    esac
-    table+="| $name | $n | $v | $x | $rp | $rx | $verdict |"$'\n'
+    table+="| $(report_phase_name "$p") | $n | $v | $x | $rp | $rx | $verdict |"$'\n'
 done <"$dir/results.tsv"
 
 fails() {   # fails WAY: the RESULT lines that are not ok, one line
@@ -384,23 +401,12 @@ vcpus_t=""
 xen_series="'' using 3 title 'Xen 4.17 / native' lc rgb '#c05621', "
 [ -z "$xen_why" ] || xen_series=""
 if command -v gnuplot >/dev/null; then
-    gnuplot <<EOF
-set terminal pngcairo size 900,500 noenhanced
-set output '$out/$base.png'
-set title 'Linux ${kver} ($kernel), QEMU TCG -cpu $cpu${vcpus_t}: time / native time (lower is better)'
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set boxwidth 0.9
-set datafile separator '\t'
-set ylabel 'time / native time'
-set yrange [0:*]
-set grid ytics
-set xtics rotate by -30
-set key top left
+    { report_ratio_plot_head "$out/$base.png" "Linux ${kver} ($kernel), QEMU TCG -cpu $cpu${vcpus_t}" 900
+      cat <<EOF
 plot '$dir/ratios.dat' using 2:xtic(1) title 'pvkit / native' lc rgb '#2b6cb0', \
      $xen_series 1 with lines notitle lc rgb 'black' dt 2
 EOF
+    } | gnuplot
     echo "$prog: wrote $out/$base.png" >&2
 else
     echo "$prog: gnuplot not found (tools/packages/bench.txt: gnuplot-nox); no plot" >&2

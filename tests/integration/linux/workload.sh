@@ -17,9 +17,14 @@
 # Tunables, from the kernel command line (pvkit.NAME=VALUE):
 #   pvkit.forks (500) pvkit.procs (64) pvkit.mib (256) pvkit.churn (3000)
 #   pvkit.cpus (expected number of CPUs in /proc/cpuinfo; unchecked if unset)
+#   pvkit.ddmib (unset: no tmpfs_dd phase; N: the tmpfs_dd phase, N MiB of
+#   zeros dd'd into a tmpfs, md5summed and removed: the measure of
+#   ../shared/xen-io-reference's domU, for make bench-pv-vs-hvm)
+#   pvkit.balloon (1; 0: the balloon phase prints "RESULT balloon skip" and
+#   no PHASE line: for a guest without a balloon, as a PVH domU still is)
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin
 
-FORKS=500 PROCS=64 MIB=256 CHURN=3000 CPUS=""
+FORKS=500 PROCS=64 MIB=256 CHURN=3000 CPUS="" DDMIB="" BALLOON=1
 for w in $(cat /proc/cmdline); do
     case "$w" in
     pvkit.forks=*) FORKS=${w#*=} ;;
@@ -27,6 +32,8 @@ for w in $(cat /proc/cmdline); do
     pvkit.mib=*) MIB=${w#*=} ;;
     pvkit.churn=*) CHURN=${w#*=} ;;
     pvkit.cpus=*) CPUS=${w#*=} ;;
+    pvkit.ddmib=*) DDMIB=${w#*=} ;;
+    pvkit.balloon=*) BALLOON=${w#*=} ;;
     esac
 done
 PIPE_MD5=unknown TMPFS_SHA256=unknown
@@ -266,6 +273,27 @@ else
 fi
 phase_done tmpfs
 
+# ---- tmpfs_dd (pvkit.ddmib): zeros through a tmpfs, as the Xen reference ----
+if [ -n "$DDMIB" ]; then
+    mkdir -p /mnt/dd
+    want=$(head -c $((DDMIB * 1048576)) /dev/zero | md5sum | cut -d' ' -f1)
+    if mount -t tmpfs -o size=$((DDMIB + 16))m tmpfs /mnt/dd; then
+        t0=$(now_ms)    # timed as the reference times it: dd, md5sum, rm
+        dd if=/dev/zero of=/mnt/dd/big bs=1M count="$DDMIB" 2>/dev/null; drc=$?
+        sum=$(md5sum /mnt/dd/big | cut -d' ' -f1)
+        rm -f /mnt/dd/big
+        if [ "$drc" = 0 ] && [ "$sum" = "$want" ]; then
+            result tmpfs_dd ok "$DDMIB MiB md5 $sum"
+        else
+            result tmpfs_dd fail "dd rc $drc, md5 $sum, expected $want"
+        fi
+        phase_done tmpfs_dd
+        umount /mnt/dd
+    else
+        result tmpfs_dd fail "cannot mount a $((DDMIB + 16)) MiB tmpfs"
+    fi
+fi
+
 # ---- mmap/munmap/mprotect churn ---------------------------------------------
 out=$(pvstress churn "$CHURN" 2>&1); rc=$?
 echo "$out"
@@ -285,7 +313,9 @@ wait_current() {
     done
     [ "$(cat $bd/info/current_kb)" = "$1" ]
 }
-if [ -w $bd/target_kb ] && [ -r $bd/info/current_kb ]; then
+if [ "$BALLOON" = 0 ]; then
+    echo "RESULT balloon skip: pvkit.balloon=0"
+elif [ -w $bd/target_kb ] && [ -r $bd/info/current_kb ]; then
     cur0=$(cat $bd/info/current_kb) tgt0=$(cat $bd/target_kb) mt0=$(memtotal_kb)
     low=$((cur0 - 65536))
     echo "$low" >$bd/target_kb
@@ -303,7 +333,7 @@ if [ -w $bd/target_kb ] && [ -r $bd/info/current_kb ]; then
 else
     result balloon fail "no $bd/target_kb"
 fi
-phase_done balloon
+[ "$BALLOON" = 0 ] || phase_done balloon
 
 # ---- hostile user process ---------------------------------------------------
 pvstress hostile; rc=$?

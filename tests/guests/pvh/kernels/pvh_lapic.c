@@ -10,8 +10,10 @@
  * counts down, reads 0 after), the periodic one again and again until
  * stopped; a masked timer counts but raises nothing. Hostile: reads of
  * write-only registers, writes of read-only ones, reserved registers and
- * bits, a non-zero EOI, ICR delivery modes not emulated: all #GP; illegal
- * vectors (below 16) are not delivered and show in ESR.
+ * bits, a non-zero EOI, ICR delivery modes not emulated (NMI, SMI, the
+ * reserved ones): all #GP; an INIT de-assert, Startup IPIs to itself
+ * (running) and to APIC ids nobody has change nothing; illegal vectors
+ * (below 16) are not delivered and show in ESR.
  */
 #include "pvh.h"
 
@@ -205,8 +207,14 @@ static void check_hostile(void)
     EXPECT_EQ(pvh_wrmsr(SELF_IPI, 0x100), PVH_GP);
     EXPECT_EQ(pvh_wrmsr(ICR, (1u << 12) | V_ICR), PVH_GP);   /* reserved bit 12 */
     EXPECT_EQ(pvh_wrmsr(ICR, (4u << 8) | V_ICR), PVH_GP);    /* NMI: not emulated */
-    EXPECT_EQ(pvh_wrmsr(ICR, (5u << 8)), PVH_GP);            /* INIT */
-    EXPECT_EQ(pvh_wrmsr(ICR, (6u << 8) | 0x10), PVH_GP);     /* SIPI */
+    EXPECT_EQ(pvh_wrmsr(ICR, (2u << 8)), PVH_GP);            /* SMI */
+    EXPECT_EQ(pvh_wrmsr(ICR, (3u << 8) | V_ICR), PVH_GP);    /* reserved mode 3 */
+    EXPECT_EQ(pvh_wrmsr(ICR, (7u << 8) | V_ICR), PVH_GP);    /* reserved mode 7 */
+    /* INIT de-assert, a Startup IPI to us (running) and to an APIC id nobody has: nothing (pvh_smp starts a vCPU) */
+    EXPECT_EQ(pvh_wrmsr(ICR, (5u << 8)), PVH_NO_TRAP);
+    EXPECT_EQ(pvh_wrmsr(ICR, (6u << 8) | 0x10), PVH_NO_TRAP);
+    EXPECT_EQ(pvh_wrmsr(ICR, (6u << 8) | 0x10 | (7ull << 32)), PVH_NO_TRAP);
+    EXPECT_EQ(pvh_wrmsr(ICR, (5u << 8) | (1u << 14) | (9ull << 32)), PVH_NO_TRAP);
     EXPECT_EQ(rd(TPR), 0);
     EXPECT_EQ(rd(SVR), 0x1ff);
 
