@@ -36,13 +36,13 @@ static void usage(void)
            "  --max-indirect N        indirect segments per request, 0 (off) or\n"
            "                          %u..%u (default %u)\n"
            "  --max-persistent N      persistent grants per ring, 0 (off)..%u\n"
-           "                          (default 1056, as Linux's blkback)\n"
+           "                          (default %u: a ring's every page in flight)\n"
            "  -h, --help              this text\n"
            "Exit status: 0 after SIGINT/SIGTERM or --help, 1 if setup failed,\n"
            "2 on a usage error.\n",
            PVK_MAX_RING_ORDER, PVK_MAX_RING_ORDER,
            BLKIF_MAX_SEGMENTS_PER_REQUEST + 1, PVK_BLK_MAX_INDIRECT_SEGS,
-           PVK_BLK_MAX_INDIRECT_SEGS, MAX_PERSISTENT_LIMIT);
+           PVK_BLK_MAX_INDIRECT_SEGS, MAX_PERSISTENT_LIMIT, MAX_PERSISTENT_LIMIT);
 }
 
 /* Contract: takes one blkback option; a value out of range exits 2. */
@@ -94,7 +94,7 @@ int main(int argc, char **argv)
         .core = { .cls = &vbd_class, .max_queues = 4 },
         .max_ring_order = PVK_MAX_RING_ORDER,
         .max_indirect = PVK_BLK_MAX_INDIRECT_SEGS,
-        .max_persistent = 1056,
+        .max_persistent = MAX_PERSISTENT_LIMIT,
     };
 
     return xbb_main(&bb.core, &cli, argc, argv);
