@@ -431,24 +431,28 @@ static void queue_release(struct vbd_queue *q)
 /*
  * Contract: how many persistent grants queue q caches: every page its ring
  * can have in flight (each slot a request of the largest size offered plus
- * its indirect pages), at most --max-persistent; 0 without
- * feature-persistent.  A grant the cache cannot take is mapped for one
- * request, which under a PV dom0 costs far more than the request itself
- * (bench-io: a blkfront using 256 segments ran at a third of its speed
- * with Linux's 1056).
+ * its indirect pages), within its share of the disk's --max-persistent
+ * (split evenly between the disk's rings); 0 without feature-persistent.
+ * A grant the cache cannot take is mapped for one request, which under a PV
+ * dom0 costs far more than the request itself (bench-io: a blkfront using
+ * 256 segments ran at a third of its speed with Linux's 1056 per ring).
+ * The budget is per disk, not per ring, because the frontend picks the
+ * number of rings and every cached grant is one mapping (one VMA) in this
+ * process, which serves every domain.
  */
 static unsigned persistent_cap(const struct vbd_queue *q)
 {
     const struct vbd *v = q->vbd;
-    unsigned segs = v->lim.max_indirect_segs, pages;
+    unsigned segs = v->lim.max_indirect_segs, pages, share;
 
-    if (!v->persistent)
+    if (!v->persistent || !v->nr_queues)
         return 0;
     pages = segs > BLKIF_MAX_SEGMENTS_PER_REQUEST
                 ? segs + (segs + PVK_SEGS_PER_INDIRECT_PAGE - 1) / PVK_SEGS_PER_INDIRECT_PAGE
                 : BLKIF_MAX_SEGMENTS_PER_REQUEST;
     pages *= q->nr_slots;
-    return pages < vbd_blkback(v)->max_persistent ? pages : vbd_blkback(v)->max_persistent;
+    share = vbd_blkback(v)->max_persistent / v->nr_queues;
+    return pages < share ? pages : share;
 }
 
 /* Contract: maps the ring, binds the channel and sets up io_uring. */
