@@ -27,7 +27,7 @@ struct blkback {
     struct xbb_backend core;    /* core.max_queues: rings per disk offered */
     unsigned max_ring_order;
     unsigned max_indirect;      /* 0 disables indirect segments */
-    unsigned max_persistent;    /* persistent grants per queue, 0 = off */
+    unsigned max_persistent;    /* persistent grants per disk at most, 0 = off */
 };
 
 /* Persistent grant cache: gref -> page mapped writable, per queue. */

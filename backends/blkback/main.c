@@ -24,6 +24,8 @@
 #define USAGE "usage: " PROG " [--transport xen|hosted] [--max-queues N] " \
               "[--max-ring-order N] [--max-indirect N] [--max-persistent N]\n"
 #define MAX_PERSISTENT_LIMIT 32768u
+/* 32 slots x (256 segments + 1 indirect page) */
+#define DEFAULT_PERSISTENT   8224u
 
 /* Contract: prints the usage and what each option allows on stdout. */
 static void usage(void)
@@ -35,14 +37,15 @@ static void usage(void)
            "  --max-ring-order N      log2 of ring pages offered, 0..%u (default %u)\n"
            "  --max-indirect N        indirect segments per request, 0 (off) or\n"
            "                          %u..%u (default %u)\n"
-           "  --max-persistent N      persistent grants per ring, 0 (off)..%u\n"
-           "                          (default 1056, as Linux's blkback)\n"
+           "  --max-persistent N      persistent grants per disk (shared by its\n"
+           "                          rings), 0 (off)..%u (default %u: a one-page\n"
+           "                          ring full of 256-segment requests)\n"
            "  -h, --help              this text\n"
            "Exit status: 0 after SIGINT/SIGTERM or --help, 1 if setup failed,\n"
            "2 on a usage error.\n",
            PVK_MAX_RING_ORDER, PVK_MAX_RING_ORDER,
            BLKIF_MAX_SEGMENTS_PER_REQUEST + 1, PVK_BLK_MAX_INDIRECT_SEGS,
-           PVK_BLK_MAX_INDIRECT_SEGS, MAX_PERSISTENT_LIMIT);
+           PVK_BLK_MAX_INDIRECT_SEGS, MAX_PERSISTENT_LIMIT, DEFAULT_PERSISTENT);
 }
 
 /* Contract: takes one blkback option; a value out of range exits 2. */
@@ -94,7 +97,7 @@ int main(int argc, char **argv)
         .core = { .cls = &vbd_class, .max_queues = 4 },
         .max_ring_order = PVK_MAX_RING_ORDER,
         .max_indirect = PVK_BLK_MAX_INDIRECT_SEGS,
-        .max_persistent = 1056,
+        .max_persistent = DEFAULT_PERSISTENT,
     };
 
     return xbb_main(&bb.core, &cli, argc, argv);

@@ -331,10 +331,11 @@ static unsigned rx_read(struct nqueue *q)
 
 /* Contract: moves tap packets to the guest while RX buffers last; a packet
  * that finds too few is held, and the frontend's next post that makes
- * enough notifies (rx_ready). */
+ * enough notifies (rx_ready).  The frontend is notified only when its
+ * rsp_event asks (a frontend still polling its ring has not re-armed it). */
 static int rx_process(struct nqueue *q)
 {
-    int notify, sent = 0, ready = 0;
+    int notify, ready = 0;
 
     for (;;) {
         if (!q->rx_len) {
@@ -346,12 +347,11 @@ static int rx_process(struct nqueue *q)
         if (ready <= 0)
             break;
         rx_send(q);
-        sent = 1;
     }
     if (ready < 0)
         return -1;
     RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->rx, notify);
-    if (notify || sent)
+    if (notify)
         pvk_evtchn_notify(q->ev);
     return 0;
 }

@@ -6,6 +6,9 @@
 #   make bench-io-pvkit  the pvkit column alone -> build/bench/io/pvkit.tsv
 #   make bench-io-xen    the Xen 4.17 column alone -> build/bench/io/xen.tsv
 #   make bench-io-report the report from whatever columns exist
+#   make bench-io-variants  one boot of BENCHIO_VCOL (pvkit or xen), one domU per line of
+#                        BENCHIO_VARIANTS (default tests/bench/io/variants: configurations
+#                        compared inside one boot) -> build/bench/io/variants-COL/
 # BENCHIO_RUNS (boots per column, default 1), BENCHIO_SECS (seconds per measurement,
 # default 8), BENCHIO_ARGS (more run-column options). What and how: tests/bench/io/README.md.
 
@@ -23,7 +26,7 @@ BENCHIO_COL    = --dom0-kernel $(LINUX_GENERIC) --run $(TOOLS_BIN)/pvkit-run --o
 BENCHIO_PVKIT_RUN = $(BENCHIO_DIR)/run-column --pvkit $(BUILD)/pvkit.elf --dom0-initrd $(BENCHIO_DOM0_PVKIT) $(BENCHIO_COL)
 BENCHIO_XEN_RUN   = $(BENCHIO_DIR)/run-column --xen $(BUILD)/xen/xen --dom0-initrd $(BENCHIO_DOM0_XEN) $(BENCHIO_COL)
 
-.PHONY: bench-io bench-io-pvkit bench-io-xen bench-io-report
+.PHONY: bench-io bench-io-pvkit bench-io-xen bench-io-report bench-io-variants
 
 $(BENCHIO_DOMU): $(BENCHIO_DIR)/mkdomu $(BENCHIO_DIR)/stage-tools $(BENCHIO_DIR)/domu-io \
                  $(BENCHIO_DIR)/iob-fio $(BENCHIO_DIR)/iob-net tools/mkinitramfs $(LINUX_CLOUD)
@@ -68,3 +71,19 @@ bench-io-report:
 	$(BENCHIO_DIR)/summarize --report docs/bench/io.md --png docs/bench/io.png \
 	    --pvkit $(BENCHIO_OUT)/pvkit.tsv --xen $(BENCHIO_OUT)/xen.tsv \
 	    --command "make bench-io BENCHIO_RUNS=$(BENCHIO_RUNS) BENCHIO_SECS=$(BENCHIO_SECS)"
+
+# The column's image with /etc/iobench/variants appended: its dom0 runs measure.sh --variants
+# (BENCHIO_VCOL pvkit or xen; on xen every BLKBACK field must be "-").
+BENCHIO_VARIANTS ?= $(BENCHIO_DIR)/variants
+BENCHIO_VCOL     ?= pvkit
+BENCHIO_VOUT     := $(BENCHIO_OUT)/variants-$(BENCHIO_VCOL)
+BENCHIO_VHV       = $(if $(filter xen,$(BENCHIO_VCOL)),--xen $(BUILD)/xen/xen,--pvkit $(BUILD)/pvkit.elf)
+
+bench-io-variants: $(if $(filter xen,$(BENCHIO_VCOL)),$(BENCHIO_DOM0_XEN) $(BUILD)/xen/xen,$(BENCHIO_DOM0_PVKIT) $(BUILD)/pvkit.elf) \
+                   $(BENCHIO_VARIANTS) $(LINUX_GENERIC) $(TOOLS_BIN)/pvkit-run
+	rm -rf $(BENCHIO_VOUT)/add; mkdir -p $(BENCHIO_VOUT)/add/etc/iobench
+	cp $(BENCHIO_VARIANTS) $(BENCHIO_VOUT)/add/etc/iobench/variants
+	cp $(BENCHIO_OUT)/dom0-$(BENCHIO_VCOL).cpio.gz $(BENCHIO_VOUT)/dom0.cpio.gz
+	(cd $(BENCHIO_VOUT)/add && find . -mindepth 1 | sed 's#^\./##' | cpio -o -H newc -R 0:0 --quiet) | gzip >>$(BENCHIO_VOUT)/dom0.cpio.gz
+	$(BENCHIO_DIR)/run-column $(BENCHIO_VHV) --dom0-initrd $(BENCHIO_VOUT)/dom0.cpio.gz \
+	    $(BENCHIO_COL) --out $(BENCHIO_VOUT)

@@ -13,7 +13,8 @@
  * through B's); malformed TX requests (bad grant, slot outside its page,
  * runt packet) are answered with errors; B still works afterwards, and
  * after a disconnect and reconnect; a frame needing more RX buffers than B
- * has posted arrives once B re-posts enough, without B sending; a corrupt
+ * has posted arrives once B re-posts enough, without B sending; RX
+ * responses B's rsp_event does not ask for raise no event; a corrupt
  * TX producer index on A and a
  * packet chain cut short on B get those vifs dropped.
  * Prints one line per check; exit 0 and "net-test: ok" if all held.
@@ -290,6 +291,36 @@ static void rx_waits_for_buffers(struct nic *n)
           r == 9014 && memcmp(got, frame, 9014) == 0);
 }
 
+/*
+ * RX responses the guest did not ask to hear of raise no event: with n's
+ * ring drained, rsp_event is moved far ahead (as a frontend still polling
+ * its ring leaves it), three frames are injected and their responses
+ * awaited in the shared ring without consuming them; no notification may
+ * come.  Then the guest takes them as usual.
+ */
+static void rx_no_unasked_events(struct nic *n)
+{
+    struct netfront_queue *q = &n->dev.q[0];
+    int quiet, all = 1;
+
+    front_wait(n, 0, 50);   /* no frame 0: takes whatever is pending */
+    q->rx.sring->rsp_event = q->rx.rsp_cons + NETFRONT_RING_SIZE;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    while (hosted_dom_wait(n->dom, 0))
+        ;
+    for (unsigned i = 0; i < 3; i++)
+        tap_send(n, 60, 3000 + i);
+    for (int waited = 0; waited < 3000 &&
+         __atomic_load_n(&q->rx.sring->rsp_prod, __ATOMIC_ACQUIRE) - q->rx.rsp_cons < 3;
+         waited += 10)
+        poll(NULL, 0, 10);
+    quiet = !hosted_dom_wait(n->dom, 200);
+    check("RX responses the guest did not ask to hear of raise no event", quiet);
+    for (unsigned i = 0; i < 3; i++)
+        all &= front_wait(n, 3000 + i, 3000) == 60;
+    check("the guest then takes those frames", all);
+}
+
 /* Contract: pushes one raw TX request on queue 0 and returns its status. */
 static int raw_tx(struct nic *a, grant_ref_t gref, uint16_t off, uint16_t size)
 {
@@ -379,6 +410,7 @@ int main(void)
     check("reconnect B", netfront_connect(&b.dev, 15000) == 0);
     nic_sock(&b);
     tx_frames(&b, &a);
+    rx_no_unasked_events(&b);
     rx_waits_for_buffers(&b);
     garbage_index(&a);
     truncated_chain(&b);

@@ -5,7 +5,7 @@
  * (memfd grants, socket event channels), without a store: the handshake is
  * replaced by wiring the ring references and port directly.  Covers random
  * bit-exact I/O (direct and indirect, persistent and not, one- and
- * multi-page rings, queue depth > 1), flush ordering, writes to a file
+ * multi-page rings, queue depth > 1), the persistent cache's size, flush ordering, writes to a file
  * done without an io_uring worker thread, discard, read-only
  * refusal and the "garbage ring index" kill switch.
  */
@@ -63,7 +63,7 @@ static struct rig *rig_new(int persistent, unsigned order, int readonly)
     r->bb.core.t = pvk_transport_open("hosted");
     assert_non_null(r->bb.core.t);
     r->bb.core.wake_fd = eventfd(0, EFD_NONBLOCK);
-    r->bb.max_persistent = persistent ? 2048 : 0;
+    r->bb.max_persistent = persistent ? 8224 : 0;   /* the daemon's default */
     r->v.dev.be = &r->bb.core;
     r->v.dev.fe_domid = 7;
     r->v.fd = fd;
@@ -71,6 +71,7 @@ static struct rig *rig_new(int persistent, unsigned order, int readonly)
         .max_indirect_segs = 256, .readonly = (uint8_t)readonly, .flush = 1,
         .discard = 1 };
     r->v.persistent = persistent;
+    r->v.nr_queues = 1;
     r->dev.link.os = hosted_dom_os(r->dom);
     r->dev.link.backend_id = 0;
     r->dev.vdev = 51712;
@@ -196,6 +197,29 @@ static void rw_persistent_one_page(void **state)
     random_io(r, 40, 1);
     random_io(r, 20, 8);
     assert_int_equal(r->dev.bad_responses, 0);
+    rig_free(r);
+}
+
+/* The persistent cache takes a full ring of the largest requests (slots x
+ * (256 segments + 1 indirect page) = 8224 for a one-page ring), within the
+ * disk's --max-persistent: a 4-page ring would want 128 x 257, and gets the
+ * disk's 8224; a disk with 4 rings gives each a quarter. */
+static void persistent_cache_sized_by_ring(void **state)
+{
+    struct rig *r = rig_new(1, 0, 0);
+
+    (void)state;
+    assert_int_equal(r->q.pc.max, 32 * (256 + 1));
+    srand(4);
+    random_io(r, 4, 8);
+    rig_free(r);
+    r = rig_new(1, 2, 0);
+    assert_int_equal(r->q.pc.max, 8224);
+    queue_stop(&r->q);
+    r->v.nr_queues = 4;
+    assert_int_equal(queue_start(&r->q), 0);
+    assert_int_equal(r->q.pc.max, 8224 / 4);
+    random_io(r, 2, 8);
     rig_free(r);
 }
 
@@ -404,6 +428,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(rw_persistent_one_page, teardown),
+        cmocka_unit_test_teardown(persistent_cache_sized_by_ring, teardown),
         cmocka_unit_test_teardown(rw_mapped_multipage, teardown),
         cmocka_unit_test_teardown(flush_orders_writes, teardown),
         cmocka_unit_test_teardown(file_writes_stay_in_queue_thread, teardown),
