@@ -20,7 +20,9 @@
 #                           to /init, runs a payload and reboots; and panics
 #                           (rdinit=/nonexistent) reported as crashed (part
 #                           of `make check`); check-linux-pvh-generic the
-#                           same reboot run on the generic kernel
+#                           same reboot run on the generic kernel;
+#                           check-linux-pvh-workload the whole workload
+#                           as a PVH domU (in check-linux and check-all)
 #   make check-linux-dom0   the workload on the generic kernel as the initial,
 #                           privileged domain (dom0: SIF_INITDOMAIN, the
 #                           machine memory map, console_io; part of `make check`)
@@ -56,7 +58,8 @@ LINUX_RUN_MEM    ?= 256
         check-linux-smp4 check-linux-mem128 check-linux-mem2g \
         check-linux-panic check-linux-reboot check-linux-interactive \
         check-linux-tools check-linux-fallback check-linux-dom0 \
-        check-linux-pvh check-linux-pvh-reboot check-linux-pvh-panic check-linux-pvh-generic
+        check-linux-pvh check-linux-pvh-reboot check-linux-pvh-panic check-linux-pvh-generic \
+        check-linux-pvh-workload
 
 check: check-linux-tools check-linux-fallback check-linux-cloud check-linux-smp check-linux-panic \
        check-linux-dom0 check-linux-pvh
@@ -82,7 +85,7 @@ run-linux: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
 check-linux: check-linux-cloud check-linux-generic check-linux-dom0 check-linux-smp \
              check-linux-smp4 check-linux-mem128 check-linux-mem2g \
              check-linux-panic check-linux-reboot check-linux-interactive \
-             check-linux-pvh check-linux-pvh-generic
+             check-linux-pvh check-linux-pvh-generic check-linux-pvh-workload
 check-linux-quick: check-linux-cloud check-linux-panic
 
 check-linux-cloud: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
@@ -109,10 +112,13 @@ check-linux-reboot: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
 check-linux-interactive: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
 	$(LINUX_RUNNER) --variant interactive --kernel cloud --mem 256
 
-# PVH: the workload's phases are not all there yet (no xenstore, grant
-# tables or balloon for a PVH domU; poweroff needs ACPI's FADT): the boot to
-# /init and a reboot, and a panic, are what is checked.
+# PVH: in `make check` the boot to /init and a reboot, and a panic; the
+# whole workload (balloon and ACPI power-off included) as a PVH domU in
+# check-linux and check-all (check-linux-pvh-workload, ~2 min under TCG).
 check-linux-pvh: check-linux-pvh-reboot check-linux-pvh-panic
+check-all: check-linux-pvh-workload
+check-linux-pvh-workload: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
+	$(LINUX_RUNNER) --kernel cloud --type pvh --timeout 900
 check-linux-pvh-reboot: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
 	$(LINUX_RUNNER) --variant reboot --kernel cloud --mem 256 --type pvh --timeout 600
 check-linux-pvh-panic: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
