@@ -114,11 +114,14 @@ check-linux-interactive: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
 
 # PVH: in `make check` the boot to /init and a reboot, and a panic; the
 # whole workload (balloon and ACPI power-off included) as a PVH domU in
-# check-linux and check-all (check-linux-pvh-workload, ~2 min under TCG).
+# check-linux and check-all (check-linux-pvh-workload, ~1 min under TCG,
+# with the frame-table audit at power-off, which must be exact).
 check-linux-pvh: check-linux-pvh-reboot check-linux-pvh-panic
 check-all: check-linux-pvh-workload
 check-linux-pvh-workload: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
-	$(LINUX_RUNNER) --kernel cloud --type pvh --timeout 900
+	$(LINUX_RUNNER) --kernel cloud --type pvh --timeout 900 \
+	    --hv-args "initial_domain=domU audit=on-death" --log $(LINUX_BUILD)/workload-pvh-audit.log
+	grep -q '(pvkit) audit (machine off): exact, 0 mismatches' $(LINUX_BUILD)/workload-pvh-audit.log
 check-linux-pvh-reboot: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
 	$(LINUX_RUNNER) --variant reboot --kernel cloud --mem 256 --type pvh --timeout 600
 check-linux-pvh-panic: $(BUILD)/pvkit.elf tools $(LINUX_CLOUD)
