@@ -20,12 +20,21 @@
  * Not offered: version 2 (set_version(2) is -EOPNOTSUPP, as Xen with
  * gnttab_max_version=1), transfer, swap_grant_ref, unmap_and_replace,
  * dump_table, cache_flush (-ENOSYS).
+ *
+ * A PVH granter's entries name guest frames: the frame behind one is
+ * looked up in its nested tables at the first pin (GNTST_bad_page if it
+ * has none) and stays the entry's while pinned (the pins' references keep
+ * decrease_reservation from taking it). A PVH domain maps its table frames
+ * with XENMEM_add_to_physmap (grant_table_frame, common/memory_op.c) and
+ * has only the grant_table_ops that name none of its frames
+ * (do_grant_table_op_pvh).
  */
 #include "pvkit/grant.h"
 #include "pvkit/guest_access.h"
 #include "pvkit/guest_walk.h"
 #include "pvkit/hypercall.h"
 #include "pvkit/mm.h"
+#include "pvkit/npt.h"
 #include "pvkit/pagetype.h"
 #include "pvkit/smp.h"
 
@@ -146,6 +155,16 @@ static void release_entry(struct grant_entry_v1 *e, const struct grant_active *a
 }
 
 /*
+ * The machine frame an entry of rd's names: the frame number itself for a
+ * PV granter, the frame behind that guest frame for a PVH one (as Xen
+ * translates a translated granter's gfn); -1 if it has none there.
+ */
+static int64_t granted_frame(const struct domain *rd, uint32_t frame)
+{
+    return is_pvh(rd) ? npt_lookup(rd, frame) : (int64_t)frame;
+}
+
+/*
  * Makes entry ref of rd's table usable by ld (writable or not) for one more
  * pin or copy, and returns the frame it grants in *frame. GNTST_okay or the
  * status to report; on failure nothing changed.
@@ -169,8 +188,14 @@ static int16_t pin_entry(struct domain *rd, uint32_t ref, domid_t ld, bool writa
     } else if (!entry_grants(__atomic_load_n((uint32_t *)e, __ATOMIC_ACQUIRE), ld, writable)) {
         return GNTST_general_error;
     }
-    if (first)
-        a->frame = __atomic_load_n(&e->frame, __ATOMIC_ACQUIRE);
+    if (first) {
+        int64_t mfn = granted_frame(rd, __atomic_load_n(&e->frame, __ATOMIC_ACQUIRE));
+        if (mfn < 0) {
+            release_entry(e, a);
+            return GNTST_bad_page;
+        }
+        a->frame = (uint32_t)mfn;
+    }
     *frame = a->frame;
     return GNTST_okay;
 }
@@ -684,6 +709,35 @@ long do_grant_table_op(struct vcpu *v, const uint64_t args[5])
     default:
         return -XEN_ENOSYS;
     }
+}
+
+/*
+ * grant_table_op of a PVH domain: the ops whose arguments hold no frame
+ * or address of its own (query_size, set_version, get_version). The others
+ * would name guest frames and guest-physical addresses (Xen maps a grant
+ * into a translated mapper's physical map): not offered yet, -ENOSYS.
+ */
+long do_grant_table_op_pvh(struct vcpu *v, const uint64_t args[5])
+{
+    switch (args[0]) {
+    case GNTTABOP_query_size:
+    case GNTTABOP_set_version:
+    case GNTTABOP_get_version:
+        return do_grant_table_op(v, args);
+    default:
+        return -XEN_ENOSYS;
+    }
+}
+
+int grant_table_frame(struct domain *d, unsigned int idx, uint64_t *mfn)
+{
+    if (idx >= GRANT_MAX_FRAMES)
+        return -XEN_EINVAL;
+    int rc = grow_table(d, idx + 1);
+    if (rc)
+        return rc;
+    *mfn = d->grant_table.frames[idx];
+    return 0;
 }
 
 /* --- a domain's end (common/domctl.c, domain_free) ------------------------------ */

@@ -59,8 +59,8 @@ static hypercall_fn *const hypercall_table[NR_HYPERCALLS] = {
 /*
  * What a PVH domain may call (VMMCALL, arch/x86/svm.c): the handlers whose
  * semantics are the same for it as for a PV domain, and memory_op's PVH
- * variant, vcpu_op (register_vcpu_info takes a guest frame, initialise
- * is refused) and hvm_op (common/hvm_op.c). Anything PV-specific (page tables, segments, callbacks, trap
+ * variant, grant_table_op's (the ops naming none of its frames), vcpu_op
+ * (register_vcpu_info takes a guest frame, initialise is refused) and hvm_op (common/hvm_op.c). Anything PV-specific (page tables, segments, callbacks, trap
  * tables, iret) is -ENOSYS.
  */
 static hypercall_fn *const pvh_hypercall_table[NR_HYPERCALLS] = {
@@ -70,6 +70,7 @@ static hypercall_fn *const pvh_hypercall_table[NR_HYPERCALLS] = {
     [__HYPERVISOR_set_timer_op] = do_set_timer_op,
     [__HYPERVISOR_event_channel_op] = do_event_channel_op,
     [__HYPERVISOR_memory_op] = do_memory_op_pvh,
+    [__HYPERVISOR_grant_table_op] = do_grant_table_op_pvh,
     [__HYPERVISOR_vcpu_op] = do_vcpu_op,
     [__HYPERVISOR_hvm_op] = do_hvm_op,
 };

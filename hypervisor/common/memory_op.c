@@ -12,9 +12,17 @@
  * start extent in the bits of cmd above MEMOP_EXTENT_SHIFT (Xen's encoding);
  * it returns the total over all pieces.
  *
- * A PVH domain (its guest-physical map is its nested page tables, mm/npt.c)
- * has one memory_op so far: XENMEM_add_to_physmap of its shared_info page
- * (do_memory_op_pvh).
+ * A PVH domain's guest-physical map is its nested page tables (mm/npt.c):
+ * its reservation ops, and a privileged domain's on it, name guest frames
+ * (as Xen's for a translated domain): decrease_reservation unmaps and
+ * frees the frame behind each, populate_physmap maps a fresh frame at each
+ * guest frame that has none, increase_reservation does nothing (no guest
+ * frame to put the frame at). Its other memory_ops (do_memory_op_pvh): the
+ * current and maximum reservation, and XENMEM_add_to_physmap of its
+ * shared_info page and grant-table frames. Invariants kept: every
+ * nested-table leaf maps a frame the domain owns; a frame leaves the
+ * nested tables before it is freed; a special frame is at one guest frame
+ * at most (its M2P entry names it).
  */
 #include "pvkit/bootinfo.h"
 #include "pvkit/guest_access.h"
@@ -94,11 +102,23 @@ static struct domain *reservation_domain(struct vcpu *v, domid_t domid)
 }
 
 /*
+ * The machine frame extent x names in d: x itself for a PV domain, the
+ * frame behind guest frame x for a PVH domain (as Xen for a translated
+ * domain); -1 if a PVH domain has no frame there.
+ */
+static int64_t extent_frame(const struct domain *d, uint64_t x)
+{
+    return is_pvh(d) ? npt_lookup(d, x) : (int64_t)x;
+}
+
+/*
  * Gives back the frames of extents [start, start + n), stopping at the first
- * that cannot go. Other CPUs may still hold TLB entries for them from
- * mappings the guest removed without a flush: they are flushed before the
- * frames can be handed out again (which needs the lock we hold). Returns the
- * extents done, or -EFAULT if the first one could not be read.
+ * that cannot go; a PVH domain's guest frame is unmapped first. Other CPUs
+ * may still hold TLB entries for them (from mappings the guest removed
+ * without a flush, or, for PVH, cached nested translations): they are
+ * flushed before the frames can be handed out again (which needs the lock
+ * we hold). Returns the extents done, or -EFAULT if the first one could not
+ * be read.
  */
 static long decrease(struct domain *d, const struct xen_memory_reservation *r, uint64_t start,
                      uint64_t n)
@@ -106,22 +126,26 @@ static long decrease(struct domain *d, const struct xen_memory_reservation *r, u
     uint64_t done;
     bool fault = false, foreign = false;
     for (done = 0; done < n; done++) {
-        uint64_t mfn;
-        if (copy_from_guest(&mfn, GUEST_HANDLE_VA(r->extent_start) + (start + done) * 8, 8)) {
+        uint64_t x;
+        if (copy_from_guest(&x, GUEST_HANDLE_VA(r->extent_start) + (start + done) * 8, 8)) {
             fault = true;
             break;
         }
-        struct frame *f = frame_get(&frame_table, mfn);
+        int64_t mfn = extent_frame(d, x);
+        struct frame *f = mfn < 0 ? NULL : frame_get(&frame_table, (uint64_t)mfn);
         /*
-         * Frames the hypervisor writes (shared_info, console ring) hold
-         * references; a table being released, or listed for release, is kept.
+         * Frames the hypervisor writes (shared_info, console ring, a
+         * registered vcpu_info) hold references, as do other domains'
+         * mappings; a table being released, or listed for release, is kept.
          */
         if (!f || f->owner != d->id || f->ref_count || f->type_count ||
             (f->flags & (FRAME_RELEASING | FRAME_ON_RELEASE_LIST)))
             break;
         foreign |= (f->flags & FRAME_WAS_FOREIGN) != 0;
-        m2p_set(mfn, INVALID_M2P_ENTRY);
-        frame_free(&frame_table, mfn);
+        if (is_pvh(d))
+            npt_unmap(d, x);
+        m2p_set((uint64_t)mfn, INVALID_M2P_ENTRY);
+        frame_free(&frame_table, (uint64_t)mfn);
         d->nr_pages--;
     }
     if (foreign)
@@ -132,30 +156,49 @@ static long decrease(struct domain *d, const struct xen_memory_reservation *r, u
 }
 
 /*
- * populate_physmap (pfns in, mfns out) and increase_reservation (mfns out) of
- * extents [start, start + n), stopping at the first that fails. Returns the
- * extents done: none for a dying domain (as Xen's assign_pages), whose
- * frames are on their way back.
+ * Gives d a fresh zeroed frame for extent slot `slot`: for a PV domain
+ * the frame number is written back to the slot (populate_physmap: at pfn
+ * in the M2P); for a PVH domain, whose guest frame pfn must have no frame
+ * yet (Xen would replace it, stranding the old one), the frame is mapped
+ * there. 0, or -errno with nothing changed.
+ */
+static int populate_one(struct domain *d, uint64_t slot, uint64_t pfn)
+{
+    if (is_pvh(d) && (pfn >= PVH_MAX_GFNS || npt_lookup(d, pfn) >= 0))
+        return -XEN_EINVAL;
+    int64_t mfn = alloc_zeroed_frame(d->id);
+    if (mfn < 0)
+        return (int)mfn;
+    int rc = is_pvh(d) ? npt_map(d, pfn, (uint64_t)mfn) : copy_to_guest(slot, &mfn, 8);
+    if (rc) {
+        frame_free(&frame_table, (uint64_t)mfn);
+        return rc;
+    }
+    m2p_set((uint64_t)mfn, pfn);
+    d->nr_pages++;
+    return 0;
+}
+
+/*
+ * populate_physmap (pfns in; for PV mfns out) and increase_reservation (PV
+ * only: mfns out) of extents [start, start + n), stopping at the first
+ * that fails. Returns the extents done: none for a dying domain (as Xen's
+ * assign_pages), whose frames are on their way back, and none for
+ * increase_reservation of a PVH domain (a frame at no guest frame would
+ * be out of its reach; Xen allocates it anyway).
  */
 static long populate(struct domain *d, const struct xen_memory_reservation *r, uint64_t start,
                      uint64_t n, bool with_pfns)
 {
     uint64_t done;
-    if (domain_state(d) == DOMAIN_DYING)
+    if (domain_state(d) == DOMAIN_DYING || (is_pvh(d) && !with_pfns))
         return 0;
     for (done = 0; done < n && d->nr_pages < d->max_pages; done++) {
-        uint64_t pfn = 0, slot = GUEST_HANDLE_VA(r->extent_start) + (start + done) * 8;
+        uint64_t pfn = INVALID_M2P_ENTRY, slot = GUEST_HANDLE_VA(r->extent_start) + (start + done) * 8;
         if (with_pfns && copy_from_guest(&pfn, slot, 8))
             break;
-        int64_t mfn = alloc_zeroed_frame(d->id);
-        if (mfn < 0)
+        if (populate_one(d, slot, pfn))
             break;
-        if (copy_to_guest(slot, &mfn, 8)) {
-            frame_free(&frame_table, (uint64_t)mfn);
-            break;
-        }
-        m2p_set((uint64_t)mfn, with_pfns ? pfn : INVALID_M2P_ENTRY);
-        d->nr_pages++;
     }
     return (long)done;
 }
@@ -231,30 +274,89 @@ long do_memory_op(struct vcpu *v, const uint64_t args[5])
 }
 
 /*
- * The shared_info page (space shared_info, index 0) appears at guest frame
- * gpfn of the caller's own memory, in place of the frame there, which
- * stays the domain's, unmapped, until it dies: the nested tables only ever
- * map the domain's own frames, inside its memory.
+ * Puts special frame mfn (shared_info, a grant-table frame: the domain's,
+ * held by the hypervisor) at guest frame gfn of PVH domain d, as Xen does:
+ * the frame that was there is freed if nothing references it (else it
+ * stays the domain's, unmapped, until it dies), and mfn leaves the guest
+ * frame it was at before (its M2P entry says which). 0 or -errno, nothing
+ * changed.
+ */
+static long map_special(struct domain *d, uint64_t gfn, uint64_t mfn)
+{
+    if (gfn >= PVH_MAX_GFNS)
+        return -XEN_EINVAL;
+    int64_t old = npt_lookup(d, gfn);
+    if (old == (int64_t)mfn)
+        return 0;
+    uint64_t before = m2p_get(mfn);
+    long rc = npt_map(d, gfn, mfn);
+    if (rc)
+        return rc;
+    if (before != INVALID_M2P_ENTRY && before != gfn && npt_lookup(d, before) == (int64_t)mfn)
+        npt_unmap(d, before);
+    m2p_set(mfn, gfn);
+    struct frame *f = old < 0 ? NULL : frame_get(&frame_table, (uint64_t)old);
+    if (f && f->owner == d->id && !f->ref_count && !f->type_count &&
+        !(f->flags & (FRAME_RELEASING | FRAME_ON_RELEASE_LIST))) {
+        m2p_set((uint64_t)old, INVALID_M2P_ENTRY);
+        frame_free(&frame_table, (uint64_t)old);
+        d->nr_pages--;
+    } else if (f) {
+        m2p_set((uint64_t)old, INVALID_M2P_ENTRY);
+    }
+    flush_tlb_domain(d);
+    return 0;
+}
+
+/*
+ * XENMEM_add_to_physmap of a PVH domain, on itself: its shared_info
+ * (space shared_info, idx 0) or frame idx of its grant table (space
+ * grant_table; the table grows to idx + 1 frames; version-2 status frames
+ * are not offered) at guest frame gpfn (map_special).
  */
 static long pvh_add_to_physmap(struct vcpu *v, uint64_t arg)
 {
     struct xen_add_to_physmap xatp;
     struct domain *d = v->domain;
+    uint64_t mfn;
 
     if (copy_from_guest(&xatp, arg, sizeof(xatp)))
         return -XEN_EFAULT;
     if (xatp.domid != DOMID_SELF && xatp.domid != d->id)
         return -XEN_EPERM;
-    if (xatp.space != XENMAPSPACE_shared_info)
-        return -XEN_ENOSYS;
-    if (xatp.idx != 0 || xatp.gpfn >= d->max_pages)
+    if (xatp.gpfn >= PVH_MAX_GFNS)
         return -XEN_EINVAL;
-    return npt_map(d, xatp.gpfn, d->shared_info_mfn);
+    switch (xatp.space) {
+    case XENMAPSPACE_shared_info:
+        if (xatp.idx != 0)
+            return -XEN_EINVAL;
+        mfn = d->shared_info_mfn;
+        break;
+    case XENMAPSPACE_grant_table: {
+        if (xatp.idx > UINT32_MAX)
+            return -XEN_EINVAL;     /* XENMAPIDX_grant_table_status among them */
+        int rc = grant_table_frame(d, (unsigned int)xatp.idx, &mfn);
+        if (rc)
+            return rc;
+        break;
+    }
+    default:
+        return -XEN_ENOSYS;
+    }
+    return map_special(d, xatp.gpfn, mfn);
 }
 
 long do_memory_op_pvh(struct vcpu *v, const uint64_t args[5])
 {
-    switch (args[0] & MEMOP_CMD_MASK) {
+    uint64_t cmd = args[0] & MEMOP_CMD_MASK;
+    switch (cmd) {
+    case XENMEM_increase_reservation:
+    case XENMEM_decrease_reservation:
+    case XENMEM_populate_physmap:
+        return reservation_op(v, cmd, args[0] >> MEMOP_EXTENT_SHIFT, args[1]);
+    case XENMEM_current_reservation:
+    case XENMEM_maximum_reservation:
+        return reservation_size(v, cmd, args[1]);
     case XENMEM_add_to_physmap:
         return pvh_add_to_physmap(v, args[1]);
     default:

@@ -16,8 +16,9 @@
  * Invariants left behind: every guest frame is owned by the domain and
  * mapped once, in the nested tables (mm/npt.c: hypervisor frames); the
  * domain has a shared_info frame like a PV domain (events and time are
- * kept there); every vCPU has a VMCB, vCPU 0 runnable, the others down
- * until a Startup IPI (arch/x86/svm.c); the ACPI MADT lists all of them. A
+ * kept there; the guest maps it with add_to_physmap); every vCPU has a
+ * VMCB, vCPU 0 runnable, the others down until a Startup IPI
+ * (arch/x86/svm.c); the ACPI MADT lists all of them. A
  * build that fails leaves nothing behind (domain_free).
  */
 #include "pvkit/domain_build.h"

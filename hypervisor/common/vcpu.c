@@ -111,20 +111,17 @@ void vcpu_switch_runstate(struct vcpu *prev, struct vcpu *next)
 
 /*
  * The page a vcpu_info is registered in: for a PV domain its frame `frame`,
- * kept a plain writable page for good (a reference never dropped); for a
- * PVH domain the frame at guest-physical page `frame` (a domain frame
- * stays the domain's until it dies, even if remapped: memory_op.c). NULL
- * if there is no such page.
+ * for a PVH domain the frame at guest-physical page `frame`; kept a plain
+ * writable page for good (a reference never dropped until the domain is
+ * destroyed, so neither decrease_reservation nor a retype can take it).
+ * NULL if there is no such page.
  */
 static void *vcpu_info_page(struct domain *d, uint64_t frame)
 {
-    if (is_pvh(d)) {
-        int64_t mfn = npt_lookup(d, frame);
-        return mfn < 0 ? NULL : mfn_to_virt((uint64_t)mfn);
-    }
-    if (get_page_and_type(d, frame, FRAME_TYPE_WRITABLE))
+    int64_t mfn = is_pvh(d) ? npt_lookup(d, frame) : (int64_t)frame;
+    if (mfn < 0 || get_page_and_type(d, (uint64_t)mfn, FRAME_TYPE_WRITABLE))
         return NULL;
-    return frame_page(frame);
+    return frame_page((uint64_t)mfn);
 }
 
 static long register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg)

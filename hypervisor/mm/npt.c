@@ -55,6 +55,13 @@ int npt_map(struct domain *d, uint64_t gfn, uint64_t mfn)
     return 0;
 }
 
+void npt_unmap(struct domain *d, uint64_t gfn)
+{
+    uint64_t *e = gfn < PVH_MAX_GFNS ? npt_entry(d->npt_root, gfn, false) : NULL;
+    if (e)
+        *e = 0;
+}
+
 int64_t npt_lookup(const struct domain *d, uint64_t gfn)
 {
     if (gfn >= PVH_MAX_GFNS || !d->npt_root)

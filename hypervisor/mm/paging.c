@@ -93,6 +93,11 @@ void m2p_set(uint64_t mfn, uint64_t pfn)
         m2p_table[mfn] = pfn;
 }
 
+uint64_t m2p_get(uint64_t mfn)
+{
+    return mfn < m2p_entries ? m2p_table[mfn] : INVALID_M2P_ENTRY;
+}
+
 void install_hv_l4_slots(uint64_t *l4)
 {
     for (unsigned int slot = HV_SLOT_FIRST; slot <= HV_SLOT_LAST; slot++)

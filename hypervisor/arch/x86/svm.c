@@ -25,6 +25,7 @@
  * fault (memory it does not have) crashes that domain only.
  */
 #include "pvkit/svm.h"
+#include "pvkit/acpi.h"
 #include "pvkit/cpuid.h"
 #include "pvkit/emulate.h"
 #include "pvkit/hypercall.h"
@@ -38,6 +39,8 @@
 
 #define MSR_VM_CR           0xC0010114
 #define MSR_VM_HSAVE_PA     0xC0010117
+#define MSR_AMD64_NB_CFG    0xC001001F
+#define MSR_K8_ENABLE_C1E   0xC0010055
 #define VM_CR_SVMDIS        (1u << 4)
 #define EFER_LME            (1ull << 8)
 #define EFER_LMA            (1ull << 10)
@@ -518,6 +521,8 @@ static bool pvh_wrmsr(struct vcpu *v, uint32_t msr, uint64_t value)
         return true;
     case CPUID_XEN_BASE:
         return write_hypercall_page(v, value);
+    case MSR_AMD64_NB_CFG:
+        return true;              /* ignored, as Xen (Linux's AMD PCI code sets a bit) */
     default:
         return false;
     }
@@ -531,6 +536,10 @@ static bool pvh_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *value)
         return true;
     case MSR_PAT:
         *value = v->vmcb->g_pat;
+        return true;
+    case MSR_AMD64_NB_CFG:
+    case MSR_K8_ENABLE_C1E:
+        *value = 0;               /* as Xen: AMD northbridge registers a guest has no use for */
         return true;
     default:
         return false;
@@ -565,9 +574,11 @@ static void exit_msr(struct vcpu *v, struct cpu_regs *regs)
 }
 
 /*
- * IN/OUT (EXITINFO1: bit 0 IN, bit 2 string, bits 4-6 size; EXITINFO2 the
- * next RIP): no device is there, so IN reads all ones and OUT is dropped,
- * as on an empty bus. String I/O is not emulated: #GP.
+ * IN/OUT (EXITINFO1: bit 0 IN, bit 2 string, bits 4-6 size, bits 16-31 the
+ * port; EXITINFO2 the next RIP): no device is there, so IN reads all ones
+ * and OUT is dropped, as on an empty bus, but for the one register the
+ * domain's ACPI tables name: S5 written to the sleep control register
+ * powers the domain off (common/acpi_build.c). String I/O is not emulated: #GP.
  */
 static void exit_ioio(struct vcpu *v, struct cpu_regs *regs)
 {
@@ -576,9 +587,12 @@ static void exit_ioio(struct vcpu *v, struct cpu_regs *regs)
         inject_gp(v);
         return;
     }
+    unsigned int size = info & (1u << 4) ? 1 : info & (1u << 5) ? 2 : 4;
     if (info & 1) {
-        uint64_t ones = info & (1u << 4) ? 0xff : info & (1u << 5) ? 0xffff : 0xffffffff;
-        regs->rax = (info & (1u << 6)) ? ones : (regs->rax & ~ones) | ones;
+        uint64_t ones = size == 1 ? 0xff : size == 2 ? 0xffff : 0xffffffff;
+        regs->rax = size == 4 ? ones : (regs->rax & ~ones) | ones;
+    } else if (acpi_pvh_poweroff((uint16_t)(info >> 16), size, (uint32_t)regs->rax)) {
+        domain_shutdown(v->domain, SHUTDOWN_poweroff);
     }
     v->domain->emu_stats.done[EMUL_PORT_IO]++;
     advance_rip(v, regs, v->vmcb->exitinfo2);

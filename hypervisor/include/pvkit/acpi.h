@@ -64,11 +64,26 @@ int acpi_scan_from_rsdp(acpi_phys_reader read, uint64_t rsdp_phys,
                              struct acpi_platform *out);
 
 /*
+ * A PVH domain's ACPI sleep registers (the FADT's SLEEP_CONTROL_REG and
+ * SLEEP_STATUS_REG, one byte each, I/O ports) and the sleep type its DSDT
+ * gives S5: SLP_TYP in bits 2-4 of the control register, SLP_EN bit 5.
+ */
+#define PVH_SLEEP_CONTROL_PORT  0x600
+#define PVH_SLEEP_STATUS_PORT   0x601
+#define PVH_SLEEP_TYPE_S5       5
+#define PVH_SLEEP_ENABLE        0x20
+
+/*
  * Writes a PVH domain's ACPI tables (common/acpi_build.c) over the page
  * `page`, which the guest sees at guest-physical page_pa: the RSDP at its
- * start, an XSDT, and a MADT with one enabled local APIC per vCPU (ids
- * 0..nr_cpus-1). Returns 0, or -1 (page untouched) unless 1 <= nr_cpus <= 255.
+ * start, an XSDT, a MADT with one enabled local APIC per vCPU (ids
+ * 0..nr_cpus-1), a hardware-reduced FADT with the sleep registers above and
+ * a DSDT holding \_S5. Returns 0, or -1 (page untouched) unless
+ * 1 <= nr_cpus <= 255.
  */
 int acpi_build_pvh_tables(uint8_t *page, uint64_t page_pa, unsigned int nr_cpus);
+
+/* True if an OUT of `size` bytes of value to port asks for S5 (power off) through the sleep control register. */
+bool acpi_pvh_poweroff(uint16_t port, unsigned int size, uint32_t value);
 
 #endif

@@ -198,11 +198,11 @@ static inline bool is_pvh(const struct domain *d)
 
 /*
  * True if v's registered vcpu_info page holds a writable type reference
- * (a PV vCPU's; a PVH domain's pages hold no counts: common/vcpu.c).
+ * (every registered one, PV or PVH: common/vcpu.c).
  */
 static inline bool vcpu_info_held(const struct vcpu *v)
 {
-    return v->vcpu_info_registered && !is_pvh(v->domain);
+    return v->vcpu_info_registered;
 }
 
 /*

@@ -69,6 +69,12 @@ struct grant_table {
 };
 
 struct domain;
+/*
+ * Frame idx of d's grant table (grown to idx + 1 frames if it has fewer),
+ * for XENMEM_add_to_physmap of a PVH domain. 0, or -XEN_EINVAL (idx past
+ * GRANT_MAX_FRAMES), -XEN_ENOMEM, -XEN_ESRCH (dying).
+ */
+int grant_table_frame(struct domain *d, unsigned int idx, uint64_t *mfn);
 /* Gives d a grant table of one frame. 0 or -XEN_ENOMEM. */
 int grant_table_create(struct domain *d);
 /*

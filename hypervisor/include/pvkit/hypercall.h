@@ -104,8 +104,10 @@ hypercall_fn do_vcpu_op;
 hypercall_fn do_event_channel_op;
 hypercall_fn do_set_timer_op;
 hypercall_fn do_memory_op;
-/* memory_op of a PVH domain: XENMEM_add_to_physmap of its shared_info (common/memory_op.c). */
+/* memory_op of a PVH domain: reservations by guest frame, add_to_physmap (common/memory_op.c). */
 hypercall_fn do_memory_op_pvh;
+/* grant_table_op of a PVH domain: the ops that name none of its frames (common/grant_table.c). */
+hypercall_fn do_grant_table_op_pvh;
 hypercall_fn do_hvm_op;
 hypercall_fn do_physdev_op;
 hypercall_fn do_pvkit_op;

@@ -64,6 +64,8 @@ void mm_init(const struct boot_info *bi);
 int64_t alloc_zeroed_frame(uint32_t owner);
 
 void m2p_set(uint64_t mfn, uint64_t pfn);
+/* The M2P entry of mfn; INVALID_M2P_ENTRY past the table. */
+uint64_t m2p_get(uint64_t mfn);
 
 /*
  * Frees a guest frame whatever still counts references to it, and forgets

@@ -22,6 +22,13 @@
 int npt_create(struct domain *d);
 /* Maps guest frame gfn of d to machine frame mfn. 0, -XEN_ENOMEM or -XEN_EINVAL (gfn too large). */
 int npt_map(struct domain *d, uint64_t gfn, uint64_t mfn);
+/*
+ * Removes guest frame gfn of d from its nested tables (nothing if it has no
+ * frame; the tables stay, freed with the domain). The caller flushes the
+ * CPUs that may cache the translation (flush_tlb_domain) before the frame
+ * is used again.
+ */
+void npt_unmap(struct domain *d, uint64_t gfn);
 /* The machine frame behind guest frame gfn of d, or -XEN_EFAULT if none. */
 int64_t npt_lookup(const struct domain *d, uint64_t gfn);
 /* Frees d's nested tables (not the frames they map, which d owns). */

@@ -208,6 +208,11 @@ int vcpu_set_gdt(struct vcpu *v, const uint64_t *frames, uint64_t entries)
 
 /* Not hosted (PVH, the machine's exit and statistics): a hosted PV domain never gets here. */
 void npt_destroy(struct domain *d) { machine_fail("npt_destroy(d%u)", d->id); }
+int64_t npt_lookup(const struct domain *d, uint64_t gfn)
+{
+    machine_fail("npt_lookup(d%u, %lx)", d->id, (unsigned long)gfn);
+    return -1;
+}
 void svm_vcpu_destroy(struct vcpu *v) { machine_fail("svm_vcpu_destroy(v%u)", v->id); }
 void machine_exit(uint8_t code) { machine_fail("machine_exit(%u)", code); }
 void schedule_print_stats(void) { machine_fail("schedule_print_stats"); }

@@ -15,8 +15,9 @@
  * (harmless).
  * VMMCALL with unknown numbers, PV-only numbers, garbage sub-ops, and
  * pointers that are unmapped in our page tables or mapped by them but
- * outside our memory (-ENOSYS, -EFAULT, never a crash); memory_op beyond
- * add_to_physmap of our own shared_info over our own memory.
+ * outside our memory (-ENOSYS, -EFAULT, never a crash); memory_op's
+ * add_to_physmap refusals, reservation ops with an unreadable argument (pvh_memory
+ * has the rest), ops a PVH guest does not get.
  */
 #include "pvh.h"
 #include <xen/event_channel.h>
@@ -159,7 +160,7 @@ static void check_vmmcall(void)
 }
 
 /* Leaves in the hypervisor range beyond Xen's are empty (other unknown leaves are the host's). */
-/* memory_op: only add_to_physmap of our own shared_info, over our own memory. */
+/* memory_op: add_to_physmap of anything but our own shared_info over our own memory; PV-only ops. */
 static void check_memory_op(void)
 {
     TEST("memory_op refusals");
@@ -176,17 +177,17 @@ static void check_memory_op(void)
         EXPECT_EQ(hypercall3(__HYPERVISOR_memory_op, XENMEM_add_to_physmap,            \
                              (unsigned long)&x, 0), want);                              \
     } while (0)
-    ATP(space, XENMAPSPACE_grant_table, -XEN_ENOSYS);
+    ATP(space, XENMAPSPACE_gmfn_foreign, -XEN_ENOSYS);
     ATP(space, 99, -XEN_ENOSYS);
     ATP(idx, 1, -XEN_EINVAL);
-    ATP(gpfn, beyond_memory() >> 12, -XEN_EINVAL);
+    ATP(gpfn, 3ul << 18, -XEN_EINVAL);     /* past the guest-physical limit */
     ATP(gpfn, ~0ul, -XEN_EINVAL);
     ATP(domid, 0, -XEN_EPERM);
 #undef ATP
     EXPECT_EQ(hypercall3(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, beyond_memory(), 0),
               -XEN_EFAULT);
-    EXPECT_EQ(hypercall3(__HYPERVISOR_memory_op, XENMEM_increase_reservation, 0, 0), -XEN_ENOSYS);
-    EXPECT_EQ(hypercall3(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, 0, 0), -XEN_ENOSYS);
+    EXPECT_EQ(hypercall3(__HYPERVISOR_memory_op, XENMEM_increase_reservation, beyond_memory(), 0), -XEN_EFAULT);
+    EXPECT_EQ(hypercall3(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, 0x700000000000ul, 0), -XEN_EFAULT);
     EXPECT_EQ(hypercall3(__HYPERVISOR_memory_op, XENMEM_machine_memory_map, 0, 0), -XEN_ENOSYS);
     EXPECT_EQ(page[0] | page[4095], 0);     /* nothing was mapped over it */
 }
