@@ -33,12 +33,30 @@ static struct domain *foreign_domain(struct vcpu *v, uint64_t domid)
     return domain_find_built((domid_t)domid);
 }
 
-static int write_done(uint64_t pdone, uint64_t done)
+/*
+ * Stores the completed count at `done` if the guest gave one. A failed store
+ * is ignored, as Xen does: the updates took effect, and the result says
+ * whether they succeeded, not whether the guest's pointer was writable.
+ */
+static void write_done(uint64_t pdone, uint64_t done)
 {
-    if (!pdone)
-        return 0;
     uint32_t n = (uint32_t)done;
-    return copy_to_guest(pdone, &n, sizeof(n));
+    if (pdone)
+        (void)copy_to_guest(pdone, &n, sizeof(n));
+}
+
+/*
+ * foreigndom bits 16-31: the page tables' owner + 1 (0: the caller). pvkit
+ * edits only the caller's own page tables: naming itself is as 0, a domain
+ * that does not exist is -ESRCH (as Xen), another one -EPERM (Xen lets only
+ * a domain with rights over it do so).
+ */
+static int check_pt_owner(const struct vcpu *v, uint64_t foreigndom)
+{
+    unsigned int pt_dom = (uint32_t)foreigndom >> 16;
+    if (!pt_dom || pt_dom - 1 == v->domain->id)
+        return 0;
+    return domain_find((domid_t)(pt_dom - 1)) ? -XEN_EPERM : -XEN_ESRCH;
 }
 
 /*
@@ -79,13 +97,13 @@ static long batch_end(struct domain *d, uint64_t nr, const uint64_t args[5], uin
 {
     if (rc == -XEN_ERESTART)
         rc = 0;
-    int wrc = write_done(args[2], done_before + done);
-    if (!rc && !wrc && (done < count || d->release_head != FRAME_NO_NEXT)) {
+    write_done(args[2], done_before + done);
+    if (!rc && (done < count || d->release_head != FRAME_NO_NEXT)) {
         const uint64_t rest[5] = { args[0] + done * elem_size,
                                    (count - done) | PVKIT_BATCH_PREEMPTED, args[2], args[3] };
         return hypercall_continue(nr, rest);
     }
-    return rc ? rc : wrc;
+    return rc;
 }
 
 /* mmu_update on a frame that is not a page table: a plain store, if writable. */
@@ -164,7 +182,8 @@ static long mmu_update_single(struct domain *d, const uint64_t args[5])
         rc = one_mmu_update(d, d, &req);
     if (rc || d->release_head != FRAME_NO_NEXT)
         return batch_end(d, __HYPERVISOR_mmu_update, args, sizeof(req), 1, rc ? 0 : 1, 0, rc);
-    return write_done(args[2], 1);
+    write_done(args[2], 1);
+    return 0;
 }
 
 /* do_mmu_update's general case: any count, a continued batch, a foreign domain. */
@@ -176,6 +195,8 @@ static __attribute__((noinline)) long mmu_update_batch(struct vcpu *v, const uin
 
     if (!pg_owner)
         return -XEN_ESRCH;
+    if ((rc = check_pt_owner(v, args[3])))
+        return rc;
     if ((rc = batch_start(args[1], args[2], &count, &done_before)))
         return rc;
     if (count && !batch_continued(args[1]))
@@ -197,7 +218,7 @@ static __attribute__((noinline)) long mmu_update_batch(struct vcpu *v, const uin
 
 long do_mmu_update(struct vcpu *v, const uint64_t args[5])
 {
-    if (args[1] == 1 && (args[3] & 0xffff) == DOMID_SELF &&
+    if (args[1] == 1 && (uint32_t)args[3] == DOMID_SELF &&
         v->domain->release_head == FRAME_NO_NEXT)
         return mmu_update_single(v->domain, args);
     return mmu_update_batch(v, args);
