@@ -86,10 +86,17 @@ GUEST_FUZZ_PAIR := $(GUEST_BUILD)/fuzz_pair.elf
 $(GUEST_FUZZ_PAIR): $(GUEST_BUILD)/fuzz_hypercalls.elf
 	ln -sf fuzz_hypercalls.elf $@
 guests: $(GUEST_FUZZ_PAIR)
+# fuzz_wreck: fuzz_hypercalls (2000 calls of seed 1) whose children wreck
+# their own progress record at call 1000 (wreck=, tests/guests/README.md,
+# Fuzzing): the parent must still get through every call but that one.
+GUEST_FUZZ_WRECK := $(GUEST_BUILD)/fuzz_wreck.elf
+$(GUEST_FUZZ_WRECK): $(GUEST_BUILD)/fuzz_hypercalls.elf
+	ln -sf fuzz_hypercalls.elf $@
+guests: $(GUEST_FUZZ_WRECK)
 
 check-guests: guests $(BUILD)/pvkit.elf $(BUILD)/bin/pvkit-run
 	$(GUEST_DIR)/run --hypervisor $(BUILD)/pvkit.elf --launcher $(BUILD)/bin/pvkit-run \
-	    $(GUEST_ELFS) $(GUEST_FUZZ_PAIR)
+	    $(GUEST_ELFS) $(GUEST_FUZZ_PAIR) $(GUEST_FUZZ_WRECK)
 
 # The kernels with several vCPUs or domains again with maxcpus=1: the time
 # slicing every vCPU shares one physical CPU with (pvkit-run always gives

@@ -20,8 +20,16 @@
  * it, checks the machine's free pages are exactly what they were before the
  * create (the hypervisor's audit, audit=on-death, checks the frame table at
  * each death and prints any mismatch; tests/guests/run fails on it), and
- * starts the next segment at the call after the last one begun. The figures
- * (calls, calls/s, faults, deaths, stalls) are printed per seed.
+ * starts the next segment at the call after the last one begun. A segment
+ * counts as done only if the child says so (progress->finished) and then
+ * powers off: a child that wrecked its own record can die with a shutdown
+ * code of poweroff. After a death the next segment is half as long (after a
+ * finished one twice), so a death the record misplaced is closed in on
+ * rather than replayed (the segments are the same calls again). Stalls in
+ * a block or poll are told apart: a poll still blocked STALL_NS/2 past the
+ * deadline it gave, set by a clock that agreed with ours, is a wake-up the
+ * hypervisor missed, a failure. The figures (calls, calls/s, faults,
+ * deaths, stalls) are printed per seed.
  *
  * The child (role=1) issues one call per index: a random hypercall 0-63
  * with sub-ops in and out of range and arguments biased toward interesting
@@ -87,6 +95,9 @@ struct fz_progress {
     uint64_t wrpt;       /* writable-page-table stores made */
     uint64_t cur_nr;     /* hypercall number of call `cur` (wrpt: 1000) */
     uint64_t cur_args[5];
+    uint64_t wait_until;  /* block / poll: the deadline it set, on its own clock */
+    uint64_t wait_set_at; /* and that clock when it set it */
+    uint64_t finished;    /* FZ_MAGIC ^ end once every call of the segment was made */
 };
 
 /* ---- randomness ------------------------------------------------------------ */
@@ -302,14 +313,17 @@ static void gen_sched(uint64_t *s, struct fz_call *c, int depth)
     if (cmd == SCHEDOP_poll) {
         p->ports.p = (evtchn_port_t *)scratch[5];
         p->nr_ports = (unsigned int)below(s, 4);
-        p->timeout = evt_now() + MS;
         c->a[1] = (uint64_t)p;
     }
     if (cmd == SCHEDOP_block || cmd == SCHEDOP_poll) {
         long port = evt_bind_virq(VIRQ_TIMER, 0);   /* -EEXIST if still bound */
         if (port > 0)
             evt_unmask((evtchn_port_t)port);
-        hyp_set_timer_op(evt_now() + MS);
+        progress->wait_set_at = evt_now();
+        progress->wait_until = progress->wait_set_at + MS;
+        hyp_set_timer_op(progress->wait_until);
+        if (cmd == SCHEDOP_poll)
+            p->timeout = progress->wait_until;
     }
     if (c->nr == __HYPERVISOR_sched_op_compat && cmd == SCHEDOP_shutdown)
         c->a[1] = below(s, 8);
@@ -566,6 +580,7 @@ static void one_call(uint64_t seed, uint64_t i)
     struct fz_call c;
     unsigned int kind = (unsigned int)below(&s, 16);
 
+    progress->wait_until = progress->wait_set_at = 0;
     fill_scratch(&s, below(&s, 2));
     if (kind == 0) {
         progress->cur_nr = WRPT_NR;
@@ -645,12 +660,32 @@ static void child_setup(void)
     add_frame(other_mfn[1]);
 }
 
+/*
+ * wreck=N (the regression kernel fuzz_wreck): at call N the child does to
+ * its record what seed 4 from call 993 939 once did by its own calls (a
+ * multicall whose count ran its entries past the scratch pages into its own
+ * .bss and stack, the hypervisor writing results there): the record says it
+ * is at its first call with none done, and it dies with a shutdown code of
+ * poweroff. A parent that resumed at the recorded call replayed the same
+ * calls in every new child, dying again each time, until it gave up.
+ */
+static void wreck_record(uint64_t start)
+{
+    struct sched_shutdown sd = { .reason = SHUTDOWN_poweroff };
+
+    progress->cur = start;
+    progress->done = 0;
+    hyp_sched_op(SCHEDOP_shutdown_code, &sd);
+    guest_shutdown(SHUTDOWN_crash);
+}
+
 /* The child: calls [start, end) of seed, progress in the store page, then poweroff. */
 static void child(void)
 {
     uint64_t seed = (uint64_t)evt_cmdline_num("seed", 1);
     uint64_t start = (uint64_t)evt_cmdline_num("start", 0);
     uint64_t end = (uint64_t)evt_cmdline_num("end", 1000);
+    uint64_t wreck = (uint64_t)evt_cmdline_num("wreck", -1);
     volatile uint64_t i;
 
     struct gnttab_map_grant_ref map = { .host_addr = (uint64_t)prog_win, .flags = GNTMAP_host_map,
@@ -672,6 +707,8 @@ static void child(void)
     armed = 1;
     for (i = start; i < end; i++) {
         progress->cur = i;
+        if (i == wreck)
+            wreck_record(start);
         if (trap_ctx_save(&recover) == 0) {
             if (restore_scratch())
                 guest_shutdown(SHUTDOWN_crash);
@@ -685,6 +722,8 @@ static void child(void)
         progress->done++;
     }
     armed = 0;
+    if (i == end)           /* not a loop index our own calls overwrote */
+        progress->finished = FZ_MAGIC ^ end;
     guest_shutdown(SHUTDOWN_poweroff);
 }
 
@@ -708,8 +747,10 @@ static uint64_t own_data[512] __attribute__((aligned(4096)));
  */
 struct fuzzer {
     uint64_t seed, first, calls, at;    /* the next segment starts at `at` */
+    uint64_t len, end;                  /* the next segment's length; the running one's end */
     uint64_t t0, done, faults, wrpt;
     unsigned int segs, deaths, stalls, k;
+    unsigned int wait_stalls[2], missed; /* stalls in block [0] / poll [1]; missed wake-ups */
     domid_t id;
     uint64_t free0, last_cur, last_move;
     int failed;
@@ -720,10 +761,11 @@ static void segment_cmdline(const struct fuzzer *f)
 {
     char *p = cmdline;
     const char *keys[] = { "fuzz_hypercalls role=1 seed=", " start=", " end=", " o1=", " o2=",
-                           " show=", " gref=" };
-    uint64_t vals[] = { f->seed, f->at, f->calls, pt_cur_l4_mfn, pt_mfn_of(own_data),
-                        (uint64_t)evt_cmdline_num("show", 0x7fffffff), PROG_REF + f->k };
-    for (unsigned int k = 0; k < 7; k++) {
+                           " show=", " gref=", " wreck=" };
+    uint64_t vals[] = { f->seed, f->at, f->end, pt_cur_l4_mfn, pt_mfn_of(own_data),
+                        (uint64_t)evt_cmdline_num("show", 0x7fffffff), PROG_REF + f->k,
+                        (uint64_t)evt_cmdline_num("wreck", 0x7fffffff) };
+    for (unsigned int k = 0; k < 8; k++) {
         for (const char *q = keys[k]; *q; q++)
             *p++ = *q;
         char digits[24];
@@ -742,6 +784,7 @@ static int start_segment(struct fuzzer *f)
     struct xen_domctl op;
 
     f->free0 = free_pages();
+    f->end = f->at + (f->len < f->calls - f->at ? f->len : f->calls - f->at);
     segment_cmdline(f);
     create_child_op(&op, 0, CHILD_KB, cmdline);
     if (!EXPECT_EQ(hyp_domctl(&op), 0))
@@ -796,6 +839,31 @@ static int audit_probe(void)
 }
 
 /*
+ * A child that stalled in its top-level SCHEDOP_poll or SCHEDOP_block:
+ * prints how far past the deadline it set (on its clock, the system time
+ * ours reads too) it still waits, and how far its clock was from ours when
+ * it set it. A poll has that deadline as its timeout: blocked in it 0.5 s
+ * past the deadline, with a clock that agreed with ours, is a wake-up the
+ * hypervisor missed (f->missed, a failure). A block wakes only for an event:
+ * its timer VIRQ may be closed or masked by its own calls (self-inflicted).
+ */
+static void stall_wait_report(struct fuzzer *f, volatile struct fz_progress *pg, int blocked)
+{
+    int64_t now = (int64_t)evt_now(), set = (int64_t)pg->wait_set_at;
+    int64_t past = now - (int64_t)pg->wait_until, skew = set - (int64_t)f->last_move;
+    int poll = pg->cur_args[0] == SCHEDOP_poll;
+    int missed = poll && blocked == 1 && past >= (int64_t)(STALL_NS / 2) &&
+                 skew > -(int64_t)(STALL_NS / 2) && skew < (int64_t)(STALL_NS / 2);
+
+    guest_printf("     seed %lu stalled in %s: its deadline %ld ms behind our clock, its clock "
+                 "%ld ms from ours at the call%s\n", (unsigned long)f->seed, poll ? "poll" : "block",
+                 (long)(past / (int64_t)MS), (long)(skew / (int64_t)MS),
+                 missed ? ": a missed wake-up" : "");
+    f->wait_stalls[poll]++;
+    f->missed += missed;
+}
+
+/*
  * Ends f's segment (child shut down with `reason`, or -1: stalled): counts
  * it, destroys the child, checks its grant of the progress page is let go
  * and, if `alone` (no other child was created meanwhile), that the free
@@ -805,7 +873,7 @@ static int end_segment(struct fuzzer *f, int reason, int alone)
 {
     struct xen_domctl op;
     volatile struct fz_progress *pg = (volatile struct fz_progress *)win[f->k];
-    uint64_t start = f->at, end = f->calls;
+    uint64_t start = f->at, end = f->end;
 
     /* A stalled child: blocked (waiting for a wake-up) or running (a livelock, a long call)? */
     int blocked = -1;
@@ -818,8 +886,9 @@ static int end_segment(struct fuzzer *f, int reason, int alone)
     /* A child that wrecked its own memory may have written nonsense: then go by `done`. */
     uint64_t cur = pg->cur >= start && pg->cur < end ? pg->cur
                    : start + (pg->done < end - start ? pg->done : 0);
-    uint64_t next = !ran ? start + 1 : reason == SHUTDOWN_poweroff && cur + 1 >= end ? end : cur + 1;
-    if (reason != SHUTDOWN_poweroff || next != end)
+    int finished = reason == SHUTDOWN_poweroff && ran && pg->finished == (FZ_MAGIC ^ end);
+    uint64_t next = finished ? end : ran ? cur + 1 : start + 1;
+    if (!finished)
         guest_printf("     seed %lu segment end at call %lu, %lu(%lx, %lx, %lx, %lx, %lx): %s %d\n",
                      (unsigned long)f->seed, (unsigned long)cur, (unsigned long)pg->cur_nr,
                      (unsigned long)pg->cur_args[0], (unsigned long)pg->cur_args[1],
@@ -827,9 +896,20 @@ static int end_segment(struct fuzzer *f, int reason, int alone)
                      (unsigned long)pg->cur_args[4],
                      reason >= 0 ? "shutdown" : blocked == 1 ? "stalled, blocked"
                                   : blocked == 0 ? "stalled, running" : "stalled", reason);
+    if (reason < 0 && pg->wait_until && (pg->cur_nr == __HYPERVISOR_sched_op ||
+                                         pg->cur_nr == __HYPERVISOR_sched_op_compat))
+        stall_wait_report(f, pg, blocked);
     f->stalls += reason < 0;
-    f->deaths += reason >= 0 && next != end;
-    f->at = next > f->at ? next : f->at + 1;
+    f->deaths += reason >= 0 && !finished;
+    f->at = next;
+    /*
+     * A death the record may misplace (a child that wrecked its progress
+     * pointer or page) would recur in the next segment, a replay of the same
+     * calls: halving the length after each death closes in on the call that
+     * kills, so every segment moves on by one call at least.
+     */
+    f->len = !finished ? (end - start + 1) / 2
+             : f->len < (f->calls - f->first) / 2 ? f->len * 2 : f->calls - f->first;
     if (evt_cmdline_num("probe", 0) && audit_probe())
         return -1;
     if (!EXPECT_EQ(dctl(XEN_DOMCTL_destroydomain, f->id, &op), 0))
@@ -848,17 +928,19 @@ static int end_segment(struct fuzzer *f, int reason, int alone)
     return 0;
 }
 
-/* Prints f's figures (its seed is done); one check (it completed calls). */
+/* Prints f's figures (its seed is done); two checks (it completed calls, no wake-up was missed). */
 static void fuzzer_report(const struct fuzzer *f)
 {
     uint64_t ms = (evt_now() - f->t0) / MS + 1;
     guest_printf("fuzz: seed %lu: %lu calls (%lu completed, %lu page-table stores) in %lu ms = "
                  "%lu calls/s; %lu own faults caught, %u segments, %u self-inflicted deaths, "
-                 "%u stalls\n", (unsigned long)f->seed, (unsigned long)f->calls,
-                 (unsigned long)f->done, (unsigned long)f->wrpt, (unsigned long)ms,
-                 (unsigned long)((f->calls - f->first) * 1000 / ms),
-                 (unsigned long)f->faults, f->segs, f->deaths, f->stalls);
+                 "%u stalls (%u in block, %u in poll, %u missed wake-ups)\n", (unsigned long)f->seed,
+                 (unsigned long)f->calls, (unsigned long)f->done, (unsigned long)f->wrpt,
+                 (unsigned long)ms, (unsigned long)((f->calls - f->first) * 1000 / ms),
+                 (unsigned long)f->faults, f->segs, f->deaths, f->stalls, f->wait_stalls[0],
+                 f->wait_stalls[1], f->missed);
     EXPECT(f->done > 0);
+    EXPECT_EQ(f->missed, 0);
 }
 
 /* One step of fuzzer f: starts its next segment or looks at the running one. 1 while it has work. */
@@ -903,7 +985,7 @@ static void fuzz_seeds(long dom_exc, uint64_t seed, unsigned int n, uint64_t fir
 
     for (unsigned int k = 0; k < n; k++) {
         fz[k] = (struct fuzzer){ .seed = seed + k, .first = first, .calls = calls, .at = first,
-                                 .t0 = evt_now(), .k = k };
+                                 .len = calls - first, .t0 = evt_now(), .k = k };
         guest_printf("fuzz: seed %lu, %lu calls\n", (unsigned long)(seed + k),
                      (unsigned long)calls);
     }
