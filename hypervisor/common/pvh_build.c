@@ -16,7 +16,7 @@
  * Invariants left behind: every guest frame is owned by the domain and
  * mapped once, in the nested tables (mm/npt.c: hypervisor frames); the
  * domain has a shared_info frame like a PV domain (events and time are
- * kept there, though the guest cannot map it yet); vCPU 0 has a VMCB. A
+ * kept there; the guest maps it with add_to_physmap); vCPU 0 has a VMCB. A
  * build that fails leaves nothing behind (domain_free).
  */
 #include "pvkit/domain_build.h"
