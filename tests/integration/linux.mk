@@ -23,7 +23,8 @@
 #                           same reboot run on the generic kernel;
 #                           check-linux-pvh-smp the workload on the cloud
 #                           kernel as a two-vCPU PVH domU (its application
-#                           processor started by INIT/SIPI; nproc = 2)
+#                           processor started by INIT/SIPI; nproc = 2;
+#                           part of `make check-all`)
 #   make check-linux-dom0   the workload on the generic kernel as the initial,
 #                           privileged domain (dom0: SIF_INITDOMAIN, the
 #                           machine memory map, console_io; part of `make check`)
@@ -64,6 +65,8 @@ LINUX_RUN_MEM    ?= 256
 
 check: check-linux-tools check-linux-fallback check-linux-cloud check-linux-smp check-linux-panic \
        check-linux-dom0 check-linux-pvh
+# The two-vCPU PVH workload: too long for `make check`.
+check-all: check-linux-pvh-smp
 
 tools: $(TOOLS_BIN)/extract-pv-elf
 

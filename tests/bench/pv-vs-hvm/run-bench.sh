@@ -186,7 +186,7 @@ report_keep_notes "$md" "$notes"
     run_line "pvkit PVH" "$ldir/pvh/pvkit.log"
     for t in pv pvh; do
         if [ -r "$dir/xen-$t.anchor" ]; then
-            echo "- Xen $t: domU /init reached: $( [ "$(xen_key $t create_to_domu_init_s)" != "?" ] && echo yes || echo no), clean power-off: $(xen_key $t xen_clean_poweroff), run wall $(xen_key $t host_run_wall_s) s"
+            echo "- Xen $t: domU /init reached: $( [ "$(xen_key $t create_to_domu_init_s)" != "?" ] && echo yes || echo no), clean power-off: $(xen_key $t xen_clean_poweroff), run wall $(xen_key $t host_run_wall_s) s, host load average at its start $(xen_key $t host_loadavg_at_start), ended $(date -u -r "$dir/xen-$t.anchor" '+%Y-%m-%d %H:%M UTC')"
         else
             echo "- Xen $t: not run"
         fi
@@ -204,7 +204,7 @@ awk -F'\t' 'NR > 1 && $1 != "hostile" && $2 != "NA" && $2 > 0 {
         for (i = 3; i <= 6; i++) printf "\t%s", ($i == "NA" ? "NaN" : $i / $2)
         printf "\n" }' "$dir/results.tsv" >"$dir/ratios.dat"
 if command -v gnuplot >/dev/null; then
-    { report_ratio_plot_head "$out/pv-vs-hvm.png" "Linux ${kver} (cloud), QEMU TCG -cpu $cpu, 1 vCPU" 1000
+    { report_ratio_plot_head "$out/pv-vs-hvm.png" "Linux ${kver}, TCG -cpu ${cpu%%,*}, 1 vCPU" 1000
       cat <<EOF
 set datafile missing 'NaN'
 plot '$dir/ratios.dat' using 2:xtic(1) title 'pvkit PV' lc rgb '#2b6cb0', \
