@@ -810,6 +810,14 @@ void svm_vcpu_run(void)
     hv_lock();
     serve_flush_request();
     serve_pending_timer(false);  /* it came while the guest ran */
-    if (domain_state(v->domain) == DOMAIN_RUNNING)
+    /*
+     * An INIT from another vCPU may have taken v down while it ran or while
+     * this CPU waited for the lock (and a Startup IPI may have followed):
+     * the exit belongs to the context the INIT discarded (a HLT handled now
+     * would make v blocked, and a wake-up would resume that context without
+     * a Startup IPI, or delay the one that came), so it is dropped.
+     */
+    if (domain_state(v->domain) == DOMAIN_RUNNING && vcpu_state(v) == VCPU_RUNNABLE &&
+        !v->sipi_start)
         svm_handle_exit(v, regs);
 }

@@ -13,8 +13,12 @@
  * has and to broadcast (INIT only where it cannot reach vCPU 0), and ICRs
  * with reserved bits (#GP), leave vCPU 0 running; both vCPUs flooding each
  * other with fixed and Startup IPIs at once, with interrupts off (IRR
- * only); the domain then ends while vCPU 1 keeps flooding. The audit at
- * death (audit=on-death) must find every count right.
+ * only); the domain then ends while vCPU 1 keeps flooding; INITs that land
+ * while vCPU 1 is taking a HLT exit (it halts in a loop with a vector
+ * pending, so each HLT exits and returns): each must leave it down, the
+ * exit dropped (handled, it made vCPU 1 blocked, so "up", and a wake-up
+ * would have resumed the context the INIT discarded). The audit at death
+ * (audit=on-death) must find every count right.
  */
 #include "pvh.h"
 #include <stdbool.h>
@@ -35,6 +39,7 @@
 #define STUB_U          0xa000ul        /* counts its starts, halts */
 #define STUB_S          0xb000ul        /* INITs itself */
 #define STUB_F          0xc000ul        /* floods vCPU 0 with IPIs */
+#define STUB_H          0xd000ul        /* halts in a loop that never blocks */
 #define VEC(page)       ((page) >> 12)
 #define OFF_A           0x800
 #define OFF_B           0x804
@@ -46,9 +51,12 @@
  * x2APIC and sets OFF_A; then, with OFF_MODE 0 (S), sends INIT to APIC id
  * 1 (itself) and would set OFF_B; with OFF_MODE 1 (F), forever sends vCPU
  * 0 a fixed IPI 0x41 and a Startup IPI, itself a fixed IPI 0x43, and
- * counts rounds at OFF_B.
+ * counts rounds at OFF_B. H: enables its x2APIC, sends itself vector
+ * 0x45 (pending for ever: interrupts stay off), counts a start at OFF_A,
+ * then halts in a loop counting rounds at OFF_B (each HLT exits and, a
+ * vector being pending, returns at once).
  */
-extern const uint8_t stub_u[], stub_u_end[], stub_x[], stub_x_end[];
+extern const uint8_t stub_u[], stub_u_end[], stub_x[], stub_x_end[], stub_h[], stub_h_end[];
 __asm__(
     ".pushsection .rodata.smp_stubs, \"a\"\n"
     ".code16\n"
@@ -88,6 +96,22 @@ __asm__(
     "    lock incl 0x804\n"
     "    jmp 2b\n"
     "stub_x_end:\n"
+    "stub_h:\n"
+    "    cli\n"
+    "    mov %cs, %ax\n"
+    "    mov %ax, %ds\n"
+    "    mov $0x80f, %ecx\n"
+    "    mov $0x1ff, %eax\n"
+    "    xor %edx, %edx\n"
+    "    wrmsr\n"
+    "    mov $0x83f, %ecx\n"
+    "    mov $0x45, %eax\n"
+    "    wrmsr\n"
+    "    lock incl 0x800\n"
+    "1:  hlt\n"
+    "    lock incl 0x804\n"
+    "    jmp 1b\n"
+    "stub_h_end:\n"
     ".code64\n"
     ".popsection\n");
 
@@ -254,14 +278,40 @@ static void check_flood(void)
     guest_printf("  vCPU 1 at %u rounds; ending the domain while it floods\n", *word(STUB_F, OFF_B));
 }
 
+static void check_init_mid_exit(void)
+{
+    TEST("INITs landing while vCPU 1 takes HLT exits: it is down after each, not blocked");
+    const unsigned int rounds = 200;
+    unsigned int trapped = 0, left_up = 0;
+    for (unsigned int i = 0; i < rounds; i++) {
+        uint32_t starts = *word(STUB_H, OFF_A);
+        trapped += start(STUB_H);
+        if (wait_for(word(STUB_H, OFF_A), starts + 1, LONG_WAIT) != starts + 1)
+            break;
+        uint32_t halts = *word(STUB_H, OFF_B);
+        wait_for(word(STUB_H, OFF_B), halts + 1 + i % 7, LONG_WAIT);
+        trapped += icr(MODE_INIT | ASSERT | DEST(1)) != PVH_NO_TRAP;
+        /* Give the exit vCPU 1 may have been taking time to be handled, then look. */
+        wait_for(word(STUB_H, OFF_MODE), 1, SHORT_WAIT / 4);
+        left_up += is_up(1) != 0;
+    }
+    guest_printf("  %u starts for %u rounds, %u halts; left up after the INIT: %u\n",
+                 *word(STUB_H, OFF_A), rounds, *word(STUB_H, OFF_B), left_up);
+    EXPECT_EQ(trapped, 0);
+    EXPECT_EQ(*word(STUB_H, OFF_A), rounds);
+    EXPECT_EQ(left_up, 0);
+}
+
 void test_main(void)
 {
     place(STUB_U, stub_u, stub_u_end, 0);
     place(STUB_S, stub_x, stub_x_end, 0);
     place(STUB_F, stub_x, stub_x_end, 1);
+    place(STUB_H, stub_h, stub_h_end, 0);
     check_ignored();
     check_storm();
     check_self_init();
     check_garbage();
+    check_init_mid_exit();
     check_flood();
 }
