@@ -202,7 +202,7 @@ void vcpu_kick(struct vcpu *v)
 
 void vcpu_block(struct vcpu *v)
 {
-    if (vcpu_event_pending(v))
+    if (vcpu_state(v) != VCPU_RUNNABLE || vcpu_event_pending(v))
         return;
     vcpu_set_state(v, VCPU_BLOCKED);
     vcpu_set_runstate(v, RUNSTATE_blocked);
@@ -211,6 +211,8 @@ void vcpu_block(struct vcpu *v)
 
 void vcpu_poll(struct vcpu *v, const evtchn_port_t *ports, unsigned int n, uint64_t until_ns)
 {
+    if (vcpu_state(v) != VCPU_RUNNABLE)
+        return;
     memcpy(v->poll_ports, ports, n * sizeof(*ports));
     v->nr_poll_ports = n;
     if (poll_satisfied(v)) {

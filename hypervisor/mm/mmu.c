@@ -72,17 +72,13 @@ static bool batch_continued(uint64_t count_arg)
  * A batch's count as the guest passed it: the number of elements left, and
  * (if a previous piece was preempted) what the earlier pieces completed.
  */
-static int batch_start(uint64_t count_arg, uint64_t pdone, uint64_t *count, uint64_t *done_before)
+static void batch_start(uint64_t count_arg, uint64_t pdone, uint64_t *count, uint64_t *done_before)
 {
     uint32_t earlier = 0;
     *count = (uint32_t)count_arg & ~PVKIT_BATCH_PREEMPTED;
     *done_before = 0;
-    if (!batch_continued(count_arg) || !pdone)
-        return 0;
-    if (copy_from_guest(&earlier, pdone, sizeof(earlier)))
-        return -XEN_EFAULT;
-    *done_before = earlier;
-    return 0;
+    if (batch_continued(count_arg) && pdone && !copy_from_guest(&earlier, pdone, sizeof(earlier)))
+        *done_before = earlier; /* unreadable: counted from 0, as Xen (the elements go on) */
 }
 
 /*
@@ -197,8 +193,7 @@ static __attribute__((noinline)) long mmu_update_batch(struct vcpu *v, const uin
         return -XEN_ESRCH;
     if ((rc = check_pt_owner(v, args[3])))
         return rc;
-    if ((rc = batch_start(args[1], args[2], &count, &done_before)))
-        return rc;
+    batch_start(args[1], args[2], &count, &done_before);
     if (count && !batch_continued(args[1]))
         d->mm_stats.mmu_update_batches[batch_bucket(count)]++;
     if (release_pending_tables(d))
@@ -406,8 +401,7 @@ long do_mmuext_op(struct vcpu *v, const uint64_t args[5])
 
     if ((args[3] & 0xffff) != DOMID_SELF && (args[3] & 0xffff) != v->domain->id)
         return -XEN_EPERM; /* foreign mmuext ops are not supported */
-    if ((rc = batch_start(args[1], args[2], &count, &done_before)))
-        return rc;
+    batch_start(args[1], args[2], &count, &done_before);
     if (count && !batch_continued(args[1]))
         v->domain->mm_stats.mmuext_batches[batch_bucket(count)]++;
     if (release_pending_tables(v->domain))

@@ -340,6 +340,7 @@ void svm_vcpu_init_signal(struct vcpu *v)
     }
     v->sipi_wait = true;
     v->sipi_start = false;
+    v->initialised = false;     /* VCPUOP_up cannot resume the discarded context (as Xen) */
     vlapic_reset(v);
 }
 
@@ -717,8 +718,6 @@ static void svm_handle_exit(struct vcpu *v, struct cpu_regs *regs)
 {
     struct vmcb *vmcb = v->vmcb;
 
-    /* An event the exit interrupted is delivered again. */
-    vmcb->eventinj = (vmcb->exitintinfo & EVENTINJ_VALID) ? vmcb->exitintinfo : 0;
     switch (vmcb->exitcode) {
     case EXIT_INTR: case EXIT_NMI: case EXIT_SMI: case EXIT_INIT:
         break;                    /* the host took it after STGI */
@@ -810,6 +809,8 @@ void svm_vcpu_run(void)
     hv_lock();
     serve_flush_request();
     serve_pending_timer(false);  /* it came while the guest ran */
+    /* An event the exit interrupted is delivered again, whatever becomes of the exit. */
+    vmcb->eventinj = (vmcb->exitintinfo & EVENTINJ_VALID) ? vmcb->exitintinfo : 0;
     /*
      * An INIT from another vCPU may have taken v down while it ran or while
      * this CPU waited for the lock (and a Startup IPI may have followed):

@@ -13,9 +13,13 @@
 #include "pvkit/domain.h"
 #include "pvkit/smp.h"
 
-/* Blocks v until an event is pending for it (at once if one is). */
+/*
+ * Blocks v until an event is pending for it (at once if one is). Nothing if
+ * v is no longer runnable: another vCPU took it down (VCPUOP_down, INIT)
+ * while its hypercall waited for the lock, and down it stays.
+ */
 void vcpu_block(struct vcpu *v);
-/* Blocks until one of the ports is pending or until_ns (if not 0) passes. */
+/* Blocks until one of the ports is pending or until_ns (if not 0) passes; as vcpu_block if v is not runnable. */
 void vcpu_poll(struct vcpu *v, const evtchn_port_t *ports, unsigned int n, uint64_t until_ns);
 /*
  * Waits for one interrupt with the hypervisor lock dropped, this CPU's

@@ -26,7 +26,8 @@
  * our L4's hypervisor slots; an unreadable request (NULL, a hypervisor
  * address) -> -EFAULT, nothing changed; an unwritable `done` after a good
  * update -> 0 with the update applied (the failed store is ignored, as
- * Xen does); a good update reports done = 1. Entries are compared without
+ * Xen does), and a batch of 2500 (continued after its first piece) with a
+ * `done` neither readable nor writable -> 0, its last element applied; a good update reports done = 1. Entries are compared without
  * the bits a hypervisor may add or the CPU sets: A, D, and G and bit 52,
  * which Xen 4.17 sets in a 64-bit PV guest's entries.
  */
@@ -62,6 +63,9 @@ static long send_one(uint64_t req_va, unsigned int *done, bool general)
 }
 
 static mmu_update_t req;
+/* More elements than one piece of a batch takes (1024 in pvkit), so the batch is continued. */
+#define LONG_BATCH 2500u
+static mmu_update_t long_batch[LONG_BATCH];
 static unsigned int done;
 
 /* Sets entry e of a live table back to 0 through the general path. */
@@ -222,6 +226,19 @@ static void test_bad_pointers(void)
         EXPECT_EQ(t[40] & ~ENTRY_ADJUSTED, req.val & ~ENTRY_ADJUSTED);
         clear_entry(&t[40]);
     }
+
+    TEST("a batch longer than one piece with an unreadable done: 0, every element done");
+    for (unsigned int i = 0; i < LONG_BATCH; i++) {
+        long_batch[i].ptr = pt_ma_of(&t[41 + i % 8]);
+        long_batch[i].val = i + 1 < LONG_BATCH ? 0 : pt_pte(data, PTE_DATA_RO | PTE_US);
+    }
+    long rc = hyp_mmu_update(long_batch, LONG_BATCH, (unsigned int *)HV_VA, DOMID_SELF);
+    guest_printf("     %u elements, done at a hypervisor address: %ld, last entry 0x%lx\n",
+                 LONG_BATCH, rc, (unsigned long)t[41 + (LONG_BATCH - 1) % 8]);
+    EXPECT_EQ(rc, 0);
+    EXPECT_EQ(t[41 + (LONG_BATCH - 1) % 8] & ~ENTRY_ADJUSTED,
+              pt_pte(data, PTE_DATA_RO | PTE_US) & ~ENTRY_ADJUSTED);
+    clear_entry(&t[41 + (LONG_BATCH - 1) % 8]);
     EXPECT_EQ(pt_unpin(t), 0);
     EXPECT_EQ(pt_map_rw(t), 0);
 }

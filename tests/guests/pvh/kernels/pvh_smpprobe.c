@@ -17,7 +17,8 @@
  * while vCPU 1 is taking a HLT exit (it halts in a loop with a vector
  * pending, so each HLT exits and returns): each must leave it down, the
  * exit dropped (handled, it made vCPU 1 blocked, so "up", and a wake-up
- * would have resumed the context the INIT discarded). The audit at death
+ * would have resumed the context the INIT discarded), and VCPUOP_up after
+ * the INIT refused (it would resume that context too). The audit at death
  * (audit=on-death) must find every count right.
  */
 #include "pvh.h"
@@ -300,6 +301,10 @@ static void check_init_mid_exit(void)
     EXPECT_EQ(trapped, 0);
     EXPECT_EQ(*word(STUB_H, OFF_A), rounds);
     EXPECT_EQ(left_up, 0);
+    TEST("VCPUOP_up after an INIT: -EINVAL (only a Startup IPI starts it again), still down");
+    EXPECT_EQ(hypercall3(__HYPERVISOR_vcpu_op, VCPUOP_up, 1, 0), -XEN_EINVAL);
+    EXPECT_EQ(is_up(1), 0);
+    EXPECT_EQ(*word(STUB_H, OFF_A), rounds);
 }
 
 void test_main(void)
